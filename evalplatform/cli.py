@@ -1,0 +1,116 @@
+"""The command line: ``evalplatform serve | migrate | create-user | demo | audit verify``."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from sqlmodel import Session
+
+from evalplatform.db import make_engine
+from evalplatform.settings import get_settings
+
+app = typer.Typer(help="evalplatform — 政府购买服务绩效评价平台", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+def _session() -> Session:
+    return Session(make_engine(get_settings().resolved_database_url()))
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, help="Worker processes (use PostgreSQL for more than one)."),
+    reload: bool = typer.Option(False, help="Reload on code changes (development)."),
+) -> None:
+    """Serve the web application."""
+    import uvicorn
+
+    settings = get_settings()
+    settings.resolved_secret_key()  # create it once, before the workers race for it
+    if workers > 1 and settings.resolved_database_url().startswith("sqlite"):
+        typer.echo("note: several workers on SQLite serialise writes; use PostgreSQL "
+                   "(EVAL_DATABASE_URL) in production.", err=True)
+    uvicorn.run("evalplatform.web.app:create_app", factory=True, host=host, port=port,
+                workers=workers, reload=reload, proxy_headers=True)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    from evalplatform.migrate import upgrade
+
+    upgrade(get_settings().resolved_database_url())
+    typer.echo("database is up to date")
+
+
+@app.command("create-user")
+def create_user(
+    username: str = typer.Option(..., prompt=True),
+    display_name: str = typer.Option(..., prompt=True, help="The person's name."),
+    role: str = typer.Option(..., prompt=True, help="finance|purchaser|evaluator|supplier|auditor|admin"),
+    organisation_id: int = typer.Option(None, help="Organisation id (none for admin)."),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+) -> None:
+    """Create a user (e.g. the first administrator)."""
+    from evalplatform.services import accounts
+    from evalplatform.services.audit import SYSTEM
+    from evalplatform.services.errors import ValidationFailed
+
+    with _session() as session:
+        try:
+            user = accounts.create_user(
+                session, SYSTEM, username=username, display_name=display_name, role=role,
+                organisation_id=organisation_id, password=password,
+            )
+        except ValidationFailed as exc:
+            for field, message in exc.errors.items():
+                typer.echo(f"{field}: {message}", err=True)
+            raise typer.Exit(2) from None
+    typer.echo(f"created user {user.username} (id {user.id})")
+
+
+@app.command()
+def demo(
+    if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when users exist."),
+) -> None:
+    """Load the demo city (临江市) and print its accounts' passwords once."""
+    from evalplatform.services import demo as demo_data
+
+    with _session() as session:
+        if not demo_data.is_empty(session):
+            if if_empty:
+                typer.echo("database has data; demo not loaded")
+                return
+            typer.echo("the database already has users; the demo loads only into an empty one",
+                       err=True)
+            raise typer.Exit(1)
+        created = demo_data.load(session)
+    typer.echo("Demo accounts (passwords are shown only now / 密码仅显示这一次):")
+    width = max(len(a.username) for a in created)
+    for account in created:
+        org = account.organisation or "—"
+        typer.echo(f"  {account.username:<{width}}  {account.password:<16} "
+                   f"{account.role.value:<10} {account.display_name}  {org}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit chain; exit 1 and name the first broken entry if it does not hold."""
+    from evalplatform.services import audit
+
+    with _session() as session:
+        result = audit.verify(session)
+    if result.ok:
+        typer.echo(f"audit chain OK: {result.entries} entries")
+        return
+    typer.echo(f"audit chain BROKEN at entry {result.broken_seq}: {result.reason} "
+               f"({result.entries} entries verified before it)", err=True)
+    sys.exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

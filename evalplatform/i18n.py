@@ -1,0 +1,119 @@
+"""Translation catalogues (Babel .po files) and the current request's language.
+
+Message ids are English; ``translations/<locale>/LC_MESSAGES/messages.po`` holds every
+language, zh_CN first. The catalogues are compiled in memory at start-up, so no build
+artefact is committed. The current language lives in a context variable that the locale
+middleware sets per request, so services can raise translated errors without knowing the
+request.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
+DEFAULT_LANGUAGE = "zh_CN"
+LANGUAGES: dict[str, str] = {"zh_CN": "中文", "en": "English"}
+
+_current: contextvars.ContextVar[str] = contextvars.ContextVar("language", default=DEFAULT_LANGUAGE)
+
+
+def normalise_language(value: str | None, default: str = DEFAULT_LANGUAGE) -> str:
+    """Map 'zh-CN', 'zh', 'en-US', … to a supported catalogue name."""
+    if not value:
+        return default
+    value = value.replace("-", "_")
+    if value in LANGUAGES:
+        return value
+    lang = value.split("_")[0].lower()
+    if lang == "zh":
+        return "zh_CN"
+    if lang == "en":
+        return "en"
+    return default
+
+
+@lru_cache
+def translations(language: str) -> NullTranslations:
+    po_path = TRANSLATIONS_DIR / language / "LC_MESSAGES" / "messages.po"
+    if not po_path.exists():
+        return NullTranslations()
+    with po_path.open("rb") as fh:
+        catalog = read_po(fh, locale=language)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(fp=buffer)
+
+
+def current_language() -> str:
+    return _current.get()
+
+
+def set_language(language: str) -> contextvars.Token:
+    return _current.set(normalise_language(language))
+
+
+@contextmanager
+def language(lang: str) -> Iterator[None]:
+    token = set_language(lang)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def gettext(message: str, **variables) -> str:
+    text = translations(current_language()).gettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, n: int, **variables) -> str:
+    text = translations(current_language()).ngettext(singular, plural, n)
+    variables.setdefault("num", n)
+    return text % variables
+
+
+_ = gettext
+
+
+class LazyString:
+    """A message translated when it is shown, for module-level labels (enum names, menus)."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def __str__(self) -> str:
+        return gettext(self.message)
+
+    def __html__(self) -> str:  # Jinja2 autoescape: plain text, escaped by the caller
+        from markupsafe import escape
+
+        return str(escape(str(self)))
+
+    def __repr__(self) -> str:
+        return f"LazyString({self.message!r})"
+
+    def __eq__(self, other) -> bool:
+        return str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(self.message)
+
+
+def lazy_gettext(message: str) -> LazyString:
+    return LazyString(message)
+
+
+N_ = lazy_gettext

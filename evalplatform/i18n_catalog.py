@@ -1,0 +1,70 @@
+"""Keep the translation catalogues in step with the code (``make messages``).
+
+Extracts every message from the Python code and the templates, adds new ones to each
+language's ``messages.po`` (English gets its msgid as translation) and drops obsolete ones.
+The Chinese translations are written by people; the test suite fails while any is missing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po, write_po
+
+from evalplatform.i18n import LANGUAGES, TRANSLATIONS_DIR
+from evalplatform.settings import PROJECT_DIR
+
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "lazy_gettext": None}
+METHOD_MAP = [
+    ("evalplatform/**.py", "python"),
+    ("surveys/**.py", "python"),
+    ("templates/**.html", "jinja2"),
+]
+OPTIONS = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+
+
+def extract() -> Catalog:
+    catalog = Catalog(project="evalplatform", charset="utf-8")
+    for filename, lineno, message, comments, context in extract_from_dir(
+        str(PROJECT_DIR), METHOD_MAP, OPTIONS, keywords=KEYWORDS
+    ):
+        catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    return catalog
+
+
+def po_path(language: str) -> Path:
+    return TRANSLATIONS_DIR / language / "LC_MESSAGES" / "messages.po"
+
+
+def load(language: str) -> Catalog:
+    path = po_path(language)
+    if not path.exists():
+        return Catalog(locale=language, project="evalplatform", charset="utf-8")
+    with path.open("rb") as fh:
+        return read_po(fh, locale=language)
+
+
+def update() -> dict[str, int]:
+    """Merge the extracted messages into every catalogue; returns untranslated counts."""
+    template = extract()
+    missing: dict[str, int] = {}
+    for language in LANGUAGES:
+        catalog = load(language)
+        catalog.update(template, no_fuzzy_matching=True)
+        catalog.obsolete.clear()
+        for message in catalog:
+            if message.id and language == "en" and not message.string:
+                message.string = message.id
+        missing[language] = sum(1 for m in catalog if m.id and not m.string)
+        path = po_path(language)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as fh:
+            write_po(fh, catalog, width=100, sort_output=True, omit_header=False)
+    return missing
+
+
+if __name__ == "__main__":
+    for language, count in update().items():
+        print(f"{language}: {count} untranslated")

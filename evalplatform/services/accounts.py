@@ -1,0 +1,321 @@
+"""Organisations and users: registration, sign-in with a per-account throttle, activation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from evalplatform.i18n import _
+from evalplatform.labels import ORGANISATION_KIND_LABELS
+from evalplatform.models import Organisation, OrganisationKind, Role, User
+from evalplatform.models.accounts import ROLE_ORGANISATION_KINDS
+from evalplatform.security import hash_password, verify_password
+from evalplatform.services import audit, throttle
+from evalplatform.services.audit import Actor
+from evalplatform.services.clock import now
+from evalplatform.services.credit_code import is_valid_credit_code
+from evalplatform.services.errors import NotFound, Throttled, ValidationFailed
+from evalplatform.services.paging import Page, paginate
+from evalplatform.settings import get_settings
+
+MIN_PASSWORD_LENGTH = 10
+USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
+
+
+def _clean(value: str | None) -> str:
+    return (value or "").strip()
+
+
+# ---------------------------------------------------------------- organisations
+
+
+def create_organisation(
+    session: Session,
+    actor: Actor,
+    *,
+    name: str,
+    kind: str,
+    credit_code: str | None = None,
+) -> Organisation:
+    name, code = _clean(name), _clean(credit_code).upper() or None
+    errors: dict[str, str] = {}
+    if not name:
+        errors["name"] = _("Name is required.")
+    elif len(name) > 200:
+        errors["name"] = _("Name must be at most 200 characters.")
+    elif session.exec(select(Organisation).where(Organisation.name == name)).first():
+        errors["name"] = _("An organisation with this name already exists.")
+    try:
+        kind_value = OrganisationKind(kind)
+    except ValueError:
+        errors["kind"] = _("Choose one of the listed organisation kinds.")
+        kind_value = None
+    if code is not None:
+        if not is_valid_credit_code(code):
+            errors["credit_code"] = _(
+                "The unified social credit code must be 18 characters and end with a "
+                "valid check character."
+            )
+        elif session.exec(select(Organisation).where(Organisation.credit_code == code)).first():
+            errors["credit_code"] = _("This credit code is already registered.")
+    if errors:
+        raise ValidationFailed(errors)
+    org = Organisation(name=name, kind=kind_value, credit_code=code)
+    session.add(org)
+    session.flush()
+    audit.record(
+        session, actor, "organisation.create", "organisation", org.id,
+        {"name": name, "kind": kind_value, "credit_code": code},
+    )
+    session.commit()
+    session.refresh(org)
+    return org
+
+
+def list_organisations(session: Session, kind: OrganisationKind | None = None) -> list[Organisation]:
+    statement = select(Organisation).order_by(Organisation.kind, Organisation.name)
+    if kind is not None:
+        statement = statement.where(Organisation.kind == kind)
+    return list(session.exec(statement).all())
+
+
+def get_organisation(session: Session, organisation_id: int) -> Organisation:
+    org = session.get(Organisation, organisation_id)
+    if org is None:
+        raise NotFound(_("No such organisation."))
+    return org
+
+
+def page_organisations(session: Session, *, sort=None, page=1, per_page=20) -> Page:
+    return paginate(
+        session,
+        select(Organisation),
+        sort_columns={"name": Organisation.name, "kind": Organisation.kind,
+                      "created_at": Organisation.created_at},
+        sort=sort,
+        default_sort="name",
+        page=page,
+        per_page=per_page,
+    )
+
+
+# ---------------------------------------------------------------- users
+
+
+def validate_password(password: str) -> str | None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        return _("The password must be at least %(n)s characters.", n=MIN_PASSWORD_LENGTH)
+    return None
+
+
+def create_user(
+    session: Session,
+    actor: Actor,
+    *,
+    username: str,
+    display_name: str,
+    role: str,
+    organisation_id: int | str | None,
+    password: str,
+) -> User:
+    username = _clean(username).lower()
+    display_name = _clean(display_name)
+    errors: dict[str, str] = {}
+    if not username:
+        errors["username"] = _("Username is required.")
+    elif not set(username) <= USERNAME_CHARS or len(username) > 64:
+        errors["username"] = _(
+            "Username may use only letters, digits, '.', '_' and '-' (at most 64)."
+        )
+    elif session.exec(select(User).where(User.username == username)).first():
+        errors["username"] = _("This username is taken.")
+    if not display_name:
+        errors["display_name"] = _("Name is required.")
+    try:
+        role_value = Role(role)
+    except ValueError:
+        errors["role"] = _("Choose one of the listed roles.")
+        role_value = None
+    org = None
+    if organisation_id not in (None, ""):
+        try:
+            org = session.get(Organisation, int(organisation_id))
+        except (TypeError, ValueError):
+            org = None
+        if org is None:
+            errors["organisation_id"] = _("Choose an existing organisation.")
+    if role_value is not None and "organisation_id" not in errors:
+        allowed = ROLE_ORGANISATION_KINDS[role_value]
+        kind = org.kind if org else None
+        if kind not in allowed:
+            errors["organisation_id"] = _(
+                "A user with this role must belong to: %(kinds)s.",
+                kinds=", ".join(
+                    str(ORGANISATION_KIND_LABELS[k]) if k else _("no organisation")
+                    for k in sorted(allowed, key=lambda k: k or "")
+                ),
+            )
+    if problem := validate_password(password):
+        errors["password"] = problem
+    if errors:
+        raise ValidationFailed(errors)
+    user = User(
+        username=username,
+        display_name=display_name,
+        role=role_value,
+        organisation_id=org.id if org else None,
+        password_hash=hash_password(password),
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session, actor, "user.create", "user", user.id,
+        {"username": username, "display_name": display_name, "role": role_value,
+         "organisation_id": user.organisation_id},
+    )
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def page_users(session: Session, *, q: str | None = None, role: str | None = None,
+               sort=None, page=1, per_page=20) -> Page:
+    statement = select(User, Organisation).join(
+        Organisation, User.organisation_id == Organisation.id, isouter=True
+    )
+    if q:
+        like = f"%{q.strip()}%"
+        statement = statement.where(
+            col(User.username).ilike(like) | col(User.display_name).ilike(like)
+        )
+    if role in Role.__members__:
+        statement = statement.where(User.role == Role(role))
+    return paginate(
+        session,
+        statement,
+        sort_columns={
+            "username": User.username,
+            "display_name": User.display_name,
+            "role": User.role,
+            "organisation": Organisation.name,
+            "last_login_at": User.last_login_at,
+        },
+        sort=sort,
+        default_sort="username",
+        page=page,
+        per_page=per_page,
+    )
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("No such user."))
+    return user
+
+
+def set_active(session: Session, actor: Actor, user_id: int, active: bool) -> User:
+    if actor.id == user_id and not active:
+        raise ValidationFailed({"active": _("You cannot deactivate your own account.")})
+    user = get_user(session, user_id)
+    if user.active != active:
+        user.active = active
+        user.session_epoch += 1  # a deactivated user's open sessions end now
+        session.add(user)
+        audit.record(session, actor, "user.activate" if active else "user.deactivate",
+                     "user", user.id, {"active": active})
+        session.commit()
+    return user
+
+
+def change_password(session: Session, actor: Actor, user_id: int, password: str) -> User:
+    if problem := validate_password(password):
+        raise ValidationFailed({"password": problem})
+    user = get_user(session, user_id)
+    user.password_hash = hash_password(password)
+    user.session_epoch += 1
+    session.add(user)
+    audit.record(session, actor, "user.password", "user", user.id, {})
+    session.commit()
+    return user
+
+
+def change_own_password(
+    session: Session, actor: Actor, user_id: int, current: str, new: str, confirm: str
+) -> User:
+    """A user changes their own password: the current one must be right, the new typed twice."""
+    user = get_user(session, user_id)
+    errors: dict[str, str] = {}
+    if not verify_password(user.password_hash, current):
+        errors["current_password"] = _("The current password is wrong.")
+    if problem := validate_password(new):
+        errors["new_password"] = problem
+    elif new != confirm:
+        errors["confirm_password"] = _("The two new passwords differ.")
+    if errors:
+        raise ValidationFailed(errors)
+    return change_password(session, actor, user_id, new)
+
+
+# ---------------------------------------------------------------- signing in
+
+
+@dataclass(frozen=True)
+class SignIn:
+    user: User
+
+
+def _login_key(username: str) -> str:
+    return f"login:{username}"
+
+
+def authenticate(session: Session, username: str, password: str) -> SignIn:
+    """Check a username and password, throttling repeated failures of one account.
+
+    Raises ValidationFailed (wrong credentials) or Throttled (too many failures); the
+    failure count is committed either way.
+    """
+    settings = get_settings()
+    username = _clean(username).lower()
+    key = _login_key(username)
+    state = throttle.check(session, key)
+    if state.locked:
+        minutes = max(1, -(-state.retry_after_seconds // 60))
+        raise Throttled(
+            _("Too many failed sign-ins for this account. Try again in %(minutes)s minutes.",
+              minutes=minutes)
+        )
+    user = session.exec(select(User).where(User.username == username)).first()
+    if not verify_password(user.password_hash if user else None, password) or not (
+        user and user.active
+    ):
+        state = throttle.register_failure(
+            session, key, settings.login_max_failures, settings.login_lockout_seconds
+        )
+        session.commit()
+        if state.locked:
+            minutes = max(1, -(-state.retry_after_seconds // 60))
+            raise Throttled(
+                _("Too many failed sign-ins for this account. Try again in %(minutes)s minutes.",
+                  minutes=minutes)
+            )
+        raise ValidationFailed({"password": _("Wrong username or password.")})
+    throttle.clear(session, key)
+    user.last_login_at = now()
+    session.add(user)
+    audit.record(session, Actor(user.id, user.username), "user.login", "user", user.id, {})
+    session.commit()
+    session.refresh(user)
+    return SignIn(user)
+
+
+def sign_out(session: Session, user_id: int) -> None:
+    """End every session of the user (the cookie's epoch no longer matches)."""
+    user = session.get(User, user_id)
+    if user is None:
+        return
+    user.session_epoch += 1
+    session.add(user)
+    audit.record(session, Actor(user.id, user.username), "user.logout", "user", user.id, {})
+    session.commit()

@@ -1,0 +1,174 @@
+"""The audit trail (全程留痕、全程可溯): append and verify the hash chain.
+
+Each entry's hash is SHA-256 over the previous entry's hash and the entry's canonical JSON
+(sorted keys, no spaces, UTF-8). Appending first updates the single ``audit_head`` row, which
+takes its row lock (PostgreSQL) or the write lock (SQLite), so concurrent appends from many
+processes queue up and the chain stays linear. Services call :func:`record` inside their own
+transaction, so the entry commits or rolls back with the change it describes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from evalplatform.models import AuditEntry, AuditHead
+from evalplatform.services.clock import as_utc, now
+
+GENESIS_HASH = "0" * 64
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acted: a user, or the system (CLI, migrations, demo loader)."""
+
+    id: int | None
+    name: str
+
+
+SYSTEM = Actor(id=None, name="system")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return as_utc(value).isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(
+        value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_json_default
+    )
+
+
+def entry_payload(entry: AuditEntry) -> dict[str, Any]:
+    """The fields an entry's hash covers."""
+    return {
+        "seq": entry.seq,
+        "at": as_utc(entry.at).isoformat(timespec="microseconds"),
+        "actor_id": entry.actor_id,
+        "actor_name": entry.actor_name,
+        "action": entry.action,
+        "entity_type": entry.entity_type,
+        "entity_id": entry.entity_id,
+        "change": json.loads(entry.change),
+    }
+
+
+def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
+    data = (prev_hash + canonical_json(entry_payload(entry))).encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+def ensure_head(session: Session) -> None:
+    if session.get(AuditHead, 1) is None:
+        session.add(AuditHead(id=1, seq=0, hash=GENESIS_HASH))
+        session.flush()
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity_type: str,
+    entity_id: Any,
+    change: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry in the caller's transaction (the caller commits)."""
+    ensure_head(session)
+    # Taking the head's lock first serialises appends across processes.
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
+    head = session.exec(
+        select(AuditHead).where(AuditHead.id == 1).execution_options(populate_existing=True)
+    ).one()
+    entry = AuditEntry(
+        seq=head.seq,
+        at=now(),
+        actor_id=actor.id,
+        actor_name=actor.name,
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        change=canonical_json(change or {}),
+        prev_hash=head.hash,
+        hash="",
+    )
+    entry.hash = entry_hash(head.hash, entry)
+    head.hash = entry.hash
+    session.add(entry)
+    session.add(head)
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainVerification:
+    ok: bool
+    entries: int
+    broken_seq: int | None = None
+    reason: str = ""
+
+
+def verify(session: Session) -> ChainVerification:
+    """Walk the chain from the start; report the first entry that does not hold."""
+    prev = GENESIS_HASH
+    expected_seq = 1
+    count = 0
+    entries = session.exec(select(AuditEntry).order_by(AuditEntry.seq)).yield_per(1000)
+    for entry in entries:
+        if entry.seq != expected_seq:
+            return ChainVerification(
+                False, count, expected_seq, f"entry {expected_seq} is missing (next is {entry.seq})"
+            )
+        if entry.prev_hash != prev:
+            return ChainVerification(
+                False, count, entry.seq, "its previous-hash does not match the entry before it"
+            )
+        if entry_hash(prev, entry) != entry.hash:
+            return ChainVerification(
+                False, count, entry.seq, "its content does not match its hash (edited)"
+            )
+        prev = entry.hash
+        expected_seq += 1
+        count += 1
+    head = session.get(AuditHead, 1)
+    if head is not None and (head.seq != count or head.hash != prev):
+        return ChainVerification(
+            False, count, count + 1, f"the chain head says {head.seq} entries, found {count}"
+        )
+    return ChainVerification(True, count)
+
+
+def page_entries(session: Session, *, sort=None, page=1, per_page=50, action: str = "",
+                 entity_type: str = ""):
+    from evalplatform.services.paging import paginate
+
+    statement = select(AuditEntry)
+    if action:
+        statement = statement.where(AuditEntry.action == action)
+    if entity_type:
+        statement = statement.where(AuditEntry.entity_type == entity_type)
+    return paginate(
+        session,
+        statement,
+        sort_columns={"seq": AuditEntry.seq, "action": AuditEntry.action,
+                      "actor_name": AuditEntry.actor_name, "entity_type": AuditEntry.entity_type},
+        sort=sort,
+        default_sort="-seq",
+        page=page,
+        per_page=per_page,
+    )

@@ -1,0 +1,72 @@
+"""What each user must do next: the cards of the home page.
+
+Each capability registers a provider that returns its cards for a role; the home page shows
+whatever the providers return, most urgent first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from evalplatform.i18n import _
+from evalplatform.models import AuditEntry, Organisation, Role, User
+
+
+@dataclass(frozen=True)
+class Card:
+    title: str
+    value: str
+    detail: str = ""
+    url: str | None = None
+    urgent: bool = False
+
+
+@dataclass
+class Board:
+    role: Role
+    cards: list[Card] = field(default_factory=list)
+
+
+Provider = Callable[[Session, Role, int | None], list[Card]]
+PROVIDERS: list[Provider] = []
+
+
+def provider(fn: Provider) -> Provider:
+    PROVIDERS.append(fn)
+    return fn
+
+
+def for_principal(session: Session, role: Role, organisation_id: int | None) -> Board:
+    cards: list[Card] = []
+    for fn in PROVIDERS:
+        cards.extend(fn(session, role, organisation_id))
+    cards.sort(key=lambda c: not c.urgent)
+    return Board(role=role, cards=cards)
+
+
+@provider
+def _accounts(session: Session, role: Role, _org: int | None) -> list[Card]:
+    if role != Role.admin:
+        return []
+    users = session.exec(select(func.count()).select_from(User)).one()
+    inactive = session.exec(
+        select(func.count()).select_from(User).where(User.active == False)  # noqa: E712
+    ).one()
+    orgs = session.exec(select(func.count()).select_from(Organisation)).one()
+    return [
+        Card(_("Users"), str(users), _("%(n)s deactivated", n=inactive), "/admin/users"),
+        Card(_("Organisations"), str(orgs), "", "/admin/organisations"),
+    ]
+
+
+@provider
+def _audit(session: Session, role: Role, _org: int | None) -> list[Card]:
+    if role not in (Role.auditor, Role.admin, Role.finance):
+        return []
+    entries = session.exec(select(func.count()).select_from(AuditEntry)).one()
+    return [Card(_("Audit log entries"), str(entries), _("Verify the chain from the audit log."),
+                 "/audit")]

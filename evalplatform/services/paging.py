@@ -1,0 +1,92 @@
+"""Paged, sorted lists: the one way every table in the application pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import ceil
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+DEFAULT_PER_PAGE = 20
+MAX_PER_PAGE = 200
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    total: int
+    page: int
+    per_page: int
+    sort: str
+    descending: bool
+    sortable: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def first_index(self) -> int:
+        return 0 if self.total == 0 else (self.page - 1) * self.per_page + 1
+
+    @property
+    def last_index(self) -> int:
+        return min(self.total, self.page * self.per_page)
+
+
+def _int(value: Any, default: int, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return min(max(number, low), high)
+
+
+def paginate(
+    session: Session,
+    statement,
+    *,
+    sort_columns: dict[str, Any],
+    sort: str | None,
+    default_sort: str,
+    page: Any = 1,
+    per_page: Any = DEFAULT_PER_PAGE,
+) -> Page:
+    """Run ``statement`` for one page. ``sort`` is a key of ``sort_columns``, "-key" descending.
+
+    Unknown sort keys fall back to the default rather than failing: a stale link still works.
+    """
+    descending = bool(sort and sort.startswith("-"))
+    key = (sort or "").lstrip("-")
+    if key not in sort_columns:
+        descending = default_sort.startswith("-")
+        key = default_sort.lstrip("-")
+    column = sort_columns[key]
+    per_page = _int(per_page, DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+    total = session.exec(select(func.count()).select_from(statement.subquery())).one()
+    pages = max(1, ceil(total / per_page))
+    page = _int(page, 1, 1, pages)
+    order = column.desc() if descending else column.asc()
+    tiebreak = [c for c in statement.selected_columns if getattr(c, "primary_key", False)]
+    rows = session.exec(
+        statement.order_by(order, *tiebreak).offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    return Page(
+        items=list(rows),
+        total=total,
+        page=page,
+        per_page=per_page,
+        sort=key,
+        descending=descending,
+        sortable=tuple(sort_columns),
+    )

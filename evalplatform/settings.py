@@ -1,0 +1,63 @@
+"""Settings read from the environment (EVAL_*), with safe defaults for a laptop."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Everything an operator may set. Unset values fall back to a local development set-up."""
+
+    model_config = SettingsConfigDict(env_prefix="EVAL_", env_file=None, extra="ignore")
+
+    var_dir: Path = PROJECT_DIR / "var"
+    database_url: str = ""
+    secret_key: str = ""
+    upload_dir: Path | None = None
+    upload_max_bytes: int = 20 * 1024 * 1024
+    default_language: str = "zh_CN"
+    session_max_age: int = 8 * 3600
+    cookie_secure: bool = False
+    login_max_failures: int = Field(5, ge=1)
+    login_lockout_seconds: int = Field(15 * 60, ge=1)
+    templates_dir: Path = PROJECT_DIR / "templates"
+    node_modules_dir: Path = PROJECT_DIR / "node_modules"
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{self.var_dir / 'evalplatform.db'}"
+
+    def resolved_secret_key(self) -> str:
+        """The signing key: EVAL_SECRET_KEY, or one generated once into var/ (never committed)."""
+        if self.secret_key:
+            return self.secret_key
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        path = self.var_dir / "secret_key"
+        if not path.exists():
+            key = secrets.token_urlsafe(48)
+            try:
+                with path.open("x", encoding="ascii") as fh:  # exclusive: workers race safely
+                    fh.write(key)
+                path.chmod(0o600)
+            except FileExistsError:
+                pass
+        return path.read_text(encoding="ascii").strip()
+
+    def resolved_upload_dir(self) -> Path:
+        path = self.upload_dir or (self.var_dir / "uploads")
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,130 @@
+"""Who may reach a route: every route declares one access decision.
+
+``Depends(require(Role.finance, Role.auditor))`` lets the named roles in; ``owns=`` adds an
+ownership check on the path's entity (a purchaser reaches only its own department's
+project; an evaluator only its assignments). ``signed_in`` admits any active user and
+``public`` anyone. A test walks every registered route and fails on one without a decision.
+An entity the principal may not see is reported as not found, so that its existence does
+not leak.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import Depends, Request
+from sqlmodel import Session, select
+
+from evalplatform.db import get_session
+from evalplatform.i18n import _
+from evalplatform.models import Organisation, OrganisationKind, Role, User
+from evalplatform.services.audit import Actor
+from evalplatform.services.errors import NotFound, PermissionDenied
+
+SESSION_USER = "uid"
+SESSION_EPOCH = "epoch"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in user as the request sees them."""
+
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    organisation_id: int | None
+    organisation_name: str | None
+    organisation_kind: OrganisationKind | None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.id, self.username)
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+
+class LoginRequired(Exception):
+    """No (valid) session: pages redirect to the login page, the API answers 401."""
+
+
+def load_principal(request: Request, session: Session) -> Principal | None:
+    if hasattr(request.state, "principal"):
+        return request.state.principal
+    principal = None
+    user_id = request.session.get(SESSION_USER)
+    if user_id is not None:
+        row = session.exec(
+            select(User, Organisation)
+            .join(Organisation, User.organisation_id == Organisation.id, isouter=True)
+            .where(User.id == user_id)
+        ).first()
+        if row is not None:
+            user, org = row
+            if user.active and user.session_epoch == request.session.get(SESSION_EPOCH):
+                principal = Principal(
+                    id=user.id,
+                    username=user.username,
+                    display_name=user.display_name,
+                    role=Role(user.role),
+                    organisation_id=user.organisation_id,
+                    organisation_name=org.name if org else None,
+                    organisation_kind=OrganisationKind(org.kind) if org else None,
+                )
+        if principal is None:  # stale cookie: a logged-out, deactivated or deleted user
+            request.session.pop(SESSION_USER, None)
+            request.session.pop(SESSION_EPOCH, None)
+    request.state.principal = principal
+    return principal
+
+
+OwnershipRule = Callable[[Principal, Session, dict], bool]
+
+
+class Access:
+    """A route's access decision; use through :func:`require`, ``signed_in`` or ``public``."""
+
+    def __init__(
+        self,
+        roles: frozenset[Role] | None,
+        *,
+        public: bool = False,
+        owns: OwnershipRule | None = None,
+    ):
+        self.roles = roles
+        self.public = public
+        self.owns = owns
+
+    def __repr__(self) -> str:
+        if self.public:
+            return "Access(public)"
+        roles = "any signed-in user" if self.roles is None else ",".join(sorted(self.roles))
+        return f"Access({roles}{', owns' if self.owns else ''})"
+
+    def __call__(self, request: Request, session: Session = Depends(get_session)):
+        principal = load_principal(request, session)
+        if self.public:
+            return principal
+        if principal is None:
+            raise LoginRequired()
+        if self.roles is not None and principal.role not in self.roles:
+            raise PermissionDenied(_("Your role does not give access to this page."))
+        if self.owns is not None and not self.owns(principal, session, request.path_params):
+            raise NotFound(_("Not found, or not yours to see."))
+        return principal
+
+
+def require(*roles: Role, owns: OwnershipRule | None = None) -> Access:
+    if not roles:
+        raise ValueError("require() needs at least one role; use signed_in for any user")
+    return Access(frozenset(roles), owns=owns)
+
+
+signed_in = Access(None)
+public = Access(None, public=True)
+
+
+def is_access_decision(call) -> bool:
+    return isinstance(call, Access)

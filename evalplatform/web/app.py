@@ -1,0 +1,188 @@
+"""The FastAPI application: middleware, error pages, static assets and routers."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from evalplatform import i18n
+from evalplatform.db import make_engine
+from evalplatform.i18n import _
+from evalplatform.services.errors import DomainError, ValidationFailed
+from evalplatform.settings import Settings, get_settings
+from evalplatform.web.access import LoginRequired
+from evalplatform.web.csrf import csrf_protect
+from evalplatform.web.templating import build_templates, render
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+#: npm packages served under /static/vendor/<name>/ straight from node_modules.
+VENDOR_ASSETS = {"htmx": "htmx.org/dist", "echarts": "echarts/dist"}
+
+
+class LocaleMiddleware:
+    """Sets the request's language (the session's choice, else the default) for all below."""
+
+    def __init__(self, app, default_language: str):
+        self.app = app
+        self.default_language = default_language
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        chosen = scope.get("session", {}).get("lang") or self.default_language
+        token = i18n.set_language(chosen)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            i18n._current.reset(token)
+
+
+class SecurityHeadersMiddleware:
+    """Conservative headers on every response; scripts only from this origin."""
+
+    HEADERS = [
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"same-origin"),
+        (
+            b"content-security-policy",
+            b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+            b"img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+        ),
+    ]
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                existing = {k.lower() for k, _v in message.get("headers", [])}
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + [
+                    (k, v) for k, v in self.HEADERS if k not in existing
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
+        "accept", ""
+    )
+
+
+def _error_page(request: Request, status_code: int, message: str) -> Response:
+    if wants_json(request):
+        return JSONResponse({"detail": message}, status_code=status_code)
+    template = f"errors/{status_code}.html" if status_code in (403, 404) else "errors/error.html"
+    return render(request, template, {"message": message, "status_code": status_code},
+                  status_code=status_code)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, _exc: LoginRequired):
+        if wants_json(request):
+            return JSONResponse({"detail": _("Sign in first.")}, status_code=401)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.headers.get("hx-request"):
+            return Response(status_code=204, headers={"HX-Redirect": "/login"})
+        return RedirectResponse(f"/login?next={target}", status_code=303)
+
+    @app.exception_handler(ValidationFailed)
+    async def validation_failed(request: Request, exc: ValidationFailed):
+        if wants_json(request):
+            return JSONResponse({"detail": exc.message, "errors": exc.errors}, status_code=422)
+        return _error_page(request, 422, exc.message)
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError):
+        return _error_page(request, exc.status_code, exc.message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        messages = {
+            404: _("This page does not exist."),
+            405: _("This action is not available here."),
+            403: _("Your role does not give access to this page."),
+        }
+        detail = exc.detail if isinstance(exc.detail, str) and exc.status_code not in messages \
+            else messages.get(exc.status_code, _("Something went wrong."))
+        return _error_page(request, exc.status_code, detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def request_invalid(request: Request, exc: RequestValidationError):
+        errors: dict[str, str] = {}
+        for error in exc.errors():
+            field = ".".join(str(p) for p in error.get("loc", ())[1:]) or "request"
+            if error.get("type") == "missing":
+                errors[field] = _("This field is required.")
+            else:
+                errors[field] = _("This value is not valid here (%(rule)s).",
+                                  rule=error.get("msg", ""))
+        message = "; ".join(f"{k}: {v}" for k, v in errors.items())
+        if wants_json(request):
+            return JSONResponse({"detail": message, "errors": errors}, status_code=422)
+        return _error_page(request, 422, message)
+
+
+def mount_static(app: FastAPI, settings: Settings) -> None:
+    app.mount("/static/app", StaticFiles(directory=STATIC_DIR), name="static")
+    for name, relative in VENDOR_ASSETS.items():
+        directory = settings.node_modules_dir / relative
+        if not directory.is_dir():
+            log.warning("front-end package missing: %s (run `npm ci`)", directory)
+        app.mount(f"/static/vendor/{name}", StaticFiles(directory=directory, check_dir=False),
+                  name=f"vendor-{name}")
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="evalplatform",
+        description="政府购买服务绩效评价平台 API",
+        version="0.1.0",
+        dependencies=[Depends(csrf_protect)],
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(settings.resolved_database_url())
+    app.state.templates = build_templates()
+
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(LocaleMiddleware, default_language=settings.default_language)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.resolved_secret_key(),
+        session_cookie="evalplatform_session",
+        max_age=settings.session_max_age,
+        same_site="lax",
+        https_only=settings.cookie_secure,
+    )
+    install_error_handlers(app)
+    mount_static(app, settings)
+
+    from evalplatform.web.routes import ROUTERS
+
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

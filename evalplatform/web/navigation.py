@@ -1,0 +1,30 @@
+"""The navigation menu by role. Later capabilities add their entries here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from evalplatform.i18n import N_, LazyString
+from evalplatform.models import Role
+
+ALL_ROLES = frozenset(Role)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: LazyString
+    url: str
+    roles: frozenset[Role]
+
+
+NAVIGATION: list[NavItem] = [
+    NavItem(N_("Home"), "/", ALL_ROLES),
+    NavItem(N_("Audit log"), "/audit", frozenset({Role.auditor, Role.finance, Role.admin})),
+    NavItem(N_("Users"), "/admin/users", frozenset({Role.admin})),
+    NavItem(N_("Organisations"), "/admin/organisations", frozenset({Role.admin})),
+    NavItem(N_("My account"), "/account", ALL_ROLES),
+]
+
+
+def menu_for(role: Role) -> list[NavItem]:
+    return [item for item in NAVIGATION if role in item.roles]

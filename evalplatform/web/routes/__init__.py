@@ -1,0 +1,5 @@
+"""All routers, in the order they are mounted."""
+
+from evalplatform.web.routes import account, admin, api, audit_log, auth, home
+
+ROUTERS = [auth.router, home.router, account.router, admin.router, audit_log.router, api.router]

@@ -1,0 +1,130 @@
+"""Users and organisations, for the platform administrator."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from sqlmodel import Session
+
+from evalplatform.db import get_session
+from evalplatform.i18n import _
+from evalplatform.models import OrganisationKind, Role
+from evalplatform.services import accounts
+from evalplatform.services.errors import ValidationFailed
+from evalplatform.web.access import Principal, require
+from evalplatform.web.templating import flash, redirect, render
+
+router = APIRouter(prefix="/admin")
+admin_only = require(Role.admin)
+
+
+@router.get("/users")
+def users(
+    request: Request,
+    q: str = "",
+    role: str = "",
+    sort: str = "username",
+    page: int = 1,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(admin_only),
+):
+    result = accounts.page_users(session, q=q, role=role, sort=sort, page=page)
+    template = "admin/_users_table.html" if request.headers.get("hx-request") else "admin/users.html"
+    return render(request, template, {"page": result, "q": q, "role": role, "roles": list(Role)})
+
+
+def _user_form_context(session: Session, values: dict, errors: dict) -> dict:
+    return {
+        "values": values,
+        "errors": errors,
+        "roles": list(Role),
+        "organisations": accounts.list_organisations(session),
+    }
+
+
+@router.get("/users/new")
+def new_user(
+    request: Request,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(admin_only),
+):
+    return render(request, "admin/user_new.html", _user_form_context(session, {}, {}))
+
+
+@router.post("/users")
+def create_user(
+    request: Request,
+    username: str = Form(""),
+    display_name: str = Form(""),
+    role: str = Form(""),
+    organisation_id: str = Form(""),
+    password: str = Form(""),
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(admin_only),
+):
+    values = {"username": username, "display_name": display_name, "role": role,
+              "organisation_id": organisation_id}
+    try:
+        user = accounts.create_user(
+            session, principal.actor, username=username, display_name=display_name,
+            role=role, organisation_id=organisation_id or None, password=password,
+        )
+    except ValidationFailed as exc:
+        template = "admin/_user_form.html" if request.headers.get("hx-request") \
+            else "admin/user_new.html"
+        return render(request, template, _user_form_context(session, values, exc.errors),
+                      status_code=422)
+    flash(request, _("User %(name)s created.", name=user.username))
+    return redirect(request, "/admin/users")
+
+
+@router.post("/users/{user_id}/active")
+def set_user_active(
+    request: Request,
+    user_id: int,
+    active: bool = Form(...),
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(admin_only),
+):
+    user = accounts.set_active(session, principal.actor, user_id, active)
+    flash(request, _("User %(name)s activated.", name=user.username) if active
+          else _("User %(name)s deactivated.", name=user.username))
+    return redirect(request, "/admin/users")
+
+
+@router.get("/organisations")
+def organisations(
+    request: Request,
+    sort: str = "name",
+    page: int = 1,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(admin_only),
+):
+    result = accounts.page_organisations(session, sort=sort, page=page)
+    return render(request, "admin/organisations.html",
+                  {"page": result, "kinds": list(OrganisationKind), "values": {}, "errors": {}})
+
+
+@router.post("/organisations")
+def create_organisation(
+    request: Request,
+    name: str = Form(""),
+    kind: str = Form(""),
+    credit_code: str = Form(""),
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(admin_only),
+):
+    try:
+        org = accounts.create_organisation(session, principal.actor, name=name, kind=kind,
+                                           credit_code=credit_code or None)
+    except ValidationFailed as exc:
+        values = {"name": name, "kind": kind, "credit_code": credit_code}
+        if request.headers.get("hx-request"):
+            return render(request, "admin/_organisation_form.html",
+                          {"values": values, "errors": exc.errors,
+                           "kinds": list(OrganisationKind)}, status_code=422)
+        result = accounts.page_organisations(session)
+        return render(request, "admin/organisations.html",
+                      {"page": result, "kinds": list(OrganisationKind), "values": values,
+                       "errors": exc.errors}, status_code=422)
+    flash(request, _("Organisation %(name)s created.", name=org.name))
+    return redirect(request, "/admin/organisations")

@@ -1,0 +1,123 @@
+"""The JSON API under /api: the same services as the pages, with an OpenAPI document."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from evalplatform.db import get_session
+from evalplatform.models import OrganisationKind, Role
+from evalplatform.services import accounts, audit
+from evalplatform.web.access import Principal, require, signed_in
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+class Me(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    organisation_id: int | None
+    organisation_name: str | None
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    organisation_id: int | None
+    organisation_name: str | None
+    active: bool
+    last_login_at: datetime | None
+
+
+class UserPage(BaseModel):
+    items: list[UserOut]
+    total: int
+    page: int
+    pages: int
+
+
+class UserIn(BaseModel):
+    username: str
+    display_name: str
+    role: str
+    organisation_id: int | None = None
+    password: str
+
+
+class OrganisationOut(BaseModel):
+    id: int
+    name: str
+    kind: OrganisationKind
+    credit_code: str | None
+
+
+class ChainStatus(BaseModel):
+    ok: bool
+    entries: int
+    broken_seq: int | None
+    reason: str
+
+
+@router.get("/me", response_model=Me)
+def me(principal: Principal = Depends(signed_in)):
+    return Me(**{k: getattr(principal, k) for k in Me.model_fields})
+
+
+def _user_out(user, org) -> UserOut:
+    return UserOut(
+        id=user.id, username=user.username, display_name=user.display_name, role=user.role,
+        organisation_id=user.organisation_id, organisation_name=org.name if org else None,
+        active=user.active, last_login_at=user.last_login_at,
+    )
+
+
+@router.get("/users", response_model=UserPage)
+def list_users(
+    q: str = "",
+    role: str = "",
+    sort: str = "username",
+    page: int = 1,
+    per_page: int = 50,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(require(Role.admin)),
+):
+    result = accounts.page_users(session, q=q, role=role, sort=sort, page=page, per_page=per_page)
+    return UserPage(items=[_user_out(u, o) for u, o in result.items], total=result.total,
+                    page=result.page, pages=result.pages)
+
+
+@router.post("/users", response_model=UserOut, status_code=201)
+def create_user(
+    body: UserIn,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(require(Role.admin)),
+):
+    user = accounts.create_user(session, principal.actor, **body.model_dump())
+    org = accounts.get_organisation(session, user.organisation_id) if user.organisation_id else None
+    return _user_out(user, org)
+
+
+@router.get("/organisations", response_model=list[OrganisationOut])
+def list_organisations(
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(require(Role.admin, Role.finance, Role.auditor)),
+):
+    return [OrganisationOut.model_validate(o, from_attributes=True)
+            for o in accounts.list_organisations(session)]
+
+
+@router.get("/audit/verify", response_model=ChainStatus)
+def verify_chain(
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(require(Role.auditor, Role.finance, Role.admin)),
+):
+    result = audit.verify(session)
+    return ChainStatus(ok=result.ok, entries=result.entries, broken_seq=result.broken_seq,
+                       reason=result.reason)

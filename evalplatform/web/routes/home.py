@@ -1,0 +1,49 @@
+"""The home page per role, the language switch and the health check."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+from sqlalchemy import text
+from sqlmodel import Session
+
+from evalplatform.db import get_session
+from evalplatform.i18n import LANGUAGES
+from evalplatform.services import dashboard
+from evalplatform.web.access import Principal, public, signed_in
+from evalplatform.web.templating import render
+
+router = APIRouter()
+
+
+@router.get("/")
+def home(
+    request: Request,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(signed_in),
+):
+    board = dashboard.for_principal(session, principal.role, principal.organisation_id)
+    return render(request, "home.html", {"board": board})
+
+
+@router.post("/language")
+def switch_language(
+    request: Request,
+    language: str = Form(...),
+    next: str = Form("/"),
+    _access=Depends(public),
+):
+    if language in LANGUAGES:
+        request.session["lang"] = language
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/healthz")
+def healthz(request: Request, session: Session = Depends(get_session), _access=Depends(public)):
+    """For load balancers: 200 when the database answers, 503 when it does not."""
+    try:
+        session.exec(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any database failure means unhealthy
+        return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
+    return {"status": "ok", "database": "ok"}

@@ -1,0 +1,123 @@
+"""Jinja2 set-up: translations, filters and the one ``render`` that every page uses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import jinja2
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from evalplatform import i18n
+from evalplatform.labels import ORGANISATION_KIND_LABELS, ROLE_LABELS
+from evalplatform.settings import get_settings
+from evalplatform.web.csrf import csrf_token
+from evalplatform.web.navigation import menu_for
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+FLASH_KEY = "flash"
+
+
+def money(fen: int | None) -> str:
+    """Integer fen → '¥1,234,567.89'."""
+    if fen is None:
+        return ""
+    yuan = (Decimal(int(fen)) / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"¥{yuan:,.2f}"
+
+
+def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    from evalplatform.services.clock import as_utc
+
+    return as_utc(value).astimezone(LOCAL_TZ).strftime(fmt)
+
+
+def query_with(request: Request, **changes: Any) -> str:
+    """The current URL's query string with some parameters replaced (paging, sorting)."""
+    params = dict(request.query_params)
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    return "?" + urlencode(params)
+
+
+def flash(request: Request, message: str, category: str = "success") -> None:
+    request.session.setdefault(FLASH_KEY, [])
+    request.session[FLASH_KEY] = [*request.session[FLASH_KEY], [category, str(message)]]
+
+
+def _pop_flashes(request: Request) -> list[list[str]]:
+    return request.session.pop(FLASH_KEY, []) if "session" in request.scope else []
+
+
+def role_options(roles) -> list[tuple[str, str]]:
+    return [(r.value, str(ROLE_LABELS[r])) for r in roles]
+
+
+def kind_options(kinds) -> list[tuple[str, str]]:
+    return [(k.value, str(ORGANISATION_KIND_LABELS[k])) for k in kinds]
+
+
+def organisation_options(organisations) -> list[tuple[str, str]]:
+    return [(str(o.id), f"{o.name}（{ORGANISATION_KIND_LABELS[o.kind]}）") for o in organisations]
+
+
+def build_templates() -> Jinja2Templates:
+    settings = get_settings()
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(settings.templates_dir)),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined,
+    )
+    templates = Jinja2Templates(env=env)
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+    env.filters["money"] = money
+    env.filters["local_time"] = local_time
+    env.globals.update(
+        LANGUAGES=i18n.LANGUAGES,
+        ROLE_LABELS=ROLE_LABELS,
+        ORGANISATION_KIND_LABELS=ORGANISATION_KIND_LABELS,
+        current_language=i18n.current_language,
+        query_with=query_with,
+        role_options=role_options,
+        kind_options=kind_options,
+        organisation_options=organisation_options,
+    )
+    return templates
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    principal = getattr(request.state, "principal", None)
+    ctx = {
+        "principal": principal,
+        "menu": menu_for(principal.role) if principal else [],
+        "csrf_token": csrf_token(request) if "session" in request.scope else "",
+        "flashes": _pop_flashes(request),
+        "is_htmx": request.headers.get("hx-request") == "true",
+        **(context or {}),
+    }
+    return request.app.state.templates.TemplateResponse(
+        request, template, ctx, status_code=status_code
+    )
+
+
+def redirect(request: Request, url: str) -> Response:
+    """After a successful POST: a 303 for a plain form, an HX-Redirect for htmx."""
+    if request.headers.get("hx-request") == "true":
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
