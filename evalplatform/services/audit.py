@@ -18,6 +18,7 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from evalplatform.models import AuditEntry, AuditHead
@@ -75,9 +76,14 @@ def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
 
 
 def ensure_head(session: Session) -> None:
-    if session.get(AuditHead, 1) is None:
-        session.add(AuditHead(id=1, seq=0, hash=GENESIS_HASH))
-        session.flush()
+    """The migration seeds the head row; recreate it if an empty database lacks it."""
+    if session.get(AuditHead, 1) is not None:
+        return
+    try:
+        with session.begin_nested():
+            session.add(AuditHead(id=1, seq=0, hash=GENESIS_HASH))
+    except IntegrityError:
+        pass  # another process created it first
 
 
 def record(

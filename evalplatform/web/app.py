@@ -160,7 +160,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         description="政府购买服务绩效评价平台 API",
         version="0.1.0",
         dependencies=[Depends(csrf_protect)],
-        docs_url="/api/docs",
+        docs_url=None,  # Swagger UI would load from a CDN; the document itself is served
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )

@@ -1,7 +1,7 @@
 """foundation: organisations, users, audit log, throttles
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 01:47:08.443600
 """
 
@@ -38,12 +38,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_entry_entity_type'), ['entity_type'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_entry_seq'), ['seq'], unique=True)
 
-    op.create_table('audit_head',
+    audit_head = op.create_table('audit_head',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
+    op.bulk_insert(audit_head, [{'id': 1, 'seq': 0, 'hash': '0' * 64}])
     op.create_table('organisation',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),

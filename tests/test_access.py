@@ -1,0 +1,107 @@
+"""Every route decides who may reach it; roles and ownership are enforced."""
+
+from fastapi.routing import APIRoute
+from starlette.routing import Mount, Route
+
+from evalplatform.web.access import is_access_decision
+
+# Routes that are not FastAPI endpoints: static files and the OpenAPI document, public by
+# nature.
+NON_ENDPOINT_ROUTES = {"/static/app", "/static/vendor/htmx", "/static/vendor/echarts",
+                       "/api/openapi.json"}
+
+
+def _decisions(dependant):
+    found = [d.call for d in dependant.dependencies if is_access_decision(d.call)]
+    for sub in dependant.dependencies:
+        found += _decisions(sub)
+    return found
+
+
+def test_every_route_has_an_access_decision(app):
+    undecided = []
+    for route in app.routes:
+        if isinstance(route, APIRoute):
+            if not _decisions(route.dependant):
+                undecided.append(f"{sorted(route.methods)} {route.path}")
+        elif isinstance(route, Mount | Route):
+            if route.path not in NON_ENDPOINT_ROUTES:
+                undecided.append(f"unexpected non-endpoint route {route.path}")
+    assert undecided == []
+
+
+def test_a_page_without_sign_in_redirects_to_login(client):
+    response = client.get("/admin/users")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/admin/users"
+
+
+def test_the_api_without_sign_in_answers_401_in_json(client):
+    response = client.get("/api/me")
+    assert response.status_code == 401
+    assert response.json()["detail"] == "请先登录。"
+
+
+def test_a_wrong_role_gets_a_403_page_in_chinese(client, signed_in):
+    signed_in("supplier")
+    response = client.get("/admin/users")
+    assert response.status_code == 403
+    assert "您的角色无权访问此页面" in response.text
+    assert "<nav" in response.text  # the error page keeps the layout
+
+
+def test_an_unknown_page_is_a_404_page_in_chinese(client, signed_in):
+    signed_in("finance")
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "该页面不存在" in response.text
+
+
+def test_role_checks_on_the_api(client, signed_in):
+    signed_in("purchaser")
+    assert client.get("/api/users").status_code == 403
+    assert client.get("/api/me").json()["role"] == "purchaser"
+
+
+def test_auditor_reads_the_audit_log_but_supplier_does_not(client, signed_in, make_user):
+    signed_in("auditor")
+    assert client.get("/audit").status_code == 200
+    client.cookies.clear()
+    signed_in("supplier")
+    assert client.get("/audit").status_code == 403
+
+
+def test_each_role_sees_its_own_navigation(client, signed_in):
+    menus = {}
+    for role in ["finance", "purchaser", "evaluator", "supplier", "auditor", "admin"]:
+        client.cookies.clear()
+        signed_in(role)
+        page = client.get("/").text
+        nav = page[page.index('<nav id="nav"'):page.index("</nav>")]
+        menus[role] = nav
+    assert 'href="/admin/users"' in menus["admin"]
+    assert all('href="/admin/users"' not in menus[r] for r in menus if r != "admin")
+    assert 'href="/audit"' in menus["auditor"]
+    assert 'href="/audit"' not in menus["supplier"]
+
+
+def test_ownership_rule_hides_what_is_not_yours(db, make_user):
+    """``require(..., owns=...)`` reports an entity that is not the principal's as not found."""
+    import pytest
+    from starlette.requests import Request
+
+    from evalplatform.services.errors import NotFound
+    from evalplatform.web.access import require
+
+    user = make_user("purchaser")
+    decision = require(user.role, owns=lambda p, s, params: int(params["id"]) == p.id)
+
+    def request_for(entity_id):
+        scope = {"type": "http", "method": "GET", "path": "/x", "headers": [],
+                 "path_params": {"id": str(entity_id)},
+                 "session": {"uid": user.id, "epoch": user.session_epoch}}
+        return Request(scope)
+
+    assert decision(request_for(user.id), db).id == user.id
+    with pytest.raises(NotFound):
+        decision(request_for(user.id + 1000), db)

@@ -1,0 +1,96 @@
+"""Organisation and user rules: each refusal names the field and changes nothing."""
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import select
+
+from evalplatform.models import AuditEntry, Organisation, User
+from evalplatform.services import accounts
+from evalplatform.services.audit import SYSTEM
+from evalplatform.services.credit_code import is_valid_credit_code
+from evalplatform.services.errors import ValidationFailed
+
+
+def _count(db, model):
+    return db.exec(select(func.count()).select_from(model)).one()
+
+
+@pytest.mark.parametrize("code, valid", [
+    ("91350100M000100Y43", True),
+    ("91110000600037341L", True),
+    ("91110000600037341X", False),   # wrong check character
+    ("9111000060003734", False),     # too short
+    ("9111000060003734IL", False),   # I is not in the alphabet
+])
+def test_credit_code_check_character(code, valid):
+    assert is_valid_credit_code(code) is valid
+
+
+def test_an_invalid_credit_code_is_refused_and_nothing_is_stored(db):
+    before = (_count(db, Organisation), _count(db, AuditEntry))
+    with pytest.raises(ValidationFailed) as error:
+        accounts.create_organisation(db, SYSTEM, name="某公司", kind="supplier",
+                                     credit_code="91110000600037341X")
+    assert "统一社会信用代码" in error.value.errors["credit_code"]
+    assert (_count(db, Organisation), _count(db, AuditEntry)) == before
+
+
+def test_duplicate_names_are_refused(db, make_org):
+    make_org("supplier", name="临江市某某中心")
+    with pytest.raises(ValidationFailed) as error:
+        accounts.create_organisation(db, SYSTEM, name="临江市某某中心", kind="supplier")
+    assert error.value.errors == {"name": "已有同名机构。"}
+
+
+def test_a_role_must_match_its_organisation_kind(db, make_org):
+    supplier = make_org("supplier")
+    with pytest.raises(ValidationFailed) as error:
+        accounts.create_user(db, SYSTEM, username="wrong", display_name="某人",
+                             role="finance", organisation_id=supplier.id,
+                             password="long-enough-pw")
+    assert "财政部门" in error.value.errors["organisation_id"]
+    assert _count(db, User) == 0
+
+
+def test_several_errors_are_reported_at_once(db):
+    with pytest.raises(ValidationFailed) as error:
+        accounts.create_user(db, SYSTEM, username="Bad Name!", display_name="",
+                             role="wizard", organisation_id=None, password="short")
+    assert set(error.value.errors) == {"username", "display_name", "role", "password"}
+    assert "至少需要 10 个字符" in error.value.errors["password"]
+
+
+def test_an_admin_cannot_deactivate_themself(db, make_user):
+    admin = make_user("admin")
+    with pytest.raises(ValidationFailed):
+        accounts.set_active(db, SYSTEM.__class__(admin.id, admin.username), admin.id, False)
+    db.refresh(admin)
+    assert admin.active
+
+
+def test_users_page_sorts_and_pages(db, make_user):
+    for name in ["carol", "alice", "bob"]:
+        make_user("admin", username=name)
+    first = accounts.page_users(db, sort="username", per_page=2, page=1)
+    assert [u.username for u, _ in first.items] == ["alice", "bob"]
+    assert first.pages == 2 and first.has_next
+    second = accounts.page_users(db, sort="-username", per_page=2, page=1)
+    assert [u.username for u, _ in second.items] == ["carol", "bob"]
+    fallback = accounts.page_users(db, sort="password_hash", per_page=10)
+    assert fallback.sort == "username"  # unknown sort keys fall back, they do not leak
+
+
+def test_the_admin_form_rerenders_field_errors_for_htmx(client, signed_in, db):
+    from tests.conftest import csrf_from
+
+    signed_in("admin")
+    token = csrf_from(client, "/admin/users/new")
+    before = _count(db, User)
+    response = client.post("/admin/users", data={
+        "username": "", "display_name": "张三", "role": "purchaser", "organisation_id": "",
+        "password": "x", "csrf_token": token}, headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    assert response.text.lstrip().startswith("<form")  # the partial, not the whole page
+    assert 'id="e-username"' in response.text and 'id="e-password"' in response.text
+    assert 'value="张三"' in response.text  # what was typed is kept
+    assert _count(db, User) == before

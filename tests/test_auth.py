@@ -1,0 +1,109 @@
+"""Signing in and out, the session cookie, and the per-account throttle."""
+
+from sqlmodel import select
+
+from evalplatform.models import AuditEntry, ThrottleCounter
+from tests.conftest import csrf_from, login
+
+
+def test_sign_in_sets_a_signed_httponly_lax_cookie(client, make_user):
+    user = make_user("finance")
+    response = login(client, user.username)
+    assert response.status_code == 303
+    cookie = response.headers["set-cookie"]
+    assert "evalplatform_session=" in cookie
+    assert "httponly" in cookie.lower()
+    assert "samesite=lax" in cookie.lower()
+    assert client.get("/api/me").json()["username"] == user.username
+
+
+def test_wrong_password_is_refused_with_a_message_naming_the_field(client, make_user):
+    user = make_user("finance")
+    response = login(client, user.username, "wrong-password")
+    assert response.status_code == 422
+    assert "用户名或密码不正确" in response.text
+    assert 'id="e-password"' in response.text
+    assert client.get("/api/me").status_code == 401
+
+
+def test_five_failures_lock_the_account_even_for_the_right_password(client, make_user, db):
+    user = make_user("purchaser")
+    for _ in range(4):
+        assert login(client, user.username, "nope-nope-nope").status_code == 422
+    response = login(client, user.username, "nope-nope-nope")
+    assert response.status_code == 429
+    assert "登录失败次数过多" in response.text
+    response = login(client, user.username)  # the right password, but locked
+    assert response.status_code == 429
+    assert client.get("/api/me").status_code == 401
+
+
+def test_the_login_throttle_counts_each_account_apart(client, make_user, db):
+    locked, other = make_user("purchaser"), make_user("purchaser")
+    for _ in range(5):
+        login(client, locked.username, "nope-nope-nope")
+    assert login(client, other.username).status_code == 303
+    keys = {c.key for c in db.exec(select(ThrottleCounter)).all()}
+    assert keys == {f"login:{locked.username}"}
+
+
+def test_success_clears_earlier_failures(client, make_user, db):
+    user = make_user("supplier")
+    login(client, user.username, "nope-nope-nope")
+    assert login(client, user.username).status_code == 303
+    db.expire_all()
+    assert db.get(ThrottleCounter, f"login:{user.username}") is None
+
+
+def test_sign_out_kills_the_old_cookie_even_if_replayed(client, make_user):
+    user = make_user("auditor")
+    login(client, user.username)
+    stolen = dict(client.cookies)
+    token = csrf_from(client, "/")
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 303
+    client.cookies.clear()
+    client.cookies.update(stolen)
+    assert client.get("/api/me").status_code == 401
+
+
+def test_deactivating_a_user_ends_their_session(client, make_user, db):
+    from evalplatform.services import accounts
+    from evalplatform.services.audit import SYSTEM
+
+    user = make_user("evaluator")
+    login(client, user.username)
+    assert client.get("/api/me").status_code == 200
+    accounts.set_active(db, SYSTEM, user.id, False)
+    assert client.get("/api/me").status_code == 401
+    assert login(client, user.username).status_code == 422
+
+
+def test_sign_in_is_audited(client, make_user, db):
+    user = make_user("finance")
+    login(client, user.username)
+    actions = [e.action for e in db.exec(select(AuditEntry).order_by(AuditEntry.seq)).all()]
+    assert actions[-1] == "user.login"
+
+
+def test_next_parameter_never_leads_off_site(client, make_user):
+    user = make_user("finance")
+    token = csrf_from(client, "/login")
+    response = client.post("/login", data={"username": user.username,
+                                           "password": "correct-horse-battery",
+                                           "next": "//evil.example/", "csrf_token": token})
+    assert response.headers["location"] == "/"
+
+
+def test_changing_the_password_needs_the_current_one(client, signed_in):
+    signed_in("supplier")
+    token = csrf_from(client, "/account")
+    response = client.post("/account/password", data={
+        "current_password": "wrong", "new_password": "another-long-one",
+        "confirm_password": "another-long-one", "csrf_token": token})
+    assert response.status_code == 422
+    assert "当前密码不正确" in response.text
+    response = client.post("/account/password", data={
+        "current_password": "correct-horse-battery", "new_password": "another-long-one",
+        "confirm_password": "another-long-one", "csrf_token": token})
+    assert response.status_code == 303
+    assert client.get("/api/me").status_code == 200  # this session stays signed in

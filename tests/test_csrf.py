@@ -1,0 +1,66 @@
+"""Every state-changing request needs the session's CSRF token; without it nothing changes."""
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from evalplatform.models import Organisation
+from tests.conftest import csrf_from
+
+
+def _org_count(db):
+    return db.exec(select(func.count()).select_from(Organisation)).one()
+
+
+def test_post_without_token_is_refused_and_changes_nothing(client, signed_in, db):
+    signed_in("admin")
+    before = _org_count(db)
+    response = client.post("/admin/organisations", data={"name": "某某局", "kind": "supplier"})
+    assert response.status_code == 403
+    assert "表单已过期或并非来自本站" in response.text
+    assert _org_count(db) == before
+
+
+def test_post_with_a_wrong_token_is_refused(client, signed_in, db):
+    signed_in("admin")
+    before = _org_count(db)
+    response = client.post("/admin/organisations",
+                           data={"name": "某某局", "kind": "supplier", "csrf_token": "forged"})
+    assert response.status_code == 403
+    assert _org_count(db) == before
+
+
+def test_form_token_lets_the_post_through(client, signed_in, db):
+    signed_in("admin")
+    token = csrf_from(client, "/admin/organisations")
+    response = client.post("/admin/organisations",
+                           data={"name": "临江市某某服务社", "kind": "supplier", "csrf_token": token})
+    assert response.status_code == 303
+    assert db.exec(select(Organisation).where(Organisation.name == "临江市某某服务社")).one()
+
+
+def test_htmx_header_token_lets_the_post_through(client, signed_in):
+    signed_in("admin")
+    token = csrf_from(client, "/admin/organisations")
+    response = client.post("/admin/organisations", data={"name": "甲", "kind": "supplier"},
+                           headers={"X-CSRF-Token": token, "HX-Request": "true"})
+    assert response.status_code == 204
+    assert response.headers["HX-Redirect"] == "/admin/organisations"
+
+
+def test_json_api_post_needs_the_header_token(client, signed_in, db):
+    signed_in("admin")
+    body = {"username": "newbie", "display_name": "新用户", "role": "admin",
+            "password": "long-enough-pass"}
+    assert client.post("/api/users", json=body).status_code == 403
+    token = csrf_from(client, "/")
+    response = client.post("/api/users", json=body, headers={"X-CSRF-Token": token})
+    assert response.status_code == 201, response.text
+    assert response.json()["username"] == "newbie"
+
+
+def test_login_itself_needs_the_token(client, make_user):
+    user = make_user("finance")
+    response = client.post("/login", data={"username": user.username,
+                                           "password": "correct-horse-battery"})
+    assert response.status_code == 403
+    assert client.get("/api/me").status_code == 401

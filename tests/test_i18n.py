@@ -1,0 +1,42 @@
+"""Every user-facing string is in the catalogues; the user chooses the language."""
+
+from evalplatform.i18n import LANGUAGES
+from evalplatform.i18n_catalog import extract, load
+from tests.conftest import csrf_from
+
+
+def test_every_message_has_a_translation_in_every_language():
+    messages = [m.id for m in extract() if m.id]
+    assert len(messages) > 50  # the extraction really found the strings
+    missing = {}
+    for language in LANGUAGES:
+        catalog = load(language)
+        lacking = [m for m in messages
+                   if not catalog.get(m) or not catalog.get(m).string
+                   or catalog.get(m).fuzzy]
+        if lacking:
+            missing[language] = lacking
+    assert missing == {}, "run `make messages` and translate: " + repr(missing)
+
+
+def test_pages_are_chinese_by_default_and_english_on_request(client, signed_in):
+    signed_in("admin")
+    assert "用户" in client.get("/admin/users").text
+    token = csrf_from(client, "/")
+    response = client.post("/language", data={"language": "en", "next": "/admin/users",
+                                              "csrf_token": token})
+    assert response.headers["location"] == "/admin/users"
+    page = client.get("/admin/users").text
+    assert "Users" in page and "Sign out" in page
+    assert '<html lang="en">' in page
+
+
+def test_service_errors_follow_the_language(client, signed_in):
+    signed_in("admin")
+    token = csrf_from(client, "/")
+    client.post("/language", data={"language": "en", "csrf_token": token})
+    response = client.post("/api/users", json={"username": "", "display_name": "x",
+                                               "role": "admin", "password": "long-enough-pw"},
+                           headers={"X-CSRF-Token": token})
+    assert response.status_code == 422
+    assert response.json()["errors"]["username"] == "Username is required."
