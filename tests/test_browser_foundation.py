@@ -1,0 +1,68 @@
+"""In a real Chromium: every role signs in and sees its own navigation; htmx forms work."""
+
+import pytest
+
+from tests.conftest import browser_login
+
+pytestmark = pytest.mark.browser
+
+EXPECTED_MENU = {
+    "admin": ["首页", "审计日志", "用户", "机构", "我的账户"],
+    "finance": ["首页", "审计日志", "我的账户"],
+    "auditor": ["首页", "审计日志", "我的账户"],
+    "purchaser": ["首页", "我的账户"],
+    "evaluator": ["首页", "我的账户"],
+    "supplier": ["首页", "我的账户"],
+}
+
+
+def test_each_role_signs_in_and_sees_its_navigation(page, make_user, viewport):
+    for role, menu in EXPECTED_MENU.items():
+        user = make_user(role, display_name=f"测试{role}")
+        page.context.clear_cookies()
+        browser_login(page, user.username)
+        assert page.get_by_test_id("who").inner_text().startswith(f"测试{role}")
+        if viewport["width"] < 700:  # the phone layout folds the menu behind a button
+            assert not page.locator("#nav").is_visible()
+            page.click("[data-toggle-nav]")
+        links = page.locator("#nav a").all_inner_texts()
+        assert links == menu, role
+        # nothing is wider than the screen
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{role}: page is {overflow}px wider than the viewport"
+
+
+def test_a_form_shows_field_errors_in_place_and_then_succeeds(page, make_user, make_org, viewport):
+    admin = make_user("admin")
+    dept = make_org("purchasing_department", name="临江市民政局")
+    browser_login(page, admin.username)
+    page.goto("/admin/users/new")
+    page.fill("#f-display_name", "张丽")
+    page.select_option("#f-role", "purchaser")
+    page.fill("#f-password", "short")
+    page.click("#user-form button[type=submit]")
+    error = page.locator("#e-username")
+    error.wait_for()
+    assert "请填写用户名" in error.inner_text()
+    assert "至少需要 10 个字符" in page.locator("#e-password").inner_text()
+    assert page.input_value("#f-display_name") == "张丽"  # kept across the swap
+    assert page.url.endswith("/admin/users/new")  # swapped by htmx, no page load
+    page.fill("#f-username", "zhangli")
+    page.select_option("#f-organisation_id", str(dept.id))
+    page.fill("#f-password", "a-long-enough-password")
+    page.click("#user-form button[type=submit]")
+    page.wait_for_url("**/admin/users")
+    assert "已创建用户 zhangli" in page.locator("#flashes").inner_text()
+    assert page.locator("#users-table").get_by_text("zhangli").count() == 1
+
+
+def test_language_switch_to_english_and_back(page, make_user, viewport):
+    user = make_user("finance")
+    browser_login(page, user.username)
+    page.click("button[name=language][value=en]")
+    page.wait_for_load_state()
+    assert page.locator("#nav").get_by_text("Audit log").count() == 1 or viewport["width"] < 700
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.click("button[name=language][value=zh_CN]")
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
