@@ -178,3 +178,20 @@ def page_entries(session: Session, *, sort=None, page=1, per_page=50, action: st
         page=page,
         per_page=per_page,
     )
+
+
+def activity_by_day(session: Session, days: int = 30) -> list[tuple[str, int]]:
+    """Entries per day (China time) over the last ``days`` days, oldest first, zeros included."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    china = ZoneInfo("Asia/Shanghai")
+    today = now().astimezone(china).date()
+    start = today - timedelta(days=days - 1)
+    since = as_utc(datetime.combine(start, datetime.min.time(), tzinfo=china))
+    counts: dict[str, int] = {}
+    for at in session.exec(select(AuditEntry.at).where(AuditEntry.at >= since)).all():
+        day = as_utc(at).astimezone(china).date().isoformat()
+        counts[day] = counts.get(day, 0) + 1
+    return [((start + timedelta(days=i)).isoformat(), counts.get((start + timedelta(days=i))
+             .isoformat(), 0)) for i in range(days)]

@@ -27,9 +27,11 @@ def audit_log(
 ):
     result = audit.page_entries(session, sort=sort, page=page, action=action,
                                 entity_type=entity_type)
-    template = "_audit_table.html" if request.headers.get("hx-request") else "audit.html"
-    return render(request, template, {"page": result, "action": action,
-                                      "entity_type": entity_type})
+    if request.headers.get("hx-request"):
+        return render(request, "_audit_table.html", {"page": result})
+    return render(request, "audit.html", {"page": result, "action": action,
+                                          "entity_type": entity_type,
+                                          "activity": audit.activity_by_day(session)})
 
 
 @router.get("/audit/verify")
