@@ -105,3 +105,19 @@ def test_ownership_rule_hides_what_is_not_yours(db, make_user):
     assert decision(request_for(user.id), db).id == user.id
     with pytest.raises(NotFound):
         decision(request_for(user.id + 1000), db)
+
+
+def test_an_unexpected_error_is_a_500_page_in_chinese(app, signed_in, client):
+    from fastapi.testclient import TestClient
+
+    from evalplatform.web.access import signed_in as any_user
+
+    @app.get("/boom")
+    def boom(_p=__import__("fastapi").Depends(any_user)):
+        raise RuntimeError("kaput")
+
+    signed_in("finance")
+    quiet = TestClient(app, raise_server_exceptions=False, cookies=client.cookies)
+    response = quiet.get("/boom")
+    assert response.status_code == 500
+    assert "出错了" in response.text and "kaput" not in response.text

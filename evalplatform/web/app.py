@@ -127,6 +127,12 @@ def install_error_handlers(app: FastAPI) -> None:
             else messages.get(exc.status_code, _("Something went wrong."))
         return _error_page(request, exc.status_code, detail)
 
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _error_page(request, 500, _("Something went wrong. The error has been logged; "
+                                           "nothing you submitted was half-saved."))
+
     @app.exception_handler(RequestValidationError)
     async def request_invalid(request: Request, exc: RequestValidationError):
         errors: dict[str, str] = {}
