@@ -11,10 +11,14 @@ rounded once by :func:`scoring.money.round_score`.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
+import operator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import chain
 from types import MappingProxyType
 from typing import NamedTuple
 
@@ -45,6 +49,7 @@ __all__ = [
 
 ENGINE = "evalplatform-scoring/1"
 SCORED, NA, MISSING = 0, 1, 2
+_STATE_CHARS = np.frombuffer(b"snm", dtype=np.uint8)
 
 #: Where a quality figure counts as weak (a warning is given below these).
 THRESHOLDS = MappingProxyType({
@@ -85,9 +90,15 @@ class SheetUse(NamedTuple):
     scorer: str
     total: float | None  # the sheet's own score on 100 (applicable leaves rescaled)
     chosen: bool
-    scores: tuple  # per sheet leaf of the part: points or None
+    values: tuple  # per sheet leaf of the part (scheme order): points, 0.0 where not scored
     states: str  # per sheet leaf: "s" scored, "n" not applicable, "m" missing
     notes: tuple  # (leaf id, kind, text): kind "tier" (tier name), "reason", "na" (reason)
+
+    @property
+    def scores(self) -> tuple:
+        """Per sheet leaf: the points, or None where not applicable or missing."""
+        return tuple(v if s == "s" else None for v, s in zip(self.values, self.states,
+                                                                 strict=True))
 
 
 class PartScore(NamedTuple):
@@ -204,7 +215,7 @@ class _Prep:
                 if lf.rule == "tiers":
                     tiers = {name: (float(lf.points * c), c)
                              for name, c in lf.params["tiers"].items()}
-                lk[lf.id] = (j, lf, tiers)
+                lk[lf.id] = (j, lf, tiers, lf.max)
             self.sheet_lookup.append(lk)
         self.data_lookup = {cs.leaves[li].id: (j, cs.leaves[li])
                             for j, li in enumerate(cs.data_leaves)}
@@ -224,6 +235,19 @@ class _Prep:
                 if v is not None:
                     self.values[qi, oi] = v
         self.answered = ~np.isnan(self.values)
+        # one code space for every option string, then a table per question
+        self.global_codes: dict = {None: 0}
+        for sc in cs.question_scale:
+            for o in sc.options:
+                self.global_codes.setdefault(o, len(self.global_codes))
+        ng = len(self.global_codes) + 1  # the last code: not an option of any scale
+        self.table = np.full((max(q, 1), ng), -2, dtype=np.int16)
+        for qi, sc in enumerate(cs.question_scale):
+            self.table[qi, 0] = -1
+            for o, c in sc.codes.items():
+                self.table[qi, self.global_codes[o]] = c
+        self.qcol = np.arange(max(q, 1))[None, :]
+        self.getter = operator.itemgetter(*cs.questions) if q else None
 
 
 def _prep(cs: CompiledScheme) -> _Prep:
@@ -304,17 +328,30 @@ def _parse_sheets(raw, cs: CompiledScheme, prep: _Prep, warnings: list) -> list:
                 else:
                     msg = (f"指标 \"{lid}\" 按规则 {cs.leaves[li].rule} 计分, 不由评分表打分")
                 raise PackageError(msg, f"{sp}.scores.{lid}")
-            j, lf, tiers = ent
+            j, lf, tiers, mx = ent
             tv = type(v)
+            if tiers is None and (tv is int or tv is float):
+                # the common case: plain points
+                x = float(v)
+                if not 0.0 <= x <= mx:
+                    raise PackageError(f"指标 \"{lid}\" 的得分 {v} 必须在 0 到满分 "
+                                       f"{_fmt(lf.points)} 之间", f"{sp}.scores.{lid}")
+                vals[j] = x
+                st[j] = SCORED
+                if x < mx:
+                    unexplained.append(lid)
+                continue
             reason = None
             if tv is dict:
                 if "na" in v:
-                    reason = _reason(v["na"], f"{sp}.scores.{lid}.na", "不适用理由 na")
+                    reason = v["na"]
+                    if type(reason) is not str or not reason.strip():
+                        _reason(reason, f"{sp}.scores.{lid}.na", "不适用理由 na")
                     st[j] = NA
                     notes.append((lid, "na", reason))
                     continue
                 reason = v.get("reason")
-                if reason is not None:
+                if reason is not None and (type(reason) is not str or not reason.strip()):
                     _reason(reason, f"{sp}.scores.{lid}.reason", "理由 reason")
                 v = v.get("tier" if tiers is not None else "points")
                 tv = type(v)
@@ -333,13 +370,13 @@ def _parse_sheets(raw, cs: CompiledScheme, prep: _Prep, warnings: list) -> list:
                     notes.append((lid, "reason", reason))
             else:
                 x = _num(v, f"{sp}.scores.{lid}", f"指标 \"{lid}\" 的得分")
-                if not 0.0 <= x <= lf.max:
+                if not 0.0 <= x <= mx:
                     raise PackageError(f"指标 \"{lid}\" 的得分 {v} 必须在 0 到满分 "
                                        f"{_fmt(lf.points)} 之间", f"{sp}.scores.{lid}")
                 vals[j] = x
                 if reason is not None:
                     notes.append((lid, "reason", reason))
-                elif x < lf.max:
+                elif x < mx:
                     unexplained.append(lid)
             st[j] = SCORED
         if unexplained:
@@ -403,27 +440,31 @@ def _parse_responses(raw, cs: CompiledScheme, prep: _Prep, warnings: list):
         if raw:
             warnings.append(f"数据包有 {len(raw)} 份问卷回答, 但指标体系没有问卷类指标, 未使用")
         return None
-    for i, r in enumerate(raw):
-        if type(r) is not dict:
-            raise PackageError("每份问卷回答必须是 JSON 对象 (题目编号 → 选项)",
-                               f"$.inputs.responses[{i}]")
-    cols = []
-    for qi, qid in enumerate(prep.questions):
-        cm = prep.code_maps[qi]
-        try:
-            cols.append([cm[r.get(qid)] for r in raw])
-        except (KeyError, TypeError):
-            for i, r in enumerate(raw):
-                o = r.get(qid)
-                try:
-                    cm[o]
-                except (KeyError, TypeError):
-                    opts = "/".join(cs.question_scale[qi].options)
-                    raise PackageError(f"题目 \"{qid}\" 的回答 {json.dumps(o, ensure_ascii=False)}"
-                                       f" 不是量表选项 ({opts})",
-                                       f"$.inputs.responses[{i}].{qid}") from None
-            raise  # pragma: no cover
-    return np.array(cols, dtype=np.int16).reshape(q, len(raw))
+    n = len(raw)
+    gmap = prep.global_codes
+    try:
+        # fast path: every response answers every question with a known option
+        rows = list(map(prep.getter, raw))
+        flat = chain.from_iterable(rows) if q > 1 else rows
+        g = np.fromiter(map(gmap.__getitem__, flat), dtype=np.int16, count=n * q)
+    except (KeyError, TypeError):
+        for i, r in enumerate(raw):
+            if type(r) is not dict:
+                raise PackageError("每份问卷回答必须是 JSON 对象 (题目编号 → 选项)",
+                                   f"$.inputs.responses[{i}]") from None
+        bad = len(gmap)  # a code no question accepts
+        g = np.fromiter((gmap.get(r.get(qid), bad) if type(r.get(qid)) in (str, type(None))
+                         else bad for r in raw for qid in prep.questions),
+                        dtype=np.int16, count=n * q)
+    codes = prep.table[prep.qcol[:q], g.reshape(n, q)] if n else np.zeros((0, q), np.int16)
+    if n and codes.min() < -1:
+        i, qi = (int(v) for v in np.argwhere(codes < -1)[0])
+        qid = prep.questions[qi]
+        o = raw[i].get(qid)
+        opts = "/".join(cs.question_scale[qi].options)
+        raise PackageError(f"题目 \"{qid}\" 的回答 {json.dumps(o, ensure_ascii=False)}"
+                           f" 不是量表选项 ({opts})", f"$.inputs.responses[{i}].{qid}")
+    return np.ascontiguousarray(codes.T)
 
 
 def _parse_package(package) -> _Parsed:
@@ -476,9 +517,24 @@ def _parse_package(package) -> _Parsed:
 # ----------------------------------------------------------------------------- scoring
 
 
+@contextmanager
+def _gc_paused():
+    """Pause the cyclic garbage collector while results are built: allocating many small
+    tuples would otherwise make it rescan every input package (millions of objects),
+    which costs more than the scoring. Nothing here creates reference cycles."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def evaluate(package) -> Evaluation:
     """Score one evaluation package (see ``scoring/README.md`` for the format)."""
-    return _score_group([_parse_package(package)])[0]
+    with _gc_paused():
+        return _score_group([_parse_package(package)])[0]
 
 
 def evaluate_many(packages) -> list[Evaluation]:
@@ -486,21 +542,22 @@ def evaluate_many(packages) -> list[Evaluation]:
 
     A bad package raises :class:`PackageError` with ``.index`` (its position) and ``.path``.
     """
-    parsed = []
-    for i, p in enumerate(packages):
-        try:
-            parsed.append(_parse_package(p))
-        except PackageError as exc:
-            raise exc.with_index(i) from None
-    groups: dict = {}
-    for i, p in enumerate(parsed):
-        groups.setdefault(p.signature, []).append(i)
-    out: list = [None] * len(parsed)
-    for idx in groups.values():
-        res = _score_group([parsed[i] for i in idx])
-        for i, r in zip(idx, res, strict=True):
-            out[i] = r
-    return out
+    with _gc_paused():
+        parsed = []
+        for i, p in enumerate(packages):
+            try:
+                parsed.append(_parse_package(p))
+            except PackageError as exc:
+                raise exc.with_index(i) from None
+        groups: dict = {}
+        for i, p in enumerate(parsed):
+            groups.setdefault(p.signature, []).append(i)
+        out: list = [None] * len(parsed)
+        for idx in groups.values():
+            res = _score_group([parsed[i] for i in idx])
+            for i, r in zip(idx, res, strict=True):
+                out[i] = r
+        return out
 
 
 def _ratio_points(mx: float, num, den):
@@ -688,7 +745,8 @@ def _score_group(items: list[_Parsed]) -> list[Evaluation]:
         ok = ~na & (n_sc > 0)
         score[:, sl] = np.where(ok, sumv / np.where(ok, n_sc, 1), 0.0)
         state[:, sl] = np.where(na, NA, np.where(ok, SCORED, MISSING))
-        part_sheets.append((ns, totals, chosen, raw_st, vals))
+        part_sheets.append((ns, totals.tolist(), chosen.tolist(), _STATE_CHARS[raw_st],
+                            np.where(raw_st == SCORED, vals, 0.0).tolist()))
         sheet_missing.append((p, raw_st))
         if ns >= 3:
             panel_out.append((p, _panel(items, p, raw_st, vals, maxes)))
@@ -937,17 +995,15 @@ def _build(items, cs, score, state, raw_state, leaf_value, leaf_n, leaf_hits, ns
             sheets = ()
             info = part_sheets[p.index]
             if info is not None:
-                ns_, totals, chosen, rst, vals = info
+                ns_, tl_all, ch_all, chars, vl_all = info
                 scorers, _, _, notes = it.sheets[p.index]
-                tl = totals[i].tolist()
-                ch = chosen[i].tolist()
-                vl = vals[i].tolist()
-                sl = rst[i].tolist()
+                tl = tl_all[i]
+                ch = ch_all[i]
+                vl = vl_all[i]
+                cr = chars[i]
                 sheets = tuple(
                     SheetUse(scorers[s_], None if tl[s_] != tl[s_] else tl[s_], ch[s_],
-                             tuple(v if st_ == SCORED else None
-                                   for v, st_ in zip(vl[s_], sl[s_], strict=True)),
-                             "".join("snm"[st_] for st_ in sl[s_]), notes[s_])
+                             tuple(vl[s_]), cr[s_].tobytes().decode("ascii"), notes[s_])
                     for s_ in range(ns_))
             parts.append(PartScore(p.id, p.name, p.party, p.weight, p.combine, s,
                                    None if s is None else p.weight_f * s,

@@ -199,6 +199,7 @@ class CompiledScheme:
     questions: list
     question_scale: list  # Scale per question
     warnings: list
+    eq_safe: bool = False
 
 
 # ----------------------------------------------------------------------------- scheme
@@ -546,23 +547,46 @@ def _compile(scheme, key: str) -> CompiledScheme:
 
 _CACHE: dict[str, CompiledScheme] = {}
 _CACHE_MAX = 256
+_RECENT: list = []  # (scheme object, compiled), most recent first
+_RECENT_MAX = 8
+
+
+def _has_zero_or_one(obj) -> bool:
+    """Whether a JSON value holds the number 0 or 1 anywhere (``True == 1`` in Python)."""
+    if isinstance(obj, dict):
+        return any(_has_zero_or_one(v) for v in obj.values())
+    if isinstance(obj, list):
+        return any(_has_zero_or_one(v) for v in obj)
+    return type(obj) in (int, float) and obj in (0, 1)
 
 
 def compile_scheme(scheme, key: str | None = None) -> CompiledScheme:
-    """Validate and compile a scheme; cached by its canonical JSON."""
+    """Validate and compile a scheme; cached.
+
+    A scheme equal (``==``) to one compiled recently reuses it without re-serialising: this
+    is exact for JSON values unless the scheme holds the number 0 or 1 somewhere (where a
+    ``true``/``false`` would compare equal), and such schemes always take the canonical
+    JSON key. Otherwise the key is the canonical JSON (sorted keys).
+    """
     if key is None:
+        for obj, comp in _RECENT:
+            if comp.eq_safe and obj == scheme:
+                return comp
         try:
             key = canonical_json(scheme)
         except (TypeError, ValueError) as exc:
             raise PackageError(f"指标体系不是合法的 JSON 数据: {exc}", "$.scheme") from None
     hit = _CACHE.get(key)
-    if hit is not None:
-        return hit
-    compiled = _compile(scheme, key)
-    if len(_CACHE) >= _CACHE_MAX:
-        _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[key] = compiled
-    return compiled
+    if hit is None:
+        hit = _compile(scheme, key)
+        hit.eq_safe = not _has_zero_or_one(scheme)
+        if len(_CACHE) >= _CACHE_MAX:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = hit
+    # a private copy: the caller may change its own dict later
+    _RECENT.insert(0, (json.loads(key), hit))
+    del _RECENT[_RECENT_MAX:]
+    return hit
 
 
 def validate_scheme(scheme) -> None:

@@ -45,7 +45,7 @@ def _leaf_sheets(node, lf, part, scheme) -> str:
         notes = {kind: t for lid, kind, t in su.notes if lid == lf.id}
         why = f"; 理由: {notes['reason']}" if "reason" in notes else ""
         if st == "s":
-            v = su.scores[j]
+            v = su.values[j]
             if "tier" in notes:
                 txt = f"{su.scorer} {notes['tier']} ({fv(v)}{why})"
             else:
@@ -71,7 +71,7 @@ def _leaf_sheets(node, lf, part, scheme) -> str:
     used = [s for s in chosen if s.states[j] == "s"]
     if not used:
         return head + "。选用的评分表都没有本指标的得分 (缺失)"
-    vals = [s.scores[j] for s in used]
+    vals = [s.values[j] for s in used]
     txt = head + f"。按{combine}选用 {names}"
     if len(used) < len(chosen):
         txt += f", 其中有得分的是 {_join(s.scorer for s in used)}"
