@@ -1,0 +1,90 @@
+"""The scoring engine of evalplatform (绩效评价计分引擎).
+
+A pure library (numpy, scipy): numbers in, numbers out, no database, no web. It implements
+the scoring model of DESIGN.md: weights (AHP, entropy), TOPSIS, panel statistics (trimmed
+mean, Kendall's W, ICC), survey statistics (Cronbach's alpha, confidence intervals, sample
+size), the evaluation of a self-contained JSON package, one at a time or in vectorised
+batches with the same results, and payment rules on exact decimals. See README.md.
+"""
+
+from .engine import (
+    ENGINE,
+    THRESHOLDS,
+    Evaluation,
+    Missing,
+    NodeScore,
+    PanelQuality,
+    PartScore,
+    Quality,
+    RateQuality,
+    SheetUse,
+    TraceLine,
+    evaluate,
+    evaluate_many,
+)
+from .money import PaymentResult, apply_payment, round_score
+from .package import PackageError, validate_package, validate_scheme
+from .stats import (
+    RANDOM_INDEX,
+    AHPResult,
+    AlphaResult,
+    EntropyResult,
+    ICCResult,
+    IntervalResult,
+    KendallWResult,
+    TopsisResult,
+    ahp,
+    cronbach_alpha,
+    entropy_weights,
+    icc,
+    kendall_w,
+    mean_ci,
+    proportion_ci,
+    sample_size,
+    topsis,
+    trimmed_mean,
+)
+
+__all__ = [
+    # weights and statistics
+    "ahp",
+    "entropy_weights",
+    "topsis",
+    "trimmed_mean",
+    "kendall_w",
+    "icc",
+    "cronbach_alpha",
+    "mean_ci",
+    "proportion_ci",
+    "sample_size",
+    "RANDOM_INDEX",
+    # evaluation
+    "evaluate",
+    "evaluate_many",
+    "validate_package",
+    "validate_scheme",
+    "PackageError",
+    "ENGINE",
+    "THRESHOLDS",
+    # money
+    "apply_payment",
+    "round_score",
+    # result types
+    "AHPResult",
+    "EntropyResult",
+    "TopsisResult",
+    "KendallWResult",
+    "ICCResult",
+    "AlphaResult",
+    "IntervalResult",
+    "PaymentResult",
+    "Evaluation",
+    "PartScore",
+    "NodeScore",
+    "SheetUse",
+    "Missing",
+    "Quality",
+    "RateQuality",
+    "PanelQuality",
+    "TraceLine",
+]

@@ -1,0 +1,552 @@
+"""Weights and statistics of the scoring model (权重与统计).
+
+Arrays in, small named results out, in the manner of ``scipy.stats``. Every input check
+raises ``ValueError`` naming the argument and the rule. The batched kernels used by the
+evaluation engine (``_kendall_w_batch``, ``_icc_batch``) are the same code the public
+functions call, so a statistic in a result equals the public function's to the last bit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+__all__ = [
+    "AHPResult",
+    "EntropyResult",
+    "TopsisResult",
+    "KendallWResult",
+    "ICCResult",
+    "AlphaResult",
+    "IntervalResult",
+    "RANDOM_INDEX",
+    "ahp",
+    "entropy_weights",
+    "topsis",
+    "trimmed_mean",
+    "kendall_w",
+    "icc",
+    "cronbach_alpha",
+    "mean_ci",
+    "proportion_ci",
+    "sample_size",
+]
+
+#: Saaty's random consistency index, n = 1..15.
+RANDOM_INDEX = (0.0, 0.0, 0.58, 0.90, 1.12, 1.24, 1.32, 1.41, 1.45, 1.49, 1.51, 1.48, 1.56,
+                1.57, 1.59)
+
+ICC_KINDS = ("ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k")
+
+
+# ----------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, slots=True)
+class AHPResult:
+    """AHP weights (层次分析法权重) and consistency figures."""
+
+    weights: np.ndarray
+    lambda_max: float
+    ci: float
+    ri: float
+    cr: float
+    consistent: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EntropyResult:
+    """Entropy-method weights (熵权法)."""
+
+    weights: np.ndarray
+    entropy: np.ndarray
+    divergence: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class TopsisResult:
+    """TOPSIS closeness (贴近度) and rank (1 = best)."""
+
+    closeness: np.ndarray
+    rank: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class KendallWResult:
+    """Kendall's coefficient of concordance (肯德尔和谐系数)."""
+
+    statistic: float
+    chi2: float
+    df: int
+    pvalue: float
+
+
+@dataclass(frozen=True, slots=True)
+class ICCResult:
+    """Intraclass correlation (组内相关系数) with its 95 % confidence interval."""
+
+    kind: str
+    statistic: float
+    ci_low: float
+    ci_high: float
+    pvalue: float
+    f: float
+    df1: float
+    df2: float
+
+
+@dataclass(frozen=True, slots=True)
+class AlphaResult:
+    """Cronbach's alpha (克隆巴赫系数) with Feldt's confidence interval."""
+
+    statistic: float
+    ci_low: float
+    ci_high: float
+    n: int
+    n_dropped: int
+    k: int
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalResult:
+    """A point estimate with its confidence interval."""
+
+    estimate: float
+    low: float
+    high: float
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _as_matrix(name: str, value, *, min_rows: int = 1, min_cols: int = 1,
+               allow_nan: bool = False) -> np.ndarray:
+    try:
+        a = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: must be a 2-D array of numbers ({exc})") from None
+    if a.ndim != 2:
+        raise ValueError(f"{name}: must be a 2-D array, got {a.ndim} dimension(s)")
+    if a.shape[0] < min_rows:
+        raise ValueError(f"{name}: needs at least {min_rows} rows, got {a.shape[0]}")
+    if a.shape[1] < min_cols:
+        raise ValueError(f"{name}: needs at least {min_cols} columns, got {a.shape[1]}")
+    if allow_nan:
+        if np.isinf(a).any():
+            raise ValueError(f"{name}: values must be finite or NaN (missing)")
+    elif not np.isfinite(a).all():
+        raise ValueError(f"{name}: values must be finite numbers (no NaN or infinity)")
+    return a
+
+
+def _as_vector(name: str, value, *, min_len: int = 1) -> np.ndarray:
+    try:
+        a = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: must be a 1-D array of numbers ({exc})") from None
+    if a.ndim != 1:
+        raise ValueError(f"{name}: must be a 1-D array, got {a.ndim} dimension(s)")
+    if a.shape[0] < min_len:
+        raise ValueError(f"{name}: needs at least {min_len} values, got {a.shape[0]}")
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name}: values must be finite numbers (no NaN or infinity)")
+    return a
+
+
+def _confidence(confidence) -> float:
+    c = float(confidence)
+    if not 0.0 < c < 1.0:
+        raise ValueError(f"confidence: must lie strictly between 0 and 1, got {confidence!r}")
+    return c
+
+
+def _z(confidence: float) -> float:
+    return float(special.ndtri(0.5 + confidence / 2.0))
+
+
+def _f_ppf(q, d1, d2):
+    """Quantile of the F distribution (vectorised, like ``scipy.stats.f.ppf``)."""
+    x = special.betaincinv(np.asarray(d1, float) / 2.0, np.asarray(d2, float) / 2.0, q)
+    return np.asarray(d2, float) * x / (np.asarray(d1, float) * (1.0 - x))
+
+
+def _f_sf(x, d1, d2):
+    """Survival function of the F distribution (like ``scipy.stats.f.sf``)."""
+    x = np.asarray(x, float)
+    d1 = np.asarray(d1, float)
+    d2 = np.asarray(d2, float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = d2 / (d2 + d1 * x)
+        out = special.betainc(d2 / 2.0, d1 / 2.0, z)
+    return np.where(x <= 0, 1.0, np.where(np.isinf(x), 0.0, out))
+
+
+# ----------------------------------------------------------------------------- weights
+
+
+def ahp(matrix, method: str = "eigen") -> AHPResult:
+    """Weights from a pairwise comparison matrix (层次分析法).
+
+    ``method="eigen"`` takes the principal eigenvector and its eigenvalue; ``"geometric"``
+    the normalised row geometric means, with λmax = mean((A·w)ᵢ / wᵢ). CI = (λmax − n)/(n − 1),
+    CR = CI / RI (Saaty's random index); a matrix of n ≤ 2 has CR 0. ``consistent`` is
+    CR < 0.10.
+    """
+    if method not in ("eigen", "geometric"):
+        raise ValueError(f"method: must be 'eigen' or 'geometric', got {method!r}")
+    a = _as_matrix("matrix", matrix)
+    n = a.shape[0]
+    if a.shape[1] != n:
+        raise ValueError(f"matrix: must be square, got shape {a.shape[0]}×{a.shape[1]}")
+    if n > len(RANDOM_INDEX):
+        raise ValueError(f"matrix: at most {len(RANDOM_INDEX)} criteria (Saaty's random index "
+                         f"table), got {n}")
+    if (a <= 0).any():
+        raise ValueError("matrix: every entry must be positive")
+    bad = np.abs(a * a.T - 1.0) > 1e-9
+    if bad.any():
+        i, j = (int(v) for v in np.argwhere(bad)[0])
+        raise ValueError(f"matrix: must be reciprocal, a[{j}][{i}] = 1/a[{i}][{j}] within 1e-9 "
+                         f"(a[{i}][{j}] = {a[i, j]!r}, a[{j}][{i}] = {a[j, i]!r})")
+    if n <= 2:
+        if n == 1:
+            w = np.ones(1)
+        else:
+            w = np.array([a[0, 1], 1.0]) / (a[0, 1] + 1.0)
+        return AHPResult(w, float(n), 0.0, RANDOM_INDEX[n - 1], 0.0, True)
+    if method == "eigen":
+        values, vectors = np.linalg.eig(a)
+        k = int(np.argmax(values.real))
+        lam = float(values[k].real)
+        v = np.abs(vectors[:, k].real)
+        w = v / v.sum()
+    else:
+        g = np.exp(np.log(a).mean(axis=1))
+        w = g / g.sum()
+        lam = float(np.mean((a @ w) / w))
+    ci = max((lam - n) / (n - 1), 0.0)  # λmax ≥ n in theory; clamp rounding noise
+    ri = RANDOM_INDEX[n - 1]
+    cr = ci / ri
+    return AHPResult(w, lam, ci, ri, cr, bool(cr < 0.10))
+
+
+def entropy_weights(matrix) -> EntropyResult:
+    """Entropy-method weights (熵权法): rows are alternatives, columns criteria, values ≥ 0.
+
+    pᵢⱼ = xᵢⱼ / Σᵢ xᵢⱼ, eⱼ = −Σᵢ pᵢⱼ ln pᵢⱼ / ln m (p ln p = 0 at p = 0), dⱼ = 1 − eⱼ,
+    wⱼ = dⱼ / Σ d. A constant (or all-zero) column carries no information and gets weight 0.
+    """
+    x = _as_matrix("matrix", matrix, min_rows=2)
+    if (x < 0).any():
+        raise ValueError("matrix: values must be ≥ 0")
+    m = x.shape[0]
+    col = x.sum(axis=0)
+    const = (x == x[0]).all(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(col > 0, x / np.where(col > 0, col, 1.0), 1.0 / m)
+        plogp = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
+    e = -plogp.sum(axis=0) / math.log(m)
+    e = np.where(const, 1.0, np.minimum(e, 1.0))
+    d = 1.0 - e
+    total = d.sum()
+    if total <= 0:
+        raise ValueError("matrix: every column is constant; entropy gives no weight")
+    return EntropyResult(d / total, e, d)
+
+
+def topsis(matrix, weights, benefit) -> TopsisResult:
+    """Rank alternatives by TOPSIS with vector (Euclidean) normalisation.
+
+    ``benefit[j]`` is True where more is better, False for a cost. Closeness is
+    D⁻ / (D⁺ + D⁻); rank 1 is the best and ties share the better rank. Weights are
+    non-negative (they are normalised; scaling them changes nothing). A column of zeros
+    normalises to zeros; alternatives identical on every weighted criterion get 0.5.
+    """
+    x = _as_matrix("matrix", matrix)
+    m, k = x.shape
+    w = _as_vector("weights", weights)
+    if w.shape[0] != k:
+        raise ValueError(f"weights: one per criterion (column) of matrix, expected {k}, "
+                         f"got {w.shape[0]}")
+    if (w < 0).any() or w.sum() <= 0:
+        raise ValueError("weights: must be ≥ 0 and not all zero")
+    b = np.asarray(benefit)
+    if b.ndim != 1 or b.shape[0] != k:
+        raise ValueError(f"benefit: one boolean per criterion, expected {k}")
+    if b.dtype != bool:
+        if not all(v in (0, 1) for v in b.tolist()):
+            raise ValueError("benefit: each value must be a boolean (True = benefit, "
+                             "False = cost)")
+        b = b.astype(bool)
+    w = w / w.sum()
+    norm = np.sqrt((x * x).sum(axis=0))
+    r = x / np.where(norm > 0, norm, 1.0)
+    v = r * w
+    vmax = v.max(axis=0)
+    vmin = v.min(axis=0)
+    best = np.where(b, vmax, vmin)
+    worst = np.where(b, vmin, vmax)
+    dp = np.sqrt(((v - best) ** 2).sum(axis=1))
+    dm = np.sqrt(((v - worst) ** 2).sum(axis=1))
+    s = dp + dm
+    c = np.where(s > 0, dm / np.where(s > 0, s, 1.0), 0.5)
+    key = np.round(c, 12)
+    rank = 1 + (key[None, :] > key[:, None]).sum(axis=1)
+    return TopsisResult(c, rank.astype(np.int64))
+
+
+# ----------------------------------------------------------------------------- panels
+
+
+def trimmed_mean(values, drop: int = 1) -> float:
+    """Mean after dropping the ``drop`` highest and ``drop`` lowest values (去掉最高最低分)."""
+    if isinstance(drop, bool) or not isinstance(drop, int | np.integer) or drop < 0:
+        raise ValueError(f"drop: must be a non-negative integer, got {drop!r}")
+    v = _as_vector("values", values)
+    if v.shape[0] < 2 * drop + 1:
+        raise ValueError(f"values: dropping {drop} highest and {drop} lowest needs at least "
+                         f"{2 * drop + 1} values, got {v.shape[0]}")
+    v = np.sort(v)
+    if drop:
+        v = v[drop:-drop]
+    return float(v.mean())
+
+
+def _kendall_w_batch(x: np.ndarray, mask: np.ndarray | None = None):
+    """Kendall's W for a batch: ``x`` is (B, raters, objects); ``mask`` (B, objects) marks
+    the objects included. Average ranks with the tie correction, computed from exact
+    pairwise comparisons (ranks are halves, so every sum is exact).
+
+    Returns (w, chi2, df, pvalue, n) arrays of length B; W is NaN where undefined.
+    """
+    b, m, n_all = x.shape
+    if mask is None:
+        mask = np.ones((b, n_all), dtype=bool)
+    mk = mask[:, None, None, :]  # over j
+    less = ((x[..., None, :] < x[..., :, None]) & mk).sum(axis=-1)
+    equal = ((x[..., None, :] == x[..., :, None]) & mk).sum(axis=-1)
+    ranks = less + 0.5 * (equal + 1)  # (B, m, n)
+    fm = mask[:, None, :]
+    ties = np.where(fm, equal.astype(np.float64) ** 2 - 1.0, 0.0).sum(axis=-1).sum(axis=-1)
+    n = mask.sum(axis=-1).astype(np.float64)
+    rsum = np.where(mask, ranks.sum(axis=1), 0.0)
+    mean_r = m * (n + 1) / 2.0
+    s = np.where(mask, (rsum - mean_r[:, None]) ** 2, 0.0).sum(axis=-1)
+    denom = m * m * (n ** 3 - n) - m * ties
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.where(denom > 0, 12.0 * s / np.where(denom > 0, denom, 1.0), np.nan)
+    df = n - 1
+    chi2 = m * df * w
+    with np.errstate(invalid="ignore"):
+        p = np.where(np.isnan(w), np.nan, special.chdtrc(np.maximum(df, 1), chi2))
+    return w, chi2, df, p, n
+
+
+def kendall_w(ratings) -> KendallWResult:
+    """Kendall's W (肯德尔和谐系数): rows are the objects rated, columns the raters.
+
+    Each rater's ratings are ranked (average ranks for ties) and W uses the tie
+    correction: W = 12 S / (m²(n³ − n) − m Σ T), T = Σ (t³ − t) over tie groups.
+    χ² = m (n − 1) W with n − 1 degrees of freedom (Friedman's statistic). W is NaN when
+    every rater ties every object.
+    """
+    x = _as_matrix("ratings", ratings, min_rows=2, min_cols=2)
+    n, m = x.shape
+    if n <= 200:
+        w, chi2, df, p, _ = _kendall_w_batch(x.T[None, :, :])
+        return KendallWResult(float(w[0]), float(chi2[0]), int(df[0]), float(p[0]))
+    # Large n: ranks by sorting (same values, O(n log n)).
+    order = np.argsort(x, axis=0, kind="stable")
+    xs = np.take_along_axis(x, order, axis=0)
+    ranks = np.empty_like(x)
+    ties = 0.0
+    for j in range(m):
+        col = xs[:, j]
+        starts = np.flatnonzero(np.r_[True, col[1:] != col[:-1]])
+        counts = np.diff(np.r_[starts, n])
+        avg = starts + (counts + 1) / 2.0
+        ranks[order[:, j], j] = np.repeat(avg, counts)
+        ties += float((counts.astype(float) ** 3 - counts).sum())
+    r = ranks.sum(axis=1)
+    s = float(((r - m * (n + 1) / 2.0) ** 2).sum())
+    denom = m * m * (n ** 3 - n) - m * ties
+    w = 12.0 * s / denom if denom > 0 else math.nan
+    chi2 = m * (n - 1) * w
+    p = float(special.chdtrc(n - 1, chi2)) if not math.isnan(w) else math.nan
+    return KendallWResult(w, chi2, n - 1, p)
+
+
+def _icc_batch(x: np.ndarray, mask: np.ndarray | None = None, alpha: float = 0.05):
+    """All six ICCs for a batch: ``x`` is (B, targets, raters), ``mask`` (B, targets).
+
+    Returns a dict kind → (statistic, ci_low, ci_high, pvalue, f, df1, df2), each an array
+    of length B. Formulas of Shrout & Fleiss (1979) with pingouin's F-based intervals.
+    """
+    b, n_all, k = x.shape
+    if mask is None:
+        mask = np.ones((b, n_all), dtype=bool)
+    n = mask.sum(axis=1).astype(np.float64)
+    fm = mask[:, :, None]
+    xm = np.where(fm, x, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        grand = xm.sum(axis=-1).sum(axis=-1) / (n * k)
+        row_mean = xm.sum(axis=-1) / k  # (B, n)
+        col_mean = xm.sum(axis=1) / n[:, None]  # (B, k)
+        ss_total = np.where(fm, (x - grand[:, None, None]) ** 2, 0.0).sum(axis=-1).sum(axis=-1)
+        ss_r = k * np.where(mask, (row_mean - grand[:, None]) ** 2, 0.0).sum(axis=-1)
+        ss_c = n * ((col_mean - grand[:, None]) ** 2).sum(axis=-1)
+        ss_e = ss_total - ss_r - ss_c
+        ss_w = ss_total - ss_r
+        df1 = n - 1
+        df1kd = n * (k - 1)
+        df2kd = (n - 1) * (k - 1)
+        msb = ss_r / df1
+        msw = ss_w / df1kd
+        msj = ss_c / (k - 1)
+        mse = ss_e / df2kd
+        icc1 = (msb - msw) / (msb + (k - 1) * msw)
+        icc2 = (msb - mse) / (msb + (k - 1) * mse + k * (msj - mse) / n)
+        icc3 = (msb - mse) / (msb + (k - 1) * mse)
+        icc1k = (msb - msw) / msb
+        icc2k = (msb - mse) / (msb + (msj - mse) / n)
+        icc3k = (msb - mse) / msb
+        f1k = msb / msw
+        f2k = msb / mse
+        p1 = _f_sf(f1k, df1, df1kd)
+        p2 = _f_sf(f2k, df1, df2kd)
+        q = 1 - alpha / 2
+        f1l = f1k / _f_ppf(q, df1, df1kd)
+        f1u = f1k * _f_ppf(q, df1kd, df1)
+        l1 = (f1l - 1) / (f1l + (k - 1))
+        u1 = (f1u - 1) / (f1u + (k - 1))
+        f3l = f2k / _f_ppf(q, df1, df2kd)
+        f3u = f2k * _f_ppf(q, df2kd, df1)
+        l3 = (f3l - 1) / (f3l + (k - 1))
+        u3 = (f3u - 1) / (f3u + (k - 1))
+        fj = msj / mse
+        vn = df2kd * (k * icc2 * fj + n * (1 + (k - 1) * icc2) - k * icc2) ** 2
+        vd = df1 * k ** 2 * icc2 ** 2 * fj ** 2 + (n * (1 + (k - 1) * icc2) - k * icc2) ** 2
+        v = vn / vd
+        f2u = _f_ppf(q, n - 1, v)
+        f2l = _f_ppf(q, v, n - 1)
+        l2 = n * (msb - f2u * mse) / (f2u * (k * msj + (k * n - k - n) * mse) + n * msb)
+        u2 = n * (f2l * msb - mse) / (k * msj + (k * n - k - n) * mse + n * f2l * msb)
+        l1k = 1 - 1 / f1l
+        u1k = 1 - 1 / f1u
+        l3k = 1 - 1 / f3l
+        u3k = 1 - 1 / f3u
+        l2k = (l2 * k) / (1 + l2 * (k - 1))
+        u2k = (u2 * k) / (1 + u2 * (k - 1))
+    return {
+        "ICC1": (icc1, l1, u1, p1, f1k, df1, df1kd),
+        "ICC2": (icc2, l2, u2, p2, f2k, df1, df2kd),
+        "ICC3": (icc3, l3, u3, p2, f2k, df1, df2kd),
+        "ICC1k": (icc1k, l1k, u1k, p1, f1k, df1, df1kd),
+        "ICC2k": (icc2k, l2k, u2k, p2, f2k, df1, df2kd),
+        "ICC3k": (icc3k, l3k, u3k, p2, f2k, df1, df2kd),
+    }
+
+
+def icc(ratings, kind: str = "ICC2") -> ICCResult:
+    """Intraclass correlation (组内相关系数): rows targets, columns raters.
+
+    ``kind`` is one of ICC1, ICC2, ICC3 (single rater) or ICC1k, ICC2k, ICC3k (mean of k
+    raters), as Shrout & Fleiss (1979) / McGraw & Wong (1996) and pingouin name them. The
+    95 % interval and the p-value follow pingouin (F tests). NaN where the ratings have no
+    variance.
+    """
+    if kind not in ICC_KINDS:
+        raise ValueError(f"kind: must be one of {', '.join(ICC_KINDS)}, got {kind!r}")
+    x = _as_matrix("ratings", ratings, min_rows=2, min_cols=2)
+    out = _icc_batch(x[None, :, :])[kind]
+    s, lo, hi, p, f, d1, d2 = (float(np.asarray(a).reshape(-1)[0]) for a in out)
+    return ICCResult(kind, s, lo, hi, p, f, d1, d2)
+
+
+def _alpha_ci(alpha_value, n, k, confidence: float):
+    df1 = np.asarray(n, float) - 1
+    df2 = df1 * (k - 1)
+    a = 1 - confidence
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lower = 1 - (1 - alpha_value) * _f_ppf(1 - a / 2, df1, df2)
+        upper = 1 - (1 - alpha_value) * _f_ppf(a / 2, df1, df2)
+    return lower, upper
+
+
+def cronbach_alpha(items, confidence: float = 0.95) -> AlphaResult:
+    """Cronbach's alpha (克隆巴赫系数): rows respondents, columns items.
+
+    Rows with a missing value (NaN) are left out and counted in ``n_dropped``.
+    α = k/(k − 1) · (1 − Σ var(item) / var(total)); the interval is Feldt's (as pingouin).
+    NaN where the totals have no variance.
+    """
+    c = _confidence(confidence)
+    x = _as_matrix("items", items, min_cols=2, allow_nan=True)
+    keep = ~np.isnan(x).any(axis=1)
+    xs = x[keep]
+    n, k = xs.shape
+    if n < 2:
+        raise ValueError(f"items: needs at least 2 complete rows (respondents), got {n}")
+    item_var = xs.var(axis=0, ddof=1).sum()
+    total_var = xs.sum(axis=1).var(ddof=1)
+    a = k / (k - 1) * (1 - item_var / total_var) if total_var > 0 else math.nan
+    lo, hi = _alpha_ci(a, n, k, c)
+    return AlphaResult(float(a), float(lo), float(hi), int(n), int((~keep).sum()), int(k))
+
+
+# ----------------------------------------------------------------------------- surveys
+
+
+def mean_ci(values, confidence: float = 0.95) -> IntervalResult:
+    """Mean with a t-based confidence interval (均值置信区间)."""
+    c = _confidence(confidence)
+    v = _as_vector("values", values, min_len=2)
+    n = v.shape[0]
+    mean = float(v.mean())
+    se = float(v.std(ddof=1)) / math.sqrt(n)
+    t = float(special.stdtrit(n - 1, 0.5 + c / 2))
+    return IntervalResult(mean, mean - t * se, mean + t * se)
+
+
+def proportion_ci(successes, n, confidence: float = 0.95) -> IntervalResult:
+    """Proportion with the Wilson score interval (比例的 Wilson 置信区间)."""
+    c = _confidence(confidence)
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise ValueError(f"n: must be a positive integer, got {n!r}")
+    if isinstance(successes, bool) or not isinstance(successes, int | np.integer):
+        raise ValueError(f"successes: must be an integer, got {successes!r}")
+    if not 0 <= successes <= n:
+        raise ValueError(f"successes: must lie in 0..n ({n}), got {successes}")
+    z = _z(c)
+    p = successes / n
+    z2n = z * z / n
+    centre = (p + z2n / 2) / (1 + z2n)
+    half = z / (1 + z2n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return IntervalResult(p, max(0.0, centre - half), min(1.0, centre + half))
+
+
+def sample_size(population=None, margin: float = 0.05, confidence: float = 0.95,
+                p: float = 0.5) -> int:
+    """Smallest sample for a proportion (样本量): n₀ = z² p (1 − p) / e², with the finite
+    population correction n = n₀ / (1 + (n₀ − 1) / N), rounded up. ``population=None``
+    means an unlimited population.
+    """
+    c = _confidence(confidence)
+    e = float(margin)
+    if not 0.0 < e < 1.0:
+        raise ValueError(f"margin: must lie strictly between 0 and 1, got {margin!r}")
+    pp = float(p)
+    if not 0.0 < pp < 1.0:
+        raise ValueError(f"p: must lie strictly between 0 and 1, got {p!r}")
+    z = _z(c)
+    n0 = z * z * pp * (1 - pp) / (e * e)
+    if population is None:
+        return int(math.ceil(round(n0, 9)))
+    if isinstance(population, bool) or not isinstance(population, int | np.integer) \
+            or population < 1:
+        raise ValueError(f"population: must be a positive integer, got {population!r}")
+    n = n0 / (1 + (n0 - 1) / population)
+    return int(min(population, math.ceil(round(n, 9))))
