@@ -9,9 +9,9 @@ pytestmark = pytest.mark.browser
 
 EXPECTED_MENU = {
     "admin": ["首页", "审计日志", "用户", "机构", "我的账户"],
-    "finance": ["首页", "审计日志", "我的账户"],
-    "auditor": ["首页", "审计日志", "我的账户"],
-    "purchaser": ["首页", "我的账户"],
+    "finance": ["首页", "指标体系", "审计日志", "我的账户"],
+    "auditor": ["首页", "指标体系", "审计日志", "我的账户"],
+    "purchaser": ["首页", "指标体系", "我的账户"],
     "evaluator": ["首页", "我的账户"],
     "supplier": ["首页", "我的账户"],
 }

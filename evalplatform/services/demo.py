@@ -98,4 +98,7 @@ def load(session: Session) -> list[DemoAccount]:
             organisation_id=org.id if org else None, password=password,
         )
         created.append(DemoAccount(username, name, role, org.name if org else None, password))
+    from evalplatform.services.scheme_templates import ensure_templates
+
+    ensure_templates(session)  # the built-in indicator scheme templates
     return created

@@ -19,6 +19,8 @@ class NavItem:
 
 NAVIGATION: list[NavItem] = [
     NavItem(N_("Home"), "/", ALL_ROLES),
+    NavItem(N_("Indicator schemes"), "/schemes",
+            frozenset({Role.finance, Role.purchaser, Role.auditor})),
     NavItem(N_("Audit log"), "/audit", frozenset({Role.auditor, Role.finance, Role.admin})),
     NavItem(N_("Users"), "/admin/users", frozenset({Role.admin})),
     NavItem(N_("Organisations"), "/admin/organisations", frozenset({Role.admin})),

@@ -1,0 +1,395 @@
+"""Indicator schemes (指标体系): the rules of a scheme, editing, freezing, access, Excel, AHP."""
+
+from __future__ import annotations
+
+import copy
+import io
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func
+from sqlmodel import select
+
+from evalplatform.i18n import language
+from evalplatform.models import IndicatorScheme
+from evalplatform.services import scheme_excel, scheme_templates, schemes
+from evalplatform.services.errors import Conflict, PermissionDenied, ValidationFailed
+from evalplatform.web.access import Principal
+from tests.conftest import csrf_from
+
+
+def principal_of(user, role=None):
+    return Principal(id=user.id, username=user.username, display_name=user.display_name,
+                     role=role or user.role, organisation_id=user.organisation_id,
+                     organisation_name=None, organisation_kind=None)
+
+
+@pytest.fixture
+def finance(make_user):
+    return principal_of(make_user("finance"))
+
+
+@pytest.fixture
+def cleaning(db, finance):
+    """An editable copy of the street-cleaning template."""
+    scheme_templates.ensure_templates(db)
+    template = db.exec(select(IndicatorScheme).where(
+        IndicatorScheme.service_area == "市容环卫")).one()
+    return schemes.copy_scheme(db, finance, template.id)
+
+
+def stored(db, scheme_id):
+    db.expire_all()
+    return copy.deepcopy(db.get(IndicatorScheme, scheme_id).document)
+
+
+def refused(call, *names) -> dict:
+    with language("zh_CN"), pytest.raises(ValidationFailed) as info:
+        call()
+    text = " ".join(info.value.errors.values())
+    for name in names:
+        assert name in text, text
+    return info.value.errors
+
+
+# ---------------------------------------------------------------- templates
+
+
+def test_built_in_templates_keep_every_rule_and_load_once(db):
+    created = scheme_templates.ensure_templates(db)
+    assert {s.service_area for s in created} == {"居家养老", "市容环卫"}
+    assert all(s.is_template and s.valid for s in created)
+    assert scheme_templates.ensure_templates(db) == []
+    care = next(s for s in created if s.service_area == "居家养老").document
+    tree = care["parts"][0]["tree"]
+    assert [c["name"] for c in tree["children"]] == ["决策", "过程", "产出", "效益"]
+    benefit = tree["children"][3]
+    assert "满意度" in [c["name"] for c in benefit["children"]]
+    clean = next(s for s in created if s.service_area == "市容环卫").document
+    assert [p["weight"] for p in clean["parts"]] == ["0.40", "0.30", "0.30"]
+
+
+def test_demo_loads_the_templates(db):
+    from evalplatform.services import demo
+
+    demo.load(db)
+    count = db.exec(select(func.count()).select_from(IndicatorScheme).where(
+        IndicatorScheme.is_template == True)).one()  # noqa: E712
+    assert count == 2
+
+
+# ---------------------------------------------------------------- the rules, each refused
+
+
+def test_children_that_do_not_add_up_are_refused_naming_the_node(db, finance, cleaning):
+    updated = schemes.update_node(db, finance, cleaning.id, "A1.1", name="道路保洁达标率",
+                                  points="25")
+    assert not updated.valid  # a draft may disagree while editing ...
+    before = stored(db, cleaning.id)
+    errors = refused(lambda: schemes.check(db, finance, cleaning.id), "合同履约", "A1", "55")
+    assert "A1" in errors
+    assert stored(db, cleaning.id) == before  # ... but saving it is refused and changes nothing
+
+
+def test_part_weights_must_add_up_to_exactly_one(db, finance, cleaning):
+    schemes.update_part(db, finance, cleaning.id, "A", name="购买主体评价", party="purchaser",
+                        weight="0.45", combine="mean", national_frame=False, frame_reason="")
+    refused(lambda: schemes.check(db, finance, cleaning.id), "1.05", "1.00")
+
+
+def test_a_bad_weight_is_refused_and_nothing_changes(db, finance, cleaning):
+    before = stored(db, cleaning.id)
+    refused(lambda: schemes.update_part(db, finance, cleaning.id, "B", name="x",
+                                        party="recipient", weight="1.5", combine="mean",
+                                        national_frame=False, frame_reason=""), "权重")
+    assert stored(db, cleaning.id) == before
+
+
+def test_national_frame_needs_60_points_for_output_and_benefit_unless_a_reason(db, finance):
+    scheme_templates.ensure_templates(db)
+    template = db.exec(select(IndicatorScheme).where(
+        IndicatorScheme.service_area == "居家养老")).one()
+    scheme = schemes.copy_scheme(db, finance, template.id)
+    # move 10 points from 产出 (A3, 35) to 过程 (A2, 20): 产出 + 效益 = 55
+    schemes.update_node(db, finance, scheme.id, "A3.1.1", name="服务人次完成率", points="0.01")
+    schemes.update_node(db, finance, scheme.id, "A3.1.1", name="服务人次完成率", points="1")
+    schemes.update_node(db, finance, scheme.id, "A3.1", name="产出数量", points="6")
+    schemes.update_node(db, finance, scheme.id, "A3", name="产出", points="26")
+    schemes.update_node(db, finance, scheme.id, "A2.2.2", name="台账资料完整性", points="15")
+    schemes.update_node(db, finance, scheme.id, "A2.2", name="组织实施", points="19")
+    schemes.update_node(db, finance, scheme.id, "A2", name="过程", points="29")
+    refused(lambda: schemes.check(db, finance, scheme.id), "第三方评价", "56", "60")
+    schemes.update_part(db, finance, scheme.id, "A", name="第三方评价", party="third_party",
+                        weight="1", combine="trimmed_mean", national_frame=True,
+                        frame_reason="本项目以过程管理为重点，经专家论证")
+    assert schemes.check(db, finance, scheme.id).valid
+
+
+@pytest.mark.parametrize("rule_type,params,names", [
+    ("ratio_ge", "target=0", ["道路保洁达标率", "目标值"]),
+    ("survey_rate", "questions=Q1; scale=满意度五级; satisfied=很好; target=90",
+     ["道路保洁达标率", "很好"]),
+    ("survey_rate", "questions=Q1; satisfied=满意; target=120", ["道路保洁达标率", "100"]),
+    ("thresholds", "bands=95:30, 0:0", ["道路保洁达标率", "30", "20"]),
+    ("thresholds", "bands=0:5, 95:20", ["道路保洁达标率", "从高到低"]),
+    ("tiers", "tiers=达成:1.2, 未达成:0", ["道路保洁达标率", "达成", "0 到 1"]),
+    ("survey_mean", "questions=Q1; scale=五分制", ["道路保洁达标率", "五分制"]),
+    ("ratio_ge", "goal=0.9", ["goal"]),
+    ("tiers", "tiers=达成", ["名称:系数"]),
+])
+def test_a_bad_rule_is_refused_naming_the_indicator_and_nothing_changes(
+        db, finance, cleaning, rule_type, params, names):
+    before = stored(db, cleaning.id)
+    errors = refused(lambda: schemes.set_rule(db, finance, cleaning.id, "A1.1",
+                                              rule_type=rule_type, params=params, criteria=""),
+                     *names)
+    assert all(key.startswith("A1.1") for key in errors)
+    assert stored(db, cleaning.id) == before
+
+
+def test_a_good_rule_is_stored_with_its_criteria(db, finance, cleaning):
+    schemes.set_rule(db, finance, cleaning.id, "A1.1", rule_type="survey_rate",
+                     params="questions=Q7，Q8; satisfied=满意、较满意; target=90",
+                     criteria="满意率达到 90% 得满分")
+    leaf = schemes.locate(stored(db, cleaning.id), "A1.1").node
+    assert leaf["rule"] == {"type": "survey_rate", "target": "90", "questions": ["Q7", "Q8"],
+                            "scale": "满意度五级", "satisfied": ["满意", "较满意"]}
+    assert leaf["criteria"] == "满意率达到 90% 得满分"
+
+
+def test_points_must_be_a_number_above_zero(db, finance, cleaning):
+    before = stored(db, cleaning.id)
+    refused(lambda: schemes.update_node(db, finance, cleaning.id, "A1.1", name="x",
+                                        points="很多"), "分值")
+    refused(lambda: schemes.update_node(db, finance, cleaning.id, "A1.1", name="",
+                                        points="5"), "名称")
+    refused(lambda: schemes.add_child(db, finance, cleaning.id, "A1", name="新指标",
+                                      points="-1"), "分值")
+    assert stored(db, cleaning.id) == before
+
+
+def test_the_tree_is_at_most_three_levels_deep(db, finance, cleaning):
+    schemes.add_child(db, finance, cleaning.id, "A1.1", name="细项", points="20")
+    refused(lambda: schemes.add_child(db, finance, cleaning.id, "A1.1.1", name="更细",
+                                      points="1"), "A1.1.1")
+
+
+def test_grades_go_down_and_end_at_zero(db, finance, cleaning):
+    before = stored(db, cleaning.id)
+    for grades in ("优=90; 良=95; 差=0", "优=90; 良=80", "优 90"):
+        refused(lambda g=grades: schemes.update_settings(
+            db, finance, cleaning.id, name="x", service_area="", description="",
+            missing="block", grades=g), "等级")
+    refused(lambda: schemes.update_settings(db, finance, cleaning.id, name="x", service_area="",
+                                            description="", missing="guess",
+                                            grades="优=90; 差=0"), "缺失")
+    assert stored(db, cleaning.id) == before
+    schemes.update_settings(db, finance, cleaning.id, name="新名称", service_area="环卫",
+                            description="", missing="redistribute",
+                            grades="优秀=85; 合格=60; 不合格=0")
+    doc = stored(db, cleaning.id)
+    assert doc["missing"] == "redistribute" and doc["grades"][0] == {"name": "优秀", "min": "85"}
+
+
+def test_editing_moves_renames_and_deletes(db, finance, cleaning):
+    schemes.move_node(db, finance, cleaning.id, "A1.2", "up")
+    names = [c["name"] for c in schemes.locate(stored(db, cleaning.id), "A1").node["children"]]
+    assert names[:2] == ["垃圾日产日清率", "道路保洁达标率"]
+    refused(lambda: schemes.move_node(db, finance, cleaning.id, "A1.1", "up"), "A1.1")
+    schemes.delete_node(db, finance, cleaning.id, "A1.1")
+    doc = stored(db, cleaning.id)
+    assert [c["name"] for c in schemes.locate(doc, "A1").node["children"]] == [
+        "道路保洁达标率", "作业人员到岗率"]
+    assert "A1" in schemes.problems(doc)  # 35 of 50 now
+
+
+# ---------------------------------------------------------------- freeze and versions
+
+
+def test_a_frozen_scheme_cannot_be_edited_and_a_new_version_copies_it(db, finance, cleaning):
+    from evalplatform.services.audit import SYSTEM
+
+    schemes.freeze(db, SYSTEM, cleaning.id)
+    with pytest.raises(Conflict):
+        schemes.update_node(db, finance, cleaning.id, "A1.1", name="x", points="20")
+    version = schemes.copy_scheme(db, finance, cleaning.id, new_version=True)
+    assert (version.version, version.based_on_id, version.frozen) == (2, cleaning.id, False)
+    assert version.document == stored(db, cleaning.id)
+
+
+def test_an_invalid_scheme_cannot_be_frozen(db, finance, cleaning):
+    from evalplatform.services.audit import SYSTEM
+
+    schemes.update_node(db, finance, cleaning.id, "A1.1", name="x", points="21")
+    refused(lambda: schemes.freeze(db, SYSTEM, cleaning.id), "A1")
+    db.expire_all()
+    assert not db.get(IndicatorScheme, cleaning.id).frozen
+
+
+# ---------------------------------------------------------------- AHP
+
+
+def test_allocation_rounds_to_cents_and_gives_the_remainder_to_the_largest():
+    weights = [Decimal("0.3333333"), Decimal("0.3333333"), Decimal("0.3333334")]
+    assert schemes.allocate(weights, Decimal(50)) == [Decimal("16.67"), Decimal("16.67"),
+                                                      Decimal("16.66")]
+    points = schemes.allocate([Decimal("0.6"), Decimal("0.3"), Decimal("0.1")], Decimal(20))
+    assert sum(points) == 20 and points == [Decimal("12.00"), Decimal("6.00"), Decimal("2.00")]
+
+
+def test_the_matrix_takes_saaty_judgements_and_fills_the_reciprocals():
+    matrix = schemes.ahp_matrix(3, {(0, 1): "3", (0, 2): "5", (1, 2): "1/2"})
+    assert matrix[1][0] == schemes.Fraction(1, 3) and matrix[2][1] == 2
+    with language("zh_CN"), pytest.raises(ValidationFailed) as info:
+        schemes.ahp_matrix(3, {(0, 1): "10", (0, 2): "5", (1, 2): "0"})
+    assert set(info.value.errors) == {"a_0_1", "a_1_2"}
+
+
+class _FakeAHP:
+    """Stands in for scoring.ahp while the engine is on another branch."""
+
+    def __init__(self, weights, cr):
+        self.weights, self.cr, self.ci, self.lambda_max = weights, cr, cr * 0.58, 3.0
+        self.consistent = cr < 0.10
+
+
+def test_accepting_ahp_weights_sets_the_childrens_points(db, finance, cleaning, monkeypatch):
+    monkeypatch.setattr(schemes, "_engine_ahp", lambda m: _FakeAHP([0.5, 0.3, 0.2], 0.02))
+    schemes.accept_ahp(db, finance, cleaning.id, "A1", {(0, 1): "2", (0, 2): "3",
+                                                        (1, 2): "2"})
+    children = schemes.locate(stored(db, cleaning.id), "A1").node["children"]
+    assert [c["points"] for c in children] == ["25", "15", "10"]
+
+
+def test_inconsistent_judgements_are_refused(db, finance, cleaning, monkeypatch):
+    monkeypatch.setattr(schemes, "_engine_ahp", lambda m: _FakeAHP([0.5, 0.3, 0.2], 0.25))
+    before = stored(db, cleaning.id)
+    refused(lambda: schemes.accept_ahp(db, finance, cleaning.id, "A1",
+                                       {(0, 1): "9", (0, 2): "1/9", (1, 2): "9"}), "CR", "0.10")
+    assert stored(db, cleaning.id) == before
+
+
+def test_ahp_with_the_real_engine(db, finance, cleaning):
+    """The AHP page's figures come from the scoring engine itself."""
+    outcome = schemes.run_ahp(db, cleaning.id, "A1", {(0, 1): "2", (0, 2): "2", (1, 2): "1"})
+    assert outcome.consistent and outcome.cr < 0.10
+    assert sum(outcome.points) == 50
+    assert outcome.points[0] == max(outcome.points)
+    refused(lambda: schemes.accept_ahp(db, finance, cleaning.id, "A1",
+                                       {(0, 1): "9", (0, 2): "1/9", (1, 2): "9"}), "CR")
+
+
+# ---------------------------------------------------------------- Excel
+
+
+@pytest.mark.parametrize("area", ["居家养老", "市容环卫"])
+def test_export_then_import_gives_the_same_document(db, finance, area):
+    scheme_templates.ensure_templates(db)
+    template = db.exec(select(IndicatorScheme).where(IndicatorScheme.service_area == area)).one()
+    with language("zh_CN"):
+        data = scheme_excel.export_workbook(template)
+    imported = scheme_excel.import_scheme(db, finance, data)
+    assert imported.name == template.name
+    assert imported.document == template.document
+    with language("en"):  # a workbook exported in English reads back the same
+        data = scheme_excel.export_workbook(template)
+    assert scheme_excel.import_workbook(data)[1] == template.document
+
+
+def _workbook_with(db, change) -> bytes:
+    scheme_templates.ensure_templates(db)
+    template = db.exec(select(IndicatorScheme).where(
+        IndicatorScheme.service_area == "市容环卫")).one()
+    with language("zh_CN"):
+        book = load_workbook(io.BytesIO(scheme_excel.export_workbook(template)))
+    change(book.worksheets[0])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_bad_workbook_names_sheet_row_and_column_and_stores_nothing(db, finance):
+    def spoil(sheet):
+        sheet["H7"] = "二十"
+        sheet["I4"] = "猜测"
+        sheet["J5"] = "target"
+
+    data = _workbook_with(db, spoil)
+    count = db.exec(select(func.count()).select_from(IndicatorScheme)).one()
+    errors = refused(lambda: scheme_excel.import_scheme(db, finance, data),
+                     "第 7 行 H 列（分值）：应为数字", "第 4 行 I 列（计分规则）", "第 5 行 J 列")
+    assert len(errors) == 3
+    assert db.exec(select(func.count()).select_from(IndicatorScheme)).one() == count
+
+
+def test_a_workbook_whose_points_do_not_add_up_is_refused(db, finance):
+    data = _workbook_with(db, lambda sheet: sheet.__setitem__("H2", 25))
+    refused(lambda: scheme_excel.import_scheme(db, finance, data), "购买主体评价", "105")
+
+
+def test_a_file_that_is_not_a_workbook_is_refused(db, finance):
+    refused(lambda: scheme_excel.import_scheme(db, finance, b"name,points\n"), "Excel")
+
+
+# ---------------------------------------------------------------- access and pages
+
+
+def test_purchasers_copy_templates_but_do_not_edit_them(db, make_user):
+    scheme_templates.ensure_templates(db)
+    template = db.exec(select(IndicatorScheme)).first()
+    purchaser = principal_of(make_user("purchaser"))
+    with pytest.raises(PermissionDenied):
+        schemes.update_node(db, purchaser, template.id, "A1", name="x", points="15")
+    copy_ = schemes.copy_scheme(db, purchaser, template.id)
+    assert copy_.organisation_id == purchaser.organisation_id and not copy_.is_template
+    schemes.update_node(db, purchaser, copy_.id, "A1.1", name="改名", points="6")
+
+
+def test_each_role_reaches_only_what_it_may(client, signed_in, db, make_user, make_org):
+    scheme_templates.ensure_templates(db)
+    dept, other = make_org("purchasing_department"), make_org("purchasing_department")
+    owner = principal_of(make_user("purchaser", organisation=dept))
+    mine = schemes.create(db, owner, name="民政局自有指标体系")
+    theirs = schemes.create(db, principal_of(make_user("purchaser", organisation=other)),
+                            name="别家的指标体系")
+    signed_in("purchaser", organisation=dept)
+    listing = client.get("/schemes").text
+    assert "民政局自有指标体系" in listing and "别家的指标体系" not in listing
+    assert "居家养老" in listing
+    assert client.get(f"/schemes/{theirs.id}").status_code == 404
+    token = csrf_from(client, "/schemes")
+    response = client.post(f"/schemes/{mine.id}/nodes/A/children",
+                           data={"name": "服务质量", "points": "100", "csrf_token": token})
+    assert response.status_code == 200
+    client.cookies.clear()
+    signed_in("auditor")
+    assert client.get(f"/schemes/{theirs.id}").status_code == 200
+    token = csrf_from(client, "/schemes")
+    assert client.post(f"/schemes/{mine.id}/check",
+                       data={"csrf_token": token}).status_code == 403
+    client.cookies.clear()
+    signed_in("supplier")
+    assert client.get("/schemes").status_code == 403
+
+
+def test_the_editor_shows_running_sums_and_highlights_a_mismatch(client, signed_in, db):
+    user = signed_in("finance")
+    scheme_templates.ensure_templates(db)
+    template = db.exec(select(IndicatorScheme).where(
+        IndicatorScheme.service_area == "市容环卫")).one()
+    scheme = schemes.copy_scheme(db, principal_of(user), template.id)
+    token = csrf_from(client, f"/schemes/{scheme.id}")
+    response = client.post(f"/schemes/{scheme.id}/nodes/A1.1",
+                           data={"name": "道路保洁达标率", "points": "30"},
+                           headers={"X-CSRF-Token": token, "HX-Request": "true"})
+    assert response.status_code == 200
+    assert 'class="sum mismatch" id="sum-A1"' in response.text
+    assert "合同履约" in response.text and "60" in response.text
+    response = client.post(f"/schemes/{scheme.id}/check",
+                           headers={"X-CSRF-Token": token, "HX-Request": "true"})
+    assert response.status_code == 422 and "“合同履约”（A1）" in response.text
+    response = client.post(f"/schemes/{scheme.id}/nodes/A1.1", data={"points": "abc",
+                                                                      "name": "x"},
+                           headers={"X-CSRF-Token": token, "HX-Request": "true"})
+    assert response.status_code == 422 and "分值" in response.text
