@@ -379,10 +379,7 @@ def _parse_sheets(raw, cs: CompiledScheme, prep: _Prep, warnings: list) -> list:
                 elif x < mx:
                     unexplained.append(lid)
             st[j] = SCORED
-        if unexplained:
-            warnings.append(f"评分表 {scorer} 有 {len(unexplained)} 项扣分未写扣分理由: "
-                            f"{'、'.join(unexplained)}")
-        per_part[part.index].append((scorer, vals, st, tuple(notes), si))
+        per_part[part.index].append((scorer, vals, st, tuple(notes), si, unexplained))
     out = []
     for p, lst in zip(cs.parts, per_part, strict=True):
         lst.sort(key=lambda s: s[0])
@@ -390,6 +387,10 @@ def _parse_sheets(raw, cs: CompiledScheme, prep: _Prep, warnings: list) -> list:
             if a[0] == b[0]:
                 raise PackageError(f"部分 \"{p.id}\" 有两张评分人为 \"{a[0]}\" 的评分表",
                                    f"$.inputs.sheets[{b[4]}].scorer")
+        for s in lst:
+            if s[5]:
+                warnings.append(f"评分表 {s[0]} 有 {len(s[5])} 项扣分未写扣分理由: "
+                                f"{'、'.join(s[5])}")
         out.append((tuple(s[0] for s in lst), [s[1] for s in lst], [s[2] for s in lst],
                     tuple(s[3] for s in lst)))
     return out
@@ -873,6 +874,11 @@ def _survey_quality(items, cs, prep, counts, codes_all, pkg_of_row, leaf_value, 
 _STATUS = ("scored", "partial", "na", "missing")
 
 
+def _nn(x: float) -> float | None:
+    """NaN → None, so that results compare equal and serialise as JSON null."""
+    return None if x != x else x
+
+
 def _obj_list(values: np.ndarray, keep: np.ndarray) -> list:
     """Rows of Python floats with None where ``keep`` is False."""
     o = values.astype(object)
@@ -932,8 +938,9 @@ def _build(items, cs, score, state, raw_state, leaf_value, leaf_n, leaf_hits, ns
                                   f"每张评分表都打了分的指标只有 {nl} 个 (少于 "
                                   f"{THRESHOLDS['min_panel_leaves']} 个), 不计算一致性")
             else:
-                kw = None if w_ != w_ else KendallWResult(w_, c_, int(d_), p_)
-                ic = None if s_ != s_ else ICCResult("ICC2k", s_, lo_, hi_, pv_, f_, d1_, d2_)
+                kw = None if w_ != w_ else KendallWResult(w_, c_, int(d_), _nn(p_))
+                ic = None if s_ != s_ else ICCResult("ICC2k", s_, _nn(lo_), _nn(hi_), _nn(pv_),
+                                                     _nn(f_), d1_, d2_)
                 note = None
                 if kw is None or ic is None:
                     note = "评分没有差异 (全部相同), 一致性系数无法计算"
@@ -1064,7 +1071,8 @@ def _build(items, cs, score, state, raw_state, leaf_value, leaf_n, leaf_hits, ns
         if alpha is not None:
             av, alo, ahi, nc, aok = alpha
             if aok[i]:
-                a_res = AlphaResult(av[i], alo[i], ahi[i], nc[i], it.n_resp - nc[i], n_q)
+                a_res = AlphaResult(av[i], _nn(alo[i]), _nn(ahi[i]), nc[i], it.n_resp - nc[i],
+                                    n_q)
             else:
                 a_note = (f"完整作答的问卷只有 {nc[i]} 份 (需要至少 {min_rows} 份且总分有差异), "
                           f"不计算信度")

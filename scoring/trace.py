@@ -213,8 +213,9 @@ def render_trace(result, scheme) -> tuple:
             a = q.alpha
             lines.append(TraceLine(
                 "quality.alpha",
-                f"问卷信度 Cronbach's α = {a.statistic:.3f} (95% 区间 {a.ci_low:.3f} ~ "
-                f"{a.ci_high:.3f}), {a.k} 道题, {a.n} 份完整作答, 去掉有未答题的 {a.n_dropped} 份"))
+                f"问卷信度 Cronbach's α = {a.statistic:.3f} (95% 区间 {_f3(a.ci_low)} ~ "
+                f"{_f3(a.ci_high)}), {a.k} 道题, {a.n} 份完整作答, "
+                f"去掉有未答题的 {a.n_dropped} 份"))
         elif q.alpha_note:
             lines.append(TraceLine("quality.alpha", q.alpha_note))
     for pq in q.panels:
@@ -226,11 +227,11 @@ def render_trace(result, scheme) -> tuple:
         if pq.kendall_w is not None:
             w = pq.kendall_w
             txt += f": Kendall's W = {w.statistic:.3f} (χ² = {w.chi2:.2f}, 自由度 {w.df}, " \
-                   f"p = {w.pvalue:.4f})"
+                   f"p = {_f3(w.pvalue, 4)})"
         if pq.icc is not None:
             c = pq.icc
             txt += f"; ICC2k (双向随机, 绝对一致, {pq.sheets} 人平均) = {c.statistic:.3f} " \
-                   f"(95% 区间 {c.ci_low:.3f} ~ {c.ci_high:.3f})"
+                   f"(95% 区间 {_f3(c.ci_low)} ~ {_f3(c.ci_high)})"
         if pq.note:
             txt += f"; {pq.note}"
         lines.append(TraceLine(f"quality.panel.{pq.part}", txt))
@@ -239,8 +240,8 @@ def render_trace(result, scheme) -> tuple:
     return tuple(lines)
 
 
-def _num(x):
-    return None if x is None else x
+def _f3(x, places: int = 3) -> str:
+    return "—" if x is None else f"{x:.{places}f}"
 
 
 def _stat(obj) -> dict | None:
