@@ -53,7 +53,8 @@ def _leaf_sheets(node, lf, part, scheme) -> str:
         elif st == "n":
             txt = f"{su.scorer} 不适用" + (f" (理由: {notes['na']})" if "na" in notes else "")
         else:
-            txt = f"{su.scorer} 缺失"
+            txt = f"{su.scorer} 缺失" + {"zero": " (按 0 分计)", "redistribute": " (按不适用处理)",
+                                        "block": ""}[scheme.missing]
         parts.append(txt)
         if su.chosen:
             chosen.append(su)
@@ -63,12 +64,14 @@ def _leaf_sheets(node, lf, part, scheme) -> str:
         head += f" [档次系数: {coefs}; 得分 = 满分 × 系数]"
     combine = COMBINES[part.combine]
     if not part.sheets:
-        return head + "。没有评分表"
+        return head + "。没有评分表" + {"zero": ", 按 0 分计", "redistribute": ", 按不适用处理",
+                                      "block": " (缺失)"}[scheme.missing]
     names = _join(s.scorer for s in chosen)
     if node.status == "na":
         return head + f"。选用的评分表 ({names}) 中多数判定不适用, 本指标不计入, 适用满分减去 " \
                       f"{_fmt(node.points)}"
-    used = [s for s in chosen if s.states[j] == "s"]
+    counted = "sm" if scheme.missing == "zero" else "s"
+    used = [s for s in chosen if s.states[j] in counted]
     if not used:
         return head + "。选用的评分表都没有本指标的得分 (缺失)"
     vals = [s.values[j] for s in used]
@@ -88,10 +91,12 @@ def _leaf_text(node, lf, part, scheme) -> str:
     if node.status == "na":
         why = f", 理由: {node.source}" if node.source else ""
         return head + f": 不适用{why}; 本指标不计入, 适用满分减去 {mx}"
-    if node.status == "missing" or node.score is None:
+    if node.status == "missing" or node.score is None or node.value is None:
         src = "测量数据 (inputs.data)" if lf.rule in ("ratio_ge", "ratio_le", "thresholds") \
             else "有效问卷回答"
-        return head + f": 缺失, 没有{src}"
+        how = {"zero": ", 按 0 分计", "redistribute": ", 按不适用处理, 不计入",
+               "block": ", 结果不能定稿"}[scheme.missing]
+        return head + f": 缺失, 没有{src}{how}"
     unit = lf.params.get("unit", "")
     if lf.rule in ("ratio_ge", "ratio_le", "thresholds"):
         src = f" (来源: {node.source})" if node.source else ""
