@@ -260,3 +260,17 @@ def test_payable_plus_deduction_is_the_amount_and_grows_with_the_total(total, am
     if total < 100:
         up = scoring.apply_payment(total + Decimal("0.01"), rule, amount)
         assert up.payable >= res.payable
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(packages())
+def test_valid_packages_satisfy_the_json_schema(pkg):
+    import pathlib
+
+    import pytest
+
+    jsonschema = pytest.importorskip("jsonschema")
+    path = pathlib.Path(scoring.__file__).with_name("package.schema.json")
+    validator = jsonschema.Draft202012Validator(json.loads(path.read_text(encoding="utf-8")))
+    scoring.validate_package(pkg)
+    assert not [e.message for e in validator.iter_errors(pkg)]
