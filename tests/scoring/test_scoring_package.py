@@ -244,3 +244,11 @@ def test_json_schema_accepts_the_example_and_rejects_faults(example):
     bad = copy.deepcopy(example)
     bad["scheme"]["parts"][0]["tree"]["children"][0]["children"][0]["rule"]["type"] = "x"
     assert list(validator.iter_errors(bad))
+
+
+def test_readme_example_is_the_shipped_example_and_valid(example):
+    readme = pathlib.Path(scoring.__file__).with_name("README.md").read_text(encoding="utf-8")
+    block = readme.split("## Complete example", 1)[1].split("```json\n", 1)[1].split("```", 1)[0]
+    assert json.loads(block) == example
+    res = scoring.evaluate(example)
+    assert str(res.total) == "88.99" and '"total": "88.99"' in readme
