@@ -160,6 +160,22 @@ class Quality(NamedTuple):
     panels: tuple
 
 
+class NodeMap(dict):
+    """A read-only mapping node id → :class:`NodeScore` (picklable, unlike mappingproxy)."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("the nodes of a result are read-only")
+
+    __setitem__ = __delitem__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+    __ior__ = _refuse
+
+    def __reduce__(self):
+        return (NodeMap, (dict(self),))
+
+
 class TraceLine(NamedTuple):
     ref: str
     text: str
@@ -178,7 +194,7 @@ class Evaluation:
     exact_total: float | None
     final_ready: bool
     parts: tuple
-    nodes: MappingProxyType
+    nodes: NodeMap
     quality: Quality
     warnings: tuple
     missing: tuple
@@ -1106,6 +1122,6 @@ def _build(items, cs, score, state, raw_state, leaf_value, leaf_n, leaf_hits, ns
             pay = _apply_payment(tot, it.payment[1], it.payment[0])
             if not final:
                 warnings.append("结果尚不能定稿, 结算金额仅供参考")
-        out.append(Evaluation(tot, grade, t, final, tuple(parts), MappingProxyType(node_map),
+        out.append(Evaluation(tot, grade, t, final, tuple(parts), NodeMap(node_map),
                               quality_i, tuple(warnings), tuple(missing), pay, cs.digest, cs))
     return out

@@ -358,3 +358,15 @@ def test_nested_groups_and_single_part():
     res = one(sch, sheet("P", "E", a=5, b=20, c=30, d=40))
     assert res.nodes["G11"].score == 25 and res.nodes["G1"].score == 55
     assert res.total == Decimal("95.00")
+
+
+def test_results_are_read_only_and_picklable(example):
+    import pickle
+
+    res = scoring.evaluate(example)
+    with pytest.raises(TypeError):
+        res.nodes["A1"] = None
+    with pytest.raises(AttributeError):
+        res.total = Decimal("100")
+    again = pickle.loads(pickle.dumps(res))
+    assert again == res and again.as_dict() == res.as_dict()
