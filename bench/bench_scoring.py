@@ -234,16 +234,6 @@ def bench_stats(number: int) -> list[tuple]:
                     _maxdiff(oh.weights, rv))
             except Exception as exc:  # pragma: no cover - API differences between versions
                 rows.append(("ahp 5×5", None, None, f"pymcdm AHP not comparable: {exc}"))
-    # AHP against a direct numpy eigen-decomposition (the textbook method)
-
-    def ref_eig():
-        vals, vecs = np.linalg.eig(ahp_m)
-        k = int(np.argmax(vals.real))
-        v = np.abs(vecs[:, k].real)
-        return v / v.sum()
-
-    row("ahp 5×5 (eigen)", lambda: scoring.ahp(ahp_m), ref_eig, "numpy eig",
-        _maxdiff(scoring.ahp(ahp_m).weights, ref_eig()))
     return rows
 
 

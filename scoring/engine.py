@@ -160,6 +160,22 @@ class Quality(NamedTuple):
     panels: tuple
 
 
+class NodeMap(dict):
+    """A read-only mapping node id → :class:`NodeScore` (picklable, unlike mappingproxy)."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("the nodes of a result are read-only")
+
+    __setitem__ = __delitem__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+    __ior__ = _refuse
+
+    def __reduce__(self):
+        return (NodeMap, (dict(self),))
+
+
 class TraceLine(NamedTuple):
     ref: str
     text: str
@@ -178,7 +194,7 @@ class Evaluation:
     exact_total: float | None
     final_ready: bool
     parts: tuple
-    nodes: MappingProxyType
+    nodes: NodeMap
     quality: Quality
     warnings: tuple
     missing: tuple
@@ -379,10 +395,7 @@ def _parse_sheets(raw, cs: CompiledScheme, prep: _Prep, warnings: list) -> list:
                 elif x < mx:
                     unexplained.append(lid)
             st[j] = SCORED
-        if unexplained:
-            warnings.append(f"评分表 {scorer} 有 {len(unexplained)} 项扣分未写扣分理由: "
-                            f"{'、'.join(unexplained)}")
-        per_part[part.index].append((scorer, vals, st, tuple(notes), si))
+        per_part[part.index].append((scorer, vals, st, tuple(notes), si, unexplained))
     out = []
     for p, lst in zip(cs.parts, per_part, strict=True):
         lst.sort(key=lambda s: s[0])
@@ -390,6 +403,10 @@ def _parse_sheets(raw, cs: CompiledScheme, prep: _Prep, warnings: list) -> list:
             if a[0] == b[0]:
                 raise PackageError(f"部分 \"{p.id}\" 有两张评分人为 \"{a[0]}\" 的评分表",
                                    f"$.inputs.sheets[{b[4]}].scorer")
+        for s in lst:
+            if s[5]:
+                warnings.append(f"评分表 {s[0]} 有 {len(s[5])} 项扣分未写扣分理由: "
+                                f"{'、'.join(s[5])}")
         out.append((tuple(s[0] for s in lst), [s[1] for s in lst], [s[2] for s in lst],
                     tuple(s[3] for s in lst)))
     return out
@@ -870,6 +887,21 @@ def _survey_quality(items, cs, prep, counts, codes_all, pkg_of_row, leaf_value, 
     return out
 
 
+_STATUS = ("scored", "partial", "na", "missing")
+
+
+def _nn(x: float) -> float | None:
+    """NaN → None, so that results compare equal and serialise as JSON null."""
+    return None if x != x else x
+
+
+def _obj_list(values: np.ndarray, keep: np.ndarray) -> list:
+    """Rows of Python floats with None where ``keep`` is False."""
+    o = values.astype(object)
+    o[~keep] = None
+    return o.tolist()
+
+
 def _build(items, cs, score, state, raw_state, leaf_value, leaf_n, leaf_hits, nscore, napp,
            n_scored, n_na, n_miss, pscore, total, all_ok, part_sheets, sheet_missing,
            part_warn, panel_out, quality) -> list[Evaluation]:
@@ -877,52 +909,71 @@ def _build(items, cs, score, state, raw_state, leaf_value, leaf_n, leaf_hits, ns
     policy = cs.missing
     nodes = cs.nodes
     leaves = cs.leaves
-    nscore_l = nscore.tolist()
+    nl_arr = np.array([len(nd.leaves) for nd in nodes])
+    status_l = np.where(n_miss > 0, 3, np.where(n_na == nl_arr, 2,
+                                                np.where(n_na > 0, 1, 0))).tolist()
+    score_l = _obj_list(nscore, n_scored > 0)
     napp_l = napp.tolist()
-    nsc_l = n_scored.tolist()
-    nna_l = n_na.tolist()
-    nmiss_l = n_miss.tolist()
-    lv_l = leaf_value.tolist()
+    lv_l = _obj_list(leaf_value, ~np.isnan(leaf_value))
     ln_l = leaf_n.tolist()
     lh_l = leaf_hits.tolist()
-    ps_l = pscore.tolist()
+    ps_l = _obj_list(pscore, ~np.isnan(pscore))
     total_l = total.tolist()
-    node_static = []
-    for nd in nodes:
-        lf = leaves[nd.leaf] if nd.leaf >= 0 else None
-        part = cs.parts[nd.part]
-        node_static.append((nd.id, nd.name, part.id, lf.rule if lf else None, nd.points,
-                            len(nd.leaves), lf))
     data_local = {li: j for j, li in enumerate(cs.data_leaves)}
-    survey_set = set(cs.survey_leaves)
+    inner = []
+    leafy = []
+    for nd in nodes:
+        pid = cs.parts[nd.part].id
+        if nd.leaf < 0:
+            inner.append((nd.index, nd.id, nd.name, pid, nd.points))
+        else:
+            lf = leaves[nd.leaf]
+            kind = 0 if lf.rule in ("points", "tiers") else (
+                1 if lf.index in data_local else (2 if lf.rule == "survey_mean" else 3))
+            leafy.append((nd.index, nd.id, nd.name, pid, lf.rule, nd.points, lf.index, kind,
+                          data_local.get(lf.index)))
+    # what is missing, per package (only packages with something missing are visited)
+    any_missing = np.zeros(b, dtype=bool)
+    ds_leaves = cs.data_leaves + cs.survey_leaves
+    if ds_leaves:
+        any_missing |= (raw_state[:, ds_leaves] == MISSING).any(axis=1)
+    for _p, rst in sheet_missing:
+        if rst is None:
+            any_missing[:] = True
+        else:
+            any_missing |= (rst == MISSING).any(axis=(1, 2))
     # panels
     panels_by_pkg: list[list] = [[] for _ in range(b)]
     for p, (ncomp, w, chi2, df, pw, icc) in panel_out:
         ns = len(items[0].sheets[p.index][0])
-        s, lo, hi, pv, f, d1, d2 = icc
-        for i in range(b):
-            nl = int(ncomp[i])
+        cols = [a.tolist() for a in (ncomp, w, chi2, df, pw) + tuple(icc)]
+        for i, (nl, w_, c_, d_, p_, s_, lo_, hi_, pv_, f_, d1_, d2_) in enumerate(
+                zip(*cols, strict=True)):
             if nl < THRESHOLDS["min_panel_leaves"]:
                 pq = PanelQuality(p.id, ns, nl, None, None,
                                   f"每张评分表都打了分的指标只有 {nl} 个 (少于 "
                                   f"{THRESHOLDS['min_panel_leaves']} 个), 不计算一致性")
             else:
-                kw = None if w[i] != w[i] else KendallWResult(float(w[i]), float(chi2[i]),
-                                                               int(df[i]), float(pw[i]))
-                ic = None if s[i] != s[i] else ICCResult(
-                    "ICC2k", float(s[i]), float(lo[i]), float(hi[i]), float(pv[i]), float(f[i]),
-                    float(d1[i]), float(d2[i]))
+                kw = None if w_ != w_ else KendallWResult(w_, c_, int(d_), _nn(p_))
+                ic = None if s_ != s_ else ICCResult("ICC2k", s_, _nn(lo_), _nn(hi_), _nn(pv_),
+                                                     _nn(f_), d1_, d2_)
                 note = None
                 if kw is None or ic is None:
                     note = "评分没有差异 (全部相同), 一致性系数无法计算"
                 pq = PanelQuality(p.id, ns, nl, kw, ic, note)
             panels_by_pkg[i].append(pq)
     alpha = quality["alpha"]
-    answered = quality["answered"]
-    rate_leaves = [li for li in cs.survey_leaves if leaves[li].rule == "survey_rate"]
+    if alpha is not None:
+        alpha = tuple(a.tolist() for a in alpha)
+    answered = quality["answered"].tolist()
+    rate_leaves = [(li, leaves[li].id) for li in cs.survey_leaves
+                   if leaves[li].rule == "survey_rate"]
     z = float(special.ndtri(0.975))
     from .stats import sample_size
 
+    needed_cache: dict = {}
+    min_rows = THRESHOLDS["min_alpha_rows"]
+    n_q = len(cs.questions)
     out = []
     for i, it in enumerate(items):
         warnings = list(cs.warnings)
@@ -930,65 +981,52 @@ def _build(items, cs, score, state, raw_state, leaf_value, leaf_n, leaf_hits, ns
         warnings.extend(part_warn[i])
         missing: list[Missing] = []
         # nodes
-        ns_i = nscore_l[i]
+        st_i = status_l[i]
+        sc_i = score_l[i]
         na_i = napp_l[i]
-        sc_i = nsc_l[i]
-        nn_i = nna_l[i]
-        nm_i = nmiss_l[i]
         lv_i = lv_l[i]
         node_map = {}
-        for k, (nid, name, pid, rule, pts, nl, lf) in enumerate(node_static):
-            if nm_i[k]:
-                status = "missing"
-            elif nn_i[k] == nl:
-                status = "na"
-            elif nn_i[k]:
-                status = "partial"
+        for k, nid, name, pid, pts in inner:
+            node_map[nid] = NodeScore(nid, name, pid, None, pts, sc_i[k], na_i[k],
+                                      _STATUS[st_i[k]])
+        for k, nid, name, pid, rule, pts, li, kind, dj in leafy:
+            if kind == 0:
+                node_map[nid] = NodeScore(nid, name, pid, rule, pts, sc_i[k], na_i[k],
+                                          _STATUS[st_i[k]])
+            elif kind == 1:
+                node_map[nid] = NodeScore(nid, name, pid, rule, pts, sc_i[k], na_i[k],
+                                          _STATUS[st_i[k]], lv_i[li], None, None,
+                                          it.data_note.get(dj))
             else:
-                status = "scored"
-            sc = ns_i[k] if sc_i[k] else None
-            if lf is None:
-                node_map[nid] = NodeScore(nid, name, pid, None, pts, sc, na_i[k], status)
-            else:
-                li = lf.index
-                value = lv_i[li]
-                value = None if value != value else value
-                src = None
-                n = h = None
-                if li in data_local:
-                    src = it.data_note.get(data_local[li])
-                elif li in survey_set:
-                    n = ln_l[i][li]
-                    if rule == "survey_rate":
-                        h = lh_l[i][li]
-                node_map[nid] = NodeScore(nid, name, pid, rule, pts, sc, na_i[k], status, value,
-                                          n, h, src)
+                node_map[nid] = NodeScore(nid, name, pid, rule, pts, sc_i[k], na_i[k],
+                                          _STATUS[st_i[k]], lv_i[li], ln_l[i][li],
+                                          lh_l[i][li] if kind == 3 else None)
         # missing items
-        for li in cs.data_leaves:
-            if raw_state[i, li] == MISSING:
-                missing.append(Missing(cs.parts[leaves[li].part].id, leaves[li].id, "data"))
-        for li in cs.survey_leaves:
-            if raw_state[i, li] == MISSING:
-                missing.append(Missing(cs.parts[leaves[li].part].id, leaves[li].id,
-                                       "responses"))
-        for p, rst in sheet_missing:
-            if rst is None:
-                for li in p.sheet_leaves:
-                    missing.append(Missing(p.id, leaves[li].id, "sheets"))
-                continue
-            mrow = rst[i] == MISSING
-            if mrow.any():
-                scorers = it.sheets[p.index][0]
-                for s, j in zip(*np.nonzero(mrow), strict=True):
-                    missing.append(Missing(p.id, leaves[p.sheet_leaves[j]].id, "sheet",
-                                           scorers[s]))
+        if any_missing[i]:
+            for li in cs.data_leaves:
+                if raw_state[i, li] == MISSING:
+                    missing.append(Missing(cs.parts[leaves[li].part].id, leaves[li].id, "data"))
+            for li in cs.survey_leaves:
+                if raw_state[i, li] == MISSING:
+                    missing.append(Missing(cs.parts[leaves[li].part].id, leaves[li].id,
+                                           "responses"))
+            for p, rst in sheet_missing:
+                if rst is None:
+                    for li in p.sheet_leaves:
+                        missing.append(Missing(p.id, leaves[li].id, "sheets"))
+                    continue
+                mrow = rst[i] == MISSING
+                if mrow.any():
+                    scorers = it.sheets[p.index][0]
+                    for s_, j in zip(*np.nonzero(mrow), strict=True):
+                        missing.append(Missing(p.id, leaves[p.sheet_leaves[j]].id, "sheet",
+                                               scorers[s_]))
         # parts
         parts = []
         ps_i = ps_l[i]
         unscored = []
         for p in cs.parts:
             s = ps_i[p.index]
-            s = None if s != s else s
             if s is None:
                 unscored.append(p)
                 missing.append(Missing(p.id, None, "part"))
@@ -1031,43 +1069,42 @@ def _build(items, cs, score, state, raw_state, leaf_value, leaf_n, leaf_hits, ns
             m.source != "part" for m in missing))
         # quality
         rates = []
-        for li in rate_leaves:
-            n = int(leaf_n[i, li])
+        pop = it.population
+        for li, lid in rate_leaves:
+            n = ln_l[i][li]
             if n == 0:
                 continue
-            r = float(leaf_hits[i, li]) / n
+            r = lh_l[i][li] / n
             m = z * math.sqrt(r * (1 - r) / n)
             fp = False
-            pop = it.population
             if pop is not None and pop > 1 and n <= pop:
                 m *= math.sqrt((pop - n) / (pop - 1))
                 fp = True
-            rates.append(RateQuality(leaves[li].id, r, n, m, fp))
+            rates.append(RateQuality(lid, r, n, m, fp))
         margin = max((r.margin for r in rates), default=None)
         a_res = None
         a_note = None
         if alpha is not None:
             av, alo, ahi, nc, aok = alpha
             if aok[i]:
-                a_res = AlphaResult(float(av[i]), float(alo[i]), float(ahi[i]), int(nc[i]),
-                                    it.n_resp - int(nc[i]),
-                                    len(cs.questions))
+                a_res = AlphaResult(av[i], _nn(alo[i]), _nn(ahi[i]), nc[i], it.n_resp - nc[i],
+                                    n_q)
             else:
-                a_note = (f"完整作答的问卷只有 {int(nc[i])} 份 (需要至少 "
-                          f"{THRESHOLDS['min_alpha_rows']} 份且总分有差异), 不计算信度")
-        elif len(cs.questions) == 1:
+                a_note = (f"完整作答的问卷只有 {nc[i]} 份 (需要至少 {min_rows} 份且总分有差异), "
+                          f"不计算信度")
+        elif n_q == 1:
             a_note = "问卷只有 1 道计分题目, 不计算信度"
         needed = None
-        if cs.questions:
-            needed = sample_size(it.population)
-            if int(answered[i]) < needed:
-                pop_txt = (f"服务对象 {it.population} 人" if it.population
-                           else "服务对象总数未知 (按无限总体)")
-                warnings.append(f"有效问卷 {int(answered[i])} 份, 少于所需样本量 {needed} 份 "
+        if n_q:
+            needed = needed_cache.get(pop)
+            if needed is None:
+                needed = needed_cache[pop] = sample_size(pop)
+            if answered[i] < needed:
+                pop_txt = (f"服务对象 {pop} 人" if pop else "服务对象总数未知 (按无限总体)")
+                warnings.append(f"有效问卷 {answered[i]} 份, 少于所需样本量 {needed} 份 "
                                 f"({pop_txt}, 误差 ±5%, 置信度 95%)")
-            if it.population is not None and it.n_resp > it.population:
-                warnings.append(f"问卷份数 {it.n_resp} 超过服务对象总数 {it.population}, "
-                                f"未作有限总体校正")
+            if pop is not None and it.n_resp > pop:
+                warnings.append(f"问卷份数 {it.n_resp} 超过服务对象总数 {pop}, 未作有限总体校正")
         if a_res is not None and a_res.statistic < THRESHOLDS["alpha"]:
             warnings.append(f"问卷信度 Cronbach's α = {a_res.statistic:.3f}, 低于 "
                             f"{THRESHOLDS['alpha']}")
@@ -1078,14 +1115,13 @@ def _build(items, cs, score, state, raw_state, leaf_value, leaf_n, leaf_hits, ns
             if pq.icc is not None and pq.icc.statistic < THRESHOLDS["icc"]:
                 warnings.append(f"部分 \"{pq.part}\" 评审专家评分信度较低: ICC2k = "
                                 f"{pq.icc.statistic:.3f} < {THRESHOLDS['icc']}")
-        quality = Quality(it.n_resp, int(answered[i]), it.population, needed, margin,
-                          tuple(rates), a_res, a_note, tuple(panels_by_pkg[i]))
+        quality_i = Quality(it.n_resp, answered[i], pop, needed, margin, tuple(rates), a_res,
+                            a_note, tuple(panels_by_pkg[i]))
         pay = None
         if it.payment is not None and tot is not None:
             pay = _apply_payment(tot, it.payment[1], it.payment[0])
             if not final:
                 warnings.append("结果尚不能定稿, 结算金额仅供参考")
-        out.append(Evaluation(tot, grade, t, final, tuple(parts), MappingProxyType(node_map),
-                              quality, tuple(warnings), tuple(missing), pay, cs.digest, cs))
+        out.append(Evaluation(tot, grade, t, final, tuple(parts), NodeMap(node_map),
+                              quality_i, tuple(warnings), tuple(missing), pay, cs.digest, cs))
     return out
-

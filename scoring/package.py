@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import math
 import re
 from dataclasses import dataclass, field
@@ -199,7 +200,6 @@ class CompiledScheme:
     questions: list
     question_scale: list  # Scale per question
     warnings: list
-    eq_safe: bool = False
 
 
 # ----------------------------------------------------------------------------- scheme
@@ -545,33 +545,33 @@ def _compile(scheme, key: str) -> CompiledScheme:
                           questions, question_scale, warnings)
 
 
-_CACHE: dict[str, CompiledScheme] = {}
+_CACHE: dict[str, CompiledScheme] = {}  # canonical JSON → compiled
+_FAST: dict[bytes, CompiledScheme] = {}  # marshal bytes → compiled
 _CACHE_MAX = 256
-_RECENT: list = []  # (scheme object, compiled), most recent first
-_RECENT_MAX = 8
 
 
-def _has_zero_or_one(obj) -> bool:
-    """Whether a JSON value holds the number 0 or 1 anywhere (``True == 1`` in Python)."""
-    if isinstance(obj, dict):
-        return any(_has_zero_or_one(v) for v in obj.values())
-    if isinstance(obj, list):
-        return any(_has_zero_or_one(v) for v in obj)
-    return type(obj) in (int, float) and obj in (0, 1)
+def _fast_key(scheme) -> bytes | None:
+    """A quick content key: ``marshal`` is C-speed, tells ``true`` from 1 and 1 from 1.0, and
+    decodes to the same content, so equal bytes mean an equal scheme. Key order and shared
+    objects change the bytes, which only costs a cache miss."""
+    try:
+        return marshal.dumps(scheme)
+    except ValueError:
+        return None
 
 
 def compile_scheme(scheme, key: str | None = None) -> CompiledScheme:
-    """Validate and compile a scheme; cached.
+    """Validate and compile a scheme; cached by content.
 
-    A scheme equal (``==``) to one compiled recently reuses it without re-serialising: this
-    is exact for JSON values unless the scheme holds the number 0 or 1 somewhere (where a
-    ``true``/``false`` would compare equal), and such schemes always take the canonical
-    JSON key. Otherwise the key is the canonical JSON (sorted keys).
+    The digest of the result is that of the canonical JSON (sorted keys), whatever the
+    order of the keys in the scheme given.
     """
+    fast = _fast_key(scheme) if key is None else None
+    if fast is not None:
+        hit = _FAST.get(fast)
+        if hit is not None:
+            return hit
     if key is None:
-        for obj, comp in _RECENT:
-            if comp.eq_safe and obj == scheme:
-                return comp
         try:
             key = canonical_json(scheme)
         except (TypeError, ValueError) as exc:
@@ -579,13 +579,13 @@ def compile_scheme(scheme, key: str | None = None) -> CompiledScheme:
     hit = _CACHE.get(key)
     if hit is None:
         hit = _compile(scheme, key)
-        hit.eq_safe = not _has_zero_or_one(scheme)
         if len(_CACHE) >= _CACHE_MAX:
             _CACHE.pop(next(iter(_CACHE)))
         _CACHE[key] = hit
-    # a private copy: the caller may change its own dict later
-    _RECENT.insert(0, (json.loads(key), hit))
-    del _RECENT[_RECENT_MAX:]
+    if fast is not None:
+        if len(_FAST) >= _CACHE_MAX:
+            _FAST.pop(next(iter(_FAST)))
+        _FAST[fast] = hit
     return hit
 
 

@@ -53,7 +53,8 @@ def _leaf_sheets(node, lf, part, scheme) -> str:
         elif st == "n":
             txt = f"{su.scorer} 不适用" + (f" (理由: {notes['na']})" if "na" in notes else "")
         else:
-            txt = f"{su.scorer} 缺失"
+            txt = f"{su.scorer} 缺失" + {"zero": " (按 0 分计)", "redistribute": " (按不适用处理)",
+                                        "block": ""}[scheme.missing]
         parts.append(txt)
         if su.chosen:
             chosen.append(su)
@@ -63,12 +64,14 @@ def _leaf_sheets(node, lf, part, scheme) -> str:
         head += f" [档次系数: {coefs}; 得分 = 满分 × 系数]"
     combine = COMBINES[part.combine]
     if not part.sheets:
-        return head + "。没有评分表"
+        return head + "。没有评分表" + {"zero": ", 按 0 分计", "redistribute": ", 按不适用处理",
+                                      "block": " (缺失)"}[scheme.missing]
     names = _join(s.scorer for s in chosen)
     if node.status == "na":
         return head + f"。选用的评分表 ({names}) 中多数判定不适用, 本指标不计入, 适用满分减去 " \
                       f"{_fmt(node.points)}"
-    used = [s for s in chosen if s.states[j] == "s"]
+    counted = "sm" if scheme.missing == "zero" else "s"
+    used = [s for s in chosen if s.states[j] in counted]
     if not used:
         return head + "。选用的评分表都没有本指标的得分 (缺失)"
     vals = [s.values[j] for s in used]
@@ -88,10 +91,12 @@ def _leaf_text(node, lf, part, scheme) -> str:
     if node.status == "na":
         why = f", 理由: {node.source}" if node.source else ""
         return head + f": 不适用{why}; 本指标不计入, 适用满分减去 {mx}"
-    if node.status == "missing" or node.score is None:
+    if node.status == "missing" or node.score is None or node.value is None:
         src = "测量数据 (inputs.data)" if lf.rule in ("ratio_ge", "ratio_le", "thresholds") \
             else "有效问卷回答"
-        return head + f": 缺失, 没有{src}"
+        how = {"zero": ", 按 0 分计", "redistribute": ", 按不适用处理, 不计入",
+               "block": ", 结果不能定稿"}[scheme.missing]
+        return head + f": 缺失, 没有{src}{how}"
     unit = lf.params.get("unit", "")
     if lf.rule in ("ratio_ge", "ratio_le", "thresholds"):
         src = f" (来源: {node.source})" if node.source else ""
@@ -213,8 +218,9 @@ def render_trace(result, scheme) -> tuple:
             a = q.alpha
             lines.append(TraceLine(
                 "quality.alpha",
-                f"问卷信度 Cronbach's α = {a.statistic:.3f} (95% 区间 {a.ci_low:.3f} ~ "
-                f"{a.ci_high:.3f}), {a.k} 道题, {a.n} 份完整作答, 去掉有未答题的 {a.n_dropped} 份"))
+                f"问卷信度 Cronbach's α = {a.statistic:.3f} (95% 区间 {_f3(a.ci_low)} ~ "
+                f"{_f3(a.ci_high)}), {a.k} 道题, {a.n} 份完整作答, "
+                f"去掉有未答题的 {a.n_dropped} 份"))
         elif q.alpha_note:
             lines.append(TraceLine("quality.alpha", q.alpha_note))
     for pq in q.panels:
@@ -226,11 +232,11 @@ def render_trace(result, scheme) -> tuple:
         if pq.kendall_w is not None:
             w = pq.kendall_w
             txt += f": Kendall's W = {w.statistic:.3f} (χ² = {w.chi2:.2f}, 自由度 {w.df}, " \
-                   f"p = {w.pvalue:.4f})"
+                   f"p = {_f3(w.pvalue, 4)})"
         if pq.icc is not None:
             c = pq.icc
             txt += f"; ICC2k (双向随机, 绝对一致, {pq.sheets} 人平均) = {c.statistic:.3f} " \
-                   f"(95% 区间 {c.ci_low:.3f} ~ {c.ci_high:.3f})"
+                   f"(95% 区间 {_f3(c.ci_low)} ~ {_f3(c.ci_high)})"
         if pq.note:
             txt += f"; {pq.note}"
         lines.append(TraceLine(f"quality.panel.{pq.part}", txt))
@@ -239,8 +245,8 @@ def render_trace(result, scheme) -> tuple:
     return tuple(lines)
 
 
-def _num(x):
-    return None if x is None else x
+def _f3(x, places: int = 3) -> str:
+    return "—" if x is None else f"{x:.{places}f}"
 
 
 def _stat(obj) -> dict | None:

@@ -1,0 +1,80 @@
+"""python -m scoring: one package, many packages (JSON Lines), and a bad package."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+from scoring_builders import EXAMPLE
+
+import scoring
+from scoring.__main__ import main
+
+ROOT = pathlib.Path(scoring.__file__).resolve().parents[1]
+
+
+def test_evaluate_prints_the_result_as_json(capsys):
+    assert main(["evaluate", str(EXAMPLE)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["total"] == "88.99" and out["grade"] == "良"
+    assert out == scoring.evaluate(json.loads(EXAMPLE.read_text(encoding="utf-8"))).as_dict()
+
+
+def test_evaluate_many_writes_one_result_per_line(tmp_path, example):
+    other = json.loads(json.dumps(example))
+    other["inputs"]["data"]["C42"] = 5
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(json.dumps(p, ensure_ascii=False) for p in (example, other, example))
+                   + "\n", encoding="utf-8")
+    dst = tmp_path / "out.jsonl"
+    assert main(["evaluate", "--many", str(src), "-o", str(dst)]) == 0
+    lines = [json.loads(x) for x in dst.read_text(encoding="utf-8").splitlines()]
+    assert [x["total"] for x in lines] == ["88.99", scoring.evaluate(other).as_dict()["total"],
+                                           "88.99"]
+
+
+def test_bad_package_exits_2_with_the_json_path(tmp_path, example, capsys):
+    example["scheme"]["parts"][1]["weight"] = "0.20"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(example, ensure_ascii=False), encoding="utf-8")
+    assert main(["evaluate", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "$.scheme.parts" in err and "≠ 1.00" in err
+
+
+def test_bad_line_in_many_names_the_line(tmp_path, example, capsys):
+    bad = json.loads(json.dumps(example))
+    bad["inputs"]["responses"][3]["Q2"] = "非常满意"
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps(example, ensure_ascii=False) + "\n\n"
+                   + json.dumps(bad, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert main(["evaluate", "--many", str(src)]) == 2
+    err = capsys.readouterr().err
+    assert f"{src}:3: $.inputs.responses[3].Q2:" in err
+
+
+def test_validate_a_scheme_alone(tmp_path, example, capsys):
+    f = tmp_path / "scheme.json"
+    f.write_text(json.dumps(example["scheme"], ensure_ascii=False), encoding="utf-8")
+    assert main(["validate", "--scheme", str(f)]) == 0
+    example["scheme"]["parts"][0]["tree"]["children"][0]["points"] = 41
+    f.write_text(json.dumps(example["scheme"], ensure_ascii=False), encoding="utf-8")
+    assert main(["validate", "--scheme", str(f)]) == 2
+    assert "$.scheme.parts[0].tree" in capsys.readouterr().err
+
+
+def test_missing_file_exits_1(tmp_path, capsys):
+    assert main(["evaluate", str(tmp_path / "nope.json")]) == 1
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell")
+def test_module_runs_as_a_program():
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-m", "scoring", "evaluate", str(EXAMPLE)],
+                          capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["grade"] == "良"

@@ -1,0 +1,276 @@
+"""Properties of the scoring model, checked on generated schemes and inputs (hypothesis)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from decimal import Decimal
+
+import numpy as np
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from scoring_builders import SAT
+
+import scoring
+
+SETTINGS = settings(max_examples=60, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+TIERS = [{"name": "达成", "coefficient": "1"}, {"name": "部分达成", "coefficient": "0.7"},
+         {"name": "未达成", "coefficient": "0.3"}]
+QUESTIONS = ["Q1", "Q2", "Q3"]
+OPTIONS = list(SAT) + [None]
+
+
+def split(draw, total: int, n: int) -> list[int]:
+    cuts = sorted(draw(st.lists(st.integers(1, total - 1), min_size=n - 1, max_size=n - 1,
+                                unique=True))) if n > 1 else []
+    return [b - a for a, b in zip([0, *cuts], [*cuts, total], strict=True)]
+
+
+def rule(draw, pts: int, kinds) -> dict:
+    kind = draw(st.sampled_from(kinds))
+    if kind == "tiers":
+        return {"type": "tiers", "tiers": TIERS}
+    if kind in ("ratio_ge", "ratio_le"):
+        return {"type": kind, "target": str(draw(st.integers(1, 100)))}
+    if kind == "thresholds":
+        lows = sorted(draw(st.lists(st.integers(0, 50), min_size=1, max_size=3, unique=True)),
+                      reverse=True)
+        return {"type": "thresholds",
+                "bands": [{"min": str(lo), "points": str(draw(st.integers(0, pts)))}
+                          for lo in lows]}
+    if kind == "survey_mean":
+        return {"type": kind, "scale": "sat",
+                "questions": draw(st.lists(st.sampled_from(QUESTIONS), min_size=1, max_size=2,
+                                           unique=True))}
+    if kind == "survey_rate":
+        return {"type": kind, "scale": "sat", "satisfied": ["满意", "较满意"],
+                "target": str(draw(st.integers(50, 100))),
+                "questions": draw(st.lists(st.sampled_from(QUESTIONS), min_size=1, max_size=2,
+                                           unique=True))}
+    return {"type": "points"}
+
+
+ALL_RULES = ("points", "points", "tiers", "ratio_ge", "ratio_le", "thresholds", "survey_mean",
+             "survey_rate")
+
+
+@st.composite
+def schemes(draw, kinds=ALL_RULES, combines=("mean", "median", "trimmed_mean"),
+            policies=("block", "zero", "redistribute")):
+    n_parts = draw(st.integers(1, 3))
+    weights = split(draw, 100, n_parts)
+    parts = []
+    k = 0
+    for pi in range(n_parts):
+        n = draw(st.integers(1, 5))
+        pts = split(draw, 100, n)
+        leaves = []
+        for p in pts:
+            k += 1
+            leaves.append({"id": f"L{k}", "name": f"指标{k}", "points": p,
+                           "rule": rule(draw, p, kinds)})
+        children = leaves
+        if n >= 3 and draw(st.booleans()):
+            children = [{"id": f"G{pi}", "name": "分组", "points": leaves[0]["points"]
+                         + leaves[1]["points"], "children": leaves[:2]}, *leaves[2:]]
+        parts.append({"id": f"P{pi}", "name": f"部分{pi}", "party": "third_party",
+                      "weight": str(Decimal(weights[pi]) / 100),
+                      "combine": draw(st.sampled_from(combines)),
+                      "tree": {"points": 100, "children": children}})
+    return {"parts": parts, "scales": {"sat": SAT}, "missing": draw(st.sampled_from(policies))}
+
+
+def leaves_of(sch):
+    def walk(node):
+        if "children" in node:
+            for c in node["children"]:
+                yield from walk(c)
+        else:
+            yield node
+    for p in sch["parts"]:
+        for lf in walk(p["tree"]):
+            yield p["id"], lf
+
+
+@st.composite
+def inputs(draw, sch, allow_na=True, allow_missing=True, min_sheets=0):
+    choices = ["value"] * 6 + (["na"] if allow_na else []) + (["missing"] if allow_missing
+                                                             else [])
+    sheets = []
+    data = {}
+    for p in sch["parts"]:
+        sheet_leaves = [lf for pid, lf in leaves_of(sch)
+                        if pid == p["id"] and lf["rule"]["type"] in ("points", "tiers")]
+        if not sheet_leaves:
+            continue
+        for s in range(draw(st.integers(min_sheets, 6))):
+            scores = {}
+            for lf in sheet_leaves:
+                c = draw(st.sampled_from(choices))
+                if c == "na":
+                    scores[lf["id"]] = {"na": "不适用"}
+                elif c == "value":
+                    if lf["rule"]["type"] == "tiers":
+                        scores[lf["id"]] = draw(st.sampled_from(["达成", "部分达成", "未达成"]))
+                    else:
+                        scores[lf["id"]] = draw(st.integers(0, 2 * lf["points"])) / 2
+            sheets.append({"part": p["id"], "scorer": f"S{s}", "scores": scores})
+    for _, lf in leaves_of(sch):
+        if lf["rule"]["type"] in ("ratio_ge", "ratio_le", "thresholds"):
+            c = draw(st.sampled_from(choices))
+            if c == "na":
+                data[lf["id"]] = {"na": "不适用"}
+            elif c == "value":
+                data[lf["id"]] = draw(st.integers(0, 400)) / 4
+    responses = []
+    for _ in range(draw(st.integers(0 if allow_missing else 1, 25))):
+        r = {}
+        for q in QUESTIONS:
+            o = draw(st.sampled_from(OPTIONS if allow_missing else list(SAT)[:4]))
+            if o is not None:
+                r[q] = o
+        responses.append(r)
+    return {"scheme": sch, "inputs": {"sheets": sheets, "data": data, "responses": responses}}
+
+
+@st.composite
+def packages(draw, **kw):
+    sch = draw(schemes())
+    return draw(inputs(sch, **kw))
+
+
+# ----------------------------------------------------------------------------- weights
+
+
+@SETTINGS
+@given(st.integers(1, 8).flatmap(lambda n: st.lists(
+    st.sampled_from([1 / 9, 1 / 7, 1 / 5, 1 / 3, 1, 3, 5, 7, 9]),
+    min_size=n * (n - 1) // 2, max_size=n * (n - 1) // 2).map(lambda v: (n, v))),
+    st.sampled_from(["eigen", "geometric"]))
+def test_ahp_weights_are_positive_and_sum_to_one(nv, method):
+    n, values = nv
+    m = np.ones((n, n))
+    it = iter(values)
+    for i in range(n):
+        for j in range(i + 1, n):
+            m[i, j] = next(it)
+            m[j, i] = 1 / m[i, j]
+    res = scoring.ahp(m, method=method)
+    assert res.weights.sum() == np.float64(1.0) or abs(res.weights.sum() - 1) < 1e-12
+    assert (res.weights > 0).all()
+    assert res.cr >= 0 and res.consistent == (res.cr < 0.10)
+
+
+@SETTINGS
+@given(st.lists(st.lists(st.integers(0, 1000), min_size=3, max_size=3), min_size=2, max_size=9))
+def test_entropy_weights_sum_to_one(rows):
+    x = np.array(rows, dtype=float)
+    assume(not (x == x[0]).all(axis=0).all())
+    w = scoring.entropy_weights(x).weights
+    assert abs(w.sum() - 1) < 1e-12 and (w >= 0).all()
+    assert (w[(x == x[0]).all(axis=0)] == 0).all()
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+
+@SETTINGS
+@given(packages())
+def test_total_lies_within_0_and_100_and_leaves_within_their_points(pkg):
+    res = scoring.evaluate(pkg)
+    if res.total is not None:
+        assert Decimal(0) <= res.total <= Decimal(100)
+        assert res.grade is not None
+    for node in res.nodes.values():
+        if node.score is not None:
+            assert -1e-9 <= node.score <= float(node.points) + 1e-9
+    for p in res.parts:
+        if p.score is not None:
+            assert -1e-9 <= p.score <= 100 + 1e-9
+    json.dumps(res.as_dict(), allow_nan=False)
+
+
+@SETTINGS
+@given(st.data())
+def test_raising_one_leaf_never_lowers_the_total(data):
+    # Mean-combined parts may have n/a and missing leaves; median and trimmed mean choose
+    # sheets by totals, which is monotone when every sheet scores every leaf.
+    combine = data.draw(st.sampled_from(["mean", "median", "trimmed_mean"]))
+    complete = combine != "mean"
+    sch = data.draw(schemes(combines=(combine,)))
+    pkg = data.draw(inputs(sch, allow_na=not complete, allow_missing=not complete))
+    cands = [(i, lid) for i, s in enumerate(pkg["inputs"]["sheets"])
+             for lid, v in s["scores"].items() if isinstance(v, float)]
+    assume(cands)
+    i, lid = data.draw(st.sampled_from(cands))
+    mx = next(lf["points"] for _, lf in leaves_of(sch) if lf["id"] == lid)
+    old = pkg["inputs"]["sheets"][i]["scores"][lid]
+    assume(old < mx)
+    higher = copy.deepcopy(pkg)
+    higher["inputs"]["sheets"][i]["scores"][lid] = data.draw(
+        st.integers(int(old * 2) + 1, 2 * mx)) / 2
+    a, b = scoring.evaluate(pkg), scoring.evaluate(higher)
+    if a.total is not None:
+        assert b.total >= a.total
+        assert b.exact_total >= a.exact_total - 1e-9
+
+
+@SETTINGS
+@given(packages(), st.randoms(use_true_random=False))
+def test_permuting_sheets_or_respondents_changes_nothing(pkg, rnd):
+    res = scoring.evaluate(pkg)
+    shuffled = copy.deepcopy(pkg)
+    rnd.shuffle(shuffled["inputs"]["sheets"])
+    rnd.shuffle(shuffled["inputs"]["responses"])
+    again = scoring.evaluate(shuffled)
+    assert again == res
+    assert again.as_dict() == res.as_dict()
+
+
+@SETTINGS
+@given(st.lists(packages(), min_size=1, max_size=4), st.data())
+def test_batch_equals_single(pkgs, data):
+    # several packages of the same schemes with other inputs, so the batch has real groups
+    extra = [data.draw(inputs(p["scheme"])) for p in pkgs]
+    allp = pkgs + extra + pkgs
+    many = scoring.evaluate_many(allp)
+    single = [scoring.evaluate(p) for p in allp]
+    assert many == single
+    assert [r.as_dict() for r in many] == [r.as_dict() for r in single]
+
+
+# ----------------------------------------------------------------------------- payment
+
+
+@SETTINGS
+@given(st.decimals(min_value=0, max_value=100, places=2),
+       st.decimals(min_value=0, max_value=10 ** 9, places=2),
+       st.sampled_from([
+           {"bands": [{"min": "90", "ratio": "1"}, {"min": "80", "ratio": "0.95"},
+                      {"min": "70", "ratio": "0.9"}, {"min": "60", "ratio": "0.8"}]},
+           {"linear": {"floor": "60"}},
+           {"linear": {"floor": "60", "full": "95", "floor_ratio": "0.5"}},
+       ]))
+def test_payable_plus_deduction_is_the_amount_and_grows_with_the_total(total, amount, rule):
+    res = scoring.apply_payment(total, rule, amount)
+    assert res.payable + res.deduction == amount
+    assert 0 <= res.payable <= amount
+    assert res.payable == res.payable.quantize(Decimal("0.01"))
+    if total < 100:
+        up = scoring.apply_payment(total + Decimal("0.01"), rule, amount)
+        assert up.payable >= res.payable
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(packages())
+def test_valid_packages_satisfy_the_json_schema(pkg):
+    import pathlib
+
+    import pytest
+
+    jsonschema = pytest.importorskip("jsonschema")
+    path = pathlib.Path(scoring.__file__).with_name("package.schema.json")
+    validator = jsonschema.Draft202012Validator(json.loads(path.read_text(encoding="utf-8")))
+    scoring.validate_package(pkg)
+    assert not [e.message for e in validator.iter_errors(pkg)]
