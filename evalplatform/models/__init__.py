@@ -2,11 +2,41 @@
 
 from evalplatform.models.accounts import Organisation, OrganisationKind, Role, User
 from evalplatform.models.audit import AuditEntry, AuditHead
+from evalplatform.models.catalogue import (
+    CatalogueEntry,
+    CatalogueIssue,
+    NegativeKind,
+    NegativeListEntry,
+    NegativeListOverride,
+)
+from evalplatform.models.projects import (
+    Contract,
+    DueCondition,
+    Instalment,
+    ProcurementMethod,
+    Project,
+    ProjectStatus,
+    SupplierKind,
+    SupplierProfile,
+)
 from evalplatform.models.throttle import ThrottleCounter
 
 __all__ = [
     "AuditEntry",
     "AuditHead",
+    "CatalogueEntry",
+    "CatalogueIssue",
+    "Contract",
+    "DueCondition",
+    "Instalment",
+    "NegativeKind",
+    "NegativeListEntry",
+    "NegativeListOverride",
+    "ProcurementMethod",
+    "Project",
+    "ProjectStatus",
+    "SupplierKind",
+    "SupplierProfile",
     "Organisation",
     "OrganisationKind",
     "Role",

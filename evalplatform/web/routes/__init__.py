@@ -1,5 +1,6 @@
 """All routers, in the order they are mounted."""
 
-from evalplatform.web.routes import account, admin, api, audit_log, auth, home
+from evalplatform.web.routes import account, admin, api, audit_log, auth, home, projects
 
-ROUTERS = [auth.router, home.router, account.router, admin.router, audit_log.router, api.router]
+ROUTERS = [auth.router, home.router, account.router, admin.router, audit_log.router,
+           projects.router, api.router]
