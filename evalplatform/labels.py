@@ -1,7 +1,15 @@
 """Names of domain values as people read them, translated when displayed."""
 
 from evalplatform.i18n import N_
-from evalplatform.models import OrganisationKind, Role
+from evalplatform.models import (
+    DueCondition,
+    NegativeKind,
+    OrganisationKind,
+    ProcurementMethod,
+    ProjectStatus,
+    Role,
+    SupplierKind,
+)
 
 # Labels shown to people; translated when displayed.
 
@@ -20,4 +28,54 @@ ORGANISATION_KIND_LABELS = {
     OrganisationKind.supplier: N_("Supplier"),
     OrganisationKind.third_party_firm: N_("Third-party evaluation firm"),
     OrganisationKind.oversight_body: N_("Oversight body"),
+}
+
+METHOD_LABELS = {
+    ProcurementMethod.public_tender: N_("Public tender"),
+    ProcurementMethod.invited_tender: N_("Invited tender"),
+    ProcurementMethod.competitive_negotiation: N_("Competitive negotiation"),
+    ProcurementMethod.competitive_consultation: N_("Competitive consultation"),
+    ProcurementMethod.price_inquiry: N_("Price inquiry"),
+    ProcurementMethod.single_source: N_("Single source"),
+}
+
+STATUS_LABELS = {
+    ProjectStatus.ready: N_("Registered, procurement may start"),
+    ProjectStatus.awaiting_approval: N_("Awaiting finance approval"),
+    ProjectStatus.returned: N_("Returned by finance"),
+    ProjectStatus.approved: N_("Approved by finance"),
+    ProjectStatus.contracted: N_("Contracted"),
+}
+
+SUPPLIER_KIND_LABELS = {
+    SupplierKind.social_organisation: N_("Social organisation"),
+    SupplierKind.enterprise: N_("Enterprise"),
+    SupplierKind.public_welfare_2: N_("Public-welfare class II institution"),
+    SupplierKind.other: N_("Other"),
+    SupplierKind.public_welfare_1: N_("Public-welfare class I institution"),
+    SupplierKind.funded_mass_organisation: N_("Mass organisation funded by the budget"),
+}
+
+DUE_CONDITION_LABELS = {
+    DueCondition.on_signing: N_("On signing"),
+    DueCondition.after_interim: N_("After the interim evaluation"),
+    DueCondition.after_final: N_("After the final evaluation"),
+}
+
+NEGATIVE_KIND_LABELS = {
+    NegativeKind.outside_duties: N_("Services outside the government's duties"),
+    NegativeKind.direct_duties: N_("Duties the government must perform itself"),
+    NegativeKind.goods_and_works: N_("Goods and works, or works bundled with services"),
+    NegativeKind.financing: N_("Financing"),
+    NegativeKind.staffing: N_("The purchaser's own staffing (recruitment, dispatch, posts)"),
+    NegativeKind.prohibited_by_law: N_("Anything else the law bars"),
+}
+
+#: Everything templates need to name domain values, under one global.
+DOMAIN_LABELS = {
+    "method": METHOD_LABELS,
+    "status": STATUS_LABELS,
+    "supplier_kind": SUPPLIER_KIND_LABELS,
+    "due_condition": DUE_CONDITION_LABELS,
+    "negative_kind": NEGATIVE_KIND_LABELS,
 }

@@ -2,6 +2,23 @@
 
 from evalplatform.models.accounts import Organisation, OrganisationKind, Role, User
 from evalplatform.models.audit import AuditEntry, AuditHead
+from evalplatform.models.catalogue import (
+    CatalogueEntry,
+    CatalogueIssue,
+    NegativeKind,
+    NegativeListEntry,
+    NegativeListOverride,
+)
+from evalplatform.models.projects import (
+    Contract,
+    DueCondition,
+    Instalment,
+    ProcurementMethod,
+    Project,
+    ProjectStatus,
+    SupplierKind,
+    SupplierProfile,
+)
 from evalplatform.models.schemes import IndicatorScheme
 from evalplatform.models.throttle import ThrottleCounter
 
@@ -9,6 +26,19 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "IndicatorScheme",
+    "CatalogueEntry",
+    "CatalogueIssue",
+    "Contract",
+    "DueCondition",
+    "Instalment",
+    "NegativeKind",
+    "NegativeListEntry",
+    "NegativeListOverride",
+    "ProcurementMethod",
+    "Project",
+    "ProjectStatus",
+    "SupplierKind",
+    "SupplierProfile",
     "Organisation",
     "OrganisationKind",
     "Role",

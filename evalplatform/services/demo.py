@@ -90,15 +90,18 @@ def load(session: Session) -> list[DemoAccount]:
         for name, kind, code in ORGANISATIONS
     ]
     created: list[DemoAccount] = []
+    users = {}
     for username, name, role, org_index in USERS:
         org = orgs[org_index] if org_index is not None else None
         password = _password()
-        accounts.create_user(
+        users[username] = accounts.create_user(
             session, SYSTEM, username=username, display_name=name, role=role,
             organisation_id=org.id if org else None, password=password,
         )
         created.append(DemoAccount(username, name, role, org.name if org else None, password))
+    from evalplatform.services import demo_projects
     from evalplatform.services.scheme_templates import ensure_templates
 
     ensure_templates(session)  # the built-in indicator scheme templates
+    demo_projects.load(session, {o.name: o for o in orgs}, users)
     return created

@@ -19,6 +19,12 @@ class NavItem:
 
 NAVIGATION: list[NavItem] = [
     NavItem(N_("Home"), "/", ALL_ROLES),
+    NavItem(N_("Projects"), "/projects", frozenset({Role.finance, Role.purchaser, Role.auditor})),
+    NavItem(N_("Due and late"), "/due", frozenset({Role.finance, Role.purchaser, Role.auditor})),
+    NavItem(N_("Suppliers"), "/suppliers", frozenset({Role.finance, Role.purchaser, Role.auditor})),
+    NavItem(N_("Catalogue"), "/catalogue", frozenset({Role.finance, Role.purchaser, Role.auditor})),
+    NavItem(N_("Negative list"), "/negative-list",
+            frozenset({Role.finance, Role.purchaser, Role.auditor})),
     NavItem(N_("Indicator schemes"), "/schemes",
             frozenset({Role.finance, Role.purchaser, Role.auditor})),
     NavItem(N_("Audit log"), "/audit", frozenset({Role.auditor, Role.finance, Role.admin})),

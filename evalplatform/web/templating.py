@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from evalplatform import i18n
-from evalplatform.labels import ORGANISATION_KIND_LABELS, ROLE_LABELS
+from evalplatform.labels import DOMAIN_LABELS, ORGANISATION_KIND_LABELS, ROLE_LABELS
 from evalplatform.settings import get_settings
 from evalplatform.web.csrf import csrf_token
 from evalplatform.web.navigation import menu_for
@@ -87,6 +87,7 @@ def build_templates() -> Jinja2Templates:
         LANGUAGES=i18n.LANGUAGES,
         ROLE_LABELS=ROLE_LABELS,
         ORGANISATION_KIND_LABELS=ORGANISATION_KIND_LABELS,
+        LABELS=DOMAIN_LABELS,
         current_language=i18n.current_language,
         query_with=query_with,
         role_options=role_options,

@@ -1,10 +1,7 @@
 """indicator schemes (指标体系)
 
-MERGE NOTE: down_revision must become "0002" once migration 0002 (catalogue, projects,
-contracts) is merged; it is "0001" only while this branch lacks 0002.
-
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-22 01:57:08.496481
 """
 
@@ -13,7 +10,7 @@ import sqlmodel
 from alembic import op
 
 revision = '0003'
-down_revision = '0001'  # TODO(merge): "0002"
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

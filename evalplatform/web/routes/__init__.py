@@ -1,6 +1,6 @@
 """All routers, in the order they are mounted."""
 
-from evalplatform.web.routes import account, admin, api, audit_log, auth, home, schemes
+from evalplatform.web.routes import account, admin, api, audit_log, auth, home, projects, schemes
 
 ROUTERS = [auth.router, home.router, account.router, admin.router, audit_log.router,
-           schemes.router, api.router]
+           projects.router, schemes.router, api.router]

@@ -1,0 +1,363 @@
+"""The guiding catalogue (指导性目录), its publication, and the negative list (负面清单).
+
+Finance staff keep both. A project names a level-3 (or level-2) catalogue entry; a project
+whose name, content or category contains a negative-list entry's match term is refused,
+the entry named, unless finance recorded an explained override for that department's
+project of that name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, select
+
+from evalplatform.i18n import _
+from evalplatform.models import (
+    CatalogueEntry,
+    CatalogueIssue,
+    NegativeKind,
+    NegativeListEntry,
+    NegativeListOverride,
+    Organisation,
+    OrganisationKind,
+)
+from evalplatform.services import audit
+from evalplatform.services.audit import Actor
+from evalplatform.services.errors import NotFound, ValidationFailed
+from evalplatform.services.workdays import CalendarUnavailable, add_working_days
+
+PUBLICATION_WORKING_DAYS = 10
+CODE_RE = re.compile(r"^[A-Z](\d{2}(\d{2})?)?$")
+
+# ---------------------------------------------------------------- seed data
+
+LEVEL1 = [
+    ("A", "基本公共服务"),
+    ("B", "社会管理性服务"),
+    ("C", "行业管理与协调服务"),
+    ("D", "技术性服务"),
+    ("E", "政府履职所需辅助性服务"),
+    ("F", "其他服务事项"),
+]
+
+LEVEL2 = [
+    ("A01", "教育"), ("A02", "就业"), ("A03", "社会保障"), ("A04", "医疗卫生"),
+    ("A05", "养老"), ("A06", "文化体育"), ("A07", "残疾人服务"),
+    ("B01", "社会工作"), ("B02", "社区治理"), ("B03", "法律服务"), ("B04", "公共安全"),
+    ("C01", "行业规划与标准"), ("C02", "行业统计分析"),
+    ("D01", "环境治理"), ("D02", "市容环卫"), ("D03", "城乡维护"), ("D04", "检验检测"),
+    ("D05", "农业农村"),
+    ("E01", "课题研究与咨询"), ("E02", "绩效评价"), ("E03", "会议与培训"),
+    ("F01", "其他"),
+]
+
+LEVEL3 = [
+    ("A0101", "学前教育普惠服务"), ("A0102", "课后托管服务"),
+    ("A0201", "就业技能培训"), ("A0202", "创业指导服务"), ("A0203", "职业介绍与招聘对接"),
+    ("A0301", "困难群众救助帮扶"), ("A0302", "残疾儿童康复救助"),
+    ("A0401", "家庭医生签约辅助服务"), ("A0402", "慢性病健康管理"),
+    ("A0501", "居家养老上门服务"), ("A0502", "社区老年助餐服务"), ("A0503", "养老机构运营服务"),
+    ("A0601", "公共文化场馆运营"), ("A0602", "全民健身活动组织"),
+    ("A0701", "残疾人托养服务"),
+    ("B0101", "社区社会工作服务"), ("B0102", "青少年社会工作"),
+    ("B0201", "网格化管理辅助服务"), ("B0301", "公共法律服务热线"), ("B0302", "人民调解辅助服务"),
+    ("B0401", "安全生产隐患排查"),
+    ("C0101", "行业标准制修订"), ("C0201", "行业运行监测分析"),
+    ("D0101", "河道保洁"), ("D0102", "黑臭水体治理运维"),
+    ("D0201", "城市道路清扫保洁"), ("D0202", "公共厕所管理"), ("D0203", "生活垃圾分类指导"),
+    ("D0301", "城市绿化养护"), ("D0302", "市政设施巡查"),
+    ("D0401", "食品安全抽检"), ("D0501", "农业技术推广服务"), ("D0502", "动物防疫服务"),
+    ("E0101", "政策研究咨询"), ("E0201", "第三方绩效评价"), ("E0301", "业务培训组织"),
+    ("F0101", "其他服务"),
+]
+
+NEGATIVE_LIST = [
+    (NegativeKind.outside_duties, "不属于政府职责范围的服务事项",
+     "与政府职能无关、应由市场或个人自行承担的事项。", "商业经营\n个人消费\n营利性经营"),
+    (NegativeKind.direct_duties, "应当由政府直接履职的事项",
+     "行政决策、行政许可、行政处罚、行政强制、行政执法等应当由政府直接履行的职责。",
+     "行政执法\n行政许可\n行政处罚\n行政强制\n行政审批"),
+    (NegativeKind.goods_and_works, "货物、工程及工程和服务打包项目",
+     "购买货物、建设工程，或将工程和服务打包作为政府购买服务项目。",
+     "工程建设\n施工\n设备采购\n货物采购\n新建\n改扩建\n装修"),
+    (NegativeKind.financing, "融资行为",
+     "以政府购买服务名义举借债务、变相融资。", "融资\n贷款\n借款\n举债\n垫资"),
+    (NegativeKind.staffing, "购买主体的人员聘用、劳务派遣和公益性岗位（购人、购岗）",
+     "以政府购买服务名义聘用人员、劳务派遣或购买岗位（购人、购岗）。",
+     "劳务派遣\n人员聘用\n招聘工作人员\n购岗\n公益性岗位\n编外人员"),
+    (NegativeKind.prohibited_by_law, "法律、行政法规规定的其他不得作为政府购买服务内容的事项",
+     "法律、行政法规明确禁止的事项。", "涉密\n国家秘密"),
+]
+
+
+def seed(session: Session, actor: Actor = audit.SYSTEM) -> int:
+    """Load the default catalogue and negative list into an empty database (one audit entry)."""
+    if session.exec(select(CatalogueEntry)).first() is not None:
+        return 0
+    by_code: dict[str, CatalogueEntry] = {}
+    for level, rows in ((1, LEVEL1), (2, LEVEL2), (3, LEVEL3)):
+        for code, name in rows:
+            parent = by_code.get(code[:-2]) if level > 1 else None
+            entry = CatalogueEntry(code=code, name=name, level=level,
+                                   parent_id=parent.id if parent else None)
+            session.add(entry)
+            session.flush()
+            by_code[code] = entry
+    for kind, name, description, terms in NEGATIVE_LIST:
+        session.add(NegativeListEntry(kind=kind, name=name, description=description,
+                                      match_terms=terms))
+    audit.record(session, actor, "catalogue.seed", "catalogue", "default",
+                 {"entries": len(by_code), "negative_list": len(NEGATIVE_LIST)})
+    session.commit()
+    return len(by_code)
+
+
+# ---------------------------------------------------------------- catalogue entries
+
+
+def list_entries(session: Session, *, include_inactive: bool = True) -> list[CatalogueEntry]:
+    statement = select(CatalogueEntry).order_by(CatalogueEntry.code)
+    if not include_inactive:
+        statement = statement.where(CatalogueEntry.active == True)  # noqa: E712
+    return list(session.exec(statement).all())
+
+
+def selectable_entries(session: Session) -> list[CatalogueEntry]:
+    """Entries a project may name: active, level 2 or 3."""
+    return [e for e in list_entries(session, include_inactive=False) if e.level >= 2]
+
+
+def get_entry(session: Session, entry_id: int) -> CatalogueEntry:
+    entry = session.get(CatalogueEntry, entry_id)
+    if entry is None:
+        raise NotFound(_("No such catalogue entry."))
+    return entry
+
+
+def entry_path(session: Session, entry: CatalogueEntry) -> list[CatalogueEntry]:
+    """The entry and its ancestors, level 1 first."""
+    path = [entry]
+    while path[0].parent_id is not None:
+        path.insert(0, session.get(CatalogueEntry, path[0].parent_id))
+    return path
+
+
+def save_entry(session: Session, actor: Actor, *, entry_id: int | None = None, code: str,
+               name: str, description: str = "", active: bool = True) -> CatalogueEntry:
+    """Add (entry_id None) or edit a catalogue entry; the code's length gives its level."""
+    code = (code or "").strip().upper()
+    name = (name or "").strip()
+    errors: dict[str, str] = {}
+    existing = get_entry(session, entry_id) if entry_id is not None else None
+    parent = None
+    if not CODE_RE.match(code):
+        errors["code"] = _("The code is a capital letter, then two digits for level 2 and two "
+                           "more for level 3 (e.g. A, A05, A0501).")
+    else:
+        clash = session.exec(select(CatalogueEntry).where(CatalogueEntry.code == code)).first()
+        if clash is not None and (existing is None or clash.id != existing.id):
+            errors["code"] = _("The code %(code)s is already used by %(name)s.", code=code,
+                               name=clash.name)
+        elif len(code) > 1:
+            parent = session.exec(
+                select(CatalogueEntry).where(CatalogueEntry.code == code[:-2])).first()
+            if parent is None:
+                errors["code"] = _("The parent entry %(code)s does not exist; add it first.",
+                                   code=code[:-2])
+        if existing is not None and existing.code != code and "code" not in errors:
+            has_children = session.exec(
+                select(CatalogueEntry).where(CatalogueEntry.parent_id == existing.id)).first()
+            if has_children:
+                errors["code"] = _("An entry with sub-entries keeps its code.")
+    if not name:
+        errors["name"] = _("Name is required.")
+    elif len(name) > 200:
+        errors["name"] = _("Name must be at most 200 characters.")
+    if errors:
+        raise ValidationFailed(errors)
+    level = {1: 1, 3: 2, 5: 3}[len(code)]
+    entry = existing or CatalogueEntry(code=code, name=name, level=level)
+    before = {"code": entry.code, "name": entry.name, "description": entry.description,
+              "active": entry.active} if existing else None
+    entry.code, entry.name, entry.level = code, name, level
+    entry.parent_id = parent.id if parent else None
+    entry.description = (description or "").strip()
+    entry.active = bool(active)
+    session.add(entry)
+    session.flush()
+    after = {"code": code, "name": name, "description": entry.description, "active": entry.active}
+    audit.record(session, actor, "catalogue.update" if existing else "catalogue.create",
+                 "catalogue_entry", entry.id, {"before": before, "after": after})
+    session.commit()
+    session.refresh(entry)
+    return entry
+
+
+# ---------------------------------------------------------------- publication of the catalogue
+
+
+@dataclass(frozen=True)
+class IssueView:
+    issue: CatalogueIssue
+    deadline: date | None
+    deadline_problem: str | None
+    late_days: int  # calendar days past the deadline (0 if on time or not yet due)
+
+
+def issue_view(issue: CatalogueIssue, today: date) -> IssueView:
+    try:
+        deadline = add_working_days(issue.issued_on, PUBLICATION_WORKING_DAYS)
+        problem = None
+    except CalendarUnavailable as exc:
+        deadline, problem = None, exc.message
+    late = 0
+    if deadline is not None:
+        reference = issue.published_on or today
+        late = max(0, (reference - deadline).days)
+    return IssueView(issue, deadline, problem, late)
+
+
+def list_issues(session: Session, today: date) -> list[IssueView]:
+    issues = session.exec(select(CatalogueIssue).order_by(CatalogueIssue.year.desc())).all()
+    return [issue_view(i, today) for i in issues]
+
+
+def record_issue(session: Session, actor: Actor, *, year: str, issued_on: str) -> CatalogueIssue:
+    errors: dict[str, str] = {}
+    try:
+        year_value = int(year)
+        if not 2000 <= year_value <= 2100:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["year"] = _("Enter a year such as 2026.")
+        year_value = None
+    try:
+        issued = date.fromisoformat((issued_on or "").strip())
+    except ValueError:
+        errors["issued_on"] = _("Enter the issue date as YYYY-MM-DD.")
+        issued = None
+    if year_value and session.exec(
+            select(CatalogueIssue).where(CatalogueIssue.year == year_value)).first():
+        errors["year"] = _("The catalogue of %(year)s is already recorded.", year=year_value)
+    if issued is not None and "issued_on" not in errors:
+        try:
+            add_working_days(issued, PUBLICATION_WORKING_DAYS)
+        except CalendarUnavailable as exc:
+            errors["issued_on"] = exc.message
+    if errors:
+        raise ValidationFailed(errors)
+    issue = CatalogueIssue(year=year_value, issued_on=issued)
+    session.add(issue)
+    session.flush()
+    audit.record(session, actor, "catalogue.issue", "catalogue_issue", issue.id,
+                 {"year": year_value, "issued_on": issued})
+    session.commit()
+    session.refresh(issue)
+    return issue
+
+
+def record_publication(session: Session, actor: Actor, issue_id: int, published_on: str
+                       ) -> CatalogueIssue:
+    issue = session.get(CatalogueIssue, issue_id)
+    if issue is None:
+        raise NotFound(_("No such catalogue issue."))
+    try:
+        published = date.fromisoformat((published_on or "").strip())
+    except ValueError:
+        raise ValidationFailed({"published_on": _("Enter the publication date as YYYY-MM-DD.")}
+                               ) from None
+    if published < issue.issued_on:
+        raise ValidationFailed({"published_on": _("The catalogue cannot be published before it "
+                                                  "is issued (%(date)s).", date=issue.issued_on)})
+    issue.published_on = published
+    session.add(issue)
+    audit.record(session, actor, "catalogue.publish", "catalogue_issue", issue.id,
+                 {"published_on": published})
+    session.commit()
+    return issue
+
+
+# ---------------------------------------------------------------- the negative list
+
+
+def list_negative(session: Session) -> list[NegativeListEntry]:
+    return list(session.exec(select(NegativeListEntry).order_by(NegativeListEntry.id)).all())
+
+
+def list_overrides(session: Session) -> list[tuple[NegativeListOverride, NegativeListEntry,
+                                                   Organisation]]:
+    rows = session.exec(
+        select(NegativeListOverride, NegativeListEntry, Organisation)
+        .join(NegativeListEntry, NegativeListOverride.entry_id == NegativeListEntry.id)
+        .join(Organisation, NegativeListOverride.department_id == Organisation.id)
+        .order_by(NegativeListOverride.id.desc())
+    ).all()
+    return list(rows)
+
+
+@dataclass(frozen=True)
+class NegativeMatch:
+    entry: NegativeListEntry
+    term: str
+    where: str  # which field matched: name, content or catalogue
+
+
+def negative_matches(session: Session, *, department_id: int | None, name: str, content: str,
+                     category_names: list[str]) -> list[NegativeMatch]:
+    """The active negative-list entries the project text hits, minus recorded overrides."""
+    overridden = set()
+    if department_id is not None:
+        overridden = {o.entry_id for o in session.exec(
+            select(NegativeListOverride).where(
+                NegativeListOverride.department_id == department_id,
+                NegativeListOverride.project_name == name.strip()))}
+    fields = [("name", name or ""), ("content", content or ""),
+              ("catalogue", " ".join(category_names))]
+    found: list[NegativeMatch] = []
+    for entry in list_negative(session):
+        if not entry.active or entry.id in overridden:
+            continue
+        hit = next(((term, where) for term in entry.terms for where, text in fields
+                    if term in text), None)
+        if hit:
+            found.append(NegativeMatch(entry, hit[0], hit[1]))
+    return found
+
+
+def record_override(session: Session, actor: Actor, *, entry_id: str, department_id: str,
+                    project_name: str, reason: str) -> NegativeListOverride:
+    """Finance records why a named project of a department may be bought despite an entry."""
+    errors: dict[str, str] = {}
+    entry = department = None
+    try:
+        entry = session.get(NegativeListEntry, int(entry_id))
+    except (TypeError, ValueError):
+        pass
+    if entry is None:
+        errors["entry_id"] = _("Choose a negative-list entry.")
+    try:
+        department = session.get(Organisation, int(department_id))
+    except (TypeError, ValueError):
+        pass
+    if department is None or department.kind != OrganisationKind.purchasing_department:
+        errors["department_id"] = _("Choose a purchasing department.")
+    name = (project_name or "").strip()
+    if not name:
+        errors["project_name"] = _("Enter the project's name exactly as it will be registered.")
+    reason = (reason or "").strip()
+    if len(reason) < 10:
+        errors["reason"] = _("Explain the exception in at least 10 characters.")
+    if errors:
+        raise ValidationFailed(errors)
+    override = NegativeListOverride(entry_id=entry.id, department_id=department.id,
+                                    project_name=name, reason=reason, recorded_by=actor.id)
+    session.add(override)
+    session.flush()
+    audit.record(session, actor, "negative_list.override", "negative_list_override", override.id,
+                 {"entry": entry.name, "department": department.name, "project_name": name,
+                  "reason": reason})
+    session.commit()
+    return override

@@ -1,0 +1,90 @@
+"""Uploaded files (上传文件): stored by content hash, type-checked by their bytes, size-limited.
+
+A file is kept once under ``<upload dir>/<first two hex>/<sha256>``; the same bytes uploaded
+twice are one file. The type is decided by the first bytes, never by the name or the
+browser's content type: a PDF starts with ``%PDF-``, a DOCX is a ZIP holding
+``word/document.xml``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from evalplatform.i18n import _
+from evalplatform.services.errors import NotFound, ValidationFailed
+from evalplatform.settings import get_settings
+
+PDF = "pdf"
+DOCX = "docx"
+KIND_LABELS = {PDF: "PDF", DOCX: "Word (DOCX)"}
+MEDIA_TYPES = {PDF: "application/pdf",
+               DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    sha256: str
+    kind: str
+    size: int
+    filename: str
+
+
+def detect_kind(data: bytes) -> str | None:
+    """The file's type by its bytes: 'pdf', 'docx' or None."""
+    if data.startswith(b"%PDF-"):
+        return PDF
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                if "word/document.xml" in archive.namelist():
+                    return DOCX
+        except zipfile.BadZipFile:
+            return None
+    return None
+
+
+def _upload_dir() -> Path:
+    return get_settings().resolved_upload_dir()
+
+
+def path_for(sha256: str) -> Path:
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise NotFound(_("No such file."))
+    return _upload_dir() / sha256[:2] / sha256
+
+
+def store(data: bytes, filename: str, *, field: str, allowed: tuple[str, ...] = (PDF,)) -> StoredFile:
+    """Check and keep an upload; raises ValidationFailed naming ``field`` if it is refused."""
+    limit = get_settings().upload_max_bytes
+    if not data:
+        raise ValidationFailed({field: _("Choose a file to upload.")})
+    if len(data) > limit:
+        raise ValidationFailed({field: _(
+            "The file is %(size)s MB; at most %(limit)s MB is accepted.",
+            size=f"{len(data) / 1048576:.1f}", limit=f"{limit / 1048576:.0f}")})
+    kind = detect_kind(data)
+    if kind not in allowed:
+        raise ValidationFailed({field: _(
+            "The file's content is not an accepted type (%(kinds)s).",
+            kinds=", ".join(KIND_LABELS[k] for k in allowed))})
+    sha256 = hashlib.sha256(data).hexdigest()
+    target = path_for(sha256)
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_suffix(f".{os.getpid()}.part")
+        temporary.write_bytes(data)
+        os.replace(temporary, target)  # atomic: a reader never sees half a file
+    name = os.path.basename(filename or "").strip()[:200] or f"{sha256[:12]}.{kind}"
+    return StoredFile(sha256=sha256, kind=kind, size=len(data), filename=name)
+
+
+def read(sha256: str) -> bytes:
+    path = path_for(sha256)
+    if not path.exists():
+        raise NotFound(_("No such file."))
+    return path.read_bytes()

@@ -1,0 +1,297 @@
+"""Purchased-service projects (购买服务项目): registration, finance approval, the ex-ante document.
+
+Rules (DESIGN.md): no budget line or amount, no project (无预算不购买); a project naming a
+negative-list entry is refused; projects of ¥1,000,000 or more wait for finance approval
+before procurement; projects of ¥5,000,000 or more need the ex-ante performance assessment
+(事前绩效评估) uploaded before they can be approved. A purchaser registers and sees only
+its own department's projects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from evalplatform.i18n import N_, _
+from evalplatform.labels import STATUS_LABELS
+from evalplatform.models import (
+    AuditEntry,
+    CatalogueEntry,
+    Contract,
+    Organisation,
+    OrganisationKind,
+    ProcurementMethod,
+    Project,
+    ProjectStatus,
+)
+from evalplatform.services import audit, catalogue, files
+from evalplatform.services.audit import Actor
+from evalplatform.services.clock import now
+from evalplatform.services.errors import Conflict, NotFound, ValidationFailed
+from evalplatform.services.money import parse_yuan
+from evalplatform.services.paging import Page, paginate
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+APPROVAL_THRESHOLD_FEN = 1_000_000_00  # ¥1,000,000: finance approves before procurement
+EX_ANTE_THRESHOLD_FEN = 5_000_000_00  # ¥5,000,000: ex-ante assessment, contract copy filed
+
+
+
+TARGET_FIELDS = [
+    ("target_quantity", N_("Quantity target")),
+    ("target_quality", N_("Quality target")),
+    ("target_timeliness", N_("Timeliness target")),
+    ("target_cost", N_("Cost target")),
+    ("target_benefit", N_("Benefit target")),
+    ("target_satisfaction", N_("Satisfaction target")),
+]
+
+
+def needs_approval(budget_fen: int) -> bool:
+    return budget_fen >= APPROVAL_THRESHOLD_FEN
+
+
+def needs_ex_ante(budget_fen: int) -> bool:
+    return budget_fen >= EX_ANTE_THRESHOLD_FEN
+
+
+def is_awardable(project: Project) -> bool:
+    """A contract may be recorded: approved, or registered below the approval threshold."""
+    return project.status in (ProjectStatus.approved, ProjectStatus.ready)
+
+
+def _clean(value: str | None) -> str:
+    return (value or "").strip()
+
+
+def register(session: Session, actor: Actor, *, department_id: int | None, values: dict
+             ) -> Project:
+    """Register a project for the purchaser's own department; refuses with every problem at once."""
+    errors: dict[str, str] = {}
+    department = session.get(Organisation, department_id) if department_id else None
+    if department is None or department.kind != OrganisationKind.purchasing_department:
+        errors["department"] = _("Only a purchasing department's staff register projects.")
+    name = _clean(values.get("name"))
+    if not name:
+        errors["name"] = _("Project name is required.")
+    elif len(name) > 200:
+        errors["name"] = _("Name must be at most 200 characters.")
+    entry = None
+    try:
+        entry = session.get(CatalogueEntry, int(values.get("catalogue_entry_id") or 0))
+    except (TypeError, ValueError):
+        entry = None
+    if entry is None or not entry.active or entry.level < 2:
+        errors["catalogue_entry_id"] = _("Choose a level-2 or level-3 entry of the catalogue.")
+    content = _clean(values.get("content"))
+    if not content:
+        errors["content"] = _("Describe the service content.")
+    recipients = _clean(values.get("recipients"))
+    if not recipients:
+        errors["recipients"] = _("Name who receives the service.")
+    elif len(recipients) > 500:
+        errors["recipients"] = _("At most 500 characters.")
+    try:
+        year = int(_clean(values.get("year")))
+        if not 2000 <= year <= 2100:
+            raise ValueError
+    except ValueError:
+        errors["year"] = _("Enter a year such as 2026.")
+        year = None
+    budget_line = _clean(values.get("budget_line"))
+    if not budget_line:
+        errors["budget_line"] = _("No budget, no purchase: enter the budget line that funds "
+                                  "this project.")
+    budget_fen, problem = parse_yuan(values.get("budget"))
+    if problem:
+        errors["budget"] = _("No budget, no purchase: %(problem)s", problem=problem)
+    try:
+        method = ProcurementMethod(values.get("procurement_method") or "")
+    except ValueError:
+        errors["procurement_method"] = _("Choose one of the six procurement methods.")
+        method = None
+    if "name" not in errors and "content" not in errors and entry is not None:
+        names = [e.name for e in catalogue.entry_path(session, entry)]
+        for match in catalogue.negative_matches(
+                session, department_id=department_id, name=name, content=content,
+                category_names=names):
+            field = {"name": "name", "content": "content"}.get(match.where, "catalogue_entry_id")
+            errors.setdefault(field, _(
+                "Refused by the negative list: “%(entry)s” (matched “%(term)s”). Finance may "
+                "record an explained exception.", entry=match.entry.name, term=match.term))
+    if errors:
+        raise ValidationFailed(errors)
+    project = Project(
+        name=name, department_id=department.id, catalogue_entry_id=entry.id, content=content,
+        recipients=recipients, year=year, budget_fen=budget_fen, budget_line=budget_line,
+        procurement_method=method,
+        status=ProjectStatus.awaiting_approval if needs_approval(budget_fen) else ProjectStatus.ready,
+        created_by=actor.id,
+        **{key: _clean(values.get(key)) for key, _label in TARGET_FIELDS},
+    )
+    session.add(project)
+    session.flush()
+    audit.record(session, actor, "project.register", "project", project.id, {
+        "name": name, "department": department.name, "catalogue": entry.code, "year": year,
+        "budget_fen": budget_fen, "budget_line": budget_line, "method": method,
+        "status": project.status})
+    session.commit()
+    session.refresh(project)
+    return project
+
+
+def get(session: Session, project_id: int) -> Project:
+    project = session.get(Project, project_id)
+    if project is None:
+        raise NotFound(_("No such project."))
+    return project
+
+
+def belongs_to(session: Session, project_id, organisation_id: int | None) -> bool:
+    try:
+        project = session.get(Project, int(project_id))
+    except (TypeError, ValueError):
+        return False
+    return project is not None and project.department_id == organisation_id
+
+
+def upload_ex_ante(session: Session, actor: Actor, project_id: int, data: bytes, filename: str
+                   ) -> Project:
+    """Attach the ex-ante performance assessment (事前绩效评估): a PDF or DOCX."""
+    project = get(session, project_id)
+    if project.status in (ProjectStatus.approved, ProjectStatus.contracted):
+        raise Conflict(_("The project is already approved; its ex-ante document is kept as filed."))
+    stored = files.store(data, filename, field="ex_ante", allowed=(files.PDF, files.DOCX))
+    project.ex_ante_sha256 = stored.sha256
+    project.ex_ante_filename = stored.filename
+    project.ex_ante_uploaded_at = now()
+    session.add(project)
+    audit.record(session, actor, "project.ex_ante", "project", project.id,
+                 {"sha256": stored.sha256, "filename": stored.filename, "size": stored.size})
+    session.commit()
+    return project
+
+
+def approve(session: Session, actor: Actor, project_id: int) -> Project:
+    project = get(session, project_id)
+    if project.status != ProjectStatus.awaiting_approval:
+        raise Conflict(_("Only a project awaiting approval can be approved (now: %(status)s).",
+                         status=STATUS_LABELS[project.status]))
+    if needs_ex_ante(project.budget_fen) and not project.ex_ante_sha256:
+        raise ValidationFailed({"ex_ante": _(
+            "A project of ¥5,000,000 or more needs its ex-ante performance assessment "
+            "uploaded before approval.")})
+    project.status = ProjectStatus.approved
+    project.decided_by, project.decided_at, project.return_reason = actor.id, now(), None
+    session.add(project)
+    audit.record(session, actor, "project.approve", "project", project.id,
+                 {"status": project.status})
+    session.commit()
+    return project
+
+
+def return_to_department(session: Session, actor: Actor, project_id: int, reason: str) -> Project:
+    project = get(session, project_id)
+    reason = _clean(reason)
+    if project.status != ProjectStatus.awaiting_approval:
+        raise Conflict(_("Only a project awaiting approval can be returned (now: %(status)s).",
+                         status=STATUS_LABELS[project.status]))
+    if len(reason) < 5:
+        raise ValidationFailed({"reason": _("Say why the project is returned (at least 5 "
+                                            "characters).")})
+    project.status = ProjectStatus.returned
+    project.decided_by, project.decided_at, project.return_reason = actor.id, now(), reason
+    session.add(project)
+    audit.record(session, actor, "project.return", "project", project.id,
+                 {"status": project.status, "reason": reason})
+    session.commit()
+    return project
+
+
+def resubmit(session: Session, actor: Actor, project_id: int) -> Project:
+    project = get(session, project_id)
+    if project.status != ProjectStatus.returned:
+        raise Conflict(_("Only a returned project can be resubmitted."))
+    project.status = ProjectStatus.awaiting_approval
+    session.add(project)
+    audit.record(session, actor, "project.resubmit", "project", project.id,
+                 {"status": project.status})
+    session.commit()
+    return project
+
+
+@dataclass
+class ProjectFilters:
+    year: str = ""
+    department_id: str = ""
+    catalogue: str = ""  # a code prefix, e.g. A or A05
+    method: str = ""
+    status: str = ""
+    min_yuan: str = ""
+    max_yuan: str = ""
+    q: str = ""
+
+
+def page(session: Session, *, organisation_id: int | None, filters: ProjectFilters,
+         sort: str | None = None, page_number=1, per_page=20) -> Page:
+    """Projects the viewer may see (``organisation_id`` None: all), filtered, one page."""
+    statement = (select(Project, Organisation, CatalogueEntry)
+                 .join(Organisation, Project.department_id == Organisation.id)
+                 .join(CatalogueEntry, Project.catalogue_entry_id == CatalogueEntry.id))
+    if organisation_id is not None:
+        statement = statement.where(Project.department_id == organisation_id)
+    if filters.year.isdigit():
+        statement = statement.where(Project.year == int(filters.year))
+    if filters.department_id.isdigit():
+        statement = statement.where(Project.department_id == int(filters.department_id))
+    if filters.catalogue:
+        statement = statement.where(col(CatalogueEntry.code).startswith(filters.catalogue.upper()))
+    if filters.method in ProcurementMethod.__members__:
+        statement = statement.where(Project.procurement_method == ProcurementMethod(filters.method))
+    if filters.status in ProjectStatus.__members__:
+        statement = statement.where(Project.status == ProjectStatus(filters.status))
+    low, _p = parse_yuan(filters.min_yuan) if filters.min_yuan else (None, None)
+    high, _p = parse_yuan(filters.max_yuan) if filters.max_yuan else (None, None)
+    if low is not None:
+        statement = statement.where(Project.budget_fen >= low)
+    if high is not None:
+        statement = statement.where(Project.budget_fen <= high)
+    if filters.q.strip():
+        like = f"%{filters.q.strip()}%"
+        statement = statement.where(or_(col(Project.name).ilike(like),
+                                        col(Project.content).ilike(like)))
+    return paginate(
+        session, statement,
+        sort_columns={"name": Project.name, "department": Organisation.name,
+                      "catalogue": CatalogueEntry.code, "year": Project.year,
+                      "budget": Project.budget_fen, "method": Project.procurement_method,
+                      "status": Project.status, "created_at": Project.created_at},
+        sort=sort, default_sort="-created_at", page=page_number, per_page=per_page)
+
+
+def years(session: Session) -> list[int]:
+    return sorted({y for y in session.exec(select(Project.year).distinct())}, reverse=True)
+
+
+def departments(session: Session) -> list[Organisation]:
+    return list(session.exec(select(Organisation).where(
+        Organisation.kind == OrganisationKind.purchasing_department).order_by(Organisation.name)))
+
+
+def history(session: Session, project: Project) -> list[AuditEntry]:
+    """The project's life so far: its own audit entries and its contract's, oldest first."""
+    contract = session.exec(select(Contract).where(Contract.project_id == project.id)).first()
+    clauses = [(AuditEntry.entity_type == "project") & (AuditEntry.entity_id == str(project.id))]
+    if contract is not None:
+        clauses.append((AuditEntry.entity_type == "contract")
+                       & (AuditEntry.entity_id == str(contract.id)))
+    return list(session.exec(select(AuditEntry).where(or_(*clauses)).order_by(AuditEntry.seq)))
+
+
+def today() -> date:
+    """Today in China (deadlines are counted in local dates)."""
+    return now().astimezone(LOCAL_TZ).date()

@@ -1,0 +1,447 @@
+"""Catalogue, negative list, projects, suppliers, contracts and the due-and-late list."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlmodel import Session
+
+from evalplatform.db import get_session
+from evalplatform.i18n import _
+from evalplatform.labels import DUE_CONDITION_LABELS, METHOD_LABELS, SUPPLIER_KIND_LABELS
+from evalplatform.models import (
+    DueCondition,
+    Organisation,
+    ProcurementMethod,
+    ProjectStatus,
+    Role,
+    SupplierKind,
+)
+from evalplatform.services import catalogue, contracts, files, projects
+from evalplatform.services.errors import NotFound, ValidationFailed
+from evalplatform.web.access import Principal, require
+from evalplatform.web.templating import flash, redirect, render
+
+router = APIRouter()
+
+def _sees_all(principal: Principal) -> bool:
+    return principal.role in (Role.finance, Role.auditor)
+
+
+def _owns_project(principal: Principal, session: Session, params: dict) -> bool:
+    return _sees_all(principal) or projects.belongs_to(
+        session, params.get("project_id"), principal.organisation_id)
+
+
+def _owns_contract(principal: Principal, session: Session, params: dict) -> bool:
+    if _sees_all(principal):
+        return True
+    try:
+        contract = contracts.get(session, int(params.get("contract_id")))
+    except (NotFound, TypeError, ValueError):
+        return False
+    return projects.belongs_to(session, contract.project_id, principal.organisation_id)
+
+
+readers = require(Role.finance, Role.purchaser, Role.auditor)
+finance_only = require(Role.finance)
+project_reader = require(Role.finance, Role.purchaser, Role.auditor, owns=_owns_project)
+project_purchaser = require(Role.purchaser, owns=_owns_project)
+contract_reader = require(Role.finance, Role.purchaser, Role.auditor, owns=_owns_contract)
+contract_purchaser = require(Role.purchaser, owns=_owns_contract)
+
+
+def _template(request: Request, partial: str, full: str) -> str:
+    return partial if request.headers.get("hx-request") else full
+
+
+# ---------------------------------------------------------------- catalogue
+
+
+def _catalogue_context(session: Session, values=None, errors=None, issue_values=None,
+                       issue_errors=None) -> dict:
+    return {"entries": catalogue.list_entries(session),
+            "issues": catalogue.list_issues(session, projects.today()),
+            "values": values or {}, "errors": errors or {},
+            "issue_values": issue_values or {}, "issue_errors": issue_errors or {}}
+
+
+@router.get("/catalogue")
+def catalogue_page(request: Request, session: Session = Depends(get_session),
+                   principal: Principal = Depends(readers)):
+    return render(request, "catalogue/index.html", _catalogue_context(session))
+
+
+@router.get("/catalogue/{entry_id}/edit")
+def catalogue_edit(request: Request, entry_id: int, session: Session = Depends(get_session),
+                   principal: Principal = Depends(finance_only)):
+    entry = catalogue.get_entry(session, entry_id)
+    values = {"code": entry.code, "name": entry.name, "description": entry.description,
+              "active": entry.active}
+    return render(request, "catalogue/edit.html",
+                  {"entry": entry, "values": values, "errors": {}})
+
+
+@router.post("/catalogue")
+async def catalogue_save(request: Request, session: Session = Depends(get_session),
+                         principal: Principal = Depends(finance_only)):
+    form = await request.form()
+    entry_id = form.get("entry_id") or None
+    values = {k: form.get(k, "") for k in ("code", "name", "description")}
+    values["active"] = form.get("active", "") == "1" or not entry_id
+    try:
+        entry = catalogue.save_entry(session, principal.actor,
+                                     entry_id=int(entry_id) if entry_id else None, **values)
+    except ValidationFailed as exc:
+        if entry_id:
+            return render(request, _template(request, "catalogue/_entry_form.html",
+                                             "catalogue/edit.html"),
+                          {"entry": catalogue.get_entry(session, int(entry_id)), "values": values,
+                           "errors": exc.errors}, status_code=422)
+        return render(request, _template(request, "catalogue/_entry_form.html",
+                                         "catalogue/index.html"),
+                      {**_catalogue_context(session, values, exc.errors), "entry": None},
+                      status_code=422)
+    flash(request, _("Catalogue entry %(code)s %(name)s saved.", code=entry.code, name=entry.name))
+    return redirect(request, "/catalogue")
+
+
+@router.post("/catalogue/issues")
+async def catalogue_issue(request: Request, session: Session = Depends(get_session),
+                          principal: Principal = Depends(finance_only)):
+    form = await request.form()
+    values = {"year": form.get("year", ""), "issued_on": form.get("issued_on", "")}
+    try:
+        issue = catalogue.record_issue(session, principal.actor, **values)
+    except ValidationFailed as exc:
+        return render(request, "catalogue/index.html",
+                      _catalogue_context(session, issue_values=values, issue_errors=exc.errors),
+                      status_code=422)
+    flash(request, _("The catalogue of %(year)s is recorded as issued.", year=issue.year))
+    return redirect(request, "/catalogue")
+
+
+@router.post("/catalogue/issues/{issue_id}/published")
+async def catalogue_published(request: Request, issue_id: int,
+                              session: Session = Depends(get_session),
+                              principal: Principal = Depends(finance_only)):
+    form = await request.form()
+    catalogue.record_publication(session, principal.actor, issue_id, form.get("published_on", ""))
+    flash(request, _("Publication date recorded."))
+    return redirect(request, "/catalogue")
+
+
+# ---------------------------------------------------------------- negative list
+
+
+def _negative_context(session: Session, values=None, errors=None) -> dict:
+    entries = catalogue.list_negative(session)
+    return {"entries": entries, "entry_options": [(e.id, e.name) for e in entries],
+            "overrides": catalogue.list_overrides(session),
+            "department_options": [(d.id, d.name) for d in projects.departments(session)],
+            "values": values or {}, "errors": errors or {}}
+
+
+@router.get("/negative-list")
+def negative_list(request: Request, session: Session = Depends(get_session),
+                  principal: Principal = Depends(readers)):
+    return render(request, "catalogue/negative_list.html", _negative_context(session))
+
+
+@router.post("/negative-list/overrides")
+async def negative_override(request: Request, session: Session = Depends(get_session),
+                            principal: Principal = Depends(finance_only)):
+    form = await request.form()
+    values = {k: form.get(k, "") for k in ("entry_id", "department_id", "project_name", "reason")}
+    try:
+        catalogue.record_override(session, principal.actor, **values)
+    except ValidationFailed as exc:
+        return render(request, "catalogue/negative_list.html",
+                      _negative_context(session, values, exc.errors), status_code=422)
+    flash(request, _("Exception recorded for %(name)s.", name=values["project_name"].strip()))
+    return redirect(request, "/negative-list")
+
+
+# ---------------------------------------------------------------- projects
+
+
+FILTER_KEYS = ("year", "department_id", "catalogue", "method", "status", "min_yuan", "max_yuan",
+               "q")
+
+
+@router.get("/projects")
+def project_list(request: Request, sort: str = "-created_at", page: int = 1,
+                 session: Session = Depends(get_session),
+                 principal: Principal = Depends(readers)):
+    filters = projects.ProjectFilters(**{k: request.query_params.get(k, "") for k in FILTER_KEYS})
+    scope = None if _sees_all(principal) else principal.organisation_id
+    result = projects.page(session, organisation_id=scope, filters=filters, sort=sort,
+                           page_number=page)
+    context = {"page": result, "filters": filters, "years": projects.years(session),
+               "departments": projects.departments(session) if scope is None else [],
+               "level1": [e for e in catalogue.list_entries(session) if e.level <= 2],
+               "methods": list(ProcurementMethod), "statuses": list(ProjectStatus)}
+    return render(request, _template(request, "projects/_table.html", "projects/list.html"),
+                  context)
+
+
+def _project_form_context(session: Session, values: dict, errors: dict) -> dict:
+    return {"values": values, "errors": errors,
+            "entry_options": [(e.id, f"{e.code} {e.name}")
+                              for e in catalogue.selectable_entries(session)],
+            "method_options": [(m.value, str(METHOD_LABELS[m])) for m in ProcurementMethod],
+            "targets": projects.TARGET_FIELDS}
+
+
+@router.get("/projects/new")
+def project_new(request: Request, session: Session = Depends(get_session),
+                principal: Principal = Depends(require(Role.purchaser))):
+    values = {"year": str(projects.today().year)}
+    return render(request, "projects/new.html", _project_form_context(session, values, {}))
+
+
+@router.post("/projects")
+async def project_create(request: Request, session: Session = Depends(get_session),
+                         principal: Principal = Depends(require(Role.purchaser))):
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    try:
+        project = projects.register(session, principal.actor,
+                                    department_id=principal.organisation_id, values=values)
+    except ValidationFailed as exc:
+        return render(request, _template(request, "projects/_form.html", "projects/new.html"),
+                      _project_form_context(session, values, exc.errors), status_code=422)
+    flash(request, _("Project %(name)s registered.", name=project.name))
+    return redirect(request, f"/projects/{project.id}")
+
+
+def _project_context(session: Session, project_id: int, errors=None) -> dict:
+    project = projects.get(session, project_id)
+    contract = contracts.for_project(session, project.id)
+    entry = catalogue.get_entry(session, project.catalogue_entry_id)
+    return {"project": project, "contract": contract,
+            "department": session.get(Organisation, project.department_id),
+            "entry_path": catalogue.entry_path(session, entry),
+            "history": projects.history(session, project),
+            "needs_approval": projects.needs_approval(project.budget_fen),
+            "needs_ex_ante": projects.needs_ex_ante(project.budget_fen),
+            "awardable": projects.is_awardable(project),
+            "targets": projects.TARGET_FIELDS, "errors": errors or {}}
+
+
+@router.get("/projects/{project_id}")
+def project_page(request: Request, project_id: int, session: Session = Depends(get_session),
+                 principal: Principal = Depends(project_reader)):
+    return render(request, "projects/detail.html", _project_context(session, project_id))
+
+
+@router.post("/projects/{project_id}/approve")
+def project_approve(request: Request, project_id: int, session: Session = Depends(get_session),
+                    principal: Principal = Depends(finance_only)):
+    try:
+        projects.approve(session, principal.actor, project_id)
+    except ValidationFailed as exc:
+        return render(request, "projects/detail.html",
+                      _project_context(session, project_id, exc.errors), status_code=422)
+    flash(request, _("Project approved; procurement may start."))
+    return redirect(request, f"/projects/{project_id}")
+
+
+@router.post("/projects/{project_id}/return")
+async def project_return(request: Request, project_id: int,
+                         session: Session = Depends(get_session),
+                         principal: Principal = Depends(finance_only)):
+    form = await request.form()
+    try:
+        projects.return_to_department(session, principal.actor, project_id,
+                                      form.get("reason", ""))
+    except ValidationFailed as exc:
+        return render(request, "projects/detail.html",
+                      _project_context(session, project_id, exc.errors), status_code=422)
+    flash(request, _("Project returned to the department."))
+    return redirect(request, f"/projects/{project_id}")
+
+
+@router.post("/projects/{project_id}/resubmit")
+def project_resubmit(request: Request, project_id: int, session: Session = Depends(get_session),
+                     principal: Principal = Depends(project_purchaser)):
+    projects.resubmit(session, principal.actor, project_id)
+    flash(request, _("Project resubmitted for approval."))
+    return redirect(request, f"/projects/{project_id}")
+
+
+@router.post("/projects/{project_id}/ex-ante")
+async def project_ex_ante(request: Request, project_id: int,
+                          session: Session = Depends(get_session),
+                          principal: Principal = Depends(project_purchaser)):
+    form = await request.form()
+    upload = form.get("file")
+    data = await upload.read() if hasattr(upload, "read") else b""
+    filename = getattr(upload, "filename", "") or ""
+    try:
+        projects.upload_ex_ante(session, principal.actor, project_id, data, filename)
+    except ValidationFailed as exc:
+        return render(request, "projects/detail.html",
+                      _project_context(session, project_id, exc.errors), status_code=422)
+    flash(request, _("Ex-ante performance assessment uploaded."))
+    return redirect(request, f"/projects/{project_id}")
+
+
+@router.get("/projects/{project_id}/ex-ante")
+def project_ex_ante_file(project_id: int, session: Session = Depends(get_session),
+                         principal: Principal = Depends(project_reader)):
+    project = projects.get(session, project_id)
+    if not project.ex_ante_sha256:
+        raise NotFound(_("No such file."))
+    data = files.read(project.ex_ante_sha256)
+    return Response(data, media_type=files.MEDIA_TYPES[files.detect_kind(data)],
+                    headers={"Content-Disposition": "attachment"})
+
+
+# ---------------------------------------------------------------- suppliers
+
+
+def _suppliers_context(session: Session, values=None, errors=None) -> dict:
+    return {"suppliers": contracts.list_suppliers(session),
+            "kind_options_supplier": [(k.value, str(SUPPLIER_KIND_LABELS[k])) for k in SupplierKind],
+            "values": values or {}, "errors": errors or {}}
+
+
+@router.get("/suppliers")
+def supplier_list(request: Request, session: Session = Depends(get_session),
+                  principal: Principal = Depends(readers)):
+    return render(request, "suppliers/list.html", _suppliers_context(session))
+
+
+@router.post("/suppliers")
+async def supplier_create(request: Request, session: Session = Depends(get_session),
+                          principal: Principal = Depends(require(Role.finance, Role.purchaser))):
+    form = await request.form()
+    values = {k: form.get(k, "") for k in ("name", "credit_code", "supplier_kind",
+                                           "contact_name", "contact_phone")}
+    values["small_medium"] = form.get("small_medium") == "1"
+    try:
+        org = contracts.register_supplier(session, principal.actor, **values)
+    except ValidationFailed as exc:
+        return render(request, _template(request, "suppliers/_form.html", "suppliers/list.html"),
+                      _suppliers_context(session, values, exc.errors), status_code=422)
+    flash(request, _("Supplier %(name)s registered.", name=org.name))
+    return redirect(request, "/suppliers")
+
+
+# ---------------------------------------------------------------- contracts
+
+INSTALMENT_ROWS = 4
+
+
+def _contract_form_context(session: Session, project_id: int, values: dict, errors: dict) -> dict:
+    project = projects.get(session, project_id)
+    return {"project": project, "values": values, "errors": errors,
+            "supplier_options": [(o.id, o.name) for o, _p in contracts.eligible_suppliers(session)],
+            "condition_options": [(c.value, str(DUE_CONDITION_LABELS[c])) for c in DueCondition],
+            "rows": range(1, INSTALMENT_ROWS + 1)}
+
+
+@router.get("/projects/{project_id}/contract/new")
+def contract_new(request: Request, project_id: int, session: Session = Depends(get_session),
+                 principal: Principal = Depends(project_purchaser)):
+    project = projects.get(session, project_id)
+    values = {"share_1": "100%", "due_1": "on_signing", "payment_rule": "bands",
+              "content": project.content}
+    return render(request, "contracts/new.html",
+                  _contract_form_context(session, project_id, values, {}))
+
+
+@router.post("/projects/{project_id}/contract")
+async def contract_create(request: Request, project_id: int,
+                          session: Session = Depends(get_session),
+                          principal: Principal = Depends(project_purchaser)):
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    rows = [contracts.InstalmentInput(values.get(f"share_{i}", ""), values.get(f"due_{i}", ""),
+                                      values.get(f"linked_{i}") == "1")
+            for i in range(1, INSTALMENT_ROWS + 1)]
+    upload = form.get("signed_copy")
+    copy = None
+    if hasattr(upload, "read") and getattr(upload, "filename", ""):
+        copy = (await upload.read(), upload.filename)
+    try:
+        contract = contracts.record_contract(session, principal.actor, project_id, values, rows,
+                                             copy)
+    except ValidationFailed as exc:
+        return render(request, _template(request, "contracts/_form.html", "contracts/new.html"),
+                      _contract_form_context(session, project_id, values, exc.errors),
+                      status_code=422)
+    flash(request, _("Contract recorded with its payment schedule."))
+    return redirect(request, f"/contracts/{contract.id}")
+
+
+def _contract_context(session: Session, contract_id: int, errors=None) -> dict:
+    contract = contracts.get(session, contract_id)
+    project = projects.get(session, contract.project_id)
+    today = projects.today()
+    return {"contract": contract, "project": project,
+            "supplier": session.get(Organisation, contract.supplier_id),
+            "instalments": contracts.instalments_of(session, contract.id),
+            "publication": contracts.publication_deadline(contract, today),
+            "copy": contracts.copy_filing_deadline(contract, project, today),
+            "today": today, "errors": errors or {}}
+
+
+@router.get("/contracts/{contract_id}")
+def contract_page(request: Request, contract_id: int, session: Session = Depends(get_session),
+                  principal: Principal = Depends(contract_reader)):
+    return render(request, "contracts/detail.html", _contract_context(session, contract_id))
+
+
+@router.post("/contracts/{contract_id}/published")
+async def contract_published(request: Request, contract_id: int,
+                             session: Session = Depends(get_session),
+                             principal: Principal = Depends(contract_purchaser)):
+    form = await request.form()
+    try:
+        contracts.record_publication(session, principal.actor, contract_id,
+                                     form.get("published_on", ""))
+    except ValidationFailed as exc:
+        return render(request, "contracts/detail.html",
+                      _contract_context(session, contract_id, exc.errors), status_code=422)
+    flash(request, _("Publication date recorded."))
+    return redirect(request, f"/contracts/{contract_id}")
+
+
+@router.post("/contracts/{contract_id}/signed-copy")
+async def contract_signed_copy(request: Request, contract_id: int,
+                               session: Session = Depends(get_session),
+                               principal: Principal = Depends(contract_purchaser)):
+    form = await request.form()
+    upload = form.get("file")
+    data = await upload.read() if hasattr(upload, "read") else b""
+    try:
+        contracts.file_signed_copy(session, principal.actor, contract_id, data,
+                                   getattr(upload, "filename", "") or "")
+    except ValidationFailed as exc:
+        return render(request, "contracts/detail.html",
+                      _contract_context(session, contract_id, exc.errors), status_code=422)
+    flash(request, _("Signed copy filed."))
+    return redirect(request, f"/contracts/{contract_id}")
+
+
+@router.get("/contracts/{contract_id}/signed-copy")
+def contract_signed_copy_file(contract_id: int, session: Session = Depends(get_session),
+                              principal: Principal = Depends(contract_reader)):
+    contract = contracts.get(session, contract_id)
+    if not contract.signed_copy_sha256:
+        raise NotFound(_("No such file."))
+    return Response(files.read(contract.signed_copy_sha256), media_type="application/pdf",
+                    headers={"Content-Disposition": "attachment"})
+
+
+# ---------------------------------------------------------------- due and late
+
+
+@router.get("/due")
+def due_list(request: Request, session: Session = Depends(get_session),
+             principal: Principal = Depends(readers)):
+    scope = None if _sees_all(principal) else principal.organisation_id
+    due = contracts.due_and_late(session, organisation_id=scope, today=projects.today())
+    return render(request, "projects/due.html", {"due": due, "today": projects.today()})

@@ -1,0 +1,86 @@
+"""In a real Chromium: a purchaser registers a project of ¥1,000,000 or more, finance approves
+it, and the purchaser records the contract with its instalment schedule."""
+
+import pytest
+from sqlmodel import select
+
+from evalplatform.models import Instalment
+from evalplatform.services import catalogue, contracts
+from evalplatform.services.audit import SYSTEM
+from evalplatform.services.credit_code import check_character
+from tests.conftest import browser_login
+
+pytestmark = pytest.mark.browser
+
+
+def test_register_approve_and_contract_a_project(page, db, make_user, make_org, viewport):
+    catalogue.seed(db)
+    dept = make_org("purchasing_department", name="临江市民政局")
+    purchaser = make_user("purchaser", organisation=dept, display_name="张丽")
+    finance = make_user("finance", display_name="王建国")
+    first17 = "52330199MJ0000201"
+    supplier = contracts.register_supplier(
+        db, SYSTEM, name="临江市福康居家养老服务中心", credit_code=first17 + check_character(first17),
+        supplier_kind="social_organisation", small_medium=True)
+
+    browser_login(page, purchaser.username)
+    page.goto("/projects/new")
+    page.fill("#f-name", "2026年居家养老上门服务")
+    entry_id = page.locator("#f-catalogue_entry_id option", has_text="A0501").get_attribute("value")
+    page.select_option("#f-catalogue_entry_id", entry_id)
+    page.fill("#f-content", "为失能、半失能老人提供助餐、助洁、助浴上门服务")
+    page.fill("#f-recipients", "全市失能、半失能老人 1,200 人")
+    page.fill("#f-budget", "1,860,000")
+    page.select_option("#f-procurement_method", "public_tender")
+    page.click("#project-form button[type=submit]")
+    error = page.locator("#e-budget_line")
+    error.wait_for()
+    assert "无预算不购买" in error.inner_text()
+    page.fill("#f-budget_line", "2026年养老服务专项资金")
+    page.click("#project-form button[type=submit]")
+    page.wait_for_url("**/projects/*")
+    assert page.get_by_test_id("project-status").inner_text() == "待财政审批"
+    project_url = page.url
+
+    page.context.clear_cookies()
+    browser_login(page, finance.username)
+    page.goto("/")
+    assert "待审批项目" in page.get_by_test_id("home-cards").inner_text()
+    page.goto(project_url)
+    page.click("#approve")
+    page.wait_for_load_state()
+    assert page.get_by_test_id("project-status").inner_text() == "财政已批准"
+
+    page.context.clear_cookies()
+    browser_login(page, purchaser.username)
+    page.goto(project_url)
+    page.click("#record-contract")
+    page.wait_for_url("**/contract/new")
+    page.select_option("#f-supplier_id", str(supplier.id))
+    page.fill("#f-amount", "1780000.01")
+    page.fill("#f-signed_on", "2026-02-27")
+    page.fill("#f-term_months", "12")
+    page.fill("#f-performance_targets", "服务 1,200 人；满意度不低于 90%")
+    page.fill("#f-share_1", "30%")
+    page.select_option("#f-due_1", "on_signing")
+    page.fill("#f-share_2", "30%")
+    page.select_option("#f-due_2", "after_interim")
+    page.check("#f-linked_2")
+    page.fill("#f-share_3", "30%")
+    page.select_option("#f-due_3", "after_final")
+    page.check("#f-linked_3")
+    page.click("#contract-form button[type=submit]")
+    error = page.locator("#e-instalments")
+    error.wait_for()
+    assert "合同金额" in error.inner_text()
+    page.fill("#f-share_3", "40%")
+    page.click("#contract-form button[type=submit]")
+    page.wait_for_url("**/contracts/*")
+    assert page.get_by_test_id("contract-amount").inner_text() == "¥1,780,000.01"
+    rows = page.locator("#instalment-table tbody tr")
+    assert rows.count() == 3
+    assert "¥712,000.01" in rows.nth(2).inner_text()  # the remainder fen on the last
+    amounts = [i.amount_fen for i in db.exec(select(Instalment).order_by(Instalment.seq))]
+    assert amounts == [53_400_000, 53_400_000, 71_200_001]
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0

@@ -1,0 +1,411 @@
+"""Catalogue, negative list, projects, suppliers and contracts: each rule refuses clearly."""
+
+from datetime import date
+
+import pytest
+from sqlmodel import func, select
+
+from evalplatform.models import (
+    AuditEntry,
+    CatalogueEntry,
+    Contract,
+    Instalment,
+    Organisation,
+    Project,
+    ProjectStatus,
+)
+from evalplatform.services import catalogue, contracts, projects
+from evalplatform.services.audit import Actor
+from evalplatform.services.credit_code import check_character
+from evalplatform.services.errors import Conflict, ValidationFailed
+from tests.conftest import csrf_from
+
+PDF = b"%PDF-1.7\n% signed copy\n"
+
+
+def code_for(n: int) -> str:
+    first17 = "52330199MJ" + f"{n:07d}"
+    return first17 + check_character(first17)
+
+
+def count(db, model) -> int:
+    return db.exec(select(func.count()).select_from(model)).one()
+
+
+@pytest.fixture
+def world(db, make_user, make_org):
+    catalogue.seed(db)
+    dept = make_org("purchasing_department", name="临江市民政局")
+    other = make_org("purchasing_department", name="临江市城市管理局")
+    purchaser = make_user("purchaser", organisation=dept)
+    finance = make_user("finance")
+    return {"dept": dept, "other": other, "purchaser": purchaser, "finance": finance,
+            "p_actor": Actor(purchaser.id, purchaser.username),
+            "f_actor": Actor(finance.id, finance.username)}
+
+
+def entry(db, code: str) -> CatalogueEntry:
+    return db.exec(select(CatalogueEntry).where(CatalogueEntry.code == code)).one()
+
+
+def project_values(db, **changes):
+    values = {"name": "居家养老上门服务项目", "catalogue_entry_id": str(entry(db, "A0501").id),
+              "content": "为辖区失能、半失能老人提供助餐、助洁、助浴上门服务",
+              "recipients": "辖区 60 周岁以上失能半失能老人", "year": "2026",
+              "budget": "1,200,000.00", "budget_line": "2026年养老服务专项资金",
+              "procurement_method": "public_tender", "target_quantity": "服务 800 人",
+              "target_satisfaction": "满意度不低于 90%"}
+    values.update(changes)
+    return values
+
+
+def register(db, world, **changes):
+    return projects.register(db, world["p_actor"], department_id=world["dept"].id,
+                             values=project_values(db, **changes))
+
+
+# ---------------------------------------------------------------- catalogue
+
+
+def test_the_seeded_catalogue_has_six_categories_and_three_levels(db, world):
+    level1 = db.exec(select(CatalogueEntry).where(CatalogueEntry.level == 1)).all()
+    assert [e.name for e in level1] == ["基本公共服务", "社会管理性服务", "行业管理与协调服务",
+                                         "技术性服务", "政府履职所需辅助性服务", "其他服务事项"]
+    item = entry(db, "A0501")
+    assert [e.code for e in catalogue.entry_path(db, item)] == ["A", "A05", "A0501"]
+    assert item.name == "居家养老上门服务"
+
+
+def test_finance_adds_and_edits_an_entry_with_an_audit_entry(db, world):
+    new = catalogue.save_entry(db, world["f_actor"], code="A0504", name="老年人能力评估")
+    assert new.level == 3 and new.parent_id == entry(db, "A05").id
+    catalogue.save_entry(db, world["f_actor"], entry_id=new.id, code="A0504",
+                         name="老年人能力综合评估", active=False)
+    actions = db.exec(select(AuditEntry.action).where(AuditEntry.entity_type == "catalogue_entry")
+                      ).all()
+    assert actions == ["catalogue.create", "catalogue.update"]
+
+
+@pytest.mark.parametrize("code, field", [("A9901", "code"), ("a05x", "code"), ("A0501", "code")])
+def test_a_bad_catalogue_code_is_refused_and_nothing_added(db, world, code, field):
+    before = count(db, CatalogueEntry)
+    with pytest.raises(ValidationFailed) as caught:
+        catalogue.save_entry(db, world["f_actor"], code=code, name="测试")
+    assert field in caught.value.errors
+    assert count(db, CatalogueEntry) == before
+
+
+def test_the_catalogue_is_due_ten_working_days_after_issue(db, world):
+    issue = catalogue.record_issue(db, world["f_actor"], year="2025", issued_on="2025-09-26")
+    view = catalogue.issue_view(issue, today=date(2025, 10, 20))
+    # 28 Sep, 29, 30, then 9, 10, 11 (Saturday worked), 13, 14, 15, 16 October.
+    assert view.deadline == date(2025, 10, 16)
+    assert view.late_days == 4
+    catalogue.record_publication(db, world["f_actor"], issue.id, "2025-10-15")
+    assert catalogue.issue_view(issue, today=date(2025, 10, 20)).late_days == 0
+
+
+# ---------------------------------------------------------------- negative list and projects
+
+
+def test_a_project_below_the_threshold_is_ready_and_one_above_waits_for_finance(db, world):
+    small = register(db, world, name="社区老年助餐服务", budget="300000")
+    assert small.status == ProjectStatus.ready and small.budget_fen == 30_000_000
+    big = register(db, world)
+    assert big.status == ProjectStatus.awaiting_approval
+    assert big.budget_fen == 120_000_000
+
+
+@pytest.mark.parametrize("changes, field, words", [
+    ({"budget_line": ""}, "budget_line", "无预算不购买"),
+    ({"budget": ""}, "budget", "无预算不购买"),
+    ({"budget": "12.345"}, "budget", "两位小数"),
+    ({"procurement_method": "lottery"}, "procurement_method", "采购方式"),
+    ({"catalogue_entry_id": "0"}, "catalogue_entry_id", "目录"),
+])
+def test_a_project_breaking_a_rule_is_refused_naming_the_field(db, world, changes, field, words):
+    with pytest.raises(ValidationFailed) as caught:
+        register(db, world, **changes)
+    assert words in caught.value.errors[field]
+    assert count(db, Project) == 0
+
+
+def test_a_project_matching_the_negative_list_is_refused_naming_the_entry(db, world):
+    with pytest.raises(ValidationFailed) as caught:
+        register(db, world, name="社区工作人员劳务派遣项目")
+    assert "购人、购岗" in caught.value.errors["name"]
+    assert "劳务派遣" in caught.value.errors["name"]
+    with pytest.raises(ValidationFailed) as caught:
+        register(db, world, content="养老服务中心改扩建及运营")
+    assert "工程" in caught.value.errors["content"]
+    assert count(db, Project) == 0
+
+
+def test_finance_records_an_explained_exception_and_the_project_is_accepted(db, world):
+    staffing = next(e for e in catalogue.list_negative(db) if "购人" in e.name)
+    with pytest.raises(ValidationFailed) as caught:
+        catalogue.record_override(db, world["f_actor"], entry_id=str(staffing.id),
+                                  department_id=str(world["dept"].id),
+                                  project_name="社区工作人员劳务派遣项目", reason="短")
+    assert "reason" in caught.value.errors
+    catalogue.record_override(db, world["f_actor"], entry_id=str(staffing.id),
+                              department_id=str(world["dept"].id),
+                              project_name="社区工作人员劳务派遣项目",
+                              reason="经市政府常务会议研究同意，作为试点保留一年")
+    project = register(db, world, name="社区工作人员劳务派遣项目")
+    assert project.id is not None
+    assert db.exec(select(AuditEntry).where(AuditEntry.action == "negative_list.override")).one()
+
+
+def test_approval_of_a_project_of_five_million_needs_the_ex_ante_document(db, world):
+    project = register(db, world, budget="5000000")
+    with pytest.raises(ValidationFailed) as caught:
+        projects.approve(db, world["f_actor"], project.id)
+    assert "事前绩效评估" in caught.value.errors["ex_ante"]
+    db.refresh(project)
+    assert project.status == ProjectStatus.awaiting_approval
+    with pytest.raises(ValidationFailed) as caught:
+        projects.upload_ex_ante(db, world["p_actor"], project.id, b"GIF89a", "x.pdf")
+    assert "ex_ante" in caught.value.errors
+    projects.upload_ex_ante(db, world["p_actor"], project.id, PDF, "事前绩效评估报告.pdf")
+    assert projects.approve(db, world["f_actor"], project.id).status == ProjectStatus.approved
+
+
+def test_finance_returns_a_project_with_a_reason_and_the_department_resubmits(db, world):
+    project = register(db, world)
+    with pytest.raises(ValidationFailed) as caught:
+        projects.return_to_department(db, world["f_actor"], project.id, "")
+    assert "reason" in caught.value.errors
+    projects.return_to_department(db, world["f_actor"], project.id, "绩效目标不够具体，请细化")
+    db.refresh(project)
+    assert project.status == ProjectStatus.returned
+    assert projects.resubmit(db, world["p_actor"], project.id).status \
+        == ProjectStatus.awaiting_approval
+    history = [e.action for e in projects.history(db, project)]
+    assert history == ["project.register", "project.return", "project.resubmit"]
+
+
+# ---------------------------------------------------------------- suppliers
+
+
+def test_a_supplier_is_registered_with_a_valid_credit_code(db, world):
+    org = contracts.register_supplier(db, world["f_actor"], name="临江市福康居家养老服务中心",
+                                      credit_code=code_for(1), supplier_kind="social_organisation",
+                                      small_medium=True)
+    assert org.kind == "supplier"
+
+
+@pytest.mark.parametrize("kind, code_ok, field, words", [
+    ("public_welfare_1", True, "supplier_kind", "公益一类事业单位"),
+    ("funded_mass_organisation", True, "supplier_kind", "群团组织"),
+    ("enterprise", False, "credit_code", "校验"),
+])
+def test_a_supplier_breaking_a_rule_is_refused(db, world, kind, code_ok, field, words):
+    before = count(db, Organisation)
+    code = code_for(2) if code_ok else code_for(2)[:-1] + ("0" if code_for(2)[-1] != "0" else "1")
+    with pytest.raises(ValidationFailed) as caught:
+        contracts.register_supplier(db, world["f_actor"], name="某单位", credit_code=code,
+                                    supplier_kind=kind, small_medium=False)
+    assert words in caught.value.errors[field]
+    assert count(db, Organisation) == before
+
+
+# ---------------------------------------------------------------- contracts
+
+
+@pytest.fixture
+def supplier(db, world):
+    return contracts.register_supplier(db, world["f_actor"], name="临江市福康居家养老服务中心",
+                                       credit_code=code_for(3), supplier_kind="social_organisation",
+                                       small_medium=True)
+
+
+def contract_values(supplier, **changes):
+    values = {"supplier_id": str(supplier.id), "amount": "1000000.01", "signed_on": "2025-09-30",
+              "term_months": "12", "content": "居家养老上门服务", "performance_targets": "服务 800 人",
+              "payment_rule": "bands"}
+    values.update(changes)
+    return values
+
+
+THIRDS = [contracts.InstalmentInput("30%", "on_signing", False),
+          contracts.InstalmentInput("30%", "after_interim", True),
+          contracts.InstalmentInput("40%", "after_final", True)]
+
+
+def test_percentages_become_fen_half_up_and_the_last_takes_the_remainder():
+    planned = contracts.plan_instalments(100_000_001, THIRDS)
+    assert [p.amount_fen for p in planned] == [30_000_000, 30_000_000, 40_000_001]
+    assert sum(p.amount_fen for p in planned) == 100_000_001
+    thirds = [contracts.InstalmentInput("33.33%", "on_signing", False)] * 2 + \
+        [contracts.InstalmentInput("33.34%", "after_final", True)]
+    planned = contracts.plan_instalments(100, thirds)  # ¥1.00
+    assert [p.amount_fen for p in planned] == [33, 33, 34]
+
+
+def test_instalments_that_do_not_add_up_are_refused():
+    with pytest.raises(ValidationFailed) as caught:
+        contracts.plan_instalments(100_000, [contracts.InstalmentInput("30%", "on_signing", False),
+                                             contracts.InstalmentInput("60%", "after_final", True)])
+    assert "instalments" in caught.value.errors
+
+
+def test_a_contract_of_an_approved_project_with_its_schedule(db, world, supplier):
+    project = register(db, world)
+    projects.approve(db, world["f_actor"], project.id)
+    contract = contracts.record_contract(db, world["p_actor"], project.id,
+                                         contract_values(supplier), THIRDS, (PDF, "合同.pdf"))
+    assert contract.payment_days == 30  # the small/medium default
+    assert contract.payment_rule["bands"][1] == {"grade": "良", "min_score": "80", "ratio": "0.95"}
+    amounts = [i.amount_fen for i in contracts.instalments_of(db, contract.id)]
+    assert amounts == [30_000_000, 30_000_000, 40_000_001]
+    db.refresh(project)
+    assert project.status == ProjectStatus.contracted
+    # Signed Tuesday 30 September 2025: publication due 10 October (National Day off).
+    deadline = contracts.publication_deadline(contract, today=date(2025, 10, 14))
+    assert deadline.due == date(2025, 10, 10) and deadline.late_days == 4
+
+
+def test_no_contract_before_finance_approval(db, world, supplier):
+    project = register(db, world)
+    with pytest.raises(ValidationFailed) as caught:
+        contracts.record_contract(db, world["p_actor"], project.id, contract_values(supplier),
+                                  THIRDS)
+    assert "审批" in caught.value.errors["project"]
+    assert count(db, Contract) == 0
+
+
+@pytest.mark.parametrize("changes, field, words", [
+    ({"amount": "1200000.01"}, "amount", "不得超过"),
+    ({"term_months": "24"}, "term_months", "12"),
+    ({"term_months": "40", "stable_continuous": "1"}, "term_months", "36"),
+    ({"payment_days": "90"}, "payment_days", "60"),
+    ({"signed_on": "yesterday"}, "signed_on", "YYYY-MM-DD"),
+    ({"performance_targets": ""}, "performance_targets", "绩效目标"),
+])
+def test_a_contract_breaking_a_rule_is_refused_naming_the_field(db, world, supplier, changes,
+                                                                field, words):
+    project = register(db, world)
+    projects.approve(db, world["f_actor"], project.id)
+    with pytest.raises(ValidationFailed) as caught:
+        contracts.record_contract(db, world["p_actor"], project.id,
+                                  contract_values(supplier, **changes), THIRDS)
+    assert words in caught.value.errors[field]
+    assert count(db, Contract) == 0 and count(db, Instalment) == 0
+    db.refresh(project)
+    assert project.status == ProjectStatus.approved
+
+
+def test_a_stable_service_may_run_36_months(db, world, supplier):
+    project = register(db, world)
+    projects.approve(db, world["f_actor"], project.id)
+    contract = contracts.record_contract(
+        db, world["p_actor"], project.id,
+        contract_values(supplier, term_months="36", stable_continuous="1"), THIRDS)
+    assert contract.term_months == 36
+    with pytest.raises(Conflict):
+        contracts.record_contract(db, world["p_actor"], project.id, contract_values(supplier),
+                                  THIRDS)
+
+
+def test_the_due_and_late_list_shows_what_waits_and_how_late(db, world, supplier):
+    waiting = register(db, world, name="就业技能培训", budget="2000000")
+    big = register(db, world, name="城市道路清扫保洁", budget="6000000")
+    projects.upload_ex_ante(db, world["p_actor"], big.id, PDF, "事前评估.pdf")
+    projects.approve(db, world["f_actor"], big.id)
+    contract = contracts.record_contract(db, world["p_actor"], big.id,
+                                         contract_values(supplier, amount="6000000"), THIRDS)
+    due = contracts.due_and_late(db, organisation_id=None, today=date(2025, 10, 20))
+    kinds = {(i.kind, i.project.id): i for i in due.items}
+    assert ("approval", waiting.id) in kinds
+    copy = kinds[("copy", big.id)]
+    assert copy.due == date(2025, 10, 15) and copy.late_days == 5
+    publication = kinds[("publication", big.id)]
+    assert publication.due == date(2025, 10, 10) and publication.late_days == 10
+    # The other department sees none of it.
+    assert contracts.due_and_late(db, organisation_id=world["other"].id,
+                                  today=date(2025, 10, 20)).items == []
+    contracts.record_publication(db, world["p_actor"], contract.id, "2025-10-09")
+    due = contracts.due_and_late(db, organisation_id=None, today=date(2025, 10, 20))
+    assert ("publication", big.id) not in {(i.kind, i.project.id) for i in due.items}
+
+
+# ---------------------------------------------------------------- pages
+
+
+def test_a_purchaser_sees_only_its_own_departments_projects(client, db, world, make_user, login_as):
+    mine = register(db, world)
+    theirs = projects.register(db, world["p_actor"], department_id=world["other"].id,
+                               values=project_values(db, name="城市道路清扫保洁"))
+    login_as(world["purchaser"])
+    page = client.get("/projects").text
+    assert mine.name in page and theirs.name not in page
+    assert client.get(f"/projects/{theirs.id}").status_code == 404
+    assert client.get(f"/projects/{mine.id}").status_code == 200
+
+
+def test_finance_and_auditor_see_all_and_the_auditor_changes_nothing(client, db, world, make_user,
+                                                                     login_as):
+    project = register(db, world)
+    auditor = make_user("auditor")
+    login_as(auditor)
+    assert project.name in client.get("/projects").text
+    token = csrf_from(client, "/projects")
+    assert client.post(f"/projects/{project.id}/approve",
+                       data={"csrf_token": token}).status_code == 403
+    client.cookies.clear()
+    login_as(world["finance"])
+    response = client.get("/projects?status=awaiting_approval&min_yuan=1000000&sort=-budget")
+    assert project.name in response.text
+    assert project.name not in client.get("/projects?max_yuan=100").text
+
+
+def test_the_registration_form_shows_the_refusal_in_chinese(client, db, world, login_as):
+    login_as(world["purchaser"])
+    token = csrf_from(client, "/projects/new")
+    data = {**project_values(db, budget_line=""), "csrf_token": token}
+    response = client.post("/projects", data=data, headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    assert "无预算不购买" in response.text
+    assert count(db, Project) == 0
+    data["budget_line"] = "2026年养老服务专项资金"
+    response = client.post("/projects", data=data)
+    assert response.status_code == 303
+    project = db.exec(select(Project)).one()
+    page = client.get(response.headers["location"]).text
+    assert "待财政审批" in page and "project.register" in page
+    assert project.department_id == world["dept"].id
+
+
+def test_every_new_page_renders_for_finance(client, db, world, supplier, login_as):
+    project = register(db, world)
+    projects.approve(db, world["f_actor"], project.id)
+    contract = contracts.record_contract(db, world["p_actor"], project.id,
+                                         contract_values(supplier), THIRDS)
+    login_as(world["finance"])
+    for path in ["/catalogue", f"/catalogue/{entry(db, 'A05').id}/edit", "/negative-list",
+                 "/projects", f"/projects/{project.id}", "/suppliers", f"/contracts/{contract.id}",
+                 "/due", "/"]:
+        response = client.get(path)
+        assert response.status_code == 200, path
+    assert "居家养老上门服务" in client.get("/catalogue").text
+    home = client.get("/").text
+    assert "待审批项目" in home and "逾期事项" in home
+
+
+@pytest.fixture
+def login_as(client):
+    from tests.conftest import login
+
+    def _login(user):
+        response = login(client, user.username)
+        assert response.status_code == 303
+    return _login
+
+
+def test_the_contract_form_renders_for_the_purchaser(client, db, world, supplier, login_as):
+    project = register(db, world, budget="300000")
+    login_as(world["purchaser"])
+    response = client.get(f"/projects/{project.id}/contract/new")
+    assert response.status_code == 200
+    assert supplier.name in response.text and "付款计划" in response.text
