@@ -11,7 +11,6 @@ from evalplatform.i18n import _
 from evalplatform.services import accounts
 from evalplatform.services.errors import Throttled, ValidationFailed
 from evalplatform.web.access import SESSION_EPOCH, SESSION_USER, Principal, public, signed_in
-from evalplatform.web.csrf import SESSION_KEY as CSRF_KEY
 from evalplatform.web.templating import flash, render
 
 router = APIRouter()
@@ -72,6 +71,5 @@ def logout(
     request.session.clear()
     if lang:
         request.session["lang"] = lang
-    request.session.pop(CSRF_KEY, None)
     flash(request, _("You have signed out."))
     return RedirectResponse("/login", status_code=303)
