@@ -3,6 +3,8 @@
 from evalplatform.i18n import N_
 from evalplatform.models import (
     DueCondition,
+    EvaluationStage,
+    EvaluationStatus,
     NegativeKind,
     OrganisationKind,
     ProcurementMethod,
@@ -71,6 +73,20 @@ NEGATIVE_KIND_LABELS = {
     NegativeKind.prohibited_by_law: N_("Anything else the law bars"),
 }
 
+EVALUATION_STAGE_LABELS = {
+    EvaluationStage.interim: N_("Interim (monitoring)"),
+    EvaluationStage.final: N_("Final"),
+}
+
+EVALUATION_STATUS_LABELS = {
+    EvaluationStatus.draft: N_("Draft"),
+    EvaluationStatus.collecting: N_("Collecting"),
+    EvaluationStatus.scoring: N_("Scoring"),
+    EvaluationStatus.computed: N_("Computed"),
+    EvaluationStatus.published: N_("Published"),
+    EvaluationStatus.final: N_("Final result"),
+}
+
 #: Everything templates need to name domain values, under one global.
 DOMAIN_LABELS = {
     "method": METHOD_LABELS,
@@ -78,4 +94,6 @@ DOMAIN_LABELS = {
     "supplier_kind": SUPPLIER_KIND_LABELS,
     "due_condition": DUE_CONDITION_LABELS,
     "negative_kind": NEGATIVE_KIND_LABELS,
+    "evaluation_stage": EVALUATION_STAGE_LABELS,
+    "evaluation_status": EVALUATION_STATUS_LABELS,
 }

@@ -9,6 +9,11 @@ from evalplatform.models.catalogue import (
     NegativeListEntry,
     NegativeListOverride,
 )
+from evalplatform.models.evaluations import (
+    Evaluation,
+    EvaluationStage,
+    EvaluationStatus,
+)
 from evalplatform.models.projects import (
     Contract,
     DueCondition,
@@ -30,6 +35,9 @@ __all__ = [
     "CatalogueIssue",
     "Contract",
     "DueCondition",
+    "Evaluation",
+    "EvaluationStage",
+    "EvaluationStatus",
     "Instalment",
     "NegativeKind",
     "NegativeListEntry",

@@ -112,6 +112,8 @@ class Contract(SQLModel, table=True):
     breach_terms: str = Field(default="", sa_type=Text)
     payment_days: int | None = None  # for a small or medium supplier: days after acceptance
     payment_rule: dict = Field(default_factory=dict, sa_type=JSON)
+    #: 考核标准: the indicator scheme the contract is assessed by (the contract's own copy)
+    scheme_id: int | None = Field(default=None, foreign_key="indicator_scheme.id")
     signed_copy_sha256: str | None = Field(default=None, max_length=64)
     signed_copy_filename: str | None = Field(default=None, max_length=200)
     signed_copy_filed_on: date | None = None

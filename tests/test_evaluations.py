@@ -1,0 +1,157 @@
+"""Evaluations: scheduled on a contract, frozen scheme, status steps, the monitoring rule."""
+
+from datetime import date
+
+import pytest
+from sqlmodel import func, select
+
+from evalplatform.models import AuditEntry, Evaluation, EvaluationStatus, IndicatorScheme
+from evalplatform.services import evaluation_inputs, evaluations, schemes
+from evalplatform.services.errors import Conflict, PermissionDenied, ValidationFailed
+from tests.builders import contracted_world, schedule
+
+
+@pytest.fixture
+def world(db, make_user, make_org):
+    return contracted_world(db, make_user, make_org)
+
+
+def count(db, model) -> int:
+    return db.exec(select(func.count()).select_from(model)).one()
+
+
+def test_the_contract_gets_its_own_editable_copy_of_a_template(db, world):
+    assert world.contract.scheme_id == world.scheme.id
+    assert not world.scheme.is_template and not world.scheme.frozen
+    assert world.scheme.organisation_id == world.department.id
+    assert [p["party"] for p in world.scheme.document["parts"]] == [
+        "purchaser", "recipient", "third_party"]
+
+
+def test_scheduling_an_evaluation_freezes_the_contracts_scheme(db, world):
+    evaluation = schedule(db, world)
+    assert evaluation.status == EvaluationStatus.draft
+    assert evaluation.scheme_id == world.scheme.id
+    db.refresh(world.scheme)
+    assert world.scheme.frozen
+    with pytest.raises(Conflict):
+        schemes.update_settings(db, world.purchaser_principal, world.scheme.id,
+                                name="改名", service_area="", description="", grades="",
+                                missing="block")
+    actions = db.exec(select(AuditEntry.action).where(AuditEntry.entity_type == "evaluation")).all()
+    assert actions == ["evaluation.create"]
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"title": ""}, "title"),
+    ({"stage": "midway"}, "stage"),
+    ({"period_start": "2025-12-31"}, "period_start"),  # before signing
+    ({"period_end": "2027-01-05"}, "period_end"),  # after the 12-month term
+    ({"period_start": "2026-06-01", "period_end": "2026-05-01"}, "period_end"),
+    ({"opens_at": "2026-07-01", "closes_at": "2026-06-30"}, "closes_at"),
+    ({"opens_at": "2026/07/01"}, "opens_at"),
+])
+def test_a_bad_schedule_is_refused_naming_the_field_and_nothing_changes(db, world, changes, field):
+    values = {"title": "终期评价", "stage": "final", "period_start": "2026-01-05",
+              "period_end": "2026-12-31", "opens_at": "2026-06-01", "closes_at": "2026-12-31"}
+    values.update(changes)
+    with pytest.raises(ValidationFailed) as caught:
+        evaluations.create(db, world.p_actor, world.contract.id, values)
+    assert field in caught.value.errors
+    assert count(db, Evaluation) == 0
+    db.refresh(world.scheme)
+    assert not world.scheme.frozen
+
+
+def test_two_final_evaluations_of_the_same_period_are_refused(db, world):
+    schedule(db, world)
+    with pytest.raises(ValidationFailed) as caught:
+        schedule(db, world, start="2026-06-01", end="2026-12-31")
+    assert "period_start" in caught.value.errors
+    assert count(db, Evaluation) == 1
+
+
+def test_a_contract_without_a_scheme_cannot_be_evaluated(db, world):
+    world.contract.scheme_id = None
+    db.add(world.contract)
+    db.commit()
+    with pytest.raises(ValidationFailed) as caught:
+        schedule(db, world)
+    assert "scheme" in caught.value.errors
+
+
+def test_only_the_purchasing_department_sets_the_contracts_scheme(db, world, make_user, make_org):
+    from evalplatform.services.audit import Actor
+    from tests.builders import PurchaserPrincipal
+
+    stranger = make_user("purchaser", organisation=make_org("purchasing_department", name="别的局"))
+    principal = PurchaserPrincipal(Actor(stranger.id, stranger.username), stranger.role,
+                                   stranger.organisation_id)
+    with pytest.raises(PermissionDenied):
+        evaluations.assign_scheme(db, principal, world.contract.id, world.scheme.id)
+
+
+def test_status_moves_one_step_at_a_time_and_reopens_only_with_a_reason(db, world):
+    evaluation = schedule(db, world)
+    with pytest.raises(Conflict):
+        evaluations.advance(db, world.p_actor, evaluation.id, "scoring")  # skips collecting
+    for status in ["collecting", "scoring", "computed", "published"]:
+        evaluation = evaluations.advance(db, world.p_actor, evaluation.id, status)
+    assert evaluation.status == EvaluationStatus.published and evaluation.version == 5
+    with pytest.raises(ValidationFailed):
+        evaluations.reopen(db, world.f_actor, evaluation.id, "  ")
+    evaluation = evaluations.reopen(db, world.f_actor, evaluation.id, "专家复核 C32")
+    assert evaluation.status == EvaluationStatus.scoring
+
+
+def test_a_stale_version_loses_and_changes_nothing(db, world):
+    evaluation = schedule(db, world)
+    stale = evaluation.version
+    evaluations.advance(db, world.p_actor, evaluation.id, "collecting", expected_version=stale)
+    evaluation = evaluations.advance(db, world.p_actor, evaluation.id, "scoring")
+    with pytest.raises(Conflict):
+        evaluations.reopen(db, world.f_actor, evaluation.id, "why", expected_version=stale)
+    db.refresh(evaluation)
+    assert evaluation.status == EvaluationStatus.scoring
+
+
+def test_a_contract_year_without_a_monitoring_round_is_late_once_the_year_ends(db, world):
+    gaps = evaluations.monitoring_gaps(db, organisation_id=None, today=date(2026, 3, 1))
+    assert [(g.year_start, g.year_end, g.late_days) for g in gaps] == [
+        (date(2026, 1, 5), date(2027, 1, 4), 0)]
+    gaps = evaluations.monitoring_gaps(db, organisation_id=None, today=date(2027, 1, 14))
+    assert gaps[0].late_days == 10
+    schedule(db, world, stage="interim", start="2026-04-01", end="2026-06-30",
+             opens="2026-07-01", closes="2026-07-15")
+    assert evaluations.monitoring_gaps(db, organisation_id=None, today=date(2027, 1, 14)) == []
+    # A final evaluation is not a monitoring round.
+
+
+def test_a_36_month_contract_has_three_contract_years():
+    from evalplatform.models import Contract
+
+    contract = Contract(project_id=1, supplier_id=1, amount_fen=1, signed_on=date(2024, 2, 29),
+                        term_months=36, content="")
+    years = evaluations.contract_years(contract)
+    assert years == [(date(2024, 2, 29), date(2025, 2, 27)), (date(2025, 2, 28), date(2026, 2, 27)),
+                     (date(2026, 2, 28), date(2027, 2, 27))]
+
+
+def test_the_package_takes_the_frozen_scheme_and_every_contribution(db, world):
+    evaluation = schedule(db, world)
+    doc = evaluations.scheme_document(db, evaluation)
+    survey_leaf = next(c for c in doc["parts"][1]["tree"]["children"] if "rule" in c)
+    contributions = [
+        evaluation_inputs.Contribution("survey", responses=[{"S1": "满意"}],
+                                       rules={survey_leaf["id"]: {"questions": ["S1"]}}),
+        evaluation_inputs.Contribution("sheets", sheets=[{"part": "x", "scorer": "a", "scores": {}}]),
+    ]
+    package = evaluation_inputs.build_package(doc, contributions, package_id="e1")
+    patched = next(c for c in package["scheme"]["parts"][1]["tree"]["children"]
+                   if c["id"] == survey_leaf["id"])
+    assert patched["rule"]["questions"] == ["S1"]
+    assert package["inputs"]["responses"] == [{"S1": "满意"}]
+    assert len(package["inputs"]["sheets"]) == 1
+    # the frozen scheme itself is untouched
+    assert db.get(IndicatorScheme, evaluation.scheme_id).document == doc
+    assert survey_leaf["rule"]["questions"] != ["S1"]
