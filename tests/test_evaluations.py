@@ -155,3 +155,81 @@ def test_the_package_takes_the_frozen_scheme_and_every_contribution(db, world):
     # the frozen scheme itself is untouched
     assert db.get(IndicatorScheme, evaluation.scheme_id).document == doc
     assert survey_leaf["rule"]["questions"] != ["S1"]
+
+
+# ---------------------------------------------------------------- pages
+
+
+def sign_in(client, user):
+    from tests.conftest import login
+
+    client.cookies.clear()
+    assert login(client, user.username).status_code == 303
+
+
+def test_the_purchaser_schedules_an_evaluation_from_the_contract_page(client, db, world):
+    sign_in(client, world.purchaser)
+    page = client.get(f"/contracts/{world.contract.id}")
+    assert page.status_code == 200 and "考核标准（指标体系）" in page.text
+    form = client.get(f"/contracts/{world.contract.id}/evaluations/new")
+    token = csrf_from_text(form.text)
+    bad = client.post(f"/contracts/{world.contract.id}/evaluations", data={
+        "csrf_token": token, "title": "终期评价", "stage": "final", "period_start": "2025-01-01",
+        "period_end": "2026-12-31", "opens_at": "2026-06-01", "closes_at": "2026-12-31"})
+    assert bad.status_code == 422 and "评价期间不能早于合同签订日" in bad.text
+    assert count(db, Evaluation) == 0
+    good = client.post(f"/contracts/{world.contract.id}/evaluations", data={
+        "csrf_token": token, "title": "2026 年度终期绩效评价", "stage": "final",
+        "period_start": "2026-01-05", "period_end": "2026-12-31", "opens_at": "2026-06-01",
+        "closes_at": "2026-12-31"}, follow_redirects=False)
+    assert good.status_code == 303
+    detail = client.get(good.headers["location"])
+    assert "2026 年度终期绩效评价" in detail.text and "草稿" in detail.text
+    listing = client.get("/evaluations")
+    assert "2026 年度终期绩效评价" in listing.text
+
+
+def csrf_from_text(text: str) -> str:
+    from tests.conftest import CSRF_RE
+
+    return CSRF_RE.search(text).group(1)
+
+
+def test_who_may_see_an_evaluation(client, db, world, make_user, make_org):
+    """Outside its role a user is refused (403); someone else's evaluation does not exist (404)."""
+    evaluation = schedule(db, world)
+    url = f"/evaluations/{evaluation.id}"
+    for user, status in [
+        (world.purchaser, 200), (world.finance, 200), (world.supplier_user, 200),
+        (make_user("auditor"), 200),
+        (make_user("purchaser", organisation=make_org("purchasing_department", name="另一局")), 404),
+        (make_user("supplier"), 404), (make_user("evaluator"), 404), (make_user("admin"), 403),
+    ]:
+        sign_in(client, user)
+        assert client.get(url).status_code == status, user.role
+    sign_in(client, make_user("supplier"))
+    assert evaluation.title not in client.get("/evaluations").text
+
+
+def test_the_organiser_opens_collection_and_a_supplier_cannot(client, db, world):
+    evaluation = schedule(db, world)
+    sign_in(client, world.supplier_user)
+    page = client.get(f"/evaluations/{evaluation.id}")
+    denied = client.post(f"/evaluations/{evaluation.id}/advance",
+                         data={"csrf_token": csrf_from_text(page.text), "to": "collecting"})
+    assert denied.status_code == 403
+    sign_in(client, world.purchaser)
+    page = client.get(f"/evaluations/{evaluation.id}")
+    client.post(f"/evaluations/{evaluation.id}/advance",
+                data={"csrf_token": csrf_from_text(page.text), "to": "collecting",
+                      "version": str(evaluation.version)})
+    db.refresh(evaluation)
+    assert evaluation.status == EvaluationStatus.collecting
+
+
+def test_the_due_list_shows_a_contract_year_without_monitoring(client, db, world):
+    from evalplatform.services import contracts
+
+    due = contracts.due_and_late(db, organisation_id=world.department.id, today=date(2027, 2, 1))
+    monitoring = [i for i in due.items if i.kind == "monitoring"]
+    assert len(monitoring) == 1 and monitoring[0].late_days == 28

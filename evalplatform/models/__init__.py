@@ -24,6 +24,7 @@ from evalplatform.models.projects import (
     SupplierKind,
     SupplierProfile,
 )
+from evalplatform.models.results import EvaluationResult
 from evalplatform.models.schemes import IndicatorScheme
 from evalplatform.models.throttle import ThrottleCounter
 
@@ -36,6 +37,7 @@ __all__ = [
     "Contract",
     "DueCondition",
     "Evaluation",
+    "EvaluationResult",
     "EvaluationStage",
     "EvaluationStatus",
     "Instalment",

@@ -432,7 +432,7 @@ def copy_filing_deadline(contract: Contract, project: Project, today: date) -> D
 
 @dataclass
 class DueItem:
-    kind: str  # approval | ex_ante | copy | publication
+    kind: str  # approval | ex_ante | copy | publication | monitoring
     label: str
     project: Project
     department: Organisation
@@ -494,6 +494,13 @@ def due_and_late(session: Session, *, organisation_id: int | None, today: date) 
             result.items.append(DueItem("publication", label, project, department, contract,
                                         publication.due, publication.late_days,
                                         publication.problem or ""))
+    from evalplatform.services import evaluations  # evaluations build on contracts
+
+    for gap in evaluations.monitoring_gaps(session, organisation_id=organisation_id, today=today):
+        label = _("No monitoring round in contract year %(start)s – %(end)s",
+                  start=gap.year_start.isoformat(), end=gap.year_end.isoformat())
+        result.items.append(DueItem("monitoring", label, gap.project, gap.department,
+                                    gap.contract, gap.year_end, gap.late_days))
     result.items.sort(key=lambda i: (-i.late_days, i.project.id))
     return result
 

@@ -8,9 +8,12 @@ demo loader is where they are seeded; a production install seeds them with
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from dataclasses import dataclass
+from datetime import timedelta
 
-from evalplatform.models import CatalogueEntry, Organisation, User
+from sqlmodel import Session, col, select
+
+from evalplatform.models import CatalogueEntry, IndicatorScheme, Organisation, Role, User
 from evalplatform.services import catalogue, contracts, projects
 from evalplatform.services.audit import Actor
 
@@ -132,3 +135,38 @@ def load(session: Session, orgs: dict[str, Organisation], users: dict[str, User]
              "payment_rule": "bands"}, rows)
         if published_on:
             contracts.record_publication(session, purchaser, contract.id, published_on)
+        _evaluate(session, purchaser, users[username].organisation_id, contract, code, name)
+
+
+#: Which built-in template a demo contract is assessed by, by catalogue code prefix.
+DEMO_TEMPLATES = {"A05": "居家养老", "D02": "市容环卫"}
+
+
+@dataclass(frozen=True)
+class _Purchaser:
+    actor: Actor
+    organisation_id: int
+    role: Role = Role.purchaser
+
+
+def _evaluate(session: Session, purchaser: Actor, department_id: int, contract, code: str,
+              name: str) -> None:
+    """Give the contract a copy of its template and schedule its first monitoring round."""
+    from evalplatform.services import evaluations
+
+    area = next((a for prefix, a in DEMO_TEMPLATES.items() if code.startswith(prefix)), None)
+    if area is None:
+        return
+    template = session.exec(select(IndicatorScheme).where(
+        col(IndicatorScheme.is_template).is_(True), IndicatorScheme.service_area == area)).first()
+    if template is None:
+        return
+    evaluations.assign_scheme(session, _Purchaser(purchaser, department_id), contract.id,
+                              template.id)
+    start = contract.signed_on
+    end = evaluations.add_months(start, 3) - timedelta(days=1)
+    evaluations.create(session, purchaser, contract.id, {
+        "title": f"{name} · 第一季度监控", "stage": "interim",
+        "period_start": start.isoformat(), "period_end": end.isoformat(),
+        "opens_at": (end + timedelta(days=1)).isoformat(),
+        "closes_at": (end + timedelta(days=21)).isoformat()})

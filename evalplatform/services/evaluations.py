@@ -13,8 +13,10 @@ contract year; :func:`monitoring_gaps` finds the years without one for the late 
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -130,6 +132,47 @@ def belongs_to(session: Session, evaluation_id, organisation_id: int | None) -> 
 
 def supplier_of(session: Session, evaluation: Evaluation) -> int:
     return contract_of(session, evaluation).supplier_id
+
+
+#: Rules that say whether an evaluator (a panel expert, a third-party firm's staff) is
+#: assigned to an evaluation; the scoresheets capability registers its own.
+AssignmentCheck = Callable[[Session, Any, Evaluation], bool]
+_ASSIGNMENT_CHECKS: list[AssignmentCheck] = []
+
+
+def assignment_check(function: AssignmentCheck) -> AssignmentCheck:
+    _ASSIGNMENT_CHECKS.append(function)
+    return function
+
+
+def assigned_ids(session: Session, principal) -> list[int]:
+    """The evaluations an evaluator is assigned to, by every registered rule."""
+    return [e.id for e in session.exec(select(Evaluation))
+            if any(check(session, principal, e) for check in _ASSIGNMENT_CHECKS)]
+
+
+def can_see(session: Session, principal, evaluation: Evaluation) -> bool:
+    """Finance and auditors see all; a purchaser its department's; a supplier its own
+    contract's; an evaluator only the evaluations it is assigned to."""
+    if principal.role in (Role.finance, Role.auditor):
+        return True
+    if principal.role == Role.purchaser:
+        return project_of(session, evaluation).department_id == principal.organisation_id
+    if principal.role == Role.supplier:
+        return (principal.organisation_id is not None
+                and supplier_of(session, evaluation) == principal.organisation_id)
+    if principal.role == Role.evaluator:
+        return any(check(session, principal, evaluation) for check in _ASSIGNMENT_CHECKS)
+    return False
+
+
+def owns_evaluation(principal, session: Session, path_params: dict) -> bool:
+    """The ownership rule of every evaluation route (``require(..., owns=owns_evaluation)``)."""
+    try:
+        evaluation = session.get(Evaluation, int(path_params["evaluation_id"]))
+    except (KeyError, TypeError, ValueError):
+        return False
+    return evaluation is not None and can_see(session, principal, evaluation)
 
 
 # ---------------------------------------------------------------- the contract's scheme

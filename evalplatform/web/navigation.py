@@ -25,6 +25,8 @@ NAVIGATION: list[NavItem] = [
     NavItem(N_("Catalogue"), "/catalogue", frozenset({Role.finance, Role.purchaser, Role.auditor})),
     NavItem(N_("Negative list"), "/negative-list",
             frozenset({Role.finance, Role.purchaser, Role.auditor})),
+    NavItem(N_("Evaluations"), "/evaluations",
+            frozenset({Role.finance, Role.purchaser, Role.auditor, Role.supplier, Role.evaluator})),
     NavItem(N_("Indicator schemes"), "/schemes",
             frozenset({Role.finance, Role.purchaser, Role.auditor})),
     NavItem(N_("Audit log"), "/audit", frozenset({Role.auditor, Role.finance, Role.admin})),

@@ -11,13 +11,14 @@ from evalplatform.i18n import _
 from evalplatform.labels import DUE_CONDITION_LABELS, METHOD_LABELS, SUPPLIER_KIND_LABELS
 from evalplatform.models import (
     DueCondition,
+    IndicatorScheme,
     Organisation,
     ProcurementMethod,
     ProjectStatus,
     Role,
     SupplierKind,
 )
-from evalplatform.services import catalogue, contracts, files, projects
+from evalplatform.services import catalogue, contracts, evaluations, files, projects
 from evalplatform.services.errors import NotFound, ValidationFailed
 from evalplatform.web.access import Principal, require
 from evalplatform.web.templating import flash, redirect, render
@@ -376,11 +377,17 @@ async def contract_create(request: Request, project_id: int,
     return redirect(request, f"/contracts/{contract.id}")
 
 
-def _contract_context(session: Session, contract_id: int, errors=None) -> dict:
+def _contract_context(session: Session, contract_id: int, errors=None, principal=None) -> dict:
+    from evalplatform.web.routes.evaluations import schemes_to_copy
+
     contract = contracts.get(session, contract_id)
     project = projects.get(session, contract.project_id)
     today = projects.today()
-    return {"contract": contract, "project": project,
+    scheme = session.get(IndicatorScheme, contract.scheme_id) if contract.scheme_id else None
+    return {"contract": contract, "project": project, "scheme": scheme,
+            "evaluations": evaluations.for_contract(session, contract.id),
+            "schemes_to_copy": schemes_to_copy(session, principal)
+            if principal is not None and principal.role == Role.purchaser else [],
             "supplier": session.get(Organisation, contract.supplier_id),
             "instalments": contracts.instalments_of(session, contract.id),
             "publication": contracts.publication_deadline(contract, today),
@@ -391,7 +398,8 @@ def _contract_context(session: Session, contract_id: int, errors=None) -> dict:
 @router.get("/contracts/{contract_id}")
 def contract_page(request: Request, contract_id: int, session: Session = Depends(get_session),
                   principal: Principal = Depends(contract_reader)):
-    return render(request, "contracts/detail.html", _contract_context(session, contract_id))
+    return render(request, "contracts/detail.html",
+                  _contract_context(session, contract_id, principal=principal))
 
 
 @router.post("/contracts/{contract_id}/published")
@@ -404,7 +412,8 @@ async def contract_published(request: Request, contract_id: int,
                                      form.get("published_on", ""))
     except ValidationFailed as exc:
         return render(request, "contracts/detail.html",
-                      _contract_context(session, contract_id, exc.errors), status_code=422)
+                      _contract_context(session, contract_id, exc.errors, principal),
+                      status_code=422)
     flash(request, _("Publication date recorded."))
     return redirect(request, f"/contracts/{contract_id}")
 
@@ -421,7 +430,8 @@ async def contract_signed_copy(request: Request, contract_id: int,
                                    getattr(upload, "filename", "") or "")
     except ValidationFailed as exc:
         return render(request, "contracts/detail.html",
-                      _contract_context(session, contract_id, exc.errors), status_code=422)
+                      _contract_context(session, contract_id, exc.errors, principal),
+                      status_code=422)
     flash(request, _("Signed copy filed."))
     return redirect(request, f"/contracts/{contract_id}")
 
