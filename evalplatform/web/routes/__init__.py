@@ -4,6 +4,7 @@ from evalplatform.web.routes import (
     account,
     admin,
     api,
+    api_evaluations,
     audit_log,
     auth,
     evaluations,
@@ -13,4 +14,5 @@ from evalplatform.web.routes import (
 )
 
 ROUTERS = [auth.router, home.router, account.router, admin.router, audit_log.router,
-           projects.router, schemes.router, evaluations.router, api.router]
+           projects.router, schemes.router, evaluations.router, api.router,
+           api_evaluations.router]
