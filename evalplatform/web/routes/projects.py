@@ -17,7 +17,7 @@ from evalplatform.models import (
     Role,
     SupplierKind,
 )
-from evalplatform.services import catalogue, contracts, files, projects
+from evalplatform.services import catalogue, catalogue_excel, contracts, files, projects
 from evalplatform.services.errors import NotFound, ValidationFailed
 from evalplatform.web.access import Principal, require
 from evalplatform.web.templating import flash, redirect, render
@@ -59,17 +59,44 @@ def _template(request: Request, partial: str, full: str) -> str:
 
 
 def _catalogue_context(session: Session, values=None, errors=None, issue_values=None,
-                       issue_errors=None) -> dict:
+                       issue_errors=None, import_errors=None) -> dict:
     return {"entries": catalogue.list_entries(session),
             "issues": catalogue.list_issues(session, projects.today()),
             "values": values or {}, "errors": errors or {},
-            "issue_values": issue_values or {}, "issue_errors": issue_errors or {}}
+            "issue_values": issue_values or {}, "issue_errors": issue_errors or {},
+            "import_errors": import_errors or {}}
 
 
 @router.get("/catalogue")
 def catalogue_page(request: Request, session: Session = Depends(get_session),
                    principal: Principal = Depends(readers)):
     return render(request, "catalogue/index.html", _catalogue_context(session))
+
+
+@router.get("/catalogue/export.xlsx")
+def catalogue_export(session: Session = Depends(get_session),
+                     principal: Principal = Depends(readers)):
+    filename = f"catalogue-{projects.today().isoformat()}.xlsx"
+    return Response(catalogue_excel.export_workbook(session), media_type=catalogue_excel.MEDIA_TYPE,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.post("/catalogue/import")
+async def catalogue_import(request: Request, session: Session = Depends(get_session),
+                           principal: Principal = Depends(finance_only)):
+    form = await request.form()
+    upload = form.get("file")
+    data = await upload.read() if hasattr(upload, "read") else b""
+    try:
+        result = catalogue_excel.import_workbook(session, principal.actor, data,
+                                                 getattr(upload, "filename", "") or "")
+    except ValidationFailed as exc:
+        return render(request, "catalogue/index.html",
+                      _catalogue_context(session, import_errors=exc.errors), status_code=422)
+    flash(request, _("Catalogue imported: %(created)s added, %(updated)s updated, %(unchanged)s "
+                     "unchanged.", created=len(result.created), updated=len(result.updated),
+                     unchanged=result.unchanged))
+    return redirect(request, "/catalogue")
 
 
 @router.get("/catalogue/{entry_id}/edit")
