@@ -114,15 +114,26 @@ def register(session: Session, actor: Actor, *, department_id: int | None, value
     except ValueError:
         errors["procurement_method"] = _("Choose one of the six procurement methods.")
         method = None
+    applied: list[catalogue.AppliedOverride] = []
     if "name" not in errors and "content" not in errors and entry is not None:
         names = [e.name for e in catalogue.entry_path(session, entry)]
-        for match in catalogue.negative_matches(
-                session, department_id=department_id, name=name, content=content,
-                category_names=names):
+        matches = catalogue.negative_matches(session, department_id=department_id, name=name,
+                                             content=content, category_names=names)
+        for match in matches:
             field = {"name": "name", "content": "content"}.get(match.where, "catalogue_entry_id")
             errors.setdefault(field, _(
                 "Refused by the negative list: “%(entry)s” (matched “%(term)s”). Finance may "
                 "record an explained exception.", entry=match.entry.name, term=match.term))
+        if matches:
+            errors["negative_list"] = _(
+                "This project matches the negative list: %(entries)s. It cannot be registered "
+                "as it stands. If it may be bought nonetheless, finance can record an explained "
+                "exception for %(department)s and the project name “%(name)s” on the "
+                "negative-list page; then register it again under exactly that name.",
+                entries="、".join(f"“{m.entry.name}”" for m in matches),
+                department=department.name if department else "", name=name)
+        applied = catalogue.applied_overrides(session, department_id=department_id, name=name,
+                                              content=content, category_names=names)
     if errors:
         raise ValidationFailed(errors)
     project = Project(
@@ -138,7 +149,10 @@ def register(session: Session, actor: Actor, *, department_id: int | None, value
     audit.record(session, actor, "project.register", "project", project.id, {
         "name": name, "department": department.name, "catalogue": entry.code, "year": year,
         "budget_fen": budget_fen, "budget_line": budget_line, "method": method,
-        "status": project.status})
+        "status": project.status,
+        **({"negative_list_overrides": [
+            {"override": a.override.id, "entry": a.match.entry.name, "term": a.match.term}
+            for a in applied]} if applied else {})})
     session.commit()
     session.refresh(project)
     return project
@@ -280,6 +294,16 @@ def years(session: Session) -> list[int]:
 def departments(session: Session) -> list[Organisation]:
     return list(session.exec(select(Organisation).where(
         Organisation.kind == OrganisationKind.purchasing_department).order_by(Organisation.name)))
+
+
+def negative_list_exceptions(session: Session, project: Project
+                             ) -> list[catalogue.AppliedOverride]:
+    """The recorded negative-list exceptions that let this project be registered (负面清单例外)."""
+    entry = session.get(CatalogueEntry, project.catalogue_entry_id)
+    names = [e.name for e in catalogue.entry_path(session, entry)] if entry else []
+    return catalogue.applied_overrides(session, department_id=project.department_id,
+                                       name=project.name, content=project.content,
+                                       category_names=names)
 
 
 def history(session: Session, project: Project) -> list[AuditEntry]:

@@ -172,7 +172,10 @@ def _negative_context(session: Session, values=None, errors=None) -> dict:
 @router.get("/negative-list")
 def negative_list(request: Request, session: Session = Depends(get_session),
                   principal: Principal = Depends(readers)):
-    return render(request, "catalogue/negative_list.html", _negative_context(session))
+    # A link may prefill the exception form (entry, department and the refused project's name).
+    values = {k: request.query_params.get(k, "") for k in ("entry_id", "department_id",
+                                                            "project_name")}
+    return render(request, "catalogue/negative_list.html", _negative_context(session, values))
 
 
 @router.post("/negative-list/overrides")
@@ -250,6 +253,7 @@ def _project_context(session: Session, project_id: int, errors=None) -> dict:
             "department": session.get(Organisation, project.department_id),
             "entry_path": catalogue.entry_path(session, entry),
             "history": projects.history(session, project),
+            "exceptions": projects.negative_list_exceptions(session, project),
             "needs_approval": projects.needs_approval(project.budget_fen),
             "needs_ex_ante": projects.needs_ex_ante(project.budget_fen),
             "awardable": projects.is_awardable(project),
