@@ -200,14 +200,15 @@ FILTER_KEYS = ("year", "department_id", "catalogue", "method", "status", "min_yu
 
 
 @router.get("/projects")
-def project_list(request: Request, sort: str = "-created_at", page: int = 1,
-                 session: Session = Depends(get_session),
+def project_list(request: Request, sort: str = "-created_at", page: str = "1",
+                 per_page: str = "20", session: Session = Depends(get_session),
                  principal: Principal = Depends(readers)):
     filters = projects.ProjectFilters(**{k: request.query_params.get(k, "") for k in FILTER_KEYS})
     scope = None if _sees_all(principal) else principal.organisation_id
     result = projects.page(session, organisation_id=scope, filters=filters, sort=sort,
-                           page_number=page)
-    context = {"page": result, "filters": filters, "years": projects.years(session),
+                           page_number=page, per_page=per_page)
+    context = {"page": result, "filters": filters, "filter_errors": filters.problems(),
+               "years": projects.years(session),
                "departments": projects.departments(session) if scope is None else [],
                "level1": [e for e in catalogue.list_entries(session) if e.level <= 2],
                "methods": list(ProcurementMethod), "statuses": list(ProjectStatus)}
