@@ -1,6 +1,16 @@
 """All routers, in the order they are mounted."""
 
-from evalplatform.web.routes import account, admin, api, audit_log, auth, home, projects, schemes
+from evalplatform.web.routes import (
+    account,
+    admin,
+    api,
+    api_projects,
+    audit_log,
+    auth,
+    home,
+    projects,
+    schemes,
+)
 
 ROUTERS = [auth.router, home.router, account.router, admin.router, audit_log.router,
-           projects.router, schemes.router, api.router]
+           projects.router, schemes.router, api.router, api_projects.router]

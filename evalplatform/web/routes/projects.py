@@ -33,6 +33,9 @@ def _owns_project(principal: Principal, session: Session, params: dict) -> bool:
         session, params.get("project_id"), principal.organisation_id)
 
 
+owns_project = _owns_project  # for the JSON API: the same ownership rule as the pages
+
+
 def _owns_contract(principal: Principal, session: Session, params: dict) -> bool:
     if _sees_all(principal):
         return True
