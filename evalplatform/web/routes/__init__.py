@@ -7,10 +7,11 @@ from evalplatform.web.routes import (
     api_projects,
     audit_log,
     auth,
+    disclosure,
     home,
     projects,
     schemes,
 )
 
 ROUTERS = [auth.router, home.router, account.router, admin.router, audit_log.router,
-           projects.router, schemes.router, api.router, api_projects.router]
+           projects.router, schemes.router, disclosure.router, api.router, api_projects.router]
