@@ -5,8 +5,10 @@ from evalplatform.web.routes import (
     admin,
     api,
     api_evaluations,
+    api_projects,
     audit_log,
     auth,
+    disclosure,
     evaluations,
     home,
     projects,
@@ -14,5 +16,5 @@ from evalplatform.web.routes import (
 )
 
 ROUTERS = [auth.router, home.router, account.router, admin.router, audit_log.router,
-           projects.router, schemes.router, evaluations.router, api.router,
-           api_evaluations.router]
+           projects.router, schemes.router, evaluations.router, disclosure.router, api.router,
+           api_projects.router, api_evaluations.router]
