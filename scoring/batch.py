@@ -1,7 +1,7 @@
 """Batches of evaluation inputs in columns (批量计分的列式输入).
 
-A :class:`Batch` holds the inputs of packages that share a compiled scheme and the number
-of sheets of every part, as numpy arrays (packages × sheets × leaves, packages × data
+A :class:`Batch` holds the inputs of packages that share a compiled scheme (and the parts
+that have sheets at all), as numpy arrays (packages × sheets × leaves, packages × data
 leaves, questions × respondents) plus the few per-package Python values (scorers, notes,
 payment). The engine scores a batch. ``evaluate`` makes a batch of one with
 :func:`from_parsed`; ``evaluate_many`` makes its batches with :func:`read_many`, which reads
@@ -21,10 +21,11 @@ from itertools import chain, repeat
 
 import numpy as np
 
-__all__ = ["SCORED", "NA", "MISSING", "Batch", "PartSheets", "Suspects", "from_parsed",
+__all__ = ["SCORED", "NA", "MISSING", "ABSENT", "Batch", "PartSheets", "Suspects", "from_parsed",
            "read_many", "concat"]
 
 SCORED, NA, MISSING = 0, 1, 2
+ABSENT = 3  # a padding sheet: its package has fewer sheets than the widest of the batch
 
 _NO_LIST: list = []
 _NO_DICT: dict = {}
@@ -39,12 +40,14 @@ class Suspects(Exception):
 
 
 class PartSheets:
-    """The sheets of one part across a batch: ``ns`` sheets per package, sorted by scorer."""
+    """The sheets of one part across a batch, sorted by scorer. Packages with fewer sheets
+    than the widest (``ns``) are padded with ABSENT sheets, which take no part in anything."""
 
-    __slots__ = ("ns", "scorers", "vals", "st", "notes")
+    __slots__ = ("ns", "n", "scorers", "vals", "st", "notes")
 
-    def __init__(self, ns, scorers, vals, st, notes):
-        self.ns = ns  # sheets per package (the same for the whole batch)
+    def __init__(self, ns, n, scorers, vals, st, notes):
+        self.ns = ns  # the most sheets of a package in the batch
+        self.n = n  # (B,) int64: each package's own number of sheets
         self.scorers = scorers  # per package: tuple of scorer ids, sorted
         self.vals = vals  # (B, ns, leaves) float64: points, 0.0 where not scored
         self.st = st  # (B, ns, leaves) int8: SCORED / NA / MISSING
@@ -52,7 +55,7 @@ class PartSheets:
 
 
 class Batch:
-    """The inputs of ``b`` packages of one scheme with the same sheet counts, in columns."""
+    """The inputs of ``b`` packages of one scheme, in columns."""
 
     __slots__ = ("cs", "prep", "b", "sheets", "dv", "ds", "data_note", "codes", "lens",
                  "n_resp", "population", "payment", "warnings")
@@ -74,7 +77,8 @@ class Batch:
         self.warnings = warnings  # per package: warnings found while reading the inputs
 
     def signature(self) -> tuple:
-        return tuple(0 if ps is None else ps.ns for ps in self.sheets)
+        """Which parts have sheets: batches with the same signature can be joined."""
+        return tuple(None if ps is None else ps.ns > 0 for ps in self.sheets)
 
 
 def _pick(seq: list, idx: list) -> list:
@@ -93,15 +97,25 @@ def _sheets(cs, per_package: list, members: list) -> list:
             continue
         k = p.index
         rows = [per_package[i][k] for i in members]
-        ns = len(rows[0][0])
-        shape = (bg, ns, len(p.sheet_leaves))
+        counts = [len(r[0]) for r in rows]
+        ns = max(counts)
+        ls = len(p.sheet_leaves)
+        shape = (bg, ns, ls)
         if ns:
-            vals = np.array([r[1] for r in rows], dtype=np.float64).reshape(shape)
-            st = np.array([r[2] for r in rows], dtype=np.int8).reshape(shape)
+            size = bg * ns * ls
+            flat = chain.from_iterable
+            v = (r[1] for r in rows)
+            s = (r[2] for r in rows)
+            if min(counts) < ns:  # pad to the widest
+                v = (x + [[0.0] * ls] * (ns - len(x)) for x in v)
+                s = (x + [[ABSENT] * ls] * (ns - len(x)) for x in s)
+            vals = np.fromiter(flat(flat(v)), dtype=np.float64, count=size).reshape(shape)
+            st = np.fromiter(flat(flat(s)), dtype=np.int8, count=size).reshape(shape)
         else:
             vals = np.zeros(shape)
             st = np.zeros(shape, dtype=np.int8)
-        out.append(PartSheets(ns, [r[0] for r in rows], vals, st, [r[3] for r in rows]))
+        out.append(PartSheets(ns, np.array(counts, dtype=np.int64), [r[0] for r in rows],
+                              vals, st, [r[3] for r in rows]))
     return out
 
 
@@ -124,6 +138,14 @@ def from_parsed(items) -> Batch:
                  [it.payment for it in items], [it.warnings for it in items])
 
 
+def _widen(a: np.ndarray, ns: int, fill) -> np.ndarray:
+    """(B, sheets, leaves) padded with ``fill`` to ``ns`` sheets."""
+    if a.shape[1] == ns:
+        return a
+    pad = np.full((a.shape[0], ns - a.shape[1], a.shape[2]), fill, dtype=a.dtype)
+    return np.concatenate([a, pad], axis=1)
+
+
 def concat(batches: list) -> Batch:
     """One batch from batches of the same scheme and sheet counts (in their order)."""
     if len(batches) == 1:
@@ -135,9 +157,11 @@ def concat(batches: list) -> Batch:
             sheets.append(None)
             continue
         parts = [bt.sheets[k] for bt in batches]
-        sheets.append(PartSheets(ps.ns, list(chain.from_iterable(x.scorers for x in parts)),
-                                 np.concatenate([x.vals for x in parts]),
-                                 np.concatenate([x.st for x in parts]),
+        ns = max(x.ns for x in parts)
+        sheets.append(PartSheets(ns, np.concatenate([x.n for x in parts]),
+                                 list(chain.from_iterable(x.scorers for x in parts)),
+                                 np.concatenate([_widen(x.vals, ns, 0.0) for x in parts]),
+                                 np.concatenate([_widen(x.st, ns, ABSENT) for x in parts]),
                                  list(chain.from_iterable(x.notes for x in parts))))
     codes = None
     if first.codes is not None:
@@ -156,7 +180,7 @@ def concat(batches: list) -> Batch:
 # ----------------------------------------------------------------------------- reading
 
 
-def _answers(prep, raws: list, b: int, parse_one):
+def _answers(prep, raws: list, b: int, parse_one, codes_by_question):
     """The answers of all packages as option codes (questions × respondents), and the
     number of respondents of each package.
 
@@ -164,8 +188,9 @@ def _answers(prep, raws: list, b: int, parse_one):
     scale — is one pass in C over all the answers: each answer string becomes the code of
     its option in a table shared by all questions, written straight into a numpy array;
     a second table per question then checks that the option belongs to the question's
-    scale. Otherwise (an unanswered question, ``null``, something wrong) the packages are
-    read one by one by ``parse_one``; those it refuses are suspects.
+    scale. When respondents skip questions or answer ``null``, the answers are read question
+    by question (still in C, ``codes_by_question``). Anything else is read package by
+    package by ``parse_one``; the packages it refuses are suspects.
     """
     if any(t is not list for t in set(map(type, raws))):
         raise Suspects([k for k, r in enumerate(raws) if type(r) is not list])
@@ -177,6 +202,15 @@ def _answers(prep, raws: list, b: int, parse_one):
         flat = chain.from_iterable(rows) if q > 1 else rows
         g = np.fromiter(map(prep.global_codes.__getitem__, flat), dtype=np.int16, count=n * q)
     except (KeyError, TypeError):
+        g = None
+    if g is None:  # some skip a question or answer null: read question by question
+        rows = list(chain.from_iterable(raws))
+        if all(t is dict for t in set(map(type, rows))):
+            try:
+                g = codes_by_question(prep, rows, n)
+            except (KeyError, TypeError):
+                pass
+    if g is None:  # something else: package by package, to find the faults
         parts = []
         bad = []
         for k, r in enumerate(raws):
@@ -185,7 +219,7 @@ def _answers(prep, raws: list, b: int, parse_one):
             except ValueError:
                 bad.append(k)
         if bad:
-            raise Suspects(bad) from None
+            raise Suspects(bad)
         return np.concatenate(parts, axis=1), lens
     codes = prep.table[prep.qcol[:q], g.reshape(n, q)]
     if n and codes.min() < -1:  # an option of another question's scale
@@ -195,13 +229,14 @@ def _answers(prep, raws: list, b: int, parse_one):
 
 
 def read_many(cs, prep, inputs: list, population: list, payment: list, parse_sheets,
-              parse_data, parse_responses):
+              parse_data, parse_responses, codes_by_question):
     """Read the inputs of packages that share the compiled scheme ``cs``.
 
     ``inputs`` are their ``inputs`` objects (already checked to be dicts with known keys),
     ``population`` and ``payment`` their checked values; ``parse_sheets(raw, warnings)``,
-    ``parse_data(raw)`` and ``parse_responses(raw)`` the one-package readers. Returns a
-    list of ``(positions, Batch)``, one per combination of sheet counts. Raises
+    ``parse_data(raw)`` and ``parse_responses(raw)`` the one-package readers and
+    ``codes_by_question(prep, rows, n)`` the reader of answers with gaps. Returns a
+    list of ``(positions, Batch)``, one per set of parts that have sheets. Raises
     :class:`Suspects` naming the packages that must be read one by one.
     """
     b = len(inputs)
@@ -220,7 +255,7 @@ def read_many(cs, prep, inputs: list, population: list, payment: list, parse_she
         raise Suspects(bad)
     raws = list(map(get, inputs, repeat("responses"), repeat(_NO_LIST)))
     if prep.questions:
-        codes, lens = _answers(prep, raws, b, parse_responses)
+        codes, lens = _answers(prep, raws, b, parse_responses, codes_by_question)
     else:
         codes = None
         lens = np.fromiter(map(len, raws), dtype=np.int64, count=b)
@@ -231,10 +266,10 @@ def read_many(cs, prep, inputs: list, population: list, payment: list, parse_she
     dv = np.array([d[0] for d in data], dtype=np.float64).reshape(b, nd)
     ds = np.array([d[1] for d in data], dtype=np.int8).reshape(b, nd)
     data_note = [d[2] for d in data]
-    counts = [tuple(len(pp[0]) for pp in per_part) for per_part in sheets]
+    # one batch per set of parts that have sheets (sheet counts are padded to the widest)
     groups: dict = {}
-    for k, sig in enumerate(counts):
-        groups.setdefault(sig, []).append(k)
+    for k, per_part in enumerate(sheets):
+        groups.setdefault(tuple(len(pp[0]) > 0 for pp in per_part), []).append(k)
     if len(groups) == 1:
         return [(list(range(b)), Batch(cs, prep, b, _sheets(cs, sheets, list(range(b))), dv,
                                        ds, data_note, codes, lens, n_resp, population,

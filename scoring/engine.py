@@ -66,7 +66,7 @@ __all__ = [
 ]
 
 ENGINE = "evalplatform-scoring/1"
-_STATE_CHARS = np.frombuffer(b"snm", dtype=np.uint8)
+_STATE_CHARS = np.frombuffer(b"snm-", dtype=np.uint8)  # SCORED, NA, MISSING, ABSENT
 
 #: Where a quality figure counts as weak (a warning is given below these).
 THRESHOLDS = MappingProxyType({
@@ -508,6 +508,19 @@ def _parse_data(raw, cs: CompiledScheme, prep: _Prep):
     return vals, st, notes
 
 
+def _codes_by_question(prep: _Prep, rows: list, n: int) -> np.ndarray:
+    """The global option codes of respondents (dicts) who may skip questions or answer
+    null, read question by question in C: (respondents × questions), flattened. Raises
+    KeyError or TypeError when an answer is not an option of any scale."""
+    q = len(prep.questions)
+    g = np.empty((q, n), dtype=np.int16)
+    code = prep.global_codes.__getitem__
+    for qi, qid in enumerate(prep.questions):
+        g[qi] = np.fromiter(map(code, map(dict.get, rows, repeat(qid))), dtype=np.int16,
+                            count=n)
+    return g.T.reshape(-1)
+
+
 def _parse_responses(raw, cs: CompiledScheme, prep: _Prep, warnings: list):
     if not isinstance(raw, list):
         raise PackageError("问卷回答 responses 必须是 JSON 数组 (每位受访者一个对象)",
@@ -529,10 +542,13 @@ def _parse_responses(raw, cs: CompiledScheme, prep: _Prep, warnings: list):
             if type(r) is not dict:
                 raise PackageError("每份问卷回答必须是 JSON 对象 (题目编号 → 选项)",
                                    f"$.inputs.responses[{i}]") from None
-        bad = len(gmap)  # a code no question accepts
-        g = np.fromiter((gmap.get(r.get(qid), bad) if type(r.get(qid)) in (str, type(None))
-                         else bad for r in raw for qid in prep.questions),
-                        dtype=np.int16, count=n * q)
+        try:
+            g = _codes_by_question(prep, raw, n)
+        except (KeyError, TypeError):  # some answer is not an option: find it below
+            bad = len(gmap)  # a code no question accepts
+            g = np.fromiter((gmap.get(r.get(qid), bad) if type(r.get(qid)) in (str, type(None))
+                             else bad for r in raw for qid in prep.questions),
+                            dtype=np.int16, count=n * q)
     codes = prep.table[prep.qcol[:q], g.reshape(n, q)] if n else np.zeros((0, q), np.int16)
     if n and codes.min() < -1:
         i, qi = (int(v) for v in np.argwhere(codes < -1)[0])
@@ -729,7 +745,7 @@ def _read(cs, positions: list, inputs: list, pops: list, pays: list):
     while todo:
         pos, inp, pp, pa = todo.pop()
         try:
-            got = read_many(cs, prep, inp, pp, pa, sheets, data, responses)
+            got = read_many(cs, prep, inp, pp, pa, sheets, data, responses, _codes_by_question)
         except Suspects as exc:
             drop = set(exc.positions)
             bad.extend(pos[k] for k in exc.positions)
@@ -893,9 +909,12 @@ def _score_group(batch) -> list[Evaluation]:
             oden = oden + np.where(ok, cs.leaves[li].max, 0.0)
         num = num + onum[:, None]
         den = den + oden[:, None]
-        empty = den <= 0
+        n_own = ps.n  # each package's own number of sheets; the rest are ABSENT padding
+        present = np.arange(ns)[None, :] < n_own[:, None]
+        empty = (den <= 0) | ~present
         with np.errstate(divide="ignore", invalid="ignore"):
             totals = np.where(empty, np.nan, num / np.where(empty, 1.0, den) * 100.0)
+        # sheets in order of their totals (ties by scorer); empty, then absent ones last
         key = np.where(empty, np.inf, np.round(totals, 9))
         order = np.argsort(key, axis=1, kind="stable")
         c = (~empty).sum(axis=1)
@@ -916,10 +935,10 @@ def _score_group(batch) -> list[Evaluation]:
         chosen_sorted = (pos[None, :] >= lo[:, None]) & (pos[None, :] <= hi[:, None])
         chosen = np.zeros((b, ns), dtype=bool)
         np.put_along_axis(chosen, order, chosen_sorted, axis=1)
-        chosen[c == 0] = True
-        for i in np.flatnonzero((c < ns) & (c > 0)).tolist():
-            part_warn[i].append(f"部分 \"{p.id}\" 有 {ns - int(c[i])} 张评分表没有任何适用的得分, "
-                                f"不参与合并")
+        chosen[c == 0] = present[c == 0]
+        for i in np.flatnonzero((c < n_own) & (c > 0)).tolist():
+            part_warn[i].append(f"部分 \"{p.id}\" 有 {int(n_own[i] - c[i])} 张评分表没有任何适用的"
+                                f"得分, 不参与合并")
         csc = chosen[:, :, None] & scored
         n_sc = csc.sum(axis=1)
         n_na = (chosen[:, :, None] & (st == NA)).sum(axis=1)
@@ -933,7 +952,7 @@ def _score_group(batch) -> list[Evaluation]:
         part_sheets.append((ns, totals, chosen, raw_st, np.where(raw_st == SCORED, ps.vals, 0.0)))
         sheet_missing.append((p, raw_st))
         if ns >= 3:
-            panel_out.append((p, _panel(raw_st, ps.vals, maxes)))
+            panel_out.append((p, _panels(n_own, raw_st, ps.vals, maxes)))
 
     # --- nodes, bottom-up (children have larger indices than their parents)
     n_nodes = len(cs.nodes)
@@ -1000,7 +1019,21 @@ def _panel(raw_st, vals, maxes):
     w, chi2, df, pw, n = _kendall_w_batch(rates, complete)
     x = np.ascontiguousarray(np.transpose(rates, (0, 2, 1)))
     icc = _icc_batch(x, complete, kinds=("ICC2k",))["ICC2k"]
-    return complete.sum(axis=1), w, chi2, df, pw, icc
+    return (complete.sum(axis=1), w, chi2, df, pw, *icc)
+
+
+def _panels(n_own, raw_st, vals, maxes):
+    """The panel figures of every package with at least 3 sheets, computed together for
+    the packages with the same number of sheets. Returns (has a panel, figures...)."""
+    b = n_own.shape[0]
+    has = n_own >= 3
+    out = [np.zeros(b, dtype=np.int64)] + [np.full(b, np.nan) for _ in range(11)]
+    for m in np.unique(n_own[has]).tolist():
+        idx = np.flatnonzero(n_own == m)
+        got = _panel(raw_st[idx, :m], vals[idx, :m], maxes)
+        for a, v in zip(out, got, strict=True):
+            a[idx] = v
+    return (has, *out)
 
 
 _COMBO_LIMIT = 1 << 16  # answer combinations tabulated at most (else totals are sorted)
@@ -1177,13 +1210,24 @@ def _build(batch, score, state, raw_state, leaf_value, leaf_n, leaf_hits, nscore
             tot_cols = _obj_cols(totals)
             ch_cols = chosen.T.tolist()
             ps = batch.sheets[p.index]
+            own = ps.n.tolist()
+            padded = min(own) < ns
             sheet_cols = []
             for s in range(ns):
-                get = operator.itemgetter(s)
-                sheet_cols.append(_make(SheetUse, map(get, ps.scorers), tot_cols[s], ch_cols[s],
-                                        map(tuple, vl[:, s, :].tolist()), st_txt[s],
-                                        map(get, ps.notes)))
+                if padded:  # the packages with fewer sheets have None here (cut off below)
+                    scorers = [t[s] if s < k else None for t, k in zip(ps.scorers, own,
+                                                                        strict=True)]
+                    notes = [t[s] if s < k else None for t, k in zip(ps.notes, own,
+                                                                      strict=True)]
+                else:
+                    get = operator.itemgetter(s)
+                    scorers = map(get, ps.scorers)
+                    notes = map(get, ps.notes)
+                sheet_cols.append(_make(SheetUse, scorers, tot_cols[s], ch_cols[s],
+                                        map(tuple, vl[:, s, :].tolist()), st_txt[s], notes))
             sheets = zip(*sheet_cols, strict=True)
+            if padded:
+                sheets = [row[:k] for row, k in zip(sheets, own, strict=True)]
         part_cols.append(_make(PartScore, rep(p.id), rep(p.name), rep(p.party), rep(p.weight),
                                rep(p.combine), ps_cols[p.index], wt_cols[p.index],
                                ap_cols[p.root], sheets))
@@ -1280,35 +1324,42 @@ def _build(batch, score, state, raw_state, leaf_value, leaf_n, leaf_hits, nscore
         note_all = ["问卷只有 1 道计分题目, 不计算信度"] * b
     panel_cols = []
     panel_warn: list = [[] for _ in range(b)]
-    for p, (ncomp, w, chi2, df, pw, icc) in panel_out:
-        ns = batch.sheets[p.index].ns
-        few = ncomp < THRESHOLDS["min_panel_leaves"]
+    min_leaves = THRESHOLDS["min_panel_leaves"]
+    for p, (has, ncomp, w, chi2, df, pw, *icc) in panel_out:
+        few = ncomp < min_leaves
         nan_w = np.isnan(w) | few
         nan_c = np.isnan(icc[0]) | few
-        kw = list(map(KendallWResult, w.tolist(), chi2.tolist(), df.astype(np.int64).tolist(),
-                      map(_nn, pw.tolist())))
-        ic = list(map(ICCResult, rep("ICC2k"), icc[0].tolist(), *(map(_nn, a.tolist())
-                                                                 for a in icc[1:5]),
+        wl = w.tolist()
+        cl = icc[0].tolist()
+        kw = list(map(KendallWResult, wl, chi2.tolist(),
+                      np.where(has, df, 0).astype(np.int64).tolist(), map(_nn, pw.tolist())))
+        ic = list(map(ICCResult, rep("ICC2k"), cl, *(map(_nn, a.tolist()) for a in icc[1:5]),
                       icc[5].tolist(), icc[6].tolist()))
         kw = [None if f else x for x, f in zip(kw, nan_w.tolist(), strict=True)]
         ic = [None if f else x for x, f in zip(ic, nan_c.tolist(), strict=True)]
         nl = ncomp.tolist()
-        notes = [f"每张评分表都打了分的指标只有 {n} 个 (少于 {THRESHOLDS['min_panel_leaves']} 个), "
-                 f"不计算一致性" if f else ("评分没有差异 (全部相同), 一致性系数无法计算"
-                                       if a or c else None)
+        notes = [f"每张评分表都打了分的指标只有 {n} 个 (少于 {min_leaves} 个), 不计算一致性" if f
+                 else ("评分没有差异 (全部相同), 一致性系数无法计算" if a or c else None)
                  for n, f, a, c in zip(nl, few.tolist(), nan_w.tolist(), nan_c.tolist(),
                                        strict=True)]
-        panel_cols.append(_make(PanelQuality, rep(p.id), rep(ns), nl, kw, ic, notes))
-        weak_w = (~nan_w & (w < THRESHOLDS["kendall_w"])).tolist()
-        weak_c = (~nan_c & (icc[0] < THRESHOLDS["icc"])).tolist()
-        for i in np.flatnonzero(np.array(weak_w) | np.array(weak_c)).tolist():
+        made = _make(PanelQuality, rep(p.id), batch.sheets[p.index].n.tolist(), nl, kw, ic,
+                     notes)
+        panel_cols.append(made if has.all() else
+                          [x if h else None for x, h in zip(made, has.tolist(), strict=True)])
+        weak_w = has & ~nan_w & (w < THRESHOLDS["kendall_w"])
+        weak_c = has & ~nan_c & (icc[0] < THRESHOLDS["icc"])
+        for i in np.flatnonzero(weak_w | weak_c).tolist():
             if weak_w[i]:
                 panel_warn[i].append(f"部分 \"{p.id}\" 评审专家评分一致性较弱: Kendall's W = "
-                                     f"{w[i]:.3f} < {THRESHOLDS['kendall_w']}")
+                                     f"{wl[i]:.3f} < {THRESHOLDS['kendall_w']}")
             if weak_c[i]:
                 panel_warn[i].append(f"部分 \"{p.id}\" 评审专家评分信度较低: ICC2k = "
-                                     f"{icc[0][i]:.3f} < {THRESHOLDS['icc']}")
-    panels_all = list(zip(*panel_cols, strict=True)) if panel_cols else [()] * b
+                                     f"{cl[i]:.3f} < {THRESHOLDS['icc']}")
+    panels_all = [()] * b
+    if panel_cols:
+        panels_all = list(zip(*panel_cols, strict=True))
+        if any(None in col for col in panel_cols):
+            panels_all = [tuple(x for x in row if x is not None) for row in panels_all]
     answered = quality["answered"].tolist()
     needed_all: list = [None] * b
     if n_q:
