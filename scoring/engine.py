@@ -1,12 +1,12 @@
 """The evaluation engine (评价计分引擎): one package or many, with the same results.
 
 ``evaluate(package)`` scores one evaluation; ``evaluate_many(packages)`` scores many,
-grouping the packages that share a scheme (canonical JSON) and the same number of sheets
-per part, and computing each group with numpy arrays (packages × sheets × leaves,
-respondents × questions). ``evaluate`` is the batch code run on a batch of one, so the two
-agree to the last bit: every sum that reaches a score is taken in a fixed order (leaves in
-scheme order, sheets sorted by scorer, survey answers as integer counts), and the total is
-rounded once by :func:`scoring.money.round_score`.
+grouping the packages that share a scheme (by content), reading them in chunks
+(:mod:`scoring.batch`) and computing each scheme's packages as one batch with numpy arrays
+(packages × sheets × leaves, questions × respondents). ``evaluate`` is the batch code run
+on a batch of one, so the two agree to the last bit: every sum that reaches a score is
+taken in a fixed order (leaves in scheme order, sheets sorted by scorer, survey answers as
+integer counts), and the total is rounded once by :func:`scoring.money.round_score`.
 """
 
 from __future__ import annotations
@@ -257,13 +257,7 @@ class _Prep:
                             for j, li in enumerate(cs.data_leaves)}
         self.questions = cs.questions
         self.cs_scales = cs.question_scale
-        self.code_maps = []
-        nopt = 1
-        for sc in cs.question_scale:
-            cm = dict(sc.codes)
-            cm[None] = -1
-            self.code_maps.append(cm)
-            nopt = max(nopt, len(sc.options))
+        nopt = max([1] + [len(sc.options) for sc in cs.question_scale])
         self.n_options = nopt
         q = len(cs.questions)
         self.values = np.full((q, nopt), np.nan)
@@ -285,23 +279,6 @@ class _Prep:
                 self.table[qi, self.global_codes[o]] = c
         self.qcol = np.arange(max(q, 1))[None, :]
         self.getter = operator.itemgetter(*cs.questions) if q else None
-        # columns for the bulk parser (scoring.batch): one code per sheet leaf of the scheme
-        self.part_index = {p.id: p.index for p in cs.parts}
-        self.part_sheet_leaves = np.array([len(p.sheet_leaves) for p in cs.parts])
-        sheet_leaves = [li for p in cs.parts for li in p.sheet_leaves]
-        self.sheet_code = {cs.leaves[li].id: c for c, li in enumerate(sheet_leaves)}
-        self.code_part = np.array([cs.leaves[li].part for li in sheet_leaves], dtype=np.int64)
-        self.code_local = np.array([cs.leaves[li].local for li in sheet_leaves], dtype=np.int64)
-        self.code_max = np.array([cs.leaves[li].max for li in sheet_leaves], dtype=np.float64)
-        self.code_tier = np.array([cs.leaves[li].rule == "tiers" for li in sheet_leaves],
-                                  dtype=bool)
-        self.code_tiers = [
-            {name: float(cs.leaves[li].points * c)
-             for name, c in cs.leaves[li].params["tiers"].items()}
-            if cs.leaves[li].rule == "tiers" else None for li in sheet_leaves]
-        self.data_code = {cs.leaves[li].id: j for j, li in enumerate(cs.data_leaves)}
-        self.data_signed = np.array([cs.leaves[li].rule == "thresholds"
-                                     for li in cs.data_leaves], dtype=bool)
         self.status_names = np.array(_STATUS, dtype=object)
         sizes = [len(sc.options) for sc in cs.question_scale]
         self.combo_stride = np.cumprod([1, *sizes[:-1]]) if q else None
