@@ -419,8 +419,8 @@ def _parse_sheets(raw, cs: CompiledScheme, prep: _Prep, warnings: list) -> list:
                 if reason is not None:
                     notes.append((lid, "reason", reason))
             else:
-                if tv is float and math.isfinite(v) or tv is int and -_BIG < v < _BIG:
-                    x = float(v)
+                if tv is float or tv is int and -_BIG < v < _BIG:
+                    x = float(v)  # NaN and infinity fail the range check below
                 else:  # a decimal string, or a fault (named by _num)
                     x = _num(v, f"{sp}.scores.{lid}", f"指标 \"{lid}\" 的得分")
                 if not 0.0 <= x <= mx:
