@@ -9,8 +9,10 @@ from evalplatform.web.routes import (
     evaluations,
     home,
     projects,
+    results,
     schemes,
 )
 
 ROUTERS = [auth.router, home.router, account.router, admin.router, audit_log.router,
-           projects.router, schemes.router, evaluations.router, api.router]
+           projects.router, schemes.router, evaluations.router, results.router,
+           api.router]
