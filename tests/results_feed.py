@@ -146,3 +146,36 @@ def published(db, world, feed, inputs=None, **schedule_args
     result = results.publish(db, principal(world.finance), evaluation.id, at=PUBLISHED_AT)
     db.refresh(evaluation)
     return evaluation, result
+
+
+# ---------------------------------------------------------------- for a live server (browser tests)
+#
+# A browser test's server runs in its own process, so it cannot see ``FEED``. Started with
+# ``uvicorn tests.results_feed:create_app --factory`` and ``EVAL_TEST_FEED_FILE`` set, its
+# collector reads the same kind of inputs from that JSON file ({evaluation id: inputs}).
+
+FEED_FILE_ENV = "EVAL_TEST_FEED_FILE"
+
+
+@evaluation_inputs.collector("test-feed-file")
+def _file_feed(session, evaluation):
+    import json
+    import os
+    from pathlib import Path
+
+    path = os.environ.get(FEED_FILE_ENV)
+    if not path or not Path(path).exists():
+        return None
+    fed_inputs = json.loads(Path(path).read_text(encoding="utf-8")).get(str(evaluation.id))
+    if not fed_inputs:
+        return None
+    return evaluation_inputs.Contribution(
+        "test-feed-file", sheets=fed_inputs.get("sheets", []), data=fed_inputs.get("data", {}),
+        responses=fed_inputs.get("responses", []), population=fed_inputs.get("population"))
+
+
+def create_app():
+    """The application with the file-fed test collector registered (importing this module)."""
+    from evalplatform.web.app import create_app as make
+
+    return make()

@@ -175,3 +175,22 @@ def test_who_sees_which_appeals(db, world, feed, make_user, make_org):
                     "other purchaser": False, "other supplier": False, "evaluator": False}
     assert appeals.page(db, principal(other_dept)).total == 0
     assert appeals.page(db, principal(world.supplier_user)).total == 1
+
+
+def test_two_finance_officers_cannot_both_decide(db, world, feed, make_user):
+    from sqlmodel import Session
+
+    evaluation, _result, appeal = appeal_of(db, world, feed)
+    with Session(db.get_bind(), expire_on_commit=False) as other:
+        stale = other.get(Appeal, appeal.id)  # the second officer opened the page earlier
+        other.commit()
+        appeals.decide(db, principal(world.finance), appeal.id, outcome="uphold",
+                       decision="结果不变", expected_version=stale.version)
+        with pytest.raises(Conflict) as caught:
+            appeals.decide(other, principal(make_user("finance")), appeal.id, outcome="reopen",
+                           decision="重新评分", leaves=["A2.1"], expected_version=stale.version)
+        assert "刚刚处理" in caught.value.message
+    db.refresh(appeal)
+    assert appeal.status == AppealStatus.upheld and appeal.decision == "结果不变"
+    db.refresh(evaluation)
+    assert evaluation.status == EvaluationStatus.published

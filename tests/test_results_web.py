@@ -73,7 +73,7 @@ def test_finance_computes_from_the_panel_and_reads_every_number(client, db, worl
     assert "去掉最高和最低后平均" in text  # how the experts' sheets were combined
     assert "Kendall" in text and "data-chart=" in text and "echarts.min.js" in text
     assert "<script>" not in text  # no inline script (CSP)
-    assert "296400.00" in text  # the payment ratio it earns
+    assert "¥296,400.00" in text  # the payment ratio it earns
     assert "版本" in text  # the Chinese page
     panel = client.get(f"/evaluations/{evaluation.id}").text
     assert 'id="publish-result"' in panel and HAND_TOTAL in panel

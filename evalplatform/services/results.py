@@ -290,12 +290,13 @@ def build(session: Session, evaluation: Evaluation, contributions: list | None =
 
 
 def compute(session: Session, principal, evaluation_id: int, *,
-            expected_version: int | None = None, contributions: list | None = None
-            ) -> EvaluationResult:
+            expected_version: int | None = None, contributions: list | None = None,
+            at: datetime | None = None) -> EvaluationResult:
     """Compute a new version of the result and move the evaluation to ``computed``.
 
     ``contributions`` replaces the registered collectors (the demo loader uses it when no
-    source has stored anything); normally every collector is asked.
+    source has stored anything); normally every collector is asked. ``at`` is the moment
+    recorded as the computation's (now, unless the demo loader tells a story in the past).
     """
     evaluation = evaluations.get(session, evaluation_id)
     _require_organiser(session, principal, evaluation)
@@ -325,7 +326,7 @@ def compute(session: Session, principal, evaluation_id: int, *,
         total="" if outcome.total is None else str(outcome.total),
         grade=outcome.grade or "", final_ready=bool(outcome.final_ready), package=package,
         result=data, reason=_last_reopen_reason(session, evaluation.id) if previous else "",
-        computed_by=principal.actor.id, computed_at=now())
+        computed_by=principal.actor.id, computed_at=at or now())
     session.add(result)
     session.flush()
     audit.record(session, principal.actor, "result.compute", "evaluation_result", result.id, {
@@ -482,6 +483,12 @@ def two_places(value) -> str:
     return "—" if number is None else str(number.quantize(CENT, rounding=ROUND_HALF_UP))
 
 
+def yuan(value) -> str:
+    """A yuan amount as the engine writes it ("2660000.00") for people: "¥2,660,000.00"."""
+    number = _decimal(value)
+    return "—" if number is None else f"¥{number:,.2f}"
+
+
 def _float(value) -> float:
     number = _decimal(value)
     return 0.0 if number is None else float(number)
@@ -634,7 +641,9 @@ def explain(result: EvaluationResult) -> ResultView:
         grade=result.grade or "—", final_ready=result.final_ready, missing_policy=policy,
         missing_policy_label=str(MISSING_LABELS.get(policy, policy)), missing=missing,
         parts=parts, nodes=rows, total_trace=traces.get("total", []),
-        grade_trace=traces.get("grade", []), payment=data.get("payment"),
+        grade_trace=traces.get("grade", []),
+        payment=({key: yuan(value) if key in ("amount", "payable", "deduction") else value
+                  for key, value in data["payment"].items()} if data.get("payment") else None),
         payment_trace=traces.get("payment", []), quality=data.get("quality") or {},
         quality_trace=quality_trace, warnings=list(data.get("warnings", [])),
         sources=(package.get("meta") or {}).get("sources", []),
