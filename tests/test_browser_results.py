@@ -88,6 +88,7 @@ def test_finance_computes_and_publishes_and_the_public_page_shows_it(fed_page, f
     page.locator("#chart-indicators svg").wait_for()  # ECharts drew the indicator chart
     page.locator("#chart-parts svg").wait_for()
     page.locator("#chart-survey svg").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
     with page.expect_download() as download:
         page.click("#download-package")
     package = json.loads(open(download.value.path(), encoding="utf-8").read())

@@ -808,6 +808,14 @@ def public_page(session: Session, *, q: str = "", grade: str = "", sort: str | N
     return result
 
 
+def published_grades(session: Session) -> list[str]:
+    """The grades that published results carry (schemes may name their own), for the filter."""
+    found = session.exec(select(EvaluationResult.grade).where(
+        col(EvaluationResult.published_at).is_not(None)).distinct()).all()
+    usual = ["优", "良", "中", "差"]
+    return [g for g in usual if g in found] + sorted(g for g in found if g not in usual)
+
+
 def public_detail(session: Session, result_id: int) -> PublicRow:
     """One published version for the public page; an unpublished one does not exist here."""
     result = session.get(EvaluationResult, result_id)

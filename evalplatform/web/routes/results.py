@@ -47,7 +47,8 @@ def _int_or_none(value) -> int | None:
 
 def _attachment(filename: str) -> str:
     """A Content-Disposition that keeps a Chinese file name (RFC 6266 / 5987)."""
-    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "")
+    ascii_name = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_"
+                         for c in filename) or "download"
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
@@ -335,7 +336,7 @@ def public_list(request: Request, q: str = "", grade: str = "", sort: str | None
     results.finalise_quietly(session)
     found = results.public_page(session, q=q, grade=grade, sort=sort, page_number=page)
     context = {"page": found, "filters": {"q": q, "grade": grade},
-               "grades": ["优", "良", "中", "差"], "state_labels": results.STATE_LABELS}
+               "grades": results.published_grades(session), "state_labels": results.STATE_LABELS}
     template = "results/_public_table.html" if _is_htmx(request) else "results/public_list.html"
     return render(request, template, context)
 
