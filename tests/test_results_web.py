@@ -269,6 +269,9 @@ def test_every_result_route_checks_role_and_ownership(client, db, world, feed, m
             status = client.post(f"/evaluations/{e}/result/{action}",
                                  data={"csrf_token": csrf}).status_code
             assert status == organiser, (name, action)
+        reopen = client.post(f"/evaluations/{e}/result/reopen",
+                             data={"csrf_token": csrf, "reason": "复核"}).status_code
+        assert reopen == organiser, (name, "reopen")  # the service refuses: an appeal is open
         appeal_form = client.get(f"/evaluations/{e}/appeal").status_code
         assert appeal_form == {"supplier": 200, "other supplier": 404}.get(name, 403), name
         decide = client.post(f"/appeals/{a}/decide", data={"csrf_token": csrf}).status_code
