@@ -1,4 +1,5 @@
-"""The command line: ``evalplatform serve | migrate | create-user | demo | audit verify``."""
+"""The command line: ``evalplatform serve | migrate | create-user | demo | audit verify |
+results finalise``."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from evalplatform.settings import get_settings
 app = typer.Typer(help="evalplatform — 政府购买服务绩效评价平台", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+results_app = typer.Typer(help="Evaluation results (评价结果).", no_args_is_help=True)
+app.add_typer(results_app, name="results")
 
 
 def _session() -> Session:
@@ -110,6 +113,33 @@ def audit_verify() -> None:
     typer.echo(f"audit chain BROKEN at entry {result.broken_seq}: {result.reason} "
                f"({result.entries} entries verified before it)", err=True)
     sys.exit(1)
+
+
+@results_app.command("finalise")
+def results_finalise(
+    today: str = typer.Option("", help="The local date to judge by (YYYY-MM-DD); default today."),
+) -> None:
+    """Make final every published result whose appeal window has closed without an open appeal."""
+    from datetime import date
+
+    from evalplatform.services import results
+    from evalplatform.services.errors import DomainError
+
+    try:
+        day = date.fromisoformat(today) if today else None
+    except ValueError:
+        typer.echo(f"--today: not a date (YYYY-MM-DD): {today}", err=True)
+        raise typer.Exit(2) from None
+    with _session() as session:
+        try:
+            done = results.finalise_due(session, day)
+        except DomainError as exc:
+            typer.echo(exc.message, err=True)
+            raise typer.Exit(1) from None
+        for result in done:
+            typer.echo(f"evaluation {result.evaluation_id}: version {result.version} is final "
+                       f"({result.total} {result.grade}; appeal deadline {result.appeal_deadline})")
+    typer.echo(f"{len(done)} result(s) made final")
 
 
 if __name__ == "__main__":  # pragma: no cover

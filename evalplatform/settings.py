@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     upload_max_bytes: int = 20 * 1024 * 1024
     default_language: str = "zh_CN"
     session_max_age: int = 8 * 3600
+    #: 申诉期: working days after a result's publication in which the supplier may appeal
+    appeal_working_days: int = Field(5, ge=1, le=30)
     cookie_secure: bool = False
     login_max_failures: int = Field(5, ge=1)
     login_lockout_seconds: int = Field(15 * 60, ge=1)

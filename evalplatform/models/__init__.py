@@ -1,6 +1,7 @@
 """The database tables. Every table module is imported here so that Alembic sees it."""
 
 from evalplatform.models.accounts import Organisation, OrganisationKind, Role, User
+from evalplatform.models.appeals import Appeal, AppealStatus
 from evalplatform.models.audit import AuditEntry, AuditHead
 from evalplatform.models.catalogue import (
     CatalogueEntry,
@@ -29,6 +30,8 @@ from evalplatform.models.schemes import IndicatorScheme
 from evalplatform.models.throttle import ThrottleCounter
 
 __all__ = [
+    "Appeal",
+    "AppealStatus",
     "AuditEntry",
     "AuditHead",
     "IndicatorScheme",

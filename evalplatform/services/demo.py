@@ -104,4 +104,7 @@ def load(session: Session) -> list[DemoAccount]:
 
     ensure_templates(session)  # the built-in indicator scheme templates
     demo_projects.load(session, {o.name: o for o in orgs}, users)
+    from evalplatform.services import demo_results
+
+    demo_results.load(session, users)
     return created

@@ -12,9 +12,10 @@ from evalplatform.web.routes import (
     evaluations,
     home,
     projects,
+    results,
     schemes,
 )
 
 ROUTERS = [auth.router, home.router, account.router, admin.router, audit_log.router,
-           projects.router, schemes.router, evaluations.router, disclosure.router, api.router,
-           api_projects.router, api_evaluations.router]
+           projects.router, schemes.router, evaluations.router, disclosure.router, results.router,
+           api.router, api_projects.router, api_evaluations.router]

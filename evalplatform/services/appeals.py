@@ -1,0 +1,320 @@
+"""Appeals (申诉): the supplier objects to a published result; finance decides.
+
+Rules: only the supplier of the contract appeals, only against the current publication,
+only up to and including the appeal deadline (working days on the Chinese calendar, see
+services/results.py), with written reasons and, optionally, evidence files (PDF or Word,
+stored by content hash). One appeal per publication. While an appeal is open the result
+cannot become final. Finance decides: *uphold* the result (维持原结果, the appeal is
+dismissed and the result stands), or *reopen* named leaves (重新评分), which sends the
+evaluation back to scoring through ``evaluations.reopen``; the next computation makes a new
+version and a new publication with a new appeal window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from evalplatform.i18n import N_, _
+from evalplatform.models import (
+    Appeal,
+    AppealStatus,
+    Contract,
+    Evaluation,
+    EvaluationStatus,
+    Organisation,
+    Project,
+    Role,
+)
+from evalplatform.services import audit, dashboard, evaluations, files, projects, results
+from evalplatform.services.clock import now
+from evalplatform.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from evalplatform.services.paging import Page, paginate
+
+MAX_EVIDENCE_FILES = 10
+MAX_REASONS = 10_000
+EVIDENCE_KINDS = (files.PDF, files.DOCX)
+
+STATUS_LABELS = {
+    AppealStatus.open: N_("Open, waiting for finance"),
+    AppealStatus.upheld: N_("Result upheld, appeal dismissed"),
+    AppealStatus.reopened: N_("Leaves reopened for rescoring"),
+}
+
+
+def status_label(status: AppealStatus) -> str:
+    return str(STATUS_LABELS[AppealStatus(status)])
+
+
+def get(session: Session, appeal_id: int) -> Appeal:
+    appeal = session.get(Appeal, appeal_id)
+    if appeal is None:
+        raise NotFound(_("This appeal does not exist."))
+    return appeal
+
+
+def can_see(session: Session, principal, appeal: Appeal) -> bool:
+    """Finance and auditors see every appeal; the purchaser its department's; the supplier its own."""
+    if principal.role in (Role.finance, Role.auditor):
+        return True
+    if principal.role == Role.supplier:
+        return principal.organisation_id is not None and appeal.supplier_id == principal.organisation_id
+    if principal.role == Role.purchaser:
+        evaluation = session.get(Evaluation, appeal.evaluation_id)
+        return evaluations.can_see(session, principal, evaluation)
+    return False
+
+
+def owns_appeal(principal, session: Session, path_params: dict) -> bool:
+    """The ownership rule of the appeal routes."""
+    try:
+        appeal = session.get(Appeal, int(path_params["appeal_id"]))
+    except (KeyError, TypeError, ValueError):
+        return False
+    return appeal is not None and can_see(session, principal, appeal)
+
+
+def leaves_of(result) -> list[tuple[str, str]]:
+    """(id, name) of every leaf of the result's scheme, in scheme order."""
+    found: list[tuple[str, str]] = []
+
+    def walk(node: dict) -> None:
+        if node.get("rule"):
+            found.append((node["id"], node.get("name", "")))
+        for child in node.get("children") or []:
+            walk(child)
+
+    for part in (result.package or {}).get("scheme", {}).get("parts", []):
+        walk(part.get("tree", {}))
+    return found
+
+
+def _clean_leaves(result, chosen, field: str, errors: dict, *, required: bool) -> list[str]:
+    known = [leaf_id for leaf_id, _name in leaves_of(result)]
+    picked = [str(c).strip() for c in (chosen or []) if str(c).strip()]
+    unknown = [c for c in picked if c not in known]
+    if unknown:
+        errors[field] = _("These are not indicators of this scheme: %(ids)s.",
+                          ids=", ".join(unknown))
+    elif required and not picked:
+        errors[field] = _("Name at least one indicator to reopen.")
+    return [leaf_id for leaf_id in known if leaf_id in picked]  # scheme order, no repeats
+
+
+# ---------------------------------------------------------------- the window
+
+
+@dataclass
+class Window:
+    """Whether the supplier may appeal the evaluation's current publication now."""
+
+    result: object | None
+    deadline: date | None
+    open: bool
+    reason: str
+    appeal: Appeal | None = None
+
+
+def window(session: Session, evaluation: Evaluation, today: date | None = None) -> Window:
+    today = today or projects.today()
+    result = results.current(session, evaluation.id)
+    if evaluation.status != EvaluationStatus.published or result is None \
+            or result.published_at is None or result.final_at is not None:
+        return Window(result, None, False, _("Only a published result that is not final yet can "
+                                             "be appealed."))
+    existing = session.exec(select(Appeal).where(Appeal.result_id == result.id)).first()
+    if existing is not None:
+        return Window(result, result.appeal_deadline, False,
+                      _("This publication has already been appealed (appeal no. %(id)s).",
+                        id=existing.id), existing)
+    if today > result.appeal_deadline:
+        return Window(result, result.appeal_deadline, False,
+                      _("The appeal window closed on %(day)s.",
+                        day=result.appeal_deadline.isoformat()))
+    return Window(result, result.appeal_deadline, True, "")
+
+
+# ---------------------------------------------------------------- filing
+
+
+def file(session: Session, principal, evaluation_id: int, *, reasons: str,
+         leaves: list[str] | None = None, evidence: list[tuple[bytes, str]] | None = None,
+         today: date | None = None) -> Appeal:
+    """The supplier files an appeal (提出申诉) against the current publication."""
+    evaluation = evaluations.get(session, evaluation_id)
+    if principal.role != Role.supplier or principal.organisation_id is None \
+            or evaluations.supplier_of(session, evaluation) != principal.organisation_id:
+        raise PermissionDenied(_("Only the supplier of the contract may appeal its result."))
+    state = window(session, evaluation, today)
+    if not state.open:
+        raise Conflict(state.reason)
+    errors: dict[str, str] = {}
+    text = (reasons or "").strip()
+    if len(text) < 10:
+        errors["reasons"] = _("State the reasons of the appeal (at least 10 characters).")
+    elif len(text) > MAX_REASONS:
+        errors["reasons"] = _("The reasons may be at most %(n)s characters.", n=MAX_REASONS)
+    disputed = _clean_leaves(state.result, leaves, "leaves", errors, required=False)
+    uploads = [(data, name) for data, name in (evidence or []) if data]
+    if len(uploads) > MAX_EVIDENCE_FILES:
+        errors["evidence"] = _("At most %(n)s evidence files.", n=MAX_EVIDENCE_FILES)
+    stored = []
+    if not errors:
+        for data, name in uploads:
+            try:
+                stored.append(files.store(data, name, field="evidence", allowed=EVIDENCE_KINDS))
+            except ValidationFailed as exc:
+                errors.update({"evidence": _("%(file)s: %(problem)s", file=name or "?",
+                                             problem=exc.errors["evidence"])})
+                break
+    if errors:
+        raise ValidationFailed(errors)
+    appeal = Appeal(evaluation_id=evaluation.id, result_id=state.result.id,
+                    supplier_id=principal.organisation_id, filed_by=principal.actor.id,
+                    filed_at=now(), reasons=text, leaves=disputed,
+                    evidence=[{"sha256": f.sha256, "filename": f.filename, "kind": f.kind,
+                               "size": f.size} for f in stored])
+    session.add(appeal)
+    try:
+        session.flush()
+    except IntegrityError:  # a concurrent appeal on the same publication won
+        session.rollback()
+        raise Conflict(_("This publication has already been appealed.")) from None
+    audit.record(session, principal.actor, "appeal.file", "appeal", appeal.id, {
+        "evaluation": evaluation.id, "result": state.result.id,
+        "version": state.result.version, "leaves": disputed,
+        "evidence": [f.sha256 for f in stored], "deadline": state.deadline.isoformat()})
+    session.commit()
+    session.refresh(appeal)
+    return appeal
+
+
+# ---------------------------------------------------------------- deciding
+
+
+UPHOLD = "uphold"
+REOPEN = "reopen"
+
+
+def decide(session: Session, principal, appeal_id: int, *, outcome: str, decision: str,
+           leaves: list[str] | None = None, expected_version: int | None = None) -> Appeal:
+    """Finance decides an open appeal: uphold the result, or reopen the named leaves."""
+    if principal.role != Role.finance:
+        raise PermissionDenied(_("Only finance decides appeals."))
+    appeal = get(session, appeal_id)
+    if appeal.status != AppealStatus.open:
+        raise Conflict(_("This appeal has already been decided (%(status)s).",
+                         status=status_label(appeal.status)))
+    result = results.get_result(session, appeal.result_id)
+    errors: dict[str, str] = {}
+    if outcome not in (UPHOLD, REOPEN):
+        errors["outcome"] = _("Choose to uphold the result or to reopen indicators.")
+    text = (decision or "").strip()
+    if not text:
+        errors["decision"] = _("Give the reasons of the decision; the supplier reads them.")
+    reopened = _clean_leaves(result, leaves, "leaves", errors, required=outcome == REOPEN)
+    if errors:
+        raise ValidationFailed(errors)
+    version = appeal.version if expected_version is None else expected_version
+    status = AppealStatus.upheld if outcome == UPHOLD else AppealStatus.reopened
+    decided_at = now()
+    moved = session.execute(
+        update(Appeal).where(Appeal.id == appeal.id, Appeal.version == version,
+                             Appeal.status == AppealStatus.open)
+        .values(status=status, decision=text, reopened_leaves=reopened if outcome == REOPEN else [],
+                decided_by=principal.actor.id, decided_at=decided_at, version=version + 1))
+    if moved.rowcount != 1:
+        session.rollback()
+        raise Conflict(_("Someone else decided this appeal a moment ago; reload to see the "
+                         "decision."))
+    audit.record(session, principal.actor, f"appeal.{status.value}", "appeal", appeal.id, {
+        "evaluation": appeal.evaluation_id, "result": result.id, "decision": text,
+        "leaves": reopened if outcome == REOPEN else []})
+    if outcome == REOPEN:
+        try:
+            results.reopen(session, principal, appeal.evaluation_id,
+                           _("Appeal no. %(id)s: %(decision)s", id=appeal.id, decision=text),
+                           change={"appeal": appeal.id, "leaves": reopened})
+        except Exception:
+            session.rollback()
+            raise
+    else:
+        session.commit()
+    session.refresh(appeal)
+    return appeal
+
+
+# ---------------------------------------------------------------- lists
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Whose appeals a list shows (a role and its organisation)."""
+
+    role: Role
+    organisation_id: int | None
+
+
+@dataclass
+class AppealRow:
+    appeal: Appeal
+    evaluation: Evaluation
+    project: Project
+    department: Organisation
+    supplier: Organisation
+
+
+def page(session: Session, principal, *, status: str = "", sort: str | None = None,
+         page_number: int = 1) -> Page:
+    """The appeals the principal may see, newest first."""
+    department = aliased(Organisation)
+    supplier = aliased(Organisation)
+    statement = (select(Appeal, Evaluation, Project, department, supplier)
+                 .join(Evaluation, Appeal.evaluation_id == Evaluation.id)
+                 .join(Contract, Evaluation.contract_id == Contract.id)
+                 .join(Project, Contract.project_id == Project.id)
+                 .join(department, Project.department_id == department.id)
+                 .join(supplier, Appeal.supplier_id == supplier.id))
+    if principal.role == Role.supplier:
+        statement = statement.where(Appeal.supplier_id == (principal.organisation_id or -1))
+    elif principal.role == Role.purchaser:
+        statement = statement.where(Project.department_id == (principal.organisation_id or -1))
+    elif principal.role not in (Role.finance, Role.auditor):
+        statement = statement.where(col(Appeal.id) < 0)
+    if status in AppealStatus.__members__:
+        statement = statement.where(Appeal.status == AppealStatus(status))
+    found = paginate(session, statement, sort_columns={
+        "filed": Appeal.filed_at, "status": Appeal.status, "project": Project.name},
+        sort=sort, default_sort="-filed", page=page_number)
+    found.items = [AppealRow(*row) for row in found.items]
+    return found
+
+
+def appealable(session: Session, supplier_id: int, today: date | None = None) -> list:
+    """The supplier's published results it may still appeal today."""
+    rows = []
+    for row in results.public_page(session, supplier_id=supplier_id, sort="deadline").items:
+        if window(session, row.evaluation, today).open:
+            rows.append(row)
+    return rows
+
+
+def for_evaluation(session: Session, evaluation_id: int) -> list[Appeal]:
+    return list(session.exec(select(Appeal).where(Appeal.evaluation_id == evaluation_id)
+                             .order_by(Appeal.id)))
+
+
+@dashboard.provider
+def _cards(session: Session, role: Role, organisation_id: int | None) -> list[dashboard.Card]:
+    if role not in (Role.finance, Role.purchaser, Role.auditor):
+        return []
+    waiting = page(session, Viewer(role, organisation_id), status="open").total
+    detail = _("Decide them: the results cannot become final meanwhile") if role == Role.finance \
+        else _("Finance decides them")
+    return [dashboard.Card(_("Open appeals"), str(waiting), detail, "/appeals?status=open",
+                           urgent=bool(waiting) and role == Role.finance)]

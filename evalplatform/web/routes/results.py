@@ -1,0 +1,385 @@
+"""Results, publication (公示) and appeals (申诉): the pages, the downloads, the public list.
+
+Thin handlers: they parse the request, call services/results.py or services/appeals.py and
+render. The public pages (``/results``) need no sign-in and show no personal data.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlmodel import Session
+
+from evalplatform.db import get_session
+from evalplatform.i18n import _
+from evalplatform.models import AppealStatus, EvaluationStatus, Organisation, Role
+from evalplatform.services import appeals, evaluations, files, projects, results
+from evalplatform.services.errors import DomainError, NotFound, ValidationFailed
+from evalplatform.web import evaluation_panels
+from evalplatform.web.access import Principal, public, require
+from evalplatform.web.templating import flash, redirect, render
+
+router = APIRouter()
+
+result_reader = require(Role.finance, Role.purchaser, Role.auditor, Role.supplier,
+                        owns=evaluations.owns_evaluation)
+result_organiser = require(Role.finance, Role.purchaser, owns=evaluations.owns_evaluation)
+evaluation_supplier = require(Role.supplier, owns=evaluations.owns_evaluation)
+appeal_reader = require(Role.finance, Role.purchaser, Role.auditor, Role.supplier,
+                        owns=appeals.owns_appeal)
+appeal_decider = require(Role.finance, owns=appeals.owns_appeal)
+appeal_lister = require(Role.finance, Role.purchaser, Role.auditor, Role.supplier)
+
+
+def _is_htmx(request: Request) -> bool:
+    return bool(request.headers.get("hx-request"))
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value) if str(value or "").strip() else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _attachment(filename: str) -> str:
+    """A Content-Disposition that keeps a Chinese file name (RFC 6266 / 5987)."""
+    ascii_name = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_"
+                         for c in filename) or "download"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+# ---------------------------------------------------------------- the evaluation page's panel
+
+
+@evaluation_panels.panel(order=60, template="results/_evaluation_panel.html")
+def result_panel(request: Request, session: Session, principal, evaluation) -> dict | None:
+    if principal.role not in (Role.finance, Role.purchaser, Role.auditor, Role.supplier):
+        return None
+    results.finalise_quietly(session, [evaluation.id])
+    found = results.visible_versions(session, principal, evaluation)
+    latest = found[-1] if found else None
+    state = results.state(session, latest, evaluation) if latest else None
+    return {
+        "evaluation": evaluation, "result": latest, "count": len(found), "state": state,
+        "state_label": results.state_label(state) if state else "",
+        "missing": results.explain(latest).missing if latest and not latest.final_ready else [],
+        "organiser": results.may_organise(session, principal, evaluation),
+        "can_reopen": principal.role == Role.finance or (
+            evaluation.status == EvaluationStatus.computed
+            and results.may_organise(session, principal, evaluation)),
+        "window": appeals.window(session, evaluation) if principal.role == Role.supplier else None,
+        "appeal_days": results.appeal_working_days(),
+    }
+
+
+# ---------------------------------------------------------------- the result page
+
+
+def _result_context(session: Session, principal: Principal, evaluation, result) -> dict:
+    contract = evaluations.contract_of(session, evaluation)
+    project = projects.get(session, contract.project_id)
+    state = results.state(session, result, evaluation)
+    visible_appeals = [a for a in appeals.for_evaluation(session, evaluation.id)
+                       if appeals.can_see(session, principal, a)]
+    return {
+        "evaluation": evaluation, "contract": contract, "project": project,
+        "supplier": session.get(Organisation, contract.supplier_id),
+        "department": session.get(Organisation, project.department_id),
+        "result": result, "view": results.explain(result),
+        "versions": results.visible_versions(session, principal, evaluation),
+        "state": state, "state_label": results.state_label(state),
+        "computed_by": results.user_name(session, result.computed_by),
+        "published_by": results.user_name(session, result.published_by)
+        if result.published_by else "",
+        "is_current": not result.superseded,
+        "organiser": results.may_organise(session, principal, evaluation),
+        "can_reopen": principal.role == Role.finance or (
+            evaluation.status == EvaluationStatus.computed
+            and results.may_organise(session, principal, evaluation)),
+        "appeals": visible_appeals,
+        "appeal_labels": appeals.STATUS_LABELS,
+        "window": appeals.window(session, evaluation) if principal.role == Role.supplier else None,
+        "appeal_days": results.appeal_working_days(),
+    }
+
+
+@router.get("/evaluations/{evaluation_id}/result")
+def result_page(request: Request, evaluation_id: int, version: str = "",
+                session: Session = Depends(get_session),
+                principal: Principal = Depends(result_reader)):
+    results.finalise_quietly(session, [evaluation_id])
+    evaluation = evaluations.get(session, evaluation_id)
+    result = results.version_for(session, principal, evaluation, _int_or_none(version))
+    return render(request, "results/detail.html",
+                  _result_context(session, principal, evaluation, result))
+
+
+@router.get("/evaluations/{evaluation_id}/result/package.json")
+def result_package(evaluation_id: int, version: str = "", session: Session = Depends(get_session),
+                   principal: Principal = Depends(result_reader)):
+    """The exact scoring package of a version: ``python -m scoring evaluate`` reproduces it."""
+    evaluation = evaluations.get(session, evaluation_id)
+    result = results.version_for(session, principal, evaluation, _int_or_none(version))
+    body = json.dumps(result.package, ensure_ascii=False, indent=2)
+    return Response(body, media_type="application/json", headers={
+        "Content-Disposition": _attachment(f"evaluation-{evaluation.id}-v{result.version}"
+                                           ".package.json")})
+
+
+@router.get("/evaluations/{evaluation_id}/result/result.json")
+def result_json(evaluation_id: int, version: str = "", session: Session = Depends(get_session),
+                principal: Principal = Depends(result_reader)):
+    """The engine's answer for a version, as stored (compare with your own run)."""
+    evaluation = evaluations.get(session, evaluation_id)
+    result = results.version_for(session, principal, evaluation, _int_or_none(version))
+    body = json.dumps(result.result, ensure_ascii=False, indent=2)
+    return Response(body, media_type="application/json", headers={
+        "Content-Disposition": _attachment(f"evaluation-{evaluation.id}-v{result.version}"
+                                           ".result.json")})
+
+
+@router.post("/evaluations/{evaluation_id}/result/compute")
+async def result_compute(request: Request, evaluation_id: int,
+                         session: Session = Depends(get_session),
+                         principal: Principal = Depends(result_organiser)):
+    form = await request.form()
+    try:
+        result = results.compute(session, principal, evaluation_id,
+                                 expected_version=_int_or_none(form.get("version")))
+    except DomainError as exc:
+        session.rollback()
+        flash(request, exc.message, "error")
+        return redirect(request, f"/evaluations/{evaluation_id}")
+    if result.final_ready:
+        flash(request, _("Version %(version)s computed: total %(total)s, grade %(grade)s.",
+                         version=result.version, total=result.total, grade=result.grade))
+    else:
+        flash(request, _("Version %(version)s computed, but missing scores block it: it can be "
+                         "read, not published.", version=result.version), "warning")
+    return redirect(request, f"/evaluations/{evaluation_id}/result")
+
+
+@router.post("/evaluations/{evaluation_id}/result/publish")
+async def result_publish(request: Request, evaluation_id: int,
+                         session: Session = Depends(get_session),
+                         principal: Principal = Depends(result_organiser)):
+    form = await request.form()
+    try:
+        result = results.publish(session, principal, evaluation_id,
+                                 expected_version=_int_or_none(form.get("version")))
+    except DomainError as exc:
+        session.rollback()
+        flash(request, exc.message, "error")
+        return redirect(request, f"/evaluations/{evaluation_id}/result")
+    flash(request, _("Published. The supplier may appeal until %(day)s.",
+                     day=result.appeal_deadline.isoformat()))
+    return redirect(request, f"/evaluations/{evaluation_id}/result")
+
+
+@router.post("/evaluations/{evaluation_id}/result/reopen")
+async def result_reopen(request: Request, evaluation_id: int,
+                        session: Session = Depends(get_session),
+                        principal: Principal = Depends(result_organiser)):
+    form = await request.form()
+    try:
+        results.reopen(session, principal, evaluation_id, str(form.get("reason") or ""),
+                       expected_version=_int_or_none(form.get("version")))
+    except DomainError as exc:
+        session.rollback()
+        flash(request, exc.message if not isinstance(exc, ValidationFailed)
+              else "; ".join(exc.errors.values()), "error")
+        return redirect(request, f"/evaluations/{evaluation_id}/result")
+    flash(request, _("Reopened for scoring. The next computation makes a new version; the "
+                     "earlier ones stay readable."))
+    return redirect(request, f"/evaluations/{evaluation_id}")
+
+
+# ---------------------------------------------------------------- appeals
+
+
+def _appeal_form_context(session: Session, evaluation, values=None, errors=None) -> dict:
+    contract = evaluations.contract_of(session, evaluation)
+    project = projects.get(session, contract.project_id)
+    state = appeals.window(session, evaluation)
+    return {"evaluation": evaluation, "project": project, "window": state,
+            "leaves": appeals.leaves_of(state.result) if state.result else [],
+            "values": values or {"leaves": []}, "errors": errors or {},
+            "max_files": appeals.MAX_EVIDENCE_FILES}
+
+
+@router.get("/evaluations/{evaluation_id}/appeal")
+def appeal_new(request: Request, evaluation_id: int, session: Session = Depends(get_session),
+               principal: Principal = Depends(evaluation_supplier)):
+    results.finalise_quietly(session, [evaluation_id])
+    evaluation = evaluations.get(session, evaluation_id)
+    return render(request, "results/appeal_new.html", _appeal_form_context(session, evaluation))
+
+
+@router.post("/evaluations/{evaluation_id}/appeal")
+async def appeal_file(request: Request, evaluation_id: int, session: Session = Depends(get_session),
+                      principal: Principal = Depends(evaluation_supplier)):
+    form = await request.form()
+    evidence = []
+    for upload in form.getlist("evidence"):
+        if hasattr(upload, "read") and getattr(upload, "filename", ""):
+            evidence.append((await upload.read(), upload.filename))
+    values = {"reasons": str(form.get("reasons") or ""),
+              "leaves": [str(v) for v in form.getlist("leaves")]}
+    try:
+        appeal = appeals.file(session, principal, evaluation_id, reasons=values["reasons"],
+                              leaves=values["leaves"], evidence=evidence)
+    except ValidationFailed as exc:
+        session.rollback()
+        evaluation = evaluations.get(session, evaluation_id)
+        return render(request, "results/appeal_new.html",
+                      _appeal_form_context(session, evaluation, values, exc.errors),
+                      status_code=422)
+    except DomainError as exc:
+        session.rollback()
+        flash(request, exc.message, "error")
+        return redirect(request, f"/evaluations/{evaluation_id}/result")
+    flash(request, _("Appeal no. %(id)s filed. The result cannot become final until finance "
+                     "decides it.", id=appeal.id))
+    return redirect(request, f"/appeals/{appeal.id}")
+
+
+@router.get("/appeals")
+def appeal_list(request: Request, status: str = "", sort: str | None = None, page: int = 1,
+                session: Session = Depends(get_session),
+                principal: Principal = Depends(appeal_lister)):
+    results.finalise_quietly(session)
+    found = appeals.page(session, principal, status=status, sort=sort, page_number=page)
+    context = {"page": found, "filters": {"status": status}, "statuses": list(AppealStatus),
+               "labels": appeals.STATUS_LABELS,
+               "appealable": appeals.appealable(session, principal.organisation_id)
+               if principal.role == Role.supplier and principal.organisation_id else []}
+    template = "results/_appeals_table.html" if _is_htmx(request) else "results/appeals.html"
+    return render(request, template, context)
+
+
+def _appeal_context(session: Session, appeal, errors=None, values=None) -> dict:
+    evaluation = evaluations.get(session, appeal.evaluation_id)
+    contract = evaluations.contract_of(session, evaluation)
+    project = projects.get(session, contract.project_id)
+    result = results.get_result(session, appeal.result_id)
+    names = dict(appeals.leaves_of(result))
+    return {"appeal": appeal, "evaluation": evaluation, "project": project, "result": result,
+            "supplier": session.get(Organisation, appeal.supplier_id),
+            "department": session.get(Organisation, project.department_id),
+            "leaves": appeals.leaves_of(result), "names": names,
+            "status_label": appeals.status_label(appeal.status),
+            "filed_by": results.user_name(session, appeal.filed_by),
+            "decided_by": results.user_name(session, appeal.decided_by)
+            if appeal.decided_by else "",
+            "errors": errors or {},
+            "values": values or {"outcome": "", "decision": "", "leaves": list(appeal.leaves)}}
+
+
+@router.get("/appeals/{appeal_id}")
+def appeal_page(request: Request, appeal_id: int, session: Session = Depends(get_session),
+                principal: Principal = Depends(appeal_reader)):
+    appeal = appeals.get(session, appeal_id)
+    return render(request, "results/appeal.html", _appeal_context(session, appeal))
+
+
+@router.get("/appeals/{appeal_id}/evidence/{sha256}")
+def appeal_evidence(appeal_id: int, sha256: str, session: Session = Depends(get_session),
+                    principal: Principal = Depends(appeal_reader)):
+    appeal = appeals.get(session, appeal_id)
+    item = next((e for e in appeal.evidence if e.get("sha256") == sha256), None)
+    if item is None:
+        raise NotFound(_("No such file."))
+    data = files.read(sha256)
+    return Response(data, media_type=files.MEDIA_TYPES.get(item.get("kind"), "application/octet-stream"),
+                    headers={"Content-Disposition": _attachment(item.get("filename") or sha256)})
+
+
+@router.post("/appeals/{appeal_id}/decide")
+async def appeal_decide(request: Request, appeal_id: int, session: Session = Depends(get_session),
+                        principal: Principal = Depends(appeal_decider)):
+    form = await request.form()
+    values = {"outcome": str(form.get("outcome") or ""),
+              "decision": str(form.get("decision") or ""),
+              "leaves": [str(v) for v in form.getlist("leaves")]}
+    try:
+        appeal = appeals.decide(session, principal, appeal_id, outcome=values["outcome"],
+                                decision=values["decision"], leaves=values["leaves"],
+                                expected_version=_int_or_none(form.get("version")))
+    except ValidationFailed as exc:
+        session.rollback()
+        appeal = appeals.get(session, appeal_id)
+        return render(request, "results/appeal.html",
+                      _appeal_context(session, appeal, exc.errors, values), status_code=422)
+    except DomainError as exc:
+        session.rollback()
+        flash(request, exc.message, "error")
+        return redirect(request, f"/appeals/{appeal_id}")
+    if appeal.status == AppealStatus.reopened:
+        flash(request, _("The named indicators are reopened; the evaluation is back in scoring."))
+    else:
+        flash(request, _("The result is upheld; it becomes final once the appeal window has "
+                         "closed."))
+    return redirect(request, f"/appeals/{appeal_id}")
+
+
+# ---------------------------------------------------------------- the public pages (公示)
+
+
+@router.get("/results")
+def public_list(request: Request, q: str = "", grade: str = "", sort: str | None = None,
+                page: int = 1, session: Session = Depends(get_session),
+                principal=Depends(public)):
+    results.finalise_quietly(session)
+    found = results.public_page(session, q=q, grade=grade, sort=sort, page_number=page)
+    context = {"page": found, "filters": {"q": q, "grade": grade},
+               "grades": results.published_grades(session), "state_labels": results.STATE_LABELS}
+    template = "results/_public_table.html" if _is_htmx(request) else "results/public_list.html"
+    return render(request, template, context)
+
+
+@router.get("/results/{result_id}")
+def public_result(request: Request, result_id: int, session: Session = Depends(get_session),
+                  principal=Depends(public)):
+    row = results.public_detail(session, result_id)
+    results.finalise_quietly(session, [row.evaluation.id])
+    row = results.public_detail(session, result_id)
+    return render(request, "results/public_detail.html", {
+        "row": row, "parts": results.public_parts(row.result),
+        "state_label": results.state_label(row.state),
+        "later": results.later_publication(session, row.result)})
+
+
+# ---------------------------------------------------------------- JSON
+
+
+@router.get("/api/results", tags=["api"])
+def api_public_results(q: str = "", grade: str = "", sort: str | None = None, page: int = 1,
+                       session: Session = Depends(get_session), principal=Depends(public)):
+    """Published results (公示), the latest publication of each evaluation; no personal data."""
+    results.finalise_quietly(session)
+    found = results.public_page(session, q=q, grade=grade, sort=sort, page_number=page)
+    return {"total": found.total, "page": found.page, "pages": found.pages, "items": [{
+        "id": row.result.id, "evaluation": row.evaluation.title, "project": row.project.name,
+        "department": row.department.name, "supplier": row.supplier.name,
+        "total": row.result.total, "grade": row.result.grade,
+        "published_on": evaluations.local_date(row.result.published_at).isoformat(),
+        "appeal_deadline": row.result.appeal_deadline.isoformat(),
+        "state": row.state, "parts": results.public_parts(row.result)} for row in found.items]}
+
+
+@router.get("/api/evaluations/{evaluation_id}/result", tags=["api"])
+def api_result(evaluation_id: int, version: str = "", session: Session = Depends(get_session),
+               principal: Principal = Depends(result_reader)):
+    """A version of the result as the engine gave it, with its publication state."""
+    evaluation = evaluations.get(session, evaluation_id)
+    result = results.version_for(session, principal, evaluation, _int_or_none(version))
+    return {"evaluation": evaluation.id, "version": result.version, "total": result.total,
+            "grade": result.grade, "final_ready": result.final_ready,
+            "state": results.state(session, result, evaluation),
+            "computed_at": result.computed_at, "published_at": result.published_at,
+            "appeal_deadline": result.appeal_deadline, "final_at": result.final_at,
+            "superseded": result.superseded, "reason": result.reason, "result": result.result}

@@ -1,0 +1,27 @@
+"""The demo city carries results: one final, one published and open to appeal, one blocked."""
+
+from sqlmodel import select
+
+from evalplatform.models import Evaluation, EvaluationResult, EvaluationStatus
+from evalplatform.services import audit, demo, results
+
+
+def test_the_demo_has_a_final_a_published_and_a_blocked_result(db):
+    demo.load(db)
+    by_status = {}
+    for evaluation in db.exec(select(Evaluation)).all():
+        by_status.setdefault(evaluation.status, []).append(evaluation)
+    assert len(by_status[EvaluationStatus.final]) == 1
+    assert len(by_status[EvaluationStatus.published]) == 1
+    assert len(by_status[EvaluationStatus.computed]) == 1
+    final = results.current(db, by_status[EvaluationStatus.final][0].id)
+    assert final.final_at is not None and final.final_ready and final.total
+    blocked = results.current(db, by_status[EvaluationStatus.computed][0].id)
+    assert not blocked.final_ready and results.explain(blocked).missing
+    for result in db.exec(select(EvaluationResult)).all():  # every demo result reproduces
+        import scoring
+
+        assert scoring.evaluate(result.package).as_dict() == result.result
+    public = results.public_page(db)
+    assert public.total == 2
+    assert audit.verify(db).ok

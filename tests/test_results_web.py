@@ -1,0 +1,315 @@
+"""The result pages, the public list (公示) and the appeal pages over HTTP: what each role may
+reach and do, what the public sees (no personal data), the downloads, lazy finalisation."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlmodel import select
+
+from evalplatform.models import Appeal, AppealStatus, EvaluationResult, EvaluationStatus
+from evalplatform.services import appeals, evaluations, results
+from tests.conftest import CSRF_RE, login
+from tests.results_feed import (  # noqa: F401  (feed_fixture, world_fixture: fixtures)
+    HAND_TOTAL,
+    PUBLISHED_AT,
+    fed,
+    feed_fixture,
+    hand_inputs,
+    principal,
+    published,
+    world_fixture,
+)
+
+PDF = b"%PDF-1.4\n% evidence\n%%EOF\n"
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Today is Friday 9 Oct 2026 (Beijing) for the services, inside the appeal window of a
+    publication on Monday 28 Sep 2026 (deadline Saturday 10 Oct, a 调休 working day)."""
+
+    class Clock:
+        def set(self, day: date):
+            moment = datetime(day.year, day.month, day.day, 2, 0, tzinfo=UTC)
+            monkeypatch.setattr("evalplatform.services.results.now", lambda: moment)
+            monkeypatch.setattr("evalplatform.services.projects.today", lambda: day)
+
+    clock = Clock()
+    clock.set(date(2026, 10, 9))
+    return clock
+
+
+def sign_in(client, user):
+    client.cookies.clear()
+    assert login(client, user.username).status_code == 303
+
+
+def token(client, path="/") -> str:
+    return CSRF_RE.search(client.get(path).text).group(1)
+
+
+# ---------------------------------------------------------------- compute and read
+
+
+def test_finance_computes_from_the_panel_and_reads_every_number(client, db, world, feed):
+    evaluation = fed(db, world, feed)
+    sign_in(client, world.finance)
+    page = client.get(f"/evaluations/{evaluation.id}")
+    assert 'id="compute-result"' in page.text
+    response = client.post(f"/evaluations/{evaluation.id}/result/compute",
+                           data={"csrf_token": token(client), "version": str(evaluation.version)})
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/evaluations/{evaluation.id}/result"
+    page = client.get(response.headers["location"])
+    assert page.status_code == 200
+    text = page.text
+    assert f'data-testid="result-total">{HAND_TOTAL}<' in text and "良" in text
+    assert "作业人员未穿反光背心" in text  # why A2.2 lost points, from the trace
+    assert "去掉最高和最低后平均" in text  # how the experts' sheets were combined
+    assert "Kendall" in text and "data-chart=" in text and "echarts.min.js" in text
+    assert "<script>" not in text  # no inline script (CSP)
+    assert "¥296,400.00" in text  # the payment ratio it earns
+    assert "版本" in text  # the Chinese page
+    panel = client.get(f"/evaluations/{evaluation.id}").text
+    assert 'id="publish-result"' in panel and HAND_TOTAL in panel
+
+
+def test_the_downloaded_package_reproduces_the_result_on_the_command_line(client, db, world, feed,
+                                                                          tmp_path, make_user):
+    evaluation = fed(db, world, feed)
+    result = results.compute(db, principal(world.finance), evaluation.id)
+    sign_in(client, make_user("auditor"))
+    response = client.get(f"/evaluations/{evaluation.id}/result/package.json?version=1")
+    assert response.status_code == 200
+    assert "attachment" in response.headers["content-disposition"]
+    path = tmp_path / "package.json"
+    path.write_bytes(response.content)
+    run = subprocess.run([sys.executable, "-m", "scoring", "evaluate", str(path)],
+                         capture_output=True, text=True, check=True)
+    reproduced = json.loads(run.stdout)
+    assert reproduced["total"] == HAND_TOTAL
+    assert reproduced == result.result
+
+
+def test_a_blocked_result_is_shown_with_what_is_missing_and_cannot_be_published(client, db, world,
+                                                                                feed):
+    inputs = hand_inputs()
+    del inputs["data"]["A3.2"]
+    evaluation = fed(db, world, feed, inputs)
+    results.compute(db, principal(world.finance), evaluation.id)
+    sign_in(client, world.purchaser)
+    page = client.get(f"/evaluations/{evaluation.id}/result").text
+    assert 'id="blocked"' in page and "A3.2" in page and 'id="publish-result"' not in page
+    db.refresh(evaluation)
+    response = client.post(f"/evaluations/{evaluation.id}/result/publish",
+                           data={"csrf_token": token(client), "version": str(evaluation.version)})
+    assert response.status_code == 303
+    assert "缺" in client.get(response.headers["location"]).text
+    assert results.current(db, evaluation.id).published_at is None
+
+
+def test_versions_stay_readable_through_the_switcher(client, db, world, feed):
+    evaluation = fed(db, world, feed)
+    results.compute(db, principal(world.finance), evaluation.id)
+    sign_in(client, world.finance)
+    db.refresh(evaluation)
+    client.post(f"/evaluations/{evaluation.id}/result/reopen",
+                data={"csrf_token": token(client), "version": str(evaluation.version),
+                      "reason": "6 月考核表补录"})
+    db.refresh(evaluation)
+    assert evaluation.status == EvaluationStatus.scoring
+    feed[evaluation.id]["sheets"][1]["scores"]["A2.2"] = 6
+    results.compute(db, principal(world.finance), evaluation.id)
+    latest = client.get(f"/evaluations/{evaluation.id}/result").text
+    assert 'data-testid="result-total">88.20<' in latest and 'id="f-version"' in latest
+    assert "6 月考核表补录" in latest
+    first = client.get(f"/evaluations/{evaluation.id}/result?version=1").text
+    assert f'data-testid="result-total">{HAND_TOTAL}<' in first and 'id="superseded"' in first
+    assert client.get(f"/evaluations/{evaluation.id}/result?version=9").status_code == 404
+
+
+# ---------------------------------------------------------------- the public list
+
+
+def test_the_public_list_needs_no_sign_in_and_shows_no_personal_data(client, db, world, feed,
+                                                                     clock):
+    evaluation, result = published(db, world, feed)
+    response = client.get("/results")
+    assert response.status_code == 200
+    text = response.text
+    assert world.project.name in text and world.supplier.name in text
+    assert world.department.name in text and HAND_TOTAL in text and "2026-10-10" in text
+    detail = client.get(f"/results/{result.id}")
+    assert detail.status_code == 200 and "第三方评价" in detail.text
+    for html in (text, detail.text):
+        page = html[html.index("<main"):html.index("</main>")]  # what the page shows
+        for personal in (world.finance.display_name, world.finance.username,
+                         world.purchaser.username, world.supplier_user.username, "E1", "E2",
+                         "2026-05", "作业人员未穿反光背心", "满意度问卷"):
+            assert personal not in page, personal
+    api = client.get("/api/results").json()
+    assert api["total"] == 1 and api["items"][0]["total"] == HAND_TOTAL
+    assert set(api["items"][0]) == {"id", "evaluation", "project", "department", "supplier",
+                                    "total", "grade", "published_on", "appeal_deadline", "state",
+                                    "parts"}
+
+
+def test_an_unpublished_result_is_not_public(client, db, world, feed):
+    evaluation = fed(db, world, feed)
+    result = results.compute(db, principal(world.finance), evaluation.id)
+    assert client.get(f"/results/{result.id}").status_code == 404
+    assert world.project.name not in client.get("/results").text
+
+
+def test_loading_a_page_makes_due_results_final(client, db, world, feed, clock):
+    evaluation, result = published(db, world, feed)
+    assert "可申诉" in client.get("/results").text
+    db.refresh(evaluation)
+    assert evaluation.status == EvaluationStatus.published
+    clock.set(date(2026, 10, 11))  # the window closed yesterday
+    page = client.get("/results").text
+    db.expire_all()
+    assert db.get(type(evaluation), evaluation.id).status == EvaluationStatus.final
+    assert db.get(EvaluationResult, result.id).final_at is not None
+    assert "已确定" in page
+
+
+# ---------------------------------------------------------------- appeals over HTTP
+
+
+def test_the_supplier_appeals_and_finance_decides_on_the_pages(client, db, world, feed, clock):
+    evaluation, result = published(db, world, feed)
+    sign_in(client, world.supplier_user)
+    page = client.get(f"/evaluations/{evaluation.id}/result").text
+    assert 'id="file-appeal"' in page and "2026-10-10" in page
+    form = client.get(f"/evaluations/{evaluation.id}/appeal")
+    csrf = CSRF_RE.search(form.text).group(1)
+    bad = client.post(f"/evaluations/{evaluation.id}/appeal",
+                      data={"csrf_token": csrf, "reasons": "不服"})
+    assert bad.status_code == 422 and 'id="e-reasons"' in bad.text
+    response = client.post(
+        f"/evaluations/{evaluation.id}/appeal",
+        data={"csrf_token": csrf, "reasons": "6 月 12 日暴雨停工已报备，台账缺记录不应扣分。",
+              "leaves": ["A2.1"]},
+        files=[("evidence", ("停工报备.pdf", PDF, "application/pdf"))])
+    assert response.status_code == 303, response.text
+    appeal = db.exec(select(Appeal)).one()
+    assert response.headers["location"] == f"/appeals/{appeal.id}"
+    evidence_url = f"/appeals/{appeal.id}/evidence/{appeal.evidence[0]['sha256']}"
+    assert client.get(evidence_url).content == PDF
+    assert "停工报备.pdf" in client.get(f"/appeals/{appeal.id}").text
+    assert client.post(f"/appeals/{appeal.id}/decide",
+                       data={"csrf_token": csrf, "outcome": "uphold",
+                             "decision": "x"}).status_code == 403
+
+    sign_in(client, world.finance)
+    detail = client.get(f"/appeals/{appeal.id}").text
+    assert 'id="decide-form"' in detail
+    csrf = CSRF_RE.search(detail).group(1)
+    missing = client.post(f"/appeals/{appeal.id}/decide",
+                          data={"csrf_token": csrf, "outcome": "reopen", "decision": "复核",
+                                "version": "1"})
+    assert missing.status_code == 422 and 'id="e-leaves"' in missing.text
+    done = client.post(f"/appeals/{appeal.id}/decide",
+                       data={"csrf_token": csrf, "outcome": "reopen", "decision": "请重新评 A2.1",
+                             "leaves": ["A2.1"], "version": "1"})
+    assert done.status_code == 303
+    db.expire_all()
+    assert db.get(Appeal, appeal.id).status == AppealStatus.reopened
+    assert evaluations.get(db, evaluation.id).status == EvaluationStatus.scoring
+    listing = client.get("/appeals").text
+    assert f"/appeals/{appeal.id}" in listing
+
+
+def test_the_supplier_sees_its_results_open_to_appeal(client, db, world, feed, clock):
+    evaluation, _result = published(db, world, feed)
+    sign_in(client, world.supplier_user)
+    page = client.get("/appeals").text
+    assert f"/evaluations/{evaluation.id}/appeal" in page
+    home = client.get("/").text
+    assert "可申诉的结果" in home
+
+
+# ---------------------------------------------------------------- role and ownership on every route
+
+
+def test_every_result_route_checks_role_and_ownership(client, db, world, feed, make_user,
+                                                      make_org, clock):
+    evaluation, result = published(db, world, feed)
+    appeal = appeals.file(db, principal(world.supplier_user), evaluation.id,
+                          reasons="台账缺记录为暴雨停工，已报备。", evidence=[(PDF, "a.pdf")],
+                          today=date(2026, 10, 9))
+    other_dept = make_user("purchaser", organisation=make_org("purchasing_department", name="别局"))
+    strangers = {"other purchaser": other_dept, "other supplier": make_user("supplier")}
+    e, a, sha = evaluation.id, appeal.id, appeal.evidence[0]["sha256"]
+    reads = [f"/evaluations/{e}/result", f"/evaluations/{e}/result/package.json",
+             f"/evaluations/{e}/result/result.json", f"/api/evaluations/{e}/result",
+             f"/appeals/{a}", f"/appeals/{a}/evidence/{sha}"]
+    users = {"finance": world.finance, "purchaser": world.purchaser,
+             "supplier": world.supplier_user, "auditor": make_user("auditor"),
+             "evaluator": make_user("evaluator"), "admin": make_user("admin"), **strangers}
+    expected_read = {"finance": 200, "purchaser": 200, "supplier": 200, "auditor": 200,
+                     "evaluator": 403, "admin": 403, "other purchaser": 404, "other supplier": 404}
+    for name, user in users.items():
+        sign_in(client, user)
+        for url in reads:
+            assert client.get(url).status_code == expected_read[name], (name, url)
+        assert client.get("/appeals").status_code == (
+            403 if name in ("evaluator", "admin") else 200), name
+        csrf = token(client)
+        # writes: compute/publish/reopen are the organisers'; decide is finance's; appeal the supplier's
+        organiser = {"finance": 303, "purchaser": 303, "other purchaser": 404}.get(name, 403)
+        if name == "other supplier":
+            organiser = 403
+        for action in ("compute", "publish"):
+            status = client.post(f"/evaluations/{e}/result/{action}",
+                                 data={"csrf_token": csrf}).status_code
+            assert status == organiser, (name, action)
+        reopen = client.post(f"/evaluations/{e}/result/reopen",
+                             data={"csrf_token": csrf, "reason": "复核"}).status_code
+        assert reopen == organiser, (name, "reopen")  # the service refuses: an appeal is open
+        appeal_form = client.get(f"/evaluations/{e}/appeal").status_code
+        assert appeal_form == {"supplier": 200, "other supplier": 404}.get(name, 403), name
+        decide = client.post(f"/appeals/{a}/decide", data={"csrf_token": csrf}).status_code
+        assert decide == {"finance": 422}.get(name, 403 if name in (
+            "purchaser", "supplier", "auditor", "evaluator", "admin", "other purchaser",
+            "other supplier") else 404), name
+    client.cookies.clear()
+    for url in reads + ["/appeals", f"/evaluations/{e}/appeal"]:
+        response = client.get(url)
+        assert response.status_code in (303, 401), url  # sign in first
+    db.expire_all()
+    assert db.get(Appeal, a).status == AppealStatus.open
+    assert results.current(db, e).version == 1
+
+
+def test_the_supplier_cannot_read_an_unpublished_result(client, db, world, feed):
+    evaluation = fed(db, world, feed)
+    results.compute(db, principal(world.finance), evaluation.id)
+    sign_in(client, world.supplier_user)
+    assert client.get(f"/evaluations/{evaluation.id}/result").status_code == 404
+    assert client.get(f"/evaluations/{evaluation.id}/result/package.json").status_code == 404
+    panel = client.get(f"/evaluations/{evaluation.id}").text
+    assert HAND_TOTAL not in panel
+
+
+def test_an_auditor_reads_but_the_panel_offers_no_actions(client, db, world, feed, make_user):
+    evaluation = fed(db, world, feed)
+    sign_in(client, make_user("auditor"))
+    page = client.get(f"/evaluations/{evaluation.id}").text
+    assert 'id="result-panel"' in page and 'id="compute-result"' not in page
+    assert PUBLISHED_AT  # (the fixed publication moment is shared with the service tests)
+
+
+def test_a_download_name_cannot_break_the_header():
+    from evalplatform.web.routes.results import _attachment
+
+    header = _attachment("停工\r\nSet-Cookie: x=1.pdf")
+    assert "\r" not in header and "\n" not in header
+    assert header.startswith('attachment; filename="')
+    assert "filename*=UTF-8''%E5%81%9C%E5%B7%A5%0D%0ASet-Cookie" in header
