@@ -26,9 +26,27 @@ from evalplatform.models.projects import (
 )
 from evalplatform.models.results import EvaluationResult
 from evalplatform.models.schemes import IndicatorScheme
+from evalplatform.models.settlements import (
+    Acceptance,
+    AcceptanceConclusion,
+    ContractTerms,
+    Settlement,
+    SettlementBasis,
+    SettlementStatus,
+    StandingSettings,
+    SupplierComplaint,
+)
 from evalplatform.models.throttle import ThrottleCounter
 
 __all__ = [
+    "Acceptance",
+    "AcceptanceConclusion",
+    "ContractTerms",
+    "Settlement",
+    "SettlementBasis",
+    "SettlementStatus",
+    "StandingSettings",
+    "SupplierComplaint",
     "AuditEntry",
     "AuditHead",
     "IndicatorScheme",
