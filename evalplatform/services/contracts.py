@@ -162,7 +162,7 @@ def plan_instalments(amount_fen: int, rows: list[InstalmentInput]) -> list[Plann
             except InvalidOperation:
                 errors.append(_("Instalment %(n)s: a percentage is between 0 and 100.", n=i))
                 continue
-            exact.append((Decimal(amount_fen) * pct / 100, str(pct.normalize())))
+            exact.append((Decimal(amount_fen) * pct / 100, format(pct.normalize(), "f")))
         else:
             fen, problem = parse_yuan(text)
             if problem:

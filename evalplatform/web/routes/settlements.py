@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlmodel import Session
@@ -94,7 +96,8 @@ def _scope(principal: Principal) -> dict:
 def _labels() -> dict:
     return {"STATUS": settlements.STATUS_LABELS, "BASIS": settlements.BASIS_LABELS,
             "CONCLUSION": acceptance.CONCLUSION_LABELS, "LEVEL": standing.LEVEL_LABELS,
-            "ratio_text": settlements.percent_text}
+            "ratio_text": settlements.percent_text,
+            "percent_of": lambda text: format(Decimal(text), "f")}
 
 
 # ---------------------------------------------------------------- lists
@@ -121,8 +124,9 @@ def settlement_list(request: Request, status: str = "", sort: str | None = None,
 def payment_due(request: Request, show: str = "open", session: Session = Depends(get_session),
                 principal: Principal = Depends(everyone)):
     rows = settlements.payments(session, **_scope(principal))
-    if show != "all":
-        rows = [r for r in rows if r.state not in ("paid",)]
+    if show != "all":  # what needs attention: due, overdue, paid late, or final but not accepted
+        rows = [r for r in rows if r.state in ("overdue", "due", "paid_late")
+                or (r.state == "waiting" and r.payable_fen is not None)]
     overdue = [r for r in rows if r.state == "overdue"]
     return render(request, "settlements/due.html", {
         "rows": rows, "show": show, "today": projects.today(),
@@ -270,16 +274,21 @@ def _settlement_context(session: Session, principal: Principal, settlement_id: i
                              {"name": _("Deduction"),
                               "value": float(settlements.yuan(settlement.deduction_fen)),
                               "itemStyle": {"color": "#a4161a"}}]}]}
+    due = settlements.due_for(session, contract, instalment, evaluation)
+    rate = settlements.terms_of(session, contract.id).interest_per_day
+    today = projects.today()
+    overdue_days = max(0, (today - due.due_on).days) if due.due_on and \
+        settlement.status in (SettlementStatus.proposed, SettlementStatus.approved) else 0
     return {"settlement": settlement, "contract": contract, "project": project,
-            "instalment": instalment, "evaluation": evaluation,
+            "instalment": instalment, "evaluation": evaluation, "overdue_days": overdue_days,
+            "interest_so_far": settlements.interest_owed(settlement.payable_fen, rate,
+                                                         overdue_days),
             "department": session.get(Organisation, project.department_id),
             "supplier": session.get(Organisation, contract.supplier_id),
             "users": users, "history": settlements.history(session, settlement),
             "proposers": settlements.proposers(session, settlement),
             "rule": settlements.rule_text(settlement.payment_rule),
-            "due": settlements.due_for(session, contract, instalment, evaluation),
-            "rate": settlements.terms_of(session, contract.id).interest_per_day,
-            "chart": chart, "today": projects.today(),
+            "due": due, "rate": rate, "chart": chart, "today": today,
             "errors": errors or {}, "values": values or {}, **_labels()}
 
 
