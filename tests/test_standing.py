@@ -8,7 +8,7 @@ from sqlmodel import func, select
 from evalplatform.i18n import language
 from evalplatform.models import Contract, StandingSettings, SupplierComplaint
 from evalplatform.services import catalogue, contracts, projects, settlements, standing
-from evalplatform.services.errors import PermissionDenied, ValidationFailed
+from evalplatform.services.errors import Conflict, PermissionDenied, ValidationFailed
 from tests.builders import contracted_world
 from tests.conftest import login
 from tests.settlement_builders import final_evaluation, principal
@@ -183,3 +183,52 @@ def test_the_contract_settlement_page_lists_the_flag_threshold_and_records_a_com
     assert good.status_code == 303
     assert "未按时清运" in client.get(url).text
     assert db.get(Contract, world.contract.id) is not None
+
+
+def test_a_flagged_contract_gets_its_termination_review_decided_once(db, world, make_user,
+                                                                       make_org):
+    from evalplatform.models import TerminationReview
+
+    with pytest.raises(Conflict) as caught:  # nothing to review yet
+        standing.review(db, principal(world.finance), world.contract.id, decision="continue",
+                        reason="x", today=date(2026, 8, 1))
+    assert "未列入终止审查" in caught.value.message
+    final_evaluation(db, world, "78.00", "中", stage="interim", final_on=date(2026, 7, 10))
+    final_evaluation(db, world, "79.99", "中", final_on=date(2026, 7, 20))
+    stranger = make_user("purchaser", organisation=make_org("purchasing_department"))
+    with pytest.raises(PermissionDenied):
+        standing.review(db, principal(stranger), world.contract.id, decision="terminate",
+                        reason="x", today=date(2026, 8, 1))
+    with pytest.raises(ValidationFailed) as caught:
+        standing.review(db, principal(world.purchaser), world.contract.id, decision="maybe",
+                        reason=" ", today=date(2026, 8, 1))
+    assert set(caught.value.errors) == {"decision", "review_reason"}
+    assert db.exec(select(func.count()).select_from(TerminationReview)).one() == 0
+    standing.review(db, principal(world.purchaser), world.contract.id, decision="continue",
+                    reason="约谈承接主体，限期整改保洁质量，下季度复查", today=date(2026, 8, 1))
+    flag = standing.flag_of(db, db.get(Contract, world.contract.id), date(2026, 8, 1))
+    assert flag.review is not None and flag.review.decision == "continue"
+    with pytest.raises(Conflict):  # decided once
+        standing.review(db, principal(world.finance), world.contract.id, decision="terminate",
+                        reason="再议", today=date(2026, 8, 1))
+    assert db.exec(select(func.count()).select_from(TerminationReview)).one() == 1
+    assert standing.standing_of(db, world.supplier, date(2026, 8, 1)).level == "warned"
+
+
+def test_the_review_form_on_the_contract_page(client, db, world):
+    from tests.conftest import csrf_from
+
+    final_evaluation(db, world, "78.00", "中", stage="interim", final_on=date(2026, 7, 10))
+    final_evaluation(db, world, "79.99", "中", final_on=date(2026, 7, 20))
+    login(client, world.finance.username)
+    url = f"/contracts/{world.contract.id}/settlements"
+    token = csrf_from(client, url)
+    bad = client.post(f"/contracts/{world.contract.id}/termination-review",
+                      data={"csrf_token": token, "decision": "", "review_reason": ""})
+    assert bad.status_code == 422 and 'id="e-review_reason"' in bad.text
+    good = client.post(f"/contracts/{world.contract.id}/termination-review",
+                       data={"csrf_token": token, "decision": "terminate",
+                             "review_reason": "连续两次低于约定分数且整改无效"})
+    assert good.status_code == 303
+    assert 'data-testid="review-decision"><strong>终止合同' in client.get(url).text
+    assert "已审查：终止合同" in client.get("/standing").text

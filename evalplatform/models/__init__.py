@@ -30,11 +30,13 @@ from evalplatform.models.settlements import (
     Acceptance,
     AcceptanceConclusion,
     ContractTerms,
+    ReviewDecision,
     Settlement,
     SettlementBasis,
     SettlementStatus,
     StandingSettings,
     SupplierComplaint,
+    TerminationReview,
 )
 from evalplatform.models.throttle import ThrottleCounter
 
@@ -42,11 +44,13 @@ __all__ = [
     "Acceptance",
     "AcceptanceConclusion",
     "ContractTerms",
+    "ReviewDecision",
     "Settlement",
     "SettlementBasis",
     "SettlementStatus",
     "StandingSettings",
     "SupplierComplaint",
+    "TerminationReview",
     "AuditEntry",
     "AuditHead",
     "IndicatorScheme",

@@ -158,5 +158,27 @@ class SupplierComplaint(SQLModel, table=True):
     recorded_at: datetime = timestamp_field()
 
 
+class ReviewDecision(StrEnum):
+    """终止审查结论."""
+
+    continue_ = "continue"  # 继续履行 (with the measures stated in the reason)
+    terminate = "terminate"  # 终止合同
+
+
+class TerminationReview(SQLModel, table=True):
+    """终止审查: the decision on a contract flagged by results in a row below its threshold."""
+
+    __tablename__ = "termination_review"
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id", index=True)
+    result_id: int = Field(foreign_key="evaluation_result.id")  # the latest flagged result
+    decision: ReviewDecision = Field(sa_type=SAEnum(ReviewDecision, native_enum=False, length=20))
+    reason: str = Field(sa_type=Text)
+    decided_by: int | None = Field(default=None, foreign_key="app_user.id")
+    decided_at: datetime = timestamp_field()
+
+
 __all__ = ["Acceptance", "AcceptanceConclusion", "ContractTerms", "Settlement", "SettlementBasis",
-           "SettlementStatus", "StandingSettings", "SupplierComplaint"]
+           "SettlementStatus", "StandingSettings", "SupplierComplaint", "ReviewDecision",
+           "TerminationReview"]

@@ -8,7 +8,8 @@ its default (finance may change them; every change is audited):
   the result became final). Contract registration honours it and names the reason.
 * **Warned (警示)** — two results in a row of one contract below the contract's threshold
   (80 by default, a contract term) flag that contract for termination review (终止审查)
-  and warn about the supplier.
+  and warn about the supplier. Finance or the purchasing department records the review's
+  decision (continue with measures, or terminate) with its reasons.
 * **Preferred (优选)** — the supplier's latest recent final result is 优, and nothing above
   applies.
 
@@ -36,13 +37,15 @@ from evalplatform.models import (
     Organisation,
     OrganisationKind,
     Project,
+    ReviewDecision,
     Role,
     StandingSettings,
     SupplierComplaint,
+    TerminationReview,
 )
 from evalplatform.services import audit, dashboard, projects
 from evalplatform.services.clock import as_utc, now
-from evalplatform.services.errors import NotFound, PermissionDenied, ValidationFailed
+from evalplatform.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
 LEVELS = ("barred", "warned", "preferred", "normal", "unrated")
 LEVEL_LABELS = {
@@ -53,6 +56,10 @@ LEVEL_LABELS = {
     "unrated": N_("No recent final result"),
 }
 MAX_SUMMARY = 2000
+DECISION_LABELS = {
+    ReviewDecision.continue_: N_("Continue the contract, with measures"),
+    ReviewDecision.terminate: N_("Terminate the contract"),
+}
 
 
 # ---------------------------------------------------------------- the rules' settings
@@ -213,6 +220,11 @@ class Flag:
     threshold: Decimal
     running: bool
     reason: str
+    review: TerminationReview | None = None  # the decision on this flag, once taken
+
+    @property
+    def decision_label(self) -> str:
+        return str(DECISION_LABELS[self.review.decision]) if self.review else ""
 
 
 def _barring(rules: Rules, result: FinalResult) -> bool:
@@ -278,8 +290,62 @@ def flags(session: Session, rules: Rules, results: list[FinalResult], today: dat
                    totals=", ".join(f"{r.evaluation.title} {r.total}" for r in tail))
         if not running:
             reason += " " + _("The contract has ended; the warning stands for the supplier.")
-        found.append(Flag(contract, tail[-1].project, tail, threshold, running, reason))
+        review = session.exec(select(TerminationReview).where(
+            TerminationReview.contract_id == contract.id,
+            TerminationReview.result_id == tail[-1].result.id)).first()
+        found.append(Flag(contract, tail[-1].project, tail, threshold, running, reason, review))
     return found
+
+
+def flag_of(session: Session, contract: Contract, today: date | None = None) -> Flag | None:
+    """The contract's termination-review flag, if its latest results raise one."""
+    today = today or projects.today()
+    found = [f for f in flags(session, settings(session),
+                              final_results(session, contract.supplier_id), today)
+             if f.contract.id == contract.id]
+    return found[0] if found else None
+
+
+def review(session: Session, principal, contract_id: int, *, decision: str, reason: str,
+           today: date | None = None) -> TerminationReview:
+    """Record the decision of a termination review (终止审查结论) with its reasons."""
+    contract = session.get(Contract, contract_id)
+    if contract is None:
+        raise NotFound(_("No such contract."))
+    project = session.get(Project, contract.project_id)
+    if not (principal.role == Role.finance or (principal.role == Role.purchaser
+                                               and principal.organisation_id
+                                               == project.department_id)):
+        raise PermissionDenied(_("Only finance or the purchasing department decides a "
+                                 "termination review."))
+    flag = flag_of(session, contract, today)
+    if flag is None:
+        raise Conflict(_("This contract is not flagged for termination review."))
+    if flag.review is not None:
+        raise Conflict(_("This flag was reviewed already: %(decision)s.",
+                         decision=flag.decision_label))
+    errors: dict[str, str] = {}
+    try:
+        chosen = ReviewDecision(str(decision or ""))
+    except ValueError:
+        chosen = None
+        errors["decision"] = _("Choose: continue with measures, or terminate.")
+    reason = str(reason or "").strip()
+    if not reason:
+        errors["review_reason"] = _("State the reasons of the decision.")
+    elif len(reason) > MAX_SUMMARY:
+        errors["review_reason"] = _("At most %(n)s characters.", n=MAX_SUMMARY)
+    if errors:
+        raise ValidationFailed(errors)
+    record = TerminationReview(contract_id=contract.id, result_id=flag.results[-1].result.id,
+                               decision=chosen, reason=reason, decided_by=principal.actor.id)
+    session.add(record)
+    session.flush()
+    audit.record(session, principal.actor, "contract.termination_review", "contract",
+                 contract.id, {"decision": chosen.value, "reason": reason,
+                               "results": [r.result.id for r in flag.results]})
+    session.commit()
+    return record
 
 
 @dataclass
@@ -445,8 +511,8 @@ def _cards(session: Session, role: Role, organisation_id: int | None) -> list[da
         return []
     found = all_standings(session, today)
     barred = sum(1 for s in found if s.level == "barred")
-    review = sum(1 for s in found for f in s.flags if f.running)
+    waiting = sum(1 for s in found for f in s.flags if f.review is None)
     return [dashboard.Card(_("Suppliers barred or warned"),
                            f"{barred} / {sum(1 for s in found if s.level == 'warned')}",
-                           _("%(n)s contracts flagged for termination review", n=review),
-                           "/standing", urgent=review > 0)]
+                           _("%(n)s termination reviews to decide", n=waiting),
+                           "/standing#flags", urgent=waiting > 0)]

@@ -175,6 +175,9 @@ def _contract_context(session: Session, principal: Principal, contract_id: int,
             "terms": settlements.terms_of(session, contract.id),
             "period": settlements.payment_period(session, contract),
             "complaints": standing.complaints_of(session, contract_id=contract.id),
+            "flag": standing.flag_of(session, contract),
+            "decision_options": [(d.value, str(label))
+                                 for d, label in standing.DECISION_LABELS.items()],
             "due_labels": DUE_CONDITION_LABELS,
             "errors": errors or {}, "values": values or {}, "target": target,
             "can_propose": principal.role == Role.purchaser,
@@ -247,6 +250,23 @@ async def complaint_record(request: Request, contract_id: int,
                       status_code=422)
     flash(request, _("Complaint recorded; it counts in the supplier's record."))
     return redirect(request, f"/contracts/{contract_id}/settlements#complaints")
+
+
+@router.post("/contracts/{contract_id}/termination-review")
+async def termination_review(request: Request, contract_id: int,
+                             session: Session = Depends(get_session),
+                             principal: Principal = Depends(contract_recorder)):
+    form = await request.form()
+    try:
+        standing.review(session, principal, contract_id, decision=str(form.get("decision") or ""),
+                        reason=str(form.get("review_reason") or ""))
+    except ValidationFailed as exc:
+        session.rollback()
+        return render(request, "settlements/contract.html",
+                      _contract_context(session, principal, contract_id, exc.errors, dict(form)),
+                      status_code=422)
+    flash(request, _("The termination review's decision is recorded."))
+    return redirect(request, f"/contracts/{contract_id}/settlements#review")
 
 
 # ---------------------------------------------------------------- one settlement
