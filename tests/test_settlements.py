@@ -453,3 +453,23 @@ def test_instalment_percentages_are_stored_as_people_write_them(db, world):
     """30 % is kept as "30", not the exponent form "3E+1" (shown on every schedule)."""
     assert [i.percent for i in db.exec(select(Instalment).where(
         Instalment.contract_id == world.contract.id).order_by(Instalment.seq))] == ["30", "30", "40"]
+
+
+def test_an_instalment_is_settled_only_on_an_evaluation_of_its_own_stage(db, world):
+    interim = final_evaluation(db, world, "86.35", "良", stage="interim")
+    with pytest.raises(ValidationFailed) as caught:  # the final instalment, an interim evaluation
+        settlements.propose(db, principal(world.purchaser), instalment(db, world, 3).id,
+                            evaluation_id=interim.id)
+    assert "evaluation_id" in caught.value.errors
+    assert count(db) == 0
+
+
+def test_a_performance_linked_instalment_due_on_signing_is_refused(db, world):
+    first = instalment(db, world, 1)
+    first.performance_linked = True
+    db.add(first)
+    db.commit()
+    with pytest.raises(ValidationFailed) as caught:
+        settlements.propose(db, principal(world.purchaser), first.id)
+    assert "evaluation_id" in caught.value.errors
+    assert count(db) == 0

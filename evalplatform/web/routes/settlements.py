@@ -26,6 +26,7 @@ from evalplatform.services import (
     acceptance,
     contracts,
     evaluations,
+    half_year,
     projects,
     selection,
     settlements,
@@ -144,6 +145,42 @@ def settlement_export(request: Request, start: str = "", end: str = "",
     data = settlements.period_workbook(session, first, last, organisation_id=scope)
     name = f"settlements-{first.isoformat()}-{last.isoformat()}.xlsx"
     return Response(data, media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+reporters = require(Role.finance, Role.auditor, Role.purchaser)
+
+
+def _report(session: Session, principal: Principal, year: str, half: str):
+    period = half_year.parse(year, half, projects.today())
+    scope = principal.organisation_id if principal.role == Role.purchaser else None
+    return half_year.build(session, period, organisation_id=scope)
+
+
+@router.get("/reports/half-year")
+def half_year_report(request: Request, year: str = "", half: str = "",
+                     session: Session = Depends(get_session),
+                     principal: Principal = Depends(reporters)):
+    try:
+        report = _report(session, principal, year, half)
+    except ValidationFailed as exc:
+        report = half_year.build(session, half_year.latest_closed(projects.today()),
+                                 organisation_id=principal.organisation_id
+                                 if principal.role == Role.purchaser else None)
+        return render(request, "settlements/half_year.html",
+                      {"report": report, "errors": exc.errors,
+                       "values": {"year": year, "half": half}}, status_code=422)
+    return render(request, "settlements/half_year.html", {
+        "report": report, "errors": {},
+        "values": {"year": str(report.period.year), "half": str(report.period.half)}})
+
+
+@router.get("/reports/half-year.xlsx")
+def half_year_workbook(year: str = "", half: str = "", session: Session = Depends(get_session),
+                       principal: Principal = Depends(reporters)):
+    report = _report(session, principal, year, half)
+    name = f"half-year-{report.period.year}-H{report.period.half}.xlsx"
+    return Response(half_year.workbook(report), media_type=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
