@@ -77,7 +77,11 @@ def main(argv=None) -> int:
 
     try:
         if args.command == "validate":
-            doc = _load_json(args.file)
+            try:
+                doc = _load_json(args.file)
+            except json.JSONDecodeError as exc:
+                print(f"{args.file}: $: 不是合法的 JSON: {exc}", file=sys.stderr)
+                return 2
             try:
                 (validate_scheme if args.scheme else validate_package)(doc)
             except PackageError as err:

@@ -1,35 +1,53 @@
 """The evaluation engine (评价计分引擎): one package or many, with the same results.
 
 ``evaluate(package)`` scores one evaluation; ``evaluate_many(packages)`` scores many,
-grouping the packages that share a scheme (canonical JSON) and the same number of sheets
-per part, and computing each group with numpy arrays (packages × sheets × leaves,
-respondents × questions). ``evaluate`` is the batch code run on a batch of one, so the two
-agree to the last bit: every sum that reaches a score is taken in a fixed order (leaves in
-scheme order, sheets sorted by scorer, survey answers as integer counts), and the total is
-rounded once by :func:`scoring.money.round_score`.
+grouping the packages that share a scheme (by content), reading them in chunks
+(:mod:`scoring.batch`) and computing each scheme's packages as one batch with numpy arrays
+(packages × sheets × leaves, questions × respondents). ``evaluate`` is the batch code run
+on a batch of one, so the two agree to the last bit: every sum that reaches a score is
+taken in a fixed order (leaves in scheme order, sheets sorted by scorer, survey answers as
+integer counts), and the total is rounded once by :func:`scoring.money.round_score`.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import marshal
 import math
 import operator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import chain
+from itertools import chain, repeat
 from types import MappingProxyType
 from typing import NamedTuple
 
 import numpy as np
 from scipy import special
 
+from .batch import MISSING, NA, SCORED, Suspects, concat, from_parsed, read_many
 from .money import _amount as _parse_amount
 from .money import _apply as _apply_payment
-from .money import _RuleError, parse_payment_rule, round_score
-from .package import CompiledScheme, PackageError, _dec, _fmt, compile_scheme
-from .stats import AlphaResult, ICCResult, KendallWResult, _alpha_ci, _icc_batch, _kendall_w_batch
+from .money import _round_float, _RuleError, parse_payment_rule
+from .package import (
+    DATA_RULES,
+    SURVEY_RULES,
+    CompiledScheme,
+    PackageError,
+    _dec,
+    _fmt,
+    compile_scheme,
+)
+from .stats import (
+    AlphaResult,
+    ICCResult,
+    KendallWResult,
+    _alpha_ci,
+    _icc_batch,
+    _kendall_w_batch,
+    sample_size,
+)
 
 __all__ = [
     "Evaluation",
@@ -48,8 +66,7 @@ __all__ = [
 ]
 
 ENGINE = "evalplatform-scoring/1"
-SCORED, NA, MISSING = 0, 1, 2
-_STATE_CHARS = np.frombuffer(b"snm", dtype=np.uint8)
+_STATE_CHARS = np.frombuffer(b"snm-", dtype=np.uint8)  # SCORED, NA, MISSING, ABSENT
 
 #: Where a quality figure counts as weak (a warning is given below these).
 THRESHOLDS = MappingProxyType({
@@ -62,6 +79,9 @@ THRESHOLDS = MappingProxyType({
 
 _ALLOWED_TOP = {"format", "id", "meta", "scheme", "inputs", "payment"}
 _ALLOWED_INPUTS = {"sheets", "data", "responses", "population"}
+_NO_INPUTS: dict = {}
+_BIG = 1 << 1000  # integers beyond this are read (and refused) by _num
+_CHUNK = 256  # packages read together by the bulk parser (their objects fit in cache)
 
 
 # ----------------------------------------------------------------------------- results
@@ -236,13 +256,8 @@ class _Prep:
         self.data_lookup = {cs.leaves[li].id: (j, cs.leaves[li])
                             for j, li in enumerate(cs.data_leaves)}
         self.questions = cs.questions
-        self.code_maps = []
-        nopt = 1
-        for sc in cs.question_scale:
-            cm = dict(sc.codes)
-            cm[None] = -1
-            self.code_maps.append(cm)
-            nopt = max(nopt, len(sc.options))
+        self.cs_scales = cs.question_scale
+        nopt = max([1] + [len(sc.options) for sc in cs.question_scale])
         self.n_options = nopt
         q = len(cs.questions)
         self.values = np.full((q, nopt), np.nan)
@@ -264,6 +279,25 @@ class _Prep:
                 self.table[qi, self.global_codes[o]] = c
         self.qcol = np.arange(max(q, 1))[None, :]
         self.getter = operator.itemgetter(*cs.questions) if q else None
+        self.status_names = np.array(_STATUS, dtype=object)
+        sizes = [len(sc.options) for sc in cs.question_scale]
+        self.combo_stride = np.cumprod([1, *sizes[:-1]]) if q else None
+        self._combo = None if q and math.prod(sizes) <= _COMBO_LIMIT else False
+
+    def combo_totals(self):
+        """For every combination of options of all questions: (the distinct totals sorted,
+        the rank of each combination's total among them); None when there are too many
+        combinations. Totals are summed question by question, as for a respondent."""
+        if self._combo is None:
+            n = math.prod(len(sc.options) for sc in self.cs_scales)
+            idx = np.arange(n)
+            t = np.zeros(n)
+            for qi, sc in enumerate(self.cs_scales):
+                digit = (idx // self.combo_stride[qi]) % len(sc.options)
+                t = t + self.values[qi][digit]
+            tvals, rank = np.unique(t, return_inverse=True)
+            self._combo = (tvals, rank.reshape(-1))
+        return self._combo or None
 
 
 def _prep(cs: CompiledScheme) -> _Prep:
@@ -291,10 +325,10 @@ class _Parsed:
 
 
 def _num(v, path: str, what: str) -> float:
-    if type(v) is float or type(v) is int:
-        x = float(v)
-    else:
-        x = float(_dec(v, path, what))
+    try:
+        x = float(v) if type(v) is float or type(v) is int else float(_dec(v, path, what))
+    except OverflowError:  # an integer beyond the range of a float
+        x = math.inf
     if not math.isfinite(x):
         raise PackageError(f"{what} 必须是有限的数", path)
     return x
@@ -346,7 +380,7 @@ def _parse_sheets(raw, cs: CompiledScheme, prep: _Prep, warnings: list) -> list:
                 raise PackageError(msg, f"{sp}.scores.{lid}")
             j, lf, tiers, mx = ent
             tv = type(v)
-            if tiers is None and (tv is int or tv is float):
+            if tiers is None and (tv is float or tv is int and -_BIG < v < _BIG):
                 # the common case: plain points
                 x = float(v)
                 if not 0.0 <= x <= mx:
@@ -385,7 +419,10 @@ def _parse_sheets(raw, cs: CompiledScheme, prep: _Prep, warnings: list) -> list:
                 if reason is not None:
                     notes.append((lid, "reason", reason))
             else:
-                x = _num(v, f"{sp}.scores.{lid}", f"指标 \"{lid}\" 的得分")
+                if tv is float or tv is int and -_BIG < v < _BIG:
+                    x = float(v)  # NaN and infinity fail the range check below
+                else:  # a decimal string, or a fault (named by _num)
+                    x = _num(v, f"{sp}.scores.{lid}", f"指标 \"{lid}\" 的得分")
                 if not 0.0 <= x <= mx:
                     raise PackageError(f"指标 \"{lid}\" 的得分 {v} 必须在 0 到满分 "
                                        f"{_fmt(lf.points)} 之间", f"{sp}.scores.{lid}")
@@ -448,6 +485,19 @@ def _parse_data(raw, cs: CompiledScheme, prep: _Prep):
     return vals, st, notes
 
 
+def _codes_by_question(prep: _Prep, rows: list, n: int) -> np.ndarray:
+    """The global option codes of respondents (dicts) who may skip questions or answer
+    null, read question by question in C: (respondents × questions), flattened. Raises
+    KeyError or TypeError when an answer is not an option of any scale."""
+    q = len(prep.questions)
+    g = np.empty((q, n), dtype=np.int16)
+    code = prep.global_codes.__getitem__
+    for qi, qid in enumerate(prep.questions):
+        g[qi] = np.fromiter(map(code, map(dict.get, rows, repeat(qid))), dtype=np.int16,
+                            count=n)
+    return g.T.reshape(-1)
+
+
 def _parse_responses(raw, cs: CompiledScheme, prep: _Prep, warnings: list):
     if not isinstance(raw, list):
         raise PackageError("问卷回答 responses 必须是 JSON 数组 (每位受访者一个对象)",
@@ -469,10 +519,13 @@ def _parse_responses(raw, cs: CompiledScheme, prep: _Prep, warnings: list):
             if type(r) is not dict:
                 raise PackageError("每份问卷回答必须是 JSON 对象 (题目编号 → 选项)",
                                    f"$.inputs.responses[{i}]") from None
-        bad = len(gmap)  # a code no question accepts
-        g = np.fromiter((gmap.get(r.get(qid), bad) if type(r.get(qid)) in (str, type(None))
-                         else bad for r in raw for qid in prep.questions),
-                        dtype=np.int16, count=n * q)
+        try:
+            g = _codes_by_question(prep, raw, n)
+        except (KeyError, TypeError):  # some answer is not an option: find it below
+            bad = len(gmap)  # a code no question accepts
+            g = np.fromiter((gmap.get(r.get(qid), bad) if type(r.get(qid)) in (str, type(None))
+                             else bad for r in raw for qid in prep.questions),
+                            dtype=np.int16, count=n * q)
     codes = prep.table[prep.qcol[:q], g.reshape(n, q)] if n else np.zeros((0, q), np.int16)
     if n and codes.min() < -1:
         i, qi = (int(v) for v in np.argwhere(codes < -1)[0])
@@ -484,27 +537,56 @@ def _parse_responses(raw, cs: CompiledScheme, prep: _Prep, warnings: list):
     return np.ascontiguousarray(codes.T)
 
 
-def _parse_package(package) -> _Parsed:
+def _parse_head(package, seen: dict | None = None):
+    """The package's own keys, its compiled scheme and its ``inputs`` object."""
     if type(package) is not dict:
         raise PackageError("数据包必须是 JSON 对象 {scheme, inputs, payment}", "$")
-    for k in package:
-        if k not in _ALLOWED_TOP:
-            raise PackageError(f"数据包中有未知字段 \"{k}\"", f"$.{k}")
+    if not package.keys() <= _ALLOWED_TOP:
+        for k in package:
+            if k not in _ALLOWED_TOP:
+                raise PackageError(f"数据包中有未知字段 \"{k}\"", f"$.{k}")
     if "scheme" not in package:
         raise PackageError("数据包缺少指标体系 scheme", "$.scheme")
-    cs = compile_scheme(package["scheme"])
-    prep = _prep(cs)
-    inputs = package.get("inputs", {})
+    scheme = package["scheme"]
+    cs = None if seen is None else seen.get(id(scheme))
+    if cs is None:
+        cs = compile_scheme(scheme)
+        if seen is not None:
+            seen[id(scheme)] = cs
+    inputs = package.get("inputs", _NO_INPUTS)
     if type(inputs) is not dict:
         raise PackageError("输入 inputs 必须是 JSON 对象", "$.inputs")
-    for k in inputs:
-        if k not in _ALLOWED_INPUTS:
-            raise PackageError(f"inputs 中有未知字段 \"{k}\"", f"$.inputs.{k}")
-    warnings: list[str] = []
-    sheets = _parse_sheets(inputs.get("sheets", []), cs, prep, warnings)
-    dv, ds, dn = _parse_data(inputs.get("data", {}), cs, prep)
-    raw_resp = inputs.get("responses", [])
-    codes = _parse_responses(raw_resp, cs, prep, warnings)
+    if not inputs.keys() <= _ALLOWED_INPUTS:
+        for k in inputs:
+            if k not in _ALLOWED_INPUTS:
+                raise PackageError(f"inputs 中有未知字段 \"{k}\"", f"$.inputs.{k}")
+    return cs, inputs
+
+
+_RULE_CACHE: dict = {}  # marshal bytes of a payment rule → the parsed rule
+
+
+def _payment_rule(rule) -> dict:
+    """A checked payment rule; equal rules (by ``marshal`` bytes, exact) are parsed once."""
+    try:
+        key = marshal.dumps(rule)
+    except ValueError:
+        key = None
+    hit = None if key is None else _RULE_CACHE.get(key)
+    if hit is None:
+        try:
+            hit = parse_payment_rule(rule, "$.payment.rule")
+        except _RuleError as exc:
+            raise PackageError(exc.message, exc.path) from None
+        if key is not None:
+            if len(_RULE_CACHE) >= 256:
+                _RULE_CACHE.pop(next(iter(_RULE_CACHE)))
+            _RULE_CACHE[key] = hit
+    return hit
+
+
+def _parse_tail(package: dict, inputs: dict):
+    """The population and the payment (amount, parsed rule) of a package."""
     pop = inputs.get("population")
     if pop is not None and (type(pop) is not int or pop < 1):
         raise PackageError("服务对象总数 population 必须是正整数", "$.inputs.population")
@@ -521,11 +603,20 @@ def _parse_package(package) -> _Parsed:
         except ValueError:
             raise PackageError("结算金额 amount 必须是不为负、最多两位小数的十进制字符串 (元)",
                                "$.payment.amount") from None
-        try:
-            rule = parse_payment_rule(pay.get("rule"), "$.payment.rule")
-        except _RuleError as exc:
-            raise PackageError(exc.message, exc.path) from None
-        payment = (amt, rule)
+        payment = (amt, _payment_rule(pay.get("rule")))
+    return pop, payment
+
+
+def _parse_package(package) -> _Parsed:
+    """Read and check one package, value by value; raises the first fault with its path."""
+    cs, inputs = _parse_head(package)
+    prep = _prep(cs)
+    warnings: list[str] = []
+    sheets = _parse_sheets(inputs.get("sheets", []), cs, prep, warnings)
+    dv, ds, dn = _parse_data(inputs.get("data", {}), cs, prep)
+    raw_resp = inputs.get("responses", [])
+    codes = _parse_responses(raw_resp, cs, prep, warnings)
+    pop, payment = _parse_tail(package, inputs)
     sig = (cs.key, tuple(len(s[0]) for s in sheets))
     return _Parsed(cs, prep, sheets, dv, ds, dn, codes, len(raw_resp), pop, payment,
                    warnings, sig)
@@ -551,30 +642,96 @@ def _gc_paused():
 def evaluate(package) -> Evaluation:
     """Score one evaluation package (see ``scoring/README.md`` for the format)."""
     with _gc_paused():
-        return _score_group([_parse_package(package)])[0]
+        return _score_group(from_parsed([_parse_package(package)]))[0]
 
 
 def evaluate_many(packages) -> list[Evaluation]:
     """Score many packages in vectorised batches; results equal ``evaluate``'s exactly.
 
-    A bad package raises :class:`PackageError` with ``.index`` (its position) and ``.path``.
+    Packages are grouped by scheme (compiled once per distinct content), read in chunks
+    (:func:`scoring.batch.read_many`: the survey answers of a chunk in one pass) and
+    scored in one batch per scheme and sheet counts; a package the batch reader does not
+    accept is read by the one-package parser, which raises its fault. A bad package raises
+    :class:`PackageError` with ``.index`` (its position; the first bad one) and ``.path``.
     """
+    packages = list(packages)
     with _gc_paused():
-        parsed = []
-        for i, p in enumerate(packages):
+        seen: dict = {}  # id(scheme) → compiled, valid while the packages are held here
+        schemes: dict = {}  # scheme key → (compiled, positions, inputs, populations, payments)
+        suspects: list[int] = []
+        for i, pkg in enumerate(packages):
             try:
-                parsed.append(_parse_package(p))
-            except PackageError as exc:
-                raise exc.with_index(i) from None
-        groups: dict = {}
-        for i, p in enumerate(parsed):
-            groups.setdefault(p.signature, []).append(i)
-        out: list = [None] * len(parsed)
-        for idx in groups.values():
-            res = _score_group([parsed[i] for i in idx])
-            for i, r in zip(idx, res, strict=True):
+                cs, inputs = _parse_head(pkg, seen)
+                pop, pay = _parse_tail(pkg, inputs)
+            except PackageError:
+                suspects.append(i)
+                continue
+            grp = schemes.get(cs.key)
+            if grp is None:
+                grp = schemes[cs.key] = (cs, [], [], [], [])
+            grp[1].append(i)
+            grp[2].append(inputs)
+            grp[3].append(pop)
+            grp[4].append(pay)
+        batches: list = []
+        for cs, idx, inputs, pops, pays in schemes.values():
+            # read in chunks that stay in the processor's cache, score by signature
+            by_sig: dict = {}
+            for a in range(0, len(idx), _CHUNK):
+                z = a + _CHUNK
+                done, bad = _read(cs, idx[a:z], inputs[a:z], pops[a:z], pays[a:z])
+                for pos, batch in done:
+                    by_sig.setdefault(batch.signature(), []).append((pos, batch))
+                suspects.extend(bad)
+            for lst in by_sig.values():
+                batches.append((list(chain.from_iterable(pos for pos, _ in lst)),
+                                concat([bt for _, bt in lst])))
+        if suspects:
+            one: dict = {}
+            for i in sorted(suspects):
+                try:
+                    parsed = _parse_package(packages[i])
+                except PackageError as exc:
+                    raise exc.with_index(i) from None
+                one.setdefault(parsed.signature, []).append((i, parsed))
+            for lst in one.values():
+                batches.append(([i for i, _ in lst], from_parsed([p for _, p in lst])))
+        out: list = [None] * len(packages)
+        for idx, batch in batches:
+            for i, r in zip(idx, _score_group(batch), strict=True):
                 out[i] = r
         return out
+
+
+def _read(cs, positions: list, inputs: list, pops: list, pays: list):
+    """Read one scheme's packages: ([(positions, Batch)], suspect positions)."""
+    prep = _prep(cs)
+
+    def sheets(raw, warnings):
+        return _parse_sheets(raw, cs, prep, warnings)
+
+    def data(raw):
+        return _parse_data(raw, cs, prep)
+
+    def responses(raw):
+        return _parse_responses(raw, cs, prep, [])
+
+    done: list = []
+    bad: list = []
+    todo = [(positions, inputs, pops, pays)]
+    while todo:
+        pos, inp, pp, pa = todo.pop()
+        try:
+            got = read_many(cs, prep, inp, pp, pa, sheets, data, responses, _codes_by_question)
+        except Suspects as exc:
+            drop = set(exc.positions)
+            bad.extend(pos[k] for k in exc.positions)
+            keep = [k for k in range(len(pos)) if k not in drop]
+            if keep:
+                todo.append(tuple([x[k] for k in keep] for x in (pos, inp, pp, pa)))
+            continue
+        done.extend(([pos[k] for k in ks], batch) for ks, batch in got)
+    return done, bad
 
 
 def _ratio_points(mx: float, num, den):
@@ -582,23 +739,20 @@ def _ratio_points(mx: float, num, den):
     return mx * np.minimum(num / den, 1.0)
 
 
-def _score_group(items: list[_Parsed]) -> list[Evaluation]:
-    first = items[0]
-    cs, prep = first.cs, first.prep
-    b = len(items)
+def _score_group(batch) -> list[Evaluation]:
+    cs, prep = batch.cs, batch.prep
+    b = batch.b
     n_leaves = len(cs.leaves)
     policy = cs.missing
     score = np.zeros((b, n_leaves))
     state = np.full((b, n_leaves), MISSING, dtype=np.int8)
-    raw_state = state  # replaced below; states before the missing policy
     leaf_value = np.full((b, n_leaves), np.nan)
     leaf_n = np.zeros((b, n_leaves), dtype=np.int64)
     leaf_hits = np.zeros((b, n_leaves), dtype=np.int64)
 
     # --- measured data
     if cs.data_leaves:
-        dv = np.array([it.data_v for it in items], dtype=np.float64)
-        ds = np.array([it.data_s for it in items], dtype=np.int8)
+        dv, ds = batch.dv, batch.ds
         for j, li in enumerate(cs.data_leaves):
             lf = cs.leaves[li]
             v = dv[:, j]
@@ -621,16 +775,22 @@ def _score_group(items: list[_Parsed]) -> list[Evaluation]:
     n_q = len(cs.questions)
     counts = None
     pkg_of_row = None
-    codes_all = None
+    codes = batch.codes
+    complete = complete_counts = None
     if n_q:
+        # counts per package, question and option (code + 1, so "no answer" is 0), in two
+        # planes: respondents who answered every question, and the others
         o1 = prep.n_options + 1
-        lens = np.array([it.n_resp for it in items], dtype=np.int64)
-        codes_all = (np.concatenate([it.codes for it in items], axis=1) if b > 1
-                     else items[0].codes).astype(np.int64)
-        pkg_of_row = np.repeat(np.arange(b), lens)
-        flat = (pkg_of_row[None, :] * (n_q * o1) + np.arange(n_q)[:, None] * o1
-                + codes_all + 1)
-        counts = np.bincount(flat.ravel(), minlength=b * n_q * o1).reshape(b, n_q, o1)[:, :, 1:]
+        pkg_of_row = np.repeat(np.arange(b), batch.lens)
+        complete = (codes >= 0).all(axis=0)
+        plane = n_q * o1
+        base = pkg_of_row * (2 * plane) + complete * plane + 1
+        counts = np.zeros(b * 2 * plane, dtype=np.int64)
+        for qi in range(n_q):
+            counts += np.bincount(base + (qi * o1) + codes[qi], minlength=b * 2 * plane)
+        counts = counts.reshape(b, 2, n_q, o1)[..., 1:]
+        complete_counts = counts[:, 1]
+        counts = counts[:, 0] + complete_counts
         for li in cs.survey_leaves:
             lf = cs.leaves[li]
             qidx = lf.params["qidx"]
@@ -681,10 +841,11 @@ def _score_group(items: list[_Parsed]) -> list[Evaluation]:
     sheet_missing: list = []
     for p in cs.parts:
         sl = p.sheet_leaves
-        ns = len(first.sheets[p.index][0])
         if not sl:
             part_sheets.append(None)
             continue
+        ps = batch.sheets[p.index]
+        ns = ps.ns
         if ns == 0:
             part_sheets.append(None)
             sheet_missing.append((p, None))
@@ -695,8 +856,8 @@ def _score_group(items: list[_Parsed]) -> list[Evaluation]:
                 state[:, sl] = NA
             continue
         maxes = np.array([cs.leaves[li].max for li in sl])
-        vals = np.array([it.sheets[p.index][1] for it in items], dtype=np.float64)
-        st = np.array([it.sheets[p.index][2] for it in items], dtype=np.int8)  # (B, S, Ls)
+        vals = ps.vals  # (B, S, Ls)
+        st = ps.st
         raw_st = st
         if policy != "block":
             miss = st == MISSING
@@ -725,9 +886,12 @@ def _score_group(items: list[_Parsed]) -> list[Evaluation]:
             oden = oden + np.where(ok, cs.leaves[li].max, 0.0)
         num = num + onum[:, None]
         den = den + oden[:, None]
-        empty = den <= 0
+        n_own = ps.n  # each package's own number of sheets; the rest are ABSENT padding
+        present = np.arange(ns)[None, :] < n_own[:, None]
+        empty = (den <= 0) | ~present
         with np.errstate(divide="ignore", invalid="ignore"):
             totals = np.where(empty, np.nan, num / np.where(empty, 1.0, den) * 100.0)
+        # sheets in order of their totals (ties by scorer); empty, then absent ones last
         key = np.where(empty, np.inf, np.round(totals, 9))
         order = np.argsort(key, axis=1, kind="stable")
         c = (~empty).sum(axis=1)
@@ -741,17 +905,17 @@ def _score_group(items: list[_Parsed]) -> list[Evaluation]:
             big = c >= 5
             lo = np.where(big, 1, 0)
             hi = np.where(big, c - 2, c - 1)
-            for i in np.flatnonzero(~big & (c > 0)):
+            for i in np.flatnonzero(~big & (c > 0)).tolist():
                 part_warn[i].append(f"部分 \"{p.id}\" 只有 {int(c[i])} 张有效评分表 (少于 5 张), "
                                     f"不去掉最高和最低, 按全部评分表平均")
         pos = np.arange(ns)
         chosen_sorted = (pos[None, :] >= lo[:, None]) & (pos[None, :] <= hi[:, None])
         chosen = np.zeros((b, ns), dtype=bool)
         np.put_along_axis(chosen, order, chosen_sorted, axis=1)
-        chosen[c == 0] = True
-        for i in np.flatnonzero((c < ns) & (c > 0)):
-            part_warn[i].append(f"部分 \"{p.id}\" 有 {ns - int(c[i])} 张评分表没有任何适用的得分, "
-                                f"不参与合并")
+        chosen[c == 0] = present[c == 0]
+        for i in np.flatnonzero((c < n_own) & (c > 0)).tolist():
+            part_warn[i].append(f"部分 \"{p.id}\" 有 {int(n_own[i] - c[i])} 张评分表没有任何适用的"
+                                f"得分, 不参与合并")
         csc = chosen[:, :, None] & scored
         n_sc = csc.sum(axis=1)
         n_na = (chosen[:, :, None] & (st == NA)).sum(axis=1)
@@ -762,11 +926,10 @@ def _score_group(items: list[_Parsed]) -> list[Evaluation]:
         ok = ~na & (n_sc > 0)
         score[:, sl] = np.where(ok, sumv / np.where(ok, n_sc, 1), 0.0)
         state[:, sl] = np.where(na, NA, np.where(ok, SCORED, MISSING))
-        part_sheets.append((ns, totals.tolist(), chosen.tolist(), _STATE_CHARS[raw_st],
-                            np.where(raw_st == SCORED, vals, 0.0).tolist()))
+        part_sheets.append((ns, totals, chosen, raw_st, np.where(raw_st == SCORED, ps.vals, 0.0)))
         sheet_missing.append((p, raw_st))
         if ns >= 3:
-            panel_out.append((p, _panel(items, p, raw_st, vals, maxes)))
+            panel_out.append((p, _panels(n_own, raw_st, ps.vals, maxes)))
 
     # --- nodes, bottom-up (children have larger indices than their parents)
     n_nodes = len(cs.nodes)
@@ -818,45 +981,59 @@ def _score_group(items: list[_Parsed]) -> list[Evaluation]:
     with np.errstate(divide="ignore", invalid="ignore"):
         total = np.where(all_ok, tnum, np.where(wsum > 0, tnum / wsum, np.nan))
 
-    quality = _survey_quality(items, cs, prep, counts, codes_all, pkg_of_row, leaf_value,
-                              leaf_n, leaf_hits)
+    quality = _survey_quality(b, cs, prep, codes, pkg_of_row, complete, complete_counts)
 
     # --- build the results
-    return _build(items, cs, score, state, raw_state, leaf_value, leaf_n, leaf_hits, nscore,
+    return _build(batch, score, state, raw_state, leaf_value, leaf_n, leaf_hits, nscore,
                   napp, n_scored, n_na, n_miss, pscore, total, all_ok, part_sheets,
                   sheet_missing, part_warn, panel_out, quality)
 
 
-def _panel(items, p, raw_st, vals, maxes):
+def _panel(raw_st, vals, maxes):
     """Kendall's W and ICC2k over the leaves scored on every sheet (score rates)."""
-    b, ns, nl = vals.shape
     complete = (raw_st == SCORED).all(axis=1)  # (B, Ls)
     rates = np.round(vals / maxes, 12)
     w, chi2, df, pw, n = _kendall_w_batch(rates, complete)
     x = np.ascontiguousarray(np.transpose(rates, (0, 2, 1)))
-    icc = _icc_batch(x, complete)["ICC2k"]
-    return complete.sum(axis=1), w, chi2, df, pw, icc
+    icc = _icc_batch(x, complete, kinds=("ICC2k",))["ICC2k"]
+    return (complete.sum(axis=1), w, chi2, df, pw, *icc)
 
 
-def _survey_quality(items, cs, prep, counts, codes_all, pkg_of_row, leaf_value, leaf_n,
-                    leaf_hits):
-    b = len(items)
+def _panels(n_own, raw_st, vals, maxes):
+    """The panel figures of every package with at least 3 sheets, computed together for
+    the packages with the same number of sheets. Returns (has a panel, figures...)."""
+    b = n_own.shape[0]
+    has = n_own >= 3
+    out = [np.zeros(b, dtype=np.int64)] + [np.full(b, np.nan) for _ in range(11)]
+    for m in np.unique(n_own[has]).tolist():
+        idx = np.flatnonzero(n_own == m)
+        got = _panel(raw_st[idx, :m], vals[idx, :m], maxes)
+        for a, v in zip(out, got, strict=True):
+            a[idx] = v
+    return (has, *out)
+
+
+_COMBO_LIMIT = 1 << 16  # answer combinations tabulated at most (else totals are sorted)
+
+
+def _survey_quality(b, cs, prep, codes, pkg_of_row, complete, cnt):
+    """Respondents with an answer, and Cronbach's alpha over the complete rows.
+
+    ``cnt`` counts the complete rows' answers per package, question and option. The
+    variance of the respondents' totals is taken from counts too: the complete rows of a
+    package are counted per distinct total, and the sums run over the distinct totals in
+    increasing order, so the order of the respondents changes nothing.
+    """
     out = {"answered": np.zeros(b, dtype=np.int64), "alpha": None}
     n_q = len(cs.questions)
     if not n_q:
         return out
-    ans = (codes_all >= 0)
-    out["answered"] = np.bincount(pkg_of_row[ans.any(axis=0)], minlength=b)
+    out["answered"] = np.bincount(pkg_of_row[(codes >= 0).any(axis=0)], minlength=b)
     if n_q < 2:
         return out
-    complete = ans.all(axis=0)
     pk = pkg_of_row[complete]
     nc = np.bincount(pk, minlength=b)
     vals = prep.values
-    cc = codes_all[:, complete]
-    o1 = prep.n_options
-    flat = pk[None, :] * (n_q * o1) + np.arange(n_q)[:, None] * o1 + cc
-    cnt = np.bincount(flat.ravel(), minlength=b * n_q * o1).reshape(b, n_q, o1)
     safe = np.where(nc > 1, nc, 2).astype(np.float64)
     item_var = np.zeros(b)
     for qi in range(n_q):
@@ -869,14 +1046,33 @@ def _survey_quality(items, cs, prep, counts, codes_all, pkg_of_row, leaf_value, 
         for oi in opts:
             ss = ss + cnt[:, qi, oi] * (vals[qi, oi] - mean) ** 2
         item_var = item_var + ss / (safe - 1)
-    t = np.zeros(cc.shape[1])
-    for qi in range(n_q):
-        t = t + vals[qi][cc[qi]]
-    order = np.lexsort((t, pk))
-    ts, ps = t[order], pk[order]
-    tsum = np.bincount(ps, weights=ts, minlength=b)
+    # each complete row's total, as the rank of its value among the distinct totals
+    table = prep.combo_totals()
+    if table is not None:
+        combo = np.zeros(codes.shape[1], dtype=np.int64)
+        for qi in range(n_q):
+            combo += codes[qi] * prep.combo_stride[qi]
+        tvals, rank = table[0], table[1][combo[complete]]
+    else:
+        t = np.zeros(pk.shape[0])
+        for qi in range(n_q):
+            t = t + vals[qi][codes[qi][complete]]
+        tvals, rank = np.unique(t, return_inverse=True)
+        rank = rank.reshape(-1)
+    nu = tvals.shape[0]
+    key = pk * nu + rank
+    if b * nu <= 1 << 24:
+        dense = np.bincount(key, minlength=b * nu)
+        cell = np.flatnonzero(dense)
+        ccount = dense[cell]
+    else:
+        cell, ccount = np.unique(key, return_counts=True)
+    cpk = cell // nu
+    cval = tvals[cell % nu]
+    cw = ccount.astype(np.float64)
+    tsum = np.bincount(cpk, weights=cw * cval, minlength=b)
     tmean = tsum / np.where(nc > 0, nc, 1)
-    tss = np.bincount(ps, weights=(ts - tmean[ps]) ** 2, minlength=b)
+    tss = np.bincount(cpk, weights=cw * (cval - tmean[cpk]) ** 2, minlength=b)
     tvar = tss / (safe - 1)
     k = n_q
     ok = (nc >= THRESHOLDS["min_alpha_rows"]) & (tvar > 0)
@@ -888,6 +1084,7 @@ def _survey_quality(items, cs, prep, counts, codes_all, pkg_of_row, leaf_value, 
 
 
 _STATUS = ("scored", "partial", "na", "missing")
+_new_tuple = tuple.__new__
 
 
 def _nn(x: float) -> float | None:
@@ -895,45 +1092,126 @@ def _nn(x: float) -> float | None:
     return None if x != x else x
 
 
-def _obj_list(values: np.ndarray, keep: np.ndarray) -> list:
-    """Rows of Python floats with None where ``keep`` is False."""
+def _obj_cols(values: np.ndarray, keep: np.ndarray | None = None) -> list:
+    """Columns (one list per column) of Python values, None where ``keep`` is False (or
+    where the value is NaN when ``keep`` is not given)."""
     o = values.astype(object)
-    o[~keep] = None
-    return o.tolist()
+    o[np.isnan(values) if keep is None else ~keep] = None
+    return o.T.tolist()
 
 
-def _build(items, cs, score, state, raw_state, leaf_value, leaf_n, leaf_hits, nscore, napp,
+def _make(cls, *columns) -> list:
+    """Instances of a NamedTuple from its columns, built in C (no Python call per row)."""
+    return list(map(_new_tuple, repeat(cls), zip(*columns, strict=False)))  # with repeat()s
+
+
+_EVAL_FIELDS = ("total", "grade", "exact_total", "final_ready", "parts", "nodes", "quality",
+                "warnings", "missing", "payment", "scheme_digest", "_scheme")
+
+
+def _evaluation(values) -> Evaluation:
+    """An :class:`Evaluation` from its field values in order (what ``__init__`` does, as
+    one dict update instead of a frozen ``__setattr__`` per field)."""
+    ev = object.__new__(Evaluation)
+    ev.__dict__.update(zip(_EVAL_FIELDS, values, strict=True))
+    return ev
+
+
+_MISSING_TEXT = {"block": "结果不能定稿 (缺失项见 missing), 显示的分数只按已有数据计算",
+                 "zero": "按指标体系的规定, 缺失项按 0 分计",
+                 "redistribute": "按指标体系的规定, 缺失项按不适用处理, 分值在适用指标中重新折算"}
+
+
+def _build(batch, score, state, raw_state, leaf_value, leaf_n, leaf_hits, nscore, napp,
            n_scored, n_na, n_miss, pscore, total, all_ok, part_sheets, sheet_missing,
            part_warn, panel_out, quality) -> list[Evaluation]:
-    b = len(items)
+    """The result objects, built column by column: every field of every package comes
+    from one numpy → list conversion, and the named tuples are made in C."""
+    cs, prep, b = batch.cs, batch.prep, batch.b
     policy = cs.missing
     nodes = cs.nodes
     leaves = cs.leaves
+    rep = repeat
+
+    # --- nodes: inner nodes first, then the leaves (scheme order within each)
     nl_arr = np.array([len(nd.leaves) for nd in nodes])
-    status_l = np.where(n_miss > 0, 3, np.where(n_na == nl_arr, 2,
-                                                np.where(n_na > 0, 1, 0))).tolist()
-    score_l = _obj_list(nscore, n_scored > 0)
-    napp_l = napp.tolist()
-    lv_l = _obj_list(leaf_value, ~np.isnan(leaf_value))
-    ln_l = leaf_n.tolist()
-    lh_l = leaf_hits.tolist()
-    ps_l = _obj_list(pscore, ~np.isnan(pscore))
-    total_l = total.tolist()
+    status = np.where(n_miss > 0, 3, np.where(n_na == nl_arr, 2, np.where(n_na > 0, 1, 0)))
+    st_cols = prep.status_names[status].T.tolist()
+    sc_cols = _obj_cols(nscore, n_scored > 0)
+    ap_cols = napp.T.tolist()
+    lv_cols = _obj_cols(leaf_value)
     data_local = {li: j for j, li in enumerate(cs.data_leaves)}
-    inner = []
-    leafy = []
+    ids: list = []
+    node_cols: list = []
     for nd in nodes:
-        pid = cs.parts[nd.part].id
         if nd.leaf < 0:
-            inner.append((nd.index, nd.id, nd.name, pid, nd.points))
-        else:
+            k = nd.index
+            ids.append(nd.id)
+            node_cols.append(_make(NodeScore, rep(nd.id), rep(nd.name),
+                                   rep(cs.parts[nd.part].id), rep(None), rep(nd.points),
+                                   sc_cols[k], ap_cols[k], st_cols[k], rep(None), rep(None),
+                                   rep(None), rep(None)))
+    for nd in nodes:
+        if nd.leaf >= 0:
+            k = nd.index
             lf = leaves[nd.leaf]
-            kind = 0 if lf.rule in ("points", "tiers") else (
-                1 if lf.index in data_local else (2 if lf.rule == "survey_mean" else 3))
-            leafy.append((nd.index, nd.id, nd.name, pid, lf.rule, nd.points, lf.index, kind,
-                          data_local.get(lf.index)))
-    # what is missing, per package (only packages with something missing are visited)
-    any_missing = np.zeros(b, dtype=bool)
+            li = lf.index
+            value = n = hits = source = rep(None)
+            if lf.rule in DATA_RULES:
+                value = lv_cols[li]
+                source = map(dict.get, batch.data_note, rep(data_local[li]))
+            elif lf.rule in SURVEY_RULES:
+                value = lv_cols[li]
+                n = leaf_n[:, li].tolist()
+                if lf.rule == "survey_rate":
+                    hits = leaf_hits[:, li].tolist()
+            ids.append(nd.id)
+            node_cols.append(_make(NodeScore, rep(nd.id), rep(nd.name),
+                                   rep(cs.parts[nd.part].id), rep(lf.rule), rep(nd.points),
+                                   sc_cols[k], ap_cols[k], st_cols[k], value, n, hits, source))
+    node_maps = list(map(NodeMap, map(zip, rep(ids), zip(*node_cols, strict=True))))
+
+    # --- parts and their sheets
+    ps_cols = _obj_cols(pscore)
+    weighted = np.stack([p.weight_f * pscore[:, p.index] for p in cs.parts], axis=1)
+    wt_cols = _obj_cols(weighted)
+    part_cols = []
+    for p in cs.parts:
+        info = part_sheets[p.index]
+        sheets = rep(())
+        if info is not None:
+            ns, totals, chosen, raw_st, vl = info
+            ls = raw_st.shape[2]
+            chars = np.ascontiguousarray(_STATE_CHARS[raw_st]).view(f"S{ls}")[..., 0]
+            st_txt = chars.astype(f"U{ls}").T.tolist()
+            tot_cols = _obj_cols(totals)
+            ch_cols = chosen.T.tolist()
+            ps = batch.sheets[p.index]
+            own = ps.n.tolist()
+            padded = min(own) < ns
+            sheet_cols = []
+            for s in range(ns):
+                if padded:  # the packages with fewer sheets have None here (cut off below)
+                    scorers = [t[s] if s < k else None for t, k in zip(ps.scorers, own,
+                                                                        strict=True)]
+                    notes = [t[s] if s < k else None for t, k in zip(ps.notes, own,
+                                                                      strict=True)]
+                else:
+                    get = operator.itemgetter(s)
+                    scorers = map(get, ps.scorers)
+                    notes = map(get, ps.notes)
+                sheet_cols.append(_make(SheetUse, scorers, tot_cols[s], ch_cols[s],
+                                        map(tuple, vl[:, s, :].tolist()), st_txt[s], notes))
+            sheets = zip(*sheet_cols, strict=True)
+            if padded:
+                sheets = [row[:k] for row, k in zip(sheets, own, strict=True)]
+        part_cols.append(_make(PartScore, rep(p.id), rep(p.name), rep(p.party), rep(p.weight),
+                               rep(p.combine), ps_cols[p.index], wt_cols[p.index],
+                               ap_cols[p.root], sheets))
+    parts_all = list(zip(*part_cols, strict=True))
+
+    # --- what is missing (only packages with something missing are visited)
+    any_missing = np.isnan(pscore).any(axis=1)
     ds_leaves = cs.data_leaves + cs.survey_leaves
     if ds_leaves:
         any_missing |= (raw_state[:, ds_leaves] == MISSING).any(axis=1)
@@ -942,186 +1220,177 @@ def _build(items, cs, score, state, raw_state, leaf_value, leaf_n, leaf_hits, ns
             any_missing[:] = True
         else:
             any_missing |= (rst == MISSING).any(axis=(1, 2))
-    # panels
-    panels_by_pkg: list[list] = [[] for _ in range(b)]
-    for p, (ncomp, w, chi2, df, pw, icc) in panel_out:
-        ns = len(items[0].sheets[p.index][0])
-        cols = [a.tolist() for a in (ncomp, w, chi2, df, pw) + tuple(icc)]
-        for i, (nl, w_, c_, d_, p_, s_, lo_, hi_, pv_, f_, d1_, d2_) in enumerate(
-                zip(*cols, strict=True)):
-            if nl < THRESHOLDS["min_panel_leaves"]:
-                pq = PanelQuality(p.id, ns, nl, None, None,
-                                  f"每张评分表都打了分的指标只有 {nl} 个 (少于 "
-                                  f"{THRESHOLDS['min_panel_leaves']} 个), 不计算一致性")
-            else:
-                kw = None if w_ != w_ else KendallWResult(w_, c_, int(d_), _nn(p_))
-                ic = None if s_ != s_ else ICCResult("ICC2k", s_, _nn(lo_), _nn(hi_), _nn(pv_),
-                                                     _nn(f_), d1_, d2_)
-                note = None
-                if kw is None or ic is None:
-                    note = "评分没有差异 (全部相同), 一致性系数无法计算"
-                pq = PanelQuality(p.id, ns, nl, kw, ic, note)
-            panels_by_pkg[i].append(pq)
-    alpha = quality["alpha"]
-    if alpha is not None:
-        alpha = tuple(a.tolist() for a in alpha)
-    answered = quality["answered"].tolist()
-    rate_leaves = [(li, leaves[li].id) for li in cs.survey_leaves
-                   if leaves[li].rule == "survey_rate"]
-    z = float(special.ndtri(0.975))
-    from .stats import sample_size
-
-    needed_cache: dict = {}
-    min_rows = THRESHOLDS["min_alpha_rows"]
-    n_q = len(cs.questions)
-    out = []
-    for i, it in enumerate(items):
-        warnings = list(cs.warnings)
-        warnings.extend(it.warnings)
-        warnings.extend(part_warn[i])
-        missing: list[Missing] = []
-        # nodes
-        st_i = status_l[i]
-        sc_i = score_l[i]
-        na_i = napp_l[i]
-        lv_i = lv_l[i]
-        node_map = {}
-        for k, nid, name, pid, pts in inner:
-            node_map[nid] = NodeScore(nid, name, pid, None, pts, sc_i[k], na_i[k],
-                                      _STATUS[st_i[k]])
-        for k, nid, name, pid, rule, pts, li, kind, dj in leafy:
-            if kind == 0:
-                node_map[nid] = NodeScore(nid, name, pid, rule, pts, sc_i[k], na_i[k],
-                                          _STATUS[st_i[k]])
-            elif kind == 1:
-                node_map[nid] = NodeScore(nid, name, pid, rule, pts, sc_i[k], na_i[k],
-                                          _STATUS[st_i[k]], lv_i[li], None, None,
-                                          it.data_note.get(dj))
-            else:
-                node_map[nid] = NodeScore(nid, name, pid, rule, pts, sc_i[k], na_i[k],
-                                          _STATUS[st_i[k]], lv_i[li], ln_l[i][li],
-                                          lh_l[i][li] if kind == 3 else None)
-        # missing items
-        if any_missing[i]:
-            for li in cs.data_leaves:
-                if raw_state[i, li] == MISSING:
-                    missing.append(Missing(cs.parts[leaves[li].part].id, leaves[li].id, "data"))
-            for li in cs.survey_leaves:
-                if raw_state[i, li] == MISSING:
-                    missing.append(Missing(cs.parts[leaves[li].part].id, leaves[li].id,
-                                           "responses"))
-            for p, rst in sheet_missing:
-                if rst is None:
-                    for li in p.sheet_leaves:
-                        missing.append(Missing(p.id, leaves[li].id, "sheets"))
-                    continue
-                mrow = rst[i] == MISSING
-                if mrow.any():
-                    scorers = it.sheets[p.index][0]
-                    for s_, j in zip(*np.nonzero(mrow), strict=True):
-                        missing.append(Missing(p.id, leaves[p.sheet_leaves[j]].id, "sheet",
-                                               scorers[s_]))
-        # parts
-        parts = []
-        ps_i = ps_l[i]
-        unscored = []
-        for p in cs.parts:
-            s = ps_i[p.index]
-            if s is None:
-                unscored.append(p)
-                missing.append(Missing(p.id, None, "part"))
-            sheets = ()
-            info = part_sheets[p.index]
-            if info is not None:
-                ns_, tl_all, ch_all, chars, vl_all = info
-                scorers, _, _, notes = it.sheets[p.index]
-                tl = tl_all[i]
-                ch = ch_all[i]
-                vl = vl_all[i]
-                cr = chars[i]
-                sheets = tuple(
-                    SheetUse(scorers[s_], None if tl[s_] != tl[s_] else tl[s_], ch[s_],
-                             tuple(vl[s_]), cr[s_].tobytes().decode("ascii"), notes[s_])
-                    for s_ in range(ns_))
-            parts.append(PartScore(p.id, p.name, p.party, p.weight, p.combine, s,
-                                   None if s is None else p.weight_f * s,
-                                   na_i[p.root], sheets))
-        if missing:
-            what = {"block": "结果不能定稿 (缺失项见 missing), 显示的分数只按已有数据计算",
-                    "zero": "按指标体系的规定, 缺失项按 0 分计",
-                    "redistribute": "按指标体系的规定, 缺失项按不适用处理, "
-                                    "分值在适用指标中重新折算"}
-            n_real = sum(1 for m in missing if m.source != "part")
-            if n_real:
-                warnings.append(f"有 {n_real} 项缺失; {what[policy]}")
-        for p in unscored:
-            warnings.append(f"部分 \"{p.id}\" 没有任何可计分的指标, 无法评分; 总分只按其余部分的"
-                            f"权重折算, 结果不能定稿")
-        t = total_l[i]
-        if t != t:
-            tot = None
-            grade = None
-            t = None
-        else:
-            tot = round_score(t)
-            grade = next(name for name, lo in cs.grades if tot >= lo)
-        final = bool(all_ok[i]) and not (policy == "block" and any(
-            m.source != "part" for m in missing))
-        # quality
-        rates = []
-        pop = it.population
-        for li, lid in rate_leaves:
-            n = ln_l[i][li]
-            if n == 0:
+    missing_all: list = [()] * b
+    n_real = [0] * b
+    for i in np.flatnonzero(any_missing).tolist():
+        missing = []
+        for li in cs.data_leaves:
+            if raw_state[i, li] == MISSING:
+                missing.append(Missing(cs.parts[leaves[li].part].id, leaves[li].id, "data"))
+        for li in cs.survey_leaves:
+            if raw_state[i, li] == MISSING:
+                missing.append(Missing(cs.parts[leaves[li].part].id, leaves[li].id,
+                                       "responses"))
+        for p, rst in sheet_missing:
+            if rst is None:
+                for li in p.sheet_leaves:
+                    missing.append(Missing(p.id, leaves[li].id, "sheets"))
                 continue
-            r = lh_l[i][li] / n
-            m = z * math.sqrt(r * (1 - r) / n)
-            fp = False
-            if pop is not None and pop > 1 and n <= pop:
-                m *= math.sqrt((pop - n) / (pop - 1))
-                fp = True
-            rates.append(RateQuality(lid, r, n, m, fp))
-        margin = max((r.margin for r in rates), default=None)
-        a_res = None
-        a_note = None
-        if alpha is not None:
-            av, alo, ahi, nc, aok = alpha
-            if aok[i]:
-                a_res = AlphaResult(av[i], _nn(alo[i]), _nn(ahi[i]), nc[i], it.n_resp - nc[i],
-                                    n_q)
+            mrow = rst[i] == MISSING
+            if mrow.any():
+                scorers = batch.sheets[p.index].scorers[i]
+                for s_, j in zip(*np.nonzero(mrow), strict=True):
+                    missing.append(Missing(p.id, leaves[p.sheet_leaves[j]].id, "sheet",
+                                           scorers[s_]))
+        n_real[i] = len(missing)
+        for p in cs.parts:
+            if pscore[i, p.index] != pscore[i, p.index]:
+                missing.append(Missing(p.id, None, "part"))
+        missing_all[i] = tuple(missing)
+
+    # --- quality: satisfaction rates, alpha, panels
+    n_q = len(cs.questions)
+    z = float(special.ndtri(0.975))
+    pops = batch.population
+    rate_leaves = [li for li in cs.survey_leaves if leaves[li].rule == "survey_rate"]
+    rates_all: list = [()] * b
+    margin_all: list = [None] * b
+    if rate_leaves:
+        rn = leaf_n[:, rate_leaves]
+        rh = leaf_hits[:, rate_leaves]
+        has = rn > 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = rh / np.where(has, rn, 1)
+            m = z * np.sqrt(r * (1 - r) / np.where(has, rn, 1))
+        pop = np.array([0 if v is None else v for v in pops], dtype=np.int64)[:, None]
+        fp = (pop > 1) & (rn <= pop)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m = np.where(fp, m * np.sqrt((pop - rn) / np.where(fp, pop - 1, 1)), m)
+        cols = [_make(RateQuality, rep(leaves[li].id), r[:, k].tolist(), rn[:, k].tolist(),
+                      m[:, k].tolist(), fp[:, k].tolist()) for k, li in enumerate(rate_leaves)]
+        if has.all():
+            rates_all = list(zip(*cols, strict=True))
+        else:
+            rows = list(zip(*cols, strict=True))
+            hl = has.tolist()
+            rates_all = [tuple(x for x, h in zip(row, hrow, strict=True) if h)
+                         for row, hrow in zip(rows, hl, strict=True)]
+        mm = np.where(has, m, -np.inf).max(axis=1)
+        margin_all = [None if v == -np.inf else v for v in mm.tolist()]
+    alpha_all: list = [None] * b
+    note_all: list = [None] * b
+    min_rows = THRESHOLDS["min_alpha_rows"]
+    alpha_low: list = [None] * b
+    if quality["alpha"] is not None:
+        av, alo, ahi, nc, aok = quality["alpha"]
+        nd_ = np.asarray(batch.lens) - nc
+        okl = aok.tolist()
+        ncl = nc.tolist()
+        made = list(map(AlphaResult, av.tolist(), map(_nn, alo.tolist()),
+                        map(_nn, ahi.tolist()), ncl, nd_.tolist(), rep(n_q)))
+        for i in range(b):
+            if okl[i]:
+                alpha_all[i] = made[i]
             else:
-                a_note = (f"完整作答的问卷只有 {nc[i]} 份 (需要至少 {min_rows} 份且总分有差异), "
-                          f"不计算信度")
-        elif n_q == 1:
-            a_note = "问卷只有 1 道计分题目, 不计算信度"
-        needed = None
+                note_all[i] = (f"完整作答的问卷只有 {ncl[i]} 份 (需要至少 {min_rows} 份且总分有差异), "
+                               f"不计算信度")
+        low = (aok & (av < THRESHOLDS["alpha"])).tolist()
+        alpha_low = [f"问卷信度 Cronbach's α = {a.statistic:.3f}, 低于 {THRESHOLDS['alpha']}"
+                     if lw else None for a, lw in zip(made, low, strict=True)]
+    elif n_q == 1:
+        note_all = ["问卷只有 1 道计分题目, 不计算信度"] * b
+    panel_cols = []
+    panel_warn: list = [[] for _ in range(b)]
+    min_leaves = THRESHOLDS["min_panel_leaves"]
+    for p, (has, ncomp, w, chi2, df, pw, *icc) in panel_out:
+        few = ncomp < min_leaves
+        nan_w = np.isnan(w) | few
+        nan_c = np.isnan(icc[0]) | few
+        wl = w.tolist()
+        cl = icc[0].tolist()
+        kw = list(map(KendallWResult, wl, chi2.tolist(),
+                      np.where(has, df, 0).astype(np.int64).tolist(), map(_nn, pw.tolist())))
+        ic = list(map(ICCResult, rep("ICC2k"), cl, *(map(_nn, a.tolist()) for a in icc[1:5]),
+                      icc[5].tolist(), icc[6].tolist()))
+        kw = [None if f else x for x, f in zip(kw, nan_w.tolist(), strict=True)]
+        ic = [None if f else x for x, f in zip(ic, nan_c.tolist(), strict=True)]
+        nl = ncomp.tolist()
+        notes = [f"每张评分表都打了分的指标只有 {n} 个 (少于 {min_leaves} 个), 不计算一致性" if f
+                 else ("评分没有差异 (全部相同), 一致性系数无法计算" if a or c else None)
+                 for n, f, a, c in zip(nl, few.tolist(), nan_w.tolist(), nan_c.tolist(),
+                                       strict=True)]
+        made = _make(PanelQuality, rep(p.id), batch.sheets[p.index].n.tolist(), nl, kw, ic,
+                     notes)
+        panel_cols.append(made if has.all() else
+                          [x if h else None for x, h in zip(made, has.tolist(), strict=True)])
+        weak_w = has & ~nan_w & (w < THRESHOLDS["kendall_w"])
+        weak_c = has & ~nan_c & (icc[0] < THRESHOLDS["icc"])
+        for i in np.flatnonzero(weak_w | weak_c).tolist():
+            if weak_w[i]:
+                panel_warn[i].append(f"部分 \"{p.id}\" 评审专家评分一致性较弱: Kendall's W = "
+                                     f"{wl[i]:.3f} < {THRESHOLDS['kendall_w']}")
+            if weak_c[i]:
+                panel_warn[i].append(f"部分 \"{p.id}\" 评审专家评分信度较低: ICC2k = "
+                                     f"{cl[i]:.3f} < {THRESHOLDS['icc']}")
+    panels_all = [()] * b
+    if panel_cols:
+        panels_all = list(zip(*panel_cols, strict=True))
+        if any(None in col for col in panel_cols):
+            panels_all = [tuple(x for x in row if x is not None) for row in panels_all]
+    answered = quality["answered"].tolist()
+    needed_all: list = [None] * b
+    if n_q:
+        cache: dict = {}
+        for v in set(pops):
+            cache[v] = sample_size(v)
+        needed_all = list(map(cache.__getitem__, pops))
+    quality_all = _make(Quality, batch.n_resp, answered, pops, needed_all, margin_all,
+                        rates_all, alpha_all, note_all, panels_all)
+
+    # --- totals, grades, warnings, payment
+    out = []
+    total_l = total.tolist()
+    ok_l = all_ok.tolist()
+    grades = cs.grades
+    head = list(cs.warnings)
+    for i in range(b):
+        warnings = head + batch.warnings[i] + part_warn[i]
+        missing = missing_all[i]
+        if missing:
+            if n_real[i]:
+                warnings.append(f"有 {n_real[i]} 项缺失; {_MISSING_TEXT[policy]}")
+            for m_ in missing[n_real[i]:]:
+                warnings.append(f"部分 \"{m_.part}\" 没有任何可计分的指标, 无法评分; 总分只按其余部分的"
+                                f"权重折算, 结果不能定稿")
+        t = total_l[i]
+        grade = None
+        if t != t:
+            tot = t = None
+        else:
+            tot = _round_float(t)  # round_score, once
+            for name, lo in grades:
+                if tot >= lo:
+                    grade = name
+                    break
+        final = ok_l[i] and not (policy == "block" and n_real[i] > 0)
         if n_q:
-            needed = needed_cache.get(pop)
-            if needed is None:
-                needed = needed_cache[pop] = sample_size(pop)
-            if answered[i] < needed:
+            pop = pops[i]
+            if answered[i] < needed_all[i]:
                 pop_txt = (f"服务对象 {pop} 人" if pop else "服务对象总数未知 (按无限总体)")
-                warnings.append(f"有效问卷 {answered[i]} 份, 少于所需样本量 {needed} 份 "
+                warnings.append(f"有效问卷 {answered[i]} 份, 少于所需样本量 {needed_all[i]} 份 "
                                 f"({pop_txt}, 误差 ±5%, 置信度 95%)")
-            if pop is not None and it.n_resp > pop:
-                warnings.append(f"问卷份数 {it.n_resp} 超过服务对象总数 {pop}, 未作有限总体校正")
-        if a_res is not None and a_res.statistic < THRESHOLDS["alpha"]:
-            warnings.append(f"问卷信度 Cronbach's α = {a_res.statistic:.3f}, 低于 "
-                            f"{THRESHOLDS['alpha']}")
-        for pq in panels_by_pkg[i]:
-            if pq.kendall_w is not None and pq.kendall_w.statistic < THRESHOLDS["kendall_w"]:
-                warnings.append(f"部分 \"{pq.part}\" 评审专家评分一致性较弱: Kendall's W = "
-                                f"{pq.kendall_w.statistic:.3f} < {THRESHOLDS['kendall_w']}")
-            if pq.icc is not None and pq.icc.statistic < THRESHOLDS["icc"]:
-                warnings.append(f"部分 \"{pq.part}\" 评审专家评分信度较低: ICC2k = "
-                                f"{pq.icc.statistic:.3f} < {THRESHOLDS['icc']}")
-        quality_i = Quality(it.n_resp, answered[i], pop, needed, margin, tuple(rates), a_res,
-                            a_note, tuple(panels_by_pkg[i]))
+            if pop is not None and batch.n_resp[i] > pop:
+                warnings.append(f"问卷份数 {batch.n_resp[i]} 超过服务对象总数 {pop}, 未作有限总体校正")
+        if alpha_low[i] is not None:
+            warnings.append(alpha_low[i])
+        if panel_warn[i]:
+            warnings += panel_warn[i]
         pay = None
-        if it.payment is not None and tot is not None:
-            pay = _apply_payment(tot, it.payment[1], it.payment[0])
+        payment = batch.payment[i]
+        if payment is not None and tot is not None:
+            pay = _apply_payment(tot, payment[1], payment[0])
             if not final:
                 warnings.append("结果尚不能定稿, 结算金额仅供参考")
-        out.append(Evaluation(tot, grade, t, final, tuple(parts), NodeMap(node_map),
-                              quality_i, tuple(warnings), tuple(missing), pay, cs.digest, cs))
+        out.append(_evaluation((tot, grade, t, final, parts_all[i], node_maps[i],
+                                quality_all[i], tuple(warnings), missing, pay, cs.digest, cs)))
     return out

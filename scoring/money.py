@@ -25,6 +25,11 @@ def snap(x: float) -> Decimal:
     return Decimal(repr(round(float(x), 9)))
 
 
+def _round_float(x: float) -> Decimal:
+    """``round_score`` of a finite float, to two decimals."""
+    return Decimal(repr(round(x, 9))).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
 def round_score(x, places: str = "0.01") -> Decimal:
     """Round a score once, half-up, to ``places`` (two decimals by default).
 
@@ -44,6 +49,8 @@ def round_score(x, places: str = "0.01") -> Decimal:
     elif isinstance(x, float):
         if x != x or x in (float("inf"), float("-inf")):
             raise ValueError("score: must be a finite number")
+        if places == "0.01":
+            return _round_float(x)
         d = snap(x)
     else:
         raise ValueError(f"score: must be a number, a Decimal or a decimal string, got "

@@ -379,18 +379,24 @@ def kendall_w(ratings) -> KendallWResult:
     return KendallWResult(w, chi2, n - 1, p)
 
 
-def _icc_batch(x: np.ndarray, mask: np.ndarray | None = None, alpha: float = 0.05):
-    """All six ICCs for a batch: ``x`` is (B, targets, raters), ``mask`` (B, targets).
+def _icc_batch(x: np.ndarray, mask: np.ndarray | None = None, alpha: float = 0.05,
+               kinds=ICC_KINDS):
+    """The ICCs ``kinds`` for a batch: ``x`` is (B, targets, raters), ``mask`` (B, targets).
 
     Returns a dict kind → (statistic, ci_low, ci_high, pvalue, f, df1, df2), each an array
-    of length B. Formulas of Shrout & Fleiss (1979) with pingouin's F-based intervals.
+    of length B. Formulas of Shrout & Fleiss (1979) with pingouin's F-based intervals. Only
+    the families asked for (1: one-way, 2: two-way random, 3: two-way mixed) are computed;
+    a kind's figures do not depend on which others are asked for.
     """
     b, n_all, k = x.shape
     if mask is None:
         mask = np.ones((b, n_all), dtype=bool)
+    families = {kind[3] for kind in kinds}
     n = mask.sum(axis=1).astype(np.float64)
     fm = mask[:, :, None]
     xm = np.where(fm, x, 0.0)
+    out = {}
+    q = 1 - alpha / 2
     with np.errstate(divide="ignore", invalid="ignore"):
         grand = xm.sum(axis=-1).sum(axis=-1) / (n * k)
         row_mean = xm.sum(axis=-1) / k  # (B, n)
@@ -407,47 +413,49 @@ def _icc_batch(x: np.ndarray, mask: np.ndarray | None = None, alpha: float = 0.0
         msw = ss_w / df1kd
         msj = ss_c / (k - 1)
         mse = ss_e / df2kd
-        icc1 = (msb - msw) / (msb + (k - 1) * msw)
-        icc2 = (msb - mse) / (msb + (k - 1) * mse + k * (msj - mse) / n)
-        icc3 = (msb - mse) / (msb + (k - 1) * mse)
-        icc1k = (msb - msw) / msb
-        icc2k = (msb - mse) / (msb + (msj - mse) / n)
-        icc3k = (msb - mse) / msb
-        f1k = msb / msw
-        f2k = msb / mse
-        p1 = _f_sf(f1k, df1, df1kd)
-        p2 = _f_sf(f2k, df1, df2kd)
-        q = 1 - alpha / 2
-        f1l = f1k / _f_ppf(q, df1, df1kd)
-        f1u = f1k * _f_ppf(q, df1kd, df1)
-        l1 = (f1l - 1) / (f1l + (k - 1))
-        u1 = (f1u - 1) / (f1u + (k - 1))
-        f3l = f2k / _f_ppf(q, df1, df2kd)
-        f3u = f2k * _f_ppf(q, df2kd, df1)
-        l3 = (f3l - 1) / (f3l + (k - 1))
-        u3 = (f3u - 1) / (f3u + (k - 1))
-        fj = msj / mse
-        vn = df2kd * (k * icc2 * fj + n * (1 + (k - 1) * icc2) - k * icc2) ** 2
-        vd = df1 * k ** 2 * icc2 ** 2 * fj ** 2 + (n * (1 + (k - 1) * icc2) - k * icc2) ** 2
-        v = vn / vd
-        f2u = _f_ppf(q, n - 1, v)
-        f2l = _f_ppf(q, v, n - 1)
-        l2 = n * (msb - f2u * mse) / (f2u * (k * msj + (k * n - k - n) * mse) + n * msb)
-        u2 = n * (f2l * msb - mse) / (k * msj + (k * n - k - n) * mse + n * f2l * msb)
-        l1k = 1 - 1 / f1l
-        u1k = 1 - 1 / f1u
-        l3k = 1 - 1 / f3l
-        u3k = 1 - 1 / f3u
-        l2k = (l2 * k) / (1 + l2 * (k - 1))
-        u2k = (u2 * k) / (1 + u2 * (k - 1))
-    return {
-        "ICC1": (icc1, l1, u1, p1, f1k, df1, df1kd),
-        "ICC2": (icc2, l2, u2, p2, f2k, df1, df2kd),
-        "ICC3": (icc3, l3, u3, p2, f2k, df1, df2kd),
-        "ICC1k": (icc1k, l1k, u1k, p1, f1k, df1, df1kd),
-        "ICC2k": (icc2k, l2k, u2k, p2, f2k, df1, df2kd),
-        "ICC3k": (icc3k, l3k, u3k, p2, f2k, df1, df2kd),
-    }
+        if "1" in families:
+            icc1 = (msb - msw) / (msb + (k - 1) * msw)
+            icc1k = (msb - msw) / msb
+            f1k = msb / msw
+            p1 = _f_sf(f1k, df1, df1kd)
+            f1l = f1k / _f_ppf(q, df1, df1kd)
+            f1u = f1k * _f_ppf(q, df1kd, df1)
+            l1 = (f1l - 1) / (f1l + (k - 1))
+            u1 = (f1u - 1) / (f1u + (k - 1))
+            l1k = 1 - 1 / f1l
+            u1k = 1 - 1 / f1u
+            out["ICC1"] = (icc1, l1, u1, p1, f1k, df1, df1kd)
+            out["ICC1k"] = (icc1k, l1k, u1k, p1, f1k, df1, df1kd)
+        if families & {"2", "3"}:
+            f2k = msb / mse
+            p2 = _f_sf(f2k, df1, df2kd)
+        if "2" in families:
+            icc2 = (msb - mse) / (msb + (k - 1) * mse + k * (msj - mse) / n)
+            icc2k = (msb - mse) / (msb + (msj - mse) / n)
+            fj = msj / mse
+            vn = df2kd * (k * icc2 * fj + n * (1 + (k - 1) * icc2) - k * icc2) ** 2
+            vd = df1 * k ** 2 * icc2 ** 2 * fj ** 2 + (n * (1 + (k - 1) * icc2) - k * icc2) ** 2
+            v = vn / vd
+            f2u = _f_ppf(q, n - 1, v)
+            f2l = _f_ppf(q, v, n - 1)
+            l2 = n * (msb - f2u * mse) / (f2u * (k * msj + (k * n - k - n) * mse) + n * msb)
+            u2 = n * (f2l * msb - mse) / (k * msj + (k * n - k - n) * mse + n * f2l * msb)
+            l2k = (l2 * k) / (1 + l2 * (k - 1))
+            u2k = (u2 * k) / (1 + u2 * (k - 1))
+            out["ICC2"] = (icc2, l2, u2, p2, f2k, df1, df2kd)
+            out["ICC2k"] = (icc2k, l2k, u2k, p2, f2k, df1, df2kd)
+        if "3" in families:
+            icc3 = (msb - mse) / (msb + (k - 1) * mse)
+            icc3k = (msb - mse) / msb
+            f3l = f2k / _f_ppf(q, df1, df2kd)
+            f3u = f2k * _f_ppf(q, df2kd, df1)
+            l3 = (f3l - 1) / (f3l + (k - 1))
+            u3 = (f3u - 1) / (f3u + (k - 1))
+            l3k = 1 - 1 / f3l
+            u3k = 1 - 1 / f3u
+            out["ICC3"] = (icc3, l3, u3, p2, f2k, df1, df2kd)
+            out["ICC3k"] = (icc3k, l3k, u3k, p2, f2k, df1, df2kd)
+    return out
 
 
 def icc(ratings, kind: str = "ICC2") -> ICCResult:
@@ -461,7 +469,7 @@ def icc(ratings, kind: str = "ICC2") -> ICCResult:
     if kind not in ICC_KINDS:
         raise ValueError(f"kind: must be one of {', '.join(ICC_KINDS)}, got {kind!r}")
     x = _as_matrix("ratings", ratings, min_rows=2, min_cols=2)
-    out = _icc_batch(x[None, :, :])[kind]
+    out = _icc_batch(x[None, :, :], kinds=(kind,))[kind]
     s, lo, hi, p, f, d1, d2 = (float(np.asarray(a).reshape(-1)[0]) for a in out)
     return ICCResult(kind, s, lo, hi, p, f, d1, d2)
 

@@ -1,11 +1,12 @@
 """In a real Chromium: a purchaser registers a project of ¥1,000,000 or more, finance approves
-it, and the purchaser records the contract with its instalment schedule."""
+it, the purchaser records the contract with its instalment schedule, gives the contract its
+indicator scheme from a template and schedules the first monitoring round."""
 
 import pytest
 from sqlmodel import select
 
 from evalplatform.models import Instalment
-from evalplatform.services import catalogue, contracts
+from evalplatform.services import catalogue, contracts, scheme_templates
 from evalplatform.services.audit import SYSTEM
 from evalplatform.services.credit_code import check_character
 from tests.conftest import browser_login
@@ -15,6 +16,7 @@ pytestmark = pytest.mark.browser
 
 def test_register_approve_and_contract_a_project(page, db, make_user, make_org, viewport):
     catalogue.seed(db)
+    scheme_templates.ensure_templates(db)
     dept = make_org("purchasing_department", name="临江市民政局")
     purchaser = make_user("purchaser", organisation=dept, display_name="张丽")
     finance = make_user("finance", display_name="王建国")
@@ -84,3 +86,27 @@ def test_register_approve_and_contract_a_project(page, db, make_user, make_org, 
     assert amounts == [53_400_000, 53_400_000, 71_200_001]
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
+
+    contract_url = page.url
+    template = page.locator("#f-source_id option", has_text="居家养老").get_attribute("value")
+    page.select_option("#f-source_id", template)
+    page.click("#scheme button[type=submit]")
+    page.wait_for_url("**/schemes/*")
+    page.goto(contract_url)
+    page.click("#evaluations a.button")
+    page.wait_for_url("**/evaluations/new")
+    page.fill("#f-title", "2026 年第一季度监控")
+    page.select_option("#f-stage", "interim")
+    page.fill("#f-period_start", "2026-01-01")  # before signing: refused, field named
+    page.fill("#f-period_end", "2026-05-31")
+    page.fill("#f-opens_at", "2026-06-01")
+    page.fill("#f-closes_at", "2026-06-20")
+    page.click("form.form button[type=submit]")
+    page.locator("#e-period_start").wait_for()
+    assert "合同签订日" in page.locator("#e-period_start").inner_text()
+    page.fill("#f-period_start", "2026-02-27")
+    page.click("form.form button[type=submit]")
+    page.wait_for_url("**/evaluations/*")
+    assert page.get_by_test_id("evaluation-status").inner_text() == "草稿"
+    page.goto(contract_url)
+    assert "已冻结" in page.locator("#scheme").inner_text()

@@ -233,3 +233,17 @@ def test_the_due_list_shows_a_contract_year_without_monitoring(client, db, world
     due = contracts.due_and_late(db, organisation_id=world.department.id, today=date(2027, 2, 1))
     monitoring = [i for i in due.items if i.kind == "monitoring"]
     assert len(monitoring) == 1 and monitoring[0].late_days == 28
+
+
+def test_the_api_lists_only_what_the_caller_may_see(client, db, world, make_user, make_org):
+    evaluation = schedule(db, world)
+    sign_in(client, world.purchaser)
+    listing = client.get("/api/evaluations").json()
+    assert [e["id"] for e in listing["items"]] == [evaluation.id]
+    assert listing["items"][0]["status"] == "draft"
+    assert client.get(f"/api/evaluations/{evaluation.id}").json()["title"] == evaluation.title
+    sign_in(client, make_user("purchaser", organisation=make_org("purchasing_department", name="乙局")))
+    assert client.get("/api/evaluations").json()["total"] == 0
+    assert client.get(f"/api/evaluations/{evaluation.id}").status_code == 404
+    client.cookies.clear()
+    assert client.get("/api/evaluations").status_code == 401

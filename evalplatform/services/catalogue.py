@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from evalplatform.i18n import _
 from evalplatform.models import (
@@ -23,6 +23,8 @@ from evalplatform.models import (
     NegativeListOverride,
     Organisation,
     OrganisationKind,
+    Project,
+    User,
 )
 from evalplatform.services import audit
 from evalplatform.services.audit import Actor
@@ -288,14 +290,18 @@ def list_negative(session: Session) -> list[NegativeListEntry]:
 
 
 def list_overrides(session: Session) -> list[tuple[NegativeListOverride, NegativeListEntry,
-                                                   Organisation]]:
+                                                   Organisation, Project | None]]:
+    """Every recorded exception, newest first, with the project registered under it (if any)."""
     rows = session.exec(
         select(NegativeListOverride, NegativeListEntry, Organisation)
         .join(NegativeListEntry, NegativeListOverride.entry_id == NegativeListEntry.id)
         .join(Organisation, NegativeListOverride.department_id == Organisation.id)
         .order_by(NegativeListOverride.id.desc())
     ).all()
-    return list(rows)
+    names = {o.project_name for o, _e, _d in rows}
+    registered = {(p.department_id, p.name): p for p in session.exec(
+        select(Project).where(col(Project.name).in_(names)).order_by(Project.id))} if names else {}
+    return [(o, e, d, registered.get((o.department_id, o.project_name))) for o, e, d in rows]
 
 
 @dataclass(frozen=True)
@@ -305,26 +311,63 @@ class NegativeMatch:
     where: str  # which field matched: name, content or catalogue
 
 
-def negative_matches(session: Session, *, department_id: int | None, name: str, content: str,
-                     category_names: list[str]) -> list[NegativeMatch]:
-    """The active negative-list entries the project text hits, minus recorded overrides."""
-    overridden = set()
-    if department_id is not None:
-        overridden = {o.entry_id for o in session.exec(
-            select(NegativeListOverride).where(
-                NegativeListOverride.department_id == department_id,
-                NegativeListOverride.project_name == name.strip()))}
+def _overrides_for(session: Session, department_id: int | None, name: str
+                   ) -> dict[int, NegativeListOverride]:
+    """The department's recorded exceptions for a project of exactly this name, by entry."""
+    if department_id is None:
+        return {}
+    rows = session.exec(select(NegativeListOverride).where(
+        NegativeListOverride.department_id == department_id,
+        NegativeListOverride.project_name == (name or "").strip(),
+    ).order_by(NegativeListOverride.id))
+    return {o.entry_id: o for o in rows}
+
+
+def _all_matches(session: Session, *, name: str, content: str, category_names: list[str]
+                 ) -> list[NegativeMatch]:
     fields = [("name", name or ""), ("content", content or ""),
               ("catalogue", " ".join(category_names))]
     found: list[NegativeMatch] = []
     for entry in list_negative(session):
-        if not entry.active or entry.id in overridden:
+        if not entry.active:
             continue
         hit = next(((term, where) for term in entry.terms for where, text in fields
                     if term in text), None)
         if hit:
             found.append(NegativeMatch(entry, hit[0], hit[1]))
     return found
+
+
+def negative_matches(session: Session, *, department_id: int | None, name: str, content: str,
+                     category_names: list[str]) -> list[NegativeMatch]:
+    """The active negative-list entries the project text hits, minus recorded overrides."""
+    overridden = _overrides_for(session, department_id, name)
+    return [m for m in _all_matches(session, name=name, content=content,
+                                    category_names=category_names)
+            if m.entry.id not in overridden]
+
+
+@dataclass(frozen=True)
+class AppliedOverride:
+    """An exception that lets a project through: the entry it matched and finance's reason."""
+
+    override: NegativeListOverride
+    match: NegativeMatch
+    recorded_by: str  # the finance user's display name
+
+
+def applied_overrides(session: Session, *, department_id: int | None, name: str, content: str,
+                      category_names: list[str]) -> list[AppliedOverride]:
+    """The recorded exceptions without which this project would be refused."""
+    overridden = _overrides_for(session, department_id, name)
+    applied = []
+    for match in _all_matches(session, name=name, content=content,
+                              category_names=category_names):
+        override = overridden.get(match.entry.id)
+        if override is not None:
+            user = session.get(User, override.recorded_by) if override.recorded_by else None
+            applied.append(AppliedOverride(override, match, user.display_name if user else ""))
+    return applied
 
 
 def record_override(session: Session, actor: Actor, *, entry_id: str, department_id: str,
@@ -350,6 +393,12 @@ def record_override(session: Session, actor: Actor, *, entry_id: str, department
     reason = (reason or "").strip()
     if len(reason) < 10:
         errors["reason"] = _("Explain the exception in at least 10 characters.")
+    if not errors and session.exec(select(NegativeListOverride).where(
+            NegativeListOverride.entry_id == entry.id,
+            NegativeListOverride.department_id == department.id,
+            NegativeListOverride.project_name == name)).first() is not None:
+        errors["project_name"] = _("An exception for this entry, department and project name is "
+                                   "already recorded.")
     if errors:
         raise ValidationFailed(errors)
     override = NegativeListOverride(entry_id=entry.id, department_id=department.id,

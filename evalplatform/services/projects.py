@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_
+from sqlalchemy import case, or_
 from sqlmodel import Session, col, select
 
 from evalplatform.i18n import N_, _
@@ -114,15 +114,26 @@ def register(session: Session, actor: Actor, *, department_id: int | None, value
     except ValueError:
         errors["procurement_method"] = _("Choose one of the six procurement methods.")
         method = None
+    applied: list[catalogue.AppliedOverride] = []
     if "name" not in errors and "content" not in errors and entry is not None:
         names = [e.name for e in catalogue.entry_path(session, entry)]
-        for match in catalogue.negative_matches(
-                session, department_id=department_id, name=name, content=content,
-                category_names=names):
+        matches = catalogue.negative_matches(session, department_id=department_id, name=name,
+                                             content=content, category_names=names)
+        for match in matches:
             field = {"name": "name", "content": "content"}.get(match.where, "catalogue_entry_id")
             errors.setdefault(field, _(
                 "Refused by the negative list: “%(entry)s” (matched “%(term)s”). Finance may "
                 "record an explained exception.", entry=match.entry.name, term=match.term))
+        if matches:
+            errors["negative_list"] = _(
+                "This project matches the negative list: %(entries)s. It cannot be registered "
+                "as it stands. If it may be bought nonetheless, finance can record an explained "
+                "exception for %(department)s and the project name “%(name)s” on the "
+                "negative-list page; then register it again under exactly that name.",
+                entries="、".join(f"“{m.entry.name}”" for m in matches),
+                department=department.name if department else "", name=name)
+        applied = catalogue.applied_overrides(session, department_id=department_id, name=name,
+                                              content=content, category_names=names)
     if errors:
         raise ValidationFailed(errors)
     project = Project(
@@ -138,7 +149,10 @@ def register(session: Session, actor: Actor, *, department_id: int | None, value
     audit.record(session, actor, "project.register", "project", project.id, {
         "name": name, "department": department.name, "catalogue": entry.code, "year": year,
         "budget_fen": budget_fen, "budget_line": budget_line, "method": method,
-        "status": project.status})
+        "status": project.status,
+        **({"negative_list_overrides": [
+            {"override": a.override.id, "entry": a.match.entry.name, "term": a.match.term}
+            for a in applied]} if applied else {})})
     session.commit()
     session.refresh(project)
     return project
@@ -224,8 +238,18 @@ def resubmit(session: Session, actor: Actor, project_id: int) -> Project:
     return project
 
 
+def _yuan_bound(text: str) -> tuple[int | None, str | None]:
+    """A filter's amount bound in yuan → fen; zero is allowed (unlike a budget)."""
+    cleaned = text.strip().replace(",", "").replace("，", "").lstrip("¥￥").strip()
+    if cleaned in ("0", "0.0", "0.00"):
+        return 0, None
+    return parse_yuan(cleaned)
+
+
 @dataclass
 class ProjectFilters:
+    """The project list's filters as typed (query parameters); bad ones are named, not applied."""
+
     year: str = ""
     department_id: str = ""
     catalogue: str = ""  # a code prefix, e.g. A or A05
@@ -235,41 +259,94 @@ class ProjectFilters:
     max_yuan: str = ""
     q: str = ""
 
+    def __post_init__(self):
+        for name in ("year", "department_id", "catalogue", "method", "status", "min_yuan",
+                     "max_yuan", "q"):
+            value = getattr(self, name)
+            setattr(self, name, "" if value is None else str(value).strip())
+
+    def problems(self) -> dict[str, str]:
+        """Filter → why it is not applied, in the user's language."""
+        found: dict[str, str] = {}
+        if self.year and not (self.year.isdigit() and 2000 <= int(self.year) <= 2100):
+            found["year"] = _("Enter a year such as 2026.")
+        if self.department_id and not self.department_id.isdigit():
+            found["department_id"] = _("Choose a purchasing department.")
+        if self.catalogue and not catalogue.CODE_RE.match(self.catalogue.upper()):
+            found["catalogue"] = _("A category is a catalogue code such as A, A05 or A0501.")
+        if self.method and self.method not in ProcurementMethod.__members__:
+            found["method"] = _("Choose one of the six procurement methods.")
+        if self.status and self.status not in ProjectStatus.__members__:
+            found["status"] = _("Choose one of the project statuses.")
+        bounds = {}
+        for key in ("min_yuan", "max_yuan"):
+            if getattr(self, key):
+                fen, problem = _yuan_bound(getattr(self, key))
+                if problem:
+                    found[key] = problem
+                else:
+                    bounds[key] = fen
+        if len(bounds) == 2 and bounds["min_yuan"] > bounds["max_yuan"]:
+            found["max_yuan"] = _("The upper bound is below the lower bound.")
+        return found
+
+    @property
+    def active(self) -> bool:
+        return any(getattr(self, k) for k in ("year", "department_id", "catalogue", "method",
+                                              "status", "min_yuan", "max_yuan", "q"))
+
+
+#: Methods sort in the order of the law (公开招标 first), statuses in the order of a project's life.
+STATUS_ORDER = [ProjectStatus.awaiting_approval, ProjectStatus.returned, ProjectStatus.approved,
+                ProjectStatus.ready, ProjectStatus.contracted]
+
+
+def _ordered(column, values) -> object:
+    return case({value.value: index for index, value in enumerate(values)}, value=column,
+                else_=len(values))
+
 
 def page(session: Session, *, organisation_id: int | None, filters: ProjectFilters,
-         sort: str | None = None, page_number=1, per_page=20) -> Page:
-    """Projects the viewer may see (``organisation_id`` None: all), filtered, one page."""
+         sort: str | None = None, page_number=1, per_page=20,
+         statuses: tuple[ProjectStatus, ...] | None = None) -> Page:
+    """Projects the viewer may see (``organisation_id`` None: all), filtered, one page.
+
+    Only the filters without problems are applied (``filters.problems()`` names the others).
+    """
+    bad = filters.problems()
     statement = (select(Project, Organisation, CatalogueEntry)
                  .join(Organisation, Project.department_id == Organisation.id)
                  .join(CatalogueEntry, Project.catalogue_entry_id == CatalogueEntry.id))
     if organisation_id is not None:
         statement = statement.where(Project.department_id == organisation_id)
-    if filters.year.isdigit():
+    if statuses is not None:
+        statement = statement.where(col(Project.status).in_(list(statuses)))
+    if filters.year and "year" not in bad:
         statement = statement.where(Project.year == int(filters.year))
-    if filters.department_id.isdigit():
+    if filters.department_id and "department_id" not in bad:
         statement = statement.where(Project.department_id == int(filters.department_id))
-    if filters.catalogue:
+    if filters.catalogue and "catalogue" not in bad:
         statement = statement.where(col(CatalogueEntry.code).startswith(filters.catalogue.upper()))
-    if filters.method in ProcurementMethod.__members__:
+    if filters.method and "method" not in bad:
         statement = statement.where(Project.procurement_method == ProcurementMethod(filters.method))
-    if filters.status in ProjectStatus.__members__:
+    if filters.status and "status" not in bad:
         statement = statement.where(Project.status == ProjectStatus(filters.status))
-    low, _p = parse_yuan(filters.min_yuan) if filters.min_yuan else (None, None)
-    high, _p = parse_yuan(filters.max_yuan) if filters.max_yuan else (None, None)
-    if low is not None:
-        statement = statement.where(Project.budget_fen >= low)
-    if high is not None:
-        statement = statement.where(Project.budget_fen <= high)
-    if filters.q.strip():
-        like = f"%{filters.q.strip()}%"
+    if filters.min_yuan and "min_yuan" not in bad:
+        statement = statement.where(Project.budget_fen >= _yuan_bound(filters.min_yuan)[0])
+    if filters.max_yuan and "max_yuan" not in bad:
+        statement = statement.where(Project.budget_fen <= _yuan_bound(filters.max_yuan)[0])
+    if filters.q:
+        like = f"%{filters.q}%"
         statement = statement.where(or_(col(Project.name).ilike(like),
                                         col(Project.content).ilike(like)))
     return paginate(
         session, statement,
         sort_columns={"name": Project.name, "department": Organisation.name,
                       "catalogue": CatalogueEntry.code, "year": Project.year,
-                      "budget": Project.budget_fen, "method": Project.procurement_method,
-                      "status": Project.status, "created_at": Project.created_at},
+                      "budget": Project.budget_fen,
+                      "method": _ordered(Project.procurement_method, list(ProcurementMethod)),
+                      "status": _ordered(Project.status, STATUS_ORDER),
+                      "created_at": Project.created_at},
         sort=sort, default_sort="-created_at", page=page_number, per_page=per_page)
 
 
@@ -280,6 +357,16 @@ def years(session: Session) -> list[int]:
 def departments(session: Session) -> list[Organisation]:
     return list(session.exec(select(Organisation).where(
         Organisation.kind == OrganisationKind.purchasing_department).order_by(Organisation.name)))
+
+
+def negative_list_exceptions(session: Session, project: Project
+                             ) -> list[catalogue.AppliedOverride]:
+    """The recorded negative-list exceptions that let this project be registered (负面清单例外)."""
+    entry = session.get(CatalogueEntry, project.catalogue_entry_id)
+    names = [e.name for e in catalogue.entry_path(session, entry)] if entry else []
+    return catalogue.applied_overrides(session, department_id=project.department_id,
+                                       name=project.name, content=project.content,
+                                       category_names=names)
 
 
 def history(session: Session, project: Project) -> list[AuditEntry]:

@@ -57,6 +57,30 @@ def test_bad_line_in_many_names_the_line(tmp_path, example, capsys):
     assert f"{src}:3: $.inputs.responses[3].Q2:" in err
 
 
+def test_a_line_that_is_not_json_is_named(tmp_path, example, capsys):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps(example, ensure_ascii=False) + "\n{\"scheme\": \n", encoding="utf-8")
+    assert main(["evaluate", "--many", str(src)]) == 2
+    assert f"{src}:2: $: 不是合法的 JSON" in capsys.readouterr().err
+
+
+def test_a_file_that_is_not_json_exits_2_for_evaluate_and_validate(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{\"scheme\": [", encoding="utf-8")
+    assert main(["evaluate", str(bad)]) == 2
+    assert main(["validate", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("不是合法的 JSON") == 2
+
+
+def test_validate_names_the_fault_of_a_package(tmp_path, example, capsys):
+    example["inputs"]["sheets"][2]["scores"]["C21"] = 11  # above the leaf's 10 points
+    f = tmp_path / "p.json"
+    f.write_text(json.dumps(example, ensure_ascii=False), encoding="utf-8")
+    assert main(["validate", str(f)]) == 2
+    assert f"{f}: $.inputs.sheets[2].scores.C21: " in capsys.readouterr().err
+
+
 def test_validate_a_scheme_alone(tmp_path, example, capsys):
     f = tmp_path / "scheme.json"
     f.write_text(json.dumps(example["scheme"], ensure_ascii=False), encoding="utf-8")
@@ -78,3 +102,18 @@ def test_module_runs_as_a_program():
                           capture_output=True, text=True, env=env, cwd=ROOT, check=False)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["grade"] == "良"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell")
+def test_program_exits_non_zero_with_the_path_of_the_fault(tmp_path, example):
+    bad = json.loads(json.dumps(example))
+    bad["scheme"]["parts"][2]["tree"]["children"][3]["points"] = 35  # children add up to 30
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(json.dumps(p, ensure_ascii=False) for p in (example, bad)) + "\n",
+                   encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-m", "scoring", "evaluate", "--many", str(src)],
+                          capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert f"{src}:2: $.scheme.parts[2].tree.children[3]: " in proc.stderr

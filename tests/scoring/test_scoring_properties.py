@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from decimal import Decimal
 
 import numpy as np
@@ -13,7 +14,8 @@ from scoring_builders import SAT
 
 import scoring
 
-SETTINGS = settings(max_examples=60, deadline=None,
+# SCORING_EXAMPLES=600 for a deeper run
+SETTINGS = settings(max_examples=int(os.environ.get("SCORING_EXAMPLES", "60")), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 TIERS = [{"name": "达成", "coefficient": "1"}, {"name": "部分达成", "coefficient": "0.7"},
          {"name": "未达成", "coefficient": "0.3"}]
@@ -179,6 +181,7 @@ def test_entropy_weights_sum_to_one(rows):
 @given(packages())
 def test_total_lies_within_0_and_100_and_leaves_within_their_points(pkg):
     res = scoring.evaluate(pkg)
+    assert sum(p.weight for p in res.parts) == Decimal(1)  # party weights, exactly
     if res.total is not None:
         assert Decimal(0) <= res.total <= Decimal(100)
         assert res.grade is not None
@@ -226,6 +229,7 @@ def test_permuting_sheets_or_respondents_changes_nothing(pkg, rnd):
     again = scoring.evaluate(shuffled)
     assert again == res
     assert again.as_dict() == res.as_dict()
+    assert scoring.evaluate_many([shuffled, pkg, shuffled]) == [res, res, res]
 
 
 @SETTINGS

@@ -4,8 +4,11 @@ from evalplatform.web.routes import (
     account,
     admin,
     api,
+    api_evaluations,
+    api_projects,
     audit_log,
     auth,
+    disclosure,
     evaluations,
     home,
     projects,
@@ -15,4 +18,4 @@ from evalplatform.web.routes import (
 
 ROUTERS = [auth.router, home.router, account.router, admin.router, audit_log.router,
            projects.router, schemes.router, evaluations.router, settlements.router,
-           api.router]
+           disclosure.router, api.router, api_projects.router, api_evaluations.router]

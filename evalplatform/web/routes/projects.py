@@ -18,7 +18,7 @@ from evalplatform.models import (
     Role,
     SupplierKind,
 )
-from evalplatform.services import catalogue, contracts, evaluations, files, projects
+from evalplatform.services import catalogue, catalogue_excel, contracts, evaluations, files, projects
 from evalplatform.services.errors import NotFound, ValidationFailed
 from evalplatform.web.access import Principal, require
 from evalplatform.web.templating import flash, redirect, render
@@ -32,6 +32,9 @@ def _sees_all(principal: Principal) -> bool:
 def _owns_project(principal: Principal, session: Session, params: dict) -> bool:
     return _sees_all(principal) or projects.belongs_to(
         session, params.get("project_id"), principal.organisation_id)
+
+
+owns_project = _owns_project  # for the JSON API: the same ownership rule as the pages
 
 
 def _owns_contract(principal: Principal, session: Session, params: dict) -> bool:
@@ -60,17 +63,44 @@ def _template(request: Request, partial: str, full: str) -> str:
 
 
 def _catalogue_context(session: Session, values=None, errors=None, issue_values=None,
-                       issue_errors=None) -> dict:
+                       issue_errors=None, import_errors=None) -> dict:
     return {"entries": catalogue.list_entries(session),
             "issues": catalogue.list_issues(session, projects.today()),
             "values": values or {}, "errors": errors or {},
-            "issue_values": issue_values or {}, "issue_errors": issue_errors or {}}
+            "issue_values": issue_values or {}, "issue_errors": issue_errors or {},
+            "import_errors": import_errors or {}}
 
 
 @router.get("/catalogue")
 def catalogue_page(request: Request, session: Session = Depends(get_session),
                    principal: Principal = Depends(readers)):
     return render(request, "catalogue/index.html", _catalogue_context(session))
+
+
+@router.get("/catalogue/export.xlsx")
+def catalogue_export(session: Session = Depends(get_session),
+                     principal: Principal = Depends(readers)):
+    filename = f"catalogue-{projects.today().isoformat()}.xlsx"
+    return Response(catalogue_excel.export_workbook(session), media_type=catalogue_excel.MEDIA_TYPE,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.post("/catalogue/import")
+async def catalogue_import(request: Request, session: Session = Depends(get_session),
+                           principal: Principal = Depends(finance_only)):
+    form = await request.form()
+    upload = form.get("file")
+    data = await upload.read() if hasattr(upload, "read") else b""
+    try:
+        result = catalogue_excel.import_workbook(session, principal.actor, data,
+                                                 getattr(upload, "filename", "") or "")
+    except ValidationFailed as exc:
+        return render(request, "catalogue/index.html",
+                      _catalogue_context(session, import_errors=exc.errors), status_code=422)
+    flash(request, _("Catalogue imported: %(created)s added, %(updated)s updated, %(unchanged)s "
+                     "unchanged.", created=len(result.created), updated=len(result.updated),
+                     unchanged=result.unchanged))
+    return redirect(request, "/catalogue")
 
 
 @router.get("/catalogue/{entry_id}/edit")
@@ -146,7 +176,10 @@ def _negative_context(session: Session, values=None, errors=None) -> dict:
 @router.get("/negative-list")
 def negative_list(request: Request, session: Session = Depends(get_session),
                   principal: Principal = Depends(readers)):
-    return render(request, "catalogue/negative_list.html", _negative_context(session))
+    # A link may prefill the exception form (entry, department and the refused project's name).
+    values = {k: request.query_params.get(k, "") for k in ("entry_id", "department_id",
+                                                            "project_name")}
+    return render(request, "catalogue/negative_list.html", _negative_context(session, values))
 
 
 @router.post("/negative-list/overrides")
@@ -171,14 +204,15 @@ FILTER_KEYS = ("year", "department_id", "catalogue", "method", "status", "min_yu
 
 
 @router.get("/projects")
-def project_list(request: Request, sort: str = "-created_at", page: int = 1,
-                 session: Session = Depends(get_session),
+def project_list(request: Request, sort: str = "-created_at", page: str = "1",
+                 per_page: str = "20", session: Session = Depends(get_session),
                  principal: Principal = Depends(readers)):
     filters = projects.ProjectFilters(**{k: request.query_params.get(k, "") for k in FILTER_KEYS})
     scope = None if _sees_all(principal) else principal.organisation_id
     result = projects.page(session, organisation_id=scope, filters=filters, sort=sort,
-                           page_number=page)
-    context = {"page": result, "filters": filters, "years": projects.years(session),
+                           page_number=page, per_page=per_page)
+    context = {"page": result, "filters": filters, "filter_errors": filters.problems(),
+               "years": projects.years(session),
                "departments": projects.departments(session) if scope is None else [],
                "level1": [e for e in catalogue.list_entries(session) if e.level <= 2],
                "methods": list(ProcurementMethod), "statuses": list(ProjectStatus)}
@@ -224,6 +258,7 @@ def _project_context(session: Session, project_id: int, errors=None) -> dict:
             "department": session.get(Organisation, project.department_id),
             "entry_path": catalogue.entry_path(session, entry),
             "history": projects.history(session, project),
+            "exceptions": projects.negative_list_exceptions(session, project),
             "needs_approval": projects.needs_approval(project.budget_fen),
             "needs_ex_ante": projects.needs_ex_ante(project.budget_fen),
             "awardable": projects.is_awardable(project),

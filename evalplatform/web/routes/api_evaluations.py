@@ -1,0 +1,83 @@
+"""The JSON API for evaluations: the same services and access rules as the pages."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from evalplatform.db import get_session
+from evalplatform.models import EvaluationStage, EvaluationStatus, Role
+from evalplatform.services import evaluations
+from evalplatform.web.access import Principal, require
+
+router = APIRouter(prefix="/api", tags=["evaluations"])
+
+readers = require(Role.finance, Role.purchaser, Role.auditor, Role.supplier, Role.evaluator)
+evaluation_reader = require(Role.finance, Role.purchaser, Role.auditor, Role.supplier,
+                            Role.evaluator, owns=evaluations.owns_evaluation)
+
+
+class EvaluationOut(BaseModel):
+    id: int
+    title: str
+    stage: EvaluationStage
+    status: EvaluationStatus
+    contract_id: int
+    project_id: int
+    project_name: str
+    department: str
+    supplier: str
+    scheme_id: int
+    period_start: date
+    period_end: date
+    opens_at: datetime
+    closes_at: datetime
+    version: int
+
+
+class EvaluationPage(BaseModel):
+    items: list[EvaluationOut]
+    total: int
+    page: int
+    pages: int
+
+
+def _out(row: evaluations.EvaluationRow) -> EvaluationOut:
+    e = row.evaluation
+    return EvaluationOut(id=e.id, title=e.title, stage=e.stage, status=e.status,
+                         contract_id=row.contract.id, project_id=row.project.id,
+                         project_name=row.project.name, department=row.department.name,
+                         supplier=row.supplier.name, scheme_id=e.scheme_id,
+                         period_start=e.period_start, period_end=e.period_end,
+                         opens_at=e.opens_at, closes_at=e.closes_at, version=e.version)
+
+
+def _scope(session: Session, principal: Principal) -> dict:
+    if principal.role == Role.purchaser:
+        return {"organisation_id": principal.organisation_id}
+    if principal.role == Role.supplier:
+        return {"supplier_id": principal.organisation_id or -1}
+    if principal.role == Role.evaluator:
+        return {"evaluation_ids": evaluations.assigned_ids(session, principal)}
+    return {}
+
+
+@router.get("/evaluations", response_model=EvaluationPage)
+def api_evaluations(status: str = "", stage: str = "", q: str = "", sort: str | None = None,
+                    page: int = 1, session: Session = Depends(get_session),
+                    principal: Principal = Depends(readers)):
+    """Evaluations the caller may see, filtered by status and stage, paged."""
+    result = evaluations.page(session, status=status, stage=stage, q=q, sort=sort,
+                              page_number=page, **_scope(session, principal))
+    return EvaluationPage(items=[_out(r) for r in result.items], total=result.total,
+                          page=result.page, pages=result.pages)
+
+
+@router.get("/evaluations/{evaluation_id}", response_model=EvaluationOut)
+def api_evaluation(evaluation_id: int, session: Session = Depends(get_session),
+                   principal: Principal = Depends(evaluation_reader)):
+    result = evaluations.page(session, evaluation_ids=[evaluation_id])
+    return _out(result.items[0])

@@ -1,0 +1,227 @@
+"""The JSON API of projects, contracts and the due-and-late list (购买服务项目 API).
+
+The same services and the same access rules as the pages: finance and auditors see every
+department's projects, a purchaser only its own (another department's project is "not
+found"); suppliers and evaluators are refused. Amounts are given twice: integer fen, exact,
+and a yuan string with two decimals ("1200000.00") — never a float.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from evalplatform.db import get_session
+from evalplatform.models import (
+    CatalogueEntry,
+    DueCondition,
+    Organisation,
+    ProcurementMethod,
+    ProjectStatus,
+    Role,
+)
+from evalplatform.services import catalogue, contracts, projects
+from evalplatform.services.errors import ValidationFailed
+from evalplatform.services.money import fen_to_yuan_text
+from evalplatform.web.access import Principal, require
+from evalplatform.web.routes.projects import owns_project
+
+router = APIRouter(prefix="/api", tags=["projects"])
+
+readers = require(Role.finance, Role.purchaser, Role.auditor)
+project_reader = require(Role.finance, Role.purchaser, Role.auditor, owns=owns_project)
+
+
+def _scope(principal: Principal) -> int | None:
+    """None: every department (finance, auditor); else the purchaser's own department."""
+    return None if principal.role in (Role.finance, Role.auditor) else principal.organisation_id
+
+
+class ProjectSummary(BaseModel):
+    id: int
+    name: str
+    department_id: int
+    department_name: str
+    catalogue_code: str
+    catalogue_name: str
+    year: int
+    budget_fen: int = Field(description="Budget in fen (分), exact")
+    budget_yuan: str = Field(description="Budget in yuan with two decimals, e.g. 1200000.00")
+    procurement_method: ProcurementMethod
+    status: ProjectStatus
+    created_at: datetime
+
+
+class ProjectPage(BaseModel):
+    items: list[ProjectSummary]
+    total: int
+    page: int
+    pages: int
+    per_page: int
+    sort: str
+
+
+class InstalmentOut(BaseModel):
+    seq: int
+    amount_fen: int
+    amount_yuan: str
+    percent: str | None = Field(description="The share as typed, e.g. 30, when given as one")
+    due_condition: DueCondition
+    performance_linked: bool
+
+
+class ContractOut(BaseModel):
+    id: int
+    supplier_id: int
+    supplier_name: str
+    amount_fen: int
+    amount_yuan: str
+    signed_on: date
+    term_months: int
+    stable_continuous: bool
+    payment_days: int | None
+    payment_rule: dict
+    scheme_id: int | None
+    published_on: date | None
+    publication_due: date | None
+    signed_copy_filed_on: date | None
+    instalments: list[InstalmentOut]
+
+
+class NegativeListExceptionOut(BaseModel):
+    entry: str
+    matched_term: str
+    reason: str
+    recorded_by: str
+    recorded_at: datetime
+
+
+class ProjectDetail(ProjectSummary):
+    catalogue_path: list[str] = Field(description="Codes and names from level 1 down")
+    content: str
+    recipients: str
+    budget_line: str
+    performance_targets: dict[str, str]
+    ex_ante_filed: bool
+    return_reason: str | None
+    decided_at: datetime | None
+    negative_list_exceptions: list[NegativeListExceptionOut]
+    contract: ContractOut | None
+
+
+class DueItemOut(BaseModel):
+    kind: str = Field(description="approval | ex_ante | copy | publication")
+    label: str
+    project_id: int
+    project_name: str
+    department_id: int
+    department_name: str
+    contract_id: int | None
+    due: date | None
+    late_days: int
+    note: str
+    url: str
+
+
+class DueListOut(BaseModel):
+    today: date
+    late: int
+    items: list[DueItemOut]
+
+
+def _summary(project, department: Organisation, entry: CatalogueEntry) -> dict:
+    return {"id": project.id, "name": project.name, "department_id": department.id,
+            "department_name": department.name, "catalogue_code": entry.code,
+            "catalogue_name": entry.name, "year": project.year, "budget_fen": project.budget_fen,
+            "budget_yuan": fen_to_yuan_text(project.budget_fen),
+            "procurement_method": project.procurement_method, "status": project.status,
+            "created_at": project.created_at}
+
+
+@router.get("/projects", response_model=ProjectPage)
+def list_projects(
+    year: str = Query("", description="Budget year, e.g. 2026"),
+    department_id: str = Query("", description="Purchasing department (finance and auditors)"),
+    category: str = Query("", description="Catalogue code or its prefix: A, A05, A0501"),
+    method: str = Query("", description="Procurement method, e.g. public_tender"),
+    status: str = Query("", description="Project status, e.g. awaiting_approval"),
+    min_yuan: str = Query("", description="Budget at least this many yuan"),
+    max_yuan: str = Query("", description="Budget at most this many yuan"),
+    q: str = Query("", description="Words in the name or content"),
+    sort: str = Query("-created_at", description="name, department, catalogue, year, budget, "
+                      "method, status or created_at; a leading - sorts descending"),
+    page: int = 1,
+    per_page: int = 20,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(readers),
+):
+    filters = projects.ProjectFilters(year=year, department_id=department_id, catalogue=category,
+                                      method=method, status=status, min_yuan=min_yuan,
+                                      max_yuan=max_yuan, q=q)
+    problems = filters.problems()
+    if problems:
+        raise ValidationFailed({("category" if k == "catalogue" else k): v
+                                for k, v in problems.items()})
+    result = projects.page(session, organisation_id=_scope(principal), filters=filters,
+                           sort=sort, page_number=page, per_page=per_page)
+    return ProjectPage(items=[ProjectSummary(**_summary(p, d, e)) for p, d, e in result.items],
+                       total=result.total, page=result.page, pages=result.pages,
+                       per_page=result.per_page,
+                       sort=("-" if result.descending else "") + result.sort)
+
+
+def _contract_out(session: Session, contract) -> ContractOut:
+    supplier = session.get(Organisation, contract.supplier_id)
+    publication = contracts.publication_deadline(contract, projects.today())
+    return ContractOut(
+        id=contract.id, supplier_id=contract.supplier_id,
+        supplier_name=supplier.name if supplier else "", amount_fen=contract.amount_fen,
+        amount_yuan=fen_to_yuan_text(contract.amount_fen), signed_on=contract.signed_on,
+        term_months=contract.term_months, stable_continuous=contract.stable_continuous,
+        payment_days=contract.payment_days, payment_rule=contract.payment_rule or {},
+        scheme_id=contract.scheme_id, published_on=contract.published_on,
+        publication_due=publication.due, signed_copy_filed_on=contract.signed_copy_filed_on,
+        instalments=[InstalmentOut(seq=i.seq, amount_fen=i.amount_fen,
+                                   amount_yuan=fen_to_yuan_text(i.amount_fen), percent=i.percent,
+                                   due_condition=i.due_condition,
+                                   performance_linked=i.performance_linked)
+                     for i in contracts.instalments_of(session, contract.id)])
+
+
+@router.get("/projects/{project_id}", response_model=ProjectDetail)
+def get_project(project_id: int, session: Session = Depends(get_session),
+                principal: Principal = Depends(project_reader)):
+    project = projects.get(session, project_id)
+    department = session.get(Organisation, project.department_id)
+    entry = catalogue.get_entry(session, project.catalogue_entry_id)
+    contract = contracts.for_project(session, project.id)
+    return ProjectDetail(
+        **_summary(project, department, entry),
+        catalogue_path=[f"{e.code} {e.name}" for e in catalogue.entry_path(session, entry)],
+        content=project.content, recipients=project.recipients, budget_line=project.budget_line,
+        performance_targets={key.removeprefix("target_"): getattr(project, key)
+                             for key, _label in projects.TARGET_FIELDS},
+        ex_ante_filed=bool(project.ex_ante_sha256), return_reason=project.return_reason,
+        decided_at=project.decided_at,
+        negative_list_exceptions=[
+            NegativeListExceptionOut(entry=a.match.entry.name, matched_term=a.match.term,
+                                     reason=a.override.reason, recorded_by=a.recorded_by,
+                                     recorded_at=a.override.created_at)
+            for a in projects.negative_list_exceptions(session, project)],
+        contract=_contract_out(session, contract) if contract else None)
+
+
+@router.get("/due", response_model=DueListOut)
+def due(session: Session = Depends(get_session), principal: Principal = Depends(readers)):
+    today = projects.today()
+    result = contracts.due_and_late(session, organisation_id=_scope(principal), today=today)
+    return DueListOut(today=today, late=len(result.late), items=[
+        DueItemOut(kind=i.kind, label=str(i.label), project_id=i.project.id,
+                   project_name=i.project.name, department_id=i.department.id,
+                   department_name=i.department.name,
+                   contract_id=i.contract.id if i.contract else None, due=i.due,
+                   late_days=i.late_days, note=str(i.note), url=i.url)
+        for i in result.items])

@@ -1,0 +1,147 @@
+"""The JSON API of projects and the due-and-late list: the pages' roles and ownership, filters,
+paging, and amounts as exact fen and yuan strings."""
+
+import pytest
+
+from tests.conftest import login
+from tests.project_world import project_world
+
+
+@pytest.fixture
+def world(db, make_user, make_org):
+    return project_world(db, make_user, make_org)
+
+
+def sign_in(client, user):
+    client.cookies.clear()
+    assert login(client, user.username).status_code == 303
+
+
+def ids(response) -> set[int]:
+    assert response.status_code == 200, response.text
+    return {item["id"] for item in response.json()["items"]}
+
+
+@pytest.mark.parametrize("path", ["/api/projects", "/api/projects/1", "/api/due"])
+def test_without_sign_in_the_api_answers_401_in_json(client, path):
+    response = client.get(path)
+    assert response.status_code == 401
+    assert response.json() == {"detail": "请先登录。"}
+
+
+@pytest.mark.parametrize("role", ["supplier", "evaluator", "admin"])
+def test_other_roles_are_refused(client, world, signed_in, role):
+    signed_in(role)
+    for path in ["/api/projects", f"/api/projects/{world.projects['care'].id}", "/api/due"]:
+        response = client.get(path)
+        assert response.status_code == 403, path
+        assert "角色" in response.json()["detail"]
+
+
+def test_a_purchaser_lists_and_reads_only_its_own_department(client, world):
+    sign_in(client, world.civil_purchaser)
+    assert ids(client.get("/api/projects")) == world.ids("care", "meals", "social")
+    # Asking for the other department shows nothing rather than its projects.
+    assert ids(client.get(f"/api/projects?department_id={world.city.id}")) == set()
+    response = client.get(f"/api/projects/{world.projects['streets'].id}")
+    assert response.status_code == 404
+    assert response.json()["detail"]
+    assert client.get(f"/api/projects/{world.projects['meals'].id}").status_code == 200
+    due = client.get("/api/due").json()
+    assert {i["department_id"] for i in due["items"]} == {world.civil.id}
+
+
+@pytest.mark.parametrize("role", ["finance", "auditor"])
+def test_finance_and_auditors_see_every_department(client, world, signed_in, role):
+    signed_in(role)
+    assert ids(client.get("/api/projects")) == {p.id for p in world.projects.values()}
+    assert client.get(f"/api/projects/{world.projects['streets'].id}").status_code == 200
+    kinds = {(i["kind"], i["project_id"]) for i in client.get("/api/due").json()["items"]}
+    assert ("approval", world.projects["social"].id) in kinds
+    assert ("publication", world.projects["care"].id) in kinds
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("year=2025", {"social"}),
+    ("year=2026&department_id={city}", {"streets", "green", "toilets"}),
+    ("category=A05", {"care", "meals"}),
+    ("category=d", {"streets", "green", "toilets"}),
+    ("category=D0201", {"streets"}),
+    ("method=public_tender", {"care", "streets"}),
+    ("status=ready", {"meals", "green"}),
+    ("status=returned", {"toilets"}),
+    ("status=contracted", {"care"}),
+    ("min_yuan=1000000", {"care", "social", "streets", "toilets"}),
+    ("min_yuan=0&max_yuan=680000", {"meals", "green"}),
+    ("min_yuan=680000&max_yuan=1,250,000", {"meals", "social", "toilets"}),
+    ("min_yuan=1000000&method=competitive_consultation&year=2025", {"social"}),
+    ("q=老", {"care", "meals"}),
+])
+def test_filters(client, world, query, expected):
+    sign_in(client, world.finance)
+    query = query.format(city=world.city.id)
+    assert ids(client.get(f"/api/projects?{query}")) == world.ids(*expected), query
+
+
+@pytest.mark.parametrize("query, field, words", [
+    ("min_yuan=abc", "min_yuan", "金额"),
+    ("min_yuan=2000000&max_yuan=1000000", "max_yuan", "下限"),
+    ("category=a9", "category", "目录编码"),
+    ("status=paid", "status", "状态"),
+    ("method=lottery", "method", "采购方式"),
+    ("year=26", "year", "年度"),
+])
+def test_a_bad_filter_is_refused_naming_it(client, world, query, field, words):
+    sign_in(client, world.finance)
+    response = client.get(f"/api/projects?{query}")
+    assert response.status_code == 422
+    assert words in response.json()["errors"][field]
+
+
+def test_paging_and_sorting(client, world):
+    sign_in(client, world.finance)
+    by_budget = [p.id for p in sorted(world.projects.values(), key=lambda p: p.budget_fen)]
+    first = client.get("/api/projects?sort=budget&per_page=4").json()
+    second = client.get("/api/projects?sort=budget&per_page=4&page=2").json()
+    assert (first["total"], first["pages"], first["page"], first["sort"]) == (6, 2, 1, "budget")
+    assert [i["id"] for i in first["items"] + second["items"]] == by_budget
+    descending = client.get("/api/projects?sort=-budget&per_page=1").json()
+    assert descending["items"][0]["id"] == world.projects["streets"].id
+    statuses = [i["status"] for i in client.get("/api/projects?sort=status").json()["items"]]
+    assert statuses == ["awaiting_approval", "returned", "approved", "ready", "ready",
+                        "contracted"]
+    methods = [i["procurement_method"] for i in
+               client.get("/api/projects?sort=-method&per_page=1").json()["items"]]
+    assert methods == ["single_source"]
+
+
+def test_a_project_with_its_contract_and_instalments_in_fen_and_yuan(client, world):
+    sign_in(client, world.civil_purchaser)
+    body = client.get(f"/api/projects/{world.projects['care'].id}").json()
+    assert body["budget_fen"] == 186_000_000 and body["budget_yuan"] == "1860000.00"
+    assert body["catalogue_path"] == ["A 基本公共服务", "A05 养老", "A0501 居家养老上门服务"]
+    assert body["status"] == "contracted" and body["department_name"] == "临江市民政局"
+    contract = body["contract"]
+    assert contract["amount_fen"] == 180_000_001 and contract["amount_yuan"] == "1800000.01"
+    assert contract["supplier_name"] == "临江市福康居家养老服务中心"
+    assert contract["payment_days"] == 30
+    instalments = contract["instalments"]
+    assert [(i["seq"], i["amount_fen"], i["amount_yuan"], i["due_condition"])
+            for i in instalments] == [
+        (1, 54_000_000, "540000.00", "on_signing"),
+        (2, 54_000_000, "540000.00", "after_interim"),
+        (3, 72_000_001, "720000.01", "after_final")]
+    assert sum(i["amount_fen"] for i in instalments) == contract["amount_fen"]
+    assert all(isinstance(i["amount_fen"], int) for i in instalments)
+    assert client.get(f"/api/projects/{world.projects['meals'].id}").json()["contract"] is None
+
+
+def test_the_openapi_document_describes_the_endpoints(client):
+    document = client.get("/api/openapi.json").json()
+    assert {"/api/projects", "/api/projects/{project_id}", "/api/due"} <= set(document["paths"])
+    parameters = {p["name"] for p in document["paths"]["/api/projects"]["get"]["parameters"]}
+    assert {"year", "department_id", "category", "method", "status", "min_yuan", "max_yuan",
+            "page", "per_page", "sort"} <= parameters
+    schemas = document["components"]["schemas"]
+    assert schemas["ContractOut"]["properties"]["amount_fen"]["type"] == "integer"
+    assert schemas["InstalmentOut"]["properties"]["amount_yuan"]["type"] == "string"

@@ -1,0 +1,90 @@
+"""The published budget for purchased services (预算公开): public, per year, exactly the
+disclosed fields, nothing personal."""
+
+import re
+from html import unescape
+
+import pytest
+
+from evalplatform.services import disclosure
+from tests.conftest import login
+from tests.project_world import project_world
+
+
+@pytest.fixture
+def world(db, make_user, make_org):
+    return project_world(db, make_user, make_org)
+
+
+def rows(text: str) -> list[str]:
+    body = text[text.index("<tbody>"):text.index("</tbody>")]
+    return re.findall(r"<tr>(.*?)</tr>", body, re.S)
+
+
+def test_anyone_reads_the_budget_without_signing_in(client, world):
+    response = client.get("/disclosure/budget?year=2026")
+    assert response.status_code == 200
+    text = unescape(response.text)
+    assert "2026 年政府购买服务预算" in text
+    listed = rows(text)
+    # approved (streets), contracted (care) and registered below ¥1,000,000 (meals, green);
+    # not awaiting approval, not returned (toilets), not another year (social)
+    names = [re.search(r'data-label="项目">([^<]+)<', r).group(1) for r in listed]
+    assert names == ["居家养老上门服务", "社区老年助餐服务", "中心城区道路清扫保洁", "城市绿化养护"]
+    assert "公共厕所管理" not in text and "困难家庭社会工作服务" not in text
+    assert "共 4 个项目，合计 ¥9,790,000.00" in text
+
+
+def test_each_line_has_exactly_the_published_fields(client, world):
+    text = unescape(client.get("/disclosure/budget?year=2026").text)
+    care = rows(text)[0]
+    labels = re.findall(r'data-label="([^"]+)"', care)
+    assert labels == ["项目", "类别", "服务内容", "服务对象", "采购方式", "预算金额"]
+    assert "基本公共服务 › 养老 › 居家养老上门服务" in care
+    assert "居家养老上门服务的服务内容" in care and "居家养老上门服务的服务对象" in care
+    assert "公开招标" in care and "¥1,860,000.00" in care
+
+
+def test_nothing_personal_or_internal_is_published(client, world):
+    text = unescape(client.get("/disclosure/budget?year=2026").text)
+    for secret in ["张丽", "赵敏", "王建国", world.civil_purchaser.username,
+                   world.finance.username, "专项资金",  # budget lines
+                   "临江市福康居家养老服务中心",  # the supplier
+                   "临江市民政局", "临江市城市管理局",  # departments are not among the fields
+                   "1800000.01", "¥1,800,000.01"]:  # the contract amount
+        assert secret not in text, secret
+    assert "退出" not in text  # not signed in: no account menu
+
+
+def test_another_year_and_the_default_year(client, world):
+    text = unescape(client.get("/disclosure/budget?year=2025").text)
+    assert "共 0 个项目" in text and "该年度尚无公开的预算" in text  # 2025's only project waits
+    default = unescape(client.get("/disclosure/budget").text)
+    assert "2026 年政府购买服务预算" in default  # the latest year with a published project
+    assert '<option value="2026" selected>' in default
+    nonsense = client.get("/disclosure/budget?year=abc")
+    assert nonsense.status_code == 200 and "2026 年政府购买服务预算" in unescape(nonsense.text)
+
+
+def test_the_budget_is_paged_and_sorted(db, world):
+    first = disclosure.budget(db, 2026, sort="-amount", per_page=3)
+    second = disclosure.budget(db, 2026, sort="-amount", page_number=2, per_page=3)
+    assert [line.name for line in first.page.items + second.page.items] == [
+        "中心城区道路清扫保洁", "居家养老上门服务", "社区老年助餐服务", "城市绿化养护"]
+    assert first.page.pages == 2 and first.count == 4
+    assert first.total_fen == 979_000_000
+    assert disclosure.years(db) == [2026]
+
+
+def test_the_page_pages_through_links(client, world):
+    text = unescape(client.get("/disclosure/budget?year=2026&sort=amount&per_page=2").text)
+    assert len(rows(text)) == 4  # the page itself fixes its page size
+    response = client.get("/disclosure/budget?year=2026&sort=-amount",
+                          headers={"HX-Request": "true"})
+    assert "<html" not in response.text and 'id="budget-table"' in response.text
+
+
+def test_signed_in_users_see_it_too_and_the_login_page_links_it(client, world):
+    assert 'href="/disclosure/budget"' in client.get("/login").text
+    assert login(client, world.civil_purchaser.username).status_code == 303
+    assert client.get("/disclosure/budget?year=2026").status_code == 200

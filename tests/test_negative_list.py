@@ -1,0 +1,230 @@
+"""The negative list (负面清单) end to end: a refused registration, finance's explained exception
+(负面清单例外), the project accepted and showing the exception that allowed it."""
+
+import json
+import re
+from html import unescape
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from sqlmodel import func, select
+
+from evalplatform.models import AuditEntry, CatalogueEntry, NegativeListOverride, Project
+from evalplatform.services import catalogue, projects
+from evalplatform.services.audit import Actor
+from evalplatform.services.errors import ValidationFailed
+from tests.conftest import csrf_from, login
+
+NAME = "社区工作人员劳务派遣项目"
+REASON = "经市政府常务会议研究同意，作为社区治理试点保留一年"
+
+
+def count(db, model, *where) -> int:
+    return db.exec(select(func.count()).select_from(model).where(*where)).one()
+
+
+@pytest.fixture
+def world(db, make_user, make_org):
+    catalogue.seed(db)
+    dept = make_org("purchasing_department", name="临江市民政局")
+    other = make_org("purchasing_department", name="临江市城市管理局")
+    return {"dept": dept, "other": other,
+            "purchaser": make_user("purchaser", organisation=dept, display_name="张丽"),
+            "other_purchaser": make_user("purchaser", organisation=other, display_name="李强"),
+            "finance": make_user("finance", display_name="王建国"),
+            "staffing": next(e for e in catalogue.list_negative(db) if "购人" in e.name)}
+
+
+def values(db, **changes) -> dict:
+    entry = db.exec(select(CatalogueEntry).where(CatalogueEntry.code == "B0201")).one()
+    data = {"name": NAME, "catalogue_entry_id": str(entry.id),
+            "content": "为 12 个社区配备网格员，协助开展社区治理",
+            "recipients": "12 个社区居民", "year": "2026", "budget": "600000",
+            "budget_line": "2026年社区治理专项", "procurement_method": "competitive_consultation"}
+    data.update(changes)
+    return data
+
+
+def sign_in(client, user) -> str:
+    client.cookies.clear()
+    assert login(client, user.username).status_code == 303
+    return csrf_from(client, "/")
+
+
+def record(db, world, *, department=None, name=NAME, reason=REASON):
+    finance = world["finance"]
+    return catalogue.record_override(
+        db, Actor(finance.id, finance.username), entry_id=str(world["staffing"].id),
+        department_id=str((department or world["dept"]).id), project_name=name, reason=reason)
+
+
+def register(db, user, department, **changes):
+    return projects.register(db, Actor(user.id, user.username), department_id=department.id,
+                             values=values(db, **changes))
+
+
+# ---------------------------------------------------------------- the rules, in the services
+
+
+def test_a_matching_project_is_refused_naming_the_entry_and_nothing_is_stored(db, world):
+    before = count(db, AuditEntry)
+    with pytest.raises(ValidationFailed) as caught:
+        register(db, world["purchaser"], world["dept"])
+    errors = caught.value.errors
+    assert "“购买主体的人员聘用、劳务派遣和公益性岗位（购人、购岗）”" in errors["name"]
+    assert "劳务派遣" in errors["name"]
+    assert "财政部门" in errors["negative_list"] and "例外" in errors["negative_list"]
+    assert "临江市民政局" in errors["negative_list"] and NAME in errors["negative_list"]
+    assert count(db, Project) == 0 and count(db, AuditEntry) == before
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"name": "社区网格化服务", "content": "社区网格员劳务派遣"}, "content"),
+    ({"name": "社区网格化服务", "content": "委托社会组织开展社区网格服务",
+      "catalogue_entry_id": "new"}, "catalogue_entry_id"),
+])
+def test_content_and_category_are_matched_too(db, world, changes, field):
+    changes = dict(changes)  # the parameters are shared by both database runs
+    if changes.get("catalogue_entry_id") == "new":  # a category whose name hits the list
+        entry = catalogue.save_entry(db, Actor(world["finance"].id, "f"), code="B0202",
+                                     name="公益性岗位开发")
+        changes["catalogue_entry_id"] = str(entry.id)
+    with pytest.raises(ValidationFailed) as caught:
+        register(db, world["purchaser"], world["dept"], **changes)
+    assert "购人、购岗" in caught.value.errors[field]
+    assert count(db, Project) == 0
+
+
+def test_an_exception_is_audited_with_its_reason(db, world):
+    override = record(db, world)
+    entry = db.exec(select(AuditEntry).where(AuditEntry.action == "negative_list.override")).one()
+    change = json.loads(entry.change)
+    assert change == {"entry": world["staffing"].name, "department": "临江市民政局",
+                      "project_name": NAME, "reason": REASON}
+    assert entry.actor_id == world["finance"].id and entry.entity_id == str(override.id)
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"reason": "领导同意"}, "reason"),
+    ({"project_name": "  "}, "project_name"),
+    ({"entry_id": "999"}, "entry_id"),
+    ({"department_id": "finance"}, "department_id"),
+])
+def test_an_exception_without_its_facts_is_refused_and_nothing_recorded(db, world, changes, field):
+    finance = world["finance"]
+    data = {"entry_id": str(world["staffing"].id), "department_id": str(world["dept"].id),
+            "project_name": NAME, "reason": REASON, **changes}
+    if data["department_id"] == "finance":
+        data["department_id"] = str(finance.organisation_id)  # not a purchasing department
+    with pytest.raises(ValidationFailed) as caught:
+        catalogue.record_override(db, Actor(finance.id, finance.username), **data)
+    assert field in caught.value.errors
+    assert count(db, NegativeListOverride) == 0
+    assert count(db, AuditEntry, AuditEntry.action == "negative_list.override") == 0
+
+
+def test_the_same_exception_is_not_recorded_twice(db, world):
+    record(db, world)
+    with pytest.raises(ValidationFailed) as caught:
+        record(db, world)
+    assert "已经登记" in caught.value.errors["project_name"]
+    assert count(db, NegativeListOverride) == 1
+
+
+def test_with_the_exception_the_project_is_accepted_and_says_why(db, world):
+    override = record(db, world)
+    project = register(db, world["purchaser"], world["dept"], name=f"  {NAME} ")
+    assert project.name == NAME
+    entry = db.exec(select(AuditEntry).where(AuditEntry.action == "project.register")).one()
+    assert json.loads(entry.change)["negative_list_overrides"] == [
+        {"override": override.id, "entry": world["staffing"].name, "term": "劳务派遣"}]
+    [applied] = projects.negative_list_exceptions(db, project)
+    assert applied.override.reason == REASON and applied.recorded_by == "王建国"
+
+
+def test_an_exception_for_another_department_or_name_does_not_help(db, world):
+    record(db, world, department=world["other"])
+    record(db, world, name="社区工作人员劳务派遣项目（试点）")
+    with pytest.raises(ValidationFailed) as caught:
+        register(db, world["purchaser"], world["dept"])
+    assert "购人、购岗" in caught.value.errors["name"]
+    assert count(db, Project) == 0
+
+
+def test_an_exception_covers_only_its_entry(db, world):
+    record(db, world)
+    with pytest.raises(ValidationFailed) as caught:  # also works, not only staffing
+        register(db, world["purchaser"], world["dept"], content="社区网格员劳务派遣及办公用房装修")
+    assert "工程" in caught.value.errors["content"]
+    assert "购人、购岗" not in caught.value.errors["negative_list"]
+    assert count(db, Project) == 0
+
+
+# ---------------------------------------------------------------- end to end, through the pages
+
+
+def test_refusal_exception_and_registration_through_the_pages(client, db, world):
+    # 1. The purchaser is refused; the form names the entry and says finance may make an exception.
+    token = sign_in(client, world["purchaser"])
+    response = client.post("/projects", data={**values(db), "csrf_token": token},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    text = unescape(response.text)
+    notice = text[text.index('id="negative-list-refusal"'):]
+    notice = notice[:notice.index("</div>")]
+    assert "购人、购岗" in notice and "财政部门" in notice and "例外" in notice
+    assert count(db, Project) == 0
+    link = re.search(r'id="negative-list-link" href="([^"]+)"', text).group(1)
+    query = parse_qs(urlparse(link).query)
+    assert query == {"department_id": [str(world["dept"].id)], "project_name": [NAME]}
+    # The purchaser may read the list but not record an exception.
+    page = client.get(link).text
+    assert "override-form" not in page
+    assert client.post("/negative-list/overrides", data={
+        "entry_id": str(world["staffing"].id), "department_id": str(world["dept"].id),
+        "project_name": NAME, "reason": REASON, "csrf_token": token}).status_code == 403
+    assert count(db, NegativeListOverride) == 0
+
+    # 2. Finance opens the link: the form has the department and the name; a short reason is
+    # refused, a real one recorded.
+    token = sign_in(client, world["finance"])
+    page = unescape(client.get(link).text)
+    assert f'value="{NAME}"' in page
+    assert re.search(rf'<option value="{world["dept"].id}"\s+selected>', page)
+    form = {"entry_id": str(world["staffing"].id), "department_id": str(world["dept"].id),
+            "project_name": NAME, "csrf_token": token}
+    response = client.post("/negative-list/overrides", data={**form, "reason": "同意"})
+    assert response.status_code == 422 and "10 个字" in response.text
+    assert count(db, NegativeListOverride) == 0
+    response = client.post("/negative-list/overrides", data={**form, "reason": REASON})
+    assert response.status_code == 303
+    assert count(db, AuditEntry, AuditEntry.action == "negative_list.override") == 1
+
+    # 3. The purchaser registers the same project: accepted.
+    token = sign_in(client, world["purchaser"])
+    response = client.post("/projects", data={**values(db), "csrf_token": token})
+    assert response.status_code == 303
+    project = db.exec(select(Project)).one()
+
+    # 4. The project page shows the exception that allowed it.
+    page = unescape(client.get(f"/projects/{project.id}").text)
+    section = page[page.index('id="negative-list-exceptions"'):]
+    assert "负面清单例外" in section and REASON in section and "王建国" in section
+    assert "购人、购岗" in section
+
+    # 5. The negative-list page links the exception to the registered project.
+    page = client.get("/negative-list").text
+    assert f'href="/projects/{project.id}"' in page
+
+    # 6. The other department, same name: still refused.
+    token = sign_in(client, world["other_purchaser"])
+    response = client.post("/projects", data={**values(db), "csrf_token": token})
+    assert response.status_code == 422 and "购人、购岗" in unescape(response.text)
+    assert count(db, Project) == 1
+
+
+def test_a_project_without_an_exception_shows_no_exception_section(client, db, world):
+    project = register(db, world["purchaser"], world["dept"], name="社区网格化服务",
+                       content="委托社会组织开展社区网格服务")
+    sign_in(client, world["finance"])
+    assert 'id="negative-list-exceptions"' not in client.get(f"/projects/{project.id}").text
