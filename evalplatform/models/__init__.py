@@ -27,11 +27,33 @@ from evalplatform.models.projects import (
 )
 from evalplatform.models.results import EvaluationResult
 from evalplatform.models.schemes import IndicatorScheme
+from evalplatform.models.settlements import (
+    Acceptance,
+    AcceptanceConclusion,
+    ContractTerms,
+    ReviewDecision,
+    Settlement,
+    SettlementBasis,
+    SettlementStatus,
+    StandingSettings,
+    SupplierComplaint,
+    TerminationReview,
+)
 from evalplatform.models.throttle import ThrottleCounter
 
 __all__ = [
     "Appeal",
     "AppealStatus",
+    "Acceptance",
+    "AcceptanceConclusion",
+    "ContractTerms",
+    "ReviewDecision",
+    "Settlement",
+    "SettlementBasis",
+    "SettlementStatus",
+    "StandingSettings",
+    "SupplierComplaint",
+    "TerminationReview",
     "AuditEntry",
     "AuditHead",
     "IndicatorScheme",

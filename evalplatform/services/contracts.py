@@ -162,7 +162,7 @@ def plan_instalments(amount_fen: int, rows: list[InstalmentInput]) -> list[Plann
             except InvalidOperation:
                 errors.append(_("Instalment %(n)s: a percentage is between 0 and 100.", n=i))
                 continue
-            exact.append((Decimal(amount_fen) * pct / 100, str(pct.normalize())))
+            exact.append((Decimal(amount_fen) * pct / 100, format(pct.normalize(), "f")))
         else:
             fen, problem = parse_yuan(text)
             if problem:
@@ -249,6 +249,13 @@ def record_contract(session: Session, actor: Actor, project_id: int, values: dic
     elif profile.supplier_kind in REFUSED_SUPPLIER_KINDS:
         errors["supplier_id"] = _("%(kind)s may not be a supplier of purchased services.",
                                   kind=SUPPLIER_KIND_LABELS[profile.supplier_kind])
+    else:  # a 差 result bars the supplier from new contracts for a while (standing rules)
+        from evalplatform.services import standing
+
+        bar = standing.bar_on(session, supplier.id,
+                              _parse_date(values.get("signed_on")) or projects.today())
+        if bar is not None:
+            errors["supplier_id"] = standing.refusal(session, bar)
     amount_fen, problem = parse_yuan(values.get("amount"))
     if problem:
         errors["amount"] = problem

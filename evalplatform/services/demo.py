@@ -107,4 +107,7 @@ def load(session: Session) -> list[DemoAccount]:
     from evalplatform.services import demo_results
 
     demo_results.load(session, users)
+    from evalplatform.services import demo_settlements
+
+    demo_settlements.load(session, {o.name: o for o in orgs}, users)  # the past year's results
     return created

@@ -14,8 +14,10 @@ from evalplatform.web.routes import (
     projects,
     results,
     schemes,
+    settlements,
 )
 
 ROUTERS = [auth.router, home.router, account.router, admin.router, audit_log.router,
-           projects.router, schemes.router, evaluations.router, disclosure.router, results.router,
-           api.router, api_projects.router, api_evaluations.router]
+           projects.router, schemes.router, evaluations.router, results.router,
+           settlements.router, disclosure.router, api.router, api_projects.router,
+           api_evaluations.router]

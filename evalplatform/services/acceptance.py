@@ -1,0 +1,210 @@
+"""Acceptance (验收) of a public service, with its recipients' participation and opinion.
+
+A public service is accepted with the participation of the people who received it (服务对象
+参与验收): the record says when, the conclusion, how many recipients took part and how, and
+their opinion in a summary — with a link to the satisfaction survey where there is one. The
+acceptance is published together with the evaluation's result (公示): the public notice
+shows the project, the department, the supplier, the result and the acceptance, and no
+personal data; a text holding a mobile number or an identity-card number is refused.
+
+The payment period of a small or medium supplier runs from the acceptance date
+(see :mod:`evalplatform.services.settlements`). Once the evaluation's result is published
+the acceptance can no longer be changed: nothing published is ever silently changed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from evalplatform.i18n import N_, _
+from evalplatform.models import (
+    Acceptance,
+    AcceptanceConclusion,
+    Contract,
+    Evaluation,
+    EvaluationResult,
+    EvaluationStatus,
+    Organisation,
+    Project,
+    Role,
+)
+from evalplatform.services import audit, evaluations, projects
+from evalplatform.services.clock import now
+from evalplatform.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+
+MAX_OPINION = 4000
+MAX_PARTICIPATION = 2000
+MAX_URL = 500
+MAX_PARTICIPANTS = 10_000_000
+PUBLISHED_STATUSES = (EvaluationStatus.published, EvaluationStatus.final)
+
+CONCLUSION_LABELS = {
+    AcceptanceConclusion.accepted: N_("Accepted"),
+    AcceptanceConclusion.rejected: N_("Not accepted"),
+}
+
+#: Personal data the public notice must never carry.
+MOBILE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+ID_CARD_RE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+URL_RE = re.compile(r"^(https?://[^\s<>\"']+|/[^\s<>\"']*)$")
+
+
+def personal_data_in(text: str) -> str | None:
+    """What kind of personal data the text holds, if any."""
+    if MOBILE_RE.search(text):
+        return _("a mobile phone number")
+    if ID_CARD_RE.search(text):
+        return _("an identity-card number")
+    return None
+
+
+def for_evaluation(session: Session, evaluation_id: int) -> Acceptance | None:
+    return session.exec(select(Acceptance).where(Acceptance.evaluation_id == evaluation_id)).first()
+
+
+def published_result(session: Session, evaluation: Evaluation) -> EvaluationResult | None:
+    """The evaluation's current published result, if the evaluation is published or final."""
+    if evaluation.status not in PUBLISHED_STATUSES:
+        return None
+    return session.exec(
+        select(EvaluationResult)
+        .where(EvaluationResult.evaluation_id == evaluation.id,
+               col(EvaluationResult.superseded).is_(False),
+               col(EvaluationResult.published_at).is_not(None))
+        .order_by(col(EvaluationResult.version).desc())).first()
+
+
+def record(session: Session, principal, evaluation_id: int, values: dict,
+           today: date | None = None) -> Acceptance:
+    """The purchasing department records (or corrects, before publication) the acceptance."""
+    evaluation = evaluations.get(session, evaluation_id)
+    contract = evaluations.contract_of(session, evaluation)
+    project = session.get(Project, contract.project_id)
+    if principal.role != Role.purchaser or principal.organisation_id != project.department_id:
+        raise PermissionDenied(_("Only the purchasing department records the acceptance of its "
+                                 "service."))
+    existing = for_evaluation(session, evaluation.id)
+    if existing is not None and published_result(session, evaluation) is not None:
+        raise Conflict(_("The acceptance was published with the result; it can no longer be "
+                         "changed."))
+    today = today or projects.today()
+    errors: dict[str, str] = {}
+    text = str(values.get("accepted_on") or "").strip()
+    try:
+        accepted_on = date.fromisoformat(text)
+    except ValueError:
+        accepted_on = None
+        errors["accepted_on"] = _("Enter the acceptance date as YYYY-MM-DD.")
+    if accepted_on is not None:
+        if accepted_on > today:
+            errors["accepted_on"] = _("The acceptance date cannot be in the future.")
+        elif accepted_on < evaluation.period_start:
+            errors["accepted_on"] = _(
+                "The acceptance cannot come before the period it accepts begins (%(date)s).",
+                date=evaluation.period_start.isoformat())
+    try:
+        conclusion = AcceptanceConclusion(str(values.get("conclusion") or ""))
+    except ValueError:
+        conclusion = None
+        errors["conclusion"] = _("Choose the conclusion: accepted or not accepted.")
+    try:
+        participants = int(str(values.get("participants") or "0").strip() or "0")
+        if not 0 <= participants <= MAX_PARTICIPANTS:
+            raise ValueError
+    except ValueError:
+        participants = None
+        errors["participants"] = _("Enter how many recipients took part, as a whole number.")
+    if participants == 0 and "participants" not in errors:
+        errors["participants"] = _(
+            "A public service is accepted with its recipients' participation: enter how many "
+            "took part.")
+    participation = str(values.get("participation") or "").strip()
+    opinion = str(values.get("opinion") or "").strip()
+    if not opinion:
+        errors["opinion"] = _("Summarise the recipients' opinion.")
+    elif len(opinion) > MAX_OPINION:
+        errors["opinion"] = _("At most %(n)s characters.", n=MAX_OPINION)
+    if len(participation) > MAX_PARTICIPATION:
+        errors["participation"] = _("At most %(n)s characters.", n=MAX_PARTICIPATION)
+    for name, content in (("participation", participation), ("opinion", opinion)):
+        found = personal_data_in(content)
+        if found and name not in errors:
+            errors[name] = _("The acceptance is published: remove %(what)s (no personal data).",
+                             what=found)
+    survey_url = str(values.get("survey_url") or "").strip()
+    if survey_url and (len(survey_url) > MAX_URL or not URL_RE.match(survey_url)):
+        errors["survey_url"] = _("Enter the survey's address starting with https://, http:// "
+                                 "or /, or leave it empty.")
+    if errors:
+        raise ValidationFailed(errors)
+    acceptance = existing or Acceptance(evaluation_id=evaluation.id, contract_id=contract.id,
+                                        accepted_on=accepted_on, conclusion=conclusion,
+                                        opinion=opinion)
+    acceptance.accepted_on = accepted_on
+    acceptance.conclusion = conclusion
+    acceptance.participants = participants
+    acceptance.participation = participation
+    acceptance.opinion = opinion
+    acceptance.survey_url = survey_url
+    acceptance.recorded_by = principal.actor.id
+    acceptance.recorded_at = now()
+    session.add(acceptance)
+    session.flush()
+    audit.record(session, principal.actor, "acceptance.record", "acceptance", acceptance.id, {
+        "evaluation": evaluation.id, "accepted_on": accepted_on, "conclusion": conclusion.value,
+        "participants": participants, "participation": participation, "opinion": opinion,
+        "survey_url": survey_url, "corrected": existing is not None})
+    session.commit()
+    session.refresh(acceptance)
+    return acceptance
+
+
+# ---------------------------------------------------------------- the public notice
+
+
+@dataclass
+class Notice:
+    """验收及评价结果公示: what the public sees, and nothing personal."""
+
+    acceptance: Acceptance
+    evaluation: Evaluation
+    result: EvaluationResult
+    project: Project
+    department: Organisation
+    supplier: Organisation
+
+    @property
+    def conclusion_label(self) -> str:
+        return str(CONCLUSION_LABELS[self.acceptance.conclusion])
+
+
+def _notice(session: Session, acceptance: Acceptance) -> Notice | None:
+    evaluation = session.get(Evaluation, acceptance.evaluation_id)
+    result = published_result(session, evaluation)
+    if result is None:
+        return None
+    contract = session.get(Contract, acceptance.contract_id)
+    project = session.get(Project, contract.project_id)
+    return Notice(acceptance, evaluation, result, project,
+                  session.get(Organisation, project.department_id),
+                  session.get(Organisation, contract.supplier_id))
+
+
+def published(session: Session) -> list[Notice]:
+    """Every acceptance whose evaluation's result is published, newest publication first."""
+    notices = [n for n in (_notice(session, a) for a in session.exec(select(Acceptance)))
+               if n is not None]
+    notices.sort(key=lambda n: (n.result.published_at, n.acceptance.id), reverse=True)
+    return notices
+
+
+def notice(session: Session, acceptance_id: int) -> Notice:
+    acceptance = session.get(Acceptance, acceptance_id)
+    found = _notice(session, acceptance) if acceptance is not None else None
+    if found is None:
+        raise NotFound(_("No such acceptance notice."))
+    return found

@@ -1,0 +1,320 @@
+"""The half-year statistics report (半年统计报告), due in January and July.
+
+Districts and counties report twice a year: by 31 January for the second half of the year
+before, by 31 July for the first half. One period's figures, each from where it is kept:
+
+* the projects of the budget year with their budgets, and the contracts signed in the
+  period with their amounts, by catalogue category (level 1) and by procurement method;
+* evaluations whose result became final in the period, by stage, with the grade
+  distribution and the mean total (from the ``evaluation_result`` table);
+* settlements approved in the period: instalments, payable amounts and deductions, by grade;
+  payments made in the period, and the overdue payments with the interest owed at its end;
+* late filings by the end of the period: contract copies, publications and monitoring
+  rounds past their deadline (the due-and-late list counted on the period's last day).
+
+Money is summed in integer fen; the page draws the figures with ECharts and the same figures
+go to an Excel workbook.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from sqlmodel import Session, select
+
+from evalplatform.i18n import N_, _
+from evalplatform.labels import EVALUATION_STAGE_LABELS, METHOD_LABELS
+from evalplatform.models import CatalogueEntry, Contract, Project
+from evalplatform.services import catalogue, contracts, projects, settlements, standing
+from evalplatform.services.errors import ValidationFailed
+
+GRADES = ("优", "良", "中", "差")
+
+
+@dataclass(frozen=True)
+class Period:
+    year: int
+    half: int  # 1: January–June, 2: July–December
+
+    @property
+    def start(self) -> date:
+        return date(self.year, 1 if self.half == 1 else 7, 1)
+
+    @property
+    def end(self) -> date:
+        return date(self.year, 6, 30) if self.half == 1 else date(self.year, 12, 31)
+
+    @property
+    def due(self) -> date:
+        """The report is due by the end of the month after the half-year."""
+        return date(self.year, 7, 31) if self.half == 1 else date(self.year + 1, 1, 31)
+
+    @property
+    def label(self) -> str:
+        return _("%(year)s, first half", year=self.year) if self.half == 1 else \
+            _("%(year)s, second half", year=self.year)
+
+    def __contains__(self, day: date | None) -> bool:
+        return day is not None and self.start <= day <= self.end
+
+
+def latest_closed(today: date) -> Period:
+    """The last half-year that has ended by ``today`` (the one being reported on)."""
+    return Period(today.year, 1) if today.month >= 7 else Period(today.year - 1, 2)
+
+
+def parse(year: str, half: str, today: date) -> Period:
+    if not year and not half:
+        return latest_closed(today)
+    errors = {}
+    try:
+        y = int(year)
+        if not 2000 <= y <= 2100:
+            raise ValueError
+    except ValueError:
+        y = None
+        errors["year"] = _("Enter a year such as 2026.")
+    if half not in ("1", "2"):
+        errors["half"] = _("Choose the first or the second half of the year.")
+    if errors:
+        raise ValidationFailed(errors)
+    return Period(y, int(half))
+
+
+@dataclass
+class Row:
+    """One line of a breakdown: projects and budgets, contracts and amounts."""
+
+    label: str
+    projects: int = 0
+    budget_fen: int = 0
+    contracts: int = 0
+    amount_fen: int = 0
+
+
+@dataclass
+class Report:
+    period: Period
+    by_category: list[Row]
+    by_method: list[Row]
+    total: Row
+    evaluations: dict[str, int]  # stage label → count of final results
+    grades: dict[str, int]
+    mean_total: Decimal | None
+    settled: dict[str, dict[str, int]]  # grade (or "—") → count, instalment, payable, deduction
+    settled_total: dict[str, int]
+    paid: dict[str, int]
+    overdue: dict[str, int]
+    late: dict[str, int]  # kind label → count
+    notes: list[str] = field(default_factory=list)
+
+    def charts(self) -> dict:
+        """ECharts options for the page."""
+        red, green, grey = "#a4161a", "#2f6f4e", "#8c959f"
+        return {
+            "category": {
+                "grid": {"left": 8, "right": 16, "top": 24, "bottom": 8, "containLabel": True},
+                "tooltip": {"trigger": "axis"}, "legend": {"top": 0},
+                "xAxis": {"type": "value"},
+                "yAxis": {"type": "category", "data": [r.label for r in self.by_category]},
+                "series": [
+                    {"type": "bar", "name": _("Budget (¥10,000)"), "itemStyle": {"color": grey},
+                     "data": [round(r.budget_fen / 1_000_000, 2) for r in self.by_category]},
+                    {"type": "bar", "name": _("Contracted (¥10,000)"), "itemStyle": {"color": red},
+                     "data": [round(r.amount_fen / 1_000_000, 2) for r in self.by_category]}]},
+            "grades": {
+                "tooltip": {"trigger": "item"}, "legend": {"bottom": 0},
+                "series": [{"type": "pie", "radius": ["40%", "68%"],
+                            "data": [{"name": g, "value": n} for g, n in self.grades.items()]}]},
+            "settled": {
+                "grid": {"left": 8, "right": 16, "top": 24, "bottom": 8, "containLabel": True},
+                "tooltip": {"trigger": "axis"}, "legend": {"top": 0},
+                "xAxis": {"type": "category", "data": list(self.settled)},
+                "yAxis": {"type": "value"},
+                "series": [
+                    {"type": "bar", "stack": "s", "name": _("Payable (¥10,000)"),
+                     "itemStyle": {"color": green},
+                     "data": [round(v["payable"] / 1_000_000, 2) for v in self.settled.values()]},
+                    {"type": "bar", "stack": "s", "name": _("Deduction (¥10,000)"),
+                     "itemStyle": {"color": red},
+                     "data": [round(v["deduction"] / 1_000_000, 2)
+                              for v in self.settled.values()]}]},
+        }
+
+
+def build(session: Session, period: Period, *, organisation_id: int | None = None) -> Report:
+    """The period's figures; a purchaser's report covers its own department only."""
+    entries = {e.id: e for e in session.exec(select(CatalogueEntry))}
+    top: dict[int, CatalogueEntry] = {}
+
+    def category(entry_id: int) -> str:
+        if entry_id not in top:
+            top[entry_id] = catalogue.entry_path(session, entries[entry_id])[0]
+        entry = top[entry_id]
+        return f"{entry.code} {entry.name}"
+
+    statement = select(Project)
+    if organisation_id is not None:
+        statement = statement.where(Project.department_id == organisation_id)
+    all_projects = list(session.exec(statement))
+    by_id = {p.id: p for p in all_projects}
+    signed = [c for c in session.exec(select(Contract))
+              if c.project_id in by_id and c.signed_on in period]
+    cat_rows: dict[str, Row] = {}
+    method_rows: dict[str, Row] = {}
+    total = Row(_("Total"))
+    for project in all_projects:
+        if project.year != period.year:
+            continue
+        for rows, key in ((cat_rows, category(project.catalogue_entry_id)),
+                          (method_rows, str(METHOD_LABELS[project.procurement_method]))):
+            row = rows.setdefault(key, Row(key))
+            row.projects += 1
+            row.budget_fen += project.budget_fen
+        total.projects += 1
+        total.budget_fen += project.budget_fen
+    for contract in signed:
+        project = by_id[contract.project_id]
+        for rows, key in ((cat_rows, category(project.catalogue_entry_id)),
+                          (method_rows, str(METHOD_LABELS[project.procurement_method]))):
+            row = rows.setdefault(key, Row(key))
+            row.contracts += 1
+            row.amount_fen += contract.amount_fen
+        total.contracts += 1
+        total.amount_fen += contract.amount_fen
+
+    finals = [r for r in standing.final_results(session)
+              if r.final_on in period and r.project.id in by_id]
+    stages = Counter(str(EVALUATION_STAGE_LABELS[r.evaluation.stage]) for r in finals)
+    grades = {g: 0 for g in GRADES}
+    for r in finals:
+        grades[r.grade] = grades.get(r.grade, 0) + 1
+    mean = (sum(r.total for r in finals) / len(finals)).quantize(Decimal("0.01")) \
+        if finals else None
+
+    settled: dict[str, dict[str, int]] = {}
+    settled_total = {"count": 0, "instalment": 0, "payable": 0, "deduction": 0}
+    rows = settlements.approved_in(session, period.start, period.end,
+                                   organisation_id=organisation_id)
+    for row in rows:
+        s = row.settlement
+        key = s.grade or _("not linked")
+        bucket = settled.setdefault(key, {"count": 0, "instalment": 0, "payable": 0,
+                                          "deduction": 0})
+        for target in (bucket, settled_total):
+            target["count"] += 1
+            target["instalment"] += s.instalment_amount_fen
+            target["payable"] += s.payable_fen
+            target["deduction"] += s.deduction_fen
+    paid = {"count": 0, "amount": 0, "late": 0, "interest": 0}
+    overdue = {"count": 0, "amount": 0, "interest": 0}
+    for payment in settlements.payments(session, organisation_id=organisation_id,
+                                        today=period.end):
+        if payment.paid_on in period:
+            paid["count"] += 1
+            paid["amount"] += payment.payable_fen or 0
+            if payment.state == "paid_late":
+                paid["late"] += 1
+                paid["interest"] += payment.interest_fen or 0
+        elif payment.state == "overdue":
+            overdue["count"] += 1
+            overdue["amount"] += payment.payable_fen or 0
+            overdue["interest"] += payment.interest_fen or 0
+
+    late = Counter()
+    for item in contracts.due_and_late(session, organisation_id=organisation_id,
+                                       today=period.end).late:
+        late[str(LATE_KINDS.get(item.kind, item.kind))] += 1
+    notes = []
+    if period.end >= projects.today():
+        notes.append(_("The period has not ended yet: the figures are as of today."))
+    return Report(period, sorted(cat_rows.values(), key=lambda r: r.label),
+                  sorted(method_rows.values(), key=lambda r: r.label), total, dict(stages),
+                  grades, mean, settled, settled_total, paid, overdue, dict(late), notes)
+
+
+LATE_KINDS = {
+    "approval": N_("Approvals waiting"),
+    "ex_ante": N_("Ex-ante assessments missing"),
+    "copy": N_("Signed copies not filed in time"),
+    "publication": N_("Contracts not published in time"),
+    "monitoring": N_("Contract years without a monitoring round"),
+}
+
+
+def workbook(report: Report) -> bytes:
+    """The report as an Excel workbook, one sheet per table, money in yuan."""
+    book = Workbook()
+    summary = book.active
+    summary.title = _("Summary")
+    yuan = settlements.yuan
+    lines = [
+        (_("Report period"), f"{report.period.label} ({report.period.start} – {report.period.end})"),
+        (_("Due by"), report.period.due),
+        (_("Projects of the year"), report.total.projects),
+        (_("Budget"), yuan(report.total.budget_fen)),
+        (_("Contracts signed"), report.total.contracts),
+        (_("Contract amount"), yuan(report.total.amount_fen)),
+        (_("Results final in the period"), sum(report.grades.values())),
+        (_("Mean total"), report.mean_total),
+        (_("Settlements approved"), report.settled_total["count"]),
+        (_("Payable amount"), yuan(report.settled_total["payable"])),
+        (_("Deduction"), yuan(report.settled_total["deduction"])),
+        (_("Payments made"), report.paid["count"]),
+        (_("Paid late"), report.paid["late"]),
+        (_("Overdue at the end of the period"), report.overdue["count"]),
+        (_("Interest owed on them"), yuan(report.overdue["interest"])),
+    ]
+    for label, value in lines:
+        summary.append([label, value])
+        if isinstance(value, Decimal) and label != _("Mean total"):
+            summary.cell(summary.max_row, 2).number_format = "#,##0.00"
+    summary.column_dimensions["A"].width = 30
+    summary.column_dimensions["B"].width = 40
+
+    def breakdown(title: str, rows: list[Row]) -> None:
+        sheet = book.create_sheet(title)
+        sheet.append([title, _("Projects of the year"), _("Budget"), _("Contracts signed"),
+                      _("Contract amount")])
+        for row in [*rows, report.total]:
+            sheet.append([row.label, row.projects, yuan(row.budget_fen), row.contracts,
+                          yuan(row.amount_fen)])
+            for column in (3, 5):
+                sheet.cell(sheet.max_row, column).number_format = "#,##0.00"
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.column_dimensions["A"].width = 36
+
+    breakdown(_("By category"), report.by_category)
+    breakdown(_("By procurement method"), report.by_method)
+    grades = book.create_sheet(_("Grades"))
+    grades.append([_("Grade"), _("Results final in the period")])
+    for grade, count in report.grades.items():
+        grades.append([grade, count])
+    for stage, count in report.evaluations.items():
+        grades.append([stage, count])
+    settled = book.create_sheet(_("Settlements"))
+    settled.append([_("Grade"), _("Settlements approved"), _("Instalment amount"),
+                    _("Payable amount"), _("Deduction")])
+    for grade, v in [*report.settled.items(), (_("Total"), report.settled_total)]:
+        settled.append([grade, v["count"], yuan(v["instalment"]), yuan(v["payable"]),
+                        yuan(v["deduction"])])
+        for column in (3, 4, 5):
+            settled.cell(settled.max_row, column).number_format = "#,##0.00"
+    late = book.create_sheet(_("Late filings"))
+    late.append([_("What"), _("Count")])
+    for kind, count in report.late.items():
+        late.append([kind, count])
+    late.column_dimensions["A"].width = 36
+    for sheet in (grades, settled, late):
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,285 @@
+"""Selection of a supplier for a new procurement (承接主体选择), ranked by TOPSIS.
+
+For a project awaiting its contract, the eligible suppliers are the candidates; a barred
+supplier is listed apart with the reason. The candidates are ranked by TOPSIS
+(``scoring.topsis``) over five criteria from their record:
+
+==================  =======  ======================================================
+historic score      benefit  mean total of its final results in the last years
+satisfaction        benefit  mean score of the recipients' part (服务对象评价)
+trend               benefit  100 + (latest total − mean of the earlier ones)
+price               cost     % of the budget: the quote typed for this procurement,
+                             else its past contracts' amount ÷ their budget
+complaints          cost     substantiated complaints (有效投诉) in the last years
+==================  =======  ======================================================
+
+A candidate without a figure (no history) gets the candidates' mean for it — neutral, and
+marked. The weights are typed, derived by AHP from a pairwise comparison (``scoring.ahp``,
+CR < 0.10 or refused) or by the entropy method from the candidates' figures
+(``scoring.entropy_weights``). The ranking is advice for the purchaser's decision, which
+still follows the procurement method; every number on the page says where it came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from sqlmodel import Session, col, select
+
+import scoring
+from evalplatform.i18n import N_, _
+from evalplatform.models import Contract, Organisation, Project, ProjectStatus, SupplierProfile
+from evalplatform.services import contracts, projects, schemes, standing
+from evalplatform.services.errors import Conflict, ValidationFailed
+from evalplatform.services.money import parse_yuan
+
+
+@dataclass(frozen=True)
+class Criterion:
+    key: str
+    label: object
+    benefit: bool
+    source: object
+
+
+CRITERIA = [
+    Criterion("score", N_("Historic score"), True,
+              N_("mean total of its final results in the last %(n)s years")),
+    Criterion("satisfaction", N_("Satisfaction"), True,
+              N_("mean score of the service recipients' part of those results")),
+    Criterion("trend", N_("Trend"), True,
+               N_("100 + (latest total − mean of the earlier totals); 100 means steady")),
+    Criterion("price", N_("Price"), False,
+              N_("percent of the budget: the quote for this procurement if typed, else its past "
+                 "contracts' amount ÷ their project's budget")),
+    Criterion("complaints", N_("Complaints"), False,
+              N_("substantiated complaints in the last %(n)s years")),
+]
+KEYS = [c.key for c in CRITERIA]
+DEFAULT_WEIGHTS = {"score": "0.35", "satisfaction": "0.25", "trend": "0.10", "price": "0.20",
+                   "complaints": "0.10"}
+METHODS = {"typed": N_("Typed weights"), "ahp": N_("AHP (pairwise comparison)"),
+           "entropy": N_("Entropy method (from the candidates' figures)")}
+AWAITING = (ProjectStatus.ready, ProjectStatus.approved)
+
+
+def awaiting_contract(session: Session, organisation_id: int | None = None) -> list[Project]:
+    """Projects that may be contracted and have no contract yet (a new procurement)."""
+    contracted = {c.project_id for c in session.exec(select(Contract))}
+    statement = select(Project).where(col(Project.status).in_(AWAITING)).order_by(Project.name)
+    if organisation_id is not None:
+        statement = statement.where(Project.department_id == organisation_id)
+    return [p for p in session.exec(statement) if p.id not in contracted]
+
+
+@dataclass
+class Candidate:
+    supplier: Organisation
+    profile: SupplierProfile
+    standing: standing.Standing
+    values: dict[str, Decimal | None]  # as found; None = no figure
+    used: dict[str, float] = field(default_factory=dict)  # what TOPSIS received
+    neutral: set[str] = field(default_factory=set)  # filled with the candidates' mean
+    quote_fen: int | None = None
+    closeness: float = 0.0
+    rank: int = 0
+    strengths: list[str] = field(default_factory=list)
+    weaknesses: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Ranking:
+    project: Project
+    method: str
+    weights: dict[str, float]
+    candidates: list[Candidate]
+    barred: list[tuple[Organisation, standing.Bar]]
+    notes: list[str]
+    ahp: object | None = None  # schemes.AHPOutcome-like figures
+    entropy: dict[str, float] | None = None
+    lookback_years: int = 3
+
+    @property
+    def chart(self) -> dict:
+        """ECharts option: the closeness of each candidate as horizontal bars."""
+        ordered = list(reversed(self.candidates))
+        return {
+            "grid": {"left": 8, "right": 48, "top": 8, "bottom": 24, "containLabel": True},
+            "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+            "xAxis": {"type": "value", "min": 0, "max": 1},
+            "yAxis": {"type": "category", "data": [c.supplier.name for c in ordered]},
+            "series": [{"type": "bar", "name": _("Closeness"),
+                        "data": [round(c.closeness, 4) for c in ordered],
+                        "label": {"show": True, "position": "right"},
+                        "itemStyle": {"color": "#a4161a"}}],
+        }
+
+
+def _mean(values: list[Decimal]) -> Decimal | None:
+    return sum(values) / len(values) if values else None
+
+
+def record_of(session: Session, supplier: Organisation, today: date, rules: standing.Rules
+              ) -> tuple[standing.Standing, dict[str, Decimal | None]]:
+    """A supplier's standing and its figures for the five criteria."""
+    found = standing.standing_of(session, supplier, today, rules)
+    recent = found.recent
+    totals = [r.total for r in recent]
+    satisfaction = [r.satisfaction for r in recent if r.satisfaction is not None]
+    trend = None
+    if len(totals) >= 2:
+        trend = Decimal(100) + totals[-1] - _mean(totals[:-1])
+    ratios = []
+    for contract, project in session.exec(
+            select(Contract, Project).join(Project, Contract.project_id == Project.id)
+            .where(Contract.supplier_id == supplier.id)):
+        if project.budget_fen:
+            ratios.append(Decimal(contract.amount_fen) * 100 / Decimal(project.budget_fen))
+    return found, {"score": _mean(totals), "satisfaction": _mean(satisfaction), "trend": trend,
+                   "price": _mean(ratios), "complaints": Decimal(found.complaints)}
+
+
+def _weights_typed(values: dict) -> dict[str, float]:
+    errors = {}
+    weights = {}
+    for key in KEYS:
+        text = str(values.get(f"w_{key}", DEFAULT_WEIGHTS[key]) or "").strip()
+        try:
+            number = Decimal(text)
+            if not number.is_finite() or number < 0:
+                raise InvalidOperation
+            weights[key] = number
+        except InvalidOperation:
+            errors[f"w_{key}"] = _("A weight is a number of 0 or more.")
+    if errors:
+        raise ValidationFailed(errors)
+    total = sum(weights.values())
+    if total <= 0:
+        raise ValidationFailed({"w_score": _("At least one weight must be above 0.")})
+    return {k: float(v / total) for k, v in weights.items()}
+
+
+def _weights_ahp(upper: dict[tuple[int, int], str]):
+    matrix = schemes.ahp_matrix(len(KEYS), upper)
+    result = scoring.ahp([[float(v) for v in row] for row in matrix])
+    figures = schemes.AHPOutcome(matrix, [Decimal(repr(float(w))) for w in result.weights],
+                                 float(result.lambda_max), float(result.ci), float(result.cr),
+                                 bool(result.consistent), [])
+    if not result.consistent:
+        raise ValidationFailed({"matrix": _(
+            "The judgements are not consistent enough: CR = %(cr)s, it must be below 0.10. "
+            "Revise the comparisons.", cr=f"{result.cr:.4f}")})
+    return {k: float(w) for k, w in zip(KEYS, result.weights, strict=True)}, figures
+
+
+def rank(session: Session, project_id: int, *, method: str = "typed", values: dict | None = None,
+         upper: dict[tuple[int, int], str] | None = None, today: date | None = None) -> Ranking:
+    """Rank the eligible candidates for the project; barred suppliers are listed apart."""
+    values = values or {}
+    today = today or projects.today()
+    project = projects.get(session, project_id)
+    if contracts.for_project(session, project.id) is not None:
+        raise Conflict(_("This project already has its contract; selection is for a new "
+                         "procurement."))
+    if project.status not in AWAITING:
+        raise Conflict(_("Selection starts once the project may be contracted (approved, or "
+                         "registered below the approval threshold)."))
+    if method not in METHODS:
+        raise ValidationFailed({"method": _("Choose typed weights, AHP or the entropy method.")})
+    rules = standing.settings(session)
+    candidates: list[Candidate] = []
+    barred: list[tuple[Organisation, standing.Bar]] = []
+    errors: dict[str, str] = {}
+    for supplier, profile in contracts.eligible_suppliers(session):
+        found, figures = record_of(session, supplier, today, rules)
+        if found.bar is not None:
+            barred.append((supplier, found.bar))
+            continue
+        candidate = Candidate(supplier, profile, found, figures)
+        quote = str(values.get(f"quote_{supplier.id}") or "").strip()
+        if quote:
+            fen, problem = parse_yuan(quote)
+            if problem:
+                errors[f"quote_{supplier.id}"] = problem
+            else:
+                candidate.quote_fen = fen
+                candidate.values["price"] = Decimal(fen) * 100 / Decimal(project.budget_fen)
+        candidates.append(candidate)
+    if errors:
+        raise ValidationFailed(errors)
+    notes: list[str] = []
+    ranking = Ranking(project, method, {}, candidates, barred, notes,
+                      lookback_years=rules.lookback_years)
+    if not candidates:
+        notes.append(_("No eligible candidate: every registered supplier is barred or refused."))
+        return ranking
+    for key in KEYS:
+        known = [c.values[key] for c in candidates if c.values[key] is not None]
+        fill = _mean(known) if known else Decimal(0)
+        if not known:
+            notes.append(_("No candidate has a figure for %(criterion)s: it cannot tell them "
+                           "apart.", criterion=_label(key)))
+        for c in candidates:
+            if c.values[key] is None:
+                c.neutral.add(key)
+                c.used[key] = float(fill)
+            else:
+                c.used[key] = float(c.values[key])
+    matrix = [[c.used[k] for k in KEYS] for c in candidates]
+    if method == "typed":
+        ranking.weights = _weights_typed(values)
+    elif method == "ahp":
+        ranking.weights, ranking.ahp = _weights_ahp(upper or {})
+    else:
+        if len(candidates) < 2:
+            raise ValidationFailed({"method": _("The entropy method needs at least two "
+                                                "candidates.")})
+        try:
+            result = scoring.entropy_weights(matrix)
+        except ValueError:
+            raise ValidationFailed({"method": _(
+                "The candidates' figures are the same on every criterion; the entropy method "
+                "gives no weight. Type the weights or use AHP.")}) from None
+        ranking.weights = {k: float(w) for k, w in zip(KEYS, result.weights, strict=True)}
+        ranking.entropy = {k: float(e) for k, e in zip(KEYS, result.entropy, strict=True)}
+    outcome = scoring.topsis(matrix, [ranking.weights[k] for k in KEYS],
+                             [c.benefit for c in CRITERIA])
+    for c, closeness, place in zip(candidates, outcome.closeness, outcome.rank, strict=True):
+        c.closeness, c.rank = float(closeness), int(place)
+    _explain(candidates)
+    candidates.sort(key=lambda c: (c.rank, c.supplier.name))
+    return ranking
+
+
+def _label(key: str) -> str:
+    return str(next(c.label for c in CRITERIA if c.key == key))
+
+
+def _explain(candidates: list[Candidate]) -> None:
+    """Name where each candidate is the best or the worst of the field."""
+    if len(candidates) < 2:
+        return
+    for criterion in CRITERIA:
+        column = [c.used[criterion.key] for c in candidates]
+        if max(column) == min(column):
+            continue
+        best = max(column) if criterion.benefit else min(column)
+        worst = min(column) if criterion.benefit else max(column)
+        for c in candidates:
+            if criterion.key in c.neutral:
+                continue
+            if c.used[criterion.key] == best:
+                c.strengths.append(_label(criterion.key))
+            elif c.used[criterion.key] == worst:
+                c.weaknesses.append(_label(criterion.key))
+
+
+def upper_from(form: dict) -> dict[tuple[int, int], str]:
+    """The AHP judgements of a form (``a_0_1`` …) as the upper triangle."""
+    upper = {}
+    for i in range(len(KEYS)):
+        for j in range(i + 1, len(KEYS)):
+            upper[(i, j)] = str(form.get(f"a_{i}_{j}", "1") or "1")
+    return upper

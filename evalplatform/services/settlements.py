@@ -1,0 +1,1010 @@
+"""Settlement (结算): from a final result to the money an instalment pays.
+
+Rules (DESIGN.md, Money):
+
+* A performance-linked instalment is paid at the ratio its evaluation's *final* result earns
+  under the contract's payment rule (``scoring.apply_payment``: Decimal, half-up to the fen,
+  payable + deduction = instalment exactly). The interim instalment takes an interim
+  evaluation, the final instalment the final evaluation. An instalment that is not
+  performance-linked settles at 100 % when it falls due (on signing: at once; after an
+  evaluation: once that evaluation is final).
+* No settlement for an evaluation that is not final (published and its appeal window
+  closed). The settlements of a contract never add up to more than the contract amount
+  (未购买不支付), nor those of a project to more than its budget (无预算不购买).
+* The purchaser proposes, finance approves or returns with reasons; the two are different
+  people (不相容岗位分离): finance may not decide on a settlement it proposed itself, in
+  any round. Decisions update the row only at the version the decider saw (optimistic
+  locking), so two approvals at the same moment cannot both succeed.
+* Payment due dates (保障中小企业款项支付): a small or medium supplier is paid within the
+  contract's payment period from acceptance (30 days by default, never above 60); an
+  overdue payment owes interest at the contract's rate, 0.05 % a day by default, in fen,
+  half-up.
+
+Results are read only through the ``EvaluationResult`` table (see :func:`final_result`).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+import scoring
+from evalplatform.i18n import N_, _
+from evalplatform.models import (
+    Acceptance,
+    AcceptanceConclusion,
+    AuditEntry,
+    Contract,
+    ContractTerms,
+    DueCondition,
+    Evaluation,
+    EvaluationResult,
+    EvaluationStage,
+    EvaluationStatus,
+    Instalment,
+    Organisation,
+    Project,
+    Role,
+    Settlement,
+    SettlementBasis,
+    SettlementStatus,
+    SupplierProfile,
+)
+from evalplatform.services import audit, contracts, dashboard, projects
+from evalplatform.services.clock import as_utc, now
+from evalplatform.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from evalplatform.services.paging import Page, paginate
+
+CENT = Decimal("0.01")
+HUNDRED = Decimal(100)
+DEFAULT_INTEREST_PER_DAY = Decimal("0.05")  # percent a day: 万分之五
+MAX_INTEREST_PER_DAY = Decimal("1")
+DEFAULT_THRESHOLD = Decimal("80")
+SME_DAYS_DEFAULT = contracts.SME_PAYMENT_DAYS_DEFAULT
+SME_DAYS_MAX = contracts.SME_PAYMENT_DAYS_MAX
+MAX_TEXT = 2000
+MAX_VOUCHER = 60
+
+#: Which evaluation stage an instalment's due condition waits for.
+STAGE_OF = {DueCondition.after_interim: EvaluationStage.interim,
+            DueCondition.after_final: EvaluationStage.final}
+
+STATUS_LABELS = {
+    SettlementStatus.proposed: N_("Awaiting finance approval"),
+    SettlementStatus.returned: N_("Returned to the purchaser"),
+    SettlementStatus.approved: N_("Approved, awaiting payment"),
+    SettlementStatus.paid: N_("Paid"),
+}
+BASIS_LABELS = {
+    SettlementBasis.performance: N_("Linked to performance"),
+    SettlementBasis.fixed: N_("Not linked: 100 % when due"),
+}
+PAYMENT_STATE_LABELS = {
+    "waiting": N_("Not due yet: waits for its start"),
+    "due": N_("Due"),
+    "overdue": N_("Overdue"),
+    "paid": N_("Paid on time"),
+    "paid_late": N_("Paid late"),
+}
+#: Settlements that count against the contract and the budget (a returned one does not).
+ACTIVE = (SettlementStatus.proposed, SettlementStatus.approved, SettlementStatus.paid)
+
+
+def yuan(fen: int) -> Decimal:
+    return (Decimal(fen) / HUNDRED).quantize(CENT)
+
+
+def to_fen(amount: Decimal) -> int:
+    return int((amount * HUNDRED).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def money_text(fen: int | None) -> str:
+    return "" if fen is None else f"¥{yuan(fen):,.2f}"
+
+
+def percent_text(ratio: Decimal | str) -> str:
+    """0.95 → '95 %', '0.8735' → '87.35 %'."""
+    return f"{(Decimal(ratio) * HUNDRED).normalize():f} %"
+
+
+# ---------------------------------------------------------------- results (read only)
+
+
+def final_result(session: Session, evaluation: Evaluation) -> EvaluationResult | None:
+    """The evaluation's final result: the current (not superseded) version that became final.
+
+    ``None`` unless the evaluation itself is final (published and its appeal window closed).
+    """
+    if evaluation is None or evaluation.status != EvaluationStatus.final:
+        return None
+    return session.exec(
+        select(EvaluationResult)
+        .where(EvaluationResult.evaluation_id == evaluation.id,
+               col(EvaluationResult.superseded).is_(False),
+               col(EvaluationResult.final_at).is_not(None))
+        .order_by(col(EvaluationResult.version).desc())).first()
+
+
+# ---------------------------------------------------------------- the payment rule
+
+
+def scoring_rule(contract: Contract) -> dict:
+    """The contract's payment rule in the scoring engine's format."""
+    rule = contract.payment_rule or {}
+    if rule.get("kind") == "linear":
+        return {"linear": {"floor": str(rule.get("floor_score", "60")), "full": "100"}}
+    bands = rule.get("bands") or contracts.DEFAULT_BANDS
+    ordered = sorted(bands, key=lambda b: Decimal(str(b["min_score"])), reverse=True)
+    return {"bands": [{"min": str(b["min_score"]), "ratio": str(b["ratio"])} for b in ordered]}
+
+
+def rule_text(rule: dict) -> str:
+    """The rule in words, e.g. '≥ 90: 100 %; ≥ 80: 95 %; … below 0: nothing'."""
+    if not rule:
+        return _("Not linked to performance: 100 %.")
+    if "linear" in rule:
+        floor = rule["linear"]["floor"]
+        return _("Linear: ratio = total ÷ 100 from %(floor)s points up, nothing below "
+                 "%(floor)s.", floor=floor)
+    parts = [f"≥ {b['min']}: {percent_text(Decimal(b['ratio']))}" for b in rule["bands"]]
+    lowest = rule["bands"][-1]["min"]
+    text = "; ".join(parts)
+    if Decimal(lowest) > 0:
+        text += "; " + _("below %(min)s: nothing", min=lowest)
+    return text
+
+
+# ---------------------------------------------------------------- the settlement sheet
+
+
+@dataclass
+class Sheet:
+    """结算单: what an instalment pays now, or why it cannot be settled yet."""
+
+    contract: Contract
+    project: Project
+    instalment: Instalment
+    basis: SettlementBasis
+    rule: dict
+    evaluation: Evaluation | None = None
+    result: EvaluationResult | None = None
+    total: Decimal | None = None
+    grade: str | None = None
+    ratio: Decimal | None = None
+    payable_fen: int | None = None
+    deduction_fen: int | None = None
+    explanation: str = ""
+    problem: str | None = None
+    candidates: list[Evaluation] = field(default_factory=list)
+
+    @property
+    def ready(self) -> bool:
+        return self.problem is None
+
+    @property
+    def amount_fen(self) -> int:
+        return self.instalment.amount_fen
+
+    @property
+    def ratio_text(self) -> str:
+        return percent_text(self.ratio) if self.ratio is not None else ""
+
+
+def _used_evaluations(session: Session, contract_id: int, instalment_id: int) -> set[int]:
+    """Evaluations another instalment of the contract has already been settled on."""
+    return {s.evaluation_id for s in session.exec(select(Settlement).where(
+        Settlement.contract_id == contract_id, Settlement.instalment_id != instalment_id,
+        col(Settlement.status).in_(ACTIVE), col(Settlement.evaluation_id).is_not(None)))}
+
+
+def _stage_label(stage: EvaluationStage) -> str:
+    from evalplatform.labels import EVALUATION_STAGE_LABELS
+
+    return str(EVALUATION_STAGE_LABELS[stage])
+
+
+def build_sheet(session: Session, instalment: Instalment, evaluation_id: int | None = None
+                ) -> Sheet:
+    """Compute the instalment's settlement sheet from its evaluation's final result."""
+    contract = session.get(Contract, instalment.contract_id)
+    project = session.get(Project, contract.project_id)
+    linked = instalment.performance_linked
+    rule = scoring_rule(contract) if linked else {}
+    sheet = Sheet(contract, project, instalment,
+                  SettlementBasis.performance if linked else SettlementBasis.fixed, rule)
+    stage = STAGE_OF.get(instalment.due_condition)
+    if stage is None:  # due on signing
+        if linked:
+            sheet.problem = _("An instalment due on signing cannot depend on an evaluation; "
+                              "the contract's payment schedule needs correcting.")
+            return sheet
+        return _fixed(sheet)
+    used = _used_evaluations(session, contract.id, instalment.id)
+    of_stage = [e for e in session.exec(select(Evaluation).where(
+        Evaluation.contract_id == contract.id, Evaluation.stage == stage)
+        .order_by(Evaluation.period_start, Evaluation.id))]
+    sheet.candidates = [e for e in of_stage
+                        if e.id not in used and final_result(session, e) is not None]
+    if evaluation_id:
+        evaluation = next((e for e in of_stage if e.id == evaluation_id), None)
+        if evaluation is None:
+            sheet.problem = _("Choose a %(stage)s evaluation of this contract.",
+                              stage=_stage_label(stage))
+            return sheet
+        if evaluation.id in used:
+            sheet.problem = _("%(title)s has already been used to settle another instalment.",
+                              title=evaluation.title)
+            return sheet
+    elif sheet.candidates:
+        evaluation = sheet.candidates[0]
+    else:
+        sheet.problem = _(
+            "No %(stage)s evaluation of this contract is final yet: no settlement before its "
+            "result is final (published and its appeal window closed).", stage=_stage_label(stage))
+        return sheet
+    sheet.evaluation = evaluation
+    result = final_result(session, evaluation)
+    if result is None:
+        from evalplatform.services import evaluations
+
+        sheet.problem = _(
+            "No settlement for an evaluation that is not final: %(title)s is %(status)s.",
+            title=evaluation.title, status=evaluations.status_label(evaluation.status))
+        return sheet
+    if not result.final_ready:
+        sheet.problem = _("The result of %(title)s is incomplete (missing scores block it); it "
+                          "cannot be settled.", title=evaluation.title)
+        return sheet
+    sheet.result = result
+    sheet.total = Decimal(result.total)
+    sheet.grade = result.grade
+    if not linked:
+        return _fixed(sheet)
+    paid = scoring.apply_payment(sheet.total, rule, yuan(instalment.amount_fen))
+    sheet.ratio = paid.ratio
+    sheet.payable_fen = to_fen(paid.payable)
+    sheet.deduction_fen = to_fen(paid.deduction)
+    sheet.explanation = paid.basis
+    assert sheet.payable_fen + sheet.deduction_fen == instalment.amount_fen
+    return sheet
+
+
+def _fixed(sheet: Sheet) -> Sheet:
+    sheet.ratio = Decimal("1")
+    sheet.payable_fen = sheet.instalment.amount_fen
+    sheet.deduction_fen = 0
+    sheet.explanation = _("Not linked to performance: paid in full (100 %) when due.")
+    return sheet
+
+
+# ---------------------------------------------------------------- lookups
+
+
+def get(session: Session, settlement_id: int) -> Settlement:
+    settlement = session.get(Settlement, settlement_id)
+    if settlement is None:
+        raise NotFound(_("No such settlement."))
+    return settlement
+
+
+def for_instalment(session: Session, instalment_id: int) -> Settlement | None:
+    return session.exec(select(Settlement).where(Settlement.instalment_id == instalment_id)).first()
+
+
+def for_contract(session: Session, contract_id: int) -> list[Settlement]:
+    return list(session.exec(select(Settlement).where(Settlement.contract_id == contract_id)
+                             .order_by(Settlement.id)))
+
+
+def can_see(session: Session, principal, settlement: Settlement) -> bool:
+    return can_see_contract(session, principal, session.get(Contract, settlement.contract_id))
+
+
+def can_see_contract(session: Session, principal, contract: Contract | None) -> bool:
+    """Finance and auditors see all; a purchaser its department's; a supplier its own."""
+    if contract is None:
+        return False
+    if principal.role in (Role.finance, Role.auditor):
+        return True
+    if principal.role == Role.purchaser:
+        project = session.get(Project, contract.project_id)
+        return project is not None and project.department_id == principal.organisation_id
+    if principal.role == Role.supplier:
+        return principal.organisation_id is not None and contract.supplier_id == \
+            principal.organisation_id
+    return False
+
+
+def history(session: Session, settlement: Settlement) -> list[AuditEntry]:
+    return list(session.exec(select(AuditEntry).where(
+        AuditEntry.entity_type == "settlement", AuditEntry.entity_id == str(settlement.id))
+        .order_by(AuditEntry.seq)))
+
+
+# ---------------------------------------------------------------- limits
+
+
+def _settled_sum(session: Session, statement, exclude_id: int | None) -> int:
+    statement = statement.where(col(Settlement.status).in_(ACTIVE))
+    if exclude_id is not None:
+        statement = statement.where(Settlement.id != exclude_id)
+    return int(session.exec(statement).one() or 0)
+
+
+def check_limits(session: Session, contract: Contract, project: Project, payable_fen: int,
+                 exclude_id: int | None = None) -> None:
+    """未购买不支付 / 无预算不购买: never beyond the contract, never beyond the budget."""
+    on_contract = _settled_sum(session, select(func.sum(Settlement.payable_fen)).where(
+        Settlement.contract_id == contract.id), exclude_id) + payable_fen
+    if on_contract > contract.amount_fen:
+        raise ValidationFailed({"amount": _(
+            "No payment beyond the contract: the settlements of this contract would add up to "
+            "%(sum)s, more than the contract amount %(amount)s.",
+            sum=money_text(on_contract), amount=money_text(contract.amount_fen))})
+    on_project = _settled_sum(session, select(func.sum(Settlement.payable_fen))
+                              .join(Contract, Settlement.contract_id == Contract.id)
+                              .where(Contract.project_id == project.id), exclude_id) + payable_fen
+    if on_project > project.budget_fen:
+        raise ValidationFailed({"amount": _(
+            "No payment beyond the budget: the settlements of project %(project)s would add up "
+            "to %(sum)s, more than its budget %(budget)s.", project=project.name,
+            sum=money_text(on_project), budget=money_text(project.budget_fen))})
+
+
+# ---------------------------------------------------------------- workflow
+
+
+def _clean(value) -> str:
+    return str(value or "").strip()
+
+
+def _lock_contract(session: Session, contract_id: int) -> Contract:
+    """Lock the contract's row (PostgreSQL) so proposals on one contract queue up."""
+    contract = session.exec(select(Contract).where(Contract.id == contract_id)
+                            .with_for_update()).first()
+    if contract is None:
+        raise NotFound(_("No such contract."))
+    return contract
+
+
+def propose(session: Session, principal, instalment_id: int, *, evaluation_id: int | None = None,
+            note: str = "") -> Settlement:
+    """The purchaser proposes the settlement of one instalment (提出结算)."""
+    instalment = session.get(Instalment, instalment_id)
+    if instalment is None:
+        raise NotFound(_("No such instalment."))
+    contract = _lock_contract(session, instalment.contract_id)
+    project = session.get(Project, contract.project_id)
+    if principal.role != Role.purchaser or principal.organisation_id != project.department_id:
+        raise PermissionDenied(_("Only the purchasing department proposes the settlements of "
+                                 "its contracts."))
+    existing = for_instalment(session, instalment.id)
+    if existing is not None and existing.status != SettlementStatus.returned:
+        raise Conflict(_("Instalment %(seq)s already has a settlement (%(status)s).",
+                         seq=instalment.seq, status=STATUS_LABELS[existing.status]))
+    note = _clean(note)
+    if len(note) > MAX_TEXT:
+        raise ValidationFailed({"note": _("At most %(n)s characters.", n=MAX_TEXT)})
+    sheet = build_sheet(session, instalment, evaluation_id)
+    if sheet.problem:
+        raise ValidationFailed({"evaluation_id": sheet.problem})
+    check_limits(session, contract, project, sheet.payable_fen,
+                 existing.id if existing is not None else None)
+    values = dict(
+        contract_id=contract.id, instalment_id=instalment.id,
+        evaluation_id=sheet.evaluation.id if sheet.evaluation else None,
+        result_id=sheet.result.id if sheet.result else None, basis=sheet.basis,
+        contract_amount_fen=contract.amount_fen, instalment_amount_fen=instalment.amount_fen,
+        total=str(sheet.total) if sheet.total is not None else None, grade=sheet.grade,
+        payment_rule=sheet.rule, ratio=str(sheet.ratio), payable_fen=sheet.payable_fen,
+        deduction_fen=sheet.deduction_fen, explanation=sheet.explanation,
+        status=SettlementStatus.proposed, note=note, proposed_by=principal.actor.id,
+        proposed_at=now(), decided_by=None, decided_at=None)
+    if existing is None:
+        settlement = Settlement(**values)
+        session.add(settlement)
+        try:
+            session.flush()
+        except IntegrityError:
+            session.rollback()
+            raise Conflict(_("Someone proposed this instalment's settlement a moment ago; "
+                             "reload the page.")) from None
+    else:
+        settlement = existing
+        moved = session.execute(update(Settlement).where(
+            Settlement.id == existing.id, Settlement.version == existing.version,
+            Settlement.status == SettlementStatus.returned).values(
+            **values, version=existing.version + 1))
+        if moved.rowcount != 1:
+            session.rollback()
+            raise Conflict(_("Someone else changed this settlement a moment ago; reload the "
+                             "page."))
+    audit.record(session, principal.actor, "settlement.propose", "settlement", settlement.id, {
+        "contract": contract.id, "instalment": instalment.seq, "basis": sheet.basis.value,
+        "evaluation": values["evaluation_id"], "result": values["result_id"],
+        "total": values["total"], "grade": sheet.grade, "ratio": values["ratio"],
+        "rule": sheet.rule, "instalment_fen": instalment.amount_fen,
+        "payable_fen": sheet.payable_fen, "deduction_fen": sheet.deduction_fen, "note": note,
+        "again": existing is not None})
+    session.commit()
+    session.refresh(settlement)
+    return settlement
+
+
+def proposers(session: Session, settlement: Settlement) -> set[int]:
+    """Everyone who proposed this settlement, in any round (from the audit trail)."""
+    ids = {settlement.proposed_by}
+    ids.update(e.actor_id for e in history(session, settlement)
+               if e.action == "settlement.propose" and e.actor_id is not None)
+    return ids
+
+
+def _decider(session: Session, principal, settlement: Settlement) -> None:
+    if principal.role != Role.finance:
+        raise PermissionDenied(_("Only finance approves or returns settlements."))
+    if principal.actor.id in proposers(session, settlement):
+        raise PermissionDenied(_(
+            "Incompatible duties (不相容岗位分离): you proposed this settlement, so someone else "
+            "in finance must decide on it."))
+    if settlement.status != SettlementStatus.proposed:
+        raise Conflict(_("Only a proposed settlement can be approved or returned; this one is: "
+                         "%(status)s.", status=STATUS_LABELS[settlement.status]))
+
+
+def _move(session: Session, settlement: Settlement, expected_version: int | None,
+          from_status: SettlementStatus, **values) -> None:
+    version = settlement.version if expected_version is None else expected_version
+    moved = session.execute(update(Settlement).where(
+        Settlement.id == settlement.id, Settlement.version == version,
+        Settlement.status == from_status).values(**values, version=version + 1))
+    if moved.rowcount != 1:
+        session.rollback()
+        raise Conflict(_("Someone else decided on this settlement a moment ago; reload the page "
+                         "to see what changed."))
+
+
+def _still_final(session: Session, settlement: Settlement) -> None:
+    if settlement.evaluation_id is None:
+        return
+    evaluation = session.get(Evaluation, settlement.evaluation_id)
+    result = final_result(session, evaluation)
+    if result is None or (settlement.result_id is not None and result.id != settlement.result_id):
+        raise Conflict(_("The result this settlement was computed from is no longer the final "
+                         "result of %(title)s; return the settlement so that it is proposed "
+                         "again.", title=evaluation.title))
+
+
+def approve(session: Session, principal, settlement_id: int, *,
+            expected_version: int | None = None) -> Settlement:
+    """Finance approves a proposed settlement (财政审核通过)."""
+    settlement = get(session, settlement_id)
+    _decider(session, principal, settlement)
+    _still_final(session, settlement)
+    contract = session.get(Contract, settlement.contract_id)
+    check_limits(session, contract, session.get(Project, contract.project_id),
+                 settlement.payable_fen, settlement.id)
+    _move(session, settlement, expected_version, SettlementStatus.proposed,
+          status=SettlementStatus.approved, decided_by=principal.actor.id, decided_at=now(),
+          return_reason="")
+    audit.record(session, principal.actor, "settlement.approve", "settlement", settlement.id, {
+        "payable_fen": settlement.payable_fen, "version": settlement.version + 1})
+    session.commit()
+    session.refresh(settlement)
+    return settlement
+
+
+def return_to_purchaser(session: Session, principal, settlement_id: int, reason: str, *,
+                        expected_version: int | None = None) -> Settlement:
+    """Finance returns a proposal with its reasons (退回)."""
+    settlement = get(session, settlement_id)
+    _decider(session, principal, settlement)
+    reason = _clean(reason)
+    if not reason:
+        raise ValidationFailed({"reason": _("State why the settlement is returned.")})
+    if len(reason) > MAX_TEXT:
+        raise ValidationFailed({"reason": _("At most %(n)s characters.", n=MAX_TEXT)})
+    _move(session, settlement, expected_version, SettlementStatus.proposed,
+          status=SettlementStatus.returned, decided_by=principal.actor.id, decided_at=now(),
+          return_reason=reason)
+    audit.record(session, principal.actor, "settlement.return", "settlement", settlement.id,
+                 {"reason": reason})
+    session.commit()
+    session.refresh(settlement)
+    return settlement
+
+
+def record_payment(session: Session, principal, settlement_id: int, *, voucher_no: str,
+                   paid_on: str, expected_version: int | None = None,
+                   today: date | None = None) -> Settlement:
+    """Finance records the payment with its voucher number and date (支付凭证)."""
+    settlement = get(session, settlement_id)
+    if principal.role != Role.finance:
+        raise PermissionDenied(_("Only finance records payments."))
+    if settlement.status != SettlementStatus.approved:
+        raise Conflict(_("Only an approved settlement can be paid; this one is: %(status)s.",
+                         status=STATUS_LABELS[settlement.status]))
+    today = today or projects.today()
+    errors: dict[str, str] = {}
+    voucher = _clean(voucher_no)
+    if not voucher:
+        errors["voucher_no"] = _("Enter the payment voucher number.")
+    elif len(voucher) > MAX_VOUCHER:
+        errors["voucher_no"] = _("At most %(n)s characters.", n=MAX_VOUCHER)
+    elif session.exec(select(Settlement).where(Settlement.voucher_no == voucher)).first():
+        errors["voucher_no"] = _("Voucher %(voucher)s is already recorded for another payment.",
+                                 voucher=voucher)
+    try:
+        day = date.fromisoformat(_clean(paid_on))
+    except ValueError:
+        day = None
+        errors["paid_on"] = _("Enter the payment date as YYYY-MM-DD.")
+    approved_on = as_utc(settlement.decided_at).astimezone(projects.LOCAL_TZ).date()
+    if day is not None and day > today:
+        errors["paid_on"] = _("The payment date cannot be in the future.")
+    elif day is not None and day < approved_on:
+        errors["paid_on"] = _("The payment date cannot be before the approval (%(date)s).",
+                              date=approved_on.isoformat())
+    if errors:
+        raise ValidationFailed(errors)
+    contract = session.get(Contract, settlement.contract_id)
+    instalment = session.get(Instalment, settlement.instalment_id)
+    evaluation = session.get(Evaluation, settlement.evaluation_id) \
+        if settlement.evaluation_id else None
+    due = due_for(session, contract, instalment, evaluation)
+    late = max(0, (day - due.due_on).days) if due.due_on else 0
+    interest = interest_owed(settlement.payable_fen, terms_of(session, contract.id).interest_per_day,
+                             late) if due.due_on else None
+    try:
+        _move(session, settlement, expected_version, SettlementStatus.approved,
+              status=SettlementStatus.paid, voucher_no=voucher, paid_on=day,
+              paid_recorded_by=principal.actor.id, due_on=due.due_on,
+              late_days=late if due.due_on else None, interest_fen=interest)
+        audit.record(session, principal.actor, "settlement.pay", "settlement", settlement.id, {
+            "voucher_no": voucher, "paid_on": day, "payable_fen": settlement.payable_fen,
+            "due_on": due.due_on, "late_days": late, "interest_fen": interest})
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ValidationFailed({"voucher_no": _(
+            "Voucher %(voucher)s is already recorded for another payment.", voucher=voucher)}
+        ) from None
+    session.refresh(settlement)
+    return settlement
+
+
+# ---------------------------------------------------------------- contract terms
+
+
+@dataclass(frozen=True)
+class Terms:
+    interest_per_day: Decimal  # percent a day
+    termination_threshold: Decimal
+    recorded: bool  # False: the defaults
+
+
+def terms_of(session: Session, contract_id: int) -> Terms:
+    row = session.get(ContractTerms, contract_id)
+    if row is None:
+        from evalplatform.services import standing
+
+        return Terms(DEFAULT_INTEREST_PER_DAY, standing.settings(session).default_threshold, False)
+    return Terms(Decimal(row.interest_per_day), Decimal(row.termination_threshold), True)
+
+
+def _decimal(text: str, low: Decimal, high: Decimal, places: int) -> Decimal | None:
+    try:
+        value = Decimal(_clean(text).rstrip("%").strip())
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or not low <= value <= high:
+        return None
+    if value != value.quantize(Decimal(1).scaleb(-places)):
+        return None
+    return value
+
+
+def set_terms(session: Session, principal, contract_id: int, *, interest_per_day: str,
+              termination_threshold: str) -> ContractTerms:
+    """Record the contract's late-interest rate and termination threshold (合同约定)."""
+    contract = session.get(Contract, contract_id)
+    if contract is None:
+        raise NotFound(_("No such contract."))
+    project = session.get(Project, contract.project_id)
+    if principal.role != Role.purchaser or principal.organisation_id != project.department_id:
+        raise PermissionDenied(_("Only the purchasing department records its contract's terms."))
+    errors: dict[str, str] = {}
+    rate = _decimal(interest_per_day, Decimal("0.0001"), MAX_INTEREST_PER_DAY, 4)
+    if rate is None:
+        errors["interest_per_day"] = _(
+            "Enter the late-payment interest in percent a day, above 0 and at most 1, with up "
+            "to 4 decimals (the default is 0.05).")
+    threshold = _decimal(termination_threshold, Decimal(0), HUNDRED, 2)
+    if threshold is None:
+        errors["termination_threshold"] = _("Enter the threshold in points between 0 and 100.")
+    if errors:
+        raise ValidationFailed(errors)
+    started = session.exec(select(Settlement).where(
+        Settlement.contract_id == contract.id, col(Settlement.status).in_(ACTIVE))).first()
+    final = any(final_result(session, e) is not None for e in session.exec(
+        select(Evaluation).where(Evaluation.contract_id == contract.id)))
+    if started or final:
+        raise Conflict(_("The contract's terms are fixed once one of its evaluations is final "
+                         "or a settlement is proposed."))
+    row = session.get(ContractTerms, contract.id) or ContractTerms(contract_id=contract.id)
+    row.interest_per_day = str(rate)
+    row.termination_threshold = str(threshold)
+    row.updated_by = principal.actor.id
+    row.updated_at = now()
+    session.add(row)
+    audit.record(session, principal.actor, "contract.terms", "contract", contract.id,
+                 {"interest_per_day": str(rate), "termination_threshold": str(threshold)})
+    session.commit()
+    return row
+
+
+# ---------------------------------------------------------------- due dates and interest
+
+
+def interest_owed(payable_fen: int, percent_a_day: Decimal, days: int) -> int:
+    """逾期利息 in fen: payable × rate × days, half-up to the fen."""
+    if days <= 0 or payable_fen <= 0:
+        return 0
+    return int((Decimal(payable_fen) * percent_a_day / HUNDRED * days)
+               .quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def payment_period(session: Session, contract: Contract) -> int | None:
+    """Days to pay a small or medium supplier (30 by default, never above 60); None otherwise."""
+    if contract.payment_days is not None:
+        return min(contract.payment_days, SME_DAYS_MAX)
+    profile = session.get(SupplierProfile, contract.supplier_id)
+    if profile is not None and profile.small_medium:
+        return SME_DAYS_DEFAULT
+    return None
+
+
+@dataclass(frozen=True)
+class Due:
+    """When an instalment must be paid, and from what."""
+
+    period_days: int | None
+    starts_on: date | None
+    start: str  # "signing" | "acceptance" | ""
+    due_on: date | None
+    note: str = ""
+
+
+def acceptance_of(session: Session, evaluation_id: int | None) -> Acceptance | None:
+    if evaluation_id is None:
+        return None
+    return session.exec(select(Acceptance).where(Acceptance.evaluation_id == evaluation_id)).first()
+
+
+def due_for(session: Session, contract: Contract, instalment: Instalment,
+            evaluation: Evaluation | None) -> Due:
+    days = payment_period(session, contract)
+    if days is None:
+        return Due(None, None, "", None, _("Not a small or medium supplier: the contract's own "
+                                           "payment terms apply."))
+    if instalment.due_condition == DueCondition.on_signing:
+        return Due(days, contract.signed_on, "signing", contract.signed_on + timedelta(days=days))
+    if evaluation is None:
+        return Due(days, None, "", None, _("Waits for its evaluation."))
+    acceptance = acceptance_of(session, evaluation.id)
+    if acceptance is None:
+        return Due(days, None, "", None, _("Waits for the acceptance of %(title)s.",
+                                           title=evaluation.title))
+    if acceptance.conclusion == AcceptanceConclusion.rejected:
+        return Due(days, None, "", None, _("The service was not accepted: no payment falls "
+                                           "due."))
+    return Due(days, acceptance.accepted_on, "acceptance",
+               acceptance.accepted_on + timedelta(days=days))
+
+
+@dataclass
+class PaymentRow:
+    contract: Contract
+    project: Project
+    supplier: Organisation
+    department: Organisation
+    instalment: Instalment
+    settlement: Settlement | None
+    evaluation: Evaluation | None
+    payable_fen: int | None
+    due: Due
+    paid_on: date | None
+    late_days: int
+    interest_fen: int | None
+    state: str
+    interest_per_day: Decimal
+
+    @property
+    def state_label(self) -> str:
+        return str(PAYMENT_STATE_LABELS[self.state])
+
+
+def payments(session: Session, *, organisation_id: int | None = None,
+             supplier_id: int | None = None, today: date | None = None) -> list[PaymentRow]:
+    """Every instalment of a small or medium supplier's contract with its due date; overdue
+    ones first, with the interest owed up to today (or up to the day they were paid)."""
+    today = today or projects.today()
+    statement = (select(Contract, Project).join(Project, Contract.project_id == Project.id)
+                 .order_by(Contract.id))
+    if organisation_id is not None:
+        statement = statement.where(Project.department_id == organisation_id)
+    if supplier_id is not None:
+        statement = statement.where(Contract.supplier_id == supplier_id)
+    rows: list[PaymentRow] = []
+    for contract, project in session.exec(statement):
+        if payment_period(session, contract) is None:
+            continue
+        rate = terms_of(session, contract.id).interest_per_day
+        supplier = session.get(Organisation, contract.supplier_id)
+        department = session.get(Organisation, project.department_id)
+        for instalment in contracts.instalments_of(session, contract.id):
+            settlement = for_instalment(session, instalment.id)
+            if settlement is not None and settlement.status != SettlementStatus.returned:
+                evaluation = session.get(Evaluation, settlement.evaluation_id) \
+                    if settlement.evaluation_id else None
+                payable = settlement.payable_fen
+            else:
+                sheet = build_sheet(session, instalment)
+                evaluation, payable = sheet.evaluation, sheet.payable_fen
+            due = due_for(session, contract, instalment, evaluation)
+            paid = settlement is not None and settlement.status == SettlementStatus.paid
+            if paid:
+                late = settlement.late_days or 0
+                interest = settlement.interest_fen
+                state = "paid_late" if late > 0 else "paid"
+            elif due.due_on is None:
+                late, interest, state = 0, None, "waiting"
+            else:
+                late = max(0, (today - due.due_on).days)
+                interest = interest_owed(payable, rate, late) if payable is not None else None
+                state = "overdue" if late > 0 else "due"
+            rows.append(PaymentRow(contract, project, supplier, department, instalment,
+                                   settlement, evaluation, payable, due,
+                                   settlement.paid_on if paid else None, late, interest, state,
+                                   rate))
+    order = {"overdue": 0, "due": 1, "paid_late": 2, "waiting": 3, "paid": 4}
+    rows.sort(key=lambda r: (order[r.state], -r.late_days, r.contract.id, r.instalment.seq))
+    return rows
+
+
+# ---------------------------------------------------------------- lists
+
+
+@dataclass
+class SettlementRow:
+    settlement: Settlement
+    contract: Contract
+    project: Project
+    department: Organisation
+    supplier: Organisation
+    instalment: Instalment
+
+
+def _joined():
+    from sqlalchemy.orm import aliased
+
+    department = aliased(Organisation)
+    supplier = aliased(Organisation)
+    return (select(Settlement, Contract, Project, department, supplier, Instalment)
+            .join(Contract, Settlement.contract_id == Contract.id)
+            .join(Project, Contract.project_id == Project.id)
+            .join(department, Project.department_id == department.id)
+            .join(supplier, Contract.supplier_id == supplier.id)
+            .join(Instalment, Settlement.instalment_id == Instalment.id))
+
+
+def page(session: Session, *, organisation_id: int | None = None, supplier_id: int | None = None,
+         status: str = "", sort: str | None = None, page_number: int = 1) -> Page:
+    statement = _joined()
+    if organisation_id is not None:
+        statement = statement.where(Project.department_id == organisation_id)
+    if supplier_id is not None:
+        statement = statement.where(Contract.supplier_id == supplier_id)
+    if status in SettlementStatus.__members__:
+        statement = statement.where(Settlement.status == SettlementStatus(status))
+    result = paginate(session, statement, sort_columns={
+        "proposed_at": Settlement.proposed_at, "project": Project.name,
+        "payable": Settlement.payable_fen, "status": Settlement.status},
+        sort=sort, default_sort="-proposed_at", page=page_number)
+    result.items = [SettlementRow(*row) for row in result.items]
+    return result
+
+
+# ---------------------------------------------------------------- Excel for the treasury
+
+
+def _local_date(moment) -> date | None:
+    return as_utc(moment).astimezone(projects.LOCAL_TZ).date() if moment else None
+
+
+def _bold_header(sheet) -> None:
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+
+
+def _save(book: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def sheet_workbook(session: Session, settlement: Settlement) -> bytes:
+    """One settlement sheet as an Excel workbook (结算单)."""
+    contract = session.get(Contract, settlement.contract_id)
+    project = session.get(Project, contract.project_id)
+    instalment = session.get(Instalment, settlement.instalment_id)
+    evaluation = session.get(Evaluation, settlement.evaluation_id) \
+        if settlement.evaluation_id else None
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("Settlement sheet")
+    money_rows = {"contract", "instalment", "payable", "deduction", "interest"}
+    rows = [
+        ("no", _("Settlement no."), f"JS-{settlement.id:06d}"),
+        ("project", _("Project"), project.name),
+        ("department", _("Purchasing department"),
+         session.get(Organisation, project.department_id).name),
+        ("supplier", _("Supplier"), session.get(Organisation, contract.supplier_id).name),
+        ("credit_code", _("Unified social credit code"),
+         session.get(Organisation, contract.supplier_id).credit_code or ""),
+        ("contract", _("Contract amount"), yuan(settlement.contract_amount_fen)),
+        ("seq", _("Instalment"), instalment.seq),
+        ("instalment", _("Instalment amount"), yuan(settlement.instalment_amount_fen)),
+        ("basis", _("Basis"), str(BASIS_LABELS[settlement.basis])),
+        ("evaluation", _("Evaluation"), evaluation.title if evaluation else ""),
+        ("total", _("Total score"), Decimal(settlement.total) if settlement.total else ""),
+        ("grade", _("Grade"), settlement.grade or ""),
+        ("rule", _("Payment rule"), rule_text(settlement.payment_rule)),
+        ("ratio", _("Ratio"), Decimal(settlement.ratio)),
+        ("payable", _("Payable amount"), yuan(settlement.payable_fen)),
+        ("deduction", _("Deduction"), yuan(settlement.deduction_fen)),
+        ("explanation", _("How it was computed"), settlement.explanation),
+        ("status", _("Status"), str(STATUS_LABELS[settlement.status])),
+        ("approved_on", _("Approved on"), _local_date(settlement.decided_at)
+         if settlement.status in (SettlementStatus.approved, SettlementStatus.paid) else None),
+        ("voucher", _("Voucher number"), settlement.voucher_no or ""),
+        ("paid_on", _("Paid on"), settlement.paid_on),
+    ]
+    if settlement.interest_fen:
+        rows.append(("interest", _("Late-payment interest owed"), yuan(settlement.interest_fen)))
+    for key, label, value in rows:
+        sheet.append([label, value])
+        cell = sheet.cell(sheet.max_row, 2)
+        if key in money_rows:
+            cell.number_format = "#,##0.00"
+        elif key == "ratio":
+            cell.number_format = "0.00%"
+        elif key in ("approved_on", "paid_on"):
+            cell.number_format = "yyyy-mm-dd"
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.column_dimensions["A"].width = 26
+    sheet.column_dimensions["B"].width = 70
+    return _save(book)
+
+
+PERIOD_COLUMNS = [
+    N_("Settlement no."), N_("Project"), N_("Purchasing department"), N_("Supplier"),
+    N_("Unified social credit code"), N_("Budget line"), N_("Instalment"), N_("Instalment amount"),
+    N_("Total score"), N_("Grade"), N_("Ratio"), N_("Payable amount"), N_("Deduction"),
+    N_("Status"), N_("Approved on"), N_("Voucher number"), N_("Paid on"),
+]
+
+
+def parse_period(start: str, end: str) -> tuple[date, date]:
+    errors: dict[str, str] = {}
+    days = []
+    for name, text in (("start", start), ("end", end)):
+        try:
+            days.append(date.fromisoformat(_clean(text)))
+        except ValueError:
+            errors[name] = _("Enter a date as YYYY-MM-DD.")
+    if errors:
+        raise ValidationFailed(errors)
+    if days[1] < days[0]:
+        raise ValidationFailed({"end": _("The period cannot end before it begins.")})
+    return days[0], days[1]
+
+
+def approved_in(session: Session, start: date, end: date, *, organisation_id: int | None = None
+                ) -> list[SettlementRow]:
+    """Settlements approved in the period (local dates, inclusive), paid or not."""
+    statement = (_joined().where(col(Settlement.status).in_((SettlementStatus.approved,
+                                                             SettlementStatus.paid)))
+                 .order_by(Settlement.decided_at, Settlement.id))
+    if organisation_id is not None:
+        statement = statement.where(Project.department_id == organisation_id)
+    rows = [SettlementRow(*row) for row in session.exec(statement)]
+    return [r for r in rows if start <= _local_date(r.settlement.decided_at) <= end]
+
+
+def period_workbook(session: Session, start: date, end: date, *,
+                    organisation_id: int | None = None) -> bytes:
+    """A period's approved settlements as one Excel sheet for the treasury system."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("Settlements")
+    sheet.append([str(c) for c in PERIOD_COLUMNS])
+    _bold_header(sheet)
+    rows = approved_in(session, start, end, organisation_id=organisation_id)
+    for r in rows:
+        s = r.settlement
+        sheet.append([
+            f"JS-{s.id:06d}", r.project.name, r.department.name, r.supplier.name,
+            r.supplier.credit_code or "", r.project.budget_line, r.instalment.seq,
+            yuan(s.instalment_amount_fen), Decimal(s.total) if s.total else None, s.grade or "",
+            Decimal(s.ratio), yuan(s.payable_fen), yuan(s.deduction_fen),
+            str(STATUS_LABELS[s.status]), _local_date(s.decided_at), s.voucher_no or "",
+            s.paid_on])
+        row = sheet.max_row
+        for column in (8, 12, 13):
+            sheet.cell(row, column).number_format = "#,##0.00"
+        sheet.cell(row, 11).number_format = "0.00%"
+        for column in (15, 17):
+            sheet.cell(row, column).number_format = "yyyy-mm-dd"
+    if rows:
+        sheet.append([_("Total")] + [None] * 6 + [
+            sum((yuan(r.settlement.instalment_amount_fen) for r in rows), Decimal(0)),
+            None, None, None, sum((yuan(r.settlement.payable_fen) for r in rows), Decimal(0)),
+            sum((yuan(r.settlement.deduction_fen) for r in rows), Decimal(0))])
+        for column in (8, 12, 13):
+            sheet.cell(sheet.max_row, column).number_format = "#,##0.00"
+        sheet.cell(sheet.max_row, 1).font = Font(bold=True)
+    for column, width in zip("ABCDEFGHIJKLMNOPQ", (12, 30, 22, 26, 22, 26, 8, 14, 10, 8, 8, 14,
+                                                    14, 16, 12, 20, 12), strict=True):
+        sheet.column_dimensions[column].width = width
+    return _save(book)
+
+
+# ---------------------------------------------------------------- home cards
+
+
+def ready_to_propose(session: Session, organisation_id: int) -> list[Sheet]:
+    """Instalments of the department's contracts that can be settled now and are not."""
+    ready = []
+    for contract in session.exec(select(Contract).join(Project, Contract.project_id == Project.id)
+                                 .where(Project.department_id == organisation_id)):
+        for instalment in contracts.instalments_of(session, contract.id):
+            existing = for_instalment(session, instalment.id)
+            if existing is not None and existing.status != SettlementStatus.returned:
+                continue
+            sheet = build_sheet(session, instalment)
+            if sheet.ready:
+                ready.append(sheet)
+    return ready
+
+
+@dashboard.provider
+def _cards(session: Session, role: Role, organisation_id: int | None) -> list[dashboard.Card]:
+    if role not in (Role.finance, Role.purchaser, Role.auditor):
+        return []
+    scope = organisation_id if role == Role.purchaser else None
+    cards = []
+    if role == Role.finance:
+        waiting = session.exec(select(func.count()).select_from(Settlement).where(
+            Settlement.status == SettlementStatus.proposed)).one()
+        cards.append(dashboard.Card(_("Settlements to approve"), str(waiting),
+                                    _("Proposed by purchasers, waiting for finance"),
+                                    "/settlements?status=proposed", urgent=waiting > 0))
+    if role == Role.purchaser and organisation_id is not None:
+        ready = len(ready_to_propose(session, organisation_id))
+        cards.append(dashboard.Card(_("Instalments to settle"), str(ready),
+                                    _("Their evaluation is final; propose the settlement"),
+                                    "/settlements", urgent=ready > 0))
+    overdue = [r for r in payments(session, organisation_id=scope) if r.state == "overdue"]
+    interest = sum(r.interest_fen or 0 for r in overdue)
+    cards.append(dashboard.Card(_("Overdue payments"), str(len(overdue)),
+                                _("Interest owed so far: %(amount)s", amount=money_text(interest)),
+                                "/settlements/due", urgent=bool(overdue)))
+    return cards

@@ -1,0 +1,518 @@
+"""Supplier standing (承接主体履约信用): from recent final results, by explained rules.
+
+Like an ERP supplier scorecard, but every standing says why. The rules, each a setting with
+its default (finance may change them; every change is audited):
+
+* **Barred (禁止承接)** — a final result graded 差 (or with a total below 60) bars the
+  supplier from new contracts until the end of the next year (31 December of the year after
+  the result became final). Contract registration honours it and names the reason.
+* **Warned (警示)** — two results in a row of one contract below the contract's threshold
+  (80 by default, a contract term) flag that contract for termination review (终止审查)
+  and warn about the supplier. Finance or the purchasing department records the review's
+  decision (continue with measures, or terminate) with its reasons.
+* **Preferred (优选)** — the supplier's latest recent final result is 优, and nothing above
+  applies.
+
+"Recent" means final within the last three years. A standing is computed from the stored
+final results each time it is read, so it can never drift from them; the results themselves
+are versioned and never changed. Substantiated complaints (有效投诉) are recorded here too and
+count against a supplier in selection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from evalplatform.i18n import N_, _
+from evalplatform.models import (
+    Contract,
+    Evaluation,
+    EvaluationResult,
+    EvaluationStatus,
+    Organisation,
+    OrganisationKind,
+    Project,
+    ReviewDecision,
+    Role,
+    StandingSettings,
+    SupplierComplaint,
+    TerminationReview,
+)
+from evalplatform.services import audit, dashboard, projects
+from evalplatform.services.clock import as_utc, now
+from evalplatform.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+
+LEVELS = ("barred", "warned", "preferred", "normal", "unrated")
+LEVEL_LABELS = {
+    "barred": N_("Barred from new contracts"),
+    "warned": N_("Warned"),
+    "preferred": N_("Preferred"),
+    "normal": N_("In good standing"),
+    "unrated": N_("No recent final result"),
+}
+MAX_SUMMARY = 2000
+DECISION_LABELS = {
+    ReviewDecision.continue_: N_("Continue the contract, with measures"),
+    ReviewDecision.terminate: N_("Terminate the contract"),
+}
+
+
+# ---------------------------------------------------------------- the rules' settings
+
+
+@dataclass(frozen=True)
+class Rules:
+    bar_grade: str = "差"
+    bar_below: Decimal = Decimal("60")
+    bar_years: int = 1
+    warn_consecutive: int = 2
+    default_threshold: Decimal = Decimal("80")
+    preferred_grade: str = "优"
+    lookback_years: int = 3
+    recorded: bool = False  # False: the defaults
+
+
+def settings(session: Session) -> Rules:
+    row = session.exec(select(StandingSettings).order_by(StandingSettings.id)).first()
+    if row is None:
+        return Rules()
+    return Rules(row.bar_grade, Decimal(row.bar_below), row.bar_years, row.warn_consecutive,
+                 Decimal(row.default_threshold), row.preferred_grade, row.lookback_years, True)
+
+
+def _points(text, errors: dict, name: str) -> Decimal | None:
+    try:
+        value = Decimal(str(text or "").strip())
+        if not value.is_finite() or not 0 <= value <= 100 or value != value.quantize(
+                Decimal("0.01")):
+            raise InvalidOperation
+        return value
+    except InvalidOperation:
+        errors[name] = _("Enter points between 0 and 100 (at most two decimals).")
+        return None
+
+
+def _whole(text, low: int, high: int, errors: dict, name: str) -> int | None:
+    try:
+        value = int(str(text or "").strip())
+        if not low <= value <= high:
+            raise ValueError
+        return value
+    except ValueError:
+        errors[name] = _("Enter a whole number from %(low)s to %(high)s.", low=low, high=high)
+        return None
+
+
+def update_settings(session: Session, principal, values: dict) -> Rules:
+    """Finance sets the numbers of the standing rules."""
+    if principal.role != Role.finance:
+        raise PermissionDenied(_("Only finance sets the standing rules."))
+    errors: dict[str, str] = {}
+    grades = {}
+    for name in ("bar_grade", "preferred_grade"):
+        grades[name] = str(values.get(name) or "").strip()
+        if not grades[name] or len(grades[name]) > 20:
+            errors[name] = _("Enter a grade name, e.g. 差 or 优.")
+    bar_below = _points(values.get("bar_below"), errors, "bar_below")
+    threshold = _points(values.get("default_threshold"), errors, "default_threshold")
+    bar_years = _whole(values.get("bar_years"), 0, 5, errors, "bar_years")
+    consecutive = _whole(values.get("warn_consecutive"), 2, 5, errors, "warn_consecutive")
+    lookback = _whole(values.get("lookback_years"), 1, 10, errors, "lookback_years")
+    if errors:
+        raise ValidationFailed(errors)
+    row = session.exec(select(StandingSettings).order_by(StandingSettings.id)).first() \
+        or StandingSettings()
+    row.bar_grade, row.preferred_grade = grades["bar_grade"], grades["preferred_grade"]
+    row.bar_below, row.default_threshold = str(bar_below), str(threshold)
+    row.bar_years, row.warn_consecutive, row.lookback_years = bar_years, consecutive, lookback
+    row.updated_by, row.updated_at = principal.actor.id, now()
+    session.add(row)
+    session.flush()
+    audit.record(session, principal.actor, "standing.settings", "standing_settings", row.id, {
+        "bar_grade": row.bar_grade, "bar_below": row.bar_below, "bar_years": bar_years,
+        "warn_consecutive": consecutive, "default_threshold": row.default_threshold,
+        "preferred_grade": row.preferred_grade, "lookback_years": lookback})
+    session.commit()
+    return settings(session)
+
+
+# ---------------------------------------------------------------- final results
+
+
+@dataclass
+class FinalResult:
+    result: EvaluationResult
+    evaluation: Evaluation
+    contract: Contract
+    project: Project
+    total: Decimal
+    grade: str
+    final_on: date
+    satisfaction: Decimal | None  # the service recipients' part, where the scheme has one
+
+
+def _satisfaction(result: EvaluationResult) -> Decimal | None:
+    scores = []
+    for part in (result.result or {}).get("parts") or []:
+        if part.get("party") == "recipient" and part.get("score") not in (None, ""):
+            try:
+                scores.append(Decimal(str(part["score"])))
+            except InvalidOperation:
+                continue
+    return sum(scores) / len(scores) if scores else None
+
+
+def final_results(session: Session, supplier_id: int | None = None) -> list[FinalResult]:
+    """Every final result (current version), oldest first by when it became final."""
+    statement = (select(EvaluationResult, Evaluation, Contract, Project)
+                 .join(Evaluation, EvaluationResult.evaluation_id == Evaluation.id)
+                 .join(Contract, Evaluation.contract_id == Contract.id)
+                 .join(Project, Contract.project_id == Project.id)
+                 .where(Evaluation.status == EvaluationStatus.final,
+                        col(EvaluationResult.superseded).is_(False),
+                        col(EvaluationResult.final_at).is_not(None))
+                 .order_by(EvaluationResult.final_at, EvaluationResult.id))
+    if supplier_id is not None:
+        statement = statement.where(Contract.supplier_id == supplier_id)
+    latest: dict[int, FinalResult] = {}
+    for result, evaluation, contract, project in session.exec(statement):
+        known = latest.get(evaluation.id)
+        if known is not None and known.result.version > result.version:
+            continue
+        latest[evaluation.id] = FinalResult(
+            result, evaluation, contract, project, Decimal(result.total), result.grade,
+            as_utc(result.final_at).astimezone(projects.LOCAL_TZ).date(), _satisfaction(result))
+    return sorted(latest.values(), key=lambda r: (r.final_on, r.result.id))
+
+
+def since(today: date, years: int) -> date:
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
+
+
+# ---------------------------------------------------------------- the rules
+
+
+@dataclass
+class Bar:
+    """禁止承接: the result that bars the supplier and until when."""
+
+    supplier_id: int
+    until: date
+    cause: FinalResult
+    reason: str
+
+
+@dataclass
+class Flag:
+    """终止审查: a contract with results in a row below its threshold."""
+
+    contract: Contract
+    project: Project
+    results: list[FinalResult]
+    threshold: Decimal
+    running: bool
+    reason: str
+    review: TerminationReview | None = None  # the decision on this flag, once taken
+
+    @property
+    def decision_label(self) -> str:
+        return str(DECISION_LABELS[self.review.decision]) if self.review else ""
+
+
+def _barring(rules: Rules, result: FinalResult) -> bool:
+    return result.grade == rules.bar_grade or result.total < rules.bar_below
+
+
+def bars(rules: Rules, results: list[FinalResult], day: date) -> list[Bar]:
+    """The bars in force on ``day``: results that became final by then and bar until after."""
+    found = []
+    for r in results:
+        if not _barring(rules, r):
+            continue
+        until = date(r.final_on.year + rules.bar_years, 12, 31)
+        if r.final_on <= day <= until:
+            found.append(Bar(r.contract.supplier_id, until, r, _(
+                "%(project)s · %(title)s: %(total)s points (%(grade)s), final on %(date)s. A "
+                "%(bar_grade)s result or a total below %(below)s bars the supplier from new "
+                "contracts until the end of %(year)s.", project=r.project.name,
+                title=r.evaluation.title, total=r.total, grade=r.grade,
+                date=r.final_on.isoformat(), bar_grade=rules.bar_grade, below=rules.bar_below,
+                year=until.year)))
+    return found
+
+
+def bar_on(session: Session, supplier_id: int, day: date) -> Bar | None:
+    """Whether the supplier is barred from a new contract on ``day``, and why (the longest)."""
+    found = bars(settings(session), final_results(session, supplier_id), day)
+    return max(found, key=lambda b: (b.until, b.cause.final_on)) if found else None
+
+
+def refusal(session: Session, bar: Bar) -> str:
+    supplier = session.get(Organisation, bar.supplier_id)
+    return _("%(supplier)s is barred from new contracts until %(until)s: %(reason)s",
+             supplier=supplier.name, until=bar.until.isoformat(), reason=bar.reason)
+
+
+def threshold_of(session: Session, contract: Contract, rules: Rules) -> Decimal:
+    from evalplatform.models import ContractTerms
+
+    row = session.get(ContractTerms, contract.id)
+    return Decimal(row.termination_threshold) if row is not None else rules.default_threshold
+
+
+def flags(session: Session, rules: Rules, results: list[FinalResult], today: date) -> list[Flag]:
+    """Contracts whose latest results, ``warn_consecutive`` in a row, are below the threshold."""
+    from evalplatform.services.evaluations import term_end
+
+    by_contract: dict[int, list[FinalResult]] = {}
+    for r in results:
+        by_contract.setdefault(r.contract.id, []).append(r)
+    found = []
+    for rows in by_contract.values():
+        rows.sort(key=lambda r: (r.evaluation.period_end, r.evaluation.id))
+        tail = rows[-rules.warn_consecutive:]
+        contract = tail[-1].contract
+        threshold = threshold_of(session, contract, rules)
+        if len(tail) < rules.warn_consecutive or any(r.total >= threshold for r in tail):
+            continue
+        running = term_end(contract) >= today
+        reason = _("%(project)s: %(n)s results in a row below the contract's threshold of "
+                   "%(threshold)s (%(totals)s); the contract is flagged for termination review.",
+                   project=tail[-1].project.name, n=len(tail), threshold=threshold,
+                   totals=", ".join(f"{r.evaluation.title} {r.total}" for r in tail))
+        if not running:
+            reason += " " + _("The contract has ended; the warning stands for the supplier.")
+        review = session.exec(select(TerminationReview).where(
+            TerminationReview.contract_id == contract.id,
+            TerminationReview.result_id == tail[-1].result.id)).first()
+        found.append(Flag(contract, tail[-1].project, tail, threshold, running, reason, review))
+    return found
+
+
+def flag_of(session: Session, contract: Contract, today: date | None = None) -> Flag | None:
+    """The contract's termination-review flag, if its latest results raise one."""
+    today = today or projects.today()
+    found = [f for f in flags(session, settings(session),
+                              final_results(session, contract.supplier_id), today)
+             if f.contract.id == contract.id]
+    return found[0] if found else None
+
+
+def review(session: Session, principal, contract_id: int, *, decision: str, reason: str,
+           today: date | None = None) -> TerminationReview:
+    """Record the decision of a termination review (终止审查结论) with its reasons."""
+    contract = session.get(Contract, contract_id)
+    if contract is None:
+        raise NotFound(_("No such contract."))
+    project = session.get(Project, contract.project_id)
+    if not (principal.role == Role.finance or (principal.role == Role.purchaser
+                                               and principal.organisation_id
+                                               == project.department_id)):
+        raise PermissionDenied(_("Only finance or the purchasing department decides a "
+                                 "termination review."))
+    flag = flag_of(session, contract, today)
+    if flag is None:
+        raise Conflict(_("This contract is not flagged for termination review."))
+    if flag.review is not None:
+        raise Conflict(_("This flag was reviewed already: %(decision)s.",
+                         decision=flag.decision_label))
+    errors: dict[str, str] = {}
+    try:
+        chosen = ReviewDecision(str(decision or ""))
+    except ValueError:
+        chosen = None
+        errors["decision"] = _("Choose: continue with measures, or terminate.")
+    reason = str(reason or "").strip()
+    if not reason:
+        errors["review_reason"] = _("State the reasons of the decision.")
+    elif len(reason) > MAX_SUMMARY:
+        errors["review_reason"] = _("At most %(n)s characters.", n=MAX_SUMMARY)
+    if errors:
+        raise ValidationFailed(errors)
+    record = TerminationReview(contract_id=contract.id, result_id=flag.results[-1].result.id,
+                               decision=chosen, reason=reason, decided_by=principal.actor.id)
+    session.add(record)
+    session.flush()
+    audit.record(session, principal.actor, "contract.termination_review", "contract",
+                 contract.id, {"decision": chosen.value, "reason": reason,
+                               "results": [r.result.id for r in flag.results]})
+    session.commit()
+    return record
+
+
+@dataclass
+class Standing:
+    supplier: Organisation
+    level: str
+    reasons: list[str]
+    bar: Bar | None
+    flags: list[Flag]
+    history: list[FinalResult]  # every final result, oldest first
+    recent: list[FinalResult]
+    complaints: int
+    rules: Rules
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def level_label(self) -> str:
+        return str(LEVEL_LABELS[self.level])
+
+    @property
+    def latest(self) -> FinalResult | None:
+        return self.recent[-1] if self.recent else None
+
+
+def complaints_since(session: Session, supplier_id: int, start: date) -> int:
+    return session.exec(select(func.count()).select_from(SupplierComplaint).where(
+        SupplierComplaint.supplier_id == supplier_id,
+        SupplierComplaint.received_on >= start)).one()
+
+
+def standing_of(session: Session, supplier: Organisation, today: date | None = None,
+                rules: Rules | None = None) -> Standing:
+    today = today or projects.today()
+    rules = rules or settings(session)
+    history = final_results(session, supplier.id)
+    start = since(today, rules.lookback_years)
+    recent = [r for r in history if r.final_on >= start]
+    active = bars(rules, history, today)
+    bar = max(active, key=lambda b: (b.until, b.cause.final_on)) if active else None
+    warned = [f for f in flags(session, rules, history, today)
+              if f.results[-1].final_on >= start]
+    reasons: list[str] = []
+    if bar is not None:
+        level = "barred"
+        reasons.append(bar.reason)
+    if warned:
+        level = "warned" if bar is None else level
+        reasons.extend(f.reason for f in warned)
+    latest = recent[-1] if recent else None
+    if bar is None and not warned:
+        if latest is not None and latest.grade == rules.preferred_grade:
+            level = "preferred"
+            reasons.append(_("Its latest final result, %(project)s · %(title)s, is %(grade)s "
+                             "(%(total)s points): preferred.", project=latest.project.name,
+                             title=latest.evaluation.title, grade=latest.grade,
+                             total=latest.total))
+        elif latest is not None:
+            level = "normal"
+            reasons.append(_("Its latest final result, %(project)s · %(title)s: %(total)s points "
+                             "(%(grade)s); no rule of the standing applies.",
+                             project=latest.project.name, title=latest.evaluation.title,
+                             total=latest.total, grade=latest.grade))
+        else:
+            level = "unrated"
+            reasons.append(_("No final result in the last %(n)s years.", n=rules.lookback_years))
+    return Standing(supplier, level, reasons, bar, warned, history, recent,
+                    complaints_since(session, supplier.id, start), rules)
+
+
+def suppliers(session: Session) -> list[Organisation]:
+    return list(session.exec(select(Organisation).where(
+        Organisation.kind == OrganisationKind.supplier).order_by(Organisation.name)))
+
+
+def all_standings(session: Session, today: date | None = None) -> list[Standing]:
+    today = today or projects.today()
+    rules = settings(session)
+    found = [standing_of(session, s, today, rules) for s in suppliers(session)]
+    found.sort(key=lambda s: (LEVELS.index(s.level), s.supplier.name))
+    return found
+
+
+def get_supplier(session: Session, supplier_id: int) -> Organisation:
+    supplier = session.get(Organisation, supplier_id)
+    if supplier is None or supplier.kind != OrganisationKind.supplier:
+        raise NotFound(_("No such supplier."))
+    return supplier
+
+
+# ---------------------------------------------------------------- complaints
+
+
+def record_complaint(session: Session, principal, contract_id: int, *, received_on: str,
+                     summary: str, today: date | None = None) -> SupplierComplaint:
+    """Record a substantiated complaint about the service of a contract (有效投诉)."""
+    from evalplatform.services.acceptance import personal_data_in
+
+    contract = session.get(Contract, contract_id)
+    if contract is None:
+        raise NotFound(_("No such contract."))
+    project = session.get(Project, contract.project_id)
+    allowed = principal.role == Role.finance or (
+        principal.role == Role.purchaser and principal.organisation_id == project.department_id)
+    if not allowed:
+        raise PermissionDenied(_("Only the purchasing department or finance records complaints "
+                                 "about a contract's service."))
+    today = today or projects.today()
+    errors: dict[str, str] = {}
+    try:
+        day = date.fromisoformat(str(received_on or "").strip())
+        if day > today:
+            errors["received_on"] = _("The date cannot be in the future.")
+        elif day < contract.signed_on:
+            errors["received_on"] = _("The complaint cannot come before the contract was signed "
+                                      "(%(date)s).", date=contract.signed_on.isoformat())
+    except ValueError:
+        day = None
+        errors["received_on"] = _("Enter the date as YYYY-MM-DD.")
+    summary = str(summary or "").strip()
+    if not summary:
+        errors["summary"] = _("Summarise what the complaint was about and how it was verified.")
+    elif len(summary) > MAX_SUMMARY:
+        errors["summary"] = _("At most %(n)s characters.", n=MAX_SUMMARY)
+    elif personal_data_in(summary):
+        errors["summary"] = _("Leave out personal data: %(what)s.", what=personal_data_in(summary))
+    if errors:
+        raise ValidationFailed(errors)
+    complaint = SupplierComplaint(supplier_id=contract.supplier_id, contract_id=contract.id,
+                                  received_on=day, summary=summary, recorded_by=principal.actor.id)
+    session.add(complaint)
+    session.flush()
+    audit.record(session, principal.actor, "complaint.record", "supplier_complaint", complaint.id,
+                 {"contract": contract.id, "supplier": contract.supplier_id,
+                  "received_on": day, "summary": summary})
+    session.commit()
+    return complaint
+
+
+def complaints_of(session: Session, *, supplier_id: int | None = None,
+                  contract_id: int | None = None) -> list[SupplierComplaint]:
+    statement = select(SupplierComplaint).order_by(col(SupplierComplaint.received_on).desc())
+    if supplier_id is not None:
+        statement = statement.where(SupplierComplaint.supplier_id == supplier_id)
+    if contract_id is not None:
+        statement = statement.where(SupplierComplaint.contract_id == contract_id)
+    return list(session.exec(statement))
+
+
+# ---------------------------------------------------------------- home cards
+
+
+@dashboard.provider
+def _cards(session: Session, role: Role, organisation_id: int | None) -> list[dashboard.Card]:
+    today = projects.today()
+    if role == Role.supplier and organisation_id is not None:
+        supplier = session.get(Organisation, organisation_id)
+        if supplier is None or supplier.kind != OrganisationKind.supplier:
+            return []
+        mine = standing_of(session, supplier, today)
+        return [dashboard.Card(_("My standing"), mine.level_label, mine.reasons[0],
+                               "/standing", urgent=mine.level in ("barred", "warned"))]
+    if role not in (Role.finance, Role.auditor):
+        return []
+    found = all_standings(session, today)
+    barred = sum(1 for s in found if s.level == "barred")
+    waiting = sum(1 for s in found for f in s.flags if f.review is None)
+    return [dashboard.Card(_("Suppliers barred or warned"),
+                           f"{barred} / {sum(1 for s in found if s.level == 'warned')}",
+                           _("%(n)s termination reviews to decide", n=waiting),
+                           "/standing#flags", urgent=waiting > 0)]

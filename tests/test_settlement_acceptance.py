@@ -1,0 +1,233 @@
+"""Acceptance (验收) with the recipients' participation; payment due dates and interest."""
+
+from datetime import date
+
+import pytest
+from sqlmodel import func, select
+
+from evalplatform.models import Acceptance, AuditEntry, Contract, SupplierProfile
+from evalplatform.services import acceptance, settlements
+from evalplatform.services.errors import Conflict, PermissionDenied, ValidationFailed
+from tests.builders import contracted_world, schedule
+from tests.conftest import login
+from tests.settlement_builders import (
+    add_result,
+    final_evaluation,
+    instalment,
+    principal,
+    to_status,
+)
+
+GOOD = {"accepted_on": "2026-07-01", "conclusion": "accepted", "participants": "12",
+        "participation": "居民代表 5 人参加现场验收；问卷 312 份",
+        "opinion": "居民认为道路保洁及时，个别路段夜间清运噪声偏大。",
+        "survey_url": "/surveys/12"}
+
+
+@pytest.fixture
+def world(db, make_user, make_org):
+    return contracted_world(db, make_user, make_org)
+
+
+def count(db) -> int:
+    return db.exec(select(func.count()).select_from(Acceptance)).one()
+
+
+def test_the_purchaser_records_the_acceptance_with_the_recipients_opinion(db, world):
+    evaluation = schedule(db, world)
+    record = acceptance.record(db, principal(world.purchaser), evaluation.id, GOOD,
+                               today=date(2026, 11, 1))
+    assert (record.accepted_on, record.participants, record.survey_url) == (
+        date(2026, 7, 1), 12, "/surveys/12")
+    entry = db.exec(select(AuditEntry).where(AuditEntry.action == "acceptance.record")).one()
+    assert '"participants":12' in entry.change
+
+
+BAD_ACCEPTANCES = [
+    ({"accepted_on": "2026-13-01"}, "accepted_on"),
+    ({"accepted_on": "2026-11-02"}, "accepted_on"),  # after "today"
+    ({"accepted_on": "2025-12-31"}, "accepted_on"),  # before the period it accepts
+    ({"conclusion": "maybe"}, "conclusion"),
+    ({"participants": "0"}, "participants"),  # no acceptance without the recipients
+    ({"participants": "-3"}, "participants"),
+    ({"opinion": "  "}, "opinion"),
+    ({"opinion": "张大爷（13812345678）表示满意"}, "opinion"),  # a mobile number is published
+    ({"participation": "代表 330102195001011234 参加"}, "participation"),  # an ID-card number
+    ({"survey_url": "javascript:alert(1)"}, "survey_url"),
+]
+
+
+def test_a_bad_acceptance_is_refused_naming_the_field_and_nothing_changes(db, world):
+    evaluation = schedule(db, world)
+    for changes, field in BAD_ACCEPTANCES:
+        with pytest.raises(ValidationFailed) as caught:
+            acceptance.record(db, principal(world.purchaser), evaluation.id, {**GOOD, **changes},
+                              today=date(2026, 11, 1))
+        assert field in caught.value.errors, changes
+        assert count(db) == 0
+
+
+def test_only_the_purchasing_department_records_the_acceptance(db, world, make_user, make_org):
+    evaluation = schedule(db, world)
+    for user in (world.finance, world.supplier_user,
+                 make_user("purchaser", organisation=make_org("purchasing_department"))):
+        with pytest.raises(PermissionDenied):
+            acceptance.record(db, principal(user), evaluation.id, GOOD, today=date(2026, 11, 1))
+    assert count(db) == 0
+
+
+def test_a_published_acceptance_cannot_be_changed(db, world):
+    evaluation = schedule(db, world)
+    acceptance.record(db, principal(world.purchaser), evaluation.id, GOOD,
+                      today=date(2026, 11, 1))
+    acceptance.record(db, principal(world.purchaser), evaluation.id,
+                      {**GOOD, "participants": "15"}, today=date(2026, 11, 1))  # before: fine
+    evaluation = to_status(db, world, evaluation, "published")
+    add_result(db, evaluation, "86.35", "良", final_on=None)
+    with pytest.raises(Conflict):
+        acceptance.record(db, principal(world.purchaser), evaluation.id,
+                          {**GOOD, "opinion": "改过的意见"}, today=date(2026, 11, 1))
+    assert acceptance.for_evaluation(db, evaluation.id).opinion == GOOD["opinion"]
+
+
+def test_the_public_notice_appears_with_the_published_result_and_holds_no_personal_data(
+        client, db, world):
+    evaluation = schedule(db, world)
+    record = acceptance.record(db, principal(world.purchaser), evaluation.id, GOOD,
+                               today=date(2026, 11, 1))
+    assert client.get(f"/acceptances/{record.id}").status_code == 404  # not published yet
+    assert world.project.name not in client.get("/acceptances").text
+    evaluation = to_status(db, world, evaluation, "published")
+    add_result(db, evaluation, "86.35", "良", final_on=None)
+    listing = client.get("/acceptances")  # no sign-in: public
+    assert listing.status_code == 200 and world.project.name in listing.text
+    page = client.get(f"/acceptances/{record.id}")
+    assert page.status_code == 200
+    assert GOOD["opinion"] in page.text and "86.35" in page.text
+    assert world.purchaser.username not in page.text and world.purchaser.display_name not in \
+        page.text
+
+
+def test_the_evaluation_page_shows_the_acceptance_panel(client, db, world):
+    evaluation = schedule(db, world)
+    acceptance.record(db, principal(world.purchaser), evaluation.id, GOOD,
+                      today=date(2026, 11, 1))
+    login(client, world.purchaser.username)
+    page = client.get(f"/evaluations/{evaluation.id}")
+    assert page.status_code == 200 and 'id="settlement-panel"' in page.text
+    assert GOOD["opinion"] in page.text
+
+
+def test_the_acceptance_form_re_renders_with_errors_and_then_saves(client, db, world):
+    from tests.conftest import csrf_from
+
+    evaluation = schedule(db, world)
+    login(client, world.purchaser.username)
+    token = csrf_from(client, f"/evaluations/{evaluation.id}/acceptance")
+    bad = client.post(f"/evaluations/{evaluation.id}/acceptance",
+                      data={**GOOD, "participants": "0", "csrf_token": token})
+    assert bad.status_code == 422 and 'id="e-participants"' in bad.text
+    assert count(db) == 0
+    good = client.post(f"/evaluations/{evaluation.id}/acceptance",
+                       data={**GOOD, "csrf_token": token})
+    assert good.status_code == 303 and count(db) == 1
+    client.cookies.clear()
+    login(client, world.finance.username)
+    assert client.get(f"/evaluations/{evaluation.id}/acceptance").status_code == 403
+
+
+# ---------------------------------------------------------------- due dates and interest
+
+
+def test_interest_is_the_payable_times_the_rate_times_the_days_half_up():
+    assert settlements.interest_owed(29_640_000, settlements.DEFAULT_INTEREST_PER_DAY, 40) == \
+        592_800  # ¥296,400.00 × 0.05 % × 40 = ¥5,928.00
+    # ¥1,234.57 × 0.05 % × 3 = 1.851855 yuan → 185.1855 fen → 185 fen
+    assert settlements.interest_owed(123_457, settlements.DEFAULT_INTEREST_PER_DAY, 3) == 185
+    # ¥1,000.01 × 0.05 % × 1 = 50.0005 fen → 50; × 0.03 % × 5 = 150.0015 fen → 150
+    assert settlements.interest_owed(100_001, settlements.DEFAULT_INTEREST_PER_DAY, 1) == 50
+    # 0.5 fen rounds up: ¥10.00 × 0.05 % × 1 = 0.5 fen → 1 fen
+    assert settlements.interest_owed(1_000, settlements.DEFAULT_INTEREST_PER_DAY, 1) == 1
+    assert settlements.interest_owed(1_000, settlements.DEFAULT_INTEREST_PER_DAY, 0) == 0
+
+
+def test_a_small_supplier_is_paid_within_30_days_of_acceptance_or_interest_runs(db, world):
+    evaluation = final_evaluation(db, world, "86.35", "良")
+    acceptance.record(db, principal(world.purchaser), evaluation.id, GOOD,
+                      today=date(2026, 11, 1))
+    rows = settlements.payments(db, today=date(2026, 9, 9))
+    final = next(r for r in rows if r.instalment.seq == 3)
+    assert final.due.due_on == date(2026, 7, 31) and final.due.start == "acceptance"
+    assert (final.state, final.late_days, final.payable_fen) == ("overdue", 40, 29_640_000)
+    assert final.interest_fen == 592_800
+    signing = next(r for r in rows if r.instalment.seq == 1)
+    assert signing.due.due_on == date(2026, 2, 4)  # 30 days from signing on 5 January
+    interim = next(r for r in rows if r.instalment.seq == 2)
+    assert interim.state == "waiting" and interim.payable_fen is None
+    assert rows[0].state == "overdue"  # overdue first
+
+
+def test_paying_late_records_the_days_and_the_interest_owed(db, world):
+    from datetime import UTC, datetime
+
+    evaluation = final_evaluation(db, world, "86.35", "良")
+    acceptance.record(db, principal(world.purchaser), evaluation.id, GOOD,
+                      today=date(2026, 11, 1))
+    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 3).id)
+    settlement = settlements.approve(db, principal(world.finance), settlement.id)
+    settlement.decided_at = datetime(2026, 8, 1, 2, 0, tzinfo=UTC)  # approved on 1 August
+    db.add(settlement)
+    db.commit()
+    with pytest.raises(ValidationFailed) as caught:
+        settlements.record_payment(db, principal(world.finance), settlement.id,
+                                   voucher_no="GK-2026-0731", paid_on="2026-07-31",
+                                   today=date(2026, 11, 1))
+    assert "paid_on" in caught.value.errors  # not before its approval
+    paid = settlements.record_payment(db, principal(world.finance), settlement.id,
+                                      voucher_no="GK-2026-0810", paid_on="2026-08-10",
+                                      today=date(2026, 11, 1))
+    assert (paid.due_on, paid.late_days, paid.interest_fen) == (date(2026, 7, 31), 10, 148_200)
+    row = next(r for r in settlements.payments(db, today=date(2026, 11, 1))
+               if r.instalment.seq == 3)
+    assert (row.state, row.late_days, row.interest_fen) == ("paid_late", 10, 148_200)
+
+
+def test_the_contract_period_caps_at_60_days_and_the_contract_rate_applies(db, world):
+    contract = db.get(Contract, world.contract.id)
+    contract.payment_days = 90  # never above 60, whatever the record says
+    db.add(contract)
+    db.commit()
+    settlements.set_terms(db, principal(world.purchaser), contract.id, interest_per_day="0.03",
+                          termination_threshold="80")
+    rows = settlements.payments(db, today=date(2026, 3, 16))
+    signing = next(r for r in rows if r.instalment.seq == 1)
+    assert signing.due.due_on == date(2026, 3, 6)  # 60 days from 5 January
+    assert (signing.late_days, signing.interest_fen) == (10, 70_200)  # 234,000 × 0.03 % × 10
+
+
+def test_a_supplier_that_is_not_small_or_medium_has_no_statutory_due_date(db, world):
+    contract = db.get(Contract, world.contract.id)
+    contract.payment_days = None
+    profile = db.get(SupplierProfile, world.supplier.id)
+    profile.small_medium = False
+    db.add(contract)
+    db.add(profile)
+    db.commit()
+    assert settlements.payments(db, today=date(2026, 9, 9)) == []
+
+
+def test_a_rejected_acceptance_starts_no_payment_period(db, world):
+    evaluation = final_evaluation(db, world, "56.00", "差")
+    acceptance.record(db, principal(world.purchaser), evaluation.id,
+                      {**GOOD, "conclusion": "rejected"}, today=date(2026, 11, 1))
+    final = next(r for r in settlements.payments(db, today=date(2026, 11, 1))
+                 if r.instalment.seq == 3)
+    assert final.state == "waiting" and final.due.due_on is None
+
+
+def test_the_due_list_page_shows_overdue_payments_with_interest(client, db, world):
+    login(client, world.finance.username)
+    page = client.get("/settlements/due")
+    assert page.status_code == 200
+    assert world.project.name in page.text  # the on-signing instalment is long overdue
+    assert 'class="late"' in page.text

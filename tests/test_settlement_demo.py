@@ -1,0 +1,33 @@
+"""The demo city's past year: final results, settlements, one overdue payment, standings."""
+
+from sqlmodel import select
+
+from evalplatform.models import Evaluation, EvaluationResult, Settlement, SettlementStatus
+from evalplatform.services import audit, demo, selection, settlements, standing
+
+
+def test_the_demo_settles_the_past_year_and_shows_every_standing(db):
+    demo.load(db)
+    results = [r for r, e in db.exec(select(EvaluationResult, Evaluation).where(
+        EvaluationResult.evaluation_id == Evaluation.id)).all() if e.period_start.year == 2025]
+    assert len(results) == 5 and all(r.final_ready and r.final_at for r in results)
+    levels = {s.supplier.name: s.level for s in standing.all_standings(db)}
+    assert levels["临江市福康居家养老服务中心"] == "preferred"
+    assert levels["临江市洁城环境服务有限公司"] == "warned"
+    assert levels["临江市安康养老服务有限公司"] == "barred"
+    every = db.exec(select(Settlement)).all()
+    assert {s.status for s in every} == {SettlementStatus.paid, SettlementStatus.approved,
+                                         SettlementStatus.proposed}
+    for s in every:
+        assert s.payable_fen + s.deduction_fen == s.instalment_amount_fen
+        assert s.decided_by is None or s.decided_by not in settlements.proposers(db, s)
+    overdue = [r for r in settlements.payments(db) if r.state == "overdue"]
+    assert len(overdue) == 1 and overdue[0].settlement.status == SettlementStatus.approved
+    row = overdue[0]
+    assert row.interest_fen == settlements.interest_owed(row.payable_fen, row.interest_per_day,
+                                                         row.late_days) > 0
+    waiting = [p for p in selection.awaiting_contract(db) if p.name == "残疾人托养服务"]
+    ranking = selection.rank(db, waiting[0].id)
+    assert [s.name for s, _bar in ranking.barred] == ["临江市安康养老服务有限公司"]
+    assert ranking.candidates[0].supplier.name == "临江市福康居家养老服务中心"
+    assert audit.verify(db).ok

@@ -1,0 +1,145 @@
+"""The settlement pages: who sees what, proposing and deciding through the forms, exports."""
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import select
+
+from evalplatform.models import Settlement, SettlementStatus
+from evalplatform.services import settlements
+from tests.builders import contracted_world
+from tests.conftest import CSRF_RE, login
+from tests.settlement_builders import final_evaluation, instalment, principal
+
+
+@pytest.fixture
+def world(db, make_user, make_org):
+    return contracted_world(db, make_user, make_org)
+
+
+def sign_in(client, user):
+    client.cookies.clear()
+    assert login(client, user.username).status_code == 303
+
+
+def token(page) -> str:
+    return CSRF_RE.search(page.text).group(1)
+
+
+def test_the_purchaser_proposes_from_the_contract_page_and_finance_approves(client, db, world):
+    final_evaluation(db, world, "86.35", "良")
+    sign_in(client, world.purchaser)
+    url = f"/contracts/{world.contract.id}/settlements"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert 'data-testid="sheet-payable-3">¥296,400.00' in page.text
+    assert "≥ 90: 100 %" in page.text
+    response = client.post(url, data={"csrf_token": token(page),
+                                      "instalment_id": str(instalment(db, world, 3).id),
+                                      "note": "请审核"})
+    assert response.status_code == 303
+    settlement = db.exec(select(Settlement)).one()
+    assert response.headers["location"] == f"/settlements/{settlement.id}"
+    detail = client.get(response.headers["location"])
+    assert 'id="approve"' not in detail.text  # a purchaser does not decide
+    sign_in(client, world.finance)
+    detail = client.get(f"/settlements/{settlement.id}")
+    assert 'data-testid="settlement-payable"><strong>¥296,400.00' in detail.text
+    approve = client.post(f"/settlements/{settlement.id}/approve",
+                          data={"csrf_token": token(detail), "version": "1"})
+    assert approve.status_code == 303
+    db.refresh(settlement)
+    assert settlement.status == SettlementStatus.approved
+    again = client.post(f"/settlements/{settlement.id}/approve",
+                        data={"csrf_token": token(detail), "version": "1"})
+    assert again.status_code == 303  # told why, nothing changed
+    flashed = client.get(f"/settlements/{settlement.id}").text
+    assert "flash-error" in flashed
+    db.refresh(settlement)
+    assert settlement.version == 2
+
+
+def test_a_settlement_that_is_not_ready_is_refused_on_the_page(client, db, world):
+    sign_in(client, world.purchaser)
+    url = f"/contracts/{world.contract.id}/settlements"
+    page = client.get(url)
+    refused = client.post(url, data={"csrf_token": token(page),
+                                     "instalment_id": str(instalment(db, world, 3).id)})
+    assert refused.status_code == 422
+    assert db.exec(select(Settlement)).first() is None
+
+
+def test_returning_needs_reasons_and_paying_needs_a_voucher(client, db, world):
+    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 1).id)
+    sign_in(client, world.finance)
+    detail = client.get(f"/settlements/{settlement.id}")
+    bad = client.post(f"/settlements/{settlement.id}/return",
+                      data={"csrf_token": token(detail), "version": "1", "reason": ""})
+    assert bad.status_code == 422 and 'id="e-reason"' in bad.text
+    client.post(f"/settlements/{settlement.id}/approve",
+                data={"csrf_token": token(detail), "version": "1"})
+    detail = client.get(f"/settlements/{settlement.id}")
+    assert 'id="record-payment"' in detail.text
+    bad = client.post(f"/settlements/{settlement.id}/payment",
+                      data={"csrf_token": token(detail), "version": "2", "voucher_no": "",
+                            "paid_on": settlements.projects.today().isoformat()})
+    assert bad.status_code == 422 and 'id="e-voucher_no"' in bad.text
+    good = client.post(f"/settlements/{settlement.id}/payment",
+                       data={"csrf_token": token(detail), "version": "2",
+                             "voucher_no": "GK-2026-000777",
+                             "paid_on": settlements.projects.today().isoformat()})
+    assert good.status_code == 303
+    paid = client.get(f"/settlements/{settlement.id}").text
+    assert "GK-2026-000777" in paid
+
+
+def test_who_may_see_and_decide(client, db, world, make_user, make_org):
+    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 1).id)
+    url = f"/settlements/{settlement.id}"
+    for user, status in [
+        (world.purchaser, 200), (world.finance, 200), (world.supplier_user, 200),
+        (make_user("auditor"), 200),
+        (make_user("purchaser", organisation=make_org("purchasing_department", name="别的局")), 404),
+        (make_user("supplier"), 404), (make_user("evaluator"), 403), (make_user("admin"), 403),
+    ]:
+        sign_in(client, user)
+        assert client.get(url).status_code == status, user.role
+        assert client.get(f"/contracts/{world.contract.id}/settlements").status_code == status
+    sign_in(client, world.supplier_user)
+    page = client.get("/settlements")
+    assert page.status_code == 200 and world.project.name in page.text
+    denied = client.post(f"{url}/approve", data={"csrf_token": token(page), "version": "1"})
+    assert denied.status_code == 403
+    sign_in(client, make_user("supplier"))
+    assert world.project.name not in client.get("/settlements").text
+
+
+def test_finance_downloads_the_sheet_and_the_periods_settlements(client, db, world):
+    final_evaluation(db, world, "86.35", "良")
+    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 3).id)
+    settlements.approve(db, principal(world.finance), settlement.id)
+    sign_in(client, world.finance)
+    sheet = client.get(f"/settlements/{settlement.id}/sheet.xlsx")
+    assert sheet.status_code == 200 and sheet.headers["content-type"].startswith(
+        "application/vnd.openxmlformats")
+    rows = list(load_workbook(io.BytesIO(sheet.content)).active.iter_rows(values_only=True))
+    assert ("应付金额", 296400) in [(r[0], r[1]) for r in rows]
+    today = settlements.projects.today().isoformat()
+    period = client.get(f"/settlements/export.xlsx?start={today}&end={today}")
+    assert period.status_code == 200
+    rows = list(load_workbook(io.BytesIO(period.content)).active.iter_rows(values_only=True))
+    assert rows[1][1] == world.project.name
+    bad = client.get("/settlements/export.xlsx?start=2026-13-01&end=2026-01-01")
+    assert bad.status_code == 422
+
+
+def test_the_home_page_shows_the_settlement_cards(client, db, world, make_user):
+    final_evaluation(db, world, "86.35", "良")
+    sign_in(client, world.purchaser)
+    home = client.get("/")
+    assert "待结算的付款期" in home.text or "Instalments to settle" in home.text
+    settlements.propose(db, principal(world.purchaser), instalment(db, world, 3).id)
+    sign_in(client, world.finance)
+    assert "待审核的结算" in client.get("/").text or "Settlements to approve" in \
+        client.get("/").text

@@ -1,0 +1,59 @@
+"""The half-year statistics report: the period's projects, results, settlements and late items."""
+
+import io
+from datetime import date
+from decimal import Decimal
+
+from openpyxl import load_workbook
+
+from evalplatform.services import half_year, settlements
+from evalplatform.services.errors import ValidationFailed
+from tests.builders import contracted_world
+from tests.conftest import login
+from tests.settlement_builders import final_evaluation, instalment, principal
+
+
+def test_periods_and_their_due_dates():
+    assert half_year.latest_closed(date(2026, 7, 3)) == half_year.Period(2026, 1)
+    assert half_year.latest_closed(date(2027, 1, 10)) == half_year.Period(2026, 2)
+    period = half_year.Period(2026, 2)
+    assert (period.start, period.end, period.due) == (date(2026, 7, 1), date(2026, 12, 31),
+                                                      date(2027, 1, 31))
+    for year, half in (("26", "1"), ("2026", "3"), ("x", "")):
+        try:
+            half_year.parse(year, half, date(2026, 7, 3))
+        except ValidationFailed:
+            continue
+        raise AssertionError((year, half))
+
+
+def test_the_report_counts_the_periods_figures(client, db, make_user, make_org):
+    world = contracted_world(db, make_user, make_org)  # signed 2026-01-05: the first half
+    final_evaluation(db, world, "86.35", "良", final_on=date(2026, 7, 20))  # the second half
+    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 3).id)
+    settlements.approve(db, principal(world.finance), settlement.id)
+    first = half_year.build(db, half_year.Period(2026, 1))
+    assert (first.total.projects, first.total.contracts, first.total.amount_fen) == (
+        1, 1, 78_000_000)
+    assert sum(first.grades.values()) == 0
+    second = half_year.build(db, half_year.Period(2026, 2))
+    assert second.total.contracts == 0 and second.grades["良"] == 1
+    assert second.mean_total == Decimal("86.35")
+    today = settlements.projects.today()
+    period = half_year.Period(today.year, 1 if today.month <= 6 else 2)
+    now = half_year.build(db, period)
+    assert now.settled_total == {"count": 1, "instalment": 31_200_000, "payable": 29_640_000,
+                                 "deduction": 1_560_000}
+    assert now.settled["良"]["deduction"] == 1_560_000
+    login(client, world.finance.username)
+    page = client.get(f"/reports/half-year?year={period.year}&half={period.half}")
+    assert page.status_code == 200 and "¥15,600.00" in page.text
+    assert client.get("/reports/half-year?year=26&half=9").status_code == 422
+    book = client.get(f"/reports/half-year.xlsx?year={period.year}&half={period.half}")
+    sheets = load_workbook(io.BytesIO(book.content))
+    assert {"汇总", "按类别", "结算"} <= set(sheets.sheetnames)
+    total = list(sheets["结算"].iter_rows(values_only=True))[-1]
+    assert total[0] == "合计" and total[3] == 296400 and total[4] == 15600
+    client.cookies.clear()
+    login(client, world.supplier_user.username)
+    assert client.get("/reports/half-year").status_code == 403

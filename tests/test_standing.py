@@ -1,0 +1,234 @@
+"""Supplier standing (履约信用): barred, warned, preferred — each with its reason; complaints."""
+
+from datetime import date
+
+import pytest
+from sqlmodel import func, select
+
+from evalplatform.i18n import language
+from evalplatform.models import Contract, StandingSettings, SupplierComplaint
+from evalplatform.services import catalogue, contracts, projects, settlements, standing
+from evalplatform.services.errors import Conflict, PermissionDenied, ValidationFailed
+from tests.builders import contracted_world
+from tests.conftest import login
+from tests.settlement_builders import final_evaluation, principal
+
+
+@pytest.fixture
+def world(db, make_user, make_org):
+    return contracted_world(db, make_user, make_org)
+
+
+def new_project(db, world, name="2027年道路保洁服务"):
+    leaf = next(e for e in catalogue.list_entries(db) if e.level == 3)
+    return projects.register(db, world.p_actor, department_id=world.department.id, values={
+        "name": name, "catalogue_entry_id": str(leaf.id), "content": "道路清扫保洁",
+        "recipients": "主城区居民", "year": "2027", "budget": "600,000.00",
+        "budget_line": "城市维护费", "procurement_method": "competitive_consultation"})
+
+
+def contract_values(world, signed_on):
+    return {"supplier_id": str(world.supplier.id), "amount": "580000.00", "signed_on": signed_on,
+            "term_months": "12", "content": "道路清扫保洁", "performance_targets": "保洁达标率 95%",
+            "payment_rule": "bands"}
+
+
+def record(db, world, project, signed_on):
+    return contracts.record_contract(db, world.p_actor, project.id,
+                                     contract_values(world, signed_on),
+                                     [contracts.InstalmentInput("100%", "on_signing", False)])
+
+
+def test_a_poor_result_bars_the_supplier_until_the_end_of_next_year(db, world):
+    final_evaluation(db, world, "58.20", "差", final_on=date(2026, 7, 20))
+    bar = standing.bar_on(db, world.supplier.id, date(2026, 8, 1))
+    assert bar is not None and bar.until == date(2027, 12, 31)
+    assert standing.bar_on(db, world.supplier.id, date(2026, 7, 19)) is None  # not final yet
+    assert standing.bar_on(db, world.supplier.id, date(2028, 1, 1)) is None
+    found = standing.standing_of(db, world.supplier, date(2026, 8, 1))
+    assert found.level == "barred" and "58.20" in found.reasons[0]
+
+
+def test_contract_registration_refuses_a_barred_supplier_naming_the_reason(db, world):
+    final_evaluation(db, world, "58.20", "差", final_on=date(2026, 7, 20))
+    project = new_project(db, world)
+    with language("en"), pytest.raises(ValidationFailed) as caught:
+        record(db, world, project, "2026-09-01")
+    message = caught.value.errors["supplier_id"]
+    assert world.supplier.name in message and "2027-12-31" in message
+    assert "58.20" in message and world.project.name in message
+    assert contracts.for_project(db, project.id) is None
+    db.refresh(project)
+    assert project.status != "contracted"
+    assert record(db, world, project, "2028-01-02").supplier_id == world.supplier.id
+
+
+def test_a_total_below_60_bars_even_with_another_grade_name(db, world):
+    final_evaluation(db, world, "59.99", "中", final_on=date(2026, 7, 20))
+    assert standing.bar_on(db, world.supplier.id, date(2026, 8, 1)) is not None
+
+
+def test_two_results_in_a_row_below_the_threshold_flag_the_contract_and_warn(db, world):
+    final_evaluation(db, world, "78.00", "中", stage="interim", final_on=date(2026, 7, 10))
+    assert standing.standing_of(db, world.supplier, date(2026, 8, 1)).level == "normal"
+    final_evaluation(db, world, "79.99", "中", final_on=date(2026, 7, 20))
+    found = standing.standing_of(db, world.supplier, date(2026, 8, 1))
+    assert found.level == "warned" and len(found.flags) == 1
+    flag = found.flags[0]
+    assert flag.running and flag.threshold == 80 and flag.contract.id == world.contract.id
+    assert "78.00" in flag.reason and "79.99" in flag.reason
+
+
+def test_the_contracts_own_threshold_decides_the_flag(db, world):
+    settlements.set_terms(db, principal(world.purchaser), world.contract.id,
+                          interest_per_day="0.05", termination_threshold="85")
+    final_evaluation(db, world, "82.00", "良", stage="interim", final_on=date(2026, 7, 10))
+    final_evaluation(db, world, "84.00", "良", final_on=date(2026, 7, 20))
+    assert standing.standing_of(db, world.supplier, date(2026, 8, 1)).level == "warned"
+
+
+def test_a_recovered_result_clears_the_flag(db, world):
+    final_evaluation(db, world, "75.00", "中", stage="interim", final_on=date(2026, 7, 10))
+    final_evaluation(db, world, "86.00", "良", final_on=date(2026, 7, 20))
+    assert standing.standing_of(db, world.supplier, date(2026, 8, 1)).flags == []
+
+
+def test_an_excellent_latest_result_marks_the_supplier_preferred(db, world):
+    final_evaluation(db, world, "92.40", "优", final_on=date(2026, 7, 20))
+    found = standing.standing_of(db, world.supplier, date(2026, 8, 1))
+    assert found.level == "preferred" and "92.40" in found.reasons[0]
+    later = standing.standing_of(db, world.supplier, date(2030, 8, 1))  # no longer recent
+    assert later.level == "unrated"
+
+
+def test_finance_changes_the_rules_and_the_standing_follows(db, world):
+    final_evaluation(db, world, "58.20", "差", final_on=date(2026, 7, 20))
+    values = {"bar_grade": "差", "bar_below": "60", "bar_years": "2", "warn_consecutive": "2",
+              "default_threshold": "80", "preferred_grade": "优", "lookback_years": "3"}
+    with pytest.raises(PermissionDenied):
+        standing.update_settings(db, principal(world.purchaser), values)
+    rules = standing.update_settings(db, principal(world.finance), values)
+    assert rules.recorded and rules.bar_years == 2
+    assert standing.bar_on(db, world.supplier.id, date(2026, 8, 1)).until == date(2028, 12, 31)
+
+
+def test_bad_rules_are_refused_and_nothing_changes(db, world):
+    good = {"bar_grade": "差", "bar_below": "60", "bar_years": "1", "warn_consecutive": "2",
+            "default_threshold": "80", "preferred_grade": "优", "lookback_years": "3"}
+    for changes, field in [({"bar_below": "101"}, "bar_below"), ({"bar_years": "9"}, "bar_years"),
+                           ({"warn_consecutive": "1"}, "warn_consecutive"),
+                           ({"bar_grade": ""}, "bar_grade"), ({"lookback_years": "x"},
+                                                              "lookback_years"),
+                           ({"default_threshold": "80.123"}, "default_threshold")]:
+        with pytest.raises(ValidationFailed) as caught:
+            standing.update_settings(db, principal(world.finance), {**good, **changes})
+        assert field in caught.value.errors
+        assert db.exec(select(func.count()).select_from(StandingSettings)).one() == 0
+
+
+def test_complaints_are_recorded_by_the_department_or_finance_without_personal_data(
+        db, world, make_user, make_org):
+    purchaser = principal(world.purchaser)
+    standing.record_complaint(db, purchaser, world.contract.id, received_on="2026-03-02",
+                              summary="两次未按时清运，经现场核实属实", today=date(2026, 11, 1))
+    for bad, field in (({"received_on": "2025-12-01"}, "received_on"),
+                       ({"received_on": "2026-12-01"}, "received_on"),
+                       ({"summary": ""}, "summary"),
+                       ({"summary": "投诉人 13912345678"}, "summary")):
+        arguments = {"received_on": "2026-03-02", "summary": "属实", **bad}
+        with pytest.raises(ValidationFailed) as caught:
+            standing.record_complaint(db, purchaser, world.contract.id, today=date(2026, 11, 1),
+                                      **arguments)
+        assert field in caught.value.errors
+    stranger = make_user("purchaser", organisation=make_org("purchasing_department"))
+    with pytest.raises(PermissionDenied):
+        standing.record_complaint(db, principal(stranger), world.contract.id,
+                                  received_on="2026-03-02", summary="x", today=date(2026, 11, 1))
+    assert db.exec(select(func.count()).select_from(SupplierComplaint)).one() == 1
+    assert standing.standing_of(db, world.supplier, date(2026, 11, 1)).complaints == 1
+
+
+# ---------------------------------------------------------------- pages
+
+
+def test_finance_sees_every_standing_and_a_supplier_only_its_own(client, db, world, make_user):
+    final_evaluation(db, world, "58.20", "差", final_on=date(2026, 7, 20))
+    login(client, world.finance.username)
+    page = client.get("/standing")
+    assert page.status_code == 200 and world.supplier.name in page.text
+    assert "58.20" in page.text
+    client.cookies.clear()
+    login(client, world.supplier_user.username)
+    mine = client.get("/standing")
+    assert mine.status_code == 200 and "2027-12-31" in mine.text
+    assert client.get(f"/standing/{world.supplier.id}").status_code == 200
+    stranger = make_user("supplier")
+    assert client.get(f"/standing/{stranger.organisation_id}").status_code == 404
+    assert client.post("/standing/settings", data={}).status_code in (403, 400)
+
+
+def test_the_contract_settlement_page_lists_the_flag_threshold_and_records_a_complaint(
+        client, db, world):
+    from tests.conftest import csrf_from
+
+    login(client, world.purchaser.username)
+    url = f"/contracts/{world.contract.id}/settlements"
+    token = csrf_from(client, url)
+    bad = client.post(f"/contracts/{world.contract.id}/complaints",
+                      data={"csrf_token": token, "received_on": "", "summary": ""})
+    assert bad.status_code == 422 and 'id="e-summary"' in bad.text
+    good = client.post(f"/contracts/{world.contract.id}/complaints",
+                       data={"csrf_token": token, "received_on": "2026-03-02",
+                             "summary": "未按时清运，核实属实"})
+    assert good.status_code == 303
+    assert "未按时清运" in client.get(url).text
+    assert db.get(Contract, world.contract.id) is not None
+
+
+def test_a_flagged_contract_gets_its_termination_review_decided_once(db, world, make_user,
+                                                                       make_org):
+    from evalplatform.models import TerminationReview
+
+    with pytest.raises(Conflict) as caught:  # nothing to review yet
+        standing.review(db, principal(world.finance), world.contract.id, decision="continue",
+                        reason="x", today=date(2026, 8, 1))
+    assert "未列入终止审查" in caught.value.message
+    final_evaluation(db, world, "78.00", "中", stage="interim", final_on=date(2026, 7, 10))
+    final_evaluation(db, world, "79.99", "中", final_on=date(2026, 7, 20))
+    stranger = make_user("purchaser", organisation=make_org("purchasing_department"))
+    with pytest.raises(PermissionDenied):
+        standing.review(db, principal(stranger), world.contract.id, decision="terminate",
+                        reason="x", today=date(2026, 8, 1))
+    with pytest.raises(ValidationFailed) as caught:
+        standing.review(db, principal(world.purchaser), world.contract.id, decision="maybe",
+                        reason=" ", today=date(2026, 8, 1))
+    assert set(caught.value.errors) == {"decision", "review_reason"}
+    assert db.exec(select(func.count()).select_from(TerminationReview)).one() == 0
+    standing.review(db, principal(world.purchaser), world.contract.id, decision="continue",
+                    reason="约谈承接主体，限期整改保洁质量，下季度复查", today=date(2026, 8, 1))
+    flag = standing.flag_of(db, db.get(Contract, world.contract.id), date(2026, 8, 1))
+    assert flag.review is not None and flag.review.decision == "continue"
+    with pytest.raises(Conflict):  # decided once
+        standing.review(db, principal(world.finance), world.contract.id, decision="terminate",
+                        reason="再议", today=date(2026, 8, 1))
+    assert db.exec(select(func.count()).select_from(TerminationReview)).one() == 1
+    assert standing.standing_of(db, world.supplier, date(2026, 8, 1)).level == "warned"
+
+
+def test_the_review_form_on_the_contract_page(client, db, world):
+    from tests.conftest import csrf_from
+
+    final_evaluation(db, world, "78.00", "中", stage="interim", final_on=date(2026, 7, 10))
+    final_evaluation(db, world, "79.99", "中", final_on=date(2026, 7, 20))
+    login(client, world.finance.username)
+    url = f"/contracts/{world.contract.id}/settlements"
+    token = csrf_from(client, url)
+    bad = client.post(f"/contracts/{world.contract.id}/termination-review",
+                      data={"csrf_token": token, "decision": "", "review_reason": ""})
+    assert bad.status_code == 422 and 'id="e-review_reason"' in bad.text
+    good = client.post(f"/contracts/{world.contract.id}/termination-review",
+                       data={"csrf_token": token, "decision": "terminate",
+                             "review_reason": "连续两次低于约定分数且整改无效"})
+    assert good.status_code == 303
+    assert 'data-testid="review-decision"><strong>终止合同' in client.get(url).text
+    assert "已审查：终止合同" in client.get("/standing").text

@@ -1,0 +1,132 @@
+"""Selection (承接主体选择): eligible candidates ranked by TOPSIS, barred ones with the reason."""
+
+from datetime import date
+
+import numpy as np
+import pytest
+
+import scoring
+from evalplatform.services import contracts, selection, standing
+from evalplatform.services.errors import Conflict, ValidationFailed
+from tests.builders import contracted_world
+from tests.conftest import login
+from tests.settlement_builders import final_evaluation, principal
+from tests.test_standing import new_project
+
+
+@pytest.fixture
+def field(db, make_user, make_org):
+    """Three suppliers with a record each, and a new project of the first department."""
+    good = contracted_world(db, make_user, make_org, n=1)
+    poor = contracted_world(db, make_user, make_org, n=2)
+    fresh = contracted_world(db, make_user, make_org, n=3)
+    final_evaluation(db, good, "84.00", "良", stage="interim", final_on=date(2026, 7, 10),
+                     recipient="80.0000")
+    final_evaluation(db, good, "92.00", "优", final_on=date(2026, 7, 20), recipient="95.0000")
+    final_evaluation(db, poor, "55.00", "差", final_on=date(2026, 7, 20))
+    project = new_project(db, good)
+    return good, poor, fresh, project
+
+
+TODAY = date(2026, 11, 1)
+
+
+def test_candidates_are_ranked_by_topsis_and_the_barred_listed_with_the_reason(db, field):
+    good, poor, fresh, project = field
+    ranking = selection.rank(db, project.id, today=TODAY)
+    names = [c.supplier.name for c in ranking.candidates]
+    assert names == [good.supplier.name, fresh.supplier.name]
+    assert [(s.name, bar.until) for s, bar in ranking.barred] == [
+        (poor.supplier.name, date(2027, 12, 31))]
+    assert "55.00" in ranking.barred[0][1].reason
+    # the same numbers through scoring.topsis give the same closeness
+    matrix = [[c.used[k] for k in selection.KEYS] for c in ranking.candidates]
+    weights = [ranking.weights[k] for k in selection.KEYS]
+    expected = scoring.topsis(matrix, weights, [c.benefit for c in selection.CRITERIA])
+    assert np.allclose([c.closeness for c in ranking.candidates], expected.closeness)
+    best = ranking.candidates[0]
+    assert best.values["score"] == 88 and best.values["trend"] == 108  # 100 + (92 − 84)
+    assert best.values["satisfaction"] == 87.5
+    newcomer = ranking.candidates[1]
+    assert {"score", "satisfaction", "trend"} <= newcomer.neutral
+    assert newcomer.used["score"] == 88.0  # the candidates' mean: neutral
+
+
+def test_typed_weights_are_normalised_and_a_bad_weight_is_refused(db, field):
+    *_, project = field
+    ranking = selection.rank(db, project.id, today=TODAY, values={
+        "w_score": "2", "w_satisfaction": "1", "w_trend": "1", "w_price": "0",
+        "w_complaints": "0"})
+    assert ranking.weights["score"] == pytest.approx(0.5)
+    with pytest.raises(ValidationFailed) as caught:
+        selection.rank(db, project.id, today=TODAY, values={"w_price": "-1"})
+    assert "w_price" in caught.value.errors
+    with pytest.raises(ValidationFailed):
+        selection.rank(db, project.id, today=TODAY, values={f"w_{k}": "0"
+                                                             for k in selection.KEYS})
+
+
+def test_ahp_weights_need_consistent_judgements(db, field):
+    *_, project = field
+    consistent = {(0, 1): "2", (0, 2): "4", (0, 3): "2", (0, 4): "4", (1, 2): "2", (1, 3): "1",
+                  (1, 4): "2", (2, 3): "1/2", (2, 4): "1", (3, 4): "2"}
+    ranking = selection.rank(db, project.id, method="ahp", upper=consistent, today=TODAY)
+    assert ranking.ahp.cr < 0.1 and max(ranking.weights, key=ranking.weights.get) == "score"
+    assert sum(ranking.weights.values()) == pytest.approx(1)
+    contradictory = {**consistent, (0, 1): "1/9", (1, 2): "9", (0, 2): "9"}
+    with pytest.raises(ValidationFailed) as caught:
+        selection.rank(db, project.id, method="ahp", upper=contradictory, today=TODAY)
+    assert "CR" in caught.value.errors["matrix"]
+
+
+def test_entropy_weights_come_from_how_much_the_candidates_differ(db, field):
+    good, poor, fresh, project = field
+    with pytest.raises(ValidationFailed) as caught:  # a newcomer is neutral: nothing differs
+        selection.rank(db, project.id, method="entropy", today=TODAY)
+    assert "method" in caught.value.errors
+    standing.record_complaint(db, principal(good.purchaser), good.contract.id,
+                              received_on="2026-03-02", summary="未按时清运，核实属实",
+                              today=TODAY)
+    quote = {f"quote_{fresh.supplier.id}": "540000"}
+    ranking = selection.rank(db, project.id, method="entropy", values=quote, today=TODAY)
+    expected = scoring.entropy_weights([[c.used[k] for k in selection.KEYS]
+                                        for c in ranking.candidates])
+    assert [ranking.weights[k] for k in selection.KEYS] == pytest.approx(list(expected.weights))
+    assert ranking.weights["score"] == 0  # alike on the score: no information
+    assert ranking.weights["complaints"] > 0 and ranking.weights["price"] > 0
+    assert ranking.candidates[0].supplier.id == fresh.supplier.id  # cheaper, no complaint
+
+
+def test_a_quote_replaces_the_price_level(db, field):
+    good, poor, fresh, project = field
+    ranking = selection.rank(db, project.id, today=TODAY,
+                             values={f"quote_{fresh.supplier.id}": "300000"})
+    newcomer = next(c for c in ranking.candidates if c.supplier.id == fresh.supplier.id)
+    assert newcomer.values["price"] == 50  # ¥300,000 of a ¥600,000 budget
+    with pytest.raises(ValidationFailed) as caught:
+        selection.rank(db, project.id, today=TODAY,
+                       values={f"quote_{fresh.supplier.id}": "三十万"})
+    assert f"quote_{fresh.supplier.id}" in caught.value.errors
+
+
+def test_selection_is_for_a_project_still_awaiting_its_contract(db, field):
+    good, *_ = field
+    with pytest.raises(Conflict):
+        selection.rank(db, good.project.id, today=TODAY)
+    assert good.project.id not in [p.id for p in selection.awaiting_contract(db)]
+
+
+def test_the_selection_page_draws_the_closeness_chart(client, db, field):
+    good, poor, fresh, project = field
+    login(client, good.purchaser.username)
+    page = client.get(f"/projects/{project.id}/selection")
+    assert page.status_code == 200
+    assert 'data-chart=' in page.text and good.supplier.name in page.text
+    assert f'data-testid="barred-{poor.supplier.id}"' in page.text
+    bad = client.get(f"/projects/{project.id}/selection?method=ahp&a_0_1=1/9&a_1_2=9&a_0_2=9")
+    assert bad.status_code == 422 and "CR" in bad.text
+    client.cookies.clear()
+    login(client, poor.purchaser.username)  # another department's project
+    assert client.get(f"/projects/{project.id}/selection").status_code == 404
+    assert contracts.for_project(db, project.id) is None
+    assert principal(good.purchaser).organisation_id == good.department.id
