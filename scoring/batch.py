@@ -192,8 +192,6 @@ def _answers(prep, raws: list, b: int, parse_one, codes_by_question):
     by question (still in C, ``codes_by_question``). Anything else is read package by
     package by ``parse_one``; the packages it refuses are suspects.
     """
-    if any(t is not list for t in set(map(type, raws))):
-        raise Suspects([k for k, r in enumerate(raws) if type(r) is not list])
     lens = np.fromiter(map(len, raws), dtype=np.int64, count=b)
     q = len(prep.questions)
     n = int(lens.sum())
@@ -254,6 +252,8 @@ def read_many(cs, prep, inputs: list, population: list, payment: list, parse_she
     if bad:
         raise Suspects(bad)
     raws = list(map(get, inputs, repeat("responses"), repeat(_NO_LIST)))
+    if any(t is not list for t in set(map(type, raws))):
+        raise Suspects([k for k, r in enumerate(raws) if type(r) is not list])
     if prep.questions:
         codes, lens = _answers(prep, raws, b, parse_responses, codes_by_question)
     else:

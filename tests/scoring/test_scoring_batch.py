@@ -132,6 +132,21 @@ def test_faults_are_refused_in_a_batch_as_alone(mutate, path):
     assert (exc.value.index, exc.value.path, exc.value.message) == (4, path, alone.value.message)
 
 
+def test_responses_must_be_a_list_even_without_survey_leaves():
+    good = package(abc_scheme(), [sheet("P", "E1", A=40, B=30, C=30)],
+                   responses=[{"Q1": "满意"}])
+    assert scoring.evaluate_many([good]) == [scoring.evaluate(good)]
+    assert any("没有问卷类指标" in w for w in scoring.evaluate(good).warnings)
+    bad = copy.deepcopy(good)
+    bad["inputs"]["responses"] = {"Q1": "满意"}
+    with pytest.raises(PackageError) as alone:
+        scoring.evaluate(bad)
+    with pytest.raises(PackageError) as exc:
+        scoring.evaluate_many([good, bad])
+    assert alone.value.path == exc.value.path == "$.inputs.responses"
+    assert exc.value.index == 1
+
+
 def test_shared_scheme_object_and_equal_copies_score_alike():
     sch = abc_scheme()
     same = [package(sch, [sheet("P", "E1", A=40, B=30, C=s)]) for s in (10, 20, 30)]
