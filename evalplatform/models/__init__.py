@@ -14,6 +14,15 @@ from evalplatform.models.evaluations import (
     EvaluationStage,
     EvaluationStatus,
 )
+from evalplatform.models.experts import (
+    Expert,
+    ExpertRelationship,
+    MemberStatus,
+    PanelDraw,
+    PanelFirm,
+    PanelMember,
+    RelationshipKind,
+)
 from evalplatform.models.projects import (
     Contract,
     DueCondition,
@@ -26,6 +35,14 @@ from evalplatform.models.projects import (
 )
 from evalplatform.models.results import EvaluationResult
 from evalplatform.models.schemes import IndicatorScheme
+from evalplatform.models.scoresheets import (
+    FilePurpose,
+    Scoresheet,
+    ScoringFile,
+    SelfEvaluation,
+    SheetKind,
+    SheetStatus,
+)
 from evalplatform.models.throttle import ThrottleCounter
 
 __all__ = [
@@ -40,13 +57,26 @@ __all__ = [
     "EvaluationResult",
     "EvaluationStage",
     "EvaluationStatus",
+    "Expert",
+    "ExpertRelationship",
+    "FilePurpose",
     "Instalment",
+    "MemberStatus",
     "NegativeKind",
     "NegativeListEntry",
     "NegativeListOverride",
+    "PanelDraw",
+    "PanelFirm",
+    "PanelMember",
     "ProcurementMethod",
     "Project",
     "ProjectStatus",
+    "RelationshipKind",
+    "Scoresheet",
+    "ScoringFile",
+    "SelfEvaluation",
+    "SheetKind",
+    "SheetStatus",
     "SupplierKind",
     "SupplierProfile",
     "Organisation",
