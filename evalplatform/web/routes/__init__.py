@@ -7,10 +7,13 @@ from evalplatform.web.routes import (
     audit_log,
     auth,
     evaluations,
+    experts,
     home,
     projects,
     schemes,
+    scoresheets,
 )
 
 ROUTERS = [auth.router, home.router, account.router, admin.router, audit_log.router,
-           projects.router, schemes.router, evaluations.router, api.router]
+           projects.router, schemes.router, evaluations.router, experts.router,
+           scoresheets.router, api.router]
