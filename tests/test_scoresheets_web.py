@@ -175,3 +175,49 @@ def test_the_supplier_hands_in_its_self_evaluation(client, db, pw):
     sign_in(client, pw.user_of(db, member))
     assert "全年完成保洁任务" in client.get(
         f"/evaluations/{pw.evaluation.id}/sheets/{sheet.id}").text
+
+
+def test_an_expert_declines_on_the_page_and_the_alternate_is_seated(client, db, pw):
+    member = pw.seated(db)[0]
+    alternate = pw.alternates(db)[0]
+    token = sign_in(client, pw.user_of(db, member))
+    response = client.post(f"/evaluations/{pw.evaluation.id}/panel/members/{member.id}/step-down",
+                           data={"reason": "", "csrf_token": token})
+    assert response.status_code == 303
+    db.expire_all()
+    assert db.get(type(member), member.id).status.value == "seated"  # no reason, nothing changed
+    response = client.post(f"/evaluations/{pw.evaluation.id}/panel/members/{member.id}/step-down",
+                           data={"reason": "外出学习", "csrf_token": token})
+    assert response.headers["location"] == "/evaluations"
+    db.expire_all()
+    assert db.get(type(member), member.id).status.value == "declined"
+    assert db.get(type(alternate), alternate.id).status.value == "seated"
+    assert client.get(f"/evaluations/{pw.evaluation.id}").status_code == 404
+
+
+def test_evidence_reopening_and_a_second_look_through_the_pages(client, db, pw):
+    member = pw.seated(db)[0]
+    who = pw.expert_principal(db, member)
+    sheet = scoresheets.start(db, who, pw.evaluation.id, "C", "expert")
+    url = f"/evaluations/{pw.evaluation.id}/sheets/{sheet.id}"
+    token = sign_in(client, pw.user_of(db, member))
+    response = client.post(f"{url}/evidence", data={"leaf_id": "C1.3", "csrf_token": token},
+                           files={"file": ("满溢照片.docx", b"not a word file", "application/msword")})
+    assert response.status_code == 303
+    assert scoresheets.files_of(db, pw.evaluation.id) == []
+    client.post(f"{url}/evidence", data={"leaf_id": "C1.3", "csrf_token": token},
+                files={"file": ("满溢照片.pdf", PDF, "application/pdf")})
+    assert "满溢照片.pdf" in client.get(url).text
+    form = {"value-C1.2": "达成", "value-C1.3": "15", "value-C2.1": "达成", "value-C2.2": "20"}
+    scoresheets.submit(db, who, pw.evaluation.id, sheet.id, form)
+    token = sign_in(client, pw.purchaser)
+    assert client.post(f"{url}/reopen", data={"reason": "x", "csrf_token": token}
+                       ).status_code == 403
+    client.post(f"{url}/reopen-request", data={"reason": "C1.3 请核对照片", "csrf_token": token})
+    token = sign_in(client, pw.world.finance)
+    page = client.get(url).text
+    assert "C1.3 请核对照片" in page
+    response = client.post(f"{url}/reopen", data={"reason": "组织方申请复核", "csrf_token": token})
+    assert response.status_code == 303
+    db.expire_all()
+    assert db.get(Scoresheet, sheet.id).status == SheetStatus.draft

@@ -76,16 +76,17 @@ class PanelWorld:
 
 
 def panel_world(db, make_user, make_org, *, pool_size: int = 6, seats: int = 3,
-                alternates: int = 1, stage: str = "final", draw: bool = True) -> PanelWorld:
+                alternates: int = 1, stage: str = "final", draw: bool = True, n: int = 1,
+                sector: str = "D02") -> PanelWorld:
     """A contracted world, an evaluation that is collecting and (unless ``draw`` is False) a
-    drawn panel from a pool of street-cleaning (市容环卫, D02) experts."""
-    world = contracted_world(db, make_user, make_org)
-    pool = expert_pool(db, world, pool_size)
+    drawn panel from a pool of experts of one sector (default street cleaning, 市容环卫 D02)."""
+    world = contracted_world(db, make_user, make_org, n=n)
+    pool = expert_pool(db, world, pool_size, sector=sector)
     evaluation = schedule(db, world, stage=stage)
     evaluation = evaluations.open_now(db, world.p_actor, evaluation.id)
     if draw:
         panel.draw(db, principal(db, world.purchaser), evaluation.id,
-                   {"size": str(seats), "alternates": str(alternates), "specialities": ["D02"]})
+                   {"size": str(seats), "alternates": str(alternates), "specialities": [sector]})
     db.refresh(evaluation)
     return PanelWorld(world, evaluation, pool)
 

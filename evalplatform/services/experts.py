@@ -307,10 +307,10 @@ def reason_text(reason: dict) -> str:
     if reason.get("code") == "relationship":
         kind = RELATIONSHIP_KIND_LABELS.get(RelationshipKind(reason["kind"]), reason["kind"])
         if reason.get("ended_on"):
-            return _("%(kind)s: %(party)s %(organisation)s, ended %(day)s (less than three "
+            return _("%(kind)s %(party)s %(organisation)s, until %(day)s (less than three "
                      "years ago)", kind=str(kind), party=party, organisation=organisation,
                      day=reason["ended_on"])
-        return _("%(kind)s: %(party)s %(organisation)s", kind=str(kind), party=party,
+        return _("%(kind)s %(party)s %(organisation)s", kind=str(kind), party=party,
                  organisation=organisation)
     if reason.get("code") == "account":
         return _("signs in as staff of %(party)s %(organisation)s", party=party,

@@ -153,7 +153,9 @@ def _panel_context(session: Session, principal: Principal, evaluation_id: int, v
         "rows": panel.member_rows(session, evaluation.id),
         "vacancies": panel.vacancies(session, evaluation.id),
         "firms": panel.firms(session, evaluation.id, active_only=False),
-        "firm_options": [(str(o.id), o.name) for o in panel.available_firms(session)],
+        "firm_options": [(str(o.id), o.name) for o in panel.available_firms(session)
+                         if o.id not in {a.organisation_id for a, _o in panel.firms(
+                             session, evaluation.id)}],
         "sectors": experts.sectors(session),
         "sector_names": experts.sector_names(session),
         "reason_text": experts.reason_text,

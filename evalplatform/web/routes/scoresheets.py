@@ -298,7 +298,11 @@ def evaluation_file(evaluation_id: int, file_id: int, session: Session = Depends
 def scoring_page(request: Request, evaluation_id: int, session: Session = Depends(get_session),
                  principal: Principal = Depends(organisers)):
     evaluation = evaluations.get(session, evaluation_id)
+    names = {row.code: row.expert.name for row in panel.member_rows(session, evaluation.id)}
+    names.update({panel.firm_code(session, a): o.name for a, o in panel.firms(
+        session, evaluation.id, active_only=False)})
     return render(request, "scoresheets/scoring.html", {
+        "names": names,
         "evaluation": evaluation, "project": evaluations.project_of(session, evaluation),
         "progress": scoresheets.progress(session, evaluation),
         "parts": scoresheets.consolidate(session, evaluation),
