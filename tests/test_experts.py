@@ -22,7 +22,13 @@ from evalplatform.models import (
 from evalplatform.services import evaluations, experts, panel
 from evalplatform.services.errors import Conflict, PermissionDenied, ValidationFailed
 from tests.builders import contracted_world, schedule
-from tests.test_scoresheets_world import expert_pool, lone_evaluator, panel_world, principal
+from tests.test_scoresheets_world import (
+    expert_pool,
+    hashing_once,
+    lone_evaluator,
+    panel_world,
+    principal,
+)
 
 
 def count(db, model) -> int:
@@ -31,7 +37,8 @@ def count(db, model) -> int:
 
 @pytest.fixture
 def world(db, make_user, make_org):
-    return contracted_world(db, make_user, make_org)
+    with hashing_once():
+        return contracted_world(db, make_user, make_org)
 
 
 # ---------------------------------------------------------------- the pool
@@ -336,3 +343,18 @@ def test_panel_names_are_for_the_organiser_finance_and_auditors_until_final(db, 
     assert not panel.names_visible(db, pw.expert_principal(db, member), pw.evaluation)
     pw.evaluation.status = EvaluationStatus.final
     assert panel.names_visible(db, principal(db, pw.world.supplier_user), pw.evaluation)
+
+
+def test_the_pool_filters_by_speciality_name_and_status(db, world):
+    a, b = expert_pool(db, world, 2, accounts_too=False)
+    c = experts.save(db, world.f_actor, {"name": "罗雅琴", "employer": "临江人力资源研究院",
+                                         "phone": "1", "specialities": ["A02", "E02"]})
+    assert [e.id for e in experts.page(db, speciality="E02").items] == [c.id]
+    assert {e.id for e in experts.page(db, speciality="D02").items} == {a.id, b.id}
+    assert [e.id for e in experts.page(db, q="人力资源").items] == [c.id]
+    experts.save(db, world.f_actor, {"name": c.name, "employer": c.employer, "phone": "1",
+                                     "specialities": c.specialities, "active": ""},
+                 expert_id=c.id)
+    assert [e.id for e in experts.page(db, active="0").items] == [c.id]
+    entry = db.exec(select(AuditEntry).where(AuditEntry.action == "expert.update")).one()
+    assert json.loads(entry.change)["active"] == [True, False]

@@ -4,10 +4,13 @@ from sqlmodel import select
 
 from evalplatform.models import Expert, PanelDraw, Scoresheet, SheetKind, SheetStatus, User
 from evalplatform.services import audit, demo, evaluation_inputs, evaluations, panel, scoresheets
+from tests.test_scoresheets_world import hashing_once
 
 
-def test_the_demo_has_a_pool_a_drawn_panel_and_submitted_sheets(db):
-    accounts = demo.load(db)
+def test_the_demo_has_a_pool_a_drawn_panel_and_submitted_sheets(db, monkeypatch):
+    monkeypatch.setenv("EVAL_DEMO_PASSWORD", "demo-password-for-tests")
+    with hashing_once():
+        accounts = demo.load(db)
     pool = db.exec(select(Expert)).all()
     assert len(pool) == 12 and len({code for e in pool for code in e.specialities}) >= 8
     draw = db.exec(select(PanelDraw)).one()

@@ -5,7 +5,10 @@ accounts, principals for the services, an evaluation that is collecting with a d
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
+from unittest import mock
 
 from sqlmodel import select
 
@@ -24,9 +27,25 @@ def principal(db, user: User) -> Principal:
                      organisation.kind if organisation else None)
 
 
+@lru_cache
+def _hashed(password: str) -> str:
+    from evalplatform.security import hash_password
+
+    return hash_password(password)
+
+
+@contextmanager
+def hashing_once():
+    """Argon2 takes half a second a hash; the builders make many accounts with one password,
+    so they hash it once (the hash is real: these accounts sign in as usual)."""
+    with mock.patch.object(accounts, "hash_password", _hashed):
+        yield
+
+
 def lone_evaluator(db, name: str, username: str | None = None) -> User:
     """An expert's own evaluator account (no organisation)."""
-    return accounts.create_user(db, SYSTEM, username=username or f"zj{uuid.uuid4().hex[:8]}",
+    with hashing_once():
+        return accounts.create_user(db, SYSTEM, username=username or f"zj{uuid.uuid4().hex[:8]}",
                                 display_name=name, role="evaluator", organisation_id=None,
                                 password=PASSWORD)
 
@@ -80,7 +99,8 @@ def panel_world(db, make_user, make_org, *, pool_size: int = 6, seats: int = 3,
                 sector: str = "D02") -> PanelWorld:
     """A contracted world, an evaluation that is collecting and (unless ``draw`` is False) a
     drawn panel from a pool of experts of one sector (default street cleaning, 市容环卫 D02)."""
-    world = contracted_world(db, make_user, make_org, n=n)
+    with hashing_once():
+        world = contracted_world(db, make_user, make_org, n=n)
     pool = expert_pool(db, world, pool_size, sector=sector)
     evaluation = schedule(db, world, stage=stage)
     evaluation = evaluations.open_now(db, world.p_actor, evaluation.id)
