@@ -5,11 +5,16 @@ from evalplatform.models import (
     DueCondition,
     EvaluationStage,
     EvaluationStatus,
+    FilePurpose,
+    MemberStatus,
     NegativeKind,
     OrganisationKind,
     ProcurementMethod,
     ProjectStatus,
+    RelationshipKind,
     Role,
+    SheetKind,
+    SheetStatus,
     SupplierKind,
 )
 
@@ -87,6 +92,40 @@ EVALUATION_STATUS_LABELS = {
     EvaluationStatus.final: N_("Final result"),
 }
 
+RELATIONSHIP_KIND_LABELS = {
+    RelationshipKind.employed: N_("Employed by"),
+    RelationshipKind.director_supervisor: N_("Director or supervisor of"),
+    RelationshipKind.controlling: N_("Controls or holds a controlling stake in"),
+    RelationshipKind.relative_of_legal_rep: N_("Close relative of the legal representative of"),
+    RelationshipKind.recent_work: N_("Worked for"),
+    RelationshipKind.other: N_("Other interest in"),
+}
+
+MEMBER_STATUS_LABELS = {
+    MemberStatus.seated: N_("Seated"),
+    MemberStatus.alternate: N_("Alternate"),
+    MemberStatus.declined: N_("Declined"),
+    MemberStatus.recused: N_("Recused (avoided)"),
+}
+
+SHEET_KIND_LABELS = {
+    SheetKind.expert: N_("Panel expert"),
+    SheetKind.firm: N_("Third-party firm"),
+    SheetKind.occasion: N_("Purchaser, per occasion"),
+    SheetKind.data: N_("Measured data"),
+}
+
+SHEET_STATUS_LABELS = {
+    SheetStatus.draft: N_("Draft"),
+    SheetStatus.submitted: N_("Submitted"),
+}
+
+FILE_PURPOSE_LABELS = {
+    FilePurpose.evidence: N_("Evidence"),
+    FilePurpose.report: N_("Evaluation report"),
+    FilePurpose.self_evaluation: N_("Self-evaluation"),
+}
+
 #: Everything templates need to name domain values, under one global.
 DOMAIN_LABELS = {
     "method": METHOD_LABELS,
@@ -96,4 +135,9 @@ DOMAIN_LABELS = {
     "negative_kind": NEGATIVE_KIND_LABELS,
     "evaluation_stage": EVALUATION_STAGE_LABELS,
     "evaluation_status": EVALUATION_STATUS_LABELS,
+    "relationship_kind": RELATIONSHIP_KIND_LABELS,
+    "member_status": MEMBER_STATUS_LABELS,
+    "sheet_kind": SHEET_KIND_LABELS,
+    "sheet_status": SHEET_STATUS_LABELS,
+    "file_purpose": FILE_PURPOSE_LABELS,
 }

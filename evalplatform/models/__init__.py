@@ -15,6 +15,15 @@ from evalplatform.models.evaluations import (
     EvaluationStage,
     EvaluationStatus,
 )
+from evalplatform.models.experts import (
+    Expert,
+    ExpertRelationship,
+    MemberStatus,
+    PanelDraw,
+    PanelFirm,
+    PanelMember,
+    RelationshipKind,
+)
 from evalplatform.models.projects import (
     Contract,
     DueCondition,
@@ -27,6 +36,14 @@ from evalplatform.models.projects import (
 )
 from evalplatform.models.results import EvaluationResult
 from evalplatform.models.schemes import IndicatorScheme
+from evalplatform.models.scoresheets import (
+    FilePurpose,
+    Scoresheet,
+    ScoringFile,
+    SelfEvaluation,
+    SheetKind,
+    SheetStatus,
+)
 from evalplatform.models.settlements import (
     Acceptance,
     AcceptanceConclusion,
@@ -65,13 +82,26 @@ __all__ = [
     "EvaluationResult",
     "EvaluationStage",
     "EvaluationStatus",
+    "Expert",
+    "ExpertRelationship",
+    "FilePurpose",
     "Instalment",
+    "MemberStatus",
     "NegativeKind",
     "NegativeListEntry",
     "NegativeListOverride",
+    "PanelDraw",
+    "PanelFirm",
+    "PanelMember",
     "ProcurementMethod",
     "Project",
     "ProjectStatus",
+    "RelationshipKind",
+    "Scoresheet",
+    "ScoringFile",
+    "SelfEvaluation",
+    "SheetKind",
+    "SheetStatus",
     "SupplierKind",
     "SupplierProfile",
     "Organisation",

@@ -104,6 +104,12 @@ def load(session: Session) -> list[DemoAccount]:
 
     ensure_templates(session)  # the built-in indicator scheme templates
     demo_projects.load(session, {o.name: o for o in orgs}, users)
+    from evalplatform.services import demo_scoresheets
+
+    for user, password in demo_scoresheets.load(session, {o.name: o for o in orgs}, users,
+                                                 _password):
+        created.append(DemoAccount(user.username, user.display_name, user.role, None, password))
+    # results use what the capabilities above stored, then settle the past year
     from evalplatform.services import demo_results
 
     demo_results.load(session, users)

@@ -37,6 +37,7 @@ NAVIGATION: list[NavItem] = [
             frozenset({Role.finance, Role.purchaser, Role.auditor, Role.supplier})),
     NavItem(N_("Indicator schemes"), "/schemes",
             frozenset({Role.finance, Role.purchaser, Role.auditor})),
+    NavItem(N_("Expert pool"), "/experts", frozenset({Role.finance, Role.auditor})),
     NavItem(N_("Audit log"), "/audit", frozenset({Role.auditor, Role.finance, Role.admin})),
     NavItem(N_("Users"), "/admin/users", frozenset({Role.admin})),
     NavItem(N_("Organisations"), "/admin/organisations", frozenset({Role.admin})),

@@ -10,14 +10,16 @@ from evalplatform.web.routes import (
     auth,
     disclosure,
     evaluations,
+    experts,
     home,
     projects,
     results,
     schemes,
+    scoresheets,
     settlements,
 )
 
 ROUTERS = [auth.router, home.router, account.router, admin.router, audit_log.router,
-           projects.router, schemes.router, evaluations.router, results.router,
-           settlements.router, disclosure.router, api.router, api_projects.router,
-           api_evaluations.router]
+           projects.router, schemes.router, evaluations.router, experts.router,
+           scoresheets.router, results.router, settlements.router, disclosure.router,
+           api.router, api_projects.router, api_evaluations.router]

@@ -1,0 +1,1020 @@
+"""Scoresheets (评分表): the purchaser and the third party score an evaluation online.
+
+Each scorer sees only the leaves of their part of the frozen scheme: a panel expert
+(评审专家) or a third-party firm (第三方评价机构) the third-party part, the purchaser
+(购买主体) its own part, one sheet per monitoring occasion (e.g. each quarter). A leaf scored
+by points takes 0..max, a reason (扣分理由) below max; a tiered leaf takes one of its tiers,
+a reason below the top tier; any leaf may be declared not applicable (不适用) with a reason.
+The data leaves (ratio_ge / ratio_le / thresholds) take a measured value and its source on
+the part's data sheet (客观数据).
+
+Drafts are stored on the server as they are typed (not audited: a draft decides nothing);
+submitting checks the whole sheet and locks it; only finance reopens a submitted sheet, with
+a recorded reason. Submission re-runs the avoidance check (回避) for an expert. The
+supplier's self-evaluation (自评) is kept beside the sheets and never scored.
+
+The sheets combine by the part's rule in ``scoring`` (never here): :func:`consolidate`
+scores a package of one part's sheets for the organiser, with the panel's agreement and the
+leaves where the scorers differ most; the ``scoresheets`` collector gives the result's
+package its sheets and data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+import scoring
+from evalplatform.i18n import _
+from evalplatform.models import (
+    Evaluation,
+    EvaluationStatus,
+    Expert,
+    FilePurpose,
+    MemberStatus,
+    Organisation,
+    PanelFirm,
+    PanelMember,
+    Role,
+    Scoresheet,
+    ScoringFile,
+    SelfEvaluation,
+    SheetKind,
+    SheetStatus,
+    User,
+)
+from evalplatform.services import audit, evaluation_inputs, evaluations, experts, files, panel, projects
+from evalplatform.services.clock import as_utc, now
+from evalplatform.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+
+SHEET_RULES = ("points", "tiers")
+DATA_RULES = ("ratio_ge", "ratio_le", "thresholds")
+#: Sheets are filled while the evaluation collects and scores.
+FILLING = (EvaluationStatus.collecting, EvaluationStatus.scoring)
+DATA_KEY = "DATA"
+UPLOAD_KINDS = (files.PDF, files.DOCX)
+
+
+# ---------------------------------------------------------------- the scheme's leaves
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """A leaf indicator as a scorer sees it: its points, rule and criteria (评分标准)."""
+
+    id: str
+    name: str
+    points: Decimal
+    rule: dict
+    criteria: str
+    path: tuple[str, ...]  # the names of the groups above it
+
+    @property
+    def rule_type(self) -> str:
+        return self.rule.get("type", "")
+
+    @property
+    def tiers(self) -> list[dict]:
+        return self.rule.get("tiers") or []
+
+    def coefficient(self, tier: str) -> Decimal | None:
+        found = next((t for t in self.tiers if t.get("name") == tier), None)
+        return Decimal(str(found["coefficient"])) if found else None
+
+    @property
+    def top_coefficient(self) -> Decimal:
+        return max((Decimal(str(t["coefficient"])) for t in self.tiers), default=Decimal(1))
+
+
+def parts(doc: dict) -> list[dict]:
+    return list(doc.get("parts") or [])
+
+
+def part_of(doc: dict, part_id: str) -> dict:
+    part = next((p for p in parts(doc) if p["id"] == part_id), None)
+    if part is None:
+        raise NotFound(_("The scheme has no part %(part)s.", part=part_id))
+    return part
+
+
+def leaves_of(part: dict, rules: tuple[str, ...] | None = None) -> list[Leaf]:
+    """The part's leaves in scheme order (depth first), those with a rule in ``rules``."""
+    found: list[Leaf] = []
+
+    def walk(node: dict, path: tuple[str, ...]) -> None:
+        children = node.get("children")
+        if children is None:
+            rule = node.get("rule") or {}
+            if rules is None or rule.get("type") in rules:
+                found.append(Leaf(node["id"], node.get("name", ""), Decimal(str(node["points"])),
+                                  rule, node.get("criteria", ""), path))
+            return
+        for child in children:
+            walk(child, (*path, node.get("name", "")) if node is not part["tree"] else path)
+
+    walk(part["tree"], ())
+    return found
+
+
+def sheet_leaves(part: dict, kind: SheetKind) -> list[Leaf]:
+    return leaves_of(part, DATA_RULES if kind == SheetKind.data else SHEET_RULES)
+
+
+def _find_leaf(doc: dict, leaf_id: str) -> tuple[dict, Leaf] | None:
+    for part in parts(doc):
+        for leaf in leaves_of(part):
+            if leaf.id == leaf_id:
+                return part, leaf
+    return None
+
+
+# ---------------------------------------------------------------- who fills which sheet
+
+
+def _purchaser_of(session: Session, principal, evaluation: Evaluation) -> bool:
+    return (principal.role == Role.purchaser and principal.organisation_id is not None
+            and evaluations.project_of(session, evaluation).department_id
+            == principal.organisation_id)
+
+
+def _data_by_third_party(part: dict) -> bool:
+    return part.get("party") == "third_party"
+
+
+def slot_for(session: Session, principal, evaluation: Evaluation, part: dict, kind: SheetKind
+             ) -> tuple[PanelMember | None, PanelFirm | None]:
+    """The seat or firm through which the principal fills this kind of sheet for the part;
+    raises PermissionDenied when the principal may not."""
+    third = part.get("party") == "third_party"
+    seat = panel.seat_of(session, principal, evaluation.id)
+    firm = panel.firm_of(session, principal, evaluation.id)
+    allowed = False
+    if kind == SheetKind.expert:
+        allowed = third and seat is not None
+    elif kind == SheetKind.firm:
+        allowed = third and firm is not None
+    elif kind == SheetKind.occasion:
+        allowed = part.get("party") == "purchaser" and _purchaser_of(session, principal, evaluation)
+    elif kind == SheetKind.data:
+        if _data_by_third_party(part):
+            has_firm = bool(panel.firms(session, evaluation.id))
+            allowed = firm is not None or (seat is not None and not has_firm)
+        else:
+            allowed = _purchaser_of(session, principal, evaluation)
+    if not allowed:
+        raise PermissionDenied(_("You are not assigned to score this part of the evaluation."))
+    return (seat if kind in (SheetKind.expert, SheetKind.data) else None,
+            firm if kind in (SheetKind.firm, SheetKind.data) else None)
+
+
+def can_edit(session: Session, principal, sheet: Scoresheet, evaluation: Evaluation) -> bool:
+    doc = evaluations.scheme_document(session, evaluation)
+    try:
+        seat, firm = slot_for(session, principal, evaluation, part_of(doc, sheet.part_id),
+                              sheet.kind)
+    except (PermissionDenied, NotFound):
+        return False
+    if sheet.kind == SheetKind.expert:
+        return seat is not None and seat.id == sheet.member_id
+    if sheet.kind == SheetKind.firm:
+        return firm is not None and firm.organisation_id == sheet.firm_id
+    return True
+
+
+def can_view(session: Session, principal, sheet: Scoresheet, evaluation: Evaluation) -> bool:
+    if principal.role in (Role.finance, Role.auditor) or _purchaser_of(session, principal,
+                                                                        evaluation):
+        return True
+    return can_edit(session, principal, sheet, evaluation)
+
+
+def get(session: Session, evaluation_id: int, sheet_id: int) -> Scoresheet:
+    sheet = session.get(Scoresheet, sheet_id)
+    if sheet is None or sheet.evaluation_id != evaluation_id:
+        raise NotFound(_("This scoresheet does not exist."))
+    return sheet
+
+
+def owns_sheet(principal, session: Session, params: dict) -> bool:
+    """Route ownership rule: the sheet is on the path's evaluation and the principal may see it."""
+    try:
+        evaluation = evaluations.get(session, int(params["evaluation_id"]))
+        sheet = get(session, evaluation.id, int(params["sheet_id"]))
+    except (KeyError, TypeError, ValueError, NotFound):
+        return False
+    return evaluations.can_see(session, principal, evaluation) and can_view(
+        session, principal, sheet, evaluation)
+
+
+def sheets_of(session: Session, evaluation_id: int) -> list[Scoresheet]:
+    return list(session.exec(select(Scoresheet).where(Scoresheet.evaluation_id == evaluation_id)
+                             .order_by(Scoresheet.part_id, Scoresheet.kind, Scoresheet.scorer_key)))
+
+
+def _find(session: Session, evaluation_id: int, part_id: str, key: str) -> Scoresheet | None:
+    return session.exec(select(Scoresheet).where(
+        Scoresheet.evaluation_id == evaluation_id, Scoresheet.part_id == part_id,
+        Scoresheet.scorer_key == key)).first()
+
+
+def _require_filling(evaluation: Evaluation) -> None:
+    if evaluation.status not in FILLING:
+        raise Conflict(_("Sheets are filled while the evaluation collects and scores; it is "
+                         "%(status)s.", status=evaluations.status_label(evaluation.status)))
+
+
+def start(session: Session, principal, evaluation_id: int, part_id: str, kind: str,
+          label: str = "") -> Scoresheet:
+    """Open the principal's sheet for a part (the existing one, or a new draft)."""
+    evaluation = evaluations.get(session, evaluation_id)
+    try:
+        kind = SheetKind(kind)
+    except ValueError as exc:
+        raise ValidationFailed({"kind": _("Choose a kind of sheet.")}) from exc
+    doc = evaluations.scheme_document(session, evaluation)
+    part = part_of(doc, part_id)
+    seat, firm = slot_for(session, principal, evaluation, part, kind)
+    _require_filling(evaluation)
+    if not sheet_leaves(part, kind):
+        raise ValidationFailed({"part": _("This part has no indicators to enter on such a sheet.")})
+    label = label.strip()
+    if kind == SheetKind.expert:
+        key = panel.scorer_code(seat)
+    elif kind == SheetKind.firm:
+        key = panel.firm_code(session, firm)
+    elif kind == SheetKind.data:
+        key = DATA_KEY
+    else:
+        if not label:
+            raise ValidationFailed({"label": _("Name the occasion, e.g. 2026 第二季度.")})
+        if len(label) > 40:
+            raise ValidationFailed({"label": _("The occasion's name must be at most 40 "
+                                               "characters.")})
+        if label == DATA_KEY or _find(session, evaluation.id, part_id, label) is not None:
+            raise ValidationFailed({"label": _("This part already has a sheet named %(label)s.",
+                                               label=label)})
+        key = label
+    existing = _find(session, evaluation.id, part_id, key)
+    if existing is not None:
+        return existing
+    sheet = Scoresheet(evaluation_id=evaluation.id, part_id=part_id, kind=kind, scorer_key=key,
+                       label=label if kind == SheetKind.occasion else key,
+                       member_id=seat.id if kind == SheetKind.expert else None,
+                       firm_id=firm.organisation_id if kind == SheetKind.firm else None,
+                       created_by=principal.actor.id, updated_by=principal.actor.id)
+    session.add(sheet)
+    session.flush()
+    audit.record(session, principal.actor, "scoresheet.create", "scoresheet", sheet.id,
+                 {"evaluation": evaluation.id, "part": part_id, "kind": kind.value,
+                  "scorer": key})
+    session.commit()
+    session.refresh(sheet)
+    return sheet
+
+
+# ---------------------------------------------------------------- reading a filled form
+
+
+FIELD_PREFIXES = ("value", "reason", "na", "na_reason", "source")
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text.replace(",", "").replace("，", ""))
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def plain(value: Decimal) -> str:
+    """12.50 → '12.5', 20 → '20' (never an exponent)."""
+    text = format(value.normalize(), "f")
+    return text
+
+
+@dataclass
+class ParsedSheet:
+    scores: dict[str, dict] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)  # refused input: nothing is saved
+    pending: dict[str, str] = field(default_factory=dict)  # allowed in a draft, not on submit
+
+
+def parse_form(doc: dict, part: dict, kind: SheetKind, form: dict) -> ParsedSheet:
+    """Read the sheet's fields (``value-<leaf>``, ``reason-<leaf>``, ``na-<leaf>``,
+    ``na_reason-<leaf>``, ``source-<leaf>``) into stored scores."""
+    parsed = ParsedSheet()
+    leaves = sheet_leaves(part, kind)
+    own = {leaf.id for leaf in leaves}
+    for key in form:
+        prefix, _sep, leaf_id = str(key).partition("-")
+        if prefix in FIELD_PREFIXES and leaf_id and leaf_id not in own and str(form[key]).strip():
+            found = _find_leaf(doc, leaf_id)
+            if found is None:
+                parsed.errors[leaf_id] = _("%(leaf)s is not an indicator of this scheme.",
+                                           leaf=leaf_id)
+            else:
+                other_part, leaf = found
+                parsed.errors[leaf_id] = _(
+                    "%(leaf)s %(name)s is not on this sheet: it belongs to %(part)s and is "
+                    "scored by its rule %(rule)s.", leaf=leaf.id, name=leaf.name,
+                    part=other_part.get("name", other_part["id"]), rule=leaf.rule_type)
+    for leaf in leaves:
+        def text(prefix: str, leaf: Leaf = leaf) -> str:
+            return str(form.get(f"{prefix}-{leaf.id}") or "").strip()
+
+        if text("na") in ("1", "on", "true"):
+            reason = text("na_reason")
+            parsed.scores[leaf.id] = {"na": reason}
+            if not reason:
+                parsed.pending[leaf.id] = _("Give the reason why this indicator does not apply.")
+            continue
+        raw, reason = text("value"), text("reason")
+        if kind == SheetKind.data:
+            _parse_datum(leaf, raw, text("source"), parsed)
+        elif leaf.rule_type == "tiers":
+            _parse_tier(leaf, raw, reason, parsed)
+        else:
+            _parse_points(leaf, raw, reason, parsed)
+    return parsed
+
+
+def _parse_points(leaf: Leaf, raw: str, reason: str, parsed: ParsedSheet) -> None:
+    if not raw:
+        if reason:
+            parsed.scores[leaf.id] = {"reason": reason}
+        parsed.pending[leaf.id] = _("Enter the points.")
+        return
+    value = _decimal(raw)
+    if value is None or value.as_tuple().exponent < -2:
+        parsed.errors[leaf.id] = _("Enter points as a number with at most two decimals, e.g. "
+                                   "12.5.")
+        return
+    if not Decimal(0) <= value <= leaf.points:
+        parsed.errors[leaf.id] = _("The points must be between 0 and the maximum %(max)s.",
+                                   max=plain(leaf.points))
+        return
+    entry = {"points": plain(value)}
+    if reason:
+        entry["reason"] = reason
+    parsed.scores[leaf.id] = entry
+    if value < leaf.points and not reason:
+        parsed.pending[leaf.id] = _("A score below the maximum of %(max)s needs a reason for "
+                                    "the deduction (扣分理由).", max=plain(leaf.points))
+
+
+def _parse_tier(leaf: Leaf, raw: str, reason: str, parsed: ParsedSheet) -> None:
+    if not raw:
+        if reason:
+            parsed.scores[leaf.id] = {"reason": reason}
+        parsed.pending[leaf.id] = _("Choose a tier.")
+        return
+    coefficient = leaf.coefficient(raw)
+    if coefficient is None:
+        parsed.errors[leaf.id] = _("Choose one of the tiers: %(tiers)s.",
+                                   tiers=" / ".join(t["name"] for t in leaf.tiers))
+        return
+    entry = {"tier": raw}
+    if reason:
+        entry["reason"] = reason
+    parsed.scores[leaf.id] = entry
+    if coefficient < leaf.top_coefficient and not reason:
+        parsed.pending[leaf.id] = _("A tier below the top one needs a reason for the deduction "
+                                    "(扣分理由).")
+
+
+def _parse_datum(leaf: Leaf, raw: str, source: str, parsed: ParsedSheet) -> None:
+    if not raw:
+        if source:
+            parsed.scores[leaf.id] = {"source": source}
+        parsed.pending[leaf.id] = _("Enter the measured value.")
+        return
+    value = _decimal(raw)
+    if value is None or value < 0:
+        parsed.errors[leaf.id] = _("Enter the measured value as a number of 0 or more.")
+        return
+    entry = {"value": plain(value)}
+    if source:
+        entry["source"] = source
+    parsed.scores[leaf.id] = entry
+    if not source:
+        parsed.pending[leaf.id] = _("Name the source of this figure, e.g. the service ledger.")
+
+
+def form_values(sheet: Scoresheet | None, kind: SheetKind | None = None) -> dict[str, str]:
+    """The stored scores as form fields, to fill the form again."""
+    values: dict[str, str] = {}
+    for leaf_id, entry in ((sheet.scores if sheet else {}) or {}).items():
+        if "na" in entry:
+            values[f"na-{leaf_id}"] = "1"
+            values[f"na_reason-{leaf_id}"] = entry["na"]
+            continue
+        value = entry.get("points", entry.get("tier", entry.get("value", "")))
+        values[f"value-{leaf_id}"] = str(value)
+        values[f"reason-{leaf_id}"] = entry.get("reason", "")
+        values[f"source-{leaf_id}"] = entry.get("source", "")
+    return values
+
+
+# ---------------------------------------------------------------- drafts, submission, reopening
+
+
+def _editable(session: Session, principal, evaluation_id: int, sheet_id: int
+              ) -> tuple[Evaluation, Scoresheet]:
+    evaluation = evaluations.get(session, evaluation_id)
+    sheet = get(session, evaluation.id, sheet_id)
+    if not can_edit(session, principal, sheet, evaluation):
+        raise PermissionDenied(_("This is not your sheet to fill."))
+    if sheet.status == SheetStatus.submitted:
+        raise Conflict(_("This sheet was submitted on %(at)s and is locked; only finance can "
+                         "reopen it.", at=_local(sheet.submitted_at)))
+    _require_filling(evaluation)
+    return evaluation, sheet
+
+
+def _local(moment) -> str:
+    return as_utc(moment).astimezone(evaluations.LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def _store(session: Session, sheet: Scoresheet, expected_version: int | None, values: dict
+           ) -> None:
+    version = sheet.version if expected_version is None else expected_version
+    changed = session.execute(update(Scoresheet).where(
+        Scoresheet.id == sheet.id, Scoresheet.version == version,
+        Scoresheet.status == SheetStatus.draft).values(version=version + 1, **values))
+    if changed.rowcount != 1:
+        session.rollback()
+        raise Conflict(_("This sheet was changed elsewhere a moment ago (another window or a "
+                         "colleague); reload it and try again."))
+
+
+def save_draft(session: Session, principal, evaluation_id: int, sheet_id: int, form: dict,
+               expected_version: int | None = None) -> tuple[Scoresheet, ParsedSheet]:
+    """Keep the sheet as typed. Refused input (a number out of range, an unknown tier, a leaf
+    of another sheet) saves nothing; a missing reason or value is allowed in a draft."""
+    evaluation, sheet = _editable(session, principal, evaluation_id, sheet_id)
+    doc = evaluations.scheme_document(session, evaluation)
+    parsed = parse_form(doc, part_of(doc, sheet.part_id), sheet.kind, form)
+    if parsed.errors:
+        raise ValidationFailed(parsed.errors)
+    _store(session, sheet, expected_version, {"scores": parsed.scores,
+                                              "updated_by": principal.actor.id,
+                                              "updated_at": now()})
+    session.commit()
+    session.refresh(sheet)
+    return sheet, parsed
+
+
+def submit(session: Session, principal, evaluation_id: int, sheet_id: int, form: dict,
+           expected_version: int | None = None) -> Scoresheet:
+    """Check the whole sheet, run the avoidance check again for an expert, and lock it."""
+    evaluation, sheet = _editable(session, principal, evaluation_id, sheet_id)
+    seat = panel.seat_of(session, principal, evaluation.id)
+    if seat is not None and sheet.kind in (SheetKind.expert, SheetKind.data):
+        expert = session.get(Expert, seat.expert_id)
+        reasons = experts.avoidance_reasons(session, expert, evaluation, projects.today())
+        if reasons:
+            raise Conflict(_("You must be avoided for this evaluation (%(reasons)s), so the "
+                             "sheet cannot be submitted. Please tell the organiser.",
+                             reasons="; ".join(experts.reason_text(r) for r in reasons)))
+    doc = evaluations.scheme_document(session, evaluation)
+    parsed = parse_form(doc, part_of(doc, sheet.part_id), sheet.kind, form)
+    if parsed.errors or parsed.pending:
+        raise ValidationFailed({**parsed.pending, **parsed.errors})
+    moment = now()
+    _store(session, sheet, expected_version, {
+        "scores": parsed.scores, "status": SheetStatus.submitted, "updated_by": principal.actor.id,
+        "updated_at": moment, "submitted_by": principal.actor.id, "submitted_at": moment,
+        "reopen_request": "", "reopen_requested_by": None})
+    late = moment > as_utc(evaluation.closes_at)
+    audit.record(session, principal.actor, "scoresheet.submit", "scoresheet", sheet.id,
+                 {"evaluation": evaluation.id, "part": sheet.part_id, "scorer": sheet.scorer_key,
+                  "kind": sheet.kind.value, "scores": parsed.scores, "late": late})
+    session.commit()
+    session.refresh(sheet)
+    return sheet
+
+
+def reopen(session: Session, principal, evaluation_id: int, sheet_id: int, reason: str
+           ) -> Scoresheet:
+    """Finance unlocks a submitted sheet, with a reason that is recorded (复核)."""
+    evaluation = evaluations.get(session, evaluation_id)
+    sheet = get(session, evaluation.id, sheet_id)
+    if principal.role != Role.finance:
+        raise PermissionDenied(_("Only finance reopens a submitted sheet."))
+    if sheet.status != SheetStatus.submitted:
+        raise Conflict(_("Only a submitted sheet can be reopened."))
+    if evaluation.status not in FILLING:
+        raise Conflict(_("The evaluation is %(status)s: reopen the evaluation itself before one "
+                         "of its sheets.", status=evaluations.status_label(evaluation.status)))
+    if not reason.strip():
+        raise ValidationFailed({"reason": _("A reason is required to reopen a sheet.")})
+    before = dict(sheet.scores)
+    sheet.status = SheetStatus.draft
+    sheet.version += 1
+    sheet.reopen_count += 1
+    sheet.submitted_at = None
+    sheet.submitted_by = None
+    request = sheet.reopen_request
+    sheet.reopen_request, sheet.reopen_requested_by = "", None
+    session.add(sheet)
+    audit.record(session, principal.actor, "scoresheet.reopen", "scoresheet", sheet.id,
+                 {"evaluation": evaluation.id, "scorer": sheet.scorer_key,
+                  "reason": reason.strip(), "requested": request, "scores_before": before})
+    session.commit()
+    session.refresh(sheet)
+    return sheet
+
+
+def request_reopen(session: Session, principal, evaluation_id: int, sheet_id: int, reason: str
+                   ) -> Scoresheet:
+    """The organiser asks finance for a second look at a submitted sheet (复核申请)."""
+    evaluation = evaluations.get(session, evaluation_id)
+    sheet = get(session, evaluation.id, sheet_id)
+    if not panel.is_organiser(session, principal, evaluation):
+        raise PermissionDenied(_("Only the organiser asks for a sheet to be reopened."))
+    if sheet.status != SheetStatus.submitted:
+        raise Conflict(_("Only a submitted sheet can be reopened."))
+    if not reason.strip():
+        raise ValidationFailed({"reason": _("Say what the scorer should look at again.")})
+    sheet.reopen_request = reason.strip()
+    sheet.reopen_requested_by = principal.actor.id
+    session.add(sheet)
+    audit.record(session, principal.actor, "scoresheet.reopen_request", "scoresheet", sheet.id,
+                 {"evaluation": evaluation.id, "scorer": sheet.scorer_key,
+                  "reason": reason.strip()})
+    session.commit()
+    session.refresh(sheet)
+    return sheet
+
+
+# ---------------------------------------------------------------- files
+
+
+def _store_upload(data: bytes, filename: str) -> files.StoredFile:
+    return files.store(data, filename, field="file", allowed=UPLOAD_KINDS)
+
+
+def add_evidence(session: Session, principal, evaluation_id: int, sheet_id: int, leaf_id: str,
+                 data: bytes, filename: str) -> ScoringFile:
+    """Attach an evidence file (佐证材料) to a draft sheet, for one leaf or the whole sheet."""
+    evaluation, sheet = _editable(session, principal, evaluation_id, sheet_id)
+    doc = evaluations.scheme_document(session, evaluation)
+    leaf_id = (leaf_id or "").strip() or None
+    if leaf_id and leaf_id not in {x.id for x in sheet_leaves(part_of(doc, sheet.part_id),
+                                                              sheet.kind)}:
+        raise ValidationFailed({"leaf_id": _("Choose an indicator of this sheet.")})
+    stored = _store_upload(data, filename)
+    record = ScoringFile(evaluation_id=evaluation.id, purpose=FilePurpose.evidence,
+                         sheet_id=sheet.id, leaf_id=leaf_id, member_id=sheet.member_id,
+                         organisation_id=sheet.firm_id, sha256=stored.sha256,
+                         filename=stored.filename, file_kind=stored.kind, size=stored.size,
+                         uploaded_by=principal.actor.id)
+    session.add(record)
+    session.flush()
+    audit.record(session, principal.actor, "scoresheet.evidence", "scoresheet", sheet.id,
+                 {"file": record.id, "leaf": leaf_id, "sha256": stored.sha256,
+                  "filename": stored.filename})
+    session.commit()
+    session.refresh(record)
+    return record
+
+
+def upload_report(session: Session, principal, evaluation_id: int, data: bytes, filename: str
+                  ) -> ScoringFile:
+    """The third party's evaluation report (第三方评价报告), PDF or DOCX by its bytes."""
+    evaluation = evaluations.get(session, evaluation_id)
+    seat = panel.seat_of(session, principal, evaluation.id)
+    firm = panel.firm_of(session, principal, evaluation.id)
+    if seat is None and firm is None:
+        raise PermissionDenied(_("Only the assigned third party hands in the evaluation report."))
+    if evaluation.status not in (*FILLING, EvaluationStatus.computed):
+        raise Conflict(_("The report is handed in while the evaluation collects, scores or is "
+                         "computed; it is %(status)s.",
+                         status=evaluations.status_label(evaluation.status)))
+    stored = _store_upload(data, filename)
+    record = ScoringFile(evaluation_id=evaluation.id, purpose=FilePurpose.report,
+                         organisation_id=firm.organisation_id if firm else None,
+                         member_id=seat.id if seat and not firm else None, sha256=stored.sha256,
+                         filename=stored.filename, file_kind=stored.kind, size=stored.size,
+                         uploaded_by=principal.actor.id)
+    session.add(record)
+    session.flush()
+    audit.record(session, principal.actor, "evaluation.report", "evaluation", evaluation.id,
+                 {"file": record.id, "sha256": stored.sha256, "filename": stored.filename})
+    session.commit()
+    session.refresh(record)
+    return record
+
+
+def files_of(session: Session, evaluation_id: int, purpose: FilePurpose | None = None, *,
+             sheet_id: int | None = None) -> list[ScoringFile]:
+    statement = select(ScoringFile).where(ScoringFile.evaluation_id == evaluation_id)
+    if purpose is not None:
+        statement = statement.where(ScoringFile.purpose == purpose)
+    if sheet_id is not None:
+        statement = statement.where(ScoringFile.sheet_id == sheet_id)
+    return list(session.exec(statement.order_by(ScoringFile.uploaded_at, ScoringFile.id)))
+
+
+def _third_party_of(session: Session, principal, evaluation: Evaluation) -> bool:
+    return (panel.seat_of(session, principal, evaluation.id) is not None
+            or panel.firm_of(session, principal, evaluation.id) is not None)
+
+
+def readable_file(session: Session, principal, evaluation_id: int, file_id: int) -> ScoringFile:
+    """A file of the evaluation the principal may download (else NotFound)."""
+    evaluation = evaluations.get(session, evaluation_id)
+    record = session.get(ScoringFile, file_id)
+    if record is None or record.evaluation_id != evaluation.id:
+        raise NotFound(_("No such file."))
+    insider = principal.role in (Role.finance, Role.auditor) or _purchaser_of(
+        session, principal, evaluation)
+    allowed = insider
+    if record.purpose == FilePurpose.evidence and not allowed:
+        sheet = session.get(Scoresheet, record.sheet_id)
+        allowed = sheet is not None and can_edit(session, principal, sheet, evaluation)
+    elif record.purpose == FilePurpose.report and not allowed:
+        seat = panel.seat_of(session, principal, evaluation.id)
+        firm = panel.firm_of(session, principal, evaluation.id)
+        allowed = (firm is not None and firm.organisation_id == record.organisation_id) or (
+            seat is not None and seat.id == record.member_id)
+    elif record.purpose == FilePurpose.self_evaluation and not allowed:
+        allowed = (principal.role == Role.supplier
+                   and principal.organisation_id == evaluations.supplier_of(session, evaluation)
+                   ) or _third_party_of(session, principal, evaluation)
+    if not allowed:
+        raise NotFound(_("No such file."))
+    return record
+
+
+# ---------------------------------------------------------------- the supplier's self-evaluation
+
+
+def self_evaluation_of(session: Session, evaluation_id: int) -> SelfEvaluation | None:
+    return session.exec(select(SelfEvaluation).where(
+        SelfEvaluation.evaluation_id == evaluation_id)).first()
+
+
+def save_self_evaluation(session: Session, principal, evaluation_id: int, values: dict,
+                         upload: tuple[bytes, str] | None = None) -> SelfEvaluation:
+    """The supplier's self-evaluation (自评): a summary, its own score, a report; never scored."""
+    evaluation = evaluations.get(session, evaluation_id)
+    supplier_id = evaluations.supplier_of(session, evaluation)
+    if principal.role != Role.supplier or principal.organisation_id != supplier_id:
+        raise PermissionDenied(_("Only the contracted supplier hands in its self-evaluation."))
+    if evaluation.status not in FILLING:
+        raise Conflict(_("The self-evaluation is handed in while the evaluation collects and "
+                         "scores; it is %(status)s.",
+                         status=evaluations.status_label(evaluation.status)))
+    errors: dict[str, str] = {}
+    summary = str(values.get("summary") or "").strip()
+    if not summary:
+        errors["summary"] = _("Summarise how the service went against its targets.")
+    claimed = str(values.get("claimed_total") or "").strip()
+    claimed_value = None
+    if claimed:
+        claimed_value = _decimal(claimed)
+        if claimed_value is None or not 0 <= claimed_value <= 100 \
+                or claimed_value.as_tuple().exponent < -2:
+            errors["claimed_total"] = _("Your own score is a number from 0 to 100 with at most "
+                                        "two decimals.")
+    stored = None
+    if upload is not None and upload[0]:
+        try:
+            stored = _store_upload(*upload)
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+    if errors:
+        raise ValidationFailed(errors)
+    record = self_evaluation_of(session, evaluation.id) or SelfEvaluation(
+        evaluation_id=evaluation.id, organisation_id=supplier_id)
+    record.summary = summary
+    record.claimed_total = plain(claimed_value) if claimed_value is not None else None
+    record.updated_by = principal.actor.id
+    record.updated_at = now()
+    session.add(record)
+    session.flush()
+    change: dict[str, Any] = {"summary": summary, "claimed_total": record.claimed_total}
+    if stored is not None:
+        upload_record = ScoringFile(evaluation_id=evaluation.id,
+                                    purpose=FilePurpose.self_evaluation,
+                                    organisation_id=supplier_id, sha256=stored.sha256,
+                                    filename=stored.filename, file_kind=stored.kind,
+                                    size=stored.size, uploaded_by=principal.actor.id)
+        session.add(upload_record)
+        change["file"] = {"sha256": stored.sha256, "filename": stored.filename}
+    audit.record(session, principal.actor, "evaluation.self_evaluation", "evaluation",
+                 evaluation.id, change)
+    session.commit()
+    session.refresh(record)
+    return record
+
+
+# ---------------------------------------------------------------- progress (for the organiser)
+
+
+@dataclass
+class ProgressRow:
+    part: dict
+    kind: SheetKind
+    code: str
+    who: str
+    contact: str
+    sheet: Scoresheet | None
+    late: bool  # not submitted and the due date has passed
+    submitted_late: bool
+
+    @property
+    def state(self) -> str:
+        if self.sheet is None:
+            return "not_started"
+        return self.sheet.status.value
+
+
+@dataclass
+class Progress:
+    due: Any
+    overdue: bool
+    rows: list[ProgressRow]
+
+    @property
+    def submitted(self) -> int:
+        return sum(1 for r in self.rows if r.state == "submitted")
+
+    @property
+    def reminders(self) -> list[ProgressRow]:
+        return [r for r in self.rows if r.state != "submitted"]
+
+
+def _firm_contact(session: Session, organisation_id: int) -> str:
+    users = session.exec(select(User).where(User.organisation_id == organisation_id,
+                                            User.role == Role.evaluator,
+                                            col(User.active).is_(True))).all()
+    return "、".join(u.display_name for u in users)
+
+
+def progress(session: Session, evaluation: Evaluation) -> Progress:
+    """Who has scored, who has not, against the due date (the evaluation's closing time)."""
+    doc = evaluations.scheme_document(session, evaluation)
+    due = as_utc(evaluation.closes_at)
+    moment = now()
+    overdue = moment > due
+    sheets = {(s.part_id, s.scorer_key): s for s in sheets_of(session, evaluation.id)}
+    rows: list[ProgressRow] = []
+
+    def add(part, kind, code, who, contact):
+        sheet = sheets.get((part["id"], code))
+        submitted = sheet is not None and sheet.status == SheetStatus.submitted
+        rows.append(ProgressRow(part, kind, code, who, contact, sheet,
+                                late=overdue and not submitted,
+                                submitted_late=submitted and as_utc(sheet.submitted_at) > due))
+
+    seated = [r for r in panel.member_rows(session, evaluation.id)
+              if r.member.status == MemberStatus.seated]
+    assigned = panel.firms(session, evaluation.id)
+    department = session.get(Organisation, evaluations.project_of(session, evaluation)
+                             .department_id)
+    for part in parts(doc):
+        third = part.get("party") == "third_party"
+        if leaves_of(part, SHEET_RULES):
+            if third:
+                for row in seated:
+                    add(part, SheetKind.expert, row.code, row.expert.name,
+                        " / ".join(x for x in (row.expert.phone, row.expert.email) if x))
+                for assignment, organisation in assigned:
+                    add(part, SheetKind.firm, panel.firm_code(session, assignment),
+                        organisation.name, _firm_contact(session, organisation.id))
+            elif part.get("party") == "purchaser":
+                occasions = [s for s in sheets.values()
+                             if s.part_id == part["id"] and s.kind == SheetKind.occasion]
+                for sheet in sorted(occasions, key=lambda s: s.id):
+                    add(part, SheetKind.occasion, sheet.scorer_key,
+                        f"{department.name} · {sheet.label}", "")
+                if not occasions:
+                    add(part, SheetKind.occasion, "", department.name, "")
+        if leaves_of(part, DATA_RULES):
+            if third:
+                who = "、".join(o.name for _a, o in assigned) or _("the expert panel")
+            else:
+                who = department.name
+            add(part, SheetKind.data, DATA_KEY, who, "")
+    return Progress(due, overdue, rows)
+
+
+# ---------------------------------------------------------------- the package's inputs
+
+
+def _counted(session: Session, sheet: Scoresheet) -> bool:
+    """A submitted sheet counts unless its expert left the panel or its firm was withdrawn."""
+    if sheet.status != SheetStatus.submitted:
+        return False
+    if sheet.kind == SheetKind.expert:
+        member = session.get(PanelMember, sheet.member_id)
+        return member is not None and member.status == MemberStatus.seated
+    if sheet.kind == SheetKind.firm:
+        assignment = session.exec(select(PanelFirm).where(
+            PanelFirm.evaluation_id == sheet.evaluation_id,
+            PanelFirm.organisation_id == sheet.firm_id)).first()
+        return assignment is not None and assignment.active
+    return True
+
+
+def package_score(entry: dict) -> Any:
+    """A stored score in the scoring package's format."""
+    if "na" in entry:
+        return {"na": entry["na"]}
+    if "tier" in entry:
+        return {"tier": entry["tier"], "reason": entry["reason"]} if entry.get("reason") \
+            else entry["tier"]
+    if entry.get("reason"):
+        return {"points": entry["points"], "reason": entry["reason"]}
+    return entry["points"]
+
+
+def package_datum(entry: dict) -> Any:
+    if "na" in entry:
+        return {"na": entry["na"]}
+    return {"value": entry["value"], "source": entry.get("source", "")}
+
+
+def contribution(session: Session, evaluation: Evaluation) -> evaluation_inputs.Contribution:
+    """The submitted sheets and measured data, as the scoring package wants them."""
+    found = evaluation_inputs.Contribution("scoresheets")
+    for sheet in sheets_of(session, evaluation.id):
+        if not _counted(session, sheet):
+            continue
+        if sheet.kind == SheetKind.data:
+            found.data.update({leaf: package_datum(entry) for leaf, entry in sheet.scores.items()})
+        else:
+            found.sheets.append({"part": sheet.part_id, "scorer": sheet.scorer_key,
+                                 "scores": {leaf: package_score(entry)
+                                            for leaf, entry in sheet.scores.items()}})
+    if found.sheets or found.data:
+        found.notes.append(_("%(sheets)s submitted scoresheets and %(data)s measured values.",
+                             sheets=len(found.sheets), data=len(found.data)))
+    return found
+
+
+@evaluation_inputs.collector("scoresheets")
+def _collect(session: Session, evaluation: Evaluation) -> evaluation_inputs.Contribution | None:
+    found = contribution(session, evaluation)
+    return found if found.sheets or found.data else None
+
+
+# ---------------------------------------------------------------- consolidation (for the organiser)
+
+
+@dataclass
+class LeafSpread:
+    leaf: Leaf
+    low: float
+    high: float
+
+    @property
+    def spread(self) -> float:
+        return self.high - self.low
+
+    @property
+    def share(self) -> float:
+        return self.spread / float(self.leaf.points) if self.leaf.points else 0.0
+
+
+@dataclass
+class SheetLine:
+    sheet: Scoresheet
+    total: float | None
+    chosen: bool
+
+
+@dataclass
+class PartConsolidation:
+    """A part's sheets combined by its rule (计分 by ``scoring``) and the panel's agreement."""
+
+    part: dict
+    sheets: list[SheetLine] = field(default_factory=list)
+    score: float | None = None
+    kendall_w: Any = None
+    icc: Any = None
+    panel_note: str | None = None
+    spread: list[LeafSpread] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def weak_w(self) -> bool:
+        return self.kendall_w is not None and self.kendall_w.statistic < \
+            scoring.THRESHOLDS["kendall_w"]
+
+    @property
+    def weak_icc(self) -> bool:
+        return self.icc is not None and self.icc.statistic < scoring.THRESHOLDS["icc"]
+
+    @property
+    def few_for_trim(self) -> bool:
+        return self.part.get("combine") == "trimmed_mean" and 0 < len(self.sheets) < 5
+
+
+SPREAD_LISTED = 3
+
+
+def consolidate(session: Session, evaluation: Evaluation) -> list[PartConsolidation]:
+    """Each scored part's submitted sheets combined by ``scoring.evaluate`` on a package that
+    holds only this source's inputs; Kendall's W and ICC come from the same result."""
+    doc = evaluations.scheme_document(session, evaluation)
+    inputs = contribution(session, evaluation)
+    by_key = {(s.part_id, s.scorer_key): s for s in sheets_of(session, evaluation.id)}
+    out = []
+    for part in parts(doc):
+        leaves = leaves_of(part, SHEET_RULES)
+        data_ids = {leaf.id for leaf in leaves_of(part, DATA_RULES)}
+        if not leaves and not data_ids:
+            continue
+        result = PartConsolidation(part)
+        out.append(result)
+        own_sheets = [s for s in inputs.sheets if s["part"] == part["id"]]
+        own_data = {k: v for k, v in inputs.data.items() if k in data_ids}
+        if not own_sheets and not own_data:
+            continue
+        package = evaluation_inputs.build_package(doc, [evaluation_inputs.Contribution(
+            "scoresheets", sheets=own_sheets, data=own_data)], package_id=f"sheets-{part['id']}")
+        try:
+            scored = scoring.evaluate(package)
+        except scoring.PackageError as exc:
+            result.error = exc.message
+            continue
+        part_score = next(p for p in scored.parts if p.id == part["id"])
+        result.score = part_score.score
+        for use in part_score.sheets:
+            result.sheets.append(SheetLine(by_key[(part["id"], use.scorer)], use.total,
+                                           use.chosen))
+        quality = next((q for q in scored.quality.panels if q.part == part["id"]), None)
+        if quality is not None:
+            result.kendall_w, result.icc, result.panel_note = (quality.kendall_w, quality.icc,
+                                                               quality.note)
+        spreads = []
+        for index, leaf in enumerate(leaves):
+            values = [use.scores[index] for use in part_score.sheets
+                      if use.scores[index] is not None]
+            if len(values) >= 2 and max(values) > min(values):
+                spreads.append(LeafSpread(leaf, min(values), max(values)))
+        spreads.sort(key=lambda s: (-s.share, s.leaf.id))
+        result.spread = spreads[:SPREAD_LISTED]
+        names = {leaf.id: leaf.name for leaf in leaves_of(part)}
+        for missing in scored.missing:
+            if missing.part == part["id"] and missing.source in ("sheet", "sheets", "data"):
+                result.missing.append(" ".join(x for x in (
+                    missing.scorer or "", missing.leaf or "", names.get(missing.leaf or "", ""))
+                    if x))
+    return out
+
+
+# ---------------------------------------------------------------- what a principal fills
+
+
+@dataclass
+class MySlot:
+    part: dict
+    kind: SheetKind
+    sheet: Scoresheet | None
+
+
+def my_slots(session: Session, principal, evaluation: Evaluation) -> list[MySlot]:
+    """The sheets the principal fills on this evaluation (existing or still to start)."""
+    doc = evaluations.scheme_document(session, evaluation)
+    existing = sheets_of(session, evaluation.id)
+    slots = []
+    for part in parts(doc):
+        for kind in (SheetKind.expert, SheetKind.firm, SheetKind.data):
+            if not sheet_leaves(part, kind):
+                continue
+            try:
+                seat, firm = slot_for(session, principal, evaluation, part, kind)
+            except PermissionDenied:
+                continue
+            if kind == SheetKind.expert:
+                key = panel.scorer_code(seat)
+            elif kind == SheetKind.firm:
+                key = panel.firm_code(session, firm)
+            else:
+                key = DATA_KEY
+            sheet = next((s for s in existing if s.part_id == part["id"] and s.scorer_key == key),
+                         None)
+            slots.append(MySlot(part, kind, sheet))
+        if sheet_leaves(part, SheetKind.occasion) and part.get("party") == "purchaser" \
+                and _purchaser_of(session, principal, evaluation):
+            for sheet in existing:
+                if sheet.part_id == part["id"] and sheet.kind == SheetKind.occasion:
+                    slots.append(MySlot(part, SheetKind.occasion, sheet))
+            slots.append(MySlot(part, SheetKind.occasion, None))  # a new occasion
+    return slots
+
+
+def leaf_files(session: Session, sheet: Scoresheet) -> dict[str | None, list[ScoringFile]]:
+    grouped: dict[str | None, list[ScoringFile]] = {}
+    for record in files_of(session, sheet.evaluation_id, FilePurpose.evidence, sheet_id=sheet.id):
+        grouped.setdefault(record.leaf_id, []).append(record)
+    return grouped

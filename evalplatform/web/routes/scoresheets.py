@@ -1,0 +1,373 @@
+"""Scoresheets (评分表): the scoring forms, drafts as one types, submission, reopening, files,
+the supplier's self-evaluation, the organiser's progress and consolidation, and the panels
+these put on the evaluation page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlmodel import Session
+
+import scoring
+from evalplatform.db import get_session
+from evalplatform.i18n import _
+from evalplatform.models import (
+    EvaluationStatus,
+    FilePurpose,
+    MemberStatus,
+    Organisation,
+    PanelMember,
+    Role,
+    SheetKind,
+    SheetStatus,
+)
+from evalplatform.services import evaluations, experts, files, panel, scoresheets
+from evalplatform.services.errors import DomainError, ValidationFailed
+from evalplatform.web import evaluation_panels
+from evalplatform.web.access import Principal, require
+from evalplatform.web.templating import flash, local_time, redirect, render
+
+router = APIRouter()
+
+scorers = require(Role.purchaser, Role.evaluator, owns=evaluations.owns_evaluation)
+sheet_readers = require(Role.finance, Role.purchaser, Role.auditor, Role.evaluator,
+                        owns=scoresheets.owns_sheet)
+sheet_scorers = require(Role.purchaser, Role.evaluator, owns=scoresheets.owns_sheet)
+sheet_finance = require(Role.finance, owns=scoresheets.owns_sheet)
+sheet_organisers = require(Role.finance, Role.purchaser, owns=scoresheets.owns_sheet)
+third_parties = require(Role.evaluator, owns=evaluations.owns_evaluation)
+suppliers = require(Role.supplier, owns=evaluations.owns_evaluation)
+file_readers = require(Role.finance, Role.purchaser, Role.auditor, Role.evaluator, Role.supplier,
+                       owns=evaluations.owns_evaluation)
+organisers = require(Role.finance, Role.purchaser, Role.auditor, owns=evaluations.owns_evaluation)
+
+
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+async def _upload(request: Request) -> tuple[dict, bytes, str]:
+    form = await request.form()
+    upload = form.get("file")
+    data = await upload.read() if hasattr(upload, "read") else b""
+    return dict(form), data, getattr(upload, "filename", "") or ""
+
+
+def _version(form: dict) -> int | None:
+    try:
+        return int(form.get("version") or 0) or None
+    except (TypeError, ValueError):
+        return None
+
+
+# ---------------------------------------------------------------- starting a sheet
+
+
+@router.post("/evaluations/{evaluation_id}/sheets")
+async def sheet_start(request: Request, evaluation_id: int, session: Session = Depends(get_session),
+                      principal: Principal = Depends(scorers)):
+    form = await request.form()
+    try:
+        sheet = scoresheets.start(session, principal, evaluation_id, str(form.get("part") or ""),
+                                  str(form.get("kind") or ""), str(form.get("label") or ""))
+    except DomainError as exc:
+        session.rollback()
+        message = exc.message if not isinstance(exc, ValidationFailed) else \
+            "; ".join(exc.errors.values())
+        flash(request, message, "error")
+        return redirect(request, f"/evaluations/{evaluation_id}")
+    return redirect(request, f"/evaluations/{evaluation_id}/sheets/{sheet.id}")
+
+
+# ---------------------------------------------------------------- the form
+
+
+def _sheet_context(session: Session, principal: Principal, evaluation_id: int, sheet_id: int,
+                   values: dict | None = None, errors: dict | None = None) -> dict:
+    evaluation = evaluations.get(session, evaluation_id)
+    sheet = scoresheets.get(session, evaluation.id, sheet_id)
+    doc = evaluations.scheme_document(session, evaluation)
+    part = scoresheets.part_of(doc, sheet.part_id)
+    editable = (sheet.status == SheetStatus.draft and evaluation.status in scoresheets.FILLING
+                and scoresheets.can_edit(session, principal, sheet, evaluation))
+    stored_values = scoresheets.form_values(sheet)
+    pending = {}
+    if editable:
+        pending = scoresheets.parse_form(doc, part, sheet.kind, values or stored_values).pending
+    contract = evaluations.contract_of(session, evaluation)
+    project = evaluations.project_of(session, evaluation)
+    own_evaluation = None
+    if sheet.kind != SheetKind.data:
+        own_evaluation = scoresheets.self_evaluation_of(session, evaluation.id)
+    scorer_name = None
+    if sheet.kind == SheetKind.expert and panel.names_visible(session, principal, evaluation):
+        member = session.get(PanelMember, sheet.member_id)
+        scorer_name = experts.get(session, member.expert_id).name
+    elif sheet.kind == SheetKind.firm:
+        scorer_name = session.get(Organisation, sheet.firm_id).name
+    return {
+        "evaluation": evaluation, "sheet": sheet, "part": part, "contract": contract,
+        "project": project, "leaves": scoresheets.sheet_leaves(part, sheet.kind),
+        "values": values or stored_values, "errors": errors or {}, "pending": pending,
+        "editable": editable, "scorer_name": scorer_name,
+        "evidence": scoresheets.leaf_files(session, sheet),
+        "self_evaluation": own_evaluation,
+        "self_files": scoresheets.files_of(session, evaluation.id, FilePurpose.self_evaluation)
+        if own_evaluation else [],
+        "late": evaluations.window_state(evaluation) == "after",
+        "can_reopen": principal.role == Role.finance and sheet.status == SheetStatus.submitted
+        and evaluation.status in scoresheets.FILLING,
+        "can_request": panel.is_organiser(session, principal, evaluation)
+        and principal.role == Role.purchaser and sheet.status == SheetStatus.submitted,
+    }
+
+
+@router.get("/evaluations/{evaluation_id}/sheets/{sheet_id}")
+def sheet_page(request: Request, evaluation_id: int, sheet_id: int,
+               session: Session = Depends(get_session),
+               principal: Principal = Depends(sheet_readers)):
+    return render(request, "scoresheets/sheet.html",
+                  _sheet_context(session, principal, evaluation_id, sheet_id))
+
+
+def _status_context(session: Session, evaluation_id: int, sheet_id: int, leaves_errors: dict,
+                    pending: dict, message: str, ok: bool) -> dict:
+    evaluation = evaluations.get(session, evaluation_id)
+    sheet = scoresheets.get(session, evaluation.id, sheet_id)
+    doc = evaluations.scheme_document(session, evaluation)
+    leaves = scoresheets.sheet_leaves(scoresheets.part_of(doc, sheet.part_id), sheet.kind)
+    return {"sheet": sheet, "leaves": leaves, "errors": leaves_errors, "pending": pending,
+            "message": message, "ok": ok}
+
+
+@router.post("/evaluations/{evaluation_id}/sheets/{sheet_id}/draft")
+async def sheet_draft(request: Request, evaluation_id: int, sheet_id: int,
+                      session: Session = Depends(get_session),
+                      principal: Principal = Depends(sheet_scorers)):
+    """Save as one types (htmx: answers the status line and each leaf's messages)."""
+    form = dict(await request.form())
+    try:
+        sheet, parsed = scoresheets.save_draft(session, principal, evaluation_id, sheet_id, form,
+                                               _version(form))
+    except ValidationFailed as exc:
+        session.rollback()
+        if not _is_htmx(request):
+            return render(request, "scoresheets/sheet.html", _sheet_context(
+                session, principal, evaluation_id, sheet_id, form, exc.errors), status_code=422)
+        return render(request, "scoresheets/_draft_status.html", _status_context(
+            session, evaluation_id, sheet_id, exc.errors, {},
+            _("Not saved: correct the marked indicators."), False), status_code=422)
+    except DomainError as exc:
+        session.rollback()
+        if not _is_htmx(request):
+            flash(request, exc.message, "error")
+            return redirect(request, f"/evaluations/{evaluation_id}/sheets/{sheet_id}")
+        return render(request, "scoresheets/_draft_status.html", _status_context(
+            session, evaluation_id, sheet_id, {}, {}, exc.message, False), status_code=422)
+    if not _is_htmx(request):
+        flash(request, _("Draft saved."))
+        return redirect(request, f"/evaluations/{evaluation_id}/sheets/{sheet_id}")
+    return render(request, "scoresheets/_draft_status.html", _status_context(
+        session, evaluation_id, sheet_id, {}, parsed.pending,
+        _("Draft saved at %(time)s.", time=local_time(sheet.updated_at, "%H:%M:%S")), True))
+
+
+@router.post("/evaluations/{evaluation_id}/sheets/{sheet_id}/submit")
+async def sheet_submit(request: Request, evaluation_id: int, sheet_id: int,
+                       session: Session = Depends(get_session),
+                       principal: Principal = Depends(sheet_scorers)):
+    form = dict(await request.form())
+    try:
+        scoresheets.submit(session, principal, evaluation_id, sheet_id, form, _version(form))
+    except ValidationFailed as exc:
+        session.rollback()
+        return render(request, "scoresheets/sheet.html", _sheet_context(
+            session, principal, evaluation_id, sheet_id, form, exc.errors), status_code=422)
+    except DomainError as exc:
+        session.rollback()
+        flash(request, exc.message, "error")
+        return redirect(request, f"/evaluations/{evaluation_id}/sheets/{sheet_id}")
+    flash(request, _("Sheet submitted; it is now locked."))
+    return redirect(request, f"/evaluations/{evaluation_id}/sheets/{sheet_id}")
+
+
+@router.post("/evaluations/{evaluation_id}/sheets/{sheet_id}/evidence")
+async def sheet_evidence(request: Request, evaluation_id: int, sheet_id: int,
+                         session: Session = Depends(get_session),
+                         principal: Principal = Depends(sheet_scorers)):
+    form, data, filename = await _upload(request)
+    try:
+        scoresheets.add_evidence(session, principal, evaluation_id, sheet_id,
+                                 str(form.get("leaf_id") or ""), data, filename)
+    except DomainError as exc:
+        session.rollback()
+        message = "; ".join(exc.errors.values()) if isinstance(exc, ValidationFailed) \
+            else exc.message
+        flash(request, message, "error")
+        return redirect(request, f"/evaluations/{evaluation_id}/sheets/{sheet_id}")
+    flash(request, _("Evidence attached."))
+    return redirect(request, f"/evaluations/{evaluation_id}/sheets/{sheet_id}")
+
+
+@router.post("/evaluations/{evaluation_id}/sheets/{sheet_id}/reopen")
+async def sheet_reopen(request: Request, evaluation_id: int, sheet_id: int,
+                       session: Session = Depends(get_session),
+                       principal: Principal = Depends(sheet_finance)):
+    form = await request.form()
+    try:
+        scoresheets.reopen(session, principal, evaluation_id, sheet_id,
+                           str(form.get("reason") or ""))
+    except DomainError as exc:
+        session.rollback()
+        message = "; ".join(exc.errors.values()) if isinstance(exc, ValidationFailed) \
+            else exc.message
+        flash(request, message, "error")
+        return redirect(request, f"/evaluations/{evaluation_id}/sheets/{sheet_id}")
+    flash(request, _("The sheet is reopened; its scorer can change it and submit again."))
+    return redirect(request, f"/evaluations/{evaluation_id}/sheets/{sheet_id}")
+
+
+@router.post("/evaluations/{evaluation_id}/sheets/{sheet_id}/reopen-request")
+async def sheet_reopen_request(request: Request, evaluation_id: int, sheet_id: int,
+                               session: Session = Depends(get_session),
+                               principal: Principal = Depends(sheet_organisers)):
+    form = await request.form()
+    try:
+        scoresheets.request_reopen(session, principal, evaluation_id, sheet_id,
+                                   str(form.get("reason") or ""))
+    except DomainError as exc:
+        session.rollback()
+        message = "; ".join(exc.errors.values()) if isinstance(exc, ValidationFailed) \
+            else exc.message
+        flash(request, message, "error")
+        return redirect(request, f"/evaluations/{evaluation_id}/scoring")
+    flash(request, _("Finance is asked to reopen the sheet for a second look."))
+    return redirect(request, f"/evaluations/{evaluation_id}/scoring")
+
+
+# ---------------------------------------------------------------- reports, self-evaluation, files
+
+
+@router.post("/evaluations/{evaluation_id}/report")
+async def report_upload(request: Request, evaluation_id: int,
+                        session: Session = Depends(get_session),
+                        principal: Principal = Depends(third_parties)):
+    _form, data, filename = await _upload(request)
+    try:
+        scoresheets.upload_report(session, principal, evaluation_id, data, filename)
+    except DomainError as exc:
+        session.rollback()
+        message = "; ".join(exc.errors.values()) if isinstance(exc, ValidationFailed) \
+            else exc.message
+        flash(request, message, "error")
+        return redirect(request, f"/evaluations/{evaluation_id}")
+    flash(request, _("Evaluation report uploaded."))
+    return redirect(request, f"/evaluations/{evaluation_id}")
+
+
+@router.post("/evaluations/{evaluation_id}/self-evaluation")
+async def self_evaluation(request: Request, evaluation_id: int,
+                          session: Session = Depends(get_session),
+                          principal: Principal = Depends(suppliers)):
+    form, data, filename = await _upload(request)
+    try:
+        scoresheets.save_self_evaluation(session, principal, evaluation_id, form,
+                                         (data, filename) if data else None)
+    except DomainError as exc:
+        session.rollback()
+        message = "; ".join(exc.errors.values()) if isinstance(exc, ValidationFailed) \
+            else exc.message
+        flash(request, message, "error")
+        return redirect(request, f"/evaluations/{evaluation_id}")
+    flash(request, _("Self-evaluation recorded. It is shown beside the scores and never scored."))
+    return redirect(request, f"/evaluations/{evaluation_id}")
+
+
+@router.get("/evaluations/{evaluation_id}/files/{file_id}")
+def evaluation_file(evaluation_id: int, file_id: int, session: Session = Depends(get_session),
+                    principal: Principal = Depends(file_readers)):
+    record = scoresheets.readable_file(session, principal, evaluation_id, file_id)
+    return Response(files.read(record.sha256), media_type=files.MEDIA_TYPES[record.file_kind],
+                    headers={"Content-Disposition": "attachment"})
+
+
+# ---------------------------------------------------------------- progress and consolidation
+
+
+@router.get("/evaluations/{evaluation_id}/scoring")
+def scoring_page(request: Request, evaluation_id: int, session: Session = Depends(get_session),
+                 principal: Principal = Depends(organisers)):
+    evaluation = evaluations.get(session, evaluation_id)
+    names = {row.code: row.expert.name for row in panel.member_rows(session, evaluation.id)}
+    names.update({panel.firm_code(session, a): o.name for a, o in panel.firms(
+        session, evaluation.id, active_only=False)})
+    return render(request, "scoresheets/scoring.html", {
+        "names": names,
+        "evaluation": evaluation, "project": evaluations.project_of(session, evaluation),
+        "progress": scoresheets.progress(session, evaluation),
+        "parts": scoresheets.consolidate(session, evaluation),
+        "self_evaluation": scoresheets.self_evaluation_of(session, evaluation.id),
+        "self_files": scoresheets.files_of(session, evaluation.id, FilePurpose.self_evaluation),
+        "reports": scoresheets.files_of(session, evaluation.id, FilePurpose.report),
+        "thresholds": scoring.THRESHOLDS,
+        "can_request": principal.role == Role.purchaser,
+        "can_reopen": principal.role == Role.finance
+        and evaluation.status in scoresheets.FILLING})
+
+
+# ---------------------------------------------------------------- the evaluation page's panels
+
+
+@evaluation_panels.panel(order=30, template="scoresheets/_panel_organiser.html")
+def organiser_panel(request: Request, session: Session, principal, evaluation) -> dict | None:
+    """Panel and sheets progress, for the organiser, finance and auditors."""
+    if not (principal.role in (Role.finance, Role.auditor)
+            or panel.is_organiser(session, principal, evaluation)):
+        return None
+    rows = panel.member_rows(session, evaluation.id)
+    return {"evaluation": evaluation, "progress": scoresheets.progress(session, evaluation),
+            "rows": rows, "seated": [r for r in rows if r.member.status == MemberStatus.seated],
+            "vacancies": panel.vacancies(session, evaluation.id),
+            "drawn": bool(panel.draws(session, evaluation.id)),
+            "firms": panel.firms(session, evaluation.id),
+            "reports": scoresheets.files_of(session, evaluation.id, FilePurpose.report),
+            "self_evaluation": scoresheets.self_evaluation_of(session, evaluation.id)}
+
+
+@evaluation_panels.panel(order=25, template="scoresheets/_panel_mine.html")
+def my_panel(request: Request, session: Session, principal, evaluation) -> dict | None:
+    """"My sheets" for an assigned evaluator and for the purchaser."""
+    if principal.role not in (Role.evaluator, Role.purchaser):
+        return None
+    slots = scoresheets.my_slots(session, principal, evaluation)
+    seat = panel.seat_of(session, principal, evaluation.id)
+    firm = panel.firm_of(session, principal, evaluation.id)
+    if not slots and seat is None and firm is None:
+        return None
+    mine = []
+    if seat is not None or firm is not None:
+        for record in scoresheets.files_of(session, evaluation.id, FilePurpose.report):
+            if (firm is not None and record.organisation_id == firm.organisation_id) or (
+                    seat is not None and record.member_id == seat.id):
+                mine.append(record)
+    return {"evaluation": evaluation, "slots": slots, "seat": seat, "firm": firm,
+            "code": panel.scorer_code(seat) if seat else None,
+            "filling": evaluation.status in scoresheets.FILLING,
+            "reports": mine, "third_party": seat is not None or firm is not None,
+            "report_open": evaluation.status in (*scoresheets.FILLING, EvaluationStatus.computed)}
+
+
+@evaluation_panels.panel(order=35, template="scoresheets/_panel_supplier.html")
+def supplier_panel(request: Request, session: Session, principal, evaluation) -> dict | None:
+    """The supplier's self-evaluation (自评); the panel's names once the result is final."""
+    if principal.role != Role.supplier:
+        return None
+    names = []
+    if panel.names_visible(session, principal, evaluation):
+        names = [r.expert.name for r in panel.member_rows(session, evaluation.id)
+                 if r.member.status == MemberStatus.seated]
+        names += [o.name for _a, o in panel.firms(session, evaluation.id)]
+    return {"evaluation": evaluation,
+            "record": scoresheets.self_evaluation_of(session, evaluation.id),
+            "files": scoresheets.files_of(session, evaluation.id, FilePurpose.self_evaluation),
+            "open": evaluation.status in scoresheets.FILLING, "names": names}

@@ -1,0 +1,105 @@
+"""In a real Chromium: an expert scores online (draft kept across a closed browser, a deduction
+without a reason refused, submitted, report uploaded); the purchaser scores its quarter."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+from sqlmodel import select
+
+from evalplatform.models import Scoresheet, ScoringFile, SheetStatus
+from tests.conftest import browser_login
+from tests.test_scoresheets_world import panel_world
+
+pytestmark = pytest.mark.browser
+
+PDF = b"%PDF-1.7\n% third-party evaluation report\n%%EOF\n"
+
+
+def test_an_expert_scores_saves_a_draft_returns_and_submits(page, browser, live_server, db,
+                                                              make_user, make_org, viewport,
+                                                              tmp_path):
+    pw = panel_world(db, make_user, make_org, pool_size=5, seats=3, alternates=1)
+    other = panel_world(db, make_user, make_org, pool_size=3, seats=3, alternates=0, n=2,
+                        sector="E02")  # another panel, other experts
+    member = pw.seated(db)[0]
+    expert = pw.user_of(db, member)
+
+    browser_login(page, expert.username)
+    page.goto("/evaluations")
+    rows = page.locator("#evaluations-table tbody tr")
+    expect(rows).to_have_count(1)  # only its own assignment
+    assert other.evaluation.id != pw.evaluation.id
+    page.click(f"a[href='/evaluations/{pw.evaluation.id}']")
+    page.get_by_test_id("start-expert").click()
+    page.wait_for_url("**/sheets/*")
+    sheet_url = page.url
+    assert "每发现一处满溢、散落扣 1 分" in page.get_by_test_id("leaf-C1.3").inner_text()
+    page.select_option('[name="value-C1.2"]', "达成")
+    page.fill('[name="value-C1.3"]', "12")
+    page.press('[name="value-C1.3"]', "Tab")
+    expect(page.get_by_test_id("draft-status")).to_contain_text("草稿已于")
+    expect(page.get_by_test_id("leaf-C1.3")).to_contain_text("扣分理由")  # still to do
+    page.fill('[name="value-C2.2"]', "21")  # above the maximum 20
+    page.press('[name="value-C2.2"]', "Tab")
+    expect(page.get_by_test_id("draft-status")).to_contain_text("未保存")
+    expect(page.get_by_test_id("leaf-C2.2")).to_contain_text("0 到满分 20")
+    page.fill('[name="value-C2.2"]', "20")
+    page.press('[name="value-C2.2"]', "Tab")
+    expect(page.get_by_test_id("draft-status")).to_contain_text("草稿已于")
+
+    # the browser is closed; the expert comes back in a new one and finds the draft
+    page.close()
+    context = browser.new_context(viewport=viewport, locale="zh-CN", base_url=live_server)
+    context.set_default_timeout(10_000)
+    again = context.new_page()
+    try:
+        browser_login(again, expert.username)
+        again.goto(sheet_url)
+        assert again.input_value('[name="value-C1.3"]') == "12"
+        assert again.input_value('[name="value-C1.2"]') == "达成"
+        assert again.input_value('[name="value-C2.2"]') == "20"
+        again.select_option('[name="value-C2.1"]', "达成")
+        again.get_by_test_id("submit-sheet").click()
+        again.wait_for_load_state()
+        expect(again.get_by_test_id("leaf-C1.3")).to_contain_text("扣分理由")
+        assert again.get_by_test_id("sheet-status").inner_text() == "草稿"
+        again.fill('[name="reason-C1.3"]', "三处收集点满溢")
+        again.get_by_test_id("submit-sheet").click()
+        expect(again.get_by_test_id("sheet-status")).to_have_text("已提交")
+        assert "三处收集点满溢" in again.get_by_test_id("entered-C1.3").inner_text()
+        db.expire_all()
+        sheet = db.exec(select(Scoresheet).where(Scoresheet.member_id == member.id)).one()
+        assert sheet.status == SheetStatus.submitted
+        assert sheet.scores["C1.3"] == {"points": "12", "reason": "三处收集点满溢"}
+
+        report = tmp_path / "第三方评价报告.pdf"
+        report.write_bytes(PDF)
+        again.goto(f"/evaluations/{pw.evaluation.id}")
+        again.set_input_files("#f-report", str(report))
+        again.click("#my-sheets form[action$='/report'] button[type=submit]")
+        again.wait_for_load_state()
+        expect(again.locator("#flashes")).to_contain_text("评价报告已上传")
+        db.expire_all()
+        assert db.exec(select(ScoringFile)).one().filename == "第三方评价报告.pdf"
+    finally:
+        context.close()
+
+
+def test_the_purchaser_scores_its_quarter(page, db, make_user, make_org):
+    pw = panel_world(db, make_user, make_org, pool_size=3, seats=3, alternates=0)
+    browser_login(page, pw.purchaser.username)
+    page.goto(f"/evaluations/{pw.evaluation.id}")
+    expect(page.get_by_test_id("scoring-progress")).to_contain_text("专家组与评分表")
+    page.fill("#occ-A", "2026 第一季度")
+    page.get_by_test_id("start-occasion").click()
+    page.wait_for_url("**/sheets/*")
+    page.select_option('[name="value-A2.1"]', "部分达成")
+    page.fill('[name="reason-A2.1"]', "三月整改记录缺失")
+    page.fill('[name="value-A2.2"]', "10")
+    page.get_by_test_id("submit-sheet").click()
+    expect(page.get_by_test_id("sheet-status")).to_have_text("已提交")
+    db.expire_all()
+    sheet = db.exec(select(Scoresheet).where(Scoresheet.scorer_key == "2026 第一季度")).one()
+    assert sheet.scores == {"A2.1": {"tier": "部分达成", "reason": "三月整改记录缺失"},
+                            "A2.2": {"points": "10"}}

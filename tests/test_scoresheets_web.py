@@ -1,0 +1,223 @@
+"""The pages of the expert pool, the panel and the scoresheets, through the web layer."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlmodel import select
+
+from evalplatform.models import Expert, PanelDraw, Scoresheet, SheetStatus
+from evalplatform.services import scoresheets
+from tests.conftest import csrf_from, login
+from tests.test_scoresheets_world import panel_world
+
+PDF = b"%PDF-1.7\n% evidence\n"
+
+
+@pytest.fixture
+def pw(db, make_user, make_org):
+    return panel_world(db, make_user, make_org, pool_size=6, seats=3, alternates=1)
+
+
+def sign_in(client, user):
+    client.cookies.clear()
+    response = login(client, user.username)
+    assert response.status_code == 303, response.text
+    return csrf_from(client, "/")
+
+
+# ---------------------------------------------------------------- the pool
+
+
+def test_finance_keeps_the_pool_and_others_cannot(client, db, signed_in, make_user):
+    from evalplatform.services import catalogue
+
+    catalogue.seed(db)
+    signed_in("finance")
+    token = csrf_from(client, "/experts/new")
+    response = client.post("/experts", data={"name": "", "phone": "1", "specialities": ["D02"],
+                                             "csrf_token": token})
+    assert response.status_code == 422 and "专家姓名" in response.text
+    response = client.post("/experts", data={"name": "林国华", "phone": "13800000000",
+                                             "specialities": ["D02", "E02"], "csrf_token": token})
+    assert response.status_code == 303
+    expert = db.exec(select(Expert)).one()
+    assert expert.specialities == ["D02", "E02"]
+    page = client.get("/experts").text
+    assert "林国华" in page and "市容环卫" in page
+    client.cookies.clear()
+    signed_in("purchaser")
+    assert client.get("/experts").status_code == 403
+    client.cookies.clear()
+    signed_in("auditor")
+    assert "林国华" in client.get(f"/experts/{expert.id}").text
+
+
+# ---------------------------------------------------------------- the panel page
+
+
+def test_the_panel_page_shows_names_to_the_organiser_and_not_to_the_supplier(client, db, pw):
+    sign_in(client, pw.purchaser)
+    page = client.get(f"/evaluations/{pw.evaluation.id}/panel").text
+    names = [db.get(Expert, m.expert_id).name for m in pw.seated(db)]
+    assert all(name in page for name in names)
+    sign_in(client, pw.world.supplier_user)
+    assert client.get(f"/evaluations/{pw.evaluation.id}/panel").status_code == 403
+    evaluation_page = client.get(f"/evaluations/{pw.evaluation.id}").text
+    assert not any(name in evaluation_page for name in names)
+
+
+def test_an_auditor_replays_a_draw_from_its_page(client, db, pw, make_user):
+    draw = db.exec(select(PanelDraw)).one()
+    sign_in(client, make_user("auditor"))
+    page = client.get(f"/evaluations/{pw.evaluation.id}/panel").text
+    assert f"/panel/draws/{draw.id}/replay" in page and draw.seed in page
+    replay = client.get(f"/evaluations/{pw.evaluation.id}/panel/draws/{draw.id}/replay").text
+    assert 'data-testid="replay-verdict">已核验' in replay
+
+
+def test_a_bad_draw_on_the_page_names_the_field(client, db, make_user, make_org):
+    pw = panel_world(db, make_user, make_org, draw=False)
+    token = sign_in(client, pw.purchaser)
+    response = client.post(f"/evaluations/{pw.evaluation.id}/panel/draw",
+                           data={"size": "4", "alternates": "1", "specialities": ["D02"],
+                                 "csrf_token": token})
+    assert response.status_code == 422 and "奇数" in response.text
+    assert db.exec(select(PanelDraw)).first() is None
+    response = client.post(f"/evaluations/{pw.evaluation.id}/panel/draw",
+                           data={"size": "3", "alternates": "1", "specialities": ["D02"],
+                                 "csrf_token": token})
+    assert response.status_code == 303
+    assert db.exec(select(PanelDraw)).one().size == 3
+
+
+# ---------------------------------------------------------------- scoring through the pages
+
+
+def test_an_expert_sees_only_its_assignment_and_scores_through_the_pages(client, db, pw,
+                                                                          make_user):
+    member = pw.seated(db)[0]
+    token = sign_in(client, pw.user_of(db, member))
+    listing = client.get("/evaluations").text
+    assert pw.evaluation.title in listing
+    page = client.get(f"/evaluations/{pw.evaluation.id}").text
+    assert "我的评分表" in page and "评审专家" in page
+    response = client.post(f"/evaluations/{pw.evaluation.id}/sheets",
+                           data={"part": "C", "kind": "expert", "csrf_token": token})
+    assert response.status_code == 303
+    sheet_url = response.headers["location"]
+    form = client.get(sheet_url).text
+    assert "扣 1 分" in form and 'hx-trigger="change delay:500ms' in form
+    sheet_id = int(sheet_url.rsplit("/", 1)[1])
+    version = re.search(r'id="sheet-version" value="(\d+)"', form).group(1)
+    htmx = {"HX-Request": "true", "X-CSRF-Token": token}
+    saved = client.post(f"{sheet_url}/draft", headers=htmx,
+                        data={"version": version, "value-C1.3": "12", "value-C1.2": "达成"})
+    assert saved.status_code == 200 and "草稿已于" in saved.text
+    assert 'id="todo-2" hx-swap-oob="true">' in saved.text  # C1.3 still needs its reason
+    refused = client.post(f"{sheet_url}/draft", headers=htmx,
+                          data={"version": str(int(version) + 1), "value-C1.3": "16"})
+    assert refused.status_code == 422 and "0 到满分 15" in refused.text
+    assert db.get(Scoresheet, sheet_id).scores["C1.3"] == {"points": "12"}
+    db.expire_all()
+    current = db.get(Scoresheet, sheet_id).version
+    response = client.post(f"{sheet_url}/submit", data={
+        "csrf_token": token, "version": str(current), "value-C1.2": "达成", "value-C1.3": "12",
+        "value-C2.1": "达成", "value-C2.2": "20"})
+    assert response.status_code == 422 and "扣分理由" in response.text
+    db.expire_all()
+    assert db.get(Scoresheet, sheet_id).status == SheetStatus.draft
+    response = client.post(f"{sheet_url}/submit", data={
+        "csrf_token": token, "version": str(current), "value-C1.2": "达成", "value-C1.3": "12",
+        "reason-C1.3": "三处满溢", "value-C2.1": "达成", "value-C2.2": "20"})
+    assert response.status_code == 303
+    db.expire_all()
+    assert db.get(Scoresheet, sheet_id).status == SheetStatus.submitted
+    assert "已提交" in client.get(sheet_url).text
+    # another evaluator reaches neither the evaluation nor the sheet
+    sign_in(client, make_user("evaluator"))
+    assert client.get(f"/evaluations/{pw.evaluation.id}").status_code == 404
+    assert client.get(sheet_url).status_code == 404
+    assert pw.evaluation.title not in client.get("/evaluations").text
+
+
+def test_the_organiser_sees_progress_and_consolidation(client, db, pw):
+    member = pw.seated(db)[0]
+    who = pw.expert_principal(db, member)
+    sheet = scoresheets.start(db, who, pw.evaluation.id, "C", "expert")
+    form = {"value-C1.2": "达成", "value-C1.3": "15", "value-C2.1": "达成", "value-C2.2": "20"}
+    scoresheets.submit(db, who, pw.evaluation.id, sheet.id, form)
+    sign_in(client, pw.purchaser)
+    page = client.get(f"/evaluations/{pw.evaluation.id}").text
+    assert 'data-testid="submitted-count">1 / ' in page
+    assert db.get(Expert, member.expert_id).name in page
+    consolidation = client.get(f"/evaluations/{pw.evaluation.id}/scoring").text
+    assert 'data-testid="part-score-C"' in consolidation
+
+
+def test_the_supplier_hands_in_its_self_evaluation(client, db, pw):
+    token = sign_in(client, pw.world.supplier_user)
+    page = client.get(f"/evaluations/{pw.evaluation.id}").text
+    assert "自评" in page
+    response = client.post(f"/evaluations/{pw.evaluation.id}/self-evaluation",
+                           data={"summary": "全年完成保洁任务", "claimed_total": "96",
+                                 "csrf_token": token},
+                           files={"file": ("自评报告.pdf", PDF, "application/pdf")})
+    assert response.status_code == 303
+    record = scoresheets.self_evaluation_of(db, pw.evaluation.id)
+    assert record.claimed_total == "96"
+    [upload] = scoresheets.files_of(db, pw.evaluation.id)
+    assert client.get(f"/evaluations/{pw.evaluation.id}/files/{upload.id}").content == PDF
+    # the scorers see it beside their sheet
+    member = pw.seated(db)[0]
+    sheet = scoresheets.start(db, pw.expert_principal(db, member), pw.evaluation.id, "C", "expert")
+    sign_in(client, pw.user_of(db, member))
+    assert "全年完成保洁任务" in client.get(
+        f"/evaluations/{pw.evaluation.id}/sheets/{sheet.id}").text
+
+
+def test_an_expert_declines_on_the_page_and_the_alternate_is_seated(client, db, pw):
+    member = pw.seated(db)[0]
+    alternate = pw.alternates(db)[0]
+    token = sign_in(client, pw.user_of(db, member))
+    response = client.post(f"/evaluations/{pw.evaluation.id}/panel/members/{member.id}/step-down",
+                           data={"reason": "", "csrf_token": token})
+    assert response.status_code == 303
+    db.expire_all()
+    assert db.get(type(member), member.id).status.value == "seated"  # no reason, nothing changed
+    response = client.post(f"/evaluations/{pw.evaluation.id}/panel/members/{member.id}/step-down",
+                           data={"reason": "外出学习", "csrf_token": token})
+    assert response.headers["location"] == "/evaluations"
+    db.expire_all()
+    assert db.get(type(member), member.id).status.value == "declined"
+    assert db.get(type(alternate), alternate.id).status.value == "seated"
+    assert client.get(f"/evaluations/{pw.evaluation.id}").status_code == 404
+
+
+def test_evidence_reopening_and_a_second_look_through_the_pages(client, db, pw):
+    member = pw.seated(db)[0]
+    who = pw.expert_principal(db, member)
+    sheet = scoresheets.start(db, who, pw.evaluation.id, "C", "expert")
+    url = f"/evaluations/{pw.evaluation.id}/sheets/{sheet.id}"
+    token = sign_in(client, pw.user_of(db, member))
+    response = client.post(f"{url}/evidence", data={"leaf_id": "C1.3", "csrf_token": token},
+                           files={"file": ("满溢照片.docx", b"not a word file", "application/msword")})
+    assert response.status_code == 303
+    assert scoresheets.files_of(db, pw.evaluation.id) == []
+    client.post(f"{url}/evidence", data={"leaf_id": "C1.3", "csrf_token": token},
+                files={"file": ("满溢照片.pdf", PDF, "application/pdf")})
+    assert "满溢照片.pdf" in client.get(url).text
+    form = {"value-C1.2": "达成", "value-C1.3": "15", "value-C2.1": "达成", "value-C2.2": "20"}
+    scoresheets.submit(db, who, pw.evaluation.id, sheet.id, form)
+    token = sign_in(client, pw.purchaser)
+    assert client.post(f"{url}/reopen", data={"reason": "x", "csrf_token": token}
+                       ).status_code == 403
+    client.post(f"{url}/reopen-request", data={"reason": "C1.3 请核对照片", "csrf_token": token})
+    token = sign_in(client, pw.world.finance)
+    page = client.get(url).text
+    assert "C1.3 请核对照片" in page
+    response = client.post(f"{url}/reopen", data={"reason": "组织方申请复核", "csrf_token": token})
+    assert response.status_code == 303
+    db.expire_all()
+    assert db.get(Scoresheet, sheet.id).status == SheetStatus.draft
