@@ -27,11 +27,25 @@ from evalplatform.models.projects import (
 from evalplatform.models.results import EvaluationResult
 from evalplatform.models.schemes import IndicatorScheme
 from evalplatform.models.throttle import ThrottleCounter
+from surveys.models import (  # the survey tables live with the surveys package
+    Invitation,
+    InvitationBatch,
+    Questionnaire,
+    Survey,
+    SurveyResponse,
+    SurveySite,
+)
 
 __all__ = [
     "AuditEntry",
     "AuditHead",
     "IndicatorScheme",
+    "Invitation",
+    "InvitationBatch",
+    "Questionnaire",
+    "Survey",
+    "SurveyResponse",
+    "SurveySite",
     "CatalogueEntry",
     "CatalogueIssue",
     "Contract",

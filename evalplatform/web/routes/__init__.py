@@ -10,7 +10,9 @@ from evalplatform.web.routes import (
     home,
     projects,
     schemes,
+    surveys,
 )
 
 ROUTERS = [auth.router, home.router, account.router, admin.router, audit_log.router,
-           projects.router, schemes.router, evaluations.router, api.router]
+           projects.router, schemes.router, evaluations.router, surveys.router,
+           api.router]
