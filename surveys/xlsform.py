@@ -222,10 +222,10 @@ def import_workbook(data: bytes, leaves: list[SurveyLeaf] | None = None) -> dict
     survey = _Sheet(names["survey"], "survey", errors)
     choices = _Sheet(names["choices"], "choices", errors) if "choices" in names else None
     lists, _rows = _read_choices(choices) if choices else ({}, {})
-    for column in ("type", "name"):
-        if survey.column(column) is None:
-            survey.fail(1, None, _("The column %(name)s is missing.", name=column))
-    if errors:
+    missing = [column for column in ("type", "name") if survey.column(column) is None]
+    for column in missing:
+        survey.fail(1, None, _("The column %(name)s is missing.", name=column))
+    if missing:
         raise InvalidInput(errors)
     label_zh = _label_column(survey, "label")
     hint_zh = _label_column(survey, "hint")

@@ -48,8 +48,8 @@
       });
       if (given) done += 1;
     });
-    var text = (form.dataset.msgProgress || "%(done)s / %(total)s")
-      .replace("%(done)s", done).replace("%(total)s", questions.length);
+    var text = (form.dataset.msgProgress || "{done} / {total}")
+      .replace("{done}", done).replace("{total}", questions.length);
     var label = document.getElementById("progress");
     if (label) label.textContent = text;
     var bar = document.getElementById("progress-bar");
