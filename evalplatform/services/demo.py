@@ -104,4 +104,7 @@ def load(session: Session) -> list[DemoAccount]:
 
     ensure_templates(session)  # the built-in indicator scheme templates
     demo_projects.load(session, {o.name: o for o in orgs}, users)
+    from evalplatform.services import demo_surveys
+
+    demo_surveys.load(session, users)  # questionnaires and a few hundred answers
     return created
