@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Callable
 from datetime import date
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlmodel import Session, col, func, select
 
 from surveys import invitations
@@ -84,25 +84,27 @@ def submitted(session: Session, submission_key: str) -> bool:
 
 def record(session: Session, *, survey_id: int, questionnaire_id: int, channel: Channel,
            answers: dict, day: date, site_id: int | None = None,
-           submission_key: str | None = None) -> SurveyResponse:
-    """Store one response (flushes). With a ``submission_key`` seen before, nothing is stored
-    and :class:`DuplicateSubmission` is raised; a race between two equal keys ends in the
-    database's unique constraint, which the caller treats the same way."""
+           submission_key: str | None = None, frozen: bool = False) -> str:
+    """Store one response and return its id (one INSERT, no ORM object: this is the hot
+    path). With a ``submission_key`` seen before, nothing is stored and
+    :class:`DuplicateSubmission` is raised; a race between two equal keys ends in the
+    database's unique constraint, which the caller treats the same way. ``frozen`` says the
+    questionnaire version is known to be frozen already (skips the freezing UPDATE)."""
     if submission_key is not None and submitted(session, submission_key):
         raise DuplicateSubmission(_("Your answers were already received. Thank you!"))
-    response = SurveyResponse(id=new_response_id(), survey_id=survey_id,
-                              questionnaire_id=questionnaire_id, channel=Channel(channel),
-                              site_id=site_id, answered_on=day, answers=answers,
-                              submission_key=submission_key)
-    session.add(response)
-    freeze(session, questionnaire_id)
-    session.flush()
-    return response
+    response_id = new_response_id()
+    session.execute(insert(SurveyResponse).values(
+        id=response_id, survey_id=survey_id, questionnaire_id=questionnaire_id,
+        channel=Channel(channel), site_id=site_id, answered_on=day, answers=answers,
+        submission_key=submission_key))
+    if not frozen:
+        freeze(session, questionnaire_id)
+    return response_id
 
 
 def record_with_code(session: Session, invitation: Invitation, *, questionnaire_id: int,
-                     answers: dict, day: date, channel: Channel = Channel.closed
-                     ) -> SurveyResponse:
+                     answers: dict, day: date, channel: Channel = Channel.closed,
+                     frozen: bool = False) -> str:
     """Use the invitation up and store its answers: one response per code, ever.
 
     The response keeps no trace of the code; the invitation keeps only ``used``.
@@ -111,7 +113,7 @@ def record_with_code(session: Session, invitation: Invitation, *, questionnaire_
         raise CodeUsed(_("This invitation code has already been used; its answers were "
                          "received. Thank you!"))
     return record(session, survey_id=invitation.survey_id, questionnaire_id=questionnaire_id,
-                  channel=channel, answers=answers, day=day)
+                  channel=channel, answers=answers, day=day, frozen=frozen)
 
 
 def counts(session: Session, survey_id: int) -> dict[str, int]:

@@ -161,7 +161,7 @@ def test_a_code_is_used_once_by_the_submission_and_the_second_is_refused_kindly(
     app_service.submit_with_code(db, code, form(**STREET_ANSWERS), "10.0.0.1")
     with pytest.raises(Conflict) as caught:
         app_service.submit_with_code(db, code, form(**STREET_ANSWERS), "10.0.0.1")
-    assert "already been used" in caught.value.message
+    assert "已经使用过" in caught.value.message
     assert count(db, SurveyResponse) == 1
     response = db.exec(select(SurveyResponse)).one()
     assert response.channel == Channel.closed
@@ -236,7 +236,7 @@ def test_a_survey_before_its_window_says_when_it_opens(db, world):
     code = codes_for(db, world, evaluation)[0]
     with pytest.raises(Conflict) as caught:
         app_service.submit_with_code(db, code, form(**STREET_ANSWERS), "10.0.0.1")
-    assert "not open yet" in caught.value.message
+    assert "尚未开始" in caught.value.message
     assert count(db, SurveyResponse) == 0
 
 
@@ -253,7 +253,7 @@ def test_the_end_of_the_window_closes_the_survey_politely_and_audits_its_counts(
     monkeypatch.setattr(evaluations, "now", lambda: after)
     with pytest.raises(Conflict) as caught:
         app_service.submit_with_code(db, late, form(**STREET_ANSWERS), "10.0.0.1")
-    assert "closed" in caught.value.message and "Thank you" in caught.value.message
+    assert "已经结束" in caught.value.message and "感谢" in caught.value.message
     survey = app_service.survey_of(db, survey_eval)
     assert survey.closed_at is not None and survey.close_reason == "schedule"
     entry = db.exec(select(AuditEntry).where(AuditEntry.action == "survey.close")).one()
@@ -284,7 +284,7 @@ def test_an_open_link_limits_each_device_and_ignores_the_honeypot(db, world, sur
     assert submit() == "duplicate"  # the same form again: a double tap or a retry
     with pytest.raises(Conflict) as caught:
         submit(submission_key="b" * 32)  # a second questionnaire from the same phone
-    assert "already answered" in caught.value.message
+    assert "已在本服务点填写过" in caught.value.message
     assert submit(device="e" * 32, submission_key="c" * 32, honeypot="http://spam") == "ignored"
     assert submit(device="e" * 32, submission_key="c" * 32) == "stored"
     assert count(db, SurveyResponse) == 2
@@ -342,7 +342,7 @@ def test_a_version_with_answers_is_frozen_and_a_new_version_keeps_scored_questio
     with pytest.raises(Conflict) as caught:
         app_service.edit(db, world.purchaser_principal, survey_eval.id, "delete",
                          lambda doc, _l: qn.delete_question(doc, "Q7"))
-    assert "frozen" in caught.value.message
+    assert "冻结" in caught.value.message
     draft = app_service.new_version(db, world.purchaser_principal, survey_eval.id)
     assert draft.version == 2 and draft.status == QuestionnaireStatus.draft
     app_service.edit(db, world.purchaser_principal, survey_eval.id, "scale",

@@ -478,12 +478,24 @@ class Target:
     message: str  # why not, when it is not accepting
 
 
-def _target(session: Session, survey: Survey) -> Target:
-    evaluation = session.get(Evaluation, survey.evaluation_id)
+def _target(session: Session, survey: Survey, evaluation: Evaluation | None = None,
+            questionnaire: Questionnaire | None = None, *, loaded: bool = False) -> Target:
+    if evaluation is None:
+        evaluation = session.get(Evaluation, survey.evaluation_id)
     close_if_due(session, survey, evaluation)
     accepting = state(survey, evaluation) == "open"
-    return Target(survey, evaluation, current(session, survey), accepting,
+    if not loaded:
+        questionnaire = current(session, survey)
+    return Target(survey, evaluation, questionnaire, accepting,
                   "" if accepting else closed_message(survey, evaluation))
+
+
+def _with_survey(statement):
+    """The statement joined to its survey's evaluation and current questionnaire version (one
+    round trip for what a respondent's request needs)."""
+    return (statement.join(Evaluation, Evaluation.id == Survey.evaluation_id)
+            .join(Questionnaire, (Questionnaire.survey_id == Survey.id)
+                  & (Questionnaire.status == QuestionnaireStatus.current), isouter=True))
 
 
 def address_key(kind: str, address: str | None, scope: int | str) -> str:
@@ -500,20 +512,27 @@ def target_for_code(session: Session, typed: str, address: str | None) -> tuple[
     if throttle.check(session, key).locked:
         raise Throttled(_("Too many wrong codes from this connection. Please wait ten minutes "
                           "and check the code on your slip."))
-    invitation = invitations.find(session, typed)
-    if invitation is None:
+    code = invitations.normalise(typed)
+    row = None if code is None else session.exec(_with_survey(
+        select(Invitation, Survey, Evaluation, Questionnaire)
+        .join(Survey, Survey.id == Invitation.survey_id)).where(Invitation.code == code)).first()
+    if row is None:
         throttle.register_failure(session, key, CODE_FAILURES, CODE_WINDOW)
         session.commit()
         raise NotFound(_("We could not find this invitation code. Please check it against your "
                          "slip (letters and digits, e.g. ABCD-2345)."))
-    return _target(session, session.get(Survey, invitation.survey_id)), invitation
+    invitation, survey, evaluation, questionnaire = row
+    return _target(session, survey, evaluation, questionnaire, loaded=True), invitation
 
 
 def target_for_site(session: Session, token: str) -> tuple[Target, SurveySite]:
-    site = invitations.site_by_token(session, token)
-    if site is None:
+    row = None if not token or len(token) > 24 else session.exec(_with_survey(
+        select(SurveySite, Survey, Evaluation, Questionnaire)
+        .join(Survey, Survey.id == SurveySite.survey_id)).where(SurveySite.token == token)).first()
+    if row is None:
         raise NotFound(_("This survey link is not valid. Please scan the QR code again."))
-    found = _target(session, session.get(Survey, site.survey_id))
+    site, survey, evaluation, questionnaire = row
+    found = _target(session, survey, evaluation, questionnaire, loaded=True)
     if not site.active and found.accepting:
         found.accepting = False
         found.message = _("This site's survey link has been closed. Thank you for your interest.")
@@ -534,7 +553,8 @@ def submit_with_code(session: Session, typed: str, getlist, address: str | None,
     try:
         answers = responses.parse_answers(found.questionnaire.document, getlist)
         responses.record_with_code(session, invitation, questionnaire_id=found.questionnaire.id,
-                                   answers=answers, day=local_day(), channel=channel)
+                                   answers=answers, day=local_day(), channel=channel,
+                                   frozen=found.questionnaire.frozen)
     except SurveyError as exc:
         session.rollback()
         raise _fail(exc) from None
@@ -593,7 +613,7 @@ def submit_open(session: Session, token: str, getlist, *, address: str | None,
         answers = responses.parse_answers(found.questionnaire.document, getlist)
         responses.record(session, survey_id=found.survey.id, questionnaire_id=found.questionnaire.id,
                          channel=Channel.open, answers=answers, day=local_day(), site_id=site.id,
-                         submission_key=key)
+                         submission_key=key, frozen=found.questionnaire.frozen)
     except DuplicateSubmission:
         session.rollback()
         return "duplicate"

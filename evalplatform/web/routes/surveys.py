@@ -8,6 +8,7 @@ import secrets
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from evalplatform.db import get_session
 from evalplatform.i18n import _, current_language
@@ -425,7 +426,8 @@ async def paper_enter(request: Request, evaluation_id: int, session: Session = D
     form = await request.form()
     code = str(form.get("code") or "")
     try:
-        app_service.enter_paper(session, principal, evaluation_id, code, form.getlist)
+        await run_in_threadpool(app_service.enter_paper, session, principal, evaluation_id, code,
+                                form.getlist)
     except ValidationFailed as exc:
         session.rollback()
         return _paper(request, session, principal, evaluation_id, values=_form_values(form),
@@ -527,7 +529,8 @@ async def submit_with_code(request: Request, code: str, session: Session = Depen
     form = await request.form()
     normal = invitations.normalise(code) or code
     try:
-        app_service.submit_with_code(session, code, form.getlist, _address(request))
+        await run_in_threadpool(app_service.submit_with_code, session, code, form.getlist,
+                                _address(request))
     except ValidationFailed as exc:
         found, _invitation = app_service.target_for_code(session, code, _address(request))
         return render(request, "surveys/respond.html", _respondent_context(
@@ -580,8 +583,8 @@ async def submit_open(request: Request, token: str, session: Session = Depends(g
     device = request.cookies.get(DEVICE_COOKIE) or None
     key = str(form.get("submission_key") or "")
     try:
-        app_service.submit_open(session, token, form.getlist, address=_address(request),
-                                device=device, submission_key=key,
+        await run_in_threadpool(app_service.submit_open, session, token, form.getlist,
+                                address=_address(request), device=device, submission_key=key,
                                 honeypot=str(form.get("website") or ""))
     except ValidationFailed as exc:
         found, site = app_service.target_for_site(session, token)
