@@ -255,7 +255,8 @@ def test_the_end_of_the_window_closes_the_survey_politely_and_audits_its_counts(
         app_service.submit_with_code(db, late, form(**STREET_ANSWERS), "10.0.0.1")
     assert "已经结束" in caught.value.message and "感谢" in caught.value.message
     survey = app_service.survey_of(db, survey_eval)
-    assert survey.closed_at is not None and survey.close_reason == "schedule"
+    assert survey.close_reason == "schedule"
+    assert evaluations.as_utc(survey.closed_at) == evaluations.as_utc(survey_eval.closes_at)
     entry = db.exec(select(AuditEntry).where(AuditEntry.action == "survey.close")).one()
     change = json.loads(entry.change)
     assert (change["total"], change["closed"], change["issued"], change["used"]) == (1, 1, 2, 1)

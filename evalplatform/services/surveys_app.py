@@ -243,8 +243,14 @@ def open_survey(session: Session, principal, evaluation_id: int) -> Survey:
     return survey
 
 
-def _close(session: Session, actor, survey: Survey, reason: str) -> None:
-    survey.closed_at = now()
+def _close(session: Session, actor, survey: Survey, reason: str,
+           evaluation: Evaluation | None = None) -> None:
+    """Close the survey and audit its counts; a close by the schedule is dated at the
+    schedule's end when that has passed."""
+    moment = now()
+    if reason == "schedule" and evaluation is not None:
+        moment = min(moment, as_utc(evaluation.closes_at))
+    survey.closed_at = moment
     survey.close_reason = reason
     session.add(survey)
     audit.record(session, actor, "survey.close", "survey", survey.id,
@@ -270,7 +276,7 @@ def close_if_due(session: Session, survey: Survey | None, evaluation: Evaluation
         return False
     if state(survey, evaluation) != "closed":
         return False
-    _close(session, SYSTEM, survey, "schedule")
+    _close(session, SYSTEM, survey, "schedule", evaluation)
     session.commit()
     return True
 
