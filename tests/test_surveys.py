@@ -251,6 +251,7 @@ def test_the_end_of_the_window_closes_the_survey_politely_and_audits_its_counts(
     app_service.submit_with_code(db, code, form(**STREET_ANSWERS), "10.0.0.1")
     after = evaluations.as_utc(survey_eval.closes_at) + evaluations.timedelta(minutes=1)
     monkeypatch.setattr(evaluations, "now", lambda: after)
+    monkeypatch.setattr(app_service, "now", lambda: after)
     with pytest.raises(Conflict) as caught:
         app_service.submit_with_code(db, late, form(**STREET_ANSWERS), "10.0.0.1")
     assert "已经结束" in caught.value.message and "感谢" in caught.value.message
