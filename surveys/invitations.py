@@ -72,9 +72,9 @@ def find(session: Session, typed: str) -> Invitation | None:
 
 def use(session: Session, invitation_id: int) -> bool:
     """Mark the invitation used, once: True for the one call that did it, False after."""
-    result = session.execute(update(Invitation)
-                             .where(Invitation.id == invitation_id, col(Invitation.used).is_(False))
-                             .values(used=True))
+    result = session.connection().execute(  # Core, not the ORM: the hot path
+        update(Invitation).where(Invitation.id == invitation_id, col(Invitation.used).is_(False))
+        .values(used=True))
     return result.rowcount == 1
 
 

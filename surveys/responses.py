@@ -70,10 +70,10 @@ def new_response_id() -> str:
 
 def freeze(session: Session, questionnaire_id: int) -> None:
     """The first answer freezes its questionnaire version (a no-op after that)."""
-    session.execute(update(Questionnaire)
-                    .where(Questionnaire.id == questionnaire_id,
-                           col(Questionnaire.frozen).is_(False))
-                    .values(frozen=True))
+    session.connection().execute(update(Questionnaire)
+                                 .where(Questionnaire.id == questionnaire_id,
+                                        col(Questionnaire.frozen).is_(False))
+                                 .values(frozen=True))
 
 
 def submitted(session: Session, submission_key: str) -> bool:
@@ -93,7 +93,7 @@ def record(session: Session, *, survey_id: int, questionnaire_id: int, channel: 
     if submission_key is not None and submitted(session, submission_key):
         raise DuplicateSubmission(_("Your answers were already received. Thank you!"))
     response_id = new_response_id()
-    session.execute(insert(SurveyResponse).values(
+    session.connection().execute(insert(SurveyResponse).values(
         id=response_id, survey_id=survey_id, questionnaire_id=questionnaire_id,
         channel=Channel(channel), site_id=site_id, answered_on=day, answers=answers,
         submission_key=submission_key))

@@ -193,6 +193,8 @@ def test_wrong_codes_are_rate_limited_per_address(db, survey_eval):
     with pytest.raises(Throttled):
         app_service.target_for_code(db, "ABCD-EFGH", "10.9.9.9")
     real = codes(db, survey_eval, 1)[0]
+    with pytest.raises(Throttled):  # locked out: even a right code says nothing now
+        app_service.target_for_code(db, real, "10.9.9.9")
     app_service.target_for_code(db, real, "10.9.9.8")  # another address is not affected
 
 

@@ -35,6 +35,7 @@ from evalplatform.models import (
     Survey,
     SurveyResponse,
     SurveySite,
+    ThrottleCounter,
 )
 from evalplatform.services import audit, evaluation_inputs, evaluations, throttle
 from evalplatform.services.audit import SYSTEM
@@ -515,19 +516,25 @@ def address_key(kind: str, address: str | None, scope: int | str) -> str:
 def target_for_code(session: Session, typed: str, address: str | None) -> tuple[Target, Invitation]:
     """The survey behind an invitation code; a wrong code counts against the address."""
     key = address_key("code", address, "all")
-    if throttle.check(session, key).locked:
-        raise Throttled(_("Too many wrong codes from this connection. Please wait ten minutes "
-                          "and check the code on your slip."))
+    refused = _("Too many wrong codes from this connection. Please wait ten minutes and check "
+                "the code on your slip.")
     code = invitations.normalise(typed)
+    # one round trip: the code's invitation, survey, evaluation, current version and lock-out
+    locked_until = (select(ThrottleCounter.locked_until).where(ThrottleCounter.key == key)
+                    .scalar_subquery())
     row = None if code is None else session.exec(_with_survey(
-        select(Invitation, Survey, Evaluation, Questionnaire)
+        select(Invitation, Survey, Evaluation, Questionnaire, locked_until)
         .join(Survey, Survey.id == Invitation.survey_id)).where(Invitation.code == code)).first()
     if row is None:
+        if throttle.check(session, key).locked:
+            raise Throttled(refused)
         throttle.register_failure(session, key, CODE_FAILURES, CODE_WINDOW)
         session.commit()
         raise NotFound(_("We could not find this invitation code. Please check it against your "
                          "slip (letters and digits, e.g. ABCD-2345)."))
-    invitation, survey, evaluation, questionnaire = row
+    invitation, survey, evaluation, questionnaire, lock = row
+    if lock is not None and as_utc(lock) > now():
+        raise Throttled(refused)
     return _target(session, survey, evaluation, questionnaire, loaded=True), invitation
 
 
