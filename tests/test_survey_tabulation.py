@@ -231,3 +231,18 @@ def test_not_a_workbook_is_refused():
     with pytest.raises(InvalidInput) as caught:
         xlsform.import_workbook(b"PK\x03\x04 not really", LEAVES)
     assert "file" in caught.value.errors
+
+
+def test_the_surveys_package_imports_nothing_of_the_application_or_the_web():
+    """Dependencies point one way: evalplatform → surveys → scoring."""
+    import subprocess
+    import sys
+
+    code = ("import sys, surveys, surveys.models, surveys.questionnaire, surveys.templates, "
+            "surveys.xlsform, surveys.invitations, surveys.responses, surveys.tabulation, "
+            "surveys.scoring_inputs; "
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('evalplatform', 'fastapi', 'starlette', 'jinja2')); print(bad); "
+            "sys.exit(1 if bad else 0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
