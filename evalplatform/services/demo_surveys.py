@@ -3,9 +3,9 @@
 The demo's elderly-care (居家养老) evaluations and its street-cleaning (市容环卫) evaluation of
 the city centre's roads get their questionnaire from the built-in template, invitation codes,
 service sites with open links, and a few hundred answers spread over the schedule's window,
-so that the results page shows real tabulation at once. The answers are drawn from a seeded generator (the same demo
-every time): each respondent has an underlying satisfaction, so the scale questions agree
-with each other as real answers do (Cronbach's alpha about 0.8).
+so that the results page shows real tabulation at once. The answers are drawn from a seeded
+generator (the same demo every time): each respondent has an underlying satisfaction, so the
+scale questions agree with each other as real answers do (Cronbach's alpha about 0.8).
 
 The window of the demo's first monitoring round lies in the past, so the answers are loaded
 as the historic record they stand for (their days inside the window), and a survey whose
