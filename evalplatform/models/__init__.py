@@ -57,6 +57,14 @@ from evalplatform.models.settlements import (
     TerminationReview,
 )
 from evalplatform.models.throttle import ThrottleCounter
+from surveys.models import (  # the survey tables live with the surveys package
+    Invitation,
+    InvitationBatch,
+    Questionnaire,
+    Survey,
+    SurveyResponse,
+    SurveySite,
+)
 
 __all__ = [
     "Appeal",
@@ -74,6 +82,12 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "IndicatorScheme",
+    "Invitation",
+    "InvitationBatch",
+    "Questionnaire",
+    "Survey",
+    "SurveyResponse",
+    "SurveySite",
     "CatalogueEntry",
     "CatalogueIssue",
     "Contract",

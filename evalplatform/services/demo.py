@@ -109,6 +109,9 @@ def load(session: Session) -> list[DemoAccount]:
     for user, password in demo_scoresheets.load(session, {o.name: o for o in orgs}, users,
                                                  _password):
         created.append(DemoAccount(user.username, user.display_name, user.role, None, password))
+    from evalplatform.services import demo_surveys
+
+    demo_surveys.load(session, users)  # questionnaires and a few hundred answers
     # results use what the capabilities above stored, then settle the past year
     from evalplatform.services import demo_results
 

@@ -130,10 +130,6 @@ def generated_inputs(scheme: dict, seed: int, *, with_survey: bool = True
         data=data, responses=responses, population=1200 if responses else None, notes=notes)
 
 
-def _has_inputs(contributions: list) -> bool:
-    return any(c.sheets or c.data or c.responses for c in contributions)
-
-
 def load(session: Session, users: dict[str, User]) -> list:
     """Close, compute and publish the demo's first monitoring rounds (see the module doc)."""
     finance = users["caizheng"]
@@ -157,9 +153,13 @@ def load(session: Session, users: dict[str, User]) -> list:
                 continue  # another capability's demo has taken it further
             collected = evaluation_inputs.collect(session, evaluation)
             given = None
-            if not _has_inputs(collected):
-                given = [generated_inputs(evaluations.scheme_document(session, evaluation),
-                                          seed=evaluation.id, with_survey=outcome != "blocked")]
+            if not any(c.sheets for c in collected):
+                # the scorers' parts are generated; real survey answers are kept when there are
+                answered = any(c.responses for c in collected)
+                generated = generated_inputs(evaluations.scheme_document(session, evaluation),
+                                             seed=evaluation.id,
+                                             with_survey=outcome != "blocked" and not answered)
+                given = [*collected, generated] if outcome != "blocked" else [generated]
             result = results.compute(session, principal, evaluation.id, contributions=given,
                                      at=computed_at)
             if outcome in ("final", "published") and result.final_ready:

@@ -17,9 +17,10 @@ from evalplatform.web.routes import (
     schemes,
     scoresheets,
     settlements,
+    surveys,
 )
 
 ROUTERS = [auth.router, home.router, account.router, admin.router, audit_log.router,
-           projects.router, schemes.router, evaluations.router, experts.router,
+           projects.router, schemes.router, evaluations.router, surveys.router, experts.router,
            scoresheets.router, results.router, settlements.router, disclosure.router,
            api.router, api_projects.router, api_evaluations.router]

@@ -1,0 +1,722 @@
+"""Satisfaction surveys in the platform (满意度调查): who may do what, the survey's schedule,
+the audit trail, rate limits, and what the survey gives the evaluation's result.
+
+The ``surveys`` package holds the questionnaires, codes, answers and tabulation and knows
+nothing of users or the audit log; this service wraps it. Each evaluation has at most one
+survey. Its organiser (the department's purchaser, or finance) builds the questionnaire
+from a template, opens the survey, issues invitation codes and service-site links, types in
+paper questionnaires and closes it; auditors and the evaluation's assigned evaluators read
+it. The survey takes answers only while it is open: opened by the organiser, not closed,
+the evaluation collecting and inside its schedule's window (评价的开放和截止时间).
+
+The survey's creation, opening, closing (with its counts), questionnaire edits, code batches
+and sites are audit entries; individual answers are not (they are anonymous and many).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from evalplatform.i18n import _, gettext
+from evalplatform.models import (
+    Evaluation,
+    EvaluationStatus,
+    IndicatorScheme,
+    Invitation,
+    InvitationBatch,
+    Questionnaire,
+    Role,
+    Survey,
+    SurveyResponse,
+    SurveySite,
+    ThrottleCounter,
+)
+from evalplatform.services import audit, evaluation_inputs, evaluations, throttle
+from evalplatform.services.audit import SYSTEM
+from evalplatform.services.clock import as_utc, now
+from evalplatform.services.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    Throttled,
+    ValidationFailed,
+)
+from evalplatform.settings import get_settings
+from surveys import i18n as survey_i18n
+from surveys import invitations, responses, scoring_inputs, tabulation, templates, xlsform
+from surveys import questionnaire as qn
+from surveys.errors import (
+    CodeUnknown,
+    DuplicateSubmission,
+    Frozen,
+    InvalidInput,
+    SurveyError,
+)
+from surveys.models import Channel, QuestionnaireStatus
+
+survey_i18n.set_translator(gettext)
+
+ORGANISERS = (Role.finance, Role.purchaser)
+READERS = (Role.finance, Role.purchaser, Role.auditor, Role.evaluator)
+#: Open links: answers one address may send to one survey in an hour (a community centre's
+#: shared Wi-Fi must still pass), and how long a device's count is kept.
+ADDRESS_LIMIT = 60
+ADDRESS_WINDOW = 3600
+DEVICE_WINDOW = 400 * 24 * 3600
+#: Wrong invitation codes one address may try in ten minutes.
+CODE_FAILURES = 20
+CODE_WINDOW = 600
+LIVE_STATUSES = (EvaluationStatus.draft, EvaluationStatus.collecting)
+
+
+def _local(moment) -> str:
+    return as_utc(moment).astimezone(evaluations.LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def local_day() -> date:
+    return now().astimezone(evaluations.LOCAL_TZ).date()
+
+
+def _fail(exc: SurveyError):
+    """The surveys package's refusal as the platform's error (same message)."""
+    if isinstance(exc, InvalidInput):
+        return ValidationFailed(exc.errors)
+    if isinstance(exc, Frozen):
+        return Conflict(exc.message)
+    if isinstance(exc, CodeUnknown):
+        return NotFound(exc.message)
+    return Conflict(exc.message)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def survey_of(session: Session, evaluation: Evaluation) -> Survey | None:
+    return session.exec(select(Survey).where(Survey.evaluation_id == evaluation.id)).first()
+
+
+def versions(session: Session, survey: Survey) -> list[Questionnaire]:
+    return list(session.exec(select(Questionnaire).where(Questionnaire.survey_id == survey.id)
+                             .order_by(Questionnaire.version)))
+
+
+def current(session: Session, survey: Survey) -> Questionnaire | None:
+    """The version respondents answer (None before the survey is first opened)."""
+    return session.exec(select(Questionnaire).where(
+        Questionnaire.survey_id == survey.id,
+        Questionnaire.status == QuestionnaireStatus.current)).first()
+
+
+def working(session: Session, survey: Survey) -> Questionnaire:
+    """The version the editor shows: the newest draft, else the current version."""
+    found = versions(session, survey)
+    drafts = [q for q in found if q.status == QuestionnaireStatus.draft]
+    if drafts:
+        return drafts[-1]
+    return next(q for q in found if q.status == QuestionnaireStatus.current)
+
+
+def leaves(session: Session, evaluation: Evaluation) -> list[qn.SurveyLeaf]:
+    return qn.survey_leaves(evaluations.scheme_document(session, evaluation))
+
+
+def state(survey: Survey | None, evaluation: Evaluation) -> str:
+    """``none`` (no survey), ``draft`` (not opened), ``scheduled`` (opened, window not begun),
+    ``open`` (taking answers) or ``closed``."""
+    if survey is None:
+        return "none"
+    if survey.closed_at is not None:
+        return "closed"
+    if survey.opened_at is None:
+        return "draft"
+    if evaluation.status not in LIVE_STATUSES:
+        return "closed"
+    window = evaluations.window_state(evaluation)
+    if window == "after":
+        return "closed"
+    if window == "before" or evaluation.status != EvaluationStatus.collecting:
+        return "scheduled"
+    return "open"
+
+
+def closed_message(survey: Survey | None, evaluation: Evaluation) -> str:
+    """What a respondent reads when the survey does not take answers (politely)."""
+    current_state = state(survey, evaluation)
+    if current_state in ("draft", "scheduled", "none"):
+        if evaluations.window_state(evaluation) == "before":
+            return _("This survey is not open yet. It opens on %(day)s; please come back then. "
+                     "Thank you!", day=_local(evaluation.opens_at))
+        return _("This survey is not open yet. Please come back later. Thank you!")
+    return _("This survey has closed. Thank you for your interest; answers can no longer be "
+             "received.")
+
+
+def _can_see(session: Session, principal, evaluation: Evaluation) -> bool:
+    return evaluations.can_see(session, principal, evaluation)
+
+
+def can_manage(session: Session, principal, evaluation: Evaluation) -> bool:
+    return principal.role in ORGANISERS and _can_see(session, principal, evaluation)
+
+
+def _organiser(session: Session, principal, evaluation_id: int) -> Evaluation:
+    evaluation = evaluations.get(session, evaluation_id)
+    if not can_manage(session, principal, evaluation):
+        raise PermissionDenied(_("Only the purchasing department or finance runs this survey."))
+    return evaluation
+
+
+def _survey(session: Session, evaluation: Evaluation) -> Survey:
+    survey = survey_of(session, evaluation)
+    if survey is None:
+        raise NotFound(_("This evaluation has no survey yet."))
+    return survey
+
+
+def counts(session: Session, survey: Survey) -> dict[str, int]:
+    found = responses.counts(session, survey.id)
+    found.update(responses.invitation_counts(session, survey.id))
+    return found
+
+
+# ---------------------------------------------------------------- the survey's life
+
+
+def create(session: Session, principal, evaluation_id: int, template_key: str) -> Survey:
+    """Give the evaluation its survey, with a first draft from a template (问卷模板)."""
+    evaluation = _organiser(session, principal, evaluation_id)
+    if survey_of(session, evaluation) is not None:
+        raise Conflict(_("This evaluation already has a survey."))
+    if template_key not in templates.TEMPLATES and template_key != templates.FROM_SCHEME:
+        raise ValidationFailed({"template": _("Choose one of the listed templates.")})
+    found = leaves(session, evaluation)
+    if not found:
+        raise ValidationFailed({"template": _("The evaluation's indicator scheme has no survey "
+                                              "indicator, so a survey would not be scored.")})
+    survey = Survey(evaluation_id=evaluation.id)
+    session.add(survey)
+    session.flush()
+    document = templates.build(template_key, found)
+    questionnaire = Questionnaire(survey_id=survey.id, version=1, document=document,
+                                  created_by=principal.actor.id)
+    session.add(questionnaire)
+    session.flush()
+    audit.record(session, principal.actor, "survey.create", "survey", survey.id,
+                 {"evaluation": evaluation.id, "template": template_key,
+                  "questions": len(document["questions"])})
+    session.commit()
+    return survey
+
+
+def open_survey(session: Session, principal, evaluation_id: int) -> Survey:
+    """Open the survey: its draft becomes the answered version; a draft evaluation starts
+    collecting. Answers come in while the schedule's window is open."""
+    evaluation = _organiser(session, principal, evaluation_id)
+    survey = _survey(session, evaluation)
+    if survey.opened_at is not None:
+        raise Conflict(_("The survey is open already."))
+    if evaluation.status not in LIVE_STATUSES:
+        raise Conflict(_("The evaluation no longer collects answers."))
+    if evaluations.window_state(evaluation) == "after":
+        raise Conflict(_("The evaluation's schedule has ended; the survey can no longer open."))
+    questionnaire = working(session, survey)
+    found = qn.problems(questionnaire.document, leaves(session, evaluation))
+    if found:
+        raise ValidationFailed(found)
+    if evaluation.status == EvaluationStatus.draft:
+        evaluations.advance(session, principal.actor, evaluation.id, EvaluationStatus.collecting)
+    questionnaire.status = QuestionnaireStatus.current
+    session.add(questionnaire)
+    survey.opened_at = now()
+    session.add(survey)
+    audit.record(session, principal.actor, "survey.open", "survey", survey.id,
+                 {"evaluation": evaluation.id, "questionnaire_version": questionnaire.version,
+                  "questions": len(questionnaire.document.get("questions", [])),
+                  "opens_at": as_utc(evaluation.opens_at), "closes_at": as_utc(evaluation.closes_at),
+                  **responses.invitation_counts(session, survey.id)})
+    session.commit()
+    return survey
+
+
+def _close(session: Session, actor, survey: Survey, reason: str,
+           evaluation: Evaluation | None = None) -> None:
+    """Close the survey and audit its counts; a close by the schedule is dated at the
+    schedule's end when that has passed."""
+    moment = now()
+    if reason == "schedule" and evaluation is not None:
+        moment = min(moment, as_utc(evaluation.closes_at))
+    survey.closed_at = moment
+    survey.close_reason = reason
+    session.add(survey)
+    audit.record(session, actor, "survey.close", "survey", survey.id,
+                 {"evaluation": survey.evaluation_id, "reason": reason, **counts(session, survey)})
+
+
+def close_survey(session: Session, principal, evaluation_id: int) -> Survey:
+    evaluation = _organiser(session, principal, evaluation_id)
+    survey = _survey(session, evaluation)
+    if survey.opened_at is None:
+        raise Conflict(_("The survey has not been opened."))
+    if survey.closed_at is not None:
+        raise Conflict(_("The survey is closed already."))
+    _close(session, principal.actor, survey, "organiser")
+    session.commit()
+    return survey
+
+
+def close_if_due(session: Session, survey: Survey | None, evaluation: Evaluation) -> bool:
+    """Record the close of a survey whose schedule ended or whose evaluation moved on (the
+    first time the platform notices it), with its counts. True when it closed it now."""
+    if survey is None or survey.opened_at is None or survey.closed_at is not None:
+        return False
+    if state(survey, evaluation) != "closed":
+        return False
+    _close(session, SYSTEM, survey, "schedule", evaluation)
+    session.commit()
+    return True
+
+
+def set_population(session: Session, principal, evaluation_id: int, raw: str) -> Survey:
+    """The number of people served (服务对象总数), for the sample size and the margin."""
+    evaluation = _organiser(session, principal, evaluation_id)
+    survey = _survey(session, evaluation)
+    text = str(raw or "").strip().replace(",", "").replace("，", "")
+    if not text:
+        value = None
+    elif not text.isdigit() or not 1 <= int(text) <= 100_000_000:
+        raise ValidationFailed({"population": _("Enter the number of people served as a whole "
+                                                "number of at least 1, or leave it empty.")})
+    else:
+        value = int(text)
+    survey.population = value
+    session.add(survey)
+    audit.record(session, principal.actor, "survey.population", "survey", survey.id,
+                 {"population": value})
+    session.commit()
+    return survey
+
+
+# ---------------------------------------------------------------- the questionnaire
+
+
+def edit(session: Session, principal, evaluation_id: int, action: str,
+         change: Callable[[dict, list[qn.SurveyLeaf]], dict], detail: dict | None = None
+         ) -> Questionnaire:
+    """Apply one editor change to the working version; refused on a frozen version or a
+    malformed result, with nothing saved."""
+    evaluation = _organiser(session, principal, evaluation_id)
+    survey = _survey(session, evaluation)
+    questionnaire = working(session, survey)
+    if questionnaire.frozen:
+        raise Conflict(_("Version %(v)s has answers and is frozen; create a new version to "
+                         "change the questionnaire.", v=questionnaire.version))
+    try:
+        document = change(questionnaire.document, leaves(session, evaluation))
+    except SurveyError as exc:
+        raise _fail(exc) from None
+    questionnaire.document = document
+    questionnaire.updated_at = now()
+    session.add(questionnaire)
+    audit.record(session, principal.actor, "survey.questionnaire.edit", "survey", survey.id,
+                 {"version": questionnaire.version, "action": action, **(detail or {})})
+    session.commit()
+    session.refresh(questionnaire)
+    return questionnaire
+
+
+def import_workbook(session: Session, principal, evaluation_id: int, data: bytes) -> Questionnaire:
+    """Replace the working version's questions with an XLSForm-style workbook's."""
+    def change(_doc: dict, found: list[qn.SurveyLeaf]) -> dict:
+        return qn.map_to_leaves(xlsform.import_workbook(data, found), found)
+
+    return edit(session, principal, evaluation_id, "import", change)
+
+
+def new_version(session: Session, principal, evaluation_id: int) -> Questionnaire:
+    """A draft copy of the frozen current version, to change and then publish."""
+    evaluation = _organiser(session, principal, evaluation_id)
+    survey = _survey(session, evaluation)
+    latest = versions(session, survey)[-1]
+    if latest.status == QuestionnaireStatus.draft:
+        raise Conflict(_("Version %(v)s is still a draft: edit it.", v=latest.version))
+    draft = Questionnaire(survey_id=survey.id, version=latest.version + 1,
+                          document=latest.document, created_by=principal.actor.id)
+    session.add(draft)
+    session.flush()
+    audit.record(session, principal.actor, "survey.questionnaire.version", "survey", survey.id,
+                 {"version": draft.version, "from": latest.version})
+    session.commit()
+    return draft
+
+
+def publish(session: Session, principal, evaluation_id: int) -> Questionnaire:
+    """Make the draft the version respondents answer (the survey must be open already).
+    Scored questions that have answers in earlier versions must keep their options."""
+    evaluation = _organiser(session, principal, evaluation_id)
+    survey = _survey(session, evaluation)
+    if survey.opened_at is None:
+        raise Conflict(_("Open the survey to publish its first version."))
+    draft = working(session, survey)
+    if draft.status != QuestionnaireStatus.draft:
+        raise Conflict(_("There is no draft version to publish."))
+    found = qn.problems(draft.document, leaves(session, evaluation))
+    for earlier in versions(session, survey):
+        if earlier.frozen:
+            found.update(qn.compatibility_errors(earlier.document, draft.document))
+    if found:
+        raise ValidationFailed(found)
+    session.execute(update(Questionnaire)
+                    .where(Questionnaire.survey_id == survey.id,
+                           Questionnaire.status == QuestionnaireStatus.current)
+                    .values(status=QuestionnaireStatus.retired))
+    draft.status = QuestionnaireStatus.current
+    session.add(draft)
+    audit.record(session, principal.actor, "survey.questionnaire.publish", "survey", survey.id,
+                 {"version": draft.version})
+    session.commit()
+    return draft
+
+
+# ---------------------------------------------------------------- invitations and sites
+
+
+def issue_invitations(session: Session, principal, evaluation_id: int, size: str, label: str
+                      ) -> InvitationBatch:
+    evaluation = _organiser(session, principal, evaluation_id)
+    survey = _survey(session, evaluation)
+    if state(survey, evaluation) == "closed":
+        raise Conflict(_("The survey has closed; no more codes are needed."))
+    text = str(size or "").strip()
+    try:
+        batch = invitations.issue_batch(session, survey.id, int(text) if text.isdigit() else -1,
+                                        label, created_by=principal.actor.id)
+    except SurveyError as exc:
+        session.rollback()
+        raise _fail(exc) from None
+    audit.record(session, principal.actor, "survey.invitations", "survey", survey.id,
+                 {"batch": batch.id, "size": batch.size, "label": batch.label})
+    session.commit()
+    return batch
+
+
+@dataclass
+class BatchRow:
+    batch: InvitationBatch
+    used: int
+
+
+def batches(session: Session, survey: Survey) -> list[BatchRow]:
+    from sqlalchemy import func
+
+    used = dict(session.exec(select(Invitation.batch_id, func.count())
+                             .where(Invitation.survey_id == survey.id, col(Invitation.used).is_(True))
+                             .group_by(Invitation.batch_id)).all())
+    found = session.exec(select(InvitationBatch).where(InvitationBatch.survey_id == survey.id)
+                         .order_by(InvitationBatch.id)).all()
+    return [BatchRow(b, int(used.get(b.id, 0))) for b in found]
+
+
+def batch(session: Session, evaluation: Evaluation, batch_id: int) -> InvitationBatch:
+    survey = _survey(session, evaluation)
+    found = session.get(InvitationBatch, batch_id)
+    if found is None or found.survey_id != survey.id:
+        raise NotFound(_("This batch of codes does not exist."))
+    return found
+
+
+def add_site(session: Session, principal, evaluation_id: int, name: str, device_limit: str
+             ) -> SurveySite:
+    evaluation = _organiser(session, principal, evaluation_id)
+    survey = _survey(session, evaluation)
+    text = str(device_limit or "1").strip()
+    try:
+        site = invitations.add_site(session, survey.id, name, int(text) if text.isdigit() else -1)
+    except SurveyError as exc:
+        session.rollback()
+        raise _fail(exc) from None
+    audit.record(session, principal.actor, "survey.site", "survey", survey.id,
+                 {"site": site.id, "name": site.name, "device_limit": site.device_limit})
+    session.commit()
+    return site
+
+
+def set_site_active(session: Session, principal, evaluation_id: int, site_id: int, active: bool
+                    ) -> SurveySite:
+    evaluation = _organiser(session, principal, evaluation_id)
+    site = site_of(session, evaluation, site_id)
+    site.active = active
+    session.add(site)
+    audit.record(session, principal.actor, "survey.site.active" if active else "survey.site.stop",
+                 "survey", site.survey_id, {"site": site.id})
+    session.commit()
+    return site
+
+
+def sites(session: Session, survey: Survey) -> list[SurveySite]:
+    return list(session.exec(select(SurveySite).where(SurveySite.survey_id == survey.id)
+                             .order_by(SurveySite.id)))
+
+
+def site_of(session: Session, evaluation: Evaluation, site_id: int) -> SurveySite:
+    survey = _survey(session, evaluation)
+    site = session.get(SurveySite, site_id)
+    if site is None or site.survey_id != survey.id:
+        raise NotFound(_("This service site does not exist."))
+    return site
+
+
+# ---------------------------------------------------------------- respondents
+
+
+@dataclass
+class Target:
+    """What a respondent's link leads to."""
+
+    survey: Survey
+    evaluation: Evaluation
+    questionnaire: Questionnaire | None
+    accepting: bool
+    message: str  # why not, when it is not accepting
+
+
+def _target(session: Session, survey: Survey, evaluation: Evaluation | None = None,
+            questionnaire: Questionnaire | None = None, *, loaded: bool = False) -> Target:
+    if evaluation is None:
+        evaluation = session.get(Evaluation, survey.evaluation_id)
+    close_if_due(session, survey, evaluation)
+    accepting = state(survey, evaluation) == "open"
+    if not loaded:
+        questionnaire = current(session, survey)
+    return Target(survey, evaluation, questionnaire, accepting,
+                  "" if accepting else closed_message(survey, evaluation))
+
+
+def _with_survey(statement):
+    """The statement joined to its survey's evaluation and current questionnaire version (one
+    round trip for what a respondent's request needs)."""
+    return (statement.join(Evaluation, Evaluation.id == Survey.evaluation_id)
+            .join(Questionnaire, (Questionnaire.survey_id == Survey.id)
+                  & (Questionnaire.status == QuestionnaireStatus.current), isouter=True))
+
+
+def address_key(kind: str, address: str | None, scope: int | str) -> str:
+    """A throttle key for a network address, hashed with the site's secret (never stored
+    in the clear, never with an answer)."""
+    secret = get_settings().resolved_secret_key()
+    digest = hashlib.sha256(f"{secret}|{address or '-'}".encode()).hexdigest()[:32]
+    return f"survey-{kind}:{scope}:{digest}"
+
+
+def target_for_code(session: Session, typed: str, address: str | None) -> tuple[Target, Invitation]:
+    """The survey behind an invitation code; a wrong code counts against the address."""
+    key = address_key("code", address, "all")
+    refused = _("Too many wrong codes from this connection. Please wait ten minutes and check "
+                "the code on your slip.")
+    code = invitations.normalise(typed)
+    # one round trip: the code's invitation, survey, evaluation, current version and lock-out
+    locked_until = (select(ThrottleCounter.locked_until).where(ThrottleCounter.key == key)
+                    .scalar_subquery())
+    row = None if code is None else session.exec(_with_survey(
+        select(Invitation, Survey, Evaluation, Questionnaire, locked_until)
+        .join(Survey, Survey.id == Invitation.survey_id)).where(Invitation.code == code)).first()
+    if row is None:
+        if throttle.check(session, key).locked:
+            raise Throttled(refused)
+        throttle.register_failure(session, key, CODE_FAILURES, CODE_WINDOW)
+        session.commit()
+        raise NotFound(_("We could not find this invitation code. Please check it against your "
+                         "slip (letters and digits, e.g. ABCD-2345)."))
+    invitation, survey, evaluation, questionnaire, lock = row
+    if lock is not None and as_utc(lock) > now():
+        raise Throttled(refused)
+    return _target(session, survey, evaluation, questionnaire, loaded=True), invitation
+
+
+def target_for_site(session: Session, token: str) -> tuple[Target, SurveySite]:
+    row = None if not token or len(token) > 24 else session.exec(_with_survey(
+        select(SurveySite, Survey, Evaluation, Questionnaire)
+        .join(Survey, Survey.id == SurveySite.survey_id)).where(SurveySite.token == token)).first()
+    if row is None:
+        raise NotFound(_("This survey link is not valid. Please scan the QR code again."))
+    site, survey, evaluation, questionnaire = row
+    found = _target(session, survey, evaluation, questionnaire, loaded=True)
+    if not site.active and found.accepting:
+        found.accepting = False
+        found.message = _("This site's survey link has been closed. Thank you for your interest.")
+    return found, site
+
+
+def submit_with_code(session: Session, typed: str, getlist, address: str | None, *,
+                     channel: Channel = Channel.closed) -> None:
+    """Store a respondent's answers given with an invitation code (the code is used up here,
+    by the submitting POST only). Raises ValidationFailed (answers), Conflict (code used or
+    survey closed), NotFound (no such code)."""
+    found, invitation = target_for_code(session, typed, address)
+    if not found.accepting:
+        raise Conflict(found.message)
+    if invitation.used:
+        raise Conflict(_("This invitation code has already been used; its answers were "
+                         "received. Thank you!"))
+    try:
+        answers = responses.parse_answers(found.questionnaire.document, getlist)
+        responses.record_with_code(session, invitation, questionnaire_id=found.questionnaire.id,
+                                   answers=answers, day=local_day(), channel=channel,
+                                   frozen=found.questionnaire.frozen)
+    except SurveyError as exc:
+        session.rollback()
+        raise _fail(exc) from None
+    session.commit()
+
+
+def enter_paper(session: Session, principal, evaluation_id: int, typed: str, getlist) -> None:
+    """Staff type in a paper questionnaire against its printed code (纸质问卷录入)."""
+    evaluation = _organiser(session, principal, evaluation_id)
+    survey = _survey(session, evaluation)
+    invitation = invitations.find(session, typed)
+    if invitation is None or invitation.survey_id != survey.id:
+        raise ValidationFailed({"code": _("No invitation of this survey has this code.")})
+    found = _target(session, survey)
+    if not found.accepting:
+        raise Conflict(found.message)
+    if invitation.used:
+        raise ValidationFailed({"code": _("This code has been used already; its answers are in.")})
+    try:
+        answers = responses.parse_answers(found.questionnaire.document, getlist)
+        responses.record_with_code(session, invitation, questionnaire_id=found.questionnaire.id,
+                                   answers=answers, day=local_day(), channel=Channel.paper)
+    except SurveyError as exc:
+        session.rollback()
+        raise _fail(exc) from None
+    session.commit()
+
+
+def submit_open(session: Session, token: str, getlist, *, address: str | None,
+                device: str | None, submission_key: str, honeypot: str = "") -> str:
+    """Store answers from a service site's open link; returns ``stored``, ``duplicate`` (the
+    same form again: nothing more stored) or ``ignored`` (the honeypot was filled: a robot;
+    it is thanked and nothing is stored)."""
+    from sqlalchemy.exc import IntegrityError
+
+    found, site = target_for_site(session, token)
+    if not found.accepting:
+        raise Conflict(found.message)
+    if honeypot.strip():
+        return "ignored"
+    key = submission_key if submission_key and len(submission_key) == 32 \
+        and all(c in "0123456789abcdef" for c in submission_key) else None
+    if key is not None and responses.submitted(session, key):
+        return "duplicate"  # a double tap or a retry of a form that was stored
+    address_limit = address_key("addr", address, found.survey.id)
+    if throttle.check(session, address_limit).locked:
+        raise Throttled(_("Many answers have come from this connection in the last hour. Please "
+                          "try again later. Thank you!"))
+    device_limit = None
+    if device:
+        device_limit = f"survey-device:{site.id}:" + hashlib.sha256(device.encode()).hexdigest()[:32]
+        if throttle.check(session, device_limit).locked:
+            raise Conflict(_("This phone has already answered the survey at this site. Thank you "
+                             "for taking part!"))
+    try:
+        answers = responses.parse_answers(found.questionnaire.document, getlist)
+        responses.record(session, survey_id=found.survey.id, questionnaire_id=found.questionnaire.id,
+                         channel=Channel.open, answers=answers, day=local_day(), site_id=site.id,
+                         submission_key=key, frozen=found.questionnaire.frozen)
+    except DuplicateSubmission:
+        session.rollback()
+        return "duplicate"
+    except SurveyError as exc:
+        session.rollback()
+        raise _fail(exc) from None
+    throttle.register_failure(session, address_limit, ADDRESS_LIMIT, ADDRESS_WINDOW)
+    if device_limit:
+        throttle.register_failure(session, device_limit, site.device_limit, DEVICE_WINDOW)
+    try:
+        session.commit()
+    except IntegrityError:  # the same key committed by a concurrent request a moment ago
+        session.rollback()
+        return "duplicate"
+    return "stored"
+
+
+# ---------------------------------------------------------------- tabulation
+
+
+def _answered(session: Session, survey: Survey) -> list[tabulation.Answered]:
+    return [tabulation.Answered(r.channel, r.site_id, r.answered_on, r.answers)
+            for r in responses.all_of(session, survey.id)]
+
+
+def shown_version(session: Session, survey: Survey) -> Questionnaire:
+    return current(session, survey) or working(session, survey)
+
+
+def tabulate(session: Session, evaluation: Evaluation, language: str) -> tabulation.Tabulation:
+    survey = _survey(session, evaluation)
+    document = shown_version(session, survey).document
+    names = {s.id: s.name for s in sites(session, survey)}
+    found = responses.invitation_counts(session, survey.id)
+    return tabulation.tabulate(document, _answered(session, survey), issued=found["issued"],
+                               used=found["used"], population=survey.population, sites=names,
+                               language=qn.lang_key(language))
+
+
+def export(session: Session, evaluation: Evaluation, language: str, *, fmt: str, codes: bool
+           ) -> tuple[bytes, str, str]:
+    """Responses as CSV or Excel (labels or codes): (bytes, media type, file name)."""
+    survey = _survey(session, evaluation)
+    document = shown_version(session, survey).document
+    names = {s.id: s.name for s in sites(session, survey)}
+    header, body = tabulation.export_table(document, _answered(session, survey),
+                                           language=qn.lang_key(language), codes=codes,
+                                           sites=names)
+    stem = f"survey-{evaluation.id}-{'codes' if codes else 'labels'}"
+    if fmt == "xlsx":
+        return (tabulation.to_xlsx(header, body),
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"{stem}.xlsx")
+    return tabulation.to_csv(header, body), "text/csv; charset=utf-8", f"{stem}.csv"
+
+
+# ---------------------------------------------------------------- the evaluation's result
+
+
+@evaluation_inputs.collector("survey")
+def contribution(session: Session, evaluation: Evaluation) -> evaluation_inputs.Contribution | None:
+    """The survey's part of the scoring package: responses, population and the survey
+    leaves' rules (question ids, inline scale, satisfied options)."""
+    survey = survey_of(session, evaluation)
+    if survey is None:
+        return None
+    questionnaire = current(session, survey)
+    if questionnaire is None:
+        return None
+    found = leaves(session, evaluation)
+    stored = responses.all_of(session, survey.id)
+    by_channel = responses.counts(session, survey.id)
+    return evaluation_inputs.Contribution(
+        source="survey",
+        responses=scoring_inputs.responses(questionnaire.document, [r.answers for r in stored],
+                                           found),
+        population=survey.population,
+        rules=scoring_inputs.leaf_rules(questionnaire.document, found),
+        notes=[_("Satisfaction survey: %(n)s responses (invitation codes %(closed)s, open links "
+                 "%(open)s, paper %(paper)s), questionnaire version %(v)s.",
+                 n=by_channel["total"], closed=by_channel["closed"], open=by_channel["open"],
+                 paper=by_channel["paper"], v=questionnaire.version)])
+
+
+def scheme_service_area(session: Session, evaluation: Evaluation) -> str:
+    scheme = session.get(IndicatorScheme, evaluation.scheme_id)
+    return scheme.service_area if scheme else ""
+
+
+def responses_total(session: Session, survey: Survey) -> int:
+    from sqlalchemy import func
+
+    return int(session.exec(select(func.count()).select_from(SurveyResponse)
+                            .where(SurveyResponse.survey_id == survey.id)).one())

@@ -1,0 +1,143 @@
+"""Answers (答卷): reading a submitted form, and storing it once, anonymously.
+
+:func:`parse_answers` turns the respondent's form into ``{question id: value}`` (an option
+name, a list of names, a number 0–10 or a text) and refuses a form that leaves a required
+question open or names an option that does not exist, naming each question. The store
+functions flush and leave the commit to the caller, so that a code's use, a response and
+any counters commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import date
+
+from sqlalchemy import insert, update
+from sqlmodel import Session, col, func, select
+
+from surveys import invitations
+from surveys.errors import CodeUsed, DuplicateSubmission, InvalidInput
+from surveys.i18n import _
+from surveys.models import Channel, Invitation, Questionnaire, SurveyResponse
+from surveys.questionnaire import MAX_TEXT_ANSWER, RATING_RANGE, options, questions
+
+GetList = Callable[[str], list[str]]
+
+
+def parse_answers(doc: dict, getlist: GetList) -> dict:
+    """The answers in a form (``getlist(name)`` gives a field's values); InvalidInput names
+    every question that is required and unanswered or answered with something unknown."""
+    answers: dict = {}
+    errors: dict[str, str] = {}
+    for q in questions(doc):
+        qid, kind = q["id"], q["type"]
+        raw = [str(v).strip() for v in getlist(qid) if str(v).strip()]
+        names = {o["name"] for o in options(q)}
+        if kind == "multiple":
+            if any(v not in names for v in raw):
+                errors[qid] = _("Choose among the options shown.")
+            elif raw:
+                answers[qid] = [o["name"] for o in options(q) if o["name"] in raw]
+        elif kind == "text":
+            value = " ".join(raw)
+            if len(value) > MAX_TEXT_ANSWER:
+                errors[qid] = _("Please write at most %(n)s characters.", n=MAX_TEXT_ANSWER)
+            elif value:
+                answers[qid] = value
+        elif raw:
+            value = raw[-1]
+            if kind == "rating":
+                if not value.isdigit() or int(value) not in RATING_RANGE:
+                    errors[qid] = _("Choose a number from 0 to 10.")
+                else:
+                    answers[qid] = int(value)
+            elif value not in names:
+                errors[qid] = _("Choose one of the options shown.")
+            else:
+                answers[qid] = value
+        if qid not in answers and qid not in errors and q.get("required"):
+            errors[qid] = _("Please answer this question.")
+    if errors:
+        raise InvalidInput(errors)
+    return answers
+
+
+def new_response_id() -> str:
+    """A random id: the order of ids says nothing about the order of answers."""
+    return secrets.token_hex(16)
+
+
+def freeze(session: Session, questionnaire_id: int) -> None:
+    """The first answer freezes its questionnaire version (a no-op after that)."""
+    session.connection().execute(update(Questionnaire)
+                                 .where(Questionnaire.id == questionnaire_id,
+                                        col(Questionnaire.frozen).is_(False))
+                                 .values(frozen=True))
+
+
+def submitted(session: Session, submission_key: str) -> bool:
+    """Whether a form with this submission key was stored already."""
+    return session.exec(select(func.count()).select_from(SurveyResponse)
+                        .where(SurveyResponse.submission_key == submission_key)).one() > 0
+
+
+def record(session: Session, *, survey_id: int, questionnaire_id: int, channel: Channel,
+           answers: dict, day: date, site_id: int | None = None,
+           submission_key: str | None = None, frozen: bool = False) -> str:
+    """Store one response and return its id (one INSERT, no ORM object: this is the hot
+    path). With a ``submission_key`` seen before, nothing is stored and
+    :class:`DuplicateSubmission` is raised; a race between two equal keys ends in the
+    database's unique constraint, which the caller treats the same way. ``frozen`` says the
+    questionnaire version is known to be frozen already (skips the freezing UPDATE)."""
+    if submission_key is not None and submitted(session, submission_key):
+        raise DuplicateSubmission(_("Your answers were already received. Thank you!"))
+    response_id = new_response_id()
+    session.connection().execute(insert(SurveyResponse).values(
+        id=response_id, survey_id=survey_id, questionnaire_id=questionnaire_id,
+        channel=Channel(channel), site_id=site_id, answered_on=day, answers=answers,
+        submission_key=submission_key))
+    if not frozen:
+        freeze(session, questionnaire_id)
+    return response_id
+
+
+def record_with_code(session: Session, invitation: Invitation, *, questionnaire_id: int,
+                     answers: dict, day: date, channel: Channel = Channel.closed,
+                     frozen: bool = False) -> str:
+    """Use the invitation up and store its answers: one response per code, ever.
+
+    The response keeps no trace of the code; the invitation keeps only ``used``.
+    """
+    if not invitations.use(session, invitation.id):
+        raise CodeUsed(_("This invitation code has already been used; its answers were "
+                         "received. Thank you!"))
+    return record(session, survey_id=invitation.survey_id, questionnaire_id=questionnaire_id,
+                  channel=channel, answers=answers, day=day, frozen=frozen)
+
+
+def counts(session: Session, survey_id: int) -> dict[str, int]:
+    """Responses by channel (closed, open, paper) and in all."""
+    rows = session.exec(select(SurveyResponse.channel, func.count())
+                        .where(SurveyResponse.survey_id == survey_id)
+                        .group_by(SurveyResponse.channel)).all()
+    found = {c.value: 0 for c in Channel}
+    for channel, n in rows:
+        found[Channel(channel).value] = int(n)
+    found["total"] = sum(found[c.value] for c in Channel)
+    return found
+
+
+def invitation_counts(session: Session, survey_id: int) -> dict[str, int]:
+    issued = session.exec(select(func.count()).select_from(Invitation)
+                          .where(Invitation.survey_id == survey_id)).one()
+    used = session.exec(select(func.count()).select_from(Invitation)
+                        .where(Invitation.survey_id == survey_id,
+                               col(Invitation.used).is_(True))).one()
+    return {"issued": int(issued), "used": int(used)}
+
+
+def all_of(session: Session, survey_id: int) -> list[SurveyResponse]:
+    """Every response of the survey, in the order of their random ids (no time order)."""
+    return list(session.exec(select(SurveyResponse).where(SurveyResponse.survey_id == survey_id)
+                             .order_by(SurveyResponse.id)))

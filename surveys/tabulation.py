@@ -1,0 +1,425 @@
+"""Tabulation (统计汇总): counts, rates, means, intervals, reliability, sample size.
+
+Counting is done here; every statistic comes from the ``scoring`` package, the one place
+the project computes them: ``scoring.mean_ci`` (t interval of a mean),
+``scoring.proportion_ci`` (Wilson interval of a rate), ``scoring.cronbach_alpha``,
+``scoring.sample_size`` (±5 % at 95 %, finite population correction), and the margin of
+error of each satisfaction rate from ``scoring.evaluate`` itself (a small package with one
+``survey_rate`` leaf per scale question and one over all of them), so the margins shown
+here are the ones the evaluation's result shows.
+
+Definitions (as a finance officer checks them by hand):
+
+* a scale answer counts when it is an option with a score; 不了解/不适用 and a blank do not;
+* satisfaction rate = answers on a "satisfied" option ÷ counted answers (pooled over the
+  scale questions for the survey's rate, as a ``survey_rate`` leaf pools its questions);
+* mean = mean of the counted answers' scores (0–100), pooled likewise;
+* response rate = invitation codes used ÷ codes issued (open links have no denominator);
+* groups (breakdowns) and free-text answers are shown only with at least 5 responses.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import scoring
+from surveys.i18n import N_, _
+from surveys.models import Channel
+from surveys.questionnaire import (
+    answer_labels,
+    is_scored,
+    options,
+    questions,
+    scale_questions,
+    text,
+)
+
+MIN_GROUP = 5
+CHANNEL_LABELS = {Channel.closed: N_("Invitation code"), Channel.open: N_("Open link"),
+                  Channel.paper: N_("Paper, entered by staff")}
+
+
+@dataclass(frozen=True)
+class Answered:
+    """What tabulation needs of a stored response (no id, nothing else)."""
+
+    channel: str
+    site_id: int | None
+    answered_on: object
+    answers: dict
+
+
+@dataclass
+class Interval:
+    estimate: float
+    low: float
+    high: float
+
+
+@dataclass
+class OptionCount:
+    name: str
+    label: str
+    count: int
+    share: float | None  # of the question's counted answers (of respondents for multiple)
+    score: int | None = None
+    satisfied: bool = False
+
+
+@dataclass
+class QuestionTable:
+    id: str
+    type: str
+    label: str
+    options: list[OptionCount]
+    answered: int  # counted answers
+    not_applicable: int  # 不了解/不适用 chosen
+    blank: int  # respondents who left it
+    mean: Interval | None = None  # scale scores 0–100, or ratings 0–10
+    rate: Interval | None = None  # satisfied share (scale), yes share (yes/no)
+    hits: int = 0
+    margin: float | None = None  # of the satisfaction rate, from scoring.evaluate
+    leaf: str = ""
+    texts: list[str] | None = None  # free text, when shown
+    texts_hidden: int = 0
+
+
+@dataclass
+class Group:
+    name: str
+    responses: int
+    shown: bool
+    rate: Interval | None = None
+    mean: float | None = None
+
+
+@dataclass
+class Breakdown:
+    title: str
+    groups: list[Group]
+
+
+@dataclass
+class Tabulation:
+    responses: int
+    by_channel: dict[str, int]
+    issued: int
+    used: int
+    response_rate: float | None
+    population: int | None
+    sample_needed: int
+    answered: int  # respondents with at least one counted scale answer
+    rate: Interval | None
+    hits: int
+    scale_answers: int
+    margin: float | None
+    mean: Interval | None
+    alpha: scoring.AlphaResult | None
+    alpha_note: str
+    questions: list[QuestionTable]
+    breakdowns: list[Breakdown]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def short(self) -> bool:
+        return self.answered < self.sample_needed
+
+
+def _interval(result) -> Interval:
+    return Interval(result.estimate, result.low, result.high)
+
+
+def _mean(values: list[float]) -> Interval | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return Interval(float(values[0]), math.nan, math.nan)
+    return _interval(scoring.mean_ci(values))
+
+
+def _rate(hits: int, n: int) -> Interval | None:
+    return _interval(scoring.proportion_ci(hits, n)) if n else None
+
+
+def _scale_value(q: dict, name) -> tuple[int | None, bool, bool]:
+    """(score, satisfied, known) of a scale answer."""
+    for option in options(q):
+        if option["name"] == name:
+            return option.get("score"), bool(option.get("satisfied")), True
+    return None, False, False
+
+
+def margins(doc: dict, rows: list[Answered], population: int | None) -> dict[str, float]:
+    """The margin of error of each scale question's satisfaction rate and of the pooled rate
+    (key ``*``), computed by ``scoring.evaluate`` on a package that scores exactly those
+    rates: each answer is coded satisfied (``s``) or not (``n``), 不了解 left out."""
+    scale_qs = scale_questions(doc)
+    if not scale_qs:
+        return {}
+    rule = {"type": "survey_rate", "scale": {"s": 100, "n": 0}, "satisfied": ["s"], "target": "100"}
+    each = Decimal("0.01")
+    leaves = [{"id": f"q{i}", "name": q["id"], "points": str(each),
+               "rule": {**rule, "questions": [q["id"]]}} for i, q in enumerate(scale_qs)]
+    leaves.append({"id": "all", "name": "*", "points": str(100 - each * len(scale_qs)),
+                   "rule": {**rule, "questions": [q["id"] for q in scale_qs]}})
+    coded = []
+    for row in rows:
+        item = {}
+        for q in scale_qs:
+            score, satisfied, known = _scale_value(q, row.answers.get(q["id"]))
+            if known and score is not None:
+                item[q["id"]] = "s" if satisfied else "n"
+        coded.append(item)
+    inputs: dict = {"responses": coded}
+    if population:
+        inputs["population"] = population
+    package = {"scheme": {"name": "tabulation", "missing": "redistribute", "parts": [
+        {"id": "R", "name": "R", "party": "recipient", "weight": "1.00",
+         "tree": {"id": "R", "name": "R", "points": 100, "children": leaves}}]},
+        "inputs": inputs}
+    result = scoring.evaluate(package)
+    names = {f"q{i}": q["id"] for i, q in enumerate(scale_qs)} | {"all": "*"}
+    return {names[r.leaf]: r.margin for r in result.quality.rates}
+
+
+def _question_table(q: dict, rows: list[Answered], language: str, show_text: bool) -> QuestionTable:
+    kind = q["type"]
+    values = [row.answers.get(q["id"]) for row in rows]
+    table = QuestionTable(q["id"], kind, text(q.get("label"), language), [], 0, 0, 0,
+                          leaf=q.get("leaf", ""))
+    if kind == "text":
+        given = sorted(str(v) for v in values if v)  # sorted: the list says nothing of order
+        table.answered = len(given)
+        table.blank = len(rows) - len(given)
+        if show_text:
+            table.texts = given
+        else:
+            table.texts_hidden = len(given)
+        return table
+    opts = options(q)
+    names = {o["name"] for o in opts}
+    counts = {o["name"]: 0 for o in opts}
+    respondents = 0
+    for value in values:
+        chosen = value if isinstance(value, list) else ([] if value is None else [value])
+        chosen = [str(v) for v in chosen if str(v) in names]
+        if not chosen:
+            table.blank += 1
+            continue
+        respondents += 1
+        for name in chosen:
+            counts[name] += 1
+    if kind == "scale":
+        scores, hits = [], 0
+        for option in opts:
+            if is_scored(option):
+                scores += [option["score"]] * counts[option["name"]]
+                hits += counts[option["name"]] if option.get("satisfied") else 0
+            else:
+                table.not_applicable += counts[option["name"]]
+        table.answered = len(scores)
+        table.hits = hits
+        table.mean = _mean(scores)
+        table.rate = _rate(hits, len(scores))
+    elif kind == "rating":
+        ratings = [int(o["name"]) for o in opts for _ in range(counts[o["name"]])]
+        table.answered = len(ratings)
+        table.mean = _mean(ratings)
+    else:
+        table.answered = respondents
+        if kind == "yes_no":
+            table.hits = counts["yes"]
+            table.rate = _rate(counts["yes"], respondents)
+    base = respondents if kind == "multiple" else table.answered
+    for option in opts:
+        n = counts[option["name"]]
+        counted = kind != "scale" or is_scored(option)
+        table.options.append(OptionCount(
+            option["name"], text(option["label"], language), n,
+            (n / base if base and counted else None), option.get("score"),
+            bool(option.get("satisfied"))))
+    return table
+
+
+def _pooled(doc: dict, rows: Iterable[Answered]) -> tuple[int, int, list[int], int]:
+    """(satisfied answers, counted answers, their scores, respondents with one) over scales."""
+    hits = n = answered = 0
+    scores: list[int] = []
+    scale_qs = scale_questions(doc)
+    for row in rows:
+        counted = False
+        for q in scale_qs:
+            score, satisfied, known = _scale_value(q, row.answers.get(q["id"]))
+            if known and score is not None:
+                n += 1
+                hits += satisfied
+                scores.append(score)
+                counted = True
+        answered += counted
+    return hits, n, scores, answered
+
+
+def _alpha(doc: dict, rows: list[Answered]) -> tuple[scoring.AlphaResult | None, str]:
+    scale_qs = scale_questions(doc)
+    if len(scale_qs) < 2:
+        return None, _("Reliability needs at least two scale questions.")
+    matrix = []
+    for row in rows:
+        line = []
+        for q in scale_qs:
+            score, _satisfied, known = _scale_value(q, row.answers.get(q["id"]))
+            line.append(float(score) if known and score is not None else math.nan)
+        matrix.append(line)
+    complete = sum(1 for line in matrix if not any(math.isnan(v) for v in line))
+    needed = scoring.THRESHOLDS["min_alpha_rows"]
+    if complete < needed:
+        return None, _("Reliability needs at least %(needed)s respondents who answered every "
+                       "scale question (now %(n)s).", needed=needed, n=complete)
+    result = scoring.cronbach_alpha(matrix)
+    if math.isnan(result.statistic):
+        return None, _("The answers do not vary, so reliability cannot be computed.")
+    return result, ""
+
+
+def _group(name: str, doc: dict, rows: list[Answered]) -> Group:
+    if len(rows) < MIN_GROUP:
+        return Group(name, len(rows), False)
+    hits, n, scores, _answered = _pooled(doc, rows)
+    return Group(name, len(rows), True, _rate(hits, n),
+                 (sum(scores) / len(scores)) if scores else None)
+
+
+def tabulate(doc: dict, rows: list[Answered], *, issued: int = 0, used: int = 0,
+             population: int | None = None, sites: dict[int, str] | None = None,
+             language: str = "zh-CN") -> Tabulation:
+    """Everything the survey's results page and the organiser's panel show."""
+    rows = list(rows)
+    sites = sites or {}
+    by_channel = {c.value: 0 for c in Channel}
+    for row in rows:
+        by_channel[Channel(row.channel).value] += 1
+    show_text = len(rows) >= MIN_GROUP
+    tables = [_question_table(q, rows, language, show_text) for q in questions(doc)]
+    found_margins = margins(doc, rows, population) if rows else {}
+    for table in tables:
+        if table.type == "scale":
+            table.margin = found_margins.get(table.id)
+    hits, n, scores, answered = _pooled(doc, rows)
+    alpha, alpha_note = _alpha(doc, rows)
+    needed = scoring.sample_size(population)
+    breakdowns = [Breakdown(_("By channel"), [
+        _group(str(CHANNEL_LABELS[c]), doc, [r for r in rows if r.channel == c.value])
+        for c in Channel if by_channel[c.value]])]
+    site_ids = sorted({r.site_id for r in rows if r.site_id is not None})
+    if site_ids:
+        breakdowns.append(Breakdown(_("By service site (open links)"), [
+            _group(sites.get(s, str(s)), doc, [r for r in rows if r.site_id == s])
+            for s in site_ids]))
+    warnings = []
+    if answered < needed:
+        warnings.append(_("The sample is still short: %(n)s respondents answered a scale "
+                          "question; a ±5%% margin at 95%% needs %(needed)s.",
+                          n=answered, needed=needed))
+    if alpha is not None and alpha.statistic < scoring.THRESHOLDS["alpha"]:
+        warnings.append(_("Cronbach's alpha is %(alpha)s, below 0.7: the scale questions do "
+                          "not measure one thing consistently.", alpha=f"{alpha.statistic:.2f}"))
+    return Tabulation(
+        responses=len(rows), by_channel=by_channel, issued=issued, used=used,
+        response_rate=(used / issued) if issued else None, population=population,
+        sample_needed=needed, answered=answered, rate=_rate(hits, n), hits=hits,
+        scale_answers=n, margin=found_margins.get("*"), mean=_mean(scores), alpha=alpha,
+        alpha_note=alpha_note, questions=tables, breakdowns=breakdowns, warnings=warnings)
+
+
+# ---------------------------------------------------------------- charts
+
+
+def chart(table: QuestionTable) -> dict | None:
+    """An ECharts option: the question's distribution as horizontal bars."""
+    if table.type == "text" or not table.options:
+        return None
+    labels = [o.label for o in table.options]
+    colours = ["#a4161a" if o.satisfied else ("#8c959f" if table.type == "scale" and o.score is None
+                                              else "#0a58ca") for o in table.options]
+    return {
+        "grid": {"left": 8, "right": 24, "top": 8, "bottom": 8, "containLabel": True},
+        "tooltip": {"trigger": "item"},
+        "xAxis": {"type": "value", "minInterval": 1},
+        "yAxis": {"type": "category", "inverse": True, "data": labels},
+        "series": [{"type": "bar", "name": table.label,
+                    "data": [{"value": o.count, "itemStyle": {"color": c}}
+                             for o, c in zip(table.options, colours, strict=True)],
+                    "label": {"show": True, "position": "right"}}],
+    }
+
+
+def rates_chart(tab: Tabulation) -> dict | None:
+    """An ECharts option: the satisfaction rate of each scale question, in percent."""
+    scale = [t for t in tab.questions if t.type == "scale" and t.rate is not None]
+    if not scale:
+        return None
+    return {
+        "grid": {"left": 8, "right": 24, "top": 8, "bottom": 8, "containLabel": True},
+        "tooltip": {"trigger": "axis"},
+        "xAxis": {"type": "value", "min": 0, "max": 100},
+        "yAxis": {"type": "category", "inverse": True, "data": [t.id for t in scale]},
+        "series": [{"type": "bar", "data": [round(t.rate.estimate * 100, 1) for t in scale],
+                    "itemStyle": {"color": "#a4161a"},
+                    "label": {"show": True, "position": "right", "formatter": "{c}%"}}],
+    }
+
+
+# ---------------------------------------------------------------- export
+
+
+def export_table(doc: dict, rows: list[Answered], *, language: str = "zh-CN", codes: bool = False,
+                 sites: dict[int, str] | None = None) -> tuple[list[str], list[list]]:
+    """One row per response: day, channel, site, then each question (labels or codes).
+
+    Free-text columns are left out while the survey has fewer than 5 responses.
+    """
+    sites = sites or {}
+    shown = [q for q in questions(doc) if q["type"] != "text" or len(rows) >= MIN_GROUP]
+    header = [_("Day"), _("Channel"), _("Service site")] + [
+        q["id"] if codes else f"{q['id']} {text(q.get('label'), language)}" for q in shown]
+    body = []
+    for row in rows:
+        channel = Channel(row.channel)
+        line = [str(row.answered_on), channel.value if codes else str(CHANNEL_LABELS[channel]),
+                sites.get(row.site_id, "") if row.site_id is not None else ""]
+        for q in shown:
+            line.append(answer_labels(q, row.answers.get(q["id"]), language, codes=codes))
+        body.append(line)
+    return header, body
+
+
+def to_csv(header: list[str], body: list[list]) -> bytes:
+    """UTF-8 with a byte-order mark, so that Excel opens the Chinese text correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(body)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_xlsx(header: list[str], body: list[list], title: str = "responses") -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title[:31]
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for line in body:
+        sheet.append(line)
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

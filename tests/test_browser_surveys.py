@@ -1,0 +1,150 @@
+"""In a real Chromium on a 375 px phone: a respondent opens an invitation link, reads the
+notice, answers, loses the connection, resumes and sends; the same code again is refused
+kindly; the page passes an axe-core check; it works without JavaScript too."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from sqlmodel import func, select
+
+from evalplatform.models import SurveyResponse
+from evalplatform.services import surveys_app as app_service
+from surveys import invitations
+from tests.builders import contracted_world
+from tests.survey_helpers import evaluation_with_survey
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 375, "height": 740}
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def stored(db) -> int:
+    db.expire_all()
+    return db.exec(select(func.count()).select_from(SurveyResponse)).one()
+
+
+@pytest.fixture
+def code(db, make_user, make_org):
+    world = contracted_world(db, make_user, make_org)
+    evaluation = evaluation_with_survey(db, world)
+    batch = app_service.issue_invitations(db, world.purchaser_principal, evaluation.id, "2", "")
+    return invitations.codes_of(db, batch.id)[0].code
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    contexts = []
+
+    def open_phone(**options):
+        context = browser.new_context(viewport=PHONE, locale="zh-CN", base_url=live_server,
+                                      has_touch=True, is_mobile=True, **options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_phone
+    for context in contexts:
+        context.close()
+
+
+def choose(page, question: str, option_text: str) -> None:
+    page.locator(f"#q-{question} label", has_text=re.compile(f"^{option_text}$")).click()
+
+
+def test_a_respondent_answers_on_a_phone_through_a_lost_connection(db, code, phone):
+    page = phone()
+    second_tab = phone()
+    page.goto(f"/s/{code}")
+    second_tab.goto(f"/s/{code}")  # the same link opened twice (e.g. from WeChat and SMS)
+    notice = page.locator("#notice")
+    assert "我们收集什么" in notice.inner_text()
+    assert notice.bounding_box()["y"] < page.locator("#q-Q1").bounding_box()["y"]
+    page.click("#start")
+    choose(page, "Q1", "满意")
+    choose(page, "Q2", "较满意")
+    assert page.locator("#progress").inner_text() == "已回答 2 题，共 7 题"
+    label_box = page.locator("#q-Q1 label").first.bounding_box()
+    assert label_box["height"] >= 48  # a large touch target
+    # the connection drops: sending is held back and nothing is lost
+    page.context.set_offline(True)
+    page.click("#submit")
+    assert "没有网络连接" in page.locator("#status").inner_text()
+    assert stored(db) == 0
+    page.context.set_offline(False)
+    page.reload()
+    assert page.locator("#q-Q1 input[value=satisfied]").is_checked()
+    assert page.locator("#q-Q2 input[value=fairly_satisfied]").is_checked()
+    assert "已恢复" in page.locator("#status").inner_text()
+    choose(page, "Q3", "一般")
+    choose(page, "Q4", "否")
+    choose(page, "Q5", r"早上（6–9 点）")
+    page.fill("#f-Q7", "早上扫地有点吵")
+    page.click("#submit")
+    page.wait_for_url(f"**/s/{code}/done")
+    assert "感谢" in page.locator("h1").inner_text()
+    assert page.evaluate(f"localStorage.getItem('evalplatform-survey:code:{code}')") is None
+    assert stored(db) == 1
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    # the second tab sends the same code again: refused kindly, nothing more stored
+    for question, text in [("Q1", "满意"), ("Q2", "满意"), ("Q3", "满意"), ("Q4", "是")]:
+        choose(second_tab, question, text)
+    choose(second_tab, "Q5", r"白天（9–17 点）")
+    second_tab.click("#submit")
+    second_tab.wait_for_load_state()
+    assert "已经使用过" in second_tab.locator("main").inner_text()
+    assert stored(db) == 1
+
+
+def test_a_missing_answer_is_announced_and_focused(db, code, phone):
+    page = phone()
+    page.goto(f"/s/{code}")
+    choose(page, "Q1", "满意")
+    page.click("#submit")
+    page.wait_for_load_state()
+    alert = page.locator("#form-errors")
+    assert alert.get_attribute("role") == "alert"
+    assert page.locator("#e-Q2").inner_text() == "请回答此题。"
+    focused = page.evaluate("document.activeElement.name")
+    assert focused == "Q2"  # the first unanswered question has the focus
+    assert stored(db) == 0
+
+
+def _serious_violations(page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [f"{v['id']} ({v['impact']}): {v['help']} at "
+            + ", ".join(str(n["target"]) for n in v["nodes"][:5])
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def test_the_respondent_pages_pass_an_axe_check(db, code, phone):
+    page = phone(bypass_csp=True)  # axe is injected as a script for the check only
+    page.goto(f"/s/{code}")
+    assert _serious_violations(page) == []
+    choose(page, "Q1", "满意")
+    page.click("#submit")  # the page with errors shown
+    page.wait_for_load_state()
+    assert _serious_violations(page) == []
+    page.goto("/s")
+    assert _serious_violations(page) == []
+
+
+def test_the_respondent_page_works_without_javascript(db, code, phone):
+    page = phone(java_script_enabled=False)
+    page.goto(f"/s/{code}")
+    page.click("#start")
+    for question, text in [("Q1", "满意"), ("Q2", "一般"), ("Q3", "不满意"), ("Q4", "是")]:
+        choose(page, question, text)
+    choose(page, "Q5", r"傍晚和夜间")
+    page.click("#submit")
+    page.wait_for_url(f"**/s/{code}/done")
+    assert "感谢" in page.locator("main").inner_text()
+    assert stored(db) == 1
+    db.expire_all()
+    answers = db.exec(select(SurveyResponse)).one().answers
+    assert answers["Q3"] == "dissatisfied" and answers["Q5"] == "evening"

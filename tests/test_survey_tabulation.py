@@ -1,0 +1,248 @@
+"""Tabulation figures against values computed by hand, the small-group rule, exports, and
+the Excel (XLSForm) import and export with errors named by sheet, row and column."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import statistics
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from surveys import i18n as survey_i18n
+from surveys import questionnaire as qn
+from surveys import tabulation, templates, xlsform
+from surveys.errors import InvalidInput
+from surveys.tabulation import Answered
+
+Z = 1.959963984540054  # the 97.5 % point of the normal distribution
+T5 = 2.5705818366147395  # the 97.5 % point of Student's t with 5 degrees of freedom
+LEAVES = [qn.SurveyLeaf("B1", "服务对象满意度", "survey_rate", "60", "服务对象评价", ("Q1",)),
+          qn.SurveyLeaf("B2", "道路整洁程度评价", "survey_mean", "40", "服务对象评价", ("Q2", "Q3"))]
+DOC = templates.build("street_cleaning", LEAVES)
+S, F, N, D, NA = "satisfied", "fairly_satisfied", "neutral", "dissatisfied", "na"
+SCORE = {S: 100, F: 80, N: 60, D: 0}
+ROWS = [  # Q1, Q2, Q3, Q4, channel, text
+    (S, S, F, "yes", "closed", "很干净"),
+    (F, N, N, "yes", "closed", "早上清扫太吵"),
+    (N, D, D, "yes", "closed", "垃圾桶常满"),
+    (S, F, S, "no", "closed", "满意"),
+    (D, NA, N, "no", "closed", "希望增加洒水"),
+    (S, S, F, "no", "paper", "辛苦了"),
+]
+
+
+@pytest.fixture(autouse=True)
+def english(monkeypatch):
+    """The package's own messages, untranslated (the application may have installed its
+    translator in this process)."""
+    monkeypatch.setattr(survey_i18n, "_translator", survey_i18n._english)
+
+
+def rows(data=ROWS) -> list[Answered]:
+    return [Answered(channel, None, "2026-06-01",
+                     {"Q1": q1, "Q2": q2, "Q3": q3, "Q4": q4, "Q5": "morning", "Q7": words})
+            for q1, q2, q3, q4, channel, words in data]
+
+
+def wilson(k: int, n: int) -> tuple[float, float]:
+    p = k / n
+    centre = (p + Z * Z / (2 * n)) / (1 + Z * Z / n)
+    half = Z / (1 + Z * Z / n) * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n))
+    return centre - half, centre + half
+
+
+@pytest.fixture
+def tab(english):
+    return tabulation.tabulate(DOC, rows(), issued=10, used=6, population=200)
+
+
+def test_counts_response_rate_and_channels(tab):
+    assert tab.responses == 6
+    assert tab.by_channel == {"closed": 5, "open": 0, "paper": 1}
+    assert tab.response_rate == pytest.approx(0.6)
+    q1 = tab.questions[0]
+    assert [(o.name, o.count) for o in q1.options] == [(S, 3), (F, 1), (N, 1), (D, 1), (NA, 0)]
+    q2 = tab.questions[1]
+    assert (q2.answered, q2.not_applicable, q2.blank) == (5, 1, 0)
+    assert q2.options[-1].share is None  # 不了解 is no answer: it has no share of the answers
+
+
+def test_a_question_mean_rate_and_intervals_by_hand(tab):
+    q1 = tab.questions[0]
+    scores = [SCORE[r[0]] for r in ROWS]
+    mean = sum(scores) / 6
+    half = T5 * statistics.stdev(scores) / math.sqrt(6)
+    assert q1.mean.estimate == pytest.approx(440 / 6)
+    assert (q1.mean.low, q1.mean.high) == pytest.approx((mean - half, mean + half))
+    assert (q1.hits, q1.answered) == (4, 6)
+    assert q1.rate.estimate == pytest.approx(4 / 6)
+    assert (q1.rate.low, q1.rate.high) == pytest.approx(wilson(4, 6))
+    fpc = math.sqrt((200 - 6) / (200 - 1))
+    assert q1.margin == pytest.approx(Z * math.sqrt(4 / 6 * 2 / 6 / 6) * fpc)
+    yes = tab.questions[3]
+    assert yes.rate.estimate == pytest.approx(0.5) and yes.hits == 3
+
+
+def test_the_pooled_rate_mean_margin_and_sample_size_by_hand(tab):
+    # counted answers: Q1 6 + Q2 5 (one 不了解) + Q3 6 = 17; satisfied: 4 + 3 + 3 = 10
+    assert (tab.hits, tab.scale_answers) == (10, 17)
+    assert tab.rate.estimate == pytest.approx(10 / 17)
+    assert (tab.rate.low, tab.rate.high) == pytest.approx(wilson(10, 17))
+    p = 10 / 17
+    assert tab.margin == pytest.approx(Z * math.sqrt(p * (1 - p) / 17)
+                                       * math.sqrt((200 - 17) / 199))
+    pooled = [SCORE[v] for r in ROWS for v in r[:3] if v != NA]
+    assert tab.mean.estimate == pytest.approx(sum(pooled) / 17)
+    # n0 = z² · 0.25 / 0.05² = 384.15; with N = 200: 384.15 / (1 + 383.15 / 200) = 131.8 → 132
+    n0 = Z * Z * 0.25 / 0.0025
+    assert tab.sample_needed == math.ceil(n0 / (1 + (n0 - 1) / 200)) == 132
+    assert tab.answered == 6 and tab.short
+    assert any("132" in w for w in tab.warnings)
+
+
+def test_cronbachs_alpha_by_hand(tab):
+    complete = [[SCORE[v] for v in r[:3]] for r in ROWS if NA not in r[:3]]
+    k = 3
+    items = sum(statistics.variance(col) for col in zip(*complete, strict=True))
+    total = statistics.variance([sum(line) for line in complete])
+    assert tab.alpha.statistic == pytest.approx(k / (k - 1) * (1 - items / total))
+    assert (tab.alpha.n, tab.alpha.n_dropped) == (5, 1)
+
+
+def test_groups_and_free_text_are_shown_only_from_five_responses(tab):
+    by_channel = {g.name: g for g in tab.breakdowns[0].groups}
+    closed = by_channel[str(tabulation.CHANNEL_LABELS["closed"])]
+    paper = by_channel[str(tabulation.CHANNEL_LABELS["paper"])]
+    assert closed.shown and closed.responses == 5
+    assert closed.rate.estimate == pytest.approx(7 / 14)
+    assert not paper.shown and paper.rate is None and paper.mean is None
+    words = next(t for t in tab.questions if t.type == "text")
+    assert words.texts == sorted(r[5] for r in ROWS)  # sorted: no order of arrival
+    few = tabulation.tabulate(DOC, rows(ROWS[:4]))
+    hidden = next(t for t in few.questions if t.type == "text")
+    assert hidden.texts is None and hidden.texts_hidden == 4
+    assert not any(g.shown for b in few.breakdowns for g in b.groups)
+
+
+def test_reliability_needs_enough_complete_answers():
+    few = tabulation.tabulate(DOC, rows(ROWS[:2]))
+    assert few.alpha is None and "3" in few.alpha_note
+
+
+def test_export_with_labels_or_codes_and_no_free_text_below_five(tmp_path):
+    header, body = tabulation.export_table(DOC, rows(), language="zh-CN")
+    assert header[3].startswith("Q1 ") and len(body) == 6
+    assert body[0][3] == "满意" and body[0][6] == "是"
+    header, body = tabulation.export_table(DOC, rows(), codes=True)
+    assert header[3:6] == ["Q1", "Q2", "Q3"] and body[0][3] == S
+    assert "Q7" in header
+    header, _body = tabulation.export_table(DOC, rows(ROWS[:4]), codes=True)
+    assert "Q7" not in header
+    data = tabulation.to_csv(*tabulation.export_table(DOC, rows()))
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert len(list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))) == 7
+    book = load_workbook(io.BytesIO(tabulation.to_xlsx(*tabulation.export_table(DOC, rows()))))
+    assert book.active.max_row == 7
+
+
+def test_the_rates_chart_and_distribution_charts_are_echarts_options(tab):
+    option = tabulation.chart(tab.questions[0])
+    assert option["yAxis"]["data"][0] == "满意"
+    assert [d["value"] for d in option["series"][0]["data"]] == [3, 1, 1, 1, 0]
+    assert tabulation.rates_chart(tab)["series"][0]["data"][0] == pytest.approx(66.7)
+
+
+# ---------------------------------------------------------------- XLSForm
+
+
+def workbook(survey_rows, choice_rows, settings=None) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "survey"
+    for row in survey_rows:
+        sheet.append(row)
+    choices = book.create_sheet("choices")
+    for row in choice_rows:
+        choices.append(row)
+    if settings:
+        s = book.create_sheet("settings")
+        for row in settings:
+            s.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_an_exported_questionnaire_imports_back_equal():
+    for key in templates.TEMPLATES:
+        doc = templates.build(key, LEAVES)
+        assert xlsform.import_workbook(xlsform.export_workbook(doc), LEAVES) == doc
+
+
+def test_an_xlsform_with_scores_becomes_a_scale_mapped_to_its_leaf():
+    data = workbook(
+        [["type", "name", "label::zh-CN", "label::en", "required", "leaf"],
+         ["select_one sat", "Q1", "总体满意吗？", "Overall?", "yes", "B1"],
+         ["select_one yes_no", "Q2", "是否见过？", "Seen?", "no", ""],
+         ["range", "Q3", "推荐程度", "Recommend", "yes", ""],
+         ["select_multiple why", "Q4", "原因", "Why", "", ""],
+         ["text", "Q5", "建议", "Comments", "no", ""]],
+        [["list_name", "name", "label::zh-CN", "label::en", "score", "satisfied"],
+         ["sat", "good", "满意", "Satisfied", 100, "yes"],
+         ["sat", "bad", "不满意", "Dissatisfied", 0, ""],
+         ["sat", "na", "不了解", "Don't know", None, ""],
+         ["yes_no", "yes", "是", "Yes", None, ""], ["yes_no", "no", "否", "No", None, ""],
+         ["why", "a", "甲", "A", None, ""], ["why", "b", "乙", "B", None, ""]],
+        [["form_title", "form_title::en"], ["测试问卷", "Test survey"]])
+    doc = xlsform.import_workbook(data, LEAVES)
+    assert [q["type"] for q in doc["questions"]] == ["scale", "yes_no", "rating", "multiple", "text"]
+    assert doc["questions"][0]["leaf"] == "B1"
+    assert qn.scale_of(doc["questions"][0]) == {"满意": 100, "不满意": 0, "不了解": None}
+    assert doc["title"] == {"zh-CN": "测试问卷", "en": "Test survey"}
+
+
+def test_a_bad_workbook_names_sheet_row_and_column_of_every_fault():
+    data = workbook(
+        [["type", "name", "label::zh-CN", "required", "leaf"],
+         ["select_one sat", "Q1", "总体满意吗？", "yes", "B9"],
+         ["selectone sat", "Q2", "错的类型", "yes", ""],
+         ["select_one sat", "Q3", "", "maybe", ""],
+         ["select_one nolist", "Q4", "缺列表", "no", ""]],
+        [["list_name", "name", "label::zh-CN", "score", "satisfied"],
+         ["sat", "good", "满意", 100, "yes"],
+         ["sat", "bad", "不满意", "lots", ""]])
+    with pytest.raises(InvalidInput) as caught:
+        xlsform.import_workbook(data, LEAVES)
+    messages = list(caught.value.errors.values())
+    expected = ["sheet choices, row 3, column D (score)",  # not a number
+                "sheet survey, row 3, column A (type)",  # unknown type
+                "sheet survey, row 4, column D (required)",  # maybe
+                "sheet survey, row 5, column A (type)",  # no such list
+                "sheet survey, row 2, column E (leaf)",  # B9 is not a survey leaf
+                "sheet survey, row 4, column C (label::zh-CN)"]  # no label
+    for where in expected:
+        assert any(m.startswith(where) for m in messages), (where, messages)
+
+
+def test_not_a_workbook_is_refused():
+    with pytest.raises(InvalidInput) as caught:
+        xlsform.import_workbook(b"PK\x03\x04 not really", LEAVES)
+    assert "file" in caught.value.errors
+
+
+def test_the_surveys_package_imports_nothing_of_the_application_or_the_web():
+    """Dependencies point one way: evalplatform → surveys → scoring."""
+    import subprocess
+    import sys
+
+    code = ("import sys, surveys, surveys.models, surveys.questionnaire, surveys.templates, "
+            "surveys.xlsform, surveys.invitations, surveys.responses, surveys.tabulation, "
+            "surveys.scoring_inputs; "
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('evalplatform', 'fastapi', 'starlette', 'jinja2')); print(bad); "
+            "sys.exit(1 if bad else 0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,50 @@
+"""A bounded load test on the loopback interface: many respondents at once, each code sent
+twice at the same moment; every accepted answer is stored exactly once and every used code
+is used once."""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+from sqlmodel import func, select
+
+from evalplatform.models import Invitation, SurveyResponse
+from evalplatform.services import surveys_app as app_service
+from surveys import invitations
+from tests.builders import contracted_world
+from tests.survey_helpers import STREET_ANSWERS, evaluation_with_survey
+
+CODES = 100
+RESPONDENTS = 24
+
+
+def test_concurrent_submissions_store_each_answer_exactly_once(db, live_server, make_user,
+                                                               make_org):
+    world = contracted_world(db, make_user, make_org)
+    evaluation = evaluation_with_survey(db, world)
+    batch = app_service.issue_invitations(db, world.purchaser_principal, evaluation.id,
+                                          str(CODES), "load")
+    codes = [i.code for i in invitations.codes_of(db, batch.id)]
+
+    def client() -> tuple[httpx.Client, str]:
+        c = httpx.Client(base_url=live_server, timeout=60, follow_redirects=False)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', c.get(f"/s/{codes[0]}").text)
+        return c, token.group(1)
+
+    clients = [client() for _ in range(RESPONDENTS)]
+    jobs = [code for code in codes for _twice in range(2)]  # every code twice, back to back
+
+    def send(index: int) -> int:
+        c, token = clients[index % RESPONDENTS]
+        return c.post(f"/s/{jobs[index]}", data={**STREET_ANSWERS, "csrf_token": token}).status_code
+
+    with ThreadPoolExecutor(RESPONDENTS) as pool:
+        statuses = list(pool.map(send, range(len(jobs))))
+    for c, _token in clients:
+        c.close()
+    assert statuses.count(303) == CODES and statuses.count(409) == CODES
+    db.expire_all()
+    assert db.exec(select(func.count()).select_from(SurveyResponse)).one() == CODES
+    assert db.exec(select(func.count()).select_from(Invitation).where(Invitation.used)).one() == CODES

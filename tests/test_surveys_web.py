@@ -1,0 +1,238 @@
+"""The survey's pages: the organiser's, the respondent's (no account), access by role."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import func, select
+
+from evalplatform.models import Invitation, SurveyResponse
+from evalplatform.services import surveys_app as app_service
+from surveys import invitations
+from tests.builders import contracted_world, schedule
+from tests.conftest import csrf_from, login
+from tests.survey_helpers import STREET_ANSWERS, evaluation_with_survey, window
+
+
+@pytest.fixture
+def world(db, make_user, make_org):
+    return contracted_world(db, make_user, make_org)
+
+
+def stored(db) -> int:
+    return db.exec(select(func.count()).select_from(SurveyResponse)).one()
+
+
+def issue(db, world, evaluation, n=2) -> list[str]:
+    batch = app_service.issue_invitations(db, world.purchaser_principal, evaluation.id, str(n), "")
+    return [i.code for i in invitations.codes_of(db, batch.id)]
+
+
+def sign_in(client, user):
+    client.cookies.clear()
+    assert login(client, user.username).status_code == 303
+
+
+def test_the_organiser_prepares_opens_and_reads_the_survey_through_its_pages(client, db, world):
+    evaluation = schedule(db, world, **window())
+    sign_in(client, world.purchaser)
+    base = f"/evaluations/{evaluation.id}/survey"
+    page = client.get(f"/evaluations/{evaluation.id}").text
+    assert "满意度调查" in page and f'href="{base}"' in page  # the evaluation page's panel
+    home = client.get(base).text
+    assert 'value="street_cleaning" checked' in home  # suggested by the scheme's service area
+    token = csrf_from(client, base)
+    response = client.post(base, data={"template": "street_cleaning", "csrf_token": token})
+    assert response.headers["location"] == f"{base}/questionnaire"
+    editor = client.get(f"{base}/questionnaire").text
+    assert "道路整洁程度评价" in editor and "Q3" in editor
+    # an htmx edit with a missing Chinese text is refused in place, in Chinese
+    refused = client.post(f"{base}/questionnaire/questions/Q7",
+                          data={"label_zh": "", "label_en": "Comments"},
+                          headers={"HX-Request": "true", "X-CSRF-Token": token})
+    assert refused.status_code == 422 and "中文" in refused.text
+    added = client.post(f"{base}/questionnaire/questions", data={"type": "rating"},
+                        headers={"HX-Request": "true", "X-CSRF-Token": token})
+    assert added.status_code == 200 and "Q8" in added.text
+    preview = client.get(f"{base}/preview").text
+    assert "预览" in preview and "您对道路路面的整洁程度满意吗" in preview
+    assert "我们收集什么" in preview  # the privacy notice comes first
+    assert preview.index("r-notice") < preview.index('id="q-Q1"')
+    assert client.post(f"{base}/open", data={"csrf_token": token}).status_code == 303
+    db.expire_all()
+    assert app_service.state(app_service.survey_of(db, evaluation), evaluation) == "open"
+    client.post(f"{base}/invitations", data={"size": "12", "label": "一号楼", "csrf_token": token})
+    batch_id = re.search(r"/invitations/(\d+)/sheet", client.get(base).text).group(1)
+    sheet = client.get(f"{base}/invitations/{batch_id}/sheet").text
+    assert sheet.count('<article class="slip') == 12 and sheet.count("<svg") == 12
+    code = db.exec(select(Invitation.code)).first()
+    assert invitations.display(code) in sheet and "http://testserver/s" in sheet
+    client.post(f"{base}/sites", data={"name": "幸福社区服务站", "device_limit": "1",
+                                       "csrf_token": token})
+    site_id = re.search(r"/sites/(\d+)/poster", client.get(base).text).group(1)
+    poster = client.get(f"{base}/sites/{site_id}/poster").text
+    assert "幸福社区服务站" in poster and "<svg" in poster and "/o/" in poster
+    results = client.get(f"{base}/results")
+    assert results.status_code == 200 and "满意率" in results.text
+
+
+def test_a_respondent_answers_with_a_code_once_and_is_thanked(client, db, world):
+    evaluation = evaluation_with_survey(db, world)
+    code = issue(db, world, evaluation, 1)[0]
+    page = client.get(f"/s/{code}")  # opening the link uses nothing up
+    assert page.status_code == 200 and not db.exec(select(Invitation)).one().used
+    assert "隐私" in page.text and "匿名" in page.text
+    assert 'lang="zh-CN"' in page.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    partial = {k: v for k, v in STREET_ANSWERS.items() if k != "Q2"}
+    refused = client.post(f"/s/{code}", data={**partial, "csrf_token": token})
+    assert refused.status_code == 422
+    assert "请回答此题" in refused.text and 'id="e-Q2"' in refused.text
+    assert re.search(r'name="Q1" value="satisfied"\s+checked', refused.text)  # what was given is kept
+    assert stored(db) == 0
+    done = client.post(f"/s/{code}", data={**STREET_ANSWERS, "csrf_token": token})
+    assert done.status_code == 303 and done.headers["location"] == f"/s/{code}/done"
+    thanks = client.get(done.headers["location"]).text
+    assert "感谢" in thanks and f'data-clear-store="code:{code}"' in thanks
+    again = client.post(f"/s/{code}", data={**STREET_ANSWERS, "csrf_token": token})
+    assert again.status_code == 409 and "已经使用" in again.text
+    assert stored(db) == 1
+    assert "已经使用" in client.get(f"/s/{code}").text
+
+
+def test_the_code_entry_page_reads_a_typed_code(client, db, world):
+    evaluation = evaluation_with_survey(db, world)
+    code = issue(db, world, evaluation, 1)[0]
+    typed = f"{code[:4].lower()} {code[4:]}"
+    response = client.get("/s", params={"code": typed})
+    assert response.headers["location"] == f"/s/{code}"
+    bad = client.get("/s", params={"code": "12"})
+    assert bad.status_code == 422 and "8 位" in bad.text
+    unknown = client.get("/s/ABCDEFGH")
+    assert unknown.status_code == 404 and "找不到" in unknown.text
+
+
+def test_a_survey_that_is_not_open_says_so_politely(client, db, world):
+    evaluation = evaluation_with_survey(db, world, when=window(-3, 30))
+    code = issue(db, world, evaluation, 1)[0]
+    page = client.get(f"/s/{code}").text
+    assert "尚未开始" in page and "谢谢" in page
+    assert 'id="survey-form"' not in page
+
+
+def test_an_open_link_sets_a_device_cookie_and_a_double_submit_stores_once(client, db, world):
+    evaluation = evaluation_with_survey(db, world)
+    site = app_service.add_site(db, world.purchaser_principal, evaluation.id, "服务站", "2")
+    page = client.get(f"/o/{site.token}")
+    assert "sv_device" in page.headers.get("set-cookie", "")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    key = re.search(r'name="submission_key" value="([0-9a-f]{32})"', page.text).group(1)
+    data = {**STREET_ANSWERS, "csrf_token": token, "submission_key": key, "website": ""}
+    first = client.post(f"/o/{site.token}", data=data)
+    second = client.post(f"/o/{site.token}", data=data)  # a double tap
+    assert first.status_code == second.status_code == 303
+    assert stored(db) == 1
+    bot = client.post(f"/o/{site.token}", data={**data, "submission_key": "0" * 32,
+                                                "website": "http://spam.example"})
+    assert bot.status_code == 303 and stored(db) == 1
+
+
+def test_english_on_request_for_the_respondent(client, db, world):
+    evaluation = evaluation_with_survey(db, world)
+    code = issue(db, world, evaluation, 1)[0]
+    token = csrf_from(client, f"/s/{code}")
+    client.post("/language", data={"language": "en", "next": f"/s/{code}", "csrf_token": token})
+    page = client.get(f"/s/{code}").text
+    assert '<html lang="en"' in page
+    assert "How satisfied are you with how clean the road surfaces are?" in page
+    assert "Send my answers" in page
+
+
+def test_paper_entry_through_the_page(client, db, world):
+    evaluation = evaluation_with_survey(db, world)
+    code = issue(db, world, evaluation, 1)[0]
+    sign_in(client, world.purchaser)
+    base = f"/evaluations/{evaluation.id}/survey"
+    token = csrf_from(client, f"{base}/paper")
+    response = client.post(f"{base}/paper", data={**STREET_ANSWERS, "code": code,
+                                                  "csrf_token": token})
+    assert response.status_code == 303
+    assert db.exec(select(SurveyResponse.channel)).one() == "paper"
+    again = client.post(f"{base}/paper", data={**STREET_ANSWERS, "code": code, "csrf_token": token})
+    assert again.status_code == 422 and 'id="e-code"' in again.text
+
+
+def test_exports_and_the_questionnaire_workbook(client, db, world):
+    evaluation = evaluation_with_survey(db, world)
+    for code in issue(db, world, evaluation, 2):
+        app_service.submit_with_code(db, code, lambda name: [STREET_ANSWERS[name]]
+                                     if name in STREET_ANSWERS else [], "10.0.0.1")
+    sign_in(client, world.purchaser)
+    base = f"/evaluations/{evaluation.id}/survey"
+    labels = client.get(f"{base}/responses.csv")
+    assert labels.headers["content-type"].startswith("text/csv")
+    assert "满意" in labels.content.decode("utf-8-sig")
+    codes_csv = client.get(f"{base}/responses.csv?codes=1").content.decode("utf-8-sig")
+    assert "fairly_satisfied" in codes_csv
+    book = load_workbook(io.BytesIO(client.get(f"{base}/responses.xlsx").content))
+    assert book.active.max_row == 3
+    form = load_workbook(io.BytesIO(client.get(f"{base}/questionnaire.xlsx").content))
+    assert form.sheetnames == ["survey", "choices", "settings"]
+
+
+def test_importing_a_bad_workbook_shows_where_and_changes_nothing(client, db, world):
+    evaluation = evaluation_with_survey(db, world, opened=False)
+    sign_in(client, world.purchaser)
+    base = f"/evaluations/{evaluation.id}/survey"
+    before = app_service.working(db, app_service.survey_of(db, evaluation)).document
+    token = csrf_from(client, f"{base}/questionnaire")
+    response = client.post(f"{base}/questionnaire/import", data={"csrf_token": token},
+                           files={"file": ("q.xlsx", b"not excel", "application/octet-stream")})
+    assert response.status_code == 422 and 'id="import-errors"' in response.text
+    db.expire_all()
+    assert app_service.working(db, app_service.survey_of(db, evaluation)).document == before
+
+
+@pytest.mark.parametrize("role, status", [("supplier", 403), ("admin", 403)])
+def test_roles_without_the_survey_are_refused(client, db, world, signed_in, role, status):
+    evaluation = evaluation_with_survey(db, world)
+    signed_in(role)
+    for path in ("", "/results", "/questionnaire", "/paper"):
+        assert client.get(f"/evaluations/{evaluation.id}/survey{path}").status_code == status
+
+
+def test_another_departments_purchaser_sees_nothing(client, db, world, signed_in):
+    evaluation = evaluation_with_survey(db, world)
+    signed_in("purchaser")
+    assert client.get(f"/evaluations/{evaluation.id}/survey/results").status_code == 404
+
+
+def test_an_auditor_reads_but_cannot_run_the_survey(client, db, world, signed_in):
+    evaluation = evaluation_with_survey(db, world)
+    signed_in("auditor")
+    base = f"/evaluations/{evaluation.id}/survey"
+    assert client.get(f"{base}/results").status_code == 200
+    page = client.get(base).text
+    assert "close-survey" not in page and "issue-codes" not in page
+    token = csrf_from(client, base)
+    assert client.post(f"{base}/close", data={"csrf_token": token}).status_code == 403
+    assert client.get(f"{base}/paper").status_code == 403
+    assert app_service.survey_of(db, evaluation).closed_at is None
+
+
+def test_the_supplier_sees_only_aggregate_figures_once_the_survey_closed(client, db, world):
+    evaluation = evaluation_with_survey(db, world)
+    code = issue(db, world, evaluation, 1)[0]
+    app_service.submit_with_code(db, code, lambda name: [STREET_ANSWERS[name]]
+                                 if name in STREET_ANSWERS else [], "10.0.0.1")
+    sign_in(client, world.supplier_user)
+    page = client.get(f"/evaluations/{evaluation.id}").text
+    assert "survey-panel" not in page
+    app_service.close_survey(db, world.purchaser_principal, evaluation.id)
+    page = client.get(f"/evaluations/{evaluation.id}").text
+    panel = page[page.index('id="survey-panel"'):]
+    assert "66.7%" in panel  # Q1 满意, Q2 较满意, Q3 一般: 2 of 3 answers satisfied
+    assert "/survey/results" not in panel
