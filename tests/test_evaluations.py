@@ -24,6 +24,7 @@ def test_the_contract_gets_its_own_editable_copy_of_a_template(db, world):
     assert world.contract.scheme_id == world.scheme.id
     assert not world.scheme.is_template and not world.scheme.frozen
     assert world.scheme.organisation_id == world.department.id
+    assert world.scheme.name == f"{world.project.name} · 指标体系"  # named in Chinese by default
     assert [p["party"] for p in world.scheme.document["parts"]] == [
         "purchaser", "recipient", "third_party"]
 

@@ -192,7 +192,7 @@ def assign_scheme(session: Session, principal, contract_id: int, source_scheme_i
     if principal.role != Role.purchaser or principal.organisation_id != project.department_id:
         raise PermissionDenied(_("Only the purchasing department sets its contract's scheme."))
     scheme = schemes.copy_scheme(session, principal, source_scheme_id,
-                                 name=f"{project.name} · {_('indicator scheme')}")
+                                 name=_("%(project)s · indicator scheme", project=project.name))
     contract.scheme_id = scheme.id
     session.add(contract)
     audit.record(session, principal.actor, "contract.scheme", "contract", contract.id,
