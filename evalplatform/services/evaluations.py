@@ -321,6 +321,18 @@ def open_now(session: Session, actor: Actor, evaluation_id: int) -> Evaluation:
     return advance(session, actor, evaluation_id, EvaluationStatus.collecting)
 
 
+#: The steps the organiser takes by hand; computing and publishing belong to the result.
+ORGANISER_STEPS = (EvaluationStatus.collecting, EvaluationStatus.scoring)
+
+
+def organiser_step(session: Session, actor: Actor, evaluation_id: int, to: str, *,
+                   expected_version: int | None = None) -> Evaluation:
+    """The organiser opens collection or closes it."""
+    if to not in ORGANISER_STEPS:
+        raise Conflict(_("That step is taken by computing or publishing the result."))
+    return advance(session, actor, evaluation_id, to, expected_version=expected_version)
+
+
 def status_label(status: EvaluationStatus) -> str:
     from evalplatform.labels import EVALUATION_STATUS_LABELS
 

@@ -55,6 +55,12 @@ def flash(request: Request, message: str, category: str = "success") -> None:
     request.session[FLASH_KEY] = [*request.session[FLASH_KEY], [category, str(message)]]
 
 
+def flash_error(request: Request, exc) -> None:
+    """Flash a refusal: a ValidationFailed's field messages joined, or the domain message."""
+    errors = getattr(exc, "errors", None)
+    flash(request, "; ".join(errors.values()) if errors else exc.message, "error")
+
+
 def _pop_flashes(request: Request) -> list[list[str]]:
     return request.session.pop(FLASH_KEY, []) if "session" in request.scope else []
 

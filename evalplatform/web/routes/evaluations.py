@@ -135,12 +135,10 @@ async def evaluation_advance(request: Request, evaluation_id: int,
     """The organiser opens collection or closes it; later steps belong to the result."""
     form = await request.form()
     to = str(form.get("to") or "")
-    if to not in (EvaluationStatus.collecting, EvaluationStatus.scoring):
-        flash(request, _("That step is taken by computing or publishing the result."), "error")
-        return redirect(request, f"/evaluations/{evaluation_id}")
     try:
         version = int(form.get("version") or 0) or None
-        evaluations.advance(session, principal.actor, evaluation_id, to, expected_version=version)
+        evaluations.organiser_step(session, principal.actor, evaluation_id, to,
+                                   expected_version=version)
     except DomainError as exc:
         session.rollback()
         flash(request, exc.message, "error")

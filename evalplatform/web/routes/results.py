@@ -20,7 +20,7 @@ from evalplatform.services import appeals, evaluations, files, projects, results
 from evalplatform.services.errors import DomainError, NotFound, ValidationFailed
 from evalplatform.web import evaluation_panels
 from evalplatform.web.access import Principal, public, require
-from evalplatform.web.templating import flash, redirect, render
+from evalplatform.web.templating import flash, flash_error, redirect, render
 
 router = APIRouter()
 
@@ -190,8 +190,7 @@ async def result_reopen(request: Request, evaluation_id: int,
                        expected_version=_int_or_none(form.get("version")))
     except DomainError as exc:
         session.rollback()
-        flash(request, exc.message if not isinstance(exc, ValidationFailed)
-              else "; ".join(exc.errors.values()), "error")
+        flash_error(request, exc)
         return redirect(request, f"/evaluations/{evaluation_id}/result")
     flash(request, _("Reopened for scoring. The next computation makes a new version; the "
                      "earlier ones stay readable."))

@@ -25,7 +25,7 @@ from evalplatform.services import evaluations, experts, files, panel, scoresheet
 from evalplatform.services.errors import DomainError, ValidationFailed
 from evalplatform.web import evaluation_panels
 from evalplatform.web.access import Principal, require
-from evalplatform.web.templating import flash, local_time, redirect, render
+from evalplatform.web.templating import flash, flash_error, local_time, redirect, render
 
 router = APIRouter()
 
@@ -72,9 +72,7 @@ async def sheet_start(request: Request, evaluation_id: int, session: Session = D
                                   str(form.get("kind") or ""), str(form.get("label") or ""))
     except DomainError as exc:
         session.rollback()
-        message = exc.message if not isinstance(exc, ValidationFailed) else \
-            "; ".join(exc.errors.values())
-        flash(request, message, "error")
+        flash_error(request, exc)
         return redirect(request, f"/evaluations/{evaluation_id}")
     return redirect(request, f"/evaluations/{evaluation_id}/sheets/{sheet.id}")
 
@@ -201,9 +199,7 @@ async def sheet_evidence(request: Request, evaluation_id: int, sheet_id: int,
                                  str(form.get("leaf_id") or ""), data, filename)
     except DomainError as exc:
         session.rollback()
-        message = "; ".join(exc.errors.values()) if isinstance(exc, ValidationFailed) \
-            else exc.message
-        flash(request, message, "error")
+        flash_error(request, exc)
         return redirect(request, f"/evaluations/{evaluation_id}/sheets/{sheet_id}")
     flash(request, _("Evidence attached."))
     return redirect(request, f"/evaluations/{evaluation_id}/sheets/{sheet_id}")
@@ -219,9 +215,7 @@ async def sheet_reopen(request: Request, evaluation_id: int, sheet_id: int,
                            str(form.get("reason") or ""))
     except DomainError as exc:
         session.rollback()
-        message = "; ".join(exc.errors.values()) if isinstance(exc, ValidationFailed) \
-            else exc.message
-        flash(request, message, "error")
+        flash_error(request, exc)
         return redirect(request, f"/evaluations/{evaluation_id}/sheets/{sheet_id}")
     flash(request, _("The sheet is reopened; its scorer can change it and submit again."))
     return redirect(request, f"/evaluations/{evaluation_id}/sheets/{sheet_id}")
@@ -237,9 +231,7 @@ async def sheet_reopen_request(request: Request, evaluation_id: int, sheet_id: i
                                    str(form.get("reason") or ""))
     except DomainError as exc:
         session.rollback()
-        message = "; ".join(exc.errors.values()) if isinstance(exc, ValidationFailed) \
-            else exc.message
-        flash(request, message, "error")
+        flash_error(request, exc)
         return redirect(request, f"/evaluations/{evaluation_id}/scoring")
     flash(request, _("Finance is asked to reopen the sheet for a second look."))
     return redirect(request, f"/evaluations/{evaluation_id}/scoring")
@@ -257,9 +249,7 @@ async def report_upload(request: Request, evaluation_id: int,
         scoresheets.upload_report(session, principal, evaluation_id, data, filename)
     except DomainError as exc:
         session.rollback()
-        message = "; ".join(exc.errors.values()) if isinstance(exc, ValidationFailed) \
-            else exc.message
-        flash(request, message, "error")
+        flash_error(request, exc)
         return redirect(request, f"/evaluations/{evaluation_id}")
     flash(request, _("Evaluation report uploaded."))
     return redirect(request, f"/evaluations/{evaluation_id}")
@@ -275,9 +265,7 @@ async def self_evaluation(request: Request, evaluation_id: int,
                                          (data, filename) if data else None)
     except DomainError as exc:
         session.rollback()
-        message = "; ".join(exc.errors.values()) if isinstance(exc, ValidationFailed) \
-            else exc.message
-        flash(request, message, "error")
+        flash_error(request, exc)
         return redirect(request, f"/evaluations/{evaluation_id}")
     flash(request, _("Self-evaluation recorded. It is shown beside the scores and never scored."))
     return redirect(request, f"/evaluations/{evaluation_id}")
