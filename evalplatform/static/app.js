@@ -27,5 +27,9 @@
     });
   }
   document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
+  // <button data-print> prints the page (the report's print-friendly layout).
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-print]")) window.print();
+  });
   document.addEventListener("htmx:afterSettle", function (event) { drawCharts(event.target); });
 })();

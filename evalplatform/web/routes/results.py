@@ -16,13 +16,21 @@ from sqlmodel import Session
 from evalplatform.db import get_session
 from evalplatform.i18n import _
 from evalplatform.models import AppealStatus, EvaluationStatus, Organisation, Role
-from evalplatform.services import appeals, evaluations, files, projects, results
+from evalplatform.services import (
+    appeals,
+    evaluation_report,
+    evaluations,
+    files,
+    projects,
+    results,
+)
 from evalplatform.services.errors import DomainError, NotFound, ValidationFailed
 from evalplatform.web import evaluation_panels
 from evalplatform.web.access import Principal, public, require
 from evalplatform.web.templating import flash, flash_error, redirect, render
 
 router = APIRouter()
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 result_reader = require(Role.finance, Role.purchaser, Role.auditor, Role.supplier,
                         owns=evaluations.owns_evaluation)
@@ -140,6 +148,30 @@ def result_json(evaluation_id: int, version: str = "", session: Session = Depend
     return Response(body, media_type="application/json", headers={
         "Content-Disposition": _attachment(f"evaluation-{evaluation.id}-v{result.version}"
                                            ".result.json")})
+
+
+@router.get("/evaluations/{evaluation_id}/result/report")
+def result_report(request: Request, evaluation_id: int, version: str = "",
+                  session: Session = Depends(get_session),
+                  principal: Principal = Depends(result_reader)):
+    """The evaluation report, print-friendly (the Word download holds the same)."""
+    evaluation = evaluations.get(session, evaluation_id)
+    result = results.version_for(session, principal, evaluation, _int_or_none(version))
+    return render(request, "results/report.html", {
+        "evaluation": evaluation, "result": result,
+        "report": evaluation_report.build(session, principal, evaluation, result)})
+
+
+@router.get("/evaluations/{evaluation_id}/result/report.docx")
+def result_report_docx(evaluation_id: int, version: str = "",
+                       session: Session = Depends(get_session),
+                       principal: Principal = Depends(result_reader)):
+    """The evaluation report as a Word document."""
+    evaluation = evaluations.get(session, evaluation_id)
+    result = results.version_for(session, principal, evaluation, _int_or_none(version))
+    report = evaluation_report.build(session, principal, evaluation, result)
+    return Response(evaluation_report.docx(report), media_type=DOCX, headers={
+        "Content-Disposition": _attachment(report.filename)})
 
 
 @router.post("/evaluations/{evaluation_id}/result/compute")

@@ -1,0 +1,347 @@
+"""From plan to payment on real inputs, on SQLite and on PostgreSQL, every figure by hand.
+
+A street-cleaning contract of ¥780,000 with three instalments (30 % on signing, 30 % after
+the interim evaluation, 40 % after the final one, the last two linked to performance). Its
+final evaluation is filled the way people fill it: the purchaser's yearly check sheet and its
+measured data, a panel of five experts drawn from the pool each submitting a sheet (one of
+them also the measured sample), and ten residents answering the survey with invitation
+codes. Finance computes, publishes; the supplier appeals; finance upholds the result; the
+window closes and the result is final; the purchaser records the acceptance and proposes
+the settlements; another person in finance approves; the payment is recorded, late.
+
+The hand computation (street-cleaning scheme, parts A 0.40, B 0.30, C 0.30):
+
+A (purchaser, mean of one sheet, and measured data)
+    A1.1 20 × min(0.95 / 0.95, 1) = 20       A1.2 15 × 0.90 / 1 = 13.5
+    A1.3 15 × min(0.98 / 0.98, 1) = 15       A2.1 部分达成: 10 × 0.7 = 7
+    A2.2 8 points                             A2.3 10 × 0.72 / 0.8 = 9
+    A3.1 12 × 0.75 / 1 = 9                    A3.2 8 × 24 / 32 = 6
+    A = 87.5
+B (10 residents) B1: Q1 has 6 满意 + 2 较满意 = 8 of 10 satisfied = 80 % against the
+    target 90 % → 60 × 80 / 90 = 53.3333…;  B2: Q2 5 × 100 + 5 × 80, Q3 10 × 80 → mean
+    of the 20 answers 85 → 40 × 0.85 = 34;  B = 87.3333…
+C (trimmed mean of five experts; C1.1 measured 92 → band ≥ 90 → 25)
+    expert (C1.2 tier, C1.3, C2.1 tier, C2.2)   sheet total
+    E1 达成 15, 14, 达成 20, 18                   25 + 67   = 92
+    E2 达成 15, 13, 部分达成 14, 17               25 + 59   = 84
+    E3 部分达成 10.5, 12, 达成 20, 16             25 + 58.5 = 83.5
+    E4 达成 15, 15, 达成 20, 20                   25 + 70   = 95   highest, dropped
+    E5 部分达成 10.5, 10, 部分达成 14, 15         25 + 49.5 = 74.5 lowest, dropped
+    C1.2 (15 + 15 + 10.5) / 3 = 13.5   C1.3 (14 + 13 + 12) / 3 = 13
+    C2.1 (20 + 14 + 20) / 3 = 18       C2.2 (18 + 17 + 16) / 3 = 17
+    C = 25 + 13.5 + 13 + 18 + 17 = 86.5
+Total = 0.4 × 87.5 + 0.3 × 87.3333… + 0.3 × 86.5 = 35 + 26.2 + 25.95 = 87.15 → 良
+Final instalment: 40 % of ¥780,000 = ¥312,000 × 95 % (band ≥ 80) = ¥296,400, deduction
+¥15,600. On-signing instalment: 30 % = ¥234,000 at 100 %.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from datetime import UTC, date, datetime, timedelta
+from fractions import Fraction
+from statistics import variance
+
+import pytest
+from docx import Document
+from sqlmodel import select
+
+from evalplatform.models import (
+    AppealStatus,
+    EvaluationStatus,
+    Instalment,
+    SettlementStatus,
+)
+from evalplatform.services import (
+    acceptance,
+    appeals,
+    evaluation_report,
+    evaluations,
+    panel,
+    projects,
+    results,
+    scoresheets,
+    settlements,
+)
+from evalplatform.services import surveys_app as survey_service
+from surveys import invitations
+from tests.builders import contracted_world, schedule
+from tests.conftest import login
+from tests.survey_helpers import form, window
+from tests.test_scoresheets_world import expert_pool, hashing_once, principal
+
+COMPUTED_AT = datetime(2026, 9, 25, 2, 0, tzinfo=UTC)
+PUBLISHED_AT = datetime(2026, 9, 28, 2, 0, tzinfo=UTC)  # Monday; deadline Sat 10 Oct (调休)
+APPEALED_ON = date(2026, 10, 9)
+FINAL_ON = date(2026, 10, 12)
+
+PURCHASER_SHEET = {"value-A2.1": "部分达成", "reason-A2.1": "6 月巡查台账缺 3 天记录",
+                   "value-A2.2": "8", "reason-A2.2": "8 月一次作业人员未穿反光背心"}
+PURCHASER_DATA = {"A1.1": "0.95", "A1.2": "0.90", "A1.3": "0.98", "A2.3": "0.72",
+                  "A3.1": "0.75", "A3.2": "32"}
+EXPERTS = [  # C1.2 tier, C1.3 points, C2.1 tier, C2.2 points
+    ("达成", "14", "达成", "18"),
+    ("达成", "13", "部分达成", "17"),
+    ("部分达成", "12", "达成", "16"),
+    ("达成", "15", "达成", "20"),
+    ("部分达成", "10", "部分达成", "15"),
+]
+TIER = {"达成": Fraction(1), "部分达成": Fraction(7, 10)}
+POINTS = {"C1.2": 15, "C1.3": 15, "C2.1": 20, "C2.2": 20}
+#: ten residents: (Q1, Q2, Q3) as option names of the four-level scale
+RESIDENTS = [("satisfied", "satisfied", "fairly_satisfied")] * 5 + [
+    ("satisfied", "fairly_satisfied", "fairly_satisfied"),
+    ("fairly_satisfied", "fairly_satisfied", "fairly_satisfied"),
+    ("fairly_satisfied", "fairly_satisfied", "fairly_satisfied"),
+    ("neutral", "fairly_satisfied", "fairly_satisfied"),
+    ("dissatisfied", "fairly_satisfied", "fairly_satisfied"),
+]
+SCALE = {"satisfied": 100, "fairly_satisfied": 80, "neutral": 60, "dissatisfied": 0}
+Z95 = 1.959963984540054
+POPULATION = 5000
+
+
+# ---------------------------------------------------------------- hand statistics
+
+
+def ranks(values: list[Fraction]) -> list[Fraction]:
+    """Average ranks, 1 = smallest, ties sharing the mean of their places."""
+    order = sorted(values)
+    return [Fraction(sum(i + 1 for i, v in enumerate(order) if v == x),
+                     order.count(x)) for x in values]
+
+
+def kendall_w_by_hand(table: list[list[Fraction]]) -> Fraction:
+    """Rows objects, columns raters: W = 12 S / (m² (n³ − n) − m Σ T), ties corrected."""
+    n, m = len(table), len(table[0])
+    by_rater = [ranks([row[j] for row in table]) for j in range(m)]
+    sums = [sum(by_rater[j][i] for j in range(m)) for i in range(n)]
+    mean = Fraction(sum(sums), n)
+    s = sum((r - mean) ** 2 for r in sums)
+    ties = sum(t ** 3 - t for col in by_rater for t in (col.count(v) for v in set(col)))
+    return 12 * s / (m * m * (n ** 3 - n) - m * ties)
+
+
+def icc2k_by_hand(table: list[list[Fraction]]) -> Fraction:
+    """Two-way random, average of k raters (Shrout & Fleiss ICC(2,k))."""
+    n, k = len(table), len(table[0])
+    grand = sum(sum(row) for row in table) / (n * k)
+    row_means = [sum(row) / k for row in table]
+    col_means = [sum(row[j] for row in table) / n for j in range(k)]
+    ssr = k * sum((r - grand) ** 2 for r in row_means)
+    ssc = n * sum((c - grand) ** 2 for c in col_means)
+    sst = sum((x - grand) ** 2 for row in table for x in row)
+    msr, msc = ssr / (n - 1), ssc / (k - 1)
+    mse = (sst - ssr - ssc) / ((n - 1) * (k - 1))
+    return (msr - mse) / (msr + (msc - mse) / n)
+
+
+def alpha_by_hand(rows: list[tuple[int, ...]]) -> float:
+    k = len(rows[0])
+    items = [variance([r[i] for r in rows]) for i in range(k)]
+    return k / (k - 1) * (1 - sum(items) / variance([sum(r) for r in rows]))
+
+
+# ---------------------------------------------------------------- the world
+
+
+@pytest.fixture
+def chain(db, make_user, make_org):
+    with hashing_once():
+        world = contracted_world(db, make_user, make_org)
+    pool = expert_pool(db, world, 6)
+    evaluation = schedule(db, world, **window(days_before=30, days_after=30))
+    purchaser = principal(db, world.purchaser)
+    survey_service.create(db, purchaser, evaluation.id, "street_cleaning")
+    survey_service.open_survey(db, purchaser, evaluation.id)
+    survey_service.set_population(db, purchaser, evaluation.id, str(POPULATION))
+    panel.draw(db, purchaser, evaluation.id,
+               {"size": "5", "alternates": "1", "specialities": ["D02"]})
+    db.refresh(evaluation)
+    return world, evaluation, pool
+
+
+def fill_sheets(db, world, evaluation, pool) -> None:
+    purchaser = principal(db, world.purchaser)
+    sheet = scoresheets.start(db, purchaser, evaluation.id, "A", "occasion", "2026 年度考核")
+    scoresheets.submit(db, purchaser, evaluation.id, sheet.id, PURCHASER_SHEET)
+    data = scoresheets.start(db, purchaser, evaluation.id, "A", "data")
+    scoresheets.submit(db, purchaser, evaluation.id, data.id, {
+        **{f"value-{leaf}": value for leaf, value in PURCHASER_DATA.items()},
+        **{f"source-{leaf}": "环卫作业监管平台台账" for leaf in PURCHASER_DATA}})
+
+    seated = sorted((m for m in panel.members(db, evaluation.id) if m.status.value == "seated"),
+                    key=lambda m: m.id)
+    assert len(seated) == 5
+    from evalplatform.models import Expert, User
+
+    for member, (t12, p13, t21, p22) in zip(seated, EXPERTS, strict=True):
+        expert = principal(db, db.get(User, db.get(Expert, member.expert_id).user_id))
+        sheet = scoresheets.start(db, expert, evaluation.id, "C", "expert")
+        values = {"value-C1.2": t12, "value-C1.3": p13, "value-C2.1": t21, "value-C2.2": p22}
+        reasons = {f"reason-{leaf}": "现场抽查发现问题，详见评分说明"
+                   for leaf in ("C1.2", "C1.3", "C2.1", "C2.2")}
+        scoresheets.submit(db, expert, evaluation.id, sheet.id, {**values, **reasons})
+        if member is seated[0]:  # the panel's measured sample: one data sheet
+            data = scoresheets.start(db, expert, evaluation.id, "C", "data")
+            scoresheets.submit(db, expert, evaluation.id, data.id,
+                               {"value-C1.1": "92", "source-C1.1": "第三方抽查 40 个路段"})
+
+
+def answer_survey(db, world, evaluation) -> None:
+    purchaser = principal(db, world.purchaser)
+    batch = survey_service.issue_invitations(db, purchaser, evaluation.id, "12", "一号楼")
+    codes = [i.code for i in invitations.codes_of(db, batch.id)]
+    for n, ((q1, q2, q3), code) in enumerate(zip(RESIDENTS, codes, strict=False)):
+        survey_service.submit_with_code(db, code, form(Q1=q1, Q2=q2, Q3=q3, Q4="no",
+                                                       Q5="morning", Q7="保洁员很辛苦"),
+                                        f"10.0.{n}.1")
+
+
+# ---------------------------------------------------------------- the chain
+
+
+def test_from_the_sheets_to_the_payment_every_figure_as_by_hand(db, client, chain, make_user):
+    world, evaluation, pool = chain
+    fill_sheets(db, world, evaluation, pool)
+    answer_survey(db, world, evaluation)
+    purchaser = principal(db, world.purchaser)
+    finance = principal(db, world.finance)
+
+    # collection closes: the survey is closed and the evaluation goes to scoring
+    survey_service.close_survey(db, purchaser, evaluation.id)
+    evaluations.organiser_step(db, world.p_actor, evaluation.id, "scoring")
+    result = results.compute(db, finance, evaluation.id, at=COMPUTED_AT)
+
+    # ------------------------------------------------ the result, node by node
+    a = Fraction(20) + Fraction(27, 2) + 15 + 7 + 8 + 9 + 9 + 6
+    b1 = 60 * Fraction(8, 10) / Fraction(9, 10)
+    b2 = 40 * Fraction(5 * 100 + 5 * 80 + 10 * 80, 20) / 100
+    chosen = [0, 1, 2]  # E1, E2, E3 after dropping E4 (95) and E5 (74.5)
+    leaf_c = {}
+    for i, leaf in enumerate(("C1.2", "C1.3", "C2.1", "C2.2")):
+        scores = [TIER[e[i]] * POINTS[leaf] if leaf in ("C1.2", "C2.1") else Fraction(e[i])
+                  for e in (EXPERTS[k] for k in chosen)]
+        leaf_c[leaf] = sum(scores) / 3
+    c = 25 + sum(leaf_c.values())
+    assert (a, b1 + b2, c) == (Fraction(175, 2), Fraction(262, 3), Fraction(173, 2))
+    total = Fraction(4, 10) * a + Fraction(3, 10) * (b1 + b2) + Fraction(3, 10) * c
+    assert total == Fraction(8715, 100)
+
+    assert result.final_ready and (result.total, result.grade) == ("87.15", "良")
+    data = result.result
+    parts = {p["id"]: p for p in data["parts"]}
+    assert parts["A"]["score"] == "87.5000" and parts["A"]["weighted"] == "35.0000"
+    assert parts["B"]["score"] == "87.3333" and parts["B"]["weighted"] == "26.2000"
+    assert parts["C"]["score"] == "86.5000" and parts["C"]["weighted"] == "25.9500"
+    chosen_codes = [s["scorer"] for s in parts["C"]["sheets"] if s["chosen"]]
+    totals = sorted(float(s["total"]) for s in parts["C"]["sheets"])
+    assert totals == [74.5, 83.5, 84, 92, 95] and len(chosen_codes) == 3
+    nodes = data["nodes"]
+
+    def node(leaf):
+        return Fraction(nodes[leaf]["score"]).limit_denominator(1000)
+
+    assert node("A1.2") == Fraction(27, 2) and node("A2.1") == 7 and node("A2.3") == 9
+    assert node("A3.2") == 6 and node("B1") == b1 and node("B2") == 34
+    assert node("C1.1") == 25 and node("C1.2") == Fraction(27, 2) and node("C2.2") == 17
+
+    # ------------------------------------------------ the quality figures
+    quality = data["quality"]
+    assert (quality["responses"], quality["answered"], quality["population"]) == (10, 10, 5000)
+    margin = Z95 * math.sqrt(0.8 * 0.2 / 10) * math.sqrt((POPULATION - 10) / (POPULATION - 1))
+    assert quality["margin"] == pytest.approx(margin, abs=1e-12)
+    n0 = Z95 ** 2 * 0.25 / 0.05 ** 2
+    assert quality["sample_needed"] == math.ceil(n0 / (1 + (n0 - 1) / POPULATION))
+    alpha = alpha_by_hand([tuple(SCALE[x] for x in r) for r in RESIDENTS])
+    assert quality["alpha"]["statistic"] == pytest.approx(alpha, abs=1e-12)
+    assert quality["alpha"]["n"] == 10
+    rates = [[TIER[e[0]], Fraction(e[1]) / 15, TIER[e[2]], Fraction(e[3]) / 20]
+             for e in EXPERTS]  # raters × leaves
+    table = [list(col) for col in zip(*rates, strict=True)]  # leaves × raters
+    third = next(p for p in quality["panels"] if p["part"] == "C")
+    assert third["sheets"] == 5 and third["leaves"] == 4
+    assert third["kendall_w"]["statistic"] == pytest.approx(float(kendall_w_by_hand(table)),
+                                                            abs=1e-12)
+    assert third["icc"]["kind"] == "ICC2k"
+    assert third["icc"]["statistic"] == pytest.approx(float(icc2k_by_hand(table)), abs=1e-9)
+    assert data["payment"]["ratio"] == "0.95" and data["payment"]["payable"] == "296400.00"
+    assert data["payment"]["deduction"] == "15600.00"
+    assert "保洁员很辛苦" not in str(result.package)  # free text never enters the package
+
+    # ------------------------------------------------ publication, appeal, final
+    published = results.publish(db, finance, evaluation.id, at=PUBLISHED_AT)
+    assert published.appeal_deadline == date(2026, 10, 10)
+    supplier = principal(db, world.supplier_user)
+    appeal = appeals.file(db, supplier, evaluation.id, today=APPEALED_ON,
+                          reasons="A2.2 扣分所依据的 8 月检查当天为暴雨停工日，不应扣分。",
+                          leaves=["A2.2"], evidence=[])
+    assert results.finalise_due(db, FINAL_ON) == []  # an open appeal holds the result back
+    decided = appeals.decide(db, finance, appeal.id, outcome="uphold",
+                             decision="检查记录显示当日已复工，维持原评价结果。")
+    assert decided.status == AppealStatus.upheld
+    assert [r.id for r in results.finalise_due(db, FINAL_ON)] == [result.id]
+    db.refresh(evaluation)
+    assert evaluation.status == EvaluationStatus.final
+
+    # ------------------------------------------------ acceptance and settlement
+    today = projects.today()
+    accepted_on = today - timedelta(days=36)  # 30 days to pay: due 6 days ago
+    acceptance.record(db, purchaser, evaluation.id, {
+        "accepted_on": accepted_on.isoformat(), "conclusion": "accepted", "participants": "10",
+        "participation": "居民代表 3 人参加现场验收；满意度问卷 10 份",
+        "opinion": "居民认为道路保洁及时，个别路段垃圾桶周边仍需加强。",
+        "survey_url": ""}, today=today)
+    instalments = db.exec(select(Instalment).where(Instalment.contract_id == world.contract.id)
+                          .order_by(Instalment.seq)).all()
+    assert [i.amount_fen for i in instalments] == [23_400_000, 23_400_000, 31_200_000]
+    signing, interim, final = instalments
+    assert not settlements.build_sheet(db, interim).ready  # no interim evaluation is final
+
+    second_finance = principal(db, make_user("finance"))
+    proposed = settlements.propose(db, purchaser, final.id, evaluation_id=evaluation.id)
+    assert (proposed.total, proposed.grade, proposed.ratio) == ("87.15", "良", "0.95")
+    assert (proposed.payable_fen, proposed.deduction_fen) == (29_640_000, 1_560_000)
+    assert proposed.payable_fen + proposed.deduction_fen == final.amount_fen
+    approved = settlements.approve(db, second_finance, proposed.id)
+    assert approved.status == SettlementStatus.approved
+    fixed = settlements.approve(db, second_finance,
+                                settlements.propose(db, purchaser, signing.id).id)
+    assert (fixed.ratio, fixed.payable_fen, fixed.deduction_fen) == ("1", 23_400_000, 0)
+    assert fixed.payable_fen + approved.payable_fen <= world.contract.amount_fen
+
+    paid = settlements.record_payment(db, finance, approved.id, voucher_no="GK2026-118",
+                                      paid_on=today.isoformat())
+    assert paid.status == SettlementStatus.paid and paid.due_on == accepted_on + timedelta(30)
+    assert paid.late_days == 6
+    # interest: ¥296,400 × 0.05 % a day × 6 days = ¥889.20
+    assert paid.interest_fen == 88_920
+
+    # ------------------------------------------------ the report says the same
+    report = evaluation_report.build(db, finance, evaluation, result)
+    assert (report.total, report.grade) == ("87.15", "良")
+    lost = {d.id: d for d in report.deductions}
+    assert lost["A2.2"].lost == "2.00" and "未穿反光背心" in " ".join(lost["A2.2"].reasons)
+    assert lost["A2.1"].lost == "3.00" and "缺 3 天" in " ".join(lost["A2.1"].reasons)
+    assert "C2.2" in lost and "B1" in lost and "A1.1" not in lost
+    assert [row[0] for row in report.settlements] == [f"JS-{paid.id:06d}"]
+    assert report.settlements[0][5] == "¥15,600.00" and "GK2026-118" in report.settlements[0][7]
+    assert report.appeals[0][2] == str(appeals.STATUS_LABELS[AppealStatus.upheld])
+    document = Document(io.BytesIO(evaluation_report.docx(report)))
+    text = "\n".join(p.text for p in document.paragraphs) + "\n".join(
+        cell.text for table in document.tables for row in table.rows for cell in row.cells)
+    for expected in ("87.15", "良", "未穿反光背心", "¥296,400.00", "¥15,600.00", "GK2026-118",
+                     f"{third['kendall_w']['statistic']:.3f}", world.supplier.name):
+        assert expected in text, expected
+    assert "保洁员很辛苦" not in text
+
+    client.cookies.clear()
+    assert login(client, world.finance.username).status_code == 303
+    page = client.get(f"/evaluations/{evaluation.id}/result/report")
+    assert page.status_code == 200 and "87.15" in page.text and "GK2026-118" in page.text
+    download = client.get(f"/evaluations/{evaluation.id}/result/report.docx")
+    assert download.status_code == 200
+    assert download.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.wordprocessingml")
+    assert Document(io.BytesIO(download.content)).tables
