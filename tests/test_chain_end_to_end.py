@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import io
 import math
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from fractions import Fraction
 from statistics import variance
 
@@ -47,59 +47,38 @@ import pytest
 from docx import Document
 from sqlmodel import select
 
-from evalplatform.models import (
-    AppealStatus,
-    EvaluationStatus,
-    Instalment,
-    SettlementStatus,
-)
+from evalplatform.models import AppealStatus, EvaluationStatus, Instalment, SettlementStatus
 from evalplatform.services import (
     acceptance,
     appeals,
     evaluation_report,
-    evaluations,
-    panel,
     projects,
     results,
-    scoresheets,
     settlements,
 )
-from evalplatform.services import surveys_app as survey_service
-from surveys import invitations
-from tests.builders import contracted_world, schedule
+from tests.chain_world import (
+    APPEALED_ON,
+    COMMENT,
+    COMPUTED_AT,
+    EXPERTS,
+    FINAL_ON,
+    POINTS,
+    POPULATION,
+    PUBLISHED_AT,
+    RESIDENTS,
+    SCALE,
+    TIER,
+    UPHELD,
+    answer_survey,
+    appeal,
+    close_collection,
+    fill_sheets,
+    new_chain,
+)
 from tests.conftest import login
-from tests.survey_helpers import form, window
-from tests.test_scoresheets_world import expert_pool, hashing_once, principal
+from tests.test_scoresheets_world import principal
 
-COMPUTED_AT = datetime(2026, 9, 25, 2, 0, tzinfo=UTC)
-PUBLISHED_AT = datetime(2026, 9, 28, 2, 0, tzinfo=UTC)  # Monday; deadline Sat 10 Oct (调休)
-APPEALED_ON = date(2026, 10, 9)
-FINAL_ON = date(2026, 10, 12)
-
-PURCHASER_SHEET = {"value-A2.1": "部分达成", "reason-A2.1": "6 月巡查台账缺 3 天记录",
-                   "value-A2.2": "8", "reason-A2.2": "8 月一次作业人员未穿反光背心"}
-PURCHASER_DATA = {"A1.1": "0.95", "A1.2": "0.90", "A1.3": "0.98", "A2.3": "0.72",
-                  "A3.1": "0.75", "A3.2": "32"}
-EXPERTS = [  # C1.2 tier, C1.3 points, C2.1 tier, C2.2 points
-    ("达成", "14", "达成", "18"),
-    ("达成", "13", "部分达成", "17"),
-    ("部分达成", "12", "达成", "16"),
-    ("达成", "15", "达成", "20"),
-    ("部分达成", "10", "部分达成", "15"),
-]
-TIER = {"达成": Fraction(1), "部分达成": Fraction(7, 10)}
-POINTS = {"C1.2": 15, "C1.3": 15, "C2.1": 20, "C2.2": 20}
-#: ten residents: (Q1, Q2, Q3) as option names of the four-level scale
-RESIDENTS = [("satisfied", "satisfied", "fairly_satisfied")] * 5 + [
-    ("satisfied", "fairly_satisfied", "fairly_satisfied"),
-    ("fairly_satisfied", "fairly_satisfied", "fairly_satisfied"),
-    ("fairly_satisfied", "fairly_satisfied", "fairly_satisfied"),
-    ("neutral", "fairly_satisfied", "fairly_satisfied"),
-    ("dissatisfied", "fairly_satisfied", "fairly_satisfied"),
-]
-SCALE = {"satisfied": 100, "fairly_satisfied": 80, "neutral": 60, "dissatisfied": 0}
 Z95 = 1.959963984540054
-POPULATION = 5000
 
 
 # ---------------------------------------------------------------- hand statistics
@@ -143,75 +122,19 @@ def alpha_by_hand(rows: list[tuple[int, ...]]) -> float:
     return k / (k - 1) * (1 - sum(items) / variance([sum(r) for r in rows]))
 
 
-# ---------------------------------------------------------------- the world
-
-
-@pytest.fixture
-def chain(db, make_user, make_org):
-    with hashing_once():
-        world = contracted_world(db, make_user, make_org)
-    pool = expert_pool(db, world, 6)
-    evaluation = schedule(db, world, **window(days_before=30, days_after=30))
-    purchaser = principal(db, world.purchaser)
-    survey_service.create(db, purchaser, evaluation.id, "street_cleaning")
-    survey_service.open_survey(db, purchaser, evaluation.id)
-    survey_service.set_population(db, purchaser, evaluation.id, str(POPULATION))
-    panel.draw(db, purchaser, evaluation.id,
-               {"size": "5", "alternates": "1", "specialities": ["D02"]})
-    db.refresh(evaluation)
-    return world, evaluation, pool
-
-
-def fill_sheets(db, world, evaluation, pool) -> None:
-    purchaser = principal(db, world.purchaser)
-    sheet = scoresheets.start(db, purchaser, evaluation.id, "A", "occasion", "2026 年度考核")
-    scoresheets.submit(db, purchaser, evaluation.id, sheet.id, PURCHASER_SHEET)
-    data = scoresheets.start(db, purchaser, evaluation.id, "A", "data")
-    scoresheets.submit(db, purchaser, evaluation.id, data.id, {
-        **{f"value-{leaf}": value for leaf, value in PURCHASER_DATA.items()},
-        **{f"source-{leaf}": "环卫作业监管平台台账" for leaf in PURCHASER_DATA}})
-
-    seated = sorted((m for m in panel.members(db, evaluation.id) if m.status.value == "seated"),
-                    key=lambda m: m.id)
-    assert len(seated) == 5
-    from evalplatform.models import Expert, User
-
-    for member, (t12, p13, t21, p22) in zip(seated, EXPERTS, strict=True):
-        expert = principal(db, db.get(User, db.get(Expert, member.expert_id).user_id))
-        sheet = scoresheets.start(db, expert, evaluation.id, "C", "expert")
-        values = {"value-C1.2": t12, "value-C1.3": p13, "value-C2.1": t21, "value-C2.2": p22}
-        reasons = {f"reason-{leaf}": "现场抽查发现问题，详见评分说明"
-                   for leaf in ("C1.2", "C1.3", "C2.1", "C2.2")}
-        scoresheets.submit(db, expert, evaluation.id, sheet.id, {**values, **reasons})
-        if member is seated[0]:  # the panel's measured sample: one data sheet
-            data = scoresheets.start(db, expert, evaluation.id, "C", "data")
-            scoresheets.submit(db, expert, evaluation.id, data.id,
-                               {"value-C1.1": "92", "source-C1.1": "第三方抽查 40 个路段"})
-
-
-def answer_survey(db, world, evaluation) -> None:
-    purchaser = principal(db, world.purchaser)
-    batch = survey_service.issue_invitations(db, purchaser, evaluation.id, "12", "一号楼")
-    codes = [i.code for i in invitations.codes_of(db, batch.id)]
-    for n, ((q1, q2, q3), code) in enumerate(zip(RESIDENTS, codes, strict=False)):
-        survey_service.submit_with_code(db, code, form(Q1=q1, Q2=q2, Q3=q3, Q4="no",
-                                                       Q5="morning", Q7="保洁员很辛苦"),
-                                        f"10.0.{n}.1")
-
-
 # ---------------------------------------------------------------- the chain
 
 
-def test_from_the_sheets_to_the_payment_every_figure_as_by_hand(db, client, chain, make_user):
-    world, evaluation, pool = chain
-    fill_sheets(db, world, evaluation, pool)
+def test_from_the_sheets_to_the_payment_every_figure_as_by_hand(db, client, make_user,
+                                                                 make_org):
+    world, evaluation = new_chain(db, make_user, make_org)
+    fill_sheets(db, world, evaluation)
     answer_survey(db, world, evaluation)
     purchaser = principal(db, world.purchaser)
     finance = principal(db, world.finance)
 
     # collection closes: the survey is closed and the evaluation goes to scoring
-    survey_service.close_survey(db, purchaser, evaluation.id)
-    evaluations.organiser_step(db, world.p_actor, evaluation.id, "scoring")
+    close_collection(db, world, evaluation)
     result = results.compute(db, finance, evaluation.id, at=COMPUTED_AT)
 
     # ------------------------------------------------ the result, node by node
@@ -268,18 +191,16 @@ def test_from_the_sheets_to_the_payment_every_figure_as_by_hand(db, client, chai
     assert third["icc"]["statistic"] == pytest.approx(float(icc2k_by_hand(table)), abs=1e-9)
     assert data["payment"]["ratio"] == "0.95" and data["payment"]["payable"] == "296400.00"
     assert data["payment"]["deduction"] == "15600.00"
-    assert "保洁员很辛苦" not in str(result.package)  # free text never enters the package
+    assert COMMENT not in str(result.package)  # free text never enters the package
 
     # ------------------------------------------------ publication, appeal, final
     published = results.publish(db, finance, evaluation.id, at=PUBLISHED_AT)
     assert published.appeal_deadline == date(2026, 10, 10)
-    supplier = principal(db, world.supplier_user)
-    appeal = appeals.file(db, supplier, evaluation.id, today=APPEALED_ON,
-                          reasons="A2.2 扣分所依据的 8 月检查当天为暴雨停工日，不应扣分。",
-                          leaves=["A2.2"], evidence=[])
+    filed = appeal(db, world, evaluation)
+    assert filed.supplier_id == world.supplier.id and filed.leaves == ["A2.2"]
+    assert APPEALED_ON <= published.appeal_deadline
     assert results.finalise_due(db, FINAL_ON) == []  # an open appeal holds the result back
-    decided = appeals.decide(db, finance, appeal.id, outcome="uphold",
-                             decision="检查记录显示当日已复工，维持原评价结果。")
+    decided = appeals.decide(db, finance, filed.id, outcome="uphold", decision=UPHELD)
     assert decided.status == AppealStatus.upheld
     assert [r.id for r in results.finalise_due(db, FINAL_ON)] == [result.id]
     db.refresh(evaluation)
@@ -334,7 +255,7 @@ def test_from_the_sheets_to_the_payment_every_figure_as_by_hand(db, client, chai
     for expected in ("87.15", "良", "未穿反光背心", "¥296,400.00", "¥15,600.00", "GK2026-118",
                      f"{third['kendall_w']['statistic']:.3f}", world.supplier.name):
         assert expected in text, expected
-    assert "保洁员很辛苦" not in text
+    assert COMMENT not in text
 
     client.cookies.clear()
     assert login(client, world.finance.username).status_code == 303

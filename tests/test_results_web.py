@@ -249,6 +249,7 @@ def test_every_result_route_checks_role_and_ownership(client, db, world, feed, m
     e, a, sha = evaluation.id, appeal.id, appeal.evidence[0]["sha256"]
     reads = [f"/evaluations/{e}/result", f"/evaluations/{e}/result/package.json",
              f"/evaluations/{e}/result/result.json", f"/api/evaluations/{e}/result",
+             f"/evaluations/{e}/result/report", f"/evaluations/{e}/result/report.docx",
              f"/appeals/{a}", f"/appeals/{a}/evidence/{sha}"]
     users = {"finance": world.finance, "purchaser": world.purchaser,
              "supplier": world.supplier_user, "auditor": make_user("auditor"),
@@ -294,6 +295,8 @@ def test_the_supplier_cannot_read_an_unpublished_result(client, db, world, feed)
     sign_in(client, world.supplier_user)
     assert client.get(f"/evaluations/{evaluation.id}/result").status_code == 404
     assert client.get(f"/evaluations/{evaluation.id}/result/package.json").status_code == 404
+    for report in ("report", "report.docx"):
+        assert client.get(f"/evaluations/{evaluation.id}/result/{report}").status_code == 404
     panel = client.get(f"/evaluations/{evaluation.id}").text
     assert HAND_TOTAL not in panel
 
