@@ -88,7 +88,7 @@ EVALUATION_STATUS_LABELS = {
     EvaluationStatus.collecting: N_("Collecting"),
     EvaluationStatus.scoring: N_("Scoring"),
     EvaluationStatus.computed: N_("Computed"),
-    EvaluationStatus.published: N_("Published"),
+    EvaluationStatus.published: N_("Publicised"),
     EvaluationStatus.final: N_("Final result"),
 }
 

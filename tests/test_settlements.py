@@ -130,7 +130,7 @@ def test_no_settlement_for_an_evaluation_that_is_not_final(db, world):
         settlements.propose(db, purchaser, instalment(db, world, 2).id,
                             evaluation_id=evaluation.id)
     assert caught.value.errors["evaluation_id"] == (
-        f"No settlement for an evaluation that is not final: {evaluation.title} is Published.")
+        f"No settlement for an evaluation that is not final: {evaluation.title} is Publicised.")
     assert count(db) == 0 and settlement_audit(db) == []
 
 
