@@ -19,8 +19,9 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from evalplatform.i18n import _, gettext
@@ -552,17 +553,95 @@ def target_for_site(session: Session, token: str) -> tuple[Target, SurveySite]:
     return found, site
 
 
+def _used() -> Conflict:
+    return Conflict(_("This invitation code has already been used; its answers were "
+                      "received. Thank you!"))
+
+
+@dataclass(frozen=True)
+class _Window:
+    """What :func:`state` reads of a survey and of its evaluation, from one row."""
+
+    opened_at: object
+    closed_at: object
+    status: object
+    opens_at: object
+    closes_at: object
+
+
+@cache
+def _code_row():
+    """One SELECT of what a submission with a code needs (built once): the invitation, its
+    survey's and evaluation's schedule, the current version and the address's lock-out."""
+    locked_until = (select(ThrottleCounter.locked_until)
+                    .where(ThrottleCounter.key == bindparam("key")).scalar_subquery())
+    return (select(Invitation.id, Invitation.used, Invitation.survey_id, Survey.opened_at,
+                   Survey.closed_at, Evaluation.status, Evaluation.opens_at, Evaluation.closes_at,
+                   Questionnaire.id.label("questionnaire_id"), Questionnaire.frozen,
+                   Questionnaire.created_at, locked_until.label("locked_until"))
+            .join(Survey, Survey.id == Invitation.survey_id)
+            .join(Evaluation, Evaluation.id == Survey.evaluation_id)
+            .join(Questionnaire, (Questionnaire.survey_id == Survey.id)
+                  & (Questionnaire.status == QuestionnaireStatus.current))
+            .where(Invitation.code == bindparam("code")))
+
+
+def _submitted_at_once(session: Session, typed: str, getlist, address: str | None,
+                       channel: Channel) -> bool:
+    """The common case of :func:`submit_with_code` in two statements: one SELECT of
+    columns (no ORM objects; the frozen version's document from the process's cache) and
+    one write. On PostgreSQL, when the session has no transaction yet, both run in
+    autocommit mode: the write is a single statement (see ``responses.record_with_code``),
+    so no BEGIN/COMMIT round trips are needed. False when the case is not the common one
+    (an unknown code, a lock-out, a survey that is not open or must be closed now): the
+    caller then takes the general path, with nothing done here."""
+    code = invitations.normalise(typed)
+    if code is None:
+        return False
+    autocommit = (session.get_bind().dialect.name == "postgresql"
+                  and not session.in_transaction())
+    connection = session.connection(
+        execution_options={"isolation_level": "AUTOCOMMIT"} if autocommit else None)
+    row = connection.execute(_code_row(), {"code": code,
+                                            "key": address_key("code", address, "all")}).first()
+    window = None if row is None else _Window(row.opened_at, row.closed_at, row.status,
+                                              row.opens_at, row.closes_at)
+    if (window is None or (row.locked_until is not None and as_utc(row.locked_until) > now())
+            or state(window, window) != "open"):
+        if autocommit:
+            session.commit()  # gives the autocommit connection back; nothing was written
+        return False
+    try:
+        if row.used:
+            raise _used()
+        document = responses.version_document(session, row.questionnaire_id, frozen=row.frozen,
+                                              created_at=row.created_at)
+        answers = responses.parse_answers(document, getlist)
+        responses.record_with_code(session, row, questionnaire_id=row.questionnaire_id,
+                                   answers=answers, day=local_day(), channel=channel,
+                                   frozen=row.frozen)
+    except SurveyError as exc:
+        session.rollback()
+        raise _fail(exc) from None
+    except Conflict:
+        session.rollback()
+        raise
+    session.commit()
+    return True
+
+
 def submit_with_code(session: Session, typed: str, getlist, address: str | None, *,
                      channel: Channel = Channel.closed) -> None:
     """Store a respondent's answers given with an invitation code (the code is used up here,
     by the submitting POST only). Raises ValidationFailed (answers), Conflict (code used or
-    survey closed), NotFound (no such code)."""
+    survey closed), NotFound (no such code), Throttled (too many wrong codes)."""
+    if _submitted_at_once(session, typed, getlist, address, channel):
+        return
     found, invitation = target_for_code(session, typed, address)
     if not found.accepting:
         raise Conflict(found.message)
     if invitation.used:
-        raise Conflict(_("This invitation code has already been used; its answers were "
-                         "received. Thank you!"))
+        raise _used()
     try:
         answers = responses.parse_answers(found.questionnaire.document, getlist)
         responses.record_with_code(session, invitation, questionnaire_id=found.questionnaire.id,
