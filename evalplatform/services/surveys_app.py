@@ -21,16 +21,19 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, func, update
 from sqlmodel import Session, col, select
 
 from evalplatform.i18n import _, gettext
 from evalplatform.models import (
+    Contract,
     Evaluation,
     EvaluationStatus,
     IndicatorScheme,
     Invitation,
     InvitationBatch,
+    Organisation,
+    Project,
     Questionnaire,
     Role,
     Survey,
@@ -48,6 +51,7 @@ from evalplatform.services.errors import (
     Throttled,
     ValidationFailed,
 )
+from evalplatform.services.paging import paginate
 from evalplatform.settings import get_settings
 from surveys import i18n as survey_i18n
 from surveys import invitations, responses, scoring_inputs, tabulation, templates, xlsform
@@ -303,6 +307,90 @@ def set_population(session: Session, principal, evaluation_id: int, raw: str) ->
     return survey
 
 
+# ---------------------------------------------------------------- lists (the JSON API)
+
+
+@dataclass
+class SurveyRow:
+    """A survey with its evaluation, project and department, and its counts."""
+
+    survey: Survey
+    evaluation: Evaluation
+    project_name: str
+    department: str
+    state: str
+    version: int | None  # the current version's number (None before the survey opens)
+    responses: int
+    issued: int
+    used: int
+
+
+def owns_survey(principal, session: Session, path_params: dict) -> bool:
+    """The ownership rule of the survey API: the survey's evaluation is the caller's to see."""
+    try:
+        survey = session.get(Survey, int(path_params["survey_id"]))
+    except (KeyError, TypeError, ValueError):
+        return False
+    if survey is None:
+        return False
+    return _can_see(session, principal, session.get(Evaluation, survey.evaluation_id))
+
+
+def get(session: Session, survey_id: int) -> Survey:
+    survey = session.get(Survey, survey_id)
+    if survey is None:
+        raise NotFound(_("This survey does not exist."))
+    return survey
+
+
+def page(session: Session, principal, *, q: str = "", sort: str | None = None,
+         page_number: int = 1, per_page: int | str = 20, survey_ids: list[int] | None = None):
+    """The surveys the caller may see (their evaluations': a purchaser its department's, an
+    evaluator its assignments', finance and auditors all), paged, with their counts."""
+    statement = (select(Survey, Evaluation, Project.name, Organisation.name)
+                 .join(Evaluation, Evaluation.id == Survey.evaluation_id)
+                 .join(Contract, Contract.id == Evaluation.contract_id)
+                 .join(Project, Project.id == Contract.project_id)
+                 .join(Organisation, Organisation.id == Project.department_id))
+    if principal.role == Role.purchaser:
+        statement = statement.where(Project.department_id == principal.organisation_id)
+    elif principal.role == Role.evaluator:
+        statement = statement.where(
+            col(Evaluation.id).in_(evaluations.assigned_ids(session, principal) or [-1]))
+    elif principal.role not in (Role.finance, Role.auditor):
+        statement = statement.where(col(Survey.id).is_(None))
+    if survey_ids is not None:
+        statement = statement.where(col(Survey.id).in_(survey_ids or [-1]))
+    if q.strip():
+        like = f"%{q.strip()}%"
+        statement = statement.where(col(Evaluation.title).ilike(like) | col(Project.name).ilike(like))
+    result = paginate(session, statement,
+                      sort_columns={"id": Survey.id, "title": Evaluation.title,
+                                    "opens_at": Evaluation.opens_at,
+                                    "closes_at": Evaluation.closes_at},
+                      sort=sort, default_sort="-opens_at", page=page_number, per_page=per_page)
+    ids = [row[0].id for row in result.items] or [-1]
+    answered = dict(session.exec(select(SurveyResponse.survey_id, func.count())
+                                 .where(col(SurveyResponse.survey_id).in_(ids))
+                                 .group_by(SurveyResponse.survey_id)).all())
+    issued: dict[int, list[int]] = {}
+    for survey_id, used, n in session.exec(
+            select(Invitation.survey_id, Invitation.used, func.count())
+            .where(col(Invitation.survey_id).in_(ids))
+            .group_by(Invitation.survey_id, Invitation.used)).all():
+        counts_of = issued.setdefault(survey_id, [0, 0])
+        counts_of[0] += int(n)
+        counts_of[1] += int(n) if used else 0
+    live = dict(session.exec(select(Questionnaire.survey_id, Questionnaire.version)
+                             .where(col(Questionnaire.survey_id).in_(ids),
+                                    Questionnaire.status == QuestionnaireStatus.current)).all())
+    result.items = [SurveyRow(survey, evaluation, project_name, department,
+                              state(survey, evaluation), live.get(survey.id),
+                              int(answered.get(survey.id, 0)), *issued.get(survey.id, [0, 0]))
+                    for survey, evaluation, project_name, department in result.items]
+    return result
+
+
 # ---------------------------------------------------------------- the questionnaire
 
 
@@ -413,8 +501,6 @@ class BatchRow:
 
 
 def batches(session: Session, survey: Survey) -> list[BatchRow]:
-    from sqlalchemy import func
-
     used = dict(session.exec(select(Invitation.batch_id, func.count())
                              .where(Invitation.survey_id == survey.id, col(Invitation.used).is_(True))
                              .group_by(Invitation.batch_id)).all())
@@ -795,7 +881,5 @@ def scheme_service_area(session: Session, evaluation: Evaluation) -> str:
 
 
 def responses_total(session: Session, survey: Survey) -> int:
-    from sqlalchemy import func
-
     return int(session.exec(select(func.count()).select_from(SurveyResponse)
                             .where(SurveyResponse.survey_id == survey.id)).one())
