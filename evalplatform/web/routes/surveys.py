@@ -11,7 +11,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from evalplatform.db import get_session, run_in_session
-from evalplatform.i18n import _, current_language
+from evalplatform.i18n import LANGUAGES, _, current_language, set_language
 from evalplatform.models import Role
 from evalplatform.services import evaluations
 from evalplatform.services import surveys_app as app_service
@@ -560,6 +560,38 @@ async def submit_with_code(request: Request, code: str, _access=Depends(anyone))
     return RedirectResponse(f"/s/{normal}/done", status_code=303)
 
 
+def _answers_kept(form) -> dict:
+    """The answers in a form sent by a language button (not the form's own fields)."""
+    return {k: v for k, v in _form_values(form).items()
+            if k not in ("csrf_token", "language", "submission_key", "website")}
+
+
+def _switch_language(request: Request, form) -> None:
+    """The language a language button asked for, for this page and the session's next ones."""
+    chosen = str(form.get("language") or "")
+    if chosen in LANGUAGES:
+        request.session["lang"] = chosen
+        set_language(chosen)  # this response already (the middleware resets it afterwards)
+
+
+@respondents.post("/s/{code}/language")
+async def language_with_code(request: Request, code: str, _access=Depends(anyone)):
+    """A language button of the questionnaire: the same page in the other language with the
+    answers chosen so far, without JavaScript too. Nothing is stored, the code is not used."""
+    form = await request.form()
+    _switch_language(request, form)
+    page = await run_in_session(request, _code_page, code, _address(request))
+    if "refused" in page:
+        return _message(request, page["refused"].message, status=page["refused"].status_code)
+    if page["used"]:
+        return _used_message(request, page["code"])
+    if not page["accepting"]:
+        return _message(request, page["message"])
+    return render(request, "surveys/respond.html", _respondent_context(
+        page["document"], action=f"/s/{page['code']}", store_key=f"code:{page['code']}",
+        values=_answers_kept(form)))
+
+
 @respondents.get("/s/{code}/done")
 async def done_with_code(request: Request, code: str, _access=Depends(anyone)):
     normal = invitations.normalise(code) or ""
@@ -621,6 +653,26 @@ async def submit_open(request: Request, token: str, _access=Depends(anyone)):
     except DomainError as exc:
         return _message(request, exc.message, status=exc.status_code)
     return RedirectResponse(f"/o/{token}/done", status_code=303)
+
+
+@respondents.post("/o/{token}/language")
+async def language_open(request: Request, token: str, _access=Depends(anyone)):
+    """A language button of a service site's questionnaire (see ``language_with_code``); the
+    form's submission key is kept, so a later double tap still stores one answer."""
+    form = await request.form()
+    _switch_language(request, form)
+    page = await run_in_session(request, _site_page, token)
+    if "refused" in page:
+        return _message(request, page["refused"].message, status=404)
+    if not page["accepting"]:
+        return _message(request, page["message"])
+    key = str(form.get("submission_key") or "")
+    if len(key) != 32 or any(c not in "0123456789abcdef" for c in key):
+        key = secrets.token_hex(16)
+    return render(request, "surveys/respond.html", _respondent_context(
+        page["document"], action=f"/o/{page['token']}", store_key=f"site:{page['token']}",
+        values=_answers_kept(form), extra_fields={"submission_key": key},
+        site_name=page["name"]))
 
 
 @respondents.get("/o/{token}/done")
