@@ -11,13 +11,16 @@ load comes from ``bench/loadgen.py``, a separate process (a lean asyncio client 
 a few tens of microseconds of CPU per request, reported below, so that on two cores the
 server and not the client is measured).
 
-1. **Throughput and latency.** For each concurrency (default 100, then 10), in alternating
-   rounds: ``concurrency`` clients call the bare endpoint (``GET /healthz``: the same
-   middleware, signed-session cookie, access decision, one worker-thread hop with its own
-   database session and one query), then the same number of respondents send questionnaires
-   with fresh invitation codes (``POST /s/{code}``), each as fast as the server answers.
-   Each round prints both rates, their ratio (target ≥ 40 %) and the latencies (target p99
-   < 100 ms at 100 concurrent respondents); the summary takes the median round.
+1. **Throughput and latency.** For each concurrency (default 100, then 10), in rounds: on
+   one set of ``concurrency`` keep-alive connections, clients call the bare endpoint
+   (``GET /healthz``: the same middleware, signed-session cookie, access decision, one
+   worker-thread hop with its own database session and one query), then respondents send
+   questionnaires with fresh invitation codes (``POST /s/{code}``), each as fast as the
+   server answers. The same connections serve both phases of a round, so both meet the same
+   spread of connections over the worker processes (which accept connections from one
+   shared socket, not always evenly). Each round prints both rates, their ratio (target
+   ≥ 40 %) and the latencies (target p99 < 100 ms at 100 concurrent respondents); the
+   summary takes the median round by ratio.
 2. **Exactly once.** Every used code is then sent again, and fresh codes twice in a row (two
    connections at the same moment): every accepted answer must be stored exactly once and
    every used code used once (exit status 1 otherwise).
@@ -130,29 +133,34 @@ def session_cookie(port: int, code: str) -> tuple[str, str]:
     return cookie, re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
-def load(port: int, concurrency: int, seconds: float, *, path: str = "", codes=(),
-         cookie: str, token: str = "") -> dict:
-    """One run of ``bench/loadgen.py`` in its own process; its JSON figures."""
+def bare_phase(seconds: float, cookie: str) -> dict:
+    return {"name": "bare", "method": "GET", "path": "/healthz", "seconds": seconds,
+            "headers": {"Cookie": cookie}}
+
+
+def submit_phase(seconds: float, codes: list[str], cookie: str, token: str) -> dict:
     from urllib.parse import urlencode
 
-    spec = {"host": "127.0.0.1", "port": port, "concurrency": concurrency, "seconds": seconds,
-            "headers": {"Cookie": cookie}}
-    if codes:
-        spec.update(method="POST", paths=[f"/s/{c}" for c in codes],
-                    headers={"Cookie": cookie,
-                             "Content-Type": "application/x-www-form-urlencoded"},
-                    body=urlencode({**ANSWERS, "csrf_token": token}))
-    else:
-        spec.update(method="GET", path=path)
+    return {"name": "submit", "method": "POST", "paths": [f"/s/{c}" for c in codes],
+            "seconds": seconds, "body": urlencode({**ANSWERS, "csrf_token": token}),
+            "headers": {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}}
+
+
+def load(port: int, concurrency: int, phases: list[dict]) -> list[dict]:
+    """One run of ``bench/loadgen.py`` in its own process: the phases, one after the other
+    on the same ``concurrency`` connections; their JSON figures."""
+    spec = {"host": "127.0.0.1", "port": port, "concurrency": concurrency, "phases": phases}
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump(spec, fh)
     try:
         out = subprocess.run([sys.executable, str(ROOT / "bench" / "loadgen.py"), fh.name],
-                             capture_output=True, text=True, timeout=seconds + 120, check=True)
+                             capture_output=True, text=True, check=True,
+                             timeout=sum(p["seconds"] for p in phases) + 120)
     finally:
         os.unlink(fh.name)
     figures = json.loads(out.stdout)
-    figures["statuses"] = {int(k): v for k, v in figures["statuses"].items()}
+    for one in figures:
+        one["statuses"] = {int(k): v for k, v in one["statuses"].items()}
     return figures
 
 
@@ -227,8 +235,8 @@ def main() -> int:
             return [next(fresh) for _ in range(n)]
 
         # warm up every worker: connections opened, statements prepared, the version cached
-        load(port, 20, 3, path="/healthz", cookie=cookie)
-        warm = load(port, 20, 5, codes=take(extra), cookie=cookie, token=token)
+        _bare, warm = load(port, 20, [bare_phase(3, cookie),
+                                      submit_phase(5, take(extra), cookie, token)])
         accepted = warm["statuses"].get(303, 0)
         used_codes = codes[1:1 + extra]
         load_before = os.getloadavg()
@@ -241,10 +249,10 @@ def main() -> int:
             print(f"\n{concurrency} concurrent clients\n{header}")
             rounds = []
             for number in range(1, args.rounds + 1):
-                bare = load(port, concurrency, args.seconds, path="/healthz", cookie=cookie)
                 batch = take(args.codes_per_phase)
-                submit = load(port, concurrency, args.seconds, codes=batch, cookie=cookie,
-                              token=token)
+                bare, submit = load(port, concurrency, [
+                    bare_phase(args.seconds, cookie),
+                    submit_phase(args.seconds, batch, cookie, token)])
                 used_codes += batch[:submit["requests"]]
                 accepted += submit["statuses"].get(303, 0)
                 if set(submit["statuses"]) - {303}:
@@ -266,7 +274,7 @@ def main() -> int:
         # exactly once: every used code again, and fresh codes twice in a row
         doubled = take(extra)
         again = used_codes + [c for c in doubled for _twice in range(2)]
-        repeat = load(port, max(levels), 300, codes=again, cookie=cookie, token=token)
+        (repeat,) = load(port, max(levels), [submit_phase(300, again, cookie, token)])
         accepted += repeat["statuses"].get(303, 0)
         print(f"resubmitting {len(used_codes)} used codes and {len(doubled)} fresh codes twice "
               f"at once: statuses {repeat['statuses']}")

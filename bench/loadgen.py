@@ -1,11 +1,11 @@
 """A lean HTTP/1.1 load generator for the benchmarks (压力测试客户端), run as its own process.
 
 ``python bench/loadgen.py SPEC.json`` reads what to send from a JSON file and prints one JSON
-line with the figures. Each of ``concurrency`` keep-alive connections sends a request, waits
-for the whole response and sends the next (a closed loop: ``concurrency`` respondents
-pressing "send" as fast as the server answers). It stops after ``requests`` responses or
-``seconds``, whichever comes first, and only ever connects to the loopback address it is
-given.
+line with the figures of each phase. In a phase, each of ``concurrency`` keep-alive
+connections sends a request, waits for the whole response and sends the next (a closed
+loop: ``concurrency`` respondents pressing "send" as fast as the server answers), until
+``requests`` responses or ``seconds``, whichever comes first. The phases run one after
+the other on the same connections. It only ever connects to the loopback address given.
 
 It is an ``asyncio.Protocol`` on uvloop when installed, so one response costs it one
 callback and a few tens of microseconds: on a 2-core machine the server, not the client,
@@ -13,10 +13,10 @@ must be what is measured. Latencies are taken with ``time.perf_counter`` (monoto
 output carries a check of its own figures by Little's law: in a closed loop the mean
 latency × the rate equals the number of connections (``littles_law`` ≈ 1.0).
 
-SPEC: ``{"host", "port", "concurrency", "requests", "seconds", "method": "GET"|"POST",
-"path": "/healthz" | "paths": [...], "headers": {...}, "body": "..."}`` — with ``paths``,
-each request takes the next path in order (a code each), and the run ends when they are
-used up.
+SPEC: ``{"host", "port", "concurrency", "phases": [{"name", "requests", "seconds",
+"method": "GET"|"POST", "path": "/healthz" | "paths": [...], "headers": {...}, "body"}]}``
+— with ``paths``, each request takes the next path in order (a code each), and the phase
+ends when they are used up.
 """
 
 from __future__ import annotations
@@ -33,20 +33,21 @@ def _percentile(ordered: list[float], q: float) -> float:
 
 
 class _Connection(asyncio.Protocol):
-    def __init__(self, run: _Run):
-        self.run = run
+    """One keep-alive connection: sends the phase's next request when a response is whole."""
+
+    def __init__(self):
+        self.phase: _Phase | None = None
         self.buffer = b""
         self.started = 0.0
         self.transport = None
 
     def connection_made(self, transport):
         self.transport = transport
-        self.send()
 
     def send(self):
-        request = self.run.next_request()
+        request = self.phase.next_request()
         if request is None:
-            self.transport.close()
+            self.phase.finished()
             return
         self.buffer = b""
         self.started = time.perf_counter()
@@ -65,31 +66,34 @@ class _Connection(asyncio.Protocol):
             length = int(head[at + 17:stop if stop >= 0 else None])
         if len(self.buffer) < end + 4 + length:
             return
-        self.run.record(int(head[9:12]), time.perf_counter() - self.started)
+        self.phase.record(int(head[9:12]), time.perf_counter() - self.started)
         self.send()
 
     def connection_lost(self, exc):
-        self.run.closed(self)
+        if self.phase is not None and not self.phase.done.done():
+            self.phase.done.set_exception(ConnectionError(f"the server closed a connection: {exc}"))
 
 
-class _Run:
-    def __init__(self, spec: dict):
-        self.spec = spec
+class _Phase:
+    """One measured phase: which requests, for how long, and what came back."""
+
+    def __init__(self, spec: dict, host: str, connections: int):
         self.latencies: list[float] = []
         self.statuses: dict[int, int] = {}
         self.limit = int(spec.get("requests") or 10**9)
-        self.deadline = time.perf_counter() + float(spec.get("seconds") or 60)
+        self.seconds = float(spec.get("seconds") or 60)
+        self.deadline = 0.0
         self.sent = 0
         self.paths = spec.get("paths")
         headers = "".join(f"{k}: {v}\r\n" for k, v in (spec.get("headers") or {}).items())
-        body = (spec.get("body") or "").encode()
-        self.head = f"{spec.get('method', 'GET')} %s HTTP/1.1\r\nHost: {spec['host']}\r\n{headers}"
-        if body or spec.get("method") == "POST":
-            self.head += f"Content-Length: {len(body)}\r\n"
+        self.body = (spec.get("body") or "").encode()
+        method = spec.get("method", "GET")
+        self.head = f"{method} %s HTTP/1.1\r\nHost: {host}\r\n{headers}"
+        if self.body or method == "POST":
+            self.head += f"Content-Length: {len(self.body)}\r\n"
         self.head += "\r\n"
-        self.body = body
-        self.fixed = None if self.paths else (self.head % spec["path"]).encode() + body
-        self.open = 0
+        self.fixed = None if self.paths else (self.head % spec["path"]).encode() + self.body
+        self.busy = connections
         self.done = asyncio.get_running_loop().create_future()
 
     def next_request(self) -> bytes | None:
@@ -108,34 +112,51 @@ class _Run:
         self.latencies.append(latency)
         self.statuses[status] = self.statuses.get(status, 0) + 1
 
-    def closed(self, _connection):
-        self.open -= 1
-        if self.open == 0 and not self.done.done():
+    def finished(self):
+        self.busy -= 1
+        if self.busy == 0 and not self.done.done():
             self.done.set_result(None)
 
 
-async def run(spec: dict) -> dict:
+async def run(spec: dict) -> list[dict]:
+    """Open ``concurrency`` connections one by one (so that several server processes sharing
+    the listening socket each accept some), then run each phase on those same connections:
+    phases compared with each other meet the same spread of connections over processes."""
     loop = asyncio.get_running_loop()
-    state = _Run(spec)
     concurrency = int(spec["concurrency"])
-    started = time.perf_counter()
-    cpu = resource.getrusage(resource.RUSAGE_SELF)
-    state.open = concurrency
+    connections: list[_Connection] = []
     for _ in range(concurrency):
-        await loop.create_connection(lambda: _Connection(state), spec["host"], int(spec["port"]))
-    await asyncio.wait_for(state.done, timeout=float(spec.get("seconds") or 60) + 60)
-    elapsed = time.perf_counter() - started
-    used = resource.getrusage(resource.RUSAGE_SELF)
-    ordered = sorted(state.latencies)
-    count = len(ordered)
-    rate = count / elapsed if elapsed else 0.0
-    mean = sum(ordered) / count if count else 0.0
-    return {"requests": count, "seconds": elapsed, "rate": rate, "mean_ms": mean * 1000,
-            "p50_ms": _percentile(ordered, .5) * 1000, "p90_ms": _percentile(ordered, .9) * 1000,
-            "p99_ms": _percentile(ordered, .99) * 1000, "max_ms": (ordered[-1] if ordered else 0) * 1000,
-            "statuses": state.statuses,
+        _transport, connection = await loop.create_connection(
+            _Connection, spec["host"], int(spec["port"]))
+        connections.append(connection)
+        await asyncio.sleep(0.005)
+    results = []
+    for phase_spec in spec["phases"]:
+        phase = _Phase(phase_spec, spec["host"], concurrency)
+        started = time.perf_counter()
+        cpu = resource.getrusage(resource.RUSAGE_SELF)
+        phase.deadline = started + phase.seconds
+        for connection in connections:
+            connection.phase = phase
+            connection.send()
+        await asyncio.wait_for(phase.done, timeout=phase.seconds + 60)
+        elapsed = time.perf_counter() - started
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        ordered = sorted(phase.latencies)
+        count = len(ordered)
+        rate = count / elapsed if elapsed else 0.0
+        mean = sum(ordered) / count if count else 0.0
+        results.append({
+            "name": phase_spec.get("name", ""), "requests": count, "seconds": elapsed,
+            "rate": rate, "mean_ms": mean * 1000, "p50_ms": _percentile(ordered, .5) * 1000,
+            "p90_ms": _percentile(ordered, .9) * 1000, "p99_ms": _percentile(ordered, .99) * 1000,
+            "max_ms": (ordered[-1] if ordered else 0) * 1000, "statuses": phase.statuses,
             "client_cpu_s": (used.ru_utime + used.ru_stime) - (cpu.ru_utime + cpu.ru_stime),
-            "littles_law": mean * rate / concurrency if concurrency else 0.0}
+            "littles_law": mean * rate / concurrency})
+    for connection in connections:
+        connection.phase = None
+        connection.transport.close()
+    return results
 
 
 def main() -> int:
