@@ -24,14 +24,12 @@ def normalise_url(url: str) -> str:
     return url
 
 
-#: Connections beyond the pool, for the rare caller outside the worker threads; they are
-#: closed when returned, so the pool itself must cover the threads (see ``worker_threads``).
-POOL_OVERFLOW = 4
-
-
 def make_engine(url: str, *, pool_size: int | None = None) -> Engine:
     """The engine for ``url``. On PostgreSQL the pool keeps ``pool_size`` connections open
-    (default: the ``worker_threads`` setting), so that every worker thread has one."""
+    (default: the ``worker_threads`` setting), so that every worker thread has one and no
+    request pays for opening one. As many again may open for a burst of pages that hold
+    their session's connection between two steps in different threads (the access check,
+    then the handler); they are closed when given back."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -46,7 +44,7 @@ def make_engine(url: str, *, pool_size: int | None = None) -> Engine:
 
         return engine
     size = pool_size or get_settings().worker_threads
-    return create_engine(url, pool_pre_ping=True, pool_size=size, max_overflow=POOL_OVERFLOW)
+    return create_engine(url, pool_pre_ping=True, pool_size=size, max_overflow=size)
 
 
 @lru_cache
