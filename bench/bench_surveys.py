@@ -16,9 +16,10 @@ server and not the client is measured).
    (``GET /healthz``: the same middleware, signed-session cookie, access decision, one
    worker-thread hop with its own database session and one query), then respondents send
    questionnaires with fresh invitation codes (``POST /s/{code}``), each as fast as the
-   server answers. The same connections serve both phases of a round, so both meet the same
-   spread of connections over the worker processes (which accept connections from one
-   shared socket, not always evenly). Each round prints both rates, their ratio (target
+   server answers, in alternating slices of one second, so that both meet the same load
+   from anything else on the machine. The same connections serve both, so both also meet
+   the same spread of connections over the worker processes (which accept from one shared
+   socket; the spread is printed). Each round prints both rates, their ratio (target
    ≥ 40 %) and the latencies (target p99 < 100 ms at 100 concurrent respondents); the
    summary takes the median round by ratio.
 2. **Exactly once.** Every used code is then sent again, and fresh codes twice in a row (two
@@ -47,6 +48,8 @@ PG = os.environ.get("EVAL_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:54
 ANSWERS = {"Q1": "satisfied", "Q2": "fairly_satisfied", "Q3": "neutral", "Q4": "no",
            "Q5": "morning", "Q7": "压力测试"}
 SECRET = "bench-secret-key-not-for-production"
+#: Seconds of one slice: a round alternates slices of the two endpoints.
+SLICE = 1.0
 
 
 def free_port() -> int:
@@ -146,21 +149,46 @@ def submit_phase(seconds: float, codes: list[str], cookie: str, token: str) -> d
             "headers": {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}}
 
 
-def load(port: int, concurrency: int, phases: list[dict]) -> list[dict]:
+def _spread(port: int, server: int) -> list[int]:
+    """How many of the established connections to ``port`` each worker process holds (from
+    ``ss``; empty when it is not installed)."""
+    import collections
+    import shutil
+
+    if not shutil.which("ss"):
+        return []
+    out = subprocess.run(["ss", "-Htnp", "state", "established", f"( sport = :{port} )"],
+                         capture_output=True, text=True, check=False).stdout
+    holders = collections.Counter(int(p) for p in re.findall(r"pid=(\d+)", out))
+    workers = {int(p) for p in subprocess.run(["pgrep", "-P", str(server)], capture_output=True,
+                                              text=True, check=False).stdout.split()}
+    return sorted((n for pid, n in holders.items() if pid in workers), reverse=True)
+
+
+def load(port: int, concurrency: int, phases: list[dict], server: int | None = None
+         ) -> list[dict]:
     """One run of ``bench/loadgen.py`` in its own process: the phases, one after the other
-    on the same ``concurrency`` connections; their JSON figures."""
+    on the same ``concurrency`` connections; their JSON figures, and (with ``server``, the
+    server's process id) how the connections were spread over its worker processes."""
     spec = {"host": "127.0.0.1", "port": port, "concurrency": concurrency, "phases": phases}
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump(spec, fh)
     try:
-        out = subprocess.run([sys.executable, str(ROOT / "bench" / "loadgen.py"), fh.name],
-                             capture_output=True, text=True, check=True,
-                             timeout=sum(p["seconds"] for p in phases) + 120)
+        runner = subprocess.Popen([sys.executable, str(ROOT / "bench" / "loadgen.py"), fh.name],
+                                  stdout=subprocess.PIPE, text=True)
+        spread = []
+        if server is not None:
+            time.sleep(0.5 + 0.006 * concurrency)  # the connections are open by now
+            spread = _spread(port, server)
+        out, _err = runner.communicate(timeout=sum(p["seconds"] for p in phases) + 120)
+        if runner.returncode:
+            raise SystemExit(f"the load generator failed ({runner.returncode})")
     finally:
         os.unlink(fh.name)
-    figures = json.loads(out.stdout)
+    figures = json.loads(out)
     for one in figures:
         one["statuses"] = {int(k): v for k, v in one["statuses"].items()}
+        one["spread"] = spread
     return figures
 
 
@@ -250,17 +278,24 @@ def main() -> int:
             rounds = []
             for number in range(1, args.rounds + 1):
                 batch = take(args.codes_per_phase)
-                bare, submit = load(port, concurrency, [
-                    bare_phase(args.seconds, cookie),
-                    submit_phase(args.seconds, batch, cookie, token)])
-                used_codes += batch[:submit["requests"]]
+                slices = max(1, round(args.seconds / SLICE))
+                share = -(-len(batch) // slices)
+                phases, parts = [], [batch[at * share:(at + 1) * share] for at in range(slices)]
+                for part in parts:  # alternating slices: both meet the same machine
+                    phases += [bare_phase(args.seconds / slices, cookie),
+                               submit_phase(args.seconds / slices, part, cookie, token)]
+                bare, submit = load(port, concurrency, phases, server=process.pid)
+                for part, sent in zip(parts, submit["sent"], strict=True):
+                    used_codes += part[:sent]
                 accepted += submit["statuses"].get(303, 0)
                 if set(submit["statuses"]) - {303}:
                     failures.append(f"unexpected statuses {submit['statuses']}")
                 ratio = submit["rate"] / bare["rate"]
                 print(_row(f"round {number}: GET /healthz", bare))
                 print(_row(f"round {number}: POST /s/{{code}}", submit)
-                      + f"   ratio {ratio:.0%}")
+                      + f"   ratio {ratio:.0%}"
+                      + (f", connections per worker {'/'.join(map(str, bare['spread']))}"
+                         if bare["spread"] else ""))
                 rounds.append({"bare": bare, "submit": submit, "ratio": ratio})
             middle = sorted(rounds, key=lambda r: r["ratio"])[len(rounds) // 2]
             print(f"median round: submission {middle['submit']['rate']:.0f}/s = "

@@ -5,7 +5,10 @@ line with the figures of each phase. In a phase, each of ``concurrency`` keep-al
 connections sends a request, waits for the whole response and sends the next (a closed
 loop: ``concurrency`` respondents pressing "send" as fast as the server answers), until
 ``requests`` responses or ``seconds``, whichever comes first. The phases run one after
-the other on the same connections. It only ever connects to the loopback address given.
+the other on the same connections; phases of the same name are slices of one measurement
+and are reported together (alternating short slices of two endpoints lets both meet the
+same load from anything else on the machine). It only ever connects to the loopback
+address given.
 
 It is an ``asyncio.Protocol`` on uvloop when installed, so one response costs it one
 callback and a few tens of microseconds: on a 2-core machine the server, not the client,
@@ -130,7 +133,7 @@ async def run(spec: dict) -> list[dict]:
             _Connection, spec["host"], int(spec["port"]))
         connections.append(connection)
         await asyncio.sleep(0.005)
-    results = []
+    merged: dict[str, dict] = {}  # phases of one name add up: slices of one measurement
     for phase_spec in spec["phases"]:
         phase = _Phase(phase_spec, spec["host"], concurrency)
         started = time.perf_counter()
@@ -140,19 +143,29 @@ async def run(spec: dict) -> list[dict]:
             connection.phase = phase
             connection.send()
         await asyncio.wait_for(phase.done, timeout=phase.seconds + 60)
-        elapsed = time.perf_counter() - started
         used = resource.getrusage(resource.RUSAGE_SELF)
-        ordered = sorted(phase.latencies)
+        total = merged.setdefault(phase_spec.get("name", ""), {
+            "latencies": [], "seconds": 0.0, "statuses": {}, "client_cpu_s": 0.0, "sent": []})
+        total["sent"].append(phase.sent)
+        total["latencies"] += phase.latencies
+        total["seconds"] += time.perf_counter() - started
+        total["client_cpu_s"] += (used.ru_utime + used.ru_stime) - (cpu.ru_utime + cpu.ru_stime)
+        for status, n in phase.statuses.items():
+            total["statuses"][status] = total["statuses"].get(status, 0) + n
+    results = []
+    for name, total in merged.items():
+        ordered = sorted(total["latencies"])
         count = len(ordered)
+        elapsed = total["seconds"]
         rate = count / elapsed if elapsed else 0.0
         mean = sum(ordered) / count if count else 0.0
         results.append({
-            "name": phase_spec.get("name", ""), "requests": count, "seconds": elapsed,
-            "rate": rate, "mean_ms": mean * 1000, "p50_ms": _percentile(ordered, .5) * 1000,
+            "name": name, "requests": count, "seconds": elapsed, "rate": rate,
+            "mean_ms": mean * 1000, "p50_ms": _percentile(ordered, .5) * 1000,
             "p90_ms": _percentile(ordered, .9) * 1000, "p99_ms": _percentile(ordered, .99) * 1000,
-            "max_ms": (ordered[-1] if ordered else 0) * 1000, "statuses": phase.statuses,
-            "client_cpu_s": (used.ru_utime + used.ru_stime) - (cpu.ru_utime + cpu.ru_stime),
-            "littles_law": mean * rate / concurrency})
+            "max_ms": (ordered[-1] if ordered else 0) * 1000, "statuses": total["statuses"],
+            "client_cpu_s": total["client_cpu_s"], "littles_law": mean * rate / concurrency,
+            "sent": total["sent"]})  # requests of each slice (the first n of its paths)
     for connection in connections:
         connection.phase = None
         connection.transport.close()
