@@ -522,9 +522,12 @@ def _code_page(session: Session, code: str, address: str | None) -> dict:
             "document": found.questionnaire.document if found.accepting else None}
 
 
+def _used_message_text() -> str:
+    return _("This invitation code has already been used; its answers were received. Thank you!")
+
+
 def _used_message(request: Request, code: str) -> Response:
-    return _message(request, _("This invitation code has already been used; its answers "
-                               "were received. Thank you!"), clear_key=f"code:{code}")
+    return _message(request, _used_message_text(), clear_key=f"code:{code}")
 
 
 @respondents.get("/s/{code}")
@@ -551,6 +554,9 @@ async def submit_with_code(request: Request, code: str, _access=Depends(anyone))
                              _address(request))
     except ValidationFailed as exc:
         page = await run_in_session(request, _code_page, code, _address(request))
+        if not page.get("document"):  # closed or locked out a moment ago: say that instead
+            return _message(request, page["refused"].message if "refused" in page
+                            else page["message"] or _used_message_text())
         return render(request, "surveys/respond.html", _respondent_context(
             page["document"], action=f"/s/{normal}", store_key=f"code:{normal}",
             values=_form_values(form), errors=exc.errors), status_code=422)
@@ -645,6 +651,9 @@ async def submit_open(request: Request, token: str, _access=Depends(anyone)):
                              honeypot=str(form.get("website") or ""))
     except ValidationFailed as exc:
         page = await run_in_session(request, _site_page, token)
+        if not page.get("document"):  # closed a moment ago: say that instead
+            return _message(request, page["refused"].message if "refused" in page
+                            else page["message"])
         return render(request, "surveys/respond.html", _respondent_context(
             page["document"], action=f"/o/{page['token']}",
             store_key=f"site:{page['token']}", values=_form_values(form), errors=exc.errors,
