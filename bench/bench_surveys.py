@@ -1,25 +1,36 @@
 """Survey submission under load (满意度调查提交压力测试), on PostgreSQL with several workers.
 
-Run: ``python bench/bench_surveys.py`` (``--quick`` for a smaller run). It needs a
+Run: ``python bench/bench_surveys.py`` (``--quick`` for a shorter run). It needs a
 PostgreSQL server (``EVAL_BENCH_PG``, default ``postgresql+psycopg://postgres@127.0.0.1:5432``);
 it creates its own database and drops it afterwards. Everything stays on the loopback
 interface and every loop is bounded in count and time.
 
-1. **Throughput and p99.** The application runs under uvicorn with ``--workers`` processes.
-   ``--concurrency`` respondents (default 100) send questionnaires with invitation codes as
-   fast as the server answers; the same number of clients then call a bare endpoint of the
-   same stack (``GET /healthz``: the same middleware, session and a database round trip).
-   It prints both rates, their ratio (target ≥ 40 %) and the p50/p99 latencies (target p99
-   < 100 ms).
-2. **Exactly once.** Every code is then sent again, and a tenth of the fresh codes twice at
-   the same moment: every accepted answer must be stored exactly once and every used code
-   used once (exit status 1 otherwise).
+The server is ``evalplatform serve --workers N --no-access-log`` (uvicorn, one process per
+worker, each with ``EVAL_WORKER_THREADS`` threads and as many database connections). The
+load comes from ``bench/loadgen.py``, a separate process (a lean asyncio client on uvloop:
+a few tens of microseconds of CPU per request, reported below, so that on two cores the
+server and not the client is measured).
+
+1. **Throughput and latency.** For each concurrency (default 100, then 10), in rounds: on
+   one set of ``concurrency`` keep-alive connections, clients call the bare endpoint
+   (``GET /healthz``: the same middleware, signed-session cookie, access decision, one
+   worker-thread hop with its own database session and one query), then respondents send
+   questionnaires with fresh invitation codes (``POST /s/{code}``), each as fast as the
+   server answers, in alternating slices of one second, so that both meet the same load
+   from anything else on the machine. The same connections serve both, so both also meet
+   the same spread of connections over the worker processes (which accept from one shared
+   socket; the spread is printed). Each round prints both rates, their ratio (target
+   ≥ 40 %) and the latencies (target p99 < 100 ms at 100 concurrent respondents); the
+   summary takes the median round by ratio.
+2. **Exactly once.** Every used code is then sent again, and fresh codes twice in a row (two
+   connections at the same moment): every accepted answer must be stored exactly once and
+   every used code used once (exit status 1 otherwise).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import json
 import os
 import re
 import socket
@@ -37,6 +48,8 @@ PG = os.environ.get("EVAL_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:54
 ANSWERS = {"Q1": "satisfied", "Q2": "fairly_satisfied", "Q3": "neutral", "Q4": "no",
            "Q5": "morning", "Q7": "压力测试"}
 SECRET = "bench-secret-key-not-for-production"
+#: Seconds of one slice: a round alternates slices of the two endpoints.
+SLICE = 1.0
 
 
 def free_port() -> int:
@@ -90,13 +103,16 @@ def prepare(url: str, codes: int) -> tuple[int, list[str]]:
     return survey_id, found
 
 
-def serve(url: str, workers: int, port: int, var_dir: str) -> subprocess.Popen:
+def serve(url: str, workers: int, port: int, var_dir: str, threads: int) -> subprocess.Popen:
     env = {**os.environ, "EVAL_DATABASE_URL": url, "EVAL_SECRET_KEY": SECRET,
            "EVAL_VAR_DIR": var_dir, "PYTHONPATH": str(ROOT)}
+    if threads:
+        env["EVAL_WORKER_THREADS"] = str(threads)
+    log = open(Path(var_dir) / "server.log", "w", encoding="utf-8")  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "evalplatform.web.app:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-         "--log-level", "warning", "--no-access-log"], env=env, cwd=ROOT)
+        [sys.executable, "-m", "evalplatform.cli", "serve", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers), "--no-access-log"], env=env, cwd=ROOT,
+        stdout=log, stderr=subprocess.STDOUT)
     import urllib.request
 
     deadline = time.monotonic() + 60
@@ -110,66 +126,70 @@ def serve(url: str, workers: int, port: int, var_dir: str) -> subprocess.Popen:
     raise SystemExit("the server did not start")
 
 
-async def _client(base: str, first_code: str):
-    import httpx
+def session_cookie(port: int, code: str) -> tuple[str, str]:
+    """A respondent's signed-session cookie and the CSRF token of the form it was shown."""
+    import urllib.request
 
-    client = httpx.AsyncClient(base_url=base, timeout=30, follow_redirects=False)
-    page = await client.get(f"/s/{first_code}")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    return client, token
-
-
-async def submit_all(base: str, codes: list[str], concurrency: int, deadline: float
-                     ) -> tuple[list[float], dict[int, int], float]:
-    """Each of ``concurrency`` respondents sends codes from a shared queue; returns the
-    latencies, the count per status code and the elapsed time."""
-    queue: asyncio.Queue = asyncio.Queue()
-    for code in codes:
-        queue.put_nowait(code)
-    clients = await asyncio.gather(*(_client(base, codes[0]) for _ in range(concurrency)))
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-
-    async def respondent(client, token):
-        while not queue.empty() and time.monotonic() < deadline:
-            code = queue.get_nowait()
-            started = time.perf_counter()
-            response = await client.post(f"/s/{code}", data={**ANSWERS, "csrf_token": token})
-            latencies.append(time.perf_counter() - started)
-            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-
-    started = time.perf_counter()
-    await asyncio.gather(*(respondent(c, t) for c, t in clients))
-    elapsed = time.perf_counter() - started
-    await asyncio.gather(*(c.aclose() for c, _t in clients))
-    return latencies, statuses, elapsed
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/s/{code}", timeout=10) as response:
+        page = response.read().decode()
+        cookie = response.headers["set-cookie"].split(";")[0]
+    return cookie, re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
-async def bare(base: str, requests: int, concurrency: int, deadline: float
-               ) -> tuple[list[float], float]:
-    import httpx
-
-    latencies: list[float] = []
-    remaining = [requests]
-
-    async def caller(client):
-        while remaining[0] > 0 and time.monotonic() < deadline:
-            remaining[0] -= 1
-            started = time.perf_counter()
-            await client.get("/healthz")
-            latencies.append(time.perf_counter() - started)
-
-    clients = [httpx.AsyncClient(base_url=base, timeout=30) for _ in range(concurrency)]
-    started = time.perf_counter()
-    await asyncio.gather(*(caller(c) for c in clients))
-    elapsed = time.perf_counter() - started
-    await asyncio.gather(*(c.aclose() for c in clients))
-    return latencies, elapsed
+def bare_phase(seconds: float, cookie: str) -> dict:
+    return {"name": "bare", "method": "GET", "path": "/healthz", "seconds": seconds,
+            "headers": {"Cookie": cookie}}
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
+def submit_phase(seconds: float, codes: list[str], cookie: str, token: str) -> dict:
+    from urllib.parse import urlencode
+
+    return {"name": "submit", "method": "POST", "paths": [f"/s/{c}" for c in codes],
+            "seconds": seconds, "body": urlencode({**ANSWERS, "csrf_token": token}),
+            "headers": {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}}
+
+
+def _spread(port: int, server: int) -> list[int]:
+    """How many of the established connections to ``port`` each worker process holds (from
+    ``ss``; empty when it is not installed)."""
+    import collections
+    import shutil
+
+    if not shutil.which("ss"):
+        return []
+    out = subprocess.run(["ss", "-Htnp", "state", "established", f"( sport = :{port} )"],
+                         capture_output=True, text=True, check=False).stdout
+    holders = collections.Counter(int(p) for p in re.findall(r"pid=(\d+)", out))
+    workers = {int(p) for p in subprocess.run(["pgrep", "-P", str(server)], capture_output=True,
+                                              text=True, check=False).stdout.split()}
+    return sorted((n for pid, n in holders.items() if pid in workers), reverse=True)
+
+
+def load(port: int, concurrency: int, phases: list[dict], server: int | None = None
+         ) -> list[dict]:
+    """One run of ``bench/loadgen.py`` in its own process: the phases, one after the other
+    on the same ``concurrency`` connections; their JSON figures, and (with ``server``, the
+    server's process id) how the connections were spread over its worker processes."""
+    spec = {"host": "127.0.0.1", "port": port, "concurrency": concurrency, "phases": phases}
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+        json.dump(spec, fh)
+    try:
+        runner = subprocess.Popen([sys.executable, str(ROOT / "bench" / "loadgen.py"), fh.name],
+                                  stdout=subprocess.PIPE, text=True)
+        spread = []
+        if server is not None:
+            time.sleep(0.5 + 0.006 * concurrency)  # the connections are open by now
+            spread = _spread(port, server)
+        out, _err = runner.communicate(timeout=sum(p["seconds"] for p in phases) + 120)
+        if runner.returncode:
+            raise SystemExit(f"the load generator failed ({runner.returncode})")
+    finally:
+        os.unlink(fh.name)
+    figures = json.loads(out)
+    for one in figures:
+        one["statuses"] = {int(k): v for k, v in one["statuses"].items()}
+        one["spread"] = spread
+    return figures
 
 
 def check(url: str, survey_id: int, accepted: int) -> list[str]:
@@ -192,15 +212,29 @@ def check(url: str, survey_id: int, accepted: int) -> list[str]:
     return problems
 
 
+def _row(label: str, f: dict) -> str:
+    return (f"{label:30}{f['requests']:>9}{f['rate']:>9.1f}{f['p50_ms']:>9.1f}{f['p90_ms']:>9.1f}"
+            f"{f['p99_ms']:>9.1f}{f['max_ms']:>9.1f}{f['littles_law']:>8.2f}"
+            f"{1e6 * f['client_cpu_s'] / max(1, f['requests']):>8.0f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workers", type=int, default=max(2, os.cpu_count() or 2))
-    parser.add_argument("--concurrency", type=int, default=100)
-    parser.add_argument("--responses", type=int, default=3000)
-    parser.add_argument("--quick", action="store_true", help="600 responses")
-    parser.add_argument("--time-limit", type=float, default=240, help="seconds per phase")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="EVAL_WORKER_THREADS for the server (default: the setting's)")
+    parser.add_argument("--concurrency", default="100,10",
+                        help="comma-separated concurrencies to measure (default 100,10)")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds per concurrency")
+    parser.add_argument("--seconds", type=float, default=4.0, help="seconds per measured phase")
+    parser.add_argument("--codes-per-phase", type=int, default=6000,
+                        help="fresh codes for one submission phase (it ends early without)")
+    parser.add_argument("--quick", action="store_true", help="one round of 3 s per concurrency")
+    parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
-    total = 600 if args.quick else args.responses
+    if args.quick:
+        args.rounds, args.seconds, args.codes_per_phase = 1, 3.0, 4000
+    levels = [int(c) for c in str(args.concurrency).split(",") if c.strip()]
     try:
         import psycopg
 
@@ -214,41 +248,81 @@ def main() -> int:
     url = f"{PG}/{name}"
     process = None
     failures: list[str] = []
+    report: dict = {"levels": {}}
     try:
-        extra = total // 10
-        survey_id, codes = prepare(url, total + extra * 2)
+        phases = len(levels) * args.rounds
+        extra = 300
+        survey_id, codes = prepare(url, 1 + 2 * extra + phases * args.codes_per_phase)
         port = free_port()
-        process = serve(url, args.workers, port, tempfile.mkdtemp(prefix="evalbench-"))
-        base = f"http://127.0.0.1:{port}"
-        asyncio.run(bare(base, 200, 20, time.monotonic() + 30))  # warm up every worker
-        first = codes[:total]
-        lat, statuses, elapsed = asyncio.run(
-            submit_all(base, first, args.concurrency, time.monotonic() + args.time_limit))
-        b_lat, b_elapsed = asyncio.run(
-            bare(base, len(lat), args.concurrency, time.monotonic() + args.time_limit))
-        rate, b_rate = len(lat) / elapsed, len(b_lat) / b_elapsed
-        print(f"workers {args.workers}, {args.concurrency} concurrent respondents, PostgreSQL")
-        print(f"{'':28}{'requests':>10}{'per s':>10}{'p50 ms':>10}{'p99 ms':>10}")
-        print(f"{'survey submission (POST)':28}{len(lat):>10}{rate:>10.1f}{pct(lat, .5):>10.1f}"
-              f"{pct(lat, .99):>10.1f}")
-        print(f"{'bare endpoint (GET /healthz)':28}{len(b_lat):>10}{b_rate:>10.1f}"
-              f"{pct(b_lat, .5):>10.1f}{pct(b_lat, .99):>10.1f}")
-        print(f"ratio submission / bare: {rate / b_rate:.0%} (target ≥ 40 %); "
-              f"p99 {pct(lat, .99):.0f} ms (target < 100 ms); statuses {statuses}")
-        accepted = statuses.get(303, 0)
-        # exactly once: every code again, and fresh codes twice at the same moment
-        fresh = codes[total:total + extra]
-        again = first + fresh + fresh
-        _lat2, statuses2, _e = asyncio.run(
-            submit_all(base, again, args.concurrency, time.monotonic() + args.time_limit))
-        accepted += statuses2.get(303, 0)
-        print(f"resubmitting {len(first)} used codes and {len(fresh)} fresh codes twice at once: "
-              f"statuses {statuses2}")
-        if statuses2.get(303, 0) != len(fresh):
-            failures.append(f"{statuses2.get(303, 0)} of {len(fresh)} fresh codes accepted")
+        var_dir = tempfile.mkdtemp(prefix="evalbench-")
+        process = serve(url, args.workers, port, var_dir, args.threads)
+        cookie, token = session_cookie(port, codes[0])
+        fresh = iter(codes[1:])
+
+        def take(n: int) -> list[str]:
+            return [next(fresh) for _ in range(n)]
+
+        # warm up every worker: connections opened, statements prepared, the version cached
+        _bare, warm = load(port, 20, [bare_phase(3, cookie),
+                                      submit_phase(5, take(extra), cookie, token)])
+        accepted = warm["statuses"].get(303, 0)
+        used_codes = codes[1:1 + extra]
+        load_before = os.getloadavg()
+        print(f"workers {args.workers}, PostgreSQL, {args.rounds} round(s) of {args.seconds:g} s "
+              f"per endpoint; load average before: {load_before[0]:.2f} {load_before[1]:.2f} "
+              f"{load_before[2]:.2f} on {os.cpu_count()} cores")
+        header = (f"{'':30}{'requests':>9}{'per s':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}"
+                  f"{'max ms':>9}{'Little':>8}{'cl. µs':>8}")
+        for concurrency in levels:
+            print(f"\n{concurrency} concurrent clients\n{header}")
+            rounds = []
+            for number in range(1, args.rounds + 1):
+                batch = take(args.codes_per_phase)
+                slices = max(1, round(args.seconds / SLICE))
+                share = -(-len(batch) // slices)
+                phases, parts = [], [batch[at * share:(at + 1) * share] for at in range(slices)]
+                for part in parts:  # alternating slices: both meet the same machine
+                    phases += [bare_phase(args.seconds / slices, cookie),
+                               submit_phase(args.seconds / slices, part, cookie, token)]
+                bare, submit = load(port, concurrency, phases, server=process.pid)
+                for part, sent in zip(parts, submit["sent"], strict=True):
+                    used_codes += part[:sent]
+                accepted += submit["statuses"].get(303, 0)
+                if set(submit["statuses"]) - {303}:
+                    failures.append(f"unexpected statuses {submit['statuses']}")
+                ratio = submit["rate"] / bare["rate"]
+                print(_row(f"round {number}: GET /healthz", bare))
+                print(_row(f"round {number}: POST /s/{{code}}", submit)
+                      + f"   ratio {ratio:.0%}"
+                      + (f", connections per worker {'/'.join(map(str, bare['spread']))}"
+                         if bare["spread"] else ""))
+                rounds.append({"bare": bare, "submit": submit, "ratio": ratio})
+            middle = sorted(rounds, key=lambda r: r["ratio"])[len(rounds) // 2]
+            print(f"median round: submission {middle['submit']['rate']:.0f}/s = "
+                  f"{middle['ratio']:.0%} of the bare endpoint's {middle['bare']['rate']:.0f}/s "
+                  f"(target ≥ 40 %); submission p99 {middle['submit']['p99_ms']:.0f} ms, "
+                  f"bare p99 {middle['bare']['p99_ms']:.0f} ms (target < 100 ms at 100)")
+            report["levels"][concurrency] = {"rounds": rounds, "median": middle}
+        load_after = os.getloadavg()
+        print(f"\nload average after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
+        report["load"] = {"before": load_before, "after": load_after, "cores": os.cpu_count()}
+        # exactly once: every used code again, and fresh codes twice in a row
+        doubled = take(extra)
+        again = used_codes + [c for c in doubled for _twice in range(2)]
+        (repeat,) = load(port, max(levels), [submit_phase(300, again, cookie, token)])
+        accepted += repeat["statuses"].get(303, 0)
+        print(f"resubmitting {len(used_codes)} used codes and {len(doubled)} fresh codes twice "
+              f"at once: statuses {repeat['statuses']}")
+        if repeat["statuses"].get(303, 0) != len(doubled):
+            failures.append(f"{repeat['statuses'].get(303, 0)} of {len(doubled)} fresh codes "
+                            "accepted")
         failures += check(url, survey_id, accepted)
         print("exactly once: " + ("OK" if not failures else "; ".join(failures)))
+        if failures:
+            print(f"  the server's log: {Path(var_dir) / 'server.log'}")
         print(f"  {accepted} answers accepted, stored once each; each used code used once")
+        if args.json:
+            Path(args.json).write_text(json.dumps(report, indent=1), encoding="utf-8")
     finally:
         if process is not None:
             process.terminate()

@@ -26,19 +26,30 @@ def _session() -> Session:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
-    workers: int = typer.Option(1, help="Worker processes (use PostgreSQL for more than one)."),
+    workers: int = typer.Option(1, help="Worker processes (use PostgreSQL for more than one; "
+                                        "about one per core)."),
+    threads: int = typer.Option(0, help="Threads per worker for database calls, and database "
+                                        "connections per worker (default: EVAL_WORKER_THREADS, "
+                                        "16)."),
+    access_log: bool = typer.Option(True, help="Log every request (a proxy in front may log "
+                                               "them instead)."),
     reload: bool = typer.Option(False, help="Reload on code changes (development)."),
 ) -> None:
     """Serve the web application."""
+    import os
+
     import uvicorn
 
+    if threads:
+        os.environ["EVAL_WORKER_THREADS"] = str(threads)  # the workers read their settings anew
+        get_settings.cache_clear()
     settings = get_settings()
     settings.resolved_secret_key()  # create it once, before the workers race for it
     if workers > 1 and settings.resolved_database_url().startswith("sqlite"):
         typer.echo("note: several workers on SQLite serialise writes; use PostgreSQL "
                    "(EVAL_DATABASE_URL) in production.", err=True)
     uvicorn.run("evalplatform.web.app:create_app", factory=True, host=host, port=port,
-                workers=workers, reload=reload, proxy_headers=True)
+                workers=workers, reload=reload, proxy_headers=True, access_log=access_log)
 
 
 @app.command()

@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     login_max_failures: int = Field(5, ge=1)
     login_lockout_seconds: int = Field(15 * 60, ge=1)
+    #: Threads per worker process for the synchronous handlers and database calls (the
+    #: anyio thread limiter), and the database connections each worker keeps open: one per
+    #: thread, so a thread never waits for a connection nor opens one per request (up to
+    #: twice as many in a burst). Workers × 2 × this must stay under PostgreSQL's
+    #: ``max_connections`` (100 by default).
+    worker_threads: int = Field(16, ge=1, le=200)
     templates_dir: Path = PROJECT_DIR / "templates"
     node_modules_dir: Path = PROJECT_DIR / "node_modules"
 

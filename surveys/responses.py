@@ -12,8 +12,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from datetime import date
+from functools import cache
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, exists, insert, update
 from sqlmodel import Session, col, func, select
 
 from surveys import invitations
@@ -102,18 +103,82 @@ def record(session: Session, *, survey_id: int, questionnaire_id: int, channel: 
     return response_id
 
 
+@cache
+def _use_and_record(*, freeze: bool):
+    """PostgreSQL: use the code, store the answer and (``freeze``) freeze the version in one
+    statement; built once, so that a submission compiles nothing (rowcount 0: code used)."""
+    table = SurveyResponse.__table__
+    used = (update(Invitation)
+            .where(Invitation.id == bindparam("invitation"), col(Invitation.used).is_(False))
+            .values(used=True).returning(Invitation.survey_id).cte("used_code"))
+    statement = insert(SurveyResponse).from_select(
+        ["id", "survey_id", "questionnaire_id", "channel", "answered_on", "answers"],
+        select(bindparam("response", type_=table.c.id.type), used.c.survey_id,
+               bindparam("questionnaire", type_=table.c.questionnaire_id.type),
+               bindparam("channel", type_=table.c.channel.type),
+               bindparam("day", type_=table.c.answered_on.type),
+               bindparam("answers", type_=table.c.answers.type)).select_from(used))
+    if freeze:
+        statement = statement.add_cte(
+            update(Questionnaire)
+            .where(Questionnaire.id == bindparam("questionnaire"),
+                   col(Questionnaire.frozen).is_(False), exists(select(used.c.survey_id)))
+            .values(frozen=True).cte("frozen_version"))
+    return statement.execution_options(preserve_rowcount=True)
+
+
 def record_with_code(session: Session, invitation: Invitation, *, questionnaire_id: int,
                      answers: dict, day: date, channel: Channel = Channel.closed,
                      frozen: bool = False) -> str:
     """Use the invitation up and store its answers: one response per code, ever.
 
-    The response keeps no trace of the code; the invitation keeps only ``used``.
+    The response keeps no trace of the code; the invitation keeps only ``used``. On
+    PostgreSQL the code's use, the answer and the version's freezing are one statement (a
+    data-modifying ``WITH``), so they commit together even on a connection in autocommit
+    mode, in one round trip; elsewhere they are two or three statements of the caller's
+    transaction. ``invitation`` needs only ``id`` and ``survey_id``.
     """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        response_id = new_response_id()
+        stored = connection.execute(_use_and_record(freeze=not frozen), {
+            "invitation": invitation.id, "response": response_id,
+            "questionnaire": questionnaire_id, "channel": Channel(channel), "day": day,
+            "answers": answers}).rowcount
+        if stored != 1:
+            raise CodeUsed(_("This invitation code has already been used; its answers were "
+                             "received. Thank you!"))
+        return response_id
     if not invitations.use(session, invitation.id):
         raise CodeUsed(_("This invitation code has already been used; its answers were "
                          "received. Thank you!"))
     return record(session, survey_id=invitation.survey_id, questionnaire_id=questionnaire_id,
                   channel=channel, answers=answers, day=day, frozen=frozen)
+
+
+#: Documents of frozen questionnaire versions, by (database, id, created_at): a frozen
+#: version never changes again, so every process may keep its document instead of reading
+#: and decoding it for each answer. Bounded; entries of another database never match.
+_FROZEN_DOCUMENTS: dict[tuple, dict] = {}
+_FROZEN_DOCUMENTS_MAX = 256
+
+
+def version_document(session: Session, questionnaire_id: int, *, frozen: bool,
+                     created_at=None) -> dict:
+    """The document of a questionnaire version; a frozen one's from the process's cache when
+    it has read it before (the caller must not change it)."""
+    key = (session.get_bind().url, questionnaire_id, created_at)
+    if frozen:
+        found = _FROZEN_DOCUMENTS.get(key)
+        if found is not None:
+            return found
+    document = session.connection().execute(
+        select(Questionnaire.document).where(Questionnaire.id == questionnaire_id)).scalar_one()
+    if frozen:
+        if len(_FROZEN_DOCUMENTS) >= _FROZEN_DOCUMENTS_MAX:
+            _FROZEN_DOCUMENTS.clear()
+        _FROZEN_DOCUMENTS[key] = document
+    return document
 
 
 def counts(session: Session, survey_id: int) -> dict[str, int]:

@@ -148,3 +148,39 @@ def test_the_respondent_page_works_without_javascript(db, code, phone):
     db.expire_all()
     answers = db.exec(select(SurveyResponse)).one().answers
     assert answers["Q3"] == "dissatisfied" and answers["Q5"] == "evening"
+
+
+def test_switching_language_without_javascript_keeps_the_answers_and_uses_nothing(db, code,
+                                                                                  phone):
+    page = phone(java_script_enabled=False)
+    page.goto(f"/s/{code}")
+    choose(page, "Q1", "满意")
+    choose(page, "Q2", "一般")
+    choose(page, "Q4", "否")
+    page.fill("#f-Q7", "路灯下面没扫干净")
+    page.click("#lang-en")  # a button of the questionnaire's own form
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert "Before you start" in page.locator("#notice").inner_text()
+    assert page.locator("#lang-en").get_attribute("aria-pressed") == "true"
+    assert page.locator("#q-Q1 input[value=satisfied]").is_checked()
+    assert page.locator("#q-Q2 input[value=neutral]").is_checked()
+    assert page.locator("#q-Q4 input[value=no]").is_checked()
+    assert page.input_value("#f-Q7") == "路灯下面没扫干净"
+    assert page.locator("#form-errors").count() == 0  # nothing was sent for checking
+    assert stored(db) == 0 and not invitations.find(db, code).used
+    page.click("#lang-zh_CN")
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    assert page.locator("#q-Q2 input[value=neutral]").is_checked()
+    assert stored(db) == 0
+    db.expire_all()
+    assert not invitations.find(db, code).used
+    choose(page, "Q3", "不满意")
+    choose(page, "Q5", r"早上（6–9 点）")
+    page.click("#submit")
+    page.wait_for_url(f"**/s/{code}/done")
+    assert stored(db) == 1
+    answers = db.exec(select(SurveyResponse)).one().answers
+    assert answers == {"Q1": "satisfied", "Q2": "neutral", "Q3": "dissatisfied", "Q4": "no",
+                       "Q5": "morning", "Q7": "路灯下面没扫干净"}

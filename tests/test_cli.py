@@ -41,3 +41,16 @@ def test_healthz_answers(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_says_503_when_the_database_does_not_answer(settings):
+    from fastapi.testclient import TestClient
+
+    from evalplatform.db import make_engine
+    from evalplatform.web.app import create_app
+
+    gone = make_engine("postgresql://nobody@127.0.0.1:9/nothing?connect_timeout=2")
+    with TestClient(create_app(settings=settings, engine=gone)) as client:
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "down"}

@@ -7,8 +7,8 @@ import json
 import math
 
 import pytest
-from sqlalchemy import inspect, text
-from sqlmodel import func, select
+from sqlalchemy import event, inspect, text
+from sqlmodel import Session, func, select
 
 import scoring
 from evalplatform.models import (
@@ -178,6 +178,35 @@ def test_an_unanswered_required_question_is_named_and_nothing_is_stored(db, surv
     assert set(caught.value.errors) == {"Q2", "Q5"}
     assert count(db, SurveyResponse) == 0
     assert not db.exec(select(Invitation)).one().used
+
+
+def test_a_submission_reads_once_and_writes_once(db, engine, backend, survey_eval):
+    """The hot path: one SELECT (the frozen version's document comes from the process's
+    cache after the first read) and one write, a single statement on PostgreSQL."""
+    first, second, third = codes(db, survey_eval, 3)
+    app_service.submit_with_code(db, first, form(**STREET_ANSWERS), "10.0.0.1")  # freezes v1
+    app_service.submit_with_code(db, second, form(**STREET_ANSWERS), "10.0.0.1")  # caches it
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement.split()[0].upper())
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with Session(engine) as session:  # as the respondent's handler calls it
+            app_service.submit_with_code(session, third, form(**{**STREET_ANSWERS, "Q1": "na"}),
+                                         "10.0.0.1")
+            with pytest.raises(Conflict):
+                app_service.submit_with_code(session, third, form(**STREET_ANSWERS), "10.0.0.1")
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    write = ["WITH"] if backend == "postgresql" else ["UPDATE", "INSERT"]
+    assert statements == ["SELECT", *write, "SELECT"]  # the used code: one SELECT, refused
+    assert count(db, SurveyResponse) == 3
+    assert count(db, Invitation, Invitation.used) == 3
+    db.expire_all()
+    assert sorted(r.answers["Q1"] for r in db.exec(select(SurveyResponse))) == [
+        "na", "satisfied", "satisfied"]
 
 
 def test_not_applicable_satisfies_a_required_scale_question(db, survey_eval):

@@ -151,6 +151,42 @@ def test_english_on_request_for_the_respondent(client, db, world):
     assert "Send my answers" in page
 
 
+def test_the_language_buttons_send_the_questionnaire_back_with_its_answers(client, db, world):
+    """Without JavaScript the language buttons belong to the questionnaire's form: the page
+    comes back in the other language with the answers kept; nothing stored, nothing used."""
+    evaluation = evaluation_with_survey(db, world)
+    code = issue(db, world, evaluation, 1)[0]
+    page = client.get(f"/s/{code}").text
+    assert re.search(rf'form="survey-form" formaction="/s/{code}/language"[^>]*value="en"', page)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    half = {"Q1": "satisfied", "Q3": "neutral", "Q7": "清扫车太早"}
+    switched = client.post(f"/s/{code}/language", data={**half, "language": "en",
+                                                         "csrf_token": token})
+    assert switched.status_code == 200 and '<html lang="en"' in switched.text
+    assert "How satisfied are you with how clean the road surfaces are?" in switched.text
+    assert re.search(r'name="Q1" value="satisfied"\s+checked', switched.text)
+    assert re.search(r'name="Q3" value="neutral"\s+checked', switched.text)
+    assert "清扫车太早" in switched.text
+    assert 'id="form-errors"' not in switched.text  # not checked as a submission
+    assert f'action="/s/{code}"' in switched.text  # sending still goes to the code
+    assert stored(db) == 0 and not db.exec(select(Invitation)).one().used
+    # the choice holds for the next pages; a used code is not shown the form again
+    assert '<html lang="en"' in client.get(f"/s/{code}").text
+    assert client.post(f"/s/{code}", data={**STREET_ANSWERS, "csrf_token": token}).status_code == 303
+    again = client.post(f"/s/{code}/language", data={"language": "zh_CN", "csrf_token": token})
+    assert "已经使用过" in again.text and 'id="survey-form"' not in again.text
+    # an open link keeps its form's submission key, so a double tap still stores once
+    site = app_service.add_site(db, world.purchaser_principal, evaluation.id, "服务站", "2")
+    page = client.get(f"/o/{site.token}").text
+    key = re.search(r'name="submission_key" value="([0-9a-f]{32})"', page).group(1)
+    switched = client.post(f"/o/{site.token}/language",
+                           data={**half, "language": "zh_CN", "submission_key": key,
+                                 "csrf_token": token})
+    assert '<html lang="zh-CN"' in switched.text and f'value="{key}"' in switched.text
+    assert re.search(r'name="Q1" value="satisfied"\s+checked', switched.text)
+    assert stored(db) == 1
+
+
 def test_paper_entry_through_the_page(client, db, world):
     evaluation = evaluation_with_survey(db, world)
     code = issue(db, world, evaluation, 1)[0]

@@ -19,17 +19,21 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, func, update
 from sqlmodel import Session, col, select
 
 from evalplatform.i18n import _, gettext
 from evalplatform.models import (
+    Contract,
     Evaluation,
     EvaluationStatus,
     IndicatorScheme,
     Invitation,
     InvitationBatch,
+    Organisation,
+    Project,
     Questionnaire,
     Role,
     Survey,
@@ -47,6 +51,7 @@ from evalplatform.services.errors import (
     Throttled,
     ValidationFailed,
 )
+from evalplatform.services.paging import paginate
 from evalplatform.settings import get_settings
 from surveys import i18n as survey_i18n
 from surveys import invitations, responses, scoring_inputs, tabulation, templates, xlsform
@@ -302,6 +307,90 @@ def set_population(session: Session, principal, evaluation_id: int, raw: str) ->
     return survey
 
 
+# ---------------------------------------------------------------- lists (the JSON API)
+
+
+@dataclass
+class SurveyRow:
+    """A survey with its evaluation, project and department, and its counts."""
+
+    survey: Survey
+    evaluation: Evaluation
+    project_name: str
+    department: str
+    state: str
+    version: int | None  # the current version's number (None before the survey opens)
+    responses: int
+    issued: int
+    used: int
+
+
+def owns_survey(principal, session: Session, path_params: dict) -> bool:
+    """The ownership rule of the survey API: the survey's evaluation is the caller's to see."""
+    try:
+        survey = session.get(Survey, int(path_params["survey_id"]))
+    except (KeyError, TypeError, ValueError):
+        return False
+    if survey is None:
+        return False
+    return _can_see(session, principal, session.get(Evaluation, survey.evaluation_id))
+
+
+def get(session: Session, survey_id: int) -> Survey:
+    survey = session.get(Survey, survey_id)
+    if survey is None:
+        raise NotFound(_("This survey does not exist."))
+    return survey
+
+
+def page(session: Session, principal, *, q: str = "", sort: str | None = None,
+         page_number: int = 1, per_page: int | str = 20, survey_ids: list[int] | None = None):
+    """The surveys the caller may see (their evaluations': a purchaser its department's, an
+    evaluator its assignments', finance and auditors all), paged, with their counts."""
+    statement = (select(Survey, Evaluation, Project.name, Organisation.name)
+                 .join(Evaluation, Evaluation.id == Survey.evaluation_id)
+                 .join(Contract, Contract.id == Evaluation.contract_id)
+                 .join(Project, Project.id == Contract.project_id)
+                 .join(Organisation, Organisation.id == Project.department_id))
+    if principal.role == Role.purchaser:
+        statement = statement.where(Project.department_id == principal.organisation_id)
+    elif principal.role == Role.evaluator:
+        statement = statement.where(
+            col(Evaluation.id).in_(evaluations.assigned_ids(session, principal) or [-1]))
+    elif principal.role not in (Role.finance, Role.auditor):
+        statement = statement.where(col(Survey.id).is_(None))
+    if survey_ids is not None:
+        statement = statement.where(col(Survey.id).in_(survey_ids or [-1]))
+    if q.strip():
+        like = f"%{q.strip()}%"
+        statement = statement.where(col(Evaluation.title).ilike(like) | col(Project.name).ilike(like))
+    result = paginate(session, statement,
+                      sort_columns={"id": Survey.id, "title": Evaluation.title,
+                                    "opens_at": Evaluation.opens_at,
+                                    "closes_at": Evaluation.closes_at},
+                      sort=sort, default_sort="-opens_at", page=page_number, per_page=per_page)
+    ids = [row[0].id for row in result.items] or [-1]
+    answered = dict(session.exec(select(SurveyResponse.survey_id, func.count())
+                                 .where(col(SurveyResponse.survey_id).in_(ids))
+                                 .group_by(SurveyResponse.survey_id)).all())
+    issued: dict[int, list[int]] = {}
+    for survey_id, used, n in session.exec(
+            select(Invitation.survey_id, Invitation.used, func.count())
+            .where(col(Invitation.survey_id).in_(ids))
+            .group_by(Invitation.survey_id, Invitation.used)).all():
+        counts_of = issued.setdefault(survey_id, [0, 0])
+        counts_of[0] += int(n)
+        counts_of[1] += int(n) if used else 0
+    live = dict(session.exec(select(Questionnaire.survey_id, Questionnaire.version)
+                             .where(col(Questionnaire.survey_id).in_(ids),
+                                    Questionnaire.status == QuestionnaireStatus.current)).all())
+    result.items = [SurveyRow(survey, evaluation, project_name, department,
+                              state(survey, evaluation), live.get(survey.id),
+                              int(answered.get(survey.id, 0)), *issued.get(survey.id, [0, 0]))
+                    for survey, evaluation, project_name, department in result.items]
+    return result
+
+
 # ---------------------------------------------------------------- the questionnaire
 
 
@@ -412,8 +501,6 @@ class BatchRow:
 
 
 def batches(session: Session, survey: Survey) -> list[BatchRow]:
-    from sqlalchemy import func
-
     used = dict(session.exec(select(Invitation.batch_id, func.count())
                              .where(Invitation.survey_id == survey.id, col(Invitation.used).is_(True))
                              .group_by(Invitation.batch_id)).all())
@@ -552,17 +639,95 @@ def target_for_site(session: Session, token: str) -> tuple[Target, SurveySite]:
     return found, site
 
 
+def _used() -> Conflict:
+    return Conflict(_("This invitation code has already been used; its answers were "
+                      "received. Thank you!"))
+
+
+@dataclass(frozen=True)
+class _Window:
+    """What :func:`state` reads of a survey and of its evaluation, from one row."""
+
+    opened_at: object
+    closed_at: object
+    status: object
+    opens_at: object
+    closes_at: object
+
+
+@cache
+def _code_row():
+    """One SELECT of what a submission with a code needs (built once): the invitation, its
+    survey's and evaluation's schedule, the current version and the address's lock-out."""
+    locked_until = (select(ThrottleCounter.locked_until)
+                    .where(ThrottleCounter.key == bindparam("key")).scalar_subquery())
+    return (select(Invitation.id, Invitation.used, Invitation.survey_id, Survey.opened_at,
+                   Survey.closed_at, Evaluation.status, Evaluation.opens_at, Evaluation.closes_at,
+                   Questionnaire.id.label("questionnaire_id"), Questionnaire.frozen,
+                   Questionnaire.created_at, locked_until.label("locked_until"))
+            .join(Survey, Survey.id == Invitation.survey_id)
+            .join(Evaluation, Evaluation.id == Survey.evaluation_id)
+            .join(Questionnaire, (Questionnaire.survey_id == Survey.id)
+                  & (Questionnaire.status == QuestionnaireStatus.current))
+            .where(Invitation.code == bindparam("code")))
+
+
+def _submitted_at_once(session: Session, typed: str, getlist, address: str | None,
+                       channel: Channel) -> bool:
+    """The common case of :func:`submit_with_code` in two statements: one SELECT of
+    columns (no ORM objects; the frozen version's document from the process's cache) and
+    one write. On PostgreSQL, when the session has no transaction yet, both run in
+    autocommit mode: the write is a single statement (see ``responses.record_with_code``),
+    so no BEGIN/COMMIT round trips are needed. False when the case is not the common one
+    (an unknown code, a lock-out, a survey that is not open or must be closed now): the
+    caller then takes the general path, with nothing done here."""
+    code = invitations.normalise(typed)
+    if code is None:
+        return False
+    autocommit = (session.get_bind().dialect.name == "postgresql"
+                  and not session.in_transaction())
+    connection = session.connection(
+        execution_options={"isolation_level": "AUTOCOMMIT"} if autocommit else None)
+    row = connection.execute(_code_row(), {"code": code,
+                                            "key": address_key("code", address, "all")}).first()
+    window = None if row is None else _Window(row.opened_at, row.closed_at, row.status,
+                                              row.opens_at, row.closes_at)
+    if (window is None or (row.locked_until is not None and as_utc(row.locked_until) > now())
+            or state(window, window) != "open"):
+        if autocommit:
+            session.commit()  # gives the autocommit connection back; nothing was written
+        return False
+    try:
+        if row.used:
+            raise _used()
+        document = responses.version_document(session, row.questionnaire_id, frozen=row.frozen,
+                                              created_at=row.created_at)
+        answers = responses.parse_answers(document, getlist)
+        responses.record_with_code(session, row, questionnaire_id=row.questionnaire_id,
+                                   answers=answers, day=local_day(), channel=channel,
+                                   frozen=row.frozen)
+    except SurveyError as exc:
+        session.rollback()
+        raise _fail(exc) from None
+    except Conflict:
+        session.rollback()
+        raise
+    session.commit()
+    return True
+
+
 def submit_with_code(session: Session, typed: str, getlist, address: str | None, *,
                      channel: Channel = Channel.closed) -> None:
     """Store a respondent's answers given with an invitation code (the code is used up here,
     by the submitting POST only). Raises ValidationFailed (answers), Conflict (code used or
-    survey closed), NotFound (no such code)."""
+    survey closed), NotFound (no such code), Throttled (too many wrong codes)."""
+    if _submitted_at_once(session, typed, getlist, address, channel):
+        return
     found, invitation = target_for_code(session, typed, address)
     if not found.accepting:
         raise Conflict(found.message)
     if invitation.used:
-        raise Conflict(_("This invitation code has already been used; its answers were "
-                         "received. Thank you!"))
+        raise _used()
     try:
         answers = responses.parse_answers(found.questionnaire.document, getlist)
         responses.record_with_code(session, invitation, questionnaire_id=found.questionnaire.id,
@@ -716,7 +881,5 @@ def scheme_service_area(session: Session, evaluation: Evaluation) -> str:
 
 
 def responses_total(session: Session, survey: Survey) -> int:
-    from sqlalchemy import func
-
     return int(session.exec(select(func.count()).select_from(SurveyResponse)
                             .where(SurveyResponse.survey_id == survey.id)).one())

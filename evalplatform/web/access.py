@@ -3,9 +3,9 @@
 ``Depends(require(Role.finance, Role.auditor))`` lets the named roles in; ``owns=`` adds an
 ownership check on the path's entity (a purchaser reaches only its own department's
 project; an evaluator only its assignments). ``signed_in`` admits any active user and
-``public`` anyone. A test walks every registered route and fails on one without a decision.
-An entity the principal may not see is reported as not found, so that its existence does
-not leak.
+``public`` anyone (``anyone`` too, without looking up a signed-in user). A test walks every
+registered route and fails on one without a decision. An entity the principal may not see
+is reported as not found, so that its existence does not leak.
 """
 
 from __future__ import annotations
@@ -116,6 +116,22 @@ class Access:
         return principal
 
 
+class _Anyone(Access):
+    """Anyone, without looking up who is signed in: for pages that show no account (a
+    respondent's questionnaire, the health check). It does no database work, so it costs
+    the request no worker thread."""
+
+    def __init__(self):
+        super().__init__(None, public=True)
+
+    def __repr__(self) -> str:
+        return "Access(anyone)"
+
+    async def __call__(self, request: Request):
+        request.state.principal = None
+        return None
+
+
 def require(*roles: Role, owns: OwnershipRule | None = None) -> Access:
     if not roles:
         raise ValueError("require() needs at least one role; use signed_in for any user")
@@ -124,6 +140,7 @@ def require(*roles: Role, owns: OwnershipRule | None = None) -> Access:
 
 signed_in = Access(None)
 public = Access(None, public=True)
+anyone = _Anyone()
 
 
 def is_access_decision(call) -> bool:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -159,9 +161,17 @@ def mount_static(app: FastAPI, settings: Settings) -> None:
                   name=f"vendor-{name}")
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    """Size the worker's thread pool (sync handlers, database calls) to its connection pool."""
+    anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.settings.worker_threads
+    yield
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
+        lifespan=_lifespan,
         title="evalplatform",
         description="政府购买服务绩效评价平台 API",
         version="0.1.0",
@@ -171,7 +181,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         openapi_url="/api/openapi.json",
     )
     app.state.settings = settings
-    app.state.engine = engine or make_engine(settings.resolved_database_url())
+    app.state.engine = engine or make_engine(settings.resolved_database_url(),
+                                             pool_size=settings.worker_threads)
     app.state.templates = build_templates()
 
     app.add_middleware(SecurityHeadersMiddleware)

@@ -1,4 +1,4 @@
-"""All routers, in the order they are mounted."""
+"""All routers, in the order they are mounted (and matched: the busiest first)."""
 
 from evalplatform.web.routes import (
     account,
@@ -6,6 +6,7 @@ from evalplatform.web.routes import (
     api,
     api_evaluations,
     api_projects,
+    api_surveys,
     audit_log,
     auth,
     disclosure,
@@ -20,7 +21,8 @@ from evalplatform.web.routes import (
     surveys,
 )
 
-ROUTERS = [auth.router, home.router, account.router, admin.router, audit_log.router,
-           projects.router, schemes.router, evaluations.router, surveys.router, experts.router,
-           scoresheets.router, results.router, settlements.router, disclosure.router,
-           api.router, api_projects.router, api_evaluations.router]
+ROUTERS = [surveys.respondents, auth.router, home.router, account.router, admin.router,
+           audit_log.router, projects.router, schemes.router, evaluations.router,
+           surveys.router, experts.router, scoresheets.router, results.router,
+           settlements.router, disclosure.router, api.router, api_projects.router,
+           api_evaluations.router, api_surveys.router]

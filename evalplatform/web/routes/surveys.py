@@ -10,19 +10,22 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from evalplatform.db import get_session
-from evalplatform.i18n import _, current_language
+from evalplatform.db import get_session, run_in_session
+from evalplatform.i18n import LANGUAGES, _, current_language, set_language
 from evalplatform.models import Role
 from evalplatform.services import evaluations
 from evalplatform.services import surveys_app as app_service
 from evalplatform.services.errors import Conflict, DomainError, NotFound, Throttled, ValidationFailed
 from evalplatform.web import evaluation_panels
-from evalplatform.web.access import Principal, public, require
+from evalplatform.web.access import Principal, anyone, require
 from evalplatform.web.templating import flash, redirect, render
 from surveys import invitations, tabulation, templates, xlsform
 from surveys import questionnaire as qn
 
 router = APIRouter()
+#: The respondents' pages (/s, /o), mounted before every other router: they carry the
+#: traffic of a survey (thousands of answers at once), and routes are matched in order.
+respondents = APIRouter()
 readers = require(Role.finance, Role.purchaser, Role.auditor, Role.evaluator,
                   owns=evaluations.owns_evaluation)
 organisers = require(Role.finance, Role.purchaser, owns=evaluations.owns_evaluation)
@@ -491,8 +494,8 @@ def _message(request: Request, message: str, *, status: int = 200, title: str = 
                    "clear_key": clear_key}, status_code=status)
 
 
-@router.get("/s")
-def code_entry(request: Request, code: str = "", _access=Depends(public)):
+@respondents.get("/s")
+async def code_entry(request: Request, code: str = "", _access=Depends(anyone)):
     """Where a paper slip sends people: type the code from the slip."""
     if code.strip():
         normal = invitations.normalise(code)
@@ -504,37 +507,58 @@ def code_entry(request: Request, code: str = "", _access=Depends(public)):
     return render(request, "surveys/code.html", {"code": "", "error": ""})
 
 
-@router.get("/s/{code}")
-def respond_with_code(request: Request, code: str, session: Session = Depends(get_session),
-                      _access=Depends(public)):
+# The respondents' handlers are async and call the service through ``run_in_session``: one
+# hop to a worker thread per request, with its own session, and no look-up of a signed-in
+# user (``anyone``). What a page shows is read inside that call, as plain values.
+
+
+def _code_page(session: Session, code: str, address: str | None) -> dict:
+    try:
+        found, invitation = app_service.target_for_code(session, code, address)
+    except (NotFound, Throttled) as exc:
+        return {"refused": exc}
+    return {"code": invitation.code, "used": invitation.used, "accepting": found.accepting,
+            "message": found.message,
+            "document": found.questionnaire.document if found.accepting else None}
+
+
+def _used_message_text() -> str:
+    return _("This invitation code has already been used; its answers were received. Thank you!")
+
+
+def _used_message(request: Request, code: str) -> Response:
+    return _message(request, _used_message_text(), clear_key=f"code:{code}")
+
+
+@respondents.get("/s/{code}")
+async def respond_with_code(request: Request, code: str, _access=Depends(anyone)):
     """The questionnaire behind an invitation link. Opening it uses nothing up (link
     previews open links too): only the submitting POST uses the code."""
-    try:
-        found, invitation = app_service.target_for_code(session, code, _address(request))
-    except (NotFound, Throttled) as exc:
-        return _message(request, exc.message, status=exc.status_code)
-    if invitation.used:
-        return _message(request, _("This invitation code has already been used; its answers "
-                                   "were received. Thank you!"), clear_key=f"code:{invitation.code}")
-    if not found.accepting:
-        return _message(request, found.message)
+    page = await run_in_session(request, _code_page, code, _address(request))
+    if "refused" in page:
+        return _message(request, page["refused"].message, status=page["refused"].status_code)
+    if page["used"]:
+        return _used_message(request, page["code"])
+    if not page["accepting"]:
+        return _message(request, page["message"])
     return render(request, "surveys/respond.html", _respondent_context(
-        found.questionnaire.document, action=f"/s/{invitation.code}",
-        store_key=f"code:{invitation.code}"))
+        page["document"], action=f"/s/{page['code']}", store_key=f"code:{page['code']}"))
 
 
-@router.post("/s/{code}")
-async def submit_with_code(request: Request, code: str, session: Session = Depends(get_session),
-                           _access=Depends(public)):
+@respondents.post("/s/{code}")
+async def submit_with_code(request: Request, code: str, _access=Depends(anyone)):
     form = await request.form()
     normal = invitations.normalise(code) or code
     try:
-        await run_in_threadpool(app_service.submit_with_code, session, code, form.getlist,
-                                _address(request))
+        await run_in_session(request, app_service.submit_with_code, code, form.getlist,
+                             _address(request))
     except ValidationFailed as exc:
-        found, _invitation = app_service.target_for_code(session, code, _address(request))
+        page = await run_in_session(request, _code_page, code, _address(request))
+        if not page.get("document"):  # closed or locked out a moment ago: say that instead
+            return _message(request, page["refused"].message if "refused" in page
+                            else page["message"] or _used_message_text())
         return render(request, "surveys/respond.html", _respondent_context(
-            found.questionnaire.document, action=f"/s/{normal}", store_key=f"code:{normal}",
+            page["document"], action=f"/s/{normal}", store_key=f"code:{normal}",
             values=_form_values(form), errors=exc.errors), status_code=422)
     except DomainError as exc:
         return _message(request, exc.message, status=exc.status_code,
@@ -542,8 +566,40 @@ async def submit_with_code(request: Request, code: str, session: Session = Depen
     return RedirectResponse(f"/s/{normal}/done", status_code=303)
 
 
-@router.get("/s/{code}/done")
-def done_with_code(request: Request, code: str, _access=Depends(public)):
+def _answers_kept(form) -> dict:
+    """The answers in a form sent by a language button (not the form's own fields)."""
+    return {k: v for k, v in _form_values(form).items()
+            if k not in ("csrf_token", "language", "submission_key", "website")}
+
+
+def _switch_language(request: Request, form) -> None:
+    """The language a language button asked for, for this page and the session's next ones."""
+    chosen = str(form.get("language") or "")
+    if chosen in LANGUAGES:
+        request.session["lang"] = chosen
+        set_language(chosen)  # this response already (the middleware resets it afterwards)
+
+
+@respondents.post("/s/{code}/language")
+async def language_with_code(request: Request, code: str, _access=Depends(anyone)):
+    """A language button of the questionnaire: the same page in the other language with the
+    answers chosen so far, without JavaScript too. Nothing is stored, the code is not used."""
+    form = await request.form()
+    _switch_language(request, form)
+    page = await run_in_session(request, _code_page, code, _address(request))
+    if "refused" in page:
+        return _message(request, page["refused"].message, status=page["refused"].status_code)
+    if page["used"]:
+        return _used_message(request, page["code"])
+    if not page["accepting"]:
+        return _message(request, page["message"])
+    return render(request, "surveys/respond.html", _respondent_context(
+        page["document"], action=f"/s/{page['code']}", store_key=f"code:{page['code']}",
+        values=_answers_kept(form)))
+
+
+@respondents.get("/s/{code}/done")
+async def done_with_code(request: Request, code: str, _access=Depends(anyone)):
     normal = invitations.normalise(code) or ""
     return _message(request, _("Thank you! Your answers have been received. They are anonymous "
                                "and help improve the service."), title=_("Thank you"),
@@ -557,18 +613,26 @@ def _device(request: Request) -> tuple[str, bool]:
     return secrets.token_hex(16), True
 
 
-@router.get("/o/{token}")
-def respond_open(request: Request, token: str, session: Session = Depends(get_session),
-                 _access=Depends(public)):
+def _site_page(session: Session, token: str) -> dict:
     try:
         found, site = app_service.target_for_site(session, token)
     except NotFound as exc:
-        return _message(request, exc.message, status=404)
-    if not found.accepting:
-        return _message(request, found.message)
+        return {"refused": exc}
+    return {"token": site.token, "name": site.name, "accepting": found.accepting,
+            "message": found.message,
+            "document": found.questionnaire.document if found.accepting else None}
+
+
+@respondents.get("/o/{token}")
+async def respond_open(request: Request, token: str, _access=Depends(anyone)):
+    page = await run_in_session(request, _site_page, token)
+    if "refused" in page:
+        return _message(request, page["refused"].message, status=404)
+    if not page["accepting"]:
+        return _message(request, page["message"])
     response = render(request, "surveys/respond.html", _respondent_context(
-        found.questionnaire.document, action=f"/o/{site.token}", store_key=f"site:{site.token}",
-        extra_fields={"submission_key": secrets.token_hex(16)}, site_name=site.name))
+        page["document"], action=f"/o/{page['token']}", store_key=f"site:{page['token']}",
+        extra_fields={"submission_key": secrets.token_hex(16)}, site_name=page["name"]))
     device, fresh = _device(request)
     if fresh:
         response.set_cookie(DEVICE_COOKIE, device, max_age=400 * 24 * 3600, httponly=True,
@@ -576,30 +640,52 @@ def respond_open(request: Request, token: str, session: Session = Depends(get_se
     return response
 
 
-@router.post("/o/{token}")
-async def submit_open(request: Request, token: str, session: Session = Depends(get_session),
-                      _access=Depends(public)):
+@respondents.post("/o/{token}")
+async def submit_open(request: Request, token: str, _access=Depends(anyone)):
     form = await request.form()
     device = request.cookies.get(DEVICE_COOKIE) or None
     key = str(form.get("submission_key") or "")
     try:
-        await run_in_threadpool(app_service.submit_open, session, token, form.getlist,
-                                address=_address(request), device=device, submission_key=key,
-                                honeypot=str(form.get("website") or ""))
+        await run_in_session(request, app_service.submit_open, token, form.getlist,
+                             address=_address(request), device=device, submission_key=key,
+                             honeypot=str(form.get("website") or ""))
     except ValidationFailed as exc:
-        found, site = app_service.target_for_site(session, token)
+        page = await run_in_session(request, _site_page, token)
+        if not page.get("document"):  # closed a moment ago: say that instead
+            return _message(request, page["refused"].message if "refused" in page
+                            else page["message"])
         return render(request, "surveys/respond.html", _respondent_context(
-            found.questionnaire.document, action=f"/o/{site.token}",
-            store_key=f"site:{site.token}", values=_form_values(form), errors=exc.errors,
-            extra_fields={"submission_key": key or secrets.token_hex(16)}, site_name=site.name),
-            status_code=422)
+            page["document"], action=f"/o/{page['token']}",
+            store_key=f"site:{page['token']}", values=_form_values(form), errors=exc.errors,
+            extra_fields={"submission_key": key or secrets.token_hex(16)},
+            site_name=page["name"]), status_code=422)
     except DomainError as exc:
         return _message(request, exc.message, status=exc.status_code)
     return RedirectResponse(f"/o/{token}/done", status_code=303)
 
 
-@router.get("/o/{token}/done")
-def done_open(request: Request, token: str, _access=Depends(public)):
+@respondents.post("/o/{token}/language")
+async def language_open(request: Request, token: str, _access=Depends(anyone)):
+    """A language button of a service site's questionnaire (see ``language_with_code``); the
+    form's submission key is kept, so a later double tap still stores one answer."""
+    form = await request.form()
+    _switch_language(request, form)
+    page = await run_in_session(request, _site_page, token)
+    if "refused" in page:
+        return _message(request, page["refused"].message, status=404)
+    if not page["accepting"]:
+        return _message(request, page["message"])
+    key = str(form.get("submission_key") or "")
+    if len(key) != 32 or any(c not in "0123456789abcdef" for c in key):
+        key = secrets.token_hex(16)
+    return render(request, "surveys/respond.html", _respondent_context(
+        page["document"], action=f"/o/{page['token']}", store_key=f"site:{page['token']}",
+        values=_answers_kept(form), extra_fields={"submission_key": key},
+        site_name=page["name"]))
+
+
+@respondents.get("/o/{token}/done")
+async def done_open(request: Request, token: str, _access=Depends(anyone)):
     return _message(request, _("Thank you! Your answers have been received. They are anonymous "
                                "and help improve the service."), title=_("Thank you"),
                     clear_key=f"site:{token}")
