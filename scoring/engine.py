@@ -16,6 +16,7 @@ import json
 import marshal
 import math
 import operator
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
@@ -220,21 +221,15 @@ class Evaluation:
     values as ``evaluate`` gives.
     """
 
-    __slots__ = ("total", "grade", "exact_total", "final_ready", "scheme_digest", "_scheme",
-                 "_got", "_lazy", "_row")
+    # _v: (total, grade, exact_total, final_ready, scheme_digest, _scheme, batch, row);
+    # _got: (parts, nodes, quality, warnings, missing, payment) once made
+    __slots__ = ("_v", "_got")
 
     def __init__(self, total, grade, exact_total, final_ready, parts, nodes, quality, warnings,
                  missing, payment, scheme_digest, _scheme):
-        init = object.__setattr__
-        init(self, "total", total)
-        init(self, "grade", grade)
-        init(self, "exact_total", exact_total)
-        init(self, "final_ready", final_ready)
-        init(self, "scheme_digest", scheme_digest)
-        init(self, "_scheme", _scheme)
-        init(self, "_got", (parts, nodes, quality, warnings, missing, payment))
-        init(self, "_lazy", None)
-        init(self, "_row", None)
+        _SET_V(self, (total, grade, exact_total, final_ready, scheme_digest, _scheme, None,
+                      None))
+        _SET_GOT(self, (parts, nodes, quality, warnings, missing, payment))
 
     def __setattr__(self, name, value):
         raise AttributeError(f"cannot assign to field {name!r}: results are read-only")
@@ -242,13 +237,22 @@ class Evaluation:
     def __delattr__(self, name):
         raise AttributeError(f"cannot delete field {name!r}: results are read-only")
 
+    total = property(lambda self: self._v[0], doc="Decimal with 2 places, or None")
+    grade = property(lambda self: self._v[1], doc="the grade's name, or None")
+    exact_total = property(lambda self: self._v[2], doc="the float before rounding")
+    final_ready = property(lambda self: self._v[3], doc="False when something blocks it")
+    scheme_digest = property(lambda self: self._v[4], doc="SHA-256 of the canonical scheme")
+    _scheme = property(lambda self: self._v[5])
+
     def _fields(self) -> tuple:
-        got = self._got
-        if got is None:
-            got = self._lazy.row(self._row)
-            object.__setattr__(self, "_got", got)
-            object.__setattr__(self, "_lazy", None)
-        return got
+        try:
+            return self._got
+        except AttributeError:
+            v = self._v
+            got = v[6].row(v[7])
+            _SET_GOT(self, got)
+            _SET_V(self, (*v[:6], None, None))
+            return got
 
     parts = property(lambda self: self._fields()[0], doc="tuple of PartScore")
     nodes = property(lambda self: self._fields()[1], doc="NodeMap: node id → NodeScore")
@@ -258,9 +262,8 @@ class Evaluation:
     payment = property(lambda self: self._fields()[5], doc="PaymentResult or None")
 
     def _values(self) -> tuple:
-        f = self._fields()
-        return (self.total, self.grade, self.exact_total, self.final_ready, *f,
-                self.scheme_digest)
+        v = self._v
+        return (*v[:4], *self._fields(), v[4])
 
     def __eq__(self, other):
         if other.__class__ is not self.__class__:
@@ -288,6 +291,10 @@ class Evaluation:
         return result_dict(self, self._scheme)
 
 
+_SET_V = Evaluation._v.__set__
+_SET_GOT = Evaluation._got.__set__
+
+
 _BLOCK = 256  # results whose fields are made together when one of them is first read
 
 
@@ -313,22 +320,15 @@ class _Lazy:
         return got
 
 
-def _lazy_evaluation(total, grade, exact_total, final_ready, cs, lazy, row) -> Evaluation:
-    ev = _new_evaluation(Evaluation)
-    init = object.__setattr__
-    init(ev, "total", total)
-    init(ev, "grade", grade)
-    init(ev, "exact_total", exact_total)
-    init(ev, "final_ready", final_ready)
-    init(ev, "scheme_digest", cs.digest)
-    init(ev, "_scheme", cs)
-    init(ev, "_got", None)
-    init(ev, "_lazy", lazy)
-    init(ev, "_row", row)
-    return ev
+def _lazy_evaluations(tots, grades, exact, final, cs, lazy) -> list[Evaluation]:
+    """Results whose detail fields ``lazy`` makes on demand, made in C."""
+    b = len(tots)
+    out = list(map(object.__new__, repeat(Evaluation, b)))
+    deque(map(_SET_V, out, zip(tots, grades, exact, final, repeat(cs.digest), repeat(cs),
+                               repeat(lazy), range(b))), 0)
+    return out
 
 
-_new_evaluation = object.__new__
 _CENTS: dict = {}  # cents → the Decimal with two places
 
 
@@ -1232,8 +1232,7 @@ def _score_group(batch) -> list[Evaluation]:
     lazy = _Lazy((batch, score, state, raw_state, leaf_value, leaf_n, leaf_hits, nscore, napp,
                   n_scored, n_na, n_miss, pscore, part_sheets, sheet_missing, part_warn,
                   panel_out, quality, tots, final), b)
-    return list(map(_lazy_evaluation, tots, grades, exact, final.tolist(), repeat(cs),
-                    repeat(lazy), range(b)))
+    return _lazy_evaluations(tots, grades, exact, final.tolist(), cs, lazy)
 
 
 def _panel(raw_st, vals, maxes):
