@@ -53,27 +53,36 @@ class Suspects(Exception):
         super().__init__(f"{len(self.positions)} package(s) for the one-package parser")
 
 
+def _objects(values) -> np.ndarray:
+    """A numpy array of Python objects: unlike a list, the garbage collector does not walk
+    it, which matters for the hundreds of thousands of input strings a batch keeps."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
 class SheetTable:
     """Every sheet of a batch, one row each: its scorer and its notes.
 
     Notes (tier names, reasons, n/a reasons) are made on demand: a sheet read by the
-    one-package parser has them ready (``fixed``); a sheet read by the column reader keeps
-    its entries' leaf ids and texts (``key``, ``groups``) and the notes of all its sheets
-    are made together the first time one is asked for."""
+    one-package parser has them ready (``fixed``, by row); a sheet read by the column
+    reader keeps its entries' leaf columns and texts (``col``, ``groups``), and the notes
+    of all such sheets are made together the first time one is asked for."""
 
-    __slots__ = ("scorer", "fixed", "lo", "key", "groups", "_notes")
+    __slots__ = ("scorer", "fixed", "lo", "col", "ids", "groups", "_notes")
 
-    def __init__(self, scorer, fixed, lo=None, key=None, groups=()):
-        self.scorer = scorer  # list: the scorer of each sheet
-        self.fixed = fixed  # list: each sheet's notes tuple, or None (made from the entries)
+    def __init__(self, scorer, fixed, lo=None, col=None, ids=None, groups=()):
+        self.scorer = scorer  # object array: the scorer of each sheet
+        self.fixed = fixed  # {row: notes tuple} for the sheets whose notes are ready
         self.lo = np.zeros(len(scorer) + 1, dtype=np.int64) if lo is None else lo  # entries
-        self.key = _NO_LIST if key is None else key  # list: each entry's leaf id
+        self.col = np.zeros(0, dtype=np.int64) if col is None else col  # entry → sheet column
+        self.ids = ids  # sheet column → leaf id
         # (entry indices, order within the entry, kind, texts): the entries' notes by kind
         self.groups = list(groups)
         self._notes = None
 
     def notes(self, k: int) -> tuple:
-        f = self.fixed[k]
+        f = self.fixed.get(k)
         if f is not None:
             return f
         if self._notes is None:
@@ -87,10 +96,10 @@ class SheetTable:
         idx = np.concatenate([g[0] for g in self.groups])
         sub = np.concatenate([np.full(len(g[0]), g[1], dtype=np.int8) for g in self.groups])
         kinds = list(_cf(repeat(g[2], len(g[0])) for g in self.groups))
-        texts = list(_cf(g[3] for g in self.groups))
+        texts = np.concatenate([g[3] for g in self.groups]).tolist()
         order = np.lexsort((sub, idx))
         ol = order.tolist()
-        made = list(zip(map(self.key.__getitem__, idx[order].tolist()),
+        made = list(zip(map(self.ids.__getitem__, self.col[idx[order]].tolist()),
                         map(kinds.__getitem__, ol), map(texts.__getitem__, ol), strict=True))
         sheet = np.searchsorted(self.lo, idx[order], side="right") - 1
         counts = np.bincount(sheet, minlength=s)
@@ -103,24 +112,24 @@ def _concat_tables(tables: list) -> tuple[SheetTable, list]:
     """One table from several, and the offset of each one's sheets in it."""
     if len(tables) == 1:
         return tables[0], [0]
-    scorer: list = []
-    fixed: list = []
-    key: list = []
+    fixed: dict = {}
     groups: list = []
     los = []
     offsets = []
-    e_off = 0
+    s_off = e_off = 0
+    ids = None
     for t in tables:
-        offsets.append(len(scorer))
-        scorer += t.scorer
-        fixed += t.fixed
+        offsets.append(s_off)
+        fixed.update((k + s_off, v) for k, v in t.fixed.items())
         los.append(t.lo[:-1] + e_off)
-        key += t.key
         for idx, sub, kind, texts in t.groups:
             groups.append((idx + e_off, sub, kind, texts))
+        ids = ids or t.ids
+        s_off += len(t.scorer)
         e_off += int(t.lo[-1])
     lo = np.concatenate([*los, np.array([e_off], dtype=np.int64)])
-    return SheetTable(scorer, fixed, lo, key, groups), offsets
+    return SheetTable(np.concatenate([t.scorer for t in tables]), fixed, lo,
+                      np.concatenate([t.col for t in tables]), ids, groups), offsets
 
 
 class PartSheets:
@@ -184,7 +193,7 @@ def from_parsed(items) -> Batch:
                  else items[0].codes)
     lens = np.array([it.n_resp for it in items], dtype=np.int64)
     scorer: list = []
-    fixed: list = []
+    fixed: dict = {}
     sheets = []
     for p in cs.parts:
         if not p.sheet_leaves:
@@ -204,10 +213,10 @@ def from_parsed(items) -> Batch:
                 vals[i, :m] = v
                 st[i, :m] = s
                 sid[i, :m] = np.arange(len(scorer), len(scorer) + m)
+                fixed.update(zip(range(len(scorer), len(scorer) + m), notes, strict=True))
                 scorer += sc
-                fixed += notes
         sheets.append(PartSheets(ns, np.array(counts, dtype=np.int64), sid, vals, st))
-    return Batch(cs, prep, b, sheets, SheetTable(scorer, fixed), dv, ds,
+    return Batch(cs, prep, b, sheets, SheetTable(_objects(scorer), fixed), dv, ds,
                  [it.data_note for it in items], codes, lens, [it.n_resp for it in items],
                  [it.population for it in items], [it.payment for it in items],
                  [it.warnings for it in items])
@@ -273,9 +282,10 @@ def _exact(values: list, tp: type, odd, owner) -> list:
     return values
 
 
-def _texts_ok(texts: list) -> np.ndarray | None:
-    """None when every text is a non-blank ``str``; else the mask of the good ones."""
-    if set(map(type, texts)) <= {str} and all(map(str.strip, texts)):
+def _texts_ok(texts: list, checked: bool = False) -> np.ndarray | None:
+    """None when every text is a non-blank ``str`` (``checked``: they are ``str``); else
+    the mask of the good ones."""
+    if (checked or set(map(type, texts)) <= {str}) and all(map(str.strip, texts)):
         return None
     return np.fromiter((type(t) is str and bool(t.strip()) for t in texts), dtype=bool,
                        count=len(texts))
@@ -287,6 +297,15 @@ def _to_float(v) -> float:
         return float(_dec(v, "", ""))
     except (PackageError, OverflowError):
         return np.nan
+
+
+def _type_codes(values: list) -> np.ndarray:
+    """0 float, 1 int, 2 str, 3 dict, 9 anything else, per value."""
+    try:
+        return np.frombuffer(bytes(map(_TYPE.__getitem__, map(type, values))), dtype=np.uint8)
+    except KeyError:
+        return np.fromiter(map(_TYPE.get, map(type, values), repeat(9)), dtype=np.uint8,
+                           count=len(values))
 
 
 def _floats(numbers: list) -> np.ndarray:
@@ -301,12 +320,12 @@ def _floats(numbers: list) -> np.ndarray:
 def _numbers(values: list, eidx: np.ndarray, ebad: np.ndarray) -> np.ndarray:
     """Points or measured values given as JSON numbers or decimal strings, as floats; any
     other value marks its entry bad (and reads NaN)."""
+    if set(map(type, values)) <= {float, int}:
+        return _floats(values)
     n = len(values)
-    tc = np.fromiter(map(_TYPE.get, map(type, values), repeat(9)), dtype=np.int8, count=n)
+    tc = _type_codes(values)
     out = np.full(n, np.nan)
     num = tc <= 1
-    if num.all():
-        return _floats(values)
     if num.any():
         out[num] = _floats(list(compress(values, num.tolist())))
     s = tc == 2
@@ -317,10 +336,31 @@ def _numbers(values: list, eidx: np.ndarray, ebad: np.ndarray) -> np.ndarray:
     return out
 
 
+_FIELD = {"points": _ig("points"), "tier": _ig("tier")}
+_REASON = _ig("reason")
+
+
+def _score_dicts(dv: list, kind: str):
+    """The fields of score objects ``{kind: …, "reason": …}`` or ``{"na": …}``: (None or
+    (mask of the n/a ones, their reasons), the others' values, their reasons or None)."""
+    if set(map(len, dv)) == {2}:  # the common form: exactly {kind, "reason"}
+        try:
+            return None, list(map(_FIELD[kind], dv)), list(map(_REASON, dv))
+        except KeyError:
+            pass
+    na = list(map(_get, dv, repeat("na"), repeat(_SENT)))
+    found = None
+    if na.count(_SENT) != len(na):
+        has_na = np.fromiter(map(operator.is_not, na, repeat(_SENT)), dtype=bool, count=len(na))
+        found = (has_na, list(compress(na, has_na.tolist())))
+        dv = list(compress(dv, (~has_na).tolist()))
+    return (found, list(map(_get, dv, repeat(kind))), list(map(_get, dv, repeat("reason"))))
+
+
 class _Read:
     """What the column reader found in a chunk (before the odd packages are left out)."""
 
-    __slots__ = ("spkg", "spart", "srank", "scorer", "lo", "key", "esheet", "ecol", "x",
+    __slots__ = ("spkg", "spart", "srank", "scorer", "lo", "esheet", "ecol", "x",
                  "state", "unexpl", "groups", "dv", "ds", "data_note", "codes", "lens",
                  "warn")
 
@@ -353,7 +393,7 @@ def _read_sheets(cs, prep, inputs: list, b: int, odd: np.ndarray, r: _Read) -> N
     ecol = np.fromiter(map(prep.sheet_col.get, keys, repeat(-1)), dtype=np.int64, count=e)
     ebad = (ecol < 0) | (prep.col_part[ecol] != spart[esheet])
     tier = prep.col_tier[ecol]
-    tc = np.fromiter(map(_TYPE.get, map(type, vals), repeat(9)), dtype=np.int8, count=e)
+    tc = _type_codes(vals)
     x = np.zeros(e)
     state = np.full(e, SCORED, dtype=np.int8)
     has_reason = np.zeros(e, dtype=bool)
@@ -364,41 +404,35 @@ def _read_sheets(cs, prep, inputs: list, b: int, odd: np.ndarray, r: _Read) -> N
     t_idx = [np.flatnonzero((tc != 3) & tier)]  # entries whose value is a tier name
     t_val = [vals]
     isd = tc == 3
-    if isd.any():
-        didx = np.flatnonzero(isd)
-        dv = list(compress(vals, isd.tolist()))
-        na = list(map(_get, dv, repeat("na"), repeat(_SENT)))
-        if na.count(_SENT) != len(na):
-            has_na = np.fromiter(map(operator.is_not, na, repeat(_SENT)), dtype=bool,
-                                 count=len(na))
+    for kind, dmask in (("tier", isd & tier), ("points", isd & ~tier)):
+        if not dmask.any():
+            continue
+        didx = np.flatnonzero(dmask)
+        dv = list(compress(vals, dmask.tolist()))
+        na, pay, rs = _score_dicts(dv, kind)
+        if na is not None:  # {"na": reason}
+            has_na, ntxt = na
             nidx = didx[has_na]
-            ntxt = list(compress(na, has_na.tolist()))
             ok = _texts_ok(ntxt)
             if ok is not None:
                 ebad[nidx[~ok]] = True
             state[nidx] = NA
-            groups.append((nidx, 0, "na", ntxt))
-            keep = (~has_na).tolist()
+            groups.append((nidx, 0, "na", _objects(ntxt)))
             didx = didx[~has_na]
-            dv = list(compress(dv, keep))
-        if dv:
-            rs = list(map(_get, dv, repeat("reason")))
-            hr = np.fromiter(map(operator.is_not, rs, repeat(None)), dtype=bool, count=len(rs))
-            if hr.any():
-                ridx = didx[hr]
-                rtxt = list(compress(rs, hr.tolist()))
-                ok = _texts_ok(rtxt)
-                if ok is not None:
-                    ebad[ridx[~ok]] = True
-                has_reason[ridx] = True
-                groups.append((ridx, 1, "reason", rtxt))
-            dt = tier[didx]
-            if dt.any():
-                t_idx.append(didx[dt])
-                t_val.append(list(map(_get, compress(dv, dt.tolist()), repeat("tier"))))
-            if not dt.all():
-                p_idx.append(didx[~dt])
-                p_val.append(list(map(_get, compress(dv, (~dt).tolist()), repeat("points"))))
+        if not didx.size:
+            continue
+        hr = None if set(map(type, rs)) <= {str} else np.fromiter(
+            map(operator.is_not, rs, repeat(None)), dtype=bool, count=len(rs))
+        ridx = didx if hr is None else didx[hr]
+        if ridx.size:
+            rtxt = rs if hr is None else list(compress(rs, hr.tolist()))
+            ok = _texts_ok(rtxt, hr is None)
+            if ok is not None:
+                ebad[ridx[~ok]] = True
+            has_reason[ridx] = True
+            groups.append((ridx, 1, "reason", _objects(rtxt)))
+        (t_idx if kind == "tier" else p_idx).append(didx)
+        (t_val if kind == "tier" else p_val).append(pay)
     # tier names
     for k, (idx, v) in enumerate(zip(t_idx, t_val, strict=True)):
         if not idx.size:
@@ -411,7 +445,7 @@ def _read_sheets(cs, prep, inputs: list, b: int, odd: np.ndarray, r: _Read) -> N
             ebad[idx[~found]] = True
             got = [0.0 if g is None else g for g in got]
         x[idx] = got
-        groups.append((idx, 0, "tier", names))
+        groups.append((idx, 0, "tier", _objects(names)))
     # points
     for k, (idx, v) in enumerate(zip(p_idx, p_val, strict=True)):
         if not idx.size:
@@ -423,8 +457,8 @@ def _read_sheets(cs, prep, inputs: list, b: int, odd: np.ndarray, r: _Read) -> N
     pt = scored & ~tier
     ebad |= pt & ~((x >= 0.0) & (x <= mx))  # NaN fails too
     odd[spkg[esheet[ebad]]] = True
-    r.spkg, r.spart, r.scorer, r.lo, r.key, r.esheet, r.ecol = (spkg, spart, scorers, lo, keys,
-                                                                 esheet, ecol)
+    r.spkg, r.spart, r.scorer, r.lo, r.esheet, r.ecol = (spkg, spart, scorers, lo, esheet,
+                                                          ecol)
     r.x, r.state, r.groups = x, state, groups
     r.unexpl = pt & ~has_reason & (x < mx)
     # scorer ranks: the order of Python's str comparison, as the one-package parser sorts
@@ -451,7 +485,7 @@ def _read_data(cs, prep, inputs: list, b: int, odd: np.ndarray, r: _Read) -> Non
     col = np.fromiter(map(prep.data_col.get, keys, repeat(-1)), dtype=np.int64, count=e)
     ebad = col < 0
     col = np.where(ebad, 0, col)
-    tc = np.fromiter(map(_TYPE.get, map(type, vals), repeat(9)), dtype=np.int8, count=e)
+    tc = _type_codes(vals)
     x = np.full(e, np.nan)
     st = np.full(e, SCORED, dtype=np.int8)
     notes = []
@@ -642,13 +676,13 @@ def read_many(cs, prep, inputs: list, population: list, payment: list, codes_by_
         warn_rows = order[sp == sp]  # sorted by part, package, scorer
         for row in warn_rows[per_sheet[warn_rows] > 0].tolist():
             a, z = int(r.lo[row]), int(r.lo[row + 1])
-            lids = [r.key[e] for e in range(a, z) if unexpl[e]]
+            lids = [prep.col_ids[c] for c in r.ecol[a:z][unexpl[a:z]].tolist()]
             i = int(spkg_new[row])
             if warnings[i] is _NO_WARNINGS:
                 warnings[i] = []
             warnings[i].append(f"评分表 {r.scorer[row]} 有 {len(lids)} 项扣分未写扣分理由: "
                                f"{'、'.join(lids)}")
-    table = SheetTable(r.scorer, [None] * len(r.scorer), r.lo, r.key, r.groups)
+    table = SheetTable(_objects(r.scorer), {}, r.lo, r.ecol, prep.col_ids, r.groups)
     for k, text in r.warn:
         if keep[k]:
             i = int(newid[k])

@@ -433,6 +433,7 @@ class _Prep:
         self.sheet_part = {p.id: p.index for p in cs.parts if p.sheet_leaves}
         cols = [li for p in cs.parts for li in p.sheet_leaves]
         self.sheet_col = {cs.leaves[li].id: c for c, li in enumerate(cols)}
+        self.col_ids = [cs.leaves[li].id for li in cols] + [None]
         self.col_part = np.array([cs.leaves[li].part for li in cols] + [-2], dtype=np.int64)
         self.col_first = np.cumsum([0] + [len(p.sheet_leaves) for p in cs.parts])[:-1]
         self.col_tier = np.array([cs.leaves[li].rule == "tiers" for li in cols] + [False])
