@@ -29,7 +29,7 @@ import numpy as np
 from .package import PackageError, _dec
 
 __all__ = ["SCORED", "NA", "MISSING", "ABSENT", "Batch", "PartSheets", "SheetTable", "Suspects",
-           "from_parsed", "read_many", "concat"]
+           "Tally", "from_parsed", "read_many", "concat", "tally"]
 
 SCORED, NA, MISSING = 0, 1, 2
 ABSENT = 3  # a padding sheet: its package has fewer sheets than the widest of the batch
@@ -146,13 +146,108 @@ class PartSheets:
         self.st = st  # (B, ns, leaves) int8: SCORED / NA / MISSING / ABSENT
 
 
+class Tally:
+    """The survey answers of a batch, counted per package (from the option codes of its
+    respondents, by :func:`tally`, while they are in the processor's cache).
+
+    ``counts`` (B, 2, questions, options): answers per option, [:, 0] of the respondents
+    with some question unanswered, [:, 1] of those who answered every question;
+    ``answered`` respondents with at least one answer; ``complete`` respondents who
+    answered every question; and for Cronbach's alpha the complete respondents' totals
+    counted per package and distinct total, sorted by package and total (``cell_pkg``,
+    ``cell_val``, ``cell_cnt``). All integers but the totals, so nothing here depends on
+    the order of the respondents or on how packages were read together."""
+
+    __slots__ = ("counts", "answered", "complete", "cell_pkg", "cell_val", "cell_cnt")
+
+    def __init__(self, counts, answered, complete, cell_pkg, cell_val, cell_cnt):
+        self.counts = counts
+        self.answered = answered
+        self.complete = complete
+        self.cell_pkg = cell_pkg
+        self.cell_val = cell_val
+        self.cell_cnt = cell_cnt
+
+    def take(self, idx: np.ndarray) -> Tally:
+        """The tally of the packages ``idx`` (increasing positions)."""
+        b = self.answered.shape[0]
+        newid = np.full(b, -1, dtype=np.int64)
+        newid[idx] = np.arange(idx.shape[0])
+        keep = newid[self.cell_pkg] >= 0
+        return Tally(self.counts[idx], self.answered[idx], self.complete[idx],
+                     newid[self.cell_pkg[keep]], self.cell_val[keep], self.cell_cnt[keep])
+
+    @staticmethod
+    def concat(tallies: list) -> Tally:
+        offsets = np.cumsum([0] + [t.answered.shape[0] for t in tallies[:-1]])
+        return Tally(np.concatenate([t.counts for t in tallies]),
+                     np.concatenate([t.answered for t in tallies]),
+                     np.concatenate([t.complete for t in tallies]),
+                     np.concatenate([t.cell_pkg + o for t, o in zip(tallies, offsets,
+                                                                    strict=True)]),
+                     np.concatenate([t.cell_val for t in tallies]),
+                     np.concatenate([t.cell_cnt for t in tallies]))
+
+
+def tally(prep, codes: np.ndarray, lens: np.ndarray) -> Tally:
+    """Count the answers ``codes`` (questions × respondents, option code + 1, 0 for no
+    answer) of packages with ``lens`` respondents each."""
+    b = lens.shape[0]
+    q = codes.shape[0]
+    o1 = prep.n_options + 1
+    pkg = np.repeat(np.arange(b), lens)
+    complete = codes[0] != 0
+    some = complete.copy()
+    for qi in range(1, q):
+        a = codes[qi] != 0
+        complete &= a
+        some |= a
+    plane = q * o1
+    base = pkg * (2 * plane) + complete * plane
+    size = b * 2 * plane
+    counts = np.bincount(base + codes[0], minlength=size)
+    for qi in range(1, q):
+        counts += np.bincount(base + (qi * o1) + codes[qi], minlength=size)
+    counts = counts.reshape(b, 2, q, o1)[..., 1:]
+    answered = np.bincount(pkg[some], minlength=b)
+    pk = pkg[complete]
+    nc = np.bincount(pk, minlength=b)
+    if q < 2:
+        return Tally(counts, answered, nc, np.zeros(0, dtype=np.int64), np.zeros(0),
+                     np.zeros(0, dtype=np.int64))
+    # each complete respondent's total, as the rank of its value among the distinct totals
+    table = prep.combo_totals()
+    if table is not None:
+        stride = prep.combo_stride
+        combo = codes[0].astype(np.int64)
+        for qi in range(1, q):
+            combo += codes[qi] * stride[qi]
+        tvals, rank = table[0], table[1][combo[complete] - int(stride.sum())]  # code + 1
+    else:
+        cc = codes[:, complete]
+        t = np.zeros(pk.shape[0])
+        for qi in range(q):
+            t = t + prep.values[qi][cc[qi].astype(np.intp) - 1]  # summed question by question
+        tvals, rank = np.unique(t, return_inverse=True)
+        rank = rank.reshape(-1)
+    nu = tvals.shape[0]
+    key = pk * nu + rank
+    if b * nu <= 1 << 24:
+        dense = np.bincount(key, minlength=b * nu)
+        cell = np.flatnonzero(dense)
+        ccount = dense[cell]
+    else:
+        cell, ccount = np.unique(key, return_counts=True)
+    return Tally(counts, answered, nc, cell // nu, tvals[cell % nu], ccount)
+
+
 class Batch:
     """The inputs of ``b`` packages of one scheme, in columns."""
 
-    __slots__ = ("cs", "prep", "b", "sheets", "table", "dv", "ds", "data_note", "codes", "lens",
+    __slots__ = ("cs", "prep", "b", "sheets", "table", "dv", "ds", "data_note", "tally", "lens",
                  "n_resp", "population", "payment", "warnings")
 
-    def __init__(self, cs, prep, b, sheets, table, dv, ds, data_note, codes, lens, n_resp,
+    def __init__(self, cs, prep, b, sheets, table, dv, ds, data_note, tally, lens, n_resp,
                  population, payment, warnings):
         self.cs = cs
         self.prep = prep
@@ -162,7 +257,7 @@ class Batch:
         self.dv = dv  # (B, data leaves) float64 measured values
         self.ds = ds  # (B, data leaves) int8 states
         self.data_note = data_note  # per package: {data leaf index: source or n/a reason}
-        self.codes = codes  # (questions, all respondents) uint8: option code + 1, 0 no answer
+        self.tally = tally  # Tally of the survey answers, or None without survey questions
         self.lens = lens  # (B,) int64 respondents per package
         self.n_resp = n_resp  # per package: number of response objects
         self.population = population
@@ -187,11 +282,11 @@ def from_parsed(items) -> Batch:
     nd = len(cs.data_leaves)
     dv = np.array([it.data_v for it in items], dtype=np.float64).reshape(b, nd)
     ds = np.array([it.data_s for it in items], dtype=np.int8).reshape(b, nd)
-    codes = None
-    if cs.questions:
-        codes = (np.concatenate([it.codes for it in items], axis=1) if b > 1
-                 else items[0].codes)
     lens = np.array([it.n_resp for it in items], dtype=np.int64)
+    counted = None
+    if cs.questions:
+        counted = tally(prep, np.concatenate([it.codes for it in items], axis=1) if b > 1
+                        else items[0].codes, lens)
     scorer: list = []
     fixed: dict = {}
     sheets = []
@@ -217,7 +312,7 @@ def from_parsed(items) -> Batch:
                 scorer += sc
         sheets.append(PartSheets(ns, np.array(counts, dtype=np.int64), sid, vals, st))
     return Batch(cs, prep, b, sheets, SheetTable(_objects(scorer), fixed), dv, ds,
-                 [it.data_note for it in items], codes, lens, [it.n_resp for it in items],
+                 [it.data_note for it in items], counted, lens, [it.n_resp for it in items],
                  [it.population for it in items], [it.payment for it in items],
                  [it.warnings for it in items])
 
@@ -248,16 +343,16 @@ def concat(batches: list) -> Batch:
         sheets.append(PartSheets(ns, np.concatenate([x.n for x in parts]), sid,
                                  np.concatenate([_widen(x.vals, ns, 0.0) for x in parts]),
                                  np.concatenate([_widen(x.st, ns, ABSENT) for x in parts])))
-    codes = None
-    if first.codes is not None:
-        codes = np.concatenate([bt.codes for bt in batches], axis=1)
+    counted = None
+    if first.tally is not None:
+        counted = Tally.concat([bt.tally for bt in batches])
 
     def joined(name):
         return list(_cf(getattr(bt, name) for bt in batches))
 
     return Batch(first.cs, first.prep, sum(bt.b for bt in batches), sheets, table,
                  np.concatenate([bt.dv for bt in batches]),
-                 np.concatenate([bt.ds for bt in batches]), joined("data_note"), codes,
+                 np.concatenate([bt.ds for bt in batches]), joined("data_note"), counted,
                  np.concatenate([bt.lens for bt in batches]), joined("n_resp"),
                  joined("population"), joined("payment"), joined("warnings"))
 
@@ -542,11 +637,37 @@ def _read_data(cs, prep, inputs: list, b: int, odd: np.ndarray, r: _Read) -> Non
                 data_note[p][j] = t
 
 
+def _by_question_len(raw: dict) -> int:
+    """The number of respondents of answers given by question, or -1 if the form is not
+    the plain one (one key "by_question", an object of lists of one length)."""
+    cols = raw.get("by_question") if len(raw) == 1 else None
+    if type(cols) is not dict:
+        return -1
+    if not cols:
+        return 0
+    if not set(map(type, cols.values())) <= {list}:
+        return -1
+    lens = set(map(len, cols.values()))
+    return lens.pop() if len(lens) == 1 else -1
+
+
 def _read_answers(prep, inputs: list, b: int, odd: np.ndarray, r: _Read, codes_by_question):
-    """The survey answers of ``b`` packages as option codes (questions × respondents)."""
-    raws = _exact(list(map(_get, inputs, repeat("responses"), repeat(_NO_LIST))), list, odd,
-                  range(b))
-    lens = np.fromiter(map(len, raws), dtype=np.int64, count=b)
+    """The survey answers of ``b`` packages as option codes (questions × respondents):
+    one object per respondent, or lists by question (``{"by_question": …}``)."""
+    raws = list(map(_get, inputs, repeat("responses"), repeat(_NO_LIST)))
+    kinds = set(map(type, raws))
+    if kinds <= {list}:
+        lens = np.fromiter(map(len, raws), dtype=np.int64, count=b)
+    else:
+        lens = np.zeros(b, dtype=np.int64)
+        for k, raw in enumerate(raws):
+            tk = type(raw)
+            n = len(raw) if tk is list else _by_question_len(raw) if tk is dict else -1
+            if n < 0:
+                odd[k] = True
+                raws[k] = _NO_LIST
+                n = 0
+            lens[k] = n
     r.lens = lens
     q = len(prep.questions)
     if not q:
@@ -558,9 +679,26 @@ def _read_answers(prep, inputs: list, b: int, odd: np.ndarray, r: _Read, codes_b
     qs = prep.questions
     gcode = prep.global_codes
     small = len(gcode) < 255  # codes fit in a byte
-    out = []
+    rows_only = dict not in kinds
+    out = []  # per package: global codes, respondents × questions (flat) or (questions, n)
     for i, raw in enumerate(raws):
         if not raw:
+            continue
+        if type(raw) is dict:  # by question
+            n = int(lens[i])
+            cols = raw["by_question"]
+            try:
+                if not n:
+                    continue
+                block = np.zeros((q, n), dtype=np.int16 if not small else np.uint8)
+                for qi, col in enumerate(map(cols.get, qs)):
+                    if col is not None:
+                        block[qi] = np.frombuffer(bytes(_ig(*col)(gcode)), dtype=np.uint8) \
+                            if n > 1 and small else list(map(gcode.__getitem__, col))
+                out.append(block)
+            except (KeyError, TypeError, ValueError):
+                odd[i] = True
+                out.append(np.zeros((q, n), dtype=np.int16))
             continue
         try:
             # the package's own key objects (json.loads shares them between respondents),
@@ -583,13 +721,18 @@ def _read_answers(prep, inputs: list, b: int, odd: np.ndarray, r: _Read, codes_b
                 out.append(np.zeros(len(raw) * q, dtype=np.int16))
     n = int(lens.sum())
     if not out:
-        g = np.zeros(0, dtype=np.int16)
-    elif all(type(o) is bytes for o in out):
-        g = np.frombuffer(b"".join(out), dtype=np.uint8)
+        g = np.zeros((q, 0), dtype=np.uint8)
+    elif rows_only:
+        if all(type(o) is bytes for o in out):
+            g = np.frombuffer(b"".join(out), dtype=np.uint8)
+        else:
+            g = np.concatenate([np.frombuffer(o, dtype=np.uint8) if type(o) is bytes else o
+                                for o in out])
+        g = g.reshape(n, q).T  # questions × respondents
     else:
-        g = np.concatenate([np.frombuffer(o, dtype=np.uint8) if type(o) is bytes else o
-                            for o in out])
-    g = g.reshape(n, q).T  # questions × respondents
+        g = np.concatenate([o if o.ndim == 2 else o.reshape(-1, q).T for o in (
+            np.frombuffer(o, dtype=np.uint8) if type(o) is bytes else o for o in out)],
+            axis=1)
     codes = prep.code_table[g + prep.code_offset[:, None]] if prep.shared_scale is None \
         else prep.shared_scale[g]
     if n and codes.max() == 255:  # an option of another question's scale
@@ -692,9 +835,11 @@ def read_many(cs, prep, inputs: list, population: list, payment: list, codes_by_
     kl = kept.tolist()
     all_kept = bk == b
     lens = r.lens if all_kept else r.lens[kept]
-    codes = r.codes
-    if codes is not None and not all_kept:
-        codes = codes[:, np.repeat(keep, r.lens)]
+    counted = None
+    if r.codes is not None:
+        counted = tally(prep, r.codes, r.lens)
+        if not all_kept:
+            counted = counted.take(kept)
     dv = r.dv if all_kept else r.dv[kept]
     ds = r.ds if all_kept else r.ds[kept]
     data_note = r.data_note if all_kept else _pick(r.data_note, kl)
@@ -709,15 +854,13 @@ def read_many(cs, prep, inputs: list, population: list, payment: list, codes_by_
     kinds = np.unique(sig)
     positions = kl if all_kept else kl
     if kinds.shape[0] == 1:
-        return [(positions, Batch(cs, prep, bk, sheets, table, dv, ds, data_note, codes, lens,
-                                  n_resp, pops, pays, warnings))], odd_pos
+        return [(positions, Batch(cs, prep, bk, sheets, table, dv, ds, data_note, counted,
+                                  lens, n_resp, pops, pays, warnings))], odd_pos
     out = []
     for sv in kinds.tolist():
         members = np.flatnonzero(sig == sv)
         ml = members.tolist()
-        gc = None
-        if codes is not None:
-            gc = codes[:, np.repeat(sig == sv, lens)]
+        gc = None if counted is None else counted.take(members)
         parts = []
         for ps in sheets:
             if ps is None:

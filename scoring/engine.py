@@ -426,6 +426,7 @@ class _Prep:
         # option of the question's scale) by question and global code
         code1 = np.where(self.table >= -1, self.table + 1, 255).astype(np.uint8)
         self.code_offset = np.arange(q, dtype=np.int64) * ng
+        self.code_ng = ng
         self.code_table = code1[:q].reshape(-1)
         self.shared_scale = code1[0] if q and (code1[:q] == code1[0]).all() else None
         # sheet columns: every sheet leaf of every part, part by part; index -1 is a
@@ -665,16 +666,27 @@ def _codes_by_question(prep: _Prep, rows: list, n: int) -> np.ndarray:
     return g.T.reshape(-1)
 
 
+_RESPONSES_FORM = ("问卷回答 responses 必须是 JSON 数组 (每位受访者一个对象), "
+                   "或按题目给出的 {\"by_question\": {题目编号: [每位受访者的选项]}}")
+
+
+def _no_survey(n: int, warnings: list) -> None:
+    if n:
+        warnings.append(f"数据包有 {n} 份问卷回答, 但指标体系没有问卷类指标, 未使用")
+
+
 def _parse_responses(raw, cs: CompiledScheme, prep: _Prep, warnings: list):
+    """The answers as option codes + 1 (questions × respondents; None without survey
+    leaves) and the number of respondents."""
+    if type(raw) is dict:
+        return _parse_by_question(raw, cs, prep, warnings)
     if not isinstance(raw, list):
-        raise PackageError("问卷回答 responses 必须是 JSON 数组 (每位受访者一个对象)",
-                           "$.inputs.responses")
+        raise PackageError(_RESPONSES_FORM, "$.inputs.responses")
     q = len(prep.questions)
-    if q == 0:
-        if raw:
-            warnings.append(f"数据包有 {len(raw)} 份问卷回答, 但指标体系没有问卷类指标, 未使用")
-        return None
     n = len(raw)
+    if q == 0:
+        _no_survey(n, warnings)
+        return None, n
     gmap = prep.global_codes
     try:
         # fast path: every response answers every question with a known option
@@ -701,7 +713,57 @@ def _parse_responses(raw, cs: CompiledScheme, prep: _Prep, warnings: list):
         opts = "/".join(cs.question_scale[qi].options)
         raise PackageError(f"题目 \"{qid}\" 的回答 {json.dumps(o, ensure_ascii=False)}"
                            f" 不是量表选项 ({opts})", f"$.inputs.responses[{i}].{qid}")
-    return np.ascontiguousarray((codes + 1).astype(np.uint8).T)  # questions × respondents
+    return np.ascontiguousarray((codes + 1).astype(np.uint8).T), n  # questions × respondents
+
+
+def _parse_by_question(raw: dict, cs: CompiledScheme, prep: _Prep, warnings: list):
+    """The answers given by question: ``{"by_question": {question id: [option or null, one
+    per respondent]}}``, every list as long as the others (the number of respondents)."""
+    path = "$.inputs.responses"
+    if "by_question" not in raw:
+        raise PackageError(_RESPONSES_FORM, path)
+    for k in raw:
+        if k != "by_question":
+            raise PackageError(f"responses 中有未知字段 \"{k}\"", f"{path}.{k}")
+    cols = raw["by_question"]
+    path += ".by_question"
+    if type(cols) is not dict:
+        raise PackageError("按题目给出的回答 by_question 必须是 JSON 对象 (题目编号 → 选项数组)",
+                           path)
+    n = None
+    first = None
+    for qid, col in cols.items():
+        if type(col) is not list:
+            raise PackageError(f"题目 \"{qid}\" 的回答必须是 JSON 数组 (每位受访者一项)",
+                               f"{path}.{qid}")
+        if n is None:
+            n, first = len(col), qid
+        elif len(col) != n:
+            raise PackageError(f"每道题目的回答数必须相同 (受访者人数): 题目 \"{first}\" 有 {n} 个, "
+                               f"题目 \"{qid}\" 有 {len(col)} 个", f"{path}.{qid}")
+    n = n or 0
+    q = len(prep.questions)
+    if q == 0:
+        _no_survey(n, warnings)
+        return None, n
+    codes = np.zeros((q, n), dtype=np.uint8)
+    gmap = prep.global_codes
+    for qi, qid in enumerate(prep.questions):
+        col = cols.get(qid)
+        if col is None or not n:
+            continue
+        row = prep.code_table[qi * prep.code_ng:(qi + 1) * prep.code_ng]
+        try:
+            codes[qi] = row[np.fromiter(map(gmap.__getitem__, col), dtype=np.int16, count=n)]
+        except (KeyError, TypeError):
+            codes[qi] = 255
+        if codes[qi].max() == 255:  # find the first answer that is not an option
+            opts = cs.question_scale[qi].options
+            for i, o in enumerate(col):
+                if o is not None and (not isinstance(o, str) or o not in opts):
+                    raise PackageError(f"题目 \"{qid}\" 的回答 {json.dumps(o, ensure_ascii=False)}"
+                                       f" 不是量表选项 ({'/'.join(opts)})", f"{path}.{qid}[{i}]")
+    return codes, n
 
 
 def _parse_head(package, seen: dict | None = None):
@@ -781,12 +843,10 @@ def _parse_package(package) -> _Parsed:
     warnings: list[str] = []
     sheets = _parse_sheets(inputs.get("sheets", []), cs, prep, warnings)
     dv, ds, dn = _parse_data(inputs.get("data", {}), cs, prep)
-    raw_resp = inputs.get("responses", [])
-    codes = _parse_responses(raw_resp, cs, prep, warnings)
+    codes, n_resp = _parse_responses(inputs.get("responses", []), cs, prep, warnings)
     pop, payment = _parse_tail(package, inputs)
     sig = (cs.key, tuple(len(s[0]) for s in sheets))
-    return _Parsed(cs, prep, sheets, dv, ds, dn, codes, len(raw_resp), pop, payment,
-                   warnings, sig)
+    return _Parsed(cs, prep, sheets, dv, ds, dn, codes, n_resp, pop, payment, warnings, sig)
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -999,29 +1059,12 @@ def _score_group(batch) -> list[Evaluation]:
             state[:, li] = ds[:, j]
             leaf_value[:, li] = np.where(ds[:, j] == SCORED, v, np.nan)
 
-    # --- survey answers, as integer counts per option
+    # --- survey answers, as integer counts per package, question and option
     n_q = len(cs.questions)
     counts = None
-    pkg_of_row = None
-    codes = batch.codes
-    complete = complete_counts = None
     if n_q:
-        # counts per package, question and option (code + 1, so "no answer" is 0), in two
-        # planes: respondents who answered every question, and the others
-        o1 = prep.n_options + 1
-        pkg_of_row = np.repeat(np.arange(b), batch.lens)
-        complete = codes[0] != 0
-        for qi in range(1, n_q):
-            complete &= codes[qi] != 0
-        plane = n_q * o1
-        base = pkg_of_row * (2 * plane) + complete * plane
-        size = b * 2 * plane
-        counts = np.bincount(base + codes[0], minlength=size)
-        for qi in range(1, n_q):
-            counts += np.bincount(base + (qi * o1) + codes[qi], minlength=size)
-        counts = counts.reshape(b, 2, n_q, o1)[..., 1:]
-        complete_counts = counts[:, 1]
-        counts = counts[:, 0] + complete_counts
+        complete_counts = batch.tally.counts[:, 1]  # of the respondents who answered all
+        counts = batch.tally.counts[:, 0] + complete_counts
         for li in cs.survey_leaves:
             lf = cs.leaves[li]
             qidx = lf.params["qidx"]
@@ -1212,7 +1255,7 @@ def _score_group(batch) -> list[Evaluation]:
     with np.errstate(divide="ignore", invalid="ignore"):
         total = np.where(all_ok, tnum, np.where(wsum > 0, tnum / wsum, np.nan))
 
-    quality = _survey_quality(b, cs, prep, codes, pkg_of_row, complete, complete_counts)
+    quality = _survey_quality(b, cs, prep, batch.tally)
 
     # --- the total rounded once, the grade, and whether the result can be final, now;
     # every other field of the results is made from these arrays when first read
@@ -1263,26 +1306,24 @@ def _panels(n_own, raw_st, vals, maxes):
 _COMBO_LIMIT = 1 << 16  # answer combinations tabulated at most (else totals are sorted)
 
 
-def _survey_quality(b, cs, prep, codes, pkg_of_row, complete, cnt):
+def _survey_quality(b, cs, prep, counted):
     """Respondents with an answer, and Cronbach's alpha over the complete rows.
 
-    ``cnt`` counts the complete rows' answers per package, question and option. The
-    variance of the respondents' totals is taken from counts too: the complete rows of a
-    package are counted per distinct total, and the sums run over the distinct totals in
-    increasing order, so the order of the respondents changes nothing.
+    The item variances come from the complete rows' counts per package, question and
+    option. The variance of the respondents' totals is taken from counts too: the complete
+    rows of a package are counted per distinct total (scoring.batch.tally), and the sums
+    run over the distinct totals in increasing order, so the order of the respondents
+    changes nothing.
     """
     out = {"answered": np.zeros(b, dtype=np.int64), "alpha": None}
     n_q = len(cs.questions)
     if not n_q:
         return out
-    some = codes[0] != 0
-    for qi in range(1, n_q):
-        some |= codes[qi] != 0
-    out["answered"] = np.bincount(pkg_of_row[some], minlength=b)
+    out["answered"] = counted.answered
     if n_q < 2:
         return out
-    pk = pkg_of_row[complete]
-    nc = np.bincount(pk, minlength=b)
+    cnt = counted.counts[:, 1]
+    nc = counted.complete
     vals = prep.values
     safe = np.where(nc > 1, nc, 2).astype(np.float64)
     item_var = np.zeros(b)
@@ -1296,32 +1337,8 @@ def _survey_quality(b, cs, prep, codes, pkg_of_row, complete, cnt):
         for oi in opts:
             ss = ss + cnt[:, qi, oi] * (vals[qi, oi] - mean) ** 2
         item_var = item_var + ss / (safe - 1)
-    # each complete row's total, as the rank of its value among the distinct totals
-    table = prep.combo_totals()
-    if table is not None:
-        stride = prep.combo_stride
-        combo = codes[0].astype(np.int64)
-        for qi in range(1, n_q):
-            combo += codes[qi] * stride[qi]
-        tvals, rank = table[0], table[1][combo[complete] - int(stride.sum())]  # code + 1
-    else:
-        cc = codes[:, complete]
-        t = np.zeros(pk.shape[0])
-        for qi in range(n_q):
-            t = t + vals[qi][cc[qi].astype(np.intp) - 1]
-        tvals, rank = np.unique(t, return_inverse=True)
-        rank = rank.reshape(-1)
-    nu = tvals.shape[0]
-    key = pk * nu + rank
-    if b * nu <= 1 << 24:
-        dense = np.bincount(key, minlength=b * nu)
-        cell = np.flatnonzero(dense)
-        ccount = dense[cell]
-    else:
-        cell, ccount = np.unique(key, return_counts=True)
-    cpk = cell // nu
-    cval = tvals[cell % nu]
-    cw = ccount.astype(np.float64)
+    cpk, cval = counted.cell_pkg, counted.cell_val
+    cw = counted.cell_cnt.astype(np.float64)
     tsum = np.bincount(cpk, weights=cw * cval, minlength=b)
     tmean = tsum / np.where(nc > 0, nc, 1)
     tss = np.bincount(cpk, weights=cw * (cval - tmean[cpk]) ** 2, minlength=b)
