@@ -637,37 +637,11 @@ def _read_data(cs, prep, inputs: list, b: int, odd: np.ndarray, r: _Read) -> Non
                 data_note[p][j] = t
 
 
-def _by_question_len(raw: dict) -> int:
-    """The number of respondents of answers given by question, or -1 if the form is not
-    the plain one (one key "by_question", an object of lists of one length)."""
-    cols = raw.get("by_question") if len(raw) == 1 else None
-    if type(cols) is not dict:
-        return -1
-    if not cols:
-        return 0
-    if not set(map(type, cols.values())) <= {list}:
-        return -1
-    lens = set(map(len, cols.values()))
-    return lens.pop() if len(lens) == 1 else -1
-
-
 def _read_answers(prep, inputs: list, b: int, odd: np.ndarray, r: _Read, codes_by_question):
-    """The survey answers of ``b`` packages as option codes (questions × respondents):
-    one object per respondent, or lists by question (``{"by_question": …}``)."""
-    raws = list(map(_get, inputs, repeat("responses"), repeat(_NO_LIST)))
-    kinds = set(map(type, raws))
-    if kinds <= {list}:
-        lens = np.fromiter(map(len, raws), dtype=np.int64, count=b)
-    else:
-        lens = np.zeros(b, dtype=np.int64)
-        for k, raw in enumerate(raws):
-            tk = type(raw)
-            n = len(raw) if tk is list else _by_question_len(raw) if tk is dict else -1
-            if n < 0:
-                odd[k] = True
-                raws[k] = _NO_LIST
-                n = 0
-            lens[k] = n
+    """The survey answers of ``b`` packages as option codes (questions × respondents)."""
+    raws = _exact(list(map(_get, inputs, repeat("responses"), repeat(_NO_LIST))), list, odd,
+                  range(b))
+    lens = np.fromiter(map(len, raws), dtype=np.int64, count=b)
     r.lens = lens
     q = len(prep.questions)
     if not q:
@@ -679,26 +653,9 @@ def _read_answers(prep, inputs: list, b: int, odd: np.ndarray, r: _Read, codes_b
     qs = prep.questions
     gcode = prep.global_codes
     small = len(gcode) < 255  # codes fit in a byte
-    rows_only = dict not in kinds
-    out = []  # per package: global codes, respondents × questions (flat) or (questions, n)
+    out = []  # per package: global codes, respondents × questions, flat
     for i, raw in enumerate(raws):
         if not raw:
-            continue
-        if type(raw) is dict:  # by question
-            n = int(lens[i])
-            cols = raw["by_question"]
-            try:
-                if not n:
-                    continue
-                block = np.zeros((q, n), dtype=np.int16 if not small else np.uint8)
-                for qi, col in enumerate(map(cols.get, qs)):
-                    if col is not None:
-                        block[qi] = np.frombuffer(bytes(_ig(*col)(gcode)), dtype=np.uint8) \
-                            if n > 1 and small else list(map(gcode.__getitem__, col))
-                out.append(block)
-            except (KeyError, TypeError, ValueError):
-                odd[i] = True
-                out.append(np.zeros((q, n), dtype=np.int16))
             continue
         try:
             # the package's own key objects (json.loads shares them between respondents),
@@ -721,18 +678,13 @@ def _read_answers(prep, inputs: list, b: int, odd: np.ndarray, r: _Read, codes_b
                 out.append(np.zeros(len(raw) * q, dtype=np.int16))
     n = int(lens.sum())
     if not out:
-        g = np.zeros((q, 0), dtype=np.uint8)
-    elif rows_only:
-        if all(type(o) is bytes for o in out):
-            g = np.frombuffer(b"".join(out), dtype=np.uint8)
-        else:
-            g = np.concatenate([np.frombuffer(o, dtype=np.uint8) if type(o) is bytes else o
-                                for o in out])
-        g = g.reshape(n, q).T  # questions × respondents
+        g = np.zeros(0, dtype=np.uint8)
+    elif all(type(o) is bytes for o in out):
+        g = np.frombuffer(b"".join(out), dtype=np.uint8)
     else:
-        g = np.concatenate([o if o.ndim == 2 else o.reshape(-1, q).T for o in (
-            np.frombuffer(o, dtype=np.uint8) if type(o) is bytes else o for o in out)],
-            axis=1)
+        g = np.concatenate([np.frombuffer(o, dtype=np.uint8) if type(o) is bytes else o
+                            for o in out])
+    g = g.reshape(n, q).T  # questions × respondents
     codes = prep.code_table[g + prep.code_offset[:, None]] if prep.shared_scale is None \
         else prep.shared_scale[g]
     if n and codes.max() == 255:  # an option of another question's scale

@@ -426,7 +426,6 @@ class _Prep:
         # option of the question's scale) by question and global code
         code1 = np.where(self.table >= -1, self.table + 1, 255).astype(np.uint8)
         self.code_offset = np.arange(q, dtype=np.int64) * ng
-        self.code_ng = ng
         self.code_table = code1[:q].reshape(-1)
         self.shared_scale = code1[0] if q and (code1[:q] == code1[0]).all() else None
         # sheet columns: every sheet leaf of every part, part by part; index -1 is a
@@ -666,10 +665,6 @@ def _codes_by_question(prep: _Prep, rows: list, n: int) -> np.ndarray:
     return g.T.reshape(-1)
 
 
-_RESPONSES_FORM = ("问卷回答 responses 必须是 JSON 数组 (每位受访者一个对象), "
-                   "或按题目给出的 {\"by_question\": {题目编号: [每位受访者的选项]}}")
-
-
 def _no_survey(n: int, warnings: list) -> None:
     if n:
         warnings.append(f"数据包有 {n} 份问卷回答, 但指标体系没有问卷类指标, 未使用")
@@ -678,10 +673,9 @@ def _no_survey(n: int, warnings: list) -> None:
 def _parse_responses(raw, cs: CompiledScheme, prep: _Prep, warnings: list):
     """The answers as option codes + 1 (questions × respondents; None without survey
     leaves) and the number of respondents."""
-    if type(raw) is dict:
-        return _parse_by_question(raw, cs, prep, warnings)
     if not isinstance(raw, list):
-        raise PackageError(_RESPONSES_FORM, "$.inputs.responses")
+        raise PackageError("问卷回答 responses 必须是 JSON 数组 (每位受访者一个对象)",
+                           "$.inputs.responses")
     q = len(prep.questions)
     n = len(raw)
     if q == 0:
@@ -714,56 +708,6 @@ def _parse_responses(raw, cs: CompiledScheme, prep: _Prep, warnings: list):
         raise PackageError(f"题目 \"{qid}\" 的回答 {json.dumps(o, ensure_ascii=False)}"
                            f" 不是量表选项 ({opts})", f"$.inputs.responses[{i}].{qid}")
     return np.ascontiguousarray((codes + 1).astype(np.uint8).T), n  # questions × respondents
-
-
-def _parse_by_question(raw: dict, cs: CompiledScheme, prep: _Prep, warnings: list):
-    """The answers given by question: ``{"by_question": {question id: [option or null, one
-    per respondent]}}``, every list as long as the others (the number of respondents)."""
-    path = "$.inputs.responses"
-    if "by_question" not in raw:
-        raise PackageError(_RESPONSES_FORM, path)
-    for k in raw:
-        if k != "by_question":
-            raise PackageError(f"responses 中有未知字段 \"{k}\"", f"{path}.{k}")
-    cols = raw["by_question"]
-    path += ".by_question"
-    if type(cols) is not dict:
-        raise PackageError("按题目给出的回答 by_question 必须是 JSON 对象 (题目编号 → 选项数组)",
-                           path)
-    n = None
-    first = None
-    for qid, col in cols.items():
-        if type(col) is not list:
-            raise PackageError(f"题目 \"{qid}\" 的回答必须是 JSON 数组 (每位受访者一项)",
-                               f"{path}.{qid}")
-        if n is None:
-            n, first = len(col), qid
-        elif len(col) != n:
-            raise PackageError(f"每道题目的回答数必须相同 (受访者人数): 题目 \"{first}\" 有 {n} 个, "
-                               f"题目 \"{qid}\" 有 {len(col)} 个", f"{path}.{qid}")
-    n = n or 0
-    q = len(prep.questions)
-    if q == 0:
-        _no_survey(n, warnings)
-        return None, n
-    codes = np.zeros((q, n), dtype=np.uint8)
-    gmap = prep.global_codes
-    for qi, qid in enumerate(prep.questions):
-        col = cols.get(qid)
-        if col is None or not n:
-            continue
-        row = prep.code_table[qi * prep.code_ng:(qi + 1) * prep.code_ng]
-        try:
-            codes[qi] = row[np.fromiter(map(gmap.__getitem__, col), dtype=np.int16, count=n)]
-        except (KeyError, TypeError):
-            codes[qi] = 255
-        if codes[qi].max() == 255:  # find the first answer that is not an option
-            opts = cs.question_scale[qi].options
-            for i, o in enumerate(col):
-                if o is not None and (not isinstance(o, str) or o not in opts):
-                    raise PackageError(f"题目 \"{qid}\" 的回答 {json.dumps(o, ensure_ascii=False)}"
-                                       f" 不是量表选项 ({'/'.join(opts)})", f"{path}.{qid}[{i}]")
-    return codes, n
 
 
 def _parse_head(package, seen: dict | None = None):
