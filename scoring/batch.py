@@ -470,8 +470,12 @@ def _read_sheets(cs, prep, inputs: list, b: int, odd: np.ndarray, r: _Read) -> N
     spkg = np.repeat(np.arange(b), nsh)
     shs = _exact(shs, dict, odd, spkg)
     part_ids = list(map(_get, shs, repeat("part")))
-    spart = np.fromiter(map(prep.sheet_part.get, part_ids, repeat(-1)), dtype=np.int64,
-                        count=s)
+    try:
+        spart = np.fromiter(map(prep.sheet_part.get, part_ids, repeat(-1)), dtype=np.int64,
+                            count=s)
+    except TypeError:  # an unhashable part id
+        spart = np.array([prep.sheet_part.get(p, -1) if type(p) is str else -1
+                          for p in part_ids], dtype=np.int64)
     odd[spkg[spart < 0]] = True
     scorers = _exact(list(map(_get, shs, repeat("scorer"))), str, odd, spkg)
     blank = _texts_ok(scorers)
@@ -626,8 +630,9 @@ def _read_data(cs, prep, inputs: list, b: int, odd: np.ndarray, r: _Read) -> Non
     ebad |= scored & ~np.isfinite(x)
     ebad |= scored & (x < 0) & ~prep.data_thresholds[col]
     odd[epkg[ebad]] = True
-    dv[epkg, col] = np.where(scored, x, 0.0)
-    ds[epkg, col] = st
+    good = ~ebad
+    dv[epkg[good], col[good]] = np.where(scored, x, 0.0)[good]
+    ds[epkg[good], col[good]] = st[good]
     if notes:
         data_note = r.data_note
         for idx, txt in notes:

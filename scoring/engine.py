@@ -515,7 +515,10 @@ def _parse_sheets(raw, cs: CompiledScheme, prep: _Prep, warnings: list) -> list:
         sp = f"$.inputs.sheets[{si}]"
         if type(sh) is not dict:
             raise PackageError("评分表必须是 JSON 对象 {part, scorer, scores}", sp)
-        part = prep.part_by_id.get(sh.get("part"))
+        try:
+            part = prep.part_by_id.get(sh.get("part"))
+        except TypeError:  # an unhashable part id (a list, an object)
+            part = None
         if part is None:
             raise PackageError(f"评分表的部分 part {json.dumps(sh.get('part'), ensure_ascii=False)}"
                                f" 不在指标体系中", f"{sp}.part")
