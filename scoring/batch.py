@@ -196,19 +196,13 @@ def tally(prep, codes: np.ndarray, lens: np.ndarray) -> Tally:
     q = codes.shape[0]
     o1 = prep.n_options + 1
     pkg = np.repeat(np.arange(b), lens)
-    complete = codes[0] != 0
-    some = complete.copy()
-    for qi in range(1, q):
-        a = codes[qi] != 0
-        complete &= a
-        some |= a
+    given = codes != 0
+    complete = given.all(axis=0)
+    some = given.any(axis=0)
     plane = q * o1
     base = pkg * (2 * plane) + complete * plane
-    size = b * 2 * plane
-    counts = np.bincount(base + codes[0], minlength=size)
-    for qi in range(1, q):
-        counts += np.bincount(base + (qi * o1) + codes[qi], minlength=size)
-    counts = counts.reshape(b, 2, q, o1)[..., 1:]
+    counts = np.bincount((base + prep.tally_offset[:q, None] + codes).reshape(-1),
+                         minlength=b * 2 * plane).reshape(b, 2, q, o1)[..., 1:]
     answered = np.bincount(pkg[some], minlength=b)
     pk = pkg[complete]
     nc = np.bincount(pk, minlength=b)
@@ -219,9 +213,7 @@ def tally(prep, codes: np.ndarray, lens: np.ndarray) -> Tally:
     table = prep.combo_totals()
     if table is not None:
         stride = prep.combo_stride
-        combo = codes[0].astype(np.int64)
-        for qi in range(1, q):
-            combo += codes[qi] * stride[qi]
+        combo = (codes * stride[:, None]).sum(axis=0)
         tvals, rank = table[0], table[1][combo[complete] - int(stride.sum())]  # code + 1
     else:
         cc = codes[:, complete]
@@ -305,9 +297,10 @@ def from_parsed(items) -> Batch:
             sc, v, s, notes = it.sheets[k]
             m = len(sc)
             if m:
-                vals[i, :m] = v
-                st[i, :m] = s
-                sid[i, :m] = np.arange(len(scorer), len(scorer) + m)
+                size = m * ls
+                vals[i, :m] = np.fromiter(_cf(v), dtype=np.float64, count=size).reshape(m, ls)
+                st[i, :m] = np.fromiter(_cf(s), dtype=np.int8, count=size).reshape(m, ls)
+                sid[i, :m] = range(len(scorer), len(scorer) + m)
                 fixed.update(zip(range(len(scorer), len(scorer) + m), notes, strict=True))
                 scorer += sc
         sheets.append(PartSheets(ns, np.array(counts, dtype=np.int64), sid, vals, st))

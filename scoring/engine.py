@@ -426,6 +426,7 @@ class _Prep:
         # option of the question's scale) by question and global code
         code1 = np.where(self.table >= -1, self.table + 1, 255).astype(np.uint8)
         self.code_offset = np.arange(q, dtype=np.int64) * ng
+        self.tally_offset = np.arange(q, dtype=np.int64) * (nopt + 1)
         self.code_table = code1[:q].reshape(-1)
         self.shared_scale = code1[0] if q and (code1[:q] == code1[0]).all() else None
         # sheet columns: every sheet leaf of every part, part by part; index -1 is a
@@ -1206,8 +1207,13 @@ def _score_group(batch) -> list[Evaluation]:
 
     # --- the total rounded once, the grade, and whether the result can be final, now;
     # every other field of the results is made from these arrays when first read
-    tots, cents = _round_totals(total)
-    grades = _grades_of(cs, cents, tots)
+    if b <= 8:  # a few: as round_score and the grade table read them, one by one
+        tots = [None if t != t else _round_float(t) for t in total.tolist()]
+        grades = [None if t is None else next(name for name, lo in cs.grades if t >= lo)
+                  for t in tots]
+    else:
+        tots, cents = _round_totals(total)
+        grades = _grades_of(cs, cents, tots)
     real = np.zeros(b, dtype=bool)  # something really missing (not just a part's score)
     ds_leaves = cs.data_leaves + cs.survey_leaves
     if ds_leaves:
@@ -1334,19 +1340,20 @@ def _build(args, a: int, z: int) -> list[tuple]:
      n_na, n_miss, pscore, part_sheets, sheet_missing, part_warn, panel_out, quality, tots,
      final) = args
     sel = slice(a, z)
-    score, state, raw_state, leaf_value, leaf_n, leaf_hits, nscore, napp, n_scored, n_na, \
-        n_miss, pscore = (x[sel] for x in (score, state, raw_state, leaf_value, leaf_n,
-                                            leaf_hits, nscore, napp, n_scored, n_na, n_miss,
-                                            pscore))
-    part_sheets = [None if x is None else (x[0], *(y[sel] for y in x[1:]))
-                   for x in part_sheets]
-    sheet_missing = [(p, None if rst is None else rst[sel]) for p, rst in sheet_missing]
-    part_warn = part_warn[sel]
-    panel_out = [(p, tuple(x[sel] for x in out)) for p, out in panel_out]
-    quality = {"answered": quality["answered"][sel],
-               "alpha": None if quality["alpha"] is None
-               else tuple(x[sel] for x in quality["alpha"])}
-    tots, final = tots[sel], final[sel]
+    if a or z < len(tots):  # a block of the batch
+        score, state, raw_state, leaf_value, leaf_n, leaf_hits, nscore, napp, n_scored, n_na, \
+            n_miss, pscore = (x[sel] for x in (score, state, raw_state, leaf_value, leaf_n,
+                                               leaf_hits, nscore, napp, n_scored, n_na,
+                                               n_miss, pscore))
+        part_sheets = [None if x is None else (x[0], *(y[sel] for y in x[1:]))
+                       for x in part_sheets]
+        sheet_missing = [(p, None if rst is None else rst[sel]) for p, rst in sheet_missing]
+        part_warn = part_warn[sel]
+        panel_out = [(p, tuple(x[sel] for x in out)) for p, out in panel_out]
+        quality = {"answered": quality["answered"][sel],
+                   "alpha": None if quality["alpha"] is None
+                   else tuple(x[sel] for x in quality["alpha"])}
+        tots, final = tots[sel], final[sel]
     cs, prep, b = batch.cs, batch.prep, z - a
     data_note = batch.data_note[sel]
     lens = batch.lens[sel]

@@ -326,9 +326,15 @@ def _kendall_w_batch(x: np.ndarray, mask: np.ndarray | None = None):
     if mask is None:
         mask = np.ones((b, n_all), dtype=bool)
     fm = mask[:, None, :]
-    # ranks by sorting each rater's values (objects left out sort last, as +inf): an
-    # object's rank is 1 + the number below it + (the size of its tie group − 1) / 2
-    xm = np.where(fm, x, np.inf)
+    # an object's rank is 1 + the number of objects below it + (the size of its tie group
+    # − 1) / 2, among the objects included: from pairwise comparisons for a small batch,
+    # by sorting for a large one (the same integers and halves, so the same W)
+    if b * m * n_all * n_all <= 1 << 15:
+        mk = mask[:, None, None, :]
+        below = ((x[..., None, :] < x[..., :, None]) & mk).sum(axis=-1)
+        tied = ((x[..., None, :] == x[..., :, None]) & mk).sum(axis=-1)
+        return _kendall_w_ranked(below, tied, mask, m)
+    xm = np.where(fm, x, np.inf)  # objects left out sort last
     order = np.argsort(xm, axis=-1, kind="stable")
     xs = np.take_along_axis(xm, order, axis=-1)
     pos = np.arange(n_all)
@@ -342,6 +348,11 @@ def _kendall_w_batch(x: np.ndarray, mask: np.ndarray | None = None):
     np.put_along_axis(tied, order, end - start, axis=-1)
     below = np.empty(xs.shape, dtype=np.int64)
     np.put_along_axis(below, order, start, axis=-1)
+    return _kendall_w_ranked(below, tied, mask, m)
+
+
+def _kendall_w_ranked(below, tied, mask, m):
+    fm = mask[:, None, :]
     ranks = below + 0.5 * (tied + 1)  # (B, m, n)
     ties = np.where(fm, tied.astype(np.float64) ** 2 - 1.0, 0.0).sum(axis=-1).sum(axis=-1)
     n = mask.sum(axis=-1).astype(np.float64)
