@@ -196,13 +196,28 @@ def tally(prep, codes: np.ndarray, lens: np.ndarray) -> Tally:
     q = codes.shape[0]
     o1 = prep.n_options + 1
     pkg = np.repeat(np.arange(b), lens)
-    given = codes != 0
-    complete = given.all(axis=0)
-    some = given.any(axis=0)
     plane = q * o1
-    base = pkg * (2 * plane) + complete * plane
-    counts = np.bincount((base + prep.tally_offset[:q, None] + codes).reshape(-1),
-                         minlength=b * 2 * plane).reshape(b, 2, q, o1)[..., 1:]
+    size = b * 2 * plane
+    small = codes.shape[1] <= 512  # few respondents: fewer numpy calls; many: row by row
+    if small:
+        given = codes != 0
+        complete = given.all(axis=0)
+        some = given.any(axis=0)
+        base = pkg * (2 * plane) + complete * plane
+        counts = np.bincount((base + prep.tally_offset[:q, None] + codes).reshape(-1),
+                             minlength=size)
+    else:
+        complete = codes[0] != 0
+        some = complete.copy()
+        for qi in range(1, q):
+            a = codes[qi] != 0
+            complete &= a
+            some |= a
+        base = pkg * (2 * plane) + complete * plane
+        counts = np.bincount(base + codes[0], minlength=size)
+        for qi in range(1, q):
+            counts += np.bincount(base + (qi * o1) + codes[qi], minlength=size)
+    counts = counts.reshape(b, 2, q, o1)[..., 1:]
     answered = np.bincount(pkg[some], minlength=b)
     pk = pkg[complete]
     nc = np.bincount(pk, minlength=b)
@@ -213,7 +228,12 @@ def tally(prep, codes: np.ndarray, lens: np.ndarray) -> Tally:
     table = prep.combo_totals()
     if table is not None:
         stride = prep.combo_stride
-        combo = (codes * stride[:, None]).sum(axis=0)
+        if small:
+            combo = (codes * stride[:, None]).sum(axis=0)
+        else:
+            combo = codes[0].astype(np.int64)
+            for qi in range(1, q):
+                combo += codes[qi] * stride[qi]
         tvals, rank = table[0], table[1][combo[complete] - int(stride.sum())]  # code + 1
     else:
         cc = codes[:, complete]

@@ -84,6 +84,7 @@ _ALLOWED_INPUTS = {"sheets", "data", "responses", "population"}
 _NO_INPUTS: dict = {}
 _BIG = 1 << 1000  # integers beyond this are read (and refused) by _num
 _CHUNK = 256  # packages read together by the bulk parser (their objects fit in cache)
+_SCORE_BLOCK = 1024  # packages scored together (their arrays fit in cache)
 
 
 # ----------------------------------------------------------------------------- results
@@ -849,9 +850,14 @@ def evaluate_many(packages) -> list[Evaluation]:
                 for ks, batch in done:
                     by_sig.setdefault(batch.signature(), []).append((_pick(pos, ks), batch))
                 suspects.extend(pos[k] for k in odd)
-            for lst in by_sig.values():
-                batches.append((list(chain.from_iterable(p for p, _ in lst)),
-                                concat([bt for _, bt in lst])))
+            for lst in by_sig.values():  # scored in blocks whose arrays stay in cache
+                block: list = []
+                for k, item in enumerate(lst):
+                    block.append(item)
+                    if sum(bt.b for _, bt in block) >= _SCORE_BLOCK or k == len(lst) - 1:
+                        batches.append((list(chain.from_iterable(p for p, _ in block)),
+                                        concat([bt for _, bt in block])))
+                        block = []
         if suspects:
             one: dict = {}
             for i in sorted(suspects):
