@@ -16,9 +16,10 @@ import json
 import marshal
 import math
 import operator
+from collections import deque
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, Decimal
 from itertools import chain, repeat
 from types import MappingProxyType
 from typing import NamedTuple
@@ -26,10 +27,11 @@ from typing import NamedTuple
 import numpy as np
 from scipy import special
 
-from .batch import MISSING, NA, SCORED, Suspects, concat, from_parsed, read_many
+from .batch import MISSING, NA, SCORED, concat, from_parsed, read_many
 from .money import _amount as _parse_amount
 from .money import _apply as _apply_payment
 from .money import _round_float, _RuleError, parse_payment_rule
+from .package import _FAST as _FAST_SCHEMES
 from .package import (
     DATA_RULES,
     SURVEY_RULES,
@@ -82,6 +84,7 @@ _ALLOWED_INPUTS = {"sheets", "data", "responses", "population"}
 _NO_INPUTS: dict = {}
 _BIG = 1 << 1000  # integers beyond this are read (and refused) by _num
 _CHUNK = 256  # packages read together by the bulk parser (their objects fit in cache)
+_SCORE_BLOCK = 1024  # packages scored together (their arrays fit in cache)
 
 
 # ----------------------------------------------------------------------------- results
@@ -201,26 +204,81 @@ class TraceLine(NamedTuple):
     text: str
 
 
-@dataclass(frozen=True)
+_FIELDS = ("total", "grade", "exact_total", "final_ready", "parts", "nodes", "quality",
+           "warnings", "missing", "payment", "scheme_digest")
+
+
 class Evaluation:
     """The result of one evaluation (评价结果).
 
     ``total`` is rounded once, half-up, to two decimals; ``grade`` reads it. ``trace``
-    explains every number in words; ``as_dict()`` gives plain JSON data.
+    explains every number in words; ``as_dict()`` gives plain JSON data. Results are
+    immutable and compare equal field by field.
+
+    ``evaluate_many`` makes ``total``, ``grade``, ``exact_total`` and ``final_ready`` at
+    once and keeps the rest of its batch in arrays: ``parts``, ``nodes``, ``quality``,
+    ``warnings``, ``missing`` and ``payment`` are made from them when one of them is first
+    read (for a block of the batch's results together), with the same code and the same
+    values as ``evaluate`` gives.
     """
 
-    total: Decimal | None
-    grade: str | None
-    exact_total: float | None
-    final_ready: bool
-    parts: tuple
-    nodes: NodeMap
-    quality: Quality
-    warnings: tuple
-    missing: tuple
-    payment: object | None
-    scheme_digest: str
-    _scheme: CompiledScheme = field(compare=False, repr=False)
+    # _v: (total, grade, exact_total, final_ready, scheme_digest, _scheme, batch, row);
+    # _got: (parts, nodes, quality, warnings, missing, payment) once made
+    __slots__ = ("_v", "_got")
+
+    def __init__(self, total, grade, exact_total, final_ready, parts, nodes, quality, warnings,
+                 missing, payment, scheme_digest, _scheme):
+        _SET_V(self, (total, grade, exact_total, final_ready, scheme_digest, _scheme, None,
+                      None))
+        _SET_GOT(self, (parts, nodes, quality, warnings, missing, payment))
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"cannot assign to field {name!r}: results are read-only")
+
+    def __delattr__(self, name):
+        raise AttributeError(f"cannot delete field {name!r}: results are read-only")
+
+    total = property(lambda self: self._v[0], doc="Decimal with 2 places, or None")
+    grade = property(lambda self: self._v[1], doc="the grade's name, or None")
+    exact_total = property(lambda self: self._v[2], doc="the float before rounding")
+    final_ready = property(lambda self: self._v[3], doc="False when something blocks it")
+    scheme_digest = property(lambda self: self._v[4], doc="SHA-256 of the canonical scheme")
+    _scheme = property(lambda self: self._v[5])
+
+    def _fields(self) -> tuple:
+        try:
+            return self._got
+        except AttributeError:
+            v = self._v
+            got = v[6].row(v[7])
+            _SET_GOT(self, got)
+            _SET_V(self, (*v[:6], None, None))
+            return got
+
+    parts = property(lambda self: self._fields()[0], doc="tuple of PartScore")
+    nodes = property(lambda self: self._fields()[1], doc="NodeMap: node id → NodeScore")
+    quality = property(lambda self: self._fields()[2], doc="Quality")
+    warnings = property(lambda self: self._fields()[3], doc="tuple of str")
+    missing = property(lambda self: self._fields()[4], doc="tuple of Missing")
+    payment = property(lambda self: self._fields()[5], doc="PaymentResult or None")
+
+    def _values(self) -> tuple:
+        v = self._v
+        return (*v[:4], *self._fields(), v[4])
+
+    def __eq__(self, other):
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return "Evaluation(" + ", ".join(f"{k}={v!r}" for k, v in zip(_FIELDS, self._values(),
+                                                                     strict=True)) + ")"
+
+    def __reduce__(self):
+        return (Evaluation, (*self._values(), self._scheme))
 
     @property
     def trace(self) -> tuple:
@@ -232,6 +290,92 @@ class Evaluation:
         from .trace import result_dict
 
         return result_dict(self, self._scheme)
+
+
+_SET_V = Evaluation._v.__set__
+_SET_GOT = Evaluation._got.__set__
+
+
+_BLOCK = 256  # results whose fields are made together when one of them is first read
+
+
+class _Lazy:
+    """A scored batch's arrays; makes the fields of a block of its results on demand."""
+
+    __slots__ = ("args", "rows")
+
+    def __init__(self, args: tuple, b: int):
+        self.args = args
+        self.rows: list = [None] * b
+
+    def row(self, i: int) -> tuple:
+        rows = self.rows
+        got = rows[i]
+        if got is None:
+            a = i - i % _BLOCK
+            z = min(a + _BLOCK, len(rows))
+            with _gc_paused():
+                rows[a:z] = _build(self.args, a, z)
+            got = rows[i]
+        rows[i] = True  # handed over: the result keeps it
+        return got
+
+
+def _lazy_evaluations(tots, grades, exact, final, cs, lazy) -> list[Evaluation]:
+    """Results whose detail fields ``lazy`` makes on demand, made in C."""
+    b = len(tots)
+    out = list(map(object.__new__, repeat(Evaluation, b)))
+    deque(map(_SET_V, out, zip(tots, grades, exact, final, repeat(cs.digest), repeat(cs),
+                               repeat(lazy), range(b))), 0)
+    return out
+
+
+_CENTS: dict = {}  # cents → the Decimal with two places
+
+
+def _cents_decimal(c: int) -> Decimal:
+    d = _CENTS.get(c)
+    if d is None:
+        d = _CENTS[c] = Decimal(f"{c // 100}.{c % 100:02d}")
+    return d
+
+
+def _round_totals(total: np.ndarray) -> tuple[list, np.ndarray]:
+    """``round_score`` of every total (None where NaN), and the totals in cents.
+
+    A total is snapped to 9 decimals and rounded half-up (money.round_score). Snapping
+    moves it by at most 5e-10, i.e. its cents by 5e-8: where the cents are farther than
+    1e-6 from a half, the rounding is the nearest cent of the float and numpy gives it
+    exactly; the rest (89.995 and its kind, negative zero) go through ``_round_float``."""
+    with np.errstate(invalid="ignore"):
+        c = total * 100.0
+        fl = np.floor(c)
+        frac = c - fl
+        fast = (np.abs(frac - 0.5) > 1e-6) & (total >= 0.0) & ~np.signbit(total)
+    cents = np.where(fast, fl + (frac > 0.5), 0.0).astype(np.int64)
+    tots = list(map(_cents_decimal, cents.tolist()))
+    if not fast.all():
+        tl = total.tolist()
+        for i in np.flatnonzero(~fast).tolist():
+            t = tl[i]
+            if t != t:
+                tots[i] = None
+            else:
+                tots[i] = _round_float(t)
+                cents[i] = int(tots[i].scaleb(2))
+    return tots, cents
+
+
+def _grades_of(cs: CompiledScheme, cents: np.ndarray, tots: list) -> list:
+    """The grade of each rounded total (inclusive lower bounds, highest first)."""
+    names = [name for name, _ in cs.grades]
+    bounds = np.array([int((lo * 100).to_integral_value(rounding=ROUND_CEILING))
+                       for _, lo in cs.grades], dtype=np.int64)
+    k = (cents[:, None] < bounds[None, :]).sum(axis=1)
+    out = [names[v] for v in k.tolist()] if len(names) > 1 else [names[0]] * len(tots)
+    if None in tots:
+        out = [None if t is None else g for t, g in zip(tots, out, strict=True)]
+    return out
 
 
 # ----------------------------------------------------------------------------- parsing
@@ -279,6 +423,31 @@ class _Prep:
                 self.table[qi, self.global_codes[o]] = c
         self.qcol = np.arange(max(q, 1))[None, :]
         self.getter = operator.itemgetter(*cs.questions) if q else None
+        # the column reader (scoring.batch): option code + 1 (0: no answer, 255: not an
+        # option of the question's scale) by question and global code
+        code1 = np.where(self.table >= -1, self.table + 1, 255).astype(np.uint8)
+        self.code_offset = np.arange(q, dtype=np.int64) * ng
+        self.tally_offset = np.arange(q, dtype=np.int64) * (nopt + 1)
+        self.code_table = code1[:q].reshape(-1)
+        self.shared_scale = code1[0] if q and (code1[:q] == code1[0]).all() else None
+        # sheet columns: every sheet leaf of every part, part by part; index -1 is a
+        # sentinel that matches nothing
+        self.sheet_part = {p.id: p.index for p in cs.parts if p.sheet_leaves}
+        cols = [li for p in cs.parts for li in p.sheet_leaves]
+        self.sheet_col = {cs.leaves[li].id: c for c, li in enumerate(cols)}
+        self.col_ids = [cs.leaves[li].id for li in cols] + [None]
+        self.col_part = np.array([cs.leaves[li].part for li in cols] + [-2], dtype=np.int64)
+        self.col_first = np.cumsum([0] + [len(p.sheet_leaves) for p in cs.parts])[:-1]
+        self.col_tier = np.array([cs.leaves[li].rule == "tiers" for li in cols] + [False])
+        self.col_max = np.array([cs.leaves[li].max for li in cols] + [0.0])
+        self.col_tiers = [{name: float(cs.leaves[li].points * c)
+                           for name, c in cs.leaves[li].params["tiers"].items()}
+                          if cs.leaves[li].rule == "tiers" else _NO_INPUTS for li in cols]
+        self.col_tiers.append(_NO_INPUTS)
+        self.data_col = {cs.leaves[li].id: j for j, li in enumerate(cs.data_leaves)}
+        self.data_thresholds = np.array([cs.leaves[li].rule == "thresholds"
+                                         for li in cs.data_leaves] + [False])
+        self.grade_by_cents: dict = {}
         self.status_names = np.array(_STATUS, dtype=object)
         sizes = [len(sc.options) for sc in cs.question_scale]
         self.combo_stride = np.cumprod([1, *sizes[:-1]]) if q else None
@@ -316,7 +485,7 @@ class _Parsed:
     data_v: list
     data_s: list
     data_note: dict
-    codes: np.ndarray | None  # (Q, R) int16, -1 = no answer
+    codes: np.ndarray | None  # (Q, R) uint8: option code + 1, 0 = no answer
     n_resp: int
     population: int | None
     payment: tuple | None
@@ -348,7 +517,10 @@ def _parse_sheets(raw, cs: CompiledScheme, prep: _Prep, warnings: list) -> list:
         sp = f"$.inputs.sheets[{si}]"
         if type(sh) is not dict:
             raise PackageError("评分表必须是 JSON 对象 {part, scorer, scores}", sp)
-        part = prep.part_by_id.get(sh.get("part"))
+        try:
+            part = prep.part_by_id.get(sh.get("part"))
+        except TypeError:  # an unhashable part id (a list, an object)
+            part = None
         if part is None:
             raise PackageError(f"评分表的部分 part {json.dumps(sh.get('part'), ensure_ascii=False)}"
                                f" 不在指标体系中", f"{sp}.part")
@@ -498,16 +670,22 @@ def _codes_by_question(prep: _Prep, rows: list, n: int) -> np.ndarray:
     return g.T.reshape(-1)
 
 
+def _no_survey(n: int, warnings: list) -> None:
+    if n:
+        warnings.append(f"数据包有 {n} 份问卷回答, 但指标体系没有问卷类指标, 未使用")
+
+
 def _parse_responses(raw, cs: CompiledScheme, prep: _Prep, warnings: list):
+    """The answers as option codes + 1 (questions × respondents; None without survey
+    leaves) and the number of respondents."""
     if not isinstance(raw, list):
         raise PackageError("问卷回答 responses 必须是 JSON 数组 (每位受访者一个对象)",
                            "$.inputs.responses")
     q = len(prep.questions)
-    if q == 0:
-        if raw:
-            warnings.append(f"数据包有 {len(raw)} 份问卷回答, 但指标体系没有问卷类指标, 未使用")
-        return None
     n = len(raw)
+    if q == 0:
+        _no_survey(n, warnings)
+        return None, n
     gmap = prep.global_codes
     try:
         # fast path: every response answers every question with a known option
@@ -534,7 +712,7 @@ def _parse_responses(raw, cs: CompiledScheme, prep: _Prep, warnings: list):
         opts = "/".join(cs.question_scale[qi].options)
         raise PackageError(f"题目 \"{qid}\" 的回答 {json.dumps(o, ensure_ascii=False)}"
                            f" 不是量表选项 ({opts})", f"$.inputs.responses[{i}].{qid}")
-    return np.ascontiguousarray(codes.T)
+    return np.ascontiguousarray((codes + 1).astype(np.uint8).T), n  # questions × respondents
 
 
 def _parse_head(package, seen: dict | None = None):
@@ -614,12 +792,10 @@ def _parse_package(package) -> _Parsed:
     warnings: list[str] = []
     sheets = _parse_sheets(inputs.get("sheets", []), cs, prep, warnings)
     dv, ds, dn = _parse_data(inputs.get("data", {}), cs, prep)
-    raw_resp = inputs.get("responses", [])
-    codes = _parse_responses(raw_resp, cs, prep, warnings)
+    codes, n_resp = _parse_responses(inputs.get("responses", []), cs, prep, warnings)
     pop, payment = _parse_tail(package, inputs)
     sig = (cs.key, tuple(len(s[0]) for s in sheets))
-    return _Parsed(cs, prep, sheets, dv, ds, dn, codes, len(raw_resp), pop, payment,
-                   warnings, sig)
+    return _Parsed(cs, prep, sheets, dv, ds, dn, codes, n_resp, pop, payment, warnings, sig)
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -642,50 +818,46 @@ def _gc_paused():
 def evaluate(package) -> Evaluation:
     """Score one evaluation package (see ``scoring/README.md`` for the format)."""
     with _gc_paused():
-        return _score_group(from_parsed([_parse_package(package)]))[0]
+        ev = _score_group(from_parsed([_parse_package(package)]))[0]
+        ev._fields()  # one result: made whole at once
+        return ev
 
 
 def evaluate_many(packages) -> list[Evaluation]:
     """Score many packages in vectorised batches; results equal ``evaluate``'s exactly.
 
     Packages are grouped by scheme (compiled once per distinct content), read in chunks
-    (:func:`scoring.batch.read_many`: the survey answers of a chunk in one pass) and
-    scored in one batch per scheme and sheet counts; a package the batch reader does not
-    accept is read by the one-package parser, which raises its fault. A bad package raises
+    column by column (:func:`scoring.batch.read_many`) and scored in one batch per scheme
+    and set of parts with sheets; a package the column reader does not take as it is is
+    read by the one-package parser, which raises its fault. A bad package raises
     :class:`PackageError` with ``.index`` (its position; the first bad one) and ``.path``.
+    The results' parts, nodes, quality, warnings, missing items and payment are made when
+    first read (see :class:`Evaluation`).
     """
     packages = list(packages)
     with _gc_paused():
-        seen: dict = {}  # id(scheme) → compiled, valid while the packages are held here
-        schemes: dict = {}  # scheme key → (compiled, positions, inputs, populations, payments)
-        suspects: list[int] = []
-        for i, pkg in enumerate(packages):
-            try:
-                cs, inputs = _parse_head(pkg, seen)
-                pop, pay = _parse_tail(pkg, inputs)
-            except PackageError:
-                suspects.append(i)
-                continue
-            grp = schemes.get(cs.key)
-            if grp is None:
-                grp = schemes[cs.key] = (cs, [], [], [], [])
-            grp[1].append(i)
-            grp[2].append(inputs)
-            grp[3].append(pop)
-            grp[4].append(pay)
+        schemes, suspects = _heads(packages)
         batches: list = []
         for cs, idx, inputs, pops, pays in schemes.values():
+            prep = _prep(cs)
             # read in chunks that stay in the processor's cache, score by signature
             by_sig: dict = {}
             for a in range(0, len(idx), _CHUNK):
                 z = a + _CHUNK
-                done, bad = _read(cs, idx[a:z], inputs[a:z], pops[a:z], pays[a:z])
-                for pos, batch in done:
-                    by_sig.setdefault(batch.signature(), []).append((pos, batch))
-                suspects.extend(bad)
-            for lst in by_sig.values():
-                batches.append((list(chain.from_iterable(pos for pos, _ in lst)),
-                                concat([bt for _, bt in lst])))
+                pos = idx[a:z]
+                done, odd = read_many(cs, prep, inputs[a:z], pops[a:z], pays[a:z],
+                                      _codes_by_question)
+                for ks, batch in done:
+                    by_sig.setdefault(batch.signature(), []).append((_pick(pos, ks), batch))
+                suspects.extend(pos[k] for k in odd)
+            for lst in by_sig.values():  # scored in blocks whose arrays stay in cache
+                block: list = []
+                for k, item in enumerate(lst):
+                    block.append(item)
+                    if sum(bt.b for _, bt in block) >= _SCORE_BLOCK or k == len(lst) - 1:
+                        batches.append((list(chain.from_iterable(p for p, _ in block)),
+                                        concat([bt for _, bt in block])))
+                        block = []
         if suspects:
             one: dict = {}
             for i in sorted(suspects):
@@ -703,35 +875,105 @@ def evaluate_many(packages) -> list[Evaluation]:
         return out
 
 
-def _read(cs, positions: list, inputs: list, pops: list, pays: list):
-    """Read one scheme's packages: ([(positions, Batch)], suspect positions)."""
-    prep = _prep(cs)
+def _pick(seq: list, idx: list) -> list:
+    return list(map(seq.__getitem__, idx))
 
-    def sheets(raw, warnings):
-        return _parse_sheets(raw, cs, prep, warnings)
 
-    def data(raw):
-        return _parse_data(raw, cs, prep)
+_SENT = object()
+_get = dict.get
 
-    def responses(raw):
-        return _parse_responses(raw, cs, prep, [])
 
-    done: list = []
-    bad: list = []
-    todo = [(positions, inputs, pops, pays)]
-    while todo:
-        pos, inp, pp, pa = todo.pop()
+def _heads(packages: list):
+    """Each package's own keys, population and payment checked and its scheme compiled
+    (once per distinct content). Returns ``({scheme key: (compiled, positions, inputs,
+    populations, payments)}, suspects)``; a package that fails a check is a suspect.
+
+    The common case is checked column by column in C; any doubt, and the packages are
+    checked one by one with the one-package parser's own functions."""
+    n = len(packages)
+    rep = repeat
+    fast = n > 0 and set(map(type, packages)) == {dict} and all(
+        map(operator.le, map(dict.keys, packages), rep(_ALLOWED_TOP)))
+    if fast:
+        schemes = list(map(_get, packages, rep("scheme"), rep(_SENT)))
+        inputs = list(map(_get, packages, rep("inputs"), rep(_NO_INPUTS)))
+        fast = (not any(map(operator.is_, schemes, rep(_SENT)))
+                and set(map(type, inputs)) == {dict}
+                and all(map(operator.le, map(dict.keys, inputs), rep(_ALLOWED_INPUTS))))
+    if fast:
+        pops = list(map(_get, inputs, rep("population")))
+        kinds = set(map(type, pops))
+        fast = kinds <= {int, type(None)} and (int not in kinds or min(
+            p for p in pops if p is not None) >= 1)
+    if fast:
+        pays = list(map(_get, packages, rep("payment")))
+        if pays.count(None) == n:
+            pays = [None] * n
+        else:
+            try:
+                pays = [None if pay is None else _parse_tail(pkg, inp)[1]
+                        for pkg, inp, pay in zip(packages, inputs, pays, strict=True)]
+            except PackageError:
+                fast = False
+    compiled = None
+    if fast:
+        compiled = _compile_all(schemes)
+    if compiled is None:  # one by one
+        return _heads_one_by_one(packages)
+    groups: dict = {}
+    if len(set(map(id, compiled))) == 1:
+        cs = compiled[0]
+        groups[cs.key] = (cs, list(range(n)), inputs, pops, pays)
+        return groups, []
+    for i, cs in enumerate(compiled):
+        grp = groups.get(cs.key)
+        if grp is None:
+            grp = groups[cs.key] = (cs, [], [], [], [])
+        grp[1].append(i)
+        grp[2].append(inputs[i])
+        grp[3].append(pops[i])
+        grp[4].append(pays[i])
+    return groups, []
+
+
+def _compile_all(schemes: list) -> list | None:
+    """The compiled scheme of each package (None if any is not valid)."""
+    try:
+        if len(set(map(id, schemes))) * 2 <= len(schemes):  # shared objects: compile each
+            seen: dict = {}
+            for sch in schemes:
+                if id(sch) not in seen:
+                    seen[id(sch)] = compile_scheme(sch)
+            return [seen[id(sch)] for sch in schemes]
+        keys = list(map(marshal.dumps, schemes))  # the content key of package.compile_scheme
+        got = list(map(_FAST_SCHEMES.get, keys))
+        if None in got:
+            for i in [k for k, cs in enumerate(got) if cs is None]:
+                got[i] = compile_scheme(schemes[i])
+        return got
+    except (ValueError, TypeError):  # PackageError, or not marshallable
+        return None
+
+
+def _heads_one_by_one(packages: list):
+    seen: dict = {}  # id(scheme) → compiled, valid while the packages are held here
+    groups: dict = {}
+    suspects: list[int] = []
+    for i, pkg in enumerate(packages):
         try:
-            got = read_many(cs, prep, inp, pp, pa, sheets, data, responses, _codes_by_question)
-        except Suspects as exc:
-            drop = set(exc.positions)
-            bad.extend(pos[k] for k in exc.positions)
-            keep = [k for k in range(len(pos)) if k not in drop]
-            if keep:
-                todo.append(tuple([x[k] for k in keep] for x in (pos, inp, pp, pa)))
+            cs, inputs = _parse_head(pkg, seen)
+            pop, pay = _parse_tail(pkg, inputs)
+        except PackageError:
+            suspects.append(i)
             continue
-        done.extend(([pos[k] for k in ks], batch) for ks, batch in got)
-    return done, bad
+        grp = groups.get(cs.key)
+        if grp is None:
+            grp = groups[cs.key] = (cs, [], [], [], [])
+        grp[1].append(i)
+        grp[2].append(inputs)
+        grp[3].append(pop)
+        grp[4].append(pay)
+    return groups, suspects
 
 
 def _ratio_points(mx: float, num, den):
@@ -771,26 +1013,12 @@ def _score_group(batch) -> list[Evaluation]:
             state[:, li] = ds[:, j]
             leaf_value[:, li] = np.where(ds[:, j] == SCORED, v, np.nan)
 
-    # --- survey answers, as integer counts per option
+    # --- survey answers, as integer counts per package, question and option
     n_q = len(cs.questions)
     counts = None
-    pkg_of_row = None
-    codes = batch.codes
-    complete = complete_counts = None
     if n_q:
-        # counts per package, question and option (code + 1, so "no answer" is 0), in two
-        # planes: respondents who answered every question, and the others
-        o1 = prep.n_options + 1
-        pkg_of_row = np.repeat(np.arange(b), batch.lens)
-        complete = (codes >= 0).all(axis=0)
-        plane = n_q * o1
-        base = pkg_of_row * (2 * plane) + complete * plane + 1
-        counts = np.zeros(b * 2 * plane, dtype=np.int64)
-        for qi in range(n_q):
-            counts += np.bincount(base + (qi * o1) + codes[qi], minlength=b * 2 * plane)
-        counts = counts.reshape(b, 2, n_q, o1)[..., 1:]
-        complete_counts = counts[:, 1]
-        counts = counts[:, 0] + complete_counts
+        complete_counts = batch.tally.counts[:, 1]  # of the respondents who answered all
+        counts = batch.tally.counts[:, 0] + complete_counts
         for li in cs.survey_leaves:
             lf = cs.leaves[li]
             qidx = lf.params["qidx"]
@@ -981,12 +1209,33 @@ def _score_group(batch) -> list[Evaluation]:
     with np.errstate(divide="ignore", invalid="ignore"):
         total = np.where(all_ok, tnum, np.where(wsum > 0, tnum / wsum, np.nan))
 
-    quality = _survey_quality(b, cs, prep, codes, pkg_of_row, complete, complete_counts)
+    quality = _survey_quality(b, cs, prep, batch.tally)
 
-    # --- build the results
-    return _build(batch, score, state, raw_state, leaf_value, leaf_n, leaf_hits, nscore,
-                  napp, n_scored, n_na, n_miss, pscore, total, all_ok, part_sheets,
-                  sheet_missing, part_warn, panel_out, quality)
+    # --- the total rounded once, the grade, and whether the result can be final, now;
+    # every other field of the results is made from these arrays when first read
+    if b <= 8:  # a few: as round_score and the grade table read them, one by one
+        tots = [None if t != t else _round_float(t) for t in total.tolist()]
+        grades = [None if t is None else next(name for name, lo in cs.grades if t >= lo)
+                  for t in tots]
+    else:
+        tots, cents = _round_totals(total)
+        grades = _grades_of(cs, cents, tots)
+    real = np.zeros(b, dtype=bool)  # something really missing (not just a part's score)
+    ds_leaves = cs.data_leaves + cs.survey_leaves
+    if ds_leaves:
+        real |= (raw_state[:, ds_leaves] == MISSING).any(axis=1)
+    for _p, rst in sheet_missing:
+        if rst is None:
+            real[:] = True
+        else:
+            real |= (rst == MISSING).any(axis=(1, 2))
+    final = all_ok & ~real if policy == "block" else all_ok
+    exact = [None if t != t else t for t in total.tolist()] if np.isnan(total).any() \
+        else total.tolist()
+    lazy = _Lazy((batch, score, state, raw_state, leaf_value, leaf_n, leaf_hits, nscore, napp,
+                  n_scored, n_na, n_miss, pscore, part_sheets, sheet_missing, part_warn,
+                  panel_out, quality, tots, final), b)
+    return _lazy_evaluations(tots, grades, exact, final.tolist(), cs, lazy)
 
 
 def _panel(raw_st, vals, maxes):
@@ -1016,23 +1265,24 @@ def _panels(n_own, raw_st, vals, maxes):
 _COMBO_LIMIT = 1 << 16  # answer combinations tabulated at most (else totals are sorted)
 
 
-def _survey_quality(b, cs, prep, codes, pkg_of_row, complete, cnt):
+def _survey_quality(b, cs, prep, counted):
     """Respondents with an answer, and Cronbach's alpha over the complete rows.
 
-    ``cnt`` counts the complete rows' answers per package, question and option. The
-    variance of the respondents' totals is taken from counts too: the complete rows of a
-    package are counted per distinct total, and the sums run over the distinct totals in
-    increasing order, so the order of the respondents changes nothing.
+    The item variances come from the complete rows' counts per package, question and
+    option. The variance of the respondents' totals is taken from counts too: the complete
+    rows of a package are counted per distinct total (scoring.batch.tally), and the sums
+    run over the distinct totals in increasing order, so the order of the respondents
+    changes nothing.
     """
     out = {"answered": np.zeros(b, dtype=np.int64), "alpha": None}
     n_q = len(cs.questions)
     if not n_q:
         return out
-    out["answered"] = np.bincount(pkg_of_row[(codes >= 0).any(axis=0)], minlength=b)
+    out["answered"] = counted.answered
     if n_q < 2:
         return out
-    pk = pkg_of_row[complete]
-    nc = np.bincount(pk, minlength=b)
+    cnt = counted.counts[:, 1]
+    nc = counted.complete
     vals = prep.values
     safe = np.where(nc > 1, nc, 2).astype(np.float64)
     item_var = np.zeros(b)
@@ -1046,30 +1296,8 @@ def _survey_quality(b, cs, prep, codes, pkg_of_row, complete, cnt):
         for oi in opts:
             ss = ss + cnt[:, qi, oi] * (vals[qi, oi] - mean) ** 2
         item_var = item_var + ss / (safe - 1)
-    # each complete row's total, as the rank of its value among the distinct totals
-    table = prep.combo_totals()
-    if table is not None:
-        combo = np.zeros(codes.shape[1], dtype=np.int64)
-        for qi in range(n_q):
-            combo += codes[qi] * prep.combo_stride[qi]
-        tvals, rank = table[0], table[1][combo[complete]]
-    else:
-        t = np.zeros(pk.shape[0])
-        for qi in range(n_q):
-            t = t + vals[qi][codes[qi][complete]]
-        tvals, rank = np.unique(t, return_inverse=True)
-        rank = rank.reshape(-1)
-    nu = tvals.shape[0]
-    key = pk * nu + rank
-    if b * nu <= 1 << 24:
-        dense = np.bincount(key, minlength=b * nu)
-        cell = np.flatnonzero(dense)
-        ccount = dense[cell]
-    else:
-        cell, ccount = np.unique(key, return_counts=True)
-    cpk = cell // nu
-    cval = tvals[cell % nu]
-    cw = ccount.astype(np.float64)
+    cpk, cval = counted.cell_pkg, counted.cell_val
+    cw = counted.cell_cnt.astype(np.float64)
     tsum = np.bincount(cpk, weights=cw * cval, minlength=b)
     tmean = tsum / np.where(nc > 0, nc, 1)
     tss = np.bincount(cpk, weights=cw * (cval - tmean[cpk]) ** 2, minlength=b)
@@ -1105,29 +1333,39 @@ def _make(cls, *columns) -> list:
     return list(map(_new_tuple, repeat(cls), zip(*columns, strict=False)))  # with repeat()s
 
 
-_EVAL_FIELDS = ("total", "grade", "exact_total", "final_ready", "parts", "nodes", "quality",
-                "warnings", "missing", "payment", "scheme_digest", "_scheme")
-
-
-def _evaluation(values) -> Evaluation:
-    """An :class:`Evaluation` from its field values in order (what ``__init__`` does, as
-    one dict update instead of a frozen ``__setattr__`` per field)."""
-    ev = object.__new__(Evaluation)
-    ev.__dict__.update(zip(_EVAL_FIELDS, values, strict=True))
-    return ev
-
-
 _MISSING_TEXT = {"block": "结果不能定稿 (缺失项见 missing), 显示的分数只按已有数据计算",
                  "zero": "按指标体系的规定, 缺失项按 0 分计",
                  "redistribute": "按指标体系的规定, 缺失项按不适用处理, 分值在适用指标中重新折算"}
 
 
-def _build(batch, score, state, raw_state, leaf_value, leaf_n, leaf_hits, nscore, napp,
-           n_scored, n_na, n_miss, pscore, total, all_ok, part_sheets, sheet_missing,
-           part_warn, panel_out, quality) -> list[Evaluation]:
-    """The result objects, built column by column: every field of every package comes
-    from one numpy → list conversion, and the named tuples are made in C."""
-    cs, prep, b = batch.cs, batch.prep, batch.b
+def _build(args, a: int, z: int) -> list[tuple]:
+    """The fields made on demand (parts, nodes, quality, warnings, missing, payment) of
+    the packages ``a`` to ``z`` of a scored batch, built column by column: every field
+    comes from one numpy → list conversion, and the named tuples are made in C."""
+    (batch, score, state, raw_state, leaf_value, leaf_n, leaf_hits, nscore, napp, n_scored,
+     n_na, n_miss, pscore, part_sheets, sheet_missing, part_warn, panel_out, quality, tots,
+     final) = args
+    sel = slice(a, z)
+    if a or z < len(tots):  # a block of the batch
+        score, state, raw_state, leaf_value, leaf_n, leaf_hits, nscore, napp, n_scored, n_na, \
+            n_miss, pscore = (x[sel] for x in (score, state, raw_state, leaf_value, leaf_n,
+                                               leaf_hits, nscore, napp, n_scored, n_na,
+                                               n_miss, pscore))
+        part_sheets = [None if x is None else (x[0], *(y[sel] for y in x[1:]))
+                       for x in part_sheets]
+        sheet_missing = [(p, None if rst is None else rst[sel]) for p, rst in sheet_missing]
+        part_warn = part_warn[sel]
+        panel_out = [(p, tuple(x[sel] for x in out)) for p, out in panel_out]
+        quality = {"answered": quality["answered"][sel],
+                   "alpha": None if quality["alpha"] is None
+                   else tuple(x[sel] for x in quality["alpha"])}
+        tots, final = tots[sel], final[sel]
+    cs, prep, b = batch.cs, batch.prep, z - a
+    data_note = batch.data_note[sel]
+    lens = batch.lens[sel]
+    n_resp = batch.n_resp[sel]
+    pops = batch.population[sel]
+    table = batch.table
     policy = cs.missing
     nodes = cs.nodes
     leaves = cs.leaves
@@ -1159,7 +1397,7 @@ def _build(batch, score, state, raw_state, leaf_value, leaf_n, leaf_hits, nscore
             value = n = hits = source = rep(None)
             if lf.rule in DATA_RULES:
                 value = lv_cols[li]
-                source = map(dict.get, batch.data_note, rep(data_local[li]))
+                source = map(dict.get, data_note, rep(data_local[li]))
             elif lf.rule in SURVEY_RULES:
                 value = lv_cols[li]
                 n = leaf_n[:, li].tolist()
@@ -1187,19 +1425,16 @@ def _build(batch, score, state, raw_state, leaf_value, leaf_n, leaf_hits, nscore
             tot_cols = _obj_cols(totals)
             ch_cols = chosen.T.tolist()
             ps = batch.sheets[p.index]
-            own = ps.n.tolist()
+            own = ps.n[sel].tolist()
             padded = min(own) < ns
+            sid = ps.sid[sel]
             sheet_cols = []
             for s in range(ns):
-                if padded:  # the packages with fewer sheets have None here (cut off below)
-                    scorers = [t[s] if s < k else None for t, k in zip(ps.scorers, own,
-                                                                        strict=True)]
-                    notes = [t[s] if s < k else None for t, k in zip(ps.notes, own,
-                                                                      strict=True)]
-                else:
-                    get = operator.itemgetter(s)
-                    scorers = map(get, ps.scorers)
-                    notes = map(get, ps.notes)
+                # the packages with fewer sheets have None here (cut off below)
+                ids = sid[:, s].tolist()
+                scorers = [None if k < 0 else table.scorer[k] for k in ids] if padded \
+                    else list(map(table.scorer.__getitem__, ids))
+                notes = [None if k < 0 else table.notes(k) for k in ids]
                 sheet_cols.append(_make(SheetUse, scorers, tot_cols[s], ch_cols[s],
                                         map(tuple, vl[:, s, :].tolist()), st_txt[s], notes))
             sheets = zip(*sheet_cols, strict=True)
@@ -1238,10 +1473,10 @@ def _build(batch, score, state, raw_state, leaf_value, leaf_n, leaf_hits, nscore
                 continue
             mrow = rst[i] == MISSING
             if mrow.any():
-                scorers = batch.sheets[p.index].scorers[i]
+                sid = batch.sheets[p.index].sid[a + i]
                 for s_, j in zip(*np.nonzero(mrow), strict=True):
                     missing.append(Missing(p.id, leaves[p.sheet_leaves[j]].id, "sheet",
-                                           scorers[s_]))
+                                           table.scorer[sid[s_]]))
         n_real[i] = len(missing)
         for p in cs.parts:
             if pscore[i, p.index] != pscore[i, p.index]:
@@ -1250,8 +1485,7 @@ def _build(batch, score, state, raw_state, leaf_value, leaf_n, leaf_hits, nscore
 
     # --- quality: satisfaction rates, alpha, panels
     n_q = len(cs.questions)
-    z = float(special.ndtri(0.975))
-    pops = batch.population
+    zq = float(special.ndtri(0.975))
     rate_leaves = [li for li in cs.survey_leaves if leaves[li].rule == "survey_rate"]
     rates_all: list = [()] * b
     margin_all: list = [None] * b
@@ -1261,7 +1495,7 @@ def _build(batch, score, state, raw_state, leaf_value, leaf_n, leaf_hits, nscore
         has = rn > 0
         with np.errstate(divide="ignore", invalid="ignore"):
             r = rh / np.where(has, rn, 1)
-            m = z * np.sqrt(r * (1 - r) / np.where(has, rn, 1))
+            m = zq * np.sqrt(r * (1 - r) / np.where(has, rn, 1))
         pop = np.array([0 if v is None else v for v in pops], dtype=np.int64)[:, None]
         fp = (pop > 1) & (rn <= pop)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -1283,7 +1517,7 @@ def _build(batch, score, state, raw_state, leaf_value, leaf_n, leaf_hits, nscore
     alpha_low: list = [None] * b
     if quality["alpha"] is not None:
         av, alo, ahi, nc, aok = quality["alpha"]
-        nd_ = np.asarray(batch.lens) - nc
+        nd_ = np.asarray(lens) - nc
         okl = aok.tolist()
         ncl = nc.tolist()
         made = list(map(AlphaResult, av.tolist(), map(_nn, alo.tolist()),
@@ -1319,8 +1553,8 @@ def _build(batch, score, state, raw_state, leaf_value, leaf_n, leaf_hits, nscore
                  else ("评分没有差异 (全部相同), 一致性系数无法计算" if a or c else None)
                  for n, f, a, c in zip(nl, few.tolist(), nan_w.tolist(), nan_c.tolist(),
                                        strict=True)]
-        made = _make(PanelQuality, rep(p.id), batch.sheets[p.index].n.tolist(), nl, kw, ic,
-                     notes)
+        made = _make(PanelQuality, rep(p.id), batch.sheets[p.index].n[sel].tolist(), nl, kw,
+                     ic, notes)
         panel_cols.append(made if has.all() else
                           [x if h else None for x, h in zip(made, has.tolist(), strict=True)])
         weak_w = has & ~nan_w & (w < THRESHOLDS["kendall_w"])
@@ -1344,17 +1578,16 @@ def _build(batch, score, state, raw_state, leaf_value, leaf_n, leaf_hits, nscore
         for v in set(pops):
             cache[v] = sample_size(v)
         needed_all = list(map(cache.__getitem__, pops))
-    quality_all = _make(Quality, batch.n_resp, answered, pops, needed_all, margin_all,
+    quality_all = _make(Quality, n_resp, answered, pops, needed_all, margin_all,
                         rates_all, alpha_all, note_all, panels_all)
 
-    # --- totals, grades, warnings, payment
+    # --- warnings and payment
     out = []
-    total_l = total.tolist()
-    ok_l = all_ok.tolist()
-    grades = cs.grades
     head = list(cs.warnings)
+    payments = batch.payment[sel]
+    read_warn = batch.warnings[sel]
     for i in range(b):
-        warnings = head + batch.warnings[i] + part_warn[i]
+        warnings = [*head, *read_warn[i], *part_warn[i]]
         missing = missing_all[i]
         if missing:
             if n_real[i]:
@@ -1362,35 +1595,24 @@ def _build(batch, score, state, raw_state, leaf_value, leaf_n, leaf_hits, nscore
             for m_ in missing[n_real[i]:]:
                 warnings.append(f"部分 \"{m_.part}\" 没有任何可计分的指标, 无法评分; 总分只按其余部分的"
                                 f"权重折算, 结果不能定稿")
-        t = total_l[i]
-        grade = None
-        if t != t:
-            tot = t = None
-        else:
-            tot = _round_float(t)  # round_score, once
-            for name, lo in grades:
-                if tot >= lo:
-                    grade = name
-                    break
-        final = ok_l[i] and not (policy == "block" and n_real[i] > 0)
+        tot = tots[i]
         if n_q:
             pop = pops[i]
             if answered[i] < needed_all[i]:
                 pop_txt = (f"服务对象 {pop} 人" if pop else "服务对象总数未知 (按无限总体)")
                 warnings.append(f"有效问卷 {answered[i]} 份, 少于所需样本量 {needed_all[i]} 份 "
                                 f"({pop_txt}, 误差 ±5%, 置信度 95%)")
-            if pop is not None and batch.n_resp[i] > pop:
-                warnings.append(f"问卷份数 {batch.n_resp[i]} 超过服务对象总数 {pop}, 未作有限总体校正")
+            if pop is not None and n_resp[i] > pop:
+                warnings.append(f"问卷份数 {n_resp[i]} 超过服务对象总数 {pop}, 未作有限总体校正")
         if alpha_low[i] is not None:
             warnings.append(alpha_low[i])
         if panel_warn[i]:
             warnings += panel_warn[i]
         pay = None
-        payment = batch.payment[i]
+        payment = payments[i]
         if payment is not None and tot is not None:
             pay = _apply_payment(tot, payment[1], payment[0])
-            if not final:
+            if not final[i]:
                 warnings.append("结果尚不能定稿, 结算金额仅供参考")
-        out.append(_evaluation((tot, grade, t, final, parts_all[i], node_maps[i],
-                                quality_all[i], tuple(warnings), missing, pay, cs.digest, cs)))
+        out.append((parts_all[i], node_maps[i], quality_all[i], tuple(warnings), missing, pay))
     return out

@@ -317,20 +317,44 @@ def trimmed_mean(values, drop: int = 1) -> float:
 
 def _kendall_w_batch(x: np.ndarray, mask: np.ndarray | None = None):
     """Kendall's W for a batch: ``x`` is (B, raters, objects); ``mask`` (B, objects) marks
-    the objects included. Average ranks with the tie correction, computed from exact
-    pairwise comparisons (ranks are halves, so every sum is exact).
+    the objects included. Average ranks with the tie correction (ranks are halves, so
+    every sum is exact).
 
     Returns (w, chi2, df, pvalue, n) arrays of length B; W is NaN where undefined.
     """
     b, m, n_all = x.shape
     if mask is None:
         mask = np.ones((b, n_all), dtype=bool)
-    mk = mask[:, None, None, :]  # over j
-    less = ((x[..., None, :] < x[..., :, None]) & mk).sum(axis=-1)
-    equal = ((x[..., None, :] == x[..., :, None]) & mk).sum(axis=-1)
-    ranks = less + 0.5 * (equal + 1)  # (B, m, n)
     fm = mask[:, None, :]
-    ties = np.where(fm, equal.astype(np.float64) ** 2 - 1.0, 0.0).sum(axis=-1).sum(axis=-1)
+    # an object's rank is 1 + the number of objects below it + (the size of its tie group
+    # − 1) / 2, among the objects included: from pairwise comparisons for a small batch,
+    # by sorting for a large one (the same integers and halves, so the same W)
+    if b * m * n_all * n_all <= 1 << 15:
+        mk = mask[:, None, None, :]
+        below = ((x[..., None, :] < x[..., :, None]) & mk).sum(axis=-1)
+        tied = ((x[..., None, :] == x[..., :, None]) & mk).sum(axis=-1)
+        return _kendall_w_ranked(below, tied, mask, m)
+    xm = np.where(fm, x, np.inf)  # objects left out sort last
+    order = np.argsort(xm, axis=-1, kind="stable")
+    xs = np.take_along_axis(xm, order, axis=-1)
+    pos = np.arange(n_all)
+    new = np.ones(xs.shape, dtype=bool)
+    np.not_equal(xs[..., 1:], xs[..., :-1], out=new[..., 1:])
+    start = np.maximum.accumulate(np.where(new, pos, 0), axis=-1)  # first of its tie group
+    last = np.ones(xs.shape, dtype=bool)
+    last[..., :-1] = new[..., 1:]
+    end = np.minimum.accumulate(np.where(last, pos + 1, n_all)[..., ::-1], axis=-1)[..., ::-1]
+    tied = np.empty(xs.shape, dtype=np.int64)  # the size of each object's tie group
+    np.put_along_axis(tied, order, end - start, axis=-1)
+    below = np.empty(xs.shape, dtype=np.int64)
+    np.put_along_axis(below, order, start, axis=-1)
+    return _kendall_w_ranked(below, tied, mask, m)
+
+
+def _kendall_w_ranked(below, tied, mask, m):
+    fm = mask[:, None, :]
+    ranks = below + 0.5 * (tied + 1)  # (B, m, n)
+    ties = np.where(fm, tied.astype(np.float64) ** 2 - 1.0, 0.0).sum(axis=-1).sum(axis=-1)
     n = mask.sum(axis=-1).astype(np.float64)
     rsum = np.where(mask, ranks.sum(axis=1), 0.0)
     mean_r = m * (n + 1) / 2.0
@@ -475,12 +499,20 @@ def icc(ratings, kind: str = "ICC2") -> ICCResult:
 
 
 def _alpha_ci(alpha_value, n, k, confidence: float):
-    df1 = np.asarray(n, float) - 1
+    n = np.asarray(n, float)
+    inverse = None
+    if n.ndim == 1 and n.shape[0] > 16:  # the F quantiles once per distinct n (elementwise,
+        n, inverse = np.unique(n, return_inverse=True)  # so the same values)
+    df1 = n - 1
     df2 = df1 * (k - 1)
     a = 1 - confidence
     with np.errstate(invalid="ignore", divide="ignore"):
-        lower = 1 - (1 - alpha_value) * _f_ppf(1 - a / 2, df1, df2)
-        upper = 1 - (1 - alpha_value) * _f_ppf(a / 2, df1, df2)
+        f_hi = _f_ppf(1 - a / 2, df1, df2)
+        f_lo = _f_ppf(a / 2, df1, df2)
+        if inverse is not None:
+            f_hi, f_lo = f_hi[inverse], f_lo[inverse]
+        lower = 1 - (1 - alpha_value) * f_hi
+        upper = 1 - (1 - alpha_value) * f_lo
     return lower, upper
 
 

@@ -117,6 +117,25 @@ def test_the_first_bad_package_is_named_whatever_its_fault():
     (lambda p: p["inputs"]["responses"].append(["满意"]), "$.inputs.responses[3]"),
     (lambda p: p["inputs"]["responses"][1].update(Q3=5), "$.inputs.responses[1].Q3"),
     (lambda p: p["inputs"].update(responses={"Q1": "满意"}), "$.inputs.responses"),
+    # what the column reader checks itself before handing a package to the one-package parser
+    (lambda p: p["inputs"]["sheets"][0].update(part=["E"]), "$.inputs.sheets[0].part"),
+    (lambda p: p["inputs"]["sheets"][0].update(part="S"), "$.inputs.sheets[0]"),
+    (lambda p: p["inputs"]["sheets"][0].update(scorer=" "), "$.inputs.sheets[0].scorer"),
+    (lambda p: p["inputs"]["sheets"].append(copy.deepcopy(p["inputs"]["sheets"][0])),
+     "$.inputs.sheets[5].scorer"),
+    (lambda p: p["inputs"]["sheets"][0]["scores"].update(A=True), "$.inputs.sheets[0].scores.A"),
+    (lambda p: p["inputs"]["sheets"][0]["scores"].update(A="1e3"),
+     "$.inputs.sheets[0].scores.A"),
+    (lambda p: p["inputs"]["sheets"][0]["scores"].update(A=30.5), "$.inputs.sheets[0].scores.A"),
+    (lambda p: p["inputs"]["sheets"][0]["scores"].update(T=1), "$.inputs.sheets[0].scores.T"),
+    (lambda p: p["inputs"]["sheets"][0]["scores"].update(A={"na": " "}),
+     "$.inputs.sheets[0].scores.A.na"),
+    (lambda p: p["inputs"]["sheets"][0]["scores"].update(M=90), "$.inputs.sheets[0].scores.M"),
+    (lambda p: p["inputs"]["data"].update(M={"value": 90, "source": ""}),
+     "$.inputs.data.M.source"),
+    (lambda p: p["inputs"]["data"].update(M={"source": "台账"}), "$.inputs.data.M"),
+    (lambda p: p["inputs"]["data"].update(A=90), "$.inputs.data.A"),
+    (lambda p: p["inputs"]["responses"][2].update(Q2=["满意"]), "$.inputs.responses[2].Q2"),
 ])
 def test_faults_are_refused_in_a_batch_as_alone(mutate, path):
     rnd = random.Random(2)
@@ -159,3 +178,82 @@ def test_shared_scheme_object_and_equal_copies_score_alike():
 def test_an_empty_batch_gives_no_results():
     assert scoring.evaluate_many([]) == []
     assert scoring.evaluate_many(iter([])) == []
+
+
+# ----------------------------------------------------------------------------- results made on demand
+
+
+def test_results_of_a_batch_read_in_any_order_equal_evaluates():
+    pkgs = mixed_batch(engine_module._BLOCK + 40, seed=9)
+    many = scoring.evaluate_many(pkgs)
+    single = [scoring.evaluate(p) for p in pkgs]
+    # the fields made at once, then the others read from the last result to the first,
+    # so that every block of the batch is made by a read in its middle
+    assert [(r.total, r.grade, r.exact_total, r.final_ready, r.scheme_digest) for r in many] == [
+        (r.total, r.grade, r.exact_total, r.final_ready, r.scheme_digest) for r in single]
+    for r, s in zip(reversed(many), reversed(single), strict=True):
+        assert r.warnings == s.warnings
+        assert r.nodes == s.nodes and r.parts == s.parts and r.quality == s.quality
+        assert r.missing == s.missing and r.payment == s.payment
+    assert many == single
+    assert [r.as_dict() for r in many[-30:]] == [r.as_dict() for r in single[-30:]]
+
+
+def test_changing_the_packages_after_the_call_changes_no_result():
+    rnd = random.Random(4)
+    pkgs = [json.loads(json.dumps(survey_package(rnd, survey_scheme(), 5, odd=k % 3 == 0),
+                                  ensure_ascii=False)) for k in range(12)]
+    expected = [scoring.evaluate(copy.deepcopy(p)) for p in pkgs]
+    many = scoring.evaluate_many(pkgs)
+    for p in pkgs:  # scribble over every input the results were made from
+        for sh in p["inputs"]["sheets"]:
+            sh["scorer"] = "改过"
+            for v in sh["scores"].values():
+                if isinstance(v, dict):
+                    v.update(reason="改过", na="改过", tier="改过")
+            sh["scores"].clear()
+        p["inputs"]["data"].clear()
+        p["inputs"]["responses"].clear()
+        p["payment"] = None
+    assert many == expected
+    assert [r.as_dict() for r in many] == [r.as_dict() for r in expected]
+
+
+def test_results_of_a_batch_are_read_only_picklable_and_print_alike(example):
+    import pickle
+
+    many = scoring.evaluate_many([example, example])
+    one = scoring.evaluate(example)
+    with pytest.raises(AttributeError):
+        many[0].total = None
+    with pytest.raises(AttributeError):
+        many[0].parts = ()
+    with pytest.raises(TypeError):
+        hash(many[0])
+    assert pickle.loads(pickle.dumps(many[1])) == one  # pickled before it was read
+    assert repr(many[0]) == repr(one)
+    assert many[0] != object() and many[0] == one
+
+
+def test_totals_are_rounded_in_the_batch_as_round_score_does():
+    import numpy as np
+
+    rnd = random.Random(8)
+    values = [89.995, 89.994999, 89.99499999999, 89.99999999999997, 89.995000001, 0.005,
+              0.015, 0.0, 100.0, 59.995, 60.0, 79.994999999999, 12.345, 12.335]
+    values += [k / 1000 for k in range(0, 100001, 5)][::37]  # every half cent, in part
+    values += [k / 200 + d for k in range(0, 20001, 97) for d in (-1e-9, -4e-10, 4e-10, 1e-9)]
+    values += [rnd.uniform(0, 100) for _ in range(5000)]
+    values = [v for v in values if 0 <= v <= 100]
+    tots, cents = engine_module._round_totals(np.array(values + [float("nan"), -0.0]))
+    assert tots[-2] is None
+    assert str(tots[-1]) == str(scoring.round_score(-0.0)) == "-0.00"
+    for v, t, c in zip(values, tots, cents.tolist(), strict=False):
+        want = scoring.round_score(v)
+        assert (t, str(t), c) == (want, str(want), int(want * 100)), v
+    # grades read the rounded total, lower bounds inclusive (89.995 → 90.00 → 优)
+    sch = scoring.package.compile_scheme(survey_scheme())
+    grades = engine_module._grades_of(sch, cents, tots)
+    assert grades[0] == "优" and grades[-2] is None
+    for t, g in zip(tots[:-2], grades, strict=False):
+        assert g == next(name for name, lo in sch.grades if t >= lo)

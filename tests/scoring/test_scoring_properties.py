@@ -244,6 +244,122 @@ def test_batch_equals_single(pkgs, data):
     assert [r.as_dict() for r in many] == [r.as_dict() for r in single]
 
 
+def rewritten(draw, pkg) -> dict:
+    """The same package with its inputs written in the other valid forms of the format:
+    whole numbers, decimal strings (with spaces), score and data objects with or without
+    reasons and sources, null answers, keys that are not questions."""
+    p = copy.deepcopy(pkg)
+    rules = {lf["id"]: lf["rule"]["type"] for _, lf in leaves_of(p["scheme"])}
+    pick = lambda *forms: draw(st.sampled_from(forms))  # noqa: E731
+    for sh in p["inputs"]["sheets"]:
+        for lid, v in list(sh["scores"].items()):
+            if isinstance(v, dict):  # n/a
+                sh["scores"][lid] = pick(v, {**v, "reason": "另有说明"})
+            elif rules[lid] == "tiers":
+                sh["scores"][lid] = pick(v, {"tier": v}, {"tier": v, "reason": "延误"},
+                                         {"tier": v, "reason": None})
+            else:
+                whole = int(v) if v == int(v) else v
+                sh["scores"][lid] = pick(v, whole, str(v), f" {v} ", {"points": v},
+                                         {"points": str(v), "reason": "资料不全"},
+                                         {"points": whole, "reason": None})
+    data = p["inputs"]["data"]
+    for lid, v in list(data.items()):
+        if not isinstance(v, dict):
+            data[lid] = pick(v, str(v), {"value": v}, {"value": str(v), "source": "台账"},
+                             {"value": v, "source": None})
+    for r in p["inputs"]["responses"]:
+        for q in QUESTIONS:
+            if q not in r and draw(st.booleans()):
+                r[q] = None
+        if draw(st.booleans()):
+            r["备注"] = pick("无", 5, None, ["x"])  # not a question: ignored
+    return p
+
+
+@SETTINGS
+@given(st.lists(packages(), min_size=1, max_size=3), st.data())
+def test_batch_equals_single_whatever_form_the_inputs_are_written_in(pkgs, data):
+    allp = [rewritten(data.draw, p) for p in pkgs] + pkgs + [rewritten(data.draw, p)
+                                                             for p in pkgs]
+    many = scoring.evaluate_many(allp)
+    single = [scoring.evaluate(p) for p in allp]
+    assert many == single
+    assert [r.as_dict() for r in many] == [r.as_dict() for r in single]
+
+
+BAD_VALUES = (True, None, [], "1e3", "abc", -1, 10 ** 400, float("nan"), 1e9, {}, {"reason": "x"},
+              {"points": None}, {"points": 1, "reason": ""}, {"points": 1, "reason": 5},
+              {"tier": 1}, {"tier": "超额达成"}, {"na": ""}, {"na": None}, {"na": 5},
+              {"value": 1, "source": " "}, {"source": "台账"}, "超额达成", 1)
+
+
+def faulty(draw, pkg) -> dict:
+    """The package with one input replaced by something that may be a fault."""
+    p = copy.deepcopy(pkg)
+    inp = p["inputs"]
+    where = []
+    for i, sh in enumerate(inp["sheets"]):
+        where += [("sheet", i), ("part", i), ("scorer", i), ("scores", i), ("twice", i)]
+        where += [("score", i, lid) for lid in sh["scores"]] + [("leaf", i)]
+    where += [("datum", lid) for lid in inp["data"]] + [("data", None)]
+    where += [("row", i) for i in range(len(inp["responses"]))]
+    where += [("answer", i) for i, r in enumerate(inp["responses"]) if r]
+    where += [("responses", None), ("population", None), ("top", None)]
+    w = draw(st.sampled_from(where))
+    bad = draw(st.sampled_from(BAD_VALUES))
+    if w[0] == "sheet":
+        inp["sheets"][w[1]] = draw(st.sampled_from([["x"], "x", None, 3]))
+    elif w[0] == "part":
+        inp["sheets"][w[1]]["part"] = draw(st.sampled_from(["ZZ", ["P0"], None, 1]))
+    elif w[0] == "scorer":
+        inp["sheets"][w[1]]["scorer"] = draw(st.sampled_from(["", " ", 5, None, ["S"]]))
+    elif w[0] == "scores":
+        inp["sheets"][w[1]]["scores"] = draw(st.sampled_from([[], "x", None]))
+    elif w[0] == "twice":
+        inp["sheets"].append(copy.deepcopy(inp["sheets"][w[1]]))
+    elif w[0] == "score":
+        inp["sheets"][w[1]]["scores"][w[2]] = bad
+    elif w[0] == "leaf":
+        other = [lf["id"] for _, lf in leaves_of(p["scheme"])] + ["ZZ"]
+        inp["sheets"][w[1]]["scores"][draw(st.sampled_from(other))] = 1
+    elif w[0] == "datum":
+        inp["data"][w[1]] = bad
+    elif w[0] == "data":
+        inp["data"][draw(st.sampled_from(["ZZ", "L1"]))] = 1
+    elif w[0] == "row":
+        inp["responses"][w[1]] = draw(st.sampled_from([["满意"], "满意", None]))
+    elif w[0] == "answer":
+        r = inp["responses"][w[1]]
+        r[draw(st.sampled_from(sorted(r)))] = draw(st.sampled_from(["超满意", 5, ["满意"], True]))
+    elif w[0] == "responses":
+        inp["responses"] = draw(st.sampled_from([{"Q1": "满意"}, "x", None]))
+    elif w[0] == "population":
+        inp["population"] = draw(st.sampled_from([0, -3, True, "5", 2.5]))
+    else:
+        p[draw(st.sampled_from(["extra", "inputs"]))] = draw(st.sampled_from([None, 1, {}]))
+    return p
+
+
+@SETTINGS
+@given(packages(), st.data())
+def test_a_fault_anywhere_is_refused_in_a_batch_as_alone(pkg, data):
+    bad = faulty(data.draw, pkg)
+    good = [pkg, data.draw(inputs(pkg["scheme"]))]
+    try:
+        alone = scoring.evaluate(bad)
+    except scoring.PackageError as exc:
+        try:
+            scoring.evaluate_many([good[0], bad, good[1]])
+        except scoring.PackageError as got:
+            assert (got.index, got.path, got.message) == (1, exc.path, exc.message)
+        else:
+            raise AssertionError(f"the batch accepted what evaluate refuses: {exc}") from None
+    else:  # not a fault after all (e.g. a key that is not a question)
+        many = scoring.evaluate_many([good[0], bad, good[1]])
+        assert many[1] == alone and many[1].as_dict() == alone.as_dict()
+
+
 # ----------------------------------------------------------------------------- payment
 
 

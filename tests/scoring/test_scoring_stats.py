@@ -228,6 +228,43 @@ def test_kendall_w_large_matrix_uses_the_same_formula():
     assert scoring.kendall_w(x).statistic == pytest.approx(fr.statistic / (4 * 299), abs=1e-12)
 
 
+def test_kendall_w_ranks_by_sorting_equal_the_pairwise_definition():
+    # rank = objects below + (objects tied, itself included, + 1) / 2, over the included
+    # objects only; the sums are of halves, so the two give the same W to the last bit
+    from scoring.stats import _kendall_w_batch
+
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        b, m, n = (int(v) for v in rng.integers(1, 9, 3))
+        x = rng.integers(0, 4, (b, m, n)) / rng.integers(1, 4)
+        x[rng.random(x.shape) < 0.1] = -0.0
+        mask = rng.random((b, n)) < 0.8
+        mk = mask[:, None, None, :]
+        below = ((x[..., None, :] < x[..., :, None]) & mk).sum(axis=-1)
+        tied = ((x[..., None, :] == x[..., :, None]) & mk).sum(axis=-1)
+        ranks = below + 0.5 * (tied + 1)
+        ties = np.where(mask[:, None, :], tied ** 2 - 1.0, 0.0).sum(axis=(1, 2))
+        nn = mask.sum(axis=-1).astype(float)
+        s = np.where(mask, (np.where(mask, ranks.sum(axis=1), 0.0)
+                            - (m * (nn + 1) / 2)[:, None]) ** 2, 0.0).sum(axis=-1)
+        denom = m * m * (nn ** 3 - nn) - m * ties
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = np.where(denom > 0, 12.0 * s / np.where(denom > 0, denom, 1.0), np.nan)
+        assert np.array_equal(_kendall_w_batch(x, mask)[0], w, equal_nan=True)
+
+
+def test_alpha_interval_of_many_equals_one_by_one():
+    from scoring.stats import _alpha_ci
+
+    rng = np.random.default_rng(6)
+    alpha = rng.uniform(-0.5, 0.99, 200)
+    n = rng.integers(3, 40, 200)
+    lo, hi = _alpha_ci(alpha, n, 6, 0.95)  # the F quantiles once per distinct n
+    for i in range(200):
+        one = _alpha_ci(alpha[i:i + 1], n[i:i + 1], 6, 0.95)
+        assert (lo[i], hi[i]) == (one[0][0], one[1][0])
+
+
 def test_kendall_w_all_tied_is_nan():
     assert math.isnan(scoring.kendall_w(np.ones((4, 3))).statistic)
 
