@@ -530,10 +530,9 @@ def _used_message(request: Request, code: str) -> Response:
     return _message(request, _used_message_text(), clear_key=f"code:{code}")
 
 
-@respondents.get("/s/{code}")
-async def respond_with_code(request: Request, code: str, _access=Depends(anyone)):
-    """The questionnaire behind an invitation link. Opening it uses nothing up (link
-    previews open links too): only the submitting POST uses the code."""
+async def _code_questionnaire(request: Request, code: str, values: dict | None = None
+                              ) -> Response:
+    """The questionnaire behind a code (with ``values`` chosen so far), or why not."""
     page = await run_in_session(request, _code_page, code, _address(request))
     if "refused" in page:
         return _message(request, page["refused"].message, status=page["refused"].status_code)
@@ -542,7 +541,15 @@ async def respond_with_code(request: Request, code: str, _access=Depends(anyone)
     if not page["accepting"]:
         return _message(request, page["message"])
     return render(request, "surveys/respond.html", _respondent_context(
-        page["document"], action=f"/s/{page['code']}", store_key=f"code:{page['code']}"))
+        page["document"], action=f"/s/{page['code']}", store_key=f"code:{page['code']}",
+        values=values))
+
+
+@respondents.get("/s/{code}")
+async def respond_with_code(request: Request, code: str, _access=Depends(anyone)):
+    """The questionnaire behind an invitation link. Opening it uses nothing up (link
+    previews open links too): only the submitting POST uses the code."""
+    return await _code_questionnaire(request, code)
 
 
 @respondents.post("/s/{code}")
@@ -586,16 +593,7 @@ async def language_with_code(request: Request, code: str, _access=Depends(anyone
     answers chosen so far, without JavaScript too. Nothing is stored, the code is not used."""
     form = await request.form()
     _switch_language(request, form)
-    page = await run_in_session(request, _code_page, code, _address(request))
-    if "refused" in page:
-        return _message(request, page["refused"].message, status=page["refused"].status_code)
-    if page["used"]:
-        return _used_message(request, page["code"])
-    if not page["accepting"]:
-        return _message(request, page["message"])
-    return render(request, "surveys/respond.html", _respondent_context(
-        page["document"], action=f"/s/{page['code']}", store_key=f"code:{page['code']}",
-        values=_answers_kept(form)))
+    return await _code_questionnaire(request, code, values=_answers_kept(form))
 
 
 @respondents.get("/s/{code}/done")
