@@ -48,8 +48,19 @@ def serve(
     if workers > 1 and settings.resolved_database_url().startswith("sqlite"):
         typer.echo("note: several workers on SQLite serialise writes; use PostgreSQL "
                    "(EVAL_DATABASE_URL) in production.", err=True)
-    uvicorn.run("evalplatform.web.app:create_app", factory=True, host=host, port=port,
-                workers=workers, reload=reload, proxy_headers=True, access_log=access_log)
+    from evalplatform import serving
+
+    if workers > 1 and not reload and serving.balanced_available():
+        config = uvicorn.Config(serving.APP, factory=True, host=host, port=port, workers=workers,
+                                proxy_headers=True, access_log=access_log)
+        try:
+            serving.run_workers(config, workers)
+        except OSError as exc:
+            typer.echo(f"cannot listen on {host}:{port}: {exc.strerror}", err=True)
+            raise typer.Exit(1) from None
+        return
+    uvicorn.run(serving.APP, factory=True, host=host, port=port, workers=workers,
+                reload=reload, proxy_headers=True, access_log=access_log)
 
 
 @app.command()

@@ -19,6 +19,7 @@ from evalplatform import i18n
 from evalplatform.db import make_engine
 from evalplatform.i18n import _
 from evalplatform.services.errors import DomainError, ValidationFailed
+from evalplatform.serving import freeze_startup_objects
 from evalplatform.settings import Settings, get_settings
 from evalplatform.web.access import LoginRequired
 from evalplatform.web.csrf import csrf_protect
@@ -165,7 +166,17 @@ def mount_static(app: FastAPI, settings: Settings) -> None:
 async def _lifespan(app: FastAPI):
     """Size the worker's thread pool (sync handlers, database calls) to its connection pool."""
     anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.settings.worker_threads
+    if getattr(app.state, "served", False):
+        freeze_startup_objects()
     yield
+
+
+def create_served_app() -> FastAPI:
+    """The application as ``evalplatform serve`` runs it in each worker process: what it builds
+    at start-up is kept out of the garbage collector's later walks (``evalplatform.serving``)."""
+    app = create_app()
+    app.state.served = True
+    return app
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
