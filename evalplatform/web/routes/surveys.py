@@ -18,6 +18,7 @@ from evalplatform.services import surveys_app as app_service
 from evalplatform.services.errors import Conflict, DomainError, NotFound, Throttled, ValidationFailed
 from evalplatform.web import evaluation_panels
 from evalplatform.web.access import Principal, anyone, require
+from evalplatform.web.forms import UrlencodedFormRoute
 from evalplatform.web.templating import flash, redirect, render
 from surveys import invitations, tabulation, templates, xlsform
 from surveys import questionnaire as qn
@@ -25,7 +26,8 @@ from surveys import questionnaire as qn
 router = APIRouter()
 #: The respondents' pages (/s, /o), mounted before every other router: they carry the
 #: traffic of a survey (thousands of answers at once), and routes are matched in order.
-respondents = APIRouter()
+#: Their forms are read by the standard library's parser (``web.forms``).
+respondents = APIRouter(route_class=UrlencodedFormRoute)
 readers = require(Role.finance, Role.purchaser, Role.auditor, Role.evaluator,
                   owns=evaluations.owns_evaluation)
 organisers = require(Role.finance, Role.purchaser, owns=evaluations.owns_evaluation)
