@@ -399,6 +399,14 @@ def _texts_ok(texts: list, checked: bool = False) -> np.ndarray | None:
                        count=len(texts))
 
 
+def _mark_bad_texts(ebad: np.ndarray, idx: np.ndarray, texts: list,
+                    checked: bool = False) -> None:
+    """Mark in ``ebad`` the entries ``idx`` whose text (reason, source) is blank or no string."""
+    ok = _texts_ok(texts, checked)
+    if ok is not None:
+        ebad[idx[~ok]] = True
+
+
 def _to_float(v) -> float:
     """A decimal string as ``_num`` reads it (NaN for anything it refuses)."""
     try:
@@ -525,9 +533,7 @@ def _read_sheets(cs, prep, inputs: list, b: int, odd: np.ndarray, r: _Read) -> N
         if na is not None:  # {"na": reason}
             has_na, ntxt = na
             nidx = didx[has_na]
-            ok = _texts_ok(ntxt)
-            if ok is not None:
-                ebad[nidx[~ok]] = True
+            _mark_bad_texts(ebad, nidx, ntxt)
             state[nidx] = NA
             groups.append((nidx, 0, "na", _objects(ntxt)))
             didx = didx[~has_na]
@@ -538,9 +544,7 @@ def _read_sheets(cs, prep, inputs: list, b: int, odd: np.ndarray, r: _Read) -> N
         ridx = didx if hr is None else didx[hr]
         if ridx.size:
             rtxt = rs if hr is None else list(compress(rs, hr.tolist()))
-            ok = _texts_ok(rtxt, hr is None)
-            if ok is not None:
-                ebad[ridx[~ok]] = True
+            _mark_bad_texts(ebad, ridx, rtxt, hr is None)
             has_reason[ridx] = True
             groups.append((ridx, 1, "reason", _objects(rtxt)))
         (t_idx if kind == "tier" else p_idx).append(didx)
@@ -614,9 +618,7 @@ def _read_data(cs, prep, inputs: list, b: int, odd: np.ndarray, r: _Read) -> Non
         if has_na.any():
             nidx = didx[has_na]
             ntxt = list(compress(na, has_na.tolist()))
-            ok = _texts_ok(ntxt)
-            if ok is not None:
-                ebad[nidx[~ok]] = True
+            _mark_bad_texts(ebad, nidx, ntxt)
             st[nidx] = NA
             x[nidx] = 0.0
             notes.append((nidx, ntxt))
@@ -628,9 +630,7 @@ def _read_data(cs, prep, inputs: list, b: int, odd: np.ndarray, r: _Read) -> Non
             if hs.any():
                 sidx = vidx[hs]
                 stxt = list(compress(src, hs.tolist()))
-                ok = _texts_ok(stxt)
-                if ok is not None:
-                    ebad[sidx[~ok]] = True
+                _mark_bad_texts(ebad, sidx, stxt)
                 notes.append((sidx, stxt))
             value = list(map(_get, dvv, repeat("value"), repeat(_SENT)))
             if value.count(_SENT):
