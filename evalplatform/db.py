@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections import namedtuple
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -77,6 +79,97 @@ def _ping_after_idle(engine: Engine) -> None:
             engine.dialect.do_ping(dbapi_connection)
         except Exception as exc:  # psycopg's OperationalError and kin: the pool retries
             raise DisconnectionError(str(exc)) from exc
+
+
+class DriverStatement:
+    """An SQLAlchemy statement compiled once for an engine's dialect and run on the database
+    driver's own cursor (see :func:`driver_cursor`).
+
+    For the few statements of a hot path (a respondent's submission, the health check):
+    SQLAlchemy writes the SQL and converts the values, as it would, but its execution
+    machinery (session, transaction, result objects), which costs more than the database's
+    own work here, is left out. Values and rows go through the column types' own bind and
+    result processors, so what is stored and read is what the ORM path stores and reads.
+    """
+
+    def __init__(self, statement, engine: Engine):
+        dialect = engine.dialect
+        self.statement = statement
+        compiled = statement.compile(dialect=dialect)
+        self.sql: str = compiled.string
+        self._processors = {}
+        for name in compiled.params:
+            processor = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                self._processors[name] = processor
+        self._defaults = {name: value for name, value in compiled.params.items()
+                          if value is not None}
+        columns = list(getattr(statement, "selected_columns", []))
+        self._row = namedtuple("Row", [c.key for c in columns]) if columns else None
+        self._results = [(i, p) for i, c in enumerate(columns)
+                         if (p := c.type.dialect_impl(dialect).result_processor(dialect, None))]
+
+    def parameters(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The driver's parameters: the statement's own literals, then ``values``, each
+        converted by its column type."""
+        merged = {**self._defaults, **values}
+        for name, processor in self._processors.items():
+            if name in merged:
+                merged[name] = processor(merged[name])
+        return merged
+
+    def first(self, cursor, values: Mapping[str, Any]):
+        """The first row (a named tuple of the selected columns' keys), or None."""
+        cursor.execute(self.sql, self.parameters(values))
+        found = cursor.fetchone()
+        if found is None:
+            return None
+        if self._results:
+            found = list(found)
+            for i, processor in self._results:
+                found[i] = processor(found[i])
+        return self._row(*found)
+
+    def rowcount(self, cursor, values: Mapping[str, Any]) -> int:
+        """Runs the statement; the number of rows it wrote."""
+        cursor.execute(self.sql, self.parameters(values))
+        return cursor.rowcount
+
+
+_DRIVER_STATEMENTS: dict[tuple, DriverStatement] = {}
+
+
+def driver_statement(statement, engine: Engine) -> DriverStatement:
+    """``statement`` compiled for ``engine``'s dialect, once per process: ``statement`` is one
+    that lives as long as the process (made by a ``functools.cache`` function)."""
+    key = (id(statement), engine.dialect.name, engine.dialect.driver)
+    found = _DRIVER_STATEMENTS.get(key)
+    if found is None or found.statement is not statement:
+        found = _DRIVER_STATEMENTS[key] = DriverStatement(statement, engine)
+    return found
+
+
+@contextmanager
+def driver_cursor(engine: Engine) -> Iterator[Any]:
+    """A cursor of the driver itself on one of the pool's connections, in autocommit mode:
+    each statement commits by itself, so a statement that must be atomic must be one
+    statement (e.g. a data-modifying ``WITH``). The connection goes back to the pool in
+    transaction mode; one that the database dropped is discarded from the pool, as
+    SQLAlchemy does for its own statements. PostgreSQL only (psycopg 3)."""
+    pooled = engine.raw_connection()
+    connection = pooled.driver_connection
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            yield cursor
+    except engine.dialect.loaded_dbapi.Error as exc:
+        if connection.closed or engine.dialect.is_disconnect(exc, pooled, None):
+            pooled.invalidate(exc)
+        raise
+    finally:
+        if not connection.closed and pooled.is_valid:
+            connection.autocommit = False
+        pooled.close()
 
 
 @lru_cache

@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Callable
 from datetime import date
 from functools import cache
+from typing import Any
 
 from sqlalchemy import bindparam, exists, insert, update
 from sqlmodel import Session, col, func, select
@@ -24,6 +25,9 @@ from surveys.models import Channel, Invitation, Questionnaire, SurveyResponse
 from surveys.questionnaire import MAX_TEXT_ANSWER, RATING_RANGE, options, questions
 
 GetList = Callable[[str], list[str]]
+#: Runs a write statement with its values and gives the number of rows it wrote: an
+#: SQLAlchemy connection's ``execute`` or, on a hot path, the driver's own cursor.
+Write = Callable[[Any, dict], int]
 
 
 def parse_answers(doc: dict, getlist: GetList) -> dict:
@@ -104,7 +108,7 @@ def record(session: Session, *, survey_id: int, questionnaire_id: int, channel: 
 
 
 @cache
-def _use_and_record(*, freeze: bool):
+def use_and_record(*, freeze: bool):
     """PostgreSQL: use the code, store the answer and (``freeze``) freeze the version in one
     statement; built once, so that a submission compiles nothing (rowcount 0: code used)."""
     table = SurveyResponse.__table__
@@ -127,6 +131,11 @@ def _use_and_record(*, freeze: bool):
     return statement.execution_options(preserve_rowcount=True)
 
 
+def _code_used() -> CodeUsed:
+    return CodeUsed(_("This invitation code has already been used; its answers were received. "
+                      "Thank you!"))
+
+
 def record_with_code(session: Session, invitation: Invitation, *, questionnaire_id: int,
                      answers: dict, day: date, channel: Channel = Channel.closed,
                      frozen: bool = False) -> str:
@@ -140,20 +149,29 @@ def record_with_code(session: Session, invitation: Invitation, *, questionnaire_
     """
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        response_id = new_response_id()
-        stored = connection.execute(_use_and_record(freeze=not frozen), {
-            "invitation": invitation.id, "response": response_id,
-            "questionnaire": questionnaire_id, "channel": Channel(channel), "day": day,
-            "answers": answers}).rowcount
-        if stored != 1:
-            raise CodeUsed(_("This invitation code has already been used; its answers were "
-                             "received. Thank you!"))
-        return response_id
+        return use_code_and_record(
+            lambda statement, values: connection.execute(statement, values).rowcount,
+            invitation.id, questionnaire_id=questionnaire_id, answers=answers, day=day,
+            channel=channel, frozen=frozen)
     if not invitations.use(session, invitation.id):
-        raise CodeUsed(_("This invitation code has already been used; its answers were "
-                         "received. Thank you!"))
+        raise _code_used()
     return record(session, survey_id=invitation.survey_id, questionnaire_id=questionnaire_id,
                   channel=channel, answers=answers, day=day, frozen=frozen)
+
+
+def use_code_and_record(write: Write, invitation_id: int, *, questionnaire_id: int,
+                        answers: dict, day: date, channel: Channel, frozen: bool) -> str:
+    """PostgreSQL: use the code, store its answers and (unless ``frozen``) freeze the version
+    in one statement (:func:`use_and_record`), run by ``write``; CodeUsed when the code was
+    used already (by a double tap, a second tab or a retry), and then nothing is stored."""
+    response_id = new_response_id()
+    stored = write(use_and_record(freeze=not frozen), {
+        "invitation": invitation_id, "response": response_id,
+        "questionnaire": questionnaire_id, "channel": Channel(channel), "day": day,
+        "answers": answers})
+    if stored != 1:
+        raise _code_used()
+    return response_id
 
 
 #: Documents of frozen questionnaire versions, by (database, id, created_at): a frozen

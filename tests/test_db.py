@@ -70,3 +70,96 @@ def test_a_connection_that_died_recently_fails_one_statement_then_the_pool_recov
         connection.execute(text("SELECT 1"))
     assert _backend_pid(pg_engine) != first
     assert pg_engine.pings == []
+
+
+# ------------------------------------------------ the driver's own cursor (hot paths)
+
+
+def _probe_table(engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE IF NOT EXISTS driver_probe (n integer)"))
+        connection.execute(text("DELETE FROM driver_probe"))
+
+
+def _probe_rows(engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(text("SELECT count(*) FROM driver_probe")).scalar_one()
+
+
+def test_each_statement_on_the_driver_cursor_commits_by_itself(pg_engine):
+    _probe_table(pg_engine)
+    with pytest.raises(RuntimeError), db_module.driver_cursor(pg_engine) as cursor:
+        cursor.execute("INSERT INTO driver_probe VALUES (1)")
+        raise RuntimeError("a refusal after the write")  # autocommit: the write stays
+    assert _probe_rows(pg_engine) == 1
+
+
+def test_the_driver_cursor_gives_its_connection_back_in_transaction_mode(pg_engine):
+    """The pool has one connection: after the hot path has used it, a session on it is
+    transactional again (a rollback undoes its write), also when the hot path failed."""
+    _probe_table(pg_engine)
+    first = _backend_pid(pg_engine)
+    with db_module.driver_cursor(pg_engine) as cursor:
+        cursor.execute("SELECT 1")
+    with pytest.raises(ValueError), db_module.driver_cursor(pg_engine):
+        raise ValueError("refused")
+    with pg_engine.connect() as connection:
+        assert connection.connection.driver_connection.autocommit is False
+        connection.execute(text("INSERT INTO driver_probe VALUES (2)"))
+        connection.rollback()
+    assert _probe_rows(pg_engine) == 0
+    assert _backend_pid(pg_engine) == first  # the same pooled connection throughout
+
+
+def test_a_connection_that_died_fails_one_driver_statement_then_is_replaced(pg_engine):
+    import psycopg
+
+    first = _backend_pid(pg_engine)
+    _terminate(first)
+    with pytest.raises(psycopg.OperationalError), db_module.driver_cursor(pg_engine) as cursor:
+        cursor.execute("SELECT 1")
+    assert _backend_pid(pg_engine) != first  # invalidated, not handed out again
+
+
+def test_a_driver_statement_converts_values_and_rows_by_the_column_types(pg_engine):
+    """What the ORM would store and read: an enum given as a member is stored by name and
+    read back as the member; a JSON column takes a dict; literals of the statement (here
+    ``used IS false`` and the enum in the WHERE clause) need no values."""
+    from sqlalchemy import Column, Enum, Integer, MetaData, Table, bindparam, insert, select
+    from sqlalchemy.types import JSON
+
+    from surveys.models import Channel
+
+    table = Table("driver_values", MetaData(), Column("n", Integer),
+                  Column("channel", Enum(Channel, native_enum=False, length=10)),
+                  Column("answers", JSON))
+    table.metadata.create_all(pg_engine)
+    try:
+        write = db_module.DriverStatement(insert(table).values(
+            n=bindparam("n"), channel=bindparam("channel"), answers=bindparam("answers")),
+            pg_engine)
+        read = db_module.DriverStatement(
+            select(table.c.channel, table.c.answers).where(table.c.n == bindparam("n"),
+                                                           table.c.channel == Channel.paper),
+            pg_engine)
+        with db_module.driver_cursor(pg_engine) as cursor:
+            assert write.rowcount(cursor, {"n": 1, "channel": Channel.paper,
+                                           "answers": {"Q1": "满意"}}) == 1
+            row = read.first(cursor, {"n": 1})
+            assert read.first(cursor, {"n": 2}) is None
+        assert row.channel is Channel.paper
+        assert row.answers == {"Q1": "满意"}
+        with pg_engine.connect() as connection:
+            stored = connection.execute(text("SELECT channel, answers::text FROM driver_values"))
+            assert stored.one() == ("paper", '{"Q1": "\\u6ee1\\u610f"}')
+    finally:
+        table.metadata.drop_all(pg_engine)
+
+
+def test_a_driver_statement_is_compiled_once_per_statement_and_dialect(pg_engine):
+    from sqlalchemy import select
+
+    statement = select(text("1"))
+    first = db_module.driver_statement(statement, pg_engine)
+    assert db_module.driver_statement(statement, pg_engine) is first
+    assert db_module.driver_statement(select(text("1")), pg_engine) is not first

@@ -180,18 +180,32 @@ def test_an_unanswered_required_question_is_named_and_nothing_is_stored(db, surv
     assert not db.exec(select(Invitation)).one().used
 
 
-def test_a_submission_reads_once_and_writes_once(db, engine, backend, survey_eval):
+def test_a_submission_reads_once_and_writes_once(db, engine, backend, survey_eval, monkeypatch):
     """The hot path: one SELECT (the frozen version's document comes from the process's
-    cache after the first read) and one write, a single statement on PostgreSQL."""
+    cache after the first read) and one write, a single statement on PostgreSQL, where both
+    run on the driver's own cursor with no transaction statements around them."""
     first, second, third = codes(db, survey_eval, 3)
     app_service.submit_with_code(db, first, form(**STREET_ANSWERS), "10.0.0.1")  # freezes v1
     app_service.submit_with_code(db, second, form(**STREET_ANSWERS), "10.0.0.1")  # caches it
     statements: list[str] = []
+    in_transaction: list[bool] = []
 
     def seen(_conn, _cursor, statement, *_args):
         statements.append(statement.split()[0].upper())
 
-    event.listen(engine, "before_cursor_execute", seen)
+    if backend == "postgresql":  # what reaches the driver, whoever sends it
+        import psycopg
+
+        real_execute = psycopg.Cursor.execute
+
+        def execute(cursor, query, *args, **kwargs):
+            seen(None, cursor, str(query))
+            in_transaction.append(not cursor.connection.autocommit)  # BEGIN … COMMIT around it
+            return real_execute(cursor, query, *args, **kwargs)
+
+        monkeypatch.setattr(psycopg.Cursor, "execute", execute)
+    else:
+        event.listen(engine, "before_cursor_execute", seen)
     try:
         with Session(engine) as session:  # as the respondent's handler calls it
             app_service.submit_with_code(session, third, form(**{**STREET_ANSWERS, "Q1": "na"}),
@@ -199,9 +213,13 @@ def test_a_submission_reads_once_and_writes_once(db, engine, backend, survey_eva
             with pytest.raises(Conflict):
                 app_service.submit_with_code(session, third, form(**STREET_ANSWERS), "10.0.0.1")
     finally:
-        event.remove(engine, "before_cursor_execute", seen)
+        if backend == "postgresql":
+            monkeypatch.undo()
+        else:
+            event.remove(engine, "before_cursor_execute", seen)
     write = ["WITH"] if backend == "postgresql" else ["UPDATE", "INSERT"]
     assert statements == ["SELECT", *write, "SELECT"]  # the used code: one SELECT, refused
+    assert not any(in_transaction)
     assert count(db, SurveyResponse) == 3
     assert count(db, Invitation, Invitation.used) == 3
     db.expire_all()

@@ -24,6 +24,7 @@ from functools import cache
 from sqlalchemy import bindparam, func, update
 from sqlmodel import Session, col, select
 
+from evalplatform.db import driver_cursor, driver_statement
 from evalplatform.i18n import _, gettext
 from evalplatform.models import (
     Contract,
@@ -676,44 +677,66 @@ def _submitted_at_once(session: Session, typed: str, getlist, address: str | Non
                        channel: Channel) -> bool:
     """The common case of :func:`submit_with_code` in two statements: one SELECT of
     columns (no ORM objects; the frozen version's document from the process's cache) and
-    one write. On PostgreSQL, when the session has no transaction yet, both run in
-    autocommit mode: the write is a single statement (see ``responses.record_with_code``),
-    so no BEGIN/COMMIT round trips are needed. False when the case is not the common one
-    (an unknown code, a lock-out, a survey that is not open or must be closed now): the
+    one write. On PostgreSQL both run on the driver's own cursor in autocommit mode
+    (``db.driver_cursor``): the write is a single statement (see
+    ``responses.use_code_and_record``), so no BEGIN/COMMIT round trips are needed and no
+    session or result objects are made. False when the case is not the common one (an
+    unknown code, a lock-out, a survey that is not open or must be closed now): the
     caller then takes the general path, with nothing done here."""
     code = invitations.normalise(typed)
     if code is None:
         return False
-    autocommit = (session.get_bind().dialect.name == "postgresql"
-                  and not session.in_transaction())
-    connection = session.connection(
-        execution_options={"isolation_level": "AUTOCOMMIT"} if autocommit else None)
-    row = connection.execute(_code_row(), {"code": code,
-                                            "key": address_key("code", address, "all")}).first()
-    window = None if row is None else _Window(row.opened_at, row.closed_at, row.status,
-                                              row.opens_at, row.closes_at)
-    if (window is None or (row.locked_until is not None and as_utc(row.locked_until) > now())
-            or state(window, window) != "open"):
-        if autocommit:
-            session.commit()  # gives the autocommit connection back; nothing was written
+    values = {"code": code, "key": address_key("code", address, "all")}
+    engine = session.get_bind()
+    if engine.dialect.name == "postgresql" and not session.in_transaction():
+        with driver_cursor(engine) as cursor:
+            row = driver_statement(_code_row(), engine).first(cursor, values)
+            if not _takes_answers(row):
+                return False
+            _accept(session, row, getlist, channel, lambda statement, parameters:
+                    driver_statement(statement, engine).rowcount(cursor, parameters))
+        return True
+    row = session.connection().execute(_code_row(), values).first()
+    if not _takes_answers(row):
         return False
     try:
-        if row.used:
-            raise _used()
-        document = responses.version_document(session, row.questionnaire_id, frozen=row.frozen,
-                                              created_at=row.created_at)
-        answers = responses.parse_answers(document, getlist)
-        responses.record_with_code(session, row, questionnaire_id=row.questionnaire_id,
-                                   answers=answers, day=local_day(), channel=channel,
-                                   frozen=row.frozen)
-    except SurveyError as exc:
-        session.rollback()
-        raise _fail(exc) from None
-    except Conflict:
+        _accept(session, row, getlist, channel, None)
+    except Exception:
         session.rollback()
         raise
     session.commit()
     return True
+
+
+def _takes_answers(row) -> bool:
+    """Whether the fast path's row is a code of a survey that is open now, from an address
+    that is not locked out."""
+    if row is None or (row.locked_until is not None and as_utc(row.locked_until) > now()):
+        return False
+    window = _Window(row.opened_at, row.closed_at, row.status, row.opens_at, row.closes_at)
+    return state(window, window) == "open"
+
+
+def _accept(session: Session, row, getlist, channel: Channel,
+            write: responses.Write | None) -> None:
+    """Check and store the answers for the fast path's ``row``: with ``write`` (PostgreSQL,
+    the driver's cursor) as one statement, else in the session's transaction."""
+    if row.used:
+        raise _used()
+    document = responses.version_document(session, row.questionnaire_id, frozen=row.frozen,
+                                          created_at=row.created_at)
+    try:
+        answers = responses.parse_answers(document, getlist)
+        if write is not None:
+            responses.use_code_and_record(write, row.id, questionnaire_id=row.questionnaire_id,
+                                          answers=answers, day=local_day(), channel=channel,
+                                          frozen=row.frozen)
+        else:
+            responses.record_with_code(session, row, questionnaire_id=row.questionnaire_id,
+                                       answers=answers, day=local_day(), channel=channel,
+                                       frozen=row.frozen)
+    except SurveyError as exc:
+        raise _fail(exc) from None
 
 
 def submit_with_code(session: Session, typed: str, getlist, address: str | None, *,
