@@ -230,7 +230,7 @@ def main() -> int:
                         help="comma-separated concurrencies to measure (default 100,10)")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds per concurrency")
     parser.add_argument("--seconds", type=float, default=4.0, help="seconds per measured phase")
-    parser.add_argument("--codes-per-phase", type=int, default=6000,
+    parser.add_argument("--codes-per-phase", type=int, default=9000,
                         help="fresh codes for one submission phase (it ends early without)")
     parser.add_argument("--quick", action="store_true", help="one round of 3 s per concurrency")
     parser.add_argument("--json", help="also write the figures to this file")
