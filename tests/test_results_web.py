@@ -94,6 +94,10 @@ def test_the_downloaded_package_reproduces_the_result_on_the_command_line(client
     reproduced = json.loads(run.stdout)
     assert reproduced["total"] == HAND_TOTAL
     assert reproduced == result.result
+    stored = client.get(f"/evaluations/{evaluation.id}/result/result.json?version=1")
+    assert f"evaluation-{evaluation.id}-v1.result.json" in stored.headers["content-disposition"]
+    assert f"evaluation-{evaluation.id}-v1.package.json" in response.headers["content-disposition"]
+    assert stored.json() == reproduced  # the engine's answer as stored: what the package gives
 
 
 def test_a_blocked_result_is_shown_with_what_is_missing_and_cannot_be_published(client, db, world,

@@ -185,6 +185,17 @@ def _survey(session: Session, evaluation: Evaluation) -> Survey:
     return survey
 
 
+def working_version(session: Session, evaluation: Evaluation) -> Questionnaire:
+    """The version of the evaluation's questionnaire that is being edited (NotFound when the
+    evaluation has no survey)."""
+    return working(session, _survey(session, evaluation))
+
+
+def shown_document(session: Session, evaluation: Evaluation) -> dict:
+    """The document of the version respondents are shown (for printed slips and posters)."""
+    return shown_version(session, _survey(session, evaluation)).document
+
+
 def counts(session: Session, survey: Survey) -> dict[str, int]:
     found = responses.counts(session, survey.id)
     found.update(responses.invitation_counts(session, survey.id))

@@ -126,28 +126,29 @@ def result_page(request: Request, evaluation_id: int, version: str = "",
                   _result_context(session, principal, evaluation, result))
 
 
+def _stored_json(session: Session, principal: Principal, evaluation_id: int, version: str,
+                 part: str) -> Response:
+    """One stored part of a result version (``package`` or ``result``) as a JSON download."""
+    evaluation = evaluations.get(session, evaluation_id)
+    result = results.version_for(session, principal, evaluation, _int_or_none(version))
+    body = json.dumps(getattr(result, part), ensure_ascii=False, indent=2)
+    return Response(body, media_type="application/json", headers={
+        "Content-Disposition": _attachment(f"evaluation-{evaluation.id}-v{result.version}"
+                                           f".{part}.json")})
+
+
 @router.get("/evaluations/{evaluation_id}/result/package.json")
 def result_package(evaluation_id: int, version: str = "", session: Session = Depends(get_session),
                    principal: Principal = Depends(result_reader)):
     """The exact scoring package of a version: ``python -m scoring evaluate`` reproduces it."""
-    evaluation = evaluations.get(session, evaluation_id)
-    result = results.version_for(session, principal, evaluation, _int_or_none(version))
-    body = json.dumps(result.package, ensure_ascii=False, indent=2)
-    return Response(body, media_type="application/json", headers={
-        "Content-Disposition": _attachment(f"evaluation-{evaluation.id}-v{result.version}"
-                                           ".package.json")})
+    return _stored_json(session, principal, evaluation_id, version, "package")
 
 
 @router.get("/evaluations/{evaluation_id}/result/result.json")
 def result_json(evaluation_id: int, version: str = "", session: Session = Depends(get_session),
                 principal: Principal = Depends(result_reader)):
     """The engine's answer for a version, as stored (compare with your own run)."""
-    evaluation = evaluations.get(session, evaluation_id)
-    result = results.version_for(session, principal, evaluation, _int_or_none(version))
-    body = json.dumps(result.result, ensure_ascii=False, indent=2)
-    return Response(body, media_type="application/json", headers={
-        "Content-Disposition": _attachment(f"evaluation-{evaluation.id}-v{result.version}"
-                                           ".result.json")})
+    return _stored_json(session, principal, evaluation_id, version, "result")
 
 
 @router.get("/evaluations/{evaluation_id}/result/report")

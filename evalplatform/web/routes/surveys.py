@@ -297,8 +297,7 @@ def questionnaire_publish(request: Request, evaluation_id: int,
 def questionnaire_export(evaluation_id: int, session: Session = Depends(get_session),
                          principal: Principal = Depends(readers)):
     evaluation = evaluations.get(session, evaluation_id)
-    survey = app_service._survey(session, evaluation)
-    version = app_service.working(session, survey)
+    version = app_service.working_version(session, evaluation)
     return Response(
         xlsform.export_workbook(version.document, version.version),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -332,8 +331,7 @@ def questionnaire_preview(request: Request, evaluation_id: int,
                           principal: Principal = Depends(readers)):
     """Exactly the respondent's page, with the form disabled."""
     evaluation = evaluations.get(session, evaluation_id)
-    survey = app_service._survey(session, evaluation)
-    version = app_service.working(session, survey)
+    version = app_service.working_version(session, evaluation)
     return render(request, "surveys/respond.html", _respondent_context(
         version.document, action="", store_key="", preview=True,
         back=f"{_base(evaluation_id)}/questionnaire"))
@@ -359,8 +357,7 @@ def invitations_sheet(request: Request, evaluation_id: int, batch_id: int,
     """A printable A4 sheet of slips: code, QR code and the address to type it in."""
     evaluation = evaluations.get(session, evaluation_id)
     found = app_service.batch(session, evaluation, batch_id)
-    survey = app_service._survey(session, evaluation)
-    document = app_service.shown_version(session, survey).document
+    document = app_service.shown_document(session, evaluation)
     origin = str(request.base_url).rstrip("/")
     slips = [{"code": invitations.display(i.code), "used": i.used,
               "qr": invitations.qr_svg(f"{origin}/s/{i.code}", scale=3,
@@ -398,8 +395,7 @@ def sites_poster(request: Request, evaluation_id: int, site_id: int,
     """A printable A4 poster with the site's QR code and link."""
     evaluation = evaluations.get(session, evaluation_id)
     site = app_service.site_of(session, evaluation, site_id)
-    survey = app_service._survey(session, evaluation)
-    document = app_service.shown_version(session, survey).document
+    document = app_service.shown_document(session, evaluation)
     url = f"{str(request.base_url).rstrip('/')}/o/{site.token}"
     return render(request, "surveys/poster.html", {
         "evaluation": evaluation, "site": site, "url": url, "base": _base(evaluation_id),
