@@ -75,10 +75,15 @@ def test_a_connection_that_died_recently_fails_one_statement_then_the_pool_recov
 # ------------------------------------------------ the driver's own cursor (hot paths)
 
 
-def _probe_table(engine) -> None:
-    with engine.begin() as connection:
-        connection.execute(text("CREATE TABLE IF NOT EXISTS driver_probe (n integer)"))
-        connection.execute(text("DELETE FROM driver_probe"))
+@pytest.fixture
+def probe_table(pg_engine):
+    """A scratch table of the shared test database, dropped afterwards (the migration test
+    compares the database with the models)."""
+    with pg_engine.begin() as connection:
+        connection.execute(text("CREATE TABLE driver_probe (n integer)"))
+    yield
+    with pg_engine.begin() as connection:
+        connection.execute(text("DROP TABLE driver_probe"))
 
 
 def _probe_rows(engine) -> int:
@@ -86,18 +91,16 @@ def _probe_rows(engine) -> int:
         return connection.execute(text("SELECT count(*) FROM driver_probe")).scalar_one()
 
 
-def test_each_statement_on_the_driver_cursor_commits_by_itself(pg_engine):
-    _probe_table(pg_engine)
+def test_each_statement_on_the_driver_cursor_commits_by_itself(pg_engine, probe_table):
     with pytest.raises(RuntimeError), db_module.driver_cursor(pg_engine) as cursor:
         cursor.execute("INSERT INTO driver_probe VALUES (1)")
         raise RuntimeError("a refusal after the write")  # autocommit: the write stays
     assert _probe_rows(pg_engine) == 1
 
 
-def test_the_driver_cursor_gives_its_connection_back_in_transaction_mode(pg_engine):
+def test_the_driver_cursor_gives_its_connection_back_in_transaction_mode(pg_engine, probe_table):
     """The pool has one connection: after the hot path has used it, a session on it is
     transactional again (a rollback undoes its write), also when the hot path failed."""
-    _probe_table(pg_engine)
     first = _backend_pid(pg_engine)
     with db_module.driver_cursor(pg_engine) as cursor:
         cursor.execute("SELECT 1")
