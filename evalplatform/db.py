@@ -85,10 +85,10 @@ class DriverStatement:
     """An SQLAlchemy statement compiled once for an engine's dialect and run on the database
     driver's own cursor (see :func:`driver_cursor`).
 
-    For the few statements of a hot path (a respondent's submission, the health check):
-    SQLAlchemy writes the SQL and converts the values, as it would, but its execution
-    machinery (session, transaction, result objects), which costs more than the database's
-    own work here, is left out. Values and rows go through the column types' own bind and
+    For the few statements of a hot path (a respondent's submission with a code): SQLAlchemy
+    writes the SQL and converts the values, as it would, but its execution machinery
+    (session, transaction, result objects), which costs more than the database's own work
+    here, is left out. Values and rows go through the column types' own bind and
     result processors, so what is stored and read is what the ORM path stores and reads.
     """
 

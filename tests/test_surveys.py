@@ -193,30 +193,30 @@ def test_a_submission_reads_once_and_writes_once(db, engine, backend, survey_eva
     def seen(_conn, _cursor, statement, *_args):
         statements.append(statement.split()[0].upper())
 
-    if backend == "postgresql":  # what reaches the driver, whoever sends it
-        import psycopg
+    with monkeypatch.context() as patch:
+        if backend == "postgresql":  # what reaches the driver, whoever sends it
+            import psycopg
 
-        real_execute = psycopg.Cursor.execute
+            real_execute = psycopg.Cursor.execute
 
-        def execute(cursor, query, *args, **kwargs):
-            seen(None, cursor, str(query))
-            in_transaction.append(not cursor.connection.autocommit)  # BEGIN … COMMIT around it
-            return real_execute(cursor, query, *args, **kwargs)
+            def execute(cursor, query, *args, **kwargs):
+                seen(None, cursor, str(query))
+                in_transaction.append(not cursor.connection.autocommit)  # BEGIN … COMMIT?
+                return real_execute(cursor, query, *args, **kwargs)
 
-        monkeypatch.setattr(psycopg.Cursor, "execute", execute)
-    else:
-        event.listen(engine, "before_cursor_execute", seen)
-    try:
-        with Session(engine) as session:  # as the respondent's handler calls it
-            app_service.submit_with_code(session, third, form(**{**STREET_ANSWERS, "Q1": "na"}),
-                                         "10.0.0.1")
-            with pytest.raises(Conflict):
-                app_service.submit_with_code(session, third, form(**STREET_ANSWERS), "10.0.0.1")
-    finally:
-        if backend == "postgresql":
-            monkeypatch.undo()
+            patch.setattr(psycopg.Cursor, "execute", execute)
         else:
-            event.remove(engine, "before_cursor_execute", seen)
+            event.listen(engine, "before_cursor_execute", seen)
+        try:
+            with Session(engine) as session:  # as the respondent's handler calls it
+                app_service.submit_with_code(session, third,
+                                             form(**{**STREET_ANSWERS, "Q1": "na"}), "10.0.0.1")
+                with pytest.raises(Conflict):
+                    app_service.submit_with_code(session, third, form(**STREET_ANSWERS),
+                                                 "10.0.0.1")
+        finally:
+            if backend != "postgresql":
+                event.remove(engine, "before_cursor_execute", seen)
     write = ["WITH"] if backend == "postgresql" else ["UPDATE", "INSERT"]
     assert statements == ["SELECT", *write, "SELECT"]  # the used code: one SELECT, refused
     assert not any(in_transaction)
