@@ -127,14 +127,15 @@ def serve(url: str, workers: int, port: int, var_dir: str, threads: int) -> subp
     raise SystemExit("the server did not start")
 
 
-def session_cookie(port: int, code: str) -> tuple[str, str]:
-    """A respondent's signed-session cookie and the CSRF token of the form it was shown."""
+def session_cookie(port: int, code: str) -> tuple[str, dict]:
+    """A respondent's signed-session cookie and the hidden fields of the form it was shown
+    (the CSRF token and the questionnaire version), which a browser sends back."""
     import urllib.request
 
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/s/{code}", timeout=10) as response:
         page = response.read().decode()
         cookie = response.headers["set-cookie"].split(";")[0]
-    return cookie, re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return cookie, dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page))
 
 
 def bare_phase(seconds: float, cookie: str) -> dict:
@@ -142,11 +143,11 @@ def bare_phase(seconds: float, cookie: str) -> dict:
             "headers": {"Cookie": cookie}}
 
 
-def submit_phase(seconds: float, codes: list[str], cookie: str, token: str) -> dict:
+def submit_phase(seconds: float, codes: list[str], cookie: str, hidden: dict) -> dict:
     from urllib.parse import urlencode
 
     return {"name": "submit", "method": "POST", "paths": [f"/s/{c}" for c in codes],
-            "seconds": seconds, "body": urlencode({**ANSWERS, "csrf_token": token}),
+            "seconds": seconds, "body": urlencode({**ANSWERS, **hidden}),
             "headers": {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}}
 
 
@@ -259,7 +260,8 @@ def main() -> int:
         port = free_port()
         var_dir = tempfile.mkdtemp(prefix="evalbench-")
         process = serve(url, args.workers, port, var_dir, args.threads)
-        cookie, token = session_cookie(port, codes[0])
+        cookie, hidden = session_cookie(port, codes[0])
+        assert {"csrf_token", "version_id"} <= set(hidden), hidden
         fresh = iter(codes[1:])
 
         def take(n: int) -> list[str]:
@@ -267,7 +269,7 @@ def main() -> int:
 
         # warm up every worker: connections opened, statements prepared, the version cached
         _bare, warm = load(port, 20, [bare_phase(3, cookie),
-                                      submit_phase(5, take(extra), cookie, token)])
+                                      submit_phase(5, take(extra), cookie, hidden)])
         accepted = warm["statuses"].get(303, 0)
         used_codes = codes[1:1 + extra]
         load_before = os.getloadavg()
@@ -286,7 +288,7 @@ def main() -> int:
                 phases, parts = [], [batch[at * share:(at + 1) * share] for at in range(slices)]
                 for part in parts:  # alternating slices: both meet the same machine
                     phases += [bare_phase(args.seconds / slices, cookie),
-                               submit_phase(args.seconds / slices, part, cookie, token)]
+                               submit_phase(args.seconds / slices, part, cookie, hidden)]
                 bare, submit = load(port, concurrency, phases, server=process.pid)
                 for part, sent in zip(parts, submit["sent"], strict=True):
                     used_codes += part[:sent]
@@ -312,7 +314,7 @@ def main() -> int:
         # exactly once: every used code again, and fresh codes twice in a row
         doubled = take(extra)
         again = used_codes + [c for c in doubled for _twice in range(2)]
-        (repeat,) = load(port, max(levels), [submit_phase(300, again, cookie, token)])
+        (repeat,) = load(port, max(levels), [submit_phase(300, again, cookie, hidden)])
         accepted += repeat["statuses"].get(303, 0)
         print(f"resubmitting {len(used_codes)} used codes and {len(doubled)} fresh codes twice "
               f"at once: statuses {repeat['statuses']}")

@@ -107,13 +107,12 @@ def record(session: Session, *, survey_id: int, questionnaire_id: int, channel: 
     return response_id
 
 
-@cache
-def use_and_record(*, freeze: bool):
-    """PostgreSQL: use the code, store the answer and (``freeze``) freeze the version in one
-    statement; built once, so that a submission compiles nothing (rowcount 0: code used)."""
+def _use_and_record(invitation, *, freeze: bool):
+    """The write of :func:`use_and_record`, for the invitation that the SQL expression
+    ``invitation`` names (a bound id, or a caller's subquery that gives an id or NULL)."""
     table = SurveyResponse.__table__
     used = (update(Invitation)
-            .where(Invitation.id == bindparam("invitation"), col(Invitation.used).is_(False))
+            .where(Invitation.id == invitation, col(Invitation.used).is_(False))
             .values(used=True).returning(Invitation.survey_id).cte("used_code"))
     statement = insert(SurveyResponse).from_select(
         ["id", "survey_id", "questionnaire_id", "channel", "answered_on", "answers"],
@@ -129,6 +128,21 @@ def use_and_record(*, freeze: bool):
                    col(Questionnaire.frozen).is_(False), exists(select(used.c.survey_id)))
             .values(frozen=True).cte("frozen_version"))
     return statement.execution_options(preserve_rowcount=True)
+
+
+@cache
+def use_and_record(*, freeze: bool):
+    """PostgreSQL: use the code, store the answer and (``freeze``) freeze the version in one
+    statement; built once, so that a submission compiles nothing (rowcount 0: code used)."""
+    return _use_and_record(bindparam("invitation"), freeze=freeze)
+
+
+def use_and_record_checked(invitation):
+    """The same write for a version known to be frozen, for the invitation that the scalar
+    subquery ``invitation`` gives: a caller folds its own checks into that subquery (NULL
+    when one fails), so that checking and writing are one statement (rowcount 0: nothing
+    written, the code unused). Build it once (e.g. in a ``functools.cache`` function)."""
+    return _use_and_record(invitation, freeze=False)
 
 
 def _code_used() -> CodeUsed:
@@ -166,18 +180,35 @@ def use_code_and_record(write: Write, invitation_id: int, *, questionnaire_id: i
     used already (by a double tap, a second tab or a retry), and then nothing is stored."""
     response_id = new_response_id()
     stored = write(use_and_record(freeze=not frozen), {
-        "invitation": invitation_id, "response": response_id,
-        "questionnaire": questionnaire_id, "channel": Channel(channel), "day": day,
-        "answers": answers})
+        "invitation": invitation_id, **_response_values(response_id, questionnaire_id, answers,
+                                                        day, channel)})
     if stored != 1:
         raise _code_used()
     return response_id
 
 
-#: Documents of frozen questionnaire versions, by (database, id, created_at): a frozen
-#: version never changes again, so every process may keep its document instead of reading
-#: and decoding it for each answer. Bounded; entries of another database never match.
-_FROZEN_DOCUMENTS: dict[tuple, dict] = {}
+def record_if(write: Write, statement, checks: dict, *, questionnaire_id: int, answers: dict,
+              day: date, channel: Channel) -> str | None:
+    """Run ``statement`` (made by :func:`use_and_record_checked`) with the values of its
+    checks and of the response; the new response's id, or None when a check let nothing
+    through (nothing stored, the code unused)."""
+    response_id = new_response_id()
+    stored = write(statement, {**checks, **_response_values(response_id, questionnaire_id,
+                                                            answers, day, channel)})
+    return response_id if stored == 1 else None
+
+
+def _response_values(response_id: str, questionnaire_id: int, answers: dict, day: date,
+                     channel: Channel) -> dict:
+    return {"response": response_id, "questionnaire": questionnaire_id,
+            "channel": Channel(channel), "day": day, "answers": answers}
+
+
+#: Documents of frozen questionnaire versions, by (database, id), with the version's
+#: ``created_at``: a frozen version never changes again, so every process may keep its
+#: document instead of reading and decoding it for each answer. Bounded; an entry is used
+#: only for the same ``created_at`` (another database's version with the same id is not it).
+_FROZEN_DOCUMENTS: dict[tuple, tuple] = {}
 _FROZEN_DOCUMENTS_MAX = 256
 
 
@@ -185,18 +216,24 @@ def version_document(session: Session, questionnaire_id: int, *, frozen: bool,
                      created_at=None) -> dict:
     """The document of a questionnaire version; a frozen one's from the process's cache when
     it has read it before (the caller must not change it)."""
-    key = (session.get_bind().url, questionnaire_id, created_at)
+    key = (session.get_bind().url, questionnaire_id)
     if frozen:
         found = _FROZEN_DOCUMENTS.get(key)
-        if found is not None:
-            return found
+        if found is not None and found[0] == created_at:
+            return found[1]
     document = session.connection().execute(
         select(Questionnaire.document).where(Questionnaire.id == questionnaire_id)).scalar_one()
     if frozen:
         if len(_FROZEN_DOCUMENTS) >= _FROZEN_DOCUMENTS_MAX:
             _FROZEN_DOCUMENTS.clear()
-        _FROZEN_DOCUMENTS[key] = document
+        _FROZEN_DOCUMENTS[key] = (created_at, document)
     return document
+
+
+def frozen_document(database_url, questionnaire_id: int) -> tuple | None:
+    """``(created_at, document)`` of a frozen version this process has read from that
+    database, or None (the caller checks ``created_at`` against the database)."""
+    return _FROZEN_DOCUMENTS.get((database_url, questionnaire_id))
 
 
 def counts(session: Session, survey_id: int) -> dict[str, int]:

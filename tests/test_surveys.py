@@ -227,6 +227,139 @@ def test_a_submission_reads_once_and_writes_once(db, engine, backend, survey_eva
         "na", "satisfied", "satisfied"]
 
 
+class _Recorder:
+    """The first word of each statement that reaches PostgreSQL's driver while ``on``."""
+
+    def __init__(self, monkeypatch, backend):
+        self.on, self.sent = False, []
+        if backend == "postgresql":
+            import psycopg
+
+            real_execute = psycopg.Cursor.execute
+
+            def execute(cursor, query, *args, **kwargs):
+                if self.on:
+                    self.sent.append(str(query).split()[0].upper())
+                return real_execute(cursor, query, *args, **kwargs)
+
+            monkeypatch.setattr(psycopg.Cursor, "execute", execute)
+
+
+def _outcome(db, code, answers, address="10.0.0.1", recorder: _Recorder | None = None):
+    """What a submission gives, made as the respondent's handler makes it (a session of its
+    own): ("stored", the versions answered) or (error class, message, fields named); the
+    ``recorder`` records the submission's statements."""
+    db.commit()
+    before = count(db, SurveyResponse)
+    try:
+        if recorder is not None:
+            recorder.on = True
+        with Session(db.get_bind()) as session:
+            app_service.submit_with_code(session, code, form(**answers), address)
+    except (Conflict, Throttled, ValidationFailed, NotFound) as exc:
+        if recorder is not None:
+            recorder.on = False
+        db.rollback()
+        assert count(db, SurveyResponse) == before  # a refusal stores nothing
+        return type(exc).__name__, exc.message, sorted(getattr(exc, "errors", {}) or {})
+    if recorder is not None:
+        recorder.on = False
+    db.expire_all()
+    newest = set(db.exec(select(SurveyResponse.questionnaire_id)).all())
+    assert count(db, SurveyResponse) == before + 1
+    return "stored", sorted(newest)
+
+
+def _after_the_window(db, evaluation, monkeypatch):
+    after = evaluations.as_utc(evaluation.closes_at) + evaluations.timedelta(minutes=1)
+    monkeypatch.setattr(evaluations, "now", lambda: after)
+    monkeypatch.setattr(app_service, "now", lambda: after)
+
+
+def _before_the_window(db, evaluation, monkeypatch):
+    before = evaluations.as_utc(evaluation.opens_at) - evaluations.timedelta(minutes=1)
+    monkeypatch.setattr(evaluations, "now", lambda: before)
+    monkeypatch.setattr(app_service, "now", lambda: before)
+
+
+def _locked_out(db, _evaluation, _monkeypatch):
+    for _ in range(app_service.CODE_FAILURES):
+        with pytest.raises(NotFound):
+            app_service.target_for_code(db, "ABCD-EFGH", "10.0.0.1")
+
+
+def _not_collecting(db, evaluation, _monkeypatch):
+    evaluation.status = EvaluationStatus.scoring
+    db.add(evaluation)
+    db.commit()
+
+
+def _closed_early(db, evaluation, _monkeypatch):
+    app_service.close_survey(db, _PRINCIPALS[evaluation.id], evaluation.id)
+
+
+def _stale_cache(_db, _evaluation, _monkeypatch):
+    from surveys import responses
+
+    for key, (created_at, document) in list(responses._FROZEN_DOCUMENTS.items()):
+        responses._FROZEN_DOCUMENTS[key] = (created_at - evaluations.timedelta(days=1), document)
+
+
+@pytest.mark.parametrize("situation, answers, expected", [
+    (None, STREET_ANSWERS, "stored"),
+    (_closed_early, STREET_ANSWERS, "Conflict"),
+    (_after_the_window, STREET_ANSWERS, "Conflict"),
+    (_before_the_window, STREET_ANSWERS, "Conflict"),
+    (_not_collecting, STREET_ANSWERS, "Conflict"),
+    (_locked_out, STREET_ANSWERS, "Throttled"),
+    (_stale_cache, STREET_ANSWERS, "stored"),
+    (None, {**STREET_ANSWERS, "Q2": "", "Q5": "midnight"}, "ValidationFailed"),
+], ids=["open", "closed-early", "after-the-window", "before-the-window", "not-collecting",
+        "locked-out",
+        "stale-cache", "invalid-answers"])
+def test_a_form_naming_its_version_is_stored_in_one_statement_or_told_the_same_as_without(
+        db, backend, survey_eval, monkeypatch, situation, answers, expected):
+    """The respondent's page names the version it shows (``version_id``). On PostgreSQL a
+    form whose version this process has cached is checked and stored in one statement; the
+    statement writes nothing unless the survey takes answers now, so every other case ends
+    exactly as a form without ``version_id`` does (same refusal, same message, nothing
+    stored, the code unused)."""
+    first, second, with_version, without_version = codes(db, survey_eval, 4)
+    app_service.submit_with_code(db, first, form(**STREET_ANSWERS), "10.0.0.2")  # freezes v1
+    app_service.submit_with_code(db, second, form(**STREET_ANSWERS), "10.0.0.2")  # caches it
+    version = app_service.current(db, app_service.survey_of(db, survey_eval)).id
+    if situation is not None:
+        situation(db, survey_eval, monkeypatch)
+    recorder = _Recorder(monkeypatch, backend)
+    named = _outcome(db, with_version, {**answers, "version_id": str(version)}, recorder=recorder)
+    if expected == "stored" and situation is None and backend == "postgresql":
+        assert recorder.sent == ["WITH"]  # checked and stored in one statement
+    plain = _outcome(db, without_version, answers)
+    assert named[0] == expected
+    assert named == plain
+    db.expire_all()
+    used = {i.code: i.used for i in db.exec(select(Invitation))}
+    assert used[with_version] is used[without_version] is (expected == "stored")
+
+
+def test_a_form_naming_a_retired_version_is_checked_against_the_current_one(db, world,
+                                                                           survey_eval):
+    """A page opened before a new version was published still sends the old version's id:
+    its answers are checked against, and stored for, the current version."""
+    code, late = codes(db, survey_eval, 2)
+    app_service.submit_with_code(db, code, form(**STREET_ANSWERS), "10.0.0.1")
+    old = app_service.current(db, app_service.survey_of(db, survey_eval)).id
+    app_service.new_version(db, world.purchaser_principal, survey_eval.id)
+    app_service.edit(db, world.purchaser_principal, survey_eval.id, "delete",
+                     lambda doc, _l: qn.delete_question(doc, "Q7"))
+    app_service.publish(db, world.purchaser_principal, survey_eval.id)
+    new = app_service.current(db, app_service.survey_of(db, survey_eval)).id
+    app_service.submit_with_code(db, late, form(**STREET_ANSWERS, version_id=str(old)),
+                                 "10.0.0.1")
+    stored = sorted(db.exec(select(SurveyResponse.questionnaire_id)).all())
+    assert stored == sorted([old, new])
+
+
 def test_not_applicable_satisfies_a_required_scale_question(db, survey_eval):
     code = codes(db, survey_eval, 1)[0]
     app_service.submit_with_code(db, code, form(**{**STREET_ANSWERS, "Q2": "na"}), "10.0.0.1")

@@ -87,13 +87,18 @@ def test_a_respondent_answers_with_a_code_once_and_is_thanked(client, db, world)
     assert "隐私" in page.text and "匿名" in page.text
     assert 'lang="zh-CN"' in page.text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    shown = app_service.current(db, app_service.survey_of(db, evaluation)).id
+    assert f'name="version_id" value="{shown}"' in page.text  # the version the page shows
     partial = {k: v for k, v in STREET_ANSWERS.items() if k != "Q2"}
-    refused = client.post(f"/s/{code}", data={**partial, "csrf_token": token})
+    refused = client.post(f"/s/{code}", data={**partial, "csrf_token": token,
+                                              "version_id": str(shown)})
     assert refused.status_code == 422
     assert "请回答此题" in refused.text and 'id="e-Q2"' in refused.text
+    assert f'name="version_id" value="{shown}"' in refused.text
     assert re.search(r'name="Q1" value="satisfied"\s+checked', refused.text)  # what was given is kept
     assert stored(db) == 0
-    done = client.post(f"/s/{code}", data={**STREET_ANSWERS, "csrf_token": token})
+    done = client.post(f"/s/{code}", data={**STREET_ANSWERS, "csrf_token": token,
+                                           "version_id": str(shown)})
     assert done.status_code == 303 and done.headers["location"] == f"/s/{code}/done"
     thanks = client.get(done.headers["location"]).text
     assert "感谢" in thanks and f'data-clear-store="code:{code}"' in thanks

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import bindparam, exists, func, update
 from sqlmodel import Session, col, select
 
 from evalplatform.db import driver_cursor, driver_statement
@@ -701,6 +701,8 @@ def _submitted_at_once(session: Session, typed: str, getlist, address: str | Non
     engine = session.get_bind()
     if engine.dialect.name == "postgresql" and not session.in_transaction():
         with driver_cursor(engine) as cursor:
+            if _stored_in_one(engine, cursor, values, getlist, channel):
+                return True
             row = driver_statement(_code_row(), engine).first(cursor, values)
             if not _takes_answers(row):
                 return False
@@ -717,6 +719,58 @@ def _submitted_at_once(session: Session, typed: str, getlist, address: str | Non
         raise
     session.commit()
     return True
+
+
+@cache
+def _checked_write():
+    """The one-statement submission (PostgreSQL): the code's invitation is used and the
+    answer stored only if, in the same statement, the survey takes answers now — exactly
+    what :func:`state` calls ``open``: not closed, opened, its evaluation collecting and
+    ``now`` inside the schedule — the address is not locked out, and the version the form
+    was shown is still the current one, frozen, and the one this process has cached."""
+    locked = exists(select(ThrottleCounter.key).where(
+        ThrottleCounter.key == bindparam("key"), ThrottleCounter.locked_until > bindparam("now")))
+    invitation = (
+        select(Invitation.id)
+        .join(Survey, Survey.id == Invitation.survey_id)
+        .join(Evaluation, Evaluation.id == Survey.evaluation_id)
+        .join(Questionnaire, Questionnaire.survey_id == Survey.id)
+        .where(Invitation.code == bindparam("code"),
+               Questionnaire.id == bindparam("questionnaire"),
+               Questionnaire.status == QuestionnaireStatus.current,
+               col(Questionnaire.frozen).is_(True),
+               Questionnaire.created_at == bindparam("created_at"),
+               col(Survey.closed_at).is_(None), col(Survey.opened_at).is_not(None),
+               Evaluation.status == EvaluationStatus.collecting,
+               Evaluation.opens_at <= bindparam("now"), Evaluation.closes_at >= bindparam("now"),
+               ~locked)
+        .scalar_subquery())
+    return responses.use_and_record_checked(invitation)
+
+
+def _stored_in_one(engine, cursor, values: dict, getlist, channel: Channel) -> bool:
+    """The commonest submission in one statement: the form names the version it showed
+    (``version_id``), this process has that frozen version's document, and the answers are
+    valid for it; the write itself then checks the code, the schedule and the lock-out
+    (:func:`_checked_write`). False, with nothing written, in any other case: the caller
+    then reads the code's row and says exactly why (or stores the answers after all)."""
+    version = getlist("version_id")
+    version = int(version[-1]) if version and version[-1].isascii() and version[-1].isdigit() \
+        else None
+    known = responses.frozen_document(engine.url, version) if version else None
+    if known is None:
+        return False
+    created_at, document = known
+    try:
+        answers = responses.parse_answers(document, getlist)
+    except SurveyError:
+        return False  # the two-statement path says what is wrong, in its order of checks
+    write = driver_statement(_checked_write(), engine)
+    stored = responses.record_if(
+        lambda statement, parameters: write.rowcount(cursor, parameters), write.statement,
+        {**values, "now": now(), "created_at": created_at}, questionnaire_id=version,
+        answers=answers, day=local_day(), channel=channel)
+    return stored is not None
 
 
 def _takes_answers(row) -> bool:

@@ -517,7 +517,8 @@ def _code_page(session: Session, code: str, address: str | None) -> dict:
         return {"refused": exc}
     return {"code": invitation.code, "used": invitation.used, "accepting": found.accepting,
             "message": found.message,
-            "document": found.questionnaire.document if found.accepting else None}
+            "document": found.questionnaire.document if found.accepting else None,
+            "version_id": found.questionnaire.id if found.accepting else None}
 
 
 def _used_message_text() -> str:
@@ -540,7 +541,7 @@ async def _code_questionnaire(request: Request, code: str, values: dict | None =
         return _message(request, page["message"])
     return render(request, "surveys/respond.html", _respondent_context(
         page["document"], action=f"/s/{page['code']}", store_key=f"code:{page['code']}",
-        values=values))
+        values=values, extra_fields={"version_id": page["version_id"]}))
 
 
 @respondents.get("/s/{code}")
@@ -564,7 +565,8 @@ async def submit_with_code(request: Request, code: str, _access=Depends(anyone))
                             else page["message"] or _used_message_text())
         return render(request, "surveys/respond.html", _respondent_context(
             page["document"], action=f"/s/{normal}", store_key=f"code:{normal}",
-            values=_form_values(form), errors=exc.errors), status_code=422)
+            values=_form_values(form), errors=exc.errors,
+            extra_fields={"version_id": page["version_id"]}), status_code=422)
     except DomainError as exc:
         return _message(request, exc.message, status=exc.status_code,
                         clear_key=f"code:{normal}" if isinstance(exc, Conflict) else "")
@@ -574,7 +576,7 @@ async def submit_with_code(request: Request, code: str, _access=Depends(anyone))
 def _answers_kept(form) -> dict:
     """The answers in a form sent by a language button (not the form's own fields)."""
     return {k: v for k, v in _form_values(form).items()
-            if k not in ("csrf_token", "language", "submission_key", "website")}
+            if k not in ("csrf_token", "language", "submission_key", "version_id", "website")}
 
 
 def _switch_language(request: Request, form) -> None:
