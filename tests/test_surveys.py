@@ -342,6 +342,29 @@ def test_a_form_naming_its_version_is_stored_in_one_statement_or_told_the_same_a
     assert used[with_version] is used[without_version] is (expected == "stored")
 
 
+def test_a_form_with_a_malformed_or_foreign_version_id_is_stored_all_the_same(
+        db, survey_eval, make_user, make_org):
+    """``version_id`` comes from the respondent's browser: whatever it says, it only picks a
+    cached document to check against first; the answers are stored once, for the current
+    version of the code's own survey."""
+    elsewhere = contracted_world(db, make_user, make_org, n=2)
+    other = evaluation_with_survey(db, elsewhere)  # another department's survey
+    _PRINCIPALS[other.id] = elsewhere.purchaser_principal
+    warm = codes(db, other, 2) + codes(db, survey_eval, 2)
+    for code in warm:  # both versions frozen and cached
+        app_service.submit_with_code(db, code, form(**STREET_ANSWERS), "10.0.0.2")
+    foreign = app_service.current(db, app_service.survey_of(db, other)).id
+    own = app_service.current(db, app_service.survey_of(db, survey_eval)).id
+    junk = ["abc", "-1", "9" * 5000, "١٢", "", str(foreign)]
+    for value, code in zip(junk, codes(db, survey_eval, len(junk)), strict=True):
+        assert _outcome(db, code, {**STREET_ANSWERS, "version_id": value}) == (
+            "stored", sorted({foreign, own}))
+    db.expire_all()
+    mine = db.exec(select(func.count()).select_from(SurveyResponse).where(
+        SurveyResponse.questionnaire_id == own)).one()
+    assert mine == 2 + len(junk)
+
+
 def test_a_form_naming_a_retired_version_is_checked_against_the_current_one(db, world,
                                                                            survey_eval):
     """A page opened before a new version was published still sends the old version's id:

@@ -754,9 +754,9 @@ def _stored_in_one(engine, cursor, values: dict, getlist, channel: Channel) -> b
     valid for it; the write itself then checks the code, the schedule and the lock-out
     (:func:`_checked_write`). False, with nothing written, in any other case: the caller
     then reads the code's row and says exactly why (or stores the answers after all)."""
-    version = getlist("version_id")
-    version = int(version[-1]) if version and version[-1].isascii() and version[-1].isdigit() \
-        else None
+    named = getlist("version_id")
+    typed = named[-1] if named else ""
+    version = int(typed) if typed.isascii() and typed.isdigit() and len(typed) <= 12 else None
     known = responses.frozen_document(engine.url, version) if version else None
     if known is None:
         return False
