@@ -673,11 +673,17 @@ def _code_row():
     survey's and evaluation's schedule, the current version and the address's lock-out."""
     locked_until = (select(ThrottleCounter.locked_until)
                     .where(ThrottleCounter.key == bindparam("key")).scalar_subquery())
-    return (select(Invitation.id, Invitation.used, Invitation.survey_id, Survey.opened_at,
-                   Survey.closed_at, Evaluation.status, Evaluation.opens_at, Evaluation.closes_at,
-                   Questionnaire.id.label("questionnaire_id"), Questionnaire.frozen,
-                   Questionnaire.created_at, locked_until.label("locked_until"))
-            .join(Survey, Survey.id == Invitation.survey_id)
+    return _by_code(select(
+        Invitation.id, Invitation.used, Invitation.survey_id, Survey.opened_at, Survey.closed_at,
+        Evaluation.status, Evaluation.opens_at, Evaluation.closes_at,
+        Questionnaire.id.label("questionnaire_id"), Questionnaire.frozen, Questionnaire.created_at,
+        locked_until.label("locked_until")))
+
+
+def _by_code(statement):
+    """``statement`` on the invitation whose code is ``:code``, joined to its survey, the
+    survey's evaluation and its current questionnaire version (no row without one)."""
+    return (statement.join(Survey, Survey.id == Invitation.survey_id)
             .join(Evaluation, Evaluation.id == Survey.evaluation_id)
             .join(Questionnaire, (Questionnaire.survey_id == Survey.id)
                   & (Questionnaire.status == QuestionnaireStatus.current))
@@ -686,10 +692,12 @@ def _code_row():
 
 def _submitted_at_once(session: Session, typed: str, getlist, address: str | None,
                        channel: Channel) -> bool:
-    """The common case of :func:`submit_with_code` in two statements: one SELECT of
-    columns (no ORM objects; the frozen version's document from the process's cache) and
-    one write. On PostgreSQL both run on the driver's own cursor in autocommit mode
-    (``db.driver_cursor``): the write is a single statement (see
+    """The common case of :func:`submit_with_code` in one or two statements. On PostgreSQL,
+    a form that names a version this process has cached is checked and stored in one
+    statement (:func:`_stored_in_one`); otherwise, and on SQLite, one SELECT of columns (no
+    ORM objects; the frozen version's document from the process's cache) and one write. On
+    PostgreSQL they run on the driver's own cursor in autocommit mode
+    (``db.driver_cursor``): each write is a single statement (see
     ``responses.use_code_and_record``), so no BEGIN/COMMIT round trips are needed and no
     session or result objects are made. False when the case is not the common one (an
     unknown code, a lock-out, a survey that is not open or must be closed now): the
@@ -701,13 +709,15 @@ def _submitted_at_once(session: Session, typed: str, getlist, address: str | Non
     engine = session.get_bind()
     if engine.dialect.name == "postgresql" and not session.in_transaction():
         with driver_cursor(engine) as cursor:
-            if _stored_in_one(engine, cursor, values, getlist, channel):
+            def write(statement, parameters) -> int:
+                return driver_statement(statement, engine).rowcount(cursor, parameters)
+
+            if _stored_in_one(engine.url, write, values, getlist, channel):
                 return True
             row = driver_statement(_code_row(), engine).first(cursor, values)
             if not _takes_answers(row):
                 return False
-            _accept(session, row, getlist, channel, lambda statement, parameters:
-                    driver_statement(statement, engine).rowcount(cursor, parameters))
+            _accept(session, row, getlist, channel, write)
         return True
     row = session.connection().execute(_code_row(), values).first()
     if not _takes_answers(row):
@@ -731,13 +741,8 @@ def _checked_write():
     locked = exists(select(ThrottleCounter.key).where(
         ThrottleCounter.key == bindparam("key"), ThrottleCounter.locked_until > bindparam("now")))
     invitation = (
-        select(Invitation.id)
-        .join(Survey, Survey.id == Invitation.survey_id)
-        .join(Evaluation, Evaluation.id == Survey.evaluation_id)
-        .join(Questionnaire, Questionnaire.survey_id == Survey.id)
-        .where(Invitation.code == bindparam("code"),
-               Questionnaire.id == bindparam("questionnaire"),
-               Questionnaire.status == QuestionnaireStatus.current,
+        _by_code(select(Invitation.id))
+        .where(Questionnaire.id == bindparam("questionnaire"),
                col(Questionnaire.frozen).is_(True),
                Questionnaire.created_at == bindparam("created_at"),
                col(Survey.closed_at).is_(None), col(Survey.opened_at).is_not(None),
@@ -748,7 +753,8 @@ def _checked_write():
     return responses.use_and_record_checked(invitation)
 
 
-def _stored_in_one(engine, cursor, values: dict, getlist, channel: Channel) -> bool:
+def _stored_in_one(database_url, write: responses.Write, values: dict, getlist,
+                   channel: Channel) -> bool:
     """The commonest submission in one statement: the form names the version it showed
     (``version_id``), this process has that frozen version's document, and the answers are
     valid for it; the write itself then checks the code, the schedule and the lock-out
@@ -757,7 +763,7 @@ def _stored_in_one(engine, cursor, values: dict, getlist, channel: Channel) -> b
     named = getlist("version_id")
     typed = named[-1] if named else ""
     version = int(typed) if typed.isascii() and typed.isdigit() and len(typed) <= 12 else None
-    known = responses.frozen_document(engine.url, version) if version else None
+    known = responses.frozen_document(database_url, version) if version else None
     if known is None:
         return False
     created_at, document = known
@@ -765,11 +771,9 @@ def _stored_in_one(engine, cursor, values: dict, getlist, channel: Channel) -> b
         answers = responses.parse_answers(document, getlist)
     except SurveyError:
         return False  # the two-statement path says what is wrong, in its order of checks
-    write = driver_statement(_checked_write(), engine)
     stored = responses.record_if(
-        lambda statement, parameters: write.rowcount(cursor, parameters), write.statement,
-        {**values, "now": now(), "created_at": created_at}, questionnaire_id=version,
-        answers=answers, day=local_day(), channel=channel)
+        write, _checked_write(), {**values, "now": now(), "created_at": created_at},
+        questionnaire_id=version, answers=answers, day=local_day(), channel=channel)
     return stored is not None
 
 
