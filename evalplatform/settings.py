@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import secrets
+import time
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -37,6 +38,8 @@ class Settings(BaseSettings):
     worker_threads: int = Field(16, ge=1, le=200)
     templates_dir: Path = PROJECT_DIR / "templates"
     node_modules_dir: Path = PROJECT_DIR / "node_modules"
+    #: The key generated into var/, once read (it is read on every survey submission).
+    _generated_key: str | None = PrivateAttr(None)
 
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -48,6 +51,11 @@ class Settings(BaseSettings):
         """The signing key: EVAL_SECRET_KEY, or one generated once into var/ (never committed)."""
         if self.secret_key:
             return self.secret_key
+        if self._generated_key is None:
+            self._generated_key = self._read_or_generate_key()
+        return self._generated_key
+
+    def _read_or_generate_key(self) -> str:
         self.var_dir.mkdir(parents=True, exist_ok=True)
         path = self.var_dir / "secret_key"
         if not path.exists():
@@ -58,7 +66,13 @@ class Settings(BaseSettings):
                 path.chmod(0o600)
             except FileExistsError:
                 pass
-        return path.read_text(encoding="ascii").strip()
+        for _attempt in range(100):  # another worker may have created it and not yet written it
+            key = path.read_text(encoding="ascii").strip()
+            if key:
+                return key
+            time.sleep(0.02)
+        raise RuntimeError(f"{path} is empty: delete it (a new key is then made) or set "
+                           "EVAL_SECRET_KEY")
 
     def resolved_upload_dir(self) -> Path:
         path = self.upload_dir or (self.var_dir / "uploads")
