@@ -4,6 +4,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import Mount, Route
 
 from evalplatform.web.access import is_access_decision
+from evalplatform.web.lean import LeanRoute
 
 # Routes that are not FastAPI endpoints: static files and the OpenAPI document, public by
 # nature.
@@ -23,6 +24,9 @@ def test_every_route_has_an_access_decision(app):
     for route in app.routes:
         if isinstance(route, APIRoute):
             if not _decisions(route.dependant):
+                undecided.append(f"{sorted(route.methods)} {route.path}")
+        elif isinstance(route, LeanRoute):
+            if not is_access_decision(route.access):
                 undecided.append(f"{sorted(route.methods)} {route.path}")
         elif isinstance(route, Mount | Route):
             if route.path not in NON_ENDPOINT_ROUTES:

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from evalplatform import i18n
-from evalplatform.db import make_engine
+from evalplatform.db import make_engine, session_threads
 from evalplatform.i18n import _
 from evalplatform.services.errors import DomainError, ValidationFailed
 from evalplatform.serving import freeze_startup_objects
@@ -164,11 +164,13 @@ def mount_static(app: FastAPI, settings: Settings) -> None:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI):
-    """Size the worker's thread pool (sync handlers, database calls) to its connection pool."""
+    """Size the worker's thread pool (sync handlers, database calls) to its connection pool;
+    stop the threads of ``run_in_session`` at the end."""
     anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.settings.worker_threads
     if getattr(app.state, "served", False):
         freeze_startup_objects()
     yield
+    app.state.session_threads.shutdown(wait=False)
 
 
 def create_served_app() -> FastAPI:
@@ -194,6 +196,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.resolved_database_url(),
                                              pool_size=settings.worker_threads)
+    app.state.session_threads = session_threads(settings.worker_threads)
     app.state.templates = build_templates()
 
     app.add_middleware(SecurityHeadersMiddleware)
@@ -209,8 +212,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_error_handlers(app)
     mount_static(app, settings)
 
-    from evalplatform.web.routes import ROUTERS
+    from evalplatform.web.routes import LEAN_ROUTES, ROUTERS
 
+    app.router.routes[:0] = LEAN_ROUTES
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -1,4 +1,5 @@
-"""All routers, in the order they are mounted (and matched: the busiest first)."""
+"""All routers, in the order they are mounted (and matched: the busiest first), and the lean
+routes matched before them (``web.lean``)."""
 
 from evalplatform.web.routes import (
     account,
@@ -26,3 +27,5 @@ ROUTERS = [surveys.respondents, auth.router, home.router, account.router, admin.
            surveys.router, experts.router, scoresheets.router, results.router,
            settlements.router, disclosure.router, api.router, api_projects.router,
            api_evaluations.router, api_surveys.router]
+
+LEAN_ROUTES = [*surveys.submissions.routes, *home.health.routes]

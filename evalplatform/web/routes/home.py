@@ -10,10 +10,12 @@ from sqlmodel import Session
 from evalplatform.db import get_session, run_in_session
 from evalplatform.i18n import LANGUAGES
 from evalplatform.services import dashboard
-from evalplatform.web.access import Principal, anyone, public, signed_in
+from evalplatform.web.access import Principal, public, signed_in
+from evalplatform.web.lean import LeanRoutes
 from evalplatform.web.templating import render
 
 router = APIRouter()
+health = LeanRoutes()
 
 
 @router.get("/")
@@ -46,12 +48,13 @@ def _database_answers(session: Session) -> None:
         text("SELECT 1"))
 
 
-@router.get("/healthz")
-async def healthz(request: Request, _access=Depends(anyone)):
-    """For load balancers: 200 when the database answers, 503 when it does not. Called the
-    way the respondents' pages call their services (one worker thread, its own session)."""
+@health.get("/healthz")
+async def healthz(request: Request) -> JSONResponse:
+    """For load balancers: 200 when the database answers, 503 when it does not. A lean route
+    (``web.lean``) like a respondent's submission, and called the way the respondents' pages
+    call their services (one worker thread, its own session)."""
     try:
         await run_in_session(request, _database_answers)
     except Exception:  # noqa: BLE001 - any database failure means unhealthy
         return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
-    return {"status": "ok", "database": "ok"}
+    return JSONResponse({"status": "ok", "database": "ok"})

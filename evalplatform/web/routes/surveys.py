@@ -19,6 +19,7 @@ from evalplatform.services.errors import Conflict, DomainError, NotFound, Thrott
 from evalplatform.web import evaluation_panels
 from evalplatform.web.access import Principal, anyone, require
 from evalplatform.web.forms import UrlencodedFormRoute
+from evalplatform.web.lean import LeanRoutes
 from evalplatform.web.templating import flash, redirect, render
 from surveys import invitations, tabulation, templates, xlsform
 from surveys import questionnaire as qn
@@ -28,6 +29,9 @@ router = APIRouter()
 #: traffic of a survey (thousands of answers at once), and routes are matched in order.
 #: Their forms are read by the standard library's parser (``web.forms``).
 respondents = APIRouter(route_class=UrlencodedFormRoute)
+#: The respondents' submissions, the requests that arrive by the thousand: lean routes
+#: (``web.lean``), matched before every router.
+submissions = LeanRoutes()
 readers = require(Role.finance, Role.purchaser, Role.auditor, Role.evaluator,
                   owns=evaluations.owns_evaluation)
 organisers = require(Role.finance, Role.purchaser, owns=evaluations.owns_evaluation)
@@ -551,8 +555,8 @@ async def respond_with_code(request: Request, code: str, _access=Depends(anyone)
     return await _code_questionnaire(request, code)
 
 
-@respondents.post("/s/{code}")
-async def submit_with_code(request: Request, code: str, _access=Depends(anyone)):
+@submissions.post("/s/{code}")
+async def submit_with_code(request: Request, code: str) -> Response:
     form = await request.form()
     normal = invitations.normalise(code) or code
     try:
@@ -638,8 +642,8 @@ async def respond_open(request: Request, token: str, _access=Depends(anyone)):
     return response
 
 
-@respondents.post("/o/{token}")
-async def submit_open(request: Request, token: str, _access=Depends(anyone)):
+@submissions.post("/o/{token}")
+async def submit_open(request: Request, token: str) -> Response:
     form = await request.form()
     device = request.cookies.get(DEVICE_COOKIE) or None
     key = str(form.get("submission_key") or "")
