@@ -1,5 +1,5 @@
 """The command line: ``evalplatform serve | migrate | create-user | demo | audit verify |
-results finalise``."""
+results finalise | holidays load | holidays list``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 results_app = typer.Typer(help="Evaluation results (评价结果).", no_args_is_help=True)
 app.add_typer(results_app, name="results")
+holidays_app = typer.Typer(help="The holiday calendar for working-day deadlines (节假日安排).",
+                           no_args_is_help=True)
+app.add_typer(holidays_app, name="holidays")
 
 
 def _session() -> Session:
@@ -162,6 +165,48 @@ def results_finalise(
             typer.echo(f"evaluation {result.evaluation_id}: version {result.version} is final "
                        f"({result.total} {result.grade}; appeal deadline {result.appeal_deadline})")
     typer.echo(f"{len(done)} result(s) made final")
+
+
+@holidays_app.command("load")
+def holidays_load(
+    year: int = typer.Argument(..., help="The year of the State Council's notice."),
+    path: str = typer.Argument(..., help="The schedule: one line per day, "
+                                         "“2027-01-01 休 元旦” or “2027-02-06 班 春节”."),
+) -> None:
+    """Load a year's holidays and weekend days worked (调休) from the State Council's notice,
+    for a year that the built-in calendar does not know yet."""
+    from pathlib import Path
+
+    from evalplatform.services import workdays
+    from evalplatform.services.errors import ValidationFailed
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        typer.echo(f"{path}: cannot be read as UTF-8 text ({exc})", err=True)
+        raise typer.Exit(2) from None
+    try:
+        schedule = workdays.load_schedule(year, text)
+    except ValidationFailed as exc:
+        for where, problem in exc.errors.items():
+            typer.echo(f"{path}: {where}: {problem}", err=True)
+        typer.echo("nothing loaded", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{year}: {len(schedule.off)} day(s) off, {len(schedule.worked)} weekend day(s) "
+               f"worked; working-day deadlines in {year} can now be computed")
+
+
+@holidays_app.command("list")
+def holidays_list() -> None:
+    """The years whose working days are known: built in, and loaded by an administrator."""
+    from evalplatform.services import workdays
+
+    first, last = workdays.package_years()
+    typer.echo(f"built in: {first}–{last}")
+    for year in workdays.loaded_years():
+        schedule = workdays.loaded_schedule(year)
+        typer.echo(f"loaded: {year} ({len(schedule.off)} day(s) off, "
+                   f"{len(schedule.worked)} weekend day(s) worked)")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,12 +1,13 @@
 """Working days on the Chinese calendar, and uploads stored by hash and checked by bytes."""
 
 import io
+import os
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
-from evalplatform.services import files
+from evalplatform.services import files, workdays
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.services.workdays import (
     CalendarUnavailable,
@@ -74,3 +75,117 @@ def test_files_over_the_size_limit_are_refused(monkeypatch):
     with pytest.raises(ValidationFailed) as caught:
         files.store(b"%PDF-" + b"x" * 20, "big.pdf", field="report")
     assert "MB" in caught.value.errors["report"]
+
+
+# ---------------------------------------------------------------- a year loaded by an administrator
+
+NEXT = workdays.package_years()[1] + 1  # the first year the installed calendar does not know
+
+
+def notice(year: int = NEXT) -> str:
+    """A made-up notice for ``year`` in the State Council's pattern (not the real one)."""
+    first_saturday = next(d for d in (date(year, 2, day) for day in range(1, 8))
+                          if d.weekday() == 5)
+    spring = [first_saturday + timedelta(days=k) for k in range(1, 9)]
+    return "\n".join([
+        f"# 国务院办公厅关于{year}年部分节假日安排的通知（测试用）",
+        f"{year}-01-01 休 元旦",
+        *(f"{d.isoformat()} 休 春节" for d in spring),
+        f"{first_saturday.isoformat()} 班 春节   # 调休",
+        "",
+    ])
+
+
+@pytest.fixture
+def schedules(tmp_path, monkeypatch):
+    monkeypatch.setattr(workdays, "schedule_dir", lambda: tmp_path / "holidays")
+    return tmp_path / "holidays"
+
+
+def test_a_year_not_yet_known_says_how_to_load_it(schedules):
+    with pytest.raises(CalendarUnavailable) as caught:
+        add_working_days(date(NEXT, 1, 4), 1)
+    assert f"evalplatform holidays load {NEXT}" in caught.value.message
+
+
+def test_a_loaded_year_gives_deadlines_across_new_year_with_its_holidays_and_weekends_worked(
+        schedules):
+    schedule = workdays.load_schedule(NEXT, notice())
+    assert (schedules / f"{NEXT}.txt").exists() and date(NEXT, 1, 1) in schedule.off
+    # 31 December of the last built-in year, then 1 January off, then the ordinary week
+    last_day = date(NEXT - 1, 12, 31)
+    expected, day = [], last_day
+    while len(expected) < 5:
+        day += timedelta(days=1)
+        if day != date(NEXT, 1, 1) and day.weekday() < 5:
+            expected.append(day)
+    assert [add_working_days(last_day, n) for n in range(1, 6)] == expected
+    saturday = min(schedule.worked)
+    assert is_working_day(saturday) and saturday.weekday() == 5
+    assert not any(is_working_day(d) for d in schedule.off)
+    friday = saturday - timedelta(days=1)
+    assert add_working_days(friday, 1) == saturday  # the Saturday worked counts
+    after = max(schedule.off)
+    assert working_days_between(friday, after) == 1
+
+
+def test_a_broken_schedule_names_each_line_and_its_rule_and_loads_nothing(schedules):
+    text = "\n".join([f"{NEXT}-01-01 休 元旦", f"{NEXT}-13-01 休 x", f"{NEXT - 1}-05-01 休 劳动节",
+                      f"{NEXT}-01-01 休 again", f"{NEXT}-03-03 假 x", f"{NEXT}-01-05",
+                      _weekday(NEXT) + " 班 调休"])
+    with pytest.raises(ValidationFailed) as caught:
+        workdays.load_schedule(NEXT, text)
+    errors = caught.value.errors
+    assert errors["第 2 行"] == f"“{NEXT}-13-01”不是日期（格式 YYYY-MM-DD）。"
+    assert errors["第 3 行"] == f"{NEXT - 1}-05-01 不在 {NEXT} 年内。"
+    assert errors["第 4 行"] == f"{NEXT}-01-01 出现了两次。"
+    assert "“假”" in errors["第 5 行"] and "例如" in errors["第 6 行"]
+    assert "只有周六或周日" in errors["第 7 行"]
+    assert "第 1 行" not in errors
+    assert not schedules.exists()
+    with pytest.raises(ValidationFailed) as missing:
+        workdays.load_schedule(NEXT, f"{NEXT}-10-01 休 国庆节")
+    assert "元旦" in missing.value.errors["schedule"]
+
+
+def _weekday(year: int) -> str:
+    return next(d for d in (date(year, 3, day) for day in range(1, 8)) if d.weekday() < 5).isoformat()
+
+
+def test_a_built_in_year_is_not_replaced(schedules):
+    first, last = workdays.package_years()
+    with pytest.raises(ValidationFailed) as caught:
+        workdays.load_schedule(last, notice(last))
+    assert "已内置" in caught.value.errors["year"]
+
+
+def test_a_schedule_loaded_by_another_process_is_seen_and_one_edited_badly_is_a_clear_error(
+        schedules):
+    schedules.mkdir()
+    (schedules / f"{NEXT}.txt").write_text(notice(), encoding="utf-8")  # as another worker left it
+    assert not is_working_day(date(NEXT, 1, 1))
+    (schedules / f"{NEXT}.txt").write_text(f"{NEXT}-01-0x 休 元旦\n", encoding="utf-8")
+    os.utime(schedules / f"{NEXT}.txt", ns=(1, 1))  # a different stamp, whatever the clock
+    with pytest.raises(CalendarUnavailable) as caught:
+        is_working_day(date(NEXT, 1, 4))
+    assert "请重新导入" in caught.value.message and "第 1 行" in caught.value.message
+
+
+def test_the_command_line_loads_and_lists_a_year(schedules, tmp_path):
+    from typer.testing import CliRunner
+
+    from evalplatform.cli import app
+
+    runner = CliRunner()
+    bad = tmp_path / "bad.txt"
+    bad.write_text(f"{NEXT}-01-01 休 元旦\n{NEXT}-02-30 休 春节\n", encoding="utf-8")
+    refused = runner.invoke(app, ["holidays", "load", str(NEXT), str(bad)])
+    assert refused.exit_code == 1 and "第 2 行" in refused.output and "nothing loaded" in refused.output
+    good = tmp_path / "notice.txt"
+    good.write_text(notice(), encoding="utf-8")
+    loaded = runner.invoke(app, ["holidays", "load", str(NEXT), str(good)])
+    assert loaded.exit_code == 0, loaded.output
+    assert f"{NEXT}: 9 day(s) off, 1 weekend day(s) worked" in loaded.output
+    listed = runner.invoke(app, ["holidays", "list"])
+    first, last = workdays.package_years()
+    assert f"built in: {first}–{last}" in listed.output and f"loaded: {NEXT}" in listed.output

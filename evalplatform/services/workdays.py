@@ -2,18 +2,35 @@
 
 Deadlines counted in working days — the catalogue's publication (10), a contract's
 publication (2), appeal windows — all use :func:`add_working_days`. The calendar comes
-from the ``chinese_calendar`` package, which knows only the years it ships; a date outside
-them raises :class:`CalendarUnavailable` rather than silently guessing a wrong date.
+from the ``chinese_calendar`` package, which knows the years it ships. Each year's schedule
+is set by the State Council's notice (国务院办公厅关于部分节假日安排的通知), published in the
+autumn before; until a release of the package carries it, an administrator loads the notice's
+days for that year (``evalplatform holidays load YEAR FILE``, :func:`load_schedule`) into the
+variable-data folder, where every worker process reads it. A date in a year known to neither
+raises :class:`CalendarUnavailable` rather than silently guessing a wrong date.
+
+A schedule file has one line per day that differs from an ordinary week, the date, ``休``
+(a day off) or ``班`` (a weekend day worked, 调休) and the holiday's name; ``#`` starts a
+comment::
+
+    # 国务院办公厅关于2027年部分节假日安排的通知
+    2027-01-01 休 元旦
+    2027-02-06 班 春节
 """
 
 from __future__ import annotations
 
+import os
+import re
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 
 import chinese_calendar
 
 from evalplatform.i18n import _
-from evalplatform.services.errors import DomainError
+from evalplatform.services.errors import DomainError, ValidationFailed
+from evalplatform.settings import get_settings
 
 
 class CalendarUnavailable(DomainError):
@@ -22,19 +39,147 @@ class CalendarUnavailable(DomainError):
     status_code = 422
 
 
-def known_years() -> tuple[int, int]:
+#: How a schedule line names its kind of day.
+OFF, WORKED = "休", "班"
+_KINDS = {"休": OFF, "off": OFF, "班": WORKED, "work": WORKED}
+_LINE = re.compile(r"^(\S+)\s+(\S+)(?:\s+(.+))?$")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """One year's days that differ from an ordinary week: days off and weekend days worked."""
+
+    year: int
+    off: dict[date, str] = field(default_factory=dict)
+    worked: dict[date, str] = field(default_factory=dict)
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.off:
+            return False
+        return day in self.worked or day.weekday() < 5
+
+
+def package_years() -> tuple[int, int]:
+    """The first and last year that the installed ``chinese_calendar`` knows."""
     years = [d.year for d in chinese_calendar.holidays]
     return min(years), max(years)
 
 
+def schedule_dir() -> Path:
+    return get_settings().var_dir / "holidays"
+
+
+def _schedule_path(year: int) -> Path:
+    return schedule_dir() / f"{year}.txt"
+
+
+def parse_schedule(year: int, text: str) -> Schedule:
+    """A year's schedule from its text; every broken line is named with its rule
+    (``ValidationFailed``, one error per line), and nothing is returned then."""
+    errors: dict[str, str] = {}
+    off: dict[date, str] = {}
+    worked: dict[date, str] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        where = _("line %(n)s", n=number)
+        match = _LINE.match(line)
+        if not match:
+            errors[where] = _("Write the date, 休 or 班 and the holiday's name, e.g. "
+                              "“%(year)s-01-01 休 元旦”.", year=year)
+            continue
+        written, kind, name = match.group(1), _KINDS.get(match.group(2)), (match.group(3) or "")
+        try:
+            day = date.fromisoformat(written)
+        except ValueError:
+            errors[where] = _("“%(value)s” is not a date (YYYY-MM-DD).", value=written)
+            continue
+        if day.year != year:
+            errors[where] = _("%(day)s is not in %(year)s.", day=day.isoformat(), year=year)
+        elif kind is None:
+            errors[where] = _("The kind of day is 休 (a day off) or 班 (a weekend day worked), "
+                              "not “%(value)s”.", value=match.group(2))
+        elif day in off or day in worked:
+            errors[where] = _("%(day)s is listed twice.", day=day.isoformat())
+        elif kind == WORKED and day.weekday() < 5:
+            errors[where] = _("%(day)s is a weekday: only a Saturday or Sunday can be a day "
+                              "worked in exchange (班).", day=day.isoformat())
+        elif kind == OFF:
+            off[day] = name.strip()
+        else:
+            worked[day] = name.strip()
+    if not errors and date(year, 1, 1) not in off:
+        errors["schedule"] = _("1 January (元旦) is a day off every year and is missing: is this "
+                               "the whole notice for %(year)s?", year=year)
+    if errors:
+        raise ValidationFailed(errors)
+    return Schedule(year, off, worked)
+
+
+_loaded: dict[Path, tuple[int, Schedule]] = {}
+
+
+def loaded_schedule(year: int) -> Schedule | None:
+    """The schedule an administrator loaded for ``year``, or None (read again when the file
+    changes, so that every worker process sees a newly loaded year)."""
+    path = _schedule_path(year)
+    try:
+        stamp = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        _loaded.pop(path, None)
+        return None
+    cached = _loaded.get(path)
+    if cached is None or cached[0] != stamp:
+        try:
+            cached = (stamp, parse_schedule(year, path.read_text(encoding="utf-8")))
+        except ValidationFailed as exc:  # edited by hand since it was loaded
+            raise CalendarUnavailable(_(
+                "The holiday schedule loaded for %(year)s cannot be read (%(problem)s); load "
+                "it again.", year=year, problem=exc.message)) from None
+        _loaded[path] = cached
+    return cached[1]
+
+
+def loaded_years() -> list[int]:
+    folder = schedule_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(int(p.stem) for p in folder.glob("*.txt") if p.stem.isdigit())
+
+
+def load_schedule(year: int, text: str) -> Schedule:
+    """Check a year's schedule and keep it for every worker process (written whole, then
+    moved into place). A year that the installed package knows is refused: its calendar
+    is the reference."""
+    first, last = package_years()
+    if first <= year <= last:
+        raise ValidationFailed({"year": _(
+            "The calendar for %(year)s is already built in (known years: %(first)s–%(last)s).",
+            year=year, first=first, last=last)})
+    schedule = parse_schedule(year, text)
+    folder = schedule_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f".{year}.txt.{os.getpid()}"
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(_schedule_path(year))
+    return schedule
+
+
 def is_working_day(day: date) -> bool:
-    first, last = known_years()
-    if not first <= day.year <= last:
+    first, last = package_years()
+    if first <= day.year <= last:
+        return chinese_calendar.is_workday(day)
+    schedule = loaded_schedule(day.year)
+    if schedule is None:
         raise CalendarUnavailable(_(
             "The holiday calendar for %(year)s is not available yet (known years: "
-            "%(first)s–%(last)s); working-day deadlines in that year cannot be computed.",
-            year=day.year, first=first, last=last))
-    return chinese_calendar.is_workday(day)
+            "%(first)s–%(last)s%(loaded)s); working-day deadlines in that year cannot be "
+            "computed. An administrator loads the State Council's notice for the year with "
+            "“evalplatform holidays load %(year)s FILE”.",
+            year=day.year, first=first, last=last,
+            loaded="".join(f", {y}" for y in loaded_years())))
+    return schedule.is_working_day(day)
 
 
 def add_working_days(start: date, n: int) -> date:
