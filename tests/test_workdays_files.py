@@ -189,3 +189,40 @@ def test_the_command_line_loads_and_lists_a_year(schedules, tmp_path):
     listed = runner.invoke(app, ["holidays", "list"])
     first, last = workdays.package_years()
     assert f"built in: {first}–{last}" in listed.output and f"loaded: {NEXT}" in listed.output
+
+
+def test_the_administrator_loads_a_year_on_the_holidays_page_and_it_is_audited(
+        client, signed_in, db, schedules):
+    from sqlmodel import select
+
+    from evalplatform.models import AuditEntry
+    from tests.conftest import csrf_from
+
+    signed_in("admin")
+    page = client.get("/admin/holidays")
+    assert page.status_code == 200
+    assert "尚未导入任何年份" in page.text and 'href="/admin/holidays"' in page.text
+    token = csrf_from(client, "/admin/holidays")
+    bad = client.post("/admin/holidays", data={"year": str(NEXT), "csrf_token": token,
+                                               "schedule": f"{NEXT}-01-01 休 元旦\n{NEXT}-03-04 班 x"})
+    assert bad.status_code == 422
+    assert "第 2 行" in bad.text and "只有周六或周日" in bad.text
+    assert f"{NEXT}-03-04 班 x" in bad.text  # what was typed is kept
+    assert not schedules.exists()
+    odd_year = client.post("/admin/holidays", data={"year": "27", "csrf_token": token,
+                                                    "schedule": notice()})
+    assert odd_year.status_code == 422 and "四位数字" in odd_year.text
+    done = client.post("/admin/holidays", data={"year": str(NEXT), "csrf_token": token,
+                                                "schedule": notice()})
+    assert done.status_code == 303 and done.headers["location"] == "/admin/holidays"
+    listed = client.get("/admin/holidays").text
+    assert f"已导入 {NEXT} 年节假日安排：放假 9 天，调休上班 1 天" in listed
+    assert f"{NEXT}-01-01 元旦" in listed
+    assert not is_working_day(date(NEXT, 1, 1))
+    entry = db.exec(select(AuditEntry).where(AuditEntry.action == "holidays.load")).one()
+    assert entry.entity_id == str(NEXT) and f"{NEXT}-01-01" in entry.change
+
+
+def test_only_the_administrator_reaches_the_holidays_page(client, signed_in, schedules):
+    signed_in("finance")
+    assert client.get("/admin/holidays").status_code == 403

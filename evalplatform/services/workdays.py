@@ -27,8 +27,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import chinese_calendar
+from sqlmodel import Session
 
 from evalplatform.i18n import _
+from evalplatform.services import audit
+from evalplatform.services.audit import Actor
 from evalplatform.services.errors import DomainError, ValidationFailed
 from evalplatform.settings import get_settings
 
@@ -164,6 +167,29 @@ def load_schedule(year: int, text: str) -> Schedule:
     partial.write_text(text, encoding="utf-8")
     partial.replace(_schedule_path(year))
     return schedule
+
+
+def load_year(session: Session, actor: Actor, year_text: str, text: str) -> Schedule:
+    """An administrator's loading of a year (the page's form): the year checked, the schedule
+    loaded, and an entry in the audit trail (deadlines in that year depend on it)."""
+    written = (year_text or "").strip()
+    if not (written.isascii() and written.isdigit() and len(written) == 4):
+        raise ValidationFailed({"year": _("Write the year with four digits, e.g. %(year)s.",
+                                          year=package_years()[1] + 1)})
+    year = int(written)
+    schedule = load_schedule(year, text)
+    audit.record(session, actor, "holidays.load", "holiday_schedule", year, {
+        "off": [d.isoformat() for d in sorted(schedule.off)],
+        "worked": [d.isoformat() for d in sorted(schedule.worked)]})
+    session.commit()
+    return schedule
+
+
+def known_calendar() -> dict:
+    """What the working days are known from: the built-in years and each loaded year."""
+    first, last = package_years()
+    return {"first": first, "last": last,
+            "loaded": [loaded_schedule(year) for year in loaded_years()]}
 
 
 def is_working_day(day: date) -> bool:

@@ -41,6 +41,7 @@ NAVIGATION: list[NavItem] = [
     NavItem(N_("Audit log"), "/audit", frozenset({Role.auditor, Role.finance, Role.admin})),
     NavItem(N_("Users"), "/admin/users", frozenset({Role.admin})),
     NavItem(N_("Organisations"), "/admin/organisations", frozenset({Role.admin})),
+    NavItem(N_("Holidays"), "/admin/holidays", frozenset({Role.admin})),
     NavItem(N_("My account"), "/account", ALL_ROLES),
 ]
 

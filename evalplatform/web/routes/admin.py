@@ -1,4 +1,4 @@
-"""Users and organisations, for the platform administrator."""
+"""Users, organisations and the holiday calendar, for the platform administrator."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlmodel import Session
 from evalplatform.db import get_session
 from evalplatform.i18n import _
 from evalplatform.models import OrganisationKind, Role
-from evalplatform.services import accounts
+from evalplatform.services import accounts, workdays
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.web.access import Principal, require
 from evalplatform.web.templating import flash, redirect, render
@@ -128,3 +128,34 @@ def create_organisation(
                        "errors": exc.errors}, status_code=422)
     flash(request, _("Organisation %(name)s created.", name=org.name))
     return redirect(request, "/admin/organisations")
+
+
+def _holidays_page(request: Request, values: dict, errors: dict, status_code: int = 200):
+    return render(request, "admin/holidays.html",
+                  {"calendar": workdays.known_calendar(), "values": values, "errors": errors},
+                  status_code=status_code)
+
+
+@router.get("/holidays")
+def holidays(request: Request, principal: Principal = Depends(admin_only)):
+    """The years whose working days are known, and the form to load a new year's notice."""
+    return _holidays_page(request, {"year": str(workdays.package_years()[1] + 1)}, {})
+
+
+@router.post("/holidays")
+def load_holidays(
+    request: Request,
+    year: str = Form(""),
+    schedule: str = Form(""),
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(admin_only),
+):
+    try:
+        loaded = workdays.load_year(session, principal.actor, year, schedule)
+    except ValidationFailed as exc:
+        return _holidays_page(request, {"year": year, "schedule": schedule}, exc.errors,
+                              status_code=422)
+    flash(request, _("The holidays of %(year)s are loaded: %(off)s day(s) off, %(worked)s "
+                     "weekend day(s) worked.", year=loaded.year, off=len(loaded.off),
+                     worked=len(loaded.worked)))
+    return redirect(request, "/admin/holidays")
