@@ -174,10 +174,12 @@ def holidays_load(
                                          "“2027-01-01 休 元旦” or “2027-02-06 班 春节”."),
 ) -> None:
     """Load a year's holidays and weekend days worked (调休) from the State Council's notice,
-    for a year that the built-in calendar does not know yet."""
+    for a year that the built-in calendar does not know yet (administrators can also do it on
+    the page /admin/holidays)."""
     from pathlib import Path
 
     from evalplatform.services import workdays
+    from evalplatform.services.audit import SYSTEM
     from evalplatform.services.errors import ValidationFailed
 
     try:
@@ -186,7 +188,8 @@ def holidays_load(
         typer.echo(f"{path}: cannot be read as UTF-8 text ({exc})", err=True)
         raise typer.Exit(2) from None
     try:
-        schedule = workdays.load_schedule(year, text)
+        with _session() as session:  # recorded in the audit trail, as from the page
+            schedule = workdays.load_year(session, SYSTEM, str(year), text)
     except ValidationFailed as exc:
         for where, problem in exc.errors.items():
             typer.echo(f"{path}: {where}: {problem}", err=True)

@@ -15,6 +15,7 @@ from evalplatform.services.workdays import (
     is_working_day,
     working_days_between,
 )
+from tests.test_audit import cli_env  # noqa: F401
 
 
 def test_national_day_2025_is_skipped_and_the_adjusted_weekends_count():
@@ -171,10 +172,12 @@ def test_a_schedule_loaded_by_another_process_is_seen_and_one_edited_badly_is_a_
     assert "请重新导入" in caught.value.message and "第 1 行" in caught.value.message
 
 
-def test_the_command_line_loads_and_lists_a_year(schedules, tmp_path):
+def test_the_command_line_loads_and_lists_a_year(schedules, tmp_path, db, cli_env):  # noqa: F811
+    from sqlmodel import select
     from typer.testing import CliRunner
 
     from evalplatform.cli import app
+    from evalplatform.models import AuditEntry
 
     runner = CliRunner()
     bad = tmp_path / "bad.txt"
@@ -189,6 +192,8 @@ def test_the_command_line_loads_and_lists_a_year(schedules, tmp_path):
     listed = runner.invoke(app, ["holidays", "list"])
     first, last = workdays.package_years()
     assert f"built in: {first}–{last}" in listed.output and f"loaded: {NEXT}" in listed.output
+    entry = db.exec(select(AuditEntry).where(AuditEntry.action == "holidays.load")).one()
+    assert entry.actor_name == "system" and entry.entity_id == str(NEXT)
 
 
 def test_the_administrator_loads_a_year_on_the_holidays_page_and_it_is_audited(
