@@ -106,7 +106,8 @@ def schedules(tmp_path, monkeypatch):
 def test_a_year_not_yet_known_says_how_to_load_it(schedules):
     with pytest.raises(CalendarUnavailable) as caught:
         add_working_days(date(NEXT, 1, 4), 1)
-    assert f"evalplatform holidays load {NEXT}" in caught.value.message
+    assert f"{NEXT} 年的节假日安排尚不可用" in caught.value.message
+    assert "/admin/holidays" in caught.value.message
 
 
 def test_a_loaded_year_gives_deadlines_across_new_year_with_its_holidays_and_weekends_worked(

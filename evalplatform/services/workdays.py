@@ -5,9 +5,10 @@ publication (2), appeal windows — all use :func:`add_working_days`. The calend
 from the ``chinese_calendar`` package, which knows the years it ships. Each year's schedule
 is set by the State Council's notice (国务院办公厅关于部分节假日安排的通知), published in the
 autumn before; until a release of the package carries it, an administrator loads the notice's
-days for that year (``evalplatform holidays load YEAR FILE``, :func:`load_schedule`) into the
-variable-data folder, where every worker process reads it. A date in a year known to neither
-raises :class:`CalendarUnavailable` rather than silently guessing a wrong date.
+days for that year (on the page /admin/holidays or with ``evalplatform holidays load YEAR
+FILE``: :func:`load_year`) into the variable-data folder, where every worker process reads
+it. A date in a year known to neither raises :class:`CalendarUnavailable` rather than
+silently guessing a wrong date.
 
 A schedule file has one line per day that differs from an ordinary week, the date, ``休``
 (a day off) or ``班`` (a weekend day worked, 调休) and the holiday's name; ``#`` starts a
@@ -24,6 +25,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 import chinese_calendar
@@ -62,6 +64,7 @@ class Schedule:
         return day in self.worked or day.weekday() < 5
 
 
+@lru_cache(maxsize=1)
 def package_years() -> tuple[int, int]:
     """The first and last year that the installed ``chinese_calendar`` knows."""
     years = [d.year for d in chinese_calendar.holidays]
@@ -201,8 +204,8 @@ def is_working_day(day: date) -> bool:
         raise CalendarUnavailable(_(
             "The holiday calendar for %(year)s is not available yet (known years: "
             "%(first)s–%(last)s%(loaded)s); working-day deadlines in that year cannot be "
-            "computed. An administrator loads the State Council's notice for the year with "
-            "“evalplatform holidays load %(year)s FILE”.",
+            "computed. An administrator loads the year's days from the State Council's notice "
+            "on the page Holidays (/admin/holidays).",
             year=day.year, first=first, last=last,
             loaded="".join(f", {y}" for y in loaded_years())))
     return schedule.is_working_day(day)
