@@ -92,3 +92,11 @@ def test_run_in_session_carries_the_requests_language_into_its_thread(app):
 
     assert asyncio.run(in_english()) == "en"
     assert asyncio.run(run_in_session(request, lambda _s: i18n.current_language())) == "zh_CN"
+
+
+def test_the_application_answers_after_being_stopped_and_started_again(app):
+    from fastapi.testclient import TestClient
+
+    for _run in range(2):
+        with TestClient(app) as client:
+            assert client.get("/healthz").json() == {"status": "ok", "database": "ok"}

@@ -170,7 +170,10 @@ async def _lifespan(app: FastAPI):
     if getattr(app.state, "served", False):
         freeze_startup_objects()
     yield
-    app.state.session_threads.shutdown(wait=False)
+    # the threads stop; a fresh pool (no thread until used) serves if the app is started again
+    finished, app.state.session_threads = (app.state.session_threads,
+                                           session_threads(app.state.settings.worker_threads))
+    finished.shutdown(wait=False)
 
 
 def create_served_app() -> FastAPI:
