@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from evalplatform.services import projects
 from evalplatform.services import surveys_app as app_service
+from surveys import invitations
 from tests.builders import contracted_world, schedule
 
 
@@ -39,3 +40,11 @@ def form(**answers) -> callable:
 #: A complete street-cleaning answer (5-level questions are scale4 here: 满意 … 不满意).
 STREET_ANSWERS = {"Q1": "satisfied", "Q2": "fairly_satisfied", "Q3": "neutral", "Q4": "no",
                   "Q5": "morning"}
+
+
+def open_survey_codes(db, make_user, make_org, n: int = 1) -> list[str]:
+    """``n`` fresh invitation codes of a new world's street-cleaning survey, open now."""
+    world = contracted_world(db, make_user, make_org)
+    evaluation = evaluation_with_survey(db, world)
+    batch = app_service.issue_invitations(db, world.purchaser_principal, evaluation.id, str(n), "")
+    return [i.code for i in invitations.codes_of(db, batch.id)]

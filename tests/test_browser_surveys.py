@@ -11,10 +11,8 @@ import pytest
 from sqlmodel import func, select
 
 from evalplatform.models import SurveyResponse
-from evalplatform.services import surveys_app as app_service
 from surveys import invitations
-from tests.builders import contracted_world
-from tests.survey_helpers import evaluation_with_survey
+from tests.survey_helpers import open_survey_codes
 
 pytestmark = pytest.mark.browser
 
@@ -29,10 +27,7 @@ def stored(db) -> int:
 
 @pytest.fixture
 def code(db, make_user, make_org):
-    world = contracted_world(db, make_user, make_org)
-    evaluation = evaluation_with_survey(db, world)
-    batch = app_service.issue_invitations(db, world.purchaser_principal, evaluation.id, "2", "")
-    return invitations.codes_of(db, batch.id)[0].code
+    return open_survey_codes(db, make_user, make_org, 2)[0]
 
 
 @pytest.fixture

@@ -13,21 +13,15 @@ from starlette.requests import Request
 from evalplatform import i18n
 from evalplatform.db import run_in_session
 from evalplatform.models import Invitation, SurveyResponse
-from evalplatform.services import surveys_app as app_service
 from evalplatform.web.access import public
 from evalplatform.web.lean import LeanRoute
 from evalplatform.web.routes import LEAN_ROUTES
-from surveys import invitations
-from tests.builders import contracted_world
-from tests.survey_helpers import STREET_ANSWERS, evaluation_with_survey
+from tests.survey_helpers import STREET_ANSWERS, open_survey_codes
 
 
 @pytest.fixture
 def code(db, make_user, make_org):
-    world = contracted_world(db, make_user, make_org)
-    evaluation = evaluation_with_survey(db, world)
-    batch = app_service.issue_invitations(db, world.purchaser_principal, evaluation.id, "1", "")
-    return invitations.codes_of(db, batch.id)[0].code
+    return open_survey_codes(db, make_user, make_org)[0]
 
 
 def _token(page: str) -> str:
