@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlmodel import func, select
@@ -80,12 +81,16 @@ def test_other_methods_on_a_submission_path_go_to_the_page_or_are_not_allowed(cl
 def test_run_in_session_carries_the_requests_language_into_its_thread(app):
     request = Request({"type": "http", "app": app, "headers": [], "method": "GET"})
 
-    async def in_english():
-        i18n.set_language("en")
+    async def in_language(language):
+        i18n.set_language(language)
         return await run_in_session(request, lambda _session: i18n.current_language())
 
-    assert asyncio.run(in_english()) == "en"
-    assert asyncio.run(run_in_session(request, lambda _s: i18n.current_language())) == "zh_CN"
+    def run(language):  # a loop of its own, in a thread of its own (the test's may have one)
+        with ThreadPoolExecutor(1) as thread:
+            return thread.submit(asyncio.run, in_language(language)).result()
+
+    assert run("en") == "en"
+    assert run("zh_CN") == "zh_CN"
 
 
 def test_the_application_answers_after_being_stopped_and_started_again(app):

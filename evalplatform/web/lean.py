@@ -47,7 +47,6 @@ class LeanRoute(Route):
             raise ValueError(f"{path}: a lean route is for anyone; a route that looks up the "
                              "signed-in user goes on an APIRouter")
         self.access = access
-        self.endpoint_function = endpoint
 
         async def handle(request: Request) -> Response:
             request = UrlencodedFormRequest(request.scope, request.receive)
