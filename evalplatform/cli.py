@@ -204,12 +204,13 @@ def holidays_list() -> None:
     """The years whose working days are known: built in, and loaded by an administrator."""
     from evalplatform.services import workdays
 
-    first, last = workdays.package_years()
-    typer.echo(f"built in: {first}–{last}")
-    for year in workdays.loaded_years():
-        schedule = workdays.loaded_schedule(year)
-        typer.echo(f"loaded: {year} ({len(schedule.off)} day(s) off, "
+    calendar = workdays.known_calendar()
+    typer.echo(f"built in: {calendar['first']}–{calendar['last']}")
+    for schedule in calendar["loaded"]:
+        typer.echo(f"loaded: {schedule.year} ({len(schedule.off)} day(s) off, "
                    f"{len(schedule.worked)} weekend day(s) worked)")
+    for year, problem in calendar["broken"].items():
+        typer.echo(f"unreadable: {year}: {problem}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -232,3 +232,19 @@ def test_the_administrator_loads_a_year_on_the_holidays_page_and_it_is_audited(
 def test_only_the_administrator_reaches_the_holidays_page(client, signed_in, schedules):
     signed_in("finance")
     assert client.get("/admin/holidays").status_code == 403
+
+
+def test_a_year_edited_badly_is_shown_on_the_page_which_loads_it_again(
+        client, signed_in, schedules):
+    from tests.conftest import csrf_from
+
+    schedules.mkdir()
+    (schedules / f"{NEXT}.txt").write_text(f"{NEXT}-01-0x 休 元旦\n", encoding="utf-8")
+    signed_in("admin")
+    page = client.get("/admin/holidays")
+    assert page.status_code == 200 and "请重新导入" in page.text
+    token = csrf_from(client, "/admin/holidays")
+    again = client.post("/admin/holidays", data={"year": str(NEXT), "csrf_token": token,
+                                                 "schedule": notice()})
+    assert again.status_code == 303 and not is_working_day(date(NEXT, 1, 1))
+    assert "请重新导入" not in client.get("/admin/holidays").text

@@ -189,10 +189,16 @@ def load_year(session: Session, actor: Actor, year_text: str, text: str) -> Sche
 
 
 def known_calendar() -> dict:
-    """What the working days are known from: the built-in years and each loaded year."""
+    """What the working days are known from: the built-in years, each loaded year's schedule
+    and, for a loaded file that cannot be read (edited by hand), why (``broken``)."""
     first, last = package_years()
-    return {"first": first, "last": last,
-            "loaded": [loaded_schedule(year) for year in loaded_years()]}
+    loaded, broken = [], {}
+    for year in loaded_years():
+        try:
+            loaded.append(loaded_schedule(year))
+        except CalendarUnavailable as exc:
+            broken[year] = exc.message
+    return {"first": first, "last": last, "loaded": loaded, "broken": broken}
 
 
 def is_working_day(day: date) -> bool:
