@@ -15,7 +15,8 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, exists, insert, update
+from sqlalchemy import String, Text, bindparam, cast, column, exists, insert, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, col, func, select
 
 from surveys import invitations
@@ -143,6 +144,42 @@ def use_and_record_checked(invitation):
     when one fails), so that checking and writing are one statement (rowcount 0: nothing
     written, the code unused). Build it once (e.g. in a ``functools.cache`` function)."""
     return _use_and_record(invitation, freeze=False)
+
+
+def submitted_rows():
+    """PostgreSQL: the rows of a grouped submission (:func:`use_and_record_many`), a table
+    made from four array parameters of equal length — ``codes`` (the normalised codes),
+    ``responses`` (the new responses' ids), ``answers`` (their answers as JSON text) and
+    ``keys`` (the throttle keys of their addresses) — with ``n``, each row's place."""
+    return func.unnest(
+        bindparam("codes", type_=ARRAY(String)), bindparam("responses", type_=ARRAY(String)),
+        bindparam("answers", type_=ARRAY(Text)), bindparam("keys", type_=ARRAY(String)),
+    ).table_valued(column("code", String), column("response", String), column("answers", Text),
+                   column("key", String), with_ordinality="n").render_derived(name="submitted")
+
+
+def use_and_record_many(chosen):
+    """PostgreSQL: the write of :func:`use_and_record_checked` for many codes of one
+    questionnaire version at once, in one statement. ``chosen`` selects, from
+    :func:`submitted_rows`, the rows that pass the caller's checks as ``(id, response,
+    answers)`` with the invitation's id, at most one row per invitation; each of their
+    codes that is still unused is used and its answers stored, and the statement returns
+    the ids of the responses stored (a row missing from them: nothing written for it, its
+    code unused by it). Build it once (e.g. in a ``functools.cache`` function)."""
+    table = SurveyResponse.__table__
+    chosen = chosen.cte("chosen")
+    used = (update(Invitation)
+            .where(Invitation.id == chosen.c.id, col(Invitation.used).is_(False))
+            .values(used=True).returning(Invitation.id, Invitation.survey_id).cte("used_code"))
+    return insert(SurveyResponse).from_select(
+        ["id", "survey_id", "questionnaire_id", "channel", "answered_on", "answers"],
+        select(chosen.c.response, used.c.survey_id,
+               bindparam("questionnaire", type_=table.c.questionnaire_id.type),
+               bindparam("channel", type_=table.c.channel.type),
+               bindparam("day", type_=table.c.answered_on.type),
+               cast(chosen.c.answers, table.c.answers.type))
+        .select_from(used.join(chosen, chosen.c.id == used.c.id))
+    ).returning(SurveyResponse.id)
 
 
 def _code_used() -> CodeUsed:

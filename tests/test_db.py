@@ -3,11 +3,16 @@ a dead one is replaced."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from evalplatform import db as db_module
+from evalplatform.db import WriteGroups
 from tests.conftest import _pg_admin_connection
 
 
@@ -166,3 +171,99 @@ def test_a_driver_statement_is_compiled_once_per_statement_and_dialect(pg_engine
     first = db_module.driver_statement(statement, pg_engine)
     assert db_module.driver_statement(statement, pg_engine) is first
     assert db_module.driver_statement(select(text("1")), pg_engine) is not first
+
+
+# ---------------------------------------------------------------- grouped writes
+
+
+class _Writer:
+    """A write for WriteGroups that records the rows of each call and holds the first call
+    until released, so that the test decides what arrives while a write is in flight."""
+
+    def __init__(self, fail_on=None):
+        self.calls: list[list] = []
+        self.release = threading.Event()
+        self.fail_on = fail_on
+
+    def __call__(self, rows: list) -> list:
+        self.calls.append(list(rows))
+        if len(self.calls) == 1:
+            assert self.release.wait(10)
+        if self.fail_on in rows:
+            raise ValueError(f"cannot write {self.fail_on}")
+        return [f"wrote {row}" for row in rows]
+
+
+def _run(coroutine):
+    with ThreadPoolExecutor(1) as thread:  # a loop of its own (the suite may run one)
+        return thread.submit(asyncio.run, coroutine).result()
+
+
+async def _send(groups, writer, rows, group="g"):
+    """``rows[0]`` alone, then the others while its write is held; the outcomes in order."""
+    async def one(row):
+        try:
+            return await groups.add(group, row, writer)
+        except ValueError as exc:
+            return f"error: {exc}"
+
+    first = asyncio.ensure_future(one(rows[0]))
+    while not writer.calls:
+        await asyncio.sleep(0.001)
+    rest = [asyncio.ensure_future(one(row)) for row in rows[1:]]
+    await asyncio.sleep(0.01)
+    writer.release.set()
+    return [await first] + [await task for task in rest]
+
+
+def test_rows_that_arrive_during_a_write_go_together_in_the_next_and_each_gets_its_result():
+    writer = _Writer()
+    with ThreadPoolExecutor(2) as threads:
+        groups = WriteGroups(lambda: threads)
+        outcomes = _run(_send(groups, writer, list(range(6))))
+    assert writer.calls == [[0], [1, 2, 3, 4, 5]]  # alone at once, then together, in order
+    assert outcomes == [f"wrote {i}" for i in range(6)]
+    assert (groups.writes, groups.rows) == (2, 6)
+
+
+def test_a_write_takes_at_most_limit_rows():
+    writer = _Writer()
+    with ThreadPoolExecutor(2) as threads:
+        groups = WriteGroups(lambda: threads, limit=4)
+        outcomes = _run(_send(groups, writer, list(range(11))))
+    assert [len(c) for c in writer.calls] == [1, 4, 4, 2]
+    assert outcomes == [f"wrote {i}" for i in range(11)]
+
+
+def test_a_failed_write_fails_each_of_its_rows_and_the_next_write_goes_on():
+    writer = _Writer(fail_on=3)
+    with ThreadPoolExecutor(2) as threads:
+        groups = WriteGroups(lambda: threads, limit=3)
+        outcomes = _run(_send(groups, writer, list(range(7))))
+    assert writer.calls == [[0], [1, 2, 3], [4, 5, 6]]
+    assert outcomes == (["wrote 0"] + ["error: cannot write 3"] * 3
+                        + [f"wrote {i}" for i in (4, 5, 6)])
+    assert (groups.writes, groups.rows) == (2, 4)  # what was written
+
+
+def test_groups_are_written_apart_and_a_write_gives_one_result_per_row():
+    writer, other = _Writer(), _Writer()
+    other.release.set()
+
+    async def both(groups):
+        held = asyncio.ensure_future(groups.add("held", "x", writer))
+        while not writer.calls:
+            await asyncio.sleep(0.001)
+        free = await groups.add("free", "y", other)  # not behind the held group's write
+        writer.release.set()
+        return free, await held
+
+    with ThreadPoolExecutor(2) as threads:
+        groups = WriteGroups(lambda: threads)
+        assert _run(both(groups)) == ("wrote y", "wrote x")
+
+        async def short():
+            return await groups.add("g", 1, lambda rows: [])
+
+        with pytest.raises(RuntimeError, match="0 results for 1 rows"):
+            _run(short())

@@ -3,14 +3,17 @@ anonymity, frozen versions, and what the survey gives the evaluation's result.""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import event, inspect, text
 from sqlmodel import Session, func, select
 
 import scoring
+from evalplatform.db import WriteGroups
 from evalplatform.models import (
     AuditEntry,
     EvaluationStatus,
@@ -245,17 +248,42 @@ class _Recorder:
             monkeypatch.setattr(psycopg.Cursor, "execute", execute)
 
 
-def _outcome(db, code, answers, address="10.0.0.1", recorder: _Recorder | None = None):
+def _in_a_loop(coroutine):
+    """Run ``coroutine`` in an event loop of its own thread (the suite's main thread may
+    already run a loop)."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
+
+
+def _submitted(engine, code, answers, address, grouped: bool) -> None:
+    """A submission made as the respondent's handler makes it: ``grouped``, first as a row
+    of a grouped write (``stored_together``), then, if that stored nothing, by
+    ``submit_with_code`` without its one-statement attempt; else ``submit_with_code``."""
+    if grouped:
+        with ThreadPoolExecutor(2) as threads:
+            groups = WriteGroups(lambda: threads)
+            if _in_a_loop(app_service.stored_together(groups, engine, code, form(**answers),
+                                                      address)):
+                return
+        with Session(engine) as session:
+            app_service.submit_with_code(session, code, form(**answers), address,
+                                         checked_in_one=False)
+        return
+    with Session(engine) as session:
+        app_service.submit_with_code(session, code, form(**answers), address)
+
+
+def _outcome(db, code, answers, address="10.0.0.1", recorder: _Recorder | None = None,
+             grouped: bool = False):
     """What a submission gives, made as the respondent's handler makes it (a session of its
-    own): ("stored", the versions answered) or (error class, message, fields named); the
-    ``recorder`` records the submission's statements."""
+    own; ``grouped``: see :func:`_submitted`): ("stored", the versions answered) or (error
+    class, message, fields named); the ``recorder`` records the submission's statements."""
     db.commit()
     before = count(db, SurveyResponse)
     try:
         if recorder is not None:
             recorder.on = True
-        with Session(db.get_bind()) as session:
-            app_service.submit_with_code(session, code, form(**answers), address)
+        _submitted(db.get_bind(), code, answers, address, grouped)
     except (Conflict, Throttled, ValidationFailed, NotFound) as exc:
         if recorder is not None:
             recorder.on = False
@@ -317,13 +345,15 @@ def _stale_cache(_db, _evaluation, _monkeypatch):
 ], ids=["open", "closed-early", "after-the-window", "before-the-window", "not-collecting",
         "locked-out",
         "stale-cache", "invalid-answers"])
+@pytest.mark.parametrize("grouped", [False, True], ids=["alone", "grouped"])
 def test_a_form_naming_its_version_is_stored_in_one_statement_or_told_the_same_as_without(
-        db, backend, survey_eval, monkeypatch, situation, answers, expected):
+        db, backend, survey_eval, monkeypatch, situation, answers, expected, grouped):
     """The respondent's page names the version it shows (``version_id``). On PostgreSQL a
-    form whose version this process has cached is checked and stored in one statement; the
-    statement writes nothing unless the survey takes answers now, so every other case ends
-    exactly as a form without ``version_id`` does (same refusal, same message, nothing
-    stored, the code unused)."""
+    form whose version this process has cached is checked and stored in one statement —
+    alone, or as a row of a grouped write (``stored_together``, what the respondent's
+    handler does); the statement writes nothing unless the survey takes answers now, so
+    every other case ends exactly as a form without ``version_id`` does (same refusal, same
+    message, nothing stored, the code unused)."""
     first, second, with_version, without_version = codes(db, survey_eval, 4)
     app_service.submit_with_code(db, first, form(**STREET_ANSWERS), "10.0.0.2")  # freezes v1
     app_service.submit_with_code(db, second, form(**STREET_ANSWERS), "10.0.0.2")  # caches it
@@ -331,7 +361,8 @@ def test_a_form_naming_its_version_is_stored_in_one_statement_or_told_the_same_a
     if situation is not None:
         situation(db, survey_eval, monkeypatch)
     recorder = _Recorder(monkeypatch, backend)
-    named = _outcome(db, with_version, {**answers, "version_id": str(version)}, recorder=recorder)
+    named = _outcome(db, with_version, {**answers, "version_id": str(version)}, recorder=recorder,
+                     grouped=grouped)
     if expected == "stored" and situation is None and backend == "postgresql":
         assert recorder.sent == ["WITH"]  # checked and stored in one statement
     plain = _outcome(db, without_version, answers)
@@ -340,6 +371,90 @@ def test_a_form_naming_its_version_is_stored_in_one_statement_or_told_the_same_a
     db.expire_all()
     used = {i.code: i.used for i in db.exec(select(Invitation))}
     assert used[with_version] is used[without_version] is (expected == "stored")
+
+
+def test_one_grouped_write_stores_each_form_that_passes_its_checks_and_nothing_else(
+        db, backend, survey_eval):
+    """A grouped write (PostgreSQL) takes the forms of several respondents in one
+    statement: each fresh code's answers are stored, once, as the same JSON text as a form
+    stored alone; a code sent twice in the write counts once (its first form), and a used
+    code, an unknown code and a locked-out address store nothing and leave their codes as
+    they were. The other forms of the write are not held back by them."""
+    if backend != "postgresql":
+        pytest.skip("grouped writes are PostgreSQL's (SQLite takes the forms one by one)")
+    warm, alone, a, b, used, locked = codes(db, survey_eval, 6)
+    app_service.submit_with_code(db, warm, form(**STREET_ANSWERS), "10.0.0.2")  # freezes v1
+    app_service.submit_with_code(db, alone, form(**STREET_ANSWERS), "10.0.0.2")  # caches it
+    app_service.submit_with_code(db, used, form(**STREET_ANSWERS), "10.0.0.2")
+    for _ in range(app_service.CODE_FAILURES):  # locks 10.0.0.9 out
+        with pytest.raises(NotFound):
+            app_service.target_for_code(db, "ABCD-EFGH", "10.0.0.9")
+    db.commit()
+    version = app_service.current(db, app_service.survey_of(db, survey_eval))
+    engine = db.get_bind()
+    answers = json.dumps({"Q1": "satisfied", "Q2": "fairly_satisfied", "Q3": "neutral",
+                          "Q4": "no", "Q5": "morning"})
+    key = app_service.address_key("code", "10.0.0.1", "all")
+    rows = [(a, "a" * 32, answers, key), (b, "b" * 32, answers, key),
+            (a, "c" * 32, answers, key), (used, "d" * 32, answers, key),
+            ("ZZZZ-ZZZZ", "e" * 32, answers, key),
+            (locked, "f" * 32, answers, app_service.address_key("code", "10.0.0.9", "all"))]
+    stored = app_service._write_grouped(engine, version.id, version.created_at, Channel.closed,
+                                        rows)
+    assert stored == [True, True, False, False, False, False]
+    db.expire_all()
+    used_now = {i.code: i.used for i in db.exec(select(Invitation))}
+    assert used_now == {warm: True, alone: True, a: True, b: True, used: True, locked: False}
+    texts = dict(db.connection().execute(text(
+        "SELECT id, answers::text FROM survey_response")).all())
+    assert len(texts) == 5 and {"a" * 32, "b" * 32} <= set(texts)
+    assert texts["a" * 32] == texts["b" * 32] == next(
+        t for i, t in texts.items() if i not in ("a" * 32, "b" * 32))  # as stored alone
+    assert {r.answered_on for r in db.exec(select(SurveyResponse))} == {app_service.local_day()}
+
+
+def test_forms_sent_at_the_same_moment_share_writes_and_each_is_stored_once(db, backend,
+                                                                             survey_eval):
+    """Many respondents at once (the handler's ``stored_together``): the forms that queue
+    while a write is in flight go together in the next one, so there are fewer writes than
+    forms; every form of a fresh code is stored once, and a code sent twice is stored once
+    and then refused as used, with the same message as always."""
+    fresh = codes(db, survey_eval, 42)
+    warm, rest = fresh[:2], fresh[2:]
+    for code in warm:  # freezes and caches the version
+        app_service.submit_with_code(db, code, form(**STREET_ANSWERS), "10.0.0.2")
+    version = str(app_service.current(db, app_service.survey_of(db, survey_eval)).id)
+    db.commit()
+    engine = db.get_bind()
+    sent = rest + rest[:5]  # five codes twice
+
+    async def everyone(groups):
+        async def one(code):
+            try:
+                if await app_service.stored_together(
+                        groups, engine, code, form(**STREET_ANSWERS, version_id=version),
+                        "10.0.0.1"):
+                    return "stored"
+                await asyncio.to_thread(_submitted, engine, code,
+                                        {**STREET_ANSWERS, "version_id": version},
+                                        "10.0.0.1", False)
+                return "stored"
+            except Conflict as exc:
+                return exc.message
+        return await asyncio.gather(*(one(code) for code in sent))
+
+    with ThreadPoolExecutor(4) as threads:
+        groups = WriteGroups(lambda: threads)
+        outcomes = _in_a_loop(everyone(groups))
+    assert outcomes.count("stored") == len(rest)
+    assert set(outcomes) - {"stored"} == {app_service._used().message}
+    db.expire_all()
+    assert count(db, SurveyResponse) == len(fresh)
+    assert all(db.exec(select(Invitation.used)).all())
+    if backend == "postgresql":
+        assert groups.rows == len(sent) and groups.writes < len(sent) // 2
+    else:
+        assert groups.writes == 0  # SQLite: each form by itself
 
 
 def test_a_form_with_a_malformed_or_foreign_version_id_is_stored_all_the_same(

@@ -28,17 +28,20 @@ def test_concurrent_submissions_store_each_answer_exactly_once(db, live_server, 
                                           str(CODES), "load")
     codes = [i.code for i in invitations.codes_of(db, batch.id)]
 
-    def client() -> tuple[httpx.Client, str]:
+    def client() -> tuple[httpx.Client, dict]:
+        """A respondent's connection and the hidden fields of the page (the CSRF token and
+        the version shown), which the browser sends back with the answers."""
         c = httpx.Client(base_url=live_server, timeout=60, follow_redirects=False)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', c.get(f"/s/{codes[0]}").text)
-        return c, token.group(1)
+        page = c.get(f"/s/{codes[0]}").text
+        return c, dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page))
 
     clients = [client() for _ in range(RESPONDENTS)]
+    assert {"csrf_token", "version_id"} <= set(clients[0][1])
     jobs = [code for code in codes for _twice in range(2)]  # every code twice, back to back
 
     def send(index: int) -> int:
-        c, token = clients[index % RESPONDENTS]
-        return c.post(f"/s/{jobs[index]}", data={**STREET_ANSWERS, "csrf_token": token}).status_code
+        c, hidden = clients[index % RESPONDENTS]
+        return c.post(f"/s/{jobs[index]}", data={**STREET_ANSWERS, **hidden}).status_code
 
     with ThreadPoolExecutor(RESPONDENTS) as pool:
         statuses = list(pool.map(send, range(len(jobs))))

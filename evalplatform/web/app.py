@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from evalplatform import i18n
-from evalplatform.db import make_engine, session_threads
+from evalplatform.db import WriteGroups, make_engine, session_threads
 from evalplatform.i18n import _
 from evalplatform.services.errors import DomainError, ValidationFailed
 from evalplatform.serving import freeze_startup_objects
@@ -200,6 +200,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine or make_engine(settings.resolved_database_url(),
                                              pool_size=settings.worker_threads)
     app.state.session_threads = session_threads(settings.worker_threads)
+    app.state.write_groups = WriteGroups(lambda: app.state.session_threads)
     app.state.templates = build_templates()
 
     app.add_middleware(SecurityHeadersMiddleware)

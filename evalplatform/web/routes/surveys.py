@@ -559,9 +559,12 @@ async def respond_with_code(request: Request, code: str, _access=Depends(anyone)
 async def submit_with_code(request: Request, code: str) -> Response:
     form = await request.form()
     normal = invitations.normalise(code) or code
+    state = request.app.state
     try:
-        await run_in_session(request, app_service.submit_with_code, code, form.getlist,
-                             _address(request))
+        if not await app_service.stored_together(state.write_groups, state.engine, code,
+                                                 form.getlist, _address(request)):
+            await run_in_session(request, app_service.submit_with_code, code, form.getlist,
+                                 _address(request), checked_in_one=False)
     except ValidationFailed as exc:
         page = await run_in_session(request, _code_page, code, _address(request))
         if not page.get("document"):  # closed or locked out a moment ago: say that instead
