@@ -231,13 +231,13 @@ def main() -> int:
                         help="comma-separated concurrencies to measure (default 100,10)")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds per concurrency")
     parser.add_argument("--seconds", type=float, default=4.0, help="seconds per measured phase")
-    parser.add_argument("--codes-per-phase", type=int, default=9000,
+    parser.add_argument("--codes-per-phase", type=int, default=20000,
                         help="fresh codes for one submission phase (it ends early without)")
     parser.add_argument("--quick", action="store_true", help="one round of 3 s per concurrency")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     if args.quick:
-        args.rounds, args.seconds, args.codes_per_phase = 1, 3.0, 4000
+        args.rounds, args.seconds, args.codes_per_phase = 1, 3.0, 15000
     levels = [int(c) for c in str(args.concurrency).split(",") if c.strip()]
     try:
         import psycopg

@@ -233,9 +233,10 @@ class WriteGroups:
     together, in one hop to a worker thread and one statement.
 
     ``await groups.add(group, row, write)`` queues ``row`` under ``group`` (rows of one
-    group share one statement and its constants) and returns what ``write(rows)`` gave for
-    it: ``write`` is called in the application's worker threads with the rows of one or
-    more requests, in their order of arrival, and returns one result per row. When no write
+    group share one statement and its constants, so they share one ``write``: the one given
+    when the group's queue began) and returns what ``write(rows)`` gave for it: ``write`` is
+    called in a thread of ``executor()`` (the application's worker threads) with the rows of
+    one or more requests, in their order of arrival, and returns one result per row. When no write
     of the group is in flight, a row goes at once, alone; under load a write takes every
     row that queued meanwhile (at most ``limit``), so that the database's and the driver's
     cost of a statement, and the thread hop, are shared by many rows instead of paid by
@@ -248,6 +249,7 @@ class WriteGroups:
         self.executor = executor
         self.limit = limit
         self._loops: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._draining: set[asyncio.Task] = set()
         #: writes made and rows written (for tests and figures)
         self.writes = 0
         self.rows = 0
@@ -259,7 +261,9 @@ class WriteGroups:
         queue = queues.get(group)
         if queue is None:
             queues[group] = [(row, answer)]
-            loop.create_task(self._drain(loop, queues, group, write))
+            drain = loop.create_task(self._drain(loop, queues, group, write))
+            self._draining.add(drain)  # the loop keeps only a weak reference to a task
+            drain.add_done_callback(self._draining.discard)
         else:
             queue.append((row, answer))
         return await answer

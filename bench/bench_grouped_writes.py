@@ -1,0 +1,160 @@
+"""What a grouped write saves (成组写入): the database's and this process's CPU per submission.
+
+Run: ``python bench/bench_grouped_writes.py`` (about a minute). It needs a PostgreSQL server
+(``EVAL_BENCH_PG``, as ``bench_surveys.py``; its own database, dropped afterwards) on this
+machine, because it reads the server processes' CPU time from ``/proc`` (all of them: run it
+while nothing else uses the server).
+
+The same respondents' forms (a code each, the street-cleaning answers, the version the page
+showed) are stored three ways, in alternating rounds:
+
+* **alone** — the reference: ``submit_with_code`` in a session of its own, as a form sent
+  while nothing else is being written (one statement on the driver's cursor);
+* **k at once** — ``stored_together`` for k forms sent at the same moment through one
+  ``WriteGroups`` (what the respondents' handler does under load): the first goes alone, the
+  other k − 1 together in the next write.
+
+For each: CPU of the PostgreSQL server processes and of this process per submission, and both
+as a ratio of *alone*. Every form must be stored once (checked at the end; exit status 1 if
+not). The HTTP stack is not in this measurement: ``bench_surveys.py`` measures the whole
+submission under load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_surveys import ANSWERS, PG, prepare  # noqa: E402
+
+
+def server_cpu() -> float:
+    """Seconds of CPU of every PostgreSQL server process on this machine so far."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        if "(postgres)" in stat:
+            fields = stat.rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--forms", type=int, default=3000, help="forms per way and round")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--sizes", default="5,20", help="forms sent at once (default 5,20)")
+    parser.add_argument("--quick", action="store_true", help="1 round of 600 forms")
+    args = parser.parse_args()
+    if args.quick:
+        args.forms, args.rounds = 600, 1
+    sizes = [int(k) for k in args.sizes.split(",") if k.strip()]
+    try:
+        import psycopg
+
+        admin = psycopg.connect(PG.replace("+psycopg", "") + "/postgres", autocommit=True,
+                                connect_timeout=5)
+    except Exception as exc:  # noqa: BLE001
+        print(f"skipped: PostgreSQL not reachable at {PG}: {exc}")
+        return 0
+    os.environ.setdefault("EVAL_SECRET_KEY", "bench-secret-key-not-for-production")
+    from sqlmodel import Session
+
+    from evalplatform.db import WriteGroups, make_engine
+    from evalplatform.services import surveys_app as app_service
+    from surveys.models import Survey
+
+    name = f"evalbench_{uuid.uuid4().hex[:10]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    url = f"{PG}/{name}"
+    engine = None
+    try:
+        ways = ["alone"] + [f"{k} at once" for k in sizes]
+        total = 2 + args.rounds * len(ways) * args.forms
+        survey_id, codes = prepare(url, total)
+        engine = make_engine(url, pool_size=4)
+        fresh = iter(codes)
+        with Session(engine) as session:  # freezes the version, then caches its document
+            for code in (next(fresh), next(fresh)):
+                app_service.submit_with_code(session, code, lambda n: [ANSWERS[n]]
+                                             if n in ANSWERS else [], "10.0.0.1")
+            version = str(app_service.current(session, session.get(Survey, survey_id)).id)
+        fields = {**ANSWERS, "version_id": version}
+
+        def getlist(name: str) -> list[str]:
+            return [fields[name]] if name in fields else []
+
+        def alone(batch: list[str]) -> None:
+            for code in batch:
+                with Session(engine) as session:
+                    app_service.submit_with_code(session, code, getlist, "10.0.0.1")
+
+        def at_once(k: int, batch: list[str]) -> None:
+            async def run():
+                with ThreadPoolExecutor(4) as threads:
+                    groups = WriteGroups(lambda: threads)
+                    for at in range(0, len(batch), k):
+                        stored = await asyncio.gather(*(
+                            app_service.stored_together(groups, engine, code, getlist,
+                                                        "10.0.0.1")
+                            for code in batch[at:at + k]))
+                        assert all(stored), "a fresh code was not stored"
+            asyncio.run(run())
+
+        figures: dict[str, list[tuple[float, float]]] = {way: [] for way in ways}
+        for _round in range(args.rounds):
+            for way in ways:
+                batch = [next(fresh) for _ in range(args.forms)]
+                server, own = server_cpu(), time.process_time()
+                if way == "alone":
+                    alone(batch)
+                else:
+                    at_once(int(way.split()[0]), batch)
+                figures[way].append(((server_cpu() - server) / args.forms,
+                                     (time.process_time() - own) / args.forms))
+        print(f"{args.forms} forms per way and round, {args.rounds} round(s), PostgreSQL; "
+              "CPU per submission (best round)")
+        print(f"{'':14}{'server ms':>11}{'× alone':>9}{'this process ms':>17}{'× alone':>9}")
+        base = min(figures["alone"])
+        for way in ways:
+            server, own = min(figures[way])
+            print(f"{way:14}{1e3 * server:>11.3f}{server / base[0]:>9.2f}{1e3 * own:>17.3f}"
+                  f"{own / base[1]:>9.2f}")
+        from sqlalchemy import text
+
+        with engine.connect() as connection:
+            stored = connection.execute(text(
+                "SELECT count(*) FROM survey_response WHERE survey_id = :s"),
+                {"s": survey_id}).scalar()
+            used = connection.execute(text(
+                "SELECT count(*) FROM invitation WHERE survey_id = :s AND used"),
+                {"s": survey_id}).scalar()
+        ok = stored == used == total
+        print(f"stored once each: {'OK' if ok else 'NO'} ({stored} answers, {used} codes used, "
+              f"{total} sent)")
+        return 0 if ok else 1
+    finally:
+        if engine is not None:
+            engine.dispose()
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    sys.exit(main())
