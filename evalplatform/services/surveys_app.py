@@ -838,8 +838,7 @@ async def stored_together(groups: WriteGroups, engine: Engine, typed: str, getli
     serialise = getattr(engine.dialect, "_json_serializer", None) or json.dumps
     row = (code, response_id, serialise(answers), address_key("code", address, "all"))
     group = (engine, version, created_at, channel)
-    stored = await groups.add(group, row, partial(_write_grouped, *group))
-    return stored
+    return await groups.add(group, row, partial(_write_grouped, *group))
 
 
 def _write_grouped(engine: Engine, version: int, created_at, channel: Channel,
