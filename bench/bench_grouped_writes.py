@@ -27,7 +27,6 @@ import asyncio
 import os
 import sys
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -35,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_surveys import ANSWERS, PG, prepare  # noqa: E402
+from bench_surveys import ANSWERS, check, prepare, scratch_database  # noqa: E402
 
 
 def server_cpu() -> float:
@@ -66,14 +65,12 @@ def main() -> int:
     if args.quick:
         args.forms, args.rounds = 600, 1
     sizes = [int(k) for k in args.sizes.split(",") if k.strip()]
-    try:
-        import psycopg
+    with scratch_database() as url:
+        return 0 if url is None else measure(args, sizes, url)
 
-        admin = psycopg.connect(PG.replace("+psycopg", "") + "/postgres", autocommit=True,
-                                connect_timeout=5)
-    except Exception as exc:  # noqa: BLE001
-        print(f"skipped: PostgreSQL not reachable at {PG}: {exc}")
-        return 0
+
+def measure(args, sizes: list[int], url: str) -> int:
+    """The ways of writing on the empty database ``url``; the exit status."""
     os.environ.setdefault("EVAL_SECRET_KEY", "bench-secret-key-not-for-production")
     from sqlmodel import Session
 
@@ -81,9 +78,6 @@ def main() -> int:
     from evalplatform.services import surveys_app as app_service
     from surveys.models import Survey
 
-    name = f"evalbench_{uuid.uuid4().hex[:10]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    url = f"{PG}/{name}"
     engine = None
     try:
         ways = ["alone"] + [f"{k} at once" for k in sizes]
@@ -137,23 +131,12 @@ def main() -> int:
             server, own = min(figures[way])
             print(f"{way:14}{1e3 * server:>11.3f}{server / base[0]:>9.2f}{1e3 * own:>17.3f}"
                   f"{own / base[1]:>9.2f}")
-        from sqlalchemy import text
-
-        with engine.connect() as connection:
-            stored = connection.execute(text(
-                "SELECT count(*) FROM survey_response WHERE survey_id = :s"),
-                {"s": survey_id}).scalar()
-            used = connection.execute(text(
-                "SELECT count(*) FROM invitation WHERE survey_id = :s AND used"),
-                {"s": survey_id}).scalar()
-        ok = stored == used == total
-        print(f"stored once each: {'OK' if ok else 'NO'} ({stored} answers, {used} codes used, "
-              f"{total} sent)")
-        return 0 if ok else 1
+        problems = check(url, survey_id, total)
+        print(f"stored once each: {'; '.join(problems) or 'OK'} ({total} sent)")
+        return 1 if problems else 0
     finally:
         if engine is not None:
             engine.dispose()
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -40,6 +40,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -238,7 +240,14 @@ def main() -> int:
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.seconds, args.codes_per_phase = 1, 3.0, 15000
-    levels = [int(c) for c in str(args.concurrency).split(",") if c.strip()]
+    with scratch_database() as url:
+        return 0 if url is None else measure(args, url)
+
+
+@contextmanager
+def scratch_database() -> Iterator[str | None]:
+    """A database of the bench's own on the PostgreSQL server (``EVAL_BENCH_PG``), dropped
+    afterwards: its URL, or None (after saying so) when the server does not answer."""
     try:
         import psycopg
 
@@ -246,10 +255,20 @@ def main() -> int:
                                 connect_timeout=5)
     except Exception as exc:  # noqa: BLE001
         print(f"skipped: PostgreSQL not reachable at {PG}: {exc}")
-        return 0
+        yield None
+        return
     name = f"evalbench_{uuid.uuid4().hex[:10]}"
     admin.execute(f'CREATE DATABASE "{name}"')
-    url = f"{PG}/{name}"
+    try:
+        yield f"{PG}/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def measure(args, url: str) -> int:
+    """Throughput, latency and exactly-once on the empty database ``url``; the exit status."""
+    levels = [int(c) for c in str(args.concurrency).split(",") if c.strip()]
     process = None
     failures: list[str] = []
     report: dict = {"levels": {}}
@@ -335,8 +354,6 @@ def main() -> int:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
     return 1 if failures else 0
 
 
