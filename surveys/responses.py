@@ -15,7 +15,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import String, Text, bindparam, cast, column, exists, insert, update
+from sqlalchemy import Integer, String, Text, any_, bindparam, cast, column, exists, insert, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, col, func, select
 
@@ -168,8 +168,12 @@ def use_and_record_many(chosen):
     code unused by it). Build it once (e.g. in a ``functools.cache`` function)."""
     table = SurveyResponse.__table__
     chosen = chosen.cte("chosen")
+    # the chosen ids as one array: found by the primary key's index, not by a join that the
+    # planner may make a scan of the whole table
     used = (update(Invitation)
-            .where(Invitation.id == chosen.c.id, col(Invitation.used).is_(False))
+            .where(Invitation.id == any_(cast(select(func.array_agg(chosen.c.id))
+                                              .scalar_subquery(), ARRAY(Integer))),
+                   col(Invitation.used).is_(False))
             .values(used=True).returning(Invitation.id, Invitation.survey_id).cte("used_code"))
     return insert(SurveyResponse).from_select(
         ["id", "survey_id", "questionnaire_id", "channel", "answered_on", "answers"],

@@ -683,19 +683,15 @@ def _code_row():
         locked_until.label("locked_until")))
 
 
-def _by_code(statement):
-    """``statement`` on the invitation whose code is ``:code``, joined to its survey, the
-    survey's evaluation and its current questionnaire version (no row without one)."""
-    return _with_schedule(statement).where(Invitation.code == bindparam("code"))
-
-
-def _with_schedule(statement):
-    """``statement`` on invitations joined to their survey, the survey's evaluation and its
-    current questionnaire version (no row without one)."""
+def _by_code(statement, code=None):
+    """``statement`` on the invitation whose code is ``code`` (an SQL expression; default
+    ``:code``), joined to its survey, the survey's evaluation and its current questionnaire
+    version (no row without one)."""
     return (statement.join(Survey, Survey.id == Invitation.survey_id)
             .join(Evaluation, Evaluation.id == Survey.evaluation_id)
             .join(Questionnaire, (Questionnaire.survey_id == Survey.id)
-                  & (Questionnaire.status == QuestionnaireStatus.current)))
+                  & (Questionnaire.status == QuestionnaireStatus.current))
+            .where(Invitation.code == (bindparam("code") if code is None else code)))
 
 
 def _submitted_at_once(session: Session, typed: str, getlist, address: str | None,
@@ -746,25 +742,31 @@ def _checked_write():
     what :func:`state` calls ``open``: not closed, opened, its evaluation collecting and
     ``now`` inside the schedule — the address is not locked out, and the version the form
     was shown is still the current one, frozen, and the one this process has cached."""
-    invitation = (_by_code(select(Invitation.id)).where(*_takes_answers_now(bindparam("key")))
-                  .scalar_subquery())
-    return responses.use_and_record_checked(invitation)
+    return responses.use_and_record_checked(_checked_invitation(bindparam("code"),
+                                                                bindparam("key")))
 
 
-def _takes_answers_now(key) -> tuple:
-    """The conditions of a checked write (:func:`_checked_write`, :func:`_grouped_write`) on
-    a row of :func:`_with_schedule`: the survey takes answers at ``:now`` — exactly what
-    :func:`state` calls ``open`` — the address whose throttle key is ``key`` (an SQL
-    expression) is not locked out, and the version is ``:questionnaire``, current, frozen
-    and of ``:created_at`` (the one this process has cached)."""
+def _checked_invitation(code, key):
+    """The id of the invitation whose code is ``code`` when a checked write
+    (:func:`_checked_write`, :func:`_grouped_write`) may use it, else NULL: a scalar
+    subquery, with ``code`` and ``key`` SQL expressions — bound values, or the columns of a
+    grouped write's rows, for each of which it then runs as its own lookup by the code's
+    unique index, whatever the planner's statistics say (a join of the rows with the
+    invitations, planned on a table whose statistics predate a fresh batch of codes, once
+    compared every row with every code of the survey). The conditions: the survey takes
+    answers at ``:now`` — exactly what :func:`state` calls ``open`` — the address whose
+    throttle key is ``key`` is not locked out, and the version is ``:questionnaire``,
+    current, frozen and of ``:created_at`` (the one this process has cached)."""
     locked = exists(select(ThrottleCounter.key).where(
-        ThrottleCounter.key == key, ThrottleCounter.locked_until > bindparam("now")))
-    return (Questionnaire.id == bindparam("questionnaire"), col(Questionnaire.frozen).is_(True),
-            Questionnaire.created_at == bindparam("created_at"),
-            col(Survey.closed_at).is_(None), col(Survey.opened_at).is_not(None),
-            Evaluation.status == EvaluationStatus.collecting,
-            Evaluation.opens_at <= bindparam("now"), Evaluation.closes_at >= bindparam("now"),
-            ~locked)
+        ThrottleCounter.key == key, ThrottleCounter.locked_until > bindparam("now"))
+        .correlate_except(ThrottleCounter))  # ``key`` may be a column of the grouped rows
+    return _by_code(select(Invitation.id), code).where(
+        Questionnaire.id == bindparam("questionnaire"), col(Questionnaire.frozen).is_(True),
+        Questionnaire.created_at == bindparam("created_at"),
+        col(Survey.closed_at).is_(None), col(Survey.opened_at).is_not(None),
+        Evaluation.status == EvaluationStatus.collecting,
+        Evaluation.opens_at <= bindparam("now"), Evaluation.closes_at >= bindparam("now"),
+        ~locked).scalar_subquery()
 
 
 @cache
@@ -774,11 +776,11 @@ def _grouped_write():
     when the same conditions hold for it; a code sent twice in one write counts once (its
     first row)."""
     rows = responses.submitted_rows()
-    chosen = (_with_schedule(select(Invitation.id, rows.c.response, rows.c.answers)
-                             .select_from(rows).join(Invitation, Invitation.code == rows.c.code))
-              .where(*_takes_answers_now(rows.c.key))
-              .ext(distinct_on(Invitation.id)).order_by(Invitation.id, rows.c.n))
-    return responses.use_and_record_many(chosen)
+    found = select(_checked_invitation(rows.c.code, rows.c.key).label("id"), rows.c.response,
+                   rows.c.answers, rows.c.n).cte("found").prefix_with("MATERIALIZED")
+    return responses.use_and_record_many(
+        select(found.c.id, found.c.response, found.c.answers).where(found.c.id.is_not(None))
+        .ext(distinct_on(found.c.id)).order_by(found.c.id, found.c.n))
 
 
 def _stored_in_one(database_url, write: responses.Write, values: dict, getlist,
