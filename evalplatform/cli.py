@@ -75,6 +75,20 @@ def migrate() -> None:
     typer.echo("database is up to date")
 
 
+@app.command("mix-answers")
+def mix_answers() -> None:
+    """Mix the survey answers that wait for it, as each worker does every few seconds (for
+    deployments with EVAL_MIX_SECONDS=0, from cron)."""
+    from evalplatform.services import surveys_app
+
+    engine = make_engine(get_settings().resolved_database_url())
+    try:
+        mixed = surveys_app.mix_answers(engine)
+    finally:
+        engine.dispose()
+    typer.echo(f"mixed {mixed.answers} answers of {mixed.surveys} surveys")
+
+
 @app.command("create-user")
 def create_user(
     username: str = typer.Option(..., prompt=True),

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     #: twice as many in a burst). Workers × 2 × this must stay under PostgreSQL's
     #: ``max_connections`` (100 by default).
     worker_threads: int = Field(16, ge=1, le=200)
+    #: Seconds between two rounds of each worker's mixer of survey answers
+    #: (``surveys.mixing``: until its round, an answer is tied to its code in the database's
+    #: own bookkeeping). 0: no mixer in the workers (``evalplatform mix-answers`` instead).
+    mix_seconds: float = Field(5.0, ge=0, le=3600)
     templates_dir: Path = PROJECT_DIR / "templates"
     node_modules_dir: Path = PROJECT_DIR / "node_modules"
     #: The key generated into var/, once read (it is read on every survey submission).

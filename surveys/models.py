@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, DateTime, Index, UniqueConstraint, false, text
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
@@ -135,11 +135,19 @@ class SurveyResponse(SQLModel, table=True):
     ``id`` is random (its order says nothing); ``answered_on`` is the local day only;
     ``submission_key`` is the random key of the submitted form, so that a double tap or
     a retry of an open-link form stores one answer (a code's single use does that for
-    invitations). Nothing here names an invitation, an address or a device.
+    invitations). Nothing here names an invitation, an address or a device. ``mixed``
+    says that the answer has been rewritten with others of its survey since it came in,
+    so that neither the transaction that wrote it nor its place in the table ties it to
+    the code or address it came with (``surveys.mixing``).
     """
 
     __tablename__ = "survey_response"
-    __table_args__ = (UniqueConstraint("submission_key", name="uq_response_submission_key"),)
+    __table_args__ = (
+        UniqueConstraint("submission_key", name="uq_response_submission_key"),
+        # the few answers waiting to be mixed, found without reading the mixed ones
+        Index("ix_survey_response_unmixed", "survey_id", postgresql_where=text("NOT mixed"),
+              sqlite_where=text("NOT mixed")),
+    )
 
     id: str = Field(primary_key=True, max_length=32)
     survey_id: int = Field(foreign_key="survey.id", index=True)
@@ -149,6 +157,9 @@ class SurveyResponse(SQLModel, table=True):
     answered_on: date
     answers: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     submission_key: str | None = Field(default=None, max_length=64)
+    # the database's default, not SQLAlchemy's: the one-statement writes leave it out
+    mixed: bool = Field(default=False, sa_column=Column(Boolean, nullable=False,
+                                                        server_default=false()))
 
 
 __all__ = ["Channel", "Invitation", "InvitationBatch", "Questionnaire", "QuestionnaireStatus",

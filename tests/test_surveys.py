@@ -518,13 +518,15 @@ def test_wrong_codes_are_rate_limited_per_address(db, survey_eval):
 
 def test_the_stored_data_cannot_join_an_answer_to_its_code(db, engine, survey_eval):
     """Every column of every survey table, read raw: the response row holds nothing of its
-    invitation (no id, no code, no time), and the invitation holds only ``used``."""
+    invitation (no id, no code, no time), and the invitation holds only ``used``. (What the
+    database keeps beside the columns, the writing transaction and the row's place, is
+    unlinked by mixing: tests/test_surveys_mixing.py.)"""
     used_codes = codes(db, survey_eval, 3)
     for code, q1 in zip(used_codes[:2], ["satisfied", "dissatisfied"], strict=True):
         app_service.submit_with_code(db, code, form(**{**STREET_ANSWERS, "Q1": q1}), "10.0.0.7")
     columns = {c["name"] for c in inspect(engine).get_columns("survey_response")}
     assert columns == {"id", "survey_id", "questionnaire_id", "channel", "site_id", "answered_on",
-                       "answers", "submission_key"}
+                       "answers", "submission_key", "mixed"}
     assert {c["name"] for c in inspect(engine).get_columns("invitation")} == {
         "id", "survey_id", "batch_id", "code", "used"}
     with engine.connect() as connection:

@@ -58,7 +58,7 @@ from evalplatform.services.errors import (
 from evalplatform.services.paging import paginate
 from evalplatform.settings import get_settings
 from surveys import i18n as survey_i18n
-from surveys import invitations, responses, scoring_inputs, tabulation, templates, xlsform
+from surveys import invitations, mixing, responses, scoring_inputs, tabulation, templates, xlsform
 from surveys import questionnaire as qn
 from surveys.errors import (
     CodeUnknown,
@@ -265,9 +265,11 @@ def open_survey(session: Session, principal, evaluation_id: int) -> Survey:
 
 
 def _close(session: Session, actor, survey: Survey, reason: str,
-           evaluation: Evaluation | None = None) -> None:
-    """Close the survey and audit its counts; a close by the schedule is dated at the
-    schedule's end when that has passed."""
+           evaluation: Evaluation | None = None) -> mixing.Mixed:
+    """Close the survey, mix all its answers together (the last few join the rest) and
+    audit its counts; a close by the schedule is dated at the schedule's end when that has
+    passed."""
+    mixed = mixing.mix_survey(session, survey.id)
     moment = now()
     if reason == "schedule" and evaluation is not None:
         moment = min(moment, as_utc(evaluation.closes_at))
@@ -276,6 +278,7 @@ def _close(session: Session, actor, survey: Survey, reason: str,
     session.add(survey)
     audit.record(session, actor, "survey.close", "survey", survey.id,
                  {"evaluation": survey.evaluation_id, "reason": reason, **counts(session, survey)})
+    return mixed
 
 
 def close_survey(session: Session, principal, evaluation_id: int) -> Survey:
@@ -300,6 +303,33 @@ def close_if_due(session: Session, survey: Survey | None, evaluation: Evaluation
     _close(session, SYSTEM, survey, "schedule", evaluation)
     session.commit()
     return True
+
+
+def mix_answers(engine: Engine) -> mixing.Mixed:
+    """One round of the workers' mixer (``surveys.mixing``), in one transaction: the unmixed
+    answers of each survey with enough of them are mixed together, and a survey that no
+    longer takes answers but still has unmixed ones (its schedule ended and nobody has
+    looked since, an answer that came in as it closed, answers stored before mixing existed)
+    is closed if due and mixed whole. Nothing is done while another worker's round runs."""
+    with Session(engine) as session:
+        if not mixing.unmixed(session):
+            return mixing.Mixed(0, 0)
+        done = mixing.mix_due(session)
+        if done is None:
+            return mixing.Mixed(0, 0)
+        waiting = session.exec(select(Survey, Evaluation).join(Evaluation).where(
+            col(Survey.id).in_(select(SurveyResponse.survey_id)
+                               .where(col(SurveyResponse.mixed).is_(False))))).all()
+        for survey, evaluation in waiting:
+            if state(survey, evaluation) != "closed":
+                continue
+            if survey.closed_at is None:
+                whole = _close(session, SYSTEM, survey, "schedule", evaluation)
+            else:
+                whole = mixing.mix_survey(session, survey.id)
+            done = mixing.Mixed(done.answers + whole.answers, done.surveys + whole.surveys)
+        session.commit()
+    return done
 
 
 def set_population(session: Session, principal, evaluation_id: int, raw: str) -> Survey:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from contextlib import asynccontextmanager
+import random
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 import anyio.to_thread
@@ -165,15 +167,38 @@ def mount_static(app: FastAPI, settings: Settings) -> None:
 @asynccontextmanager
 async def _lifespan(app: FastAPI):
     """Size the worker's thread pool (sync handlers, database calls) to its connection pool;
-    stop the threads of ``run_in_session`` at the end."""
+    start the worker's mixer of survey answers; stop both at the end."""
     anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.settings.worker_threads
     if getattr(app.state, "served", False):
         freeze_startup_objects()
+    seconds = app.state.settings.mix_seconds
+    mixer = asyncio.create_task(_mix_answers_every(app, seconds)) if seconds > 0 else None
     yield
+    if mixer is not None:
+        mixer.cancel()
+        with suppress(asyncio.CancelledError):
+            await mixer
     # the threads stop; a fresh pool (no thread until used) serves if the app is started again
     finished, app.state.session_threads = (app.state.session_threads,
                                            session_threads(app.state.settings.worker_threads))
     finished.shutdown(wait=False)
+
+
+async def _mix_answers_every(app: FastAPI, seconds: float) -> None:
+    """Mix survey answers (``surveys_app.mix_answers``) every ``seconds``, give or take a
+    tenth so that the workers' rounds spread out; a failed round is logged and the next one
+    tries again."""
+    from evalplatform.services import surveys_app
+
+    while True:
+        await asyncio.sleep(seconds * random.uniform(0.9, 1.1))  # noqa: S311 - not a secret
+        try:
+            mixed = await anyio.to_thread.run_sync(surveys_app.mix_answers, app.state.engine)
+        except Exception:  # noqa: BLE001 - the mixer must outlive a bad round
+            log.exception("mixing survey answers failed; trying again in %s s", seconds)
+        else:
+            if mixed.answers:
+                log.info("mixed %s survey answers of %s surveys", mixed.answers, mixed.surveys)
 
 
 def create_served_app() -> FastAPI:
