@@ -221,7 +221,8 @@ def live_server(database_url, engine):
 
     port = _free_port()
     env = {**os.environ, "EVAL_DATABASE_URL": database_url, "EVAL_VAR_DIR": str(_VAR),
-           "EVAL_SECRET_KEY": "test-secret-key-not-for-production"}
+           "EVAL_SECRET_KEY": "test-secret-key-not-for-production",
+           "EVAL_MIX_SECONDS": "0.5"}  # the answers' mixer works while the tests do
     log = open(_VAR / f"server-{port}.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "evalplatform.web.app:create_app", "--factory",

@@ -97,6 +97,24 @@ def test_once_mixed_no_answer_shares_a_transaction_or_its_place_with_its_code(
         assert len(written_by) == 1  # all twelve by the one mixing transaction
 
 
+def test_once_mixed_an_open_link_answer_shares_no_transaction_with_its_addresss_counter(
+        db, engine, world, survey_eval, backend):
+    if backend != "postgresql":
+        pytest.skip("the writing transaction is kept with each row by PostgreSQL")
+    site = app_service.add_site(db, world.purchaser_principal, survey_eval.id, "社区服务站", "1")
+    for i in range(5):
+        assert app_service.submit_open(
+            db, site.token, form(**STREET_ANSWERS, Q7=f"答卷{i}"), address=f"10.3.0.{i}",
+            device=f"phone-{i}", submission_key=f"{i:032x}") == "stored"
+    joined = ("SELECT count(*) FROM throttle_counter t JOIN survey_response r "
+              "ON t.xmin = r.xmin")
+    with engine.connect() as connection:
+        assert connection.execute(text(joined)).scalar() == 10  # an address's and a phone's
+    assert app_service.mix_answers(engine).answers == 5
+    with engine.connect() as connection:
+        assert connection.execute(text(joined)).scalar() == 0
+
+
 def test_answers_wait_until_five_of_a_survey_can_be_mixed_together(db, engine, world, survey_eval):
     codes = issue(db, world, survey_eval, 6)
     for i, code in enumerate(codes[:4]):
