@@ -23,6 +23,9 @@ server and not the client is measured).
    connection to one worker's socket by a hash of the addresses; the spread is printed).
    Each round prints both rates, their ratio (target ≥ 40 %) and the latencies (target
    p99 < 100 ms at 100 concurrent respondents); the summary takes the median round by ratio.
+   The workers mix the answers as they do in production (``surveys.mixing``, every
+   ``EVAL_MIX_SECONDS``, 5 by default; ``EVAL_MIX_SECONDS=0`` measures without), and the
+   run ends by saying how many answers they mixed.
 2. **Exactly once.** Every used code is then sent again, and fresh codes twice in a row (two
    connections at the same moment): every accepted answer must be stored exactly once and
    every used code used once (exit status 1 otherwise).
@@ -216,6 +219,21 @@ def check(url: str, survey_id: int, accepted: int) -> list[str]:
     return problems
 
 
+def mixed(url: str, survey_id: int) -> tuple[int, int]:
+    """(answers mixed, answers) of the survey."""
+    from sqlalchemy import text
+
+    from evalplatform.db import make_engine
+
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        found = connection.execute(text(
+            "SELECT count(*) FILTER (WHERE mixed), count(*) FROM survey_response "
+            "WHERE survey_id = :s"), {"s": survey_id}).one()
+    engine.dispose()
+    return int(found[0]), int(found[1])
+
+
 def _row(label: str, f: dict) -> str:
     return (f"{label:30}{f['requests']:>9}{f['rate']:>9.1f}{f['p50_ms']:>9.1f}{f['p90_ms']:>9.1f}"
             f"{f['p99_ms']:>9.1f}{f['max_ms']:>9.1f}{f['littles_law']:>8.2f}"
@@ -345,6 +363,10 @@ def measure(args, url: str) -> int:
         if failures:
             print(f"  the server's log: {Path(var_dir) / 'server.log'}")
         print(f"  {accepted} answers accepted, stored once each; each used code used once")
+        done, stored = mixed(url, survey_id)
+        print(f"  the workers mixed {done} of the {stored} answers while they came in "
+              f"(EVAL_MIX_SECONDS={os.environ.get('EVAL_MIX_SECONDS', '5')})")
+        report["mixed"] = {"mixed": done, "answers": stored}
         if args.json:
             Path(args.json).write_text(json.dumps(report, indent=1), encoding="utf-8")
     finally:

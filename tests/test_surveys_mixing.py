@@ -166,6 +166,36 @@ def test_the_mixer_closes_a_survey_whose_window_ended_unnoticed_and_mixes_it(
     assert app_service.mix_answers(engine) == mixing.Mixed(0, 0)  # nothing waits any more
 
 
+def test_closes_at_the_same_moment_record_one_close(db, engine, world, survey_eval, monkeypatch):
+    for i, code in enumerate(issue(db, world, survey_eval, 3)):
+        answer(db, code, i)
+    after = evaluations.as_utc(survey_eval.closes_at) + evaluations.timedelta(minutes=1)
+    monkeypatch.setattr(evaluations, "now", lambda: after)
+    monkeypatch.setattr(app_service, "now", lambda: after)
+    start = threading.Barrier(4)
+
+    def page_view() -> bool:  # a page of the survey, opened as its window has ended
+        with Session(engine) as session:
+            evaluation = session.get(type(survey_eval), survey_eval.id)
+            survey = app_service.survey_of(session, evaluation)
+            start.wait()
+            return app_service.close_if_due(session, survey, evaluation)
+
+    def mixer() -> int:
+        start.wait()
+        return app_service.mix_answers(engine).answers
+
+    with ThreadPoolExecutor(4) as pool:
+        views = [pool.submit(page_view) for _ in range(3)]
+        mixed = pool.submit(mixer)
+        closed = [v.result() for v in views]
+        mixed.result()
+    assert closed.count(True) <= 1
+    assert db.exec(select(func.count()).select_from(AuditEntry)
+                   .where(AuditEntry.action == "survey.close")).one() == 1
+    assert unmixed(engine) == 0
+
+
 def test_mixing_changes_nothing_the_organiser_sees(db, engine, world, survey_eval):
     for i, code in enumerate(issue(db, world, survey_eval, 9)):
         q1 = ["satisfied", "fairly_satisfied", "neutral", "dissatisfied"][i % 4]

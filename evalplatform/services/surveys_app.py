@@ -265,11 +265,16 @@ def open_survey(session: Session, principal, evaluation_id: int) -> Survey:
 
 
 def _close(session: Session, actor, survey: Survey, reason: str,
-           evaluation: Evaluation | None = None) -> mixing.Mixed:
+           evaluation: Evaluation | None = None) -> mixing.Mixed | None:
     """Close the survey, mix all its answers together (the last few join the rest) and
     audit its counts; a close by the schedule is dated at the schedule's end when that has
-    passed."""
+    passed. None, and nothing recorded, when another close came first: closes wait for each
+    other (the mixer's lock on PostgreSQL, the one writer on SQLite), then read the survey
+    again."""
     mixed = mixing.mix_survey(session, survey.id)
+    session.refresh(survey)
+    if survey.closed_at is not None:
+        return None
     moment = now()
     if reason == "schedule" and evaluation is not None:
         moment = min(moment, as_utc(evaluation.closes_at))
@@ -288,7 +293,9 @@ def close_survey(session: Session, principal, evaluation_id: int) -> Survey:
         raise Conflict(_("The survey has not been opened."))
     if survey.closed_at is not None:
         raise Conflict(_("The survey is closed already."))
-    _close(session, principal.actor, survey, "organiser")
+    if _close(session, principal.actor, survey, "organiser") is None:
+        session.rollback()
+        raise Conflict(_("The survey is closed already."))
     session.commit()
     return survey
 
@@ -300,9 +307,9 @@ def close_if_due(session: Session, survey: Survey | None, evaluation: Evaluation
         return False
     if state(survey, evaluation) != "closed":
         return False
-    _close(session, SYSTEM, survey, "schedule", evaluation)
+    closed = _close(session, SYSTEM, survey, "schedule", evaluation) is not None
     session.commit()
-    return True
+    return closed
 
 
 def mix_answers(engine: Engine) -> mixing.Mixed:
@@ -323,9 +330,10 @@ def mix_answers(engine: Engine) -> mixing.Mixed:
         for survey, evaluation in waiting:
             if state(survey, evaluation) != "closed":
                 continue
+            whole = None
             if survey.closed_at is None:
                 whole = _close(session, SYSTEM, survey, "schedule", evaluation)
-            else:
+            if whole is None:  # closed before, or by someone else just now
                 whole = mixing.mix_survey(session, survey.id)
             done = mixing.Mixed(done.answers + whole.answers, done.surveys + whole.surveys)
         session.commit()
