@@ -4,9 +4,9 @@ when, or together with what, it was written.
 A code's use and its answers commit in one transaction, as they must for a code to be used
 exactly once. On PostgreSQL that transaction stamps both rows with its id (the hidden
 ``xmin`` column), so ``invitation JOIN survey_response ON xmin`` would give each used code
-its answers, and an open link's answers the throttle counter of their address; ids also
-run in order of time, and rows lie in a table in the order they were written (PostgreSQL's
-``ctid``, SQLite's ``rowid``). Mixing rewrites answers in a later transaction of its own,
+its answers, and an open link's answers the throttle counter of their address; transaction
+ids also run in the order of time, and rows lie in a table in the order they were written
+(PostgreSQL's ``ctid``, SQLite's ``rowid``). Mixing rewrites answers in a later transaction of its own,
 many at once and in a random order: they all take that transaction's id, which no
 invitation or counter carries, and places that say nothing of the order they came in.
 

@@ -1,6 +1,7 @@
-"""A bounded load test on the loopback interface: many respondents at once, each code sent
-twice at the same moment; every accepted answer is stored exactly once and every used code
-is used once, while the server's mixer moves the answers (surveys.mixing)."""
+"""A bounded load test on the loopback interface: 24 respondents at once send 3,000 forms,
+each of 1,500 codes twice at the same moment; every accepted answer is stored exactly once
+and every used code is used once, while the server's mixer moves the answers
+(surveys.mixing)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from surveys import invitations, mixing
 from tests.builders import contracted_world
 from tests.survey_helpers import STREET_ANSWERS, evaluation_with_survey
 
-CODES = 100
+CODES = 1500
 RESPONDENTS = 24
 
 
