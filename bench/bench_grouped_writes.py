@@ -14,9 +14,13 @@ showed) are stored three ways, in alternating rounds:
   ``WriteGroups`` (what the respondents' handler does under load): the first goes alone, the
   other k − 1 together in the next write.
 
-For each: CPU of the PostgreSQL server processes and of this process per submission, and both
-as a ratio of *alone*. Every form must be stored once (checked at the end; exit status 1 if
-not). The HTTP stack is not in this measurement: ``bench_surveys.py`` measures the whole
+Then what mixing the stored answers costs (``surveys.mixing``, which each worker does every
+second): all of them in one round, as under load, and 5 at a time, the smallest group, as when
+answers come one by one (each round as the workers run it, ``surveys_app.mix_answers``).
+
+For each: CPU of the PostgreSQL server processes and of this process per submission (per
+answer mixed), and both as a ratio of *alone*. Every form must be stored once (checked at the
+end; exit status 1 if not). The HTTP stack is not in this measurement: ``bench_surveys.py`` measures the whole
 submission under load.
 """
 
@@ -81,7 +85,8 @@ def measure(args, sizes: list[int], url: str) -> int:
     engine = None
     try:
         ways = ["alone"] + [f"{k} at once" for k in sizes]
-        total = 2 + args.rounds * len(ways) * args.forms
+        one_by_one = max(5, args.forms // 5 // 5 * 5)  # answers mixed 5 at a time
+        total = 2 + args.rounds * len(ways) * args.forms + one_by_one
         survey_id, codes = prepare(url, total)
         engine = make_engine(url, pool_size=4)
         fresh = iter(codes)
@@ -113,6 +118,16 @@ def measure(args, sizes: list[int], url: str) -> int:
             asyncio.run(run())
 
         figures: dict[str, list[tuple[float, float]]] = {way: [] for way in ways}
+        # mixing 5 at a time, first: as answers that come one by one are mixed, each round as
+        # the workers run it (the first round also takes the two answers above)
+        spent = [0.0, 0.0]
+        for _group in range(one_by_one // 5):
+            alone([next(fresh) for _ in range(5)])
+            server, own = server_cpu(), time.process_time()
+            assert app_service.mix_answers(engine).answers >= 5
+            spent[0] += server_cpu() - server
+            spent[1] += time.process_time() - own
+        figures["mixed, 5 at once"] = [(spent[0] / one_by_one, spent[1] / one_by_one)]
         for _round in range(args.rounds):
             for way in ways:
                 batch = [next(fresh) for _ in range(args.forms)]
@@ -123,13 +138,20 @@ def measure(args, sizes: list[int], url: str) -> int:
                     at_once(int(way.split()[0]), batch)
                 figures[way].append(((server_cpu() - server) / args.forms,
                                      (time.process_time() - own) / args.forms))
+        # mixing: every answer stored by the ways above in one round
+        waiting = total - one_by_one - 2
+        server, own = server_cpu(), time.process_time()
+        mixed = app_service.mix_answers(engine).answers
+        assert mixed == waiting, f"{mixed} of {waiting} answers mixed"
+        figures[f"mixed, {waiting} at once"] = [((server_cpu() - server) / mixed,
+                                                 (time.process_time() - own) / mixed)]
         print(f"{args.forms} forms per way and round, {args.rounds} round(s), PostgreSQL; "
-              "CPU per submission (best round)")
-        print(f"{'':14}{'server ms':>11}{'× alone':>9}{'this process ms':>17}{'× alone':>9}")
+              f"CPU per submission (best round), per answer mixed ({one_by_one} 5 at a time)")
+        print(f"{'':24}{'server ms':>11}{'× alone':>9}{'this process ms':>17}{'× alone':>9}")
         base = min(figures["alone"])
-        for way in ways:
+        for way in [*ways, *[w for w in figures if w not in ways]]:
             server, own = min(figures[way])
-            print(f"{way:14}{1e3 * server:>11.3f}{server / base[0]:>9.2f}{1e3 * own:>17.3f}"
+            print(f"{way:24}{1e3 * server:>11.3f}{server / base[0]:>9.2f}{1e3 * own:>17.3f}"
                   f"{own / base[1]:>9.2f}")
         problems = check(url, survey_id, total)
         print(f"stored once each: {'; '.join(problems) or 'OK'} ({total} sent)")

@@ -24,7 +24,7 @@ server and not the client is measured).
    Each round prints both rates, their ratio (target ≥ 40 %) and the latencies (target
    p99 < 100 ms at 100 concurrent respondents); the summary takes the median round by ratio.
    The workers mix the answers as they do in production (``surveys.mixing``, every
-   ``EVAL_MIX_SECONDS``, 5 by default; ``EVAL_MIX_SECONDS=0`` measures without), and the
+   ``EVAL_MIX_SECONDS``, 1 by default; ``EVAL_MIX_SECONDS=0`` measures without), and the
    run ends by saying how many answers they mixed.
 2. **Exactly once.** Every used code is then sent again, and fresh codes twice in a row (two
    connections at the same moment): every accepted answer must be stored exactly once and
@@ -365,7 +365,7 @@ def measure(args, url: str) -> int:
         print(f"  {accepted} answers accepted, stored once each; each used code used once")
         done, stored = mixed(url, survey_id)
         print(f"  the workers mixed {done} of the {stored} answers while they came in "
-              f"(EVAL_MIX_SECONDS={os.environ.get('EVAL_MIX_SECONDS', '5')})")
+              f"(EVAL_MIX_SECONDS={os.environ.get('EVAL_MIX_SECONDS', '1')})")
         report["mixed"] = {"mixed": done, "answers": stored}
         if args.json:
             Path(args.json).write_text(json.dumps(report, indent=1), encoding="utf-8")

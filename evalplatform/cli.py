@@ -77,7 +77,7 @@ def migrate() -> None:
 
 @app.command("mix-answers")
 def mix_answers() -> None:
-    """Mix the survey answers that wait for it, as each worker does every few seconds (for
+    """Mix the survey answers that wait for it, as each worker does every second (for
     deployments with EVAL_MIX_SECONDS=0, from cron)."""
     from evalplatform.services import surveys_app
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, select, true
+from sqlalchemy import delete, func, insert, not_, select, true
 from sqlmodel import Session, col
 
 from surveys.models import SurveyResponse
@@ -36,6 +36,9 @@ _MIXER_LOCK = 0x6D_69_78_65_64  # "mixed"
 
 _TABLE = SurveyResponse.__table__
 _KEPT = [c for c in _TABLE.c if c.name != "mixed"]
+#: The answers waiting to be mixed, written as the partial index's own condition (``NOT
+#: mixed``) so that both databases find them by that index, never by reading the table.
+WAITING = not_(_TABLE.c.mixed)
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ class Mixed:
 
 def unmixed(session: Session, survey_id: int | None = None) -> int:
     """How many answers (of one survey, or of all) wait to be mixed."""
-    statement = select(func.count()).select_from(_TABLE).where(col(SurveyResponse.mixed).is_(False))
+    statement = select(func.count()).select_from(_TABLE).where(WAITING)
     if survey_id is not None:
         statement = statement.where(SurveyResponse.survey_id == survey_id)
     return int(session.connection().execute(statement).scalar_one())
@@ -62,9 +65,9 @@ def mix_due(session: Session, at_least: int = MIX_AT) -> Mixed | None:
         raise ValueError("at_least: must be at least 1")
     if not _lock(session, wait=False):
         return None
-    unmixed_of = (select(SurveyResponse.survey_id).where(col(SurveyResponse.mixed).is_(False))
+    unmixed_of = (select(SurveyResponse.survey_id).where(WAITING)
                   .group_by(SurveyResponse.survey_id).having(func.count() >= at_least))
-    return _rewrite(session, col(SurveyResponse.mixed).is_(False),
+    return _rewrite(session, WAITING,
                     col(SurveyResponse.survey_id).in_(unmixed_of))
 
 
@@ -111,4 +114,4 @@ def _rewrite(session: Session, *where) -> Mixed:
     return Mixed(len(rows), len({row["survey_id"] for row in rows}))
 
 
-__all__ = ["MIX_AT", "Mixed", "mix_due", "mix_survey", "unmixed"]
+__all__ = ["MIX_AT", "WAITING", "Mixed", "mix_due", "mix_survey", "unmixed"]

@@ -326,7 +326,7 @@ def mix_answers(engine: Engine) -> mixing.Mixed:
             return mixing.Mixed(0, 0)
         waiting = session.exec(select(Survey, Evaluation).join(Evaluation).where(
             col(Survey.id).in_(select(SurveyResponse.survey_id)
-                               .where(col(SurveyResponse.mixed).is_(False))))).all()
+                               .where(mixing.WAITING)))).all()
         for survey, evaluation in waiting:
             if state(survey, evaluation) != "closed":
                 continue
