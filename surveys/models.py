@@ -144,9 +144,10 @@ class SurveyResponse(SQLModel, table=True):
     __tablename__ = "survey_response"
     __table_args__ = (
         UniqueConstraint("submission_key", name="uq_response_submission_key"),
-        # the few answers waiting to be mixed, found without reading the mixed ones
+        # the few answers waiting to be mixed, found without reading the mixed ones; each
+        # condition as SQLAlchemy writes ``surveys.mixing.WAITING`` for that database
         Index("ix_survey_response_unmixed", "survey_id", postgresql_where=text("NOT mixed"),
-              sqlite_where=text("NOT mixed")),
+              sqlite_where=text("mixed = 0")),
     )
 
     id: str = Field(primary_key=True, max_length=32)

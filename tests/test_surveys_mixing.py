@@ -296,3 +296,24 @@ def test_mix_due_refuses_a_group_smaller_than_one(db):
 
 
 from tests.test_audit import cli_env  # noqa: E402, F401
+
+
+def test_the_waiting_answers_are_found_by_their_own_index(engine, db):
+    """Every round asks for the waiting answers: by the partial index, whose condition must be
+    the one SQLAlchemy writes for ``WAITING`` on each database, not by reading every answer
+    (with sequential scans off, PostgreSQL can only use the index if the conditions match)."""
+    from sqlalchemy import delete
+
+    table = SurveyResponse.__table__
+    statements = [select(func.count()).select_from(table).where(mixing.WAITING),
+                  delete(table).where(mixing.WAITING, table.c.survey_id == 1)]
+    with engine.connect() as connection:
+        for statement in statements:
+            sql = str(statement.compile(engine, compile_kwargs={"literal_binds": True}))
+            if engine.dialect.name == "postgresql":
+                connection.execute(text("SET LOCAL enable_seqscan = off"))
+                plan = " ".join(r[0] for r in connection.execute(text("EXPLAIN " + sql)))
+            else:
+                plan = " ".join(r[3] for r in connection.execute(text("EXPLAIN QUERY PLAN " + sql)))
+            assert "ix_survey_response_unmixed" in plan, plan
+        connection.rollback()

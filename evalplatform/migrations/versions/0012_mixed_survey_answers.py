@@ -23,7 +23,7 @@ def upgrade() -> None:
                                       server_default=sa.false()))
         batch_op.create_index('ix_survey_response_unmixed', ['survey_id'], unique=False,
                               postgresql_where=sa.text('NOT mixed'),
-                              sqlite_where=sa.text('NOT mixed'))
+                              sqlite_where=sa.text('mixed = 0'))
 
 
 def downgrade() -> None:
