@@ -2,7 +2,8 @@
 
 Questionnaires (:mod:`surveys.questionnaire`, templates in :mod:`surveys.templates`, Excel
 in :mod:`surveys.xlsform`), invitation codes and open links (:mod:`surveys.invitations`),
-answers (:mod:`surveys.responses`), tabulation (:mod:`surveys.tabulation`) and what the
+answers (:mod:`surveys.responses`), their mixing so that nothing stored ties an answer to
+its code (:mod:`surveys.mixing`), tabulation (:mod:`surveys.tabulation`) and what the
 survey gives the scoring package (:mod:`surveys.scoring_inputs`). The tables are in
 :mod:`surveys.models`.
 
