@@ -20,6 +20,9 @@ _VAR = Path(tempfile.mkdtemp(prefix="evalplatform-test-"))
 os.environ["EVAL_VAR_DIR"] = str(_VAR)
 os.environ.pop("EVAL_DATABASE_URL", None)
 os.environ.setdefault("EVAL_SECRET_KEY", "test-secret-key-not-for-production")
+# No worker mixes answers behind a test's back (a live server's mixer would move the answers
+# of every test that shares its database); the tests of mixing run it themselves.
+os.environ["EVAL_MIX_SECONDS"] = "0"
 
 from sqlalchemy import text  # noqa: E402
 from sqlmodel import Session, SQLModel  # noqa: E402
@@ -221,8 +224,7 @@ def live_server(database_url, engine):
 
     port = _free_port()
     env = {**os.environ, "EVAL_DATABASE_URL": database_url, "EVAL_VAR_DIR": str(_VAR),
-           "EVAL_SECRET_KEY": "test-secret-key-not-for-production",
-           "EVAL_MIX_SECONDS": "0.5"}  # the answers' mixer works while the tests do
+           "EVAL_SECRET_KEY": "test-secret-key-not-for-production"}
     log = open(_VAR / f"server-{port}.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "evalplatform.web.app:create_app", "--factory",
