@@ -20,8 +20,8 @@ answers come one by one (each round as the workers run it, ``surveys_app.mix_ans
 
 For each: CPU of the PostgreSQL server processes and of this process per submission (per
 answer mixed), and both as a ratio of *alone*. Every form must be stored once (checked at the
-end; exit status 1 if not). The HTTP stack is not in this measurement: ``bench_surveys.py`` measures the whole
-submission under load.
+end; exit status 1 if not). The HTTP stack is not in this measurement: ``bench_surveys.py``
+measures the whole submission under load.
 """
 
 from __future__ import annotations

@@ -6,9 +6,9 @@ exactly once. On PostgreSQL that transaction stamps both rows with its id (the h
 ``xmin`` column), so ``invitation JOIN survey_response ON xmin`` would give each used code
 its answers, and an open link's answers the throttle counter of their address; transaction
 ids also run in the order of time, and rows lie in a table in the order they were written
-(PostgreSQL's ``ctid``, SQLite's ``rowid``). Mixing rewrites answers in a later transaction of its own,
-many at once and in a random order: they all take that transaction's id, which no
-invitation or counter carries, and places that say nothing of the order they came in.
+(PostgreSQL's ``ctid``, SQLite's ``rowid``). Mixing rewrites answers in a later transaction
+of its own, many at once and in a random order: they all take that transaction's id, which
+no invitation or counter carries, and places that say nothing of the order they came in.
 
 A group is never smaller than :data:`MIX_AT` answers of one survey (the smallest group that
 tabulation shows apart): :func:`mix_due` mixes the unmixed answers of each survey that has
@@ -67,8 +67,7 @@ def mix_due(session: Session, at_least: int = MIX_AT) -> Mixed | None:
         return None
     unmixed_of = (select(SurveyResponse.survey_id).where(WAITING)
                   .group_by(SurveyResponse.survey_id).having(func.count() >= at_least))
-    return _rewrite(session, WAITING,
-                    col(SurveyResponse.survey_id).in_(unmixed_of))
+    return _rewrite(session, WAITING, col(SurveyResponse.survey_id).in_(unmixed_of))
 
 
 def mix_survey(session: Session, survey_id: int) -> Mixed:
