@@ -250,7 +250,7 @@ def read_inputs_only(pkgs: list) -> None:
         deque(map(len, chain.from_iterable(map(dict.values, inp.get("responses", ())))), 0)
 
 
-def bench_engine(n: int, n_mixed: int) -> list[dict]:
+def bench_engine(n: int, n_mixed: int, rounds: int = 3) -> list[dict]:
     rows = []
     for label, pkgs in ((f"two-part scheme × {n}", bench_packages(n)),
                         (f"mixed batch × {n_mixed}", mixed_packages(n_mixed))):
@@ -260,11 +260,18 @@ def bench_engine(n: int, n_mixed: int) -> list[dict]:
         many = scoring.evaluate_many(pkgs)
         same = single == many and all(a.as_dict() == b.as_dict() for a, b in
                                       zip(single[:200], many[:200], strict=True))
-        loop = _time(lambda pk=pkgs: [scoring.evaluate(p) for p in pk])
-        batch = _time(lambda pk=pkgs: scoring.evaluate_many(pk), repeat=3)
-        floor = _time(lambda pk=pkgs: read_inputs_only(pk), repeat=3)
+        # loop, batch and floor in turn, round after round: on a shared machine each
+        # round's ratio compares the two paths under the same conditions
+        loops, batches, floors = [], [], []
+        for _ in range(rounds):
+            loops.append(_time(lambda pk=pkgs: [scoring.evaluate(p) for p in pk]))
+            batches.append(_time(lambda pk=pkgs: scoring.evaluate_many(pk)))
+            floors.append(_time(lambda pk=pkgs: read_inputs_only(pk)))
+        cpu_ratios = sorted(lo[1] / ba[1] for lo, ba in zip(loops, batches, strict=True))
+        loop, batch, floor = min(loops), min(batches), min(floors)
         rows.append({"case": label, "n": len(pkgs), "loop_s": loop[0], "many_s": batch[0],
                      "speedup": loop[0] / batch[0], "speedup_cpu": loop[1] / batch[1],
+                     "rounds_cpu": cpu_ratios,
                      "floor_s": floor[0], "ceiling": loop[0] / floor[0],
                      "equal": same})
     m = min(n, 1000)
@@ -405,16 +412,18 @@ def main(argv=None) -> int:
           f"{os.cpu_count()} CPU(s)")
     print("\n1. engine: evaluate_many against a loop of evaluate (wall clock, best run)")
     print(f"{'case':30} {'loop s':>8} {'many s':>8} {'speed-up':>9} {'(cpu)':>7} "
-          f"{'floor s':>8} {'ceiling':>8}  results")
+          f"{'floor s':>8} {'ceiling':>8}  results  rounds (cpu)")
     engine = bench_engine(n, n_mixed)
     for r in engine:
         floor = "" if r["floor_s"] is None else f"{r['floor_s']:8.3f}"
         ceil = "" if r["ceiling"] is None else f"{r['ceiling']:7.1f}×"
         eq = {True: "equal", False: "DIFFERENT", None: ""}[r["equal"]]
+        each = " ".join(f"{x:.1f}×" for x in r.get("rounds_cpu", ()))
         print(f"{r['case']:30} {r['loop_s']:8.3f} {r['many_s']:8.3f} {r['speedup']:8.1f}× "
-              f"{r['speedup_cpu']:6.1f}× {floor:>8} {ceil:>8}  {eq}")
+              f"{r['speedup_cpu']:6.1f}× {floor:>8} {ceil:>8}  {eq:9} {each}")
     print("   floor: reading the inputs only; ceiling = loop / floor, the most any batch "
-          "path could gain")
+          "path could gain;\n   rounds: loop and batch timed in turn, each round's CPU "
+          "speed-up (the figures above are the best round of each)")
     number = 50 if args.quick else 200
     print(f"\n2. statistics against reference libraries (same inputs; time per call; "
           f"target |Δ| ≤ {TOLERANCE:g} and not slower)")

@@ -1,5 +1,5 @@
 """The command line: ``evalplatform serve | migrate | create-user | demo | audit verify |
-results finalise | holidays load | holidays list``."""
+results finalise | results check | holidays load | holidays list``."""
 
 from __future__ import annotations
 
@@ -179,6 +179,28 @@ def results_finalise(
             typer.echo(f"evaluation {result.evaluation_id}: version {result.version} is final "
                        f"({result.total} {result.grade}; appeal deadline {result.appeal_deadline})")
     typer.echo(f"{len(done)} result(s) made final")
+
+
+@results_app.command("check")
+def results_check(
+    chunk: int = typer.Option(500, min=1, help="Results scored together (memory bound)."),
+) -> None:
+    """Score every stored result again from its own package; exit 1 if any figure differs."""
+    from evalplatform.services import result_check
+
+    def progress(done: int, total: int) -> None:
+        typer.echo(f"  {done} of {total} scored", err=True)
+
+    with _session() as session:
+        report = result_check.check_all(session, chunk=chunk, progress=progress)
+    for d in report.differences:
+        typer.echo(f"result {d.result_id} (evaluation {d.evaluation_id}, version {d.version}): "
+                   f"{d.figure} stored {d.stored}, recomputed {d.recomputed}")
+    typer.echo(f"{report.checked} result(s) scored again: "
+               f"{len(report.differences)} difference(s), "
+               f"{report.reworded} with the same figures explained in other words")
+    if not report.ok:
+        sys.exit(1)
 
 
 @holidays_app.command("load")

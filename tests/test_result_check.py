@@ -1,0 +1,132 @@
+"""Re-scoring the stored results (结果复核): every version is scored again from its own
+package, many at a time, and what differs from what was stored is named."""
+
+from __future__ import annotations
+
+import copy
+
+from sqlmodel import select
+
+from evalplatform.models import EvaluationResult
+from evalplatform.services import result_check, results
+from tests.results_feed import (  # noqa: F401  (feed_fixture, world_fixture: fixtures)
+    HAND_TOTAL,
+    feed_fixture,
+    hand_inputs,
+    principal,
+    published,
+    world_fixture,
+)
+from tests.test_audit import cli_env  # noqa: F401
+
+
+def two_versions(db, world, feed):
+    """Version 1 published, then reopened and computed again on other inputs (version 2)."""
+    evaluation, first = published(db, world, feed)
+    results.reopen(db, principal(world.finance), evaluation.id, "申诉成立, 补录 6 月考核表")
+    inputs = hand_inputs()
+    inputs["sheets"][0]["scores"]["A2.2"] = 6
+    feed[evaluation.id] = inputs
+    second = results.compute(db, principal(world.finance), evaluation.id)
+    assert second.total != first.total
+    return first, second
+
+
+def tamper(db, row_id: int, change) -> None:
+    """Change a stored row behind the application's back (as a bad actor would)."""
+    row = db.get(EvaluationResult, row_id)
+    package, result = copy.deepcopy(row.package), copy.deepcopy(row.result)
+    change(package, result)
+    row.package, row.result = package, result
+    db.add(row)
+    db.commit()
+
+
+def test_every_stored_version_is_reproduced_from_its_package(db, world, feed):
+    first, second = two_versions(db, world, feed)
+    seen = []
+    report = result_check.check_all(db, progress=lambda done, total: seen.append((done, total)))
+    assert report.ok and report.checked == 2 and report.reworded == 0
+    assert seen == [(2, 2)]
+    assert first.total == HAND_TOTAL  # what was reproduced is the hand-checked figure
+
+
+def test_a_changed_figure_is_named_with_both_values(db, world, feed):
+    first, second = two_versions(db, world, feed)
+
+    def change(package, result):
+        result["total"], result["grade"] = "95.00", "优"
+
+    tamper(db, first.id, change)
+    report = result_check.check_all(db)
+    assert not report.ok and report.checked == 2
+    assert {(d.result_id, d.version, d.figure) for d in report.differences} == {
+        (first.id, 1, "total"), (first.id, 1, "grade")}
+    total = next(d for d in report.differences if d.figure == "total")
+    assert total.stored == '"95.00"' and total.recomputed == f'"{HAND_TOTAL}"'
+
+
+def test_a_changed_input_is_caught_by_the_figures_it_moves(db, world, feed):
+    first, _second = two_versions(db, world, feed)
+
+    def change(package, result):  # one more satisfied respondent than were collected
+        package["inputs"]["responses"][9]["Q1"] = "满意"
+
+    tamper(db, first.id, change)
+    figures = {d.figure for d in result_check.check_all(db).differences}
+    assert {"total", "exact_total", "nodes", "quality"} <= figures
+
+
+def test_other_words_with_the_same_figures_are_counted_not_failed(db, world, feed):
+    first, _second = two_versions(db, world, feed)
+
+    def change(package, result):
+        result["trace"][0]["text"] = "旧版引擎的说明"
+
+    tamper(db, first.id, change)
+    report = result_check.check_all(db)
+    assert report.ok and report.reworded == 1
+
+
+def test_a_package_that_no_longer_scores_is_named_and_the_rest_still_checked(db, world, feed):
+    first, second = two_versions(db, world, feed)
+
+    def change(package, result):
+        package["scheme"]["parts"][0]["weight"] = "0.90"
+
+    tamper(db, second.id, change)
+    report = result_check.check_all(db)
+    assert report.checked == 2
+    [bad] = report.differences
+    assert (bad.result_id, bad.figure) == (second.id, "package")
+    assert bad.recomputed.startswith("$.scheme.parts: ") and "≠ 1.00" in bad.recomputed
+
+
+def test_small_chunks_give_the_same_report(db, world, feed):
+    first, _second = two_versions(db, world, feed)
+    tamper(db, first.id, lambda package, result: result.update(grade="差"))
+    seen = []
+    small = result_check.check_all(db, chunk=1, progress=lambda d, t: seen.append((d, t)))
+    whole = result_check.check_all(db)
+    assert small.differences == whole.differences and small.checked == whole.checked == 2
+    assert seen == [(1, 2), (2, 2)]
+    # nothing was written, and the session's own objects were left alone
+    assert db.exec(select(EvaluationResult).where(EvaluationResult.id == first.id)
+                   ).one().result["grade"] == "差"
+
+
+def test_the_cli_checks_and_exits_1_on_a_difference(db, world, feed, cli_env):  # noqa: F811
+    from typer.testing import CliRunner
+
+    from evalplatform.cli import app
+
+    first, _second = two_versions(db, world, feed)
+    runner = CliRunner()
+    good = runner.invoke(app, ["results", "check"])
+    assert good.exit_code == 0, good.output
+    assert "2 result(s) scored again: 0 difference(s)" in good.output
+    tamper(db, first.id, lambda package, result: result.update(total="99.99"))
+    bad = runner.invoke(app, ["results", "check", "--chunk", "1"])
+    assert bad.exit_code == 1
+    assert (f"result {first.id} (evaluation {first.evaluation_id}, version 1): total stored "
+            f'"99.99", recomputed "{HAND_TOTAL}"') in bad.output
