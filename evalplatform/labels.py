@@ -126,6 +126,20 @@ FILE_PURPOSE_LABELS = {
     FilePurpose.self_evaluation: N_("Self-evaluation"),
 }
 
+RESULT_FIGURE_LABELS = {  # the figures of a result (services/result_check.FIGURES)
+    "scheme_digest": N_("Scheme (its digest)"),
+    "total": N_("Total score"),
+    "exact_total": N_("Unrounded total"),
+    "grade": N_("Grade"),
+    "final_ready": N_("Ready to be final"),
+    "missing": N_("Scores still missing"),
+    "parts": N_("Part scores"),
+    "nodes": N_("Indicator scores"),
+    "quality": N_("Quality evidence"),
+    "payment": N_("Payment"),
+    "package": N_("Scoring package"),
+}
+
 #: Everything templates need to name domain values, under one global.
 DOMAIN_LABELS = {
     "method": METHOD_LABELS,
@@ -140,4 +154,5 @@ DOMAIN_LABELS = {
     "sheet_kind": SHEET_KIND_LABELS,
     "sheet_status": SHEET_STATUS_LABELS,
     "file_purpose": FILE_PURPOSE_LABELS,
+    "result_figure": RESULT_FIGURE_LABELS,
 }

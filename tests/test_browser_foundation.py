@@ -79,3 +79,6 @@ def test_the_audit_log_draws_its_activity_chart_and_verifies_the_chain(page, mak
     page.locator(".chart svg").first.wait_for()  # ECharts, served from node_modules, drew it
     page.click("text=核验哈希链")
     expect(page.locator("#verification")).to_contain_text("哈希链完整")
+    page.click("text=复核全部结果")  # every stored result scored again from its package
+    expect(page.locator("#results-check .flash")).to_have_count(1)
+    expect(page.locator("#results-check .flash-error")).to_have_count(0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 
+import pytest
 from sqlmodel import select
 
 from evalplatform.models import EvaluationResult
@@ -63,7 +64,7 @@ def test_a_changed_figure_is_named_with_both_values(db, world, feed):
     assert {(d.result_id, d.version, d.figure) for d in report.differences} == {
         (first.id, 1, "total"), (first.id, 1, "grade")}
     total = next(d for d in report.differences if d.figure == "total")
-    assert total.stored == '"95.00"' and total.recomputed == f'"{HAND_TOTAL}"'
+    assert total.stored == "95.00" and total.recomputed == HAND_TOTAL
 
 
 def test_a_changed_input_is_caught_by_the_figures_it_moves(db, world, feed):
@@ -129,4 +130,40 @@ def test_the_cli_checks_and_exits_1_on_a_difference(db, world, feed, cli_env):  
     bad = runner.invoke(app, ["results", "check", "--chunk", "1"])
     assert bad.exit_code == 1
     assert (f"result {first.id} (evaluation {first.evaluation_id}, version 1): total stored "
-            f'"99.99", recomputed "{HAND_TOTAL}"') in bad.output
+            f"99.99, recomputed {HAND_TOTAL}") in bad.output
+
+
+# ---------------------------------------------------------------- on the audit page
+
+
+def test_an_auditor_re_scores_every_result_from_the_audit_page(db, world, feed, client,
+                                                                signed_in):
+    first, _second = two_versions(db, world, feed)
+    signed_in("auditor")
+    page = client.get("/audit").text
+    assert 'hx-get="/audit/results-check"' in page and "复核全部结果" in page
+    good = client.get("/audit/results-check")
+    assert good.status_code == 200
+    assert "所有已保存的结果都能由各自的计分数据包重算得出：已重算 2 个版本" in good.text
+    tamper(db, first.id, lambda package, result: result.update(total="99.99"))
+    bad = client.get("/audit/results-check").text
+    assert "重算 2 个结果版本，有 1 项数字与其计分数据包不再一致" in bad
+    row = bad[bad.index("<tbody>"):bad.index("</tbody>")]
+    assert f'href="/evaluations/{first.evaluation_id}/result?version=1"' in row
+    assert "总分" in row and "<code>99.99</code>" in row and f"<code>{HAND_TOTAL}</code>" in row
+
+
+@pytest.mark.parametrize("role", ["admin", "purchaser", "supplier", "evaluator"])
+def test_only_those_who_read_every_result_may_re_score_them(client, signed_in, role):
+    signed_in(role)
+    assert client.get("/audit/results-check").status_code == 403
+    if role == "admin":  # the administrator reads the audit log, not the results
+        page = client.get("/audit").text
+        assert "/audit/results-check" not in page and "复核全部结果" not in page
+
+
+def test_with_no_result_yet_the_page_says_there_is_nothing_to_check(db, client, signed_in):
+    signed_in("finance")
+    assert result_check.check_all(db).checked == 0
+    page = client.get("/audit/results-check").text
+    assert "尚无已计算的结果，无需复核。" in page and "flash-error" not in page

@@ -48,7 +48,9 @@ class CheckReport:
 
 
 def _short(value) -> str:
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    """A figure as text: a decimal string or grade as it is, anything else as JSON."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False,
+                                                           sort_keys=True)
     return text if len(text) <= 120 else text[:117] + "..."
 
 

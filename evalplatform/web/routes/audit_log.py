@@ -1,4 +1,5 @@
-"""The audit log, for auditors (and finance and the administrator): read-only."""
+"""The audit log, for auditors (and finance and the administrator): read-only; and the
+re-scoring of every stored result from its package, for those who may read results."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from sqlmodel import Session
 
 from evalplatform.db import get_session
 from evalplatform.models import Role
-from evalplatform.services import audit
+from evalplatform.services import audit, result_check
 from evalplatform.web.access import Principal, require
 from evalplatform.web.templating import render
 
 router = APIRouter()
 readers = require(Role.auditor, Role.finance, Role.admin)
+result_checkers = require(Role.auditor, Role.finance)  # the roles that read every result
 
 
 @router.get("/audit")
@@ -30,6 +32,8 @@ def audit_log(
     if request.headers.get("hx-request"):
         return render(request, "_audit_table.html", {"page": result})
     return render(request, "audit.html", {"page": result, "action": action,
+                                          "may_check_results": principal.role in (
+                                              Role.auditor, Role.finance),
                                           "entity_type": entity_type,
                                           "activity": audit.activity_by_day(session)})
 
@@ -41,3 +45,12 @@ def audit_verify(
     principal: Principal = Depends(readers),
 ):
     return render(request, "_audit_verify.html", {"verification": audit.verify(session)})
+
+
+@router.get("/audit/results-check")
+def results_check(
+    request: Request,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(result_checkers),
+):
+    return render(request, "_results_check.html", {"report": result_check.check_all(session)})
