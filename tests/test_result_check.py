@@ -8,7 +8,7 @@ import copy
 import pytest
 from sqlmodel import select
 
-from evalplatform.models import EvaluationResult
+from evalplatform.models import Evaluation, EvaluationResult
 from evalplatform.services import result_check, results
 from tests.results_feed import (  # noqa: F401  (feed_fixture, world_fixture: fixtures)
     HAND_TOTAL,
@@ -151,6 +151,23 @@ def test_an_auditor_re_scores_every_result_from_the_audit_page(db, world, feed, 
     row = bad[bad.index("<tbody>"):bad.index("</tbody>")]
     assert f'href="/evaluations/{first.evaluation_id}/result?version=1"' in row
     assert "总分" in row and "<code>99.99</code>" in row and f"<code>{HAND_TOTAL}</code>" in row
+    assert f">{db.get(Evaluation, first.evaluation_id).title}</a>" in row
+    assert "仅列出" not in bad  # all shown
+
+
+def test_a_long_list_of_differences_is_cut_and_counted(db, world, feed, client, signed_in,
+                                                        monkeypatch):
+    from evalplatform.web.routes import audit_log
+
+    first, second = two_versions(db, world, feed)
+    for row in (first, second):
+        tamper(db, row.id, lambda package, result: result.update(total="1.00", grade="差"))
+    monkeypatch.setattr(audit_log, "SHOWN_DIFFERENCES", 3)
+    signed_in("finance")
+    page = client.get("/audit/results-check").text
+    body = page[page.index("<tbody>"):page.index("</tbody>")]
+    assert body.count("<tr>") == 3
+    assert "仅列出 4 项差异中的前 3 项" in page
 
 
 @pytest.mark.parametrize("role", ["admin", "purchaser", "supplier", "evaluator"])

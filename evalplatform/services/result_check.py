@@ -17,6 +17,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 import scoring
+from evalplatform.models.evaluations import Evaluation
 from evalplatform.models.results import EvaluationResult
 
 # the parts of a result that are figures; the rest (engine, trace, warnings) explains them
@@ -114,3 +115,12 @@ def check_all(session: Session, *, chunk: int = 500,
         if progress is not None:
             progress(report.checked, total)
     return report
+
+
+def evaluation_titles(session: Session, report: CheckReport) -> dict[int, str]:
+    """The titles of the evaluations that have a difference, to name them to people."""
+    ids = {d.evaluation_id for d in report.differences}
+    if not ids:
+        return {}
+    return dict(session.exec(select(Evaluation.id, Evaluation.title)
+                             .where(Evaluation.id.in_(ids))).all())

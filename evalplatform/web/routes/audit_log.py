@@ -15,6 +15,7 @@ from evalplatform.web.templating import render
 router = APIRouter()
 readers = require(Role.auditor, Role.finance, Role.admin)
 result_checkers = require(Role.auditor, Role.finance)  # the roles that read every result
+SHOWN_DIFFERENCES = 100  # the rest are counted; the command line lists them all
 
 
 @router.get("/audit")
@@ -53,4 +54,7 @@ def results_check(
     session: Session = Depends(get_session),
     principal: Principal = Depends(result_checkers),
 ):
-    return render(request, "_results_check.html", {"report": result_check.check_all(session)})
+    report = result_check.check_all(session)
+    return render(request, "_results_check.html", {
+        "report": report, "shown": report.differences[:SHOWN_DIFFERENCES],
+        "titles": result_check.evaluation_titles(session, report)})
