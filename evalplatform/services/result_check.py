@@ -17,8 +17,10 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 import scoring
-from evalplatform.models.evaluations import Evaluation
-from evalplatform.models.results import EvaluationResult
+from evalplatform.models import Evaluation, EvaluationResult, Role
+
+# who may re-score every result: the roles that read every result version
+CHECKERS = (Role.auditor, Role.finance)
 
 # the parts of a result that are figures; the rest (engine, trace, warnings) explains them
 FIGURES = ("scheme_digest", "total", "exact_total", "grade", "final_ready", "missing",
@@ -70,24 +72,27 @@ def _compare(row, answer: dict, report: CheckReport) -> None:
         report.reworded += 1
 
 
+def _score_one(package: dict):
+    """The engine's answer for one package, or its fault."""
+    try:
+        return scoring.evaluate(package)
+    except scoring.PackageError as exc:
+        return exc
+
+
 def _check_chunk(rows: list, report: CheckReport) -> None:
     packages = [row.package for row in rows]
     try:
         answers = scoring.evaluate_many(packages)
-    except scoring.PackageError:
-        answers = None  # one package is bad: score them one by one to name each fault
-    for k, row in enumerate(rows):
-        if answers is not None:
-            answer = answers[k]
+    except scoring.PackageError:  # one package is bad: one by one, to name each fault
+        answers = [_score_one(package) for package in packages]
+    for row, answer in zip(rows, answers, strict=True):
+        if isinstance(answer, scoring.PackageError):
+            report.differences.append(Difference(row.id, row.evaluation_id, row.version,
+                                                 "package", "",
+                                                 f"{answer.path}: {answer.message}"))
         else:
-            try:
-                answer = scoring.evaluate(packages[k])
-            except scoring.PackageError as exc:
-                report.differences.append(Difference(
-                    row.id, row.evaluation_id, row.version, "package", "",
-                    f"{exc.path}: {exc.message}"))
-                continue
-        _compare(row, answer.as_dict(), report)
+            _compare(row, answer.as_dict(), report)
     report.checked += len(rows)
 
 

@@ -14,7 +14,7 @@ from evalplatform.web.templating import render
 
 router = APIRouter()
 readers = require(Role.auditor, Role.finance, Role.admin)
-result_checkers = require(Role.auditor, Role.finance)  # the roles that read every result
+result_checkers = require(*result_check.CHECKERS)
 SHOWN_DIFFERENCES = 100  # the rest are counted; the command line lists them all
 
 
@@ -33,8 +33,8 @@ def audit_log(
     if request.headers.get("hx-request"):
         return render(request, "_audit_table.html", {"page": result})
     return render(request, "audit.html", {"page": result, "action": action,
-                                          "may_check_results": principal.role in (
-                                              Role.auditor, Role.finance),
+                                          "may_check_results":
+                                              principal.role in result_check.CHECKERS,
                                           "entity_type": entity_type,
                                           "activity": audit.activity_by_day(session)})
 
