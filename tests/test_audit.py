@@ -111,3 +111,30 @@ def test_cli_verify_passes_then_fails_on_a_tampered_row(db, engine, cli_env):
     broken = runner.invoke(app, ["audit", "verify"])
     assert broken.exit_code == 1
     assert "entry 2" in broken.output
+
+
+def test_the_audit_page_filters_by_actor_action_and_entity_and_pages_within_the_filter(
+        db, client, signed_in):
+    for i in range(60):
+        audit.record(db, Actor(7, "tester"), "thing.update", "thing", i, {"n": i})
+    audit.record(db, Actor(8, "other"), "thing.delete", "thing", 99, {})
+    audit.record(db, Actor(7, "tester"), "widget.update", "widget", 1, {})
+    db.commit()
+    signed_in("auditor")
+    page = client.get("/audit").text
+    # the auditor types a username and picks any action and entity type the log holds
+    assert 'name="actor"' in page
+    for name, value in [("action", "thing.delete"), ("entity_type", "widget")]:
+        assert f'name="{name}"' in page and f'<option value="{value}"' in page
+    assert "全部操作" in page and "全部对象" in page
+
+    picked = client.get("/audit", params={"actor": "tester", "action": "thing.update",
+                                          "entity_type": "thing"}).text
+    assert "第 1–50 条，共 60 条" in picked
+    assert 'value="tester"' in picked and '<option value="thing.update" selected>' in picked
+    assert "thing.delete" not in picked.split('id="audit-table"')[1]
+    # the next page keeps the filter
+    assert "page=2" in picked and "actor=tester" in picked.split('rel="next"')[0][-300:]
+    second = client.get("/audit", params={"actor": "tester", "action": "thing.update",
+                                          "page": 2}, headers={"HX-Request": "true"}).text
+    assert "第 51–60 条，共 60 条" in second and "widget" not in second

@@ -160,7 +160,7 @@ def verify(session: Session) -> ChainVerification:
 
 
 def page_entries(session: Session, *, sort=None, page=1, per_page=50, action: str = "",
-                 entity_type: str = ""):
+                 entity_type: str = "", actor: str = ""):
     from evalplatform.services.paging import paginate
 
     statement = select(AuditEntry)
@@ -168,6 +168,8 @@ def page_entries(session: Session, *, sort=None, page=1, per_page=50, action: st
         statement = statement.where(AuditEntry.action == action)
     if entity_type:
         statement = statement.where(AuditEntry.entity_type == entity_type)
+    if actor.strip():
+        statement = statement.where(AuditEntry.actor_name == actor.strip())
     return paginate(
         session,
         statement,
@@ -178,6 +180,22 @@ def page_entries(session: Session, *, sort=None, page=1, per_page=50, action: st
         page=page,
         per_page=per_page,
     )
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """What the audit log can be filtered by: the actions and entity types it holds."""
+
+    actions: list[str]
+    entity_types: list[str]
+
+
+def filter_choices(session: Session) -> FilterChoices:
+    """The distinct actions and entity types in the log (both columns indexed), sorted."""
+    def distinct(column) -> list[str]:
+        return sorted(v for v in session.exec(select(column).distinct()).all() if v)
+
+    return FilterChoices(distinct(AuditEntry.action), distinct(AuditEntry.entity_type))
 
 
 def activity_by_day(session: Session, days: int = 30) -> list[tuple[str, int]]:

@@ -25,17 +25,21 @@ def audit_log(
     page: int = 1,
     action: str = "",
     entity_type: str = "",
+    actor: str = "",
     session: Session = Depends(get_session),
     principal: Principal = Depends(readers),
 ):
     result = audit.page_entries(session, sort=sort, page=page, action=action,
-                                entity_type=entity_type)
+                                entity_type=entity_type, actor=actor)
     if request.headers.get("hx-request"):
         return render(request, "_audit_table.html", {"page": result})
-    return render(request, "audit.html", {"page": result, "action": action,
+    return render(request, "audit.html", {"page": result,
+                                          "filters": {"action": action,
+                                                      "entity_type": entity_type,
+                                                      "actor": actor.strip()},
+                                          "choices": audit.filter_choices(session),
                                           "may_check_results":
                                               principal.role in result_check.CHECKERS,
-                                          "entity_type": entity_type,
                                           "activity": audit.activity_by_day(session)})
 
 
