@@ -145,6 +145,26 @@ def test_an_open_link_sets_a_device_cookie_and_a_double_submit_stores_once(clien
     assert bot.status_code == 303 and stored(db) == 1
 
 
+def test_a_phone_that_used_up_its_answers_at_a_site_is_told_before_filling_the_form(
+        client, db, world):
+    evaluation = evaluation_with_survey(db, world)
+    site = app_service.add_site(db, world.purchaser_principal, evaluation.id, "服务站", "1")
+    page = client.get(f"/o/{site.token}").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    key = re.search(r'name="submission_key" value="([0-9a-f]{32})"', page).group(1)
+    done = client.post(f"/o/{site.token}", data={**STREET_ANSWERS, "csrf_token": token,
+                                                 "submission_key": key, "website": ""})
+    assert done.status_code == 303 and stored(db) == 1
+    again = client.get(f"/o/{site.token}").text  # the same phone (its cookie) opens it again
+    assert "这部手机已在本服务点填写过问卷" in again and 'id="survey-form"' not in again
+    switched = client.post(f"/o/{site.token}/language", data={"language": "en",
+                                                              "csrf_token": token})
+    assert "This phone has already answered" in switched.text
+    assert 'id="survey-form"' not in switched.text
+    client.cookies.delete("sv_device")  # another phone still gets the form
+    assert 'id="survey-form"' in client.get(f"/o/{site.token}").text
+
+
 def test_english_on_request_for_the_respondent(client, db, world):
     evaluation = evaluation_with_survey(db, world)
     code = issue(db, world, evaluation, 1)[0]

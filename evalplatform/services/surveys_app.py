@@ -678,7 +678,10 @@ def target_for_code(session: Session, typed: str, address: str | None) -> tuple[
     return _target(session, survey, evaluation, questionnaire, loaded=True), invitation
 
 
-def target_for_site(session: Session, token: str) -> tuple[Target, SurveySite]:
+def target_for_site(session: Session, token: str, device: str | None = None
+                    ) -> tuple[Target, SurveySite]:
+    """The survey behind a service site's link; with the phone's ``device`` cookie, one that
+    has used up its answers at this site is told so before it fills the form in again."""
     row = None if not token or len(token) > 24 else session.exec(_with_survey(
         select(SurveySite, Survey, Evaluation, Questionnaire)
         .join(Survey, Survey.id == SurveySite.survey_id)).where(SurveySite.token == token)).first()
@@ -689,7 +692,20 @@ def target_for_site(session: Session, token: str) -> tuple[Target, SurveySite]:
     if not site.active and found.accepting:
         found.accepting = False
         found.message = _("This site's survey link has been closed. Thank you for your interest.")
+    elif device and found.accepting and throttle.check(session, _device_key(site, device)).locked:
+        found.accepting = False
+        found.message = _device_answered_message()
     return found, site
+
+
+def _device_key(site: SurveySite, device: str) -> str:
+    """The throttle key counting one phone's answers at one service site."""
+    return f"survey-device:{site.id}:" + hashlib.sha256(device.encode()).hexdigest()[:32]
+
+
+def _device_answered_message() -> str:
+    return _("This phone has already answered the survey at this site. Thank you for taking "
+             "part!")
 
 
 def _used() -> Conflict:
@@ -994,10 +1010,9 @@ def submit_open(session: Session, token: str, getlist, *, address: str | None,
                           "try again later. Thank you!"))
     device_limit = None
     if device:
-        device_limit = f"survey-device:{site.id}:" + hashlib.sha256(device.encode()).hexdigest()[:32]
+        device_limit = _device_key(site, device)
         if throttle.check(session, device_limit).locked:
-            raise Conflict(_("This phone has already answered the survey at this site. Thank you "
-                             "for taking part!"))
+            raise Conflict(_device_answered_message())
     try:
         answers = responses.parse_answers(found.questionnaire.document, getlist)
         responses.record(session, survey_id=found.survey.id, questionnaire_id=found.questionnaire.id,

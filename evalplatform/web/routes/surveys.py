@@ -618,9 +618,9 @@ def _device(request: Request) -> tuple[str, bool]:
     return secrets.token_hex(16), True
 
 
-def _site_page(session: Session, token: str) -> dict:
+def _site_page(session: Session, token: str, device: str | None = None) -> dict:
     try:
-        found, site = app_service.target_for_site(session, token)
+        found, site = app_service.target_for_site(session, token, device)
     except NotFound as exc:
         return {"refused": exc}
     return {"token": site.token, "name": site.name, "accepting": found.accepting,
@@ -630,7 +630,7 @@ def _site_page(session: Session, token: str) -> dict:
 
 @respondents.get("/o/{token}")
 async def respond_open(request: Request, token: str, _access=Depends(anyone)):
-    page = await run_in_session(request, _site_page, token)
+    page = await run_in_session(request, _site_page, token, request.cookies.get(DEVICE_COOKIE))
     if "refused" in page:
         return _message(request, page["refused"].message, status=404)
     if not page["accepting"]:
@@ -675,7 +675,7 @@ async def language_open(request: Request, token: str, _access=Depends(anyone)):
     form's submission key is kept, so a later double tap still stores one answer."""
     form = await request.form()
     _switch_language(request, form)
-    page = await run_in_session(request, _site_page, token)
+    page = await run_in_session(request, _site_page, token, request.cookies.get(DEVICE_COOKIE))
     if "refused" in page:
         return _message(request, page["refused"].message, status=404)
     if not page["accepting"]:
