@@ -141,8 +141,11 @@ def login(client, username: str, password: str = PASSWORD):
 def make_org(db):
     from evalplatform.services import accounts
     from evalplatform.services.audit import SYSTEM
+    from evalplatform.services.demo import credit_code
 
     def _make(kind: str, name: str | None = None, **kwargs):
+        if kind in ("supplier", "third_party_firm"):  # registered bodies hold a credit code
+            kwargs.setdefault("credit_code", credit_code("91", uuid.uuid4().hex[:8].upper()))
         return accounts.create_organisation(
             db, SYSTEM, name=name or f"{kind}-{uuid.uuid4().hex[:6]}", kind=kind, **kwargs
         )

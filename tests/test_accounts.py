@@ -38,8 +38,26 @@ def test_an_invalid_credit_code_is_refused_and_nothing_is_stored(db):
 def test_duplicate_names_are_refused(db, make_org):
     make_org("supplier", name="临江市某某中心")
     with pytest.raises(ValidationFailed) as error:
-        accounts.create_organisation(db, SYSTEM, name="临江市某某中心", kind="supplier")
+        accounts.create_organisation(db, SYSTEM, name="临江市某某中心", kind="supplier",
+                                     credit_code="91110000600037341L")
     assert error.value.errors == {"name": "已有同名机构。"}
+
+
+@pytest.mark.parametrize("kind", ["supplier", "third_party_firm"])
+def test_a_supplier_or_firm_without_a_credit_code_is_refused(db, kind):
+    before = (_count(db, Organisation), _count(db, AuditEntry))
+    with pytest.raises(ValidationFailed) as error:
+        accounts.create_organisation(db, SYSTEM, name="临江市某某中心", kind=kind,
+                                     credit_code="  ")
+    assert "统一社会信用代码" in error.value.errors["credit_code"]
+    assert "机关" in error.value.errors["credit_code"]
+    assert (_count(db, Organisation), _count(db, AuditEntry)) == before
+
+
+def test_a_state_organ_may_go_without_a_credit_code(db):
+    org = accounts.create_organisation(db, SYSTEM, name="临江市教育局",
+                                       kind="purchasing_department")
+    assert org.credit_code is None
 
 
 def test_a_role_must_match_its_organisation_kind(db, make_org):

@@ -29,6 +29,10 @@ def _clean(value: str | None) -> str:
 
 # ---------------------------------------------------------------- organisations
 
+#: Registered bodies (companies, social organisations, firms) always hold a unified social
+#: credit code; only state organs (finance, purchasing departments, oversight) may go without.
+CREDIT_CODE_REQUIRED = frozenset({OrganisationKind.supplier, OrganisationKind.third_party_firm})
+
 
 def create_organisation(
     session: Session,
@@ -51,7 +55,12 @@ def create_organisation(
     except ValueError:
         errors["kind"] = _("Choose one of the listed organisation kinds.")
         kind_value = None
-    if code is not None:
+    if code is None:
+        if kind_value in CREDIT_CODE_REQUIRED:
+            errors["credit_code"] = _(
+                "%(kind)s needs its unified social credit code; only state organs may leave "
+                "it blank.", kind=str(ORGANISATION_KIND_LABELS[kind_value]))
+    else:
         if not is_valid_credit_code(code):
             errors["credit_code"] = _(
                 "The unified social credit code must be 18 characters and end with a "
