@@ -76,6 +76,8 @@ def test_an_expert_scores_saves_a_draft_returns_and_submits(page, browser, live_
         report = tmp_path / "第三方评价报告.pdf"
         report.write_bytes(PDF)
         again.goto(f"/evaluations/{pw.evaluation.id}")
+        overflow = again.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the page with the report form is {overflow}px too wide"
         again.set_input_files("#f-report", str(report))
         again.click("#my-sheets form[action$='/report'] button[type=submit]")
         again.wait_for_load_state()
