@@ -177,6 +177,21 @@ def test_the_supplier_hands_in_its_self_evaluation(client, db, pw):
         f"/evaluations/{pw.evaluation.id}/sheets/{sheet.id}").text
 
 
+def test_a_refused_self_evaluation_keeps_what_the_supplier_typed(client, db, pw):
+    token = sign_in(client, pw.world.supplier_user)
+    summary = "上半年完成 126 条道路日常清扫保洁，机械化作业率 83%。"
+    refused = client.post(f"/evaluations/{pw.evaluation.id}/self-evaluation",
+                          data={"summary": summary, "claimed_total": "120", "csrf_token": token},
+                          files={"file": ("说明.txt", b"plain text", "text/plain")})
+    assert refused.status_code == 422
+    page = refused.text
+    assert summary in page  # the typed summary is not lost
+    assert 'id="f-claimed_total"' in page and 'value="120"' in page
+    assert re.search(r'id="e-claimed_total"[^>]*>自评得分须为 0 到 100 之间', page)
+    assert re.search(r'id="e-file"[^>]*>[^<]*(PDF|Word)', page)  # the file's rule at the file
+    assert scoresheets.self_evaluation_of(db, pw.evaluation.id) is None  # nothing stored
+
+
 def test_an_expert_declines_on_the_page_and_the_alternate_is_seated(client, db, pw):
     member = pw.seated(db)[0]
     alternate = pw.alternates(db)[0]

@@ -114,6 +114,13 @@ def schemes_to_copy(session: Session, principal) -> list[IndicatorScheme]:
 @router.get("/evaluations/{evaluation_id}")
 def evaluation_page(request: Request, evaluation_id: int, session: Session = Depends(get_session),
                     principal: Principal = Depends(evaluation_reader)):
+    return render_evaluation_page(request, session, principal, evaluation_id)
+
+
+def render_evaluation_page(request: Request, session: Session, principal, evaluation_id: int,
+                           status_code: int = 200):
+    """The evaluation's page with its panels; a panel's refused form is re-shown with a 422
+    (the panel reads what was typed from ``request.state``)."""
     evaluation = evaluations.get(session, evaluation_id)
     contract = evaluations.contract_of(session, evaluation)
     project = projects.get(session, contract.project_id)
@@ -125,7 +132,8 @@ def evaluation_page(request: Request, evaluation_id: int, session: Session = Dep
         "window": evaluations.window_state(evaluation),
         "organiser": principal.role in (Role.finance, Role.purchaser),
         "next_status": evaluations.NEXT_STATUS.get(evaluation.status),
-        "panels": evaluation_panels.panels_for(request, session, principal, evaluation)})
+        "panels": evaluation_panels.panels_for(request, session, principal, evaluation)},
+        status_code=status_code)
 
 
 @router.post("/evaluations/{evaluation_id}/advance")

@@ -25,6 +25,7 @@ from evalplatform.services import evaluations, experts, files, panel, scoresheet
 from evalplatform.services.errors import DomainError, ValidationFailed
 from evalplatform.web import evaluation_panels
 from evalplatform.web.access import Principal, require
+from evalplatform.web.routes.evaluations import render_evaluation_page
 from evalplatform.web.templating import flash, flash_error, local_time, redirect, render
 
 router = APIRouter()
@@ -263,6 +264,13 @@ async def self_evaluation(request: Request, evaluation_id: int,
     try:
         scoresheets.save_self_evaluation(session, principal, evaluation_id, form,
                                          (data, filename) if data else None)
+    except ValidationFailed as exc:  # shown again with what was typed, each error at its field
+        session.rollback()
+        request.state.self_evaluation_typed = {
+            "values": {k: str(form.get(k) or "") for k in ("summary", "claimed_total")},
+            "errors": exc.errors}
+        return render_evaluation_page(request, session, principal, evaluation_id,
+                                      status_code=422)
     except DomainError as exc:
         session.rollback()
         flash_error(request, exc)
@@ -355,7 +363,12 @@ def supplier_panel(request: Request, session: Session, principal, evaluation) ->
         names = [r.expert.name for r in panel.member_rows(session, evaluation.id)
                  if r.member.status == MemberStatus.seated]
         names += [o.name for _a, o in panel.firms(session, evaluation.id)]
-    return {"evaluation": evaluation,
-            "record": scoresheets.self_evaluation_of(session, evaluation.id),
+    record = scoresheets.self_evaluation_of(session, evaluation.id)
+    typed = getattr(request.state, "self_evaluation_typed", None) or {}
+    shown = typed.get("values") or {
+        "summary": record.summary if record else "",
+        "claimed_total": (record.claimed_total or "") if record else ""}
+    return {"evaluation": evaluation, "record": record,
             "files": scoresheets.files_of(session, evaluation.id, FilePurpose.self_evaluation),
-            "open": evaluation.status in scoresheets.FILLING, "names": names}
+            "open": evaluation.status in scoresheets.FILLING, "names": names,
+            "typed": shown, "errors": typed.get("errors") or {}}
