@@ -116,6 +116,9 @@ def test_the_code_entry_page_reads_a_typed_code(client, db, world):
     assert response.headers["location"] == f"/s/{code}"
     bad = client.get("/s", params={"code": "12"})
     assert bad.status_code == 422 and "8 位" in bad.text
+    empty = client.get("/s", params={"code": "  "})  # 继续 tapped with the box empty
+    assert empty.status_code == 422 and 'id="e-code"' in empty.text and "请输入" in empty.text
+    assert 'id="e-code"' not in client.get("/s").text  # the first visit shows no error
     unknown = client.get("/s/ABCDEFGH")
     assert unknown.status_code == 404 and "找不到" in unknown.text
 
