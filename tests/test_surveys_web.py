@@ -72,7 +72,9 @@ def test_the_organiser_prepares_opens_and_reads_the_survey_through_its_pages(cli
     assert invitations.display(code) in sheet and "http://testserver/s" in sheet
     client.post(f"{base}/sites", data={"name": "幸福社区服务站", "device_limit": "1",
                                        "csrf_token": token})
-    site_id = re.search(r"/sites/(\d+)/poster", client.get(base).text).group(1)
+    home = client.get(base).text
+    site_id = re.search(r"/sites/(\d+)/poster", home).group(1)
+    assert re.search(r"<code[^>]*>http://testserver/o/[\w-]+</code>", home)  # whole, to send
     poster = client.get(f"{base}/sites/{site_id}/poster").text
     assert "幸福社区服务站" in poster and "<svg" in poster and "/o/" in poster
     results = client.get(f"{base}/results")

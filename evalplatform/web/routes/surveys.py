@@ -112,6 +112,7 @@ def survey_home(request: Request, evaluation_id: int, session: Session = Depends
     else:
         context["sites"] = app_service.sites(session, context["survey"])
         context["batches"] = app_service.batches(session, context["survey"])
+        context["origin"] = str(request.base_url).rstrip("/")  # a link to copy and send whole
     return render(request, "surveys/home.html", context)
 
 
