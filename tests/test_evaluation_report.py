@@ -57,6 +57,9 @@ def test_each_deduction_is_listed_with_the_engines_reasons_and_nothing_else(db, 
     # the data leaf A3.2 lost 2 of 8: 8 × 24 / 32 = 6
     assert (lost["A3.2"].score, lost["A3.2"].lost) == ("6.00", "2.00")
     assert report.payment_facts[1] == ("支付比例", "95 %")
+    tables = Document(io.BytesIO(evaluation_report.docx(report))).tables
+    header_rows = [[c.text for c in t.rows[0].cells] for t in tables]
+    assert ["指标", "规则", "分值", "得分", "状态"] in header_rows  # points and score told apart
 
 
 def test_an_earlier_version_is_reported_as_it_was_and_the_new_one_says_why(db, world, feed):

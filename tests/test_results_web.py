@@ -4,6 +4,7 @@ reach and do, what the public sees (no personal data), the downloads, lazy final
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from datetime import UTC, date, datetime
@@ -75,6 +76,10 @@ def test_finance_computes_from_the_panel_and_reads_every_number(client, db, worl
     assert "<script>" not in text  # no inline script (CSP)
     assert "¥296,400.00" in text  # the payment ratio it earns
     assert "版本" in text  # the Chinese page
+    # the indicator table tells a leaf's points (分值) from what it scored (得分)
+    assert re.search(r'>分值</th>\s*<th scope="col" class="num">得分</th>', text)
+    report = client.get(f"/evaluations/{evaluation.id}/result/report").text
+    assert re.search(r'>分值</th>\s*<th scope="col" class="num">得分</th>', report)
     panel = client.get(f"/evaluations/{evaluation.id}").text
     assert 'id="publish-result"' in panel and HAND_TOTAL in panel
 

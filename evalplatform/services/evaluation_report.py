@@ -350,7 +350,7 @@ def docx(report: Report) -> bytes:
             _paragraph(document, line, size=9, grey=True)
 
     _heading(document, _("4. Scores by indicator"))
-    _table(document, [_("Indicator"), _("Rule"), _("Points"), _("Score"), _("Status")],
+    _table(document, [_("Indicator"), _("Rule"), _("Points"), _("Points scored"), _("Status")],
            [["\u3000" * n.depth + f"{n.id} {n.name}", n.rule_label, n.points, n.score,
              n.status_label] for n in report.nodes],
            [7.0, 3.0, 1.8, 1.8, 2.4], numeric={2, 3})
