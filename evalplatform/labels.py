@@ -140,6 +140,12 @@ RESULT_FIGURE_LABELS = {  # the figures of a result (services/result_check.FIGUR
     "package": N_("Scoring package"),
 }
 
+INPUT_SOURCE_LABELS = {  # the collectors of a scoring package (services/evaluation_inputs)
+    "scoresheets": N_("Scoresheets"),
+    "survey": N_("Satisfaction survey"),
+    "demo": N_("Demo data"),
+}
+
 #: Everything templates need to name domain values, under one global.
 DOMAIN_LABELS = {
     "method": METHOD_LABELS,
@@ -155,4 +161,5 @@ DOMAIN_LABELS = {
     "sheet_status": SHEET_STATUS_LABELS,
     "file_purpose": FILE_PURPOSE_LABELS,
     "result_figure": RESULT_FIGURE_LABELS,
+    "input_source": INPUT_SOURCE_LABELS,
 }

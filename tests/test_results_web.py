@@ -84,6 +84,26 @@ def test_finance_computes_from_the_panel_and_reads_every_number(client, db, worl
     assert 'id="publish-result"' in panel and HAND_TOTAL in panel
 
 
+def test_where_the_inputs_came_from_is_named_in_the_readers_language(client, db, world, feed):
+    from evalplatform.labels import INPUT_SOURCE_LABELS
+    from evalplatform.services import evaluation_inputs
+
+    real = {name for name in evaluation_inputs._COLLECTORS if not name.startswith("test-")}
+    assert real and real <= set(INPUT_SOURCE_LABELS)  # every real collector has a name
+    evaluation = fed(db, world, feed)
+    result = results.compute(db, principal(world.finance), evaluation.id)
+    package = json.loads(json.dumps(result.package))
+    package["meta"]["sources"][0]["source"] = "scoresheets"  # as the real collectors say
+    package["meta"]["sources"][1]["source"] = "survey"
+    result.package = package
+    db.add(result)
+    db.commit()
+    sign_in(client, world.finance)
+    page = client.get(f"/evaluations/{evaluation.id}/result").text
+    assert "<strong>评分表</strong>" in page and "<strong>满意度调查</strong>" in page
+    assert "<strong>scoresheets</strong>" not in page and "<strong>survey</strong>" not in page
+
+
 def test_the_downloaded_package_reproduces_the_result_on_the_command_line(client, db, world, feed,
                                                                           tmp_path, make_user):
     evaluation = fed(db, world, feed)
