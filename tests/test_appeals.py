@@ -77,6 +77,16 @@ def test_a_bad_appeal_is_refused_naming_the_field(db, world, feed, changes, fiel
     assert count(db, Appeal) == 0
 
 
+def test_a_bad_reason_and_a_bad_file_are_named_together(db, world, feed):
+    evaluation, _result = published(db, world, feed)
+    with pytest.raises(ValidationFailed) as caught:
+        appeals.file(db, principal(world.supplier_user), evaluation.id, today=WINDOW_OPEN,
+                     reasons="不服", evidence=[(b"plain text", "说明.txt")])
+    assert set(caught.value.errors) == {"reasons", "evidence"}
+    assert "说明.txt" in caught.value.errors["evidence"]
+    assert count(db, Appeal) == 0
+
+
 def test_one_appeal_per_publication(db, world, feed):
     evaluation, _result, _appeal = appeal_of(db, world, feed)
     with pytest.raises(Conflict):

@@ -163,17 +163,18 @@ def file(session: Session, principal, evaluation_id: int, *, reasons: str,
     uploads = [(data, name) for data, name in (evidence or []) if data]
     if len(uploads) > MAX_EVIDENCE_FILES:
         errors["evidence"] = _("At most %(n)s evidence files.", n=MAX_EVIDENCE_FILES)
-    stored = []
-    if not errors:
+    else:  # each file is checked with the other fields, so every problem is named at once
         for data, name in uploads:
             try:
-                stored.append(files.store(data, name, field="evidence", allowed=EVIDENCE_KINDS))
+                files.check(data, field="evidence", allowed=EVIDENCE_KINDS)
             except ValidationFailed as exc:
                 errors.update({"evidence": _("%(file)s: %(problem)s", file=name or "?",
                                              problem=exc.errors["evidence"])})
                 break
     if errors:
         raise ValidationFailed(errors)
+    stored = [files.store(data, name, field="evidence", allowed=EVIDENCE_KINDS)
+              for data, name in uploads]
     appeal = Appeal(evaluation_id=evaluation.id, result_id=state.result.id,
                     supplier_id=principal.organisation_id, filed_by=principal.actor.id,
                     filed_at=now(), reasons=text, leaves=disputed,

@@ -58,8 +58,9 @@ def path_for(sha256: str) -> Path:
     return _upload_dir() / sha256[:2] / sha256
 
 
-def store(data: bytes, filename: str, *, field: str, allowed: tuple[str, ...] = (PDF,)) -> StoredFile:
-    """Check and keep an upload; raises ValidationFailed naming ``field`` if it is refused."""
+def check(data: bytes, *, field: str, allowed: tuple[str, ...] = (PDF,)) -> str:
+    """The upload's kind, or ValidationFailed naming ``field``: empty, too large, or of a kind
+    not allowed. Nothing is kept (``store`` keeps it)."""
     limit = get_settings().upload_max_bytes
     if not data:
         raise ValidationFailed({field: _("Choose a file to upload.")})
@@ -72,6 +73,12 @@ def store(data: bytes, filename: str, *, field: str, allowed: tuple[str, ...] = 
         raise ValidationFailed({field: _(
             "The file's content is not an accepted type (%(kinds)s).",
             kinds=", ".join(KIND_LABELS[k] for k in allowed))})
+    return kind
+
+
+def store(data: bytes, filename: str, *, field: str, allowed: tuple[str, ...] = (PDF,)) -> StoredFile:
+    """Check and keep an upload; raises ValidationFailed naming ``field`` if it is refused."""
+    kind = check(data, field=field, allowed=allowed)
     sha256 = hashlib.sha256(data).hexdigest()
     target = path_for(sha256)
     if not target.exists():
