@@ -49,17 +49,24 @@ def test_a_poor_result_bars_the_supplier_until_the_end_of_next_year(db, world):
     assert found.level == "barred" and "58.20" in found.reasons[0]
 
 
-def test_contract_registration_refuses_a_barred_supplier_naming_the_reason(db, world):
+def test_contract_registration_refuses_a_barred_supplier_naming_the_reason(db, world,
+                                                                           monkeypatch):
     final_evaluation(db, world, "58.20", "差", final_on=date(2026, 7, 20))
     project = new_project(db, world)
+    monkeypatch.setattr(projects, "today", lambda: date(2026, 9, 1))
     with language("en"), pytest.raises(ValidationFailed) as caught:
         record(db, world, project, "2026-09-01")
     message = caught.value.errors["supplier_id"]
     assert world.supplier.name in message and "2027-12-31" in message
     assert "58.20" in message and world.project.name in message
+    # Nor is the bar passed by dating the contract after it ends.
+    with pytest.raises(ValidationFailed) as caught:
+        record(db, world, project, "2028-01-02")
+    assert "signed_on" in caught.value.errors
     assert contracts.for_project(db, project.id) is None
     db.refresh(project)
     assert project.status != "contracted"
+    monkeypatch.setattr(projects, "today", lambda: date(2028, 1, 2))
     assert record(db, world, project, "2028-01-02").supplier_id == world.supplier.id
 
 

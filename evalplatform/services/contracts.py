@@ -265,6 +265,8 @@ def record_contract(session: Session, actor: Actor, project_id: int, values: dic
     signed_on = _parse_date(values.get("signed_on"))
     if signed_on is None:
         errors["signed_on"] = _("Enter the signing date as YYYY-MM-DD.")
+    elif signed_on > projects.today():  # else a barred supplier's contract dated past its bar
+        errors["signed_on"] = _("The signing date cannot be in the future.")
     stable = bool(values.get("stable_continuous"))
     try:
         term = int(_clean(values.get("term_months")))
