@@ -250,6 +250,18 @@ def test_instalments_that_do_not_add_up_are_refused():
     assert "instalments" in caught.value.errors
 
 
+def test_instalments_off_by_a_fraction_of_a_fen_show_the_exact_sum():
+    # ¥90,000 + 30 % + 40 % of ¥299,999.99 is ¥299,999.993: rounded, the message would say
+    # that ¥299,999.99 is not ¥299,999.99.
+    with pytest.raises(ValidationFailed) as caught:
+        contracts.plan_instalments(29_999_999, [
+            contracts.InstalmentInput("90000", "on_signing", False),
+            contracts.InstalmentInput("30%", "after_interim", True),
+            contracts.InstalmentInput("40%", "after_final", True)])
+    message = caught.value.errors["instalments"]
+    assert "¥299,999.993" in message and "¥299,999.99" in message.replace("¥299,999.993", "")
+
+
 def test_a_contract_of_an_approved_project_with_its_schedule(db, world, supplier):
     project = register(db, world)
     projects.approve(db, world["f_actor"], project.id)

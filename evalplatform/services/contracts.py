@@ -179,7 +179,7 @@ def plan_instalments(amount_fen: int, rows: list[InstalmentInput]) -> list[Plann
     if total != amount_fen:
         raise ValidationFailed({"instalments": _(
             "The instalments add up to %(sum)s, not the contract amount %(amount)s.",
-            sum=_yuan(total), amount=_yuan(Decimal(amount_fen)))})
+            sum=_yuan(total, exact=True), amount=_yuan(Decimal(amount_fen)))})
     planned: list[PlannedInstalment] = []
     running = 0
     for i, ((value, pct), row) in enumerate(zip(exact, rows, strict=True), start=1):
@@ -194,8 +194,13 @@ def plan_instalments(amount_fen: int, rows: list[InstalmentInput]) -> list[Plann
     return planned
 
 
-def _yuan(fen: Decimal) -> str:
-    return f"¥{(fen / 100).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
+def _yuan(fen: Decimal, *, exact: bool = False) -> str:
+    """Yuan to the fen; ``exact`` keeps a fraction of a fen (a sum of percentages may have one,
+    and rounded it could read as the very amount it differs from)."""
+    yuan = fen / 100
+    if exact and yuan != yuan.quantize(Decimal("0.01")):
+        return f"¥{yuan:,f}"
+    return f"¥{yuan.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
 
 
 def payment_rule_from(kind: str, floor: str) -> tuple[dict | None, str | None]:
