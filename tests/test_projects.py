@@ -422,3 +422,22 @@ def test_the_contract_form_renders_for_the_purchaser(client, db, world, supplier
     response = client.get(f"/projects/{project.id}/contract/new")
     assert response.status_code == 200
     assert supplier.name in response.text and "付款计划" in response.text
+
+
+def test_a_second_contract_of_a_project_is_refused_on_the_form(client, db, world, supplier,
+                                                                login_as):
+    """Two colleagues fill the form; the second one's click says why nothing was recorded."""
+    project = register(db, world, budget="300000")
+    login_as(world["purchaser"])
+    token = csrf_from(client, f"/projects/{project.id}/contract/new")
+    contracts.record_contract(db, world["p_actor"], project.id,
+                              contract_values(supplier, amount="300000"), THIRDS)
+    data = {**contract_values(supplier, amount="300000"), "share_1": "100%",
+            "due_1": "on_signing", "csrf_token": token}
+    response = client.post(f"/projects/{project.id}/contract", data=data,
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 422  # htmx swaps it in
+    assert 'id="contract-form"' in response.text and "已有合同" in response.text
+    response = client.post(f"/projects/{project.id}/contract", data=data)
+    assert response.status_code == 409 and "已有合同" in response.text
+    assert count(db, Contract) == 1

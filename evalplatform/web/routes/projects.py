@@ -19,7 +19,7 @@ from evalplatform.models import (
     SupplierKind,
 )
 from evalplatform.services import catalogue, catalogue_excel, contracts, evaluations, files, projects
-from evalplatform.services.errors import NotFound, ValidationFailed
+from evalplatform.services.errors import Conflict, NotFound, ValidationFailed
 from evalplatform.web.access import Principal, require
 from evalplatform.web.templating import flash, redirect, render
 
@@ -408,6 +408,14 @@ async def contract_create(request: Request, project_id: int,
         return render(request, _template(request, "contracts/_form.html", "contracts/new.html"),
                       _contract_form_context(session, project_id, values, exc.errors),
                       status_code=422)
+    except Conflict as exc:  # a colleague recorded the project's contract meanwhile
+        session.rollback()
+        # htmx swaps no 409 (base.html's htmx-config): the form says it, or the click did nothing
+        htmx = request.headers.get("hx-request") == "true"
+        return render(request, _template(request, "contracts/_form.html", "contracts/new.html"),
+                      _contract_form_context(session, project_id, values,
+                                             {"project": exc.message}),
+                      status_code=422 if htmx else 409)
     flash(request, _("Contract recorded with its payment schedule."))
     return redirect(request, f"/contracts/{contract.id}")
 
