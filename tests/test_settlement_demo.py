@@ -4,6 +4,8 @@ from sqlmodel import select
 
 from evalplatform.models import Evaluation, EvaluationResult, Settlement, SettlementStatus
 from evalplatform.services import audit, demo, selection, settlements, standing
+from evalplatform.services import results as results_service
+from evalplatform.services.workdays import add_working_days
 
 
 def test_the_demo_settles_the_past_year_and_shows_every_standing(db):
@@ -11,6 +13,10 @@ def test_the_demo_settles_the_past_year_and_shows_every_standing(db):
     results = [r for r, e in db.exec(select(EvaluationResult, Evaluation).where(
         EvaluationResult.evaluation_id == Evaluation.id)).all() if e.period_start.year == 2025]
     assert len(results) == 5 and all(r.final_ready and r.final_at for r in results)
+    for r in results:  # each was open to appeal for 5 working days after its publication
+        published = r.published_at.date()
+        assert r.appeal_deadline == add_working_days(published, results_service.appeal_working_days())
+        assert published < r.appeal_deadline <= r.final_at.date()
     levels = {s.supplier.name: s.level for s in standing.all_standings(db)}
     assert levels["临江市福康居家养老服务中心"] == "preferred"
     assert levels["临江市洁城环境服务有限公司"] == "warned"

@@ -48,11 +48,13 @@ from evalplatform.services import (
     evaluation_inputs,
     evaluations,
     projects,
+    results,
     schemes,
     settlements,
     standing,
 )
 from evalplatform.services.audit import Actor
+from evalplatform.services.workdays import add_working_days
 
 CITY = "临江市"
 NEW_SUPPLIER = f"{CITY}安康养老服务有限公司"
@@ -157,7 +159,8 @@ def _final_result(session: Session, world: dict, evaluation, level: float, seed:
         final_ready=computed.final_ready, package=package, result=computed.as_dict(),
         computed_by=world["finance"].id, computed_at=_moment(published_on, 9),
         published_at=_moment(published_on), published_by=world["finance"].id,
-        appeal_deadline=published_on, final_at=_moment(final_on))
+        appeal_deadline=add_working_days(published_on, results.appeal_working_days()),
+        final_at=_moment(final_on))
     session.add(result)
     session.commit()
     return result
