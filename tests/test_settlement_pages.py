@@ -41,6 +41,10 @@ def test_the_purchaser_proposes_from_the_contract_page_and_finance_approves(clie
     assert response.status_code == 303
     settlement = db.exec(select(Settlement)).one()
     assert response.headers["location"] == f"/settlements/{settlement.id}"
+    # the terms are fixed (a final result): the page says so instead of a form that refuses
+    fixed = client.get(url).text
+    assert f'action="/contracts/{world.contract.id}/terms"' not in fixed
+    assert 'id="terms-fixed"' in fixed and "合同条款不得再改" in fixed
     detail = client.get(response.headers["location"])
     assert 'id="approve"' not in detail.text  # a purchaser does not decide
     sign_in(client, world.finance)
@@ -64,6 +68,8 @@ def test_a_settlement_that_is_not_ready_is_refused_on_the_page(client, db, world
     sign_in(client, world.purchaser)
     url = f"/contracts/{world.contract.id}/settlements"
     page = client.get(url)
+    assert f'action="/contracts/{world.contract.id}/terms"' in page.text  # not fixed yet
+    assert 'id="terms-fixed"' not in page.text
     refused = client.post(url, data={"csrf_token": token(page),
                                      "instalment_id": str(instalment(db, world, 3).id)})
     assert refused.status_code == 422

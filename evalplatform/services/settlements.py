@@ -611,6 +611,15 @@ def _decimal(text: str, low: Decimal, high: Decimal, places: int) -> Decimal | N
     return value
 
 
+def terms_fixed(session: Session, contract: Contract) -> bool:
+    """The contract's terms no longer change: a settlement is proposed or a result is final."""
+    started = session.exec(select(Settlement).where(
+        Settlement.contract_id == contract.id, col(Settlement.status).in_(ACTIVE))).first()
+    return started is not None or any(
+        final_result(session, e) is not None for e in session.exec(
+            select(Evaluation).where(Evaluation.contract_id == contract.id)))
+
+
 def set_terms(session: Session, principal, contract_id: int, *, interest_per_day: str,
               termination_threshold: str) -> ContractTerms:
     """Record the contract's late-interest rate and termination threshold (合同约定)."""
@@ -631,11 +640,7 @@ def set_terms(session: Session, principal, contract_id: int, *, interest_per_day
         errors["termination_threshold"] = _("Enter the threshold in points between 0 and 100.")
     if errors:
         raise ValidationFailed(errors)
-    started = session.exec(select(Settlement).where(
-        Settlement.contract_id == contract.id, col(Settlement.status).in_(ACTIVE))).first()
-    final = any(final_result(session, e) is not None for e in session.exec(
-        select(Evaluation).where(Evaluation.contract_id == contract.id)))
-    if started or final:
+    if terms_fixed(session, contract):
         raise Conflict(_("The contract's terms are fixed once one of its evaluations is final "
                          "or a settlement is proposed."))
     row = session.get(ContractTerms, contract.id) or ContractTerms(contract_id=contract.id)
