@@ -105,6 +105,15 @@ def test_the_catalogue_is_due_ten_working_days_after_issue(db, world):
     assert catalogue.issue_view(issue, today=date(2025, 10, 20)).late_days == 0
 
 
+def test_a_catalogue_publication_date_in_the_future_is_refused(db, world):
+    issue = catalogue.record_issue(db, world["f_actor"], year="2025", issued_on="2025-09-26")
+    with pytest.raises(ValidationFailed) as caught:
+        catalogue.record_publication(db, world["f_actor"], issue.id, "2099-01-05")
+    assert "不能晚于今天" in caught.value.errors["published_on"]
+    db.refresh(issue)
+    assert issue.published_on is None
+
+
 # ---------------------------------------------------------------- negative list and projects
 
 

@@ -274,6 +274,10 @@ def record_publication(session: Session, actor: Actor, issue_id: int, published_
     if published < issue.issued_on:
         raise ValidationFailed({"published_on": _("The catalogue cannot be published before it "
                                                   "is issued (%(date)s).", date=issue.issued_on)})
+    from evalplatform.services import projects  # projects imports this module
+
+    if published > projects.today():  # else a late disclosure would read as done on time
+        raise ValidationFailed({"published_on": _("The publication date cannot be in the future.")})
     issue.published_on = published
     session.add(issue)
     audit.record(session, actor, "catalogue.publish", "catalogue_issue", issue.id,
