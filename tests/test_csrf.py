@@ -4,7 +4,10 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from evalplatform.models import Organisation
+from evalplatform.services.demo import credit_code
 from tests.conftest import csrf_from
+
+CODE = credit_code("52", "10000001")  # a supplier is registered with its credit code
 
 
 def _org_count(db):
@@ -33,7 +36,8 @@ def test_form_token_lets_the_post_through(client, signed_in, db):
     signed_in("admin")
     token = csrf_from(client, "/admin/organisations")
     response = client.post("/admin/organisations",
-                           data={"name": "临江市某某服务社", "kind": "supplier", "csrf_token": token})
+                           data={"name": "临江市某某服务社", "kind": "supplier",
+                                 "credit_code": CODE, "csrf_token": token})
     assert response.status_code == 303
     assert db.exec(select(Organisation).where(Organisation.name == "临江市某某服务社")).one()
 
@@ -41,7 +45,8 @@ def test_form_token_lets_the_post_through(client, signed_in, db):
 def test_htmx_header_token_lets_the_post_through(client, signed_in):
     signed_in("admin")
     token = csrf_from(client, "/admin/organisations")
-    response = client.post("/admin/organisations", data={"name": "甲", "kind": "supplier"},
+    response = client.post("/admin/organisations", data={"name": "甲", "kind": "supplier",
+                                                      "credit_code": CODE},
                            headers={"X-CSRF-Token": token, "HX-Request": "true"})
     assert response.status_code == 204
     assert response.headers["HX-Redirect"] == "/admin/organisations"
