@@ -61,6 +61,37 @@ def test_an_unknown_page_is_a_404_page_in_chinese(client, signed_in):
     assert "该页面不存在" in response.text
 
 
+def test_a_hand_typed_bad_id_is_the_404_page_in_chinese(client, signed_in):
+    signed_in("finance")  # sees every project: no ownership check stands in front of the id
+    for path in ("/projects/abc", "/contracts/abc", "/evaluations/x1", "/results/abc"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "<h1>未找到</h1>" in response.text and "<nav" in response.text, path
+        assert "Input should" not in response.text and "integer" not in response.text, path
+    assert client.get("/api/projects/abc").json() == {"detail": "该页面不存在。"}
+
+
+def test_a_bad_page_number_shows_the_first_page_of_every_list(client, signed_in):
+    signed_in("admin")
+    for path in ("/audit?page=x", "/admin/users?page=x", "/admin/organisations?page="):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "Input should" not in response.text, path
+    client.cookies.clear()
+    signed_in("finance")
+    for path in ("/projects?page=x", "/evaluations?page=x", "/settlements?page=x",
+                 "/appeals?page=x", "/results?page=1.5", "/experts?page=x", "/schemes?page=x"):
+        assert client.get(path).status_code == 200, path
+
+
+def test_the_api_names_a_bad_page_number_in_chinese_json(client, signed_in):
+    signed_in("finance")
+    response = client.get("/api/projects?page=x")
+    assert response.status_code == 422
+    assert response.json()["detail"] == "页码须为整数。"
+    assert response.json()["errors"] == {"page": "页码须为整数。"}
+
+
 def test_role_checks_on_the_api(client, signed_in):
     signed_in("purchaser")
     assert client.get("/api/users").status_code == 403

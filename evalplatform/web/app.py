@@ -140,18 +140,47 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def request_invalid(request: Request, exc: RequestValidationError):
-        errors: dict[str, str] = {}
-        for error in exc.errors():
-            field = ".".join(str(p) for p in error.get("loc", ())[1:]) or "request"
-            if error.get("type") == "missing":
-                errors[field] = _("This field is required.")
-            else:
-                errors[field] = _("This value is not valid here (%(rule)s).",
-                                  rule=error.get("msg", ""))
-        message = "; ".join(f"{k}: {v}" for k, v in errors.items())
+        problems = exc.errors()
+        if any(tuple(error.get("loc", ()))[:1] == ("path",) for error in problems):
+            # a hand-typed /projects/abc names nothing, as /projects/99999 names nothing
+            return _error_page(request, 404, _("This page does not exist."))
+        errors = {_field_name(error): _field_problem(error) for error in problems}
+        message = " ".join(errors.values())
         if wants_json(request):
             return JSONResponse({"detail": message, "errors": errors}, status_code=422)
         return _error_page(request, 422, message)
+
+
+def _field_name(error: dict) -> str:
+    return ".".join(str(p) for p in tuple(error.get("loc", ()))[1:]) or "request"
+
+
+def _field_label(name: str) -> str:
+    """What the reader calls a request field: the paging numbers in words, else its name."""
+    labels = {"page": _("Page number"), "per_page": _("Rows per page")}
+    return labels.get(name, name)
+
+
+def _field_problem(error: dict) -> str:
+    """One invalid request field in the reader's language, naming the field and the rule
+    (pydantic's own text is English and names types a reader has never heard of)."""
+    field = _field_label(_field_name(error))
+    kind = str(error.get("type", ""))
+    if kind == "missing":
+        return _("%(field)s is required.", field=field)
+    if kind.startswith("int_"):
+        return _("%(field)s must be a whole number.", field=field)
+    if kind.startswith(("float_", "decimal_")):
+        return _("%(field)s must be a number.", field=field)
+    if kind.startswith("bool_"):
+        return _("%(field)s must be true or false.", field=field)
+    if kind.startswith(("date_", "datetime_")):
+        return _("%(field)s must be a date (YYYY-MM-DD).", field=field)
+    if kind in ("enum", "literal_error"):
+        return _("%(field)s is not one of the allowed values.", field=field)
+    if kind.startswith(("greater_than", "less_than")) or kind.endswith(("_too_long", "_too_short")):
+        return _("%(field)s is out of the allowed range.", field=field)
+    return _("%(field)s is not valid here.", field=field)
 
 
 def mount_static(app: FastAPI, settings: Settings) -> None:

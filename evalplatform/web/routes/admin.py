@@ -11,6 +11,7 @@ from evalplatform.models import OrganisationKind, Role
 from evalplatform.services import accounts, workdays
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.web.access import Principal, require
+from evalplatform.web.params import PageNumber
 from evalplatform.web.templating import flash, redirect, render
 
 router = APIRouter(prefix="/admin")
@@ -23,7 +24,7 @@ def users(
     q: str = "",
     role: str = "",
     sort: str = "username",
-    page: int = 1,
+    page: PageNumber = 1,
     session: Session = Depends(get_session),
     principal: Principal = Depends(admin_only),
 ):
@@ -95,7 +96,7 @@ def set_user_active(
 def organisations(
     request: Request,
     sort: str = "name",
-    page: int = 1,
+    page: PageNumber = 1,
     session: Session = Depends(get_session),
     principal: Principal = Depends(admin_only),
 ):

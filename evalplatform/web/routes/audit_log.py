@@ -10,6 +10,7 @@ from evalplatform.db import get_session
 from evalplatform.models import Role
 from evalplatform.services import audit, result_check
 from evalplatform.web.access import Principal, require
+from evalplatform.web.params import PageNumber
 from evalplatform.web.templating import render
 
 router = APIRouter()
@@ -22,7 +23,7 @@ SHOWN_DIFFERENCES = 100  # the rest are counted; the command line lists them all
 def audit_log(
     request: Request,
     sort: str = "-seq",
-    page: int = 1,
+    page: PageNumber = 1,
     action: str = "",
     entity_type: str = "",
     actor: str = "",

@@ -12,6 +12,7 @@ from evalplatform.services import contracts, evaluations, projects, schemes
 from evalplatform.services.errors import DomainError, ValidationFailed
 from evalplatform.web import evaluation_panels
 from evalplatform.web.access import Principal, require
+from evalplatform.web.params import PageNumber
 from evalplatform.web.templating import flash, redirect, render
 
 router = APIRouter()
@@ -35,7 +36,7 @@ anyone_with_evaluations = require(Role.finance, Role.purchaser, Role.auditor, Ro
 
 @router.get("/evaluations")
 def evaluation_list(request: Request, status: str = "", stage: str = "", q: str = "",
-                    sort: str | None = None, page: int = 1,
+                    sort: str | None = None, page: PageNumber = 1,
                     session: Session = Depends(get_session),
                     principal: Principal = Depends(anyone_with_evaluations)):
     scope: dict = {}

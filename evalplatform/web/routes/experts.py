@@ -12,6 +12,7 @@ from evalplatform.models import Expert, RelationshipKind, Role, User
 from evalplatform.services import evaluations, experts, panel, projects
 from evalplatform.services.errors import DomainError, ValidationFailed
 from evalplatform.web.access import Principal, require
+from evalplatform.web.params import PageNumber
 from evalplatform.web.templating import flash, redirect, render
 
 router = APIRouter()
@@ -33,7 +34,7 @@ def _partial(request: Request, partial: str, full: str) -> str:
 
 @router.get("/experts")
 def expert_list(request: Request, q: str = "", speciality: str = "", active: str = "",
-                sort: str | None = None, page: int = 1, session: Session = Depends(get_session),
+                sort: str | None = None, page: PageNumber = 1, session: Session = Depends(get_session),
                 principal: Principal = Depends(pool_readers)):
     result = experts.page(session, q=q, speciality=speciality, active=active, sort=sort,
                           page_number=page)

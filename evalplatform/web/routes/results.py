@@ -27,6 +27,7 @@ from evalplatform.services import (
 from evalplatform.services.errors import DomainError, NotFound, ValidationFailed
 from evalplatform.web import evaluation_panels
 from evalplatform.web.access import Principal, public, require
+from evalplatform.web.params import PageNumber
 from evalplatform.web.templating import flash, flash_error, redirect, render
 
 router = APIRouter()
@@ -280,7 +281,7 @@ async def appeal_file(request: Request, evaluation_id: int, session: Session = D
 
 
 @router.get("/appeals")
-def appeal_list(request: Request, status: str = "", sort: str | None = None, page: int = 1,
+def appeal_list(request: Request, status: str = "", sort: str | None = None, page: PageNumber = 1,
                 session: Session = Depends(get_session),
                 principal: Principal = Depends(appeal_lister)):
     results.finalise_quietly(session)
@@ -363,7 +364,7 @@ async def appeal_decide(request: Request, appeal_id: int, session: Session = Dep
 
 @router.get("/results")
 def public_list(request: Request, q: str = "", grade: str = "", sort: str | None = None,
-                page: int = 1, session: Session = Depends(get_session),
+                page: PageNumber = 1, session: Session = Depends(get_session),
                 principal=Depends(public)):
     results.finalise_quietly(session)
     found = results.public_page(session, q=q, grade=grade, sort=sort, page_number=page)

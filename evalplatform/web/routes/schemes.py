@@ -12,6 +12,7 @@ from evalplatform.models import Role
 from evalplatform.services import scheme_excel, schemes
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.web.access import Principal, require
+from evalplatform.web.params import PageNumber
 from evalplatform.web.templating import flash, redirect, render
 
 router = APIRouter(prefix="/schemes")
@@ -44,7 +45,7 @@ def _editor(request, session, principal, scheme_id, errors=None, open_node="", s
 
 @router.get("")
 def scheme_list(request: Request, q: str = "", kind: str = "", sort: str = "-updated_at",
-                page: int = 1, session: Session = Depends(get_session),
+                page: PageNumber = 1, session: Session = Depends(get_session),
                 principal: Principal = Depends(readers)):
     result = schemes.page_schemes(session, principal, q=q, kind=kind, sort=sort, page=page)
     template = "schemes/_table.html" if request.headers.get("hx-request") else "schemes/list.html"

@@ -35,6 +35,7 @@ from evalplatform.services import (
 from evalplatform.services.errors import DomainError, NotFound, ValidationFailed
 from evalplatform.web import evaluation_panels
 from evalplatform.web.access import Principal, public, require
+from evalplatform.web.params import PageNumber
 from evalplatform.web.templating import flash, redirect, render
 
 router = APIRouter()
@@ -105,7 +106,7 @@ def _labels() -> dict:
 
 
 @router.get("/settlements")
-def settlement_list(request: Request, status: str = "", sort: str | None = None, page: int = 1,
+def settlement_list(request: Request, status: str = "", sort: str | None = None, page: PageNumber = 1,
                     session: Session = Depends(get_session),
                     principal: Principal = Depends(everyone)):
     result = settlements.page(session, status=status, sort=sort, page_number=page,
