@@ -82,3 +82,41 @@ def test_the_audit_log_draws_its_activity_chart_and_verifies_the_chain(page, mak
     page.click("text=复核全部结果")  # every stored result scored again from its package
     expect(page.locator("#results-check .flash")).to_have_count(1)
     expect(page.locator("#results-check .flash-error")).to_have_count(0)
+
+
+def _sign_in_again_in_another_tab(page, username):
+    """The user signs out and in again in a second tab: the session's CSRF token is new, so
+    a form still open in the first tab is refused (403) when it is sent."""
+    other = page.context.new_page()
+    other.goto("/")
+    other.evaluate("document.querySelector('form[action=\"/logout\"]').submit()")
+    other.wait_for_url("**/login**")
+    browser_login(other, username)
+    other.close()
+
+
+def test_an_htmx_form_shows_a_refusal_that_is_not_a_field_error(page, make_user, viewport):
+    """A 403/404/409 answer is not swapped in (base.html's htmx-config); the form says what
+    the answer says instead of doing nothing."""
+    purchaser = make_user("purchaser")
+    browser_login(page, purchaser.username)
+    page.goto("/suppliers")
+    page.fill("#supplier-form #f-name", "临江市康宁护理服务中心")
+    _sign_in_again_in_another_tab(page, purchaser.username)
+    page.click("#supplier-form button[type=submit]")
+    alert = page.locator("#supplier-form [role=alert]")
+    expect(alert).to_contain_text("表单已过期或并非来自本站，请刷新页面后重试。")
+    assert page.input_value("#supplier-form #f-name") == "临江市康宁护理服务中心"  # nothing lost
+
+    page.goto("/projects/new")
+    page.fill("#f-name", "2026年社区助餐服务")
+    _sign_in_again_in_another_tab(page, purchaser.username)
+    page.click("#project-form button[type=submit]")
+    alert = page.locator("#project-form [role=alert]")
+    expect(alert).to_contain_text("表单已过期")
+    assert alert.count() == 1
+    page.reload()  # a fresh page carries the new token: the form works again
+    page.fill("#f-name", "2026年社区助餐服务")
+    page.click("#project-form button[type=submit]")
+    expect(page.locator("#project-form")).not_to_contain_text("表单已过期")
+    expect(page.locator("#e-budget")).to_be_visible()  # field errors, in place, as before

@@ -15,6 +15,46 @@
     var invalid = event.target.querySelector && event.target.querySelector("[aria-invalid=true]");
     if (invalid) invalid.focus();
   });
+  // An htmx request that is refused (403, 404, 409, 5xx: base.html's htmx-config swaps
+  // none of them) or that does not reach the server: the form says so, with the server's
+  // message (the error page's [data-error-message]), instead of doing nothing. The form's
+  // fields keep what was typed; the next request of the form clears the message.
+  function requestMessage(xhr) {
+    var fallback = document.body.getAttribute("data-request-failed") || "";
+    if (!xhr || !xhr.responseText) return fallback;
+    var type = xhr.getResponseHeader("content-type") || "";
+    if (type.indexOf("application/json") !== -1) {
+      try { return JSON.parse(xhr.responseText).detail || fallback; } catch (e) { return fallback; }
+    }
+    var html = new DOMParser().parseFromString(xhr.responseText, "text/html");
+    var found = html.querySelector("[data-error-message]");
+    return (found && found.textContent.trim()) || fallback;
+  }
+  function showRequestError(event) {
+    var elt = event.detail && event.detail.elt;
+    if (!elt || !elt.closest) return;
+    var form = elt.closest("form");
+    var box = form ? form.querySelector(":scope > [data-request-error]") : null;
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "flash flash-error";
+      box.setAttribute("role", "alert");
+      box.setAttribute("data-request-error", "");
+      if (form) form.insertBefore(box, form.firstChild);
+      else document.getElementById("flashes").appendChild(box);
+    }
+    box.textContent = requestMessage(event.detail.xhr);
+    if (box.scrollIntoView) box.scrollIntoView({ block: "nearest" });
+  }
+  document.addEventListener("htmx:responseError", showRequestError);
+  document.addEventListener("htmx:sendError", showRequestError);
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    var form = elt && elt.closest && elt.closest("form");
+    var scope = form || document.getElementById("flashes");
+    if (!scope) return;
+    scope.querySelectorAll("[data-request-error]").forEach(function (box) { box.remove(); });
+  });
   // Charts: <div data-chart='{"option": ...}'> is drawn with ECharts when it is on the page.
   function drawCharts(root) {
     if (!window.echarts) return;
