@@ -114,6 +114,28 @@ def test_a_catalogue_publication_date_in_the_future_is_refused(db, world):
     assert issue.published_on is None
 
 
+def test_a_refused_catalogue_publication_is_named_on_its_form(db, world, client):
+    from tests.conftest import login
+
+    issue = catalogue.record_issue(db, world["f_actor"], year="2025", issued_on="2025-09-26")
+    login(client, world["finance"].username)
+    token = csrf_from(client, "/catalogue")
+    for typed, said in (("2025-09-20", "目录不能早于印发日期（2025-09-26）公开"),
+                        ("2099-01-05", "公开日期不能晚于今天"), ("20.10.2025", "YYYY-MM-DD")):
+        response = client.post(f"/catalogue/issues/{issue.id}/published",
+                                data={"published_on": typed, "csrf_token": token})
+        assert response.status_code == 422
+        page = response.text
+        assert "指导性目录" in page and 'id="issues"' in page  # the catalogue page, not a bare one
+        field = page[page.index(f'id="pub-{issue.id}"'):]
+        assert 'aria-invalid="true"' in field[:300] and f'value="{typed}"' in field[:300]
+        assert f'<label for="pub-{issue.id}">公开日期</label>' in page  # shown, not only read out
+        error = page[page.index(f'id="e-pub-{issue.id}"'):]
+        assert said in error[:300], typed
+    db.refresh(issue)
+    assert issue.published_on is None
+
+
 # ---------------------------------------------------------------- negative list and projects
 
 

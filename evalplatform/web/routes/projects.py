@@ -63,12 +63,14 @@ def _template(request: Request, partial: str, full: str) -> str:
 
 
 def _catalogue_context(session: Session, values=None, errors=None, issue_values=None,
-                       issue_errors=None, import_errors=None) -> dict:
+                       issue_errors=None, import_errors=None, publication=None) -> dict:
+    """``publication``: (issue id, date as typed, errors) of a refused publication date."""
     return {"entries": catalogue.list_entries(session),
             "issues": catalogue.list_issues(session, projects.today()),
             "values": values or {}, "errors": errors or {},
             "issue_values": issue_values or {}, "issue_errors": issue_errors or {},
-            "import_errors": import_errors or {}}
+            "import_errors": import_errors or {},
+            "publication": publication or (None, "", {})}
 
 
 @router.get("/catalogue")
@@ -157,7 +159,13 @@ async def catalogue_published(request: Request, issue_id: int,
                               session: Session = Depends(get_session),
                               principal: Principal = Depends(finance_only)):
     form = await request.form()
-    catalogue.record_publication(session, principal.actor, issue_id, form.get("published_on", ""))
+    typed = form.get("published_on", "")
+    try:
+        catalogue.record_publication(session, principal.actor, issue_id, typed)
+    except ValidationFailed as exc:  # the catalogue page again, the date refused at its field
+        return render(request, "catalogue/index.html",
+                      _catalogue_context(session, publication=(issue_id, typed, exc.errors)),
+                      status_code=422)
     flash(request, _("Publication date recorded."))
     return redirect(request, "/catalogue")
 
