@@ -155,6 +155,7 @@ def test_switching_language_without_javascript_keeps_the_answers_and_uses_nothin
     page.fill("#f-Q7", "路灯下面没扫干净")
     page.click("#lang-en")  # a button of the questionnaire's own form
     page.wait_for_load_state()
+    assert page.url.endswith(f"/s/{code}")  # redirected after the POST: a reload resends nothing
     assert page.locator("html").get_attribute("lang") == "en"
     assert "Before you start" in page.locator("#notice").inner_text()
     assert page.locator("#lang-en").get_attribute("aria-pressed") == "true"

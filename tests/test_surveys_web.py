@@ -163,7 +163,8 @@ def test_a_phone_that_used_up_its_answers_at_a_site_is_told_before_filling_the_f
     again = client.get(f"/o/{site.token}").text  # the same phone (its cookie) opens it again
     assert "这部手机已在本服务点填写过问卷" in again and 'id="survey-form"' not in again
     switched = client.post(f"/o/{site.token}/language", data={"language": "en",
-                                                              "csrf_token": token})
+                                                              "csrf_token": token},
+                           follow_redirects=True)
     assert "This phone has already answered" in switched.text
     assert 'id="survey-form"' not in switched.text
     client.cookies.delete("sv_device")  # another phone still gets the form
@@ -192,6 +193,9 @@ def test_the_language_buttons_send_the_questionnaire_back_with_its_answers(clien
     half = {"Q1": "satisfied", "Q3": "neutral", "Q7": "清扫车太早"}
     switched = client.post(f"/s/{code}/language", data={**half, "language": "en",
                                                          "csrf_token": token})
+    # redirected to the questionnaire's address: a reload does not offer to resend the form
+    assert switched.status_code == 303 and switched.headers["location"] == f"/s/{code}"
+    switched = client.get(f"/s/{code}")
     assert switched.status_code == 200 and '<html lang="en"' in switched.text
     assert "How satisfied are you with how clean the road surfaces are?" in switched.text
     assert re.search(r'name="Q1" value="satisfied"\s+checked', switched.text)
@@ -203,7 +207,8 @@ def test_the_language_buttons_send_the_questionnaire_back_with_its_answers(clien
     # the choice holds for the next pages; a used code is not shown the form again
     assert '<html lang="en"' in client.get(f"/s/{code}").text
     assert client.post(f"/s/{code}", data={**STREET_ANSWERS, "csrf_token": token}).status_code == 303
-    again = client.post(f"/s/{code}/language", data={"language": "zh_CN", "csrf_token": token})
+    again = client.post(f"/s/{code}/language", data={"language": "zh_CN", "csrf_token": token},
+                        follow_redirects=True)
     assert "已经使用过" in again.text and 'id="survey-form"' not in again.text
     # an open link keeps its form's submission key, so a double tap still stores once
     site = app_service.add_site(db, world.purchaser_principal, evaluation.id, "服务站", "2")
@@ -212,9 +217,20 @@ def test_the_language_buttons_send_the_questionnaire_back_with_its_answers(clien
     switched = client.post(f"/o/{site.token}/language",
                            data={**half, "language": "zh_CN", "submission_key": key,
                                  "csrf_token": token})
+    assert switched.status_code == 303 and switched.headers["location"] == f"/o/{site.token}"
+    switched = client.get(f"/o/{site.token}")
     assert '<html lang="zh-CN"' in switched.text and f'value="{key}"' in switched.text
     assert re.search(r'name="Q1" value="satisfied"\s+checked', switched.text)
     assert stored(db) == 1
+    # the answers are kept for that one page: opened again later, it starts blank
+    assert not re.search(r'name="Q1" value="satisfied"\s+checked', client.get(f"/o/{site.token}").text)
+    # answers too long for the session cookie come back at once rather than being lost
+    long = {**half, "Q7": "清扫车太早，" * 150}
+    switched = client.post(f"/o/{site.token}/language",
+                           data={**long, "language": "en", "submission_key": key,
+                                 "csrf_token": token})
+    assert switched.status_code == 200 and "清扫车太早，" * 150 in switched.text
+    assert '<html lang="en"' in switched.text and f'value="{key}"' in switched.text
 
 
 def test_paper_entry_through_the_page(client, db, world):

@@ -3,6 +3,7 @@ respondents' pages /s (invitation codes) and /o (service sites' open links)."""
 
 from __future__ import annotations
 
+import json
 import secrets
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
@@ -37,6 +38,10 @@ readers = require(Role.finance, Role.purchaser, Role.auditor, Role.evaluator,
 organisers = require(Role.finance, Role.purchaser, owns=evaluations.owns_evaluation)
 
 DEVICE_COOKIE = "sv_device"
+#: The session key holding a questionnaire's answers across a language button's redirect.
+KEPT_ANSWERS = "survey_kept"
+#: The most (JSON characters) kept in the session cookie, which a browser drops above 4 kB.
+KEPT_ANSWERS_MAX = 2000
 OPTION_ROWS_EXTRA = 2
 
 
@@ -557,7 +562,8 @@ async def _code_questionnaire(request: Request, code: str, values: dict | None =
 async def respond_with_code(request: Request, code: str, _access=Depends(anyone)):
     """The questionnaire behind an invitation link. Opening it uses nothing up (link
     previews open links too): only the submitting POST uses the code."""
-    return await _code_questionnaire(request, code)
+    kept = _kept_answers(request, f"/s/{invitations.normalise(code) or code}")
+    return await _code_questionnaire(request, code, values=kept.get("values"))
 
 
 @submissions.post("/s/{code}")
@@ -599,12 +605,34 @@ def _switch_language(request: Request, form) -> None:
         set_language(chosen)  # this response already (the middleware resets it afterwards)
 
 
+def _keep_answers(request: Request, page_key: str, values: dict, **extra: str) -> bool:
+    """Keep a questionnaire's answers in the session for the page the language button
+    redirects to (its next GET takes them); False when they are too long for the cookie."""
+    kept = {"page": page_key, "values": values, **extra}
+    if len(json.dumps(kept)) > KEPT_ANSWERS_MAX:
+        return False
+    request.session[KEPT_ANSWERS] = kept
+    return True
+
+
+def _kept_answers(request: Request, page_key: str) -> dict:
+    """The answers a language button kept for this page (once), else nothing."""
+    kept = request.session.pop(KEPT_ANSWERS, None) if KEPT_ANSWERS in request.session else None
+    return kept if isinstance(kept, dict) and kept.get("page") == page_key else {}
+
+
 @respondents.post("/s/{code}/language")
 async def language_with_code(request: Request, code: str, _access=Depends(anyone)):
     """A language button of the questionnaire: the same page in the other language with the
-    answers chosen so far, without JavaScript too. Nothing is stored, the code is not used."""
+    answers chosen so far, without JavaScript too. Nothing is stored, the code is not used.
+    The answer is a redirect to the questionnaire's own address (a reload does not offer to
+    send the form again), the answers kept in the session for it; answers too long for the
+    session cookie are shown here instead, so that none is lost."""
     form = await request.form()
     _switch_language(request, form)
+    normal = invitations.normalise(code) or code
+    if _keep_answers(request, f"/s/{normal}", _answers_kept(form)):
+        return RedirectResponse(f"/s/{normal}", status_code=303)
     return await _code_questionnaire(request, code, values=_answers_kept(form))
 
 
@@ -614,6 +642,15 @@ async def done_with_code(request: Request, code: str, _access=Depends(anyone)):
     return _message(request, _("Thank you! Your answers have been received. They are anonymous "
                                "and help improve the service."), title=_("Thank you"),
                     clear_key=f"code:{normal}")
+
+
+def _submission_key(given) -> str:
+    """The open form's submission key as sent back (a double tap stores one answer), else a
+    new one."""
+    key = str(given or "")
+    if len(key) != 32 or any(c not in "0123456789abcdef" for c in key):
+        key = secrets.token_hex(16)
+    return key
 
 
 def _device(request: Request) -> tuple[str, bool]:
@@ -640,9 +677,12 @@ async def respond_open(request: Request, token: str, _access=Depends(anyone)):
         return _message(request, page["refused"].message, status=404)
     if not page["accepting"]:
         return _message(request, page["message"])
+    kept = _kept_answers(request, f"/o/{token}")
     response = render(request, "surveys/respond.html", _respondent_context(
         page["document"], action=f"/o/{page['token']}", store_key=f"site:{page['token']}",
-        extra_fields={"submission_key": secrets.token_hex(16)}, site_name=page["name"]))
+        values=kept.get("values"),
+        extra_fields={"submission_key": _submission_key(kept.get("submission_key"))},
+        site_name=page["name"]))
     device, fresh = _device(request)
     if fresh:
         response.set_cookie(DEVICE_COOKIE, device, max_age=400 * 24 * 3600, httponly=True,
@@ -680,14 +720,14 @@ async def language_open(request: Request, token: str, _access=Depends(anyone)):
     form's submission key is kept, so a later double tap still stores one answer."""
     form = await request.form()
     _switch_language(request, form)
+    key = _submission_key(form.get("submission_key"))
+    if _keep_answers(request, f"/o/{token}", _answers_kept(form), submission_key=key):
+        return RedirectResponse(f"/o/{token}", status_code=303)
     page = await run_in_session(request, _site_page, token, request.cookies.get(DEVICE_COOKIE))
     if "refused" in page:
         return _message(request, page["refused"].message, status=404)
     if not page["accepting"]:
         return _message(request, page["message"])
-    key = str(form.get("submission_key") or "")
-    if len(key) != 32 or any(c not in "0123456789abcdef" for c in key):
-        key = secrets.token_hex(16)
     return render(request, "surveys/respond.html", _respondent_context(
         page["document"], action=f"/o/{page['token']}", store_key=f"site:{page['token']}",
         values=_answers_kept(form), extra_fields={"submission_key": key},
