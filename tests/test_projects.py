@@ -388,6 +388,19 @@ def test_a_purchaser_sees_only_its_own_departments_projects(client, db, world, m
     assert client.get(f"/projects/{mine.id}").status_code == 200
 
 
+def test_a_projects_history_names_each_step_in_words_with_money_as_money(client, db, world,
+                                                                         login_as):
+    project = register(db, world)
+    login_as(world["purchaser"])
+    page = client.get(f"/projects/{project.id}").text
+    history = page[page.index('id="history"'):]
+    assert '<span class="action-name">项目登记</span> <code class="action-code">project.register' \
+        in history
+    assert "<dt>预算</dt><dd>¥1,200,000.00</dd>" in history
+    assert "<dt>名称</dt><dd>居家养老上门服务项目</dd>" in history
+    assert "budget_fen" not in history.split('title="')[0]
+
+
 def test_finance_and_auditor_see_all_and_the_auditor_changes_nothing(client, db, world, make_user,
                                                                      login_as):
     project = register(db, world)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -14,7 +15,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from evalplatform import i18n
-from evalplatform.labels import DOMAIN_LABELS, ORGANISATION_KIND_LABELS, ROLE_LABELS
+from evalplatform.labels import (
+    ACTION_LABELS,
+    CHANGE_FIELD_LABELS,
+    DOMAIN_LABELS,
+    ORGANISATION_KIND_LABELS,
+    ROLE_LABELS,
+)
 from evalplatform.settings import get_settings
 from evalplatform.web.csrf import csrf_token
 from evalplatform.web.navigation import menu_for
@@ -37,6 +44,56 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     from evalplatform.services.clock import as_utc
 
     return as_utc(value).astimezone(LOCAL_TZ).strftime(fmt)
+
+
+def action_label(code: str) -> str:
+    """An audited action in the reader's language (``labels.ACTION_LABELS``), else its code."""
+    label = ACTION_LABELS.get(code)
+    return str(label) if label is not None else code
+
+
+def change_items(change: str) -> list[tuple[str, str]]:
+    """An audit entry's details (its canonical JSON) as (name, value) pairs to read: fields
+    named in the reader's language, amounts in fen as money, yes/no for flags."""
+    try:
+        data = json.loads(change or "{}")
+    except ValueError:
+        return [("", change)]
+    if not isinstance(data, dict):
+        return [("", _change_value(data))]
+    return [(_change_field(key), _change_value(value, key)) for key, value in data.items()]
+
+
+def _change_field(key: str) -> str:
+    label = CHANGE_FIELD_LABELS.get(key)
+    return str(label) if label is not None else key
+
+
+#: Details whose values are domain codes with a name (``"method": "public_tender"``).
+CHANGE_VALUE_LABELS = {"method": DOMAIN_LABELS["method"], "role": ROLE_LABELS,
+                       "supplier_kind": DOMAIN_LABELS["supplier_kind"],
+                       "stage": DOMAIN_LABELS["evaluation_stage"],
+                       "due": DOMAIN_LABELS["due_condition"]}
+
+
+def _change_value(value: Any, key: str = "") -> str:
+    chinese = i18n.current_language().startswith("zh")
+    named = CHANGE_VALUE_LABELS.get(key, {})
+    if isinstance(value, str) and value in named:
+        return str(named[value])
+    if isinstance(value, bool):
+        return i18n.gettext("Yes") if value else i18n.gettext("No")
+    if value is None or value == "":
+        return "—"
+    if key.endswith("_fen") and isinstance(value, int):
+        return money(value)
+    if isinstance(value, list):
+        return ("、" if chinese else ", ").join(_change_value(item, key) for item in value)
+    if isinstance(value, dict):
+        return ("；" if chinese else "; ").join(
+            f"{_change_field(k)}{'：' if chinese else ': '}{_change_value(v, k)}"
+            for k, v in value.items())
+    return str(value)
 
 
 def query_with(request: Request, **changes: Any) -> str:
@@ -96,6 +153,8 @@ def build_templates() -> Jinja2Templates:
         LABELS=DOMAIN_LABELS,
         current_language=i18n.current_language,
         query_with=query_with,
+        action_label=action_label,
+        change_items=change_items,
         role_options=role_options,
         kind_options=kind_options,
         organisation_options=organisation_options,
