@@ -231,3 +231,17 @@ def test_the_due_list_page_shows_overdue_payments_with_interest(client, db, worl
     assert page.status_code == 200
     assert world.project.name in page.text  # the on-signing instalment is long overdue
     assert 'class="late"' in page.text
+
+
+def test_the_due_list_says_an_instalment_inside_its_period_is_within_it(client, db, world,
+                                                                        monkeypatch):
+    from evalplatform.services import projects
+
+    monkeypatch.setattr(projects, "today", lambda: date(2026, 1, 20))  # signed 5 January
+    login(client, world.finance.username)
+    page = client.get("/settlements/due")
+    assert page.status_code == 200
+    row = page.text.split('id="due-table"')[1]
+    assert "2026-02-04" in row  # 30 days from signing
+    assert '<span class="badge">付款期内</span>' in row
+    assert "截止日期" not in row

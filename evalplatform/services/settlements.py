@@ -89,7 +89,7 @@ BASIS_LABELS = {
 }
 PAYMENT_STATE_LABELS = {
     "waiting": N_("Not due yet: waits for its start"),
-    "due": N_("Due"),
+    "due": N_("Within payment period"),  # not "Due": that msgid is a column heading
     "overdue": N_("Overdue"),
     "paid": N_("Paid on time"),
     "paid_late": N_("Paid late"),
