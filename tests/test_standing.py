@@ -239,3 +239,28 @@ def test_the_review_form_on_the_contract_page(client, db, world):
     assert good.status_code == 303
     assert 'data-testid="review-decision"><strong>终止合同' in client.get(url).text
     assert "已审查：终止合同" in client.get("/standing").text
+
+
+def test_the_standing_pages_link_only_to_what_the_reader_can_open(client, db, world, make_user,
+                                                                   make_org):
+    final_evaluation(db, world, "78.00", "中", stage="interim", final_on=date(2026, 7, 10))
+    final_evaluation(db, world, "79.99", "中", final_on=date(2026, 7, 20))
+    contract_url = f"/contracts/{world.contract.id}/settlements"
+    stranger = make_user("purchaser", organisation=make_org("purchasing_department"))
+    login(client, stranger.username)
+    page = client.get("/standing")
+    assert page.status_code == 200
+    flags = page.text.split('id="flags"')[1]
+    assert world.project.name in flags  # the flag is listed ...
+    assert contract_url not in flags  # ... but not linked: that page is not the stranger's
+    assert client.get(contract_url).status_code in (403, 404)
+    detail = client.get(f"/standing/{world.supplier.id}")
+    assert detail.status_code == 200 and "/evaluations/" not in detail.text
+    client.cookies.clear()
+    login(client, world.purchaser.username)
+    own = client.get("/standing").text.split('id="flags"')[1]
+    assert f'href="{contract_url}#review"' in own
+    assert client.get(contract_url).status_code == 200
+    evaluation_links = client.get(f"/standing/{world.supplier.id}").text.count(
+        'href="/evaluations/')
+    assert evaluation_links == 2  # its own department's evaluations are linked

@@ -516,8 +516,11 @@ def _standing_list_context(session: Session, principal: Principal, values=None,
     rules = standing.settings(session)
     found = standing.all_standings(session)
     scope = principal.organisation_id if principal.role == Role.purchaser else None
-    return {"standings": found, "rules": rules,
-            "flags": [f for s in found for f in s.flags],
+    flags = [f for s in found for f in s.flags]
+    return {"standings": found, "rules": rules, "flags": flags,
+            # a flag links to its contract's settlement page only for a reader who can open it
+            "openable": {f.contract.id for f in flags
+                         if settlements.can_see_contract(session, principal, f.contract)},
             "awaiting": selection.awaiting_contract(session, scope)
             if principal.role in (Role.purchaser, Role.finance, Role.auditor) else [],
             "values": values or _settings_values(rules), "errors": errors or {}, **_labels()}
@@ -567,6 +570,8 @@ def standing_page(request: Request, supplier_id: int, session: Session = Depends
                     "itemStyle": {"color": "#a4161a"}}]}
     return render(request, "standing/detail.html", {
         "standing": found, "chart": chart,
+        "openable": {r.evaluation.id for r in found.history
+                     if evaluations.can_see(session, principal, r.evaluation)},
         "complaints": standing.complaints_of(session, supplier_id=supplier.id)
         if principal.role != Role.supplier or principal.organisation_id == supplier.id else [],
         **_labels()})
