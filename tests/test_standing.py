@@ -133,6 +133,35 @@ def test_bad_rules_are_refused_and_nothing_changes(db, world):
         assert db.exec(select(func.count()).select_from(StandingSettings)).one() == 0
 
 
+def test_a_grade_name_no_result_has_is_refused_naming_the_field_and_the_grades(db, world,
+                                                                             client):
+    good = {"bar_grade": "差", "bar_below": "60", "bar_years": "1", "warn_consecutive": "2",
+            "default_threshold": "80", "preferred_grade": "优", "lookback_years": "3"}
+    for field, label in (("bar_grade", "禁止承接的等级"), ("preferred_grade", "列为优选的等级")):
+        with pytest.raises(ValidationFailed) as caught:
+            standing.update_settings(db, principal(world.finance), {**good, field: "极差"})
+        message = caught.value.errors[field]
+        assert label in message and "极差" in message and "优、良、中、差" in message
+        assert db.exec(select(func.count()).select_from(StandingSettings)).one() == 0
+    # a grade a scheme defines is a grade a result can have
+    scheme = world.scheme
+    scheme.document = {**scheme.document,
+                       "grades": [*scheme.document["grades"][:-1], {"name": "不合格", "min": "0"}]}
+    db.add(scheme)
+    db.commit()
+    assert standing.update_settings(db, principal(world.finance),
+                                    {**good, "bar_grade": "不合格"}).bar_grade == "不合格"
+    login(client, world.finance.username)
+    from tests.conftest import csrf_from
+
+    token = csrf_from(client, "/standing")
+    page = client.post("/standing/settings", data={**good, "csrf_token": token,
+                                                   "bar_grade": "极差"})
+    assert page.status_code == 422 and "禁止承接的等级：没有任何评价结果" in page.text
+    assert "极差" in page.text and "优、良、中、差、不合格" in page.text
+    assert standing.settings(db).bar_grade == "不合格"
+
+
 def test_complaints_are_recorded_by_the_department_or_finance_without_personal_data(
         db, world, make_user, make_org):
     purchaser = principal(world.purchaser)

@@ -312,6 +312,18 @@ def parse_grades(text: str) -> list[dict]:
     return grades
 
 
+def grade_names(session: Session) -> list[str]:
+    """Every grade name a result can carry: the standard grades (优 良 中 差), then any other
+    grade a scheme (template or contract scheme) defines, in the order first met."""
+    names = [g["name"] for g in DEFAULT_GRADES]
+    for document in session.exec(select(IndicatorScheme.document).order_by(IndicatorScheme.id)):
+        for grade in (document or {}).get("grades") or []:
+            name = str(grade.get("name") or "").strip()
+            if name and name not in names:
+                names.append(name)
+    return names
+
+
 def format_grades(grades: list[dict]) -> str:
     return "; ".join(f"{g['name']}={g['min']}" for g in grades)
 

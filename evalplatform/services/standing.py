@@ -43,7 +43,7 @@ from evalplatform.models import (
     SupplierComplaint,
     TerminationReview,
 )
-from evalplatform.services import audit, dashboard, projects
+from evalplatform.services import audit, dashboard, projects, schemes
 from evalplatform.services.clock import as_utc, now
 from evalplatform.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
@@ -108,16 +108,26 @@ def _whole(text, low: int, high: int, errors: dict, name: str) -> int | None:
         return None
 
 
+#: The rules' grade fields, with their labels (as on the rules form).
+GRADE_FIELDS = {"bar_grade": N_("Grade that bars"),
+                "preferred_grade": N_("Grade that marks preferred")}
+
+
 def update_settings(session: Session, principal, values: dict) -> Rules:
     """Finance sets the numbers of the standing rules."""
     if principal.role != Role.finance:
         raise PermissionDenied(_("Only finance sets the standing rules."))
     errors: dict[str, str] = {}
     grades = {}
-    for name in ("bar_grade", "preferred_grade"):
+    known = schemes.grade_names(session)
+    for name, label in GRADE_FIELDS.items():
         grades[name] = str(values.get(name) or "").strip()
         if not grades[name] or len(grades[name]) > 20:
             errors[name] = _("Enter a grade name, e.g. 差 or 优.")
+        elif grades[name] not in known:  # no result would ever match: the rule would lapse
+            errors[name] = _(
+                "%(field)s: no result is graded %(grade)s; enter one of the grades the schemes "
+                "use: %(grades)s.", field=label, grade=grades[name], grades="、".join(known))
     bar_below = _points(values.get("bar_below"), errors, "bar_below")
     threshold = _points(values.get("default_threshold"), errors, "default_threshold")
     bar_years = _whole(values.get("bar_years"), 0, 5, errors, "bar_years")
