@@ -450,6 +450,21 @@ def test_every_new_page_renders_for_finance(client, db, world, supplier, login_a
     assert "待审批项目" in home and "逾期事项" in home
 
 
+def test_the_due_and_late_page_pages_like_the_other_tables(client, db, world, login_as):
+    for name in ("就业技能培训", "社区矫正辅助服务", "城市道路清扫保洁"):
+        register(db, world, name=name, budget="2000000")  # each awaits finance approval
+    login_as(world["finance"])
+    first = client.get("/due?per_page=2")
+    assert first.status_code == 200
+    table = first.text.split('id="due-table"')[1]
+    assert table.count("<tr") == 3  # the heading and two of the three items
+    assert "第 1–2 条，共 3 条" in table and 'rel="next"' in table and "page=2" in table
+    second = client.get("/due?per_page=2&page=2", headers={"HX-Request": "true"})
+    assert second.status_code == 200 and "<html" not in second.text  # htmx swaps the table
+    assert second.text.count("<tr") == 2 and "第 3–3 条，共 3 条" in second.text
+    assert 'rel="prev"' in second.text
+
+
 @pytest.fixture
 def login_as(client):
     from tests.conftest import login

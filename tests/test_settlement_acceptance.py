@@ -245,3 +245,18 @@ def test_the_due_list_says_an_instalment_inside_its_period_is_within_it(client, 
     assert "2026-02-04" in row  # 30 days from signing
     assert '<span class="badge">付款期内</span>' in row
     assert "截止日期" not in row
+
+
+def test_the_payment_due_list_pages_like_the_other_tables(client, db, world):
+    login(client, world.finance.username)
+    first = client.get("/settlements/due?show=all&per_page=2")
+    assert first.status_code == 200
+    table = first.text.split('id="due-table"')[1]
+    assert table.count("<tr") == 3  # the heading and two of the contract's three instalments
+    assert "第 1–2 条，共 3 条" in table and "第 1 / 2 页" in table
+    assert 'rel="next"' in table and "page=2" in table and "show=all" in table
+    second = client.get("/settlements/due?show=all&per_page=2&page=2",
+                        headers={"HX-Request": "true"})
+    assert second.status_code == 200 and "<html" not in second.text  # htmx swaps the table
+    assert second.text.count("<tr") == 2 and 'rel="prev"' in second.text
+    assert "第 3–3 条，共 3 条" in second.text

@@ -90,3 +90,14 @@ def paginate(
         descending=descending,
         sortable=tuple(sort_columns),
     )
+
+
+def paginate_items(items: list[Any], *, page: Any = 1, per_page: Any = DEFAULT_PER_PAGE) -> Page:
+    """One page of a list already computed and ordered in Python (e.g. due dates worked out
+    row by row): the same :class:`Page` and the same clamping as :func:`paginate`, no sorting."""
+    per_page = _int(per_page, DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+    total = len(items)
+    page = _int(page, 1, 1, max(1, ceil(total / per_page)))
+    start = (page - 1) * per_page
+    return Page(items=list(items[start:start + per_page]), total=total, page=page,
+                per_page=per_page, sort="", descending=False)

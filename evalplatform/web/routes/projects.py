@@ -20,6 +20,7 @@ from evalplatform.models import (
 )
 from evalplatform.services import catalogue, catalogue_excel, contracts, evaluations, files, projects
 from evalplatform.services.errors import Conflict, NotFound, ValidationFailed
+from evalplatform.services.paging import paginate_items
 from evalplatform.web.access import Principal, require
 from evalplatform.web.templating import flash, redirect, render
 
@@ -501,8 +502,11 @@ def contract_signed_copy_file(contract_id: int, session: Session = Depends(get_s
 
 
 @router.get("/due")
-def due_list(request: Request, session: Session = Depends(get_session),
+def due_list(request: Request, page: str = "1", per_page: str = "20",
+             session: Session = Depends(get_session),
              principal: Principal = Depends(readers)):
     scope = None if _sees_all(principal) else principal.organisation_id
     due = contracts.due_and_late(session, organisation_id=scope, today=projects.today())
-    return render(request, "projects/due.html", {"due": due, "today": projects.today()})
+    return render(request, _template(request, "projects/_due_table.html", "projects/due.html"),
+                  {"page": paginate_items(due.items, page=page, per_page=per_page),
+                   "today": projects.today()})

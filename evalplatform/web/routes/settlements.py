@@ -33,6 +33,7 @@ from evalplatform.services import (
     standing,
 )
 from evalplatform.services.errors import DomainError, NotFound, ValidationFailed
+from evalplatform.services.paging import paginate_items
 from evalplatform.web import evaluation_panels
 from evalplatform.web.access import Principal, public, require
 from evalplatform.web.params import PageNumber
@@ -123,15 +124,19 @@ def settlement_list(request: Request, status: str = "", sort: str | None = None,
 
 
 @router.get("/settlements/due")
-def payment_due(request: Request, show: str = "open", session: Session = Depends(get_session),
+def payment_due(request: Request, show: str = "open", page: str = "1", per_page: str = "20",
+                session: Session = Depends(get_session),
                 principal: Principal = Depends(everyone)):
     rows = settlements.payments(session, **_scope(principal))
     if show != "all":  # what needs attention: due, overdue, paid late, or final but not accepted
         rows = [r for r in rows if r.state in ("overdue", "due", "paid_late")
                 or (r.state == "waiting" and r.payable_fen is not None)]
     overdue = [r for r in rows if r.state == "overdue"]
-    return render(request, "settlements/due.html", {
-        "rows": rows, "show": show, "today": projects.today(),
+    template = "settlements/_due_table.html" if request.headers.get("hx-request") else \
+        "settlements/due.html"
+    return render(request, template, {
+        "page": paginate_items(rows, page=page, per_page=per_page), "show": show,
+        "today": projects.today(),
         "overdue_count": len(overdue),
         "interest_total": sum(r.interest_fen or 0 for r in overdue), **_labels()})
 
