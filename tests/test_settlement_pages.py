@@ -34,7 +34,8 @@ def test_the_purchaser_proposes_from_the_contract_page_and_finance_approves(clie
     page = client.get(url)
     assert page.status_code == 200
     assert 'data-testid="sheet-payable-3">¥296,400.00' in page.text
-    assert "≥ 90: 100 %" in page.text
+    assert "得分 ≥ 90（优） → 支付 100 %；得分 ≥ 80（良） → 支付 95 %" in page.text
+    assert "¥312,000.00 × 95 % = ¥296,400.00" in page.text  # the trace of the sheet
     response = client.post(url, data={"csrf_token": token(page),
                                       "instalment_id": str(instalment(db, world, 3).id),
                                       "note": "请审核"})

@@ -49,6 +49,7 @@ from evalplatform.models import (
     EvaluationResult,
     EvaluationStage,
     EvaluationStatus,
+    IndicatorScheme,
     Instalment,
     Organisation,
     Project,
@@ -58,10 +59,11 @@ from evalplatform.models import (
     SettlementStatus,
     SupplierProfile,
 )
-from evalplatform.services import audit, contracts, dashboard, projects
+from evalplatform.services import audit, contracts, dashboard, projects, schemes
 from evalplatform.services.clock import as_utc, now
 from evalplatform.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from evalplatform.services.paging import Page, paginate
+from scoring.money import parse_payment_rule
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -146,20 +148,97 @@ def scoring_rule(contract: Contract) -> dict:
     return {"bands": [{"min": str(b["min_score"]), "ratio": str(b["ratio"])} for b in ordered]}
 
 
-def rule_text(rule: dict) -> str:
-    """The rule in words, e.g. '≥ 90: 100 %; ≥ 80: 95 %; … below 0: nothing'."""
+#: Joins the parts of a rule or a trace ("; " in English, "；" in Chinese).
+SEPARATOR = N_("; ")
+
+
+def grades_of(session: Session, scheme_id: int | None) -> list[dict]:
+    """The grades (name, lower bound) of a scheme; the standard grades without one."""
+    scheme = session.get(IndicatorScheme, scheme_id) if scheme_id else None
+    return ((scheme.document or {}).get("grades") if scheme else None) or schemes.DEFAULT_GRADES
+
+
+def settlement_grades(session: Session, settlement: Settlement) -> list[dict]:
+    """The grades a settlement's rule is read against: its evaluation's scheme's, else the
+    contract's."""
+    evaluation = session.get(Evaluation, settlement.evaluation_id) \
+        if settlement.evaluation_id else None
+    if evaluation is not None:
+        return grades_of(session, evaluation.scheme_id)
+    return grades_of(session, session.get(Contract, settlement.contract_id).scheme_id)
+
+
+def _grade_at(bound: Decimal, grades: list[dict] | None) -> str | None:
+    """The grade whose lower bound is ``bound``, if a grade starts there."""
+    for grade in grades or []:
+        try:
+            if Decimal(str(grade["min"])) == bound:
+                return str(grade["name"])
+        except (KeyError, InvalidOperation):
+            continue
+    return None
+
+
+def band_label(minimum: str, grades: list[dict] | None) -> str:
+    """'score ≥ 80 (良)' where a grade starts at the band's bound, else 'score ≥ 70'."""
+    grade = _grade_at(Decimal(minimum), grades)
+    if grade:
+        return _("score ≥ %(min)s (%(grade)s)", min=minimum, grade=grade)
+    return _("score ≥ %(min)s", min=minimum)
+
+
+def rule_text(rule: dict, grades: list[dict] | None = None) -> str:
+    """The rule in words, each band naming the grade that starts at its bound, e.g.
+    '得分 ≥ 90（优）→ 支付 100 %；得分 ≥ 80（良）→ 支付 95 %；…'."""
     if not rule:
         return _("Not linked to performance: 100 %.")
     if "linear" in rule:
         floor = rule["linear"]["floor"]
         return _("Linear: ratio = total ÷ 100 from %(floor)s points up, nothing below "
                  "%(floor)s.", floor=floor)
-    parts = [f"≥ {b['min']}: {percent_text(Decimal(b['ratio']))}" for b in rule["bands"]]
+    parts = [_("%(band)s → %(ratio)s", band=band_label(b["min"], grades),
+               ratio=percent_text(Decimal(b["ratio"]))) for b in rule["bands"]]
     lowest = rule["bands"][-1]["min"]
-    text = "; ".join(parts)
     if Decimal(lowest) > 0:
-        text += "; " + _("below %(min)s: nothing", min=lowest)
-    return text
+        parts.append(_("below %(min)s: nothing", min=lowest))
+    return str(SEPARATOR).join(parts)
+
+
+def explain(total: Decimal, grade: str | None, rule: dict, grades: list[dict] | None,
+            amount_fen: int, ratio: Decimal, payable_fen: int, deduction_fen: int) -> str:
+    """The trace of a performance-linked settlement in words a finance officer can check by
+    hand: which band or formula gave the ratio, then the amounts (exact, to the fen)."""
+    parsed = parse_payment_rule(rule)
+    total = Decimal(total)
+    shown = _("%(total)s (%(grade)s)", total=total, grade=grade) if grade else str(total)
+    if "bands" in parsed:
+        band = next((b for b in rule["bands"] if total >= Decimal(str(b["min"]))), None)
+        if band is None:
+            how = _("Total %(total)s is below the lowest band (%(min)s points): nothing is "
+                    "paid", total=shown, min=rule["bands"][-1]["min"])
+        else:
+            how = _("Total %(total)s falls in the band %(band)s: %(ratio)s is paid",
+                    total=shown, band=band_label(band["min"], grades),
+                    ratio=percent_text(ratio))
+    else:
+        floor, full, floor_ratio, explicit = parsed["linear"]
+        if total < floor:
+            how = _("Total %(total)s is below the floor of %(floor)s points: nothing is paid",
+                    total=shown, floor=floor)
+        elif total >= full:
+            how = _("Total %(total)s reaches %(full)s points: 100 %% is paid", total=shown,
+                    full=full)
+        else:
+            formula = (f"{floor_ratio} + (1 − {floor_ratio}) × ({total} − {floor}) ÷ "
+                       f"({full} − {floor})") if explicit else f"{total} ÷ {full}"
+            how = _("Total %(total)s, linear rule: ratio = %(formula)s = %(ratio)s (rounded "
+                    "half-up to 0.01 %%)", total=shown, formula=formula,
+                    ratio=percent_text(ratio))
+    amounts = _("payable = %(amount)s × %(ratio)s = %(payable)s, deduction = %(amount)s − "
+                "%(payable)s = %(deduction)s.", amount=money_text(amount_fen),
+                ratio=percent_text(ratio), payable=money_text(payable_fen),
+                deduction=money_text(deduction_fen))
+    return str(SEPARATOR).join([how, amounts])
 
 
 # ---------------------------------------------------------------- the settlement sheet
@@ -272,7 +351,9 @@ def build_sheet(session: Session, instalment: Instalment, evaluation_id: int | N
     sheet.ratio = paid.ratio
     sheet.payable_fen = to_fen(paid.payable)
     sheet.deduction_fen = to_fen(paid.deduction)
-    sheet.explanation = paid.basis
+    sheet.explanation = explain(sheet.total, sheet.grade, rule,
+                                grades_of(session, evaluation.scheme_id), instalment.amount_fen,
+                                sheet.ratio, sheet.payable_fen, sheet.deduction_fen)
     assert sheet.payable_fen + sheet.deduction_fen == instalment.amount_fen
     return sheet
 
@@ -871,7 +952,8 @@ def sheet_workbook(session: Session, settlement: Settlement) -> bytes:
         ("evaluation", _("Evaluation"), evaluation.title if evaluation else ""),
         ("total", _("Total score"), Decimal(settlement.total) if settlement.total else ""),
         ("grade", _("Grade"), settlement.grade or ""),
-        ("rule", _("Payment rule"), rule_text(settlement.payment_rule)),
+        ("rule", _("Payment rule"), rule_text(settlement.payment_rule,
+                                              settlement_grades(session, settlement))),
         ("ratio", _("Ratio"), Decimal(settlement.ratio)),
         ("payable", _("Payable amount"), yuan(settlement.payable_fen)),
         ("deduction", _("Deduction"), yuan(settlement.deduction_fen)),

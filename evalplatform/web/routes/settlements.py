@@ -214,7 +214,8 @@ def _contract_context(session: Session, principal: Principal, contract_id: int,
 
     return {"contract": contract, "project": project,
             "supplier": session.get(Organisation, contract.supplier_id),
-            "rows": rows, "rule": settlements.rule_text(settlements.scoring_rule(contract)),
+            "rows": rows, "rule": settlements.rule_text(settlements.scoring_rule(contract),
+                                          settlements.grades_of(session, contract.scheme_id)),
             "terms": settlements.terms_of(session, contract.id),
             "terms_fixed": settlements.terms_fixed(session, contract),
             "period": settlements.payment_period(session, contract),
@@ -351,7 +352,8 @@ def _settlement_context(session: Session, principal: Principal, settlement_id: i
             "supplier": session.get(Organisation, contract.supplier_id),
             "users": users, "history": settlements.history(session, settlement),
             "proposers": settlements.proposers(session, settlement),
-            "rule": settlements.rule_text(settlement.payment_rule),
+            "rule": settlements.rule_text(settlement.payment_rule,
+                                          settlements.settlement_grades(session, settlement)),
             "due": due, "rate": rate, "chart": chart, "today": today,
             "errors": errors or {}, "values": values or {}, **_labels()}
 
