@@ -216,6 +216,68 @@ def test_finance_returns_a_project_with_a_reason_and_the_department_resubmits(db
     assert history == ["project.register", "project.return", "project.resubmit"]
 
 
+def principal_of(user, organisation_id=None):
+    from evalplatform.models import Role
+    from tests.builders import PurchaserPrincipal
+
+    return PurchaserPrincipal(Actor(user.id, user.username), Role(user.role),
+                              organisation_id if organisation_id is not None
+                              else user.organisation_id)
+
+
+def test_the_department_corrects_a_returned_project_then_resubmits_it(db, world):
+    project = register(db, world, target_quantity="服务 800 人")
+    projects.return_to_department(db, world["f_actor"], project.id, "绩效目标不够具体，请细化")
+    revised = projects.revise(db, principal_of(world["purchaser"]), project.id, project_values(
+        db, target_quantity="全年上门服务 800 人、不少于 9,600 人次", budget="1,150,000.00"))
+    assert revised.status == ProjectStatus.returned
+    assert revised.target_quantity == "全年上门服务 800 人、不少于 9,600 人次"
+    assert revised.budget_fen == 115_000_000
+    assert projects.resubmit(db, world["p_actor"], project.id).status \
+        == ProjectStatus.awaiting_approval
+    history = projects.history(db, project)
+    assert [e.action for e in history] == ["project.register", "project.return",
+                                           "project.revise", "project.resubmit"]
+    change = history[2].change
+    assert "target_quantity" in change and "9,600" in change and "115000000" in change
+    assert "recipients" not in change  # only what changed
+
+
+def test_a_correction_breaking_a_rule_is_refused_naming_the_field_and_changes_nothing(db, world):
+    project = register(db, world)
+    projects.return_to_department(db, world["f_actor"], project.id, "预算依据不足，请补充")
+    mine = principal_of(world["purchaser"])
+    with pytest.raises(ValidationFailed) as caught:
+        projects.revise(db, mine, project.id, project_values(db, budget_line="", budget="12.345"))
+    assert "无预算不购买" in caught.value.errors["budget_line"]
+    assert "两位小数" in caught.value.errors["budget"]
+    with pytest.raises(ValidationFailed) as caught:
+        projects.revise(db, mine, project.id, project_values(db, name="社区工作人员劳务派遣项目"))
+    assert "购人、购岗" in caught.value.errors["name"]
+    db.refresh(project)
+    assert project.name == "居家养老上门服务项目" and project.budget_fen == 120_000_000
+    assert [e.action for e in projects.history(db, project)] == ["project.register",
+                                                                  "project.return"]
+
+
+def test_only_the_owning_purchaser_corrects_and_only_while_returned(db, world, make_user):
+    from evalplatform.services.errors import PermissionDenied
+
+    project = register(db, world)
+    with pytest.raises(Conflict) as caught:  # awaiting approval: finance has it
+        projects.revise(db, principal_of(world["purchaser"]), project.id,
+                        project_values(db, name="居家养老上门服务（修订）"))
+    assert "退回" in caught.value.message
+    projects.return_to_department(db, world["f_actor"], project.id, "绩效目标不够具体，请细化")
+    stranger = make_user("purchaser", organisation=world["other"])
+    for principal in (principal_of(stranger), principal_of(world["finance"])):
+        with pytest.raises(PermissionDenied):
+            projects.revise(db, principal, project.id,
+                            project_values(db, name="居家养老上门服务（修订）"))
+    db.refresh(project)
+    assert project.name == "居家养老上门服务项目"
+
+
 # ---------------------------------------------------------------- suppliers
 
 
@@ -432,6 +494,53 @@ def test_the_registration_form_shows_the_refusal_in_chinese(client, db, world, l
     page = client.get(response.headers["location"]).text
     assert "待财政审批" in page and "project.register" in page
     assert project.department_id == world["dept"].id
+
+
+def test_the_purchaser_corrects_a_returned_project_on_its_edit_page(client, db, world, make_user,
+                                                                    login_as):
+    project = register(db, world)
+    login_as(world["purchaser"])
+    page = client.get(f"/projects/{project.id}").text
+    assert f"/projects/{project.id}/edit" not in page  # awaiting approval: no correcting
+    assert client.get(f"/projects/{project.id}/edit").status_code == 409
+    projects.return_to_department(db, world["f_actor"], project.id, "绩效目标不够具体，请细化")
+    page = client.get(f"/projects/{project.id}").text
+    assert f'href="/projects/{project.id}/edit"' in page and "修改项目" in page
+    form = client.get(f"/projects/{project.id}/edit")
+    assert form.status_code == 200
+    assert "绩效目标不够具体，请细化" in form.text and 'value="1200000.00"' in form.text
+    token = csrf_from(client, f"/projects/{project.id}/edit")
+    data = {**project_values(db, budget="abc", target_quantity="全年服务 800 人、9,600 人次"),
+            "csrf_token": token}
+    response = client.post(f"/projects/{project.id}/edit", data=data,
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 422 and "无预算不购买" in response.text
+    assert 'id="project-form"' in response.text
+    data["budget"] = "1,150,000.00"
+    response = client.post(f"/projects/{project.id}/edit", data=data)
+    assert response.status_code == 303
+    page = client.get(f"/projects/{project.id}").text
+    assert "全年服务 800 人、9,600 人次" in page and "project.revise" in page
+    assert "财政已退回" in page  # it stays returned until resubmitted
+    client.post(f"/projects/{project.id}/resubmit", data={"csrf_token": token})
+    db.refresh(project)
+    assert project.status == ProjectStatus.awaiting_approval and project.budget_fen == 115_000_000
+    # Another department's purchaser does not find it; finance may not correct it.
+    projects.return_to_department(db, world["f_actor"], project.id, "请再次核实预算金额")
+    client.cookies.clear()
+    login_as(make_user("purchaser", organisation=world["other"]))
+    token = csrf_from(client, "/projects")
+    assert client.get(f"/projects/{project.id}/edit").status_code == 404
+    assert client.post(f"/projects/{project.id}/edit",
+                       data={**data, "csrf_token": token}).status_code == 404
+    client.cookies.clear()
+    login_as(world["finance"])
+    token = csrf_from(client, "/projects")
+    assert client.get(f"/projects/{project.id}/edit").status_code == 403
+    assert client.post(f"/projects/{project.id}/edit",
+                       data={**data, "name": "改名", "csrf_token": token}).status_code == 403
+    db.refresh(project)
+    assert project.name == "居家养老上门服务项目"
 
 
 def test_every_new_page_renders_for_finance(client, db, world, supplier, login_as):

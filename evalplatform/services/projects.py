@@ -27,12 +27,13 @@ from evalplatform.models import (
     ProcurementMethod,
     Project,
     ProjectStatus,
+    Role,
 )
 from evalplatform.services import audit, catalogue, files
 from evalplatform.services.audit import Actor
 from evalplatform.services.clock import now
-from evalplatform.services.errors import Conflict, NotFound, ValidationFailed
-from evalplatform.services.money import parse_yuan
+from evalplatform.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from evalplatform.services.money import fen_to_yuan_text, parse_yuan
 from evalplatform.services.paging import Page, paginate
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -68,11 +69,20 @@ def _clean(value: str | None) -> str:
     return (value or "").strip()
 
 
-def register(session: Session, actor: Actor, *, department_id: int | None, values: dict
-             ) -> Project:
-    """Register a project for the purchaser's own department; refuses with every problem at once."""
+@dataclass
+class _Checked:
+    """A registration form's values after every rule has passed."""
+
+    fields: dict
+    entry: CatalogueEntry
+    applied: list
+
+
+def _check(session: Session, department: Organisation | None, values: dict) -> _Checked:
+    """The rules of a project's particulars (registration and revision alike); refuses with
+    every problem at once, each under its field."""
     errors: dict[str, str] = {}
-    department = session.get(Organisation, department_id) if department_id else None
+    department_id = department.id if department is not None else None
     if department is None or department.kind != OrganisationKind.purchasing_department:
         errors["department"] = _("Only a purchasing department's staff register projects.")
     name = _clean(values.get("name"))
@@ -136,23 +146,89 @@ def register(session: Session, actor: Actor, *, department_id: int | None, value
                                               content=content, category_names=names)
     if errors:
         raise ValidationFailed(errors)
+    fields = {"name": name, "catalogue_entry_id": entry.id, "content": content,
+              "recipients": recipients, "year": year, "budget_fen": budget_fen,
+              "budget_line": budget_line, "procurement_method": method,
+              **{key: _clean(values.get(key)) for key, _label in TARGET_FIELDS}}
+    return _Checked(fields, entry, applied)
+
+
+def _overrides_change(applied: list) -> dict:
+    return ({"negative_list_overrides": [
+        {"override": a.override.id, "entry": a.match.entry.name, "term": a.match.term}
+        for a in applied]} if applied else {})
+
+
+def register(session: Session, actor: Actor, *, department_id: int | None, values: dict
+             ) -> Project:
+    """Register a project for the purchaser's own department; refuses with every problem at once."""
+    department = session.get(Organisation, department_id) if department_id else None
+    checked = _check(session, department, values)
+    budget_fen = checked.fields["budget_fen"]
     project = Project(
-        name=name, department_id=department.id, catalogue_entry_id=entry.id, content=content,
-        recipients=recipients, year=year, budget_fen=budget_fen, budget_line=budget_line,
-        procurement_method=method,
+        department_id=department.id,
         status=ProjectStatus.awaiting_approval if needs_approval(budget_fen) else ProjectStatus.ready,
-        created_by=actor.id,
-        **{key: _clean(values.get(key)) for key, _label in TARGET_FIELDS},
+        created_by=actor.id, **checked.fields,
     )
     session.add(project)
     session.flush()
     audit.record(session, actor, "project.register", "project", project.id, {
-        "name": name, "department": department.name, "catalogue": entry.code, "year": year,
-        "budget_fen": budget_fen, "budget_line": budget_line, "method": method,
-        "status": project.status,
-        **({"negative_list_overrides": [
-            {"override": a.override.id, "entry": a.match.entry.name, "term": a.match.term}
-            for a in applied]} if applied else {})})
+        "name": project.name, "department": department.name, "catalogue": checked.entry.code,
+        "year": project.year, "budget_fen": budget_fen, "budget_line": project.budget_line,
+        "method": project.procurement_method, "status": project.status,
+        **_overrides_change(checked.applied)})
+    session.commit()
+    session.refresh(project)
+    return project
+
+
+#: A project's particulars may be corrected while finance has it returned (财政退回修改).
+REVISABLE_STATUSES = (ProjectStatus.returned,)
+
+
+def can_revise(principal, project: Project) -> bool:
+    """The owning department's purchaser, while the project is returned."""
+    return (principal is not None and principal.role == Role.purchaser
+            and principal.organisation_id == project.department_id
+            and project.status in REVISABLE_STATUSES)
+
+
+def form_values(project: Project) -> dict:
+    """The project's particulars as the registration form shows them (budget in yuan)."""
+    return {"name": project.name, "catalogue_entry_id": str(project.catalogue_entry_id),
+            "content": project.content, "recipients": project.recipients,
+            "year": str(project.year), "budget": fen_to_yuan_text(project.budget_fen),
+            "budget_line": project.budget_line,
+            "procurement_method": str(project.procurement_method),
+            **{key: getattr(project, key) or "" for key, _label in TARGET_FIELDS}}
+
+
+def revise(session: Session, principal, project_id: int, values: dict) -> Project:
+    """Correct a project finance returned (退回修改): the owning department's purchaser only,
+    under the registration's rules; the audit entry records each changed field, before and
+    after. The project stays returned until the department resubmits it."""
+    project = get(session, project_id)
+    if principal.role != Role.purchaser or principal.organisation_id != project.department_id:
+        raise PermissionDenied(_("Only the purchasing department that registered the project "
+                                 "may correct it."))
+    if project.status not in REVISABLE_STATUSES:
+        raise Conflict(_("Only a project finance returned can be corrected (now: %(status)s).",
+                         status=STATUS_LABELS[project.status]))
+    department = session.get(Organisation, project.department_id)
+    checked = _check(session, department, values)
+    changes = {}
+    for key, value in checked.fields.items():
+        before = getattr(project, key)
+        if before != value:
+            changes[key] = {"from": before, "to": value}
+    if not changes:
+        raise ValidationFailed({"project": _("Nothing was changed: correct at least one field "
+                                             "before saving.")})
+    for key, value in checked.fields.items():
+        setattr(project, key, value)
+    session.add(project)
+    audit.record(session, principal.actor, "project.revise", "project", project.id, {
+        "changes": changes, "status": project.status, **_overrides_change(checked.applied)})
     session.commit()
     session.refresh(project)
     return project

@@ -8,7 +8,12 @@ from sqlmodel import Session
 
 from evalplatform.db import get_session
 from evalplatform.i18n import _
-from evalplatform.labels import DUE_CONDITION_LABELS, METHOD_LABELS, SUPPLIER_KIND_LABELS
+from evalplatform.labels import (
+    DUE_CONDITION_LABELS,
+    METHOD_LABELS,
+    STATUS_LABELS,
+    SUPPLIER_KIND_LABELS,
+)
 from evalplatform.models import (
     DueCondition,
     IndicatorScheme,
@@ -259,7 +264,8 @@ async def project_create(request: Request, session: Session = Depends(get_sessio
     return redirect(request, f"/projects/{project.id}")
 
 
-def _project_context(session: Session, project_id: int, errors=None) -> dict:
+def _project_context(session: Session, project_id: int, errors=None, principal=None
+                     ) -> dict:
     project = projects.get(session, project_id)
     contract = contracts.for_project(session, project.id)
     entry = catalogue.get_entry(session, project.catalogue_entry_id)
@@ -271,13 +277,15 @@ def _project_context(session: Session, project_id: int, errors=None) -> dict:
             "needs_approval": projects.needs_approval(project.budget_fen),
             "needs_ex_ante": projects.needs_ex_ante(project.budget_fen),
             "awardable": projects.is_awardable(project),
+            "can_revise": principal is not None and projects.can_revise(principal, project),
             "targets": projects.TARGET_FIELDS, "errors": errors or {}}
 
 
 @router.get("/projects/{project_id}")
 def project_page(request: Request, project_id: int, session: Session = Depends(get_session),
                  principal: Principal = Depends(project_reader)):
-    return render(request, "projects/detail.html", _project_context(session, project_id))
+    return render(request, "projects/detail.html",
+                  _project_context(session, project_id, principal=principal))
 
 
 @router.post("/projects/{project_id}/approve")
@@ -287,7 +295,8 @@ def project_approve(request: Request, project_id: int, session: Session = Depend
         projects.approve(session, principal.actor, project_id)
     except ValidationFailed as exc:
         return render(request, "projects/detail.html",
-                      _project_context(session, project_id, exc.errors), status_code=422)
+                      _project_context(session, project_id, exc.errors, principal),
+                      status_code=422)
     flash(request, _("Project approved; procurement may start."))
     return redirect(request, f"/projects/{project_id}")
 
@@ -302,9 +311,45 @@ async def project_return(request: Request, project_id: int,
                                       form.get("reason", ""))
     except ValidationFailed as exc:
         return render(request, "projects/detail.html",
-                      _project_context(session, project_id, exc.errors), status_code=422)
+                      _project_context(session, project_id, exc.errors, principal),
+                      status_code=422)
     flash(request, _("Project returned to the department."))
     return redirect(request, f"/projects/{project_id}")
+
+
+def _revise_context(session: Session, project, values: dict, errors: dict) -> dict:
+    return {**_project_form_context(session, values, errors), "project": project,
+            "form_action": f"/projects/{project.id}/edit",
+            "submit_label": _("Save the corrections")}
+
+
+@router.get("/projects/{project_id}/edit")
+def project_edit(request: Request, project_id: int, session: Session = Depends(get_session),
+                 principal: Principal = Depends(project_purchaser)):
+    project = projects.get(session, project_id)
+    if not projects.can_revise(principal, project):
+        raise Conflict(_("Only a project finance returned can be corrected (now: %(status)s).",
+                         status=STATUS_LABELS[project.status]))
+    return render(request, "projects/edit.html",
+                  _revise_context(session, project, projects.form_values(project), {}))
+
+
+@router.post("/projects/{project_id}/edit")
+async def project_revise(request: Request, project_id: int,
+                         session: Session = Depends(get_session),
+                         principal: Principal = Depends(project_purchaser)):
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    try:
+        project = projects.revise(session, principal, project_id, values)
+    except ValidationFailed as exc:
+        session.rollback()
+        return render(request, _template(request, "projects/_form.html", "projects/edit.html"),
+                      _revise_context(session, projects.get(session, project_id), values,
+                                      exc.errors), status_code=422)
+    flash(request, _("Corrections to %(name)s saved; resubmit the project when it is ready.",
+                     name=project.name))
+    return redirect(request, f"/projects/{project.id}")
 
 
 @router.post("/projects/{project_id}/resubmit")
@@ -327,7 +372,8 @@ async def project_ex_ante(request: Request, project_id: int,
         projects.upload_ex_ante(session, principal.actor, project_id, data, filename)
     except ValidationFailed as exc:
         return render(request, "projects/detail.html",
-                      _project_context(session, project_id, exc.errors), status_code=422)
+                      _project_context(session, project_id, exc.errors, principal),
+                      status_code=422)
     flash(request, _("Ex-ante performance assessment uploaded."))
     return redirect(request, f"/projects/{project_id}")
 
