@@ -106,7 +106,33 @@ def test_a_quote_replaces_the_price_level(db, field):
     with pytest.raises(ValidationFailed) as caught:
         selection.rank(db, project.id, today=TODAY,
                        values={f"quote_{fresh.supplier.id}": "三十万"})
-    assert f"quote_{fresh.supplier.id}" in caught.value.errors
+    message = caught.value.errors[f"quote_{fresh.supplier.id}"]
+    assert fresh.supplier.name in message and "金额" in message
+
+
+def test_a_quote_for_a_barred_supplier_is_refused_naming_it_and_the_bar(db, field):
+    good, poor, fresh, project = field
+    with pytest.raises(ValidationFailed) as caught:
+        selection.rank(db, project.id, today=TODAY,
+                       values={f"quote_{poor.supplier.id}": "300000"})
+    message = caught.value.errors[f"quote_{poor.supplier.id}"]
+    assert poor.supplier.name in message and "2027-12-31" in message and "55.00" in message
+
+
+def test_a_refused_quote_keeps_the_quotes_open_with_the_error_at_its_field(client, db, field):
+    good, poor, fresh, project = field
+    login(client, good.purchaser.username)
+    page = client.get(f"/projects/{project.id}/selection").text
+    assert '<details id="quotes">' in page  # nothing typed: closed
+    bad = client.get(f"/projects/{project.id}/selection",
+                     params={f"quote_{fresh.supplier.id}": "三十万",
+                             f"quote_{poor.supplier.id}": "300000"})
+    assert bad.status_code == 422
+    assert '<details id="quotes" open>' in bad.text
+    for supplier in (fresh.supplier, poor.supplier):
+        at_field = bad.text.split(f'id="e-quote_{supplier.id}"', 1)[1].split("</p>", 1)[0]
+        assert supplier.name in at_field
+    assert 'value="三十万"' in bad.text  # what was typed stays to be corrected
 
 
 def test_selection_is_for_a_project_still_awaiting_its_contract(db, field):

@@ -194,15 +194,21 @@ def rank(session: Session, project_id: int, *, method: str = "typed", values: di
     errors: dict[str, str] = {}
     for supplier, profile in contracts.eligible_suppliers(session):
         found, figures = record_of(session, supplier, today, rules)
+        quote = str(values.get(f"quote_{supplier.id}") or "").strip()
         if found.bar is not None:
             barred.append((supplier, found.bar))
+            if quote:  # silently dropping it would rank as if the quote had been weighed
+                errors[f"quote_{supplier.id}"] = _(
+                    "Quote of %(supplier)s: the supplier is barred until %(date)s (%(reason)s), "
+                    "so it is not a candidate and its quote cannot be ranked. Clear the quote.",
+                    supplier=supplier.name, date=found.bar.until, reason=found.bar.reason)
             continue
         candidate = Candidate(supplier, profile, found, figures)
-        quote = str(values.get(f"quote_{supplier.id}") or "").strip()
         if quote:
             fen, problem = parse_yuan(quote)
             if problem:
-                errors[f"quote_{supplier.id}"] = problem
+                errors[f"quote_{supplier.id}"] = _("Quote of %(supplier)s: %(problem)s",
+                                                   supplier=supplier.name, problem=problem)
             else:
                 candidate.quote_fen = fen
                 candidate.values["price"] = Decimal(fen) * 100 / Decimal(project.budget_fen)

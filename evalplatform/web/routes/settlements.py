@@ -602,8 +602,11 @@ def selection_page(request: Request, project_id: int, session: Session = Depends
         errors = exc.errors
     project = projects.get(session, project_id)
     suppliers = contracts.eligible_suppliers(session)
+    quote_keys = [f"quote_{supplier.id}" for supplier, _profile in suppliers]
     return render(request, "standing/selection.html", {
         "project": project, "ranking": ranking, "method": method, "values": values,
         "upper": upper, "errors": errors, "criteria": selection.CRITERIA,
         "methods": selection.METHODS, "suppliers": suppliers,
+        "quotes_open": any(errors.get(k) or str(values.get(k) or "").strip()
+                           for k in quote_keys),
         **_labels()}, status_code=422 if errors else 200)
