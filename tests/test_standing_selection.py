@@ -66,6 +66,46 @@ def test_typed_weights_are_normalised_and_a_bad_weight_is_refused(db, field):
                                                              for k in selection.KEYS})
 
 
+def test_each_weight_error_names_the_criterion_and_the_rule(db, field):
+    *_, project = field
+    with pytest.raises(ValidationFailed) as caught:
+        selection.rank(db, project.id, today=TODAY,
+                       values={"w_price": "-1", "w_trend": "", "w_score": "很重要"})
+    errors = caught.value.errors
+    assert "价格" in errors["w_price"] and "“-1”" in errors["w_price"]
+    assert "0 或以上" in errors["w_price"]
+    assert "趋势" in errors["w_trend"] and "0 或以上" in errors["w_trend"]
+    assert "历史得分" in errors["w_score"] and "“很重要”" in errors["w_score"]
+    assert "w_satisfaction" not in errors
+    with pytest.raises(ValidationFailed) as caught:
+        selection.rank(db, project.id, today=TODAY, values={f"w_{k}": "0"
+                                                             for k in selection.KEYS})
+    assert set(caught.value.errors) == {"weights"}
+    assert "历史得分" in caught.value.errors["weights"]
+    assert "至少" in caught.value.errors["weights"]
+    consistent = {(i, j): "1" for i in range(5) for j in range(i + 1, 5)}
+    with pytest.raises(ValidationFailed) as caught:
+        selection.rank(db, project.id, method="ahp", today=TODAY,
+                       upper={**consistent, (0, 3): "10"})
+    assert set(caught.value.errors) == {"a_0_3"}
+    assert "历史得分" in caught.value.errors["a_0_3"] and "价格" in caught.value.errors["a_0_3"]
+    assert "“10”" in caught.value.errors["a_0_3"]
+
+
+def test_a_weight_error_stands_at_its_field_on_the_page(client, db, field):
+    good, poor, fresh, project = field
+    login(client, good.purchaser.username)
+    page = client.get(f"/projects/{project.id}/selection",
+                      params={"w_price": "-1", f"quote_{fresh.supplier.id}": "三十万"})
+    assert page.status_code == 422
+    at_field = page.text.split('id="e-w_price"', 1)[1].split("</p>", 1)[0]
+    assert "价格" in at_field and "-1" in at_field
+    assert 'id="e-quote_' in page.text  # every problem at once, the quote's too
+    page = client.get(f"/projects/{project.id}/selection", params={"method": "ahp", "a_0_3": "10"})
+    assert page.status_code == 422 and '<details id="ahp" open>' in page.text
+    assert "历史得分" in page.text.split('id="e-a_0_3"', 1)[1].split("</p>", 1)[0]
+
+
 def test_ahp_weights_need_consistent_judgements(db, field):
     *_, project = field
     consistent = {(0, 1): "2", (0, 2): "4", (0, 3): "2", (0, 4): "4", (1, 2): "2", (1, 3): "1",

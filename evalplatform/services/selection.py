@@ -142,6 +142,7 @@ def record_of(session: Session, supplier: Organisation, today: date, rules: stan
 
 
 def _weights_typed(values: dict) -> dict[str, float]:
+    """The typed weights, scaled to add up to 1; each refusal names its criterion and the rule."""
     errors = {}
     weights = {}
     for key in KEYS:
@@ -152,17 +153,45 @@ def _weights_typed(values: dict) -> dict[str, float]:
                 raise InvalidOperation
             weights[key] = number
         except InvalidOperation:
-            errors[f"w_{key}"] = _("A weight is a number of 0 or more.")
+            if text:
+                errors[f"w_{key}"] = _(
+                    "Weight of %(criterion)s: “%(value)s” is not allowed; a weight is a number "
+                    "of 0 or more, e.g. %(example)s.", criterion=_label(key), value=text,
+                    example=DEFAULT_WEIGHTS[key])
+            else:
+                errors[f"w_{key}"] = _(
+                    "Weight of %(criterion)s is empty; a weight is a number of 0 or more, "
+                    "e.g. %(example)s (0 leaves the criterion out).", criterion=_label(key),
+                    example=DEFAULT_WEIGHTS[key])
     if errors:
         raise ValidationFailed(errors)
     total = sum(weights.values())
     if total <= 0:
-        raise ValidationFailed({"w_score": _("At least one weight must be above 0.")})
+        raise ValidationFailed({"weights": _(
+            "The typed weights of %(criteria)s are all 0; at least one must be above 0 (the "
+            "weights are then scaled to add up to 1).",
+            criteria="、".join(_label(k) for k in KEYS))})
     return {k: float(v / total) for k, v in weights.items()}
 
 
+def _ahp_matrix(upper: dict[tuple[int, int], str]):
+    """The pairwise matrix; a bad judgement is refused naming the two criteria compared."""
+    errors = {}
+    for i in range(len(KEYS)):
+        for j in range(i + 1, len(KEYS)):
+            text = str(upper.get((i, j)) or "").strip()
+            if schemes.parse_judgement(text) is None:
+                errors[f"a_{i}_{j}"] = _(
+                    "%(row)s compared with %(column)s: “%(value)s” is not a judgement; choose 1 "
+                    "to 9 or a reciprocal (1/2 … 1/9).", row=_label(KEYS[i]),
+                    column=_label(KEYS[j]), value=text)
+    if errors:
+        raise ValidationFailed(errors)
+    return schemes.ahp_matrix(len(KEYS), upper)
+
+
 def _weights_ahp(upper: dict[tuple[int, int], str]):
-    matrix = schemes.ahp_matrix(len(KEYS), upper)
+    matrix = _ahp_matrix(upper)
     result = scoring.ahp([[float(v) for v in row] for row in matrix])
     figures = schemes.AHPOutcome(matrix, [Decimal(repr(float(w))) for w in result.weights],
                                  float(result.lambda_max), float(result.ci), float(result.cr),
@@ -213,6 +242,14 @@ def rank(session: Session, project_id: int, *, method: str = "typed", values: di
                 candidate.quote_fen = fen
                 candidate.values["price"] = Decimal(fen) * 100 / Decimal(project.budget_fen)
         candidates.append(candidate)
+    weights: dict[str, float] | None = None
+    try:  # the weights are checked with the quotes, so that every problem is named at once
+        if method == "typed":
+            weights = _weights_typed(values)
+        elif method == "ahp":
+            _ahp_matrix(upper or {})
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
     if errors:
         raise ValidationFailed(errors)
     notes: list[str] = []
@@ -235,7 +272,7 @@ def rank(session: Session, project_id: int, *, method: str = "typed", values: di
                 c.used[key] = float(c.values[key])
     matrix = [[c.used[k] for k in KEYS] for c in candidates]
     if method == "typed":
-        ranking.weights = _weights_typed(values)
+        ranking.weights = weights
     elif method == "ahp":
         ranking.weights, ranking.ahp = _weights_ahp(upper or {})
     else:

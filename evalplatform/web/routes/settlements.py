@@ -607,6 +607,7 @@ def selection_page(request: Request, project_id: int, session: Session = Depends
         "project": project, "ranking": ranking, "method": method, "values": values,
         "upper": upper, "errors": errors, "criteria": selection.CRITERIA,
         "methods": selection.METHODS, "suppliers": suppliers,
+        "ahp_errors": any(k == "matrix" or k.startswith("a_") for k in errors),
         "quotes_open": any(errors.get(k) or str(values.get(k) or "").strip()
                            for k in quote_keys),
         **_labels()}, status_code=422 if errors else 200)
