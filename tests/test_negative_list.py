@@ -228,3 +228,89 @@ def test_a_project_without_an_exception_shows_no_exception_section(client, db, w
                        content="委托社会组织开展社区网格服务")
     sign_in(client, world["finance"])
     assert 'id="negative-list-exceptions"' not in client.get(f"/projects/{project.id}").text
+
+
+# ---------------------------------------------------------------- the terms, and finance keeping them
+
+
+def works(db) -> "catalogue.NegativeListEntry":
+    return next(e for e in catalogue.list_negative(db) if "工程和服务打包" in e.name)
+
+
+def test_a_bundle_of_works_and_services_is_refused_but_not_every_bundle_or_works(db, world):
+    with pytest.raises(ValidationFailed) as caught:
+        register(db, world["purchaser"], world["dept"], name="道路改造工程和服务打包",
+                 content="道路改造及后续养护服务一并采购")
+    assert "工程和服务打包" in caught.value.errors["name"]
+    assert "工程+打包" in caught.value.errors["name"]
+    # 打包 alone or 工程 alone is no bundle of works and services.
+    register(db, world["purchaser"], world["dept"], name="生活垃圾打包清运服务",
+             content="居民生活垃圾分类打包后集中清运")
+    register(db, world["purchaser"], world["dept"], name="阳光工程社区社会工作服务",
+             content="为困难家庭提供社会工作服务")
+    assert count(db, Project) == 2
+
+
+def test_finance_edits_an_entrys_terms_and_the_change_is_audited(db, world):
+    finance = Actor(world["finance"].id, world["finance"].username)
+    entry = works(db)
+    before = entry.terms
+    catalogue.save_negative_terms(db, finance, entry.id,
+                                  "\n".join(before) + "\n工程 ＋ 捆绑\n装修\n")
+    db.refresh(entry)
+    assert entry.terms == [*before, "工程+捆绑"]  # normalised, the duplicate dropped
+    change = json.loads(db.exec(select(AuditEntry).where(
+        AuditEntry.action == "negative_list.terms")).one().change)
+    assert change == {"entry": entry.name, "from": before, "to": [*before, "工程+捆绑"]}
+    with pytest.raises(ValidationFailed) as caught:
+        register(db, world["purchaser"], world["dept"], name="路灯改造工程与运维服务捆绑采购",
+                 content="路灯改造及运维")
+    assert "工程+捆绑" in caught.value.errors["name"]
+
+
+@pytest.mark.parametrize("typed, words", [
+    ("工程建设\n工", "至少 2 个字"),
+    ("工程+", "空"),
+    ("  \n ", "至少填写一个"),
+    ("工程建设\n施工\n设备采购\n货物采购\n新建\n改扩建\n装修\n工程+打包", "没有修改"),
+], ids=["one_character", "empty_part", "no_term", "unchanged"])
+def test_bad_terms_are_refused_naming_the_field_and_rule_and_nothing_changes(db, world, typed,
+                                                                             words):
+    finance = Actor(world["finance"].id, world["finance"].username)
+    entry = works(db)
+    before = entry.match_terms
+    with pytest.raises(ValidationFailed) as caught:
+        catalogue.save_negative_terms(db, finance, entry.id, typed)
+    assert "匹配词" in caught.value.errors["match_terms"]
+    assert words in caught.value.errors["match_terms"]
+    db.refresh(entry)
+    assert entry.match_terms == before
+    assert count(db, AuditEntry, AuditEntry.action == "negative_list.terms") == 0
+
+
+def test_only_finance_edits_the_terms_on_the_negative_list_page(client, db, world, make_user):
+    entry = works(db)
+    action = f"/negative-list/{entry.id}/terms"
+    token = sign_in(client, world["finance"])
+    page = client.get("/negative-list").text
+    assert f'action="{action}"' in page and "编辑匹配词" in page
+    response = client.post(action, data={"match_terms": "工程建设\n工", "csrf_token": token})
+    assert response.status_code == 422
+    text = unescape(response.text)
+    at_field = text.split(f'id="e-match_terms-{entry.id}"', 1)[1].split("</p>", 1)[0]
+    assert "匹配词" in at_field and "“工”" in at_field
+    assert "<details class=\"terms-edit\" open>" in text  # the refused form stays open
+    response = client.post(action, data={"match_terms": "工程建设\n工程+打包\n工程+捆绑",
+                                          "csrf_token": token})
+    assert response.status_code == 303
+    page = client.get("/negative-list").text
+    assert "工程建设、工程+打包、工程+捆绑" in page
+    assert client.post("/negative-list/99999/terms",
+                       data={"match_terms": "工程建设", "csrf_token": token}).status_code == 404
+    for user in (world["purchaser"], make_user("auditor")):
+        token = sign_in(client, user)
+        assert f'action="{action}"' not in client.get("/negative-list").text
+        assert client.post(action, data={"match_terms": "打包",
+                                         "csrf_token": token}).status_code == 403
+    db.refresh(entry)
+    assert entry.terms == ["工程建设", "工程+打包", "工程+捆绑"]

@@ -3,7 +3,9 @@
 Finance staff keep both. A project names a level-3 (or level-2) catalogue entry; a project
 whose name, content or category contains a negative-list entry's match term is refused,
 the entry named, unless finance recorded an explained override for that department's
-project of that name.
+project of that name. A term joined by + (``工程+打包``) matches a field that contains every
+part, so a bundle (道路改造工程和服务打包) is caught without refusing every project that
+merely says 打包 (生活垃圾打包清运) or 工程 (阳光工程). Finance keeps the terms.
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ NEGATIVE_LIST = [
      "行政执法\n行政许可\n行政处罚\n行政强制\n行政审批"),
     (NegativeKind.goods_and_works, "货物、工程及工程和服务打包项目",
      "购买货物、建设工程，或将工程和服务打包作为政府购买服务项目。",
-     "工程建设\n施工\n设备采购\n货物采购\n新建\n改扩建\n装修"),
+     "工程建设\n施工\n设备采购\n货物采购\n新建\n改扩建\n装修\n工程+打包"),
     (NegativeKind.financing, "融资行为",
      "以政府购买服务名义举借债务、变相融资。", "融资\n贷款\n借款\n举债\n垫资"),
     (NegativeKind.staffing, "购买主体的人员聘用、劳务派遣和公益性岗位（购人、购岗）",
@@ -327,6 +329,22 @@ def _overrides_for(session: Session, department_id: int | None, name: str
     return {o.entry_id: o for o in rows}
 
 
+TERM_PARTS = re.compile(r"\s*[+＋]\s*")
+MIN_TERM_CHARS = 2  # a one-character term (工, 务) would refuse almost every project
+MAX_TERM_CHARS = 50
+
+
+def term_parts(term: str) -> list[str]:
+    """A match term's parts: ``工程+打包`` → [工程, 打包]; a plain term is its only part."""
+    return TERM_PARTS.split(term.strip())
+
+
+def term_hits(term: str, text: str) -> bool:
+    """The text contains every part of the term (a plain term: the term itself)."""
+    parts = [p for p in term_parts(term) if p]
+    return bool(parts) and all(p in text for p in parts)
+
+
 def _all_matches(session: Session, *, name: str, content: str, category_names: list[str]
                  ) -> list[NegativeMatch]:
     fields = [("name", name or ""), ("content", content or ""),
@@ -336,7 +354,7 @@ def _all_matches(session: Session, *, name: str, content: str, category_names: l
         if not entry.active:
             continue
         hit = next(((term, where) for term in entry.terms for where, text in fields
-                    if term in text), None)
+                    if term_hits(term, text)), None)
         if hit:
             found.append(NegativeMatch(entry, hit[0], hit[1]))
     return found
@@ -372,6 +390,62 @@ def applied_overrides(session: Session, *, department_id: int | None, name: str,
             user = session.get(User, override.recorded_by) if override.recorded_by else None
             applied.append(AppliedOverride(override, match, user.display_name if user else ""))
     return applied
+
+
+def get_negative(session: Session, entry_id: int) -> NegativeListEntry:
+    entry = session.get(NegativeListEntry, entry_id)
+    if entry is None:
+        raise NotFound(_("No such negative-list entry."))
+    return entry
+
+
+def save_negative_terms(session: Session, actor: Actor, entry_id: int, match_terms: str
+                        ) -> NegativeListEntry:
+    """Finance corrects an entry's match terms (one a line; parts joined by + must all appear).
+
+    Refused, naming the field and the rule: no term at all, a term or part shorter than two
+    characters (it would match almost everything), longer than 50, a part left empty, or no
+    change. The audit entry keeps the terms before and after.
+    """
+    entry = get_negative(session, entry_id)
+    lines = [line.strip() for line in (match_terms or "").replace("，", "\n").replace(",", "\n")
+             .replace("、", "\n").splitlines()]
+    terms: list[str] = []
+    problems: list[str] = []
+    for line in lines:
+        if not line:
+            continue
+        parts = term_parts(line)
+        term = "+".join(parts)
+        if any(not p for p in parts):
+            problems.append(_("“%(term)s” has an empty part: join two or more parts with +, "
+                              "e.g. 工程+打包.", term=line))
+        elif any(len(p) < MIN_TERM_CHARS for p in parts):
+            problems.append(_("“%(term)s” is too short: every term (and every part joined by +) "
+                              "has at least %(n)s characters, or it would match almost every "
+                              "project.", term=line, n=MIN_TERM_CHARS))
+        elif len(term) > MAX_TERM_CHARS:
+            problems.append(_("“%(term)s” is too long: at most %(n)s characters.",
+                              term=line[:MAX_TERM_CHARS] + "…", n=MAX_TERM_CHARS))
+        elif term not in terms:
+            terms.append(term)
+    if problems:
+        raise ValidationFailed({"match_terms": _("Match terms: %(problems)s",
+                                                 problems=" ".join(problems))})
+    if not terms:
+        raise ValidationFailed({"match_terms": _(
+            "Match terms: enter at least one term, one a line; an entry without terms refuses "
+            "nothing.")})
+    before = entry.terms
+    if terms == before:
+        raise ValidationFailed({"match_terms": _("Match terms: nothing was changed.")})
+    entry.match_terms = "\n".join(terms)
+    session.add(entry)
+    audit.record(session, actor, "negative_list.terms", "negative_list_entry", entry.id,
+                 {"entry": entry.name, "from": before, "to": terms})
+    session.commit()
+    session.refresh(entry)
+    return entry
 
 
 def record_override(session: Session, actor: Actor, *, entry_id: str, department_id: str,

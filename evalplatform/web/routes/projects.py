@@ -179,12 +179,16 @@ async def catalogue_published(request: Request, issue_id: int,
 # ---------------------------------------------------------------- negative list
 
 
-def _negative_context(session: Session, values=None, errors=None) -> dict:
+def _negative_context(session: Session, values=None, errors=None, terms_entry_id=None,
+                      terms_value="", terms_errors=None) -> dict:
     entries = catalogue.list_negative(session)
     return {"entries": entries, "entry_options": [(e.id, e.name) for e in entries],
             "overrides": catalogue.list_overrides(session),
             "department_options": [(d.id, d.name) for d in projects.departments(session)],
-            "values": values or {}, "errors": errors or {}}
+            "values": values or {}, "errors": errors or {},
+            # the entry whose terms form was refused: it stays open with what was typed
+            "terms_entry_id": terms_entry_id, "terms_value": terms_value,
+            "terms_errors": terms_errors or {}}
 
 
 @router.get("/negative-list")
@@ -194,6 +198,22 @@ def negative_list(request: Request, session: Session = Depends(get_session),
     values = {k: request.query_params.get(k, "") for k in ("entry_id", "department_id",
                                                             "project_name")}
     return render(request, "catalogue/negative_list.html", _negative_context(session, values))
+
+
+@router.post("/negative-list/{entry_id}/terms")
+async def negative_terms(request: Request, entry_id: int, session: Session = Depends(get_session),
+                         principal: Principal = Depends(finance_only)):
+    form = await request.form()
+    typed = str(form.get("match_terms", ""))
+    try:
+        entry = catalogue.save_negative_terms(session, principal.actor, entry_id, typed)
+    except ValidationFailed as exc:
+        session.rollback()
+        return render(request, "catalogue/negative_list.html",
+                      _negative_context(session, terms_entry_id=entry_id, terms_value=typed,
+                                        terms_errors=exc.errors), status_code=422)
+    flash(request, _("Match terms of %(name)s saved.", name=entry.name))
+    return redirect(request, f"/negative-list#negative-{entry.id}")
 
 
 @router.post("/negative-list/overrides")
