@@ -1,5 +1,6 @@
 """Selection (承接主体选择): eligible candidates ranked by TOPSIS, barred ones with the reason."""
 
+import re
 from datetime import date
 
 import numpy as np
@@ -196,3 +197,14 @@ def test_the_selection_page_draws_the_closeness_chart(client, db, field):
     assert client.get(f"/projects/{project.id}/selection").status_code == 404
     assert contracts.for_project(db, project.id) is None
     assert principal(good.purchaser).organisation_id == good.department.id
+
+
+def test_the_ahp_matrix_shows_each_reciprocal_once(client, db, field):
+    """The lower triangle read 1/1/3 for a judgement of 1/3 and 1/1 for 1."""
+    good, *_, project = field
+    login(client, good.purchaser.username)
+    page = client.get(f"/projects/{project.id}/selection",
+                      params={"method": "ahp", "a_0_1": "1/3", "a_0_2": "3"}).text
+    cells = {k: v for k, v in re.findall(
+        r'<span class="reciprocal" data-testid="(a_\d_\d)">([^<]*)</span>', page)}
+    assert cells["a_1_0"] == "3" and cells["a_2_0"] == "1/3" and cells["a_3_0"] == "1"

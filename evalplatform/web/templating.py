@@ -96,6 +96,17 @@ def _change_value(value: Any, key: str = "") -> str:
     return str(value)
 
 
+def reciprocal(judgement: str | None) -> str:
+    """The lower triangle's cell of an AHP judgement: 3 → 1/3, 1/3 → 3, 1 → 1 (text as typed
+    when it is no judgement; the form names that error at its field)."""
+    from evalplatform.services.schemes import parse_judgement
+
+    value = parse_judgement(str(judgement or "1"))
+    if value is None:
+        return f"1/{judgement}"
+    return str(1 / value)
+
+
 def query_with(request: Request, **changes: Any) -> str:
     """The current URL's query string with some parameters replaced (paging, sorting)."""
     params = dict(request.query_params)
@@ -146,6 +157,7 @@ def build_templates() -> Jinja2Templates:
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
     env.filters["money"] = money
     env.filters["local_time"] = local_time
+    env.filters["reciprocal"] = reciprocal
     env.globals.update(
         LANGUAGES=i18n.LANGUAGES,
         ROLE_LABELS=ROLE_LABELS,
