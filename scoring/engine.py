@@ -1333,9 +1333,25 @@ def _make(cls, *columns) -> list:
     return list(map(_new_tuple, repeat(cls), zip(*columns, strict=False)))  # with repeat()s
 
 
-_MISSING_TEXT = {"block": "结果不能定稿 (缺失项见 missing), 显示的分数只按已有数据计算",
+_MISSING_TEXT = {"block": "结果不能定稿, 显示的分数只按已有数据计算",
                  "zero": "按指标体系的规定, 缺失项按 0 分计",
                  "redistribute": "按指标体系的规定, 缺失项按不适用处理, 分值在适用指标中重新折算"}
+_MISSING_WHY = {"sheet": "评分表 {scorer} 没有评分", "sheets": "没有评分表",
+                "data": "没有测量数据", "responses": "没有有效问卷回答"}
+#: How many missing items a warning names before it says "等" (the rest are in ``missing``).
+MISSING_LISTED = 10
+
+
+def _missing_words(missing, cs) -> str:
+    """The missing items in words: "C 服务质量 (评分表 E1 没有评分)、A11 服务人次 (没有测量数据)"."""
+    words = []
+    for m_ in missing[:MISSING_LISTED]:
+        li = cs.leaf_by_id.get(m_.leaf)
+        name = cs.leaves[li].name if li is not None else ""
+        name = f"{m_.leaf} {name}" if name else str(m_.leaf)
+        words.append(f"{name} ({_MISSING_WHY[m_.source].format(scorer=m_.scorer)})")
+    more = "等" if len(missing) > MISSING_LISTED else ""
+    return "、".join(words) + more
 
 
 def _build(args, a: int, z: int) -> list[tuple]:
@@ -1591,7 +1607,8 @@ def _build(args, a: int, z: int) -> list[tuple]:
         missing = missing_all[i]
         if missing:
             if n_real[i]:
-                warnings.append(f"有 {n_real[i]} 项缺失; {_MISSING_TEXT[policy]}")
+                warnings.append(f"有 {n_real[i]} 项缺失: "
+                                f"{_missing_words(missing[:n_real[i]], cs)}; {_MISSING_TEXT[policy]}")
             for m_ in missing[n_real[i]:]:
                 warnings.append(f"部分 \"{m_.part}\" 没有任何可计分的指标, 无法评分; 总分只按其余部分的"
                                 f"权重折算, 结果不能定稿")

@@ -28,6 +28,28 @@ def fv(x: float) -> str:
     return _fmt(snap(x))
 
 
+#: Units that mean "a fraction of one" (0.9746 of the planned amount): shown as a percentage.
+RATIO_UNITS = frozenset({"比例", "比率", "ratio"})
+#: Units written against the number, as Chinese typography does (97.5%, 36.6℃); every other
+#: unit is separated from its number by a space (1250 人次, 24 小时).
+_GLUED_UNITS = ("%", "％", "‰", "°", "℃")
+
+
+def with_unit(x, unit: str | None) -> str:
+    """A measured value or a target with its unit: a ratio as a percentage (0.9746 with unit
+    比例 → "97.46%"), "%" against the number (97.5%), any other unit after a space
+    (1250 人次)."""
+    d = snap(x) if isinstance(x, float) else Decimal(x)
+    unit = (unit or "").strip()
+    if unit in RATIO_UNITS:
+        return f"{_fmt(d * 100)}%"
+    if not unit:
+        return _fmt(d)
+    if unit.startswith(_GLUED_UNITS):
+        return f"{_fmt(d)}{unit}"
+    return f"{_fmt(d)} {unit}"
+
+
 def _pct(rate: float) -> str:
     return f2(rate * 100.0)
 
@@ -100,24 +122,24 @@ def _leaf_text(node, lf, part, scheme) -> str:
     unit = lf.params.get("unit", "")
     if lf.rule in ("ratio_ge", "ratio_le", "thresholds"):
         src = f" (来源: {node.source})" if node.source else ""
-        v = fv(node.value)
+        v = with_unit(node.value, unit)
         if lf.rule == "ratio_ge":
-            t = _fmt(lf.params["target"])
-            return head + f": 实际值 {v}{unit}{src}, 目标 ≥ {t}{unit}, 得分 = {mx} × min({v} / " \
+            t = with_unit(lf.params["target"], unit)
+            return head + f": 实际值 {v}{src}, 目标 ≥ {t}, 得分 = {mx} × min({v} / " \
                           f"{t}, 1) = {f2(node.score)}"
         if lf.rule == "ratio_le":
-            t = _fmt(lf.params["target"])
+            t = with_unit(lf.params["target"], unit)
             if node.value <= 0:
-                return head + f": 实际值 {v}{unit}{src}, 目标 ≤ {t}{unit}, 实际值为 0, 得满分 " \
+                return head + f": 实际值 {v}{src}, 目标 ≤ {t}, 实际值为 0, 得满分 " \
                               f"{f2(node.score)}"
-            return head + f": 实际值 {v}{unit}{src}, 目标 ≤ {t}{unit} (越低越好), 得分 = {mx} × " \
+            return head + f": 实际值 {v}{src}, 目标 ≤ {t} (越低越好), 得分 = {mx} × " \
                           f"min({t} / {v}, 1) = {f2(node.score)}"
-        bands = "; ".join(f"≥ {_fmt(lo)} 得 {_fmt(p)}" for lo, p in lf.params["bands"])
+        bands = "; ".join(f"≥ {with_unit(lo, unit)} 得 {_fmt(p)}" for lo, p in lf.params["bands"])
         for lo, _p in lf.params["bands"]:
             if node.value >= float(lo):
-                return head + f": 实际值 {v}{unit}{src}, 分档 [{bands}], 落在 ≥ {_fmt(lo)} 一档, " \
-                              f"得分 {f2(node.score)}"
-        return head + f": 实际值 {v}{unit}{src}, 分档 [{bands}], 低于最低一档, 得分 0.00"
+                return head + f": 实际值 {v}{src}, 分档 [{bands}], 落在 ≥ {with_unit(lo, unit)} " \
+                              f"一档, 得分 {f2(node.score)}"
+        return head + f": 实际值 {v}{src}, 分档 [{bands}], 低于最低一档, 得分 0.00"
     qs = _join(lf.params["questions"])
     if lf.rule == "survey_mean":
         return head + f": 题目 {qs} 共 {node.n} 个有效回答, 平均分值 {f2(node.value)}, 得分 = " \

@@ -130,6 +130,36 @@ def test_missing_leaf_blocks_the_result_and_is_listed():
     assert any("不能定稿" in w for w in res.warnings)
 
 
+def test_missing_warning_names_what_is_missing_in_words():
+    # a blocked result says which indicators wait for what, not "see the missing key"
+    sch = scheme(part("P", "1", leaf("A", 40), leaf("B", 30), leaf("D", 10, "ratio_ge", target="1"),
+                      leaf("S", 20, "survey_mean", questions=["Q1"], scale=SAT)))
+    res = one(sch, sheet("P", "E1", A=40, B=30), sheet("P", "E2", A=40))
+    text = next(w for w in res.warnings if "缺失" in w)
+    assert "missing" not in text
+    assert text.startswith("有 3 项缺失: ")
+    assert "B 指标B (评分表 E2 没有评分)" in text
+    assert "D 指标D (没有测量数据)" in text and "S 指标S (没有有效问卷回答)" in text
+    assert text.endswith("; 结果不能定稿, 显示的分数只按已有数据计算")
+    # the same in words under the other policies
+    res = one(abc_scheme(missing="zero"), sheet("P", "E1", A=40, B=30))
+    assert "有 1 项缺失: C 指标C (评分表 E1 没有评分); 按指标体系的规定, 缺失项按 0 分计" \
+        in res.warnings
+    # no sheet at all for a part
+    res = one(scheme(part("P", "0.5", leaf("A", 100)), part("Q", "0.5", leaf("B", 100))),
+              sheet("Q", "E1", B=90))
+    assert any("A 指标A (没有评分表)" in w for w in res.warnings)
+
+
+def test_missing_warning_names_the_first_items_and_says_there_are_more():
+    leaves = [leaf(f"L{i:02d}", 5) for i in range(20)]
+    res = one(scheme(part("P", "1", *leaves)), sheet("P", "E1", L00=5))
+    text = next(w for w in res.warnings if "缺失" in w)
+    assert text.startswith("有 19 项缺失: L01 指标L01 (评分表 E1 没有评分)、")
+    assert "L10 指标L10" in text and "L11" not in text
+    assert "L10 指标L10 (评分表 E1 没有评分)等; 结果不能定稿" in text
+
+
 def test_missing_on_every_sheet_is_shown_on_what_is_present():
     res = one(abc_scheme(), sheet("P", "E1", A=40, B=15))
     assert not res.final_ready
@@ -245,6 +275,27 @@ def test_ratio_rules_and_thresholds_read_measured_data():
     trace = {t.ref: t.text for t in res.trace}
     assert "20 × min(76 / 95, 1) = 16.00" in trace["G"]
     assert "落在 ≥ 1 一档" in trace["H"]
+
+
+def test_measured_values_are_written_with_their_unit():
+    # a ratio (unit 比例) reads as a percentage; "%" stands against its number; any other
+    # unit is separated from its number by a space
+    sch = scheme(part("P", "1",
+                      leaf("R", 20, "ratio_ge", target="0.95", unit="比例"),
+                      leaf("P1", 20, "ratio_ge", target="100", unit="%"),
+                      leaf("T", 20, "ratio_le", target="24", unit="小时"),
+                      leaf("N", 20, "ratio_ge", target="1200", unit="人次"),
+                      leaf("H", 20, "thresholds", unit="比例",
+                           bands=[{"min": "0.9", "points": "20"}, {"min": "0.8", "points": "10"}])))
+    res = one(sch, data={"R": 0.9746, "P1": "97.5", "T": 30, "N": 1150, "H": "0.85"})
+    trace = {t.ref: t.text for t in res.trace}
+    assert "实际值 97.46%, 目标 ≥ 95%, 得分 = 20 × min(97.46% / 95%, 1) = 20.00" in trace["R"]
+    assert "比例" not in trace["R"]
+    assert "实际值 97.5%, 目标 ≥ 100%" in trace["P1"]
+    assert "实际值 30 小时, 目标 ≤ 24 小时" in trace["T"]
+    assert "实际值 1150 人次, 目标 ≥ 1200 人次" in trace["N"]
+    assert "实际值 85%, 分档 [≥ 90% 得 20; ≥ 80% 得 10], 落在 ≥ 80% 一档, 得分 10.00" \
+        in trace["H"]
 
 
 def test_survey_rate_scores_the_satisfied_share_against_the_target():
