@@ -540,15 +540,37 @@ def cronbach_alpha(items, confidence: float = 0.95) -> AlphaResult:
 # ----------------------------------------------------------------------------- surveys
 
 
-def mean_ci(values, confidence: float = 0.95) -> IntervalResult:
-    """Mean with a t-based confidence interval (均值置信区间)."""
+def mean_ci(values, confidence: float = 0.95, bounds=None) -> IntervalResult:
+    """Mean with a t-based confidence interval (均值置信区间).
+
+    ``bounds=(low, high)`` names the scale the values are measured on (e.g. ``(0, 100)``
+    for satisfaction scores): the interval is then clipped to it, since with few values the
+    t interval can reach past the ends of the scale (−4.6 – 154.6 on 0–100), where no mean
+    can lie. Values outside the bounds are refused. Without ``bounds`` the interval is the
+    plain t interval.
+    """
     c = _confidence(confidence)
     v = _as_vector("values", values, min_len=2)
+    lo_b = hi_b = None
+    if bounds is not None:
+        try:
+            lo_b, hi_b = (float(b) for b in bounds)
+        except (TypeError, ValueError):
+            raise ValueError(f"bounds: must be a pair (low, high) of numbers, got {bounds!r}") \
+                from None
+        if not (math.isfinite(lo_b) and math.isfinite(hi_b) and lo_b < hi_b):
+            raise ValueError(f"bounds: low must be less than high, both finite, got {bounds!r}")
+        if v.min() < lo_b or v.max() > hi_b:
+            raise ValueError(f"values: must lie within bounds {lo_b:g}..{hi_b:g}, got "
+                             f"{float(v.min()):g}..{float(v.max()):g}")
     n = v.shape[0]
     mean = float(v.mean())
     se = float(v.std(ddof=1)) / math.sqrt(n)
     t = float(special.stdtrit(n - 1, 0.5 + c / 2))
-    return IntervalResult(mean, mean - t * se, mean + t * se)
+    low, high = mean - t * se, mean + t * se
+    if bounds is not None:
+        low, high = max(low, lo_b), min(high, hi_b)
+    return IntervalResult(mean, low, high)
 
 
 def proportion_ci(successes, n, confidence: float = 0.95) -> IntervalResult:

@@ -1,7 +1,7 @@
 """Tabulation (统计汇总): counts, rates, means, intervals, reliability, sample size.
 
 Counting is done here; every statistic comes from the ``scoring`` package, the one place
-the project computes them: ``scoring.mean_ci`` (t interval of a mean),
+the project computes them: ``scoring.mean_ci`` (t interval of a mean, clipped to the scale),
 ``scoring.proportion_ci`` (Wilson interval of a rate), ``scoring.cronbach_alpha``,
 ``scoring.sample_size`` (±5 % at 95 %, finite population correction), and the margin of
 error of each satisfaction rate from ``scoring.evaluate`` itself (a small package with one
@@ -134,12 +134,18 @@ def _interval(result) -> Interval:
     return Interval(result.estimate, result.low, result.high)
 
 
-def _mean(values: list[float]) -> Interval | None:
+#: The ends of the scales a mean is taken on: scale scores 0–100, ratings 0–10. The mean's
+#: interval is clipped to them (with few answers a t interval reaches past both ends).
+SCALE_BOUNDS = (0, 100)
+RATING_BOUNDS = (0, 10)
+
+
+def _mean(values: list[float], bounds: tuple[int, int]) -> Interval | None:
     if not values:
         return None
     if len(values) == 1:
         return Interval(float(values[0]), math.nan, math.nan)
-    return _interval(scoring.mean_ci(values))
+    return _interval(scoring.mean_ci(values, bounds=bounds))
 
 
 def _rate(hits: int, n: int) -> Interval | None:
@@ -224,12 +230,12 @@ def _question_table(q: dict, rows: list[Answered], language: str, show_text: boo
                 table.not_applicable += counts[option["name"]]
         table.answered = len(scores)
         table.hits = hits
-        table.mean = _mean(scores)
+        table.mean = _mean(scores, SCALE_BOUNDS)
         table.rate = _rate(hits, len(scores))
     elif kind == "rating":
         ratings = [int(o["name"]) for o in opts for _ in range(counts[o["name"]])]
         table.answered = len(ratings)
-        table.mean = _mean(ratings)
+        table.mean = _mean(ratings, RATING_BOUNDS)
     else:
         table.answered = respondents
         if kind == "yes_no":
@@ -332,7 +338,7 @@ def tabulate(doc: dict, rows: list[Answered], *, issued: int = 0, used: int = 0,
         responses=len(rows), by_channel=by_channel, issued=issued, used=used,
         response_rate=(used / issued) if issued else None, population=population,
         sample_needed=needed, answered=answered, rate=_rate(hits, n), hits=hits,
-        scale_answers=n, margin=found_margins.get("*"), mean=_mean(scores), alpha=alpha,
+        scale_answers=n, margin=found_margins.get("*"), mean=_mean(scores, SCALE_BOUNDS), alpha=alpha,
         alpha_note=alpha_note, questions=tables, breakdowns=breakdowns, warnings=warnings)
 
 

@@ -76,7 +76,8 @@ def test_a_question_mean_rate_and_intervals_by_hand(tab):
     mean = sum(scores) / 6
     half = T5 * statistics.stdev(scores) / math.sqrt(6)
     assert q1.mean.estimate == pytest.approx(440 / 6)
-    assert (q1.mean.low, q1.mean.high) == pytest.approx((mean - half, mean + half))
+    # the t interval, clipped to the 0–100 scale (mean + half is 114.6)
+    assert (q1.mean.low, q1.mean.high) == pytest.approx((mean - half, min(mean + half, 100)))
     assert (q1.hits, q1.answered) == (4, 6)
     assert q1.rate.estimate == pytest.approx(4 / 6)
     assert (q1.rate.low, q1.rate.high) == pytest.approx(wilson(4, 6))
@@ -84,6 +85,21 @@ def test_a_question_mean_rate_and_intervals_by_hand(tab):
     assert q1.margin == pytest.approx(Z * math.sqrt(4 / 6 * 2 / 6 / 6) * fpc)
     yes = tab.questions[3]
     assert yes.rate.estimate == pytest.approx(0.5) and yes.hits == 3
+
+
+def test_a_mean_interval_with_few_answers_stays_on_the_scale():
+    # three answers (满意, 满意, 一般): the t interval of the mean, 86.67 ± 57.4, would run
+    # past 100; it is shown clipped to the 0–100 scale, as is the pooled mean's
+    few = tabulation.tabulate(DOC, rows([(S, S, S, "yes", "closed", ""),
+                                         (S, S, S, "yes", "closed", ""),
+                                         (N, N, N, "no", "closed", "")]))
+    q1 = few.questions[0]
+    scores = [100, 100, 60]
+    half = 4.302652729911275 * statistics.stdev(scores) / math.sqrt(3)  # t, 2 d.f.
+    assert q1.mean.estimate == pytest.approx(260 / 3)
+    assert q1.mean.low == pytest.approx(260 / 3 - half)
+    assert q1.mean.high == 100
+    assert 0 <= few.mean.low and few.mean.high == 100
 
 
 def test_the_pooled_rate_mean_margin_and_sample_size_by_hand(tab):

@@ -174,6 +174,17 @@ def test_entropy_weights_sum_to_one(rows):
     assert (w[(x == x[0]).all(axis=0)] == 0).all()
 
 
+@SETTINGS
+@given(st.lists(st.integers(0, 100), min_size=2, max_size=30),
+       st.sampled_from([0.8, 0.9, 0.95, 0.99]))
+def test_a_bounded_mean_interval_lies_on_the_scale_and_holds_the_mean(values, confidence):
+    plain = scoring.mean_ci(values, confidence)
+    res = scoring.mean_ci(values, confidence, bounds=(0, 100))
+    assert 0 <= res.low <= res.estimate <= res.high <= 100
+    assert res.estimate == plain.estimate
+    assert (res.low, res.high) == (max(plain.low, 0), min(plain.high, 100))
+
+
 # ----------------------------------------------------------------------------- evaluation
 
 

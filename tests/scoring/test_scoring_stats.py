@@ -350,6 +350,30 @@ def test_mean_ci_matches_scipy_t_interval():
     assert (res.low, res.high) == (pytest.approx(lo, abs=1e-12), pytest.approx(hi, abs=1e-12))
 
 
+def test_mean_ci_with_bounds_stays_on_the_scale():
+    # three answers on a 0–100 scale: the t interval runs past 100 (about 29.3 – 144.0)
+    plain = scoring.mean_ci([100, 100, 60])
+    assert plain.high > 100
+    res = scoring.mean_ci([100, 100, 60], bounds=(0, 100))
+    assert res.estimate == pytest.approx(260 / 3)
+    assert res.low == pytest.approx(plain.low) and res.high == 100
+    # both ends: two answers far apart
+    res = scoring.mean_ci([0, 100], bounds=(0, 100))
+    assert (res.low, res.high) == (0, 100)
+    # an interval inside the scale is left as it is
+    v = [78, 85, 90, 66, 88, 92, 71]
+    assert scoring.mean_ci(v, bounds=(0, 100)) == scoring.mean_ci(v)
+
+
+def test_mean_ci_checks_its_bounds():
+    with pytest.raises(ValueError, match="values: must lie within bounds 0..10"):
+        scoring.mean_ci([3, 11], bounds=(0, 10))
+    with pytest.raises(ValueError, match="bounds: low must be less than high"):
+        scoring.mean_ci([3, 4], bounds=(10, 0))
+    with pytest.raises(ValueError, match="bounds: must be a pair"):
+        scoring.mean_ci([3, 4], bounds=(0,))
+
+
 def test_proportion_ci_wilson_worked_example():
     # 168 of 200 satisfied: Wilson 95 % interval 0.7829 .. 0.8843
     res = scoring.proportion_ci(168, 200)
