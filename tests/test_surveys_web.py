@@ -265,6 +265,32 @@ def test_exports_and_the_questionnaire_workbook(client, db, world):
     assert form.sheetnames == ["survey", "choices", "settings"]
 
 
+def test_each_questions_facts_use_one_languages_separators(client, db, world):
+    # the line under each question's table: Chinese "；" and "。" in Chinese, "; " and "."
+    # in English, never both in one line
+    evaluation = evaluation_with_survey(db, world)
+    for code in issue(db, world, evaluation, 2):
+        app_service.submit_with_code(db, code, lambda name: [STREET_ANSWERS[name]]
+                                     if name in STREET_ANSWERS else [], "10.0.0.1")
+    sign_in(client, world.purchaser)
+    results = f"/evaluations/{evaluation.id}/survey/results"
+
+    def facts() -> list[str]:
+        page = client.get(results).text
+        return [" ".join(line.split()) for line in
+                re.findall(r'<p class="facts-line">(.*?)</p>', page, re.S)]
+
+    zh = facts()
+    assert zh and all("；" in line and "; " not in line and ". " not in line for line in zh)
+    assert zh[0].startswith("有效回答 2 个；未作答 0 个；不了解/不适用 0 个。")
+    assert "满意率 100.0%（95% 置信区间 34.2% – 100.0%）；误差范围 ±" in zh[0]
+    token = csrf_from(client, results)
+    client.post("/language", data={"language": "en", "next": results, "csrf_token": token})
+    en = facts()
+    assert en and all("；" not in line and "。" not in line and "; " in line for line in en)
+    assert en[0].startswith("Counted answers: 2; left blank: 0; don't know / not applicable: 0.")
+
+
 def test_importing_a_bad_workbook_shows_where_and_changes_nothing(client, db, world):
     evaluation = evaluation_with_survey(db, world, opened=False)
     sign_in(client, world.purchaser)
