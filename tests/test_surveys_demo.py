@@ -1,11 +1,17 @@
 """The demo's elderly-care and street-cleaning evaluations come with surveys and answers."""
 
+import re
+
 from sqlmodel import select
 
 import scoring
-from evalplatform.models import Evaluation
+from evalplatform.models import Contract, Evaluation, Project
 from evalplatform.services import audit, demo, evaluation_inputs, evaluations
 from evalplatform.services import surveys_app as app_service
+from surveys import questionnaire as qn
+from surveys.models import InvitationBatch
+from tests.conftest import PASSWORD, login
+from tests.test_scoresheets_world import hashing_once
 
 
 def test_the_demo_surveys_have_a_few_hundred_answers_that_score_the_survey_leaves(db):
@@ -28,3 +34,39 @@ def test_the_demo_surveys_have_a_few_hundred_answers_that_score_the_survey_leave
             assert result.nodes[leaf.id].status == "scored"
     assert found == 3  # home care twice, street cleaning once (the toilets stay without)
     assert audit.verify(db).ok
+
+
+#: The survey title that fits each demo project's own service.
+TITLES = {"2026年居家养老上门服务": "居家养老上门服务满意度调查",
+          "社区老年助餐服务": "社区老年助餐服务满意度调查",
+          "中心城区道路清扫保洁": "道路清扫保洁服务市民满意度调查"}
+
+
+def test_each_demo_surveys_printed_slips_carry_its_own_services_title(client, db, monkeypatch):
+    # the community meal service shares the home-care scheme but not its name: its slips,
+    # questionnaire and questions speak of meals
+    monkeypatch.setenv("EVAL_DEMO_PASSWORD", PASSWORD)
+    with hashing_once():
+        demo.load(db)
+    seen = {}
+    for evaluation in db.exec(select(Evaluation).order_by(Evaluation.id)).all():
+        survey = app_service.survey_of(db, evaluation)
+        if survey is None:
+            continue
+        project = db.get(Project, db.get(Contract, evaluation.contract_id).project_id)
+        document = app_service.shown_document(db, evaluation)
+        assert qn.document_errors(document, app_service.leaves(db, evaluation)) == {}
+        batch = db.exec(select(InvitationBatch).where(InvitationBatch.survey_id == survey.id)
+                        ).first()
+        client.cookies.clear()  # the organiser: the purchaser of the project's department
+        organiser = "chengguan" if "道路" in project.name else "minzheng"
+        assert login(client, organiser).status_code == 303
+        sheet = client.get(f"/evaluations/{evaluation.id}/survey/invitations/{batch.id}/sheet")
+        titles = set(re.findall(r'<p class="slip-title">(.*?)</p>', sheet.text))
+        assert titles == {TITLES[project.name]}, project.name
+        seen[project.name] = TITLES[project.name]
+        if project.name == "社区老年助餐服务":
+            words = " ".join(qn.text(q["label"], "zh-CN") for q in qn.questions(document))
+            assert "上门" not in words and "助餐" in words
+            assert "居家养老上门服务" not in qn.text(document["intro"], "zh-CN")
+    assert seen == TITLES

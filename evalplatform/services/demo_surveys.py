@@ -38,6 +38,7 @@ from evalplatform.services.clock import as_utc, now
 from surveys import invitations, templates
 from surveys import questionnaire as qn
 from surveys.models import Channel, QuestionnaireStatus
+from surveys.questionnaire import _opt
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,74 @@ PLANS = {
         "下雨天积水处的垃圾清得不及时。", "环卫工人辛苦了！", "洒水车能不能避开上学时间。",
         "夜市结束后的垃圾第二天早上才清。", "比去年干净多了。")),
 }
+
+
+@dataclass(frozen=True)
+class Wording:
+    """A demo project's own words on a template's questionnaire: its title (the one printed
+    on the invitation slips), introduction, question labels and unscored options, and the
+    comments its respondents write. Scored questions keep their ids, options and scores."""
+
+    title: dict
+    intro: dict
+    labels: dict  # question id → (zh-CN, en)
+    options: dict  # question id → options (unscored questions only)
+    comments: tuple[str, ...]
+
+
+#: The community meal service (社区老年助餐服务) shares the elderly-care scheme, and so the
+#: elderly-care template, with the home care service; its survey speaks of meals.
+WORDINGS = {
+    "社区老年助餐服务": Wording(
+        {"zh-CN": "社区老年助餐服务满意度调查",
+         "en": "Community meals for older people: satisfaction survey"},
+        {"zh-CN": "您好！为了解政府购买的社区老年助餐服务做得怎么样，请您根据最近三个月在助餐点"
+                  "就餐或收到送餐的实际感受回答。大约需要 3 分钟。",
+         "en": "Hello! To learn how well the community meal service bought by the government "
+               "works, please answer from your experience of the last three months of meals at "
+               "a meal point or delivered home. It takes about 3 minutes."},
+        {"Q1": ("您对助餐点和送餐人员的服务态度满意吗？",
+                "How satisfied are you with the attitude of the meal point and delivery staff?"),
+         "Q2": ("您对饭菜的质量、口味和分量满意吗？",
+                "How satisfied are you with the quality, taste and size of the meals?"),
+         "Q3": ("总的来说，您对社区老年助餐服务满意吗？",
+                "Overall, how satisfied are you with the community meal service?"),
+         "Q4": ("午餐是否在 11:30 前送达或开餐？", "Is lunch delivered or served by 11:30?"),
+         "Q5": ("您通常怎样用餐？", "How do you usually have your meals?"),
+         "Q6": ("您希望助餐服务增加哪些内容？（可多选）",
+                "What would you like the meal service to add? (choose any)"),
+         "Q7": ("您有多大可能向其他老人推荐助餐服务？（0 表示完全不会，10 表示一定会）",
+                "How likely are you to recommend the meal service to other older people? (0 = "
+                "not at all, 10 = certainly)")},
+        {"Q5": [_opt("dine_in", "到助餐点堂食", "At the meal point"),
+                _opt("delivery", "送餐上门", "Delivered home"),
+                _opt("pick_up", "到助餐点取餐带回", "Picked up at the meal point"),
+                _opt("other", "其他", "Other")],
+         "Q6": [_opt("supper", "增加晚餐", "Supper as well"),
+                _opt("soft", "软食、低糖低盐餐", "Soft, low-sugar or low-salt meals"),
+                _opt("weekend", "周末供餐", "Meals at weekends"),
+                _opt("more_points", "增加助餐点", "More meal points")]},
+        ("饭菜很合口味，价格也实惠。", "送餐有时候凉了。", "希望周末也能供餐。", "菜的分量可以再多一点。",
+         "助餐点离家近，很方便。", "希望多做些软烂的菜。", "送餐比约定时间晚了。")),
+}
+
+
+def worded(document: dict, wording: Wording | None) -> dict:
+    """The questionnaire in a demo project's own words (unchanged without a wording)."""
+    if wording is None:
+        return document
+    document = {**document, "title": dict(wording.title), "intro": dict(wording.intro)}
+    questions = []
+    for q in qn.questions(document):
+        q = dict(q)
+        if q["id"] in wording.labels:
+            zh, en = wording.labels[q["id"]]
+            q["label"] = {"zh-CN": zh, "en": en}
+        if q["id"] in wording.options and q["type"] in ("single", "multiple"):
+            q["options"] = [dict(o) for o in wording.options[q["id"]]]
+        questions.append(q)
+    document["questions"] = questions
+    return document
 
 
 def _level(rng: random.Random, theta: float, scored: list[dict], shift: float) -> str:
@@ -103,18 +172,22 @@ def _answers(rng: random.Random, doc: dict, plan: Plan) -> dict:
     return answers
 
 
+def _project(session: Session, evaluation: Evaluation) -> Project:
+    return session.get(Project, session.get(Contract, evaluation.contract_id).project_id)
+
+
 def _organiser(session: Session, evaluation: Evaluation, users: dict[str, User]) -> Actor:
-    contract = session.get(Contract, evaluation.contract_id)
-    department = session.get(Project, contract.project_id).department_id
+    department = _project(session, evaluation).department_id
     user = next((u for u in users.values()
                  if u.organisation_id == department and u.role == "purchaser"), None)
     return Actor(user.id, user.username) if user else SYSTEM
 
 
-def load_one(session: Session, evaluation: Evaluation, plan: Plan, actor: Actor, seed: int) -> Survey:
+def load_one(session: Session, evaluation: Evaluation, plan: Plan, actor: Actor, seed: int,
+             wording: Wording | None = None) -> Survey:
     rng = random.Random(seed)
     leaves = app_service.leaves(session, evaluation)
-    document = templates.build(plan.template, leaves)
+    document = worded(templates.build(plan.template, leaves), wording)
     survey = Survey(evaluation_id=evaluation.id, population=plan.population)
     session.add(survey)
     session.flush()
@@ -187,6 +260,10 @@ def load(session: Session, users: dict[str, User]) -> list[Survey]:
         if before:  # the second contract of an area gets a smaller survey
             plan = Plan(plan.template, plan.responses // 3, plan.population and 300, plan.mood - 0.2,
                         plan.sites[:1], plan.comments, plan.contracts)
+        wording = WORDINGS.get(_project(session, evaluation).name)
+        if wording is not None:
+            plan = Plan(plan.template, plan.responses, plan.population, plan.mood, plan.sites,
+                        wording.comments, plan.contracts)
         actor = _organiser(session, evaluation, users)
-        loaded.append((plan, load_one(session, evaluation, plan, actor, 2026 + seed)))
+        loaded.append((plan, load_one(session, evaluation, plan, actor, 2026 + seed, wording)))
     return [s for _p, s in loaded]
