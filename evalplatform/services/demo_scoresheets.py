@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlmodel import Session, select
 
@@ -69,33 +69,56 @@ def _principal(user: User) -> _Principal:
     return _Principal(user.id, user.username, user.role, user.organisation_id)
 
 
-#: The reasons for a deduction the demo scorers give, by indicator name.
-REASONS = {
-    "公厕保洁质量": "抽查的 12 座公厕中 2 座有异味",
-    "垃圾收集点管理": "抽查发现 3 处收集点满溢、散落",
-    "作业计划执行": "夜间作业频次低于作业计划，记录有漏记",
-    "应急保障能力": "应急预案未按季度演练",
-    "台账资料": "台账缺少整改闭环记录",
-    "安全生产": "6 月两次作业人员未配备反光背心",
+@dataclass(frozen=True)
+class Finding:
+    """What a demo scorer found on one indicator, in the words its sheet cites (扣分理由).
+
+    A points indicator loses what the finding costs under the indicator's criteria; a tiers
+    indicator gets the tier the finding earns. An indicator a scorer found nothing on is
+    scored in full, with no reason."""
+
+    text: str
+    lost: Decimal = Decimal(0)
+    tier: str = ""
+
+
+#: What each demo scorer found, by indicator name, priced by the street-cleaning scheme's
+#: criteria: 垃圾收集点管理 loses 1 point a full or littered collection point, 应急保障能力
+#: 5 points an item missing (a drilled plan, a timely response to extreme weather), 安全生产
+#: 2 points for protective gear not worn; 公厕保洁质量, 作业计划执行 and 台账资料 are 部分达成
+#: when the finding shows a shortfall. The points on every sheet follow from its findings.
+FINDINGS = {
+    "E01": {"垃圾收集点管理": Finding("抽查 20 个收集点，发现 1 处满溢、散落", Decimal(1))},
+    "E02": {"公厕保洁质量": Finding("抽查的 12 座公厕中 2 座有异味", tier="部分达成"),
+            "垃圾收集点管理": Finding("抽查 20 个收集点，发现 3 处满溢、散落", Decimal(3)),
+            "作业计划执行": Finding("夜间作业频次低于作业计划，记录有漏记", tier="部分达成"),
+            "应急保障能力": Finding("应急预案未按季度演练", Decimal(5))},
+    "E03": {"垃圾收集点管理": Finding("抽查 20 个收集点，发现 2 处满溢、散落", Decimal(2)),
+            "应急保障能力": Finding("应急预案未按季度演练", Decimal(5))},
+    "E04": {"公厕保洁质量": Finding("抽查的 12 座公厕中 2 座有异味", tier="部分达成"),
+            "垃圾收集点管理": Finding("抽查 20 个收集点，发现 3 处满溢、散落", Decimal(3)),
+            "作业计划执行": Finding("夜间作业频次低于作业计划，记录有漏记", tier="部分达成"),
+            "应急保障能力": Finding("应急预案未按季度演练；6 月暴雨后积水点 4 小时后才处置",
+                                Decimal(10))},
+    "bureau": {"台账资料": Finding("台账缺少整改闭环记录", tier="部分达成"),
+               "安全生产": Finding("6 月巡查发现作业人员未配备反光背心", Decimal(2))},
 }
 
 
-def _form(leaves, quality: Decimal) -> dict:
-    """A scorer's sheet: full marks at quality 1, deductions with their reasons below it."""
+def _form(leaves, findings: dict[str, Finding]) -> dict:
+    """A scorer's sheet from its findings: full marks where it found nothing, otherwise the
+    points or tier its finding earns, with the finding as the reason."""
     form: dict[str, str] = {}
     for leaf in leaves:
-        reason = REASONS.get(leaf.name, f"{leaf.name}未完全达到评分标准")
+        found = findings.get(leaf.name)
         if leaf.rule_type == "tiers":
-            tiers = sorted(leaf.tiers, key=lambda t: -Decimal(str(t["coefficient"])))
-            tier = tiers[0] if quality >= Decimal("0.9") else tiers[min(1, len(tiers) - 1)]
-            form[f"value-{leaf.id}"] = tier["name"]
-            if tier is not tiers[0]:
-                form[f"reason-{leaf.id}"] = reason
+            best = max(leaf.tiers, key=lambda t: Decimal(str(t["coefficient"])))["name"]
+            form[f"value-{leaf.id}"] = found.tier if found and found.tier else best
         else:
-            points = (leaf.points * quality * 2).quantize(Decimal("1"), ROUND_HALF_UP) / 2
-            form[f"value-{leaf.id}"] = scoresheets.plain(points)
-            if points < leaf.points:
-                form[f"reason-{leaf.id}"] = reason
+            points = leaf.points - (found.lost if found else Decimal(0))
+            form[f"value-{leaf.id}"] = scoresheets.plain(max(points, Decimal(0)))
+        if found:
+            form[f"reason-{leaf.id}"] = found.text
     return form
 
 
@@ -155,11 +178,11 @@ def load(session: Session, orgs: dict[str, Organisation], users: dict[str, User]
     doc = evaluations.scheme_document(session, evaluation)
     third = next(p for p in doc["parts"] if p["party"] == "third_party")
     # Three experts submit, the fourth keeps a draft, the fifth has not started.
-    for index, quality in enumerate(("0.95", "0.85", "0.9", "0.8")):
+    for index, scorer in enumerate(("E01", "E02", "E03", "E04")):
         who = _principal(created[index][0])
         sheet = scoresheets.start(session, who, evaluation.id, third["id"], "expert")
         form = _form(scoresheets.sheet_leaves(third, scoresheets.SheetKind.expert),
-                     Decimal(quality))
+                     FINDINGS[scorer])
         scoresheets.save_draft(session, who, evaluation.id, sheet.id, form)
         if index < 3:
             scoresheets.submit(session, who, evaluation.id, sheet.id, form)
@@ -181,7 +204,8 @@ def load(session: Session, orgs: dict[str, Organisation], users: dict[str, User]
     own = next(p for p in doc["parts"] if p["party"] == "purchaser")
     sheet = scoresheets.start(session, purchaser, evaluation.id, own["id"], "occasion",
                               "2026 年第二季度")
-    form = _form(scoresheets.sheet_leaves(own, scoresheets.SheetKind.occasion), Decimal("0.8"))
+    form = _form(scoresheets.sheet_leaves(own, scoresheets.SheetKind.occasion),
+                 FINDINGS["bureau"])
     scoresheets.submit(session, purchaser, evaluation.id, sheet.id, form)
     measured = {"ratio_ge": "0.97", "ratio_le": "20", "thresholds": "1"}
     data = scoresheets.start(session, purchaser, evaluation.id, own["id"], "data")
