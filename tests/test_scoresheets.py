@@ -131,9 +131,38 @@ def test_a_draft_keeps_what_was_typed_and_lists_what_submission_still_needs(db, 
     ({"value-C1.3": "12.345"}, "C1.3"),
     ({"value-C1.3": "十二"}, "C1.3"),
     ({"value-C1.2": "优秀"}, "C1.2"),  # not one of the tiers
+])
+def test_a_refused_value_in_a_draft_keeps_its_last_entry_and_the_rest_is_saved(db, pw, form,
+                                                                                leaf):
+    # one mistyped figure does not hold back the other indicators of a draft
+    member = pw.seated(db)[0]
+    who = pw.expert_principal(db, member)
+    sheet = expert_sheet(db, pw, member)
+    scoresheets.save_draft(db, who, pw.evaluation.id, sheet.id,
+                           {"value-C2.2": "20", "value-C1.3": "12", "value-C1.2": "达成"})
+    before = stored(db, sheet.id)
+    version, kept = before.version, before.scores[leaf]
+    saved, parsed = scoresheets.save_draft(db, who, pw.evaluation.id, sheet.id, {
+        "value-C1.3": "12", "value-C1.2": "达成", **form,
+        "value-C2.2": "19", "reason-C2.2": "应急预案未按季度演练"})
+    assert set(parsed.errors) == {leaf} and leaf not in parsed.pending
+    after = stored(db, sheet.id)
+    assert after.version == version + 1
+    assert after.scores[leaf] == kept  # the refused indicator is as it was
+    assert after.scores["C2.2"] == {"points": "19", "reason": "应急预案未按季度演练"}
+    # submission still needs every indicator valid
+    with pytest.raises(ValidationFailed) as caught:
+        scoresheets.submit(db, who, pw.evaluation.id, sheet.id, {
+            **form, "value-C2.2": "19", "reason-C2.2": "应急预案未按季度演练"})
+    assert leaf in caught.value.errors
+    assert stored(db, sheet.id).status == SheetStatus.draft
+
+
+@pytest.mark.parametrize("form, leaf", [
     ({"value-A2.2": "8"}, "A2.2"),  # the purchaser's leaf
     ({"value-C1.1": "92"}, "C1.1"),  # a data leaf is not on a scorer's sheet
     ({"value-B1": "50"}, "B1"),  # a survey leaf
+    ({"value-Z9": "5"}, "Z9"),  # not in the scheme
 ])
 def test_refused_input_is_named_and_saves_nothing(db, pw, form, leaf):
     member = pw.seated(db)[0]

@@ -40,12 +40,13 @@ def test_an_expert_scores_saves_a_draft_returns_and_submits(page, browser, live_
     page.press('[name="value-C1.3"]', "Tab")
     expect(page.get_by_test_id("draft-status")).to_contain_text("草稿已于")
     expect(page.get_by_test_id("leaf-C1.3")).to_contain_text("扣分理由")  # still to do
-    page.fill('[name="value-C2.2"]', "21")  # above the maximum 20
+    page.fill('[name="value-C2.2"]', "21")  # above the maximum 20: the rest is still saved
     page.press('[name="value-C2.2"]', "Tab")
-    expect(page.get_by_test_id("draft-status")).to_contain_text("未保存")
+    expect(page.get_by_test_id("draft-status")).to_contain_text("标出的指标除外")
     expect(page.get_by_test_id("leaf-C2.2")).to_contain_text("0 到满分 20")
     page.fill('[name="value-C2.2"]', "20")
     page.press('[name="value-C2.2"]', "Tab")
+    expect(page.get_by_test_id("draft-status")).not_to_contain_text("标出的指标除外")
     expect(page.get_by_test_id("draft-status")).to_contain_text("草稿已于")
 
     # the browser is closed; the expert comes back in a new one and finds the draft

@@ -116,9 +116,32 @@ def test_an_expert_sees_only_its_assignment_and_scores_through_the_pages(client,
                         data={"version": version, "value-C1.3": "12", "value-C1.2": "达成"})
     assert saved.status_code == 200 and "草稿已于" in saved.text
     assert 'id="todo-2" hx-swap-oob="true">' in saved.text  # C1.3 still needs its reason
+    # a value out of range is refused and marked; the rest of the draft is saved
+    partly = client.post(f"{sheet_url}/draft", headers=htmx,
+                         data={"version": str(int(version) + 1), "value-C1.3": "16",
+                               "value-C1.2": "达成", "value-C2.2": "20"})
+    assert partly.status_code == 200 and "0 到满分 15" in partly.text
+    assert "标出的指标除外" in partly.text and "仍保留上次保存的内容" in partly.text
+    assert f'id="sheet-version" value="{int(version) + 2}"' in partly.text
+    db.expire_all()
+    assert db.get(Scoresheet, sheet_id).scores["C1.3"] == {"points": "12"}
+    assert db.get(Scoresheet, sheet_id).scores["C2.2"] == {"points": "20"}
+    # a field of an indicator not on this sheet saves nothing at all
     refused = client.post(f"{sheet_url}/draft", headers=htmx,
-                          data={"version": str(int(version) + 1), "value-C1.3": "16"})
-    assert refused.status_code == 422 and "0 到满分 15" in refused.text
+                          data={"version": str(int(version) + 2), "value-A2.2": "8",
+                                "value-C2.2": "19"})
+    assert refused.status_code == 422 and "未保存" in refused.text
+    db.expire_all()
+    assert db.get(Scoresheet, sheet_id).scores["C2.2"] == {"points": "20"}
+    # the same without JavaScript: the page comes back with the typed values, the refused one
+    # marked, and says the rest was saved
+    plain = client.post(f"{sheet_url}/draft", data={
+        "csrf_token": token, "version": str(int(version) + 2), "value-C1.3": "16",
+        "value-C1.2": "达成", "value-C2.1": "达成", "value-C2.2": "20"})
+    assert plain.status_code == 200 and "草稿已保存，标出的指标除外" in plain.text
+    assert 'value="16"' in plain.text and "0 到满分 15" in plain.text
+    db.expire_all()
+    assert db.get(Scoresheet, sheet_id).scores["C2.1"] == {"tier": "达成"}
     assert db.get(Scoresheet, sheet_id).scores["C1.3"] == {"points": "12"}
     db.expire_all()
     current = db.get(Scoresheet, sheet_id).version

@@ -108,7 +108,7 @@ def _sheet_context(session: Session, principal: Principal, evaluation_id: int, s
         "evaluation": evaluation, "sheet": sheet, "part": part, "contract": contract,
         "project": project, "leaves": scoresheets.sheet_leaves(part, sheet.kind),
         "values": values or stored_values, "errors": errors or {}, "pending": pending,
-        "editable": editable, "scorer_name": scorer_name,
+        "editable": editable, "scorer_name": scorer_name, "errors_note": None,
         "evidence": scoresheets.leaf_files(session, sheet),
         "self_evaluation": own_evaluation,
         "self_files": scoresheets.files_of(session, evaluation.id, FilePurpose.self_evaluation)
@@ -151,8 +151,10 @@ async def sheet_draft(request: Request, evaluation_id: int, sheet_id: int,
     except ValidationFailed as exc:
         session.rollback()
         if not _is_htmx(request):
-            return render(request, "scoresheets/sheet.html", _sheet_context(
-                session, principal, evaluation_id, sheet_id, form, exc.errors), status_code=422)
+            context = _sheet_context(session, principal, evaluation_id, sheet_id, form,
+                                     exc.errors)
+            context["errors_note"] = _("Not saved: correct the marked indicators.")
+            return render(request, "scoresheets/sheet.html", context, status_code=422)
         return render(request, "scoresheets/_draft_status.html", _status_context(
             session, evaluation_id, sheet_id, exc.errors, {},
             _("Not saved: correct the marked indicators."), False), status_code=422)
@@ -163,6 +165,18 @@ async def sheet_draft(request: Request, evaluation_id: int, sheet_id: int,
             return redirect(request, f"/evaluations/{evaluation_id}/sheets/{sheet_id}")
         return render(request, "scoresheets/_draft_status.html", _status_context(
             session, evaluation_id, sheet_id, {}, {}, exc.message, False), status_code=422)
+    if parsed.errors:  # saved, but for the refused indicators, which keep their last entry
+        if not _is_htmx(request):
+            context = _sheet_context(session, principal, evaluation_id, sheet_id, form,
+                                     parsed.errors)
+            context["errors_note"] = _("Draft saved, except the marked indicators: correct "
+                                       "them (they keep their last saved entry).")
+            return render(request, "scoresheets/sheet.html", context)
+        return render(request, "scoresheets/_draft_status.html", _status_context(
+            session, evaluation_id, sheet_id, parsed.errors, parsed.pending,
+            _("Draft saved at %(time)s, except the marked indicators: correct them (they keep "
+              "their last saved entry).", time=local_time(sheet.updated_at, "%H:%M:%S")),
+            False))
     if not _is_htmx(request):
         flash(request, _("Draft saved."))
         return redirect(request, f"/evaluations/{evaluation_id}/sheets/{sheet_id}")
