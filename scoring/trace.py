@@ -50,6 +50,12 @@ def with_unit(x, unit: str | None) -> str:
     return f"{_fmt(d)} {unit}"
 
 
+def _number(x, unit: str | None) -> str:
+    """The number of :func:`with_unit` without its unit, for a formula (97.46, 24)."""
+    d = snap(x) if isinstance(x, float) else Decimal(x)
+    return _fmt(d * 100) if (unit or "").strip() in RATIO_UNITS else _fmt(d)
+
+
 def _pct(rate: float) -> str:
     return f2(rate * 100.0)
 
@@ -125,15 +131,17 @@ def _leaf_text(node, lf, part, scheme) -> str:
         v = with_unit(node.value, unit)
         if lf.rule == "ratio_ge":
             t = with_unit(lf.params["target"], unit)
-            return head + f": 实际值 {v}{src}, 目标 ≥ {t}, 得分 = {mx} × min({v} / " \
-                          f"{t}, 1) = {f2(node.score)}"
+            return head + f": 实际值 {v}{src}, 目标 ≥ {t}, 得分 = {mx} × " \
+                          f"min({_number(node.value, unit)} / {_number(lf.params['target'], unit)}" \
+                          f", 1) = {f2(node.score)}"
         if lf.rule == "ratio_le":
             t = with_unit(lf.params["target"], unit)
             if node.value <= 0:
                 return head + f": 实际值 {v}{src}, 目标 ≤ {t}, 实际值为 0, 得满分 " \
                               f"{f2(node.score)}"
             return head + f": 实际值 {v}{src}, 目标 ≤ {t} (越低越好), 得分 = {mx} × " \
-                          f"min({t} / {v}, 1) = {f2(node.score)}"
+                          f"min({_number(lf.params['target'], unit)} / " \
+                          f"{_number(node.value, unit)}, 1) = {f2(node.score)}"
         bands = "; ".join(f"≥ {with_unit(lo, unit)} 得 {_fmt(p)}" for lo, p in lf.params["bands"])
         for lo, _p in lf.params["bands"]:
             if node.value >= float(lo):

@@ -289,10 +289,11 @@ def test_measured_values_are_written_with_their_unit():
                            bands=[{"min": "0.9", "points": "20"}, {"min": "0.8", "points": "10"}])))
     res = one(sch, data={"R": 0.9746, "P1": "97.5", "T": 30, "N": 1150, "H": "0.85"})
     trace = {t.ref: t.text for t in res.trace}
-    assert "实际值 97.46%, 目标 ≥ 95%, 得分 = 20 × min(97.46% / 95%, 1) = 20.00" in trace["R"]
+    assert "实际值 97.46%, 目标 ≥ 95%, 得分 = 20 × min(97.46 / 95, 1) = 20.00" in trace["R"]
     assert "比例" not in trace["R"]
     assert "实际值 97.5%, 目标 ≥ 100%" in trace["P1"]
-    assert "实际值 30 小时, 目标 ≤ 24 小时" in trace["T"]
+    assert "实际值 30 小时, 目标 ≤ 24 小时 (越低越好), 得分 = 20 × min(24 / 30, 1) = 16.00" \
+        in trace["T"]
     assert "实际值 1150 人次, 目标 ≥ 1200 人次" in trace["N"]
     assert "实际值 85%, 分档 [≥ 90% 得 20; ≥ 80% 得 10], 落在 ≥ 80% 一档, 得分 10.00" \
         in trace["H"]
