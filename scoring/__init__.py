@@ -22,7 +22,7 @@ from .engine import (
     evaluate,
     evaluate_many,
 )
-from .money import PaymentResult, apply_payment, round_score
+from .money import PaymentResult, apply_payment, parse_payment_rule, round_score
 from .package import PackageError, validate_package, validate_scheme
 from .stats import (
     RANDOM_INDEX,
@@ -68,6 +68,7 @@ __all__ = [
     "THRESHOLDS",
     # money
     "apply_payment",
+    "parse_payment_rule",
     "round_score",
     # result types
     "AHPResult",

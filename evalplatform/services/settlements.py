@@ -63,7 +63,7 @@ from evalplatform.services import audit, contracts, dashboard, projects, schemes
 from evalplatform.services.clock import as_utc, now
 from evalplatform.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from evalplatform.services.paging import Page, paginate
-from scoring.money import parse_payment_rule
+from scoring import parse_payment_rule
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
