@@ -293,3 +293,32 @@ def test_the_standing_pages_link_only_to_what_the_reader_can_open(client, db, wo
     evaluation_links = client.get(f"/standing/{world.supplier.id}").text.count(
         'href="/evaluations/')
     assert evaluation_links == 2  # its own department's evaluations are linked
+
+
+def test_the_rules_form_offers_the_grades_a_result_can_have_to_pick_from(db, world, client):
+    from tests.conftest import csrf_from
+
+    scheme = world.scheme
+    scheme.document = {**scheme.document,
+                       "grades": [*scheme.document["grades"][:-1], {"name": "不合格", "min": "0"}]}
+    db.add(scheme)
+    db.commit()
+    login(client, world.finance.username)
+    page = client.get("/standing").text
+    form = page.split('id="rules-form"')[1].split("</form>")[0]
+    for name, current in (("bar_grade", "差"), ("preferred_grade", "优")):
+        picker = form.split(f'<select id="f-{name}" name="{name}"')[1].split("</select>")[0]
+        # a pick among the grades, not a text box to mistype in; the rule's grade chosen
+        assert [g for g in ("优", "良", "中", "差", "不合格")
+                if f'<option value="{g}"' in picker] == ["优", "良", "中", "差", "不合格"]
+        assert f'<option value="{current}" selected>' in picker
+        assert f'name="{name}" type="text"' not in form
+    token = csrf_from(client, "/standing")
+    saved = client.post("/standing/settings", data={
+        "csrf_token": token, "bar_grade": "不合格", "bar_below": "60", "bar_years": "1",
+        "warn_consecutive": "2", "default_threshold": "80", "preferred_grade": "良",
+        "lookback_years": "3"})
+    assert saved.status_code == 303
+    again = client.get("/standing").text
+    assert '<option value="不合格" selected>' in again and '<option value="良" selected>' in again
+    assert standing.settings(db).bar_grade == "不合格"

@@ -28,6 +28,7 @@ from evalplatform.services import (
     evaluations,
     half_year,
     projects,
+    schemes,
     selection,
     settlements,
     standing,
@@ -530,7 +531,21 @@ def _standing_list_context(session: Session, principal: Principal, values=None,
                          if settlements.can_see_contract(session, principal, f.contract)},
             "awaiting": selection.awaiting_contract(session, scope)
             if principal.role in (Role.purchaser, Role.finance, Role.auditor) else [],
-            "values": values or _settings_values(rules), "errors": errors or {}, **_labels()}
+            "values": values or _settings_values(rules), "errors": errors or {},
+            "grade_options": _grade_options(session, values or _settings_values(rules)),
+            **_labels()}
+
+
+def _grade_options(session: Session, values: dict) -> dict[str, list[tuple[str, str]]]:
+    """The grades each grade rule may name (those a result can carry); a value outside them
+    (a stored grade no scheme defines any more) stays shown, for the service to refuse."""
+    known = schemes.grade_names(session)
+    options = {}
+    for name in standing.GRADE_FIELDS:
+        current = str(values.get(name) or "").strip()
+        names = known + ([current] if current and current not in known else [])
+        options[name] = [(g, g) for g in names]
+    return options
 
 
 @router.get("/standing")
