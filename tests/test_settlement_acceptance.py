@@ -222,7 +222,7 @@ def test_a_rejected_acceptance_starts_no_payment_period(db, world):
                       {**GOOD, "conclusion": "rejected"}, today=date(2026, 11, 1))
     final = next(r for r in settlements.payments(db, today=date(2026, 11, 1))
                  if r.instalment.seq == 3)
-    assert final.state == "waiting" and final.due.due_on is None
+    assert final.state == "not_accepted" and final.due.due_on is None
 
 
 def test_the_due_list_page_shows_overdue_payments_with_interest(client, db, world):
@@ -260,3 +260,20 @@ def test_the_payment_due_list_pages_like_the_other_tables(client, db, world):
     assert second.status_code == 200 and "<html" not in second.text  # htmx swaps the table
     assert second.text.count("<tr") == 2 and 'rel="prev"' in second.text
     assert "第 3–3 条，共 3 条" in second.text
+
+
+def test_the_due_list_names_an_instalment_whose_service_failed_acceptance(client, db, world):
+    evaluation = final_evaluation(db, world, "56.00", "差")
+    acceptance.record(db, principal(world.purchaser), evaluation.id,
+                      {**GOOD, "conclusion": "rejected"}, today=date(2026, 11, 1))
+    login(client, world.finance.username)
+    table = client.get("/settlements/due?show=all").text.split('id="due-table"')[1]
+    rows = table.split("<tr")[2:]
+    final = next(r for r in rows if '<td data-label="付款期">3 · ' in r)
+    # not "not started yet", as if the payment were merely pending: the service failed
+    assert '<span class="badge">验收不合格，付款期限不起算</span>' in final
+    assert "服务验收不合格：不产生付款义务。" in final and "尚未起算" not in final
+    waiting = [r for r in rows if "尚未起算" in r]
+    assert waiting and all("验收不合格" not in r for r in waiting)  # a pending one stays pending
+    # the rejected instalment still shows in the default list, which is what needs attention
+    assert "验收不合格，付款期限不起算" in client.get("/settlements/due").text

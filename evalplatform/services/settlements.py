@@ -91,6 +91,9 @@ BASIS_LABELS = {
 }
 PAYMENT_STATE_LABELS = {
     "waiting": N_("Not due yet: waits for its start"),
+    # failed acceptance (验收不合格): no payment period starts, so nothing falls due or
+    # owes interest; the acceptance can be corrected until the result is published
+    "not_accepted": N_("Service not accepted: no payment period runs"),
     "due": N_("Within payment period"),  # not "Due": that msgid is a column heading
     "overdue": N_("Overdue"),
     "paid": N_("Paid on time"),
@@ -766,6 +769,7 @@ class Due:
     start: str  # "signing" | "acceptance" | ""
     due_on: date | None
     note: str = ""
+    not_accepted: bool = False  # the service failed its acceptance: the period never starts
 
 
 def acceptance_of(session: Session, evaluation_id: int | None) -> Acceptance | None:
@@ -790,7 +794,7 @@ def due_for(session: Session, contract: Contract, instalment: Instalment,
                                            title=evaluation.title))
     if acceptance.conclusion == AcceptanceConclusion.rejected:
         return Due(days, None, "", None, _("The service was not accepted: no payment falls "
-                                           "due."))
+                                           "due."), not_accepted=True)
     return Due(days, acceptance.accepted_on, "acceptance",
                acceptance.accepted_on + timedelta(days=days))
 
@@ -851,7 +855,8 @@ def payments(session: Session, *, organisation_id: int | None = None,
                 interest = settlement.interest_fen
                 state = "paid_late" if late > 0 else "paid"
             elif due.due_on is None:
-                late, interest, state = 0, None, "waiting"
+                late, interest = 0, None
+                state = "not_accepted" if due.not_accepted else "waiting"
             else:
                 late = max(0, (today - due.due_on).days)
                 interest = interest_owed(payable, rate, late) if payable is not None else None
@@ -860,7 +865,8 @@ def payments(session: Session, *, organisation_id: int | None = None,
                                    settlement, evaluation, payable, due,
                                    settlement.paid_on if paid else None, late, interest, state,
                                    rate))
-    order = {"overdue": 0, "due": 1, "paid_late": 2, "waiting": 3, "paid": 4}
+    order = {"overdue": 0, "due": 1, "paid_late": 2, "not_accepted": 3, "waiting": 3,
+             "paid": 4}
     rows.sort(key=lambda r: (order[r.state], -r.late_days, r.contract.id, r.instalment.seq))
     return rows
 

@@ -131,7 +131,7 @@ def payment_due(request: Request, show: str = "open", page: str = "1", per_page:
     rows = settlements.payments(session, **_scope(principal))
     if show != "all":  # what needs attention: due, overdue, paid late, or final but not accepted
         rows = [r for r in rows if r.state in ("overdue", "due", "paid_late")
-                or (r.state == "waiting" and r.payable_fen is not None)]
+                or (r.state in ("waiting", "not_accepted") and r.payable_fen is not None)]
     overdue = [r for r in rows if r.state == "overdue"]
     template = "settlements/_due_table.html" if request.headers.get("hx-request") else \
         "settlements/due.html"
