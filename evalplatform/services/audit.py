@@ -198,6 +198,59 @@ def filter_choices(session: Session) -> FilterChoices:
     return FilterChoices(distinct(AuditEntry.action), distinct(AuditEntry.entity_type))
 
 
+def _named_kinds():
+    """The kinds of object the log names, each with its table and the column that names it
+    (an empty name: the object exists but goes by its number; an expert's name is personal
+    data and stays off the log's pages)."""
+    from evalplatform.models import (
+        Appeal,
+        CatalogueEntry,
+        Contract,
+        Evaluation,
+        Expert,
+        IndicatorScheme,
+        NegativeListEntry,
+        Organisation,
+        Project,
+        Settlement,
+    )
+
+    return {"project": (Project, Project.name), "evaluation": (Evaluation, Evaluation.title),
+            "indicator_scheme": (IndicatorScheme, IndicatorScheme.name),
+            "organisation": (Organisation, Organisation.name),
+            "catalogue_entry": (CatalogueEntry, CatalogueEntry.name),
+            "negative_list_entry": (NegativeListEntry, NegativeListEntry.name),
+            "contract": (Contract, Project.name), "expert": (Expert, None),
+            "appeal": (Appeal, None), "settlement": (Settlement, None)}
+
+
+def entity_names(session: Session, entries) -> dict[tuple[str, str], str]:
+    """The objects a page of entries is about that still exist, with their names where they
+    have one (a project's name, an evaluation's title; a contract goes by its project's
+    name): one query per kind of object on the page. Kinds the log does not name, and
+    objects since gone, are left out."""
+    from evalplatform.models import Contract, Project
+
+    wanted: dict[str, set[int]] = {}
+    kinds = _named_kinds()
+    for entry in entries:
+        if entry.entity_type in kinds and str(entry.entity_id).isdigit():
+            wanted.setdefault(entry.entity_type, set()).add(int(entry.entity_id))
+    found: dict[tuple[str, str], str] = {}
+    for kind, ids in wanted.items():
+        model, name = kinds[kind]
+        if kind == "contract":
+            statement = (select(Contract.id, Project.name)
+                         .join(Project, Contract.project_id == Project.id))
+        elif name is None:
+            statement = select(model.id, model.id)
+        else:
+            statement = select(model.id, name)
+        for object_id, value in session.exec(statement.where(model.id.in_(sorted(ids)))):
+            found[(kind, str(object_id))] = "" if name is None else str(value or "")
+    return found
+
+
 def activity_by_day(session: Session, days: int = 30) -> list[tuple[str, int]]:
     """Entries per day (China time) over the last ``days`` days, oldest first, zeros included."""
     from datetime import timedelta

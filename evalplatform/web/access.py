@@ -20,7 +20,7 @@ from evalplatform.db import get_session
 from evalplatform.i18n import _
 from evalplatform.models import Organisation, OrganisationKind, Role, User
 from evalplatform.services.audit import Actor
-from evalplatform.services.errors import NotFound, PermissionDenied
+from evalplatform.services.errors import DomainError, NotFound, PermissionDenied
 
 SESSION_USER = "uid"
 SESSION_EPOCH = "epoch"
@@ -114,6 +114,22 @@ class Access:
         if self.owns is not None and not self.owns(principal, session, request.path_params):
             raise NotFound(_("Not found, or not yours to see."))
         return principal
+
+    def admits(self, principal: Principal | None, session: Session, path_params: dict) -> bool:
+        """Whether this decision would let the principal in, without raising: to link only
+        to the pages the reader may open."""
+        if self.public:
+            return True
+        if principal is None:
+            return False
+        if self.roles is not None and principal.role not in self.roles:
+            return False
+        if self.owns is None:
+            return True
+        try:
+            return bool(self.owns(principal, session, path_params))
+        except DomainError:
+            return False
 
 
 class _Anyone(Access):

@@ -19,6 +19,7 @@ from evalplatform.labels import (
     ACTION_LABELS,
     CHANGE_FIELD_LABELS,
     DOMAIN_LABELS,
+    ENTITY_LABELS,
     ORGANISATION_KIND_LABELS,
     ROLE_LABELS,
 )
@@ -50,6 +51,13 @@ def action_label(code: str) -> str:
     """An audited action in the reader's language (``labels.ACTION_LABELS``), else its code."""
     label = ACTION_LABELS.get(code)
     return str(label) if label is not None else code
+
+
+def entity_label(entity_type: str) -> str:
+    """A kind of audited object in the reader's language (``labels.ENTITY_LABELS``), else
+    its type as recorded."""
+    label = ENTITY_LABELS.get(entity_type)
+    return str(label) if label is not None else entity_type
 
 
 def change_items(change: str) -> list[tuple[str, str]]:
@@ -166,6 +174,7 @@ def build_templates() -> Jinja2Templates:
         current_language=i18n.current_language,
         query_with=query_with,
         action_label=action_label,
+        entity_label=entity_label,
         change_items=change_items,
         role_options=role_options,
         kind_options=kind_options,

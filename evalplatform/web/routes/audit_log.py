@@ -11,12 +11,40 @@ from evalplatform.models import Role
 from evalplatform.services import audit, result_check
 from evalplatform.web.access import Principal, require
 from evalplatform.web.params import PageNumber
+from evalplatform.web.routes import evaluations, experts, projects, results, schemes, settlements
 from evalplatform.web.templating import render
 
 router = APIRouter()
 readers = require(Role.auditor, Role.finance, Role.admin)
 result_checkers = require(*result_check.CHECKERS)
 SHOWN_DIFFERENCES = 100  # the rest are counted; the command line lists them all
+
+#: The page that shows each kind of audited object, with that page's own access decision:
+#: the log links an object only for a reader the decision lets in.
+OBJECT_PAGES = {
+    "project": ("/projects/{project_id}", projects.project_reader),
+    "contract": ("/contracts/{contract_id}", projects.contract_reader),
+    "evaluation": ("/evaluations/{evaluation_id}", evaluations.evaluation_reader),
+    "indicator_scheme": ("/schemes/{scheme_id}", schemes.read_one),
+    "expert": ("/experts/{expert_id}", experts.pool_readers),
+    "appeal": ("/appeals/{appeal_id}", results.appeal_reader),
+    "settlement": ("/settlements/{settlement_id}", settlements.settlement_reader),
+}
+
+
+def _objects(session: Session, principal: Principal, entries) -> dict:
+    """Each entry's object as the table shows it: its name where it has one, and the link to
+    its page where the reader may open it."""
+    shown = {}
+    for (kind, object_id), name in audit.entity_names(session, entries).items():
+        href = None
+        if kind in OBJECT_PAGES:
+            path, access = OBJECT_PAGES[kind]
+            parameter = path.rsplit("{", 1)[1].rstrip("}")
+            if access.admits(principal, session, {parameter: object_id}):
+                href = path.replace("{" + parameter + "}", object_id)
+        shown[(kind, object_id)] = {"name": name, "href": href}
+    return shown
 
 
 @router.get("/audit")
@@ -32,9 +60,10 @@ def audit_log(
 ):
     result = audit.page_entries(session, sort=sort, page=page, action=action,
                                 entity_type=entity_type, actor=actor)
+    objects = _objects(session, principal, result.items)
     if request.headers.get("hx-request"):
-        return render(request, "_audit_table.html", {"page": result})
-    return render(request, "audit.html", {"page": result,
+        return render(request, "_audit_table.html", {"page": result, "objects": objects})
+    return render(request, "audit.html", {"page": result, "objects": objects,
                                           "filters": {"action": action,
                                                       "entity_type": entity_type,
                                                       "actor": actor.strip()},
