@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.testclient import TestClient
 
 from evalplatform.web.forms import UrlencodedFormRoute
+from tests.conftest import csrf_from
 
 BODIES = [
     urlencode([("Q1", "satisfied"), ("Q7", "路灯坏了 两周 / 50% 的人+1"), ("csrf_token", "a=b&c")]),
@@ -70,10 +71,46 @@ def test_too_many_fields_or_too_long_a_field_is_a_400():
 
     assert post("&".join(f"f{i}=1" for i in range(10))).json() == {"fields": 10}
     too_many = post("&".join(f"f{i}=1" for i in range(11)))
-    assert too_many.status_code == 400 and "fields" in too_many.json()["detail"]
+    assert too_many.status_code == 400 and "最多接受 10 个" in too_many.json()["detail"]
     assert post("f=" + "x" * 2048).json() == {"fields": 1}
     too_long = post("f=" + "x" * 2049)
-    assert too_long.status_code == 400 and "exceeded" in too_long.json()["detail"]
+    assert too_long.status_code == 400 and "2 KB" in too_long.json()["detail"]
+
+
+def _respondent_post(client, body: str):
+    """A language button's form on a respondent's page, which reads the form first."""
+    token = csrf_from(client)
+    return client.post("/s/ABCD-EFGH/language", content=body, headers={
+        "content-type": "application/x-www-form-urlencoded", "x-csrf-token": token,
+        "accept": "application/json"})
+
+
+def _english(client):
+    client.post("/language", data={"language": "en", "csrf_token": csrf_from(client)})
+
+
+def test_a_form_over_its_limits_is_refused_in_the_readers_language(client):
+    many = "&".join(f"Q{i}=1" for i in range(1001))
+    long = "Q7=" + "x" * (1024 * 1024 + 1)
+    chinese = _respondent_post(client, many)
+    assert chinese.status_code == 400
+    assert chinese.json()["detail"] == "此表单的字段过多：最多接受 1000 个。"
+    assert _respondent_post(client, long).json()["detail"] == (
+        "此表单中有一项回答过长：单个字段最多 1 MB。")
+    _english(client)
+    assert _respondent_post(client, many).json()["detail"] == (
+        "This form has too many fields: at most 1000 are accepted.")
+    assert _respondent_post(client, long).json()["detail"] == (
+        "An answer in this form is too long: one field may hold at most 1 MB.")
+
+
+def test_a_multipart_form_over_its_limits_is_refused_in_the_readers_language(client):
+    token = csrf_from(client)
+    files = {f"f{i}": (f"{i}.txt", b"x", "text/plain") for i in range(1001)}
+    response = client.post("/s/ABCD-EFGH/language", files=files,
+                           headers={"x-csrf-token": token, "accept": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["detail"] == "此表单的文件过多：最多接受 1000 个。"
 
 
 def test_a_multipart_form_is_still_read_by_starlette():

@@ -7,7 +7,9 @@ fields). The routes of a router built with ``route_class=UrlencodedFormRoute`` p
 ``urllib.parse.parse_qsl`` instead and give the same form: fields in order, repeated names
 kept, blank values kept, ``+`` and ``%xx`` decoded as UTF-8 the way Starlette does. Limits
 are kept too: more than ``max_fields`` fields, or a field longer than ``max_part_size``
-bytes, is a 400. Multipart bodies (uploads) still go to Starlette.
+bytes, is a 400 whose message is in the reader's language and names the limit (the most
+fields, the longest field in KB or MB); Starlette's English messages for the same limits of
+a multipart body are put the same way. Multipart bodies (uploads) still go to Starlette.
 """
 
 from __future__ import annotations
@@ -17,6 +19,33 @@ from urllib.parse import parse_qsl
 from fastapi import HTTPException, Request
 from fastapi.routing import APIRoute
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from evalplatform.i18n import _
+
+
+def size_text(size: int) -> str:
+    """A number of bytes as a reader says it: '1 MB', '512 KB', '800 bytes'."""
+    if size >= 1024 * 1024 and size % (1024 * 1024) == 0:
+        return _("%(count)s MB", count=size // (1024 * 1024))
+    if size >= 1024:
+        return _("%(count)s KB", count=round(size / 1024, 1) if size % 1024 else size // 1024)
+    return _("%(count)s bytes", count=size)
+
+
+def too_many_fields(max_fields: int | float) -> HTTPException:
+    return HTTPException(400, _("This form has too many fields: at most %(count)s are accepted.",
+                                count=int(max_fields)))
+
+
+def field_too_long(max_part_size: int) -> HTTPException:
+    return HTTPException(400, _("An answer in this form is too long: one field may hold at most "
+                                "%(size)s.", size=size_text(max_part_size)))
+
+
+def too_many_files(max_files: int | float) -> HTTPException:
+    return HTTPException(400, _("This form has too many files: at most %(count)s are accepted.",
+                                count=int(max_files)))
 
 
 def _urlencoded(content_type: str | None) -> bool:
@@ -33,14 +62,25 @@ class UrlencodedFormRequest(Request):
                 pairs = parse_qsl(text, keep_blank_values=True,
                                   max_num_fields=int(max_fields) if max_fields < 2**31 else None)
             except ValueError:
-                raise HTTPException(400, f"Too many fields. Maximum number of fields is "
-                                         f"{max_fields}.") from None
+                raise too_many_fields(max_fields) from None
             if any(len(value) > max_part_size for _name, value in pairs):
-                raise HTTPException(400, f"Part exceeded maximum size of "
-                                         f"{max_part_size // 1024}KB.")
+                raise field_too_long(max_part_size)
             self._form = FormData(pairs)
-        return await super()._get_form(max_files=max_files, max_fields=max_fields,
-                                        max_part_size=max_part_size)
+        try:
+            return await super()._get_form(max_files=max_files, max_fields=max_fields,
+                                            max_part_size=max_part_size)
+        except StarletteHTTPException as exc:  # Starlette's multipart limits, in English
+            detail = str(exc.detail)
+            if exc.status_code != 400:
+                raise
+            if detail.startswith("Too many fields"):
+                raise too_many_fields(max_fields) from None
+            if detail.startswith("Too many files"):
+                raise too_many_files(max_files) from None
+            if detail.startswith("Part exceeded maximum size"):
+                raise field_too_long(max_part_size) from None
+            raise HTTPException(400, _("This form could not be read. Reload the page and try "
+                                       "again.")) from None
 
 
 class UrlencodedFormRoute(APIRoute):
