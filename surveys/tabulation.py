@@ -332,8 +332,9 @@ def tabulate(doc: dict, rows: list[Answered], *, issued: int = 0, used: int = 0,
                           "question; a ±5%% margin at 95%% needs %(needed)s.",
                           n=answered, needed=needed))
     if alpha is not None and alpha.statistic < scoring.THRESHOLDS["alpha"]:
+        statistic = format(alpha.statistic, ".2f")
         warnings.append(_("Cronbach's alpha is %(alpha)s, below 0.7: the scale questions do "
-                          "not measure one thing consistently.", alpha=f"{alpha.statistic:.2f}"))
+                          "not measure one thing consistently.", alpha=statistic))
     return Tabulation(
         responses=len(rows), by_channel=by_channel, issued=issued, used=used,
         response_rate=(used / issued) if issued else None, population=population,

@@ -65,9 +65,9 @@ def check(data: bytes, *, field: str, allowed: tuple[str, ...] = (PDF,)) -> str:
     if not data:
         raise ValidationFailed({field: _("Choose a file to upload.")})
     if len(data) > limit:
+        size, most = format(len(data) / 1048576, ".1f"), format(limit / 1048576, ".0f")
         raise ValidationFailed({field: _(
-            "The file is %(size)s MB; at most %(limit)s MB is accepted.",
-            size=f"{len(data) / 1048576:.1f}", limit=f"{limit / 1048576:.0f}")})
+            "The file is %(size)s MB; at most %(limit)s MB is accepted.", size=size, limit=most)})
     kind = detect_kind(data)
     if kind not in allowed:
         raise ValidationFailed({field: _(

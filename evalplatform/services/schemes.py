@@ -944,9 +944,10 @@ def accept_ahp(session: Session, principal, scheme_id: int, node_id: str,
     scheme = _editable(session, principal, scheme_id)
     outcome = run_ahp(session, scheme_id, node_id, upper)
     if not outcome.consistent:
+        cr = format(outcome.cr, ".4f")
         raise ValidationFailed({"matrix": _(
             "The judgements are not consistent enough: CR = %(cr)s, it must be below 0.10. "
-            "Revise the comparisons.", cr=f"{outcome.cr:.4f}")})
+            "Revise the comparisons.", cr=cr)})
     found = locate(scheme.document, node_id)
     for child, points in zip(found.node["children"], outcome.points, strict=True):
         child["points"] = plain(points)

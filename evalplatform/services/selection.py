@@ -197,9 +197,10 @@ def _weights_ahp(upper: dict[tuple[int, int], str]):
                                  float(result.lambda_max), float(result.ci), float(result.cr),
                                  bool(result.consistent), [])
     if not result.consistent:
+        cr = format(result.cr, ".4f")
         raise ValidationFailed({"matrix": _(
             "The judgements are not consistent enough: CR = %(cr)s, it must be below 0.10. "
-            "Revise the comparisons.", cr=f"{result.cr:.4f}")})
+            "Revise the comparisons.", cr=cr)})
     return {k: float(w) for k, w in zip(KEYS, result.weights, strict=True)}, figures
 
 
