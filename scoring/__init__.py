@@ -44,6 +44,7 @@ from .stats import (
     topsis,
     trimmed_mean,
 )
+from .trace import with_unit
 
 __all__ = [
     # weights and statistics
@@ -70,6 +71,8 @@ __all__ = [
     "apply_payment",
     "parse_payment_rule",
     "round_score",
+    # formatting, as the trace writes a value
+    "with_unit",
     # result types
     "AHPResult",
     "EntropyResult",

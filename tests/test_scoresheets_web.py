@@ -259,3 +259,26 @@ def test_evidence_reopening_and_a_second_look_through_the_pages(client, db, pw):
     assert response.status_code == 303
     db.expire_all()
     assert db.get(Scoresheet, sheet.id).status == SheetStatus.draft
+
+
+def test_a_data_sheet_states_each_target_with_its_unit(client, db, pw):
+    """A ratio's target reads as a percentage and other units follow the number, as the
+    trace writes them (道路保洁达标率 0.95 比例 → 目标 95%), in Chinese and in English."""
+    token = sign_in(client, pw.purchaser)
+    response = client.post(f"/evaluations/{pw.evaluation.id}/sheets",
+                           data={"part": "A", "kind": "data", "csrf_token": token})
+    assert response.status_code == 303
+    sheet_url = response.headers["location"]
+    page = client.get(sheet_url).text
+    assert "目标 95%；得分 = 满分 × min(实测 ÷ 目标, 1)。" in page
+    assert "目标不超过 24 小时；" in page
+    assert "比例；" not in page and "0.95" not in page
+    client.post("/language", data={"language": "en", "csrf_token": token})
+    page = client.get(sheet_url).text
+    assert "Target 95%; points = max × min(measured ÷ target, 1)." in page
+    assert "Target 24 小时 at most;" in page
+    member = pw.seated(db)[0]
+    token = sign_in(client, pw.user_of(db, member))
+    response = client.post(f"/evaluations/{pw.evaluation.id}/sheets",
+                           data={"part": "C", "kind": "data", "csrf_token": token})
+    assert "≥ 95 分 → 30; ≥ 90 分 → 25" in client.get(response.headers["location"]).text

@@ -77,6 +77,10 @@ class Leaf:
     def rule_type(self) -> str:
         return self.rule.get("type", "")
 
+    def with_unit(self, value) -> str:
+        """A target or band bound of this leaf as the trace writes it (95%, 24 小时)."""
+        return scoring.with_unit(value, self.rule.get("unit"))
+
     @property
     def tiers(self) -> list[dict]:
         return self.rule.get("tiers") or []
