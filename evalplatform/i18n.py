@@ -86,6 +86,12 @@ def ngettext(singular: str, plural: str, n: int, **variables) -> str:
 _ = gettext
 
 
+def percent(number) -> str:
+    """A number of percent as the language writes it: '95%' in Chinese (no space, as Chinese
+    typography has it), '95 %' in English."""
+    return gettext("%(number)s %%", number=number)
+
+
 class LazyString:
     """A message translated when it is shown, for module-level labels (enum names, menus)."""
 

@@ -56,7 +56,7 @@ def test_each_deduction_is_listed_with_the_engines_reasons_and_nothing_else(db, 
     assert all(d.lost != "0.00" for d in report.deductions)
     # the data leaf A3.2 lost 2 of 8: 8 × 24 / 32 = 6
     assert (lost["A3.2"].score, lost["A3.2"].lost) == ("6.00", "2.00")
-    assert report.payment_facts[1] == ("支付比例", "95 %")
+    assert report.payment_facts[1] == ("支付比例", "95%")
     tables = Document(io.BytesIO(evaluation_report.docx(report))).tables
     header_rows = [[c.text for c in t.rows[0].cells] for t in tables]
     assert ["指标", "规则", "分值", "得分", "状态"] in header_rows  # points and score told apart
@@ -87,3 +87,4 @@ def test_the_report_is_written_in_the_readers_language(db, world, feed):
     assert report.title == "Performance evaluation report"
     assert "1. Basic information" in text and "Reasons for the deductions" in text
     assert report.filename == f"evaluation-report-{evaluation.id}-v1.docx"
+    assert report.payment_facts[1] == ("Ratio", "95 %")  # English keeps its space

@@ -34,8 +34,8 @@ def test_the_purchaser_proposes_from_the_contract_page_and_finance_approves(clie
     page = client.get(url)
     assert page.status_code == 200
     assert 'data-testid="sheet-payable-3">¥296,400.00' in page.text
-    assert "得分 ≥ 90（优） → 支付 100 %；得分 ≥ 80（良） → 支付 95 %" in page.text
-    assert "¥312,000.00 × 95 % = ¥296,400.00" in page.text  # the trace of the sheet
+    assert "得分 ≥ 90（优） → 支付 100%；得分 ≥ 80（良） → 支付 95%" in page.text
+    assert "¥312,000.00 × 95% = ¥296,400.00" in page.text  # the trace of the sheet
     response = client.post(url, data={"csrf_token": token(page),
                                       "instalment_id": str(instalment(db, world, 3).id),
                                       "note": "请审核"})
@@ -51,6 +51,7 @@ def test_the_purchaser_proposes_from_the_contract_page_and_finance_approves(clie
     sign_in(client, world.finance)
     detail = client.get(f"/settlements/{settlement.id}")
     assert 'data-testid="settlement-payable"><strong>¥296,400.00' in detail.text
+    assert 'data-testid="settlement-ratio">95%</dd>' in detail.text  # no space in Chinese
     approve = client.post(f"/settlements/{settlement.id}/approve",
                           data={"csrf_token": token(detail), "version": "1"})
     assert approve.status_code == 303

@@ -78,8 +78,8 @@ def test_the_final_instalment_pays_the_ratio_its_grade_earns_and_the_parts_add_u
                                     {"min": "60", "ratio": "0.80"}, {"min": "0", "ratio": "0.00"}]}
     # the trace names the grade and its band, and writes the amounts with thousands separators
     assert sheet.explanation == (
-        "总分 86.35（良），落在“得分 ≥ 80（良）”一档，支付比例 95 %；"
-        "应付金额 = ¥312,000.00 × 95 % = ¥296,400.00，"
+        "总分 86.35（良），落在“得分 ≥ 80（良）”一档，支付比例 95%；"
+        "应付金额 = ¥312,000.00 × 95% = ¥296,400.00，"
         "扣减金额 = ¥312,000.00 − ¥296,400.00 = ¥15,600.00。")
 
 
@@ -98,8 +98,8 @@ def test_a_linear_rule_rounds_half_up_to_the_fen(db, world):
     assert sheet.payable_fen == 27_253_203
     assert sheet.payable_fen + sheet.deduction_fen == 31_200_003
     assert sheet.explanation == (
-        "总分 87.35（良），按线性规则：支付比例 = 87.35 ÷ 100 = 87.35 %（四舍五入到 0.01%）；"
-        "应付金额 = ¥312,000.03 × 87.35 % = ¥272,532.03，"
+        "总分 87.35（良），按线性规则：支付比例 = 87.35 ÷ 100 = 87.35%（四舍五入到 0.01%）；"
+        "应付金额 = ¥312,000.03 × 87.35% = ¥272,532.03，"
         "扣减金额 = ¥312,000.03 − ¥272,532.03 = ¥39,468.00。")
     below = final_evaluation(db, world, "59.99", "差", start="2027-01-01", end="2027-01-04")
     sheet = settlements.build_sheet(db, final_instalment, below.id)
@@ -495,13 +495,13 @@ def test_the_rule_and_the_trace_name_the_grade_where_a_band_starts_at_one(db, wo
     rule = settlements.scoring_rule(world.contract)
     grades = settlements.grades_of(db, world.contract.scheme_id)
     assert settlements.rule_text(rule, grades) == (
-        "得分 ≥ 90（优） → 支付 100 %；得分 ≥ 80（良） → 支付 95 %；得分 ≥ 70 → 支付 90 %；"
-        "得分 ≥ 60（中） → 支付 80 %；低于 60 分：不予支付")
+        "得分 ≥ 90（优） → 支付 100%；得分 ≥ 80（良） → 支付 95%；得分 ≥ 70 → 支付 90%；"
+        "得分 ≥ 60（中） → 支付 80%；低于 60 分：不予支付")
     final_evaluation(db, world, "72.50", "中")
     sheet = settlements.build_sheet(db, instalment(db, world, 3))
     assert sheet.payable_fen == 28_080_000  # 312,000.00 × 90 %
-    assert sheet.explanation.startswith("总分 72.50（中），落在“得分 ≥ 70”一档，支付比例 90 %；")
-    assert "¥312,000.00 × 90 % = ¥280,800.00" in sheet.explanation
+    assert sheet.explanation.startswith("总分 72.50（中），落在“得分 ≥ 70”一档，支付比例 90%；")
+    assert "¥312,000.00 × 90% = ¥280,800.00" in sheet.explanation
     with language("en"):
         assert settlements.rule_text(rule, grades).startswith(
             "score ≥ 90 (优) → 100 %; score ≥ 80 (良) → 95 %; score ≥ 70 → 90 %")

@@ -26,7 +26,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 from sqlmodel import Session, select
 
-from evalplatform.i18n import _
+from evalplatform.i18n import _, percent
 from evalplatform.labels import EVALUATION_STAGE_LABELS
 from evalplatform.models import EvaluationResult, Instalment, Organisation, Settlement
 from evalplatform.services import appeals, clock, evaluations, projects, results, settlements
@@ -93,7 +93,7 @@ def _three(value) -> str:
 
 
 def _percent(value, places: int = 1) -> str:
-    return "—" if value is None else f"{Decimal(str(value)) * 100:.{places}f} %"
+    return "—" if value is None else percent(f"{Decimal(str(value)) * 100:.{places}f}")
 
 
 def _deductions(view: results.ResultView) -> list[Deduction]:

@@ -37,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 import scoring
-from evalplatform.i18n import N_, _
+from evalplatform.i18n import N_, _, percent
 from evalplatform.models import (
     Acceptance,
     AcceptanceConclusion,
@@ -116,8 +116,8 @@ def money_text(fen: int | None) -> str:
 
 
 def percent_text(ratio: Decimal | str) -> str:
-    """0.95 → '95 %', '0.8735' → '87.35 %'."""
-    return f"{(Decimal(ratio) * HUNDRED).normalize():f} %"
+    """0.95 → '95%' ('95 %' in English), '0.8735' → '87.35%'."""
+    return percent(f"{(Decimal(ratio) * HUNDRED).normalize():f}")
 
 
 # ---------------------------------------------------------------- results (read only)
