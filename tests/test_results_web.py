@@ -216,6 +216,9 @@ def test_the_supplier_appeals_and_finance_decides_on_the_pages(client, db, world
     sign_in(client, world.supplier_user)
     page = client.get(f"/evaluations/{evaluation.id}/result").text
     assert 'id="file-appeal"' in page and "2026-10-10" in page
+    deadline = re.search(r'data-testid="appeal-deadline">(.*?)</dd>', page).group(1)
+    assert deadline.startswith("2026-10-10（公示后 ") and deadline.endswith("调休计算）")
+    assert re.search(r"<dt>问卷份数</dt><dd>\d+（有效作答 \d+ 份）</dd>", page)  # full-width
     form = client.get(f"/evaluations/{evaluation.id}/appeal")
     csrf = CSRF_RE.search(form.text).group(1)
     bad = client.post(f"/evaluations/{evaluation.id}/appeal",

@@ -291,6 +291,27 @@ def test_each_questions_facts_use_one_languages_separators(client, db, world):
     assert en[0].startswith("Counted answers: 2; left blank: 0; don't know / not applicable: 0.")
 
 
+
+def test_the_summarys_parentheses_are_the_readers_languages(client, db, world):
+    """Full-width （） around a figure's interval in Chinese, ASCII ( ) in English."""
+    evaluation = evaluation_with_survey(db, world)
+    for code in issue(db, world, evaluation, 2):
+        app_service.submit_with_code(db, code, lambda name: [STREET_ANSWERS[name]]
+                                     if name in STREET_ANSWERS else [], "10.0.0.1")
+    sign_in(client, world.purchaser)
+    results = f"/evaluations/{evaluation.id}/survey/results"
+
+    def summary(testid: str) -> str:
+        page = client.get(results).text
+        return re.search(rf'data-testid="{testid}">(.*?)</dd>', page, re.S).group(1)
+
+    assert summary("rate") == "66.7%（95% 置信区间 30.0% – 90.3%）"
+    assert "（95% 置信区间 " in summary("mean") and summary("mean").endswith("）")
+    token = csrf_from(client, results)
+    client.post("/language", data={"language": "en", "next": results, "csrf_token": token})
+    assert summary("rate") == "66.7% (95% interval 30.0% – 90.3%)"
+
+
 def test_importing_a_bad_workbook_shows_where_and_changes_nothing(client, db, world):
     evaluation = evaluation_with_survey(db, world, opened=False)
     sign_in(client, world.purchaser)
