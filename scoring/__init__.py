@@ -44,7 +44,7 @@ from .stats import (
     topsis,
     trimmed_mean,
 )
-from .trace import with_unit
+from .trace import RATIO_UNITS, with_unit
 
 __all__ = [
     # weights and statistics
@@ -73,6 +73,7 @@ __all__ = [
     "round_score",
     # formatting, as the trace writes a value
     "with_unit",
+    "RATIO_UNITS",
     # result types
     "AHPResult",
     "EntropyResult",

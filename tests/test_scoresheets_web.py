@@ -272,11 +272,14 @@ def test_a_data_sheet_states_each_target_with_its_unit(client, db, pw):
     page = client.get(sheet_url).text
     assert "目标 95%；得分 = 满分 × min(实测 ÷ 目标, 1)。" in page
     assert "目标不超过 24 小时；" in page
-    assert "比例；" not in page and "0.95" not in page
+    assert "比例；" not in page and "0.95 比例" not in page
+    # the value is still typed as a fraction of one, and the label says so
+    assert "实测值（按比例填写：95% 填 0.95）" in page and "实测值（小时）" in page
     client.post("/language", data={"language": "en", "csrf_token": token})
     page = client.get(sheet_url).text
     assert "Target 95%; points = max × min(measured ÷ target, 1)." in page
     assert "Target 24 小时 at most;" in page
+    assert "Measured value (as a fraction of one: 0.95 for 95%)" in page
     member = pw.seated(db)[0]
     token = sign_in(client, pw.user_of(db, member))
     response = client.post(f"/evaluations/{pw.evaluation.id}/sheets",

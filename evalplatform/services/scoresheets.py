@@ -82,6 +82,15 @@ class Leaf:
         return scoring.with_unit(value, self.rule.get("unit"))
 
     @property
+    def unit(self) -> str:
+        return (self.rule.get("unit") or "").strip()
+
+    @property
+    def is_ratio(self) -> bool:
+        """Its measured value is a fraction of one (0.95), though shown as 95%."""
+        return self.unit in scoring.RATIO_UNITS
+
+    @property
     def tiers(self) -> list[dict]:
         return self.rule.get("tiers") or []
 
