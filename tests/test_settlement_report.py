@@ -57,3 +57,17 @@ def test_the_report_counts_the_periods_figures(client, db, make_user, make_org):
     client.cookies.clear()
     login(client, world.supplier_user.username)
     assert client.get("/reports/half-year").status_code == 403
+
+
+def test_a_running_period_counts_the_overdue_interest_as_of_today(db, make_user, make_org,
+                                                                  monkeypatch):
+    # The on-signing instalment (¥234,000) fell due on 4 February 2026 and is still unpaid.
+    contracted_world(db, make_user, make_org)
+    monkeypatch.setattr("evalplatform.services.projects.today", lambda: date(2026, 9, 9))
+    listed = [r for r in settlements.payments(db) if r.state == "overdue"]
+    assert [(r.late_days, r.interest_fen) for r in listed] == [(217, 2_538_900)]
+    running = half_year.build(db, half_year.Period(2026, 2))
+    # as on the payment-due list, not projected to 31 December (330 days, ¥38,610.00)
+    assert running.overdue == {"count": 1, "amount": 23_400_000, "interest": 2_538_900}
+    closed = half_year.build(db, half_year.Period(2026, 1))  # counted on 30 June: 146 days
+    assert closed.overdue["interest"] == 1_708_200

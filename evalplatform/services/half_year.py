@@ -212,10 +212,13 @@ def build(session: Session, period: Period, *, organisation_id: int | None = Non
             target["instalment"] += s.instalment_amount_fen
             target["payable"] += s.payable_fen
             target["deduction"] += s.deduction_fen
+    # A period still running is counted as of today, not projected to its last day: the
+    # interest then agrees with the payment-due list and the home page.
+    as_of = min(period.end, projects.today())
     paid = {"count": 0, "amount": 0, "late": 0, "interest": 0}
     overdue = {"count": 0, "amount": 0, "interest": 0}
     for payment in settlements.payments(session, organisation_id=organisation_id,
-                                        today=period.end):
+                                        today=as_of):
         if payment.paid_on in period:
             paid["count"] += 1
             paid["amount"] += payment.payable_fen or 0
@@ -229,7 +232,7 @@ def build(session: Session, period: Period, *, organisation_id: int | None = Non
 
     late = Counter()
     for item in contracts.due_and_late(session, organisation_id=organisation_id,
-                                       today=period.end).late:
+                                       today=as_of).late:
         late[str(LATE_KINDS.get(item.kind, item.kind))] += 1
     notes = []
     if period.end >= projects.today():
