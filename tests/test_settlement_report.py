@@ -71,3 +71,27 @@ def test_a_running_period_counts_the_overdue_interest_as_of_today(db, make_user,
     assert running.overdue == {"count": 1, "amount": 23_400_000, "interest": 2_538_900}
     closed = half_year.build(db, half_year.Period(2026, 1))  # counted on 30 June: 146 days
     assert closed.overdue["interest"] == 1_708_200
+
+
+def test_an_instalment_paid_after_the_period_was_overdue_at_its_end(db, make_user, make_org):
+    from datetime import UTC, datetime
+
+    # The on-signing instalment (¥234,000) fell due on 4 February 2026 and was paid on 10 July.
+    world = contracted_world(db, make_user, make_org)
+    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 1).id)
+    settlement = settlements.approve(db, principal(world.finance), settlement.id)
+    settlement.decided_at = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
+    db.add(settlement)
+    db.commit()
+    settlements.record_payment(db, principal(world.finance), settlement.id,
+                               voucher_no="GK-2026-0710", paid_on="2026-07-10",
+                               today=date(2026, 11, 1))
+    on_30_june = next(r for r in settlements.payments(db, today=date(2026, 6, 30))
+                      if r.instalment.seq == 1)
+    assert (on_30_june.state, on_30_june.late_days, on_30_june.interest_fen) == (
+        "overdue", 146, 1_708_200)
+    first = half_year.build(db, half_year.Period(2026, 1))
+    assert first.overdue == {"count": 1, "amount": 23_400_000, "interest": 1_708_200}
+    assert first.paid["count"] == 0
+    second = half_year.build(db, half_year.Period(2026, 2))
+    assert (second.paid["count"], second.paid["late"], second.overdue["count"]) == (1, 1, 0)

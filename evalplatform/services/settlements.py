@@ -824,7 +824,8 @@ class PaymentRow:
 def payments(session: Session, *, organisation_id: int | None = None,
              supplier_id: int | None = None, today: date | None = None) -> list[PaymentRow]:
     """Every instalment of a small or medium supplier's contract with its due date; overdue
-    ones first, with the interest owed up to today (or up to the day they were paid)."""
+    ones first, with the interest owed up to today (or up to the day they were paid). On a
+    past ``today`` an instalment paid later counts as unpaid."""
     today = today or projects.today()
     statement = (select(Contract, Project).join(Project, Contract.project_id == Project.id)
                  .order_by(Contract.id))
@@ -849,7 +850,10 @@ def payments(session: Session, *, organisation_id: int | None = None,
                 sheet = build_sheet(session, instalment)
                 evaluation, payable = sheet.evaluation, sheet.payable_fen
             due = due_for(session, contract, instalment, evaluation)
-            paid = settlement is not None and settlement.status == SettlementStatus.paid
+            # Paid after ``today`` (a past day asked for, as by the half-year report): it was
+            # still unpaid on that day.
+            paid = (settlement is not None and settlement.status == SettlementStatus.paid
+                    and (settlement.paid_on is None or settlement.paid_on <= today))
             if paid:
                 late = settlement.late_days or 0
                 interest = settlement.interest_fen
