@@ -23,6 +23,7 @@ from evalplatform.models import (
     IndicatorScheme,
 )
 from evalplatform.services import evaluations, results
+from evalplatform.services.clock import as_utc
 from evalplatform.services.errors import Conflict, PermissionDenied, ValidationFailed
 from tests.builders import contracted_world, schedule
 from tests.results_feed import (  # noqa: F401  (feed_fixture, world_fixture: fixtures)
@@ -221,6 +222,16 @@ def test_the_result_becomes_final_the_day_after_the_window_closes(db, world, fee
     actions = db.exec(select(AuditEntry.action).where(AuditEntry.entity_id == str(evaluation.id),
                                                       AuditEntry.entity_type == "evaluation")).all()
     assert actions[-1] == "evaluation.final"
+
+
+def test_a_result_finalised_late_is_final_since_its_window_closed(client, db, world, feed):
+    # Nobody loaded a page between 11 and 19 October: the result was final since the 11th.
+    evaluation, result = published(db, world, feed)
+    assert [r.id for r in results.finalise_due(db, date(2026, 10, 20))] == [result.id]
+    db.refresh(result)
+    assert as_utc(result.final_at) == datetime(2026, 10, 10, 16, 0, tzinfo=UTC)  # 11 Oct 0:00
+    page = client.get(f"/results/{result.id}")
+    assert page.status_code == 200 and "2026-10-11" in page.text
 
 
 def test_an_unpublished_or_blocked_result_never_becomes_final(db, world, feed):

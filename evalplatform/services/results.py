@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -49,7 +49,7 @@ from evalplatform.models import (
 )
 from evalplatform.services import audit, dashboard, evaluation_inputs, evaluations, projects
 from evalplatform.services.audit import SYSTEM
-from evalplatform.services.clock import now
+from evalplatform.services.clock import as_utc, now
 from evalplatform.services.errors import (
     Conflict,
     DomainError,
@@ -419,6 +419,18 @@ def reopen(session: Session, principal, evaluation_id: int, reason: str, *,
 # ---------------------------------------------------------------- finalisation
 
 
+def final_since(session: Session, evaluation_id: int, result: EvaluationResult) -> datetime:
+    """When a result became final: as the appeal window closed (the day after its deadline
+    begins, in China), or as its last appeal was decided if that came later; not when
+    :func:`finalise_due` happened to run, which may be days or months after."""
+    closed = datetime.combine(result.appeal_deadline + timedelta(days=1), time(),
+                              tzinfo=projects.LOCAL_TZ).astimezone(UTC)
+    decided = [as_utc(a.decided_at) for a in session.exec(
+        select(Appeal).where(Appeal.evaluation_id == evaluation_id,
+                             col(Appeal.decided_at).is_not(None)))]
+    return max([closed, *decided])
+
+
 def finalise_due(session: Session, today: date | None = None, *,
                  evaluation_ids: list[int] | None = None) -> list[EvaluationResult]:
     """Make final every published result whose appeal window closed before ``today`` without
@@ -441,7 +453,7 @@ def finalise_due(session: Session, today: date | None = None, *,
     for evaluation, result in due:
         if evaluation.id in pending:
             continue
-        result.final_at = now()
+        result.final_at = final_since(session, evaluation.id, result)
         session.add(result)
         audit.record(session, SYSTEM, "result.final", "evaluation_result", result.id, {
             "evaluation": evaluation.id, "version": result.version,
