@@ -1,5 +1,7 @@
 """The demo city's past year: final results, settlements, one overdue payment, standings."""
 
+from decimal import Decimal
+
 from sqlmodel import select
 
 from evalplatform.models import Evaluation, EvaluationResult, Settlement, SettlementStatus
@@ -26,6 +28,10 @@ def test_the_demo_settles_the_past_year_and_shows_every_standing(db):
                                          SettlementStatus.proposed}
     for s in every:
         assert s.payable_fen + s.deduction_fen == s.instalment_amount_fen
+        if s.evaluation_id is not None:  # the result shows the payment its settlement applies
+            payment = results_service.current(db, s.evaluation_id).result["payment"]
+            assert (Decimal(payment["payable"]) * 100, Decimal(payment["deduction"]) * 100) == (
+                s.payable_fen, s.deduction_fen)
         assert s.decided_by is None or s.decided_by not in settlements.proposers(db, s)
     overdue = [r for r in settlements.payments(db) if r.state == "overdue"]
     assert len(overdue) == 1 and overdue[0].settlement.status == SettlementStatus.approved

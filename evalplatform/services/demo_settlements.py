@@ -150,7 +150,8 @@ def _final_result(session: Session, world: dict, evaluation, level: float, seed:
     """Compute the evaluation's result from demo inputs and make it final on ``final_on``."""
     doc = evaluations.scheme_document(session, evaluation)
     package = evaluation_inputs.build_package(doc, [demo_inputs(doc, level, seed)],
-                                              package_id=f"demo-{evaluation.id}")
+                                              package_id=f"demo-{evaluation.id}",
+                                              payment=results.payment_for(session, evaluation))
     computed = scoring.evaluate(package)
     for status in ("collecting", "scoring", "computed", "published", "final"):
         evaluations.advance(session, world["finance"].actor, evaluation.id, status)
