@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from openpyxl import load_workbook
 
-from evalplatform.services import half_year, settlements
+from evalplatform.services import contracts, half_year, settlements
 from evalplatform.services.errors import ValidationFailed
 from tests.builders import contracted_world
 from tests.conftest import login
@@ -95,3 +95,17 @@ def test_an_instalment_paid_after_the_period_was_overdue_at_its_end(db, make_use
     assert first.paid["count"] == 0
     second = half_year.build(db, half_year.Period(2026, 2))
     assert (second.paid["count"], second.paid["late"], second.overdue["count"]) == (1, 1, 0)
+
+
+def test_late_filings_are_counted_as_they_stood_on_the_periods_last_day(db, make_user, make_org):
+    # Signed on 5 January 2026 and published only on 10 July, long after its deadline.
+    world = contracted_world(db, make_user, make_org)
+    world.contract.published_on = date(2026, 7, 10)
+    db.add(world.contract)
+    db.commit()
+    assert half_year.build(db, half_year.Period(2025, 2)).late == {}  # not signed yet
+    on_30_june = [i for i in contracts.due_and_late(db, organisation_id=None,
+                                                    today=date(2026, 6, 30)).late
+                  if i.kind == "publication"]
+    assert [str(i.label) for i in on_30_june] == ["合同未公开（2 个工作日内）"]  # not yet
+    assert half_year.build(db, half_year.Period(2026, 1)).late == {"未按时公开的合同": 1}

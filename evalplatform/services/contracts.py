@@ -423,6 +423,8 @@ class Deadline:
 
 
 def _deadline(due: date | None, done_on: date | None, today: date, problem=None) -> Deadline:
+    if done_on is not None and done_on > today:
+        done_on = None  # done after the day asked about (a past one): not yet done on it
     if due is None:
         return Deadline(None, done_on, 0, problem)
     reference = done_on or today
@@ -473,7 +475,10 @@ class DueList:
 
 
 def due_and_late(session: Session, *, organisation_id: int | None, today: date) -> DueList:
-    """What waits or is late: approvals, ex-ante documents, contract copies, publications."""
+    """What waits or is late: approvals, ex-ante documents, contract copies, publications.
+
+    On a past ``today`` (the half-year report's last day) the contracts signed later are left
+    out, and a copy filed or a contract published later counts as not yet done on that day."""
     statement = select(Project, Organisation).join(Organisation,
                                                    Project.department_id == Organisation.id)
     if organisation_id is not None:
@@ -492,7 +497,7 @@ def due_and_late(session: Session, *, organisation_id: int | None, today: date) 
             result.items.append(DueItem("ex_ante", _("Ex-ante assessment missing"), project,
                                         department))
         contract = contracts.get(project.id)
-        if contract is None:
+        if contract is None or contract.signed_on > today:  # on a past day: not signed yet
             continue
         copy = copy_filing_deadline(contract, project, today)
         if copy is not None and copy.done_on is None:
