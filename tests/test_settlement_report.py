@@ -109,3 +109,29 @@ def test_late_filings_are_counted_as_they_stood_on_the_periods_last_day(db, make
                   if i.kind == "publication"]
     assert [str(i.label) for i in on_30_june] == ["合同未公开（2 个工作日内）"]  # not yet
     assert half_year.build(db, half_year.Period(2026, 1)).late == {"未按时公开的合同": 1}
+
+
+def test_a_payment_to_a_large_supplier_counts_as_paid_in_the_period(db, make_user, make_org):
+    from datetime import UTC, datetime
+
+    from evalplatform.models import Contract, SupplierProfile
+
+    world = contracted_world(db, make_user, make_org)
+    contract = db.get(Contract, world.contract.id)
+    contract.payment_days = None
+    profile = db.get(SupplierProfile, world.supplier.id)
+    profile.small_medium = False  # no statutory due date, no interest
+    db.add(contract)
+    db.add(profile)
+    db.commit()
+    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 1).id)
+    settlement = settlements.approve(db, principal(world.finance), settlement.id)
+    settlement.decided_at = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
+    db.add(settlement)
+    db.commit()
+    settlements.record_payment(db, principal(world.finance), settlement.id,
+                               voucher_no="GK-2026-0310", paid_on="2026-03-10",
+                               today=date(2026, 11, 1))
+    first = half_year.build(db, half_year.Period(2026, 1))
+    assert first.paid == {"count": 1, "amount": 23_400_000, "late": 0, "interest": 0}
+    assert first.settled_total["payable"] == 23_400_000  # approved and paid, both counted

@@ -217,15 +217,18 @@ def build(session: Session, period: Period, *, organisation_id: int | None = Non
     as_of = min(period.end, projects.today())
     paid = {"count": 0, "amount": 0, "late": 0, "interest": 0}
     overdue = {"count": 0, "amount": 0, "interest": 0}
+    for row in settlements.paid_in(session, period.start, as_of,
+                                   organisation_id=organisation_id):
+        s = row.settlement
+        paid["count"] += 1
+        paid["amount"] += s.payable_fen
+        if (s.late_days or 0) > 0:
+            paid["late"] += 1
+            paid["interest"] += s.interest_fen or 0
+    # overdue: only a small or medium supplier's payment has a statutory due date
     for payment in settlements.payments(session, organisation_id=organisation_id,
                                         today=as_of):
-        if payment.paid_on in period:
-            paid["count"] += 1
-            paid["amount"] += payment.payable_fen or 0
-            if payment.state == "paid_late":
-                paid["late"] += 1
-                paid["interest"] += payment.interest_fen or 0
-        elif payment.state == "overdue":
+        if payment.state == "overdue":
             overdue["count"] += 1
             overdue["amount"] += payment.payable_fen or 0
             overdue["interest"] += payment.interest_fen or 0

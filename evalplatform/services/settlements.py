@@ -1026,6 +1026,18 @@ def approved_in(session: Session, start: date, end: date, *, organisation_id: in
     return [r for r in rows if start <= _local_date(r.settlement.decided_at) <= end]
 
 
+def paid_in(session: Session, start: date, end: date, *, organisation_id: int | None = None
+            ) -> list[SettlementRow]:
+    """Settlements paid in the period (the payment date, inclusive), whatever the supplier's
+    size: a large supplier's payment has no statutory due date but is a payment all the same."""
+    statement = (_joined().where(Settlement.status == SettlementStatus.paid,
+                                 col(Settlement.paid_on) >= start, col(Settlement.paid_on) <= end)
+                 .order_by(Settlement.paid_on, Settlement.id))
+    if organisation_id is not None:
+        statement = statement.where(Project.department_id == organisation_id)
+    return [SettlementRow(*row) for row in session.exec(statement)]
+
+
 def period_workbook(session: Session, start: date, end: date, *,
                     organisation_id: int | None = None) -> bytes:
     """A period's approved settlements as one Excel sheet for the treasury system."""
