@@ -92,6 +92,20 @@ def percent(number) -> str:
     return gettext("%(number)s %%", number=number)
 
 
+def size_text(size: int) -> str:
+    """A number of bytes as a reader says it: '1 MB', '1.5 MB', '512 KB', '0.5 KB'… '800 bytes'
+    (one decimal when it is not whole)."""
+    def count(unit: int):
+        rounded = round(size / unit, 1)
+        return int(rounded) if rounded == int(rounded) else rounded
+
+    if size >= 1024 * 1024:
+        return _("%(count)s MB", count=count(1024 * 1024))
+    if size >= 1024:
+        return _("%(count)s KB", count=count(1024))
+    return _("%(count)s bytes", count=size)
+
+
 class LazyString:
     """A message translated when it is shown, for module-level labels (enum names, menus)."""
 

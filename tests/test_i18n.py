@@ -66,3 +66,22 @@ def test_a_refused_upload_names_its_size_in_the_readers_language(monkeypatch):
         seen[lang] = caught.value.errors["report"]
     assert seen == {"zh_CN": "文件大小为 3.0 MB，最多接受 2 MB。",
                     "en": "The file is 3.0 MB; at most 2 MB is accepted."}
+
+
+def test_an_upload_limit_under_a_megabyte_is_named_in_kb(monkeypatch):
+    import pytest
+
+    from evalplatform.i18n import language
+    from evalplatform.services import files
+    from evalplatform.services.errors import ValidationFailed
+    from evalplatform.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "upload_max_bytes", 300 * 1024)
+    big = b"%PDF-" + b"x" * (400 * 1024)
+    seen = {}
+    for lang in ("zh_CN", "en"):
+        with language(lang), pytest.raises(ValidationFailed) as caught:
+            files.check(big, field="report")
+        seen[lang] = caught.value.errors["report"]
+    assert seen == {"zh_CN": "文件大小为 400 KB，最多接受 300 KB。",
+                    "en": "The file is 400 KB; at most 300 KB is accepted."}

@@ -15,7 +15,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from evalplatform.i18n import _
+from evalplatform.i18n import _, size_text
 from evalplatform.services.errors import NotFound, ValidationFailed
 from evalplatform.settings import get_settings
 
@@ -65,9 +65,11 @@ def check(data: bytes, *, field: str, allowed: tuple[str, ...] = (PDF,)) -> str:
     if not data:
         raise ValidationFailed({field: _("Choose a file to upload.")})
     if len(data) > limit:
-        size, most = format(len(data) / 1048576, ".1f"), format(limit / 1048576, ".0f")
+        size = (_("%(count)s MB", count=format(len(data) / 1048576, ".1f"))
+                if len(data) >= 1048576 else size_text(len(data)))
         raise ValidationFailed({field: _(
-            "The file is %(size)s MB; at most %(limit)s MB is accepted.", size=size, limit=most)})
+            "The file is %(size)s; at most %(limit)s is accepted.", size=size,
+            limit=size_text(limit))})
     kind = detect_kind(data)
     if kind not in allowed:
         raise ValidationFailed({field: _(

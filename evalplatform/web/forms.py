@@ -21,16 +21,7 @@ from fastapi.routing import APIRoute
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from evalplatform.i18n import _
-
-
-def size_text(size: int) -> str:
-    """A number of bytes as a reader says it: '1 MB', '512 KB', '800 bytes'."""
-    if size >= 1024 * 1024 and size % (1024 * 1024) == 0:
-        return _("%(count)s MB", count=size // (1024 * 1024))
-    if size >= 1024:
-        return _("%(count)s KB", count=round(size / 1024, 1) if size % 1024 else size // 1024)
-    return _("%(count)s bytes", count=size)
+from evalplatform.i18n import _, size_text
 
 
 def too_many_fields(max_fields: int | float) -> HTTPException:
