@@ -118,3 +118,28 @@ def test_a_multipart_form_is_still_read_by_starlette():
         "/form", data={"Q1": "satisfied"}, files={"photo": ("a.txt", b"hello", "text/plain")})
     items = dict(response.json()["items"])
     assert items["Q1"] == "satisfied" and "photo" in items
+
+
+def test_a_staff_upload_form_over_its_limits_is_refused_in_the_readers_language(
+        client, signed_in):
+    """Not only respondents' pages: finance's catalogue workbook upload names the limit too."""
+    signed_in("finance")
+    token = csrf_from(client, "/catalogue")
+    files = [("file", (f"{i}.xlsx", b"x", "application/octet-stream")) for i in range(1001)]
+    chinese = client.post("/catalogue/import", data={"csrf_token": token}, files=files)
+    assert chinese.status_code == 400
+    assert "此表单的文件过多：最多接受 1000 个。" in chinese.text
+    client.post("/language", data={"language": "en", "csrf_token": token})
+    english = client.post("/catalogue/import", data={"csrf_token": token}, files=files)
+    assert english.status_code == 400
+    assert "This form has too many files: at most 1000 are accepted." in english.text
+    assert "Too many files" not in english.text
+
+
+def test_every_router_reads_its_forms_with_the_translated_limits():
+    from evalplatform.web.forms import FormRoute
+    from evalplatform.web.routes import ROUTERS
+
+    plain = [route.path for router in ROUTERS for route in router.routes
+             if not isinstance(route, FormRoute)]
+    assert plain == []

@@ -10,6 +10,9 @@ are kept too: more than ``max_fields`` fields, or a field longer than ``max_part
 bytes, is a 400 whose message is in the reader's language and names the limit (the most
 fields, the longest field in KB or MB); Starlette's English messages for the same limits of
 a multipart body are put the same way. Multipart bodies (uploads) still go to Starlette.
+
+Every other router is built with ``route_class=FormRoute``: its forms are read by Starlette,
+and only the limits' messages are put in the reader's language the same way.
 """
 
 from __future__ import annotations
@@ -44,19 +47,13 @@ def _urlencoded(content_type: str | None) -> bool:
         "application/x-www-form-urlencoded")
 
 
-class UrlencodedFormRequest(Request):
+class FormLimitsRequest(Request):
+    """A request whose form, over Starlette's limits (too many fields or files, a part too
+    large), is refused with a 400 in the reader's language naming the limit, not Starlette's
+    English. Every router of the app reads forms through it (``FormRoute``)."""
+
     async def _get_form(self, *, max_files: int | float = 1000, max_fields: int | float = 1000,
                         max_part_size: int = 1024 * 1024) -> FormData:
-        if self._form is None and _urlencoded(self.headers.get("content-type")):
-            text = (await self.body()).decode("latin-1")
-            try:
-                pairs = parse_qsl(text, keep_blank_values=True,
-                                  max_num_fields=int(max_fields) if max_fields < 2**31 else None)
-            except ValueError:
-                raise too_many_fields(max_fields) from None
-            if any(len(value) > max_part_size for _name, value in pairs):
-                raise field_too_long(max_part_size)
-            self._form = FormData(pairs)
         try:
             return await super()._get_form(max_files=max_files, max_fields=max_fields,
                                             max_part_size=max_part_size)
@@ -74,13 +71,41 @@ class UrlencodedFormRequest(Request):
                                        "again.")) from None
 
 
-class UrlencodedFormRoute(APIRoute):
-    """A route whose handler and dependencies read urlencoded forms with ``parse_qsl``."""
+class UrlencodedFormRequest(FormLimitsRequest):
+    async def _get_form(self, *, max_files: int | float = 1000, max_fields: int | float = 1000,
+                        max_part_size: int = 1024 * 1024) -> FormData:
+        if self._form is None and _urlencoded(self.headers.get("content-type")):
+            text = (await self.body()).decode("latin-1")
+            try:
+                pairs = parse_qsl(text, keep_blank_values=True,
+                                  max_num_fields=int(max_fields) if max_fields < 2**31 else None)
+            except ValueError:
+                raise too_many_fields(max_fields) from None
+            if any(len(value) > max_part_size for _name, value in pairs):
+                raise field_too_long(max_part_size)
+            self._form = FormData(pairs)
+        return await super()._get_form(max_files=max_files, max_fields=max_fields,
+                                        max_part_size=max_part_size)
+
+
+class FormRoute(APIRoute):
+    """A route whose handler and dependencies read forms through ``request_class``: the
+    app's routers are all built with ``route_class=FormRoute`` (or a subclass), so every form
+    over its limits is refused in the reader's language."""
+
+    request_class: type[Request] = FormLimitsRequest
 
     def get_route_handler(self):
         handler = super().get_route_handler()
+        request_class = self.request_class
 
-        async def urlencoded_form_handler(request: Request):
-            return await handler(UrlencodedFormRequest(request.scope, request.receive))
+        async def form_handler(request: Request):
+            return await handler(request_class(request.scope, request.receive))
 
-        return urlencoded_form_handler
+        return form_handler
+
+
+class UrlencodedFormRoute(FormRoute):
+    """A route whose handler and dependencies read urlencoded forms with ``parse_qsl``."""
+
+    request_class = UrlencodedFormRequest

@@ -11,9 +11,10 @@ from evalplatform.i18n import _
 from evalplatform.services import accounts
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.web.access import SESSION_EPOCH, Principal, signed_in
+from evalplatform.web.forms import FormRoute
 from evalplatform.web.templating import flash, render
 
-router = APIRouter()
+router = APIRouter(route_class=FormRoute)
 
 
 @router.get("/account")

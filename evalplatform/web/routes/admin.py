@@ -11,10 +11,11 @@ from evalplatform.models import OrganisationKind, Role
 from evalplatform.services import accounts, workdays
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.web.access import Principal, require
+from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import PageNumber
 from evalplatform.web.templating import flash, redirect, render
 
-router = APIRouter(prefix="/admin")
+router = APIRouter(route_class=FormRoute, prefix="/admin")
 admin_only = require(Role.admin)
 
 

@@ -12,8 +12,9 @@ from evalplatform.db import get_session
 from evalplatform.models import OrganisationKind, Role
 from evalplatform.services import accounts, audit
 from evalplatform.web.access import Principal, require, signed_in
+from evalplatform.web.forms import FormRoute
 
-router = APIRouter(prefix="/api", tags=["api"])
+router = APIRouter(route_class=FormRoute, prefix="/api", tags=["api"])
 
 
 class Me(BaseModel):

@@ -12,8 +12,9 @@ from evalplatform.db import get_session
 from evalplatform.models import EvaluationStage, EvaluationStatus, Role
 from evalplatform.services import evaluations
 from evalplatform.web.access import Principal, require
+from evalplatform.web.forms import FormRoute
 
-router = APIRouter(prefix="/api", tags=["evaluations"])
+router = APIRouter(route_class=FormRoute, prefix="/api", tags=["evaluations"])
 
 readers = require(Role.finance, Role.purchaser, Role.auditor, Role.supplier, Role.evaluator)
 evaluation_reader = require(Role.finance, Role.purchaser, Role.auditor, Role.supplier,

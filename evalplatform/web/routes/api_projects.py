@@ -27,9 +27,10 @@ from evalplatform.services import catalogue, contracts, projects
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.services.money import fen_to_yuan_text
 from evalplatform.web.access import Principal, require
+from evalplatform.web.forms import FormRoute
 from evalplatform.web.routes.projects import owns_project
 
-router = APIRouter(prefix="/api", tags=["projects"])
+router = APIRouter(route_class=FormRoute, prefix="/api", tags=["projects"])
 
 readers = require(Role.finance, Role.purchaser, Role.auditor)
 project_reader = require(Role.finance, Role.purchaser, Role.auditor, owns=owns_project)

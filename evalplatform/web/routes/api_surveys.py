@@ -24,10 +24,11 @@ from evalplatform.models import Role
 from evalplatform.services import evaluations
 from evalplatform.services import surveys_app as app_service
 from evalplatform.web.access import Principal, require
+from evalplatform.web.forms import FormRoute
 from surveys import questionnaire as qn
 from surveys import tabulation
 
-router = APIRouter(prefix="/api", tags=["surveys"])
+router = APIRouter(route_class=FormRoute, prefix="/api", tags=["surveys"])
 
 readers = require(Role.finance, Role.purchaser, Role.auditor, Role.evaluator)
 survey_reader = require(Role.finance, Role.purchaser, Role.auditor, Role.evaluator,

@@ -10,11 +10,12 @@ from evalplatform.db import get_session
 from evalplatform.models import Role
 from evalplatform.services import audit, result_check
 from evalplatform.web.access import Principal, require
+from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import PageNumber
 from evalplatform.web.routes import evaluations, experts, projects, results, schemes, settlements
 from evalplatform.web.templating import render
 
-router = APIRouter()
+router = APIRouter(route_class=FormRoute)
 readers = require(Role.auditor, Role.finance, Role.admin)
 result_checkers = require(*result_check.CHECKERS)
 SHOWN_DIFFERENCES = 100  # the rest are counted; the command line lists them all

@@ -8,9 +8,10 @@ from sqlmodel import Session
 from evalplatform.db import get_session
 from evalplatform.services import disclosure, projects
 from evalplatform.web.access import public
+from evalplatform.web.forms import FormRoute
 from evalplatform.web.templating import render
 
-router = APIRouter()
+router = APIRouter(route_class=FormRoute)
 
 
 @router.get("/disclosure/budget")

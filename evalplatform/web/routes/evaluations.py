@@ -12,10 +12,11 @@ from evalplatform.services import contracts, evaluations, projects, schemes
 from evalplatform.services.errors import DomainError, ValidationFailed
 from evalplatform.web import evaluation_panels
 from evalplatform.web.access import Principal, require
+from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import PageNumber
 from evalplatform.web.templating import flash, redirect, render
 
-router = APIRouter()
+router = APIRouter(route_class=FormRoute)
 
 
 def _owns_contract(principal: Principal, session: Session, params: dict) -> bool:

@@ -12,10 +12,11 @@ from evalplatform.models import Expert, RelationshipKind, Role, User
 from evalplatform.services import evaluations, experts, panel, projects
 from evalplatform.services.errors import DomainError, ValidationFailed
 from evalplatform.web.access import Principal, require
+from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import PageNumber
 from evalplatform.web.templating import flash, redirect, render
 
-router = APIRouter()
+router = APIRouter(route_class=FormRoute)
 
 pool_readers = require(Role.finance, Role.auditor)
 pool_keeper = require(Role.finance)

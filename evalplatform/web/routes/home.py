@@ -11,10 +11,11 @@ from evalplatform.db import get_session, run_in_session
 from evalplatform.i18n import LANGUAGES
 from evalplatform.services import dashboard
 from evalplatform.web.access import Principal, public, signed_in
+from evalplatform.web.forms import FormRoute
 from evalplatform.web.lean import LeanRoutes
 from evalplatform.web.templating import render
 
-router = APIRouter()
+router = APIRouter(route_class=FormRoute)
 health = LeanRoutes()
 
 

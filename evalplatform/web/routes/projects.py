@@ -27,9 +27,10 @@ from evalplatform.services import catalogue, catalogue_excel, contracts, evaluat
 from evalplatform.services.errors import Conflict, NotFound, ValidationFailed
 from evalplatform.services.paging import paginate_items
 from evalplatform.web.access import Principal, require
+from evalplatform.web.forms import FormRoute
 from evalplatform.web.templating import flash, redirect, render
 
-router = APIRouter()
+router = APIRouter(route_class=FormRoute)
 
 def _sees_all(principal: Principal) -> bool:
     return principal.role in (Role.finance, Role.auditor)

@@ -27,10 +27,11 @@ from evalplatform.services import (
 from evalplatform.services.errors import DomainError, NotFound, ValidationFailed
 from evalplatform.web import evaluation_panels
 from evalplatform.web.access import Principal, public, require
+from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import PageNumber
 from evalplatform.web.templating import flash, flash_error, redirect, render
 
-router = APIRouter()
+router = APIRouter(route_class=FormRoute)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 result_reader = require(Role.finance, Role.purchaser, Role.auditor, Role.supplier,

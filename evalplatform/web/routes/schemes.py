@@ -12,10 +12,11 @@ from evalplatform.models import Role
 from evalplatform.services import scheme_excel, schemes
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.web.access import Principal, require
+from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import PageNumber
 from evalplatform.web.templating import flash, redirect, render
 
-router = APIRouter(prefix="/schemes")
+router = APIRouter(route_class=FormRoute, prefix="/schemes")
 readers = require(Role.finance, Role.purchaser, Role.auditor)
 creators = require(Role.finance, Role.purchaser)
 read_one = require(Role.finance, Role.purchaser, Role.auditor, owns=schemes.owns_scheme)

@@ -25,10 +25,11 @@ from evalplatform.services import evaluations, experts, files, panel, scoresheet
 from evalplatform.services.errors import DomainError, ValidationFailed
 from evalplatform.web import evaluation_panels
 from evalplatform.web.access import Principal, require
+from evalplatform.web.forms import FormRoute
 from evalplatform.web.routes.evaluations import render_evaluation_page
 from evalplatform.web.templating import flash, flash_error, local_time, redirect, render
 
-router = APIRouter()
+router = APIRouter(route_class=FormRoute)
 
 scorers = require(Role.purchaser, Role.evaluator, owns=evaluations.owns_evaluation)
 sheet_readers = require(Role.finance, Role.purchaser, Role.auditor, Role.evaluator,

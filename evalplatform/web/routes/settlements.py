@@ -37,10 +37,11 @@ from evalplatform.services.errors import DomainError, NotFound, ValidationFailed
 from evalplatform.services.paging import paginate_items
 from evalplatform.web import evaluation_panels
 from evalplatform.web.access import Principal, public, require
+from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import PageNumber
 from evalplatform.web.templating import flash, redirect, render
 
-router = APIRouter()
+router = APIRouter(route_class=FormRoute)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -19,13 +19,13 @@ from evalplatform.services import surveys_app as app_service
 from evalplatform.services.errors import Conflict, DomainError, NotFound, Throttled, ValidationFailed
 from evalplatform.web import evaluation_panels
 from evalplatform.web.access import Principal, anyone, require
-from evalplatform.web.forms import UrlencodedFormRoute
+from evalplatform.web.forms import FormRoute, UrlencodedFormRoute
 from evalplatform.web.lean import LeanRoutes
 from evalplatform.web.templating import flash, redirect, render
 from surveys import invitations, tabulation, templates, xlsform
 from surveys import questionnaire as qn
 
-router = APIRouter()
+router = APIRouter(route_class=FormRoute)
 #: The respondents' pages (/s, /o), mounted before every other router: they carry the
 #: traffic of a survey (thousands of answers at once), and routes are matched in order.
 #: Their forms are read by the standard library's parser (``web.forms``).
