@@ -1,5 +1,6 @@
 """Catalogue, negative list, projects, suppliers and contracts: each rule refuses clearly."""
 
+import re
 from datetime import date
 
 import pytest
@@ -609,3 +610,29 @@ def test_a_second_contract_of_a_project_is_refused_on_the_form(client, db, world
     response = client.post(f"/projects/{project.id}/contract", data=data)
     assert response.status_code == 409 and "已有合同" in response.text
     assert count(db, Contract) == 1
+
+
+def test_the_contracts_percentages_are_written_as_the_readers_language_writes_them(
+        client, db, world, supplier, login_as):
+    """The payment rule's bands and the instalments' shares: 95% in Chinese, 95 % in English."""
+    project = register(db, world)
+    projects.approve(db, world["f_actor"], project.id)
+    contract = contracts.record_contract(db, world["p_actor"], project.id,
+                                         contract_values(supplier), THIRDS)
+    login_as(world["purchaser"])
+    page = f"/contracts/{contract.id}"
+
+    def shown() -> tuple[str, list[str]]:
+        text = client.get(page).text
+        rule = re.search(r"<dd>([^<]*≥[^<]*)</dd>", text).group(1)
+        shares = re.findall(r'<td data-label="#">\d</td><td data-label="[^"]*">([^<]*)</td>', text)
+        return rule, shares
+
+    rule, shares = shown()
+    assert "≥80: 95%；" in rule and "95 %" not in rule
+    assert shares == ["30%", "30%", "40%"]
+    token = csrf_from(client, page)
+    client.post("/language", data={"language": "en", "next": page, "csrf_token": token})
+    rule, shares = shown()
+    assert "≥80: 95 %；" in rule
+    assert shares == ["30 %", "30 %", "40 %"]

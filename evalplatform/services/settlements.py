@@ -115,9 +115,12 @@ def money_text(fen: int | None) -> str:
     return "" if fen is None else f"¥{yuan(fen):,.2f}"
 
 
-def percent_text(ratio: Decimal | str) -> str:
-    """0.95 → '95%' ('95 %' in English), '0.8735' → '87.35%'."""
-    return percent(f"{(Decimal(ratio) * HUNDRED).normalize():f}")
+def percent_text(ratio: Decimal | str | float, places: int | None = None) -> str:
+    """0.95 → '95%' ('95 %' in English), '0.8735' → '87.35%'; with ``places``, that many
+    decimals (0.6667, 1 → '66.7%'). The one way a percentage is written (pages use it as the
+    ``percent`` filter)."""
+    number = Decimal(str(ratio)) * HUNDRED
+    return percent(f"{number.normalize():f}" if places is None else f"{number:.{places}f}")
 
 
 # ---------------------------------------------------------------- results (read only)

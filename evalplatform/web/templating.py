@@ -115,6 +115,17 @@ def reciprocal(judgement: str | None) -> str:
     return str(1 / value)
 
 
+def percent(value, places: int | None = None, per_hundred: bool = False) -> str:
+    """The ``percent`` filter: a fraction (or, ``per_hundred``, a number of percent such as an
+    instalment's "30") written as the reader's language writes a percentage, through
+    settlements.percent_text: 95% in Chinese, 95 % in English; '—' for no value."""
+    from evalplatform.services.settlements import percent_text
+
+    if value is None or value == "" or value != value:
+        return "—"
+    return percent_text(Decimal(str(value)) / 100 if per_hundred else value, places)
+
+
 def query_with(request: Request, **changes: Any) -> str:
     """The current URL's query string with some parameters replaced (paging, sorting)."""
     params = dict(request.query_params)
@@ -166,6 +177,7 @@ def build_templates() -> Jinja2Templates:
     env.filters["money"] = money
     env.filters["local_time"] = local_time
     env.filters["reciprocal"] = reciprocal
+    env.filters["percent"] = percent
     env.globals.update(
         LANGUAGES=i18n.LANGUAGES,
         ROLE_LABELS=ROLE_LABELS,

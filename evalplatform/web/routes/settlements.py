@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlmodel import Session
@@ -101,8 +99,7 @@ def _scope(principal: Principal) -> dict:
 def _labels() -> dict:
     return {"STATUS": settlements.STATUS_LABELS, "BASIS": settlements.BASIS_LABELS,
             "CONCLUSION": acceptance.CONCLUSION_LABELS, "LEVEL": standing.LEVEL_LABELS,
-            "ratio_text": settlements.percent_text,
-            "percent_of": lambda text: format(Decimal(text), "f")}
+            "ratio_text": settlements.percent_text}
 
 
 # ---------------------------------------------------------------- lists
