@@ -151,3 +151,20 @@ def test_the_home_page_shows_the_settlement_cards(client, db, world, make_user):
     sign_in(client, world.finance)
     assert "待审核的结算" in client.get("/").text or "Settlements to approve" in \
         client.get("/").text
+
+
+def test_the_contract_pages_parentheses_are_the_readers_languages(client, db, world):
+    """Full-width （） around a figure's note in Chinese (默认, the score's grade, the
+    instalment's share), ASCII ( ) in English."""
+    final_evaluation(db, world, "86.35", "良")
+    sign_in(client, world.purchaser)
+    url = f"/contracts/{world.contract.id}/settlements"
+    page = client.get(url).text
+    assert "每日 0.05%（默认）" in page and " (默认)" not in page
+    assert "86.35（良）" in page and "86.35 (良)" not in page
+    assert "（30%）" in page or "（40%）" in page
+    client.post("/language", data={"language": "en", "next": url,
+                                   "csrf_token": token(client.get(url))})
+    english = client.get(url).text
+    assert "0.05 % a day (default)" in english and "86.35 (良)" in english
+    assert "（" not in english

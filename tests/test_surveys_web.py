@@ -365,3 +365,22 @@ def test_the_supplier_sees_only_aggregate_figures_once_the_survey_closed(client,
     panel = page[page.index('id="survey-panel"'):]
     assert "66.7%" in panel  # Q1 满意, Q2 较满意, Q3 一般: 2 of 3 answers satisfied
     assert "/survey/results" not in panel
+
+
+def test_the_survey_pages_parentheses_are_the_readers_languages(client, db, world):
+    """The survey home's response count and its sources: （） in Chinese, ( ) in English."""
+    evaluation = evaluation_with_survey(db, world)
+    for code in issue(db, world, evaluation, 2):
+        app_service.submit_with_code(db, code, lambda name: [STREET_ANSWERS[name]]
+                                     if name in STREET_ANSWERS else [], "10.0.0.1")
+    sign_in(client, world.purchaser)
+    home = f"/evaluations/{evaluation.id}/survey"
+
+    def total() -> str:
+        page = client.get(home).text
+        return re.search(r'data-testid="survey-total">(.*?)</dd>', page, re.S).group(1)
+
+    assert re.fullmatch(r"2（[^()（）]+）", total()), total()
+    token = csrf_from(client, home)
+    client.post("/language", data={"language": "en", "next": home, "csrf_token": token})
+    assert re.fullmatch(r"2 \(codes 2 · open links 0 · paper 0\)", total()), total()

@@ -178,6 +178,7 @@ def build_templates() -> Jinja2Templates:
     env.filters["local_time"] = local_time
     env.filters["reciprocal"] = reciprocal
     env.filters["percent"] = percent
+    env.filters["size"] = i18n.size_text
     env.globals.update(
         LANGUAGES=i18n.LANGUAGES,
         ROLE_LABELS=ROLE_LABELS,
