@@ -112,3 +112,16 @@ def test_the_admin_form_rerenders_field_errors_for_htmx(client, signed_in, db):
     assert 'id="e-username"' in response.text and 'id="e-password"' in response.text
     assert 'value="张三"' in response.text  # what was typed is kept
     assert _count(db, User) == before
+
+
+def test_an_organisations_kind_is_in_the_readers_parentheses(client, signed_in, make_org):
+    """The user form's organisation choices: 名称（供应商） in Chinese, Name (Supplier) in English."""
+    from tests.conftest import csrf_from
+
+    signed_in("admin")
+    make_org("supplier", name="乐龄服务社")
+    assert "乐龄服务社（" in client.get("/admin/users/new").text
+    token = csrf_from(client, "/admin/users/new")
+    client.post("/language", data={"language": "en", "csrf_token": token})
+    english = client.get("/admin/users/new").text
+    assert "乐龄服务社 (" in english and "乐龄服务社（" not in english

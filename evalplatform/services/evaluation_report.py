@@ -178,7 +178,8 @@ def build(session: Session, principal, evaluation, result: EvaluationResult) -> 
         (_("Evaluation"), evaluation.title),
         (_("Stage and period"), f"{EVALUATION_STAGE_LABELS[evaluation.stage]} · "
                                 f"{evaluation.period_start} – {evaluation.period_end}"),
-        (_("Indicator scheme"), f"{view.scheme_name} (SHA-256 {view.scheme_digest[:16]}…)"),
+        (_("Indicator scheme"), _("%(value)s (%(note)s)", value=view.scheme_name,
+                                          note="SHA-256 " + view.scheme_digest[:16] + "…")),
         (_("Missing scores"), view.missing_policy_label),
         (_("Result version"), _("version %(n)s, computed %(at)s by %(who)s", n=result.version,
                                 at=_local(result.computed_at),

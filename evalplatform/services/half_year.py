@@ -261,7 +261,8 @@ def workbook(report: Report) -> bytes:
     summary.title = _("Summary")
     yuan = settlements.yuan
     lines = [
-        (_("Report period"), f"{report.period.label} ({report.period.start} – {report.period.end})"),
+        (_("Report period"), _("%(value)s (%(note)s)", value=report.period.label,
+                                       note=" – ".join(map(str, (report.period.start, report.period.end))))),
         (_("Due by"), report.period.due),
         (_("Projects of the year"), report.total.projects),
         (_("Budget"), yuan(report.total.budget_fen)),

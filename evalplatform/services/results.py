@@ -694,7 +694,8 @@ def charts(view: ResultView, package: dict) -> dict:
             "grid": {"left": 8, "right": 24, "top": 32, "bottom": 8, "containLabel": True},
             "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
             "legend": {"top": 0},
-            "xAxis": {"type": "category", "data": [f"{p.name} ({p.weight})" for p in scored_parts]},
+            "xAxis": {"type": "category", "data": [_("%(value)s (%(note)s)", value=p.name, note=p.weight)
+                                                for p in scored_parts]},
             "yAxis": {"type": "value", "max": 100},
             "series": [
                 {"type": "bar", "name": _("Part score (of 100)"),

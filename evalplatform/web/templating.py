@@ -161,7 +161,8 @@ def kind_options(kinds) -> list[tuple[str, str]]:
 
 
 def organisation_options(organisations) -> list[tuple[str, str]]:
-    return [(str(o.id), f"{o.name}（{ORGANISATION_KIND_LABELS[o.kind]}）") for o in organisations]
+    return [(str(o.id), i18n.gettext("%(value)s (%(note)s)", value=o.name,
+                                       note=ORGANISATION_KIND_LABELS[o.kind])) for o in organisations]
 
 
 def build_templates() -> Jinja2Templates:

@@ -47,7 +47,8 @@ def expert_list(request: Request, q: str = "", speciality: str = "", active: str
 def _form_context(session: Session, expert: Expert | None, values: dict, errors: dict) -> dict:
     return {"expert": expert, "values": values, "errors": errors,
             "sectors": experts.sectors(session),
-            "user_options": [(str(u.id), f"{u.display_name}（{u.username}）")
+            "user_options": [(str(u.id), _("%(value)s (%(note)s)", value=u.display_name,
+                                                        note=u.username))
                              for u in experts.linkable_users(session, expert)]}
 
 
