@@ -518,3 +518,22 @@ def test_the_supplier_records_its_self_evaluation_beside_the_sheets(db, pw, make
 def test_a_final_evaluation_is_the_only_way_names_reach_others(db, pw):
     pw.evaluation.status = EvaluationStatus.final
     assert panel.names_visible(db, principal(db, pw.world.supplier_user), pw.evaluation)
+
+
+def test_a_ratio_typed_as_a_percentage_is_refused_naming_the_fraction(db, pw):
+    """道路保洁达标率 is a fraction of one: 95 typed for 95 % would read as 9,500 % and earn
+    full marks. It is refused at its field, saying how to type it; a rate above 100 % that
+    can be real (1.2) is taken."""
+    purchaser = principal(db, pw.purchaser)
+    data = scoresheets.start(db, purchaser, pw.evaluation.id, "A", "data")
+    values = {"A1.1": "95", "A1.2": "0.9", "A1.3": "0.98", "A2.3": "0.8", "A3.1": "1",
+              "A3.2": "30"}
+    form = {f"value-{k}": v for k, v in values.items()} | {
+        f"source-{k}": "城管巡查台账" for k in values}
+    with pytest.raises(ValidationFailed) as caught:
+        scoresheets.submit(db, purchaser, pw.evaluation.id, data.id, form)
+    assert list(caught.value.errors) == ["A1.1"]
+    message = caught.value.errors["A1.1"]
+    assert "0.95" in message and "9500%" in message and "1000%" in message
+    scoresheets.submit(db, purchaser, pw.evaluation.id, data.id, {**form, "value-A1.1": "1.2"})
+    assert scoresheets.get(db, pw.evaluation.id, data.id).scores["A1.1"]["value"] == "1.2"

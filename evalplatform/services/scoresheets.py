@@ -399,6 +399,11 @@ def _parse_tier(leaf: Leaf, raw: str, reason: str, parsed: ParsedSheet) -> None:
                                     "(扣分理由).")
 
 
+#: The most a measured ratio may be (10 = 1,000 %): a rate such as 完成率 may pass 100 %, but
+#: a figure above this is a percentage typed where a fraction of one belongs.
+RATIO_CEILING = Decimal(10)
+
+
 def _parse_datum(leaf: Leaf, raw: str, source: str, parsed: ParsedSheet) -> None:
     if not raw:
         if source:
@@ -408,6 +413,14 @@ def _parse_datum(leaf: Leaf, raw: str, source: str, parsed: ParsedSheet) -> None
     value = _decimal(raw)
     if value is None or value < 0:
         parsed.errors[leaf.id] = _("Enter the measured value as a number of 0 or more.")
+        return
+    if leaf.is_ratio and value > RATIO_CEILING:
+        # 95 typed for 95 % would read as 9,500 % and earn full marks: a ratio is a
+        # fraction of one; above the ceiling it cannot be a rate of this kind at all
+        parsed.errors[leaf.id] = _(
+            "This measured value is a ratio, typed as a fraction of one (0.95 for 95%%): "
+            "%(value)s would be %(percent)s, more than %(ceiling)s.", value=plain(value),
+            percent=leaf.with_unit(value), ceiling=leaf.with_unit(RATIO_CEILING))
         return
     entry = {"value": plain(value)}
     if source:
