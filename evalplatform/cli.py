@@ -196,9 +196,16 @@ def results_check(
     for d in report.differences:
         typer.echo(f"result {d.result_id} (evaluation {d.evaluation_id}, version {d.version}): "
                    f"{d.figure} stored {d.stored}, recomputed {d.recomputed}")
+    for up in report.upgrades:
+        for d in up.differences:
+            typer.echo(f"result {d.result_id} (evaluation {d.evaluation_id}, version "
+                       f"{d.version}): {d.figure} computed otherwise by {up.engine}: stored "
+                       f"{d.stored}, today {d.recomputed}")
+    changed = sum(len(up.differences) for up in report.upgrades)
     typer.echo(f"{report.checked} result(s) scored again: "
                f"{len(report.differences)} difference(s), "
-               f"{report.reworded} with the same figures explained in other words")
+               f"{report.reworded} with the same figures explained in other words, "
+               f"{changed} figure(s) an earlier engine computed otherwise")
     if not report.ok:
         sys.exit(1)
 

@@ -140,6 +140,17 @@ RESULT_FIGURE_LABELS = {  # the figures of a result (services/result_check.FIGUR
     "package": N_("Scoring package"),
 }
 
+#: What changed after each earlier scoring engine (scoring.ENGINE_CHANGES), for the result
+#: check: why a result it stored differs from today's in those figures
+ENGINE_CHANGE_LABELS = {
+    "evalplatform-scoring/1": N_("Since evalplatform-scoring/2 the margin of error of a "
+                                 "satisfaction rate over several questions counts the people "
+                                 "who answered, not their answers (one person's answers are "
+                                 "not independent), so it is wider; each rate also gives its "
+                                 "respondents. The scores, grade and payment are computed as "
+                                 "before."),
+}
+
 INPUT_SOURCE_LABELS = {  # the collectors of a scoring package (services/evaluation_inputs)
     "scoresheets": N_("Scoresheets"),
     "survey": N_("Satisfaction survey"),
@@ -354,5 +365,6 @@ DOMAIN_LABELS = {
     "sheet_status": SHEET_STATUS_LABELS,
     "file_purpose": FILE_PURPOSE_LABELS,
     "result_figure": RESULT_FIGURE_LABELS,
+    "engine_change": ENGINE_CHANGE_LABELS,
     "input_source": INPUT_SOURCE_LABELS,
 }

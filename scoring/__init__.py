@@ -9,6 +9,7 @@ batches with the same results, and payment rules on exact decimals. See README.m
 
 from .engine import (
     ENGINE,
+    ENGINE_CHANGES,
     THRESHOLDS,
     Evaluation,
     Missing,
@@ -39,6 +40,8 @@ from .stats import (
     icc,
     kendall_w,
     mean_ci,
+    pooled_mean_ci,
+    pooled_rate_ci,
     proportion_ci,
     sample_size,
     topsis,
@@ -57,6 +60,8 @@ __all__ = [
     "cronbach_alpha",
     "mean_ci",
     "proportion_ci",
+    "pooled_mean_ci",
+    "pooled_rate_ci",
     "sample_size",
     "RANDOM_INDEX",
     # evaluation
@@ -66,6 +71,7 @@ __all__ = [
     "validate_scheme",
     "PackageError",
     "ENGINE",
+    "ENGINE_CHANGES",
     "THRESHOLDS",
     # money
     "apply_payment",

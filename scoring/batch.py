@@ -158,15 +158,17 @@ class Tally:
     ``cell_val``, ``cell_cnt``). All integers but the totals, so nothing here depends on
     the order of the respondents or on how packages were read together."""
 
-    __slots__ = ("counts", "answered", "complete", "cell_pkg", "cell_val", "cell_cnt")
+    __slots__ = ("counts", "answered", "complete", "cell_pkg", "cell_val", "cell_cnt",
+                 "rate_sums")
 
-    def __init__(self, counts, answered, complete, cell_pkg, cell_val, cell_cnt):
+    def __init__(self, counts, answered, complete, cell_pkg, cell_val, cell_cnt, rate_sums):
         self.counts = counts
         self.answered = answered
         self.complete = complete
         self.cell_pkg = cell_pkg
         self.cell_val = cell_val
         self.cell_cnt = cell_cnt
+        self.rate_sums = rate_sums  # (B, rate leaves over several questions, 4): rate_sums()
 
     def take(self, idx: np.ndarray) -> Tally:
         """The tally of the packages ``idx`` (increasing positions)."""
@@ -175,7 +177,8 @@ class Tally:
         newid[idx] = np.arange(idx.shape[0])
         keep = newid[self.cell_pkg] >= 0
         return Tally(self.counts[idx], self.answered[idx], self.complete[idx],
-                     newid[self.cell_pkg[keep]], self.cell_val[keep], self.cell_cnt[keep])
+                     newid[self.cell_pkg[keep]], self.cell_val[keep], self.cell_cnt[keep],
+                     self.rate_sums[idx])
 
     @staticmethod
     def concat(tallies: list) -> Tally:
@@ -186,7 +189,8 @@ class Tally:
                      np.concatenate([t.cell_pkg + o for t, o in zip(tallies, offsets,
                                                                     strict=True)]),
                      np.concatenate([t.cell_val for t in tallies]),
-                     np.concatenate([t.cell_cnt for t in tallies]))
+                     np.concatenate([t.cell_cnt for t in tallies]),
+                     np.concatenate([t.rate_sums for t in tallies]))
 
 
 def tally(prep, codes: np.ndarray, lens: np.ndarray) -> Tally:
@@ -221,9 +225,10 @@ def tally(prep, codes: np.ndarray, lens: np.ndarray) -> Tally:
     answered = np.bincount(pkg[some], minlength=b)
     pk = pkg[complete]
     nc = np.bincount(pk, minlength=b)
+    sums = rate_sums(prep, codes, pkg, b)
     if q < 2:
         return Tally(counts, answered, nc, np.zeros(0, dtype=np.int64), np.zeros(0),
-                     np.zeros(0, dtype=np.int64))
+                     np.zeros(0, dtype=np.int64), sums)
     # each complete respondent's total, as the rank of its value among the distinct totals
     table = prep.combo_totals()
     if table is not None:
@@ -250,7 +255,29 @@ def tally(prep, codes: np.ndarray, lens: np.ndarray) -> Tally:
         ccount = dense[cell]
     else:
         cell, ccount = np.unique(key, return_counts=True)
-    return Tally(counts, answered, nc, cell // nu, tvals[cell % nu], ccount)
+    return Tally(counts, answered, nc, cell // nu, tvals[cell % nu], ccount, sums)
+
+
+def rate_sums(prep, codes: np.ndarray, pkg: np.ndarray, b: int) -> np.ndarray:
+    """For each ``survey_rate`` leaf over several questions (``prep.rate_clusters``) and
+    each package: the people who answered one of its questions, and the sums Σh², Σh·a,
+    Σa² over them of a person's satisfied answers h and answers a, the terms of the rate's
+    variance over respondents. Integers (exact in float64), so the order of the respondents
+    changes nothing."""
+    clusters = prep.rate_clusters
+    out = np.zeros((b, len(clusters), 4))
+    for k, (_li, qidx, ans, hit) in enumerate(clusters):
+        a = np.zeros(codes.shape[1], dtype=np.int64)
+        h = np.zeros_like(a)
+        for j, qi in enumerate(qidx):
+            c = codes[qi]
+            a += ans[j][c]
+            h += hit[j][c]
+        out[:, k, 0] = np.bincount(pkg, weights=(a > 0).astype(np.float64), minlength=b)
+        out[:, k, 1] = np.bincount(pkg, weights=h * h, minlength=b)
+        out[:, k, 2] = np.bincount(pkg, weights=h * a, minlength=b)
+        out[:, k, 3] = np.bincount(pkg, weights=a * a, minlength=b)
+    return out
 
 
 class Batch:

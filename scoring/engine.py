@@ -64,10 +64,20 @@ __all__ = [
     "evaluate",
     "evaluate_many",
     "ENGINE",
+    "ENGINE_CHANGES",
     "THRESHOLDS",
 ]
 
-ENGINE = "evalplatform-scoring/1"
+#: The result format's name, stored with every result (``as_dict()["engine"]``).
+ENGINE = "evalplatform-scoring/2"
+#: For each earlier result format, the figures of a result (keys of ``as_dict()``) that
+#: it computed otherwise: a result stored by that engine may differ from today's there,
+#: and only there, when its package is scored again (README, "Result format versions").
+ENGINE_CHANGES = MappingProxyType({
+    # /2: the margin of error of a satisfaction rate over several questions is taken over
+    # the people who answered, not the answers; each rate names its respondents
+    "evalplatform-scoring/1": ("quality",),
+})
 _STATE_CHARS = np.frombuffer(b"snm-", dtype=np.uint8)  # SCORED, NA, MISSING, ABSENT
 
 #: Where a quality figure counts as weak (a warning is given below these).
@@ -149,13 +159,18 @@ class Missing(NamedTuple):
 
 
 class RateQuality(NamedTuple):
-    """A satisfaction rate with its margin of error at 95 %."""
+    """A satisfaction rate with its margin of error at 95 %.
+
+    ``n`` counts answers, ``respondents`` the people who gave them: the margin of error
+    (and its finite population correction) is a matter of people, since one person's
+    answers to several questions are not independent."""
 
     leaf: str
     rate: float
     n: int
     margin: float
     finite_population: bool
+    respondents: int
 
 
 class PanelQuality(NamedTuple):
@@ -449,6 +464,23 @@ class _Prep:
                                          for li in cs.data_leaves] + [False])
         self.grade_by_cents: dict = {}
         self.status_names = np.array(_STATUS, dtype=object)
+        # survey_rate leaves over several questions: their margin of error counts people,
+        # not answers (one person's answers are not independent). Per leaf: its question
+        # indices and, by option code + 1, whether the option is an answer / satisfied
+        self.rate_clusters = []
+        for li in cs.survey_leaves:
+            lf = cs.leaves[li]
+            if lf.rule != "survey_rate" or len(lf.params["qidx"]) < 2:
+                continue
+            sat = set(lf.params["satisfied"])
+            qidx = lf.params["qidx"]
+            ans = np.zeros((len(qidx), nopt + 1), dtype=np.int32)
+            hit = np.zeros_like(ans)
+            for k, qi in enumerate(qidx):
+                ans[k, 1:] = self.answered[qi]
+                for oi, opt in enumerate(cs.question_scale[qi].options):
+                    hit[k, oi + 1] = opt in sat
+            self.rate_clusters.append((li, qidx, ans, hit))
         sizes = [len(sc.options) for sc in cs.question_scale]
         self.combo_stride = np.cumprod([1, *sizes[:-1]]) if q else None
         self._combo = None if q and math.prod(sizes) <= _COMBO_LIMIT else False
@@ -1274,11 +1306,13 @@ def _survey_quality(b, cs, prep, counted):
     run over the distinct totals in increasing order, so the order of the respondents
     changes nothing.
     """
-    out = {"answered": np.zeros(b, dtype=np.int64), "alpha": None}
+    out = {"answered": np.zeros(b, dtype=np.int64), "alpha": None, "rate_sums": None}
     n_q = len(cs.questions)
     if not n_q:
         return out
     out["answered"] = counted.answered
+    if prep.rate_clusters:
+        out["rate_sums"] = counted.rate_sums
     if n_q < 2:
         return out
     cnt = counted.counts[:, 1]
@@ -1374,7 +1408,9 @@ def _build(args, a: int, z: int) -> list[tuple]:
         panel_out = [(p, tuple(x[sel] for x in out)) for p, out in panel_out]
         quality = {"answered": quality["answered"][sel],
                    "alpha": None if quality["alpha"] is None
-                   else tuple(x[sel] for x in quality["alpha"])}
+                   else tuple(x[sel] for x in quality["alpha"]),
+                   "rate_sums": None if quality["rate_sums"] is None
+                   else quality["rate_sums"][sel]}
         tots, final = tots[sel], final[sel]
     cs, prep, b = batch.cs, batch.prep, z - a
     data_note = batch.data_note[sel]
@@ -1506,18 +1542,35 @@ def _build(args, a: int, z: int) -> list[tuple]:
     rates_all: list = [()] * b
     margin_all: list = [None] * b
     if rate_leaves:
-        rn = leaf_n[:, rate_leaves]
+        rn = leaf_n[:, rate_leaves]  # answers
         rh = leaf_hits[:, rate_leaves]
         has = rn > 0
+        safe = np.where(has, rn, 1)
         with np.errstate(divide="ignore", invalid="ignore"):
-            r = rh / np.where(has, rn, 1)
-            m = zq * np.sqrt(r * (1 - r) / np.where(has, rn, 1))
+            r = rh / safe
+            m = zq * np.sqrt(r * (1 - r) / safe)
+        # the people who answered: one question, one answer each; over several questions
+        # the rate is a ratio estimator of clustered answers, its variance taken over the
+        # respondents (Kish 1965, §6.4): Σ (hᵢ − r·aᵢ)² / (Σ aᵢ)², hᵢ a person's satisfied
+        # answers and aᵢ its answers; z times its root is the margin
+        resp = rn.copy()
+        if quality["rate_sums"] is not None:
+            rs = quality["rate_sums"]
+            for c, (li, *_luts) in enumerate(prep.rate_clusters):
+                k = rate_leaves.index(li)
+                people, shh, sha, saa = (rs[:, c, j] for j in range(4))
+                resp[:, k] = people
+                rk = r[:, k]
+                dev = np.maximum(shh - 2 * rk * sha + rk * rk * saa, 0.0)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    m[:, k] = zq * np.sqrt(dev) / safe[:, k]
         pop = np.array([0 if v is None else v for v in pops], dtype=np.int64)[:, None]
-        fp = (pop > 1) & (rn <= pop)
+        fp = (pop > 1) & (resp <= pop)
         with np.errstate(divide="ignore", invalid="ignore"):
-            m = np.where(fp, m * np.sqrt((pop - rn) / np.where(fp, pop - 1, 1)), m)
+            m = np.where(fp, m * np.sqrt((pop - resp) / np.where(fp, pop - 1, 1)), m)
         cols = [_make(RateQuality, rep(leaves[li].id), r[:, k].tolist(), rn[:, k].tolist(),
-                      m[:, k].tolist(), fp[:, k].tolist()) for k, li in enumerate(rate_leaves)]
+                      m[:, k].tolist(), fp[:, k].tolist(), resp[:, k].tolist())
+                for k, li in enumerate(rate_leaves)]
         if has.all():
             rates_all = list(zip(*cols, strict=True))
         else:

@@ -582,12 +582,93 @@ def proportion_ci(successes, n, confidence: float = 0.95) -> IntervalResult:
         raise ValueError(f"successes: must be an integer, got {successes!r}")
     if not 0 <= successes <= n:
         raise ValueError(f"successes: must lie in 0..n ({n}), got {successes}")
-    z = _z(c)
-    p = successes / n
+    return _wilson(successes / n, n, _z(c))
+
+
+def _wilson(p: float, n: float, z: float) -> IntervalResult:
     z2n = z * z / n
     centre = (p + z2n / 2) / (1 + z2n)
     half = z / (1 + z2n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
     return IntervalResult(p, max(0.0, centre - half), min(1.0, centre + half))
+
+
+def _per_person(hits_name: str, hits, answers) -> tuple[np.ndarray, np.ndarray]:
+    """Two equal vectors, people who gave no answer (answers 0) left out; at least one left."""
+    h = _as_vector(hits_name, hits, min_len=1)
+    a = _as_vector("answers", answers, min_len=1)
+    if h.shape != a.shape:
+        raise ValueError(f"answers: must have one value per person like {hits_name} "
+                         f"({h.shape[0]}), got {a.shape[0]}")
+    if (a < 0).any() or (a != np.floor(a)).any():
+        raise ValueError("answers: must be whole numbers ≥ 0 (a person's counted answers)")
+    keep = a > 0
+    if not keep.any():
+        raise ValueError("answers: nobody gave an answer")
+    return h[keep], a[keep]
+
+
+def pooled_rate_ci(hits, answers, confidence: float = 0.95) -> IntervalResult:
+    """A rate pooled over several questions (跨题合计满意率): person i gave ``answers[i]``
+    counted answers, ``hits[i]`` of them satisfied; the rate is Σ hits / Σ answers.
+
+    One person's answers are not independent, so the interval is Wilson's on the effective
+    number of answers n / deff (Kish 1965): deff is the rate's variance over the people
+    (a ratio estimator, Σ (hᵢ − p·aᵢ)² / (Σ aᵢ)², as the engine's margin of error) over
+    p(1 − p)/n, never below 1; when every answer is satisfied or none is, the effective
+    number is the people. With one answer a person it is ``proportion_ci(Σ hits, n)``.
+    People with no answer are left out.
+    """
+    c = _confidence(confidence)
+    h, a = _per_person("hits", hits, answers)
+    if (h < 0).any() or (h > a).any() or (h != np.floor(h)).any():
+        raise ValueError("hits: must be whole numbers from 0 to the person's answers")
+    n = float(a.sum())
+    p = float(h.sum()) / n
+    if (a == 1).all():
+        return _wilson(p, n, _z(c))
+    if not 0 < p < 1:  # no variance that could show how alike one person's answers are
+        return _wilson(p, float(a.shape[0]), _z(c))
+    var = float(((h - p * a) ** 2).sum()) / (n * n)
+    n_eff = min(n, p * (1 - p) / var) if var > 0 else n
+    return _wilson(p, n_eff, _z(c))
+
+
+def pooled_mean_ci(totals, answers, confidence: float = 0.95, bounds=None) -> IntervalResult:
+    """A mean pooled over several questions (跨题合计均值): person i gave ``answers[i]``
+    counted answers whose values sum to ``totals[i]``; the mean is Σ totals / Σ answers.
+
+    The people are the sample, not the answers: the standard error is the ratio estimator's
+    over the m people, √(m / (m − 1) · Σ (tᵢ − R·aᵢ)²) / Σ aᵢ (Cochran 1977, §6.9), and the
+    interval uses t with m − 1 degrees of freedom; ``bounds`` clips it to the scale as in
+    :func:`mean_ci`. With one answer a person it is ``mean_ci(totals)``. People with no
+    answer are left out; at least 2 people are needed.
+    """
+    c = _confidence(confidence)
+    t_, a = _per_person("totals", totals, answers)
+    m = t_.shape[0]
+    if m < 2:
+        raise ValueError(f"answers: at least 2 people with an answer are needed, got {m}")
+    if bounds is not None:
+        try:
+            lo_b, hi_b = (float(b) for b in bounds)
+        except (TypeError, ValueError):
+            raise ValueError(f"bounds: must be a pair (low, high) of numbers, got {bounds!r}") \
+                from None
+        if not (math.isfinite(lo_b) and math.isfinite(hi_b) and lo_b < hi_b):
+            raise ValueError(f"bounds: low must be less than high, both finite, got {bounds!r}")
+        if (t_ < lo_b * a).any() or (t_ > hi_b * a).any():
+            raise ValueError(f"totals: each person's values must lie within bounds "
+                             f"{lo_b:g}..{hi_b:g}")
+    if (a == 1).all():
+        return mean_ci(t_, confidence, bounds)
+    n = float(a.sum())
+    r = float(t_.sum()) / n
+    se = math.sqrt(m / (m - 1) * float(((t_ - r * a) ** 2).sum())) / n
+    t = float(special.stdtrit(m - 1, 0.5 + c / 2))
+    low, high = r - t * se, r + t * se
+    if bounds is not None:
+        low, high = max(low, lo_b), min(high, hi_b)
+    return IntervalResult(r, low, high)
 
 
 def sample_size(population=None, margin: float = 0.05, confidence: float = 0.95,

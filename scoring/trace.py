@@ -241,8 +241,10 @@ def render_trace(result, scheme) -> tuple:
                     else " (服务对象总数未知, 按无限总体)")
         for r in q.rates:
             fp = ", 含有限总体校正" if r.finite_population else ""
+            n = f"n = {r.n}" if r.respondents == r.n else \
+                f"{r.n} 个回答来自 {r.respondents} 位受访者, 按受访者计算"
             txt += f"; {r.leaf} 满意率 {_pct(r.rate)}% 的误差范围 ±{_pct(r.margin)}% " \
-                   f"(95% 置信度, n = {r.n}{fp})"
+                   f"(95% 置信度, {n}{fp})"
         lines.append(TraceLine("quality.survey", txt))
         if q.alpha is not None:
             a = q.alpha

@@ -2,7 +2,9 @@
 
 Counting is done here; every statistic comes from the ``scoring`` package, the one place
 the project computes them: ``scoring.mean_ci`` (t interval of a mean, clipped to the scale),
-``scoring.proportion_ci`` (Wilson interval of a rate), ``scoring.cronbach_alpha``,
+``scoring.proportion_ci`` (Wilson interval of a rate), for the rate and the mean pooled over
+the scale questions ``scoring.pooled_rate_ci`` and ``scoring.pooled_mean_ci`` (the people
+are the sample, not their answers), ``scoring.cronbach_alpha``,
 ``scoring.sample_size`` (±5 % at 95 %, finite population correction), and the margin of
 error of each satisfaction rate from ``scoring.evaluate`` itself (a small package with one
 ``survey_rate`` leaf per scale question and one over all of them), so the margins shown
@@ -252,22 +254,54 @@ def _question_table(q: dict, rows: list[Answered], language: str, show_text: boo
     return table
 
 
-def _pooled(doc: dict, rows: Iterable[Answered]) -> tuple[int, int, list[int], int]:
-    """(satisfied answers, counted answers, their scores, respondents with one) over scales."""
-    hits = n = answered = 0
-    scores: list[int] = []
+@dataclass
+class _Pooled:
+    """The scale questions' counted answers pooled, and per respondent who gave one: the
+    satisfied answers, the answers and the sum of their scores (the pooled intervals take
+    people, not answers, as the sample: scoring.pooled_rate_ci / pooled_mean_ci)."""
+
+    hits: int = 0
+    n: int = 0
+    scores: list = field(default_factory=list)
+    person_hits: list = field(default_factory=list)
+    person_answers: list = field(default_factory=list)
+    person_totals: list = field(default_factory=list)
+
+    @property
+    def answered(self) -> int:
+        return len(self.person_answers)
+
+    def rate(self) -> Interval | None:
+        if not self.n:
+            return None
+        return _interval(scoring.pooled_rate_ci(self.person_hits, self.person_answers))
+
+    def mean(self) -> Interval | None:
+        if self.answered < 2:  # one person: the estimate, no interval
+            return Interval(sum(self.scores) / self.n, math.nan, math.nan) if self.n else None
+        return _interval(scoring.pooled_mean_ci(self.person_totals, self.person_answers,
+                                                bounds=SCALE_BOUNDS))
+
+
+def _pooled(doc: dict, rows: Iterable[Answered]) -> _Pooled:
+    """The counted answers of the scale questions, pooled and per respondent."""
+    out = _Pooled()
     scale_qs = scale_questions(doc)
     for row in rows:
-        counted = False
+        hits = answers = total = 0
         for q in scale_qs:
             score, satisfied, known = _scale_value(q, row.answers.get(q["id"]))
             if known and score is not None:
-                n += 1
+                answers += 1
                 hits += satisfied
-                scores.append(score)
-                counted = True
-        answered += counted
-    return hits, n, scores, answered
+                total += score
+                out.scores.append(score)
+        if answers:
+            out.person_hits.append(hits)
+            out.person_answers.append(answers)
+            out.person_totals.append(total)
+    out.hits, out.n = sum(out.person_hits), sum(out.person_answers)
+    return out
 
 
 def _alpha(doc: dict, rows: list[Answered]) -> tuple[scoring.AlphaResult | None, str]:
@@ -295,9 +329,9 @@ def _alpha(doc: dict, rows: list[Answered]) -> tuple[scoring.AlphaResult | None,
 def _group(name: str, doc: dict, rows: list[Answered]) -> Group:
     if len(rows) < MIN_GROUP:
         return Group(name, len(rows), False)
-    hits, n, scores, _answered = _pooled(doc, rows)
-    return Group(name, len(rows), True, _rate(hits, n),
-                 (sum(scores) / len(scores)) if scores else None)
+    pooled = _pooled(doc, rows)
+    return Group(name, len(rows), True, pooled.rate(),
+                 (sum(pooled.scores) / pooled.n) if pooled.n else None)
 
 
 def tabulate(doc: dict, rows: list[Answered], *, issued: int = 0, used: int = 0,
@@ -315,7 +349,8 @@ def tabulate(doc: dict, rows: list[Answered], *, issued: int = 0, used: int = 0,
     for table in tables:
         if table.type == "scale":
             table.margin = found_margins.get(table.id)
-    hits, n, scores, answered = _pooled(doc, rows)
+    pooled = _pooled(doc, rows)
+    answered = pooled.answered
     alpha, alpha_note = _alpha(doc, rows)
     needed = scoring.sample_size(population)
     breakdowns = [Breakdown(_("By channel"), [
@@ -338,8 +373,8 @@ def tabulate(doc: dict, rows: list[Answered], *, issued: int = 0, used: int = 0,
     return Tabulation(
         responses=len(rows), by_channel=by_channel, issued=issued, used=used,
         response_rate=(used / issued) if issued else None, population=population,
-        sample_needed=needed, answered=answered, rate=_rate(hits, n), hits=hits,
-        scale_answers=n, margin=found_margins.get("*"), mean=_mean(scores, SCALE_BOUNDS), alpha=alpha,
+        sample_needed=needed, answered=answered, rate=pooled.rate(), hits=pooled.hits,
+        scale_answers=pooled.n, margin=found_margins.get("*"), mean=pooled.mean(), alpha=alpha,
         alpha_note=alpha_note, questions=tables, breakdowns=breakdowns, warnings=warnings)
 
 

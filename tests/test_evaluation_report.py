@@ -88,3 +88,19 @@ def test_the_report_is_written_in_the_readers_language(db, world, feed):
     assert "1. Basic information" in text and "Reasons for the deductions" in text
     assert report.filename == f"evaluation-report-{evaluation.id}-v1.docx"
     assert report.payment_facts[1] == ("Ratio", "95 %")  # English keeps its space
+
+
+def test_a_rate_over_several_questions_names_the_people_its_margin_counts():
+    from types import SimpleNamespace
+
+    rates = [{"leaf": "B1", "rate": 0.8836, "n": 696, "respondents": 240, "margin": 0.0284},
+             {"leaf": "B2", "rate": 0.8, "n": 310, "respondents": 310, "margin": 0.0445},
+             {"leaf": "B3", "rate": 0.75, "n": 40, "margin": 0.134}]  # stored by engine /1
+    view = SimpleNamespace(quality={"responses": 310, "answered": 310, "rates": rates},
+                           nodes=[SimpleNamespace(id=i, name=f"满意度{i}") for i in
+                                  ("B1", "B2", "B3")])
+    with language("zh-CN"):
+        _facts, lines = evaluation_report._survey(view)
+    assert lines[0] == "B1 满意度B1：240 位受访者的 696 个回答中满意率 88.4%（±2.84%，按受访者计算）"
+    assert "受访者" not in lines[1] and "310" in lines[1]
+    assert "受访者" not in lines[2] and "40" in lines[2]

@@ -89,6 +89,37 @@ def test_other_words_with_the_same_figures_are_counted_not_failed(db, world, fee
     assert report.ok and report.reworded == 1
 
 
+def test_a_figure_an_earlier_engine_computed_otherwise_is_set_apart_not_failed(db, world,
+                                                                              feed):
+    first, _second = two_versions(db, world, feed)
+
+    def older(package, result):  # as evalplatform-scoring/1 stored it: no respondents
+        result["engine"] = "evalplatform-scoring/1"
+        for rate in result["quality"]["rates"]:
+            del rate["respondents"]
+
+    tamper(db, first.id, older)
+    report = result_check.check_all(db)
+    assert report.ok and not report.differences
+    [upgrade] = report.upgrades
+    assert (upgrade.engine, upgrade.figure) == ("evalplatform-scoring/1", "quality")
+    assert [d.result_id for d in upgrade.differences] == [first.id]
+
+
+def test_an_earlier_engine_explains_only_the_figures_it_computed_otherwise(db, world, feed):
+    first, _second = two_versions(db, world, feed)
+
+    def older_and_changed(package, result):
+        result["engine"] = "evalplatform-scoring/1"
+        result["total"] = "99.99"
+
+    tamper(db, first.id, older_and_changed)
+    report = result_check.check_all(db)
+    assert not report.ok
+    assert [(d.result_id, d.figure) for d in report.differences] == [(first.id, "total")]
+    assert not report.upgrades  # its quality is today's
+
+
 def test_a_package_that_no_longer_scores_is_named_and_the_rest_still_checked(db, world, feed):
     first, second = two_versions(db, world, feed)
 
@@ -168,6 +199,23 @@ def test_a_long_list_of_differences_is_cut_and_counted(db, world, feed, client, 
     body = page[page.index("<tbody>"):page.index("</tbody>")]
     assert body.count("<tr>") == 3
     assert "仅列出 4 项差异中的前 3 项" in page
+
+
+def test_the_page_explains_figures_of_an_earlier_engine(db, world, feed, client, signed_in):
+    first, _second = two_versions(db, world, feed)
+
+    def older(package, result):
+        result["engine"] = "evalplatform-scoring/1"
+        result["quality"]["margin"] = 0.015
+
+    tamper(db, first.id, older)
+    signed_in("auditor")
+    page = client.get("/audit/results-check").text
+    assert "flash-success" in page and "flash-error" not in page
+    section = page[page.index('data-engine="evalplatform-scoring/1"'):]
+    assert "1 个结果版本的质量证据由早期计分引擎 evalplatform-scoring/1 计算" in section
+    assert "按作答的受访者人数计算" in section
+    assert f'href="/evaluations/{first.evaluation_id}/result?version=1"' in section
 
 
 @pytest.mark.parametrize("role", ["admin", "purchaser", "supplier", "evaluator"])

@@ -102,16 +102,34 @@ def test_a_mean_interval_with_few_answers_stays_on_the_scale():
     assert 0 <= few.mean.low and few.mean.high == 100
 
 
+def wilson_p(p: float, n: float) -> tuple[float, float]:
+    centre = (p + Z * Z / (2 * n)) / (1 + Z * Z / n)
+    half = Z / (1 + Z * Z / n) * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n))
+    return centre - half, centre + half
+
+
 def test_the_pooled_rate_mean_margin_and_sample_size_by_hand(tab):
     # counted answers: Q1 6 + Q2 5 (one 不了解) + Q3 6 = 17; satisfied: 4 + 3 + 3 = 10
     assert (tab.hits, tab.scale_answers) == (10, 17)
-    assert tab.rate.estimate == pytest.approx(10 / 17)
-    assert (tab.rate.low, tab.rate.high) == pytest.approx(wilson(10, 17))
     p = 10 / 17
-    assert tab.margin == pytest.approx(Z * math.sqrt(p * (1 - p) / 17)
-                                       * math.sqrt((200 - 17) / 199))
+    assert tab.rate.estimate == pytest.approx(p)
+    # the 17 answers come from 6 people: satisfied / answers per person are 3/3, 1/3, 0/3,
+    # 3/3, 0/2, 3/3, so Σ (hᵢ − p·aᵢ)² = (441 + 169 + 900 + 441 + 400 + 441) / 289 = 2792/289
+    # and the rate's variance over the people is that over 17², not p(1 − p)/17
+    var = 2792 / 289 / 289
+    assert tab.margin == pytest.approx(Z * math.sqrt(var) * math.sqrt((200 - 6) / 199))
+    # Wilson's interval on the effective answers p(1 − p)/var = 20230/2792 ≈ 7.2, not 17
+    assert (tab.rate.low, tab.rate.high) == pytest.approx(wilson_p(p, 20230 / 2792))
+    assert tab.rate.high - tab.rate.low > wilson(10, 17)[1] - wilson(10, 17)[0]
+    # the pooled mean: scores per person 280/3, 200/3, 60/3, 280/3, 60/2, 280/3; the ratio
+    # estimator's standard error over the 6 people, t with 5 degrees of freedom
     pooled = [SCORE[v] for r in ROWS for v in r[:3] if v != NA]
-    assert tab.mean.estimate == pytest.approx(sum(pooled) / 17)
+    mean = sum(pooled) / 17
+    assert tab.mean.estimate == pytest.approx(mean) == pytest.approx(1160 / 17)
+    totals, answers = [280, 200, 60, 280, 60, 280], [3, 3, 3, 3, 2, 3]
+    dev = sum((t - mean * a) ** 2 for t, a in zip(totals, answers, strict=True))
+    half = T5 * math.sqrt(6 / 5 * dev) / 17
+    assert (tab.mean.low, tab.mean.high) == pytest.approx((mean - half, 100))  # 102.9 clipped
     # n0 = z² · 0.25 / 0.05² = 384.15; with N = 200: 384.15 / (1 + 383.15 / 200) = 131.8 → 132
     n0 = Z * Z * 0.25 / 0.0025
     assert tab.sample_needed == math.ceil(n0 / (1 + (n0 - 1) / 200)) == 132

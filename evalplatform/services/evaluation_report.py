@@ -130,10 +130,18 @@ def _survey(view: results.ResultView) -> tuple[list[tuple[str, str]], list[str]]
     elif quality.get("alpha_note"):
         facts.append((_("Cronbach's alpha"), str(quality["alpha_note"])))
     names = {n.id: n.name for n in view.nodes}
-    rates = [_("%(leaf)s %(name)s: satisfaction rate %(rate)s of %(n)s answers (±%(margin)s)",
-               leaf=r["leaf"], name=names.get(r["leaf"], ""), rate=_percent(r.get("rate")),
-               n=r.get("n", 0), margin=_percent(r.get("margin"), 2))
-             for r in quality.get("rates") or []]
+    rates = []
+    for r in quality.get("rates") or []:
+        known = dict(leaf=r["leaf"], name=names.get(r["leaf"], ""), rate=_percent(r.get("rate")),
+                     n=r.get("n", 0), margin=_percent(r.get("margin"), 2))
+        people = r.get("respondents")  # results of engines before evalplatform-scoring/2: none
+        if people is None or people == r.get("n"):
+            rates.append(_("%(leaf)s %(name)s: satisfaction rate %(rate)s of %(n)s answers "
+                           "(±%(margin)s)", **known))
+        else:
+            rates.append(_("%(leaf)s %(name)s: satisfaction rate %(rate)s of %(n)s answers from "
+                           "%(people)s respondents (±%(margin)s, counted over the respondents)",
+                           people=people, **known))
     return facts, rates
 
 

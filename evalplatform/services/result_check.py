@@ -37,6 +37,17 @@ class Difference:
     figure: str  # a key of FIGURES, or "package" when the package is no longer valid
     stored: str
     recomputed: str
+    engine: str = ""  # the engine that stored the result
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """Stored results whose figure an earlier engine computed otherwise (scoring.ENGINE_CHANGES):
+    a change of method, documented in the engine, not a result that no longer follows."""
+
+    engine: str
+    figure: str
+    differences: list[Difference]
 
 
 @dataclass
@@ -44,6 +55,13 @@ class CheckReport:
     checked: int = 0
     differences: list[Difference] = field(default_factory=list)
     reworded: int = 0  # same figures, explained in other words (a newer engine's trace)
+    # figures an earlier engine computed otherwise, by (engine, figure)
+    changed: dict[tuple[str, str], list[Difference]] = field(default_factory=dict)
+
+    @property
+    def upgrades(self) -> list[Upgrade]:
+        return [Upgrade(engine, figure, found)
+                for (engine, figure), found in sorted(self.changed.items())]
 
     @property
     def ok(self) -> bool:
@@ -61,13 +79,18 @@ def _compare(row, answer: dict, report: CheckReport) -> None:
     stored = row.result or {}
     # the stored answer went through JSON: compare like with like
     answer = json.loads(json.dumps(answer, ensure_ascii=False))
+    engine = stored.get("engine") or ""
+    changed = scoring.ENGINE_CHANGES.get(engine, ()) if engine != scoring.ENGINE else ()
     found = False
     for key in FIGURES:
         if stored.get(key) != answer.get(key):
             found = True
-            report.differences.append(Difference(row.id, row.evaluation_id, row.version, key,
-                                                 _short(stored.get(key)),
-                                                 _short(answer.get(key))))
+            diff = Difference(row.id, row.evaluation_id, row.version, key,
+                              _short(stored.get(key)), _short(answer.get(key)), engine)
+            if key in changed:
+                report.changed.setdefault((engine, key), []).append(diff)
+            else:
+                report.differences.append(diff)
     if not found and stored != answer:
         report.reworded += 1
 
@@ -125,6 +148,7 @@ def check_all(session: Session, *, chunk: int = 500,
 def evaluation_titles(session: Session, report: CheckReport) -> dict[int, str]:
     """The titles of the evaluations that have a difference, to name them to people."""
     ids = {d.evaluation_id for d in report.differences}
+    ids |= {d.evaluation_id for found in report.changed.values() for d in found}
     if not ids:
         return {}
     return dict(session.exec(select(Evaluation.id, Evaluation.title)

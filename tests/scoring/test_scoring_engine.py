@@ -320,7 +320,7 @@ def test_survey_rate_scores_the_satisfied_share_against_the_target():
     assert x.value == pytest.approx((100 * 100 + 68 * 60 + 20 * 0) / 188)
     q = res.quality
     assert q.responses == 205 and q.answered == 200  # 5 only answered "不了解"
-    assert q.rates[0].n == 200
+    assert q.rates[0].n == q.rates[0].respondents == 200  # one question: one answer each
     assert q.margin == pytest.approx(1.959964 * (0.84 * 0.16 / 200) ** 0.5, rel=1e-6)
 
 
@@ -335,9 +335,16 @@ def test_survey_quality_finite_population_alpha_and_sample_warning():
     assert q.sample_needed == scoring.sample_size(50)
     assert any("少于所需样本量" in w for w in res.warnings)
     r = q.rates[0]
+    # 11 answers from 6 people: 4 satisfied (满意), rate 4/11; 不了解 is no answer
+    assert (r.n, r.respondents, r.rate) == (11, 6, pytest.approx(4 / 11))
     assert r.finite_population
-    assert r.margin == pytest.approx(1.959964 * (r.rate * (1 - r.rate) / r.n) ** 0.5
-                                     * ((50 - r.n) / 49) ** 0.5, rel=1e-6)
+    # the margin is over people, not answers: satisfied h and answers a per person are
+    # (2, 2), (0, 2) three times, (1, 2), (1, 1); Σ (h − r·a)² = (196 + 3·64 + 9 + 49) / 121,
+    # divided by (Σ a)² = 121, and the finite population correction for 6 of 50 people
+    by_hand = 1.959964 * (446 / 121 / 121) ** 0.5 * ((50 - 6) / 49) ** 0.5
+    assert r.margin == pytest.approx(by_hand, rel=1e-6)
+    pooled = 1.959964 * (4 / 11 * 7 / 11 / 11) ** 0.5 * ((50 - 11) / 49) ** 0.5
+    assert r.margin > pooled  # what counting the 11 answers as 11 people gave
     ref = scoring.cronbach_alpha([[100, 100], [80, 80], [60, 80], [0, 60], [100, 80]])
     assert q.alpha.statistic == pytest.approx(ref.statistic, abs=1e-12)
     assert (q.alpha.n, q.alpha.n_dropped) == (5, 1)

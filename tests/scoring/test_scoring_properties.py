@@ -8,6 +8,7 @@ import os
 from decimal import Decimal
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from scoring_builders import SAT
@@ -405,3 +406,53 @@ def test_valid_packages_satisfy_the_json_schema(pkg):
     validator = jsonschema.Draft202012Validator(json.loads(path.read_text(encoding="utf-8")))
     scoring.validate_package(pkg)
     assert not [e.message for e in validator.iter_errors(pkg)]
+
+
+def _rate_package(questions: list, responses: list, population=None) -> dict:
+    inputs = {"responses": responses}
+    if population:
+        inputs["population"] = population
+    leaf = {"id": "S", "name": "满意率", "points": 100,
+            "rule": {"type": "survey_rate", "questions": questions, "scale": SAT,
+                     "satisfied": ["满意", "较满意"], "target": "100"}}
+    tree = {"id": "R", "name": "R", "points": 100, "children": [leaf]}
+    return {"scheme": {"name": "t", "parts": [{"id": "R", "name": "R", "party": "recipient",
+                                                "weight": "1.00", "tree": tree}]},
+            "inputs": inputs}
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(list(SAT)), min_size=1, max_size=60),
+       st.one_of(st.none(), st.integers(60, 5000)))
+def test_a_rate_over_questions_answered_alike_has_the_margin_of_its_people(answers, population):
+    # every person answers Q1 and Q2 alike: 2n answers carry the information of n people,
+    # so the margin over both questions is the one-question margin over the same people
+    one = scoring.evaluate(_rate_package(["Q1"], [{"Q1": a} for a in answers], population))
+    two = scoring.evaluate(_rate_package(["Q1", "Q2"], [{"Q1": a, "Q2": a} for a in answers],
+                                         population))
+    assume(one.quality.rates)  # someone gave an answer that counts (not 不了解)
+    (r1,), (r2,) = one.quality.rates, two.quality.rates
+    assert (r2.n, r2.respondents) == (2 * r1.n, r1.respondents)
+    assert r2.rate == r1.rate
+    assert r2.finite_population == r1.finite_population
+    assert abs(r2.margin - r1.margin) <= 1e-12
+    assert scoring.evaluate_many([_rate_package(["Q1", "Q2"], [{"Q1": a, "Q2": a}
+                                                              for a in answers], population)]
+                                 ) == [two]
+
+
+@SETTINGS
+@given(st.lists(st.integers(0, 100), min_size=2, max_size=40), st.integers(2, 4))
+def test_pooled_intervals_of_answers_given_alike_are_those_of_the_people(scores, k):
+    # each person gives the same answer to k questions: the pooled figures are the
+    # one-question figures of the same people, whatever k
+    sat = [int(v >= 80) for v in scores]
+    rate = scoring.pooled_rate_ci([k * h for h in sat], [k] * len(sat))
+    one = scoring.proportion_ci(sum(sat), len(sat))
+    assert rate.estimate == pytest.approx(one.estimate)
+    assert (rate.low, rate.high) == pytest.approx((one.low, one.high), abs=1e-9)
+    assume(len(set(scores)) > 1)
+    mean = scoring.pooled_mean_ci([k * v for v in scores], [k] * len(scores), bounds=(0, 100))
+    ref = scoring.mean_ci(scores, bounds=(0, 100))
+    assert (mean.estimate, mean.low, mean.high) == pytest.approx(
+        (ref.estimate, ref.low, ref.high), abs=1e-9)

@@ -393,6 +393,69 @@ def test_proportion_ci_checks_arguments():
         scoring.proportion_ci(1, 2, confidence=1.5)
 
 
+# six people, two questions (the last answered one): satisfied answers and answers each
+PEOPLE_HITS = [2, 0, 0, 0, 1, 1]
+PEOPLE_ANSWERS = [2, 2, 2, 2, 2, 1]
+
+
+def wilson(p, n, z=1.959963984540054):
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half
+
+
+def test_pooled_rate_ci_counts_people_not_answers_by_hand():
+    # p = 4/11; Σ (hᵢ − p·aᵢ)² = (196 + 3·64 + 9 + 49) / 121 = 446/121, over (Σ a)² = 121:
+    # var = 446/14641; effective answers p(1 − p)/var = (28/121)/(446/14641) = 3388/446 ≈ 7.6
+    res = scoring.pooled_rate_ci(PEOPLE_HITS, PEOPLE_ANSWERS)
+    assert res.estimate == pytest.approx(4 / 11)
+    assert (res.low, res.high) == pytest.approx(wilson(4 / 11, 3388 / 446), abs=1e-12)
+    as_if_independent = scoring.proportion_ci(4, 11)
+    assert res.high - res.low > as_if_independent.high - as_if_independent.low
+
+
+def test_pooled_rate_ci_edges():
+    # one answer a person: exactly proportion_ci; people without an answer left out
+    assert scoring.pooled_rate_ci([1, 0, 1, 0], [1, 1, 1, 0]) == scoring.proportion_ci(2, 3)
+    # all satisfied: no variance to measure, the people are the sample (3, not 6 answers)
+    assert scoring.pooled_rate_ci([2, 2, 2], [2, 2, 2]) == pytest.approx(
+        scoring.proportion_ci(3, 3))
+    # answers that disagree within each person are worth no more than independent ones
+    alike = scoring.pooled_rate_ci([1, 1, 1, 1], [2, 2, 2, 2])
+    assert alike == pytest.approx(scoring.proportion_ci(4, 8))
+
+
+def test_pooled_mean_ci_over_people_by_hand():
+    totals = [200, 160, 140, 60, 180, 100]  # e.g. 100 + 100, 80 + 80, …, 100 (one answer)
+    r = 840 / 11
+    dev = sum((t - r * a) ** 2 for t, a in zip(totals, PEOPLE_ANSWERS, strict=True))
+    se = math.sqrt(6 / 5 * dev) / 11
+    t = stats.t.ppf(0.975, 5)  # 6 people: 5 degrees of freedom, not 10
+    res = scoring.pooled_mean_ci(totals, PEOPLE_ANSWERS)
+    assert res.estimate == pytest.approx(r)
+    assert (res.low, res.high) == pytest.approx((r - t * se, r + t * se), abs=1e-9)
+    clipped = scoring.pooled_mean_ci(totals, PEOPLE_ANSWERS, bounds=(0, 100))
+    assert clipped.low == pytest.approx(res.low) and clipped.high <= 100
+    one_each = [80, 60, 100, 100]
+    assert scoring.pooled_mean_ci(one_each, [1, 1, 1, 1], bounds=(0, 100)) == \
+        scoring.mean_ci(one_each, bounds=(0, 100))
+
+
+def test_pooled_intervals_check_their_arguments():
+    with pytest.raises(ValueError, match="answers: must have one value per person"):
+        scoring.pooled_rate_ci([1, 2], [2])
+    with pytest.raises(ValueError, match="hits: must be whole numbers from 0"):
+        scoring.pooled_rate_ci([3], [2])
+    with pytest.raises(ValueError, match="answers: nobody gave an answer"):
+        scoring.pooled_rate_ci([0, 0], [0, 0])
+    with pytest.raises(ValueError, match="answers: must be whole numbers"):
+        scoring.pooled_mean_ci([100, 50], [1.5, 1])
+    with pytest.raises(ValueError, match="at least 2 people"):
+        scoring.pooled_mean_ci([100, 0], [1, 0])
+    with pytest.raises(ValueError, match="totals: each person's values must lie within bounds"):
+        scoring.pooled_mean_ci([300, 50], [2, 1], bounds=(0, 100))
+
+
 @pytest.mark.parametrize("population, expected", [(None, 385), (1000, 278), (300, 169),
                                                   (100, 80), (10_000, 370), (1, 1)])
 def test_sample_size_published_values(population, expected):

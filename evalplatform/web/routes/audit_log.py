@@ -92,4 +92,5 @@ def results_check(
     report = result_check.check_all(session)
     return render(request, "_results_check.html", {
         "report": report, "shown": report.differences[:SHOWN_DIFFERENCES],
+        "shown_upgrades": SHOWN_DIFFERENCES,
         "titles": result_check.evaluation_titles(session, report)})
