@@ -218,6 +218,6 @@ def _apply(t: Decimal, parsed: dict, amt: Decimal) -> PaymentResult:
             basis = f"线性规则: 比例 = {how} = {_pct(ratio)}% (四舍五入到 0.01%)"
     payable = (amt * ratio).quantize(CENT, rounding=ROUND_HALF_UP)
     deduction = amt - payable
-    basis += f"; 应付 = {amt} × {_pct(ratio)}% = {payable} 元, 扣减 = {amt} − {payable} = " \
-             f"{deduction} 元"
+    basis += f"; 应付 = {amt:,} × {_pct(ratio)}% = {payable:,} 元, 扣减 = {amt:,} − " \
+             f"{payable:,} = {deduction:,} 元"
     return PaymentResult(t, amt, ratio, payable, deduction, basis)

@@ -89,6 +89,24 @@ def test_other_words_with_the_same_figures_are_counted_not_failed(db, world, fee
     assert report.ok and report.reworded == 1
 
 
+def test_a_payment_explained_in_other_words_is_reworded_but_its_amounts_are_figures(db, world,
+                                                                                    feed):
+    first, second = two_versions(db, world, feed)
+    assert first.result["payment"]["basis"]
+
+    def reworded(package, result):  # as engine /1 wrote it, without thousands separators
+        result["payment"]["basis"] = result["payment"]["basis"].replace(",", "")
+
+    def changed(package, result):
+        result["payment"]["payable"] = "1.00"
+
+    tamper(db, first.id, reworded)
+    tamper(db, second.id, changed)
+    report = result_check.check_all(db)
+    assert report.reworded == 1
+    assert [(d.result_id, d.figure) for d in report.differences] == [(second.id, "payment")]
+
+
 def test_a_figure_an_earlier_engine_computed_otherwise_is_set_apart_not_failed(db, world,
                                                                               feed):
     first, _second = two_versions(db, world, feed)

@@ -22,7 +22,8 @@ from evalplatform.models import Evaluation, EvaluationResult, Role
 # who may re-score every result: the roles that read every result version
 CHECKERS = (Role.auditor, Role.finance)
 
-# the parts of a result that are figures; the rest (engine, trace, warnings) explains them
+# the parts of a result that are figures; the rest (engine, trace, warnings, the payment's
+# basis) explains them
 FIGURES = ("scheme_digest", "total", "exact_total", "grade", "final_ready", "missing",
            "parts", "nodes", "quality", "payment")
 
@@ -75,6 +76,15 @@ def _short(value) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
+def _figure(result: dict, key: str):
+    """A figure of a stored or recomputed result; a payment without its ``basis``, the
+    sentence that explains it (like the trace, it may be worded otherwise by a newer engine)."""
+    value = result.get(key)
+    if key == "payment" and isinstance(value, dict):
+        return {k: v for k, v in value.items() if k != "basis"}
+    return value
+
+
 def _compare(row, answer: dict, report: CheckReport) -> None:
     stored = row.result or {}
     # the stored answer went through JSON: compare like with like
@@ -83,7 +93,7 @@ def _compare(row, answer: dict, report: CheckReport) -> None:
     changed = scoring.ENGINE_CHANGES.get(engine, ()) if engine != scoring.ENGINE else ()
     found = False
     for key in FIGURES:
-        if stored.get(key) != answer.get(key):
+        if _figure(stored, key) != _figure(answer, key):
             found = True
             diff = Difference(row.id, row.evaluation_id, row.version, key,
                               _short(stored.get(key)), _short(answer.get(key)), engine)
