@@ -134,10 +134,19 @@ def demo_inputs(doc: dict, level: float, seed: int) -> evaluation_inputs.Contrib
                 for question in rule["questions"]:
                     questions[question] = rule["scale"]
     responses = []
+    # one person's answers hang together, as real answers do (pleased with the service,
+    # pleased on most questions): a question takes the person's first draw 7 times in 10,
+    # so each question keeps the level's shares and the scale a plausible reliability
+    together = random.Random(seed + 1)
     for _respondent in range(60):
         answer = {}
+        first = None
         for question in questions:
             u = rnd.random()
+            if first is None:
+                first = u
+            elif together.random() < 0.7:
+                u = first
             answer[question] = ("满意" if u < level * 0.6 else "较满意" if u < level
                                 else "一般" if u < level + (1 - level) * 0.7 else "不满意")
         responses.append(answer)
