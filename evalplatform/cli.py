@@ -131,12 +131,19 @@ def demo(
                        err=True)
             raise typer.Exit(1)
         created = demo_data.load(session)
+        from evalplatform.services import demo_surveys
+
+        survey = demo_surveys.live(session)
     typer.echo("Demo accounts (passwords are shown only now / 密码仅显示这一次):")
     width = max(len(a.username) for a in created)
     for account in created:
         org = account.organisation or "—"
         typer.echo(f"  {account.username:<{width}}  {account.password:<16} "
                    f"{account.role.value:<10} {account.display_name}  {org}")
+    if survey is not None:
+        typer.echo(f"Residents answer without an account / 服务对象无需账户（{survey.title}）:")
+        typer.echo(f"  /s  invitation code / 邀请码 {survey.code}")
+        typer.echo(f"  {survey.open_link}  open link of a service site / 服务点开放链接")
 
 
 @audit_app.command("verify")

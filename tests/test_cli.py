@@ -1,5 +1,7 @@
 """The command line: migrate, demo, create-user."""
 
+import re
+
 from sqlalchemy import func
 from sqlmodel import select
 from typer.testing import CliRunner
@@ -7,6 +9,7 @@ from typer.testing import CliRunner
 from evalplatform.cli import app
 from evalplatform.models import Organisation, User
 from evalplatform.services import audit
+from surveys import invitations
 from tests.test_audit import cli_env  # noqa: F401
 
 
@@ -15,6 +18,11 @@ def test_demo_loads_a_city_once_and_prints_the_passwords(db, cli_env):  # noqa: 
     result = runner.invoke(app, ["demo"])
     assert result.exit_code == 0, result.output
     assert "caizheng" in result.output and "临江市财政局" in result.output
+    # and how a resident reaches the survey open today, without an account
+    assert "服务对象无需账户（中心城区道路清扫保洁 · 年中绩效评价（专家评审））" in result.output
+    code = re.search(r"/s  invitation code / 邀请码 (\S+)", result.output).group(1)
+    assert not invitations.find(db, code).used
+    assert re.search(r"  /o/\S+  open link of a service site", result.output)
     roles = {u.role for u in db.exec(select(User)).all()}
     assert roles == {"finance", "purchaser", "evaluator", "supplier", "auditor", "admin"}
     # ten organisations of demo.py and the supplier barred by its 2025 result (demo_settlements)

@@ -6,7 +6,7 @@ from sqlmodel import select
 
 import scoring
 from evalplatform.models import Contract, Evaluation, Project
-from evalplatform.services import audit, demo, evaluation_inputs, evaluations
+from evalplatform.services import audit, demo, demo_surveys, evaluation_inputs, evaluations
 from evalplatform.services import surveys_app as app_service
 from surveys import questionnaire as qn
 from surveys.models import InvitationBatch
@@ -32,8 +32,21 @@ def test_the_demo_surveys_have_a_few_hundred_answers_that_score_the_survey_leave
         result = scoring.evaluate(package)
         for leaf in app_service.leaves(db, evaluation):
             assert result.nodes[leaf.id].status == "scored"
-    assert found == 3  # home care twice, street cleaning once (the toilets stay without)
+    # home care twice, street cleaning in its first round and in the round open today (the
+    # toilets stay without)
+    assert found == 4
     assert audit.verify(db).ok
+
+
+def test_the_demo_keeps_a_survey_open_today_for_a_visitor_to_answer(client, db):
+    demo.load(db)
+    live = demo_surveys.live(db)
+    assert live is not None and live.title == "中心城区道路清扫保洁 · 年中绩效评价（专家评审）"
+    form = client.get(f"/s/{live.code}")
+    assert form.status_code == 200 and "道路清扫保洁服务市民满意度调查" in form.text
+    assert "已经使用" not in form.text
+    site = client.get(live.open_link)
+    assert site.status_code == 200 and "道路清扫保洁服务市民满意度调查" in site.text
 
 
 #: The survey title that fits each demo project's own service.

@@ -18,7 +18,7 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from evalplatform.models import (
     Contract,
@@ -37,7 +37,7 @@ from evalplatform.services.audit import SYSTEM, Actor
 from evalplatform.services.clock import as_utc, now
 from surveys import invitations, templates
 from surveys import questionnaire as qn
-from surveys.models import Channel, QuestionnaireStatus
+from surveys.models import Channel, Invitation, QuestionnaireStatus, SurveySite
 from surveys.questionnaire import _opt
 
 
@@ -243,6 +243,37 @@ def load_one(session: Session, evaluation: Evaluation, plan: Plan, actor: Actor,
     return survey
 
 
+def _open_now(evaluation: Evaluation) -> bool:
+    return as_utc(evaluation.opens_at) <= now() < as_utc(evaluation.closes_at)
+
+
+@dataclass(frozen=True)
+class LiveSurvey:
+    """A demo survey open today: an unused invitation code and a site's open link, for a
+    visitor to answer as a resident (服务对象) would."""
+
+    title: str
+    code: str
+    open_link: str
+
+
+def live(session: Session) -> LiveSurvey | None:
+    """The first demo survey whose window is open today, with a code nobody has used."""
+    for evaluation in session.exec(select(Evaluation).order_by(Evaluation.id)).all():
+        survey = app_service.survey_of(session, evaluation)
+        if survey is None or survey.closed_at is not None or not _open_now(evaluation):
+            continue
+        code = session.exec(select(Invitation).where(Invitation.survey_id == survey.id,
+                                                     col(Invitation.used).is_(False))
+                            .order_by(Invitation.id)).first()
+        site = session.exec(select(SurveySite).where(SurveySite.survey_id == survey.id)
+                            .order_by(SurveySite.id)).first()
+        if code is not None and site is not None:
+            return LiveSurvey(evaluation.title, invitations.display(code.code),
+                              f"/o/{site.token}")
+    return None
+
+
 def load(session: Session, users: dict[str, User]) -> list[Survey]:
     """Surveys for the demo's evaluations of elderly care and street cleaning."""
     loaded = []
@@ -254,10 +285,11 @@ def load(session: Session, users: dict[str, User]) -> list[Survey]:
         if not app_service.leaves(session, evaluation):
             continue
         before = sum(1 for p, _s in loaded if p.template == plan.template)
-        if before >= plan.contracts:
+        if before >= plan.contracts and not _open_now(evaluation):
             continue  # e.g. the public toilets stay without answers: the results demo shows
-            # there how a missing survey blocks a result
-        if before:  # the second contract of an area gets a smaller survey
+            # there how a missing survey blocks a result; an evaluation whose window is open
+            # today gets its survey, so that a visitor can answer it as a resident (live())
+        if before:  # the second survey of an area is smaller
             plan = Plan(plan.template, plan.responses // 3, plan.population and 300, plan.mood - 0.2,
                         plan.sites[:1], plan.comments, plan.contracts)
         wording = WORDINGS.get(_project(session, evaluation).name)
