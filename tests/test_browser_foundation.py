@@ -21,6 +21,8 @@ EXPECTED_MENU = {
 
 
 def test_each_role_signs_in_and_sees_its_navigation(page, make_user, viewport):
+    failed = []  # every resource the pages ask for is served (a favicon.ico 404 was the last)
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
     for role, menu in EXPECTED_MENU.items():
         user = make_user(role, display_name=f"测试{role}")
         page.context.clear_cookies()
@@ -34,6 +36,9 @@ def test_each_role_signs_in_and_sees_its_navigation(page, make_user, viewport):
         # nothing is wider than the screen
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{role}: page is {overflow}px wider than the viewport"
+    assert failed == []
+    icon = page.locator("link[rel=icon]").get_attribute("href")
+    assert page.request.get(icon).headers["content-type"].startswith("image/svg+xml")
 
 
 def test_a_form_shows_field_errors_in_place_and_then_succeeds(page, make_user, make_org, viewport):
