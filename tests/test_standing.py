@@ -279,9 +279,8 @@ def test_the_standing_pages_link_only_to_what_the_reader_can_open(client, db, wo
     login(client, stranger.username)
     page = client.get("/standing")
     assert page.status_code == 200
-    flags = page.text.split('id="flags"')[1]
-    assert world.project.name in flags  # the flag is listed ...
-    assert contract_url not in flags  # ... but not linked: that page is not the stranger's
+    assert 'id="flags"' not in page.text  # another department's flag is not listed
+    assert contract_url not in page.text  # nor linked: that page is not the stranger's
     assert client.get(contract_url).status_code in (403, 404)
     detail = client.get(f"/standing/{world.supplier.id}")
     assert detail.status_code == 200 and "/evaluations/" not in detail.text
@@ -322,3 +321,41 @@ def test_the_rules_form_offers_the_grades_a_result_can_have_to_pick_from(db, wor
     again = client.get("/standing").text
     assert '<option value="不合格" selected>' in again and '<option value="良" selected>' in again
     assert standing.settings(db).bar_grade == "不合格"
+
+
+def test_a_purchaser_reads_termination_flags_only_of_its_own_departments_contracts(
+        client, db, world, make_user, make_org):
+    """Two purchasers of different departments: the flag, its threshold and its review are the
+    owning department's business; the other sees the supplier warned, from published results."""
+    settlements.set_terms(db, principal(world.purchaser), world.contract.id,
+                          interest_per_day="0.05", termination_threshold="85")
+    final_evaluation(db, world, "78.00", "中", stage="interim", final_on=date(2026, 7, 10))
+    final_evaluation(db, world, "79.99", "中", final_on=date(2026, 7, 20))
+    standing.review(db, principal(world.purchaser), world.contract.id, decision="terminate",
+                    reason="整改无效，提请终止", today=projects.today())
+    other = make_user("purchaser", organisation=make_org("purchasing_department",
+                                                         name="临江市民政局"))
+    # the rule, in the service
+    mine = standing.standing_of(db, world.supplier, reader=principal(world.purchaser))
+    theirs = standing.standing_of(db, world.supplier, reader=principal(other))
+    assert mine.level == theirs.level == "warned"
+    assert len(mine.flags) == 1 and theirs.flags == []
+    assert "85" in mine.reasons[0] and "85" not in theirs.reasons[0]
+    assert "78.00" in theirs.reasons[0] and "79.99" in theirs.reasons[0]  # published results
+    for reader in (world.finance, make_user("auditor"), world.supplier_user):
+        assert len(standing.standing_of(db, world.supplier, reader=principal(reader)).flags) == 1
+    # the pages
+    login(client, other.username)
+    for url in ("/standing", f"/standing/{world.supplier.id}"):
+        page = client.get(url).text
+        assert world.supplier.name in page and "警示" in page and "79.99" in page
+        assert "约定的 85" not in page  # the contract's threshold
+        assert 'id="flags"' not in page and "已审查" not in page and "终止合同" not in page
+        assert "整改无效" not in page and mine.reasons[0] not in page
+    client.cookies.clear()
+    login(client, world.purchaser.username)
+    own = client.get("/standing").text
+    flags = own.split('id="flags"')[1]
+    assert world.project.name in flags and "已审查：终止合同" in flags and "约定的 85" in flags
+    assert mine.reasons[0] in own
+    assert "约定的 85" in client.get(f"/standing/{world.supplier.id}").text

@@ -229,7 +229,8 @@ class Flag:
     results: list[FinalResult]
     threshold: Decimal
     running: bool
-    reason: str
+    reason: str  # for those whose business the flag is: names the threshold (a contract term)
+    public_reason: str = ""  # for any other reader: the published results only
     review: TerminationReview | None = None  # the decision on this flag, once taken
 
     @property
@@ -300,11 +301,36 @@ def flags(session: Session, rules: Rules, results: list[FinalResult], today: dat
                    totals=", ".join(f"{r.evaluation.title} {r.total}" for r in tail))
         if not running:
             reason += " " + _("The contract has ended; the warning stands for the supplier.")
+        # The results are published (公示); the threshold, the flag and its review are not.
+        public_reason = _("%(project)s: %(n)s final results in a row below the threshold of "
+                          "its contract (%(totals)s); the supplier is warned.",
+                          project=tail[-1].project.name, n=len(tail),
+                          totals=", ".join(f"{r.evaluation.title} {r.total}" for r in tail))
         review = session.exec(select(TerminationReview).where(
             TerminationReview.contract_id == contract.id,
             TerminationReview.result_id == tail[-1].result.id)).first()
-        found.append(Flag(contract, tail[-1].project, tail, threshold, running, reason, review))
+        found.append(Flag(contract, tail[-1].project, tail, threshold, running, reason,
+                          public_reason, review))
     return found
+
+
+def sees_flag(reader, flag: Flag) -> bool:
+    """Whether ``reader`` may read a termination flag (终止审查) in full: the contract's
+    threshold, that it awaits review, and the review's decision and reasons.
+
+    The flag and its review are the business of the purchasing department that owns the
+    contract, and of finance; auditors read everything; a supplier reads its own contracts'.
+    Any other reader (a purchaser of another department) learns only that the supplier is
+    warned, from the published results (``Flag.public_reason``), as selection needs."""
+    if reader.role in (Role.finance, Role.auditor):
+        return True
+    if reader.role == Role.purchaser:
+        return reader.organisation_id is not None and \
+            reader.organisation_id == flag.project.department_id
+    if reader.role == Role.supplier:
+        return reader.organisation_id is not None and \
+            reader.organisation_id == flag.contract.supplier_id
+    return False
 
 
 def flag_of(session: Session, contract: Contract, today: date | None = None) -> Flag | None:
@@ -364,7 +390,7 @@ class Standing:
     level: str
     reasons: list[str]
     bar: Bar | None
-    flags: list[Flag]
+    flags: list[Flag]  # those the reader may read in full (see ``sees_flag``)
     history: list[FinalResult]  # every final result, oldest first
     recent: list[FinalResult]
     complaints: int
@@ -387,7 +413,11 @@ def complaints_since(session: Session, supplier_id: int, start: date) -> int:
 
 
 def standing_of(session: Session, supplier: Organisation, today: date | None = None,
-                rules: Rules | None = None) -> Standing:
+                rules: Rules | None = None, reader=None) -> Standing:
+    """The supplier's standing with its reasons. With a ``reader`` (the signed-in principal)
+    it is the standing as that reader may see it: the level is the same for everyone, but a
+    termination flag the reader has no business with is not listed and its reason names only
+    the published results; without one (the platform's own rules) every flag is there."""
     today = today or projects.today()
     rules = rules or settings(session)
     history = final_results(session, supplier.id)
@@ -403,7 +433,8 @@ def standing_of(session: Session, supplier: Organisation, today: date | None = N
         reasons.append(bar.reason)
     if warned:
         level = "warned" if bar is None else level
-        reasons.extend(f.reason for f in warned)
+        reasons.extend(f.reason if reader is None or sees_flag(reader, f) else f.public_reason
+                       for f in warned)
     latest = recent[-1] if recent else None
     if bar is None and not warned:
         if latest is not None and latest.grade == rules.preferred_grade:
@@ -421,7 +452,8 @@ def standing_of(session: Session, supplier: Organisation, today: date | None = N
         else:
             level = "unrated"
             reasons.append(_("No final result in the last %(n)s years.", n=rules.lookback_years))
-    return Standing(supplier, level, reasons, bar, warned, history, recent,
+    shown = [f for f in warned if reader is None or sees_flag(reader, f)]
+    return Standing(supplier, level, reasons, bar, shown, history, recent,
                     complaints_since(session, supplier.id, start), rules)
 
 
@@ -430,10 +462,11 @@ def suppliers(session: Session) -> list[Organisation]:
         Organisation.kind == OrganisationKind.supplier).order_by(Organisation.name)))
 
 
-def all_standings(session: Session, today: date | None = None) -> list[Standing]:
+def all_standings(session: Session, today: date | None = None, reader=None) -> list[Standing]:
+    """Every supplier's standing, as ``reader`` may see it (see ``standing_of``)."""
     today = today or projects.today()
     rules = settings(session)
-    found = [standing_of(session, s, today, rules) for s in suppliers(session)]
+    found = [standing_of(session, s, today, rules, reader) for s in suppliers(session)]
     found.sort(key=lambda s: (LEVELS.index(s.level), s.supplier.name))
     return found
 

@@ -520,7 +520,7 @@ def _settings_values(rules: standing.Rules) -> dict:
 def _standing_list_context(session: Session, principal: Principal, values=None,
                            errors=None) -> dict:
     rules = standing.settings(session)
-    found = standing.all_standings(session)
+    found = standing.all_standings(session, reader=principal)
     scope = principal.organisation_id if principal.role == Role.purchaser else None
     flags = [f for s in found for f in s.flags]
     return {"standings": found, "rules": rules, "flags": flags,
@@ -575,7 +575,7 @@ async def standing_settings(request: Request, session: Session = Depends(get_ses
 def standing_page(request: Request, supplier_id: int, session: Session = Depends(get_session),
                   principal: Principal = Depends(standing_reader)):
     supplier = standing.get_supplier(session, supplier_id)
-    found = standing.standing_of(session, supplier)
+    found = standing.standing_of(session, supplier, reader=principal)
     chart = {
         "grid": {"left": 40, "right": 16, "top": 24, "bottom": 40},
         "tooltip": {"trigger": "axis"},
