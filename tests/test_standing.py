@@ -359,3 +359,20 @@ def test_a_purchaser_reads_termination_flags_only_of_its_own_departments_contrac
     assert world.project.name in flags and "已审查：终止合同" in flags and "约定的 85" in flags
     assert mine.reasons[0] in own
     assert "约定的 85" in client.get(f"/standing/{world.supplier.id}").text
+
+
+def test_complaint_summaries_on_a_standing_page_are_the_departments_own(client, db, world,
+                                                                         make_user, make_org):
+    """The count weighs in selection for everyone; what was complained of and how it was
+    verified is read by the department that recorded it, finance, auditors and the supplier."""
+    standing.record_complaint(db, principal(world.purchaser), world.contract.id,
+                              received_on="2026-03-02", summary="两次未按时清运，经现场核实属实")
+    other = make_user("purchaser", organisation=make_org("purchasing_department"))
+    url = f"/standing/{world.supplier.id}"
+    for user, shown in ((other, False), (world.purchaser, True), (world.finance, True),
+                        (make_user("auditor"), True), (world.supplier_user, True)):
+        client.cookies.clear()
+        login(client, user.username)
+        page = client.get(url).text
+        assert ("两次未按时清运" in page) is shown, user.role
+        assert "年有效投诉：1 次" in page  # the count, for everyone

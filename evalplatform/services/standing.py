@@ -537,6 +537,24 @@ def complaints_of(session: Session, *, supplier_id: int | None = None,
     return list(session.exec(statement))
 
 
+def complaints_seen_by(session: Session, reader, supplier_id: int) -> list[SupplierComplaint]:
+    """The supplier's complaints whose summaries ``reader`` may read: all for finance and
+    auditors, the supplier's own, a purchasing department only those about its own contracts.
+    The count that weighs in selection stays everyone's (``Standing.complaints``)."""
+    found = complaints_of(session, supplier_id=supplier_id)
+    if reader.role in (Role.finance, Role.auditor):
+        return found
+    if reader.role == Role.supplier:
+        return found if reader.organisation_id == supplier_id else []
+    if reader.role == Role.purchaser and reader.organisation_id is not None:
+        own = {c.id for c, p in session.exec(select(Contract, Project).join(
+            Project, Contract.project_id == Project.id).where(
+            Contract.supplier_id == supplier_id,
+            Project.department_id == reader.organisation_id))}
+        return [c for c in found if c.contract_id in own]
+    return []
+
+
 # ---------------------------------------------------------------- home cards
 
 

@@ -592,8 +592,7 @@ def standing_page(request: Request, supplier_id: int, session: Session = Depends
         "standing": found, "chart": chart,
         "openable": {r.evaluation.id for r in found.history
                      if evaluations.can_see(session, principal, r.evaluation)},
-        "complaints": standing.complaints_of(session, supplier_id=supplier.id)
-        if principal.role != Role.supplier or principal.organisation_id == supplier.id else [],
+        "complaints": standing.complaints_seen_by(session, principal, supplier.id),
         **_labels()})
 
 
