@@ -524,6 +524,16 @@ def due_and_late(session: Session, *, organisation_id: int | None, today: date) 
     return result
 
 
+#: The orders a reader may choose on the due-and-late list (``?sort=key``, ``-key``
+#: descending, see ``paging.sort_items``); without one, the latest first.
+DUE_SORTS = {
+    "project": lambda i: i.project.name,
+    "department": lambda i: i.department.name,
+    "due": lambda i: i.due,
+    "late": lambda i: i.late_days,
+}
+
+
 @dashboard.provider
 def _cards(session: Session, role: Role, organisation_id: int | None) -> list[dashboard.Card]:
     if role not in (Role.finance, Role.purchaser):

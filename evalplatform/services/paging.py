@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from math import ceil
 from typing import Any
@@ -92,12 +93,35 @@ def paginate(
     )
 
 
-def paginate_items(items: list[Any], *, page: Any = 1, per_page: Any = DEFAULT_PER_PAGE) -> Page:
+def sort_items(items: list[Any], sort_keys: dict[str, Callable[[Any], Any]],
+               sort: str | None) -> tuple[list[Any], str, bool]:
+    """Order a list computed in Python by ``sort``, a key of ``sort_keys`` ("-key" descending).
+
+    Returns the items, the key used and whether descending. An empty or unknown key keeps the
+    list's own order (its default, key ""), silently: a stale link still works. Ties keep the
+    default order, and items without a value (``None``, e.g. no due date yet) come last either
+    way."""
+    descending = bool(sort and sort.startswith("-"))
+    key = (sort or "").lstrip("-")
+    if key not in sort_keys:
+        return list(items), "", False
+    value = sort_keys[key]
+    known = [i for i in items if value(i) is not None]
+    missing = [i for i in items if value(i) is None]
+    return sorted(known, key=value, reverse=descending) + missing, key, descending
+
+
+def paginate_items(items: list[Any], *, page: Any = 1, per_page: Any = DEFAULT_PER_PAGE,
+                   sort: str | None = None,
+                   sort_keys: dict[str, Callable[[Any], Any]] | None = None) -> Page:
     """One page of a list already computed and ordered in Python (e.g. due dates worked out
-    row by row): the same :class:`Page` and the same clamping as :func:`paginate`, no sorting."""
+    row by row): the same :class:`Page` and the same clamping as :func:`paginate`; sorted by
+    :func:`sort_items` when the reader chose one of ``sort_keys``, else in the list's order."""
+    items, key, descending = sort_items(items, sort_keys or {}, sort)
     per_page = _int(per_page, DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
     total = len(items)
     page = _int(page, 1, 1, max(1, ceil(total / per_page)))
     start = (page - 1) * per_page
     return Page(items=list(items[start:start + per_page]), total=total, page=page,
-                per_page=per_page, sort="", descending=False)
+                per_page=per_page, sort=key, descending=descending,
+                sortable=tuple(sort_keys or ()))

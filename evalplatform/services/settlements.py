@@ -878,6 +878,18 @@ def payments(session: Session, *, organisation_id: int | None = None,
     return rows
 
 
+#: The orders a reader may choose on the payment-due list (``?sort=key``, ``-key`` descending,
+#: see ``paging.sort_items``); without one it stays in the order of ``payments``: overdue first.
+PAYMENT_SORTS = {
+    "project": lambda r: r.project.name,
+    "supplier": lambda r: r.supplier.name,
+    "amount": lambda r: r.payable_fen,  # the payable amount
+    "due": lambda r: r.due.due_on,
+    "late": lambda r: r.late_days,
+    "interest": lambda r: r.interest_fen,
+}
+
+
 # ---------------------------------------------------------------- lists
 
 

@@ -569,11 +569,12 @@ def contract_signed_copy_file(contract_id: int, session: Session = Depends(get_s
 
 
 @router.get("/due")
-def due_list(request: Request, page: str = "1", per_page: str = "20",
+def due_list(request: Request, sort: str = "", page: str = "1", per_page: str = "20",
              session: Session = Depends(get_session),
              principal: Principal = Depends(readers)):
     scope = None if _sees_all(principal) else principal.organisation_id
     due = contracts.due_and_late(session, organisation_id=scope, today=projects.today())
     return render(request, _template(request, "projects/_due_table.html", "projects/due.html"),
-                  {"page": paginate_items(due.items, page=page, per_page=per_page),
+                  {"page": paginate_items(due.items, page=page, per_page=per_page, sort=sort,
+                                          sort_keys=contracts.DUE_SORTS),
                    "today": projects.today()})

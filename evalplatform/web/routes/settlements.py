@@ -123,8 +123,8 @@ def settlement_list(request: Request, status: str = "", sort: str | None = None,
 
 
 @router.get("/settlements/due")
-def payment_due(request: Request, show: str = "open", page: str = "1", per_page: str = "20",
-                session: Session = Depends(get_session),
+def payment_due(request: Request, show: str = "open", sort: str = "", page: str = "1",
+                per_page: str = "20", session: Session = Depends(get_session),
                 principal: Principal = Depends(everyone)):
     rows = settlements.payments(session, **_scope(principal))
     if show != "all":  # what needs attention: due, overdue, paid late, or final but not accepted
@@ -134,7 +134,8 @@ def payment_due(request: Request, show: str = "open", page: str = "1", per_page:
     template = "settlements/_due_table.html" if request.headers.get("hx-request") else \
         "settlements/due.html"
     return render(request, template, {
-        "page": paginate_items(rows, page=page, per_page=per_page), "show": show,
+        "page": paginate_items(rows, page=page, per_page=per_page, sort=sort,
+                               sort_keys=settlements.PAYMENT_SORTS), "show": show,
         "today": projects.today(),
         "overdue_count": len(overdue),
         "interest_total": sum(r.interest_fen or 0 for r in overdue), **_labels()})

@@ -1,0 +1,111 @@
+"""The two payment and deadline lists sort by their column headings and keep the sort across
+pages; without a sort (or with one they do not know) they keep their own order."""
+
+import re
+from datetime import date
+
+import pytest
+from sqlmodel import select
+
+from evalplatform.models import Instalment
+from evalplatform.services import paging, projects
+from tests.builders import contracted_world
+from tests.conftest import login
+
+
+@pytest.fixture
+def worlds(db, make_user, make_org, monkeypatch):
+    """Two departments' contracts: the first signed earlier, the second's first instalment
+    smaller, so that due date and amount order them differently."""
+    monkeypatch.setattr(projects, "today", lambda: date(2026, 12, 4))
+    first = contracted_world(db, make_user, make_org, n=1, signed_on="2026-01-05")
+    second = contracted_world(db, make_user, make_org, n=2, signed_on="2026-02-10")
+    signing = db.exec(select(Instalment).where(Instalment.contract_id == second.contract.id,
+                                               Instalment.seq == 1)).one()
+    signing.amount_fen = 10_000_000  # ¥100,000, below the first contract's ¥234,000
+    db.add(signing)
+    db.commit()
+    return first, second
+
+
+def projects_in_order(html: str) -> list[int]:
+    """The world numbers of the table's rows, top to bottom."""
+    table = html.split('id="due-table"')[1].split("</tbody>")[0]
+    return [int(n) for n in re.findall(r"主城区道路清扫保洁服务项目(\d)</a>", table)]
+
+
+def test_sort_items_keeps_the_default_order_for_an_unknown_key_and_puts_blanks_last():
+    rows = [{"n": 1, "v": 3}, {"n": 2, "v": None}, {"n": 3, "v": 1}, {"n": 4, "v": 3}]
+    keys = {"v": lambda r: r["v"]}
+    for unknown in ("", None, "bogus", "-bogus"):
+        items, key, descending = paging.sort_items(rows, keys, unknown)
+        assert [r["n"] for r in items] == [1, 2, 3, 4] and (key, descending) == ("", False)
+    assert [r["n"] for r in paging.sort_items(rows, keys, "v")[0]] == [3, 1, 4, 2]
+    assert [r["n"] for r in paging.sort_items(rows, keys, "-v")[0]] == [1, 4, 3, 2]
+
+
+def test_the_payment_due_list_sorts_by_its_headings_and_keeps_the_sort_across_pages(
+        client, db, worlds):
+    first, _second = worlds
+    login(client, first.finance.username)
+    default = client.get("/settlements/due").text
+    assert projects_in_order(default) == [1, 2]  # overdue first, the longest overdue first
+    assert 'aria-sort' not in default.split('id="due-table"')[1]
+    for sort, expected in (("due", [1, 2]), ("-due", [2, 1]), ("amount", [2, 1]),
+                           ("-amount", [1, 2]), ("late", [2, 1]), ("-late", [1, 2]),
+                           ("interest", [2, 1]), ("-interest", [1, 2]),
+                           ("supplier", [1, 2]), ("-supplier", [2, 1]),
+                           ("bogus", [1, 2]), ("-", [1, 2])):
+        page = client.get(f"/settlements/due?sort={sort}")
+        assert page.status_code == 200, sort
+        assert projects_in_order(page.text) == expected, sort
+    # the headings link to their sort; the active one toggles and says so
+    page = client.get("/settlements/due?sort=amount").text
+    table = page.split('id="due-table"')[1]
+    assert 'aria-sort="ascending"' in table and "sort=-amount" in table
+    for key in ("due", "late", "interest", "supplier", "project"):
+        assert f"sort={key}" in table, key
+    # paging keeps the sort, and so does the htmx swap of the table
+    one = client.get("/settlements/due?sort=-due&per_page=1").text
+    assert projects_in_order(one) == [2]
+    pager = one.split('class="pager"')[1]
+    assert "sort=-due" in pager and "page=2" in pager
+    two = client.get("/settlements/due?sort=-due&per_page=1&page=2",
+                     headers={"HX-Request": "true"})
+    assert "<html" not in two.text and projects_in_order(two.text) == [1]
+    # the switch to every instalment keeps the sort too
+    switch = re.search(r'<a href="(/settlements/due\?[^"]*show=all[^"]*)"', one).group(1)
+    assert "sort=-due" in switch and not re.search(r"[?;]page=", switch)
+
+
+def test_the_due_and_late_list_sorts_by_its_headings_and_keeps_the_sort_across_pages(
+        client, db, worlds):
+    """Each contract is unpublished (late) and has a contract year without monitoring (due
+    at its end, not late yet)."""
+    first, _second = worlds
+    login(client, first.finance.username)
+
+    def rows(html: str) -> list[tuple[int, str]]:
+        table = html.split('id="due-table"')[1].split("</tbody>")[0]
+        return [(int(n), due) for n, due in re.findall(
+            r'项目">主城区道路清扫保洁服务项目(\d)</td>.*?data-label="截止日期">(\S+?)[ <]',
+            table, re.S)]
+
+    published_1, published_2 = (1, "2026-01-07"), (2, "2026-02-12")
+    monitoring_1, monitoring_2 = (1, "2027-01-04"), (2, "2027-02-09")
+    default = [published_1, published_2, monitoring_1, monitoring_2]  # the latest first
+    assert rows(client.get("/due").text) == default
+    for sort, expected in (("due", [published_1, published_2, monitoring_1, monitoring_2]),
+                           ("-due", [monitoring_2, monitoring_1, published_2, published_1]),
+                           ("late", [monitoring_1, monitoring_2, published_2, published_1]),
+                           ("department", [published_1, monitoring_1, published_2,
+                                           monitoring_2]),
+                           ("-project", [published_2, monitoring_2, published_1,
+                                         monitoring_1]),
+                           ("bogus", default)):
+        assert rows(client.get(f"/due?sort={sort}").text) == expected, sort
+    one = client.get("/due?sort=-due&per_page=3").text
+    assert rows(one) == [monitoring_2, monitoring_1, published_2]
+    assert "sort=-due" in one.split('class="pager"')[1]
+    two = client.get("/due?sort=-due&per_page=3&page=2", headers={"HX-Request": "true"}).text
+    assert "<html" not in two and rows(two) == [published_1]
