@@ -376,3 +376,30 @@ def test_complaint_summaries_on_a_standing_page_are_the_departments_own(client, 
         page = client.get(url).text
         assert ("两次未按时清运" in page) is shown, user.role
         assert "年有效投诉：1 次" in page  # the count, for everyone
+
+
+def test_a_flag_on_a_contract_that_has_ended_awaits_no_review(client, db, world, monkeypatch):
+    """Two low results of a contract whose term is over: the supplier stays warned, but there
+    is nothing left to terminate, so no review waits for a decision and none is taken."""
+    from evalplatform.models import TerminationReview
+
+    final_evaluation(db, world, "78.00", "中", stage="interim", final_on=date(2026, 7, 10))
+    final_evaluation(db, world, "79.99", "中", final_on=date(2026, 7, 20))
+    during, after = date(2026, 8, 1), date(2027, 2, 1)  # the term ends on 2027-01-04
+    assert standing.flag_of(db, world.contract, during).awaiting_review
+    found = standing.standing_of(db, world.supplier, after)
+    assert found.level == "warned" and not found.flags[0].awaiting_review
+    assert "2027-01-04" in found.reasons[0] and "列入终止审查" not in found.reasons[0]
+    with pytest.raises(Conflict) as caught:
+        standing.review(db, principal(world.finance), world.contract.id, decision="terminate",
+                        reason="终止", today=after)
+    assert "2027-01-04" in caught.value.message
+    assert db.exec(select(func.count()).select_from(TerminationReview)).one() == 0
+    monkeypatch.setattr(projects, "today", lambda: after)
+    login(client, world.finance.username)
+    flags = client.get("/standing").text.split('id="flags"')[1]
+    assert "合同已履行完毕，无需作出审查结论" in flags and "待作出审查结论" not in flags
+    assert "0 份合同的终止审查待作出结论" in client.get("/").text
+    contract_page = client.get(f"/contracts/{world.contract.id}/settlements").text
+    review = contract_page.split('id="review"')[1].split("</section>")[0]
+    assert 'data-testid="review-ended"' in review and "termination-review" not in review

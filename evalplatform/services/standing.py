@@ -237,6 +237,11 @@ class Flag:
     def decision_label(self) -> str:
         return str(DECISION_LABELS[self.review.decision]) if self.review else ""
 
+    @property
+    def awaiting_review(self) -> bool:
+        """A decision is still to be taken: the contract runs and no review decided the flag."""
+        return self.running and self.review is None
+
 
 def _barring(rules: Rules, result: FinalResult) -> bool:
     return result.grade == rules.bar_grade or result.total < rules.bar_below
@@ -295,12 +300,19 @@ def flags(session: Session, rules: Rules, results: list[FinalResult], today: dat
         if len(tail) < rules.warn_consecutive or any(r.total >= threshold for r in tail):
             continue
         running = term_end(contract) >= today
-        reason = _("%(project)s: %(n)s results in a row below the contract's threshold of "
-                   "%(threshold)s (%(totals)s); the contract is flagged for termination review.",
-                   project=tail[-1].project.name, n=len(tail), threshold=threshold,
-                   totals=", ".join(f"{r.evaluation.title} {r.total}" for r in tail))
-        if not running:
-            reason += " " + _("The contract has ended; the warning stands for the supplier.")
+        if running:
+            reason = _("%(project)s: %(n)s results in a row below the contract's threshold of "
+                       "%(threshold)s (%(totals)s); the contract is flagged for termination "
+                       "review.", project=tail[-1].project.name, n=len(tail),
+                       threshold=threshold,
+                       totals=", ".join(f"{r.evaluation.title} {r.total}" for r in tail))
+        else:  # nothing left to terminate: no review to decide, the warning stands
+            reason = _("%(project)s: %(n)s results in a row below the contract's threshold of "
+                       "%(threshold)s (%(totals)s). The contract ended on %(end)s, so there is "
+                       "no termination to review; the warning stands for the supplier.",
+                       project=tail[-1].project.name, n=len(tail), threshold=threshold,
+                       totals=", ".join(f"{r.evaluation.title} {r.total}" for r in tail),
+                       end=term_end(contract).isoformat())
         # The results are published (公示); the threshold, the flag and its review are not.
         public_reason = _("%(project)s: %(n)s final results in a row below the threshold of "
                           "its contract (%(totals)s); the supplier is warned.",
@@ -357,6 +369,12 @@ def review(session: Session, principal, contract_id: int, *, decision: str, reas
     flag = flag_of(session, contract, today)
     if flag is None:
         raise Conflict(_("This contract is not flagged for termination review."))
+    if not flag.running:
+        from evalplatform.services.evaluations import term_end
+
+        raise Conflict(_("The contract ended on %(date)s: there is nothing to terminate, so no "
+                         "review is decided; the warning stands for the supplier.",
+                         date=term_end(contract).isoformat()))
     if flag.review is not None:
         raise Conflict(_("This flag was reviewed already: %(decision)s.",
                          decision=flag.decision_label))
@@ -572,7 +590,7 @@ def _cards(session: Session, role: Role, organisation_id: int | None) -> list[da
         return []
     found = all_standings(session, today)
     barred = sum(1 for s in found if s.level == "barred")
-    waiting = sum(1 for s in found for f in s.flags if f.review is None)
+    waiting = sum(1 for s in found for f in s.flags if f.awaiting_review)
     return [dashboard.Card(_("Suppliers barred or warned"),
                            f"{barred} / {sum(1 for s in found if s.level == 'warned')}",
                            _("%(n)s termination reviews to decide", n=waiting),
