@@ -403,3 +403,14 @@ def test_a_flag_on_a_contract_that_has_ended_awaits_no_review(client, db, world,
     contract_page = client.get(f"/contracts/{world.contract.id}/settlements").text
     review = contract_page.split('id="review"')[1].split("</section>")[0]
     assert 'data-testid="review-ended"' in review and "termination-review" not in review
+
+
+def test_a_flag_on_the_standing_page_names_its_project_once(client, db, world):
+    final_evaluation(db, world, "78.00", "中", stage="interim", final_on=date(2026, 7, 10))
+    final_evaluation(db, world, "79.99", "中", final_on=date(2026, 7, 20))
+    login(client, world.purchaser.username)
+    page = client.get("/standing").text
+    item = page.split(f'data-testid="flag-{world.contract.id}"')[1].split("</li>")[0]
+    # not "项目: 项目：连续 2 次…", the name twice with an English colon between
+    assert item.count(world.project.name) == 1 and f"{world.project.name}:" not in item
+    assert f'href="/contracts/{world.contract.id}/settlements#review"' in item
