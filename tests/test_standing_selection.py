@@ -208,3 +208,24 @@ def test_the_ahp_matrix_shows_each_reciprocal_once(client, db, field):
     cells = {k: v for k, v in re.findall(
         r'<span class="reciprocal" data-testid="(a_\d_\d)">([^<]*)</span>', page)}
     assert cells["a_1_0"] == "3" and cells["a_2_0"] == "1/3" and cells["a_3_0"] == "1"
+
+
+def test_the_standing_and_selection_pages_punctuate_in_the_readers_language(client, db, field):
+    """Lists and labels on a Chinese page: 、 and ：, not an English comma and colon."""
+    good, poor, fresh, project = field
+    final_evaluation(db, fresh, "78.00", "中", stage="interim", final_on=date(2026, 7, 10),
+                     recipient="70.0000")
+    final_evaluation(db, fresh, "79.00", "中", final_on=date(2026, 7, 20), recipient="72.0000")
+    login(client, good.purchaser.username)
+    listing = client.get("/standing").text
+    assert "84.00（良）、92.00（优）" in listing
+    assert "2026 年第二季度监控 78.00、2026 年度终期绩效评价 79.00" in listing  # a flag's reason
+    page = client.get(f"/projects/{project.id}/selection",  # the lower quote: best on price
+                      params={f"quote_{fresh.supplier.id}": "400000"}).text
+    assert f"<h1>承接主体选择：{project.name}</h1>" in page
+    assert "<h2>采用的权重：" in page and "<h2>采用的权重:" not in page
+    barred = page.split(f'data-testid="barred-{poor.supplier.id}"')[1].split("</li>")[0]
+    assert "禁止承接至 2027-12-31：" in barred
+    why = re.findall(r'data-label="依据">(.*?)</td>', page)
+    assert why and not any(", " in w or "; " in w for w in why)
+    assert any("、" in w for w in why) and any("；" in w for w in why)

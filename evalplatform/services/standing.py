@@ -284,6 +284,12 @@ def threshold_of(session: Session, contract: Contract, rules: Rules) -> Decimal:
     return Decimal(row.termination_threshold) if row is not None else rules.default_threshold
 
 
+def _totals(results: list[FinalResult]) -> str:
+    """The results a flag rests on, e.g. "2025年第三季度监控评价 77.19、2025年度终期绩效评价 78.70"
+    (listed with the reader's list separator: ", " in English, "、" in Chinese)."""
+    return _(", ").join(f"{r.evaluation.title} {r.total}" for r in results)
+
+
 def flags(session: Session, rules: Rules, results: list[FinalResult], today: date) -> list[Flag]:
     """Contracts whose latest results, ``warn_consecutive`` in a row, are below the threshold."""
     from evalplatform.services.evaluations import term_end
@@ -305,19 +311,19 @@ def flags(session: Session, rules: Rules, results: list[FinalResult], today: dat
                        "%(threshold)s (%(totals)s); the contract is flagged for termination "
                        "review.", project=tail[-1].project.name, n=len(tail),
                        threshold=threshold,
-                       totals=", ".join(f"{r.evaluation.title} {r.total}" for r in tail))
+                       totals=_totals(tail))
         else:  # nothing left to terminate: no review to decide, the warning stands
             reason = _("%(project)s: %(n)s results in a row below the contract's threshold of "
                        "%(threshold)s (%(totals)s). The contract ended on %(end)s, so there is "
                        "no termination to review; the warning stands for the supplier.",
                        project=tail[-1].project.name, n=len(tail), threshold=threshold,
-                       totals=", ".join(f"{r.evaluation.title} {r.total}" for r in tail),
+                       totals=_totals(tail),
                        end=term_end(contract).isoformat())
         # The results are published (公示); the threshold, the flag and its review are not.
         public_reason = _("%(project)s: %(n)s final results in a row below the threshold of "
                           "its contract (%(totals)s); the supplier is warned.",
                           project=tail[-1].project.name, n=len(tail),
-                          totals=", ".join(f"{r.evaluation.title} {r.total}" for r in tail))
+                          totals=_totals(tail))
         review = session.exec(select(TerminationReview).where(
             TerminationReview.contract_id == contract.id,
             TerminationReview.result_id == tail[-1].result.id)).first()
