@@ -109,3 +109,12 @@ def test_the_due_and_late_list_sorts_by_its_headings_and_keeps_the_sort_across_p
     assert "sort=-due" in one.split('class="pager"')[1]
     two = client.get("/due?sort=-due&per_page=3&page=2", headers={"HX-Request": "true"}).text
     assert "<html" not in two and rows(two) == [published_1]
+
+
+def test_the_late_items_card_says_it_counts_late_monitoring_rounds_too(client, db, worlds):
+    """The card counts the late monitoring rounds too, and says so."""
+    first, _second = worlds
+    login(client, first.finance.username)
+    home = client.get("/").text
+    card = home.split('data-testid="home-cards"')[1].split('<a href="/due">')[1].split("</a>")[0]
+    assert "超期未备案、未公开的合同和未开展的事中监控" in card

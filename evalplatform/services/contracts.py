@@ -548,7 +548,8 @@ def _cards(session: Session, role: Role, organisation_id: int | None) -> list[da
                                     "/projects?status=awaiting_approval",
                                     urgent=due.count("approval") > 0))
     cards.append(dashboard.Card(_("Late items"), str(late),
-                                _("Contract copies and publications past their deadline"),
+                                _("Contract copies, publications and monitoring rounds "
+                                  "past their deadline"),
                                 "/due", urgent=late > 0))
     return cards
 
