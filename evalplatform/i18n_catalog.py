@@ -46,6 +46,14 @@ def load(language: str) -> Catalog:
         return read_po(fh, locale=language)
 
 
+def untranslated(message) -> bool:
+    """No translation, or (a plural message) a form of it without one: gettext would fall
+    back to the English msgid on the translated page."""
+    if isinstance(message.string, (tuple, list)):
+        return not all(message.string)
+    return not message.string
+
+
 def update() -> dict[str, int]:
     """Merge the extracted messages into every catalogue; returns untranslated counts."""
     template = extract()
@@ -55,9 +63,9 @@ def update() -> dict[str, int]:
         catalog.update(template, no_fuzzy_matching=True)
         catalog.obsolete.clear()
         for message in catalog:
-            if message.id and language == "en" and not message.string:
-                message.string = message.id
-        missing[language] = sum(1 for m in catalog if m.id and not m.string)
+            if message.id and language == "en" and untranslated(message):
+                message.string = message.id  # a plural's (singular, plural) as its two forms
+        missing[language] = sum(1 for m in catalog if m.id and untranslated(m))
         path = po_path(language)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as fh:

@@ -1,6 +1,9 @@
 """Fill missing translations of one catalogue from a Python dict file: a translator's helper.
 
     python -m evalplatform.i18n_fill zh_CN translations.py   # the file defines ZH = {...}
+
+A plural message (ngettext) is keyed by its singular msgid; its value is one string for a
+language of one form (Chinese), or a tuple of the forms.
 """
 
 from __future__ import annotations
@@ -10,14 +13,24 @@ import sys
 
 from babel.messages.pofile import write_po
 
-from evalplatform.i18n_catalog import load, po_path
+from evalplatform.i18n_catalog import load, po_path, untranslated
 
 
 def fill(language: str, table: dict[str, str]) -> int:
     catalog = load(language)
     filled = 0
     for message in catalog:
-        if message.id and not message.string and message.id in table:
+        if not message.id or not untranslated(message):
+            continue
+        if isinstance(message.id, (tuple, list)):  # plural: keyed by the singular
+            value = table.get(message.id[0])
+            if value is None:
+                continue
+            forms = catalog.num_plurals
+            message.string = tuple(value) if isinstance(value, (tuple, list)) \
+                else (value,) * forms
+            filled += 1
+        elif message.id in table:
             message.string = table[message.id]
             filled += 1
     with po_path(language).open("wb") as fh:

@@ -1,7 +1,7 @@
 """Every user-facing string is in the catalogues; the user chooses the language."""
 
 from evalplatform.i18n import LANGUAGES
-from evalplatform.i18n_catalog import extract, load
+from evalplatform.i18n_catalog import extract, load, untranslated
 from tests.conftest import csrf_from
 
 
@@ -12,11 +12,20 @@ def test_every_message_has_a_translation_in_every_language():
     for language in LANGUAGES:
         catalog = load(language)
         lacking = [m for m in messages
-                   if not catalog.get(m) or not catalog.get(m).string
+                   if not catalog.get(m) or untranslated(catalog.get(m))
                    or catalog.get(m).fuzzy]
         if lacking:
             missing[language] = lacking
     assert missing == {}, "run `make messages` and translate: " + repr(missing)
+
+
+def test_a_plural_message_reads_chinese_on_a_chinese_page():
+    """A plural message (ngettext) without its Chinese form fell back to English."""
+    from evalplatform.i18n import language, ngettext
+
+    with language("zh_CN"):
+        text = ngettext("%(num)s empty seat", "%(num)s empty seats", 2)
+    assert "2" in text and "seat" not in text
 
 
 def test_pages_are_chinese_by_default_and_english_on_request(client, signed_in):
