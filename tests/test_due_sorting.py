@@ -118,3 +118,23 @@ def test_the_late_items_card_says_it_counts_late_monitoring_rounds_too(client, d
     home = client.get("/").text
     card = home.split('data-testid="home-cards"')[1].split('<a href="/due">')[1].split("</a>")[0]
     assert "超期未备案、未公开的合同和未开展的事中监控" in card
+
+
+@pytest.mark.parametrize("today, path, english, chinese", [
+    (date(2026, 1, 8), "/due", "1 day late", "逾期 1 天"),  # published by 2026-01-07
+    (date(2026, 2, 5), "/settlements/due", "× 1 day", "× 1 天"),  # paid by 2026-02-04
+    (date(2026, 2, 5), "/settlements/due", "1 overdue payment;", "逾期未付 1 笔"),
+    (date(2026, 2, 6), "/settlements/due", "× 2 days", "× 2 天"),
+])
+def test_the_due_lists_count_days_and_payments_in_good_english_and_chinese(
+        client, db, make_user, make_org, monkeypatch, today, path, english, chinese):
+    from tests.conftest import csrf_from
+
+    world = contracted_world(db, make_user, make_org, signed_on="2026-01-05")
+    monkeypatch.setattr(projects, "today", lambda: today)
+    login(client, world.finance.username)
+    assert chinese in client.get(path).text
+    client.post("/language", data={"language": "en", "next": "/",
+                                   "csrf_token": csrf_from(client, "/")})
+    page = client.get(path).text
+    assert english in page and "1 days" not in page and "1 overdue payments" not in page

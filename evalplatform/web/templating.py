@@ -165,6 +165,13 @@ def organisation_options(organisations) -> list[tuple[str, str]]:
                                        note=ORGANISATION_KIND_LABELS[o.kind])) for o in organisations]
 
 
+def _plural_text(singular: str, plural: str, n: int) -> str:
+    """The translated form for ``n``, unformatted: Jinja formats it once with ``num`` and the
+    call's variables (i18n.ngettext would format it first with ``num`` alone, failing on any
+    other variable and spending a ``%%``)."""
+    return i18n.translations(i18n.current_language()).ngettext(singular, plural, n)
+
+
 def build_templates() -> Jinja2Templates:
     settings = get_settings()
     env = jinja2.Environment(
@@ -174,7 +181,7 @@ def build_templates() -> Jinja2Templates:
         undefined=jinja2.StrictUndefined,
     )
     templates = Jinja2Templates(env=env)
-    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+    env.install_gettext_callables(i18n.gettext, _plural_text, newstyle=True)
     env.filters["money"] = money
     env.filters["local_time"] = local_time
     env.filters["reciprocal"] = reciprocal
