@@ -414,3 +414,22 @@ def test_a_flag_on_the_standing_page_names_its_project_once(client, db, world):
     # not "项目: 项目：连续 2 次…", the name twice with an English colon between
     assert item.count(world.project.name) == 1 and f"{world.project.name}:" not in item
     assert f'href="/contracts/{world.contract.id}/settlements#review"' in item
+
+
+def test_the_purchasing_departments_home_says_a_termination_review_waits(client, db, world,
+                                                                          make_user, make_org):
+    final_evaluation(db, world, "78.00", "中", stage="interim", final_on=date(2026, 7, 10))
+    final_evaluation(db, world, "79.99", "中", final_on=date(2026, 7, 20))
+    login(client, world.purchaser.username)
+    cards = client.get("/").text.split('data-testid="home-cards"')[1].split("</ul>")[0]
+    card = cards.split('<a href="/standing#flags">')[1].split("</a>")[0]
+    assert "终止审查待作出结论" in card and '<span class="card-value">1</span>' in card
+    other = make_user("purchaser", organisation=make_org("purchasing_department"))
+    client.cookies.clear()
+    login(client, other.username)
+    assert "/standing#flags" not in client.get("/").text  # not the other department's business
+    standing.review(db, principal(world.purchaser), world.contract.id, decision="continue",
+                    reason="限期整改", today=projects.today())
+    client.cookies.clear()
+    login(client, world.purchaser.username)
+    assert "/standing#flags" not in client.get("/").text  # decided: nothing waits

@@ -582,6 +582,14 @@ def complaints_seen_by(session: Session, reader, supplier_id: int) -> list[Suppl
 # ---------------------------------------------------------------- home cards
 
 
+@dataclass(frozen=True)
+class _Reader:
+    """Who reads, as ``sees_flag`` needs it (a home card knows the role and organisation)."""
+
+    role: Role
+    organisation_id: int | None
+
+
 @dashboard.provider
 def _cards(session: Session, role: Role, organisation_id: int | None) -> list[dashboard.Card]:
     today = projects.today()
@@ -592,6 +600,15 @@ def _cards(session: Session, role: Role, organisation_id: int | None) -> list[da
         mine = standing_of(session, supplier, today)
         return [dashboard.Card(_("My standing"), mine.level_label, mine.reasons[0],
                                "/standing", urgent=mine.level in ("barred", "warned"))]
+    if role == Role.purchaser and organisation_id is not None:
+        # the department decides the reviews of its own contracts: say when one waits
+        own = [f for s in all_standings(session, today, _Reader(role, organisation_id))
+               for f in s.flags if f.awaiting_review]
+        if not own:
+            return []
+        return [dashboard.Card(_("Termination reviews to decide"), str(len(own)),
+                               _("Contracts with results in a row below their threshold"),
+                               "/standing#flags", urgent=True)]
     if role not in (Role.finance, Role.auditor):
         return []
     found = all_standings(session, today)
