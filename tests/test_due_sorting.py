@@ -138,3 +138,15 @@ def test_the_due_lists_count_days_and_payments_in_good_english_and_chinese(
                                    "csrf_token": csrf_from(client, "/")})
     page = client.get(path).text
     assert english in page and "1 days" not in page and "1 overdue payments" not in page
+
+
+def test_an_instalment_waiting_for_acceptance_names_the_evaluation_in_quotes(client, db,
+                                                                             make_user, make_org):
+    from tests.settlement_builders import final_evaluation
+
+    world = contracted_world(db, make_user, make_org, signed_on="2026-01-05")
+    final_evaluation(db, world, "85.00", "良")  # final, not yet accepted
+    login(client, world.finance.username)
+    table = client.get("/settlements/due").text.split('id="due-table"')[1]
+    # not "等待 2026 年度终期绩效评价 的验收。", the title loose between spaces
+    assert "等待“2026 年度终期绩效评价”验收。" in table
