@@ -150,3 +150,18 @@ def test_an_instalment_waiting_for_acceptance_names_the_evaluation_in_quotes(cli
     table = client.get("/settlements/due").text.split('id="due-table"')[1]
     # not "等待 2026 年度终期绩效评价 的验收。", the title loose between spaces
     assert "等待“2026 年度终期绩效评价”验收。" in table
+
+
+def test_a_suppliers_home_says_when_a_payment_to_it_is_overdue(client, db, make_user,
+                                                               make_org, monkeypatch):
+    world = contracted_world(db, make_user, make_org, signed_on="2026-01-05")
+    other = contracted_world(db, make_user, make_org, n=2, signed_on="2026-01-20")
+    monkeypatch.setattr(projects, "today", lambda: date(2026, 2, 6))  # due 2026-02-04
+    login(client, world.supplier_user.username)
+    cards = client.get("/").text.split('data-testid="home-cards"')[1].split("</ul>")[0]
+    card = cards.split('<a href="/settlements/due">')[1].split("</a>")[0]
+    # ¥234,000 × 0.05 % × 2 days = ¥234.00
+    assert "逾期未付给您的款项" in card and "1</span>" in card and "¥234.00" in card
+    client.cookies.clear()
+    login(client, other.supplier_user.username)  # its first instalment is due 2026-02-19
+    assert '<a href="/settlements/due">' not in client.get("/").text

@@ -1111,6 +1111,15 @@ def ready_to_propose(session: Session, organisation_id: int) -> list[Sheet]:
 
 @dashboard.provider
 def _cards(session: Session, role: Role, organisation_id: int | None) -> list[dashboard.Card]:
+    if role == Role.supplier and organisation_id is not None:
+        # what is owed to the supplier past its due date, with the interest it may claim
+        late = [r for r in payments(session, supplier_id=organisation_id)
+                if r.state == "overdue"]
+        if not late:
+            return []
+        return [dashboard.Card(_("Payments overdue to you"), str(len(late)), _(
+            "Interest owed so far: %(amount)s", amount=money_text(
+                sum(r.interest_fen or 0 for r in late))), "/settlements/due", urgent=True)]
     if role not in (Role.finance, Role.purchaser, Role.auditor):
         return []
     scope = organisation_id if role == Role.purchaser else None
