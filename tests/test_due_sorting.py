@@ -165,3 +165,18 @@ def test_a_suppliers_home_says_when_a_payment_to_it_is_overdue(client, db, make_
     client.cookies.clear()
     login(client, other.supplier_user.username)  # its first instalment is due 2026-02-19
     assert '<a href="/settlements/due">' not in client.get("/").text
+
+
+def test_the_contracts_settlement_page_says_an_instalment_is_overdue_with_its_interest(
+        client, db, make_user, make_org, monkeypatch):
+    world = contracted_world(db, make_user, make_org, signed_on="2026-01-05")
+    monkeypatch.setattr(projects, "today", lambda: date(2026, 2, 6))  # due 2026-02-04
+    for user in (world.supplier_user, world.finance, world.purchaser):
+        client.cookies.clear()
+        login(client, user.username)
+        page = client.get(f"/contracts/{world.contract.id}/settlements").text
+        first = page.split('data-testid="instalment-1"')[1].split("</article>")[0]
+        assert "应于 2026-02-04 前付款" in first
+        assert "逾期 2 天；应付逾期利息 ¥234.00" in first, user.role
+        second = page.split('data-testid="instalment-2"')[1].split("</article>")[0]
+        assert "逾期" not in second  # not due yet: it waits for its evaluation

@@ -825,7 +825,8 @@ class PaymentRow:
 
 
 def payments(session: Session, *, organisation_id: int | None = None,
-             supplier_id: int | None = None, today: date | None = None) -> list[PaymentRow]:
+             supplier_id: int | None = None, contract_id: int | None = None,
+             today: date | None = None) -> list[PaymentRow]:
     """Every instalment of a small or medium supplier's contract with its due date; overdue
     ones first, with the interest owed up to today (or up to the day they were paid). On a
     past ``today`` an instalment paid later counts as unpaid."""
@@ -836,6 +837,8 @@ def payments(session: Session, *, organisation_id: int | None = None,
         statement = statement.where(Project.department_id == organisation_id)
     if supplier_id is not None:
         statement = statement.where(Contract.supplier_id == supplier_id)
+    if contract_id is not None:
+        statement = statement.where(Contract.id == contract_id)
     rows: list[PaymentRow] = []
     for contract, project in session.exec(statement):
         if payment_period(session, contract) is None:

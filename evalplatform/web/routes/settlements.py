@@ -198,6 +198,7 @@ def _contract_context(session: Session, principal: Principal, contract_id: int,
                       target: int | None = None) -> dict:
     contract = contracts.get(session, contract_id)
     project = projects.get(session, contract.project_id)
+    paying = {r.instalment.id: r for r in settlements.payments(session, contract_id=contract.id)}
     rows = []
     for item in contracts.instalments_of(session, contract.id):
         existing = settlements.for_instalment(session, item.id)
@@ -209,7 +210,8 @@ def _contract_context(session: Session, principal: Principal, contract_id: int,
         elif sheet is not None:
             evaluation = sheet.evaluation
         rows.append({"instalment": item, "settlement": existing, "sheet": sheet,
-                     "due": settlements.due_for(session, contract, item, evaluation)})
+                     "due": settlements.due_for(session, contract, item, evaluation),
+                     "payment": paying.get(item.id)})
     from evalplatform.labels import DUE_CONDITION_LABELS
 
     return {"contract": contract, "project": project,
