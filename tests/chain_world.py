@@ -23,8 +23,9 @@ FINAL_ON = date(2026, 10, 12)
 
 PURCHASER_SHEET = {"value-A2.1": "部分达成", "reason-A2.1": "6 月巡查台账缺 3 天记录",
                    "value-A2.2": "8", "reason-A2.2": "8 月一次作业人员未穿反光背心"}
-PURCHASER_DATA = {"A1.1": "0.95", "A1.2": "0.90", "A1.3": "0.98", "A2.3": "0.72",
-                  "A3.1": "0.75", "A3.2": "32"}
+#: as typed in the data form: the rates (比例) in percent (95 for 0.95), the hours as they are
+PURCHASER_DATA = {"A1.1": "95", "A1.2": "90", "A1.3": "98", "A2.3": "72",
+                  "A3.1": "75", "A3.2": "32"}
 EXPERTS = [  # C1.2 tier, C1.3 points, C2.1 tier, C2.2 points
     ("达成", "14", "达成", "18"),
     ("达成", "13", "部分达成", "17"),

@@ -354,8 +354,8 @@ def test_the_purchasers_quarterly_sheets_and_data_make_its_part(db, pw):
         sheet = scoresheets.start(db, purchaser, pw.evaluation.id, "A", "occasion", label)
         scoresheets.submit(db, purchaser, pw.evaluation.id, sheet.id, form)
     data = scoresheets.start(db, purchaser, pw.evaluation.id, "A", "data")
-    values = {"A1.1": "0.95", "A1.2": "0.9", "A1.3": "0.98", "A2.3": "0.8", "A3.1": "1",
-              "A3.2": "30"}
+    values = {"A1.1": "95", "A1.2": "90%", "A1.3": "98", "A2.3": "80", "A3.1": "100",
+              "A3.2": "30"}  # the rates (比例) in percent, the hours as they are
     form = {f"value-{k}": v for k, v in values.items()} | {
         f"source-{k}": "城管巡查台账" for k in values}
     with pytest.raises(ValidationFailed) as caught:  # a value without its source
@@ -520,20 +520,66 @@ def test_a_final_evaluation_is_the_only_way_names_reach_others(db, pw):
     assert panel.names_visible(db, principal(db, pw.world.supplier_user), pw.evaluation)
 
 
-def test_a_ratio_typed_as_a_percentage_is_refused_naming_the_fraction(db, pw):
-    """道路保洁达标率 is a fraction of one: 95 typed for 95 % would read as 9,500 % and earn
-    full marks. It is refused at its field, saying how to type it; a rate above 100 % that
-    can be real (1.2) is taken."""
+def _purchaser_data(db, pw, **typed):
+    """The purchaser's data sheet submitted with the rates (比例) typed as given."""
     purchaser = principal(db, pw.purchaser)
     data = scoresheets.start(db, purchaser, pw.evaluation.id, "A", "data")
-    values = {"A1.1": "95", "A1.2": "0.9", "A1.3": "0.98", "A2.3": "0.8", "A3.1": "1",
-              "A3.2": "30"}
+    values = {"A1.1": "95", "A1.2": "90", "A1.3": "98", "A2.3": "80", "A3.1": "100",
+              "A3.2": "30"} | {k.replace("_", "."): v for k, v in typed.items()}
     form = {f"value-{k}": v for k, v in values.items()} | {
         f"source-{k}": "城管巡查台账" for k in values}
+    return purchaser, data, form
+
+
+def test_a_ratio_is_typed_in_percent_and_stored_as_the_exact_fraction(db, pw):
+    """道路保洁达标率 (unit 比例) is typed in percent, as people think of it: 95 is 95 %,
+    stored as the fraction 0.95 the engine reads; 8 is 8 % (not 800 %), 97.46% is 0.9746;
+    the hours of 投诉处理平均时长 are as typed."""
+    purchaser, data, form = _purchaser_data(db, pw, A1_1="95", A1_2="8", A1_3="97.46%",
+                                            A2_3="120 ％", A3_1="1,000")
+    scoresheets.submit(db, purchaser, pw.evaluation.id, data.id, form)
+    scores = stored(db, data.id).scores
+    assert {k: scores[k]["value"] for k in ("A1.1", "A1.2", "A1.3", "A2.3", "A3.1", "A3.2")} == {
+        "A1.1": "0.95", "A1.2": "0.08", "A1.3": "0.9746", "A2.3": "1.2", "A3.1": "10",
+        "A3.2": "30"}
+    assert scoresheets.contribution(db, pw.evaluation).data["A1.3"]["value"] == "0.9746"
+
+
+def test_a_percentage_above_1000_is_refused_naming_the_field(db, pw):
+    """A rate may pass 100 %, not 1,000 %: 1001 is refused at its field, which the message
+    names with what is allowed; nothing is saved."""
+    purchaser, data, form = _purchaser_data(db, pw, A1_1="1001")
     with pytest.raises(ValidationFailed) as caught:
         scoresheets.submit(db, purchaser, pw.evaluation.id, data.id, form)
     assert list(caught.value.errors) == ["A1.1"]
     message = caught.value.errors["A1.1"]
-    assert "0.95" in message and "9500%" in message and "1000%" in message
-    scoresheets.submit(db, purchaser, pw.evaluation.id, data.id, {**form, "value-A1.1": "1.2"})
-    assert scoresheets.get(db, pw.evaluation.id, data.id).scores["A1.1"]["value"] == "1.2"
+    assert "道路保洁达标率" in message and "0 到 1000%" in message and "95" in message
+    for bad in ("-5", "九五", "95%%", "0.95.1"):
+        _purchaser, _data, form = _purchaser_data(db, pw, A1_1=bad)
+        with pytest.raises(ValidationFailed) as caught:
+            scoresheets.submit(db, purchaser, pw.evaluation.id, data.id, form)
+        assert list(caught.value.errors) == ["A1.1"], bad
+    assert stored(db, data.id).scores == {} and stored(db, data.id).status == SheetStatus.draft
+    # a draft keeps the other figures and the refused one's last saved entry
+    scoresheets.save_draft(db, purchaser, pw.evaluation.id, data.id, {**form, "value-A1.1": "96"})
+    _sheet, parsed = scoresheets.save_draft(db, purchaser, pw.evaluation.id, data.id,
+                                            {**form, "value-A1.1": "1001", "value-A1.2": "91"})
+    assert list(parsed.errors) == ["A1.1"]
+    scores = stored(db, data.id).scores
+    assert scores["A1.1"]["value"] == "0.96" and scores["A1.2"]["value"] == "0.91"
+
+
+def test_a_saved_ratio_fills_the_form_in_percent(db, pw):
+    """The form shows a stored fraction as the percentage it was typed as (0.9746 → 97.46),
+    so saving the form again changes nothing; other units are shown as stored."""
+    purchaser, data, form = _purchaser_data(db, pw, A1_1="97.46")
+    scoresheets.save_draft(db, purchaser, pw.evaluation.id, data.id, form)
+    sheet = stored(db, data.id)
+    assert sheet.scores["A1.1"]["value"] == "0.9746"
+    leaves = scoresheets.sheet_leaves(scoresheets.part_of(
+        evaluations.scheme_document(db, pw.evaluation), "A"), SheetKind.data)
+    shown = scoresheets.form_values(sheet, leaves)
+    assert shown["value-A1.1"] == "97.46" and shown["value-A3.1"] == "100"
+    assert shown["value-A3.2"] == "30"
+    scoresheets.save_draft(db, purchaser, pw.evaluation.id, data.id, shown)
+    assert stored(db, data.id).scores == sheet.scores

@@ -106,3 +106,32 @@ def test_the_purchaser_scores_its_quarter(page, db, make_user, make_org):
     sheet = db.exec(select(Scoresheet).where(Scoresheet.scorer_key == "2026 第一季度")).one()
     assert sheet.scores == {"A2.1": {"tier": "部分达成", "reason": "三月整改记录缺失"},
                             "A2.2": {"points": "10"}}
+
+
+def test_the_purchaser_types_a_rate_in_percent(page, db, make_user, make_org):
+    """道路保洁达标率 is a rate: its field has a % after it; 95 typed and saved as one types is
+    kept as 0.95 and shown again as 95; 1001 is refused at the field, naming it."""
+    pw = panel_world(db, make_user, make_org, pool_size=3, seats=3, alternates=0)
+    browser_login(page, pw.purchaser.username)
+    page.goto(f"/evaluations/{pw.evaluation.id}")
+    page.get_by_test_id("start-data").click()
+    page.wait_for_url("**/sheets/*")
+    field = page.get_by_test_id("leaf-A1.1")
+    expect(field).to_contain_text("目标 95%")
+    expect(field.locator(".suffix")).to_have_text("%")
+    expect(field.locator(".suffix")).to_be_visible()
+    page.fill('[name="value-A1.1"]', "95")
+    page.fill('[name="source-A1.1"]', "城管巡查台账")
+    page.press('[name="source-A1.1"]', "Tab")
+    expect(page.get_by_test_id("draft-status")).to_contain_text("草稿已于")
+    db.expire_all()
+    sheet = db.exec(select(Scoresheet).where(Scoresheet.kind == "data")).one()
+    assert sheet.scores["A1.1"] == {"value": "0.95", "source": "城管巡查台账"}
+    page.reload()
+    assert page.input_value('[name="value-A1.1"]') == "95"
+    page.fill('[name="value-A1.1"]', "1001")
+    page.press('[name="value-A1.1"]', "Tab")
+    expect(field.locator(".error")).to_contain_text("道路保洁达标率按百分比填写")
+    expect(field.locator(".error")).to_contain_text("0 到 1000%")
+    db.expire_all()
+    assert db.get(Scoresheet, sheet.id).scores["A1.1"]["value"] == "0.95"

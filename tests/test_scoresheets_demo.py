@@ -40,6 +40,11 @@ def test_the_demo_has_a_pool_a_drawn_panel_and_submitted_sheets(db, monkeypatch)
     assert third.score is not None and 60 < third.score <= 100
     assert all(s.status == SheetStatus.submitted for s in db.exec(select(Scoresheet).where(
         Scoresheet.kind == SheetKind.data)))
+    # the bureau typed its rates (比例) in percent, as the form asks: 97 is kept as 0.97
+    own = next(p for p in evaluations.scheme_document(db, evaluation)["parts"]
+               if p["party"] == "purchaser")
+    rates = [leaf.id for leaf in scoresheets.sheet_leaves(own, SheetKind.data) if leaf.is_ratio]
+    assert rates and {package["inputs"]["data"][leaf]["value"] for leaf in rates} == {"0.97"}
     assert scoresheets.self_evaluation_of(db, evaluation.id).claimed_total == "95"
     assert audit.verify(db).ok
 

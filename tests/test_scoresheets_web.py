@@ -273,15 +273,76 @@ def test_a_data_sheet_states_each_target_with_its_unit(client, db, pw):
     assert "目标 95%；得分 = 满分 × min(实测 ÷ 目标, 1)。" in page
     assert "目标不超过 24 小时；" in page
     assert "比例；" not in page and "0.95 比例" not in page
-    # the value is still typed as a fraction of one, and the label says so
-    assert "实测值（按比例填写：95% 填 0.95）" in page and "实测值（小时）" in page
+    # a rate is typed in percent, and its field says so with a % after it
+    assert "实测值（百分比，0–1000）" in page and "实测值（小时）" in page
+    assert "按比例填写" not in page
+    assert _suffix(page, "A1.1") == "%" and _suffix(page, "A3.2") is None
     client.post("/language", data={"language": "en", "csrf_token": token})
     page = client.get(sheet_url).text
     assert "Target 95%; points = max × min(measured ÷ target, 1)." in page
     assert "Target 24 小时 at most;" in page
-    assert "Measured value (as a fraction of one: 0.95 for 95%)" in page
+    assert "Measured value in percent (0–1000)" in page
     member = pw.seated(db)[0]
     token = sign_in(client, pw.user_of(db, member))
     response = client.post(f"/evaluations/{pw.evaluation.id}/sheets",
                            data={"part": "C", "kind": "data", "csrf_token": token})
     assert "≥ 95 分 → 30; ≥ 90 分 → 25" in client.get(response.headers["location"]).text
+
+
+def _suffix(page: str, leaf_id: str) -> str | None:
+    """The unit written after a leaf's value field (the ``%`` of a rate), if any."""
+    found = re.search(r'name="value-' + re.escape(leaf_id) + r'"[^>]*>\s*<span class="suffix"[^>]*>'
+                      r"([^<]*)</span>", page)
+    return found.group(1) if found else None
+
+
+def test_a_rate_is_typed_saved_and_shown_again_in_percent(client, db, pw):
+    """The purchaser types 95 and 97.46% for two rates in the data form: 0.95 and 0.9746 are
+    stored; the form shows them again as 95 and 97.46 (the draft and, once submitted, the
+    read-only sheet as 97.46%); 1001 is refused at its field, naming it, and keeps the last
+    saved value."""
+    token = sign_in(client, pw.purchaser)
+    response = client.post(f"/evaluations/{pw.evaluation.id}/sheets",
+                           data={"part": "A", "kind": "data", "csrf_token": token})
+    url = response.headers["location"]
+    sheet_id = int(url.rsplit("/", 1)[1])
+    values = {"A1.1": "95", "A1.2": "97.46%", "A1.3": "98", "A2.3": "80", "A3.1": "100",
+              "A3.2": "30"}
+    form = {f"value-{k}": v for k, v in values.items()} | {
+        f"source-{k}": "城管巡查台账" for k in values} | {"csrf_token": token}
+    response = client.post(f"{url}/draft", data=form,  # the htmx partial save
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "草稿已于" in response.text
+    db.expire_all()
+    scores = db.get(Scoresheet, sheet_id).scores
+    assert scores["A1.1"]["value"] == "0.95" and scores["A1.2"]["value"] == "0.9746"
+    assert scores["A3.2"]["value"] == "30"
+    page = client.get(url).text
+    assert 'name="value-A1.1" inputmode="decimal" value="95"' in page
+    assert 'name="value-A1.2" inputmode="decimal" value="97.46"' in page
+    assert 'name="value-A3.2" inputmode="decimal" value="30"' in page
+    response = client.post(f"{url}/draft", data={**form, "value-A1.1": "1001"},
+                           headers={"HX-Request": "true"})
+    assert "道路保洁达标率按百分比填写：请填 0 到 1000% 之间的数" in response.text
+    db.expire_all()
+    assert db.get(Scoresheet, sheet_id).scores["A1.1"]["value"] == "0.95"
+    version = db.get(Scoresheet, sheet_id).version
+    response = client.post(f"{url}/submit", data={**form, "version": str(version)})
+    assert response.status_code == 303
+    page = client.get(url).text
+    entered = re.search(r'data-testid="entered-A1.2">\s*<strong>([^<]*)</strong>', page)
+    assert entered and entered.group(1) == "97.46%"
+    db.expire_all()
+    assert db.get(Scoresheet, sheet_id).scores["A1.2"]["value"] == "0.9746"
+
+
+def test_the_api_schema_says_which_unit_a_rate_takes(client):
+    """The forms take a rate in percent; the scoring package stays in the engine's unit, a
+    fraction of one. The OpenAPI document says both."""
+    paths = client.get("/api/openapi.json").json()["paths"]
+    draft = paths["/evaluations/{evaluation_id}/sheets/{sheet_id}/draft"]["post"]["description"]
+    assert "in percent, 95 or 95% for 95 %" in draft and "fraction of one (0.95)" in draft
+    submit = paths["/evaluations/{evaluation_id}/sheets/{sheet_id}/submit"]["post"]
+    assert "a rate in percent" in submit["description"]
+    package = paths["/evaluations/{evaluation_id}/result/package.json"]["get"]["description"]
+    assert "fraction of one in ``inputs.data`` (0.95 for 95 %)" in package

@@ -207,7 +207,8 @@ def load(session: Session, orgs: dict[str, Organisation], users: dict[str, User]
     form = _form(scoresheets.sheet_leaves(own, scoresheets.SheetKind.occasion),
                  FINDINGS["bureau"])
     scoresheets.submit(session, purchaser, evaluation.id, sheet.id, form)
-    measured = {"ratio_ge": "0.97", "ratio_le": "20", "thresholds": "1"}
+    # typed as the form asks: a rate (unit 比例) in percent, 97 for 97 %
+    measured = {"ratio_ge": "97", "ratio_le": "20", "thresholds": "1"}
     data = scoresheets.start(session, purchaser, evaluation.id, own["id"], "data")
     form = {}
     for leaf in scoresheets.sheet_leaves(own, scoresheets.SheetKind.data):

@@ -29,7 +29,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 import scoring
-from evalplatform.i18n import _
+from evalplatform.i18n import _, percent
 from evalplatform.models import (
     Evaluation,
     EvaluationStatus,
@@ -87,7 +87,8 @@ class Leaf:
 
     @property
     def is_ratio(self) -> bool:
-        """Its measured value is a fraction of one (0.95), though shown as 95%."""
+        """Its measured value is a fraction of one (0.95) in the package and the engine; people
+        type it and read it in percent (95), see :func:`_parse_datum` and :func:`form_values`."""
         return self.unit in scoring.RATIO_UNITS
 
     @property
@@ -400,8 +401,27 @@ def _parse_tier(leaf: Leaf, raw: str, reason: str, parsed: ParsedSheet) -> None:
 
 
 #: The most a measured ratio may be (10 = 1,000 %): a rate such as 完成率 may pass 100 %, but
-#: a figure above this is a percentage typed where a fraction of one belongs.
+#: not by this much. A ratio is typed in percent, so the form refuses a figure above 1,000.
 RATIO_CEILING = Decimal(10)
+PERCENT_CEILING = RATIO_CEILING.scaleb(2)
+_PERCENT_SIGNS = ("%", "％")
+
+
+def percent_to_ratio(raw: str) -> Decimal | None:
+    """A percentage as typed (95, 95%, 97.46 %, ９５％) as the fraction of one it stands for
+    (0.95, 0.9746), exactly: the decimal point moves, no arithmetic rounds. None if it is not
+    a number."""
+    text = raw.strip()
+    if text.endswith(_PERCENT_SIGNS):
+        text = text[:-1].rstrip()
+    value = _decimal(text) if text else None
+    return value.scaleb(-2) if value is not None else None
+
+
+def ratio_as_percent(value: Any) -> str:
+    """A stored fraction of one as the number of percent a form shows (0.9746 → '97.46')."""
+    number = _decimal(str(value))
+    return plain(number.scaleb(2)) if number is not None else str(value)
 
 
 def _parse_datum(leaf: Leaf, raw: str, source: str, parsed: ParsedSheet) -> None:
@@ -410,18 +430,20 @@ def _parse_datum(leaf: Leaf, raw: str, source: str, parsed: ParsedSheet) -> None
             parsed.scores[leaf.id] = {"source": source}
         parsed.pending[leaf.id] = _("Enter the measured value.")
         return
-    value = _decimal(raw)
-    if value is None or value < 0:
-        parsed.errors[leaf.id] = _("Enter the measured value as a number of 0 or more.")
-        return
-    if leaf.is_ratio and value > RATIO_CEILING:
-        # 95 typed for 95 % would read as 9,500 % and earn full marks: a ratio is a
-        # fraction of one; above the ceiling it cannot be a rate of this kind at all
-        parsed.errors[leaf.id] = _(
-            "This measured value is a ratio, typed as a fraction of one (0.95 for 95%%): "
-            "%(value)s would be %(percent)s, more than %(ceiling)s.", value=plain(value),
-            percent=leaf.with_unit(value), ceiling=leaf.with_unit(RATIO_CEILING))
-        return
+    if leaf.is_ratio:
+        # typed in percent (95 for 95 %) and kept as the fraction of one the engine reads
+        value = percent_to_ratio(raw)
+        if value is None or value < 0 or value > RATIO_CEILING:
+            parsed.errors[leaf.id] = _(
+                "%(field)s is typed in percent: enter a number from 0 to %(ceiling)s, e.g. 95 "
+                "for %(example)s (the %% sign may be left out).", field=leaf.name,
+                ceiling=percent(plain(PERCENT_CEILING)), example=percent(95))
+            return
+    else:
+        value = _decimal(raw)
+        if value is None or value < 0:
+            parsed.errors[leaf.id] = _("Enter the measured value as a number of 0 or more.")
+            return
     entry = {"value": plain(value)}
     if source:
         entry["source"] = source
@@ -430,15 +452,19 @@ def _parse_datum(leaf: Leaf, raw: str, source: str, parsed: ParsedSheet) -> None
         parsed.pending[leaf.id] = _("Name the source of this figure, e.g. the service ledger.")
 
 
-def form_values(sheet: Scoresheet | None, kind: SheetKind | None = None) -> dict[str, str]:
-    """The stored scores as form fields, to fill the form again."""
+def form_values(sheet: Scoresheet | None, leaves: list[Leaf] | None = None) -> dict[str, str]:
+    """The stored scores as form fields, to fill the form again; a ratio among ``leaves``
+    (the sheet's) in percent, as it is typed (stored 0.9746 → 97.46)."""
     values: dict[str, str] = {}
+    ratios = {leaf.id for leaf in leaves or () if leaf.is_ratio}
     for leaf_id, entry in ((sheet.scores if sheet else {}) or {}).items():
         if "na" in entry:
             values[f"na-{leaf_id}"] = "1"
             values[f"na_reason-{leaf_id}"] = entry["na"]
             continue
         value = entry.get("points", entry.get("tier", entry.get("value", "")))
+        if leaf_id in ratios and "value" in entry:
+            value = ratio_as_percent(value)
         values[f"value-{leaf_id}"] = str(value)
         values[f"reason-{leaf_id}"] = entry.get("reason", "")
         values[f"source-{leaf_id}"] = entry.get("source", "")

@@ -142,7 +142,11 @@ def _stored_json(session: Session, principal: Principal, evaluation_id: int, ver
 @router.get("/evaluations/{evaluation_id}/result/package.json")
 def result_package(evaluation_id: int, version: str = "", session: Session = Depends(get_session),
                    principal: Principal = Depends(result_reader)):
-    """The exact scoring package of a version: ``python -m scoring evaluate`` reproduces it."""
+    """The exact scoring package of a version: ``python -m scoring evaluate`` reproduces it.
+
+    In the engine's units (scoring/README.md): a measured rate, a leaf whose unit is 比例 /
+    比率 / ratio, is a fraction of one in ``inputs.data`` (0.95 for 95 %), though the data
+    forms take it and pages show it in percent."""
     return _stored_json(session, principal, evaluation_id, version, "package")
 
 

@@ -90,7 +90,8 @@ def _sheet_context(session: Session, principal: Principal, evaluation_id: int, s
     part = scoresheets.part_of(doc, sheet.part_id)
     editable = (sheet.status == SheetStatus.draft and evaluation.status in scoresheets.FILLING
                 and scoresheets.can_edit(session, principal, sheet, evaluation))
-    stored_values = scoresheets.form_values(sheet)
+    leaves = scoresheets.sheet_leaves(part, sheet.kind)
+    stored_values = scoresheets.form_values(sheet, leaves)
     pending = {}
     if editable:
         pending = scoresheets.parse_form(doc, part, sheet.kind, values or stored_values).pending
@@ -107,7 +108,7 @@ def _sheet_context(session: Session, principal: Principal, evaluation_id: int, s
         scorer_name = session.get(Organisation, sheet.firm_id).name
     return {
         "evaluation": evaluation, "sheet": sheet, "part": part, "contract": contract,
-        "project": project, "leaves": scoresheets.sheet_leaves(part, sheet.kind),
+        "project": project, "leaves": leaves,
         "values": values or stored_values, "errors": errors or {}, "pending": pending,
         "editable": editable, "scorer_name": scorer_name, "errors_note": None,
         "evidence": scoresheets.leaf_files(session, sheet),
@@ -144,7 +145,13 @@ def _status_context(session: Session, evaluation_id: int, sheet_id: int, leaves_
 async def sheet_draft(request: Request, evaluation_id: int, sheet_id: int,
                       session: Session = Depends(get_session),
                       principal: Principal = Depends(sheet_scorers)):
-    """Save as one types (htmx: answers the status line and each leaf's messages)."""
+    """Save as one types (htmx: answers the status line and each leaf's messages).
+
+    Form fields ``value-<leaf>``, ``source-<leaf>``, ``reason-<leaf>``, ``na-<leaf>``,
+    ``na_reason-<leaf>``. The measured value of a rate (a leaf whose unit is 比例 / 比率 /
+    ratio) is typed in percent, 95 or 95% for 95 %, from 0 to 1000; it is stored and sent
+    to the scoring engine as the fraction of one (0.95). Other measured values are taken in
+    their unit as typed."""
     form = dict(await request.form())
     try:
         sheet, parsed = scoresheets.save_draft(session, principal, evaluation_id, sheet_id, form,
@@ -190,6 +197,7 @@ async def sheet_draft(request: Request, evaluation_id: int, sheet_id: int,
 async def sheet_submit(request: Request, evaluation_id: int, sheet_id: int,
                        session: Session = Depends(get_session),
                        principal: Principal = Depends(sheet_scorers)):
+    """Check the whole sheet and lock it; the fields as for the draft (a rate in percent)."""
     form = dict(await request.form())
     try:
         scoresheets.submit(session, principal, evaluation_id, sheet_id, form, _version(form))
