@@ -346,3 +346,37 @@ def test_the_api_schema_says_which_unit_a_rate_takes(client):
     assert "a rate in percent" in submit["description"]
     package = paths["/evaluations/{evaluation_id}/result/package.json"]["get"]["description"]
     assert "fraction of one in ``inputs.data`` (0.95 for 95 %)" in package
+
+
+def _card(page: str, title: str) -> tuple[str, str] | None:
+    """The value and link of a home-page card, by its title."""
+    found = re.search(r'<a href="([^"]*)">\s*<span class="card-title">' + re.escape(title)
+                      + r'</span>\s*<span class="card-value">([^<]*)</span>', page)
+    return (found.group(2), found.group(1)) if found else None
+
+
+def test_a_scorers_home_page_counts_the_sheets_still_to_submit(client, db, pw, make_user):
+    """An expert seated on a panel signed in to 'nothing is waiting for you' while its sheet
+    waited: the home page now counts the sheets still to submit, says when the earliest is
+    due and links to the evaluation; submitted sheets drop out. The purchasing department
+    sees its own (the data sheet and a first occasion sheet); an evaluator on no panel none."""
+    member = pw.seated(db)[0]
+    sign_in(client, pw.user_of(db, member))
+    page = client.get("/").text
+    # its expert sheet and the panel's measured data (no firm is assigned)
+    assert _card(page, "待填写的评分表") == ("2", f"/evaluations/{pw.evaluation.id}")
+    assert "最早的一份截止于" in page and "目前没有待办事项" not in page
+    who = pw.expert_principal(db, member)
+    sheet = scoresheets.start(db, who, pw.evaluation.id, "C", "expert")
+    assert _card(client.get("/").text, "待填写的评分表")[0] == "2"  # a draft is still to do
+    scoresheets.submit(db, who, pw.evaluation.id, sheet.id, {
+        "value-C1.2": "达成", "value-C1.3": "15", "value-C2.1": "达成", "value-C2.2": "20"})
+    data = scoresheets.start(db, who, pw.evaluation.id, "C", "data")
+    assert _card(client.get("/").text, "待填写的评分表")[0] == "1"
+    scoresheets.submit(db, who, pw.evaluation.id, data.id,
+                       {"value-C1.1": "92", "source-C1.1": "路段抽查记录"})
+    assert _card(client.get("/").text, "待填写的评分表") is None
+    sign_in(client, pw.purchaser)
+    assert _card(client.get("/").text, "待填写的评分表") == ("2", f"/evaluations/{pw.evaluation.id}")
+    sign_in(client, make_user("evaluator"))
+    assert _card(client.get("/").text, "待填写的评分表") is None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -33,6 +34,10 @@ class Board:
 
 Provider = Callable[[Session, Role, int | None], list[Card]]
 PROVIDERS: list[Provider] = []
+#: Providers whose cards depend on the person, not only on the role and organisation (an
+#: expert's own seats on panels): they get the signed-in principal.
+PersonalProvider = Callable[[Session, Any], list[Card]]
+PERSONAL_PROVIDERS: list[PersonalProvider] = []
 
 
 def provider(fn: Provider) -> Provider:
@@ -40,10 +45,19 @@ def provider(fn: Provider) -> Provider:
     return fn
 
 
-def for_principal(session: Session, role: Role, organisation_id: int | None) -> Board:
+def personal_provider(fn: PersonalProvider) -> PersonalProvider:
+    PERSONAL_PROVIDERS.append(fn)
+    return fn
+
+
+def for_principal(session: Session, role: Role, organisation_id: int | None,
+                  principal: Any = None) -> Board:
     cards: list[Card] = []
     for fn in PROVIDERS:
         cards.extend(fn(session, role, organisation_id))
+    if principal is not None:
+        for personal in PERSONAL_PROVIDERS:
+            cards.extend(personal(session, principal))
     cards.sort(key=lambda c: not c.urgent)
     return Board(role=role, cards=cards)
 

@@ -47,7 +47,16 @@ from evalplatform.models import (
     SheetStatus,
     User,
 )
-from evalplatform.services import audit, evaluation_inputs, evaluations, experts, files, panel, projects
+from evalplatform.services import (
+    audit,
+    dashboard,
+    evaluation_inputs,
+    evaluations,
+    experts,
+    files,
+    panel,
+    projects,
+)
 from evalplatform.services.clock import as_utc, now
 from evalplatform.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
@@ -1075,6 +1084,57 @@ def my_slots(session: Session, principal, evaluation: Evaluation) -> list[MySlot
                     slots.append(MySlot(part, SheetKind.occasion, sheet))
             slots.append(MySlot(part, SheetKind.occasion, None))  # a new occasion
     return slots
+
+
+def to_fill(session: Session, principal, evaluation: Evaluation) -> int:
+    """How many of the principal's sheets on this evaluation are still to submit: each one not
+    started or in draft; a purchaser part with no occasion sheet yet counts once."""
+    if evaluation.status not in FILLING:
+        return 0
+    count = 0
+    slots = my_slots(session, principal, evaluation)
+    for slot in slots:
+        if slot.sheet is not None:
+            if slot.sheet.status == SheetStatus.draft:
+                count += 1
+        elif slot.kind != SheetKind.occasion:
+            count += 1
+        elif not any(other.sheet is not None and other.kind == SheetKind.occasion
+                     and other.part["id"] == slot.part["id"] for other in slots):
+            count += 1
+    return count
+
+
+#: A card of sheets to fill is urgent from this many days before the due date.
+DUE_SOON_DAYS = 3
+
+
+@dashboard.personal_provider
+def _sheets_card(session: Session, principal) -> list[dashboard.Card]:
+    """The scorer's home page: sheets still to submit (待填写的评分表) and the earliest due
+    date, for an expert or firm on a panel and for the purchasing department."""
+    if principal.role not in (Role.evaluator, Role.purchaser):
+        return []
+    waiting = []
+    for evaluation in session.exec(select(Evaluation).where(
+            col(Evaluation.status).in_(FILLING)).order_by(Evaluation.closes_at, Evaluation.id)):
+        if not evaluations.can_see(session, principal, evaluation):
+            continue
+        count = to_fill(session, principal, evaluation)
+        if count:
+            waiting.append((evaluation, count))
+    if not waiting:
+        return []
+    first = waiting[0][0]
+    due = as_utc(first.closes_at)
+    moment = now()
+    if due < moment:
+        detail = _("Overdue: the earliest was due %(due)s.", due=_local(due))
+    else:
+        detail = _("The earliest is due %(due)s.", due=_local(due))
+    url = f"/evaluations/{first.id}" if len(waiting) == 1 else "/evaluations"
+    return [dashboard.Card(_("Scoresheets to fill"), str(sum(n for _e, n in waiting)), detail,
+                           url, urgent=(due - moment).days < DUE_SOON_DAYS)]
 
 
 def leaf_files(session: Session, sheet: Scoresheet) -> dict[str | None, list[ScoringFile]]:

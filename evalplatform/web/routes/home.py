@@ -25,7 +25,8 @@ def home(
     session: Session = Depends(get_session),
     principal: Principal = Depends(signed_in),
 ):
-    board = dashboard.for_principal(session, principal.role, principal.organisation_id)
+    board = dashboard.for_principal(session, principal.role, principal.organisation_id,
+                                    principal)
     return render(request, "home.html", {"board": board})
 
 
