@@ -135,3 +135,29 @@ def test_the_purchaser_types_a_rate_in_percent(page, db, make_user, make_org):
     expect(field.locator(".error")).to_contain_text("0 到 1000%")
     db.expire_all()
     assert db.get(Scoresheet, sheet.id).scores["A1.1"]["value"] == "0.95"
+
+
+def test_the_scoring_summarys_forms_stay_inside_their_table_on_a_phone(page, db, make_user,
+                                                                         make_org, viewport):
+    """On a phone the summary's sheet table stacks each row; the 'ask to reopen' reason field
+    stuck out of the table's right edge, cut off (12 px at 390 px wide). Every field and
+    button now stays inside the table on a phone and on a desktop."""
+    from evalplatform.services import scoresheets
+    from tests.test_scoresheets_world import principal
+
+    pw = panel_world(db, make_user, make_org, pool_size=3, seats=3, alternates=0)
+    purchaser = principal(db, pw.purchaser)
+    sheet = scoresheets.start(db, purchaser, pw.evaluation.id, "A", "occasion", "2026 第一季度")
+    scoresheets.submit(db, purchaser, pw.evaluation.id, sheet.id,
+                       {"value-A2.1": "达成", "value-A2.2": "10"})
+    browser_login(page, pw.purchaser.username)
+    page.goto(f"/evaluations/{pw.evaluation.id}/scoring")
+    expect(page.locator("form[action$='/reopen-request'] input[name=reason]")).to_be_visible()
+    outside = page.evaluate("""() => [...document.querySelectorAll('.table-wrap')].flatMap(w => {
+        const edge = w.getBoundingClientRect().right;
+        return [...w.querySelectorAll('input:not([type=hidden]), button')]
+            .filter(e => e.getBoundingClientRect().right > edge + 0.5)
+            .map(e => (e.name || e.textContent) + ' ' + Math.round(e.getBoundingClientRect().right
+                       - edge) + 'px');
+    })""")
+    assert outside == [], f"at {viewport['width']} px wide: {outside}"
