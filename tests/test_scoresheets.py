@@ -583,3 +583,19 @@ def test_a_saved_ratio_fills_the_form_in_percent(db, pw):
     assert shown["value-A3.2"] == "30"
     scoresheets.save_draft(db, purchaser, pw.evaluation.id, data.id, shown)
     assert stored(db, data.id).scores == sheet.scores
+
+
+def test_a_rate_of_1_percent_or_less_is_taken_and_said_back(db, pw):
+    """Someone used to the old form types 0.95 (or 1) for 95 % (or 100 %): it is taken as
+    typed, 0.95 %, since such a rate can be real, but said back beside the field ("读作
+    0.95%。如果您指的是 95%，请填 95。") without holding back the draft or the submission. 1.5, 0
+    and the hours are not questioned."""
+    purchaser, data, form = _purchaser_data(db, pw, A1_1="0.95", A1_2="1", A1_3="1.5",
+                                            A2_3="0")
+    _sheet, parsed = scoresheets.save_draft(db, purchaser, pw.evaluation.id, data.id, form)
+    assert sorted(parsed.notes) == ["A1.1", "A1.2"] and not parsed.errors
+    assert parsed.notes["A1.1"] == "读作 0.95%。如果您指的是 95%，请填 95。"
+    assert parsed.notes["A1.2"] == "读作 1%。如果您指的是 100%，请填 100。"
+    scoresheets.submit(db, purchaser, pw.evaluation.id, data.id, form)
+    scores = stored(db, data.id).scores
+    assert scores["A1.1"]["value"] == "0.0095" and scores["A1.2"]["value"] == "0.01"

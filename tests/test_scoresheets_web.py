@@ -380,3 +380,18 @@ def test_a_scorers_home_page_counts_the_sheets_still_to_submit(client, db, pw, m
     assert _card(client.get("/").text, "待填写的评分表") == ("2", f"/evaluations/{pw.evaluation.id}")
     sign_in(client, make_user("evaluator"))
     assert _card(client.get("/").text, "待填写的评分表") is None
+
+
+def test_a_rate_typed_as_a_fraction_is_said_back_beside_its_field(client, db, pw):
+    """0.95 typed in the percent field of 道路保洁达标率 is saved as 0.95 %, and the draft's
+    answer says so beside the field, with what to type for 95 %; the page says it again."""
+    token = sign_in(client, pw.purchaser)
+    url = client.post(f"/evaluations/{pw.evaluation.id}/sheets",
+                      data={"part": "A", "kind": "data", "csrf_token": token}
+                      ).headers["location"]
+    response = client.post(f"{url}/draft", data={"value-A1.1": "0.95", "csrf_token": token},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    note = re.search(r'<p class="caution" id="note-1"[^>]*>([^<]*)</p>', response.text)
+    assert note and note.group(1) == "读作 0.95%。如果您指的是 95%，请填 95。"
+    assert "读作 0.95%。如果您指的是 95%，请填 95。" in client.get(url).text

@@ -101,6 +101,14 @@ class Leaf:
         return self.unit in scoring.RATIO_UNITS
 
     @property
+    def scale(self) -> Decimal:
+        """The size of the figures this leaf expects: its target, or its top band's bound
+        (0 when it has neither)."""
+        bounds = [self.rule.get("target")] + [b.get("min") for b in self.rule.get("bands") or []]
+        numbers = [n for n in (_decimal(str(b)) for b in bounds if b not in (None, "")) if n]
+        return max(numbers, default=Decimal(0))
+
+    @property
     def tiers(self) -> list[dict]:
         return self.rule.get("tiers") or []
 
@@ -324,6 +332,7 @@ class ParsedSheet:
     scores: dict[str, dict] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)  # refused input: nothing is saved
     pending: dict[str, str] = field(default_factory=dict)  # allowed in a draft, not on submit
+    notes: dict[str, str] = field(default_factory=dict)  # taken, but worth a second look
 
 
 def parse_form(doc: dict, part: dict, kind: SheetKind, form: dict) -> ParsedSheet:
@@ -413,6 +422,10 @@ def _parse_tier(leaf: Leaf, raw: str, reason: str, parsed: ParsedSheet) -> None:
 #: not by this much. A ratio is typed in percent, so the form refuses a figure above 1,000.
 RATIO_CEILING = Decimal(10)
 PERCENT_CEILING = RATIO_CEILING.scaleb(2)
+#: A rate typed as 1 % or less where the leaf's target (or top band) is above 10 % is said
+#: back to the scorer: it may be a fraction of one (0.95) typed for a percentage (95).
+LIKELY_FRACTION = Decimal("0.01")
+LIKELY_FRACTION_SCALE = Decimal("0.1")
 _PERCENT_SIGNS = ("%", "％")
 
 
@@ -457,6 +470,14 @@ def _parse_datum(leaf: Leaf, raw: str, source: str, parsed: ParsedSheet) -> None
     if source:
         entry["source"] = source
     parsed.scores[leaf.id] = entry
+    if leaf.is_ratio and 0 < value <= LIKELY_FRACTION and leaf.scale > LIKELY_FRACTION_SCALE:
+        # 0.95 or 1 typed as a fraction of one, as the form once asked: taken as typed
+        # (a rate of 0.95 % can be real), but said back so that a slip shows
+        typed = value.scaleb(2)
+        parsed.notes[leaf.id] = _(
+            "Read as %(read)s. If you meant %(meant)s, type %(typed)s.",
+            read=percent(plain(typed)), meant=percent(plain(typed.scaleb(2))),
+            typed=plain(typed.scaleb(2)))
     if not source:
         parsed.pending[leaf.id] = _("Name the source of this figure, e.g. the service ledger.")
 

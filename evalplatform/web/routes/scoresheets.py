@@ -92,9 +92,10 @@ def _sheet_context(session: Session, principal: Principal, evaluation_id: int, s
                 and scoresheets.can_edit(session, principal, sheet, evaluation))
     leaves = scoresheets.sheet_leaves(part, sheet.kind)
     stored_values = scoresheets.form_values(sheet, leaves)
-    pending = {}
+    pending, notes = {}, {}
     if editable:
-        pending = scoresheets.parse_form(doc, part, sheet.kind, values or stored_values).pending
+        shown = scoresheets.parse_form(doc, part, sheet.kind, values or stored_values)
+        pending, notes = shown.pending, shown.notes
     contract = evaluations.contract_of(session, evaluation)
     project = evaluations.project_of(session, evaluation)
     own_evaluation = None
@@ -110,6 +111,7 @@ def _sheet_context(session: Session, principal: Principal, evaluation_id: int, s
         "evaluation": evaluation, "sheet": sheet, "part": part, "contract": contract,
         "project": project, "leaves": leaves,
         "values": values or stored_values, "errors": errors or {}, "pending": pending,
+        "notes": notes,
         "editable": editable, "scorer_name": scorer_name, "errors_note": None,
         "evidence": scoresheets.leaf_files(session, sheet),
         "self_evaluation": own_evaluation,
@@ -132,13 +134,13 @@ def sheet_page(request: Request, evaluation_id: int, sheet_id: int,
 
 
 def _status_context(session: Session, evaluation_id: int, sheet_id: int, leaves_errors: dict,
-                    pending: dict, message: str, ok: bool) -> dict:
+                    pending: dict, message: str, ok: bool, notes: dict | None = None) -> dict:
     evaluation = evaluations.get(session, evaluation_id)
     sheet = scoresheets.get(session, evaluation.id, sheet_id)
     doc = evaluations.scheme_document(session, evaluation)
     leaves = scoresheets.sheet_leaves(scoresheets.part_of(doc, sheet.part_id), sheet.kind)
     return {"sheet": sheet, "leaves": leaves, "errors": leaves_errors, "pending": pending,
-            "message": message, "ok": ok}
+            "message": message, "ok": ok, "notes": notes or {}}
 
 
 @router.post("/evaluations/{evaluation_id}/sheets/{sheet_id}/draft")
@@ -184,13 +186,14 @@ async def sheet_draft(request: Request, evaluation_id: int, sheet_id: int,
             session, evaluation_id, sheet_id, parsed.errors, parsed.pending,
             _("Draft saved at %(time)s, except the marked indicators: correct them (they keep "
               "their last saved entry).", time=local_time(sheet.updated_at, "%H:%M:%S")),
-            False))
+            False, parsed.notes))
     if not _is_htmx(request):
         flash(request, _("Draft saved."))
         return redirect(request, f"/evaluations/{evaluation_id}/sheets/{sheet_id}")
     return render(request, "scoresheets/_draft_status.html", _status_context(
         session, evaluation_id, sheet_id, {}, parsed.pending,
-        _("Draft saved at %(time)s.", time=local_time(sheet.updated_at, "%H:%M:%S")), True))
+        _("Draft saved at %(time)s.", time=local_time(sheet.updated_at, "%H:%M:%S")), True,
+        parsed.notes))
 
 
 @router.post("/evaluations/{evaluation_id}/sheets/{sheet_id}/submit")
