@@ -332,6 +332,9 @@ def test_a_rate_is_typed_saved_and_shown_again_in_percent(client, db, pw):
     page = client.get(url).text
     entered = re.search(r'data-testid="entered-A1.2">\s*<strong>([^<]*)</strong>', page)
     assert entered and entered.group(1) == "97.46%"
+    # a figure of another unit is shown with it, as the targets are (30 小时, not a bare 30)
+    hours = re.search(r'data-testid="entered-A3.2">\s*<strong>([^<]*)</strong>', page)
+    assert hours and hours.group(1) == "30 小时"
     db.expire_all()
     assert db.get(Scoresheet, sheet_id).scores["A1.2"]["value"] == "0.9746"
 
