@@ -286,7 +286,11 @@ def test_a_data_sheet_states_each_target_with_its_unit(client, db, pw):
     token = sign_in(client, pw.user_of(db, member))
     response = client.post(f"/evaluations/{pw.evaluation.id}/sheets",
                            data={"part": "C", "kind": "data", "csrf_token": token})
-    assert "≥ 95 分 → 30; ≥ 90 分 → 25" in client.get(response.headers["location"]).text
+    data_url = response.headers["location"]
+    # the bands are listed as the reader's language lists things
+    assert "分档：≥ 95 分 → 30；≥ 90 分 → 25；≥ 80 分 → 18；≥ 0 分 → 0" in client.get(data_url).text
+    client.post("/language", data={"language": "en", "csrf_token": token})
+    assert "Bands: ≥ 95 分 → 30; ≥ 90 分 → 25; ≥ 80 分 → 18; ≥ 0 分 → 0" in client.get(data_url).text
 
 
 def _suffix(page: str, leaf_id: str) -> str | None:

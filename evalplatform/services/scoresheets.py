@@ -29,7 +29,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 import scoring
-from evalplatform.i18n import _, percent
+from evalplatform.i18n import _, current_language, percent
 from evalplatform.models import (
     Evaluation,
     EvaluationStatus,
@@ -99,6 +99,13 @@ class Leaf:
         """Its measured value is a fraction of one (0.95) in the package and the engine; people
         type it and read it in percent (95), see :func:`_parse_datum` and :func:`form_values`."""
         return self.unit in scoring.RATIO_UNITS
+
+    def bands_text(self) -> str:
+        """A thresholds leaf's bands as the reader's language lists them: '≥ 95 分 → 30；
+        ≥ 90 分 → 25' in Chinese, '≥ 95 分 → 30; ≥ 90 分 → 25' in English."""
+        separator = "；" if current_language().startswith("zh") else "; "
+        return separator.join(f"≥ {self.with_unit(b.get('min'))} → {b.get('points')}"
+                              for b in self.rule.get("bands") or [])
 
     @property
     def scale(self) -> Decimal:
