@@ -393,3 +393,18 @@ def test_the_editor_shows_running_sums_and_highlights_a_mismatch(client, signed_
                                                                       "name": "x"},
                            headers={"X-CSRF-Token": token, "HX-Request": "true"})
     assert response.status_code == 422 and "分值" in response.text
+
+
+def test_the_rule_examples_make_the_indicator_they_show():
+    """The editor's example for a higher-is-better ratio read 'target=0.95; unit=%': a leaf
+    made from it has a target of 0.95 % (unit % is not a fraction of one), so its data form
+    showed 目标 0.95% and 95 typed there earned full marks many times over. The example now
+    makes a rate with a target of 95 %, typed in percent on the data form."""
+    from evalplatform.services import scoresheets
+
+    for rule_type in ("ratio_ge", "ratio_le"):
+        rule = {"type": rule_type, **schemes.parse_params(rule_type, schemes.RULE_HINTS[rule_type])}
+        leaf = scoresheets.Leaf("X1", "例", Decimal(10), rule, "", ())
+        shown = leaf.with_unit(rule["target"])
+        assert shown in ("95%", "48 小时"), (rule_type, shown)
+        assert leaf.is_ratio == (rule_type == "ratio_ge")

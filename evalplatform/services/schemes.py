@@ -67,7 +67,7 @@ RULE_LABELS = {
 RULE_HINTS = {
     "points": "",
     "tiers": "tiers=达成:1.0, 部分达成:0.7, 未达成:0.3",
-    "ratio_ge": "target=0.95; unit=%",
+    "ratio_ge": "target=0.95; unit=比例",
     "ratio_le": "target=48; unit=小时",
     "thresholds": "bands=95:10, 90:8, 80:5, 0:0",
     "survey_mean": "questions=Q1, Q2; scale=满意度五级",
