@@ -279,7 +279,8 @@ def test_a_data_sheet_states_each_target_with_its_unit(client, db, pw):
     assert _suffix(page, "A1.1") == "%" and _suffix(page, "A3.2") is None
     client.post("/language", data={"language": "en", "csrf_token": token})
     page = client.get(sheet_url).text
-    assert "Target 95%; points = max × min(measured ÷ target, 1)." in page
+    # a percentage as English writes it (95 %), as the rest of the pages do
+    assert "Target 95 %; points = max × min(measured ÷ target, 1)." in page
     assert "Target 24 小时 at most;" in page
     assert "Measured value in percent (0–1000)" in page
     member = pw.seated(db)[0]

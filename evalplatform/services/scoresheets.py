@@ -87,7 +87,12 @@ class Leaf:
         return self.rule.get("type", "")
 
     def with_unit(self, value) -> str:
-        """A target or band bound of this leaf as the trace writes it (95%, 24 小时)."""
+        """A target or band bound of this leaf as the trace writes it (24 小时), a rate as the
+        reader's language writes a percentage (95% in Chinese, 95 % in English)."""
+        if self.is_ratio:
+            number = _decimal(str(value))
+            if number is not None:
+                return percent(plain(number.scaleb(2)))
         return scoring.with_unit(value, self.rule.get("unit"))
 
     @property
