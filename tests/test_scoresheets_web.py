@@ -403,3 +403,35 @@ def test_a_rate_typed_as_a_fraction_is_said_back_beside_its_field(client, db, pw
     note = re.search(r'<p class="caution" id="note-1"[^>]*>([^<]*)</p>', response.text)
     assert note and note.group(1) == "读作 0.95%。如果您指的是 95%，请填 95。"
     assert "读作 0.95%。如果您指的是 95%，请填 95。" in client.get(url).text
+
+
+def test_a_second_look_is_not_offered_once_the_result_is_published(client, db, pw):
+    """The scoring summary and the sheet offered the purchaser '申请退回' on every submitted
+    sheet whatever the evaluation's state; on a published or final result the request was
+    recorded though finance could not act on it (a sheet is reopened only while sheets are
+    filled). It is refused there now, naming the state, and no longer offered; while the
+    sheets are filled and once computed it still is."""
+    from evalplatform.models import EvaluationStatus
+    from evalplatform.services.errors import Conflict
+    from tests.test_scoresheets_world import principal
+
+    purchaser = principal(db, pw.purchaser)
+    sheet = scoresheets.start(db, purchaser, pw.evaluation.id, "A", "occasion", "第一季度")
+    scoresheets.submit(db, purchaser, pw.evaluation.id, sheet.id,
+                       {"value-A2.1": "达成", "value-A2.2": "10"})
+    sign_in(client, pw.purchaser)
+    summary = f"/evaluations/{pw.evaluation.id}/scoring"
+    sheet_url = f"/evaluations/{pw.evaluation.id}/sheets/{sheet.id}"
+    assert "/reopen-request" in client.get(summary).text
+    for status, offered in ((EvaluationStatus.computed, True), (EvaluationStatus.published, False),
+                            (EvaluationStatus.final, False)):
+        pw.evaluation.status = status
+        db.add(pw.evaluation)
+        db.commit()
+        assert ("/reopen-request" in client.get(summary).text) == offered, status
+        assert ("/reopen-request" in client.get(sheet_url).text) == offered, status
+    with pytest.raises(Conflict) as caught:
+        scoresheets.request_reopen(db, purchaser, pw.evaluation.id, sheet.id, "请复核")
+    assert "结果已确定" in caught.value.message
+    db.expire_all()
+    assert db.get(Scoresheet, sheet.id).reopen_request == ""

@@ -635,6 +635,13 @@ def reopen(session: Session, principal, evaluation_id: int, sheet_id: int, reaso
     return sheet
 
 
+def second_look_open(evaluation: Evaluation) -> bool:
+    """Whether the organiser may still ask for a sheet to be reopened: while the sheets are
+    filled, and once computed (the organiser can reopen a computed result itself); a
+    published or final result is reopened by finance or questioned by appeal."""
+    return evaluation.status in (*FILLING, EvaluationStatus.computed)
+
+
 def request_reopen(session: Session, principal, evaluation_id: int, sheet_id: int, reason: str
                    ) -> Scoresheet:
     """The organiser asks finance for a second look at a submitted sheet (复核申请)."""
@@ -644,6 +651,10 @@ def request_reopen(session: Session, principal, evaluation_id: int, sheet_id: in
         raise PermissionDenied(_("Only the organiser asks for a sheet to be reopened."))
     if sheet.status != SheetStatus.submitted:
         raise Conflict(_("Only a submitted sheet can be reopened."))
+    if not second_look_open(evaluation):
+        raise Conflict(_("A second look at a sheet is asked for while the evaluation collects, "
+                         "scores or is computed; it is %(status)s.",
+                         status=evaluations.status_label(evaluation.status)))
     if not reason.strip():
         raise ValidationFailed({"reason": _("Say what the scorer should look at again.")})
     sheet.reopen_request = reason.strip()

@@ -121,7 +121,8 @@ def _sheet_context(session: Session, principal: Principal, evaluation_id: int, s
         "can_reopen": principal.role == Role.finance and sheet.status == SheetStatus.submitted
         and evaluation.status in scoresheets.FILLING,
         "can_request": panel.is_organiser(session, principal, evaluation)
-        and principal.role == Role.purchaser and sheet.status == SheetStatus.submitted,
+        and principal.role == Role.purchaser and sheet.status == SheetStatus.submitted
+        and scoresheets.second_look_open(evaluation),
     }
 
 
@@ -332,7 +333,8 @@ def scoring_page(request: Request, evaluation_id: int, session: Session = Depend
         "self_files": scoresheets.files_of(session, evaluation.id, FilePurpose.self_evaluation),
         "reports": scoresheets.files_of(session, evaluation.id, FilePurpose.report),
         "thresholds": scoring.THRESHOLDS,
-        "can_request": principal.role == Role.purchaser,
+        "can_request": principal.role == Role.purchaser
+        and scoresheets.second_look_open(evaluation),
         "can_reopen": principal.role == Role.finance
         and evaluation.status in scoresheets.FILLING})
 
