@@ -435,3 +435,25 @@ def test_a_second_look_is_not_offered_once_the_result_is_published(client, db, p
     assert "结果已确定" in caught.value.message
     db.expire_all()
     assert db.get(Scoresheet, sheet.id).reopen_request == ""
+
+
+def test_the_scoring_summary_rounds_scores_half_up_once_as_the_engine_does(client, db, pw):
+    """Two quarterly sheets give 安全生产 9.01 and 10: the part is 50 + 10 + 9.505 + 10 + 20 =
+    99.505, which the result rounds half-up to 99.51. The summary wrote it with a float's
+    "%.2f", 99.50, a cent below the result the organiser will see."""
+    from tests.test_scoresheets_world import principal
+
+    purchaser = principal(db, pw.purchaser)
+    for label, points in (("第一季度", "9.01"), ("第二季度", "10")):
+        sheet = scoresheets.start(db, purchaser, pw.evaluation.id, "A", "occasion", label)
+        scoresheets.submit(db, purchaser, pw.evaluation.id, sheet.id, {
+            "value-A2.1": "达成", "value-A2.2": points, "reason-A2.2": "一次未配备防护"})
+    data = scoresheets.start(db, purchaser, pw.evaluation.id, "A", "data")
+    values = {"A1.1": "95", "A1.2": "100", "A1.3": "98", "A2.3": "80", "A3.1": "100",
+              "A3.2": "24"}
+    scoresheets.submit(db, purchaser, pw.evaluation.id, data.id, {
+        f"value-{k}": v for k, v in values.items()} | {f"source-{k}": "台账" for k in values})
+    sign_in(client, pw.purchaser)
+    page = client.get(f"/evaluations/{pw.evaluation.id}/scoring").text
+    part = re.search(r'data-testid="part-score-A">([^<]*)<', page)
+    assert part and part.group(1) == "99.51"

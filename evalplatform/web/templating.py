@@ -14,6 +14,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+import scoring
 from evalplatform import i18n
 from evalplatform.labels import (
     ACTION_LABELS,
@@ -126,6 +127,15 @@ def percent(value, places: int | None = None, per_hundred: bool = False) -> str:
     return percent_text(Decimal(str(value)) / 100 if per_hundred else value, places)
 
 
+def score(value) -> str:
+    """The ``score`` filter: a score rounded once, half-up on its decimal value, to two
+    decimals, as the engine rounds (99.505 → 99.51; a float's "%.2f" gives 99.50); '—' for
+    none."""
+    if value is None or value == "":
+        return "—"
+    return str(scoring.round_score(value))
+
+
 def query_with(request: Request, **changes: Any) -> str:
     """The current URL's query string with some parameters replaced (paging, sorting)."""
     params = dict(request.query_params)
@@ -186,6 +196,7 @@ def build_templates() -> Jinja2Templates:
     env.filters["local_time"] = local_time
     env.filters["reciprocal"] = reciprocal
     env.filters["percent"] = percent
+    env.filters["score"] = score
     env.filters["size"] = i18n.size_text
     env.globals.update(
         LANGUAGES=i18n.LANGUAGES,
