@@ -135,3 +135,39 @@ def test_a_payment_to_a_large_supplier_counts_as_paid_in_the_period(db, make_use
     first = half_year.build(db, half_year.Period(2026, 1))
     assert first.paid == {"count": 1, "amount": 23_400_000, "late": 0, "interest": 0}
     assert first.settled_total["payable"] == 23_400_000  # approved and paid, both counted
+
+
+def test_projects_of_the_year_are_those_being_bought_as_the_budget_disclosure_lists_them(
+        client, db, make_user, make_org):
+    from evalplatform.services import disclosure, projects
+    from evalplatform.services.audit import Actor
+    from tests.project_world import project_world
+
+    # 2026: care (contracted), meals and green (below ¥1,000,000), streets (approved),
+    # toilets (returned, ¥1,100,000); and one more waiting for finance to approve ¥2,000,000.
+    world = project_world(db, make_user, make_org)
+    purchaser = world.city_purchaser
+    waiting = projects.register(db, Actor(purchaser.id, purchaser.username),
+                                department_id=purchaser.organisation_id, values={
+        "name": "生活垃圾分类指导", "catalogue_entry_id": str(world.projects["toilets"]
+                                                            .catalogue_entry_id),
+        "content": "入户指导", "recipients": "居民", "year": "2026", "budget": "2000000",
+        "budget_line": "2026年专项资金", "procurement_method": "public_tender"})
+    assert waiting.status == projects.ProjectStatus.awaiting_approval
+    disclosed = disclosure.budget(db, 2026)
+    report = half_year.build(db, half_year.Period(2026, 1))
+    assert (report.total.projects, report.total.budget_fen) == (disclosed.count,
+                                                                disclosed.total_fen)
+    assert (report.total.projects, report.total.budget_fen) == (4, 979_000_000)
+    assert sum(r.projects for r in report.by_category) == 4
+    assert sum(r.projects for r in report.by_method) == 4
+    # the two not yet being bought are shown apart, so the project list's 6 is explained
+    assert (report.not_cleared.projects, report.not_cleared.budget_fen) == (2, 310_000_000)
+    login(client, world.finance.username)
+    page = client.get("/reports/half-year?year=2026&half=1").text
+    assert "未计入：待财政审批或被退回的项目" in page and "2 · ¥3,100,000.00" in page
+    book = load_workbook(io.BytesIO(
+        client.get("/reports/half-year.xlsx?year=2026&half=1").content))
+    lines = {row[0]: row[1] for row in book["汇总"].iter_rows(values_only=True)}
+    assert lines["本年度项目"] == 4 and lines["预算"] == 9_790_000
+    assert lines["未计入：待财政审批或被退回的项目"] == 2

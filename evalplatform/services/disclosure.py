@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from evalplatform.models import CatalogueEntry, ProcurementMethod, Project, ProjectStatus
+from evalplatform.models import CatalogueEntry, ProcurementMethod, Project
 from evalplatform.services.paging import Page, paginate
+from evalplatform.services.projects import CLEARED_FOR_PURCHASE
 
-DISCLOSED_STATUSES = (ProjectStatus.ready, ProjectStatus.approved, ProjectStatus.contracted)
+#: The same projects the half-year report counts under 本年度项目.
+DISCLOSED_STATUSES = CLEARED_FOR_PURCHASE
 
 
 @dataclass(frozen=True)

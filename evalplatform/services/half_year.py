@@ -4,7 +4,10 @@ Districts and counties report twice a year: by 31 January for the second half of
 before, by 31 July for the first half. One period's figures, each from where it is kept:
 
 * the projects of the budget year with their budgets, and the contracts signed in the
-  period with their amounts, by catalogue category (level 1) and by procurement method;
+  period with their amounts, by catalogue category (level 1) and by procurement method. A
+  project counts once it is being bought (``projects.CLEARED_FOR_PURCHASE``: approved, below
+  the approval threshold, or contracted), as the budget disclosure lists it; one awaiting
+  finance approval or returned may not start procurement and is shown apart, not counted;
 * evaluations whose result became final in the period, by stage, with the grade
   distribution and the mean total (from the ``evaluation_result`` table);
 * settlements approved in the period: instalments, payable amounts and deductions, by grade;
@@ -113,6 +116,8 @@ class Report:
     overdue: dict[str, int]
     late: dict[str, int]  # kind label → count
     notes: list[str] = field(default_factory=list)
+    #: projects of the year awaiting finance approval or returned: not counted above
+    not_cleared: Row = field(default_factory=lambda: Row(""))
 
     def charts(self) -> dict:
         """ECharts options for the page."""
@@ -169,8 +174,13 @@ def build(session: Session, period: Period, *, organisation_id: int | None = Non
     cat_rows: dict[str, Row] = {}
     method_rows: dict[str, Row] = {}
     total = Row(_("Total"))
+    not_cleared = Row(_("Awaiting finance approval or returned"))
     for project in all_projects:
         if project.year != period.year:
+            continue
+        if project.status not in projects.CLEARED_FOR_PURCHASE:
+            not_cleared.projects += 1
+            not_cleared.budget_fen += project.budget_fen
             continue
         for rows, key in ((cat_rows, category(project.catalogue_entry_id)),
                           (method_rows, str(METHOD_LABELS[project.procurement_method]))):
@@ -242,7 +252,8 @@ def build(session: Session, period: Period, *, organisation_id: int | None = Non
         notes.append(_("The period has not ended yet: the figures are as of today."))
     return Report(period, sorted(cat_rows.values(), key=lambda r: r.label),
                   sorted(method_rows.values(), key=lambda r: r.label), total, dict(stages),
-                  grades, mean, settled, settled_total, paid, overdue, dict(late), notes)
+                  grades, mean, settled, settled_total, paid, overdue, dict(late), notes,
+                  not_cleared)
 
 
 LATE_KINDS = {
@@ -266,6 +277,8 @@ def workbook(report: Report) -> bytes:
         (_("Due by"), report.period.due),
         (_("Projects of the year"), report.total.projects),
         (_("Budget"), yuan(report.total.budget_fen)),
+        (_("Not counted: awaiting finance approval or returned"), report.not_cleared.projects),
+        (_("Their budget"), yuan(report.not_cleared.budget_fen)),
         (_("Contracts signed"), report.total.contracts),
         (_("Contract amount"), yuan(report.total.amount_fen)),
         (_("Results final in the period"), sum(report.grades.values())),

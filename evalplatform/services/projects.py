@@ -60,6 +60,12 @@ def needs_ex_ante(budget_fen: int) -> bool:
     return budget_fen >= EX_ANTE_THRESHOLD_FEN
 
 
+#: The projects being bought (可以采购): approved by finance, registered below the approval
+#: threshold, or contracted. One awaiting approval or returned may not start procurement, so
+#: neither the budget disclosure nor the half-year report counts it as a purchased service.
+CLEARED_FOR_PURCHASE = (ProjectStatus.ready, ProjectStatus.approved, ProjectStatus.contracted)
+
+
 def is_awardable(project: Project) -> bool:
     """A contract may be recorded: approved, or registered below the approval threshold."""
     return project.status in (ProjectStatus.approved, ProjectStatus.ready)
