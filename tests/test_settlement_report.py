@@ -171,3 +171,32 @@ def test_projects_of_the_year_are_those_being_bought_as_the_budget_disclosure_li
     lines = {row[0]: row[1] for row in book["汇总"].iter_rows(values_only=True)}
     assert lines["本年度项目"] == 4 and lines["预算"] == 9_790_000
     assert lines["未计入：待财政审批或被退回的项目"] == 2
+
+
+def test_a_monitoring_round_created_after_the_periods_last_day_did_not_exist_on_it(
+        db, make_user, make_org):
+    from datetime import UTC, datetime
+
+    from evalplatform.services import evaluations
+    from tests.builders import schedule
+
+    # Signed on 6 January 2025 for 12 months: its contract year ended on 5 January 2026. The
+    # round of monitoring for it is created only now (December 2026 or later), after the fact.
+    world = contracted_world(db, make_user, make_org, signed_on="2025-01-06")
+    monitoring = schedule(db, world, stage="interim", start="2025-01-06", end="2025-06-30",
+                          opens="2025-07-01", closes="2025-07-20", title="2025 年上半年监控")
+
+    def gaps(day):
+        return [(g.year_start, g.late_days) for g in
+                evaluations.monitoring_gaps(db, organisation_id=None, today=day)]
+
+    assert gaps(date(2026, 6, 30)) == [(date(2025, 1, 6), 176)]  # none existed on 30 June
+    assert gaps(settlements.projects.today()) == []  # it exists today
+    kind = "未开展事中监控的合同年度"
+    assert half_year.build(db, half_year.Period(2026, 1)).late[kind] == 1
+    # Had the round been created in July 2025, the year was covered on 30 June 2026.
+    monitoring.created_at = datetime(2025, 7, 1, 2, 0, tzinfo=UTC)
+    db.add(monitoring)
+    db.commit()
+    assert gaps(date(2026, 6, 30)) == []
+    assert kind not in half_year.build(db, half_year.Period(2026, 1)).late

@@ -428,7 +428,10 @@ def contract_years(contract: Contract) -> list[tuple[date, date]]:
 
 def monitoring_gaps(session: Session, *, organisation_id: int | None, today: date
                     ) -> list[MonitoringGap]:
-    """Contract years that began by ``today`` and have no interim evaluation overlapping them."""
+    """Contract years that began by ``today`` and have no interim evaluation overlapping them.
+
+    On a past ``today`` (the half-year report's last day) a round created later did not exist
+    yet: a contract year that had ended without one was late on that day, whatever came after."""
     statement = (select(Contract, Project, Organisation)
                  .join(Project, Contract.project_id == Project.id)
                  .join(Organisation, Project.department_id == Organisation.id))
@@ -444,7 +447,8 @@ def monitoring_gaps(session: Session, *, organisation_id: int | None, today: dat
             if start > today:
                 break
             rounds = [e for e in interim.get(contract.id, [])
-                      if e.period_start <= end and e.period_end >= start]
+                      if e.period_start <= end and e.period_end >= start
+                      and local_date(e.created_at) <= today]
             if not rounds:
                 gaps.append(MonitoringGap(contract, project, department, start, end,
                                           max(0, (today - end).days)))
