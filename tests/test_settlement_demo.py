@@ -43,3 +43,18 @@ def test_the_demo_settles_the_past_year_and_shows_every_standing(db):
     assert [s.name for s, _bar in ranking.barred] == ["临江市安康养老服务有限公司"]
     assert ranking.candidates[0].supplier.name == "临江市福康居家养老服务中心"
     assert audit.verify(db).ok
+
+
+def test_the_demo_reports_the_past_years_monitoring_as_it_stood(db):
+    from datetime import date
+
+    from evalplatform.services import evaluations, half_year
+
+    demo.load(db)
+    # On 30 June 2026 the 2025 contract years had ended; only 社区老年助餐 had no monitoring
+    # round (the others' rounds were scheduled in 2025, when their periods began).
+    gaps = evaluations.monitoring_gaps(db, organisation_id=None, today=date(2026, 6, 30))
+    late = sorted(g.project.name for g in gaps if g.late_days > 0)
+    assert late == ["2025年社区老年助餐服务"]
+    report = half_year.build(db, half_year.Period(2026, 1))
+    assert report.late["未开展事中监控的合同年度"] == 1

@@ -215,9 +215,16 @@ def _contract(session: Session, world: dict, purchaser: _Principal, *, name: str
 
 def _evaluation(session: Session, purchaser: _Principal, contract, stage: str, title: str,
                 start: str, end: str, opens: str, closes: str):
-    return evaluations.create(session, purchaser.actor, contract.id, {
+    evaluation = evaluations.create(session, purchaser.actor, contract.id, {
         "title": title, "stage": stage, "period_start": start, "period_end": end,
         "opens_at": opens, "closes_at": closes})
+    # The past year's rounds were scheduled when their period began, not when the demo loads:
+    # a report on a past day counts only the rounds that existed on it.
+    evaluation.created_at = _moment(date.fromisoformat(start), 9)
+    session.add(evaluation)
+    session.commit()
+    session.refresh(evaluation)
+    return evaluation
 
 
 def _accept(session: Session, purchaser: _Principal, evaluation, day: str, participants: int,
