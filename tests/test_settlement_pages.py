@@ -168,3 +168,41 @@ def test_the_contract_pages_parentheses_are_the_readers_languages(client, db, wo
     english = client.get(url).text
     assert "0.05 % a day (default)" in english and "86.35 (良)" in english
     assert "（" not in english
+
+
+def test_the_settlement_sheet_in_excel_has_the_due_date_days_overdue_and_interest(
+        client, db, world, monkeypatch):
+    from datetime import UTC, date, datetime
+
+    # The on-signing instalment (¥234,000) of a small supplier fell due on 4 February 2026,
+    # 30 days after signing; on 9 September it is 217 days overdue at 0.05 % a day.
+    monkeypatch.setattr("evalplatform.services.projects.today", lambda: date(2026, 9, 9))
+    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 1).id)
+    settlement = settlements.approve(db, principal(world.finance), settlement.id)
+    settlement.decided_at = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
+    db.add(settlement)
+    db.commit()
+    sign_in(client, world.finance)
+    page = client.get(f"/settlements/{settlement.id}").text
+    assert "已逾期 217 天；截至今日应付逾期利息 ¥25,389.00" in page
+
+    def sheet():
+        book = load_workbook(io.BytesIO(client.get(
+            f"/settlements/{settlement.id}/sheet.xlsx").content)).active
+        return {row[0].value: row[1] for row in book.iter_rows()}
+
+    cells = sheet()
+    assert cells["付款期限"].value == datetime(2026, 2, 4)
+    assert cells["截至 2026-09-09 的逾期天数"].value == 217
+    interest = cells["截至 2026-09-09 应付逾期利息"]
+    assert interest.value == 25389 and interest.number_format == '"¥"#,##0.00'
+    assert cells["应付金额"].value == 234000
+    assert cells["应付金额"].number_format == '"¥"#,##0.00'
+    # paid on 10 July: 156 days late, the interest fixed at payment (¥234,000 × 0.05 % × 156)
+    settlements.record_payment(db, principal(world.finance), settlement.id,
+                               voucher_no="GK-2026-0710", paid_on="2026-07-10")
+    cells = sheet()
+    assert cells["付款期限"].value == datetime(2026, 2, 4)
+    assert cells["逾期支付天数"].value == 156
+    assert cells["应付逾期利息"].value == 18252 and cells["应付逾期利息"].number_format == \
+        '"¥"#,##0.00'

@@ -802,6 +802,37 @@ def due_for(session: Session, contract: Contract, instalment: Instalment,
                acceptance.accepted_on + timedelta(days=days))
 
 
+@dataclass(frozen=True)
+class SettlementPayment:
+    """A settlement's payment as its page and its Excel sheet show it: when it falls due, how
+    many days it is (or was paid) late and the interest owed for them (逾期利息)."""
+
+    due: Due
+    interest_per_day: Decimal  # percent a day
+    overdue_days: int  # unpaid (proposed or approved): days past due up to ``as_of``
+    paid_late_days: int  # paid: days it was paid late
+    interest_fen: int  # owed for those days, in fen
+    as_of: date
+
+
+def payment_of(session: Session, settlement: Settlement, *, today: date | None = None
+               ) -> SettlementPayment:
+    today = today or projects.today()
+    contract = session.get(Contract, settlement.contract_id)
+    instalment = session.get(Instalment, settlement.instalment_id)
+    evaluation = session.get(Evaluation, settlement.evaluation_id) \
+        if settlement.evaluation_id else None
+    due = due_for(session, contract, instalment, evaluation)
+    rate = terms_of(session, contract.id).interest_per_day
+    if settlement.status == SettlementStatus.paid:
+        return SettlementPayment(due, rate, 0, settlement.late_days or 0,
+                                 settlement.interest_fen or 0, today)
+    unpaid = settlement.status in (SettlementStatus.proposed, SettlementStatus.approved)
+    overdue = max(0, (today - due.due_on).days) if due.due_on and unpaid else 0
+    return SettlementPayment(due, rate, overdue, 0,
+                             interest_owed(settlement.payable_fen, rate, overdue), today)
+
+
 @dataclass
 class PaymentRow:
     contract: Contract
@@ -954,8 +985,14 @@ def _save(book: Workbook) -> bytes:
     return buffer.getvalue()
 
 
-def sheet_workbook(session: Session, settlement: Settlement) -> bytes:
-    """One settlement sheet as an Excel workbook (结算单)."""
+#: Money in a workbook: a number in yuan (a Decimal from integer fen), shown with its ¥ sign.
+YUAN_FORMAT = '"¥"#,##0.00'
+
+
+def sheet_workbook(session: Session, settlement: Settlement, *, today: date | None = None
+                   ) -> bytes:
+    """One settlement sheet as an Excel workbook (结算单), with the payment's due date, the
+    days overdue and the interest owed as the settlement page shows them."""
     contract = session.get(Contract, settlement.contract_id)
     project = session.get(Project, contract.project_id)
     instalment = session.get(Instalment, settlement.instalment_id)
@@ -964,6 +1001,7 @@ def sheet_workbook(session: Session, settlement: Settlement) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = _("Settlement sheet")
+    payment = payment_of(session, settlement, today=today)
     money_rows = {"contract", "instalment", "payable", "deduction", "interest"}
     rows = [
         ("no", _("Settlement no."), f"JS-{settlement.id:06d}"),
@@ -991,17 +1029,24 @@ def sheet_workbook(session: Session, settlement: Settlement) -> bytes:
          if settlement.status in (SettlementStatus.approved, SettlementStatus.paid) else None),
         ("voucher", _("Voucher number"), settlement.voucher_no or ""),
         ("paid_on", _("Paid on"), settlement.paid_on),
+        ("due_on", _("Payment due"), payment.due.due_on or payment.due.note),
     ]
-    if settlement.interest_fen:
-        rows.append(("interest", _("Late-payment interest owed"), yuan(settlement.interest_fen)))
+    if settlement.status == SettlementStatus.paid:
+        rows.append(("late_days", _("Days paid late"), payment.paid_late_days))
+        rows.append(("interest", _("Late-payment interest owed"), yuan(payment.interest_fen)))
+    else:
+        rows.append(("late_days", _("Days overdue as of %(date)s", date=payment.as_of.isoformat()),
+                     payment.overdue_days))
+        rows.append(("interest", _("Interest owed so far, as of %(date)s",
+                                   date=payment.as_of.isoformat()), yuan(payment.interest_fen)))
     for key, label, value in rows:
         sheet.append([label, value])
         cell = sheet.cell(sheet.max_row, 2)
         if key in money_rows:
-            cell.number_format = "#,##0.00"
+            cell.number_format = YUAN_FORMAT
         elif key == "ratio":
             cell.number_format = "0.00%"
-        elif key in ("approved_on", "paid_on"):
+        elif key in ("approved_on", "paid_on") or (key == "due_on" and payment.due.due_on):
             cell.number_format = "yyyy-mm-dd"
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.column_dimensions["A"].width = 26

@@ -341,15 +341,13 @@ def _settlement_context(session: Session, principal: Principal, settlement_id: i
                              {"name": _("Deduction"),
                               "value": float(settlements.yuan(settlement.deduction_fen)),
                               "itemStyle": {"color": "#a4161a"}}]}]}
-    due = settlements.due_for(session, contract, instalment, evaluation)
-    rate = settlements.terms_of(session, contract.id).interest_per_day
     today = projects.today()
-    overdue_days = max(0, (today - due.due_on).days) if due.due_on and \
-        settlement.status in (SettlementStatus.proposed, SettlementStatus.approved) else 0
+    payment = settlements.payment_of(session, settlement, today=today)
+    due, rate = payment.due, payment.interest_per_day
     return {"settlement": settlement, "contract": contract, "project": project,
-            "instalment": instalment, "evaluation": evaluation, "overdue_days": overdue_days,
-            "interest_so_far": settlements.interest_owed(settlement.payable_fen, rate,
-                                                         overdue_days),
+            "instalment": instalment, "evaluation": evaluation,
+            "overdue_days": payment.overdue_days,
+            "interest_so_far": payment.interest_fen if payment.overdue_days else 0,
             "department": session.get(Organisation, project.department_id),
             "supplier": session.get(Organisation, contract.supplier_id),
             "users": users, "history": settlements.history(session, settlement),
