@@ -364,7 +364,7 @@ def tabulate(doc: dict, rows: list[Answered], *, issued: int = 0, used: int = 0,
     warnings = []
     if answered < needed:
         warnings.append(_("The sample is still short: %(n)s respondents answered a scale "
-                          "question; a ±5%% margin at 95%% needs %(needed)s.",
+                          "question; a ±5 %% margin at 95 %% needs %(needed)s.",
                           n=answered, needed=needed))
     if alpha is not None and alpha.statistic < scoring.THRESHOLDS["alpha"]:
         statistic = format(alpha.statistic, ".2f")

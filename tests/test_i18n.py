@@ -94,3 +94,16 @@ def test_an_upload_limit_under_a_megabyte_is_named_in_kb(monkeypatch):
         seen[lang] = caught.value.errors["report"]
     assert seen == {"zh_CN": "文件大小为 400 KB，最多接受 300 KB。",
                     "en": "The file is 400 KB; at most 300 KB is accepted."}
+
+
+def test_english_messages_write_a_percentage_as_the_percent_filter_does():
+    """English writes '95 %' (as i18n.percent and the 'percent' filter do), so a figure typed
+    into an English message is '95 %%' too, never '95%%' (Chinese keeps '95%')."""
+    import re
+
+    english = load("en")
+    glued = [m.id for m in english if isinstance(m.id, str) and m.id
+             and re.search(r"\d%", m.string)]
+    assert glued == []
+    for msgid in ("95 %% interval %(low)s – %(high)s", "Sample needed (±5 %%, 95 %%)"):
+        assert "%%" in load("zh_CN").get(msgid).string  # the Chinese is kept: 95%% 置信区间

@@ -309,7 +309,7 @@ def test_the_summarys_parentheses_are_the_readers_languages(client, db, world):
     assert "（95% 置信区间 " in summary("mean") and summary("mean").endswith("）")
     token = csrf_from(client, results)
     client.post("/language", data={"language": "en", "next": results, "csrf_token": token})
-    assert summary("rate") == "66.7 % (95% interval 30.0 % – 90.3 %)"  # as percent_text writes it
+    assert summary("rate") == "66.7 % (95 % interval 30.0 % – 90.3 %)"  # as percent_text writes it
 
 
 def test_importing_a_bad_workbook_shows_where_and_changes_nothing(client, db, world):
