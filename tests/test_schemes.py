@@ -408,3 +408,16 @@ def test_the_rule_examples_make_the_indicator_they_show():
         shown = leaf.with_unit(rule["target"])
         assert shown in ("95%", "48 小时"), (rule_type, shown)
         assert leaf.is_ratio == (rule_type == "ratio_ge")
+
+
+def test_an_indicator_is_named_in_the_readers_parentheses():
+    """“合同履约”（A1） in Chinese, “合同履约” (A1) in English, in every message naming it."""
+    from evalplatform.i18n import language
+
+    node = {"id": "A1", "name": "合同履约"}
+    with language("zh_CN"):
+        assert schemes.node_label(node) == "“合同履约”（A1）"
+    with language("en"):
+        assert schemes.node_label(node) == "“合同履约” (A1)"
+        assert schemes._rule_problems({}, {"id": "A1.1", "name": "道路保洁"}, None) == \
+            "Indicator “道路保洁” (A1.1) needs a scoring rule."

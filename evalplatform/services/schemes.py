@@ -213,7 +213,10 @@ def children_sum(node: dict) -> Decimal:
 
 
 def node_label(node: dict) -> str:
-    return f"“{node.get('name') or '?'}”（{node.get('id')}）"
+    """An indicator as a message names it, in the reader's parentheses: “合同履约”（A1） in
+    Chinese, “合同履约” (A1) in English."""
+    return _("%(value)s (%(note)s)", value="“" + str(node.get("name") or "?") + "”",
+             note=node.get("id"))
 
 
 # ---------------------------------------------------------------- rules and their parameters
