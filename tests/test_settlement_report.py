@@ -200,3 +200,27 @@ def test_a_monitoring_round_created_after_the_periods_last_day_did_not_exist_on_
     db.commit()
     assert gaps(date(2026, 6, 30)) == []
     assert kind not in half_year.build(db, half_year.Period(2026, 1)).late
+
+
+def test_procurement_methods_are_listed_in_the_laws_order_in_either_language(
+        db, make_user, make_org):
+    from evalplatform.i18n import language
+    from evalplatform.services import projects
+    from evalplatform.services.audit import Actor
+    from tests.project_world import project_world
+
+    world = project_world(db, make_user, make_org)  # 公开招标, 竞争性磋商, 询价 cleared in 2026
+    purchaser = world.city_purchaser
+    projects.register(db, Actor(purchaser.id, purchaser.username),
+                      department_id=purchaser.organisation_id, values={
+        "name": "公园保安服务", "catalogue_entry_id": str(world.projects["green"]
+                                                        .catalogue_entry_id),
+        "content": "巡逻", "recipients": "游客", "year": "2026", "budget": "300000",
+        "budget_line": "2026年专项资金", "procurement_method": "competitive_negotiation"})
+    with language("zh_CN"):  # not 竞争性磋商 before 竞争性谈判, as the characters sort
+        assert [r.label for r in half_year.build(db, half_year.Period(2026, 1)).by_method] == [
+            "公开招标", "竞争性谈判", "竞争性磋商", "询价"]
+    with language("en"):  # not alphabetically, public tender last
+        assert [r.label for r in half_year.build(db, half_year.Period(2026, 1)).by_method] == [
+            "Public tender", "Competitive negotiation", "Competitive consultation",
+            "Price inquiry"]

@@ -33,11 +33,17 @@ from sqlmodel import Session, select
 
 from evalplatform.i18n import N_, _
 from evalplatform.labels import EVALUATION_STAGE_LABELS, METHOD_LABELS
-from evalplatform.models import CatalogueEntry, Contract, Project
+from evalplatform.models import CatalogueEntry, Contract, ProcurementMethod, Project
 from evalplatform.services import catalogue, contracts, projects, settlements, standing
 from evalplatform.services.errors import ValidationFailed
 
 GRADES = ("优", "良", "中", "差")
+
+
+def _method_order() -> list[str]:
+    """The procurement methods in the order of the law (公开招标, 邀请招标, 竞争性谈判, 竞争性磋商,
+    询价, 单一来源), whatever the reader's language sorts their names into."""
+    return [str(METHOD_LABELS[m]) for m in ProcurementMethod]
 
 
 @dataclass(frozen=True)
@@ -172,7 +178,7 @@ def build(session: Session, period: Period, *, organisation_id: int | None = Non
     signed = [c for c in session.exec(select(Contract))
               if c.project_id in by_id and c.signed_on in period]
     cat_rows: dict[str, Row] = {}
-    method_rows: dict[str, Row] = {}
+    method_rows: dict[str, Row] = {}  # label → row; listed in the law's order of methods
     total = Row(_("Total"))
     not_cleared = Row(_("Awaiting finance approval or returned"))
     for project in all_projects:
@@ -251,8 +257,8 @@ def build(session: Session, period: Period, *, organisation_id: int | None = Non
     if period.end >= projects.today():
         notes.append(_("The period has not ended yet: the figures are as of today."))
     return Report(period, sorted(cat_rows.values(), key=lambda r: r.label),
-                  sorted(method_rows.values(), key=lambda r: r.label), total, dict(stages),
-                  grades, mean, settled, settled_total, paid, overdue, dict(late), notes,
+                  [method_rows[m] for m in _method_order() if m in method_rows], total,
+                  dict(stages), grades, mean, settled, settled_total, paid, overdue, dict(late), notes,
                   not_cleared)
 
 
