@@ -224,3 +224,18 @@ def test_procurement_methods_are_listed_in_the_laws_order_in_either_language(
         assert [r.label for r in half_year.build(db, half_year.Period(2026, 1)).by_method] == [
             "Public tender", "Competitive negotiation", "Competitive consultation",
             "Price inquiry"]
+
+
+def test_the_report_writes_its_colons_as_the_readers_language_does(client, db, make_user,
+                                                                   make_org):
+    from tests.conftest import csrf_from
+
+    world = contracted_world(db, make_user, make_org)  # signed 5 January 2026, not published
+    login(client, world.finance.username)
+    url = "/reports/half-year?year=2026&half=1"
+    page = client.get(url).text
+    assert "半年统计报告：2026 年上半年</h1>" in page and "<li>未按时公开的合同：1</li>" in page
+    client.post("/language", data={"language": "en", "csrf_token": csrf_from(client, url)})
+    page = client.get(url).text
+    assert "Half-year statistics report: 2026, first half</h1>" in page
+    assert "<li>Contracts not published in time: 1</li>" in page
