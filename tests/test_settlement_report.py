@@ -239,3 +239,36 @@ def test_the_report_writes_its_colons_as_the_readers_language_does(client, db, m
     page = client.get(url).text
     assert "Half-year statistics report: 2026, first half</h1>" in page
     assert "<li>Contracts not published in time: 1</li>" in page
+
+
+def test_the_workbooks_summary_has_the_pages_amounts_and_the_reports_own_due_date(
+        db, make_user, make_org):
+    from datetime import UTC, datetime
+
+    # The on-signing instalment (¥234,000) fell due on 4 February 2026 and was paid on 10 July.
+    world = contracted_world(db, make_user, make_org)
+    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 1).id)
+    settlement = settlements.approve(db, principal(world.finance), settlement.id)
+    settlement.decided_at = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
+    db.add(settlement)
+    db.commit()
+    settlements.record_payment(db, principal(world.finance), settlement.id,
+                               voucher_no="GK-2026-0710", paid_on="2026-07-10",
+                               today=date(2026, 11, 1))
+
+    def summary(period):
+        book = load_workbook(io.BytesIO(half_year.workbook(half_year.build(db, period))))
+        return {row[0].value: row[1] for row in book["汇总"].iter_rows()}
+
+    first = summary(half_year.Period(2026, 1))
+    # the report's own deadline, not a payment's (付款期限)
+    assert first["报送截止日期"].value == datetime(2026, 7, 31) and "付款期限" not in first
+    assert first["期末逾期未付"].value == 1
+    assert first["逾期未付金额"].value == 234000
+    assert first["逾期未付金额"].number_format == '"¥"#,##0.00'
+    assert first["应付逾期利息"].value == 17082
+    second = summary(half_year.Period(2026, 2))
+    assert (second["已支付"].value, second["已支付金额"].value) == (1, 234000)
+    # paid 156 days late: ¥234,000 × 0.05 % × 156
+    assert (second["逾期支付"].value, second["逾期支付应付利息"].value) == (1, 18252)
+    assert second["应付逾期利息"].value == 0  # nothing overdue at the end of December

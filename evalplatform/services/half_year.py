@@ -280,7 +280,7 @@ def workbook(report: Report) -> bytes:
     lines = [
         (_("Report period"), _("%(value)s (%(note)s)", value=report.period.label,
                                        note=" – ".join(map(str, (report.period.start, report.period.end))))),
-        (_("Due by"), report.period.due),
+        (_("Report due by"), report.period.due),
         (_("Projects of the year"), report.total.projects),
         (_("Budget"), yuan(report.total.budget_fen)),
         (_("Not counted: awaiting finance approval or returned"), report.not_cleared.projects),
@@ -293,14 +293,17 @@ def workbook(report: Report) -> bytes:
         (_("Payable amount"), yuan(report.settled_total["payable"])),
         (_("Deduction"), yuan(report.settled_total["deduction"])),
         (_("Payments made"), report.paid["count"]),
+        (_("Amount paid"), yuan(report.paid["amount"])),
         (_("Paid late"), report.paid["late"]),
+        (_("Interest owed on the late payments"), yuan(report.paid["interest"])),
         (_("Overdue at the end of the period"), report.overdue["count"]),
+        (_("Overdue amount"), yuan(report.overdue["amount"])),
         (_("Interest owed on them"), yuan(report.overdue["interest"])),
     ]
     for label, value in lines:
         summary.append([label, value])
         if isinstance(value, Decimal) and label != _("Mean total"):
-            summary.cell(summary.max_row, 2).number_format = "#,##0.00"
+            summary.cell(summary.max_row, 2).number_format = settlements.YUAN_FORMAT
     summary.column_dimensions["A"].width = 30
     summary.column_dimensions["B"].width = 40
 
@@ -312,7 +315,7 @@ def workbook(report: Report) -> bytes:
             sheet.append([row.label, row.projects, yuan(row.budget_fen), row.contracts,
                           yuan(row.amount_fen)])
             for column in (3, 5):
-                sheet.cell(sheet.max_row, column).number_format = "#,##0.00"
+                sheet.cell(sheet.max_row, column).number_format = settlements.YUAN_FORMAT
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         sheet.column_dimensions["A"].width = 36
@@ -332,7 +335,7 @@ def workbook(report: Report) -> bytes:
         settled.append([grade, v["count"], yuan(v["instalment"]), yuan(v["payable"]),
                         yuan(v["deduction"])])
         for column in (3, 4, 5):
-            settled.cell(settled.max_row, column).number_format = "#,##0.00"
+            settled.cell(settled.max_row, column).number_format = settlements.YUAN_FORMAT
     late = book.create_sheet(_("Late filings"))
     late.append([_("What"), _("Count")])
     for kind, count in report.late.items():
