@@ -272,3 +272,12 @@ def test_the_workbooks_summary_has_the_pages_amounts_and_the_reports_own_due_dat
     # paid 156 days late: ¥234,000 × 0.05 % × 156
     assert (second["逾期支付"].value, second["逾期支付应付利息"].value) == (1, 18252)
     assert second["应付逾期利息"].value == 0  # nothing overdue at the end of December
+
+
+def test_the_mean_total_is_rounded_half_up_as_every_total_is(db, make_user, make_org):
+    world = contracted_world(db, make_user, make_org)
+    final_evaluation(db, world, "80.01", "良", stage="interim", title="2026 年上半年监控")
+    final_evaluation(db, world, "80.00", "良")
+    report = half_year.build(db, half_year.Period(2026, 2))  # both final on 20 July 2026
+    assert sum(report.grades.values()) == 2
+    assert report.mean_total == Decimal("80.01")  # 80.005 half-up, not 80.00 (half-even)

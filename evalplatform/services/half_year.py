@@ -25,7 +25,7 @@ import io
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -211,8 +211,9 @@ def build(session: Session, period: Period, *, organisation_id: int | None = Non
     grades = {g: 0 for g in GRADES}
     for r in finals:
         grades[r.grade] = grades.get(r.grade, 0) + 1
-    mean = (sum(r.total for r in finals) / len(finals)).quantize(Decimal("0.01")) \
-        if finals else None
+    # rounded once, half-up to two decimals, as every total is (DESIGN.md: scoring model)
+    mean = (sum(r.total for r in finals) / len(finals)).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP) if finals else None
 
     settled: dict[str, dict[str, int]] = {}
     settled_total = {"count": 0, "instalment": 0, "payable": 0, "deduction": 0}
