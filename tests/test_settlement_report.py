@@ -281,3 +281,17 @@ def test_the_mean_total_is_rounded_half_up_as_every_total_is(db, make_user, make
     report = half_year.build(db, half_year.Period(2026, 2))  # both final on 20 July 2026
     assert sum(report.grades.values()) == 2
     assert report.mean_total == Decimal("80.01")  # 80.005 half-up, not 80.00 (half-even)
+
+
+def test_the_settlement_table_does_not_call_the_instalments_this_periods_amount(
+        client, db, make_user, make_org):
+    # 本期金额 ("this instalment's amount" on a settlement sheet) reads "this period's amount"
+    # in a period's report.
+    world = contracted_world(db, make_user, make_org)
+    login(client, world.finance.username)
+    page = client.get("/reports/half-year?year=2026&half=1").text
+    assert '<th scope="col">分期金额</th>' in page and "本期金额" not in page
+    book = load_workbook(io.BytesIO(
+        client.get("/reports/half-year.xlsx?year=2026&half=1").content))
+    header = next(book["结算"].iter_rows(values_only=True))
+    assert header == ("等级", "已审核的结算", "分期金额", "应付金额", "扣减金额")

@@ -330,7 +330,7 @@ def workbook(report: Report) -> bytes:
     for stage, count in report.evaluations.items():
         grades.append([stage, count])
     settled = book.create_sheet(_("Settlements"))
-    settled.append([_("Grade"), _("Settlements approved"), _("Instalment amount"),
+    settled.append([_("Grade"), _("Settlements approved"), _("Amount of the instalments"),
                     _("Payable amount"), _("Deduction")])
     for grade, v in [*report.settled.items(), (_("Total"), report.settled_total)]:
         settled.append([grade, v["count"], yuan(v["instalment"]), yuan(v["payable"]),
