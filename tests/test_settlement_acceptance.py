@@ -277,3 +277,104 @@ def test_the_due_list_names_an_instalment_whose_service_failed_acceptance(client
     assert waiting and all("验收不合格" not in r for r in waiting)  # a pending one stays pending
     # the rejected instalment still shows in the default list, which is what needs attention
     assert "验收不合格，付款期限不起算" in client.get("/settlements/due").text
+
+
+# ---------------------------------------------------------------- payment after a passed acceptance
+
+
+def reject(db, world, evaluation):
+    """The purchasing department records that the service failed its acceptance (验收不合格)."""
+    return acceptance.record(db, principal(world.purchaser), evaluation.id,
+                             {**GOOD, "conclusion": "rejected"}, today=date(2026, 11, 1))
+
+
+def settlement_entries(db) -> list[str]:
+    return list(db.exec(select(AuditEntry.action).where(AuditEntry.entity_type == "settlement")))
+
+
+def test_no_settlement_is_proposed_on_a_service_that_failed_acceptance(db, world):
+    """验收合格后支付: a failed acceptance is rectified and accepted again before payment."""
+    from evalplatform.i18n import language
+    from evalplatform.models import Settlement
+
+    evaluation = final_evaluation(db, world, "86.35", "良")
+    reject(db, world, evaluation)
+    with pytest.raises(ValidationFailed) as caught:
+        settlements.propose(db, principal(world.purchaser), instalment(db, world, 3).id,
+                            note="请审核")
+    message = caught.value.errors["acceptance"]
+    assert evaluation.title in message and "2026-07-01" in message and "验收不合格" in message
+    assert "整改" in message and "重新验收" in message  # what to do
+    with language("en"), pytest.raises(ValidationFailed) as caught:
+        settlements.propose(db, principal(world.purchaser), instalment(db, world, 3).id)
+    assert "failed its acceptance on 2026-07-01" in caught.value.errors["acceptance"]
+    assert db.exec(select(func.count()).select_from(Settlement)).one() == 0
+    assert settlement_entries(db) == []
+    sheet = settlements.build_sheet(db, instalment(db, world, 3))
+    assert not sheet.ready and sheet.payable_fen == 29_640_000  # the figures stay to be seen
+    assert all(s.instalment.seq != 3
+               for s in settlements.ready_to_propose(db, world.department.id))  # no home card
+
+
+def test_the_contract_page_says_a_failed_acceptance_blocks_the_proposal(client, db, world):
+    from evalplatform.models import Settlement
+    from tests.conftest import CSRF_RE
+
+    evaluation = final_evaluation(db, world, "86.35", "良")
+    reject(db, world, evaluation)
+    login(client, world.purchaser.username)
+    url = f"/contracts/{world.contract.id}/settlements"
+    page = client.get(url)
+    article = page.text.split('data-testid="instalment-3"')[1].split("</article>")[0]
+    assert 'data-testid="not-accepted-3"' in article and "验收不合格" in article
+    assert 'disabled aria-describedby="not-accepted-3"' in article  # before the user tries
+    assert "¥296,400.00" in article  # what it would pay, still shown
+    token = CSRF_RE.search(page.text).group(1)
+    refused = client.post(url, data={"csrf_token": token, "note": "结果已确定，请审核",
+                                     "instalment_id": str(instalment(db, world, 3).id)})
+    assert refused.status_code == 422
+    article = refused.text.split('data-testid="instalment-3"')[1].split("</article>")[0]
+    assert 'role="alert"' in article and "重新验收" in article
+    assert "结果已确定，请审核</textarea>" in article  # the form keeps what was typed
+    assert db.exec(select(Settlement)).first() is None and settlement_entries(db) == []
+
+
+def test_finance_cannot_approve_once_the_acceptance_is_recorded_as_failed(client, db, world):
+    from tests.conftest import CSRF_RE
+
+    evaluation = final_evaluation(db, world, "86.35", "良")
+    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 3).id)
+    reject(db, world, evaluation)  # recorded after the proposal
+    with pytest.raises(Conflict) as caught:
+        settlements.approve(db, principal(world.finance), settlement.id, expected_version=1)
+    assert "验收不合格" in caught.value.message and "退回" in caught.value.message
+    db.refresh(settlement)
+    assert settlement.status.value == "proposed" and settlement.version == 1
+    assert settlement_entries(db) == ["settlement.propose"]
+    login(client, world.finance.username)
+    page = client.get(f"/settlements/{settlement.id}")
+    assert 'data-testid="approval-refused"' in page.text and 'id="approve"' not in page.text
+    assert 'id="return"' in page.text  # finance returns it instead
+    posted = client.post(f"/settlements/{settlement.id}/approve",
+                         data={"csrf_token": CSRF_RE.search(page.text).group(1), "version": "1"})
+    assert posted.status_code == 303
+    db.refresh(settlement)
+    assert settlement.status.value == "proposed"
+    assert "验收不合格" in client.get(f"/settlements/{settlement.id}").text
+    returned = settlements.return_to_purchaser(db, principal(world.finance), settlement.id,
+                                               "验收不合格，待整改后重新验收")
+    assert returned.status.value == "returned"
+
+
+def test_an_instalment_not_linked_to_performance_does_not_wait_for_the_acceptance(db, world):
+    final = instalment(db, world, 3)
+    final.performance_linked = False  # 40 % when the final evaluation is final, not linked
+    db.add(final)
+    db.commit()
+    evaluation = final_evaluation(db, world, "56.00", "差")
+    reject(db, world, evaluation)
+    signing = settlements.propose(db, principal(world.purchaser), instalment(db, world, 1).id)
+    assert signing.payable_fen == 23_400_000  # 30 % on signing
+    fixed = settlements.propose(db, principal(world.purchaser), final.id)
+    assert fixed.payable_fen == 31_200_000 and fixed.evaluation_id == evaluation.id
+    assert settlements.approve(db, principal(world.finance), fixed.id).status.value == "approved"

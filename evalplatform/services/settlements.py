@@ -268,11 +268,13 @@ class Sheet:
     deduction_fen: int | None = None
     explanation: str = ""
     problem: str | None = None
+    #: Why the figures cannot be proposed: the service failed its acceptance (验收不合格).
+    not_accepted: str | None = None
     candidates: list[Evaluation] = field(default_factory=list)
 
     @property
     def ready(self) -> bool:
-        return self.problem is None
+        return self.problem is None and self.not_accepted is None
 
     @property
     def amount_fen(self) -> int:
@@ -361,7 +363,26 @@ def build_sheet(session: Session, instalment: Instalment, evaluation_id: int | N
                                 grades_of(session, evaluation.scheme_id), instalment.amount_fen,
                                 sheet.ratio, sheet.payable_fen, sheet.deduction_fen)
     assert sheet.payable_fen + sheet.deduction_fen == instalment.amount_fen
+    # the figures stay (the due list shows what waits), but nothing is proposed on them
+    sheet.not_accepted = failed_acceptance(session, instalment, evaluation)
     return sheet
+
+
+def failed_acceptance(session: Session, instalment: Instalment,
+                      evaluation: Evaluation | None) -> str | None:
+    """Why a performance-linked instalment cannot be paid on ``evaluation``: the service it
+    pays for failed its acceptance (验收不合格). Payment follows a passed acceptance (验收合格后
+    支付); a failed one is rectified and accepted again first. An instalment not linked to
+    performance (e.g. 30 % on signing) does not wait for an acceptance."""
+    if not instalment.performance_linked or evaluation is None:
+        return None
+    found = acceptance_of(session, evaluation.id)
+    if found is None or found.conclusion != AcceptanceConclusion.rejected:
+        return None
+    return _("The service of %(title)s failed its acceptance on %(date)s: payment follows a "
+             "passed acceptance. Have the supplier rectify the service and accept it again; "
+             "the settlement is proposed once it is accepted.", title=evaluation.title,
+             date=found.accepted_on.isoformat())
 
 
 def _fixed(sheet: Sheet) -> Sheet:
@@ -483,6 +504,8 @@ def propose(session: Session, principal, instalment_id: int, *, evaluation_id: i
     sheet = build_sheet(session, instalment, evaluation_id)
     if sheet.problem:
         raise ValidationFailed({"evaluation_id": sheet.problem})
+    if sheet.not_accepted:
+        raise ValidationFailed({"acceptance": sheet.not_accepted})
     check_limits(session, contract, project, sheet.payable_fen,
                  existing.id if existing is not None else None)
     values = dict(
@@ -569,12 +592,28 @@ def _still_final(session: Session, settlement: Settlement) -> None:
                          "again.", title=evaluation.title))
 
 
+def approval_refusal(session: Session, settlement: Settlement) -> str | None:
+    """Why finance cannot approve this settlement: its service failed the acceptance recorded
+    after it was proposed."""
+    evaluation = session.get(Evaluation, settlement.evaluation_id) \
+        if settlement.evaluation_id else None
+    failed = failed_acceptance(session, session.get(Instalment, settlement.instalment_id),
+                               evaluation)
+    if failed is None:
+        return None
+    return _("%(reason)s This settlement cannot be approved: return it to the purchaser.",
+             reason=failed)
+
+
 def approve(session: Session, principal, settlement_id: int, *,
             expected_version: int | None = None) -> Settlement:
     """Finance approves a proposed settlement (财政审核通过)."""
     settlement = get(session, settlement_id)
     _decider(session, principal, settlement)
     _still_final(session, settlement)
+    refusal = approval_refusal(session, settlement)
+    if refusal:
+        raise Conflict(refusal)
     contract = session.get(Contract, settlement.contract_id)
     check_limits(session, contract, session.get(Project, contract.project_id),
                  settlement.payable_fen, settlement.id)

@@ -355,6 +355,8 @@ def _settlement_context(session: Session, principal: Principal, settlement_id: i
             "rule": settlements.rule_text(settlement.payment_rule,
                                           settlements.settlement_grades(session, settlement)),
             "due": due, "rate": rate, "chart": chart, "today": today,
+            "approval_refusal": settlements.approval_refusal(session, settlement)
+            if settlement.status == SettlementStatus.proposed else None,
             "errors": errors or {}, "values": values or {}, **_labels()}
 
 
