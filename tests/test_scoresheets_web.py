@@ -233,6 +233,20 @@ def test_an_expert_declines_on_the_page_and_the_alternate_is_seated(client, db, 
     assert client.get(f"/evaluations/{pw.evaluation.id}").status_code == 404
 
 
+def test_an_expert_who_submitted_is_not_offered_a_decline_that_would_be_refused(client, db, pw):
+    from tests.test_scoresheets import FULL_MARKS, fill
+
+    member, other = pw.seated(db)[:2]
+    fill(db, pw, member, FULL_MARKS)
+    sign_in(client, pw.user_of(db, member))
+    page = client.get(f"/evaluations/{pw.evaluation.id}").text
+    assert f"/panel/members/{member.id}/step-down" not in page  # no form that only refuses
+    assert 'id="no-decline"' in page and "不能再拒绝参加" in page and "回避" in page
+    sign_in(client, pw.user_of(db, other))  # not submitted yet: may still decline
+    page = client.get(f"/evaluations/{pw.evaluation.id}").text
+    assert f"/panel/members/{other.id}/step-down" in page and 'id="no-decline"' not in page
+
+
 def test_evidence_reopening_and_a_second_look_through_the_pages(client, db, pw):
     member = pw.seated(db)[0]
     who = pw.expert_principal(db, member)

@@ -336,6 +336,15 @@ def member_of(session: Session, evaluation_id: int, member_id: int) -> PanelMemb
     return member
 
 
+def has_submitted(session: Session, member: PanelMember) -> bool:
+    """The member has submitted a sheet: they can no longer decline, only be recused."""
+    from evalplatform.models import Scoresheet, SheetStatus
+
+    return session.exec(select(Scoresheet).where(
+        Scoresheet.member_id == member.id, Scoresheet.status == SheetStatus.submitted)
+    ).first() is not None
+
+
 def step_down(session: Session, principal, evaluation_id: int, member_id: int, reason: str, *,
               recuse: bool = False) -> PanelMember | None:
     """A member declines (拒绝) or is recused (回避); the first alternate takes the seat.
@@ -344,8 +353,6 @@ def step_down(session: Session, principal, evaluation_id: int, member_id: int, r
     A member who submitted a sheet can no longer decline, only be recused (their sheet then
     no longer counts). Returns the alternate seated, or None when no alternate was left.
     """
-    from evalplatform.models import Scoresheet, SheetStatus
-
     evaluation = evaluations.get(session, evaluation_id)
     member = member_of(session, evaluation_id, member_id)
     expert = session.get(Expert, member.expert_id)
@@ -359,9 +366,7 @@ def step_down(session: Session, principal, evaluation_id: int, member_id: int, r
         raise Conflict(_("This expert has already left the panel."))
     if not reason.strip():
         raise ValidationFailed({"reason": _("Give the reason.")})
-    submitted = session.exec(select(Scoresheet).where(
-        Scoresheet.member_id == member.id, Scoresheet.status == SheetStatus.submitted)).first()
-    if submitted is not None and not recuse:
+    if has_submitted(session, member) and not recuse:
         raise Conflict(_("This expert has submitted a sheet; the organiser may only record a "
                          "recusal now."))
     was_seated = member.status == MemberStatus.seated

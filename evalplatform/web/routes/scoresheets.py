@@ -377,6 +377,8 @@ def my_panel(request: Request, session: Session, principal, evaluation) -> dict 
     return {"evaluation": evaluation, "slots": slots, "seat": seat, "firm": firm,
             "code": panel.scorer_code(seat) if seat else None,
             "filling": evaluation.status in scoresheets.FILLING,
+            # a member who submitted can no longer decline (only the organiser recuses them)
+            "submitted": seat is not None and panel.has_submitted(session, seat),
             "reports": mine, "third_party": seat is not None or firm is not None,
             "report_open": evaluation.status in (*scoresheets.FILLING, EvaluationStatus.computed)}
 
