@@ -200,6 +200,20 @@ def test_the_supplier_hands_in_its_self_evaluation(client, db, pw):
         f"/evaluations/{pw.evaluation.id}/sheets/{sheet.id}").text
 
 
+def test_the_self_evaluation_asks_how_the_service_went_not_for_a_total(client, db, pw):
+    """The summary field was labelled 汇总 (a total, as on the half-year report)."""
+    token = sign_in(client, pw.world.supplier_user)
+    page = client.get(f"/evaluations/{pw.evaluation.id}").text
+    label = re.search(r'<label for="f-summary">([^<]*)<', page).group(1).strip()
+    assert label == "绩效目标完成情况"
+    client.post(f"/evaluations/{pw.evaluation.id}/self-evaluation",
+                data={"summary": "按合同完成清扫保洁", "csrf_token": token})
+    panel_text = client.get(f"/evaluations/{pw.evaluation.id}").text.split(
+        'id="self-evaluation"')[1].split("</section>")[0]
+    assert "<dt>绩效目标完成情况</dt><dd>按合同完成清扫保洁</dd>" in panel_text
+    assert "汇总" not in panel_text
+
+
 def test_a_refused_self_evaluation_keeps_what_the_supplier_typed(client, db, pw):
     token = sign_in(client, pw.world.supplier_user)
     summary = "上半年完成 126 条道路日常清扫保洁，机械化作业率 83%。"
