@@ -348,3 +348,38 @@ def test_a_download_name_cannot_break_the_header():
     assert "\r" not in header and "\n" not in header
     assert header.startswith('attachment; filename="')
     assert "filename*=UTF-8''%E5%81%9C%E5%B7%A5%0D%0ASet-Cookie" in header
+
+
+def test_a_leafs_scoring_standard_is_written_in_words_not_the_editors_syntax(
+        client, db, world, feed):
+    """The result page showed the scheme editor's parameters to suppliers and finance:
+    'tiers=达成:1, …', 'target=1; unit=比例', "scale={'满意': 100, …, '不了解': None}"."""
+    from evalplatform.i18n import language
+
+    evaluation = fed(db, world, feed)
+    results.compute(db, principal(world.finance), evaluation.id)
+    sign_in(client, world.finance)
+    page = client.get(f"/evaluations/{evaluation.id}/result").text
+    standards = re.findall(r'<p class="rule-words">([^<]*)</p>', page)
+    assert standards  # the leaves with a rule say it
+    for text in standards:
+        assert not re.search(r"\b(tiers|target|unit|bands|questions|scale|satisfied)=", text), text
+        assert "None" not in text and "{" not in text, text
+    assert "tiers=" not in page and "target=" not in page
+    tiers = {"type": "tiers", "tiers": [{"name": "达成", "coefficient": "1"},
+                                        {"name": "部分达成", "coefficient": "0.7"}]}
+    assert results.rule_in_words(tiers) == "档次系数：达成 × 1；部分达成 × 0.7；得分 = 满分 × 系数。"
+    assert results.rule_in_words({"type": "ratio_ge", "target": "0.95", "unit": "比例"}) == \
+        "目标 95%；得分 = 满分 × min(实测 ÷ 目标, 1)。"
+    assert results.rule_in_words({"type": "ratio_le", "target": "24", "unit": "小时"}) == \
+        "目标不超过 24 小时；得分 = 满分 × min(目标 ÷ 实测, 1)。"
+    assert results.rule_in_words({"type": "thresholds", "unit": "比例", "bands": [
+        {"min": "0.95", "points": "8"}, {"min": "0", "points": "0"}]}) == \
+        "分档：≥ 95% → 8；≥ 0% → 0"
+    survey = {"type": "survey_rate", "questions": ["Q1"], "satisfied": ["满意", "较满意"],
+              "target": "90", "scale": {"满意": 100, "较满意": 80, "不了解": None}}
+    assert results.rule_in_words(survey) == (
+        "题目 Q1 中回答为 满意；较满意 的比例，对照目标 90%（量表：满意 100；较满意 80；不了解 不计）。")
+    with language("en"):
+        assert results.rule_in_words(tiers) == \
+            "Tier coefficients: 达成 × 1; 部分达成 × 0.7; points = max × coefficient."

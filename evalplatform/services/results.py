@@ -30,7 +30,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 import scoring
-from evalplatform.i18n import N_, _
+from evalplatform.i18n import N_, _, percent
 from evalplatform.models import (
     Appeal,
     AppealStatus,
@@ -65,7 +65,6 @@ from evalplatform.services.schemes import (
     PARTY_LABELS,
     RULE_LABELS,
     SURVEY_RULES,
-    format_params,
 )
 from evalplatform.services.workdays import add_working_days
 from evalplatform.settings import get_settings
@@ -506,6 +505,47 @@ def _float(value) -> float:
     return 0.0 if number is None else float(number)
 
 
+def _scale_in_words(scale) -> str:
+    """A survey scale: its name, or each answer with its value ('满意 100；…；不了解 不计')."""
+    if not isinstance(scale, dict):
+        return str(scale or "")
+    return str(_("; ")).join(
+        f"{answer} {value}" if value is not None else _("%(answer)s not counted", answer=answer)
+        for answer, value in scale.items())
+
+
+def rule_in_words(rule: dict) -> str:
+    """A leaf's rule parameters as a reader checks them, in the reader's language: tiers with
+    their coefficients, targets and bands with their units, the survey questions and scale.
+    (The scheme editor's ``key=value`` syntax, ``schemes.format_params``, is for editing.)"""
+    kind = rule.get("type")
+    unit = rule.get("unit")
+    sep = str(_("; "))
+    if kind == "tiers":
+        return _("Tier coefficients: %(tiers)s; points = max × coefficient.", tiers=sep.join(
+            f"{t.get('name', '')} × {t.get('coefficient', '')}" for t in rule.get("tiers", [])))
+    if kind == "ratio_ge" and rule.get("target") is not None:
+        return _("Target %(target)s; points = max × min(measured ÷ target, 1).",
+                 target=scoring.with_unit(rule["target"], unit))
+    if kind == "ratio_le" and rule.get("target") is not None:
+        return _("Target %(target)s at most; points = max × min(target ÷ measured, 1).",
+                 target=scoring.with_unit(rule["target"], unit))
+    if kind == "thresholds":
+        return _("Bands: %(bands)s", bands=sep.join(
+            f"≥ {scoring.with_unit(b['min'], unit)} → {b.get('points', '')}"
+            for b in rule.get("bands", []) if b.get("min") is not None))
+    if kind == "survey_mean":
+        return _("Mean value of the answers to %(questions)s on the scale: %(scale)s.",
+                 questions=sep.join(rule.get("questions", [])),
+                 scale=_scale_in_words(rule.get("scale")))
+    if kind == "survey_rate":
+        return _("Share of the answers to %(questions)s that are %(satisfied)s, against a target "
+                 "of %(target)s; scale: %(scale)s.", questions=sep.join(rule.get("questions", [])),
+                 satisfied=sep.join(rule.get("satisfied", [])),
+                 target=percent(rule.get("target", "")), scale=_scale_in_words(rule.get("scale")))
+    return ""
+
+
 @dataclass
 class NodeRow:
     """A row of the indicator tree with everything needed to check it by hand."""
@@ -621,7 +661,7 @@ def explain(result: EvaluationResult) -> ResultView:
                 status_label=str(NODE_STATUS_LABELS.get(status, status)),
                 rule=rule.get("type") if rule else None,
                 rule_label=str(RULE_LABELS.get(rule.get("type"), "")) if rule else "",
-                params=format_params(rule) if rule else "", criteria=node.get("criteria", ""),
+                params=rule_in_words(rule) if rule else "", criteria=node.get("criteria", ""),
                 value=found.get("value"),
                 trace=traces.get(node["id"], []) if item["depth"] else [],
                 is_leaf=rule is not None))
