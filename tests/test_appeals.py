@@ -53,6 +53,24 @@ def test_an_appeal_after_the_deadline_is_refused(db, world, feed):
     assert count(db, Appeal) == 0
 
 
+def test_a_final_result_is_refused_naming_when_its_window_closed(client, db, world, feed):
+    """Once the result was final, the supplier was told only 只能对已公示且尚未确定的结果提出申诉,
+    which named neither the window nor when it closed."""
+    from tests.conftest import login
+
+    evaluation, result = published(db, world, feed)
+    assert [r.id for r in results.finalise_due(db, date(2026, 10, 12))] == [result.id]
+    with pytest.raises(Conflict) as caught:
+        appeals.file(db, principal(world.supplier_user), evaluation.id, reasons=REASONS,
+                     today=date(2026, 10, 12))
+    message = caught.value.message
+    assert message == "申诉期已于 2026-10-10 截止，结果已于 2026-10-11 确定，不能再提出申诉。"
+    assert count(db, Appeal) == 0
+    login(client, world.supplier_user.username)
+    page = client.get(f"/evaluations/{evaluation.id}/appeal").text
+    assert "申诉期已于 2026-10-10 截止" in page
+
+
 def test_only_the_contracts_supplier_appeals(db, world, feed, make_user):
     evaluation, _result = published(db, world, feed)
     for outsider in (make_user("supplier"), world.purchaser, world.finance):

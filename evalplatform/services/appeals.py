@@ -32,7 +32,7 @@ from evalplatform.models import (
     Role,
 )
 from evalplatform.services import audit, dashboard, evaluations, files, projects, results
-from evalplatform.services.clock import now
+from evalplatform.services.clock import as_utc, now
 from evalplatform.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from evalplatform.services.paging import Page, paginate
 
@@ -123,6 +123,11 @@ class Window:
 def window(session: Session, evaluation: Evaluation, today: date | None = None) -> Window:
     today = today or projects.today()
     result = results.current(session, evaluation.id)
+    if result is not None and result.final_at is not None and result.appeal_deadline:
+        return Window(result, result.appeal_deadline, False, _(
+            "The appeal window closed on %(deadline)s and the result became final on %(day)s; "
+            "it can no longer be appealed.", deadline=result.appeal_deadline.isoformat(),
+            day=as_utc(result.final_at).astimezone(projects.LOCAL_TZ).date().isoformat()))
     if evaluation.status != EvaluationStatus.published or result is None \
             or result.published_at is None or result.final_at is not None:
         return Window(result, None, False, _("Only a published result that is not final yet can "
