@@ -378,3 +378,15 @@ def test_an_instalment_not_linked_to_performance_does_not_wait_for_the_acceptanc
     fixed = settlements.propose(db, principal(world.purchaser), final.id)
     assert fixed.payable_fen == 31_200_000 and fixed.evaluation_id == evaluation.id
     assert settlements.approve(db, principal(world.finance), fixed.id).status.value == "approved"
+
+
+def test_the_evaluation_page_does_not_call_a_failed_service_settleable(client, db, world):
+    evaluation = final_evaluation(db, world, "86.35", "良")
+    login(client, world.purchaser.username)
+    panel = client.get(f"/evaluations/{evaluation.id}").text.split('id="settlement-panel"')[1]
+    assert "可以结算" in panel.split("</section>")[0]
+    reject(db, world, evaluation)
+    panel = client.get(f"/evaluations/{evaluation.id}").text.split('id="settlement-panel"')[1]
+    panel = panel.split("</section>")[0]
+    assert 'data-testid="not-accepted-3"' in panel and "验收合格前不予支付" in panel
+    assert "可以结算" not in panel

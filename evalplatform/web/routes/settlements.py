@@ -502,7 +502,8 @@ def settlement_panel(request: Request, session: Session, principal, evaluation) 
     wanted = {EvaluationStage.interim: "after_interim", EvaluationStage.final: "after_final"}
     instalments = [i for i in contracts.instalments_of(session, contract.id)
                    if i.due_condition == wanted[evaluation.stage]]
-    rows = [{"instalment": i, "settlement": settlements.for_instalment(session, i.id)}
+    rows = [{"instalment": i, "settlement": settlements.for_instalment(session, i.id),
+             "not_accepted": settlements.failed_acceptance(session, i, evaluation)}
             for i in instalments]
     return {"evaluation": evaluation, "contract": contract, "rows": rows,
             "acceptance": acceptance.for_evaluation(session, evaluation.id),
