@@ -69,6 +69,22 @@ def test_files_are_stored_by_hash_and_checked_by_their_bytes(settings):
         files.store(docx_bytes(), "a.docx", field="f")  # PDF only here
 
 
+def test_a_file_of_the_wrong_type_is_refused_in_the_readers_punctuation():
+    """It read 文件内容不是可接受的类型（PDF, Word (DOCX)）。: ASCII commas and brackets."""
+    from evalplatform.i18n import language
+
+    with pytest.raises(ValidationFailed) as caught:
+        files.check(b"plain text", field="file", allowed=(files.PDF, files.DOCX))
+    assert caught.value.errors["file"] == "文件内容不是可接受的类型，只接受以下格式：PDF 或 Word（DOCX）。"
+    with pytest.raises(ValidationFailed) as caught:
+        files.check(b"plain text", field="file")
+    assert caught.value.errors["file"] == "文件内容不是可接受的类型，只接受以下格式：PDF。"
+    with language("en"), pytest.raises(ValidationFailed) as caught:
+        files.check(b"plain text", field="file", allowed=(files.PDF, files.DOCX))
+    assert caught.value.errors["file"] == \
+        "The file's content is not an accepted type; accepted: PDF or Word (DOCX)."
+
+
 def test_files_over_the_size_limit_are_refused(monkeypatch):
     from evalplatform.settings import get_settings
 

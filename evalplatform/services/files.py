@@ -15,13 +15,13 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from evalplatform.i18n import _, size_text
+from evalplatform.i18n import N_, _, size_text
 from evalplatform.services.errors import NotFound, ValidationFailed
 from evalplatform.settings import get_settings
 
 PDF = "pdf"
 DOCX = "docx"
-KIND_LABELS = {PDF: "PDF", DOCX: "Word (DOCX)"}
+KIND_LABELS = {PDF: N_("PDF"), DOCX: N_("Word (DOCX)")}
 MEDIA_TYPES = {PDF: "application/pdf",
                DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 
@@ -58,6 +58,14 @@ def path_for(sha256: str) -> Path:
     return _upload_dir() / sha256[:2] / sha256
 
 
+def _kinds_text(kinds: tuple[str, ...]) -> str:
+    """'PDF' / 'PDF or Word (DOCX)' in the reader's language."""
+    text = str(KIND_LABELS[kinds[0]])
+    for kind in kinds[1:]:
+        text = _("%(first)s or %(second)s", first=text, second=str(KIND_LABELS[kind]))
+    return text
+
+
 def check(data: bytes, *, field: str, allowed: tuple[str, ...] = (PDF,)) -> str:
     """The upload's kind, or ValidationFailed naming ``field``: empty, too large, or of a kind
     not allowed. Nothing is kept (``store`` keeps it)."""
@@ -73,8 +81,8 @@ def check(data: bytes, *, field: str, allowed: tuple[str, ...] = (PDF,)) -> str:
     kind = detect_kind(data)
     if kind not in allowed:
         raise ValidationFailed({field: _(
-            "The file's content is not an accepted type (%(kinds)s).",
-            kinds=", ".join(KIND_LABELS[k] for k in allowed))})
+            "The file's content is not an accepted type; accepted: %(kinds)s.",
+            kinds=_kinds_text(allowed))})
     return kind
 
 
