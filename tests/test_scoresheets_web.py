@@ -261,6 +261,21 @@ def test_an_expert_who_submitted_is_not_offered_a_decline_that_would_be_refused(
     assert f"/panel/members/{other.id}/step-down" in page and 'id="no-decline"' not in page
 
 
+def test_labels_on_the_scorers_pages_take_the_languages_colon(client, db, pw):
+    """截止日期: 2026-12-31 and 评分标准: … carried an ASCII colon on the Chinese pages."""
+    member = pw.seated(db)[0]
+    token = sign_in(client, pw.user_of(db, member))
+    page = client.get(f"/evaluations/{pw.evaluation.id}").text
+    assert "<p>截止日期：2026-12-31 23:59</p>" in page and "截止日期: " not in page
+    sheet = scoresheets.start(db, pw.expert_principal(db, member), pw.evaluation.id, "C",
+                              "expert")
+    sheet_page = client.get(f"/evaluations/{pw.evaluation.id}/sheets/{sheet.id}").text
+    assert "评分标准：</strong>" in sheet_page and "评分标准:" not in sheet_page
+    client.post("/language", data={"language": "en", "next": "/", "csrf_token": token})
+    page = client.get(f"/evaluations/{pw.evaluation.id}").text
+    assert "<p>Due: 2026-12-31 23:59</p>" in page
+
+
 def test_evidence_reopening_and_a_second_look_through_the_pages(client, db, pw):
     member = pw.seated(db)[0]
     who = pw.expert_principal(db, member)

@@ -1,6 +1,7 @@
 """The settlement pages: who sees what, proposing and deciding through the forms, exports."""
 
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -206,3 +207,13 @@ def test_the_settlement_sheet_in_excel_has_the_due_date_days_overdue_and_interes
     assert cells["逾期支付天数"].value == 156
     assert cells["应付逾期利息"].value == 18252 and cells["应付逾期利息"].number_format == \
         '"¥"#,##0.00'
+
+
+def test_the_contract_page_labels_take_the_languages_colon(client, db, world):
+    """结算: 项目 and JS-000001 : carried an ASCII colon on the Chinese page."""
+    final_evaluation(db, world, "86.35", "良")
+    settlements.propose(db, principal(world.purchaser), instalment(db, world, 1).id)
+    sign_in(client, world.supplier_user)
+    page = client.get(f"/contracts/{world.contract.id}/settlements").text
+    assert f"<h1>结算：{world.project.name}</h1>" in page and "结算: " not in page
+    assert re.search(r"JS-\d{6}</a>：", page) and not re.search(r"JS-\d{6}</a>:", page)
