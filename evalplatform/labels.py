@@ -162,6 +162,7 @@ INPUT_SOURCE_LABELS = {  # the collectors of a scoring package (services/evaluat
 #: on the audit pages, small, for auditors.
 ACTION_LABELS = {
     "acceptance.record": N_("Acceptance recorded"),
+    "acceptance.reaccept": N_("Re-acceptance after rectification recorded"),
     "appeal.file": N_("Appeal filed"),
     "appeal.open": N_("Appeal set open"),
     "appeal.upheld": N_("Appeal decided: the result stands"),

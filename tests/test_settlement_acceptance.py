@@ -390,3 +390,47 @@ def test_the_evaluation_page_does_not_call_a_failed_service_settleable(client, d
     panel = panel.split("</section>")[0]
     assert 'data-testid="not-accepted-3"' in panel and "验收合格前不予支付" in panel
     assert "可以结算" not in panel
+
+
+def test_a_service_that_failed_acceptance_is_re_accepted_after_rectification(client, db, world):
+    """整改后复验: a failed acceptance published with the result is not a dead end. The
+    re-acceptance is recorded over it (the failed one kept in the audit log and on the public
+    notice), and then the instalment can be settled."""
+    evaluation = final_evaluation(db, world, "86.35", "良")
+    failed = reject(db, world, evaluation)
+    assert acceptance.published_result(db, evaluation) is not None
+    again = {**GOOD, "accepted_on": "2026-08-15", "opinion": "整改后复验：夜间清运已改到 22 点前。"}
+    # only a passed re-acceptance, after the failed one, may follow
+    with pytest.raises(ValidationFailed) as caught:
+        acceptance.record(db, principal(world.purchaser), evaluation.id,
+                          {**again, "conclusion": "rejected", "accepted_on": "2026-06-30"},
+                          today=date(2026, 11, 1))
+    assert "2026-07-01" in caught.value.errors["conclusion"]
+    assert "2026-07-01" in caught.value.errors["accepted_on"]
+    assert acceptance.for_evaluation(db, evaluation.id).conclusion.value == "rejected"
+    with pytest.raises(ValidationFailed) as caught:
+        settlements.propose(db, principal(world.purchaser), instalment(db, world, 3).id)
+    from tests.conftest import csrf_from
+
+    login(client, world.purchaser.username)
+    token = csrf_from(client, f"/evaluations/{evaluation.id}/acceptance")
+    page = client.get(f"/evaluations/{evaluation.id}/acceptance").text
+    assert 'id="reaccept-note"' in page and "2026-07-01" in page and "复验" in page
+    response = client.post(f"/evaluations/{evaluation.id}/acceptance",
+                           data={**again, "csrf_token": token})
+    assert response.status_code == 303
+    record = acceptance.for_evaluation(db, evaluation.id)
+    db.refresh(record)
+    assert (record.id, record.conclusion.value, record.accepted_on) == (
+        failed.id, "accepted", date(2026, 8, 15))
+    entry = db.exec(select(AuditEntry).where(AuditEntry.action == "acceptance.reaccept")).one()
+    assert '"failed"' in entry.change and "2026-07-01" in entry.change
+    # the public notice keeps the failed acceptance beside the re-acceptance
+    notice = client.get(f"/acceptances/{record.id}").text
+    assert "2026-07-01" in notice and GOOD["opinion"] in notice and again["opinion"] in notice
+    # a passed re-acceptance is published: it cannot be changed again
+    with pytest.raises(Conflict):
+        acceptance.record(db, principal(world.purchaser), evaluation.id, again,
+                          today=date(2026, 11, 1))
+    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 3).id)
+    assert settlement.payable_fen == 29_640_000

@@ -9,11 +9,16 @@ personal data; a text holding a mobile number or an identity-card number is refu
 
 The payment period of a small or medium supplier runs from the acceptance date
 (see :mod:`evalplatform.services.settlements`). Once the evaluation's result is published
-the acceptance can no longer be changed: nothing published is ever silently changed.
+the acceptance can no longer be changed: nothing published is ever silently changed. One
+step stays open: a service that failed its acceptance (验收不合格) is rectified and accepted
+again (整改后复验); the re-acceptance is recorded over the failed one, which the audit log keeps
+(action ``acceptance.reaccept``, with the failed record's date, conclusion and opinion), and the
+payment period runs from the re-acceptance.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -24,6 +29,7 @@ from evalplatform.i18n import N_, _
 from evalplatform.models import (
     Acceptance,
     AcceptanceConclusion,
+    AuditEntry,
     Contract,
     Evaluation,
     EvaluationResult,
@@ -88,9 +94,12 @@ def record(session: Session, principal, evaluation_id: int, values: dict,
         raise PermissionDenied(_("Only the purchasing department records the acceptance of its "
                                  "service."))
     existing = for_evaluation(session, evaluation.id)
+    reaccepting = False
     if existing is not None and published_result(session, evaluation) is not None:
-        raise Conflict(_("The acceptance was published with the result; it can no longer be "
-                         "changed."))
+        if existing.conclusion != AcceptanceConclusion.rejected:
+            raise Conflict(_("The acceptance was published with the result; it can no longer be "
+                             "changed."))
+        reaccepting = True  # the failed acceptance stays in the audit log
     today = today or projects.today()
     errors: dict[str, str] = {}
     text = str(values.get("accepted_on") or "").strip()
@@ -139,8 +148,23 @@ def record(session: Session, principal, evaluation_id: int, values: dict,
     if survey_url and (len(survey_url) > MAX_URL or not URL_RE.match(survey_url)):
         errors["survey_url"] = _("Enter the survey's address starting with https://, http:// "
                                  "or /, or leave it empty.")
+    if reaccepting:
+        failed_on = existing.accepted_on
+        if conclusion is not None and conclusion != AcceptanceConclusion.accepted:
+            errors["conclusion"] = _(
+                "The service failed its acceptance on %(date)s and that record is published: "
+                "record here only the re-acceptance after rectification, with the conclusion "
+                "accepted.", date=failed_on.isoformat())
+        if accepted_on is not None and accepted_on <= failed_on and "accepted_on" not in errors:
+            errors["accepted_on"] = _(
+                "A re-acceptance comes after the failed acceptance of %(date)s.",
+                date=failed_on.isoformat())
     if errors:
         raise ValidationFailed(errors)
+    failed = None
+    if reaccepting:
+        failed = {"accepted_on": existing.accepted_on, "conclusion": existing.conclusion.value,
+                  "opinion": existing.opinion}
     acceptance = existing or Acceptance(evaluation_id=evaluation.id, contract_id=contract.id,
                                         accepted_on=accepted_on, conclusion=conclusion,
                                         opinion=opinion)
@@ -154,13 +178,29 @@ def record(session: Session, principal, evaluation_id: int, values: dict,
     acceptance.recorded_at = now()
     session.add(acceptance)
     session.flush()
-    audit.record(session, principal.actor, "acceptance.record", "acceptance", acceptance.id, {
+    details = {
         "evaluation": evaluation.id, "accepted_on": accepted_on, "conclusion": conclusion.value,
         "participants": participants, "participation": participation, "opinion": opinion,
-        "survey_url": survey_url, "corrected": existing is not None})
+        "survey_url": survey_url, "corrected": existing is not None and not reaccepting}
+    if reaccepting:
+        details["failed"] = failed
+    audit.record(session, principal.actor,
+                 "acceptance.reaccept" if reaccepting else "acceptance.record", "acceptance",
+                 acceptance.id, details)
     session.commit()
     session.refresh(acceptance)
     return acceptance
+
+
+def failed_before(session: Session, acceptance: Acceptance) -> dict | None:
+    """The failed acceptance a re-acceptance followed (整改后复验), from the audit log:
+    its date (``accepted_on``), conclusion and opinion; None for a first acceptance."""
+    entry = session.exec(select(AuditEntry).where(
+        AuditEntry.entity_type == "acceptance", AuditEntry.entity_id == str(acceptance.id),
+        AuditEntry.action == "acceptance.reaccept").order_by(col(AuditEntry.seq).desc())).first()
+    if entry is None:
+        return None
+    return json.loads(entry.change).get("failed")
 
 
 # ---------------------------------------------------------------- the public notice
@@ -176,6 +216,7 @@ class Notice:
     project: Project
     department: Organisation
     supplier: Organisation
+    failed: dict | None = None  # the failed acceptance a re-acceptance followed (复验)
 
     @property
     def conclusion_label(self) -> str:
@@ -191,7 +232,8 @@ def _notice(session: Session, acceptance: Acceptance) -> Notice | None:
     project = session.get(Project, contract.project_id)
     return Notice(acceptance, evaluation, result, project,
                   session.get(Organisation, project.department_id),
-                  session.get(Organisation, contract.supplier_id))
+                  session.get(Organisation, contract.supplier_id),
+                  failed_before(session, acceptance))
 
 
 def published(session: Session) -> list[Notice]:
