@@ -540,6 +540,18 @@ def cronbach_alpha(items, confidence: float = 0.95) -> AlphaResult:
 # ----------------------------------------------------------------------------- surveys
 
 
+def _scale_bounds(bounds) -> tuple[float, float]:
+    """``bounds`` checked: a pair (low, high) of finite numbers, low < high."""
+    try:
+        lo_b, hi_b = (float(b) for b in bounds)
+    except (TypeError, ValueError):
+        raise ValueError(f"bounds: must be a pair (low, high) of numbers, got {bounds!r}") \
+            from None
+    if not (math.isfinite(lo_b) and math.isfinite(hi_b) and lo_b < hi_b):
+        raise ValueError(f"bounds: low must be less than high, both finite, got {bounds!r}")
+    return lo_b, hi_b
+
+
 def mean_ci(values, confidence: float = 0.95, bounds=None) -> IntervalResult:
     """Mean with a t-based confidence interval (均值置信区间).
 
@@ -553,13 +565,7 @@ def mean_ci(values, confidence: float = 0.95, bounds=None) -> IntervalResult:
     v = _as_vector("values", values, min_len=2)
     lo_b = hi_b = None
     if bounds is not None:
-        try:
-            lo_b, hi_b = (float(b) for b in bounds)
-        except (TypeError, ValueError):
-            raise ValueError(f"bounds: must be a pair (low, high) of numbers, got {bounds!r}") \
-                from None
-        if not (math.isfinite(lo_b) and math.isfinite(hi_b) and lo_b < hi_b):
-            raise ValueError(f"bounds: low must be less than high, both finite, got {bounds!r}")
+        lo_b, hi_b = _scale_bounds(bounds)
         if v.min() < lo_b or v.max() > hi_b:
             raise ValueError(f"values: must lie within bounds {lo_b:g}..{hi_b:g}, got "
                              f"{float(v.min()):g}..{float(v.max()):g}")
@@ -649,13 +655,7 @@ def pooled_mean_ci(totals, answers, confidence: float = 0.95, bounds=None) -> In
     if m < 2:
         raise ValueError(f"answers: at least 2 people with an answer are needed, got {m}")
     if bounds is not None:
-        try:
-            lo_b, hi_b = (float(b) for b in bounds)
-        except (TypeError, ValueError):
-            raise ValueError(f"bounds: must be a pair (low, high) of numbers, got {bounds!r}") \
-                from None
-        if not (math.isfinite(lo_b) and math.isfinite(hi_b) and lo_b < hi_b):
-            raise ValueError(f"bounds: low must be less than high, both finite, got {bounds!r}")
+        lo_b, hi_b = _scale_bounds(bounds)
         if (t_ < lo_b * a).any() or (t_ > hi_b * a).any():
             raise ValueError(f"totals: each person's values must lie within bounds "
                              f"{lo_b:g}..{hi_b:g}")
