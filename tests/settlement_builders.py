@@ -88,3 +88,16 @@ def instalment(db, world: World, seq: int) -> Instalment:
 
     return db.exec(select(Instalment).where(Instalment.contract_id == world.contract.id,
                                             Instalment.seq == seq)).one()
+
+
+def approved_on_signing(db, world: World):
+    """The on-signing instalment (¥234,000, due 4 February 2026) proposed and approved, its
+    approval dated 1 June 2026: a settlement that was already overdue when approved."""
+    from evalplatform.services import settlements
+
+    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 1).id)
+    settlement = settlements.approve(db, principal(world.finance), settlement.id)
+    settlement.decided_at = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
+    db.add(settlement)
+    db.commit()
+    return settlement

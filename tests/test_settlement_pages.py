@@ -11,7 +11,7 @@ from evalplatform.models import Settlement, SettlementStatus
 from evalplatform.services import settlements
 from tests.builders import contracted_world
 from tests.conftest import CSRF_RE, login
-from tests.settlement_builders import final_evaluation, instalment, principal
+from tests.settlement_builders import approved_on_signing, final_evaluation, instalment, principal
 
 
 @pytest.fixture
@@ -173,16 +173,12 @@ def test_the_contract_pages_parentheses_are_the_readers_languages(client, db, wo
 
 def test_the_settlement_sheet_in_excel_has_the_due_date_days_overdue_and_interest(
         client, db, world, monkeypatch):
-    from datetime import UTC, date, datetime
+    from datetime import date, datetime
 
     # The on-signing instalment (¥234,000) of a small supplier fell due on 4 February 2026,
     # 30 days after signing; on 9 September it is 217 days overdue at 0.05 % a day.
     monkeypatch.setattr("evalplatform.services.projects.today", lambda: date(2026, 9, 9))
-    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 1).id)
-    settlement = settlements.approve(db, principal(world.finance), settlement.id)
-    settlement.decided_at = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
-    db.add(settlement)
-    db.commit()
+    settlement = approved_on_signing(db, world)
     sign_in(client, world.finance)
     page = client.get(f"/settlements/{settlement.id}").text
     assert "已逾期 217 天；截至今日应付逾期利息 ¥25,389.00" in page

@@ -10,7 +10,7 @@ from evalplatform.services import contracts, half_year, settlements
 from evalplatform.services.errors import ValidationFailed
 from tests.builders import contracted_world
 from tests.conftest import login
-from tests.settlement_builders import final_evaluation, instalment, principal
+from tests.settlement_builders import approved_on_signing, final_evaluation, instalment, principal
 
 
 def test_periods_and_their_due_dates():
@@ -74,15 +74,10 @@ def test_a_running_period_counts_the_overdue_interest_as_of_today(db, make_user,
 
 
 def test_an_instalment_paid_after_the_period_was_overdue_at_its_end(db, make_user, make_org):
-    from datetime import UTC, datetime
 
     # The on-signing instalment (¥234,000) fell due on 4 February 2026 and was paid on 10 July.
     world = contracted_world(db, make_user, make_org)
-    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 1).id)
-    settlement = settlements.approve(db, principal(world.finance), settlement.id)
-    settlement.decided_at = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
-    db.add(settlement)
-    db.commit()
+    settlement = approved_on_signing(db, world)
     settlements.record_payment(db, principal(world.finance), settlement.id,
                                voucher_no="GK-2026-0710", paid_on="2026-07-10",
                                today=date(2026, 11, 1))
@@ -243,15 +238,11 @@ def test_the_report_writes_its_colons_as_the_readers_language_does(client, db, m
 
 def test_the_workbooks_summary_has_the_pages_amounts_and_the_reports_own_due_date(
         db, make_user, make_org):
-    from datetime import UTC, datetime
+    from datetime import datetime
 
     # The on-signing instalment (¥234,000) fell due on 4 February 2026 and was paid on 10 July.
     world = contracted_world(db, make_user, make_org)
-    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 1).id)
-    settlement = settlements.approve(db, principal(world.finance), settlement.id)
-    settlement.decided_at = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
-    db.add(settlement)
-    db.commit()
+    settlement = approved_on_signing(db, world)
     settlements.record_payment(db, principal(world.finance), settlement.id,
                                voucher_no="GK-2026-0710", paid_on="2026-07-10",
                                today=date(2026, 11, 1))
