@@ -84,6 +84,15 @@ def published_result(session: Session, evaluation: Evaluation) -> EvaluationResu
         .order_by(col(EvaluationResult.version).desc())).first()
 
 
+def stage(session: Session, evaluation: Evaluation, existing: Acceptance | None) -> str:
+    """What may be recorded now: ``open`` (a first acceptance, or a correction before
+    publication), ``reaccept`` (a published failed acceptance awaits its re-acceptance after
+    rectification) or ``locked`` (a published passed acceptance)."""
+    if existing is None or published_result(session, evaluation) is None:
+        return "open"
+    return "reaccept" if existing.conclusion == AcceptanceConclusion.rejected else "locked"
+
+
 def record(session: Session, principal, evaluation_id: int, values: dict,
            today: date | None = None) -> Acceptance:
     """The purchasing department records (or corrects, before publication) the acceptance."""
@@ -94,12 +103,11 @@ def record(session: Session, principal, evaluation_id: int, values: dict,
         raise PermissionDenied(_("Only the purchasing department records the acceptance of its "
                                  "service."))
     existing = for_evaluation(session, evaluation.id)
-    reaccepting = False
-    if existing is not None and published_result(session, evaluation) is not None:
-        if existing.conclusion != AcceptanceConclusion.rejected:
-            raise Conflict(_("The acceptance was published with the result; it can no longer be "
-                             "changed."))
-        reaccepting = True  # the failed acceptance stays in the audit log
+    now_open = stage(session, evaluation, existing)
+    if now_open == "locked":
+        raise Conflict(_("The acceptance was published with the result; it can no longer be "
+                         "changed."))
+    reaccepting = now_open == "reaccept"  # the failed acceptance stays in the audit log
     today = today or projects.today()
     errors: dict[str, str] = {}
     text = str(values.get("accepted_on") or "").strip()

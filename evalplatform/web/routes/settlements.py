@@ -438,9 +438,8 @@ def _acceptance_context(session: Session, evaluation_id: int, values: dict | Non
                         errors: dict | None = None) -> dict:
     evaluation = evaluations.get(session, evaluation_id)
     existing = acceptance.for_evaluation(session, evaluation.id)
-    published = existing is not None and acceptance.published_result(
-        session, evaluation) is not None
-    reaccept = published and existing.conclusion == AcceptanceConclusion.rejected
+    now_open = acceptance.stage(session, evaluation, existing)
+    reaccept = now_open == "reaccept"
     if values is None:
         values = {"accepted_on": projects.today().isoformat(), "conclusion": "accepted"}
         if existing is not None and not reaccept:
@@ -451,7 +450,7 @@ def _acceptance_context(session: Session, evaluation_id: int, values: dict | Non
                       "survey_url": existing.survey_url}
     return {"evaluation": evaluation, "project": evaluations.project_of(session, evaluation),
             "existing": existing,
-            "locked": published and not reaccept, "reaccept": reaccept,
+            "locked": now_open == "locked", "reaccept": reaccept,
             "conclusion_options": [(c.value, str(acceptance.CONCLUSION_LABELS[c]))
                                    for c in AcceptanceConclusion],
             "values": values, "errors": errors or {}}
