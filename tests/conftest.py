@@ -7,6 +7,7 @@ that is a failure. Every test that touches the database starts from empty tables
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
@@ -217,9 +218,10 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server(database_url, engine):
-    """The application served by uvicorn in its own process on a free loopback port."""
+@contextlib.contextmanager
+def served(factory: str, database_url: str, *, name: str = "server", **extra_env):
+    """``factory`` (an app factory's import path) served by uvicorn in its own process on a
+    free loopback port, until the block ends; yields its base URL once ``/healthz`` answers."""
     import subprocess
     import sys
     import time
@@ -227,10 +229,11 @@ def live_server(database_url, engine):
 
     port = _free_port()
     env = {**os.environ, "EVAL_DATABASE_URL": database_url, "EVAL_VAR_DIR": str(_VAR),
-           "EVAL_SECRET_KEY": "test-secret-key-not-for-production"}
-    log = open(_VAR / f"server-{port}.log", "wb")  # noqa: SIM115
+           "EVAL_SECRET_KEY": "test-secret-key-not-for-production", **extra_env}
+    log_path = _VAR / f"{name}-{port}.log"
+    log = open(log_path, "wb")  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "evalplatform.web.app:create_app", "--factory",
+        [sys.executable, "-m", "uvicorn", factory, "--factory",
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )
@@ -247,15 +250,24 @@ def live_server(database_url, engine):
             process.kill()
             log.close()
             pytest.fail("the test server did not start: "
-                        + (_VAR / f"server-{port}.log").read_text(errors="replace")[-2000:])
+                        + log_path.read_text(errors="replace")[-2000:])
         time.sleep(0.2)
-    yield base
-    process.terminate()
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url, engine):
+    """The application served by uvicorn in its own process on a free loopback port."""
+    with served("evalplatform.web.app:create_app", database_url) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -4,16 +4,11 @@ lost points, publishes it, and the public page (no sign-in) lists it; the suppli
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 
 from tests.builders import contracted_world
-from tests.conftest import _VAR, _free_port, browser_login
+from tests.conftest import browser_login, served
 from tests.results_feed import FEED_FILE_ENV, HAND_TOTAL, hand_inputs, ready
 
 pytestmark = pytest.mark.browser
@@ -24,36 +19,9 @@ def fed_server(database_url, engine, tmp_path_factory):
     """The application in its own process, its test collector reading a feed file."""
     feed_file = tmp_path_factory.mktemp("feed") / "feed.json"
     feed_file.write_text("{}", encoding="utf-8")
-    port = _free_port()
-    env = {**os.environ, "EVAL_DATABASE_URL": database_url, "EVAL_VAR_DIR": str(_VAR),
-           "EVAL_SECRET_KEY": "test-secret-key-not-for-production", FEED_FILE_ENV: str(feed_file)}
-    log = open(_VAR / f"fed-server-{port}.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "tests.results_feed:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            log.close()
-            pytest.fail("the test server did not start: "
-                        + (_VAR / f"fed-server-{port}.log").read_text(errors="replace")[-2000:])
-        time.sleep(0.2)
-    yield base, feed_file
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    with served("tests.results_feed:create_app", database_url, name="fed-server",
+                **{FEED_FILE_ENV: str(feed_file)}) as base:
+        yield base, feed_file
 
 
 @pytest.fixture
