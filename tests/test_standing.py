@@ -433,3 +433,23 @@ def test_the_purchasing_departments_home_says_a_termination_review_waits(client,
     client.cookies.clear()
     login(client, world.purchaser.username)
     assert "/standing#flags" not in client.get("/").text  # decided: nothing waits
+
+
+def test_the_standing_chart_draws_each_results_own_contract_threshold(client, db, world):
+    import json
+    import re
+
+    settlements.set_terms(db, principal(world.purchaser), world.contract.id,
+                          interest_per_day="0.05", termination_threshold="85")
+    final_evaluation(db, world, "82.00", "良", stage="interim", final_on=date(2026, 7, 10))
+    final_evaluation(db, world, "88.00", "良", final_on=date(2026, 7, 20))
+    login(client, world.finance.username)
+    page = client.get(f"/standing/{world.supplier.id}").text
+    chart = json.loads(re.search(r"data-chart='([^']*)'", page).group(1).replace("&#39;", "'"))
+    total, threshold = chart["series"]
+    assert total["data"] == [82.0, 88.0]
+    # the contract's own threshold (85), not the platform's default (80), and no default line
+    assert threshold["data"] == [85.0, 85.0] and threshold["name"] == "合同考核阈值"
+    assert [m["yAxis"] for m in total["markLine"]["data"]] == [60.0]  # the bar only
+    rows = page.split('id="results-table"')[1]
+    assert rows.count('data-label="合同考核阈值" class="num">85</td>') == 2

@@ -481,6 +481,40 @@ def standing_of(session: Session, supplier: Organisation, today: date | None = N
                     complaints_since(session, supplier.id, start), rules)
 
 
+def contract_thresholds(session: Session, found: Standing) -> dict[int, Decimal]:
+    """Contract id → its termination threshold, for each contract of the supplier's history."""
+    thresholds: dict[int, Decimal] = {}
+    for r in found.history:
+        if r.contract.id not in thresholds:
+            thresholds[r.contract.id] = threshold_of(session, r.contract, found.rules)
+    return thresholds
+
+
+def history_chart(found: Standing, thresholds: dict[int, Decimal]) -> dict:
+    """The ECharts options of a supplier's final results over time: each total against the
+    bar (a total below it bars the supplier) and against the termination threshold of the
+    contract that result belongs to (a contract term; ``contract_thresholds``), drawn as a
+    step wherever the results change contract."""
+    return {
+        "grid": {"left": 40, "right": 16, "top": 32, "bottom": 40},
+        "tooltip": {"trigger": "axis"},
+        "legend": {"top": 0},
+        "xAxis": {"type": "category", "data": [r.evaluation.title for r in found.history],
+                  "axisLabel": {"show": False}},
+        "yAxis": {"type": "value", "min": 0, "max": 100},
+        "series": [
+            {"type": "line", "name": _("Total score"),
+             "data": [float(r.total) for r in found.history],
+             "markLine": {"silent": True, "symbol": "none", "data": [
+                 {"yAxis": float(found.rules.bar_below), "name": _("Bar")}]},
+             "itemStyle": {"color": "#a4161a"}},
+            {"type": "line", "name": _("Contract's threshold"), "step": "middle",
+             "symbol": "none", "lineStyle": {"type": "dashed", "color": "#6b4e00"},
+             "itemStyle": {"color": "#6b4e00"},
+             "data": [float(thresholds[r.contract.id]) for r in found.history]},
+        ]}
+
+
 def suppliers(session: Session) -> list[Organisation]:
     return list(session.exec(select(Organisation).where(
         Organisation.kind == OrganisationKind.supplier).order_by(Organisation.name)))

@@ -581,20 +581,10 @@ def standing_page(request: Request, supplier_id: int, session: Session = Depends
                   principal: Principal = Depends(standing_reader)):
     supplier = standing.get_supplier(session, supplier_id)
     found = standing.standing_of(session, supplier, reader=principal)
-    chart = {
-        "grid": {"left": 40, "right": 16, "top": 24, "bottom": 40},
-        "tooltip": {"trigger": "axis"},
-        "xAxis": {"type": "category", "data": [r.evaluation.title for r in found.history],
-                  "axisLabel": {"show": False}},
-        "yAxis": {"type": "value", "min": 0, "max": 100},
-        "series": [{"type": "line", "name": _("Total score"),
-                    "data": [float(r.total) for r in found.history],
-                    "markLine": {"silent": True, "symbol": "none", "data": [
-                        {"yAxis": float(found.rules.bar_below), "name": _("Bar")},
-                        {"yAxis": float(found.rules.default_threshold), "name": _("Threshold")}]},
-                    "itemStyle": {"color": "#a4161a"}}]}
+    thresholds = standing.contract_thresholds(session, found)
     return render(request, "standing/detail.html", {
-        "standing": found, "chart": chart,
+        "standing": found, "chart": standing.history_chart(found, thresholds),
+        "thresholds": thresholds,
         "openable": {r.evaluation.id for r in found.history
                      if evaluations.can_see(session, principal, r.evaluation)},
         "complaints": standing.complaints_seen_by(session, principal, supplier.id),
