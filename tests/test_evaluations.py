@@ -248,3 +248,18 @@ def test_the_api_lists_only_what_the_caller_may_see(client, db, world, make_user
     assert client.get(f"/api/evaluations/{evaluation.id}").status_code == 404
     client.cookies.clear()
     assert client.get("/api/evaluations").status_code == 401
+
+
+def test_the_api_filters_by_status_and_stage_and_refuses_an_unknown_one(client, db, world):
+    evaluation = schedule(db, world)
+    sign_in(client, world.purchaser)
+    assert client.get("/api/evaluations?status=draft").json()["total"] == 1
+    assert client.get("/api/evaluations?status=final").json()["total"] == 0
+    assert client.get(f"/api/evaluations?stage={evaluation.stage.value}").json()["total"] == 1
+    # a misspelt filter is refused naming the parameter, not answered with every evaluation
+    bad = client.get("/api/evaluations?status=finall&stage=yearly")
+    assert bad.status_code == 422
+    errors = bad.json()["errors"]
+    assert set(errors) == {"status", "stage"}
+    assert "draft" in errors["status"] and "final" in errors["status"]
+    assert "评价" in errors["stage"]

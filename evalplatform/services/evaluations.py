@@ -361,6 +361,20 @@ class EvaluationRow:
     supplier: Organisation
 
 
+def filter_problems(status: str = "", stage: str = "") -> dict[str, str]:
+    """Filter → why it cannot be applied, in the reader's language. The pages ignore an
+    unknown filter (a stale link still lists); the JSON API refuses it, since a program that
+    asked for ``status=finall`` must not be handed every evaluation as if it were final."""
+    found: dict[str, str] = {}
+    if status and status not in EvaluationStatus.__members__:
+        found["status"] = _("Choose one of the evaluation statuses: %(choices)s.",
+                            choices=", ".join(EvaluationStatus.__members__))
+    if stage and stage not in EvaluationStage.__members__:
+        found["stage"] = _("Choose one of the evaluation stages: %(choices)s.",
+                           choices=", ".join(EvaluationStage.__members__))
+    return found
+
+
 def page(session: Session, *, organisation_id: int | None = None, supplier_id: int | None = None,
          evaluation_ids: list[int] | None = None, status: str = "", stage: str = "",
          q: str = "", sort: str | None = None, page_number: int = 1) -> Page:

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from evalplatform.db import get_session
 from evalplatform.models import EvaluationStage, EvaluationStatus, Role
 from evalplatform.services import evaluations
+from evalplatform.services.errors import ValidationFailed
 from evalplatform.web.access import Principal, require
 from evalplatform.web.forms import FormRoute
 
@@ -70,7 +71,11 @@ def _scope(session: Session, principal: Principal) -> dict:
 def api_evaluations(status: str = "", stage: str = "", q: str = "", sort: str | None = None,
                     page: int = 1, session: Session = Depends(get_session),
                     principal: Principal = Depends(readers)):
-    """Evaluations the caller may see, filtered by status and stage, paged."""
+    """Evaluations the caller may see, filtered by status and stage, paged; an unknown status
+    or stage is refused (422) naming the parameter and its values."""
+    problems = evaluations.filter_problems(status, stage)
+    if problems:
+        raise ValidationFailed(problems)
     result = evaluations.page(session, status=status, stage=stage, q=q, sort=sort,
                               page_number=page, **_scope(session, principal))
     return EvaluationPage(items=[_out(r) for r in result.items], total=result.total,
