@@ -235,6 +235,7 @@ ACTION_LABELS = {
     "settlement.pay": N_("Payment recorded"),
     "settlement.propose": N_("Settlement proposed"),
     "settlement.return": N_("Settlement returned"),
+    "settlement.withdraw": N_("Settlement approval withdrawn"),
     "standing.settings": N_("Performance credit settings changed"),
     "supplier.profile": N_("Supplier details changed"),
     "supplier.register": N_("Supplier registered"),

@@ -213,3 +213,67 @@ def test_the_contract_page_labels_take_the_languages_colon(client, db, world):
     page = client.get(f"/contracts/{world.contract.id}/settlements").text
     assert f"<h1>结算：{world.project.name}</h1>" in page and "结算: " not in page
     assert re.search(r"JS-\d{6}</a>：", page) and not re.search(r"JS-\d{6}</a>:", page)
+
+
+def test_finance_withdraws_an_approval_from_the_settlement_page(client, db, world, make_user):
+    """撤回审核 on the page: only finance, not the proposer; reasons required; back to the
+    purchaser, who sees the reasons and proposes again."""
+    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 1).id)
+    settlements.approve(db, principal(world.finance), settlement.id)
+    url = f"/settlements/{settlement.id}"
+    for user in (world.purchaser, world.supplier_user, make_user("auditor")):
+        sign_in(client, user)
+        page = client.get(url)
+        assert page.status_code == 200 and 'id="withdraw-approval"' not in page.text
+        denied = client.post(f"{url}/withdraw", data={"csrf_token": token(page), "version": "2",
+                                                      "reason": "有误"})
+        assert denied.status_code == 403, user.role
+    db.refresh(settlement)
+    assert settlement.status == SettlementStatus.approved and settlement.version == 2
+    other = make_user("finance")
+    sign_in(client, other)
+    page = client.get(url)
+    assert 'id="withdraw-approval"' in page.text
+    bad = client.post(f"{url}/withdraw", data={"csrf_token": token(page), "version": "2",
+                                               "reason": " "})
+    assert bad.status_code == 422 and 'id="e-reason"' in bad.text
+    db.refresh(settlement)
+    assert settlement.status == SettlementStatus.approved
+    good = client.post(f"{url}/withdraw", data={"csrf_token": token(page), "version": "2",
+                                                "reason": "支付凭证对应的银行账户有误"})
+    assert good.status_code == 303 and good.headers["location"] == url
+    db.refresh(settlement)
+    assert settlement.status == SettlementStatus.returned and settlement.decided_by == other.id
+    stale = client.post(f"{url}/withdraw", data={"csrf_token": token(page), "version": "2",
+                                                 "reason": "再撤回"})
+    assert stale.status_code == 303 and "flash-error" in client.get(url).text
+    sign_in(client, world.purchaser)
+    page = client.get(url).text
+    assert "支付凭证对应的银行账户有误" in page and "撤回审核" in page  # reasons and history
+    contract_page = client.get(f"/contracts/{world.contract.id}/settlements")
+    proposed = client.post(f"/contracts/{world.contract.id}/settlements",
+                           data={"csrf_token": token(contract_page),
+                                 "instalment_id": str(instalment(db, world, 1).id)})
+    assert proposed.status_code == 303
+    db.refresh(settlement)
+    assert settlement.status == SettlementStatus.proposed
+
+
+def test_the_proposer_moved_to_finance_sees_no_withdrawal_form(client, db, world):
+    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 1).id)
+    settlements.approve(db, principal(world.finance), settlement.id)
+    from evalplatform.models import User
+
+    mover = db.get(User, world.purchaser.id)
+    mover.role, mover.organisation_id = "finance", world.finance.organisation_id
+    db.add(mover)
+    db.commit()
+    sign_in(client, mover)
+    page = client.get(f"/settlements/{settlement.id}")
+    assert 'id="withdraw-approval"' not in page.text and "不相容" in page.text
+    refused = client.post(f"/settlements/{settlement.id}/withdraw",
+                          data={"csrf_token": token(page), "version": "2", "reason": "有误"})
+    assert refused.status_code == 303  # told why (incompatible duties), nothing changed
+    assert "不相容岗位分离" in client.get(f"/settlements/{settlement.id}").text
+    db.refresh(settlement)
+    assert settlement.status == SettlementStatus.approved

@@ -401,6 +401,85 @@ def test_only_an_approved_settlement_is_paid_and_only_by_finance(db, world):
                                    voucher_no="V1", paid_on="2026-02-01")
 
 
+# ---------------------------------------------------------------- withdrawing an approval
+
+
+def test_finance_withdraws_an_approval_and_the_purchaser_proposes_again(db, world, make_user):
+    """撤回审核: the approval is undone before payment; the settlement goes back to the
+    purchaser with the reasons, like a return."""
+    final_evaluation(db, world, "86.35", "良")
+    settlement = approved(db, world, seq=3)
+    assert settlement.version == 2
+    withdrawn = settlements.withdraw_approval(db, principal(world.finance), settlement.id,
+                                              "  复核发现验收记录日期有误  ", expected_version=2)
+    assert withdrawn.status == SettlementStatus.returned and withdrawn.version == 3
+    assert withdrawn.return_reason == "复核发现验收记录日期有误"
+    assert settlement_audit(db) == ["settlement.propose", "settlement.approve",
+                                    "settlement.withdraw"]
+    entry = db.exec(select(AuditEntry).where(AuditEntry.action == "settlement.withdraw")).one()
+    assert entry.actor_id == world.finance.id
+    with pytest.raises(Conflict):  # withdrawn is not paid
+        settlements.record_payment(db, principal(world.finance), settlement.id, voucher_no="V1",
+                                   paid_on=settlements.projects.today().isoformat())
+    again = settlements.propose(db, principal(world.purchaser), instalment(db, world, 3).id)
+    assert again.id == settlement.id and again.status == SettlementStatus.proposed
+    assert again.version == 4 and again.decided_by is None
+    assert settlements.approve(db, principal(make_user("finance")), again.id).status == \
+        SettlementStatus.approved
+
+
+def test_only_an_approved_unpaid_settlement_is_withdrawn(db, world):
+    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 1).id)
+    with language("en"), pytest.raises(Conflict) as caught:  # proposed: return it instead
+        settlements.withdraw_approval(db, principal(world.finance), settlement.id, "有误")
+    assert "Only an approved settlement that is not paid yet" in caught.value.message
+    settlements.approve(db, principal(world.finance), settlement.id)
+    settlements.record_payment(db, principal(world.finance), settlement.id, voucher_no="GK-9",
+                               paid_on=settlements.projects.today().isoformat())
+    with pytest.raises(Conflict):  # paid: never withdrawn
+        settlements.withdraw_approval(db, principal(world.finance), settlement.id, "有误")
+    db.refresh(settlement)
+    assert settlement.status == SettlementStatus.paid and settlement.voucher_no == "GK-9"
+    assert settlement_audit(db)[-1] == "settlement.pay"
+
+
+def test_a_withdrawal_needs_reasons_finance_and_someone_who_did_not_propose(db, world):
+    settlement = approved(db, world)
+    with pytest.raises(ValidationFailed) as caught:
+        settlements.withdraw_approval(db, principal(world.finance), settlement.id, "   ")
+    assert "reason" in caught.value.errors
+    with pytest.raises(ValidationFailed) as caught:
+        settlements.withdraw_approval(db, principal(world.finance), settlement.id, "长" * 2001)
+    assert "reason" in caught.value.errors
+    for user in (world.purchaser, world.supplier_user):
+        with pytest.raises(PermissionDenied):
+            settlements.withdraw_approval(db, principal(user), settlement.id, "有误")
+    mover = db.get(User, world.purchaser.id)  # the proposer, moved to finance
+    mover.role, mover.organisation_id = "finance", world.finance.organisation_id
+    db.add(mover)
+    db.commit()
+    with pytest.raises(PermissionDenied) as caught:
+        settlements.withdraw_approval(db, principal(mover), settlement.id, "自己撤回")
+    assert "不相容岗位分离" in caught.value.message
+    db.refresh(settlement)
+    assert settlement.status == SettlementStatus.approved and settlement.version == 2
+    assert settlement_audit(db) == ["settlement.propose", "settlement.approve"]
+
+
+def test_a_stale_withdrawal_loses_and_changes_nothing(db, world, make_user):
+    settlement = approved(db, world)
+    settlements.withdraw_approval(db, principal(make_user("finance")), settlement.id, "有误",
+                                  expected_version=2)
+    settlements.propose(db, principal(world.purchaser), instalment(db, world, 1).id)
+    settlements.approve(db, principal(world.finance), settlement.id)  # now version 5
+    with pytest.raises(Conflict):  # a form seen at version 2
+        settlements.withdraw_approval(db, principal(world.finance), settlement.id, "再撤回",
+                                      expected_version=2)
+    db.refresh(settlement)
+    assert settlement.status == SettlementStatus.approved and settlement.version == 5
+    assert settlement_audit(db).count("settlement.withdraw") == 1
+
+
 # ---------------------------------------------------------------- contract terms
 
 

@@ -557,13 +557,17 @@ def proposers(session: Session, settlement: Settlement) -> set[int]:
     return ids
 
 
-def _decider(session: Session, principal, settlement: Settlement) -> None:
+def _finance_not_proposer(session: Session, principal, settlement: Settlement) -> None:
     if principal.role != Role.finance:
         raise PermissionDenied(_("Only finance approves or returns settlements."))
     if principal.actor.id in proposers(session, settlement):
         raise PermissionDenied(_(
             "Incompatible duties (不相容岗位分离): you proposed this settlement, so someone else "
             "in finance must decide on it."))
+
+
+def _decider(session: Session, principal, settlement: Settlement) -> None:
+    _finance_not_proposer(session, principal, settlement)
     if settlement.status != SettlementStatus.proposed:
         raise Conflict(_("Only a proposed settlement can be approved or returned; this one is: "
                          "%(status)s.", status=STATUS_LABELS[settlement.status]))
@@ -642,6 +646,34 @@ def return_to_purchaser(session: Session, principal, settlement_id: int, reason:
           return_reason=reason)
     audit.record(session, principal.actor, "settlement.return", "settlement", settlement.id,
                  {"reason": reason})
+    session.commit()
+    session.refresh(settlement)
+    return settlement
+
+
+def withdraw_approval(session: Session, principal, settlement_id: int, reason: str, *,
+                      expected_version: int | None = None) -> Settlement:
+    """Finance withdraws its approval of a settlement not yet paid (撤回审核): the ground moved
+    after the approval (a re-evaluation replaced the final result, the service failed its
+    acceptance) or finance found a mistake. The settlement goes back to the purchaser with the
+    reasons, like a return, and is proposed again. A paid settlement is never withdrawn. The
+    same separation of duties as a decision: not by anyone who proposed it."""
+    settlement = get(session, settlement_id)
+    _finance_not_proposer(session, principal, settlement)
+    if settlement.status != SettlementStatus.approved:
+        raise Conflict(_("Only an approved settlement that is not paid yet can have its approval "
+                         "withdrawn; this one is: %(status)s.",
+                         status=STATUS_LABELS[settlement.status]))
+    reason = _clean(reason)
+    if not reason:
+        raise ValidationFailed({"reason": _("State why the approval is withdrawn.")})
+    if len(reason) > MAX_TEXT:
+        raise ValidationFailed({"reason": _("At most %(n)s characters.", n=MAX_TEXT)})
+    _move(session, settlement, expected_version, SettlementStatus.approved,
+          status=SettlementStatus.returned, decided_by=principal.actor.id, decided_at=now(),
+          return_reason=reason)
+    audit.record(session, principal.actor, "settlement.withdraw", "settlement", settlement.id,
+                 {"reason": reason, "payable_fen": settlement.payable_fen})
     session.commit()
     session.refresh(settlement)
     return settlement

@@ -418,6 +418,19 @@ async def settlement_return(request: Request, settlement_id: int,
     return await _decide(request, session, principal, settlement_id, action)
 
 
+@router.post("/settlements/{settlement_id}/withdraw")
+async def settlement_withdraw(request: Request, settlement_id: int,
+                              session: Session = Depends(get_session),
+                              principal: Principal = Depends(settlement_decider)):
+    def action(values, version):
+        settlements.withdraw_approval(session, principal, settlement_id,
+                                      values.get("reason", ""), expected_version=version)
+        return _("Approval withdrawn; the settlement is back with the purchaser with your "
+                 "reasons.")
+
+    return await _decide(request, session, principal, settlement_id, action)
+
+
 @router.post("/settlements/{settlement_id}/payment")
 async def settlement_payment(request: Request, settlement_id: int,
                              session: Session = Depends(get_session),
