@@ -434,3 +434,42 @@ def test_a_service_that_failed_acceptance_is_re_accepted_after_rectification(cli
                           today=date(2026, 11, 1))
     settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 3).id)
     assert settlement.payable_fen == 29_640_000
+
+
+def test_no_payment_once_the_service_failed_acceptance_after_the_approval(client, db, world):
+    """验收合格后支付 holds up to the payment: an acceptance recorded as failed after finance
+    approved stops the payment, and the page says to withdraw the approval instead of
+    offering the payment form."""
+    from evalplatform.i18n import language
+    from tests.conftest import CSRF_RE
+
+    evaluation = final_evaluation(db, world, "86.35", "良")
+    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 3).id)
+    settlements.approve(db, principal(world.finance), settlement.id)
+    reject(db, world, evaluation)  # recorded after the approval
+    today = settlements.projects.today().isoformat()
+    with pytest.raises(Conflict) as caught:
+        settlements.record_payment(db, principal(world.finance), settlement.id,
+                                   voucher_no="GK-2026-1", paid_on=today)
+    assert "验收不合格" in caught.value.message and "撤回审核" in caught.value.message
+    with language("en"), pytest.raises(Conflict) as caught:
+        settlements.record_payment(db, principal(world.finance), settlement.id,
+                                   voucher_no="GK-2026-1", paid_on=today)
+    assert "failed its acceptance" in caught.value.message
+    assert "cannot be paid: withdraw the approval" in caught.value.message
+    db.refresh(settlement)
+    assert settlement.status.value == "approved" and settlement.voucher_no is None
+    assert settlement_entries(db) == ["settlement.propose", "settlement.approve"]
+    login(client, world.finance.username)
+    page = client.get(f"/settlements/{settlement.id}")
+    assert 'data-testid="payment-refused"' in page.text and "验收不合格" in page.text
+    assert 'id="record-payment"' not in page.text and 'id="withdraw-approval"' in page.text
+    posted = client.post(f"/settlements/{settlement.id}/payment",
+                         data={"csrf_token": CSRF_RE.search(page.text).group(1), "version": "2",
+                               "voucher_no": "GK-2026-1", "paid_on": today})
+    assert posted.status_code == 303
+    db.refresh(settlement)
+    assert settlement.status.value == "approved" and settlement.voucher_no is None
+    withdrawn = settlements.withdraw_approval(db, principal(world.finance), settlement.id,
+                                              "验收不合格，待整改后重新验收")
+    assert withdrawn.status.value == "returned"

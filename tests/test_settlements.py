@@ -480,6 +480,33 @@ def test_a_stale_withdrawal_loses_and_changes_nothing(db, world, make_user):
     assert settlement_audit(db).count("settlement.withdraw") == 1
 
 
+def test_no_payment_once_a_re_evaluation_replaced_the_result_after_the_approval(db, world):
+    evaluation = final_evaluation(db, world, "86.35", "良")
+    settlement = approved(db, world, seq=3)
+    old = db.get(settlements.EvaluationResult, settlement.result_id)
+    old.superseded = True
+    db.add(old)
+    db.commit()
+    add_result(db, evaluation, "91.00", "优", version=2)  # the re-evaluation's final result
+    today = settlements.projects.today().isoformat()
+    with pytest.raises(Conflict) as caught:
+        settlements.record_payment(db, principal(world.finance), settlement.id,
+                                   voucher_no="GK-2026-2", paid_on=today)
+    assert evaluation.title in caught.value.message and "撤回审核" in caught.value.message
+    with language("en"), pytest.raises(Conflict) as caught:
+        settlements.record_payment(db, principal(world.finance), settlement.id,
+                                   voucher_no="GK-2026-2", paid_on=today)
+    assert "no longer the final result" in caught.value.message
+    assert "withdraw the approval" in caught.value.message
+    db.refresh(settlement)
+    assert settlement.status == SettlementStatus.approved and settlement.voucher_no is None
+    assert settlement_audit(db) == ["settlement.propose", "settlement.approve"]
+    # withdrawn and proposed again, it settles on the result that is final now
+    settlements.withdraw_approval(db, principal(world.finance), settlement.id, "结果已重新评价")
+    again = settlements.propose(db, principal(world.purchaser), instalment(db, world, 3).id)
+    assert (again.total, again.grade, again.payable_fen) == ("91.00", "优", 31_200_000)
+
+
 # ---------------------------------------------------------------- contract terms
 
 

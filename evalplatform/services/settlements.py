@@ -585,12 +585,21 @@ def _move(session: Session, settlement: Settlement, expected_version: int | None
                          "to see what changed."))
 
 
-def _still_final(session: Session, settlement: Settlement) -> None:
+def _result_moved(session: Session, settlement: Settlement) -> Evaluation | None:
+    """The settlement's evaluation when the result it was computed from is no longer that
+    evaluation's final result (a re-evaluation replaced it, or the evaluation is not final)."""
     if settlement.evaluation_id is None:
-        return
+        return None
     evaluation = session.get(Evaluation, settlement.evaluation_id)
     result = final_result(session, evaluation)
     if result is None or (settlement.result_id is not None and result.id != settlement.result_id):
+        return evaluation
+    return None
+
+
+def _still_final(session: Session, settlement: Settlement) -> None:
+    evaluation = _result_moved(session, settlement)
+    if evaluation is not None:
         raise Conflict(_("The result this settlement was computed from is no longer the final "
                          "result of %(title)s; return the settlement so that it is proposed "
                          "again.", title=evaluation.title))
@@ -607,6 +616,24 @@ def approval_refusal(session: Session, settlement: Settlement) -> str | None:
         return None
     return _("%(reason)s This settlement cannot be approved: return it to the purchaser.",
              reason=failed)
+
+
+def payment_refusal(session: Session, settlement: Settlement) -> str | None:
+    """Why finance cannot pay this approved settlement: the ground moved after the approval,
+    the result it was computed from is no longer final or the service failed its acceptance.
+    The approval is withdrawn and the settlement proposed again on what holds now."""
+    moved = _result_moved(session, settlement)
+    if moved is not None:
+        return _("The result this settlement was computed from is no longer the final result "
+                 "of %(title)s, so it cannot be paid: withdraw the approval so that the "
+                 "purchaser proposes it again.", title=moved.title)
+    evaluation = session.get(Evaluation, settlement.evaluation_id) \
+        if settlement.evaluation_id else None
+    failed = failed_acceptance(session, session.get(Instalment, settlement.instalment_id),
+                               evaluation)
+    if failed is None:
+        return None
+    return _("%(reason)s This settlement cannot be paid: withdraw the approval.", reason=failed)
 
 
 def approve(session: Session, principal, settlement_id: int, *,
@@ -689,6 +716,9 @@ def record_payment(session: Session, principal, settlement_id: int, *, voucher_n
     if settlement.status != SettlementStatus.approved:
         raise Conflict(_("Only an approved settlement can be paid; this one is: %(status)s.",
                          status=STATUS_LABELS[settlement.status]))
+    refusal = payment_refusal(session, settlement)
+    if refusal:
+        raise Conflict(refusal)
     today = today or projects.today()
     errors: dict[str, str] = {}
     voucher = _clean(voucher_no)

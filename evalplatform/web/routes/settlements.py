@@ -357,6 +357,8 @@ def _settlement_context(session: Session, principal: Principal, settlement_id: i
             "due": due, "rate": rate, "chart": chart, "today": today,
             "approval_refusal": settlements.approval_refusal(session, settlement)
             if settlement.status == SettlementStatus.proposed else None,
+            "payment_refusal": settlements.payment_refusal(session, settlement)
+            if settlement.status == SettlementStatus.approved else None,
             "errors": errors or {}, "values": values or {}, **_labels()}
 
 
