@@ -421,3 +421,126 @@ def test_an_indicator_is_named_in_the_readers_parentheses():
         assert schemes.node_label(node) == "“合同履约” (A1)"
         assert schemes._rule_problems({}, {"id": "A1.1", "name": "道路保洁"}, None) == \
             "Indicator “道路保洁” (A1.1) needs a scoring rule."
+
+
+# ---------------------------------------------------------------- rates typed in percent
+
+
+def _home_care(db):
+    scheme_templates.ensure_templates(db)
+    return db.exec(select(IndicatorScheme).where(IndicatorScheme.service_area == "居家养老")).one()
+
+
+def test_the_editor_takes_a_rates_target_in_percent_stores_the_fraction_and_shows_percent(
+        client, signed_in, db):
+    """A rate's measured value is typed in percent on the data form (95 for 95 %); its target
+    was typed as a fraction in the editor (0.95), so 95 there made a target of 9,500 %."""
+    user = signed_in("finance")
+    scheme = schemes.copy_scheme(db, principal_of(user), _home_care(db).id)
+    token = csrf_from(client, f"/schemes/{scheme.id}")
+    headers = {"X-CSRF-Token": token, "HX-Request": "true"}
+    response = client.post(f"/schemes/{scheme.id}/nodes/A3.1.2/rule", headers=headers, data={
+        "rule_type": "ratio_ge", "params": "target=95; unit=比例", "criteria": "覆盖率"})
+    assert response.status_code == 200
+    rule = schemes.locate(stored(db, scheme.id), "A3.1.2").node["rule"]
+    assert rule == {"type": "ratio_ge", "target": "0.95", "unit": "比例"}
+    assert 'name="params" value="target=95%; unit=比例"' in response.text  # shown back in percent
+    # 95% and 97.46 % too, exactly; a band's bounds likewise
+    schemes.set_rule(db, principal_of(user), scheme.id, "A3.1.2", rule_type="ratio_le",
+                     params="target=97.46 %; unit=比例", criteria="")
+    assert schemes.locate(stored(db, scheme.id), "A3.1.2").node["rule"]["target"] == "0.9746"
+    schemes.set_rule(db, principal_of(user), scheme.id, "A3.1.2", rule_type="thresholds",
+                     params="bands=95:5, 90%:3, 0:0; unit=比例", criteria="")
+    assert [b["min"] for b in schemes.locate(stored(db, scheme.id), "A3.1.2").node["rule"][
+        "bands"]] == ["0.95", "0.9", "0"]
+    # a survey target is a percentage as it always was: 90% is 90, not 0.9
+    schemes.set_rule(db, principal_of(user), scheme.id, "A3.1.2", rule_type="survey_rate",
+                     params="questions=Q1; satisfied=满意; target=90%", criteria="")
+    assert schemes.locate(stored(db, scheme.id), "A3.1.2").node["rule"]["target"] == "90"
+
+
+def test_a_rates_target_of_one_percent_or_less_is_said_back_as_a_likely_fraction(
+        client, signed_in, db):
+    user = signed_in("finance")
+    scheme = schemes.copy_scheme(db, principal_of(user), _home_care(db).id)
+    before = stored(db, scheme.id)
+    token = csrf_from(client, f"/schemes/{scheme.id}")
+    response = client.post(f"/schemes/{scheme.id}/nodes/A3.1.2/rule", data={
+        "rule_type": "ratio_ge", "params": "target=0.95; unit=比例", "criteria": ""},
+        headers={"X-CSRF-Token": token, "HX-Request": "true"})
+    assert response.status_code == 422
+    assert "参数 target 按百分数填写。读作 0.95%。如果您指的是 95%，请填 95。" in response.text
+    assert stored(db, scheme.id) == before
+    refused(lambda: schemes.set_rule(db, principal_of(user), scheme.id, "A3.1.2",
+                                     rule_type="thresholds", params="bands=1:5, 0.9:3, 0:0; "
+                                     "unit=比例", criteria=""), "bands", "100%")
+    assert stored(db, scheme.id) == before
+    # written with its sign, a small rate is meant: a complaint rate of at most 0.5 %
+    schemes.set_rule(db, principal_of(user), scheme.id, "A3.1.2", rule_type="ratio_le",
+                     params="target=0.5%; unit=比例", criteria="")
+    assert schemes.locate(stored(db, scheme.id), "A3.1.2").node["rule"]["target"] == "0.005"
+
+
+def _cells(data: bytes) -> tuple[list[str], list[list]]:
+    book = load_workbook(io.BytesIO(data))
+    params = [str(row[9].value or "") for row in book.worksheets[0].iter_rows(min_row=2)]
+    return params, [[c.value for c in row] for row in book.worksheets[1].iter_rows()]
+
+
+def test_the_workbook_writes_rates_in_percent_and_reads_them_back_exactly(db, finance):
+    template = _home_care(db)
+    with language("zh_CN"):
+        data = scheme_excel.export_workbook(template)
+    params, settings = _cells(data)
+    assert "target=95%; unit=比例" in params and "target=100%; unit=比例" in params
+    assert "bands=95%:8, 90%:6, 80%:4, 0%:0; unit=比例" in params
+    assert settings[0][:2] == ["表格格式", 2]
+    assert scheme_excel.import_workbook(data)[1] == template.document
+    # rows added by hand in the current format are in percent, like the editor
+    book = load_workbook(io.BytesIO(data))
+    row = next(r for r in book.worksheets[0].iter_rows(min_row=2)
+               if r[9].value == "target=95%; unit=比例")
+    row[9].value = "target=95; unit=比例"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    assert scheme_excel.import_workbook(buffer.getvalue())[1] == template.document
+
+
+def _old_workbook(db, change=None) -> bytes:
+    """The home-care template as the platform exported it before rates were typed in percent:
+    no format row, a rate's target and bands as fractions of one."""
+    template = _home_care(db)
+    with language("zh_CN"):
+        book = load_workbook(io.BytesIO(scheme_excel.export_workbook(template)))
+    sheet = book.worksheets[0]
+    for row in sheet.iter_rows(min_row=2):
+        text = str(row[9].value or "")
+        if "unit=比例" in text:
+            row[9].value = (text.replace("target=95%", "target=0.95")
+                            .replace("target=100%", "target=1")
+                            .replace("bands=95%:8, 90%:6, 80%:4, 0%:0",
+                                     "bands=0.95:8, 0.9:6, 0.8:4, 0:0"))
+    book.worksheets[1].delete_rows(1)
+    if change:
+        change(sheet)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_workbook_of_the_old_syntax_reads_its_fractions_or_names_the_ambiguous_cell(
+        db, finance):
+    assert scheme_excel.import_workbook(_old_workbook(db))[1] == _home_care(db).document
+
+    def ambiguous(sheet):
+        for row in sheet.iter_rows(min_row=2):
+            if row[9].value == "target=0.95; unit=比例":
+                row[9].value = "target=95; unit=比例"  # 9,500 % in the old syntax, or 95 %?
+                return row[0].row
+
+    rows = []
+    data = _old_workbook(db, lambda sheet: rows.append(ambiguous(sheet)))
+    count = db.exec(select(func.count()).select_from(IndicatorScheme)).one()
+    refused(lambda: scheme_excel.import_scheme(db, finance, data),
+            f"第 {rows[0]} 行 J 列（规则参数）", "target", "95%")
+    assert db.exec(select(func.count()).select_from(IndicatorScheme)).one() == count

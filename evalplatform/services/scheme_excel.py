@@ -1,11 +1,18 @@
 """Schemes as Excel workbooks, the format finance staff already use (指标体系表).
 
 Sheet 1 has one row per scored indicator: part, its weight, party and combine rule; the
-level 1/2/3 names; points; the rule and its parameters (``target=0.9; satisfied=满意,较满意``);
-the scoring criteria (评分标准). The points of a group are the sum of its rows. Sheet 2
-(设置) holds the grades, the missing-score policy, the answer scales and the national frame
-of each part that follows it. A bad workbook is refused with every fault named by sheet,
-row and column, and nothing is stored.
+level 1/2/3 names; points; the rule and its parameters (``target=95%; unit=比例``, the
+editor's syntax, ``schemes.format_params``); the scoring criteria (评分标准). The points of a
+group are the sum of its rows. Sheet 2 (设置) holds the workbook's format, the grades, the
+missing-score policy, the answer scales and the national frame of each part that follows it.
+A bad workbook is refused with every fault named by sheet, row and column, and nothing is
+stored.
+
+Format 2 writes the target and bands of a rate (unit 比例) in percent, as the editor and the
+data form type them (``target=95%``). A workbook without a format row was written before
+(format 1, the old syntax): there a rate was written as a fraction of one (``target=0.95``),
+and it is read so; a bare number above 1 there (``target=95``) could mean either and is
+refused, naming its cell.
 """
 
 from __future__ import annotations
@@ -47,6 +54,9 @@ SETTING_MISSING = N_("Missing scores")
 SETTING_GRADES = N_("Grades")
 SETTING_SCALE = N_("Scale")
 SETTING_FRAME = N_("National frame")
+SETTING_FORMAT = N_("Workbook format")
+#: The workbook's format: 2 writes a rate's target and bands in percent (see the docstring).
+FORMAT = 2
 
 
 def _both_languages(label) -> set[str]:
@@ -115,6 +125,9 @@ def export_workbook(scheme) -> bytes:
         row[-1].alignment = Alignment(wrap_text=True, vertical="top")
 
     settings = book.create_sheet(_("Settings"))
+    settings.append([str(SETTING_FORMAT), FORMAT,
+                     _("Rates (unit 比例) are written in percent: target=%(example)s is %(rate)s.",
+                       example="95%", rate=i18n.percent(95))])
     settings.append([str(SETTING_NAME), doc.get("name", scheme.name)])
     settings.append([str(SETTING_MISSING),
                      str(schemes.MISSING_LABELS.get(doc.get("missing"), doc.get("missing")))])
@@ -149,8 +162,8 @@ class _Faults:
             sheet=sheet, row=row, column=column, header=header, problem=problem))
 
 
-def _read_settings(sheet, doc: dict, faults: _Faults) -> tuple[str, dict[str, str]]:
-    name, frames = "", {}
+def _read_settings(sheet, doc: dict, faults: _Faults) -> tuple[str, dict[str, str], int]:
+    name, frames, version = "", {}, 1
     scale_keys = _both_languages(SETTING_SCALE)
     frame_keys = _both_languages(SETTING_FRAME)
     for row_number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
@@ -161,6 +174,13 @@ def _read_settings(sheet, doc: dict, faults: _Faults) -> tuple[str, dict[str, st
             continue
         if key.lower() in _both_languages(SETTING_NAME):
             name = value
+        elif key.lower() in _both_languages(SETTING_FORMAT):
+            if value not in {str(v) for v in range(1, FORMAT + 1)}:
+                faults.add(sheet.title, row_number, "B", _(
+                    "this platform reads workbook formats 1 to %(n)s; export the scheme again "
+                    "to get a workbook it reads.", n=FORMAT))
+            else:
+                version = int(value)
         elif key.lower() in _both_languages(SETTING_MISSING):
             code = _code(schemes.MISSING_LABELS, value)
             if code is None:
@@ -188,7 +208,7 @@ def _read_settings(sheet, doc: dict, faults: _Faults) -> tuple[str, dict[str, st
             frames[tail.strip()] = value
         else:
             faults.add(sheet.title, row_number, "A", _("unknown setting %(key)s.", key=key))
-    return name, frames
+    return name, frames, version
 
 
 def plain_text(number: Decimal) -> str:
@@ -212,9 +232,10 @@ def import_workbook(data: bytes) -> tuple[str, dict]:
     doc = {"name": "", "grades": [dict(g) for g in schemes.DEFAULT_GRADES], "missing": "block",
            "scales": {k: dict(v) for k, v in schemes.DEFAULT_SCALES.items()}, "parts": []}
     sheets = book.worksheets
-    name, frames = ("", {})
+    name, frames, version = ("", {}, 1)
     if len(sheets) > 1:
-        name, frames = _read_settings(sheets[1], doc, faults)
+        name, frames, version = _read_settings(sheets[1], doc, faults)
+    bare = schemes.PERCENT if version >= 2 else schemes.FRACTION
     sheet = sheets[0]
     title = sheet.title
     parts: dict[str, dict] = {}
@@ -274,7 +295,7 @@ def import_workbook(data: bytes) -> tuple[str, dict]:
                        options=", ".join(str(v) for v in schemes.RULE_LABELS.values())))
             continue
         try:
-            params = schemes.parse_params(rule_type, values["params"])
+            params = schemes.parse_params(rule_type, values["params"], bare=bare)
         except ValidationFailed as exc:
             faults.add(title, row_number, "params", next(iter(exc.errors.values())))
             continue

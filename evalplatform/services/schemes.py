@@ -25,9 +25,9 @@ from sqlalchemy import or_
 from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session, col, select
 
-from evalplatform.i18n import N_, _
+from evalplatform.i18n import N_, _, percent
 from evalplatform.models import IndicatorScheme, Role
-from evalplatform.services import audit
+from evalplatform.services import audit, ratios
 from evalplatform.services.audit import Actor
 from evalplatform.services.clock import now
 from evalplatform.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -67,7 +67,7 @@ RULE_LABELS = {
 RULE_HINTS = {
     "points": "",
     "tiers": "tiers=达成:1.0, 部分达成:0.7, 未达成:0.3",
-    "ratio_ge": "target=0.95; unit=比例",
+    "ratio_ge": "target=95%; unit=比例",
     "ratio_le": "target=48; unit=小时",
     "thresholds": "bands=95:10, 90:8, 80:5, 0:0",
     "survey_mean": "questions=Q1, Q2; scale=满意度五级",
@@ -222,8 +222,51 @@ def node_label(node: dict) -> str:
 # ---------------------------------------------------------------- rules and their parameters
 
 
-def parse_params(rule_type: str, text: str) -> dict:
-    """``key=value; key=value`` → the rule's parameters; refusals name the parameter."""
+#: How a bare number (no % sign) for a rate is read: in percent (95 = 95 %), as the editor
+#: and the current workbook write it; or, in a workbook of the old syntax (before rates were
+#: typed in percent, see ``scheme_excel.FORMAT``), as the fraction of one itself (0.95).
+PERCENT, FRACTION = "percent", "fraction"
+
+
+def _percent_param(param: str, raw: str, *, rate: bool, bare: str = PERCENT) -> Decimal | None:
+    """A target or band bound typed in percent (95 or 95%): for a rate (unit 比例), the
+    fraction of one the engine reads (0.95, the decimal point moved, nothing rounded); for a
+    survey target, the number of percent itself (90). A bare number of 1 or less is said back
+    as a likely fraction unless written with its sign (0.5%). None if it is not a number."""
+    number = ratios.percent_number(raw)
+    if number is None:
+        return None
+    signed = ratios.has_percent_sign(raw)
+    if rate and not signed and bare == FRACTION:  # the old syntax: 0.95 was 95 %
+        if number > 1:
+            raise ValidationFailed({"params": _(
+                "Parameter %(param)s: this workbook was written before rates were typed in "
+                "percent, when %(typed)s meant %(read)s. Write the percentage with its sign, "
+                "e.g. %(explicit)s.", param=param, typed=plain(number),
+                read=percent_text(number.scaleb(2)), explicit=plain(number) + "%")})
+        return number
+    ratio = number.scaleb(-2)
+    if not signed and ratios.likely_fraction(ratio):
+        raise ValidationFailed({"params": _(
+            "Parameter %(param)s is typed in percent. %(read_as)s If you do mean %(read)s, "
+            "write it with the %% sign: %(explicit)s.", param=param,
+            read_as=ratios.read_as(ratio), read=percent_text(number),
+            explicit=plain(number) + "%")})
+    return ratio if rate else number
+
+
+def percent_text(number: Decimal) -> str:
+    """A number of percent as the reader's language writes it (95% / 95 %)."""
+    return percent(plain(number))
+
+
+def parse_params(rule_type: str, text: str, *, bare: str = PERCENT) -> dict:
+    """``key=value; key=value`` → the rule's parameters; refusals name the parameter.
+
+    Targets and band bounds of a rate (unit 比例, 比率 or ratio) are typed in percent (95 or
+    95%) and kept as the fraction of one the engine reads (0.95); a survey rate's target is
+    typed and kept in percent (90). ``bare`` says how a number without its % sign reads
+    (``PERCENT``; ``FRACTION`` for a workbook of the old syntax)."""
     if rule_type not in RULE_TYPES:
         raise ValidationFailed({"rule_type": _("Choose one of the listed scoring rules.")})
     pairs: dict[str, str] = {}
@@ -244,6 +287,8 @@ def parse_params(rule_type: str, text: str) -> dict:
             "Parameter %(name)s does not belong to this rule; it takes: %(allowed)s.",
             name=unknown[0], allowed=", ".join(sorted(allowed)) or "—")})
     params: dict[str, Any] = {}
+    rate = rule_type in ("ratio_ge", "ratio_le", "thresholds") and ratios.is_ratio_unit(
+        pairs.get("unit"))
     if rule_type == "tiers":
         tiers = []
         for item in _split(pairs.get("tiers", ""), ",，、"):
@@ -256,7 +301,10 @@ def parse_params(rule_type: str, text: str) -> dict:
             tiers.append({"name": name.strip(), "coefficient": plain(number)})
         params["tiers"] = tiers
     elif rule_type in ("ratio_ge", "ratio_le", "survey_rate"):
-        target = decimal_or_none(pairs.get("target"))
+        if rate or rule_type == "survey_rate":
+            target = _percent_param("target", pairs.get("target") or "", rate=rate, bare=bare)
+        else:
+            target = decimal_or_none(pairs.get("target"))
         if pairs.get("target") and target is None:
             raise ValidationFailed({"params": _("The target must be a number.")})
         params["target"] = plain(target) if target is not None else ""
@@ -264,7 +312,9 @@ def parse_params(rule_type: str, text: str) -> dict:
         bands = []
         for item in _split(pairs.get("bands", ""), ",，、"):
             low, sep, points = item.replace("：", ":").partition(":")
-            low_n, points_n = decimal_or_none(low), decimal_or_none(points)
+            low_n = _percent_param("bands", low, rate=True, bare=bare) if rate \
+                else decimal_or_none(low)
+            points_n = decimal_or_none(points)
             if not sep or low_n is None or points_n is None:
                 raise ValidationFailed({"params": _(
                     "Bands are written lower bound:points, highest first, e.g. %(example)s.",
@@ -281,9 +331,21 @@ def parse_params(rule_type: str, text: str) -> dict:
     return params
 
 
+def _as_percent(value: Any, rate: bool) -> str:
+    """A stored target or bound as typed in percent, with its sign: a rate 0.95 → '95%', a
+    survey target 90 → '90%'."""
+    number = decimal_or_none(value)
+    if number is None:
+        return "" if value is None else str(value)
+    return plain(number.scaleb(2) if rate else number) + "%"
+
+
 def format_params(rule: dict) -> str:
-    """The rule's parameters as ``key=value; ...`` (the inverse of :func:`parse_params`)."""
+    """The rule's parameters as ``key=value; ...`` (the inverse of :func:`parse_params`): a
+    rate's target and bands, and a survey target, in percent with the sign (target=95%)."""
     kind = rule.get("type")
+    rate = kind in ("ratio_ge", "ratio_le", "thresholds") and ratios.is_ratio_unit(
+        rule.get("unit"))
     items: list[str] = []
     if kind == "tiers":
         items.append("tiers=" + ", ".join(f"{t['name']}:{t['coefficient']}"
@@ -294,9 +356,14 @@ def format_params(rule: dict) -> str:
     if kind == "survey_rate":
         items.append("satisfied=" + ", ".join(rule.get("satisfied", [])))
     if kind in ("ratio_ge", "ratio_le", "survey_rate"):
-        items.append(f"target={rule.get('target', '')}")
+        target = rule.get("target", "")
+        if rate or kind == "survey_rate":
+            target = _as_percent(target, rate)
+        items.append(f"target={target}")
     if kind == "thresholds":
-        items.append("bands=" + ", ".join(f"{b['min']}:{b['points']}" for b in rule.get("bands", [])))
+        items.append("bands=" + ", ".join(
+            f"{_as_percent(b['min'], True) if rate else b['min']}:{b['points']}"
+            for b in rule.get("bands", [])))
     if kind in ("ratio_ge", "ratio_le", "thresholds") and rule.get("unit"):
         items.append(f"unit={rule['unit']}")
     return "; ".join(items)

@@ -59,6 +59,12 @@ from evalplatform.services import (
 )
 from evalplatform.services.clock import as_utc, now
 from evalplatform.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from evalplatform.services.ratios import (
+    likely_fraction,
+    percent_to_ratio,
+    ratio_as_percent,
+    read_as,
+)
 
 SHEET_RULES = ("points", "tiers")
 DATA_RULES = ("ratio_ge", "ratio_le", "thresholds")
@@ -434,28 +440,10 @@ def _parse_tier(leaf: Leaf, raw: str, reason: str, parsed: ParsedSheet) -> None:
 #: not by this much. A ratio is typed in percent, so the form refuses a figure above 1,000.
 RATIO_CEILING = Decimal(10)
 PERCENT_CEILING = RATIO_CEILING.scaleb(2)
-#: A rate typed as 1 % or less where the leaf's target (or top band) is above 10 % is said
-#: back to the scorer: it may be a fraction of one (0.95) typed for a percentage (95).
-LIKELY_FRACTION = Decimal("0.01")
+#: A rate typed as 1 % or less (``ratios.likely_fraction``) where the leaf's target (or top
+#: band) is above 10 % is said back to the scorer: it may be a fraction of one (0.95) typed for
+#: a percentage (95).
 LIKELY_FRACTION_SCALE = Decimal("0.1")
-_PERCENT_SIGNS = ("%", "％")
-
-
-def percent_to_ratio(raw: str) -> Decimal | None:
-    """A percentage as typed (95, 95%, 97.46 %, ９５％) as the fraction of one it stands for
-    (0.95, 0.9746), exactly: the decimal point moves, no arithmetic rounds. None if it is not
-    a number."""
-    text = raw.strip()
-    if text.endswith(_PERCENT_SIGNS):
-        text = text[:-1].rstrip()
-    value = _decimal(text) if text else None
-    return value.scaleb(-2) if value is not None else None
-
-
-def ratio_as_percent(value: Any) -> str:
-    """A stored fraction of one as the number of percent a form shows (0.9746 → '97.46')."""
-    number = _decimal(str(value))
-    return plain(number.scaleb(2)) if number is not None else str(value)
 
 
 def _parse_datum(leaf: Leaf, raw: str, source: str, parsed: ParsedSheet) -> None:
@@ -482,14 +470,10 @@ def _parse_datum(leaf: Leaf, raw: str, source: str, parsed: ParsedSheet) -> None
     if source:
         entry["source"] = source
     parsed.scores[leaf.id] = entry
-    if leaf.is_ratio and 0 < value <= LIKELY_FRACTION and leaf.scale > LIKELY_FRACTION_SCALE:
+    if leaf.is_ratio and likely_fraction(value) and leaf.scale > LIKELY_FRACTION_SCALE:
         # 0.95 or 1 typed as a fraction of one, as the form once asked: taken as typed
         # (a rate of 0.95 % can be real), but said back so that a slip shows
-        typed = value.scaleb(2)
-        parsed.notes[leaf.id] = _(
-            "Read as %(read)s. If you meant %(meant)s, type %(typed)s.",
-            read=percent(plain(typed)), meant=percent(plain(typed.scaleb(2))),
-            typed=plain(typed.scaleb(2)))
+        parsed.notes[leaf.id] = read_as(value)
     if not source:
         parsed.pending[leaf.id] = _("Name the source of this figure, e.g. the service ledger.")
 
