@@ -453,3 +453,51 @@ def test_the_standing_chart_draws_each_results_own_contract_threshold(client, db
     assert [m["yAxis"] for m in total["markLine"]["data"]] == [60.0]  # the bar only
     rows = page.split('id="results-table"')[1]
     assert rows.count('data-label="合同考核阈值" class="num">85</td>') == 2
+
+
+def _chart_and_rows(page: str):
+    import json
+    import re
+
+    chart = json.loads(re.search(r"data-chart='([^']*)'", page).group(1).replace("&#39;", "'"))
+    return chart, page.split('id="results-table"')[1]
+
+
+def test_the_chart_draws_the_default_threshold_the_rules_set_and_says_it_is_the_default(
+        client, db, world):
+    """Where a contract sets no threshold, its results are held to the standing rules' default
+    (finance sets it; 75 here, not 80): the chart draws that, the table marks it as the
+    default and the legend says which threshold the dashed line is."""
+    standing.update_settings(db, principal(world.finance), {
+        "bar_grade": "差", "bar_below": "60", "bar_years": "1", "warn_consecutive": "2",
+        "default_threshold": "75", "preferred_grade": "优", "lookback_years": "3"})
+    final_evaluation(db, world, "78.00", "中", stage="interim", final_on=date(2026, 7, 10))
+    final_evaluation(db, world, "77.00", "中", final_on=date(2026, 7, 20))
+    login(client, world.finance.username)
+    page = client.get(f"/standing/{world.supplier.id}").text
+    chart, rows = _chart_and_rows(page)
+    assert chart["series"][1]["data"] == [75.0, 75.0]
+    assert rows.count('data-label="合同考核阈值" class="num">75（默认）</td>') == 2
+    assert "履约信用规则的默认值 75 分" in page and "连续 2 次低于该线" in page
+    assert standing.standing_of(db, world.supplier).level == "normal"  # 78, 77: not below 75
+
+
+def test_another_departments_purchaser_sees_the_results_but_not_the_contracts_threshold(
+        client, db, world, make_user, make_org):
+    """A threshold is a contract term, kept from other departments as the flag's is."""
+    settlements.set_terms(db, principal(world.purchaser), world.contract.id,
+                          interest_per_day="0.05", termination_threshold="85")
+    final_evaluation(db, world, "82.00", "良", stage="interim", final_on=date(2026, 7, 10))
+    final_evaluation(db, world, "88.00", "良", final_on=date(2026, 7, 20))
+    stranger = make_user("purchaser", organisation=make_org("purchasing_department"))
+    login(client, stranger.username)
+    page = client.get(f"/standing/{world.supplier.id}").text
+    chart, rows = _chart_and_rows(page)
+    assert chart["series"][0]["data"] == [82.0, 88.0]  # the published results
+    assert chart["series"][1]["data"] == [None, None] and "85" not in rows
+    assert rows.count('data-label="合同考核阈值" class="num">—</td>') == 2
+    assert "其他部门合同的分数线属于合同条款，不予显示。" in page
+    client.cookies.clear()
+    login(client, world.purchaser.username)  # the owning department reads its term
+    chart, rows = _chart_and_rows(client.get(f"/standing/{world.supplier.id}").text)
+    assert chart["series"][1]["data"] == [85.0, 85.0]

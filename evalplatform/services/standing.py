@@ -340,14 +340,20 @@ def sees_flag(reader, flag: Flag) -> bool:
     contract, and of finance; auditors read everything; a supplier reads its own contracts'.
     Any other reader (a purchaser of another department) learns only that the supplier is
     warned, from the published results (``Flag.public_reason``), as selection needs."""
+    return sees_terms(reader, flag.contract, flag.project)
+
+
+def sees_terms(reader, contract: Contract, project: Project) -> bool:
+    """Whether ``reader`` may read the contract's terms, its termination threshold among them:
+    finance and auditors, the purchasing department that owns it, the supplier that holds it."""
     if reader.role in (Role.finance, Role.auditor):
         return True
     if reader.role == Role.purchaser:
         return reader.organisation_id is not None and \
-            reader.organisation_id == flag.project.department_id
+            reader.organisation_id == project.department_id
     if reader.role == Role.supplier:
         return reader.organisation_id is not None and \
-            reader.organisation_id == flag.contract.supplier_id
+            reader.organisation_id == contract.supplier_id
     return False
 
 
@@ -481,20 +487,42 @@ def standing_of(session: Session, supplier: Organisation, today: date | None = N
                     complaints_since(session, supplier.id, start), rules)
 
 
-def contract_thresholds(session: Session, found: Standing) -> dict[int, Decimal]:
-    """Contract id → its termination threshold, for each contract of the supplier's history."""
-    thresholds: dict[int, Decimal] = {}
+@dataclass(frozen=True)
+class AppliedThreshold:
+    """The termination threshold a contract's results are held to: the contract's own term, or
+    the standing rules' default where the contract sets none."""
+
+    value: Decimal
+    by_contract: bool
+
+    def __str__(self) -> str:
+        return str(self.value) if self.by_contract else _(
+            "%(value)s (%(note)s)", value=self.value, note=_("default"))
+
+
+def contract_thresholds(session: Session, found: Standing,
+                        reader=None) -> dict[int, AppliedThreshold]:
+    """Contract id → the threshold applied to its results, for each contract of the supplier's
+    history whose terms ``reader`` may read (``sees_terms``; every contract without a reader).
+    A threshold is a contract term: another department's contracts are left out."""
+    from evalplatform.models import ContractTerms
+
+    thresholds: dict[int, AppliedThreshold] = {}
     for r in found.history:
-        if r.contract.id not in thresholds:
-            thresholds[r.contract.id] = threshold_of(session, r.contract, found.rules)
+        if r.contract.id in thresholds or (
+                reader is not None and not sees_terms(reader, r.contract, r.project)):
+            continue
+        thresholds[r.contract.id] = AppliedThreshold(
+            threshold_of(session, r.contract, found.rules),
+            session.get(ContractTerms, r.contract.id) is not None)
     return thresholds
 
 
-def history_chart(found: Standing, thresholds: dict[int, Decimal]) -> dict:
+def history_chart(found: Standing, thresholds: dict[int, AppliedThreshold]) -> dict:
     """The ECharts options of a supplier's final results over time: each total against the
-    bar (a total below it bars the supplier) and against the termination threshold of the
-    contract that result belongs to (a contract term; ``contract_thresholds``), drawn as a
-    step wherever the results change contract."""
+    bar (a total below it bars the supplier) and against the termination threshold applied to
+    the contract that result belongs to (``contract_thresholds``), drawn as a step wherever
+    the results change contract, and left out (a gap) where the reader may not read it."""
     return {
         "grid": {"left": 40, "right": 16, "top": 32, "bottom": 40},
         "tooltip": {"trigger": "axis"},
@@ -511,7 +539,8 @@ def history_chart(found: Standing, thresholds: dict[int, Decimal]) -> dict:
             {"type": "line", "name": _("Contract's threshold"), "step": "middle",
              "symbol": "none", "lineStyle": {"type": "dashed", "color": "#6b4e00"},
              "itemStyle": {"color": "#6b4e00"},
-             "data": [float(thresholds[r.contract.id]) for r in found.history]},
+             "data": [float(thresholds[r.contract.id].value) if r.contract.id in thresholds
+                      else None for r in found.history]},
         ]}
 
 

@@ -596,7 +596,7 @@ def standing_page(request: Request, supplier_id: int, session: Session = Depends
                   principal: Principal = Depends(standing_reader)):
     supplier = standing.get_supplier(session, supplier_id)
     found = standing.standing_of(session, supplier, reader=principal)
-    thresholds = standing.contract_thresholds(session, found)
+    thresholds = standing.contract_thresholds(session, found, principal)
     return render(request, "standing/detail.html", {
         "standing": found, "chart": standing.history_chart(found, thresholds),
         "thresholds": thresholds,
