@@ -180,3 +180,24 @@ def test_the_contracts_settlement_page_says_an_instalment_is_overdue_with_its_in
         assert "逾期 2 天；应付逾期利息 ¥234.00" in first, user.role
         second = page.split('data-testid="instalment-2"')[1].split("</article>")[0]
         assert "逾期" not in second  # not due yet: it waits for its evaluation
+
+
+def test_the_switch_between_the_due_lists_has_no_bare_question_mark_and_follows_an_htmx_sort(
+        client, db, worlds):
+    first, _second = worlds
+    login(client, first.finance.username)
+    back = client.get("/settlements/due?show=all").text
+    assert '<a href="/settlements/due">' in back and 'href="/settlements/due?"' not in back
+    # a sort swapped in by htmx brings the switch along (out of band), carrying the new sort
+    swapped = client.get("/settlements/due?sort=-amount&page=1",
+                         headers={"HX-Request": "true"}).text
+    switch = re.search(r'<p id="due-show" hx-swap-oob="true"><a href="([^"]*)"', swapped)
+    assert switch and "sort=-amount" in switch.group(1) and "show=all" in switch.group(1)
+    assert "page=" not in switch.group(1)
+    swapped = client.get("/settlements/due?show=all&sort=due",
+                         headers={"HX-Request": "true"}).text
+    assert re.search(r'<p id="due-show" hx-swap-oob="true"><a href="/settlements/due\?sort=due">',
+                     swapped)
+    # the full page has the switch once, in place, not out of band
+    full = client.get("/settlements/due?sort=due").text
+    assert full.count('id="due-show"') == 1 and "hx-swap-oob" not in full

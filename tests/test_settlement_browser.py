@@ -56,3 +56,23 @@ def test_purchaser_proposes_and_finance_approves_with_a_voucher(page, db, make_u
     db.refresh(settlement)
     assert settlement.status == SettlementStatus.paid
     assert settlement.proposed_by == world.purchaser.id and settlement.decided_by == world.finance.id
+
+
+def test_the_due_list_switch_keeps_a_sort_chosen_through_htmx(page, db, make_user, make_org,
+                                                              viewport):
+    if viewport["width"] < 700:
+        pytest.skip("the phone layout folds the table's headings away")
+    world = contracted_world(db, make_user, make_org)
+    browser_login(page, world.finance.username)
+    page.goto("/settlements/due?show=all")
+    page.click("#due-table th a:has-text('应付金额')")
+    page.wait_for_url("**sort=amount**")
+    switch = page.locator("#due-show a")
+    switch.wait_for()
+    assert page.locator("#due-show").count() == 1
+    page.wait_for_function(
+        "document.querySelector('#due-show a').getAttribute('href').includes('sort=amount')")
+    assert switch.get_attribute("href") == "/settlements/due?sort=amount"
+    switch.click()
+    page.wait_for_load_state()
+    assert "sort=amount" in page.url and page.locator("#due-table th[aria-sort]").count() == 1

@@ -137,14 +137,15 @@ def score(value) -> str:
 
 
 def query_with(request: Request, **changes: Any) -> str:
-    """The current URL's query string with some parameters replaced (paging, sorting)."""
+    """The current URL's query string with some parameters replaced (paging, sorting), to
+    append to a path: "?a=1&b=2", or "" when no parameter is left (not a bare "?")."""
     params = dict(request.query_params)
     for key, value in changes.items():
         if value is None:
             params.pop(key, None)
         else:
             params[key] = str(value)
-    return "?" + urlencode(params)
+    return "?" + urlencode(params) if params else ""
 
 
 def flash(request: Request, message: str, category: str = "success") -> None:

@@ -131,11 +131,12 @@ def payment_due(request: Request, show: str = "open", sort: str = "", page: str 
         rows = [r for r in rows if r.state in ("overdue", "due", "paid_late")
                 or (r.state in ("waiting", "not_accepted") and r.payable_fen is not None)]
     overdue = [r for r in rows if r.state == "overdue"]
-    template = "settlements/_due_table.html" if request.headers.get("hx-request") else \
-        "settlements/due.html"
+    swap = bool(request.headers.get("hx-request"))
+    template = "settlements/_due_table.html" if swap else "settlements/due.html"
     return render(request, template, {
         "page": paginate_items(rows, page=page, per_page=per_page, sort=sort,
                                sort_keys=settlements.PAYMENT_SORTS), "show": show,
+        "oob": swap,
         "today": projects.today(),
         "overdue_count": len(overdue),
         "interest_total": sum(r.interest_fen or 0 for r in overdue), **_labels()})
