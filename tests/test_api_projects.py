@@ -145,3 +145,25 @@ def test_the_openapi_document_describes_the_endpoints(client):
     schemas = document["components"]["schemas"]
     assert schemas["ContractOut"]["properties"]["amount_fen"]["type"] == "integer"
     assert schemas["InstalmentOut"]["properties"]["amount_yuan"]["type"] == "string"
+
+
+def test_the_due_list_sorts_by_the_pages_keys_and_refuses_an_unknown_one(client, world):
+    sign_in(client, world.finance)
+    own = client.get("/api/due").json()
+    assert own["sort"] == "" and len(own["items"]) >= 3
+    for sort in ("due", "-due", "late", "-late", "project", "-project", "department"):
+        listed = client.get(f"/api/due?sort={sort}").json()
+        assert listed["sort"] == sort
+        key = {"due": "due", "late": "late_days", "project": "project_name",
+               "department": "department_name"}[sort.lstrip("-")]
+        values = [i[key] for i in listed["items"] if i[key] is not None]
+        assert values == sorted(values, reverse=sort.startswith("-")), sort
+        assert sorted(map(str, listed["items"])) == sorted(map(str, own["items"]))
+        # items without a value (e.g. no due date) come last either way, as on the page
+        blanks = [i[key] is None for i in listed["items"]]
+        assert blanks == sorted(blanks), sort
+    for bad in ("bogus", "-amount", "-"):
+        response = client.get(f"/api/due?sort={bad}")
+        assert response.status_code == 422, bad
+        message = response.json()["errors"]["sort"]
+        assert "排序" in message and "due" in message and "late" in message

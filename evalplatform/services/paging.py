@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from evalplatform.i18n import _
+
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 200
 
@@ -109,6 +111,17 @@ def sort_items(items: list[Any], sort_keys: dict[str, Callable[[Any], Any]],
     known = [i for i in items if value(i) is not None]
     missing = [i for i in items if value(i) is None]
     return sorted(known, key=value, reverse=descending) + missing, key, descending
+
+
+def sort_problems(sort: str | None, sort_keys: dict[str, Any]) -> dict[str, str]:
+    """``sort`` → why it cannot be applied, in the reader's language: the keys :func:`sort_items`
+    knows, each optionally with a leading "-". The pages ignore an unknown sort (a stale link
+    still lists); the JSON API refuses it, since a program must not take its own order for the
+    one it asked for."""
+    if not sort or sort.removeprefix("-") in sort_keys:
+        return {}
+    return {"sort": _("Sort by one of %(choices)s; a leading - sorts descending.",
+                      choices=", ".join(sort_keys))}
 
 
 def paginate_items(items: list[Any], *, page: Any = 1, per_page: Any = DEFAULT_PER_PAGE,

@@ -23,7 +23,7 @@ from evalplatform.models import (
     ProjectStatus,
     Role,
 )
-from evalplatform.services import catalogue, contracts, projects
+from evalplatform.services import catalogue, contracts, paging, projects
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.services.money import fen_to_yuan_text
 from evalplatform.web.access import Principal, require
@@ -131,6 +131,7 @@ class DueListOut(BaseModel):
     today: date
     late: int
     items: list[DueItemOut]
+    sort: str = Field("", description="The sort applied; empty for the list's own order")
 
 
 def _summary(project, department: Organisation, entry: CatalogueEntry) -> dict:
@@ -216,13 +217,20 @@ def get_project(project_id: int, session: Session = Depends(get_session),
 
 
 @router.get("/due", response_model=DueListOut)
-def due(session: Session = Depends(get_session), principal: Principal = Depends(readers)):
+def due(sort: str = Query("", description="project, department, due or late, as on the page; a "
+                          "leading - sorts descending; empty keeps the list's own order"),
+        session: Session = Depends(get_session), principal: Principal = Depends(readers)):
+    problems = paging.sort_problems(sort, contracts.DUE_SORTS)
+    if problems:
+        raise ValidationFailed(problems)
     today = projects.today()
     result = contracts.due_and_late(session, organisation_id=_scope(principal), today=today)
-    return DueListOut(today=today, late=len(result.late), items=[
+    items, key, descending = paging.sort_items(result.items, contracts.DUE_SORTS, sort)
+    applied = ("-" if descending else "") + key
+    return DueListOut(today=today, late=len(result.late), sort=applied, items=[
         DueItemOut(kind=i.kind, label=str(i.label), project_id=i.project.id,
                    project_name=i.project.name, department_id=i.department.id,
                    department_name=i.department.name,
                    contract_id=i.contract.id if i.contract else None, due=i.due,
                    late_days=i.late_days, note=str(i.note), url=i.url)
-        for i in result.items])
+        for i in items])
