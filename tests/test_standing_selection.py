@@ -229,3 +229,27 @@ def test_the_standing_and_selection_pages_punctuate_in_the_readers_language(clie
     why = re.findall(r'data-label="依据">(.*?)</td>', page)
     assert why and not any(", " in w or "; " in w for w in why)
     assert any("、" in w for w in why) and any("；" in w for w in why)
+
+
+def test_the_ranking_writes_each_criterion_as_what_it_is(client, db, field):
+    """Scores with two decimals rounded as the engine rounds, the price as a percentage of the
+    budget, complaints as a count (a neutral mean with decimals)."""
+    good, poor, fresh, project = field
+    login(client, good.purchaser.username)
+    page = client.get(f"/projects/{project.id}/selection",
+                      params={f"quote_{fresh.supplier.id}": "400000"}).text
+
+    def cells(supplier) -> dict[str, str]:
+        row = page.split(f'data-testid="candidate-{supplier.id}"')[1].split("</tr>")[0]
+        return {label: re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", text)).strip()
+                for label, text in re.findall(r'data-label="([^"]+)" class="num">(.*?)</td>',
+                                              row, re.S)}
+
+    newcomer, best = cells(fresh.supplier), cells(good.supplier)
+    assert newcomer["价格"] == "66.67%"  # ¥400,000 of a ¥600,000 budget
+    assert best["历史得分"] == "88.00" and best["趋势"] == "108.00" and best["满意度"] == "87.50"
+    assert best["有效投诉"] == "0" and newcomer["有效投诉"] == "0"
+    assert newcomer["历史得分"] == "88.00 （中性值）"  # the candidates' mean, marked
+    price = next(c for c in selection.rank(db, project.id, today=TODAY).candidates
+                 if c.supplier.id == good.supplier.id).values["price"]
+    assert best["价格"] == f"{price:.2f}%"

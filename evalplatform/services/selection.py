@@ -42,6 +42,7 @@ class Criterion:
     label: object
     benefit: bool
     source: object
+    shown_as: str = "score"  # how a page writes its figure: "score", "percent" (of the budget), "count"
 
 
 CRITERIA = [
@@ -53,9 +54,9 @@ CRITERIA = [
                N_("100 + (latest total − mean of the earlier totals); 100 means steady")),
     Criterion("price", N_("Price"), False,
               N_("percent of the budget: the quote for this procurement if typed, else its past "
-                 "contracts' amount ÷ their project's budget")),
+                 "contracts' amount ÷ their project's budget"), "percent"),
     Criterion("complaints", N_("Complaints"), False,
-              N_("substantiated complaints in the last %(n)s years")),
+              N_("substantiated complaints in the last %(n)s years"), "count"),
 ]
 KEYS = [c.key for c in CRITERIA]
 DEFAULT_WEIGHTS = {"score": "0.35", "satisfaction": "0.25", "trend": "0.10", "price": "0.20",
