@@ -201,3 +201,17 @@ def test_the_switch_between_the_due_lists_has_no_bare_question_mark_and_follows_
     # the full page has the switch once, in place, not out of band
     full = client.get("/settlements/due?sort=due").text
     assert full.count('id="due-show"') == 1 and "hx-swap-oob" not in full
+
+
+def test_an_auditors_home_offers_what_is_worth_a_look_not_what_to_act_on(
+        client, db, make_user, worlds):
+    """The auditor changes nothing: its cards are not things it must handle; the other roles'
+    home still says what needs their attention."""
+    first, _second = worlds
+    login(client, make_user("auditor").username)
+    home = client.get("/").text
+    assert '<p class="lead">值得关注的事项：</p>' in home and "需要您处理" not in home
+    for user in (first.finance, first.purchaser):
+        client.cookies.clear()
+        login(client, user.username)
+        assert '<p class="lead">需要您处理的事项：</p>' in client.get("/").text, user.role

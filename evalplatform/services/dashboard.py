@@ -31,6 +31,20 @@ class Board:
     role: Role
     cards: list[Card] = field(default_factory=list)
 
+    @property
+    def heading(self) -> str:
+        """What the cards are to the reader: things to act on, except for an auditor, who
+        changes nothing and reads them as things worth a look (值得关注的事项)."""
+        if self.role == Role.auditor:
+            return _("Worth a look:")
+        return _("What needs your attention:")
+
+    @property
+    def empty(self) -> str:
+        if self.role == Role.auditor:
+            return _("Nothing stands out right now.")
+        return _("Nothing is waiting for you right now.")
+
 
 Provider = Callable[[Session, Role, int | None], list[Card]]
 PROVIDERS: list[Provider] = []
