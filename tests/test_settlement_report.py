@@ -286,3 +286,54 @@ def test_the_settlement_table_does_not_call_the_instalments_this_periods_amount(
         client.get("/reports/half-year.xlsx?year=2026&half=1").content))
     header = next(book["结算"].iter_rows(values_only=True))
     assert header == ("等级", "已审核的结算", "分期金额", "应付金额", "扣减金额")
+
+
+def test_an_approval_withdrawn_after_the_period_still_counts_in_it_at_its_figures(
+        db, make_user, make_org):
+    """A report of a closed half-year counts what stood at its end: a settlement approved in it
+    and withdrawn only later (its result replaced, then proposed and approved again) counts
+    there at the figures it was approved at, and its new approval counts in the new period."""
+    from datetime import UTC, datetime, timedelta
+
+    world = contracted_world(db, make_user, make_org)
+    evaluation = final_evaluation(db, world, "86.35", "良")
+    today = settlements.projects.today()
+    closed = half_year.latest_closed(today)
+    running = half_year.latest_closed(today + timedelta(days=200))
+    assert running != closed  # the half-year today falls in
+    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 3).id)
+    settlement = settlements.approve(db, principal(world.finance), settlement.id)
+    settlement.decided_at = datetime.combine(closed.start + timedelta(days=40),
+                                             datetime.min.time(), tzinfo=UTC)
+    db.add(settlement)
+    db.commit()
+    old = db.get(settlements.EvaluationResult, settlement.result_id)
+    old.superseded = True  # re-evaluated after the half-year ended
+    db.add(old)
+    db.commit()
+    final_result = settlements.EvaluationResult(
+        evaluation_id=evaluation.id, version=2, total="91.00", grade="优", final_ready=True,
+        package={}, result={"total": "91.00", "grade": "优", "parts": []},
+        published_at=old.published_at, appeal_deadline=old.appeal_deadline,
+        final_at=old.final_at)
+    db.add(final_result)
+    db.commit()
+    settlements.withdraw_approval(db, principal(make_user("finance")), settlement.id,
+                                  "结果已重新评价")
+    before = half_year.build(db, closed)
+    assert before.settled_total == {"count": 1, "instalment": 31_200_000,
+                                    "payable": 29_640_000, "deduction": 1_560_000}
+    assert list(before.settled) == ["良"]
+    assert half_year.build(db, running).settled_total["count"] == 0  # withdrawn in it
+    settlements.propose(db, principal(world.purchaser), instalment(db, world, 3).id)
+    settlements.approve(db, principal(world.finance), settlement.id)
+    assert half_year.build(db, closed).settled_total == before.settled_total
+    now = half_year.build(db, running)
+    assert now.settled_total == {"count": 1, "instalment": 31_200_000, "payable": 31_200_000,
+                                 "deduction": 0}
+    assert list(now.settled) == ["优"]
+    # a purchaser's own report counts it; another department's does not
+    assert half_year.build(db, closed, organisation_id=world.department.id
+                           ).settled_total["count"] == 1
+    other = make_org("purchasing_department", name="别的局")
+    assert half_year.build(db, closed, organisation_id=other.id).settled_total["count"] == 0

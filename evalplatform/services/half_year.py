@@ -10,7 +10,9 @@ before, by 31 July for the first half. One period's figures, each from where it 
   finance approval or returned may not start procurement and is shown apart, not counted;
 * evaluations whose result became final in the period, by stage, with the grade
   distribution and the mean total (from the ``evaluation_result`` table);
-* settlements approved in the period: instalments, payable amounts and deductions, by grade;
+* settlements approved in the period and not withdrawn by its end (an approval withdrawn
+  later still counts, at the figures it was given at): instalments, payable amounts and
+  deductions, by grade;
   payments made in the period, and the overdue payments with the interest owed at its end;
 * late filings by the end of the period: contract copies, publications and monitoring
   rounds past their deadline (the due-and-late list counted on the period's last day).
@@ -215,23 +217,22 @@ def build(session: Session, period: Period, *, organisation_id: int | None = Non
     mean = (sum(r.total for r in finals) / len(finals)).quantize(
         Decimal("0.01"), rounding=ROUND_HALF_UP) if finals else None
 
+    # A period still running is counted as of today, not projected to its last day: the
+    # interest then agrees with the payment-due list and the home page.
+    as_of = min(period.end, projects.today())
     settled: dict[str, dict[str, int]] = {}
     settled_total = {"count": 0, "instalment": 0, "payable": 0, "deduction": 0}
-    rows = settlements.approved_in(session, period.start, period.end,
-                                   organisation_id=organisation_id)
-    for row in rows:
-        s = row.settlement
+    # approved in the period and still standing at its end, at the figures approved then
+    for s in settlements.approvals_in(session, period.start, period.end, as_of=as_of,
+                                      organisation_id=organisation_id):
         key = s.grade or _("not linked")
         bucket = settled.setdefault(key, {"count": 0, "instalment": 0, "payable": 0,
                                           "deduction": 0})
         for target in (bucket, settled_total):
             target["count"] += 1
-            target["instalment"] += s.instalment_amount_fen
+            target["instalment"] += s.instalment_fen
             target["payable"] += s.payable_fen
             target["deduction"] += s.deduction_fen
-    # A period still running is counted as of today, not projected to its last day: the
-    # interest then agrees with the payment-due list and the home page.
-    as_of = min(period.end, projects.today())
     paid = {"count": 0, "amount": 0, "late": 0, "interest": 0}
     overdue = {"count": 0, "amount": 0, "interest": 0}
     for row in settlements.paid_in(session, period.start, as_of,

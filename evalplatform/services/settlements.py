@@ -26,8 +26,9 @@ Results are read only through the ``EvaluationResult`` table (see :func:`final_r
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from openpyxl import Workbook
@@ -696,11 +697,16 @@ def withdraw_approval(session: Session, principal, settlement_id: int, reason: s
         raise ValidationFailed({"reason": _("State why the approval is withdrawn.")})
     if len(reason) > MAX_TEXT:
         raise ValidationFailed({"reason": _("At most %(n)s characters.", n=MAX_TEXT)})
+    approved_by, approved_at = settlement.decided_by, settlement.decided_at
     _move(session, settlement, expected_version, SettlementStatus.approved,
           status=SettlementStatus.returned, decided_by=principal.actor.id, decided_at=now(),
           return_reason=reason)
-    audit.record(session, principal.actor, "settlement.withdraw", "settlement", settlement.id,
-                 {"reason": reason, "payable_fen": settlement.payable_fen})
+    audit.record(session, principal.actor, "settlement.withdraw", "settlement", settlement.id, {
+        "reason": reason, "approved_by": approved_by,
+        "approved_at": as_utc(approved_at).isoformat() if approved_at else None,
+        # the approval's figures: a report of a period it stood in still counts them
+        "grade": settlement.grade, "instalment_fen": settlement.instalment_amount_fen,
+        "payable_fen": settlement.payable_fen, "deduction_fen": settlement.deduction_fen})
     session.commit()
     session.refresh(settlement)
     return settlement
@@ -1188,6 +1194,55 @@ def approved_in(session: Session, start: date, end: date, *, organisation_id: in
         statement = statement.where(Project.department_id == organisation_id)
     rows = [SettlementRow(*row) for row in session.exec(statement)]
     return [r for r in rows if start <= _local_date(r.settlement.decided_at) <= end]
+
+
+@dataclass(frozen=True)
+class Approval:
+    """An approval's figures as they stood when it was given."""
+
+    settlement_id: int
+    approved_on: date
+    grade: str | None
+    instalment_fen: int
+    payable_fen: int
+    deduction_fen: int
+
+
+def approvals_in(session: Session, start: date, end: date, *, as_of: date,
+                 organisation_id: int | None = None) -> list[Approval]:
+    """The approvals given in the period (local dates, inclusive) that still stood on
+    ``as_of`` (its last day, or today while it runs): the settlements approved in it that are
+    approved or paid now, and those whose approval was withdrawn only after ``as_of``, with
+    the figures they were approved at (from the withdrawal's audit entry). An approval
+    withdrawn by ``as_of`` does not count; a settlement approved again later counts in the
+    period of its new approval."""
+    found = [Approval(r.settlement.id, _local_date(r.settlement.decided_at), r.settlement.grade,
+                      r.settlement.instalment_amount_fen, r.settlement.payable_fen,
+                      r.settlement.deduction_fen)
+             for r in approved_in(session, start, end, organisation_id=organisation_id)]
+    withdrawals = list(session.exec(select(AuditEntry).where(
+        AuditEntry.entity_type == "settlement", AuditEntry.action == "settlement.withdraw")
+        .order_by(AuditEntry.seq)))
+    in_scope = None
+    if organisation_id is not None and withdrawals:
+        in_scope = {s.id for s in session.exec(
+            select(Settlement).join(Contract, Settlement.contract_id == Contract.id)
+            .join(Project, Contract.project_id == Project.id)
+            .where(Project.department_id == organisation_id))}
+    for entry in withdrawals:
+        change = json.loads(entry.change)
+        approved_at = change.get("approved_at")
+        if not approved_at or _local_date(entry.at) <= as_of:
+            continue
+        approved_on = _local_date(datetime.fromisoformat(approved_at))
+        settlement_id = int(entry.entity_id)
+        if not start <= approved_on <= end or (in_scope is not None
+                                               and settlement_id not in in_scope):
+            continue
+        found.append(Approval(settlement_id, approved_on, change.get("grade"),
+                              int(change["instalment_fen"]), int(change["payable_fen"]),
+                              int(change["deduction_fen"])))
+    return sorted(found, key=lambda a: (a.approved_on, a.settlement_id))
 
 
 def paid_in(session: Session, start: date, end: date, *, organisation_id: int | None = None
