@@ -564,6 +564,27 @@ def test_the_sheet_and_a_periods_settlements_export_to_excel(db, world):
 
 
 
+def test_a_periods_export_writes_its_money_as_the_sheet_does(db, world):
+    """Every money column of the period's workbook carries the yuan sign in its cells, as the
+    single settlement's workbook and the half-year report do, under the same headings."""
+    import io
+
+    from openpyxl import load_workbook
+
+    final_evaluation(db, world, "86.35", "良")
+    settlement = approved(db, world, seq=3)
+    single = load_workbook(io.BytesIO(settlements.sheet_workbook(db, settlement))).active
+    single_formats = {row[0].value: row[1].number_format for row in single.iter_rows()}
+    today = settlements.projects.today()
+    period = load_workbook(io.BytesIO(settlements.period_workbook(db, today, today))).active
+    headings = [c.value for c in period[1]]
+    for heading in ("本期金额", "应付金额", "扣减金额"):
+        column = headings.index(heading) + 1
+        assert single_formats[heading] == settlements.YUAN_FORMAT
+        for row in (2, period.max_row):  # the settlement and the total
+            assert period.cell(row, column).number_format == settlements.YUAN_FORMAT, heading
+
+
 def test_instalment_percentages_are_stored_as_people_write_them(db, world):
     """30 % is kept as "30", not the exponent form "3E+1" (shown on every schedule)."""
     assert [i.percent for i in db.exec(select(Instalment).where(

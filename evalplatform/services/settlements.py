@@ -1277,7 +1277,7 @@ def period_workbook(session: Session, start: date, end: date, *,
             s.paid_on])
         row = sheet.max_row
         for column in (8, 12, 13):
-            sheet.cell(row, column).number_format = "#,##0.00"
+            sheet.cell(row, column).number_format = YUAN_FORMAT
         sheet.cell(row, 11).number_format = "0.00%"
         for column in (15, 17):
             sheet.cell(row, column).number_format = "yyyy-mm-dd"
@@ -1287,7 +1287,7 @@ def period_workbook(session: Session, start: date, end: date, *,
             None, None, None, sum((yuan(r.settlement.payable_fen) for r in rows), Decimal(0)),
             sum((yuan(r.settlement.deduction_fen) for r in rows), Decimal(0))])
         for column in (8, 12, 13):
-            sheet.cell(sheet.max_row, column).number_format = "#,##0.00"
+            sheet.cell(sheet.max_row, column).number_format = YUAN_FORMAT
         sheet.cell(sheet.max_row, 1).font = Font(bold=True)
     for column, width in zip("ABCDEFGHIJKLMNOPQ", (12, 30, 22, 26, 22, 26, 8, 14, 10, 8, 8, 14,
                                                     14, 16, 12, 20, 12), strict=True):
