@@ -76,3 +76,58 @@ def test_the_due_list_switch_keeps_a_sort_chosen_through_htmx(page, db, make_use
     switch.click()
     page.wait_for_load_state()
     assert "sort=amount" in page.url and page.locator("#due-table th[aria-sort]").count() == 1
+
+
+def _contrast(page, selector: str) -> float:
+    """The WCAG contrast ratio of an element's text against its own background colour."""
+    return page.evaluate("""selector => {
+        const style = getComputedStyle(document.querySelector(selector));
+        const rgb = text => text.match(/\\d+(\\.\\d+)?/g).slice(0, 3).map(Number);
+        const lum = ([r, g, b]) => [r, g, b].map(v => {
+            v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+        }).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+        const [a, b] = [lum(rgb(style.color)), lum(rgb(style.backgroundColor))];
+        return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    }""", selector)
+
+
+def test_a_disabled_button_looks_disabled_and_stays_readable(browser, live_server, db, make_user,
+                                                             make_org):
+    """The proposal of an instalment whose service failed acceptance is disabled: it shows no
+    pointer, does not look like the primary button beside it, keeps its text at 4.5:1 or
+    more, and the page passes an axe-core check."""
+    from datetime import date
+    from pathlib import Path
+
+    from evalplatform.services import acceptance
+    from tests.settlement_builders import principal
+
+    world = contracted_world(db, make_user, make_org)
+    evaluation = final_evaluation(db, world, "86.35", "良")
+    acceptance.record(db, principal(world.purchaser), evaluation.id, {
+        "accepted_on": "2026-07-01", "conclusion": "rejected", "participants": "12",
+        "participation": "居民代表 5 人参加现场验收", "opinion": "部分路段保洁不达标。",
+        "survey_url": ""}, today=date(2026, 11, 1))
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN",
+                                  base_url=live_server, bypass_csp=True)  # axe is injected
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    browser_login(page, world.purchaser.username)
+    page.goto(f"/contracts/{world.contract.id}/settlements")
+    disabled = "#propose-3 button[type=submit]"
+    assert page.locator(disabled).is_disabled()
+    style = page.evaluate("""selector => {
+        const s = getComputedStyle(document.querySelector(selector));
+        return {cursor: s.cursor, background: s.backgroundColor, border: s.borderStyle};
+    }""", disabled)
+    primary = page.evaluate("""() => getComputedStyle(
+        document.querySelector('button.primary:not(:disabled)')).backgroundColor""")
+    assert style["cursor"] == "not-allowed"
+    assert style["background"] != primary and style["border"] == "dashed"
+    assert _contrast(page, disabled) >= 4.5
+    axe = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+    page.add_script_tag(path=str(axe))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    serious = [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    context.close()
+    assert serious == []
