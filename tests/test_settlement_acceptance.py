@@ -366,6 +366,35 @@ def test_finance_cannot_approve_once_the_acceptance_is_recorded_as_failed(client
     assert returned.status.value == "returned"
 
 
+def test_without_an_acceptance_the_settlement_is_proposed_and_says_when_the_period_runs(
+        client, db, world):
+    """No acceptance recorded: nothing blocks the proposal (an interim instalment is paid
+    after its evaluation), but the sheet and pages say that none is recorded and that the
+    payment period runs from the acceptance date, and count no due date until then."""
+    import io
+
+    from openpyxl import load_workbook
+
+    evaluation = final_evaluation(db, world, "86.35", "良")
+    login(client, world.purchaser.username)
+    url = f"/contracts/{world.contract.id}/settlements"
+    article = client.get(url).text.split('data-testid="instalment-3"')[1].split("</article>")[0]
+    assert 'data-testid="no-acceptance-3"' in article
+    assert "尚未记录验收" in article and "30 日付款期限自验收之日起算" in article
+    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 3).id)
+    assert settlement.status.value == "proposed"
+    page = client.get(f"/settlements/{settlement.id}").text
+    assert 'data-testid="no-acceptance"' in page and evaluation.title in page
+    sheet = load_workbook(io.BytesIO(client.get(f"/settlements/{settlement.id}/sheet.xlsx")
+                                     .content)).active
+    due = next(row[1] for row in sheet.iter_rows(values_only=True) if row[0] == "付款期限")
+    assert "尚未记录验收" in due
+    acceptance.record(db, principal(world.purchaser), evaluation.id, GOOD,
+                      today=date(2026, 11, 1))
+    page = client.get(f"/settlements/{settlement.id}").text
+    assert 'data-testid="no-acceptance"' not in page and "2026-07-31" in page
+
+
 def test_an_instalment_not_linked_to_performance_does_not_wait_for_the_acceptance(db, world):
     final = instalment(db, world, 3)
     final.performance_linked = False  # 40 % when the final evaluation is final, not linked

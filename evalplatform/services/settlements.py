@@ -880,6 +880,9 @@ class Due:
     due_on: date | None
     note: str = ""
     not_accepted: bool = False  # the service failed its acceptance: the period never starts
+    #: No acceptance is recorded: what that means for the proposal and the payment period,
+    #: in full (the settlement pages and sheet); ``note`` is the short form for the lists.
+    notice: str = ""
 
 
 def acceptance_of(session: Session, evaluation_id: int | None) -> Acceptance | None:
@@ -900,8 +903,14 @@ def due_for(session: Session, contract: Contract, instalment: Instalment,
         return Due(days, None, "", None, _("Waits for its evaluation."))
     acceptance = acceptance_of(session, evaluation.id)
     if acceptance is None:
+        # Nothing blocks the proposal (an interim instalment is paid after its evaluation,
+        # not after an acceptance), but the statutory period counts from the acceptance.
         return Due(days, None, "", None, _("Waits for the acceptance of %(title)s.",
-                                           title=evaluation.title))
+                                           title=evaluation.title), notice=_(
+            "No acceptance of %(title)s is recorded. The settlement can be proposed without "
+            "it, but the payment period of %(n)s days runs from the date the service is "
+            "accepted, so no due date is counted until the acceptance is recorded: record it "
+            "on the evaluation's page.", title=evaluation.title, n=days))
     if acceptance.conclusion == AcceptanceConclusion.rejected:
         return Due(days, None, "", None, _("The service was not accepted: no payment falls "
                                            "due."), not_accepted=True)
@@ -1136,7 +1145,8 @@ def sheet_workbook(session: Session, settlement: Settlement, *, today: date | No
          if settlement.status in (SettlementStatus.approved, SettlementStatus.paid) else None),
         ("voucher", _("Voucher number"), settlement.voucher_no or ""),
         ("paid_on", _("Paid on"), settlement.paid_on),
-        ("due_on", _("Payment due"), payment.due.due_on or payment.due.note),
+        ("due_on", _("Payment due"),
+         payment.due.due_on or payment.due.notice or payment.due.note),
     ]
     if settlement.status == SettlementStatus.paid:
         rows.append(("late_days", _("Days paid late"), payment.paid_late_days))
