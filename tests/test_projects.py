@@ -629,10 +629,10 @@ def test_the_contracts_percentages_are_written_as_the_readers_language_writes_th
         return rule, shares
 
     rule, shares = shown()
-    assert "≥80: 95%；" in rule and "95 %" not in rule
+    assert "≥80：95%；" in rule and "95 %" not in rule and ": " not in rule
     assert shares == ["30%", "30%", "40%"]
     token = csrf_from(client, page)
     client.post("/language", data={"language": "en", "next": page, "csrf_token": token})
     rule, shares = shown()
-    assert "≥80: 95 %；" in rule
+    assert "≥80: 95 %; " in rule and "；" not in rule and "：" not in rule
     assert shares == ["30 %", "30 %", "40 %"]
