@@ -632,3 +632,13 @@ def test_the_rule_and_the_trace_name_the_grade_where_a_band_starts_at_one(db, wo
     with language("en"):
         assert settlements.rule_text(rule, grades).startswith(
             "score ≥ 90 (优) → 100 %; score ≥ 80 (良) → 95 %; score ≥ 70 → 90 %")
+
+
+def test_a_percentage_is_rounded_half_up_like_every_figure():
+    # a format spec would round an exact half to even: 50.005 % → "50.00%", 0.125 → "12%"
+    assert settlements.percent_text("0.50005", 2) == "50.01%"
+    assert settlements.percent_text("0.125", 0) == "13%"
+    assert settlements.percent_text("0.6665", 2) == "66.65%"
+    assert settlements.percent_text("0.66665", 2) == "66.67%"
+    assert settlements.percent_text("0.5", 2) == "50.00%"
+    assert settlements.percent_text("0.9746") == "97.46%"

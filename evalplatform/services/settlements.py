@@ -121,7 +121,9 @@ def percent_text(ratio: Decimal | str | float, places: int | None = None) -> str
     decimals (0.6667, 1 → '66.7%'). The one way a percentage is written (pages use it as the
     ``percent`` filter)."""
     number = Decimal(str(ratio)) * HUNDRED
-    return percent(f"{number.normalize():f}" if places is None else f"{number:.{places}f}")
+    if places is not None:  # half-up, as every figure is rounded (a format spec rounds half-even)
+        number = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return percent(f"{number.normalize():f}" if places is None else f"{number:f}")
 
 
 # ---------------------------------------------------------------- results (read only)
