@@ -26,7 +26,8 @@ def is_ratio_unit(unit: Any) -> bool:
     return str(unit or "").strip() in scoring.RATIO_UNITS
 
 
-def _number(text: str) -> Decimal | None:
+def decimal_text(text: str) -> Decimal | None:
+    """A typed number (thousands separators allowed) as a finite Decimal, else None."""
     try:
         value = Decimal(text.replace(",", "").replace("，", ""))
     except InvalidOperation:
@@ -49,7 +50,7 @@ def percent_number(raw: str) -> Decimal | None:
     text = str(raw or "").strip()
     if text.endswith(PERCENT_SIGNS):
         text = text[:-1].rstrip()
-    return _number(text) if text else None
+    return decimal_text(text) if text else None
 
 
 def percent_to_ratio(raw: str) -> Decimal | None:
@@ -62,7 +63,7 @@ def percent_to_ratio(raw: str) -> Decimal | None:
 
 def ratio_as_percent(value: Any) -> str:
     """A stored fraction of one as the number of percent a form shows (0.9746 → '97.46')."""
-    number = _number(str(value))
+    number = decimal_text(str(value))
     return plain(number.scaleb(2)) if number is not None else str(value)
 
 

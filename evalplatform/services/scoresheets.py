@@ -22,7 +22,7 @@ package its sheets and data.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import update
@@ -60,8 +60,10 @@ from evalplatform.services import (
 from evalplatform.services.clock import as_utc, now
 from evalplatform.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from evalplatform.services.ratios import (
+    decimal_text,
     likely_fraction,
     percent_to_ratio,
+    plain,
     ratio_as_percent,
     read_as,
 )
@@ -96,7 +98,7 @@ class Leaf:
         """A target or band bound of this leaf as the trace writes it (24 小时), a rate as the
         reader's language writes a percentage (95% in Chinese, 95 % in English)."""
         if self.is_ratio:
-            number = _decimal(str(value))
+            number = decimal_text(str(value))
             if number is not None:
                 return percent(plain(number.scaleb(2)))
         return scoring.with_unit(value, self.rule.get("unit"))
@@ -123,7 +125,7 @@ class Leaf:
         """The size of the figures this leaf expects: its target, or its top band's bound
         (0 when it has neither)."""
         bounds = [self.rule.get("target")] + [b.get("min") for b in self.rule.get("bands") or []]
-        numbers = [n for n in (_decimal(str(b)) for b in bounds if b not in (None, "")) if n]
+        numbers = [n for n in (decimal_text(str(b)) for b in bounds if b not in (None, "")) if n]
         return max(numbers, default=Decimal(0))
 
     @property
@@ -331,18 +333,6 @@ def start(session: Session, principal, evaluation_id: int, part_id: str, kind: s
 FIELD_PREFIXES = ("value", "reason", "na", "na_reason", "source")
 
 
-def _decimal(text: str) -> Decimal | None:
-    try:
-        value = Decimal(text.replace(",", "").replace("，", ""))
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
-
-
-def plain(value: Decimal) -> str:
-    """12.50 → '12.5', 20 → '20' (never an exponent)."""
-    text = format(value.normalize(), "f")
-    return text
 
 
 @dataclass
@@ -398,7 +388,7 @@ def _parse_points(leaf: Leaf, raw: str, reason: str, parsed: ParsedSheet) -> Non
             parsed.scores[leaf.id] = {"reason": reason}
         parsed.pending[leaf.id] = _("Enter the points.")
         return
-    value = _decimal(raw)
+    value = decimal_text(raw)
     if value is None or value.as_tuple().exponent < -2:
         parsed.errors[leaf.id] = _("Enter points as a number with at most two decimals, e.g. "
                                    "12.5.")
@@ -462,7 +452,7 @@ def _parse_datum(leaf: Leaf, raw: str, source: str, parsed: ParsedSheet) -> None
                 ceiling=percent(plain(PERCENT_CEILING)), example=percent(95))
             return
     else:
-        value = _decimal(raw)
+        value = decimal_text(raw)
         if value is None or value < 0:
             parsed.errors[leaf.id] = _("Enter the measured value as a number of 0 or more.")
             return
@@ -778,7 +768,7 @@ def save_self_evaluation(session: Session, principal, evaluation_id: int, values
     claimed = str(values.get("claimed_total") or "").strip()
     claimed_value = None
     if claimed:
-        claimed_value = _decimal(claimed)
+        claimed_value = decimal_text(claimed)
         if claimed_value is None or not 0 <= claimed_value <= 100 \
                 or claimed_value.as_tuple().exponent < -2:
             errors["claimed_total"] = _("Your own score is a number from 0 to 100 with at most "

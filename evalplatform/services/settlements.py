@@ -608,13 +608,18 @@ def _still_final(session: Session, settlement: Settlement) -> None:
                          "again.", title=evaluation.title))
 
 
+def _failed_acceptance_of(session: Session, settlement: Settlement) -> str | None:
+    """``failed_acceptance`` of the settlement's instalment and evaluation, as they are now."""
+    evaluation = session.get(Evaluation, settlement.evaluation_id) \
+        if settlement.evaluation_id else None
+    return failed_acceptance(session, session.get(Instalment, settlement.instalment_id),
+                             evaluation)
+
+
 def approval_refusal(session: Session, settlement: Settlement) -> str | None:
     """Why finance cannot approve this settlement: its service failed the acceptance recorded
     after it was proposed."""
-    evaluation = session.get(Evaluation, settlement.evaluation_id) \
-        if settlement.evaluation_id else None
-    failed = failed_acceptance(session, session.get(Instalment, settlement.instalment_id),
-                               evaluation)
+    failed = _failed_acceptance_of(session, settlement)
     if failed is None:
         return None
     return _("%(reason)s This settlement cannot be approved: return it to the purchaser.",
@@ -630,10 +635,7 @@ def payment_refusal(session: Session, settlement: Settlement) -> str | None:
         return _("The result this settlement was computed from is no longer the final result "
                  "of %(title)s, so it cannot be paid: withdraw the approval so that the "
                  "purchaser proposes it again.", title=moved.title)
-    evaluation = session.get(Evaluation, settlement.evaluation_id) \
-        if settlement.evaluation_id else None
-    failed = failed_acceptance(session, session.get(Instalment, settlement.instalment_id),
-                               evaluation)
+    failed = _failed_acceptance_of(session, settlement)
     if failed is None:
         return None
     return _("%(reason)s This settlement cannot be paid: withdraw the approval.", reason=failed)
