@@ -1,12 +1,17 @@
 """Keep the translation catalogues in step with the code (``make messages``).
 
 Extracts every message from the Python code and the templates, adds new ones to each
-language's ``messages.po`` (English gets its msgid as translation) and drops obsolete ones.
-The Chinese translations are written by people; the test suite fails while any is missing.
+language's ``messages.po`` and drops obsolete ones. The application's messages are written
+in English: English gets its msgid as translation, the Chinese ones are written by people.
+The scoring engine's sentences (its traces and warnings, ``scoring.Text`` templates) are
+written in Chinese: Chinese gets its msgid as translation, the English ones are written by
+people. The test suite fails while any translation is missing.
 """
 
 from __future__ import annotations
 
+import copy
+import re
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -23,12 +28,26 @@ METHOD_MAP = [
     ("templates/**.html", "jinja2"),
 ]
 OPTIONS = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+#: The scoring engine marks its templates with ``Text("…", **values)`` and ``N_("…")``.
+ENGINE_METHOD_MAP = [("scoring/**.py", "python")]
+ENGINE_KEYWORDS = {"Text": None, "N_": None}
+_CHINESE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+
+def written_in_chinese(msgid) -> bool:
+    """A message whose source is Chinese (the engine's): it is translated into English."""
+    first = msgid[0] if isinstance(msgid, (tuple, list)) else msgid
+    return bool(_CHINESE.search(first))
 
 
 def extract() -> Catalog:
     catalog = Catalog(project="evalplatform", charset="utf-8")
     for filename, lineno, message, comments, context in extract_from_dir(
         str(PROJECT_DIR), METHOD_MAP, OPTIONS, keywords=KEYWORDS
+    ):
+        catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    for filename, lineno, message, comments, context in extract_from_dir(
+        str(PROJECT_DIR), ENGINE_METHOD_MAP, keywords=ENGINE_KEYWORDS
     ):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     return catalog
@@ -60,10 +79,14 @@ def update() -> dict[str, int]:
     missing: dict[str, int] = {}
     for language in LANGUAGES:
         catalog = load(language)
-        catalog.update(template, no_fuzzy_matching=True)
+        # update() adopts the template's new messages as they are: a copy for each language
+        catalog.update(copy.deepcopy(template), no_fuzzy_matching=True)
         catalog.obsolete.clear()
+        source = "zh_CN" if language == "zh_CN" else "en"
         for message in catalog:
-            if message.id and language == "en" and untranslated(message):
+            if not message.id or not untranslated(message):
+                continue
+            if (source == "zh_CN") == written_in_chinese(message.id):
                 message.string = message.id  # a plural's (singular, plural) as its two forms
         missing[language] = sum(1 for m in catalog if m.id and untranslated(m))
         path = po_path(language)

@@ -47,6 +47,7 @@ from .stats import (
     topsis,
     trimmed_mean,
 )
+from .text import Text, render
 from .trace import RATIO_UNITS, with_unit
 
 __all__ = [
@@ -80,6 +81,9 @@ __all__ = [
     # formatting, as the trace writes a value
     "with_unit",
     "RATIO_UNITS",
+    # the trace and warnings in another language
+    "Text",
+    "render",
     # result types
     "AHPResult",
     "EntropyResult",

@@ -27,6 +27,7 @@ from itertools import chain, compress, repeat
 import numpy as np
 
 from .package import PackageError, _dec
+from .text import AND, Joined, Text
 
 __all__ = ["SCORED", "NA", "MISSING", "ABSENT", "Batch", "PartSheets", "SheetTable", "Suspects",
            "Tally", "from_parsed", "read_many", "concat", "tally"]
@@ -51,6 +52,17 @@ class Suspects(Exception):
     def __init__(self, positions):
         self.positions = sorted(set(int(p) for p in positions))
         super().__init__(f"{len(self.positions)} package(s) for the one-package parser")
+
+
+def no_reason_warning(scorer: str, leaves: list) -> Text:
+    """The warning for deductions a sheet gave without a reason (扣分未写理由)."""
+    return Text("评分表 {scorer} 有 {n} 项扣分未写扣分理由: {leaves}", scorer=scorer,
+                n=len(leaves), leaves=Joined(AND, leaves))
+
+
+def unused_survey_warning(n: int) -> Text:
+    """The warning for survey answers a scheme without survey indicators cannot use."""
+    return Text("数据包有 {n} 份问卷回答, 但指标体系没有问卷类指标, 未使用", n=n)
 
 
 def _objects(values) -> np.ndarray:
@@ -691,7 +703,7 @@ def _read_answers(prep, inputs: list, b: int, odd: np.ndarray, r: _Read, codes_b
     q = len(prep.questions)
     if not q:
         r.codes = None
-        r.warn = [(k, f"数据包有 {int(lens[k])} 份问卷回答, 但指标体系没有问卷类指标, 未使用")
+        r.warn = [(k, unused_survey_warning(int(lens[k])))
                   for k in np.flatnonzero(lens).tolist()]
         return
     r.warn = []
@@ -820,8 +832,7 @@ def read_many(cs, prep, inputs: list, population: list, payment: list, codes_by_
             i = int(spkg_new[row])
             if warnings[i] is _NO_WARNINGS:
                 warnings[i] = []
-            warnings[i].append(f"评分表 {r.scorer[row]} 有 {len(lids)} 项扣分未写扣分理由: "
-                               f"{'、'.join(lids)}")
+            warnings[i].append(no_reason_warning(r.scorer[row], lids))
     table = SheetTable(_objects(r.scorer), {}, r.lo, r.ecol, prep.col_ids, r.groups)
     for k, text in r.warn:
         if keep[k]:

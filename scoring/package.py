@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from .text import Text
+
 __all__ = [
     "PackageError",
     "validate_scheme",
@@ -32,8 +34,10 @@ RULES = ("points", "tiers", "ratio_ge", "ratio_le", "thresholds", "survey_mean",
 SHEET_RULES = ("points", "tiers")
 DATA_RULES = ("ratio_ge", "ratio_le", "thresholds")
 SURVEY_RULES = ("survey_mean", "survey_rate")
-PARTIES = {"purchaser": "购买主体", "recipient": "服务对象", "third_party": "第三方"}
-COMBINES = {"mean": "平均", "median": "中位数", "trimmed_mean": "去掉最高和最低后平均"}
+PARTIES = {"purchaser": Text("购买主体"), "recipient": Text("服务对象"),
+           "third_party": Text("第三方")}
+COMBINES = {"mean": Text("平均"), "median": Text("中位数"),
+            "trimmed_mean": Text("去掉最高和最低后平均")}
 MISSING_POLICIES = ("block", "zero", "redistribute")
 FRAME_DIMENSIONS = ("决策", "过程", "产出", "效益")
 DEFAULT_GRADES = (("优", Decimal("90")), ("良", Decimal("80")), ("中", Decimal("60")),
@@ -439,8 +443,8 @@ def _frame(part: dict, path: str, root: Node, nodes: list, pid: str, warnings: l
         if reason is None:
             raise PackageError(f"部分 \"{pid}\" 采用国家框架, 产出和效益合计 {_fmt(share)} 分, "
                                f"应不少于 60 分; 如有理由请写在 frame.reason", f"{path}.frame")
-        warnings.append(f"部分 \"{pid}\" 的产出和效益合计 {_fmt(share)} 分, 少于国家框架的 60 分, "
-                        f"理由: {reason}")
+        warnings.append(Text("部分 \"{part}\" 的产出和效益合计 {share} 分, 少于国家框架的 60 分, "
+                             "理由: {reason}", part=pid, share=_fmt(share), reason=reason))
     return {"kind": "national", "reason": reason, "dimensions": dims, "share": share}
 
 

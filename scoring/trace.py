@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from .money import round_score, snap
 from .package import COMBINES, PARTIES, _fmt
+from .text import AND, N_, OR, Joined, Text, joined
 
 _P4 = Decimal("0.0001")
 _STATE = {"s": "scored", "n": "na", "m": "missing"}
@@ -60,140 +61,248 @@ def _pct(rate: float) -> str:
     return f2(rate * 100.0)
 
 
-def _join(items) -> str:
-    return "、".join(items)
+def _join(items) -> Joined:
+    return Joined(AND, items)
 
 
-def _leaf_sheets(node, lf, part, scheme) -> str:
-    j = lf.local
-    parts = []
-    chosen = []
+#: What a scorer's sheet says of a leaf it left empty, by the scheme's missing policy.
+_SHEET_MISSING = {"zero": N_("{scorer} 缺失 (按 0 分计)"),
+                  "redistribute": N_("{scorer} 缺失 (按不适用处理)"), "block": N_("{scorer} 缺失")}
+#: What a leaf scored by sheets says when its part has no sheet at all.
+_NO_SHEETS = {"zero": Text("。没有评分表, 按 0 分计"), "redistribute": Text("。没有评分表, 按不适用处理"),
+              "block": Text("。没有评分表 (缺失)")}
+#: What a measured or survey leaf says when it has no input, by the missing policy.
+_NO_INPUT = {
+    ("data", "zero"): N_("{head}: 缺失, 没有测量数据 (inputs.data), 按 0 分计"),
+    ("data", "redistribute"): N_("{head}: 缺失, 没有测量数据 (inputs.data), 按不适用处理, 不计入"),
+    ("data", "block"): N_("{head}: 缺失, 没有测量数据 (inputs.data), 结果不能定稿"),
+    ("survey", "zero"): N_("{head}: 缺失, 没有有效问卷回答, 按 0 分计"),
+    ("survey", "redistribute"): N_("{head}: 缺失, 没有有效问卷回答, 按不适用处理, 不计入"),
+    ("survey", "block"): N_("{head}: 缺失, 没有有效问卷回答, 结果不能定稿"),
+}
+
+
+def _sheet_entry(su, j: int, notes: dict, missing: str) -> Text | str:
+    """What one sheet gave a leaf: "E1 8.5 (扣分理由: 资料不全)", "E2 部分达成 (7)"."""
+    st = su.states[j]
+    if st == "s":
+        points = fv(su.values[j])
+        if "tier" in notes:
+            if "reason" in notes:
+                return Text("{scorer} {tier} ({points}; 理由: {reason})", scorer=su.scorer,
+                            tier=notes["tier"], points=points, reason=notes["reason"])
+            return f"{su.scorer} {notes['tier']} ({points})"
+        if "reason" in notes:
+            return Text("{scorer} {points} (扣分理由: {reason})", scorer=su.scorer,
+                        points=points, reason=notes["reason"])
+        return f"{su.scorer} {points}"
+    if st == "n":
+        if "na" in notes:
+            return Text("{scorer} 不适用 (理由: {reason})", scorer=su.scorer, reason=notes["na"])
+        return Text("{scorer} 不适用", scorer=su.scorer)
+    return Text(_SHEET_MISSING[missing], scorer=su.scorer)
+
+
+def _notes_by_leaf(part) -> list[dict]:
+    """Per sheet of a part: leaf id → {kind: text} of its notes (reason, na, tier)."""
+    out = []
     for su in part.sheets:
-        st = su.states[j]
-        notes = {kind: t for lid, kind, t in su.notes if lid == lf.id}
-        why = f"; 理由: {notes['reason']}" if "reason" in notes else ""
-        if st == "s":
-            v = su.values[j]
-            if "tier" in notes:
-                txt = f"{su.scorer} {notes['tier']} ({fv(v)}{why})"
-            else:
-                txt = f"{su.scorer} {fv(v)}" + (f" (扣分理由: {notes['reason']})" if why else "")
-        elif st == "n":
-            txt = f"{su.scorer} 不适用" + (f" (理由: {notes['na']})" if "na" in notes else "")
-        else:
-            txt = f"{su.scorer} 缺失" + {"zero": " (按 0 分计)", "redistribute": " (按不适用处理)",
-                                        "block": ""}[scheme.missing]
-        parts.append(txt)
+        found: dict = {}
+        for lid, kind, t in su.notes:
+            found.setdefault(lid, {})[kind] = t
+        out.append(found)
+    return out
+
+
+def _leaf_sheets(node, lf, part, scheme, notes_of) -> Text:
+    j = lf.local
+    entries = []
+    chosen = []
+    none: dict = {}
+    for su, notes in zip(part.sheets, notes_of, strict=True):
+        entries.append(_sheet_entry(su, j, notes.get(lf.id, none), scheme.missing))
         if su.chosen:
             chosen.append(su)
-    head = f"{node.id} {node.name} (满分 {_fmt(node.points)}, 评分表): {'; '.join(parts)}"
+    head = [Text("{id} {name} (满分 {points}, 评分表): {sheets}", id=node.id, name=node.name,
+                 points=_fmt(node.points), sheets=Joined("; ", entries))]
     if lf.rule == "tiers":
         coefs = ", ".join(f"{n} {_fmt(c)}" for n, c in lf.params["tiers"].items())
-        head += f" [档次系数: {coefs}; 得分 = 满分 × 系数]"
-    combine = COMBINES[part.combine]
+        head.append(Text(" [档次系数: {coefficients}; 得分 = 满分 × 系数]", coefficients=coefs))
     if not part.sheets:
-        return head + "。没有评分表" + {"zero": ", 按 0 分计", "redistribute": ", 按不适用处理",
-                                      "block": " (缺失)"}[scheme.missing]
+        return joined(*head, _NO_SHEETS[scheme.missing])
     names = _join(s.scorer for s in chosen)
     if node.status == "na":
-        return head + f"。选用的评分表 ({names}) 中多数判定不适用, 本指标不计入, 适用满分减去 " \
-                      f"{_fmt(node.points)}"
+        return joined(*head, Text("。选用的评分表 ({scorers}) 中多数判定不适用, 本指标不计入, "
+                                  "适用满分减去 {points}", scorers=names,
+                                  points=_fmt(node.points)))
     counted = "sm" if scheme.missing == "zero" else "s"
     used = [s for s in chosen if s.states[j] in counted]
     if not used:
-        return head + "。选用的评分表都没有本指标的得分 (缺失)"
+        return joined(*head, Text("。选用的评分表都没有本指标的得分 (缺失)"))
     vals = [s.values[j] for s in used]
-    txt = head + f"。按{combine}选用 {names}"
+    how = [Text("。按{combine}选用 {scorers}", combine=COMBINES[part.combine], scorers=names)]
     if len(used) < len(chosen):
-        txt += f", 其中有得分的是 {_join(s.scorer for s in used)}"
+        how.append(Text(", 其中有得分的是 {scorers}", scorers=_join(s.scorer for s in used)))
     if len(vals) == 1:
-        return txt + f", 得分 {f2(vals[0])}"
-    return txt + f", 得分 = ({' + '.join(fv(v) for v in vals)}) / {len(vals)} = {f2(node.score)}"
+        how.append(Text(", 得分 {score}", score=f2(vals[0])))
+    else:
+        how.append(Text(", 得分 = ({terms}) / {n} = {score}", terms=" + ".join(map(fv, vals)),
+                        n=len(vals), score=f2(node.score)))
+    return joined(*head, *how)
 
 
-def _leaf_text(node, lf, part, scheme) -> str:
+def _leaf_text(node, lf, part, scheme, notes_of) -> Text:
     if lf.rule in ("points", "tiers"):
-        return _leaf_sheets(node, lf, part, scheme)
-    head = f"{node.id} {node.name} (满分 {_fmt(node.points)})"
+        return _leaf_sheets(node, lf, part, scheme, notes_of)
+    head = Text("{id} {name} (满分 {points})", id=node.id, name=node.name,
+                points=_fmt(node.points))
     mx = _fmt(node.points)
     if node.status == "na":
-        why = f", 理由: {node.source}" if node.source else ""
-        return head + f": 不适用{why}; 本指标不计入, 适用满分减去 {mx}"
+        if node.source:
+            return Text("{head}: 不适用, 理由: {reason}; 本指标不计入, 适用满分减去 {points}",
+                        head=head, reason=node.source, points=mx)
+        return Text("{head}: 不适用; 本指标不计入, 适用满分减去 {points}", head=head, points=mx)
+    measured = lf.rule in ("ratio_ge", "ratio_le", "thresholds")
     if node.status == "missing" or node.score is None or node.value is None:
-        src = "测量数据 (inputs.data)" if lf.rule in ("ratio_ge", "ratio_le", "thresholds") \
-            else "有效问卷回答"
-        how = {"zero": ", 按 0 分计", "redistribute": ", 按不适用处理, 不计入",
-               "block": ", 结果不能定稿"}[scheme.missing]
-        return head + f": 缺失, 没有{src}{how}"
+        return Text(_NO_INPUT["data" if measured else "survey", scheme.missing], head=head)
     unit = lf.params.get("unit", "")
-    if lf.rule in ("ratio_ge", "ratio_le", "thresholds"):
-        src = f" (来源: {node.source})" if node.source else ""
+    if measured:
         v = with_unit(node.value, unit)
+        if node.source:
+            actual = Text("{head}: 实际值 {value} (来源: {source})", head=head, value=v,
+                          source=node.source)
+        else:
+            actual = Text("{head}: 实际值 {value}", head=head, value=v)
+        score = f2(node.score)
         if lf.rule == "ratio_ge":
-            t = with_unit(lf.params["target"], unit)
-            return head + f": 实际值 {v}{src}, 目标 ≥ {t}, 得分 = {mx} × " \
-                          f"min({_number(node.value, unit)} / {_number(lf.params['target'], unit)}" \
-                          f", 1) = {f2(node.score)}"
+            return Text("{actual}, 目标 ≥ {target}, 得分 = {max} × min({value} / {goal}, 1) = "
+                        "{score}", actual=actual, target=with_unit(lf.params["target"], unit),
+                        max=mx, value=_number(node.value, unit),
+                        goal=_number(lf.params["target"], unit), score=score)
         if lf.rule == "ratio_le":
             t = with_unit(lf.params["target"], unit)
             if node.value <= 0:
-                return head + f": 实际值 {v}{src}, 目标 ≤ {t}, 实际值为 0, 得满分 " \
-                              f"{f2(node.score)}"
-            return head + f": 实际值 {v}{src}, 目标 ≤ {t} (越低越好), 得分 = {mx} × " \
-                          f"min({_number(lf.params['target'], unit)} / " \
-                          f"{_number(node.value, unit)}, 1) = {f2(node.score)}"
-        bands = "; ".join(f"≥ {with_unit(lo, unit)} 得 {_fmt(p)}" for lo, p in lf.params["bands"])
+                return Text("{actual}, 目标 ≤ {target}, 实际值为 0, 得满分 {score}",
+                            actual=actual, target=t, score=score)
+            return Text("{actual}, 目标 ≤ {target} (越低越好), 得分 = {max} × "
+                        "min({goal} / {value}, 1) = {score}", actual=actual, target=t, max=mx,
+                        goal=_number(lf.params["target"], unit),
+                        value=_number(node.value, unit), score=score)
+        bands = Joined("; ", (Text("≥ {lower} 得 {points}", lower=with_unit(lo, unit),
+                                   points=_fmt(p)) for lo, p in lf.params["bands"]))
         for lo, _p in lf.params["bands"]:
             if node.value >= float(lo):
-                return head + f": 实际值 {v}{src}, 分档 [{bands}], 落在 ≥ {with_unit(lo, unit)} " \
-                              f"一档, 得分 {f2(node.score)}"
-        return head + f": 实际值 {v}{src}, 分档 [{bands}], 低于最低一档, 得分 0.00"
+                return Text("{actual}, 分档 [{bands}], 落在 ≥ {lower} 一档, 得分 {score}",
+                            actual=actual, bands=bands, lower=with_unit(lo, unit), score=score)
+        return Text("{actual}, 分档 [{bands}], 低于最低一档, 得分 0.00", actual=actual,
+                    bands=bands)
     qs = _join(lf.params["questions"])
     if lf.rule == "survey_mean":
-        return head + f": 题目 {qs} 共 {node.n} 个有效回答, 平均分值 {f2(node.value)}, 得分 = " \
-                      f"{mx} × {f2(node.value)} / 100 = {f2(node.score)}"
-    sat = "或".join(lf.params["satisfied"])
-    t = _fmt(lf.params["target"])
-    return head + f": 题目 {qs} 的 {node.n} 个有效回答中 {node.hits} 个为{sat}, 满意率 " \
-                  f"{_pct(node.value)}%, 目标 {t}%, 得分 = {mx} × min({_pct(node.value)} / {t}, " \
-                  f"1) = {f2(node.score)}"
+        return Text("{head}: 题目 {questions} 共 {n} 个有效回答, 平均分值 {mean}, 得分 = "
+                    "{max} × {mean} / 100 = {score}", head=head, questions=qs, n=node.n,
+                    mean=f2(node.value), max=mx, score=f2(node.score))
+    return Text("{head}: 题目 {questions} 的 {n} 个有效回答中 {hits} 个为{satisfied}, 满意率 "
+                "{rate}%, 目标 {target}%, 得分 = {max} × min({rate} / {target}, 1) = {score}",
+                head=head, questions=qs, n=node.n, hits=node.hits,
+                satisfied=Joined(OR, lf.params["satisfied"]), rate=_pct(node.value),
+                target=_fmt(lf.params["target"]), max=mx, score=f2(node.score))
 
 
-def _inner_text(node, nd, result, scheme) -> str:
+def _inner_text(node, nd, result, scheme) -> Text:
     kids = [result.nodes[scheme.nodes[c].id] for c in nd.children]
-    head = f"{node.id} {node.name} (满分 {_fmt(node.points)})"
+    head = Text("{id} {name} (满分 {points})", id=node.id, name=node.name,
+                points=_fmt(node.points))
     if node.status == "na":
-        return head + ": 下属指标全部不适用, 不计入"
+        return Text("{head}: 下属指标全部不适用, 不计入", head=head)
     terms = [f"{k.id} {f2(k.score)}" for k in kids if k.score is not None]
     na = [k.id for k in kids if k.status == "na"]
     miss = [k.id for k in kids if k.score is None and k.status != "na"]
-    txt = head + f" = {' + '.join(terms) if terms else '0'} = {f2(node.score or 0.0)}"
+    pieces = [head, f" = {' + '.join(terms) if terms else '0'} = {f2(node.score or 0.0)}"]
     if na:
-        txt += f"; 不适用: {_join(na)}"
+        pieces.append(Text("; 不适用: {ids}", ids=_join(na)))
     if miss:
-        txt += f"; 缺失: {_join(miss)}"
+        pieces.append(Text("; 缺失: {ids}", ids=_join(miss)))
     if node.applicable != float(node.points):
-        txt += f"; 适用满分 {fv(node.applicable)}"
-    return txt
+        pieces.append(Text("; 适用满分 {points}", points=fv(node.applicable)))
+    return joined(*pieces)
 
 
-def _part_text(ps, part, result, scheme) -> str:
+def _part_text(ps, part, result, scheme) -> Text:
     root = result.nodes[scheme.nodes[part.root].id]
-    head = f"{ps.name} ({PARTIES[ps.party]}, 权重 {ps.weight}): " \
-           f"{_inner_text(root, scheme.nodes[part.root], result, scheme)}"
+    head = Text("{name} ({party}, 权重 {weight}): {tree}", name=ps.name,
+                party=PARTIES[ps.party], weight=ps.weight,
+                tree=_inner_text(root, scheme.nodes[part.root], result, scheme))
     sheets = ""
     if ps.sheets:
-        tl = ", ".join(f"{s.scorer} {f2(s.total) if s.total is not None else '无'}"
-                       for s in ps.sheets)
-        chosen = _join(s.scorer for s in ps.sheets if s.chosen)
-        sheets = f"; 评分表总分 (各自按适用指标折算): {tl}; 合并方式: {COMBINES[ps.combine]}, " \
-                 f"选用 {chosen}, 每个指标取选用评分表的平均"
+        totals = Joined(", ", (f"{s.scorer} {f2(s.total)}" if s.total is not None else
+                               Text("{scorer} 无", scorer=s.scorer) for s in ps.sheets))
+        sheets = Text("; 评分表总分 (各自按适用指标折算): {totals}; 合并方式: {combine}, 选用 "
+                      "{scorers}, 每个指标取选用评分表的平均", totals=totals,
+                      combine=COMBINES[ps.combine],
+                      scorers=_join(s.scorer for s in ps.sheets if s.chosen))
     if ps.score is None:
-        return head + "; 没有可计分的指标, 无法评分" + sheets
+        return joined(head, Text("; 没有可计分的指标, 无法评分"), sheets)
     if root.status == "scored":
-        return head + f"; 分项得分 {f2(ps.score)} (满分 100){sheets}"
-    return head + f"; 适用指标满分 {fv(root.applicable)}, 分项得分 = " \
-                  f"{f2(root.score)} / {fv(root.applicable)} × 100 = {f2(ps.score)}{sheets}"
+        return joined(head, Text("; 分项得分 {score} (满分 100)", score=f2(ps.score)), sheets)
+    return joined(head, Text("; 适用指标满分 {applicable}, 分项得分 = {score} / {applicable} × "
+                             "100 = {part}", applicable=fv(root.applicable), score=f2(root.score),
+                             part=f2(ps.score)), sheets)
+
+
+def _total_text(result) -> Text:
+    scored = [p for p in result.parts if p.score is not None]
+    terms = " + ".join(f"{p.weight} × {f4(p.score)}" for p in scored)
+    exact = format(snap(result.exact_total), "f")
+    if len(scored) < len(result.parts):
+        wsum = sum(p.weight for p in scored)
+        return Text("总分 = ({terms}) / {weights} (只按可计分部分的权重折算) = {exact}, 按未舍入的"
+                    "分项得分计算, 四舍五入到两位小数 (只舍入一次) = {total}", terms=terms,
+                    weights=wsum, exact=exact, total=result.total)
+    return Text("总分 = {terms} = {exact}, 按未舍入的分项得分计算, 四舍五入到两位小数 (只舍入一次) "
+                "= {total}", terms=terms, exact=exact, total=result.total)
+
+
+def _survey_text(q) -> Text:
+    pieces = [Text("问卷 {responses} 份, 有效作答 {answered} 份", responses=q.responses,
+                   answered=q.answered)]
+    if q.sample_needed is not None:
+        if q.population:
+            pieces.append(Text("; 所需样本量 {n} 份 (服务对象 {population} 人, 有限总体校正)",
+                               n=q.sample_needed, population=q.population))
+        else:
+            pieces.append(Text("; 所需样本量 {n} 份 (服务对象总数未知, 按无限总体)",
+                               n=q.sample_needed))
+    for r in q.rates:
+        if r.respondents == r.n:
+            n = f"n = {r.n}"
+        else:
+            n = Text("{n} 个回答来自 {respondents} 位受访者, 按受访者计算", n=r.n,
+                     respondents=r.respondents)
+        template = (N_("; {leaf} 满意率 {rate}% 的误差范围 ±{margin}% (95% 置信度, {n}, 含有限总体校正)")
+                    if r.finite_population else
+                    N_("; {leaf} 满意率 {rate}% 的误差范围 ±{margin}% (95% 置信度, {n})"))
+        pieces.append(Text(template, leaf=r.leaf, rate=_pct(r.rate), margin=_pct(r.margin), n=n))
+    return joined(*pieces)
+
+
+def _panel_text(pq) -> Text:
+    if pq.kendall_w is None and pq.icc is None:
+        return Text("部分 \"{part}\": {note}", part=pq.part, note=pq.note)
+    pieces = [Text("部分 \"{part}\" 的 {sheets} 张评分表在 {leaves} 个指标上的一致性 (按得分率)",
+                   part=pq.part, sheets=pq.sheets, leaves=pq.leaves)]
+    if pq.kendall_w is not None:
+        w = pq.kendall_w
+        pieces.append(Text(": Kendall's W = {w:.3f} (χ² = {chi2:.2f}, 自由度 {df}, p = {p})",
+                           w=w.statistic, chi2=w.chi2, df=w.df,
+                           p=_f3(w.pvalue, 4)))
+    if pq.icc is not None:
+        c = pq.icc
+        pieces.append(Text("; ICC2k (双向随机, 绝对一致, {sheets} 人平均) = {icc:.3f} (95% 区间 {low} "
+                           "~ {high})", sheets=pq.sheets, icc=c.statistic,
+                           low=_f3(c.ci_low), high=_f3(c.ci_high)))
+    if pq.note:
+        pieces.append(joined("; ", pq.note))
+    return joined(*pieces)
 
 
 def render_trace(result, scheme) -> tuple:
@@ -202,76 +311,47 @@ def render_trace(result, scheme) -> tuple:
     lines = []
     nodes = result.nodes
     parts = {p.id: p for p in result.parts}
+    notes = {p.id: _notes_by_leaf(p) for p in result.parts}
     for nd in scheme.nodes:
         if nd.leaf >= 0:
             lf = scheme.leaves[nd.leaf]
             node = nodes[nd.id]
-            lines.append(TraceLine(nd.id, _leaf_text(node, lf, parts[node.part], scheme)))
+            lines.append(TraceLine(nd.id, _leaf_text(node, lf, parts[node.part], scheme,
+                                                     notes[node.part])))
     for nd in reversed(scheme.nodes):
         if nd.leaf < 0 and nd.parent >= 0:
             lines.append(TraceLine(nd.id, _inner_text(nodes[nd.id], nd, result, scheme)))
     for p in scheme.parts:
         lines.append(TraceLine(p.id, _part_text(parts[p.id], p, result, scheme)))
-    scored = [p for p in result.parts if p.score is not None]
     if result.total is None:
-        lines.append(TraceLine("total", "没有任何部分可以计分, 没有总分"))
+        lines.append(TraceLine("total", Text("没有任何部分可以计分, 没有总分")))
     else:
-        terms = " + ".join(f"{p.weight} × {f4(p.score)}" for p in scored)
-        exact = format(snap(result.exact_total), "f")
-        if len(scored) < len(result.parts):
-            wsum = sum(p.weight for p in scored)
-            txt = f"总分 = ({terms}) / {wsum} (只按可计分部分的权重折算) = {exact}"
-        else:
-            txt = f"总分 = {terms} = {exact}"
-        txt += f", 按未舍入的分项得分计算, 四舍五入到两位小数 (只舍入一次) = {result.total}"
-        lines.append(TraceLine("total", txt))
+        lines.append(TraceLine("total", _total_text(result)))
         grades = scheme.grades
         k = next(k for k, (_, lo) in enumerate(grades) if result.total >= lo)
         name, lo = grades[k]
-        upper = f" 且 < {_fmt(grades[k - 1][1])}" if k > 0 else ""
-        lines.append(TraceLine("grade", f"总分 {result.total} ≥ {_fmt(lo)}{upper}, 等级 {name}"))
+        if k > 0:
+            grade = Text("总分 {total} ≥ {lower} 且 < {upper}, 等级 {grade}", total=result.total,
+                         lower=_fmt(lo), upper=_fmt(grades[k - 1][1]), grade=name)
+        else:
+            grade = Text("总分 {total} ≥ {lower}, 等级 {grade}", total=result.total,
+                         lower=_fmt(lo), grade=name)
+        lines.append(TraceLine("grade", grade))
     if result.payment is not None:
         lines.append(TraceLine("payment", result.payment.basis))
     q = result.quality
     if q.responses or scheme.questions:
-        txt = f"问卷 {q.responses} 份, 有效作答 {q.answered} 份"
-        if q.sample_needed is not None:
-            txt += f"; 所需样本量 {q.sample_needed} 份"
-            txt += (f" (服务对象 {q.population} 人, 有限总体校正)" if q.population
-                    else " (服务对象总数未知, 按无限总体)")
-        for r in q.rates:
-            fp = ", 含有限总体校正" if r.finite_population else ""
-            n = f"n = {r.n}" if r.respondents == r.n else \
-                f"{r.n} 个回答来自 {r.respondents} 位受访者, 按受访者计算"
-            txt += f"; {r.leaf} 满意率 {_pct(r.rate)}% 的误差范围 ±{_pct(r.margin)}% " \
-                   f"(95% 置信度, {n}{fp})"
-        lines.append(TraceLine("quality.survey", txt))
+        lines.append(TraceLine("quality.survey", _survey_text(q)))
         if q.alpha is not None:
             a = q.alpha
-            lines.append(TraceLine(
-                "quality.alpha",
-                f"问卷信度 Cronbach's α = {a.statistic:.3f} (95% 区间 {_f3(a.ci_low)} ~ "
-                f"{_f3(a.ci_high)}), {a.k} 道题, {a.n} 份完整作答, "
-                f"去掉有未答题的 {a.n_dropped} 份"))
+            lines.append(TraceLine("quality.alpha", Text(
+                "问卷信度 Cronbach's α = {alpha:.3f} (95% 区间 {low} ~ {high}), {k} 道题, {n} 份完整作答, "
+                "去掉有未答题的 {dropped} 份", alpha=a.statistic, low=_f3(a.ci_low),
+                high=_f3(a.ci_high), k=a.k, n=a.n, dropped=a.n_dropped)))
         elif q.alpha_note:
             lines.append(TraceLine("quality.alpha", q.alpha_note))
     for pq in q.panels:
-        if pq.kendall_w is None and pq.icc is None:
-            lines.append(TraceLine(f"quality.panel.{pq.part}", f"部分 \"{pq.part}\": {pq.note}"))
-            continue
-        txt = (f"部分 \"{pq.part}\" 的 {pq.sheets} 张评分表在 {pq.leaves} 个指标上的一致性 "
-               f"(按得分率)")
-        if pq.kendall_w is not None:
-            w = pq.kendall_w
-            txt += f": Kendall's W = {w.statistic:.3f} (χ² = {w.chi2:.2f}, 自由度 {w.df}, " \
-                   f"p = {_f3(w.pvalue, 4)})"
-        if pq.icc is not None:
-            c = pq.icc
-            txt += f"; ICC2k (双向随机, 绝对一致, {pq.sheets} 人平均) = {c.statistic:.3f} " \
-                   f"(95% 区间 {_f3(c.ci_low)} ~ {_f3(c.ci_high)})"
-        if pq.note:
-            txt += f"; {pq.note}"
-        lines.append(TraceLine(f"quality.panel.{pq.part}", txt))
+        lines.append(TraceLine(f"quality.panel.{pq.part}", _panel_text(pq)))
     for w in result.warnings:
         lines.append(TraceLine("warning", w))
     return tuple(lines)

@@ -84,6 +84,45 @@ def test_finance_computes_from_the_panel_and_reads_every_number(client, db, worl
     assert 'id="publish-result"' in panel and HAND_TOTAL in panel
 
 
+def test_an_english_reader_reads_how_every_number_was_made_in_english(client, db, world, feed):
+    """The engine writes its trace and warnings in Chinese; an English page showed them so."""
+    evaluation = fed(db, world, feed)
+    results.compute(db, principal(world.finance), evaluation.id)
+    sign_in(client, world.finance)
+    client.post("/language", data={"language": "en", "csrf_token": token(client)})
+    for path in ("result", "result/report"):
+        text = client.get(f"/evaluations/{evaluation.id}/{path}").text
+        assert "mean without the highest and the lowest" in text  # how the sheets combined
+        assert "去掉最高和最低后平均" not in text
+        assert f"rounded half-up to two decimals (once) = {HAND_TOTAL}" in text
+        assert "四舍五入" not in text and "评分表总分" not in text
+        assert "payable = ¥" in text and "应付" not in text
+        assert "作业人员未穿反光背心" in text  # what the expert wrote stays as written
+    client.post("/language", data={"language": "zh_CN", "csrf_token": token(client)})
+    text = client.get(f"/evaluations/{evaluation.id}/result").text
+    assert "去掉最高和最低后平均" in text and "四舍五入到两位小数" in text
+
+
+def test_a_trace_that_the_engine_no_longer_writes_stays_as_it_was_stored(client, db, world,
+                                                                         feed):
+    """A result stored by an older engine is not re-explained in other words: its own
+    sentences are shown, untranslated, rather than a translation of other numbers."""
+    evaluation = fed(db, world, feed)
+    result = results.compute(db, principal(world.finance), evaluation.id)
+    data = json.loads(json.dumps(result.result))
+    total = next(line for line in data["trace"] if line["ref"] == "total")
+    total["text"] = "总分 = 旧版引擎的写法"
+    result.result = data
+    db.add(result)
+    db.commit()
+    sign_in(client, world.finance)
+    client.post("/language", data={"language": "en", "csrf_token": token(client)})
+    text = client.get(f"/evaluations/{evaluation.id}/result").text
+    assert "总分 = 旧版引擎的写法" in text
+    assert "rounded half-up to two decimals" not in text
+    assert "去掉最高和最低后平均" in text  # the whole stored trace, not a mixture
+
+
 def test_where_the_inputs_came_from_is_named_in_the_readers_language(client, db, world, feed):
     from evalplatform.labels import INPUT_SOURCE_LABELS
     from evalplatform.services import evaluation_inputs

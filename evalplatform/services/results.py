@@ -30,7 +30,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 import scoring
-from evalplatform.i18n import N_, _, percent
+from evalplatform.i18n import DEFAULT_LANGUAGE, N_, _, current_language, percent, translations
 from evalplatform.models import (
     Appeal,
     AppealStatus,
@@ -621,6 +621,52 @@ class ResultView:
     charts: dict = field(default_factory=dict)
 
 
+def in_reader_language(result: EvaluationResult) -> dict:
+    """The result JSON with the engine's sentences (trace, warnings, quality notes, payment
+    basis) in the reader's language.
+
+    The engine writes them in Chinese and the JSON keeps them so. For another language the
+    stored package is scored again and its sentences rendered with the catalogue's
+    translations, but only where the new sentences are the stored ones word for word, so
+    a translation never describes other numbers than those stored (a result from an older
+    engine simply stays in Chinese).
+    """
+    data = result.result or {}
+    language = current_language()
+    if language == DEFAULT_LANGUAGE or not result.package or not data.get("trace"):
+        return data
+    try:
+        fresh = scoring.evaluate(result.package)
+    except (scoring.PackageError, ValueError, TypeError):
+        return data
+    stored = [(line.get("ref"), line.get("text")) for line in data["trace"]]
+    if ([(line.ref, line.text) for line in fresh.trace] != stored
+            or list(fresh.warnings) != list(data.get("warnings", []))):
+        return data
+    translate = translations(language).gettext
+
+    def words(text):
+        return scoring.render(text, translate)
+
+    readable = {**data, "trace": [{"ref": line.ref, "text": words(line.text)}
+                                  for line in fresh.trace],
+                "warnings": [words(w) for w in fresh.warnings]}
+    quality = data.get("quality")
+    if quality:
+        quality = {**quality}
+        if fresh.quality.alpha_note and quality.get("alpha_note") == fresh.quality.alpha_note:
+            quality["alpha_note"] = words(fresh.quality.alpha_note)
+        notes = {p.part: p.note for p in fresh.quality.panels}
+        quality["panels"] = [{**p, "note": words(notes[p.get("part")])}
+                             if p.get("note") and notes.get(p.get("part")) == p["note"] else p
+                             for p in quality.get("panels", [])]
+        readable["quality"] = quality
+    payment = data.get("payment")
+    if payment and fresh.payment is not None and payment.get("basis") == fresh.payment.basis:
+        readable["payment"] = {**payment, "basis": words(fresh.payment.basis)}
+    return readable
+
+
 def _trace_by_ref(data: dict) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for line in data.get("trace", []):
@@ -636,7 +682,7 @@ def _walk(node: dict, depth: int, part_id: str, rows: list[dict]) -> None:
 
 def explain(result: EvaluationResult) -> ResultView:
     """Everything the result page shows, built from the version's package and result JSON."""
-    package, data = result.package or {}, result.result or {}
+    package, data = result.package or {}, in_reader_language(result)
     scheme = package.get("scheme", {})
     traces = _trace_by_ref(data)
     nodes = data.get("nodes", {})

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import json
 import os
+import pickle
+import re
 from decimal import Decimal
 
 import numpy as np
@@ -254,6 +256,60 @@ def test_batch_equals_single(pkgs, data):
     single = [scoring.evaluate(p) for p in allp]
     assert many == single
     assert [r.as_dict() for r in many] == [r.as_dict() for r in single]
+
+
+CHINESE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+PAYMENT_RULES = [None, {"bands": [{"min": "90", "ratio": "1"}, {"min": "60", "ratio": "0.8"}]},
+                 {"linear": {"floor": "60"}},
+                 {"linear": {"floor": "60", "full": "95", "floor_ratio": "0.5"}}]
+
+
+def in_ascii(pkg) -> dict:
+    """The package with every Chinese word people typed in it (names, tiers, options,
+    reasons) renamed, consistently, to an ASCII one, and its grades named A to D."""
+    alias: dict[str, str] = {}
+
+    def renamed(value):
+        if isinstance(value, dict):
+            return {renamed(k): renamed(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [renamed(v) for v in value]
+        if isinstance(value, str) and CHINESE.search(value):
+            return alias.setdefault(value, f"w{len(alias)}")
+        return value
+
+    out = renamed(pkg)
+    out["scheme"]["grades"] = [{"name": n, "min": lo} for n, lo in
+                               (("A", "90"), ("B", "80"), ("C", "60"), ("D", "0"))]
+    return out
+
+
+@SETTINGS
+@given(packages(), st.sampled_from(PAYMENT_RULES), st.sampled_from([None, 20, 5000]))
+def test_every_sentence_of_the_engine_reads_again_in_chinese_and_in_english(pkg, rule,
+                                                                           population):
+    """The trace and the warnings are ``scoring.Text``: the same Chinese when rendered with
+    their own templates, and no Chinese word left when rendered with the application's
+    English catalogue (where the names people typed are not Chinese)."""
+    from evalplatform.i18n import translations
+
+    english = translations("en").gettext
+    pkg = in_ascii(pkg)
+    if rule is not None:
+        pkg["payment"] = {"amount": "120000.00", "rule": rule}
+    if population is not None:
+        pkg["inputs"]["population"] = population
+    res = scoring.evaluate(pkg)
+    sentences = [line.text for line in res.trace] + list(res.warnings)
+    assert sentences
+    for text in sentences:
+        assert isinstance(text, scoring.Text)
+        assert scoring.render(text, lambda template: template) == text
+        assert not CHINESE.search(scoring.render(text, english)), text
+    assert pickle.loads(pickle.dumps(res.trace)) == res.trace
+    again = scoring.evaluate_many([pkg])[0]
+    assert [scoring.render(line.text, english) for line in again.trace] \
+        == [scoring.render(line.text, english) for line in res.trace]
 
 
 def rewritten(draw, pkg) -> dict:
