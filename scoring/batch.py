@@ -56,13 +56,13 @@ class Suspects(Exception):
 
 def no_reason_warning(scorer: str, leaves: list) -> Text:
     """The warning for deductions a sheet gave without a reason (扣分未写理由)."""
-    return Text("评分表 {scorer} 有 {n} 项扣分未写扣分理由: {leaves}", scorer=scorer,
+    return Text("评分表 {scorer} 有 {n} 项扣分未写扣分理由：{leaves}", scorer=scorer,
                 n=len(leaves), leaves=Joined(AND, leaves))
 
 
 def unused_survey_warning(n: int) -> Text:
     """The warning for survey answers a scheme without survey indicators cannot use."""
-    return Text("数据包有 {n} 份问卷回答, 但指标体系没有问卷类指标, 未使用", n=n)
+    return Text("数据包有 {n} 份问卷回答，但指标体系没有问卷类指标，未使用", n=n)
 
 
 def _objects(values) -> np.ndarray:

@@ -1175,8 +1175,8 @@ def _score_group(batch) -> list[Evaluation]:
             lo = np.where(big, 1, 0)
             hi = np.where(big, c - 2, c - 1)
             for i in np.flatnonzero(~big & (c > 0)).tolist():
-                part_warn[i].append(Text("部分 \"{part}\" 只有 {n} 张有效评分表 (少于 5 张), "
-                                         "不去掉最高和最低, 按全部评分表平均", part=p.id,
+                part_warn[i].append(Text("部分“{part}”只有 {n} 张有效评分表（少于 5 张），不去掉最高和最低，"
+                                         "按全部评分表平均", part=p.id,
                                          n=int(c[i])))
         pos = np.arange(ns)
         chosen_sorted = (pos[None, :] >= lo[:, None]) & (pos[None, :] <= hi[:, None])
@@ -1184,7 +1184,7 @@ def _score_group(batch) -> list[Evaluation]:
         np.put_along_axis(chosen, order, chosen_sorted, axis=1)
         chosen[c == 0] = present[c == 0]
         for i in np.flatnonzero((c < n_own) & (c > 0)).tolist():
-            part_warn[i].append(Text("部分 \"{part}\" 有 {n} 张评分表没有任何适用的得分, 不参与合并",
+            part_warn[i].append(Text("部分“{part}”有 {n} 张评分表没有任何适用的得分，不参与合并",
                                      part=p.id, n=int(n_own[i] - c[i])))
         csc = chosen[:, :, None] & scored
         n_sc = csc.sum(axis=1)
@@ -1377,17 +1377,17 @@ def _make(cls, *columns) -> list:
     return list(map(_new_tuple, repeat(cls), zip(*columns, strict=False)))  # with repeat()s
 
 
-_MISSING_TEXT = {"block": Text("结果不能定稿, 显示的分数只按已有数据计算"),
-                 "zero": Text("按指标体系的规定, 缺失项按 0 分计"),
-                 "redistribute": Text("按指标体系的规定, 缺失项按不适用处理, 分值在适用指标中重新折算")}
-_MISSING_WHY = {"sheet": N_("{item} (评分表 {scorer} 没有评分)"), "sheets": N_("{item} (没有评分表)"),
-                "data": N_("{item} (没有测量数据)"), "responses": N_("{item} (没有有效问卷回答)")}
+_MISSING_TEXT = {"block": Text("结果不能定稿，显示的分数只按已有数据计算"),
+                 "zero": Text("按指标体系的规定，缺失项按 0 分计"),
+                 "redistribute": Text("按指标体系的规定，缺失项按不适用处理，分值在适用指标中重新折算")}
+_MISSING_WHY = {"sheet": N_("{item}（评分表 {scorer} 没有评分）"), "sheets": N_("{item}（没有评分表）"),
+                "data": N_("{item}（没有测量数据）"), "responses": N_("{item}（没有有效问卷回答）")}
 #: How many missing items a warning names before it says "等" (the rest are in ``missing``).
 MISSING_LISTED = 10
 
 
 def _missing_words(missing, cs) -> Text:
-    """The missing items in words: "C 服务质量 (评分表 E1 没有评分)、A11 服务人次 (没有测量数据)"."""
+    """The missing items in words: "C 服务质量（评分表 E1 没有评分）、A11 服务人次（没有测量数据）"."""
     words = []
     for m_ in missing[:MISSING_LISTED]:
         li = cs.leaf_by_id.get(m_.leaf)
@@ -1606,14 +1606,14 @@ def _build(args, a: int, z: int) -> list[tuple]:
             if okl[i]:
                 alpha_all[i] = made[i]
             else:
-                note_all[i] = Text("完整作答的问卷只有 {n} 份 (需要至少 {least} 份且总分有差异), "
-                                   "不计算信度", n=ncl[i], least=min_rows)
+                note_all[i] = Text("完整作答的问卷只有 {n} 份（需要至少 {least} 份且总分有差异），不计算信度",
+                                   n=ncl[i], least=min_rows)
         low = (aok & (av < THRESHOLDS["alpha"])).tolist()
-        alpha_low = [Text("问卷信度 Cronbach's α = {alpha:.3f}, 低于 {threshold}",
+        alpha_low = [Text("问卷信度 Cronbach's α = {alpha:.3f}，低于 {threshold}",
                           alpha=a.statistic, threshold=THRESHOLDS["alpha"])
                      if lw else None for a, lw in zip(made, low, strict=True)]
     elif n_q == 1:
-        note_all = [Text("问卷只有 1 道计分题目, 不计算信度")] * b
+        note_all = [Text("问卷只有 1 道计分题目，不计算信度")] * b
     panel_cols = []
     panel_warn: list = [[] for _ in range(b)]
     min_leaves = THRESHOLDS["min_panel_leaves"]
@@ -1630,9 +1630,9 @@ def _build(args, a: int, z: int) -> list[tuple]:
         kw = [None if f else x for x, f in zip(kw, nan_w.tolist(), strict=True)]
         ic = [None if f else x for x, f in zip(ic, nan_c.tolist(), strict=True)]
         nl = ncomp.tolist()
-        notes = [Text("每张评分表都打了分的指标只有 {n} 个 (少于 {least} 个), 不计算一致性", n=n,
+        notes = [Text("每张评分表都打了分的指标只有 {n} 个（少于 {least} 个），不计算一致性", n=n,
                       least=min_leaves) if f
-                 else (Text("评分没有差异 (全部相同), 一致性系数无法计算") if a or c else None)
+                 else (Text("评分没有差异（全部相同），一致性系数无法计算") if a or c else None)
                  for n, f, a, c in zip(nl, few.tolist(), nan_w.tolist(), nan_c.tolist(),
                                        strict=True)]
         made = _make(PanelQuality, rep(p.id), batch.sheets[p.index].n[sel].tolist(), nl, kw,
@@ -1643,12 +1643,12 @@ def _build(args, a: int, z: int) -> list[tuple]:
         weak_c = has & ~nan_c & (icc[0] < THRESHOLDS["icc"])
         for i in np.flatnonzero(weak_w | weak_c).tolist():
             if weak_w[i]:
-                panel_warn[i].append(Text("部分 \"{part}\" 评审专家评分一致性较弱: Kendall's W = "
-                                          "{w:.3f} < {threshold}", part=p.id, w=wl[i],
+                panel_warn[i].append(Text("部分“{part}”评审专家评分一致性较弱：Kendall's W = {w:.3f} < "
+                                          "{threshold}", part=p.id, w=wl[i],
                                           threshold=THRESHOLDS["kendall_w"]))
             if weak_c[i]:
-                panel_warn[i].append(Text("部分 \"{part}\" 评审专家评分信度较低: ICC2k = "
-                                          "{icc:.3f} < {threshold}", part=p.id, icc=cl[i],
+                panel_warn[i].append(Text("部分“{part}”评审专家评分信度较低：ICC2k = {icc:.3f} < {threshold}",
+                                          part=p.id, icc=cl[i],
                                           threshold=THRESHOLDS["icc"]))
     panels_all = [()] * b
     if panel_cols:
@@ -1675,26 +1675,27 @@ def _build(args, a: int, z: int) -> list[tuple]:
         missing = missing_all[i]
         if missing:
             if n_real[i]:
-                warnings.append(Text("有 {n} 项缺失: {items}; {effect}", n=n_real[i],
+                warnings.append(Text("有 {n} 项缺失：{items}；{effect}", n=n_real[i],
                                      items=_missing_words(missing[:n_real[i]], cs),
                                      effect=_MISSING_TEXT[policy]))
             for m_ in missing[n_real[i]:]:
-                warnings.append(Text("部分 \"{part}\" 没有任何可计分的指标, 无法评分; 总分只按其余部分"
-                                     "的权重折算, 结果不能定稿", part=m_.part))
+                warnings.append(Text("部分“{part}”没有任何可计分的指标，无法评分；"
+                                     "总分只按其余部分的权重折算，结果不能定稿", part=m_.part))
         tot = tots[i]
         if n_q:
             pop = pops[i]
             if answered[i] < needed_all[i]:
                 if pop:
-                    warnings.append(Text("有效问卷 {n} 份, 少于所需样本量 {needed} 份 (服务对象 "
-                                         "{population} 人, 误差 ±5%, 置信度 95%)", n=answered[i],
+                    warnings.append(Text("有效问卷 {n} 份，少于所需样本量 {needed} 份（服务对象 {population} "
+                                         "人，误差 ±5%，置信度 95%）", n=answered[i],
                                          needed=needed_all[i], population=pop))
                 else:
-                    warnings.append(Text("有效问卷 {n} 份, 少于所需样本量 {needed} 份 (服务对象总数"
-                                         "未知 (按无限总体), 误差 ±5%, 置信度 95%)", n=answered[i],
+                    warnings.append(Text("有效问卷 {n} 份，少于所需样本量 {needed} "
+                                         "份（服务对象总数未知（按无限总体），误差 ±5%，置信度 95%）",
+                                         n=answered[i],
                                          needed=needed_all[i]))
             if pop is not None and n_resp[i] > pop:
-                warnings.append(Text("问卷份数 {n} 超过服务对象总数 {population}, 未作有限总体校正",
+                warnings.append(Text("问卷份数 {n} 超过服务对象总数 {population}，未作有限总体校正",
                                      n=n_resp[i], population=pop))
         if alpha_low[i] is not None:
             warnings.append(alpha_low[i])
@@ -1705,6 +1706,6 @@ def _build(args, a: int, z: int) -> list[tuple]:
         if payment is not None and tot is not None:
             pay = _apply_payment(tot, payment[1], payment[0])
             if not final[i]:
-                warnings.append(Text("结果尚不能定稿, 结算金额仅供参考"))
+                warnings.append(Text("结果尚不能定稿，结算金额仅供参考"))
         out.append((parts_all[i], node_maps[i], quality_all[i], tuple(warnings), missing, pay))
     return out

@@ -195,22 +195,22 @@ def apply_payment(total, rule, amount) -> PaymentResult:
 def _apply(t: Decimal, parsed: dict, amt: Decimal) -> PaymentResult:
     if "bands" in parsed:
         ratio = _ZERO
-        basis = Text("总分 {total} 低于最低一档 {lower}, 比例 0", total=t,
+        basis = Text("总分 {total} 低于最低一档 {lower}，比例 0", total=t,
                      lower=parsed["bands"][-1][0])
         for lo, r in parsed["bands"]:
             if t >= lo:
                 ratio = r
-                basis = Text("总分 {total} ≥ {lower}, 落在该档, 支付比例 {ratio}%", total=t,
+                basis = Text("总分 {total} ≥ {lower}，落在该档，支付比例 {ratio}%", total=t,
                              lower=lo, ratio=_pct(r))
                 break
     else:
         floor, full, fr, explicit = parsed["linear"]
         if t < floor:
             ratio = _ZERO
-            basis = Text("总分 {total} 低于下限 {floor}, 比例 0", total=t, floor=floor)
+            basis = Text("总分 {total} 低于下限 {floor}，比例 0", total=t, floor=floor)
         elif t >= full:
             ratio = _ONE
-            basis = Text("总分 {total} ≥ {full}, 比例 100%", total=t, full=full)
+            basis = Text("总分 {total} ≥ {full}，比例 100%", total=t, full=full)
         else:
             if explicit:
                 raw = fr + (_ONE - fr) * (t - floor) / (full - floor)
@@ -219,11 +219,11 @@ def _apply(t: Decimal, parsed: dict, amt: Decimal) -> PaymentResult:
                 raw = t / full
                 how = f"{t} / {full}"
             ratio = raw.quantize(RATIO_PLACES, rounding=ROUND_HALF_UP)
-            basis = Text("线性规则: 比例 = {formula} = {ratio}% (四舍五入到 0.01%)", formula=how,
+            basis = Text("线性规则：比例 = {formula} = {ratio}%（四舍五入到 0.01%）", formula=how,
                          ratio=_pct(ratio))
     payable = (amt * ratio).quantize(CENT, rounding=ROUND_HALF_UP)
     deduction = amt - payable
-    basis = joined(basis, Text("; 应付 = {amount:,} × {ratio}% = {payable:,} 元, 扣减 = {amount:,} − "
+    basis = joined(basis, Text("；应付 = {amount:,} × {ratio}% = {payable:,} 元，扣减 = {amount:,} − "
                                "{payable:,} = {deduction:,} 元", amount=amt, ratio=_pct(ratio),
                                payable=payable, deduction=deduction))
     return PaymentResult(t, amt, ratio, payable, deduction, basis)

@@ -443,8 +443,8 @@ def _frame(part: dict, path: str, root: Node, nodes: list, pid: str, warnings: l
         if reason is None:
             raise PackageError(f"部分 \"{pid}\" 采用国家框架, 产出和效益合计 {_fmt(share)} 分, "
                                f"应不少于 60 分; 如有理由请写在 frame.reason", f"{path}.frame")
-        warnings.append(Text("部分 \"{part}\" 的产出和效益合计 {share} 分, 少于国家框架的 60 分, "
-                             "理由: {reason}", part=pid, share=_fmt(share), reason=reason))
+        warnings.append(Text("部分“{part}”的产出和效益合计 {share} 分，少于国家框架的 60 分，理由：{reason}",
+                             part=pid, share=_fmt(share), reason=reason))
     return {"kind": "national", "reason": reason, "dimensions": dims, "share": share}
 
 

@@ -6,8 +6,8 @@ such), and it keeps the template it was made from and the values that filled it.
 application that shows a result in another language renders it again with its own
 translation of the templates::
 
-    text = Text("总分 {total} ≥ {lower}, 等级 {grade}", total="91.50", lower="90", grade="优")
-    text                      # '总分 91.50 ≥ 90, 等级 优'
+    text = Text("总分 {total} ≥ {lower}，等级 {grade}", total="91.50", lower="90", grade="优")
+    text                      # '总分 91.50 ≥ 90，等级 优'
     text.render(english)      # 'Total 91.50 ≥ 90, grade 优'
 
 ``translate`` maps a template to its translation and returns the template itself when it
@@ -88,6 +88,9 @@ def N_(template: str) -> str:
 AND = Text("、")
 #: Between alternatives: "满意或非常满意".
 OR = Text("或")
+#: Between the clauses of a list whose items have words of their own.
+COMMA = Text("，")
+SEMI = Text("；")
 
 
 def render(value, translate: Translate) -> str:

@@ -107,6 +107,28 @@ def test_a_payment_explained_in_other_words_is_reworded_but_its_amounts_are_figu
     assert [(d.result_id, d.figure) for d in report.differences] == [(second.id, "payment")]
 
 
+def test_quality_notes_in_other_words_are_reworded_but_the_statistics_are_figures(db, world,
+                                                                                 feed):
+    first, second = two_versions(db, world, feed)
+    panels = [p for p in first.result["quality"]["panels"]]
+    assert panels
+
+    def reworded(package, result):  # as an earlier engine punctuated its notes
+        quality = result["quality"]
+        quality["alpha_note"] = (quality.get("alpha_note") or "") + " (旧版)"
+        for panel in quality["panels"]:
+            panel["note"] = "评分没有差异 (全部相同), 一致性系数无法计算"
+
+    def changed(package, result):
+        result["quality"]["panels"][0]["sheets"] += 1
+
+    tamper(db, first.id, reworded)
+    tamper(db, second.id, changed)
+    report = result_check.check_all(db)
+    assert report.reworded == 1
+    assert [(d.result_id, d.figure) for d in report.differences] == [(second.id, "quality")]
+
+
 def test_a_figure_an_earlier_engine_computed_otherwise_is_set_apart_not_failed(db, world,
                                                                               feed):
     first, _second = two_versions(db, world, feed)

@@ -77,11 +77,17 @@ def _short(value) -> str:
 
 
 def _figure(result: dict, key: str):
-    """A figure of a stored or recomputed result; a payment without its ``basis``, the
-    sentence that explains it (like the trace, it may be worded otherwise by a newer engine)."""
+    """A figure of a stored or recomputed result, without the sentences that explain it (a
+    payment's ``basis``, the quality's ``alpha_note`` and each panel's ``note``): like the
+    trace, they may be worded otherwise by a newer engine."""
     value = result.get(key)
     if key == "payment" and isinstance(value, dict):
         return {k: v for k, v in value.items() if k != "basis"}
+    if key == "quality" and isinstance(value, dict):
+        return {**{k: v for k, v in value.items() if k != "alpha_note"},
+                "panels": [{k: v for k, v in panel.items() if k != "note"}
+                           if isinstance(panel, dict) else panel
+                           for panel in value.get("panels") or []]}
     return value
 
 

@@ -137,27 +137,27 @@ def test_missing_warning_names_what_is_missing_in_words():
     res = one(sch, sheet("P", "E1", A=40, B=30), sheet("P", "E2", A=40))
     text = next(w for w in res.warnings if "缺失" in w)
     assert "missing" not in text
-    assert text.startswith("有 3 项缺失: ")
-    assert "B 指标B (评分表 E2 没有评分)" in text
-    assert "D 指标D (没有测量数据)" in text and "S 指标S (没有有效问卷回答)" in text
-    assert text.endswith("; 结果不能定稿, 显示的分数只按已有数据计算")
+    assert text.startswith("有 3 项缺失：")
+    assert "B 指标B（评分表 E2 没有评分）" in text
+    assert "D 指标D（没有测量数据）" in text and "S 指标S（没有有效问卷回答）" in text
+    assert text.endswith("；结果不能定稿，显示的分数只按已有数据计算")
     # the same in words under the other policies
     res = one(abc_scheme(missing="zero"), sheet("P", "E1", A=40, B=30))
-    assert "有 1 项缺失: C 指标C (评分表 E1 没有评分); 按指标体系的规定, 缺失项按 0 分计" \
+    assert "有 1 项缺失：C 指标C（评分表 E1 没有评分）；按指标体系的规定，缺失项按 0 分计" \
         in res.warnings
     # no sheet at all for a part
     res = one(scheme(part("P", "0.5", leaf("A", 100)), part("Q", "0.5", leaf("B", 100))),
               sheet("Q", "E1", B=90))
-    assert any("A 指标A (没有评分表)" in w for w in res.warnings)
+    assert any("A 指标A（没有评分表）" in w for w in res.warnings)
 
 
 def test_missing_warning_names_the_first_items_and_says_there_are_more():
     leaves = [leaf(f"L{i:02d}", 5) for i in range(20)]
     res = one(scheme(part("P", "1", *leaves)), sheet("P", "E1", L00=5))
     text = next(w for w in res.warnings if "缺失" in w)
-    assert text.startswith("有 19 项缺失: L01 指标L01 (评分表 E1 没有评分)、")
+    assert text.startswith("有 19 项缺失：L01 指标L01（评分表 E1 没有评分）、")
     assert "L10 指标L10" in text and "L11" not in text
-    assert "L10 指标L10 (评分表 E1 没有评分)等; 结果不能定稿" in text
+    assert "L10 指标L10（评分表 E1 没有评分）等；结果不能定稿" in text
 
 
 def test_missing_on_every_sheet_is_shown_on_what_is_present():
@@ -289,13 +289,13 @@ def test_measured_values_are_written_with_their_unit():
                            bands=[{"min": "0.9", "points": "20"}, {"min": "0.8", "points": "10"}])))
     res = one(sch, data={"R": 0.9746, "P1": "97.5", "T": 30, "N": 1150, "H": "0.85"})
     trace = {t.ref: t.text for t in res.trace}
-    assert "实际值 97.46%, 目标 ≥ 95%, 得分 = 20 × min(97.46 / 95, 1) = 20.00" in trace["R"]
+    assert "实际值 97.46%，目标 ≥ 95%，得分 = 20 × min(97.46 / 95, 1) = 20.00" in trace["R"]
     assert "比例" not in trace["R"]
-    assert "实际值 97.5%, 目标 ≥ 100%" in trace["P1"]
-    assert "实际值 30 小时, 目标 ≤ 24 小时 (越低越好), 得分 = 20 × min(24 / 30, 1) = 16.00" \
+    assert "实际值 97.5%，目标 ≥ 100%" in trace["P1"]
+    assert "实际值 30 小时，目标 ≤ 24 小时（越低越好），得分 = 20 × min(24 / 30, 1) = 16.00" \
         in trace["T"]
-    assert "实际值 1150 人次, 目标 ≥ 1200 人次" in trace["N"]
-    assert "实际值 85%, 分档 [≥ 90% 得 20; ≥ 80% 得 10], 落在 ≥ 80% 一档, 得分 10.00" \
+    assert "实际值 1150 人次，目标 ≥ 1200 人次" in trace["N"]
+    assert "实际值 85%，分档（≥ 90% 得 20；≥ 80% 得 10），落在 ≥ 80% 一档，得分 10.00" \
         in trace["H"]
 
 
@@ -313,7 +313,7 @@ def test_survey_rate_scores_the_satisfied_share_against_the_target():
     assert (s.n, s.hits) == (200, 168)
     assert s.score == pytest.approx(10 * 0.84 / 0.90)
     text = {t.ref: t.text for t in res.trace}["S"]
-    assert "200 个有效回答中 168 个为满意或较满意, 满意率 84.00%, 目标 90%" in text
+    assert "200 个有效回答中 168 个为满意或较满意，满意率 84.00%，目标 90%" in text
     assert "= 10 × min(84.00 / 90, 1) = 9.33" in text
     x = res.nodes["X"]
     assert x.n == 188  # "不了解" and unanswered do not count
@@ -371,7 +371,7 @@ def test_weak_panel_agreement_is_warned():
 
 def test_deduction_without_reason_is_warned_and_reasons_reach_the_trace():
     res = one(abc_scheme(), sheet("P", "E1", A={"points": 35, "reason": "台账缺页"}, B=20, C=30))
-    assert any("未写扣分理由: B" in w for w in res.warnings)
+    assert any("未写扣分理由：B" in w for w in res.warnings)
     assert "台账缺页" in {t.ref: t.text for t in res.trace}["A"]
 
 
@@ -405,10 +405,10 @@ def test_payment_on_a_blocked_result_is_marked_provisional():
 def test_trace_sentence_of_an_inner_node_and_the_total(example):
     res = scoring.evaluate(example)
     trace = {t.ref: t.text for t in res.trace}
-    assert trace["C4"] == "C4 效益 (满分 30) = C41 12.50 + C42 6.00 + C43 4.00 = 22.50"
+    assert trace["C4"] == "C4 效益（满分 30） = C41 12.50 + C42 6.00 + C43 4.00 = 22.50"
     assert trace["total"].startswith("总分 = 0.30 × 94.6667 + 0.30 × 88.2512 + 0.40 × 85.2750")
     assert trace["total"].endswith("= 88.99")
-    assert trace["grade"] == "总分 88.99 ≥ 80 且 < 90, 等级 良"
+    assert trace["grade"] == "总分 88.99 ≥ 80 且 < 90，等级 良"
 
 
 def test_nested_groups_and_single_part():

@@ -74,5 +74,5 @@ def test_rule_and_total_are_checked():
 def test_basis_explains_the_figures():
     res = scoring.apply_payment("85.5", BANDS, "300000.00")
     assert "85.50 ≥ 80" in res.basis
-    assert "300,000.00 × 95% = 285,000.00 元, 扣减 = 300,000.00 − 285,000.00 = 15,000.00 元" \
+    assert "300,000.00 × 95% = 285,000.00 元，扣减 = 300,000.00 − 285,000.00 = 15,000.00 元" \
         in res.basis  # amounts with thousands separators, as a finance officer reads them
