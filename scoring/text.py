@@ -12,8 +12,10 @@ translation of the templates::
 
 ``translate`` maps a template to its translation and returns the template itself when it
 has none (as ``gettext`` does), so a missing translation reads Chinese, never breaks.
-Values are rendered as they are: numbers are written by the engine before they are put
-in, names typed by people (indicators, scorers, grades, tiers) are never translated.
+Values are put in as they are: a number either already written by the engine ("88.99") or
+written by the template's own format ("{w:.3f}", "{amount:,}", the same in every
+language); names typed by people (indicators, scorers, grades, tiers, reasons) are never
+translated; a value that is itself a :class:`Text` is rendered in the same language.
 """
 
 from __future__ import annotations
