@@ -456,6 +456,16 @@ def test_progress_lists_who_scored_who_did_not_and_flags_the_late(db, pw):
     progress = scoresheets.progress(db, evaluation)
     late = [r for r in progress.rows if r.kind == SheetKind.expert]
     assert [r.late for r in late] == [False, True, True] and progress.overdue
+    # once a result is computed, a sheet never handed in is absent, no longer late: no
+    # "past due" badge and no reminder list on a published evaluation
+    evaluation.status = EvaluationStatus.published
+    db.add(evaluation)
+    db.commit()
+    progress = scoresheets.progress(db, evaluation)
+    assert not progress.overdue and progress.reminders == []
+    assert not any(r.late for r in progress.rows)
+    assert [r.state for r in progress.rows if r.kind == SheetKind.expert] == \
+        ["submitted", "draft", "not_started"]  # who scored is still shown
 
 
 # ---------------------------------------------------------------- files and the self-evaluation

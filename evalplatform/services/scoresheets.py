@@ -831,6 +831,7 @@ class Progress:
     due: Any
     overdue: bool
     rows: list[ProgressRow]
+    awaiting: bool = True  # the evaluation still waits for sheets
 
     @property
     def submitted(self) -> int:
@@ -838,6 +839,8 @@ class Progress:
 
     @property
     def reminders(self) -> list[ProgressRow]:
+        if not self.awaiting:
+            return []
         return [r for r in self.rows if r.state != "submitted"]
 
 
@@ -849,11 +852,14 @@ def _firm_contact(session: Session, organisation_id: int) -> str:
 
 
 def progress(session: Session, evaluation: Evaluation) -> Progress:
-    """Who has scored, who has not, against the due date (the evaluation's closing time)."""
+    """Who has scored, who has not, against the due date (the evaluation's closing time).
+    Lateness and reminders concern an evaluation that still waits for its sheets; once its
+    result is computed, a sheet not handed in is no longer late, only absent."""
     doc = evaluations.scheme_document(session, evaluation)
     due = as_utc(evaluation.closes_at)
     moment = now()
-    overdue = moment > due
+    awaiting = evaluation.status in FILLING
+    overdue = awaiting and moment > due
     sheets = {(s.part_id, s.scorer_key): s for s in sheets_of(session, evaluation.id)}
     rows: list[ProgressRow] = []
 
@@ -893,7 +899,7 @@ def progress(session: Session, evaluation: Evaluation) -> Progress:
             else:
                 who = department.name
             add(part, SheetKind.data, DATA_KEY, who, "")
-    return Progress(due, overdue, rows)
+    return Progress(due, overdue, rows, awaiting)
 
 
 # ---------------------------------------------------------------- the package's inputs
