@@ -131,3 +131,43 @@ def test_a_disabled_button_looks_disabled_and_stays_readable(browser, live_serve
     serious = [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")]
     context.close()
     assert serious == []
+
+
+def _due_projects(page) -> list[str]:
+    return page.locator("#due-table tbody td:first-child a").all_inner_texts()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "no-js"])
+def test_the_due_list_sorts_on_a_phone_where_the_headings_fold_away(browser, live_server, db,
+                                                                     make_user, make_org,
+                                                                     javascript):
+    """At 390 px the table is cards without headings; a sort choice above them uses the
+    headings' sort parameter, through htmx or, without JavaScript, as a plain form."""
+    first = contracted_world(db, make_user, make_org, n=1)
+    contracted_world(db, make_user, make_org, n=2, signed_on="2026-02-10")
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
+                                  base_url=live_server, java_script_enabled=javascript)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        browser_login(page, first.finance.username)
+        page.goto("/settlements/due?show=all")
+        assert not page.locator("#due-table thead").is_visible()
+        choice = page.locator("#due-table .sort-choice select")
+        assert choice.is_visible()
+        before = _due_projects(page)
+        assert len(set(before)) == 2 and before != sorted(before, reverse=True)
+        for sort, wanted in (("-project", sorted(before, reverse=True)),
+                             ("project", sorted(before))):
+            choice.select_option(sort)
+            if not javascript:
+                page.click("#due-table .sort-choice button[type=submit]")
+            page.wait_for_url(f"**sort={sort}**")
+            page.wait_for_function(
+                f"document.querySelector('#due-table .sort-choice select').value === '{sort}'")
+            assert _due_projects(page) == wanted, sort
+            assert "show=all" in page.url  # the other parameters travel with the sort
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0
+    finally:
+        context.close()
