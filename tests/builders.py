@@ -9,7 +9,7 @@ an evaluation on that contract.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import select
 
@@ -89,6 +89,12 @@ def contracted_world(db, make_user, make_org, *, template: str = STREET_CLEANING
          contracts.InstalmentInput("30%", "after_interim", True),
          contracts.InstalmentInput("40%", "after_final", True)],
         (PDF, "合同.pdf"))
+    # registered a month before the signing, as a contract follows its project (the half-year
+    # report counts a project as it stood on the period's last day)
+    project.created_at = datetime.combine(date.fromisoformat(signed_on) - timedelta(days=30),
+                                          time(2, 0), tzinfo=UTC)
+    db.add(project)
+    db.commit()
     world = World(department, purchaser, finance, db.get(Organisation, supplier.id), supplier_user,
                   project, contract, None)
     source = next(s for s in db.exec(select(IndicatorScheme).where(IndicatorScheme.is_template))

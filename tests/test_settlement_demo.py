@@ -58,3 +58,5 @@ def test_the_demo_reports_the_past_years_monitoring_as_it_stood(db):
     assert late == ["2025年社区老年助餐服务"]
     report = half_year.build(db, half_year.Period(2026, 1))
     assert report.late["未开展事中监控的合同年度"] == 1
+    # the contracted 2026 projects were registered before their signing in the first half
+    assert (report.total.projects, report.total.contracts) == (7, 7)

@@ -132,6 +132,19 @@ def test_a_payment_to_a_large_supplier_counts_as_paid_in_the_period(db, make_use
     assert first.settled_total["payable"] == 23_400_000  # approved and paid, both counted
 
 
+def _registered_in_march(db, rows):
+    """The projects registered, and those finance decided on decided, in March 2026."""
+    from datetime import UTC, datetime
+
+    for project in rows:
+        db.refresh(project)
+        project.created_at = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+        if project.decided_at is not None:
+            project.decided_at = datetime(2026, 3, 16, 7, 0, tzinfo=UTC)
+        db.add(project)
+    db.commit()
+
+
 def test_projects_of_the_year_are_those_being_bought_as_the_budget_disclosure_lists_them(
         client, db, make_user, make_org):
     from evalplatform.services import disclosure, projects
@@ -149,6 +162,7 @@ def test_projects_of_the_year_are_those_being_bought_as_the_budget_disclosure_li
         "content": "入户指导", "recipients": "居民", "year": "2026", "budget": "2000000",
         "budget_line": "2026年专项资金", "procurement_method": "public_tender"})
     assert waiting.status == projects.ProjectStatus.awaiting_approval
+    _registered_in_march(db, [*world.projects.values(), waiting])
     disclosed = disclosure.budget(db, 2026)
     report = half_year.build(db, half_year.Period(2026, 1))
     assert (report.total.projects, report.total.budget_fen) == (disclosed.count,
@@ -206,12 +220,13 @@ def test_procurement_methods_are_listed_in_the_laws_order_in_either_language(
 
     world = project_world(db, make_user, make_org)  # 公开招标, 竞争性磋商, 询价 cleared in 2026
     purchaser = world.city_purchaser
-    projects.register(db, Actor(purchaser.id, purchaser.username),
-                      department_id=purchaser.organisation_id, values={
+    guards = projects.register(db, Actor(purchaser.id, purchaser.username),
+                               department_id=purchaser.organisation_id, values={
         "name": "公园保安服务", "catalogue_entry_id": str(world.projects["green"]
                                                         .catalogue_entry_id),
         "content": "巡逻", "recipients": "游客", "year": "2026", "budget": "300000",
         "budget_line": "2026年专项资金", "procurement_method": "competitive_negotiation"})
+    _registered_in_march(db, [*world.projects.values(), guards])
     with language("zh_CN"):  # not 竞争性磋商 before 竞争性谈判, as the characters sort
         assert [r.label for r in half_year.build(db, half_year.Period(2026, 1)).by_method] == [
             "公开招标", "竞争性谈判", "竞争性磋商", "询价"]
@@ -337,3 +352,55 @@ def test_an_approval_withdrawn_after_the_period_still_counts_in_it_at_its_figure
                            ).settled_total["count"] == 1
     other = make_org("purchasing_department", name="别的局")
     assert half_year.build(db, closed, organisation_id=other.id).settled_total["count"] == 0
+
+
+def test_projects_of_the_year_are_counted_as_they_stood_on_the_periods_last_day(
+        client, db, make_user, make_org):
+    """A report for a period says what held in it, and says the same when made again later: a
+    project approved after the period counted as awaiting approval, one registered after it not
+    at all, a correction made after it at the particulars of its last day."""
+    from datetime import UTC, datetime
+
+    from evalplatform.services import projects
+    from evalplatform.services.audit import Actor
+    from tests.project_world import project_world
+
+    world = project_world(db, make_user, make_org)
+    rows = world.projects
+    _registered_in_march(db, rows.values())
+    first = half_year.Period(2026, 1)
+    before = half_year.build(db, first)
+    assert (before.total.projects, before.total.budget_fen) == (4, 979_000_000)
+    assert (before.not_cleared.projects, before.not_cleared.budget_fen) == (1, 110_000_000)
+    # approved only on 10 August: on 30 June it still awaited finance
+    streets = rows["streets"]
+    streets.decided_at = datetime(2026, 8, 10, 2, 0, tzinfo=UTC)
+    db.add(streets)
+    db.commit()
+    streets_budget = streets.budget_fen
+    report = half_year.build(db, first)
+    assert (report.total.projects, report.total.budget_fen) == (
+        3, 979_000_000 - streets_budget)
+    assert (report.not_cleared.projects, report.not_cleared.budget_fen) == (
+        2, 110_000_000 + streets_budget)
+    # in the second half (still running) it is being bought
+    assert half_year.build(db, half_year.Period(2026, 2)).total.projects == 4
+    # the returned project corrected now, after the period: counted at its budget of 30 June
+    purchaser = world.city_purchaser
+    toilets = rows["toilets"]
+    values = projects.form_values(toilets) | {"budget": "1200000"}
+    projects.revise(db, principal(purchaser), toilets.id, values)
+    report = half_year.build(db, first)
+    assert report.not_cleared.budget_fen == 110_000_000 + streets_budget
+    # registered now, after the period: not a project of that period at all
+    projects.register(db, Actor(purchaser.id, purchaser.username),
+                      department_id=purchaser.organisation_id, values={
+        "name": "生活垃圾分类指导", "catalogue_entry_id": str(toilets.catalogue_entry_id),
+        "content": "入户指导", "recipients": "居民", "year": "2026", "budget": "900000",
+        "budget_line": "2026年专项资金", "procurement_method": "public_tender"})
+    again = half_year.build(db, first)
+    assert (again.total, again.not_cleared) == (report.total, report.not_cleared)
+    login(client, world.finance.username)
+    page = client.get("/reports/half-year?year=2026&half=1").text
+    assert "3 · ¥" in page and "截至 2026-06-30 已登记并可以采购的项目" in page
+    assert half_year.build(db, half_year.Period(2026, 2)).total.projects == 5

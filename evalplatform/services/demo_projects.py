@@ -9,7 +9,7 @@ demo loader is where they are seeded; a production install seeds them with
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -94,6 +94,19 @@ def _entry(session: Session, code: str) -> CatalogueEntry:
     return session.exec(select(CatalogueEntry).where(CatalogueEntry.code == code)).one()
 
 
+def date_registration(session: Session, project, signed_on: str) -> None:
+    """Put a demo project's registration a month before its contract's signing (and finance's
+    approval of it three weeks before), as the story has it: the demo is loaded today, but the
+    half-year report counts each project as it stood on the period's last day."""
+    signed = date.fromisoformat(signed_on)
+    project.created_at = datetime.combine(signed - timedelta(days=30), time(1, 30), tzinfo=UTC)
+    if project.decided_at is not None:
+        project.decided_at = datetime.combine(signed - timedelta(days=21), time(6, 0),
+                                              tzinfo=UTC)
+    session.add(project)
+    session.commit()
+
+
 def load(session: Session, orgs: dict[str, Organisation], users: dict[str, User]) -> None:
     def actor(username: str) -> Actor:
         return Actor(users[username].id, username)
@@ -122,6 +135,7 @@ def load(session: Session, orgs: dict[str, Organisation], users: dict[str, User]
         if projects.needs_approval(project.budget_fen):
             projects.approve(session, finance, project.id)
         supplier, amount, signed_on, term, published_on, schedule = award
+        date_registration(session, project, signed_on)
         rows = [contracts.InstalmentInput(share, due, linked) for share, due, linked in schedule]
         contract = contracts.record_contract(
             session, purchaser, project.id,

@@ -45,6 +45,7 @@ from evalplatform.models import (
 from evalplatform.services import (
     acceptance,
     contracts,
+    demo_projects,
     evaluation_inputs,
     evaluations,
     projects,
@@ -200,6 +201,7 @@ def _contract(session: Session, world: dict, purchaser: _Principal, *, name: str
                                     "procurement_method": "competitive_consultation"})
     if projects.needs_approval(project.budget_fen):
         projects.approve(session, world["finance"].actor, project.id)
+    demo_projects.date_registration(session, project, signed_on)
     contract = contracts.record_contract(
         session, purchaser.actor, project.id,
         {"supplier_id": str(supplier.id), "amount": amount, "signed_on": signed_on,

@@ -7,7 +7,10 @@ before, by 31 July for the first half. One period's figures, each from where it 
   period with their amounts, by catalogue category (level 1) and by procurement method. A
   project counts once it is being bought (``projects.CLEARED_FOR_PURCHASE``: approved, below
   the approval threshold, or contracted), as the budget disclosure lists it; one awaiting
-  finance approval or returned may not start procurement and is shown apart, not counted;
+  finance approval or returned may not start procurement and is shown apart, not counted.
+  Each project is taken as it stood on the period's last day (``projects.as_they_stood``):
+  one registered later is left out, one approved later counts as awaiting approval, and a
+  correction made later is undone, so the report made again later says the same;
 * evaluations whose result became final in the period, by stage, with the grade
   distribution and the mean total (from the ``evaluation_result`` table);
 * settlements approved in the period and not withdrawn by its end (an approval withdrawn
@@ -126,6 +129,8 @@ class Report:
     notes: list[str] = field(default_factory=list)
     #: projects of the year awaiting finance approval or returned: not counted above
     not_cleared: Row = field(default_factory=lambda: Row(""))
+    #: the day the projects are counted as they stood on: the period's last, or today
+    as_of: date | None = None
 
     def charts(self) -> dict:
         """ECharts options for the page."""
@@ -183,10 +188,15 @@ def build(session: Session, period: Period, *, organisation_id: int | None = Non
     method_rows: dict[str, Row] = {}  # label → row; listed in the law's order of methods
     total = Row(_("Total"))
     not_cleared = Row(_("Awaiting finance approval or returned"))
-    for project in all_projects:
+    # A period still running is counted as of today, not projected to its last day: the
+    # interest then agrees with the payment-due list and the home page.
+    as_of = min(period.end, projects.today())
+    # the projects as they stood on that day, so that a report made again later says the same:
+    # one registered or approved afterwards, or corrected afterwards, counts as it was then
+    for project in projects.as_they_stood(session, all_projects, as_of):
         if project.year != period.year:
             continue
-        if project.status not in projects.CLEARED_FOR_PURCHASE:
+        if not project.cleared:
             not_cleared.projects += 1
             not_cleared.budget_fen += project.budget_fen
             continue
@@ -217,9 +227,6 @@ def build(session: Session, period: Period, *, organisation_id: int | None = Non
     mean = (sum(r.total for r in finals) / len(finals)).quantize(
         Decimal("0.01"), rounding=ROUND_HALF_UP) if finals else None
 
-    # A period still running is counted as of today, not projected to its last day: the
-    # interest then agrees with the payment-due list and the home page.
-    as_of = min(period.end, projects.today())
     settled: dict[str, dict[str, int]] = {}
     settled_total = {"count": 0, "instalment": 0, "payable": 0, "deduction": 0}
     # approved in the period and still standing at its end, at the figures approved then
@@ -261,7 +268,7 @@ def build(session: Session, period: Period, *, organisation_id: int | None = Non
     return Report(period, sorted(cat_rows.values(), key=lambda r: r.label),
                   [method_rows[m] for m in _method_order() if m in method_rows], total,
                   dict(stages), grades, mean, settled, settled_total, paid, overdue, dict(late), notes,
-                  not_cleared)
+                  not_cleared, as_of)
 
 
 LATE_KINDS = {

@@ -9,6 +9,7 @@ its own department's projects.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -31,7 +32,7 @@ from evalplatform.models import (
 )
 from evalplatform.services import audit, catalogue, files
 from evalplatform.services.audit import Actor
-from evalplatform.services.clock import now
+from evalplatform.services.clock import as_utc, now
 from evalplatform.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from evalplatform.services.money import fen_to_yuan_text, parse_yuan
 from evalplatform.services.paging import Page, paginate
@@ -64,6 +65,67 @@ def needs_ex_ante(budget_fen: int) -> bool:
 #: threshold, or contracted. One awaiting approval or returned may not start procurement, so
 #: neither the budget disclosure nor the half-year report counts it as a purchased service.
 CLEARED_FOR_PURCHASE = (ProjectStatus.ready, ProjectStatus.approved, ProjectStatus.contracted)
+
+
+#: The particulars a correction (``project.revise``) may change that the reports count by.
+_COUNTED_PARTICULARS = ("year", "budget_fen", "catalogue_entry_id", "procurement_method")
+
+
+@dataclass(frozen=True)
+class ProjectOn:
+    """A project as it stood at the end of a past day: the particulars it had then and whether
+    it was cleared for purchase by then (a report for a period says what held in it)."""
+
+    project: Project
+    year: int
+    budget_fen: int
+    catalogue_entry_id: int
+    procurement_method: ProcurementMethod
+    cleared: bool
+
+
+def _local_day(moment) -> date:
+    return as_utc(moment).astimezone(LOCAL_TZ).date()
+
+
+def cleared_on(project: Project) -> date | None:
+    """The day a project was cleared for purchase, or None while it is not. Clearing is never
+    undone: a project registered below the threshold is cleared on registration; one that
+    needed approval on finance's approval (its ``decided_at``; a later contract keeps it)."""
+    if project.status not in CLEARED_FOR_PURCHASE:
+        return None
+    if project.status != ProjectStatus.ready and project.decided_at is not None:
+        return _local_day(project.decided_at)
+    return _local_day(project.created_at)
+
+
+def as_they_stood(session: Session, rows: list[Project], day: date) -> list[ProjectOn]:
+    """``rows`` as they stood at the end of ``day`` (a local date): those registered by then,
+    cleared or not by then, with the counted particulars of that day; a correction made later
+    is undone from its audit entry, which keeps each changed field's value before and after."""
+    existing = [p for p in rows if _local_day(p.created_at) <= day]
+    then = {p.id: {key: getattr(p, key) for key in _COUNTED_PARTICULARS} for p in existing}
+    if then:
+        later = session.exec(select(AuditEntry).where(
+            AuditEntry.entity_type == "project", AuditEntry.action == "project.revise",
+            col(AuditEntry.entity_id).in_([str(i) for i in then]))
+            .order_by(col(AuditEntry.seq).desc()))
+        for entry in later:
+            if _local_day(entry.at) <= day:
+                continue
+            changes = json.loads(entry.change).get("changes", {})
+            for key in _COUNTED_PARTICULARS:
+                if key in changes:
+                    then[int(entry.entity_id)][key] = changes[key]["from"]
+    result = []
+    for project in existing:
+        values = then[project.id]
+        cleared = cleared_on(project)
+        result.append(ProjectOn(project, int(values["year"]), int(values["budget_fen"]),
+                                int(values["catalogue_entry_id"]),
+                                ProcurementMethod(values["procurement_method"]),
+                                cleared is not None and cleared <= day))
+    return result
 
 
 def is_awardable(project: Project) -> bool:
