@@ -350,6 +350,34 @@ CHANGE_FIELD_LABELS = {
     "expert": N_("Expert"),
     "firm": N_("Third-party firm"),
     "result": N_("Result"),
+    # settlements and contracts, as finance reads their entries
+    "late_days": N_("Days late"),
+    "basis": N_("Basis"),
+    "ratio": N_("Ratio"),
+    "rule": N_("Payment rule"),
+    "payment_rule": N_("Payment rule"),
+    "instalment": N_("Instalment number"),
+    "seq": N_("Instalment number"),
+    "due": N_("Payable when"),
+    "linked": N_("Linked to performance"),
+    "percent": N_("Share"),
+    "min_score": N_("Minimum score"),
+    "again": N_("Proposed again"),
+    "payment_days": N_("Payment period (days)"),
+    "signed_copy": N_("Signed copy"),
+    "stable_continuous": N_("Stable and continuous service"),
+    "bands": N_("Grade bands"),
+    "scheme": N_("Indicator scheme"),
+    "opinion": N_("Acceptance opinion"),
+    "participants": N_("Participants"),
+    "participation": N_("Participation"),
+    "survey_url": N_("Survey link"),
+    "corrected": N_("Corrected"),
+}
+
+#: Details named by the kind of record: an evaluation's "from" is the status it left.
+ENTITY_CHANGE_FIELD_LABELS = {
+    ("evaluation", "from"): N_("Previous status"),
 }
 
 #: Everything templates need to name domain values, under one global.

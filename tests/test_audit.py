@@ -1,5 +1,6 @@
 """The audit trail is a hash chain: any edit, deletion or truncation is detected."""
 
+import re
 import threading
 
 import pytest
@@ -212,6 +213,40 @@ def test_the_audit_log_and_a_project_history_name_actions_and_details_in_words(
     assert '<span class="action-name">thing.unknown</span>' in table  # an unnamed code as is
     assert "<dt>n</dt><dd>1</dd>" in table
     assert "项目登记 · project.register" in page  # the filter's choices too
+
+
+def test_the_audit_log_names_a_status_for_the_kind_of_record_and_the_settlement_details(
+        db, client, signed_in):
+    """A project's "approved" and a settlement's "approved" are different states; the finance
+    reader sees each by its name, and the settlement's and contract's details in words."""
+    actor = Actor(7, "王建国")
+    audit.record(db, actor, "project.approve", "project", 3, {"status": "approved"})
+    audit.record(db, actor, "settlement.withdraw", "settlement", 4, {"status": "approved"})
+    audit.record(db, actor, "settlement.propose", "settlement", 5, {
+        "again": False, "basis": "performance", "instalment": 3, "instalment_fen": 31_200_000,
+        "late_days": 2, "ratio": "0.95", "rule": {}})
+    audit.record(db, actor, "acceptance.record", "acceptance", 6, {"conclusion": "rejected"})
+    audit.record(db, actor, "contract.record", "contract", 2, {
+        "payment_days": 30, "instalments": [{"seq": 1, "percent": "30", "due": "on_signing",
+                                             "linked": False}],
+        "payment_rule": {"bands": [{"grade": "优", "min_score": "90", "ratio": "1.00"}]}})
+    db.commit()
+    signed_in("finance")
+    table = client.get("/audit").text.split('id="audit-table"')[1]
+    assert "<dt>状态</dt><dd>财政已批准</dd>" in table  # the project's
+    assert "<dt>状态</dt><dd>已审核，待支付</dd>" in table  # the settlement's
+    assert "<dt>结算依据</dt><dd>与绩效挂钩</dd>" in table
+    assert "<dt>付款期次</dt><dd>3</dd>" in table and "<dt>付款期</dt><dd>¥312,000.00</dd>" in table
+    assert "<dt>逾期天数</dt><dd>2</dd>" in table and "<dt>是否重新提出</dt><dd>否</dd>" in table
+    assert "<dt>付款规则</dt><dd>—</dd>" in table
+    assert "<dt>验收结论</dt><dd>验收不合格</dd>" in table
+    assert "<dt>付款期限（天）</dt><dd>30</dd>" in table
+    assert "付款条件：合同签订后；与绩效挂钩：否；比例：30；付款期次：1" in table
+    assert "最低分：90" in table
+    words = re.sub(r'title="[^"]*"', "", table)  # the exact JSON stays as the tooltip
+    for code in ("<dd>approved</dd>", "<dd>performance</dd>", "<dd>rejected</dd>",
+                 "late_days", "<dt>again</dt>", "min_score"):
+        assert code not in words, code
 
 
 def _written_entity_types():

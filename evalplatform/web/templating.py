@@ -20,6 +20,7 @@ from evalplatform.labels import (
     ACTION_LABELS,
     CHANGE_FIELD_LABELS,
     DOMAIN_LABELS,
+    ENTITY_CHANGE_FIELD_LABELS,
     ENTITY_LABELS,
     ORGANISATION_KIND_LABELS,
     ROLE_LABELS,
@@ -61,16 +62,37 @@ def entity_label(entity_type: str) -> str:
     return str(label) if label is not None else entity_type
 
 
-def change_items(change: str) -> list[tuple[str, str]]:
+def change_items(change: str, entity_type: str = "") -> list[tuple[str, str]]:
     """An audit entry's details (its canonical JSON) as (name, value) pairs to read: fields
-    named in the reader's language, amounts in fen as money, yes/no for flags."""
+    named in the reader's language, amounts in fen as money, yes/no for flags, and a status
+    (or a basis, a conclusion) by its name for the kind of record the entry is about."""
     try:
         data = json.loads(change or "{}")
     except ValueError:
         return [("", change)]
     if not isinstance(data, dict):
         return [("", _change_value(data))]
-    return [(_change_field(key), _change_value(value, key)) for key, value in data.items()]
+    named = _entity_value_labels().get(entity_type, {})
+    return [(str(ENTITY_CHANGE_FIELD_LABELS.get((entity_type, key), "")) or _change_field(key),
+             str(named[key][value]) if _is_named(named, key, value)
+             else _change_value(value, key)) for key, value in data.items()]
+
+
+def _is_named(named: dict, key: str, value: Any) -> bool:
+    return key in named and isinstance(value, str) and value in named[key]
+
+
+def _entity_value_labels() -> dict[str, dict[str, dict]]:
+    """The details whose codes mean something different by the record: a project's, an
+    evaluation's and a settlement's "status" each name their own states."""
+    from evalplatform.services import acceptance, settlements
+
+    return {"project": {"status": DOMAIN_LABELS["status"]},
+            "evaluation": {"status": DOMAIN_LABELS["evaluation_status"],
+                           "from": DOMAIN_LABELS["evaluation_status"]},
+            "settlement": {"status": settlements.STATUS_LABELS,
+                           "basis": settlements.BASIS_LABELS},
+            "acceptance": {"conclusion": acceptance.CONCLUSION_LABELS}}
 
 
 def _change_field(key: str) -> str:
@@ -92,7 +114,7 @@ def _change_value(value: Any, key: str = "") -> str:
         return str(named[value])
     if isinstance(value, bool):
         return i18n.gettext("Yes") if value else i18n.gettext("No")
-    if value is None or value == "":
+    if value is None or value == "" or value == {} or value == []:
         return "—"
     if key.endswith("_fen") and isinstance(value, int):
         return money(value)
