@@ -105,6 +105,23 @@ def test_status_moves_one_step_at_a_time_and_reopens_only_with_a_reason(db, worl
     assert evaluation.status == EvaluationStatus.scoring
 
 
+def test_each_status_step_is_audited_with_the_status_it_left(db, world):
+    import json
+
+    evaluation = schedule(db, world)
+    for status in ["collecting", "scoring", "computed", "published"]:
+        evaluation = evaluations.advance(db, world.p_actor, evaluation.id, status)
+    evaluations.reopen(db, world.f_actor, evaluation.id, "专家复核 C32")
+    steps = [(e.action, json.loads(e.change)["from"]) for e in db.exec(
+        select(AuditEntry).where(AuditEntry.entity_type == "evaluation",
+                                 AuditEntry.entity_id == str(evaluation.id),
+                                 AuditEntry.action != "evaluation.create")
+        .order_by(AuditEntry.seq))]
+    assert steps == [("evaluation.collecting", "draft"), ("evaluation.scoring", "collecting"),
+                     ("evaluation.computed", "scoring"), ("evaluation.published", "computed"),
+                     ("evaluation.scoring", "published")]
+
+
 def test_a_stale_version_loses_and_changes_nothing(db, world):
     evaluation = schedule(db, world)
     stale = evaluation.version

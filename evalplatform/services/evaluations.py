@@ -274,6 +274,7 @@ def create(session: Session, actor: Actor, contract_id: int, values: dict) -> Ev
 def _move(session: Session, actor: Actor, evaluation: Evaluation, to: EvaluationStatus,
           expected_version: int | None, change: dict) -> Evaluation:
     version = evaluation.version if expected_version is None else expected_version
+    left = evaluation.status.value  # the update below synchronises the loaded object
     moved = session.execute(
         update(Evaluation)
         .where(Evaluation.id == evaluation.id, Evaluation.version == version)
@@ -283,7 +284,7 @@ def _move(session: Session, actor: Actor, evaluation: Evaluation, to: Evaluation
         raise Conflict(_("Someone else changed this evaluation a moment ago; reload and try "
                          "again."))
     audit.record(session, actor, f"evaluation.{to.value}", "evaluation", evaluation.id,
-                 {"from": evaluation.status.value, **change})
+                 {"from": left, **change})
     session.commit()
     session.refresh(evaluation)
     return evaluation
