@@ -188,6 +188,16 @@ def create_user(
     return user
 
 
+def filter_problems(role: str = "") -> dict[str, str]:
+    """The user list's filter → why it cannot be applied, in the reader's language. The page
+    ignores an unknown role (a stale link still lists); the JSON API refuses it rather than
+    hand a program every user as if they had that role."""
+    if role and role not in Role.__members__:
+        return {"role": _("Choose one of the roles: %(choices)s.",
+                          choices=", ".join(Role.__members__))}
+    return {}
+
+
 def page_users(session: Session, *, q: str | None = None, role: str | None = None,
                sort=None, page=1, per_page=20) -> Page:
     statement = select(User, Organisation).join(

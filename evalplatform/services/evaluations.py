@@ -36,7 +36,7 @@ from evalplatform.services import audit, dashboard, projects, schemes
 from evalplatform.services.audit import Actor
 from evalplatform.services.clock import as_utc, now
 from evalplatform.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from evalplatform.services.paging import Page, paginate
+from evalplatform.services.paging import DEFAULT_PER_PAGE, Page, paginate
 
 LOCAL_TZ = projects.LOCAL_TZ
 
@@ -378,7 +378,8 @@ def filter_problems(status: str = "", stage: str = "") -> dict[str, str]:
 
 def page(session: Session, *, organisation_id: int | None = None, supplier_id: int | None = None,
          evaluation_ids: list[int] | None = None, status: str = "", stage: str = "",
-         q: str = "", sort: str | None = None, page_number: int = 1) -> Page:
+         q: str = "", sort: str | None = None, page_number: int = 1,
+         per_page: int = DEFAULT_PER_PAGE) -> Page:
     """Evaluations with their contract, project, department and supplier, paged."""
     from sqlalchemy.orm import aliased
 
@@ -406,7 +407,8 @@ def page(session: Session, *, organisation_id: int | None = None, supplier_id: i
                       sort_columns={"title": Evaluation.title, "opens_at": Evaluation.opens_at,
                                     "closes_at": Evaluation.closes_at,
                                     "status": Evaluation.status, "project": Project.name},
-                      sort=sort, default_sort="-opens_at", page=page_number)
+                      sort=sort, default_sort="-opens_at", page=page_number,
+                      per_page=per_page)
     result.items = [EvaluationRow(*row) for row in result.items]
     return result
 

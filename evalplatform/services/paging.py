@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from math import ceil
 from typing import Any
@@ -113,7 +113,7 @@ def sort_items(items: list[Any], sort_keys: dict[str, Callable[[Any], Any]],
     return sorted(known, key=value, reverse=descending) + missing, key, descending
 
 
-def sort_problems(sort: str | None, sort_keys: dict[str, Any]) -> dict[str, str]:
+def sort_problems(sort: str | None, sort_keys: Collection[str]) -> dict[str, str]:
     """``sort`` → why it cannot be applied, in the reader's language: the keys :func:`sort_items`
     knows, each optionally with a leading "-". The pages ignore an unknown sort (a stale link
     still lists); the JSON API refuses it, since a program must not take its own order for the
@@ -122,6 +122,20 @@ def sort_problems(sort: str | None, sort_keys: dict[str, Any]) -> dict[str, str]
         return {}
     return {"sort": _("Sort by one of %(choices)s; a leading - sorts descending.",
                       choices=", ".join(sort_keys))}
+
+
+def list_problems(found: Page, *, sort: str | None, page_number: int) -> dict[str, str]:
+    """What the JSON API refuses in a list request once its page is known, in the reader's
+    language: a ``sort`` that is not one of the list's keys (:func:`sort_problems`) and a page
+    number past the last page. :func:`paginate` forgives both for the pages (the default sort,
+    the last page: a stale link still lists); a program must not be handed another order or
+    another page than the one it asked for, nor loop for ever on a last page it takes for a
+    new one."""
+    problems = sort_problems(sort, found.sortable)
+    if page_number > found.pages:
+        problems["page"] = _("Page number must be from 1 to %(last)s, the last page.",
+                             last=found.pages)
+    return problems
 
 
 def paginate_items(items: list[Any], *, page: Any = 1, per_page: Any = DEFAULT_PER_PAGE,

@@ -178,6 +178,11 @@ def _field_problem(error: dict) -> str:
         return _("%(field)s must be a date (YYYY-MM-DD).", field=field)
     if kind in ("enum", "literal_error"):
         return _("%(field)s is not one of the allowed values.", field=field)
+    limits = error.get("ctx") or {}
+    if kind == "greater_than_equal" and "ge" in limits:
+        return _("%(field)s must be at least %(limit)s.", field=field, limit=limits["ge"])
+    if kind == "less_than_equal" and "le" in limits:
+        return _("%(field)s must be at most %(limit)s.", field=field, limit=limits["le"])
     if kind.startswith(("greater_than", "less_than")) or kind.endswith(("_too_long", "_too_short")):
         return _("%(field)s is out of the allowed range.", field=field)
     return _("%(field)s is not valid here.", field=field)

@@ -10,9 +10,11 @@ from sqlmodel import Session
 
 from evalplatform.db import get_session
 from evalplatform.models import OrganisationKind, Role
-from evalplatform.services import accounts, audit
+from evalplatform.services import accounts, audit, paging
+from evalplatform.services.errors import ValidationFailed
 from evalplatform.web.access import Principal, require, signed_in
 from evalplatform.web.forms import FormRoute
+from evalplatform.web.params import ApiPage, ApiPerPage
 
 router = APIRouter(route_class=FormRoute, prefix="/api", tags=["api"])
 
@@ -84,12 +86,18 @@ def list_users(
     q: str = "",
     role: str = "",
     sort: str = "username",
-    page: int = 1,
-    per_page: int = 50,
+    page: ApiPage = 1,
+    per_page: ApiPerPage = 50,
     session: Session = Depends(get_session),
     principal: Principal = Depends(require(Role.admin)),
 ):
+    problems = accounts.filter_problems(role)
+    if problems:
+        raise ValidationFailed(problems)
     result = accounts.page_users(session, q=q, role=role, sort=sort, page=page, per_page=per_page)
+    problems = paging.list_problems(result, sort=sort, page_number=page)
+    if problems:
+        raise ValidationFailed(problems)
     return UserPage(items=[_user_out(u, o) for u, o in result.items], total=result.total,
                     page=result.page, pages=result.pages)
 

@@ -10,10 +10,11 @@ from sqlmodel import Session
 
 from evalplatform.db import get_session
 from evalplatform.models import EvaluationStage, EvaluationStatus, Role
-from evalplatform.services import evaluations
+from evalplatform.services import evaluations, paging
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.web.access import Principal, require
 from evalplatform.web.forms import FormRoute
+from evalplatform.web.params import ApiPage, ApiPerPage
 
 router = APIRouter(route_class=FormRoute, prefix="/api", tags=["evaluations"])
 
@@ -69,7 +70,7 @@ def _scope(session: Session, principal: Principal) -> dict:
 
 @router.get("/evaluations", response_model=EvaluationPage)
 def api_evaluations(status: str = "", stage: str = "", q: str = "", sort: str | None = None,
-                    page: int = 1, session: Session = Depends(get_session),
+                    page: ApiPage = 1, per_page: ApiPerPage = 20, session: Session = Depends(get_session),
                     principal: Principal = Depends(readers)):
     """Evaluations the caller may see, filtered by status and stage, paged; an unknown status
     or stage is refused (422) naming the parameter and its values."""
@@ -77,7 +78,10 @@ def api_evaluations(status: str = "", stage: str = "", q: str = "", sort: str | 
     if problems:
         raise ValidationFailed(problems)
     result = evaluations.page(session, status=status, stage=stage, q=q, sort=sort,
-                              page_number=page, **_scope(session, principal))
+                              page_number=page, per_page=per_page, **_scope(session, principal))
+    problems = paging.list_problems(result, sort=sort, page_number=page)
+    if problems:
+        raise ValidationFailed(problems)
     return EvaluationPage(items=[_out(r) for r in result.items], total=result.total,
                           page=result.page, pages=result.pages)
 

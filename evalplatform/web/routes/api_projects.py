@@ -28,6 +28,7 @@ from evalplatform.services.errors import ValidationFailed
 from evalplatform.services.money import fen_to_yuan_text
 from evalplatform.web.access import Principal, require
 from evalplatform.web.forms import FormRoute
+from evalplatform.web.params import ApiPage, ApiPerPage
 from evalplatform.web.routes.projects import owns_project
 
 router = APIRouter(route_class=FormRoute, prefix="/api", tags=["projects"])
@@ -155,8 +156,8 @@ def list_projects(
     q: str = Query("", description="Words in the name or content"),
     sort: str = Query("-created_at", description="name, department, catalogue, year, budget, "
                       "method, status or created_at; a leading - sorts descending"),
-    page: int = 1,
-    per_page: int = 20,
+    page: ApiPage = 1,
+    per_page: ApiPerPage = 20,
     session: Session = Depends(get_session),
     principal: Principal = Depends(readers),
 ):
@@ -169,6 +170,9 @@ def list_projects(
                                 for k, v in problems.items()})
     result = projects.page(session, organisation_id=_scope(principal), filters=filters,
                            sort=sort, page_number=page, per_page=per_page)
+    problems = paging.list_problems(result, sort=sort, page_number=page)
+    if problems:
+        raise ValidationFailed(problems)
     return ProjectPage(items=[ProjectSummary(**_summary(p, d, e)) for p, d, e in result.items],
                        total=result.total, page=result.page, pages=result.pages,
                        per_page=result.per_page,

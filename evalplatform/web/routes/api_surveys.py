@@ -21,10 +21,12 @@ from sqlmodel import Session
 from evalplatform.db import get_session
 from evalplatform.i18n import current_language
 from evalplatform.models import Role
-from evalplatform.services import evaluations
+from evalplatform.services import evaluations, paging
 from evalplatform.services import surveys_app as app_service
+from evalplatform.services.errors import ValidationFailed
 from evalplatform.web.access import Principal, require
 from evalplatform.web.forms import FormRoute
+from evalplatform.web.params import ApiPage, ApiPerPage
 from surveys import questionnaire as qn
 from surveys import tabulation
 
@@ -222,12 +224,15 @@ def _tabulation(tab: tabulation.Tabulation) -> TabulationOut:
 
 
 @router.get("/surveys", response_model=SurveyPage)
-def api_surveys(q: str = "", sort: str | None = None, page: int = 1, per_page: int = 20,
+def api_surveys(q: str = "", sort: str | None = None, page: ApiPage = 1, per_page: ApiPerPage = 20,
                 session: Session = Depends(get_session),
                 principal: Principal = Depends(readers)):
     """The surveys of the evaluations the caller may see, newest window first, paged."""
     result = app_service.page(session, principal, q=q, sort=sort, page_number=page,
                               per_page=per_page)
+    problems = paging.list_problems(result, sort=sort, page_number=page)
+    if problems:
+        raise ValidationFailed(problems)
     return SurveyPage(items=[SurveyOut(**_out(row)) for row in result.items],
                       total=result.total, page=result.page, pages=result.pages)
 

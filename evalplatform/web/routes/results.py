@@ -21,6 +21,7 @@ from evalplatform.services import (
     evaluation_report,
     evaluations,
     files,
+    paging,
     projects,
     results,
 )
@@ -28,7 +29,7 @@ from evalplatform.services.errors import DomainError, NotFound, ValidationFailed
 from evalplatform.web import evaluation_panels
 from evalplatform.web.access import Principal, public, require
 from evalplatform.web.forms import FormRoute
-from evalplatform.web.params import PageNumber
+from evalplatform.web.params import ApiPage, ApiPerPage, PageNumber
 from evalplatform.web.templating import flash, flash_error, redirect, render
 
 router = APIRouter(route_class=FormRoute)
@@ -395,11 +396,16 @@ def public_result(request: Request, result_id: int, session: Session = Depends(g
 
 
 @router.get("/api/results", tags=["api"])
-def api_public_results(q: str = "", grade: str = "", sort: str | None = None, page: int = 1,
+def api_public_results(q: str = "", grade: str = "", sort: str | None = None, page: ApiPage = 1,
+                       per_page: ApiPerPage = 20,
                        session: Session = Depends(get_session), principal=Depends(public)):
     """Published results (公示), the latest publication of each evaluation; no personal data."""
     results.finalise_quietly(session)
-    found = results.public_page(session, q=q, grade=grade, sort=sort, page_number=page)
+    found = results.public_page(session, q=q, grade=grade, sort=sort, page_number=page,
+                                per_page=per_page)
+    problems = paging.list_problems(found, sort=sort, page_number=page)
+    if problems:
+        raise ValidationFailed(problems)
     return {"total": found.total, "page": found.page, "pages": found.pages, "items": [{
         "id": row.result.id, "evaluation": row.evaluation.title, "project": row.project.name,
         "department": row.department.name, "supplier": row.supplier.name,

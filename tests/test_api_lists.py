@@ -1,0 +1,95 @@
+"""Every list of the JSON API reads its query the same way: an unknown sort or filter value, a
+page number below 1 or past the last page and a page size outside 1–200 are refused with 422
+and ``errors`` naming the parameter and the rule, in the reader's language, where the pages
+forgive them (a stale link still lists)."""
+
+import pytest
+
+from tests.conftest import csrf_from
+
+#: (path, role that may read it, its sort keys)
+LISTS = [
+    ("/api/projects", "finance", ("name", "budget", "created_at")),
+    ("/api/evaluations", "finance", ("title", "opens_at", "project")),
+    ("/api/surveys", "finance", ("id", "title", "opens_at")),
+    ("/api/users", "admin", ("username", "role", "last_login_at")),
+    ("/api/results", "finance", ("published", "total", "deadline")),
+]
+PAGED = [path for path, _role, _keys in LISTS]
+
+
+def _role(path: str) -> str:
+    return next(role for p, role, _keys in LISTS if p == path)
+
+
+def _refused(response, field: str) -> str:
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert set(body["errors"]) == {field}, body
+    assert body["detail"]
+    return body["errors"][field]
+
+
+@pytest.mark.parametrize("path, role, keys", LISTS)
+def test_an_unknown_sort_is_refused_naming_sort_and_its_keys(client, signed_in, path, role,
+                                                              keys):
+    signed_in(role)
+    for key in keys:
+        assert client.get(f"{path}?sort={key}").status_code == 200, key
+        assert client.get(f"{path}?sort=-{key}").status_code == 200, key
+    for bad in ("bogus", "-", "--name"):
+        message = _refused(client.get(f"{path}?sort={bad}"), "sort")
+        assert "排序" in message and all(key in message for key in keys), message
+
+
+@pytest.mark.parametrize("path", PAGED)
+@pytest.mark.parametrize("query, field, words", [
+    ("page=0", "page", "页码不得小于 1"),
+    ("page=-3", "page", "页码不得小于 1"),
+    ("page=2", "page", "页码须在 1 至 1（末页）之间"),
+    ("page=99999", "page", "页码须在 1 至 1"),
+    ("per_page=0", "per_page", "每页条数不得小于 1"),
+    ("per_page=-1", "per_page", "每页条数不得小于 1"),
+    ("per_page=201", "per_page", "每页条数不得大于 200"),
+    ("per_page=1000000", "per_page", "每页条数不得大于 200"),
+])
+def test_page_numbers_and_sizes_out_of_range_are_refused(client, signed_in, path, query, field,
+                                                         words):
+    signed_in(_role(path))
+    message = _refused(client.get(f"{path}?{query}"), field)
+    assert words in message, message
+
+
+@pytest.mark.parametrize("path", PAGED)
+def test_a_page_size_within_range_is_applied(client, signed_in, path):
+    signed_in(_role(path))
+    for per_page in (1, 200):
+        response = client.get(f"{path}?per_page={per_page}&page=1")
+        assert response.status_code == 200, response.text
+        assert len(response.json()["items"]) <= per_page
+
+
+def test_the_user_list_refuses_an_unknown_role(client, signed_in):
+    signed_in("admin")
+    assert client.get("/api/users?role=auditor").status_code == 200
+    message = _refused(client.get("/api/users?role=superuser"), "role")
+    assert "角色" in message and "finance" in message and "supplier" in message
+
+
+def test_the_refusals_read_in_english_after_switching(client, signed_in):
+    signed_in("finance")
+    client.post("/language", data={"language": "en", "csrf_token": csrf_from(client, "/")})
+    assert "descending" in _refused(client.get("/api/surveys?sort=bogus"), "sort")
+    assert _refused(client.get("/api/projects?per_page=500"), "per_page") == \
+        "Rows per page must be at most 200."
+    assert _refused(client.get("/api/evaluations?page=7"), "page") == \
+        "Page number must be from 1 to 1, the last page."
+
+
+def test_the_openapi_document_gives_the_page_bounds(client):
+    document = client.get("/api/openapi.json").json()
+    for path in PAGED:
+        parameters = {p["name"]: p["schema"] for p in document["paths"][path]["get"]["parameters"]}
+        assert parameters["page"].get("minimum") == 1, path
+        assert (parameters["per_page"].get("minimum"), parameters["per_page"].get("maximum")) \
+            == (1, 200), path
