@@ -45,6 +45,20 @@ def test_the_checker_tells_a_labels_colon_from_a_time_or_a_url():
                         "<script>a ? b: c</script>") == []
 
 
+def spaced_parentheses(html: str) -> list[str]:
+    """Each place where the visible text has white space before a full-width parenthesis
+    (“88.00 （中性值）”): Chinese typography puts none there."""
+    parser = VisibleText()
+    parser.feed(html)
+    text = re.sub(r"\s+", " ", "".join(parser.texts))
+    return re.findall(r".{0,12}\s（.{0,8}", text)
+
+
+def test_the_checker_finds_a_space_before_a_full_width_parenthesis():
+    assert spaced_parentheses("<td>88.00 <span>（中性值）</span></td>") == ["88.00 （中性值）"]
+    assert spaced_parentheses("<td>88.00（<span>中性值</span>）</td><p>a (b)</p>") == []
+
+
 @pytest.fixture
 def world(db, make_user, make_org):
     world = contracted_world(db, make_user, make_org)
@@ -64,6 +78,7 @@ def test_chinese_pages_put_a_full_width_colon_after_their_labels(client, db, wor
         assert response.status_code == 200, path
         assert '<html lang="zh-CN">' in response.text
         assert label_colons(response.text) == [], path
+        assert spaced_parentheses(response.text) == [], path
     contract = client.get(f"/contracts/{world.contract.id}").text
     assert re.search(r"<h1>合同：<a ", contract)
     assert re.search(r"≥90：100%", contract)  # the payment rule's bands

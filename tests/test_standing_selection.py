@@ -249,7 +249,35 @@ def test_the_ranking_writes_each_criterion_as_what_it_is(client, db, field):
     assert newcomer["价格"] == "66.67%"  # ¥400,000 of a ¥600,000 budget
     assert best["历史得分"] == "88.00" and best["趋势"] == "108.00" and best["满意度"] == "87.50"
     assert best["有效投诉"] == "0" and newcomer["有效投诉"] == "0"
-    assert newcomer["历史得分"] == "88.00 （中性值）"  # the candidates' mean, marked
+    assert newcomer["历史得分"] == "88.00（中性值）"  # the candidates' mean, marked
     price = next(c for c in selection.rank(db, project.id, today=TODAY).candidates
                  if c.supplier.id == good.supplier.id).values["price"]
     assert best["价格"] == f"{price:.2f}%"
+
+
+def test_a_neutral_figure_and_an_entropy_note_take_no_space_before_a_full_width_parenthesis(
+        client, db, field):
+    """Chinese typography: “88.00（中性值）”, not “88.00 （中性值）”; English keeps its space."""
+    from tests.conftest import csrf_from
+    from tests.test_punctuation import VisibleText
+
+    good, poor, fresh, project = field
+    standing.record_complaint(db, principal(good.purchaser), good.contract.id,
+                              received_on="2026-03-02", summary="未按时清运，核实属实", today=TODAY)
+    login(client, good.purchaser.username)
+
+    def shown(params=None) -> str:
+        response = client.get(f"/projects/{project.id}/selection", params=params or {})
+        assert response.status_code == 200, response.text
+        parser = VisibleText()
+        parser.feed(response.text)
+        return re.sub(r"\s+", " ", "".join(parser.texts))
+
+    typed = shown()
+    assert "88.00（中性值）" in typed
+    entropy = shown({"method": "entropy", f"quote_{fresh.supplier.id}": "540000"})
+    assert re.search(r"\d\.\d{4}（信息熵 ", entropy), entropy
+    for text in (typed, entropy):
+        assert not re.search(r"\s（", text), re.findall(r".{12}\s（.{6}", text)
+    client.post("/language", data={"language": "en", "csrf_token": csrf_from(client, "/")})
+    assert "88.00 (neutral)" in shown()

@@ -350,8 +350,9 @@ def docx(report: Report) -> bytes:
                       _("Weight × score"), _("Sheets combined by")],
            [[f"{p.id} {p.name}", p.party_label, p.weight, p.score_exact, p.weighted,
              p.combine_label + ("\n" + "; ".join(
-                 f"{s['scorer']} {s.get('total') or '—'}"
-                 + ("" if s.get("chosen") else " " + _("(not used)")) for s in p.sheets)
+                 f"{s['scorer']} " + (s.get("total") or "—" if s.get("chosen") else _(
+                     "%(value)s (%(note)s)", value=s.get("total") or "—",
+                     note=_("not used"))) for s in p.sheets)
                  if p.sheets else "")] for p in report.parts],
            [3.5, 2.2, 1.5, 2.0, 2.2, 4.6], numeric={2, 3, 4})
     for p in report.parts:
