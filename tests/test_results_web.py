@@ -422,3 +422,23 @@ def test_a_leafs_scoring_standard_is_written_in_words_not_the_editors_syntax(
     with language("en"):
         assert results.rule_in_words(tiers) == \
             "Tier coefficients: 达成 × 1; 部分达成 × 0.7; points = max × coefficient."
+
+
+def test_the_api_refuses_a_result_version_that_is_not_a_whole_number_from_1(client, db, world,
+                                                                            feed, clock):
+    """?version=abc was read as no version and answered with the latest: a program asking for
+    a version it mistyped must be told, naming ``version`` and the rule."""
+    evaluation, result = published(db, world, feed)
+    sign_in(client, world.finance)
+    url = f"/api/evaluations/{evaluation.id}/result"
+    assert client.get(url).json()["version"] == result.version
+    assert client.get(f"{url}?version={result.version}").json()["version"] == result.version
+    for bad, message in (("abc", "结果版本须为整数。"), ("1.5", "结果版本须为整数。"),
+                         ("0", "结果版本不得小于 1。"), ("-1", "结果版本不得小于 1。")):
+        response = client.get(f"{url}?version={bad}")
+        assert response.status_code == 422, bad
+        assert response.json()["errors"] == {"version": message}, bad
+    assert client.get(f"{url}?version=99").status_code == 404
+    version = next(p for p in client.get("/api/openapi.json").json()["paths"][url.replace(
+        str(evaluation.id), "{evaluation_id}")]["get"]["parameters"] if p["name"] == "version")
+    assert version["schema"]["anyOf"][0] == {"type": "integer", "minimum": 1}

@@ -157,7 +157,8 @@ def _field_name(error: dict) -> str:
 
 def _field_label(name: str) -> str:
     """What the reader calls a request field: the paging numbers in words, else its name."""
-    labels = {"page": _("Page number"), "per_page": _("Rows per page")}
+    labels = {"page": _("Page number"), "per_page": _("Rows per page"),
+              "version": _("Result version")}
     return labels.get(name, name)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
@@ -416,11 +416,15 @@ def api_public_results(q: str = "", grade: str = "", sort: str | None = None, pa
 
 
 @router.get("/api/evaluations/{evaluation_id}/result", tags=["api"])
-def api_result(evaluation_id: int, version: str = "", session: Session = Depends(get_session),
+def api_result(evaluation_id: int,
+               version: int | None = Query(None, ge=1, description="A version, from 1; the "
+                                           "latest one the caller may read when omitted"),
+               session: Session = Depends(get_session),
                principal: Principal = Depends(result_reader)):
-    """A version of the result as the engine gave it, with its publication state."""
+    """A version of the result as the engine gave it, with its publication state. A version
+    that is not a whole number from 1 is refused (422 naming it), not read as the latest."""
     evaluation = evaluations.get(session, evaluation_id)
-    result = results.version_for(session, principal, evaluation, _int_or_none(version))
+    result = results.version_for(session, principal, evaluation, version)
     return {"evaluation": evaluation.id, "version": result.version, "total": result.total,
             "grade": result.grade, "final_ready": result.final_ready,
             "state": results.state(session, result, evaluation),
