@@ -174,3 +174,24 @@ def test_an_unexpected_error_is_a_500_page_in_chinese(app, signed_in, client):
     response = quiet.get("/boom")
     assert response.status_code == 500
     assert "出错了" in response.text and "kaput" not in response.text
+
+
+def test_the_api_says_what_is_wrong_with_a_json_body_as_a_whole(client, signed_in):
+    """A body that is not JSON, not an object or absent was named "1" or "request"
+    ('1的值无效。'); it is the request body, and the rule is said in the reader's language."""
+    from tests.conftest import csrf_from
+
+    signed_in("admin")
+    headers = {"x-csrf-token": csrf_from(client, "/"), "content-type": "application/json"}
+    for body, message in ((b'{"username": "x",}', "请求正文不是有效的 JSON：错误位于第 18 个字符处。"),
+                          (b"[1, 2]", "请求正文须为 JSON 对象。"),
+                          (b'"text"', "请求正文须为 JSON 对象。"),
+                          (b"", "请求正文为必填项，须为 JSON 对象。")):
+        response = client.post("/api/users", content=body, headers=headers)
+        assert response.status_code == 422, body
+        assert response.json() == {"detail": message, "errors": {"body": message}}, body
+    missing = client.post("/api/users", json={"username": "x"}, headers=headers).json()
+    assert set(missing["errors"]) == {"display_name", "role", "password"}
+    client.post("/language", data={"language": "en", "csrf_token": headers["x-csrf-token"]})
+    english = client.post("/api/users", content=b"[]", headers=headers).json()
+    assert english["errors"] == {"body": "The request body must be a JSON object."}

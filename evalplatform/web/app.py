@@ -151,7 +151,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return _error_page(request, 422, message)
 
 
+def _whole_body(error: dict) -> bool:
+    """The error is about the JSON body as a whole (not valid JSON, not an object, absent),
+    not about one of its fields: pydantic then puts a character position, or nothing, after
+    "body"."""
+    loc = tuple(error.get("loc", ()))
+    return loc[:1] == ("body",) and (len(loc) == 1 or error.get("type") == "json_invalid")
+
+
 def _field_name(error: dict) -> str:
+    if _whole_body(error):
+        return "body"
     return ".".join(str(p) for p in tuple(error.get("loc", ()))[1:]) or "request"
 
 
@@ -167,6 +177,13 @@ def _field_problem(error: dict) -> str:
     (pydantic's own text is English and names types a reader has never heard of)."""
     field = _field_label(_field_name(error))
     kind = str(error.get("type", ""))
+    if _whole_body(error):
+        if kind == "json_invalid":
+            return _("The request body is not valid JSON: the error is at character "
+                     "%(position)s.", position=int(tuple(error["loc"])[-1]) + 1)
+        if kind == "missing":
+            return _("The request body is required: a JSON object.")
+        return _("The request body must be a JSON object.")
     if kind == "missing":
         return _("%(field)s is required.", field=field)
     if kind.startswith("int_"):
