@@ -109,6 +109,23 @@ def test_a_missing_answer_is_announced_and_focused(db, code, phone):
     assert stored(db) == 0
 
 
+def test_a_mistyped_code_gives_the_box_back_to_correct_it(db, code, phone):
+    page = phone()
+    page.goto("/s")
+    wrong = ("B" if code[0] != "B" else "C") + code[1:]  # one letter misread from the slip
+    page.fill("#f-code", wrong.lower())
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+    assert "找不到这个邀请码" in page.locator("#e-code").inner_text()
+    assert page.input_value("#f-code") == f"{wrong[:4]}-{wrong[4:]}"  # what was typed, kept
+    assert page.locator("#f-code").get_attribute("aria-invalid") == "true"
+    page.fill("#f-code", code)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"**/s/{code}")
+    assert page.locator("#survey-form").count() == 1
+    assert not invitations.find(db, code).used
+
+
 def _serious_violations(page) -> list[str]:
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")

@@ -547,6 +547,11 @@ async def _code_questionnaire(request: Request, code: str, values: dict | None =
                               ) -> Response:
     """The questionnaire behind a code (with ``values`` chosen so far), or why not."""
     page = await run_in_session(request, _code_page, code, _address(request))
+    if isinstance(page.get("refused"), NotFound):  # mistyped: the box again, to correct it
+        normal = invitations.normalise(code)
+        return render(request, "surveys/code.html", {
+            "code": invitations.display(normal) if normal else code,
+            "error": page["refused"].message}, status_code=404)
     if "refused" in page:
         return _message(request, page["refused"].message, status=page["refused"].status_code)
     if page["used"]:
