@@ -1,0 +1,84 @@
+"""In a real Chromium on a 390 × 844 phone (zh-CN, touch): an expert's scoresheet and a
+supplier's appeal can be worked with the thumb, and their errors say where they are."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from evalplatform.services import results
+from tests.conftest import browser_login
+from tests.results_feed import (  # noqa: F401  (feed_fixture, world_fixture: fixtures)
+    fed,
+    feed_fixture,
+    principal,
+    world_fixture,
+)
+from tests.test_scoresheets_world import panel_world
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+MIN_TARGET = 40  # px: what a thumb hits reliably
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    contexts = []
+
+    def open_phone():
+        context = browser.new_context(viewport=PHONE, locale="zh-CN", base_url=live_server,
+                                      has_touch=True, is_mobile=True)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_phone
+    for context in contexts:
+        context.close()
+
+
+def no_sideways_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+
+
+def tap_heights(page, selector: str) -> list[float]:
+    return page.locator(selector).evaluate_all(
+        "els => els.map(e => e.getBoundingClientRect().height)")
+
+
+def open_expert_sheet(db, make_user, make_org, page):
+    pw = panel_world(db, make_user, make_org, pool_size=4, seats=3, alternates=0)
+    browser_login(page, pw.user_of(db, pw.seated(db)[0]).username)
+    page.goto(f"/evaluations/{pw.evaluation.id}")
+    page.get_by_test_id("start-expert").click()
+    page.wait_for_url("**/sheets/*")
+    return pw
+
+
+def test_the_not_applicable_box_of_a_scoresheet_is_a_thumb_sized_row(db, make_user, make_org,
+                                                                      phone):
+    page = phone()
+    open_expert_sheet(db, make_user, make_org, page)
+    assert no_sideways_scroll(page)
+    heights = tap_heights(page, ".leaf .field.checkbox label")
+    assert heights and min(heights) >= MIN_TARGET
+    box = page.locator('[name="na-C1.2"]').bounding_box()
+    assert box["width"] >= 20 and box["height"] >= 20
+    page.get_by_test_id("leaf-C1.2").locator(".field.checkbox label").tap()
+    assert page.locator('[name="na-C1.2"]').is_checked()  # the words tick the box too
+
+
+def test_the_indicators_of_an_appeal_are_thumb_sized_rows(db, world, feed, phone):
+    evaluation = fed(db, world, feed)
+    results.compute(db, principal(world.finance), evaluation.id)
+    results.publish(db, principal(world.finance), evaluation.id, at=datetime.now(UTC))
+    page = phone()
+    browser_login(page, world.supplier_user.username)
+    page.goto(f"/evaluations/{evaluation.id}/appeal")
+    assert no_sideways_scroll(page)
+    heights = tap_heights(page, "#appeal-form .field.checkbox label")
+    assert len(heights) > 5 and min(heights) >= MIN_TARGET
+    page.locator("#appeal-form .field.checkbox label", has_text="A2.2").tap()
+    assert page.locator('#appeal-form input[value="A2.2"]').is_checked()
