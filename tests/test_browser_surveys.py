@@ -109,6 +109,28 @@ def test_a_missing_answer_is_announced_and_focused(db, code, phone):
     assert stored(db) == 0
 
 
+def test_the_alert_names_each_unanswered_question_and_keeps_what_was_chosen(db, code, phone):
+    page = phone(java_script_enabled=False)  # the summary alone must say where to look
+    page.goto(f"/s/{code}")
+    choose(page, "Q1", "满意")
+    choose(page, "Q3", "一般")
+    page.fill("#f-Q7", "早上扫地有点吵")
+    page.click("#submit")
+    page.wait_for_load_state()
+    named = page.locator("#form-errors li").all_inner_texts()
+    assert named == ["第 2 题：您对道路路面的整洁程度满意吗？",
+                     "第 4 题：最近一个月，您是否见过垃圾满溢、没有及时清运的情况？",
+                     "第 5 题：您通常在什么时段经过这些道路？"]
+    link = page.locator("#form-errors a").first
+    assert link.get_attribute("href") == "#q-Q2"
+    assert link.bounding_box()["height"] >= 40  # a thumb-sized link to the question
+    assert page.locator("#q-Q1 input[value=satisfied]").is_checked()
+    assert page.locator("#q-Q3 input[value=neutral]").is_checked()
+    assert page.input_value("#f-Q7") == "早上扫地有点吵"
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    assert stored(db) == 0
+
+
 def test_a_mistyped_code_gives_the_box_back_to_correct_it(db, code, phone):
     page = phone()
     page.goto("/s")
