@@ -82,3 +82,29 @@ def test_the_indicators_of_an_appeal_are_thumb_sized_rows(db, world, feed, phone
     assert len(heights) > 5 and min(heights) >= MIN_TARGET
     page.locator("#appeal-form .field.checkbox label", has_text="A2.2").tap()
     assert page.locator('#appeal-form input[value="A2.2"]').is_checked()
+
+
+def test_a_refused_scoresheet_names_each_indicator_on_the_first_screen(db, make_user, make_org,
+                                                                      phone):
+    page = phone()
+    open_expert_sheet(db, make_user, make_org, page)
+    page.select_option('[name="value-C1.2"]', "达成")
+    page.fill('[name="value-C1.3"]', "25")  # above the maximum 15
+    page.fill('[name="reason-C1.3"]', "三处收集点满溢")
+    page.select_option('[name="value-C2.1"]', "达成")
+    page.fill('[name="value-C2.2"]', "18")  # a deduction without its reason
+    page.get_by_test_id("submit-sheet").click()
+    page.wait_for_load_state()
+    summary = page.locator("#sheet-errors")
+    assert summary.bounding_box()["y"] < PHONE["height"]  # seen without scrolling
+    named = summary.locator("li").all_inner_texts()
+    assert named[0] == "C1.3 垃圾收集点管理：得分必须在 0 到满分 15 之间。"
+    assert named[1].startswith("C2.2 应急保障能力：") and "扣分理由" in named[1]
+    link = summary.locator("a").first
+    assert link.bounding_box()["height"] >= MIN_TARGET
+    link.tap()
+    target = page.locator(link.get_attribute("href"))
+    assert target.get_attribute("data-testid") == "leaf-C1.3"
+    assert "0 到满分 15" in target.locator("p.error").inner_text()  # next to the field
+    assert page.input_value('[name="value-C1.3"]') == "25"  # what was typed is kept
+    assert no_sideways_scroll(page)
