@@ -108,3 +108,22 @@ def test_a_refused_scoresheet_names_each_indicator_on_the_first_screen(db, make_
     assert "0 到满分 15" in target.locator("p.error").inner_text()  # next to the field
     assert page.input_value('[name="value-C1.3"]') == "25"  # what was typed is kept
     assert no_sideways_scroll(page)
+
+
+def test_the_header_links_and_buttons_are_thumb_sized(make_user, phone):
+    user = make_user("supplier")
+    page = phone()
+    page.goto("/login")  # signed out: the language buttons
+    sizes = page.locator(".topbar a:visible, .topbar button:visible").evaluate_all(
+        "els => els.map(e => [e.innerText.trim(), e.getBoundingClientRect().width,"
+        " e.getBoundingClientRect().height])")
+    assert sizes and all(h >= MIN_TARGET and w >= MIN_TARGET for _t, w, h in sizes), sizes
+    browser_login(page, user.username)
+    page.click(".menu-toggle")  # the menu opens: each entry is a row to tap
+    sizes = page.locator(".topbar a:visible, .topbar button:visible").evaluate_all(
+        "els => els.map(e => [e.innerText.trim(), e.getBoundingClientRect().width,"
+        " e.getBoundingClientRect().height])")
+    texts = [t for t, _w, _h in sizes]
+    assert "退出" in texts and "English" in texts and "申诉" in texts
+    assert all(h >= MIN_TARGET and w >= MIN_TARGET for _t, w, h in sizes), sizes
+    assert no_sideways_scroll(page)
