@@ -11,7 +11,6 @@ people. The test suite fails while any translation is missing.
 from __future__ import annotations
 
 import copy
-import re
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -31,13 +30,15 @@ OPTIONS = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
 #: The scoring engine marks its templates with ``Text("…", **values)`` and ``N_("…")``.
 ENGINE_METHOD_MAP = [("scoring/**.py", "python")]
 ENGINE_KEYWORDS = {"Text": None, "N_": None}
-_CHINESE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+ENGINE_DIR = "scoring/"
 
 
-def written_in_chinese(msgid) -> bool:
-    """A message whose source is Chinese (the engine's): it is translated into English."""
-    first = msgid[0] if isinstance(msgid, (tuple, list)) else msgid
-    return bool(_CHINESE.search(first))
+def written_in_chinese(message) -> bool:
+    """A message whose source is Chinese: one the engine writes (found in ``scoring/``),
+    translated into English. Every other message is written in English, even where it names
+    a Chinese term (扣分理由)."""
+    return any(filename.replace("\\", "/").startswith(ENGINE_DIR)
+               for filename, _line in message.locations)
 
 
 def extract() -> Catalog:
@@ -86,7 +87,7 @@ def update() -> dict[str, int]:
         for message in catalog:
             if not message.id or not untranslated(message):
                 continue
-            if (source == "zh_CN") == written_in_chinese(message.id):
+            if (source == "zh_CN") == written_in_chinese(message):
                 message.string = message.id  # a plural's (singular, plural) as its two forms
         missing[language] = sum(1 for m in catalog if m.id and untranslated(m))
         path = po_path(language)

@@ -107,3 +107,19 @@ def test_english_messages_write_a_percentage_as_the_percent_filter_does():
     assert glued == []
     for msgid in ("95 %% interval %(low)s – %(high)s", "Sample needed (±5 %%, 95 %%)"):
         assert "%%" in load("zh_CN").get(msgid).string  # the Chinese is kept: 95%% 置信区间
+
+
+def test_only_the_engines_sentences_are_written_in_chinese_first():
+    """The engine's sentences (scoring/) are Chinese with an English translation; every other
+    message is English with a Chinese one, even one that names a Chinese term."""
+    from evalplatform.i18n_catalog import written_in_chinese
+
+    catalog = {m.id: m for m in extract() if m.id}
+    assert written_in_chinese(catalog["结果尚不能定稿，结算金额仅供参考"])
+    named = next(m for m in catalog.values() if isinstance(m.id, str) and "(扣分理由)" in m.id)
+    assert not written_in_chinese(named)
+    english = load("en")
+    for message in catalog.values():
+        if written_in_chinese(message):
+            translated = english.get(message.id).string
+            assert translated and translated != message.id, message.id
