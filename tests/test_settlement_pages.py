@@ -129,6 +129,10 @@ def test_finance_downloads_the_sheet_and_the_periods_settlements(client, db, wor
     settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 3).id)
     settlements.approve(db, principal(world.finance), settlement.id)
     sign_in(client, world.finance)
+    # the export's two dates are labelled as a pair (not a lone 起 beside 截止日期)
+    listing = client.get("/settlements").text
+    assert '<label for="f-start">起始日期</label>' in listing
+    assert '<label for="f-end">截止日期</label>' in listing
     sheet = client.get(f"/settlements/{settlement.id}/sheet.xlsx")
     assert sheet.status_code == 200 and sheet.headers["content-type"].startswith(
         "application/vnd.openxmlformats")
