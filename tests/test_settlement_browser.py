@@ -171,3 +171,26 @@ def test_the_due_list_sorts_on_a_phone_where_the_headings_fold_away(browser, liv
         assert overflow <= 0
     finally:
         context.close()
+
+
+def test_the_half_year_summary_puts_each_label_above_its_figures_on_a_phone(
+        browser, live_server, db, make_user, make_org):
+    """At 390 px the summary's long labels (本期确定的评价结果) left its figures a third of the
+    width, each broken over four or five lines; a label now stands above its figures."""
+    world = contracted_world(db, make_user, make_org)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
+                                  base_url=live_server)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        browser_login(page, world.finance.username)
+        page.goto("/reports/half-year?year=2026&half=1")
+        figures = page.get_by_test_id("projects-of-the-year")
+        label = page.locator("#summary dt").first
+        card = page.locator("#summary dl").bounding_box()
+        assert figures.bounding_box()["width"] >= 0.9 * card["width"]
+        assert figures.bounding_box()["y"] >= label.bounding_box()["y"] + \
+            label.bounding_box()["height"] - 1
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    finally:
+        context.close()
