@@ -5,10 +5,10 @@ import pytest
 from sqlmodel import select
 
 from evalplatform.models import Settlement, SettlementStatus
-from evalplatform.services import projects
+from evalplatform.services import projects, settlements
 from tests.builders import contracted_world
 from tests.conftest import browser_login
-from tests.settlement_builders import final_evaluation
+from tests.settlement_builders import final_evaluation, instalment, principal
 
 pytestmark = pytest.mark.browser
 
@@ -192,5 +192,28 @@ def test_the_half_year_summary_puts_each_label_above_its_figures_on_a_phone(
         assert figures.bounding_box()["y"] >= label.bounding_box()["y"] + \
             label.bounding_box()["height"] - 1
         assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    finally:
+        context.close()
+
+
+def test_the_no_acceptance_notice_is_one_box_on_a_phone(browser, live_server, db, make_user,
+                                                       make_org):
+    """The notice that no acceptance is recorded sat inline in the payment-due line: on a
+    phone its padding and border were drawn round each wrapped line, over the lines above."""
+    world = contracted_world(db, make_user, make_org)
+    final_evaluation(db, world, "86.35", "良")
+    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 3).id)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
+                                  base_url=live_server)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        browser_login(page, world.finance.username)
+        for url, notice in ((f"/settlements/{settlement.id}", "no-acceptance"),
+                            (f"/contracts/{world.contract.id}/settlements", "no-acceptance-3")):
+            page.goto(url)
+            box = page.get_by_test_id(notice)
+            assert box.evaluate("e => e.getClientRects().length") == 1, url
+            assert box.bounding_box()["height"] > 40, url  # several lines inside one box
     finally:
         context.close()
