@@ -33,6 +33,9 @@ def test_anyone_reads_the_budget_without_signing_in(client, world):
     assert names == ["居家养老上门服务", "社区老年助餐服务", "中心城区道路清扫保洁", "城市绿化养护"]
     assert "公共厕所管理" not in text and "困难家庭社会工作服务" not in text
     assert "共 4 个项目，合计 ¥9,790,000.00" in text
+    # approval alone lists a project (streets has no contract): the rule must not read as
+    # approval and a signed contract both
+    assert "项目经财政审批同意或已签订合同的，即予列入；100 万元以下的项目登记后即予列入。" in text
 
 
 def test_each_line_has_exactly_the_published_fields(client, world):
