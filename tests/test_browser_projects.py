@@ -110,3 +110,36 @@ def test_register_approve_and_contract_a_project(page, db, make_user, make_org, 
     assert page.get_by_test_id("evaluation-status").inner_text() == "草稿"
     page.goto(contract_url)
     assert "已冻结" in page.locator("#scheme").inner_text()
+
+
+def test_the_project_list_and_the_budget_disclosure_sort_on_a_phone(browser, live_server, db,
+                                                                    make_user, make_org):
+    """At 390 px the tables are cards without headings: the sort choice above them sorts by
+    the headings' keys (the finance journey's other sorted lists have the same choice)."""
+    from tests.project_world import project_world
+
+    world = project_world(db, make_user, make_org)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
+                                  base_url=live_server)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        browser_login(page, world.finance.username)
+        for url, table in (("/projects", "#projects-table"), ("/disclosure/budget?year=2026",
+                                                               "#budget-table")):
+            page.goto(url)
+            choice = page.locator(f"{table} .sort-choice select")
+            assert choice.is_visible() and not page.locator(f"{table} thead").is_visible()
+            budgets = page.locator(
+                f"{table} tbody td:is([data-label='预算'], [data-label='预算金额'])")
+            key = "budget" if table == "#projects-table" else "amount"
+            for sort in (f"-{key}", key):
+                choice.select_option(sort)
+                page.wait_for_url(f"**sort={sort}**")
+                page.wait_for_function(f"document.querySelector('{table} .sort-choice select')"
+                                       f".value === '{sort}'")
+                got = [int(t.replace("¥", "").replace(",", "").split(".")[0])
+                       for t in budgets.all_inner_texts()]
+                assert len(got) > 2 and got == sorted(got, reverse=sort.startswith("-")), url
+    finally:
+        context.close()

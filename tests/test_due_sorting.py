@@ -215,3 +215,25 @@ def test_an_auditors_home_offers_what_is_worth_a_look_not_what_to_act_on(
         client.cookies.clear()
         login(client, user.username)
         assert '<p class="lead">需要您处理的事项：</p>' in client.get("/").text, user.role
+
+
+@pytest.mark.parametrize("url, table, key", [
+    ("/settlements/due", "due-table", "project"), ("/due", "due-table", "project"),
+    ("/settlements", "settlements-table", "project"), ("/projects", "projects-table", "name"),
+    ("/disclosure/budget", "budget-table", "name"), ("/audit", "audit-table", "seq")])
+def test_each_sorted_list_finance_reads_offers_its_headings_sorts_for_the_phone(
+        client, db, worlds, url, table, key):
+    """On a phone the headings fold away with the table; the sort choice above the cards
+    offers each heading's sort both ways, keeps the other parameters, and marks the one
+    applied."""
+    first, _second = worlds
+    login(client, first.finance.username)
+    page = client.get(f"{url}?sort=-{key}&per_page=5").text
+    wrap = page.split(f'id="{table}"')[1]
+    headings = set(re.findall(r'<th scope="col"[^>]*>\s*<a href="[^"]*sort=-?([a-z_]+)', wrap))
+    choice = wrap.split('class="sort-choice"')[1].split("</form>")[0]
+    offered = re.findall(r'<option value="(-?[a-z_]*)"', choice)
+    assert headings and set(offered) == {""} | headings | {f"-{k}" for k in headings}, url
+    assert f'<option value="-{key}" selected>' in choice, url
+    assert '<input type="hidden" name="per_page" value="5">' in choice
+    assert 'name="sort"' in choice and 'name="page"' not in choice
