@@ -93,3 +93,36 @@ def test_the_openapi_document_gives_the_page_bounds(client):
         assert parameters["page"].get("minimum") == 1, path
         assert (parameters["per_page"].get("minimum"), parameters["per_page"].get("maximum")) \
             == (1, 200), path
+
+
+def test_the_openapi_document_describes_every_api_endpoint_and_its_refusals(client, signed_in):
+    """Each /api operation: a schema for its answer, every query parameter described, and the
+    refusals it may send in the shape the API sends them ({detail} and, for 422, {detail,
+    errors}) — not FastAPI's own 422 schema (detail a list), which the API never sends."""
+    document = client.get("/api/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    assert set(schemas["ValidationProblem"]["properties"]) == {"detail", "errors"}
+    assert set(schemas["Problem"]["properties"]) == {"detail"}
+    operations = [(path, method, operation) for path, item in document["paths"].items()
+                  if path.startswith("/api/") for method, operation in item.items()]
+    assert len(operations) >= 14
+    for path, method, operation in operations:
+        where = f"{method.upper()} {path}"
+        responses = operation["responses"]
+        success = responses.get("200") or responses.get("201")
+        assert success["content"]["application/json"]["schema"], where
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "query":
+                assert parameter.get("description"), (where, parameter["name"])
+        for code, response in responses.items():
+            if code.startswith(("4", "5")):
+                shape = "ValidationProblem" if code == "422" else "Problem"
+                schema = response["content"]["application/json"]["schema"]
+                assert schema == {"$ref": f"#/components/schemas/{shape}"}, (where, code)
+        public = path in ("/api/results",)
+        assert ("401" in responses) != public, where
+        assert "404" in responses or "{" not in path, where
+    # what the document says is what a refusal looks like
+    signed_in("finance")
+    refused = client.get("/api/evaluations?sort=bogus").json()
+    assert set(refused) == {"detail", "errors"} and isinstance(refused["errors"]["sort"], str)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlmodel import Session
 
@@ -13,6 +13,7 @@ from evalplatform.models import OrganisationKind, Role
 from evalplatform.services import accounts, audit, paging
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.web.access import Principal, require, signed_in
+from evalplatform.web.api_schema import error_responses
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import ApiPage, ApiPerPage
 
@@ -68,7 +69,7 @@ class ChainStatus(BaseModel):
     reason: str
 
 
-@router.get("/me", response_model=Me)
+@router.get("/me", response_model=Me, responses=error_responses(401))
 def me(principal: Principal = Depends(signed_in)):
     return Me(**{k: getattr(principal, k) for k in Me.model_fields})
 
@@ -81,11 +82,12 @@ def _user_out(user, org) -> UserOut:
     )
 
 
-@router.get("/users", response_model=UserPage)
+@router.get("/users", response_model=UserPage, responses=error_responses(401, 403, 422))
 def list_users(
-    q: str = "",
-    role: str = "",
-    sort: str = "username",
+    q: str = Query("", description="Words in the username or name"),
+    role: str = Query("", description="A role: " + ", ".join(Role.__members__)),
+    sort: str = Query("username", description="username, display_name, role, organisation or "
+                      "last_login_at; a leading - sorts descending"),
     page: ApiPage = 1,
     per_page: ApiPerPage = 50,
     session: Session = Depends(get_session),
@@ -102,7 +104,8 @@ def list_users(
                     page=result.page, pages=result.pages)
 
 
-@router.post("/users", response_model=UserOut, status_code=201)
+@router.post("/users", response_model=UserOut, status_code=201,
+             responses=error_responses(401, 403, 422))
 def create_user(
     body: UserIn,
     session: Session = Depends(get_session),
@@ -113,7 +116,8 @@ def create_user(
     return _user_out(user, org)
 
 
-@router.get("/organisations", response_model=list[OrganisationOut])
+@router.get("/organisations", response_model=list[OrganisationOut],
+            responses=error_responses(401, 403))
 def list_organisations(
     session: Session = Depends(get_session),
     principal: Principal = Depends(require(Role.admin, Role.finance, Role.auditor)),
@@ -122,7 +126,7 @@ def list_organisations(
             for o in accounts.list_organisations(session)]
 
 
-@router.get("/audit/verify", response_model=ChainStatus)
+@router.get("/audit/verify", response_model=ChainStatus, responses=error_responses(401, 403))
 def verify_chain(
     session: Session = Depends(get_session),
     principal: Principal = Depends(require(Role.auditor, Role.finance, Role.admin)),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlmodel import Session
 
@@ -13,10 +13,12 @@ from evalplatform.models import EvaluationStage, EvaluationStatus, Role
 from evalplatform.services import evaluations, paging
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.web.access import Principal, require
+from evalplatform.web.api_schema import error_responses
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import ApiPage, ApiPerPage
 
-router = APIRouter(route_class=FormRoute, prefix="/api", tags=["evaluations"])
+router = APIRouter(route_class=FormRoute, prefix="/api", tags=["evaluations"],
+                   responses=error_responses(401, 403, 422))
 
 readers = require(Role.finance, Role.purchaser, Role.auditor, Role.supplier, Role.evaluator)
 evaluation_reader = require(Role.finance, Role.purchaser, Role.auditor, Role.supplier,
@@ -69,7 +71,13 @@ def _scope(session: Session, principal: Principal) -> dict:
 
 
 @router.get("/evaluations", response_model=EvaluationPage)
-def api_evaluations(status: str = "", stage: str = "", q: str = "", sort: str | None = None,
+def api_evaluations(status: str = Query("", description="An evaluation status: "
+                                        + ", ".join(EvaluationStatus.__members__)),
+                    stage: str = Query("", description="interim or final"),
+                    q: str = Query("", description="Words in the title or the project's name"),
+                    sort: str | None = Query(None, description="title, opens_at, closes_at, "
+                                             "status or project; a leading - sorts "
+                                             "descending; newest window first when omitted"),
                     page: ApiPage = 1, per_page: ApiPerPage = 20, session: Session = Depends(get_session),
                     principal: Principal = Depends(readers)):
     """Evaluations the caller may see, filtered by status and stage, paged; an unknown status
@@ -86,7 +94,8 @@ def api_evaluations(status: str = "", stage: str = "", q: str = "", sort: str | 
                           page=result.page, pages=result.pages)
 
 
-@router.get("/evaluations/{evaluation_id}", response_model=EvaluationOut)
+@router.get("/evaluations/{evaluation_id}", response_model=EvaluationOut,
+            responses=error_responses(404))
 def api_evaluation(evaluation_id: int, session: Session = Depends(get_session),
                    principal: Principal = Depends(evaluation_reader)):
     result = evaluations.page(session, evaluation_ids=[evaluation_id])

@@ -27,11 +27,13 @@ from evalplatform.services import catalogue, contracts, paging, projects
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.services.money import fen_to_yuan_text
 from evalplatform.web.access import Principal, require
+from evalplatform.web.api_schema import error_responses
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import ApiPage, ApiPerPage
 from evalplatform.web.routes.projects import owns_project
 
-router = APIRouter(route_class=FormRoute, prefix="/api", tags=["projects"])
+router = APIRouter(route_class=FormRoute, prefix="/api", tags=["projects"],
+                   responses=error_responses(401, 403, 422))
 
 readers = require(Role.finance, Role.purchaser, Role.auditor)
 project_reader = require(Role.finance, Role.purchaser, Role.auditor, owns=owns_project)
@@ -197,7 +199,7 @@ def _contract_out(session: Session, contract) -> ContractOut:
                      for i in contracts.instalments_of(session, contract.id)])
 
 
-@router.get("/projects/{project_id}", response_model=ProjectDetail)
+@router.get("/projects/{project_id}", response_model=ProjectDetail, responses=error_responses(404))
 def get_project(project_id: int, session: Session = Depends(get_session),
                 principal: Principal = Depends(project_reader)):
     project = projects.get(session, project_id)

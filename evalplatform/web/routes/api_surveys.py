@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlmodel import Session
 
@@ -25,12 +25,14 @@ from evalplatform.services import evaluations, paging
 from evalplatform.services import surveys_app as app_service
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.web.access import Principal, require
+from evalplatform.web.api_schema import error_responses
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import ApiPage, ApiPerPage
 from surveys import questionnaire as qn
 from surveys import tabulation
 
-router = APIRouter(route_class=FormRoute, prefix="/api", tags=["surveys"])
+router = APIRouter(route_class=FormRoute, prefix="/api", tags=["surveys"],
+                   responses=error_responses(401, 403, 422))
 
 readers = require(Role.finance, Role.purchaser, Role.auditor, Role.evaluator)
 survey_reader = require(Role.finance, Role.purchaser, Role.auditor, Role.evaluator,
@@ -224,7 +226,12 @@ def _tabulation(tab: tabulation.Tabulation) -> TabulationOut:
 
 
 @router.get("/surveys", response_model=SurveyPage)
-def api_surveys(q: str = "", sort: str | None = None, page: ApiPage = 1, per_page: ApiPerPage = 20,
+def api_surveys(q: str = Query("", description="Words in the evaluation's title or the "
+                                "project's name"),
+                sort: str | None = Query(None, description="id, title, opens_at or closes_at; a "
+                                         "leading - sorts descending; newest window first "
+                                         "when omitted"),
+                page: ApiPage = 1, per_page: ApiPerPage = 20,
                 session: Session = Depends(get_session),
                 principal: Principal = Depends(readers)):
     """The surveys of the evaluations the caller may see, newest window first, paged."""
@@ -237,7 +244,7 @@ def api_surveys(q: str = "", sort: str | None = None, page: ApiPage = 1, per_pag
                       total=result.total, page=result.page, pages=result.pages)
 
 
-@router.get("/surveys/{survey_id}", response_model=SurveyDetail)
+@router.get("/surveys/{survey_id}", response_model=SurveyDetail, responses=error_responses(404))
 def api_survey(survey_id: int, session: Session = Depends(get_session),
                principal: Principal = Depends(survey_reader)):
     """One survey: its questionnaire, invitations, responses by channel and tabulation."""

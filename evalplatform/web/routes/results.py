@@ -7,10 +7,13 @@ render. The public pages (``/results``) need no sign-in and show no personal dat
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from evalplatform.db import get_session
@@ -28,6 +31,7 @@ from evalplatform.services import (
 from evalplatform.services.errors import DomainError, NotFound, ValidationFailed
 from evalplatform.web import evaluation_panels
 from evalplatform.web.access import Principal, public, require
+from evalplatform.web.api_schema import error_responses
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import ApiPage, ApiPerPage, PageNumber
 from evalplatform.web.templating import flash, flash_error, redirect, render
@@ -395,8 +399,64 @@ def public_result(request: Request, result_id: int, session: Session = Depends(g
 # ---------------------------------------------------------------- JSON
 
 
-@router.get("/api/results", tags=["api"])
-def api_public_results(q: str = "", grade: str = "", sort: str | None = None, page: ApiPage = 1,
+class PublicPartOut(BaseModel):
+    name: str
+    party: str = Field(description="The evaluating party, in the reader's language")
+    weight: str
+    score: str
+    weighted: str
+
+
+class PublicResultOut(BaseModel):
+    id: int
+    evaluation: str
+    project: str
+    department: str
+    supplier: str
+    total: str = Field(description="Two decimals, e.g. 86.35")
+    grade: str
+    published_on: date
+    appeal_deadline: date
+    state: str = Field(description="Where the result stands: appeal_window, appeal_pending, "
+                                   "under_review or final")
+    parts: list[PublicPartOut]
+
+
+class PublicResultPage(BaseModel):
+    total: int
+    page: int
+    pages: int
+    items: list[PublicResultOut]
+
+
+class ResultOut(BaseModel):
+    evaluation: int
+    version: int
+    total: str = Field(description="Two decimals, e.g. 86.35")
+    grade: str
+    final_ready: bool = Field(description="No missing score blocks the result")
+    state: str = Field(description="Where this version stands: "
+                                   + ", ".join(results.STATE_LABELS))
+    computed_at: datetime
+    published_at: datetime | None
+    appeal_deadline: date | None
+    final_at: datetime | None
+    superseded: bool
+    reason: str = Field(description="Why this version was computed again; empty for the first")
+    result: dict[str, Any] = Field(description="The engine's result as stored: total, grade, "
+                                               "parts, nodes, trace and warnings")
+
+
+@router.get("/api/results", tags=["api"], response_model=PublicResultPage,
+            responses=error_responses(422))
+def api_public_results(q: str = Query("", description="Words in the project, supplier or "
+                                      "department"),
+                       grade: str = Query("", description="A grade as published, e.g. 优"),
+                       sort: str | None = Query(None, description="published, project, "
+                                                "supplier, department, total or deadline; a "
+                                                "leading - sorts descending; latest first "
+                                                "when omitted"),
+                       page: ApiPage = 1,
                        per_page: ApiPerPage = 20,
                        session: Session = Depends(get_session), principal=Depends(public)):
     """Published results (公示), the latest publication of each evaluation; no personal data."""
@@ -415,7 +475,8 @@ def api_public_results(q: str = "", grade: str = "", sort: str | None = None, pa
         "state": row.state, "parts": results.public_parts(row.result)} for row in found.items]}
 
 
-@router.get("/api/evaluations/{evaluation_id}/result", tags=["api"])
+@router.get("/api/evaluations/{evaluation_id}/result", tags=["api"], response_model=ResultOut,
+            responses=error_responses(401, 403, 404, 422))
 def api_result(evaluation_id: int,
                version: int | None = Query(None, ge=1, description="A version, from 1; the "
                                            "latest one the caller may read when omitted"),

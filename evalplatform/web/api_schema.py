@@ -1,0 +1,36 @@
+"""What the JSON API answers when it refuses a request, for the OpenAPI document.
+
+Every refusal is JSON with ``detail``, a sentence in the reader's language; a 422 adds
+``errors``, each parameter or field refused with the rule it broke (``app.install_error_handlers``
+writes them). FastAPI's own 422 schema (``detail`` a list of pydantic errors) is not what the
+API sends, so the API's routes name these instead."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Problem(BaseModel):
+    detail: str = Field(description="What went wrong, in the reader's language")
+
+
+class ValidationProblem(Problem):
+    errors: dict[str, str] = Field(
+        description="Each parameter or field refused → the rule it broke, in the reader's "
+                    "language, e.g. {\"sort\": \"排序方式须为以下之一：…\"}")
+
+
+_RESPONSES = {
+    401: (Problem, "Not signed in: sign in at /login and send the session cookie"),
+    403: (Problem, "The caller's role may not do this, or the CSRF token of a state-changing "
+                   "request is missing or wrong"),
+    404: (Problem, "No such record, or not the caller's to see"),
+    422: (ValidationProblem, "A parameter or field broke a rule; errors names each one"),
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict]:
+    """``responses=error_responses(401, 403, 422)`` on a route or router: the refusals it may answer
+    with, and their shape."""
+    return {code: {"model": _RESPONSES[code][0], "description": _RESPONSES[code][1]}
+            for code in codes}
