@@ -70,6 +70,21 @@ def test_a_role_must_match_its_organisation_kind(db, make_org):
     assert _count(db, User) == 0
 
 
+@pytest.mark.parametrize("role, kind, message", [
+    ("admin", "oversight_body", "该角色的用户不属于任何机构，请将所属机构留空。"),
+    ("evaluator", "supplier", "该角色的用户必须属于：第三方评价机构，或不属于任何机构。"),
+    ("auditor", "supplier", "该角色的用户必须属于：财政部门、纪检监察 / 审计机关。"),
+])
+def test_the_organisation_rule_of_a_role_reads_in_chinese(db, make_org, role, kind, message):
+    """It said 该角色的用户必须属于：no organisation。 for an administrator: the words for "no
+    organisation" were English, and a list of kinds was joined with an ASCII comma."""
+    with pytest.raises(ValidationFailed) as error:
+        accounts.create_user(db, SYSTEM, username="wrong", display_name="某人", role=role,
+                             organisation_id=make_org(kind).id, password="long-enough-pw")
+    assert error.value.errors == {"organisation_id": message}
+    assert _count(db, User) == 0
+
+
 def test_several_errors_are_reported_at_once(db):
     with pytest.raises(ValidationFailed) as error:
         accounts.create_user(db, SYSTEM, username="Bad Name!", display_name="",

@@ -118,6 +118,19 @@ def validate_password(password: str) -> str | None:
     return None
 
 
+def _organisation_rule(allowed: set[OrganisationKind | None]) -> str:
+    """The organisations a user of a role may belong to (``ROLE_ORGANISATION_KINDS``), as a
+    rule in the reader's language: the kinds, and whether none at all is allowed."""
+    kinds = _(", ").join(str(ORGANISATION_KIND_LABELS[k]) for k in sorted(k for k in allowed if k))
+    if not kinds:
+        return _("A user with this role belongs to no organisation: leave the organisation "
+                 "empty.")
+    if None in allowed:
+        return _("A user with this role belongs to: %(kinds)s, or to no organisation.",
+                 kinds=kinds)
+    return _("A user with this role must belong to: %(kinds)s.", kinds=kinds)
+
+
 def create_user(
     session: Session,
     actor: Actor,
@@ -158,13 +171,7 @@ def create_user(
         allowed = ROLE_ORGANISATION_KINDS[role_value]
         kind = org.kind if org else None
         if kind not in allowed:
-            errors["organisation_id"] = _(
-                "A user with this role must belong to: %(kinds)s.",
-                kinds=", ".join(
-                    str(ORGANISATION_KIND_LABELS[k]) if k else _("no organisation")
-                    for k in sorted(allowed, key=lambda k: k or "")
-                ),
-            )
+            errors["organisation_id"] = _organisation_rule(allowed)
     if problem := validate_password(password):
         errors["password"] = problem
     if errors:
