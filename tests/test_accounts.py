@@ -85,6 +85,19 @@ def test_the_organisation_rule_of_a_role_reads_in_chinese(db, make_org, role, ki
     assert _count(db, User) == 0
 
 
+def test_a_name_longer_than_its_column_is_refused_naming_it(db):
+    """A 101-character name was stored by SQLite and would fail PostgreSQL's varchar(100) with
+    a server error; it is refused like any other rule."""
+    with pytest.raises(ValidationFailed) as error:
+        accounts.create_user(db, SYSTEM, username="longname", display_name="张" * 101,
+                             role="admin", organisation_id=None, password="long-enough-pw")
+    assert error.value.errors == {"display_name": "名称不能超过 100 个字符。"}
+    assert _count(db, User) == 0
+    user = accounts.create_user(db, SYSTEM, username="longname", display_name="张" * 100,
+                                role="admin", organisation_id=None, password="long-enough-pw")
+    assert len(user.display_name) == 100
+
+
 def test_several_errors_are_reported_at_once(db):
     with pytest.raises(ValidationFailed) as error:
         accounts.create_user(db, SYSTEM, username="Bad Name!", display_name="",

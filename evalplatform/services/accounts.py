@@ -154,6 +154,8 @@ def create_user(
         errors["username"] = _("This username is taken.")
     if not display_name:
         errors["display_name"] = _("Name is required.")
+    elif len(display_name) > 100:  # the column's length: PostgreSQL would refuse it with a 500
+        errors["display_name"] = _("Name must be at most 100 characters.")
     try:
         role_value = Role(role)
     except ValueError:
