@@ -192,6 +192,9 @@ def test_the_api_says_what_is_wrong_with_a_json_body_as_a_whole(client, signed_i
         assert response.json() == {"detail": message, "errors": {"body": message}}, body
     missing = client.post("/api/users", json={"username": "x"}, headers=headers).json()
     assert set(missing["errors"]) == {"display_name", "role", "password"}
+    typed = client.post("/api/users", headers=headers, json={
+        "username": 123, "display_name": "某人", "role": "admin", "password": "long-enough-pw"})
+    assert typed.json()["errors"] == {"username": "username须为文本。"}  # not 'username的值无效。'
     client.post("/language", data={"language": "en", "csrf_token": headers["x-csrf-token"]})
     english = client.post("/api/users", content=b"[]", headers=headers).json()
     assert english["errors"] == {"body": "The request body must be a JSON object."}

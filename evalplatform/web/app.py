@@ -190,6 +190,8 @@ def _field_problem(error: dict) -> str:
         return _("%(field)s must be a whole number.", field=field)
     if kind.startswith(("float_", "decimal_")):
         return _("%(field)s must be a number.", field=field)
+    if kind == "string_type":
+        return _("%(field)s must be text.", field=field)
     if kind.startswith("bool_"):
         return _("%(field)s must be true or false.", field=field)
     if kind.startswith(("date_", "datetime_")):
