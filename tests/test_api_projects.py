@@ -167,3 +167,23 @@ def test_the_due_list_sorts_by_the_pages_keys_and_refuses_an_unknown_one(client,
         assert response.status_code == 422, bad
         message = response.json()["errors"]["sort"]
         assert "排序" in message and "due" in message and "late" in message
+
+
+def test_moments_carry_their_offset(client, world, signed_in):
+    """SQLite hands timestamps back without an offset; the API said 2026-11-24T16:00:00, which
+    a program reads as its own local time. Every moment is UTC, with its offset."""
+    from datetime import UTC, datetime
+
+    sign_in(client, world.finance)
+    items = client.get("/api/projects").json()["items"]
+    detail = client.get(f"/api/projects/{world.projects['care'].id}").json()
+    moments = [i["created_at"] for i in items] + [detail["created_at"]]
+    assert moments
+    for moment in moments:
+        assert datetime.fromisoformat(moment).utcoffset() is not None, moment
+    created = datetime.fromisoformat(items[0]["created_at"])
+    assert abs((datetime.now(UTC) - created).total_seconds()) < 3600  # read as UTC, not local
+    client.cookies.clear()
+    signed_in("admin")
+    users = client.get("/api/users?sort=-last_login_at&per_page=1").json()["items"]
+    assert datetime.fromisoformat(users[0]["last_login_at"]).utcoffset().total_seconds() == 0

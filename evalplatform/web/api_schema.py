@@ -1,4 +1,4 @@
-"""What the JSON API answers when it refuses a request, for the OpenAPI document.
+"""What the JSON API answers: moments with their offset, and refusals for the OpenAPI document.
 
 Every refusal is JSON with ``detail``, a sentence in the reader's language; a 422 adds
 ``errors``, each parameter or field refused with the rule it broke (``app.install_error_handlers``
@@ -7,7 +7,17 @@ API sends, so the API's routes name these instead."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, Field
+
+from evalplatform.services.clock import as_utc
+
+#: A moment in the API's answers: always with its offset (UTC, ``…+00:00``). SQLite hands
+#: timestamps back without one, which a program would read as its own local time — eight hours
+#: off for Beijing.
+Moment = Annotated[datetime, AfterValidator(as_utc)]
 
 
 class Problem(BaseModel):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlmodel import Session
@@ -13,7 +11,7 @@ from evalplatform.models import OrganisationKind, Role
 from evalplatform.services import accounts, audit, paging
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.web.access import Principal, require, signed_in
-from evalplatform.web.api_schema import error_responses
+from evalplatform.web.api_schema import Moment, error_responses
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import ApiPage, ApiPerPage
 
@@ -37,7 +35,7 @@ class UserOut(BaseModel):
     organisation_id: int | None
     organisation_name: str | None
     active: bool
-    last_login_at: datetime | None
+    last_login_at: Moment | None
 
 
 class UserPage(BaseModel):

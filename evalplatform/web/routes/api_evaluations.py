@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
@@ -13,7 +13,7 @@ from evalplatform.models import EvaluationStage, EvaluationStatus, Role
 from evalplatform.services import evaluations, paging
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.web.access import Principal, require
-from evalplatform.web.api_schema import error_responses
+from evalplatform.web.api_schema import Moment, error_responses
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import ApiPage, ApiPerPage
 
@@ -38,8 +38,8 @@ class EvaluationOut(BaseModel):
     scheme_id: int
     period_start: date
     period_end: date
-    opens_at: datetime
-    closes_at: datetime
+    opens_at: Moment
+    closes_at: Moment
     version: int
 
 

@@ -8,7 +8,7 @@ and a yuan string with two decimals ("1200000.00") — never a float.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
@@ -27,7 +27,7 @@ from evalplatform.services import catalogue, contracts, paging, projects
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.services.money import fen_to_yuan_text
 from evalplatform.web.access import Principal, require
-from evalplatform.web.api_schema import error_responses
+from evalplatform.web.api_schema import Moment, error_responses
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import ApiPage, ApiPerPage
 from evalplatform.web.routes.projects import owns_project
@@ -56,7 +56,7 @@ class ProjectSummary(BaseModel):
     budget_yuan: str = Field(description="Budget in yuan with two decimals, e.g. 1200000.00")
     procurement_method: ProcurementMethod
     status: ProjectStatus
-    created_at: datetime
+    created_at: Moment
 
 
 class ProjectPage(BaseModel):
@@ -100,7 +100,7 @@ class NegativeListExceptionOut(BaseModel):
     matched_term: str
     reason: str
     recorded_by: str
-    recorded_at: datetime
+    recorded_at: Moment
 
 
 class ProjectDetail(ProjectSummary):
@@ -111,7 +111,7 @@ class ProjectDetail(ProjectSummary):
     performance_targets: dict[str, str]
     ex_ante_filed: bool
     return_reason: str | None
-    decided_at: datetime | None
+    decided_at: Moment | None
     negative_list_exceptions: list[NegativeListExceptionOut]
     contract: ContractOut | None
 

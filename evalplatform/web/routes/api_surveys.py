@@ -12,7 +12,6 @@ needed. Free-text answers and groups appear under the same rule as on the pages 
 from __future__ import annotations
 
 import math
-from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
@@ -25,7 +24,7 @@ from evalplatform.services import evaluations, paging
 from evalplatform.services import surveys_app as app_service
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.web.access import Principal, require
-from evalplatform.web.api_schema import error_responses
+from evalplatform.web.api_schema import Moment, error_responses
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import ApiPage, ApiPerPage
 from surveys import questionnaire as qn
@@ -46,10 +45,10 @@ class SurveyOut(BaseModel):
     project_name: str
     department: str
     state: str  # draft | scheduled | open | closed
-    opened_at: datetime | None
-    closed_at: datetime | None
-    opens_at: datetime
-    closes_at: datetime
+    opened_at: Moment | None
+    closed_at: Moment | None
+    opens_at: Moment
+    closes_at: Moment
     population: int | None
     questionnaire_version: int | None  # the version respondents answer (None before opening)
     responses: int

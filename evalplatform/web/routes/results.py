@@ -7,7 +7,7 @@ render. The public pages (``/results``) need no sign-in and show no personal dat
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
@@ -31,7 +31,7 @@ from evalplatform.services import (
 from evalplatform.services.errors import DomainError, NotFound, ValidationFailed
 from evalplatform.web import evaluation_panels
 from evalplatform.web.access import Principal, public, require
-from evalplatform.web.api_schema import error_responses
+from evalplatform.web.api_schema import Moment, error_responses
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import ApiPage, ApiPerPage, PageNumber
 from evalplatform.web.templating import flash, flash_error, redirect, render
@@ -437,10 +437,10 @@ class ResultOut(BaseModel):
     final_ready: bool = Field(description="No missing score blocks the result")
     state: str = Field(description="Where this version stands: "
                                    + ", ".join(results.STATE_LABELS))
-    computed_at: datetime
-    published_at: datetime | None
+    computed_at: Moment
+    published_at: Moment | None
     appeal_deadline: date | None
-    final_at: datetime | None
+    final_at: Moment | None
     superseded: bool
     reason: str = Field(description="Why this version was computed again; empty for the first")
     result: dict[str, Any] = Field(description="The engine's result as stored: total, grade, "
