@@ -107,3 +107,18 @@ def test_changing_the_password_needs_the_current_one(client, signed_in):
         "confirm_password": "another-long-one", "csrf_token": token})
     assert response.status_code == 303
     assert client.get("/api/me").status_code == 200  # this session stays signed in
+
+
+def test_a_program_signs_in_and_takes_the_sessions_csrf_token_from_api_me(client, make_user):
+    """Signing in starts a fresh session with a fresh token; a program had to read it out of a
+    page to send any state-changing request. /api/me gives it."""
+    admin = make_user("admin")
+    assert login(client, admin.username).status_code == 303
+    token = client.get("/api/me").json()["csrf_token"]
+    assert token and token == csrf_from(client, "/")
+    body = {"username": "made-by-api", "display_name": "接口", "role": "admin",
+            "password": "long-enough-pw"}
+    assert client.post("/api/users", json=body, headers={"x-csrf-token": "wrong"}).status_code \
+        == 403
+    created = client.post("/api/users", json=body, headers={"x-csrf-token": token})
+    assert created.status_code == 201, created.text

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from evalplatform.db import get_session
@@ -12,6 +12,7 @@ from evalplatform.services import accounts, audit, paging
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.web.access import Principal, require, signed_in
 from evalplatform.web.api_schema import Moment, error_responses
+from evalplatform.web.csrf import csrf_token
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import ApiPage, ApiPerPage
 
@@ -25,6 +26,8 @@ class Me(BaseModel):
     role: Role
     organisation_id: int | None
     organisation_name: str | None
+    csrf_token: str = Field(description="Send it in the X-CSRF-Token header of every "
+                                        "state-changing request of this session")
 
 
 class UserOut(BaseModel):
@@ -68,8 +71,11 @@ class ChainStatus(BaseModel):
 
 
 @router.get("/me", response_model=Me, responses=error_responses(401))
-def me(principal: Principal = Depends(signed_in)):
-    return Me(**{k: getattr(principal, k) for k in Me.model_fields})
+def me(request: Request, principal: Principal = Depends(signed_in)):
+    """Who is signed in, and the session's CSRF token: signing in starts a fresh session with
+    a fresh token, which a program would otherwise have to read out of a page."""
+    return Me(**{k: getattr(principal, k) for k in Me.model_fields if k != "csrf_token"},
+              csrf_token=csrf_token(request))
 
 
 def _user_out(user, org) -> UserOut:
