@@ -136,6 +136,8 @@ def test_entropy_weights_come_from_how_much_the_candidates_differ(db, field):
     assert ranking.weights["score"] == 0  # alike on the score: no information
     assert ranking.weights["complaints"] > 0 and ranking.weights["price"] > 0
     assert ranking.candidates[0].supplier.id == fresh.supplier.id  # cheaper, no complaint
+    assert all(0 <= e <= 1 and str(e) != "-0.0" for e in ranking.entropy.values())
+    assert ranking.entropy["complaints"] == pytest.approx(0, abs=1e-12)  # one complaint: all told
 
 
 def test_a_quote_replaces_the_price_level(db, field):
@@ -277,6 +279,7 @@ def test_a_neutral_figure_and_an_entropy_note_take_no_space_before_a_full_width_
     assert "88.00（中性值）" in typed
     entropy = shown({"method": "entropy", f"quote_{fresh.supplier.id}": "540000"})
     assert re.search(r"\d\.\d{4}（信息熵 ", entropy), entropy
+    assert "-0.0000" not in entropy  # an entropy of 0, not a negative rounding error
     for text in (typed, entropy):
         assert not re.search(r"\s（", text), re.findall(r".{12}\s（.{6}", text)
     client.post("/language", data={"language": "en", "csrf_token": csrf_from(client, "/")})

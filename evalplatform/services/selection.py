@@ -288,7 +288,9 @@ def rank(session: Session, project_id: int, *, method: str = "typed", values: di
                 "The candidates' figures are the same on every criterion; the entropy method "
                 "gives no weight. Type the weights or use AHP.")}) from None
         ranking.weights = {k: float(w) for k, w in zip(KEYS, result.weights, strict=True)}
-        ranking.entropy = {k: float(e) for k, e in zip(KEYS, result.entropy, strict=True)}
+        # an entropy lies in [0, 1]; rounding leaves e.g. -1e-17, which would read "-0.0000"
+        ranking.entropy = {k: min(1.0, max(0.0, float(e)))
+                           for k, e in zip(KEYS, result.entropy, strict=True)}
     outcome = scoring.topsis(matrix, [ranking.weights[k] for k in KEYS],
                              [c.benefit for c in CRITERIA])
     for c, closeness, place in zip(candidates, outcome.closeness, outcome.rank, strict=True):
