@@ -127,3 +127,18 @@ def test_the_header_links_and_buttons_are_thumb_sized(make_user, phone):
     assert "退出" in texts and "English" in texts and "申诉" in texts
     assert all(h >= MIN_TARGET and w >= MIN_TARGET for _t, w, h in sizes), sizes
     assert no_sideways_scroll(page)
+
+
+def test_an_expert_opens_the_draft_sheet_and_the_decline_form_with_the_thumb(
+        db, make_user, make_org, phone):
+    page = phone()
+    pw = open_expert_sheet(db, make_user, make_org, page)
+    page.goto(f"/evaluations/{pw.evaluation.id}")
+    opener = page.get_by_test_id("open-sheet-expert")
+    box = opener.bounding_box()
+    assert box["height"] >= MIN_TARGET and box["width"] >= MIN_TARGET
+    decline = page.locator("details.decline summary")
+    assert decline.bounding_box()["height"] >= MIN_TARGET
+    assert no_sideways_scroll(page)
+    opener.tap()
+    page.wait_for_url("**/sheets/*")
