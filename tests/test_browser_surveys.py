@@ -11,8 +11,10 @@ import pytest
 from sqlmodel import func, select
 
 from evalplatform.models import SurveyResponse
+from evalplatform.services import surveys_app as app_service
 from surveys import invitations
-from tests.survey_helpers import open_survey_codes
+from tests.builders import contracted_world
+from tests.survey_helpers import evaluation_with_survey, open_survey_codes
 
 pytestmark = pytest.mark.browser
 
@@ -146,6 +148,18 @@ def test_a_mistyped_code_gives_the_box_back_to_correct_it(db, code, phone):
     page.wait_for_url(f"**/s/{code}")
     assert page.locator("#survey-form").count() == 1
     assert not invitations.find(db, code).used
+
+
+def test_an_open_link_notice_speaks_of_no_invitation_code(db, make_user, make_org, phone):
+    world = contracted_world(db, make_user, make_org)
+    evaluation = evaluation_with_survey(db, world)
+    site = app_service.add_site(db, world.purchaser_principal, evaluation.id, "人民广场服务亭", "2")
+    page = phone()
+    page.goto(f"/o/{site.token}")
+    notice = page.locator("#notice").inner_text()
+    assert "匿名" in notice and "不足 5 份" in notice
+    assert "邀请码" not in notice  # a resident at a service site was given none
+    assert page.locator(".r-site").inner_text() == "服务点：人民广场服务亭"
 
 
 def _serious_violations(page) -> list[str]:
