@@ -70,10 +70,16 @@ def test_the_not_applicable_box_of_a_scoresheet_is_a_thumb_sized_row(db, make_us
     assert page.locator('[name="na-C1.2"]').is_checked()  # the words tick the box too
 
 
-def test_the_indicators_of_an_appeal_are_thumb_sized_rows(db, world, feed, phone):
+def published_today(db, world, feed):
+    """A result published now: its appeal window is open."""
     evaluation = fed(db, world, feed)
     results.compute(db, principal(world.finance), evaluation.id)
     results.publish(db, principal(world.finance), evaluation.id, at=datetime.now(UTC))
+    return evaluation
+
+
+def test_the_indicators_of_an_appeal_are_thumb_sized_rows(db, world, feed, phone):
+    evaluation = published_today(db, world, feed)
     page = phone()
     browser_login(page, world.supplier_user.username)
     page.goto(f"/evaluations/{evaluation.id}/appeal")
@@ -142,3 +148,31 @@ def test_an_expert_opens_the_draft_sheet_and_the_decline_form_with_the_thumb(
     assert no_sideways_scroll(page)
     opener.tap()
     page.wait_for_url("**/sheets/*")
+
+
+def test_an_appeal_sent_back_says_which_chosen_files_must_be_chosen_again(db, world, feed, phone,
+                                                                         tmp_path):
+    evaluation = published_today(db, world, feed)
+    log = tmp_path / "6月巡查记录.pdf"
+    log.write_bytes(b"%PDF-1.4\n% the cleaning log of June\n%%EOF\n")
+    page = phone()
+    browser_login(page, world.supplier_user.username)
+    page.goto(f"/evaluations/{evaluation.id}/appeal")
+    page.fill("#f-reasons", "记录有误")  # shorter than the rule's 10 characters
+    page.locator("#appeal-form .field.checkbox label", has_text="A2.2").tap()
+    page.set_input_files("#f-evidence", [str(log)])
+    page.click("#appeal-form button[type=submit]")
+    page.wait_for_load_state()
+    assert "至少 10 个字" in page.locator("#e-reasons").inner_text()
+    assert page.input_value("#f-reasons") == "记录有误"
+    assert page.locator('#appeal-form input[value="A2.2"]').is_checked()
+    # the file box comes back empty: the page says so, naming the file
+    assert page.locator("#unsent-evidence").inner_text() == \
+        "以下文件尚未提交，请重新选择：6月巡查记录.pdf"
+    assert "unsent-evidence" in page.locator("#f-evidence").get_attribute("aria-describedby")
+    page.fill("#f-reasons", "6 月 12 日为暴雨停工日，已报备，见附件。")
+    page.set_input_files("#f-evidence", [str(log)])
+    page.click("#appeal-form button[type=submit]")
+    page.wait_for_url("**/appeals/*")
+    assert "6月巡查记录.pdf" in page.locator("main").inner_text()
+    assert no_sideways_scroll(page)
