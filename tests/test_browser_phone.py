@@ -160,13 +160,16 @@ def test_an_appeal_sent_back_says_which_chosen_files_must_be_chosen_again(db, wo
     page.goto(f"/evaluations/{evaluation.id}/appeal")
     page.fill("#f-reasons", "记录有误")  # shorter than the rule's 10 characters
     page.locator("#appeal-form .field.checkbox label", has_text="A2.2").tap()
-    page.set_input_files("#f-evidence", [str(log)])
+    photo = tmp_path / "现场照片.txt"
+    photo.write_bytes(b"not a PDF")
+    page.set_input_files("#f-evidence", [str(log), str(photo)])
     page.click("#appeal-form button[type=submit]")
     page.wait_for_load_state()
     assert "至少 10 个字" in page.locator("#e-reasons").inner_text()
+    assert page.locator("#e-evidence").inner_text().startswith("现场照片.txt：")
     assert page.input_value("#f-reasons") == "记录有误"
     assert page.locator('#appeal-form input[value="A2.2"]').is_checked()
-    # the file box comes back empty: the page says so, naming the file
+    # the file box comes back empty: the page says so, naming the acceptable file
     assert page.locator("#unsent-evidence").inner_text() == \
         "以下文件尚未提交，请重新选择：6月巡查记录.pdf"
     assert "unsent-evidence" in page.locator("#f-evidence").get_attribute("aria-describedby")

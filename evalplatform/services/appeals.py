@@ -147,6 +147,12 @@ def window(session: Session, evaluation: Evaluation, today: date | None = None) 
 # ---------------------------------------------------------------- filing
 
 
+def unsent_evidence(evidence: list[tuple[bytes, str]]) -> list[str]:
+    """The names of the chosen evidence files that would be accepted, for an appeal sent back
+    for a correction: they were not filed and must be chosen again."""
+    return [name for data, name in evidence if data and files.acceptable(data, EVIDENCE_KINDS)]
+
+
 def file(session: Session, principal, evaluation_id: int, *, reasons: str,
          leaves: list[str] | None = None, evidence: list[tuple[bytes, str]] | None = None,
          today: date | None = None) -> Appeal:

@@ -86,6 +86,16 @@ def check(data: bytes, *, field: str, allowed: tuple[str, ...] = (PDF,)) -> str:
     return kind
 
 
+def acceptable(data: bytes, allowed: tuple[str, ...] = (PDF,)) -> bool:
+    """Whether ``check`` would take this upload: a form sent back for another field's error
+    names the acceptable files chosen, since a file box always comes back empty."""
+    try:
+        check(data, field="file", allowed=allowed)
+    except ValidationFailed:
+        return False
+    return True
+
+
 def store(data: bytes, filename: str, *, field: str, allowed: tuple[str, ...] = (PDF,)) -> StoredFile:
     """Check and keep an upload; raises ValidationFailed naming ``field`` if it is refused."""
     kind = check(data, field=field, allowed=allowed)

@@ -278,7 +278,7 @@ async def appeal_file(request: Request, evaluation_id: int, session: Session = D
     except ValidationFailed as exc:
         session.rollback()
         evaluation = evaluations.get(session, evaluation_id)
-        values["unsent"] = [filename for _data, filename in evidence]  # a file box comes back empty
+        values["unsent"] = appeals.unsent_evidence(evidence)  # a file box comes back empty
         return render(request, "results/appeal_new.html",
                       _appeal_form_context(session, evaluation, values, exc.errors),
                       status_code=422)
