@@ -179,3 +179,23 @@ def test_an_appeal_sent_back_says_which_chosen_files_must_be_chosen_again(db, wo
     page.wait_for_url("**/appeals/*")
     assert "6月巡查记录.pdf" in page.locator("main").inner_text()
     assert no_sideways_scroll(page)
+
+
+def test_a_self_evaluation_sent_back_names_the_file_to_choose_again(db, make_user, make_org,
+                                                                    phone, tmp_path):
+    pw = panel_world(db, make_user, make_org, pool_size=4, seats=3, alternates=0)
+    report = tmp_path / "上半年自评报告.pdf"
+    report.write_bytes(b"%PDF-1.4\n% our own account of the half year\n%%EOF\n")
+    page = phone()
+    browser_login(page, pw.world.supplier_user.username)
+    page.goto(f"/evaluations/{pw.evaluation.id}")
+    page.fill("#f-summary", "上半年完成 126 条道路日常清扫保洁。")
+    page.fill("#f-claimed_total", "120")  # above 100
+    page.set_input_files("#f-self-file", [str(report)])
+    page.locator("#self-evaluation button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "0 到 100" in page.locator("#e-claimed_total").inner_text()
+    assert page.input_value("#f-summary") == "上半年完成 126 条道路日常清扫保洁。"
+    assert page.locator("#unsent-self-file").inner_text() == \
+        "以下文件尚未提交，请重新选择：上半年自评报告.pdf"
+    assert no_sideways_scroll(page)

@@ -649,6 +649,11 @@ def _store_upload(data: bytes, filename: str) -> files.StoredFile:
     return files.store(data, filename, field="file", allowed=UPLOAD_KINDS)
 
 
+def upload_acceptable(data: bytes) -> bool:
+    """Whether a report or evidence upload would be taken (its kind and size)."""
+    return files.acceptable(data, UPLOAD_KINDS)
+
+
 def add_evidence(session: Session, principal, evaluation_id: int, sheet_id: int, leaf_id: str,
                  data: bytes, filename: str) -> ScoringFile:
     """Attach an evidence file (佐证材料) to a draft sheet, for one leaf or the whole sheet."""

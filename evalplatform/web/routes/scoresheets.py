@@ -295,7 +295,8 @@ async def self_evaluation(request: Request, evaluation_id: int,
         session.rollback()
         request.state.self_evaluation_typed = {
             "values": {k: str(form.get(k) or "") for k in ("summary", "claimed_total")},
-            "errors": exc.errors}
+            "errors": exc.errors,  # the file box comes back empty: an acceptable file is named
+            "unsent": filename if data and scoresheets.upload_acceptable(data) else ""}
         return render_evaluation_page(request, session, principal, evaluation_id,
                                       status_code=422)
     except DomainError as exc:
@@ -401,4 +402,4 @@ def supplier_panel(request: Request, session: Session, principal, evaluation) ->
     return {"evaluation": evaluation, "record": record,
             "files": scoresheets.files_of(session, evaluation.id, FilePurpose.self_evaluation),
             "open": evaluation.status in scoresheets.FILLING, "names": names,
-            "typed": shown, "errors": typed.get("errors") or {}}
+            "typed": shown, "errors": typed.get("errors") or {}, "unsent": typed.get("unsent")}
