@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from playwright.sync_api import expect
 
 from evalplatform.services import results
 from tests.conftest import browser_login
@@ -199,3 +200,19 @@ def test_a_self_evaluation_sent_back_names_the_file_to_choose_again(db, make_use
     assert page.locator("#unsent-self-file").inner_text() == \
         "以下文件尚未提交，请重新选择：上半年自评报告.pdf"
     assert no_sideways_scroll(page)
+
+
+def test_a_points_error_shows_right_above_the_field_as_one_types(db, make_user, make_org,
+                                                                 phone):
+    page = phone()
+    open_expert_sheet(db, make_user, make_org, page)
+    field = page.locator('[name="value-C1.3"]')
+    field.fill("25")  # above the maximum 15
+    field.press("Tab")
+    error = page.get_by_test_id("leaf-C1.3").locator("p.error")
+    expect(error).to_have_text("得分必须在 0 到满分 15 之间。")
+    error_box, field_box = error.bounding_box(), field.bounding_box()
+    # above the field, only its label between: not below the other fields, under the keyboard
+    assert error_box["y"] + error_box["height"] <= field_box["y"] < error_box["y"] + 100
+    described = field.get_attribute("aria-describedby").split()
+    assert error.get_attribute("id") in described
