@@ -76,6 +76,8 @@ def test_finance_computes_from_the_panel_and_reads_every_number(client, db, worl
     assert "<script>" not in text  # no inline script (CSP)
     assert "¥296,400.00" in text  # the payment ratio it earns
     assert "版本" in text  # the Chinese page
+    sheets = re.findall(r'<br><span class="hint">([^<]*)</span></td>', text)
+    assert sheets and all("; " not in line and "；" in line for line in sheets)  # Chinese commas
     # the indicator table tells a leaf's points (分值) from what it scored (得分)
     assert re.search(r'>分值</th>\s*<th scope="col" class="num">得分</th>', text)
     report = client.get(f"/evaluations/{evaluation.id}/result/report").text
