@@ -262,6 +262,7 @@ def test_the_supplier_appeals_and_finance_decides_on_the_pages(client, db, world
     assert re.search(r"<dt>问卷份数</dt><dd>\d+（有效作答 \d+ 份）</dd>", page)  # full-width
     form = client.get(f"/evaluations/{evaluation.id}/appeal")
     csrf = CSRF_RE.search(form.text).group(1)
+    assert "至少 10 个字" in form.text  # the rule is told before the form is sent
     bad = client.post(f"/evaluations/{evaluation.id}/appeal",
                       data={"csrf_token": csrf, "reasons": "不服"})
     assert bad.status_code == 422 and 'id="e-reasons"' in bad.text

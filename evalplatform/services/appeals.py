@@ -37,6 +37,7 @@ from evalplatform.services.errors import Conflict, NotFound, PermissionDenied, V
 from evalplatform.services.paging import Page, paginate
 
 MAX_EVIDENCE_FILES = 10
+MIN_REASONS = 10
 MAX_REASONS = 10_000
 EVIDENCE_KINDS = (files.PDF, files.DOCX)
 
@@ -166,8 +167,9 @@ def file(session: Session, principal, evaluation_id: int, *, reasons: str,
         raise Conflict(state.reason)
     errors: dict[str, str] = {}
     text = (reasons or "").strip()
-    if len(text) < 10:
-        errors["reasons"] = _("State the reasons of the appeal (at least 10 characters).")
+    if len(text) < MIN_REASONS:
+        errors["reasons"] = _("State the reasons of the appeal (at least %(n)s characters).",
+                              n=MIN_REASONS)
     elif len(text) > MAX_REASONS:
         errors["reasons"] = _("The reasons may be at most %(n)s characters.", n=MAX_REASONS)
     disputed = _clean_leaves(state.result, leaves, "leaves", errors, required=False)

@@ -251,7 +251,7 @@ def _appeal_form_context(session: Session, evaluation, values=None, errors=None)
     return {"evaluation": evaluation, "project": project, "window": state,
             "leaves": appeals.leaves_of(state.result) if state.result else [],
             "values": values or {"leaves": []}, "errors": errors or {},
-            "max_files": appeals.MAX_EVIDENCE_FILES}
+            "max_files": appeals.MAX_EVIDENCE_FILES, "min_reasons": appeals.MIN_REASONS}
 
 
 @router.get("/evaluations/{evaluation_id}/appeal")
