@@ -285,6 +285,12 @@ ENTITY_LABELS = {
     "user": N_("User account"),
 }
 
+#: Reasons the platform records by itself in the audit log (a result made final when its
+#: appeal window closed), in the reader's language; a reason a person typed is shown as typed.
+SYSTEM_REASON_LABELS = {
+    "appeal window closed": N_("the appeal window closed without an open appeal"),
+}
+
 #: The names of the details most audit entries carry; others show their key.
 CHANGE_FIELD_LABELS = {
     "name": N_("Name"),

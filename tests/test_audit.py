@@ -226,6 +226,10 @@ def test_the_audit_log_names_a_status_for_the_kind_of_record_and_the_settlement_
         "again": False, "basis": "performance", "instalment": 3, "instalment_fen": 31_200_000,
         "late_days": 2, "ratio": "0.95", "rule": {}})
     audit.record(db, actor, "acceptance.record", "acceptance", 6, {"conclusion": "rejected"})
+    audit.record(db, actor, "result.final", "evaluation_result", 8,
+                 {"result": 8, "reason": "appeal window closed"})
+    audit.record(db, actor, "result.reopen", "evaluation_result", 9,
+                 {"result": 9, "reason": "appeal window closed, says the purchaser"})
     audit.record(db, actor, "contract.record", "contract", 2, {
         "payment_days": 30, "instalments": [{"seq": 1, "percent": "30", "due": "on_signing",
                                              "linked": False}],
@@ -240,6 +244,8 @@ def test_the_audit_log_names_a_status_for_the_kind_of_record_and_the_settlement_
     assert "<dt>逾期天数</dt><dd>2</dd>" in table and "<dt>是否重新提出</dt><dd>否</dd>" in table
     assert "<dt>付款规则</dt><dd>—</dd>" in table
     assert "<dt>验收结论</dt><dd>验收不合格</dd>" in table
+    assert "<dt>理由</dt><dd>申诉期届满，无待处理的申诉</dd>" in table  # the platform's own
+    assert "<dd>appeal window closed, says the purchaser</dd>" in table  # a person's, as typed
     assert "<dt>付款期限（天）</dt><dd>30</dd>" in table
     assert "付款条件：合同签订后；与绩效挂钩：否；比例：30；付款期次：1" in table
     assert "最低分：90" in table

@@ -24,6 +24,7 @@ from evalplatform.labels import (
     ENTITY_LABELS,
     ORGANISATION_KIND_LABELS,
     ROLE_LABELS,
+    SYSTEM_REASON_LABELS,
 )
 from evalplatform.settings import get_settings
 from evalplatform.web.csrf import csrf_token
@@ -104,7 +105,9 @@ def _change_field(key: str) -> str:
 CHANGE_VALUE_LABELS = {"method": DOMAIN_LABELS["method"], "role": ROLE_LABELS,
                        "supplier_kind": DOMAIN_LABELS["supplier_kind"],
                        "stage": DOMAIN_LABELS["evaluation_stage"],
-                       "due": DOMAIN_LABELS["due_condition"]}
+                       "due": DOMAIN_LABELS["due_condition"],
+                       # reasons the platform itself records (people's reasons are shown as typed)
+                       "reason": SYSTEM_REASON_LABELS}
 
 
 def _change_value(value: Any, key: str = "") -> str:
