@@ -3,7 +3,7 @@
 from sqlmodel import select
 
 from evalplatform.models import AuditEntry, ThrottleCounter
-from tests.conftest import csrf_from, login
+from tests.conftest import PASSWORD, csrf_from, login
 
 
 def test_sign_in_sets_a_signed_httponly_lax_cookie(client, make_user):
@@ -122,3 +122,44 @@ def test_a_program_signs_in_and_takes_the_sessions_csrf_token_from_api_me(client
         == 403
     created = client.post("/api/users", json=body, headers={"x-csrf-token": token})
     assert created.status_code == 201, created.text
+
+
+def test_a_program_signs_in_and_out_with_json_alone(client, make_user, db):
+    """A program reads the session's CSRF token from GET /api/session, signs in with
+    POST /api/session (no page to read), works with the new token, and signs out with
+    DELETE /api/session."""
+    admin = make_user("admin")
+    state = client.get("/api/session").json()
+    assert state["signed_in"] is False and state["csrf_token"]
+    credentials = {"username": admin.username, "password": PASSWORD}
+    assert client.post("/api/session", json=credentials).status_code == 403  # no token
+    me = client.post("/api/session", json=credentials,
+                     headers={"x-csrf-token": state["csrf_token"]})
+    assert me.status_code == 200, me.text
+    assert me.json()["username"] == admin.username and me.json()["role"] == "admin"
+    token = me.json()["csrf_token"]
+    assert token != state["csrf_token"]  # a fresh session
+    assert client.get("/api/session").json() == {"signed_in": True, "csrf_token": token}
+    created = client.post("/api/users", headers={"x-csrf-token": token}, json={
+        "username": "made-by-program", "display_name": "接口", "role": "admin",
+        "password": "long-enough-pw"})
+    assert created.status_code == 201, created.text
+    assert db.exec(select(AuditEntry).where(AuditEntry.action == "user.login")).first()
+    assert client.delete("/api/session", headers={"x-csrf-token": token}).status_code == 204
+    assert client.get("/api/me").status_code == 401
+
+
+def test_a_wrong_password_over_json_names_the_field_and_locks_like_the_page(client, make_user):
+    user = make_user("purchaser")
+    token = client.get("/api/session").json()["csrf_token"]
+    wrong = {"username": user.username, "password": "nope-nope-nope"}
+    refused = client.post("/api/session", json=wrong, headers={"x-csrf-token": token})
+    assert refused.status_code == 422
+    assert "用户名或密码不正确" in refused.json()["errors"]["password"]
+    for _ in range(4):
+        refused = client.post("/api/session", json=wrong, headers={"x-csrf-token": token})
+    assert refused.status_code == 429 and "登录失败次数过多" in refused.json()["detail"]
+    right = {"username": user.username, "password": PASSWORD}
+    assert client.post("/api/session", json=right,
+                       headers={"x-csrf-token": token}).status_code == 429  # locked
+    assert client.get("/api/me").status_code == 401

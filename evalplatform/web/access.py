@@ -50,6 +50,29 @@ class LoginRequired(Exception):
     """No (valid) session: pages redirect to the login page, the API answers 401."""
 
 
+def start_session(request: Request, user) -> None:
+    """Sign ``user`` in: a fresh session (and so a fresh CSRF token) that keeps only the
+    reader's language."""
+    end_session(request)
+    request.session[SESSION_USER] = user.id
+    request.session[SESSION_EPOCH] = user.session_epoch
+
+
+def end_session(request: Request) -> None:
+    """Sign out: the session is emptied but for the reader's language."""
+    lang = request.session.get("lang")
+    request.session.clear()
+    if lang:
+        request.session["lang"] = lang
+    _forget_principal(request)
+
+
+def _forget_principal(request: Request) -> None:
+    """The request's principal is read again from the session that changed under it."""
+    if hasattr(request.state, "principal"):
+        del request.state.principal
+
+
 def load_principal(request: Request, session: Session) -> Principal | None:
     if hasattr(request.state, "principal"):
         return request.state.principal

@@ -31,11 +31,13 @@ class ValidationProblem(Problem):
 
 
 _RESPONSES = {
-    401: (Problem, "Not signed in: sign in at /login and send the session cookie"),
+    401: (Problem, "Not signed in: sign in with POST /api/session (or at /login) and send the "
+                   "session cookie"),
     403: (Problem, "The caller's role may not do this, or the CSRF token of a state-changing "
                    "request is missing or wrong"),
     404: (Problem, "No such record, or not the caller's to see"),
     422: (ValidationProblem, "A parameter or field broke a rule; errors names each one"),
+    429: (Problem, "Too many failed attempts: the account is locked for a while"),
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
@@ -10,7 +10,15 @@ from evalplatform.db import get_session
 from evalplatform.models import OrganisationKind, Role
 from evalplatform.services import accounts, audit, paging
 from evalplatform.services.errors import ValidationFailed
-from evalplatform.web.access import Principal, require, signed_in
+from evalplatform.web.access import (
+    Principal,
+    end_session,
+    load_principal,
+    public,
+    require,
+    signed_in,
+    start_session,
+)
 from evalplatform.web.api_schema import Moment, error_responses
 from evalplatform.web.csrf import csrf_token
 from evalplatform.web.forms import FormRoute
@@ -28,6 +36,17 @@ class Me(BaseModel):
     organisation_name: str | None
     csrf_token: str = Field(description="Send it in the X-CSRF-Token header of every "
                                         "state-changing request of this session")
+
+
+class SessionState(BaseModel):
+    signed_in: bool
+    csrf_token: str = Field(description="Send it in the X-CSRF-Token header of the next "
+                                        "state-changing request (POST /api/session to sign in)")
+
+
+class SignIn(BaseModel):
+    username: str
+    password: str
 
 
 class UserOut(BaseModel):
@@ -76,6 +95,37 @@ def me(request: Request, principal: Principal = Depends(signed_in)):
     a fresh token, which a program would otherwise have to read out of a page."""
     return Me(**{k: getattr(principal, k) for k in Me.model_fields if k != "csrf_token"},
               csrf_token=csrf_token(request))
+
+
+@router.get("/session", response_model=SessionState)
+def session_state(request: Request, session: Session = Depends(get_session),
+                  _access=Depends(public)):
+    """Whether this session is signed in, and its CSRF token: a program reads it first, then
+    signs in with POST /api/session, sending the token in the X-CSRF-Token header."""
+    return SessionState(signed_in=load_principal(request, session) is not None,
+                        csrf_token=csrf_token(request))
+
+
+@router.post("/session", response_model=Me, responses=error_responses(403, 422, 429))
+def sign_in(request: Request, body: SignIn, session: Session = Depends(get_session),
+            _access=Depends(public)):
+    """Sign in with a username and password, as the sign-in page does (the same checks, the
+    same lockout after repeated failures, answered 429). The session starts afresh: the
+    answer carries its new CSRF token."""
+    user = accounts.authenticate(session, body.username, body.password).user
+    start_session(request, user)
+    principal = load_principal(request, session)
+    return Me(**{k: getattr(principal, k) for k in Me.model_fields if k != "csrf_token"},
+              csrf_token=csrf_token(request))
+
+
+@router.delete("/session", status_code=204, responses=error_responses(401, 403))
+def sign_out(request: Request, session: Session = Depends(get_session),
+             principal: Principal = Depends(signed_in)):
+    """Sign out, as the page's 退出 does."""
+    accounts.sign_out(session, principal.id)
+    end_session(request)
+    return Response(status_code=204)
 
 
 def _user_out(user, org) -> UserOut:

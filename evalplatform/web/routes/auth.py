@@ -10,7 +10,7 @@ from evalplatform.db import get_session
 from evalplatform.i18n import _
 from evalplatform.services import accounts
 from evalplatform.services.errors import Throttled, ValidationFailed
-from evalplatform.web.access import SESSION_EPOCH, SESSION_USER, Principal, public, signed_in
+from evalplatform.web.access import Principal, end_session, public, signed_in, start_session
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.templating import flash, render
 
@@ -51,12 +51,7 @@ def login(
             status_code=status,
         )
     user = result.user
-    lang = request.session.get("lang")
-    request.session.clear()  # a fresh session (and CSRF token) at every sign-in
-    if lang:
-        request.session["lang"] = lang
-    request.session[SESSION_USER] = user.id
-    request.session[SESSION_EPOCH] = user.session_epoch
+    start_session(request, user)  # a fresh session (and CSRF token) at every sign-in
     flash(request, _("Welcome, %(name)s.", name=user.display_name))
     return RedirectResponse(_safe_next(next), status_code=303)
 
@@ -68,9 +63,6 @@ def logout(
     principal: Principal = Depends(signed_in),
 ):
     accounts.sign_out(session, principal.id)
-    lang = request.session.get("lang")
-    request.session.clear()
-    if lang:
-        request.session["lang"] = lang
+    end_session(request)
     flash(request, _("You have signed out."))
     return RedirectResponse("/login", status_code=303)
