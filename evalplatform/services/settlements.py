@@ -63,7 +63,7 @@ from evalplatform.models import (
 from evalplatform.services import audit, contracts, dashboard, projects, schemes
 from evalplatform.services.clock import as_utc, now
 from evalplatform.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from evalplatform.services.paging import Page, paginate
+from evalplatform.services.paging import DEFAULT_PER_PAGE, Page, paginate
 from scoring import parse_payment_rule
 
 CENT = Decimal("0.01")
@@ -1070,19 +1070,35 @@ def _joined():
             .join(Instalment, Settlement.instalment_id == Instalment.id))
 
 
+def filter_problems(status: str = "") -> dict[str, str]:
+    """The settlement list's filter → why it cannot be applied, in the reader's language. The
+    page ignores an unknown status (a stale link still lists); the JSON API refuses it rather
+    than hand a payment system every settlement as if it had that status."""
+    if status and status not in SettlementStatus.__members__:
+        return {"status": _("Choose one of the settlement statuses: %(choices)s.",
+                            choices=", ".join(SettlementStatus.__members__))}
+    return {}
+
+
 def page(session: Session, *, organisation_id: int | None = None, supplier_id: int | None = None,
-         status: str = "", sort: str | None = None, page_number: int = 1) -> Page:
+         contract_id: int | None = None, settlement_ids: list[int] | None = None,
+         status: str = "", sort: str | None = None, page_number: int = 1,
+         per_page: int = DEFAULT_PER_PAGE) -> Page:
     statement = _joined()
     if organisation_id is not None:
         statement = statement.where(Project.department_id == organisation_id)
     if supplier_id is not None:
         statement = statement.where(Contract.supplier_id == supplier_id)
+    if contract_id is not None:
+        statement = statement.where(Settlement.contract_id == contract_id)
+    if settlement_ids is not None:
+        statement = statement.where(col(Settlement.id).in_(settlement_ids or [-1]))
     if status in SettlementStatus.__members__:
         statement = statement.where(Settlement.status == SettlementStatus(status))
     result = paginate(session, statement, sort_columns={
         "proposed_at": Settlement.proposed_at, "project": Project.name,
         "payable": Settlement.payable_fen, "status": Settlement.status},
-        sort=sort, default_sort="-proposed_at", page=page_number)
+        sort=sort, default_sort="-proposed_at", page=page_number, per_page=per_page)
     result.items = [SettlementRow(*row) for row in result.items]
     return result
 

@@ -36,6 +36,8 @@ _RESPONSES = {
     403: (Problem, "The caller's role may not do this, or the CSRF token of a state-changing "
                    "request is missing or wrong"),
     404: (Problem, "No such record, or not the caller's to see"),
+    409: (Problem, "The record's state does not allow this now (e.g. not approved, or someone "
+                   "else acted first); detail says why and what to do"),
     422: (ValidationProblem, "A parameter or field broke a rule; errors names each one"),
     429: (Problem, "Too many failed attempts: the account is locked for a while"),
 }

@@ -7,6 +7,7 @@ from evalplatform.web.routes import (
     api,
     api_evaluations,
     api_projects,
+    api_settlements,
     api_surveys,
     audit_log,
     auth,
@@ -26,6 +27,7 @@ ROUTERS = [surveys.respondents, auth.router, home.router, account.router, admin.
            audit_log.router, projects.router, schemes.router, evaluations.router,
            surveys.router, experts.router, scoresheets.router, results.router,
            settlements.router, disclosure.router, api.router, api_projects.router,
-           api_evaluations.router, api_surveys.router]
+           api_evaluations.router, api_surveys.router,
+           api_settlements.router]
 
 LEAN_ROUTES = [*surveys.submissions.routes, *home.health.routes]

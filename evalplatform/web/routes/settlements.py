@@ -61,6 +61,9 @@ def _owns_settlement(principal: Principal, session: Session, params: dict) -> bo
     return found is not None and settlements.can_see(session, principal, found)
 
 
+owns_settlement = _owns_settlement  # for the JSON API: the same ownership rule as the pages
+
+
 def _owns_supplier(principal: Principal, session: Session, params: dict) -> bool:
     if principal.role == Role.supplier:
         return principal.organisation_id is not None and \

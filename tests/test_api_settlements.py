@@ -1,0 +1,335 @@
+"""The JSON API of settlements and their payment: the settlement pages' roles and ownership
+(401, 403, 404), filters and paging, the sheet's figures in fen and yuan, and the payment
+recorded through the same service as the page's form — audited — or refused with nothing
+changed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlmodel import select
+
+from evalplatform.models import AuditEntry, EvaluationResult, Settlement, SettlementStatus
+from evalplatform.services import settlements
+from tests.builders import contracted_world
+from tests.conftest import csrf_from, login
+from tests.settlement_builders import (
+    add_result,
+    approved_on_signing,
+    final_evaluation,
+    instalment,
+    principal,
+)
+
+
+@pytest.fixture
+def world(db, make_user, make_org):
+    return contracted_world(db, make_user, make_org)
+
+
+def sign_in(client, user) -> dict:
+    """Sign in as ``user``; the headers a state-changing request sends (its CSRF token)."""
+    client.cookies.clear()
+    assert login(client, user.username).status_code == 303
+    return {"x-csrf-token": client.get("/api/me").json()["csrf_token"]}
+
+
+def ids(response) -> list[int]:
+    assert response.status_code == 200, response.text
+    return [item["id"] for item in response.json()["items"]]
+
+
+def proposed(db, world, seq: int = 1) -> Settlement:
+    return settlements.propose(db, principal(world.purchaser), instalment(db, world, seq).id)
+
+
+def settlement_audit(db, settlement) -> list[str]:
+    return list(db.exec(select(AuditEntry.action).where(
+        AuditEntry.entity_type == "settlement", AuditEntry.entity_id == str(settlement.id))
+        .order_by(AuditEntry.seq)))
+
+
+def refused(response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+TODAY = settlements.projects.today().isoformat()
+
+
+@pytest.mark.parametrize("method, path", [("get", "/api/settlements"),
+                                          ("get", "/api/settlements/1"),
+                                          ("post", "/api/settlements/1/payment")])
+def test_without_sign_in_the_api_answers_401_in_json(client, method, path):
+    headers = {"x-csrf-token": csrf_from(client, "/login")}
+    response = client.request(method, path, headers=headers,
+                              json={"paid_on": TODAY, "voucher_no": "GK-1"})
+    assert response.status_code == 401
+    assert response.json() == {"detail": "请先登录。"}
+
+
+@pytest.mark.parametrize("role", ["evaluator", "admin"])
+def test_roles_without_the_settlement_pages_are_refused(client, db, world, signed_in, role):
+    settlement = proposed(db, world)
+    signed_in(role)
+    for path in ["/api/settlements", f"/api/settlements/{settlement.id}"]:
+        response = client.get(path)
+        assert response.status_code == 403, path
+        assert "角色" in response.json()["detail"]
+
+
+def test_each_reader_sees_what_the_pages_show_them(client, db, world, make_user, make_org):
+    ours = proposed(db, world)
+    other = contracted_world(db, make_user, make_org, n=2)
+    theirs = proposed(db, other)
+    for user, listed in [(world.purchaser, [ours.id]), (world.supplier_user, [ours.id]),
+                         (other.purchaser, [theirs.id]), (other.supplier_user, [theirs.id]),
+                         (world.finance, [theirs.id, ours.id]),
+                         (make_user("auditor"), [theirs.id, ours.id])]:
+        sign_in(client, user)
+        assert sorted(ids(client.get("/api/settlements"))) == sorted(listed), user.role
+        for settlement in (ours, theirs):
+            status = 200 if settlement.id in listed else 404
+            response = client.get(f"/api/settlements/{settlement.id}")
+            assert response.status_code == status, (user.role, settlement.id)
+        # another contract's filter narrows a purchaser's list, it never widens it
+        if user.role == "purchaser":
+            assert ids(client.get(f"/api/settlements?contract_id={other.contract.id}")) \
+                == ([theirs.id] if user is other.purchaser else [])
+    sign_in(client, make_user("supplier"))  # a supplier without contracts
+    assert ids(client.get("/api/settlements")) == []
+    assert client.get(f"/api/settlements/{ours.id}").status_code == 404
+    assert client.get("/api/settlements/999999").status_code == 404
+
+
+def test_filters_sort_and_paging(client, db, world, make_user, make_org):
+    first = approved_on_signing(db, world)
+    final_evaluation(db, world, "86.35", "良")
+    third = proposed(db, world, seq=3)
+    other = contracted_world(db, make_user, make_org, n=2)
+    elsewhere = proposed(db, other)
+    sign_in(client, world.finance)
+    assert ids(client.get("/api/settlements?status=approved")) == [first.id]
+    assert set(ids(client.get("/api/settlements?status=proposed"))) == {third.id, elsewhere.id}
+    assert ids(client.get("/api/settlements?status=paid")) == []
+    assert set(ids(client.get(f"/api/settlements?contract_id={world.contract.id}"))) \
+        == {first.id, third.id}
+    assert ids(client.get(f"/api/settlements?contract_id={world.contract.id}&status=proposed")) \
+        == [third.id]
+    by_payable = client.get("/api/settlements?sort=-payable&per_page=2").json()
+    assert (by_payable["total"], by_payable["pages"], by_payable["sort"]) == (3, 2, "-payable")
+    payables = [i["payable_fen"] for i in by_payable["items"]]
+    assert payables == sorted(payables, reverse=True)
+    last = client.get("/api/settlements?sort=-payable&per_page=2&page=2").json()
+    assert len(last["items"]) == 1 and last["page"] == 2
+    assert client.get("/api/settlements").json()["sort"] == "-proposed_at"
+
+
+@pytest.mark.parametrize("query, field, words", [
+    ("status=settled", "status", "proposed, returned, approved, paid"),
+    ("contract_id=abc", "contract_id", "整数"),
+    ("sort=amount", "sort", "payable"),
+    ("page=0", "page", "页码不得小于 1"),
+    ("page=2", "page", "页码须在 1 至 1（末页）之间"),
+    ("per_page=201", "per_page", "每页条数不得大于 200"),
+])
+def test_a_bad_parameter_is_refused_naming_it(client, db, world, query, field, words):
+    proposed(db, world)
+    sign_in(client, world.finance)
+    body = refused(client.get(f"/api/settlements?{query}"), 422)
+    assert set(body["errors"]) == {field} and body["detail"], body
+    assert words in body["errors"][field], body
+
+
+def test_the_sheet_in_fen_and_yuan_with_its_due_date_and_interest(client, db, world):
+    evaluation = final_evaluation(db, world, "86.35", "良")
+    settlement = proposed(db, world, seq=3)
+    sign_in(client, world.supplier_user)
+    body = client.get(f"/api/settlements/{settlement.id}").json()
+    assert body["number"] == f"JS-{settlement.id:06d}"
+    assert (body["status"], body["basis"], body["total"], body["grade"], body["ratio"]) == \
+        ("proposed", "performance", "86.35", "良", "0.95")
+    assert (body["instalment_seq"], body["instalment_amount_fen"], body["instalment_amount_yuan"]) \
+        == (3, 31_200_000, "312000.00")
+    assert (body["payable_fen"], body["payable_yuan"]) == (29_640_000, "296400.00")
+    assert (body["deduction_fen"], body["deduction_yuan"]) == (1_560_000, "15600.00")
+    assert body["payable_fen"] + body["deduction_fen"] == body["instalment_amount_fen"]
+    assert (body["contract_amount_fen"], body["contract_amount_yuan"]) == (78_000_000, "780000.00")
+    assert body["contract_id"] == world.contract.id and body["project_name"] == world.project.name
+    assert body["supplier_name"] == world.supplier.name
+    assert body["department_name"] == world.department.name
+    assert body["evaluation_id"] == evaluation.id and body["evaluation_title"] == evaluation.title
+    assert "95%" in body["payment_rule_text"] and "bands" in body["payment_rule"]
+    assert body["proposed_by"] == {"id": world.purchaser.id,
+                                   "display_name": world.purchaser.display_name}
+    assert body["decided_by"] is None and body["paid_on"] is None and body["voucher_no"] is None
+    assert [h["action"] for h in body["history"]] == ["settlement.propose"]
+    # no acceptance recorded: no due date, and the page's notice says why
+    assert body["payment"]["due_on"] is None and "验收" in body["payment"]["note"]
+    assert body["payment"]["period_days"] == 30 and body["payment"]["interest_per_day"] == "0.05"
+    # the on-signing instalment: due 30 days after signing, overdue since, interest owed so far
+    first = approved_on_signing(db, world)
+    payment = client.get(f"/api/settlements/{first.id}").json()["payment"]
+    overdue = (settlements.projects.today() - date(2026, 2, 4)).days
+    assert (payment["due_on"], payment["counted_from"], payment["starts_on"]) == \
+        ("2026-02-04", "signing", "2026-01-05")
+    assert payment["overdue_days"] == overdue and payment["late_days"] == 0
+    assert payment["interest_fen"] == 11_700 * overdue  # ¥234,000 × 0.05 % a day
+    assert payment["interest_yuan"] == f"{117 * overdue}.00"
+
+
+def test_finance_records_the_payment_and_it_is_audited(client, db, world):
+    settlement = approved_on_signing(db, world)
+    headers = sign_in(client, world.finance)
+    before = client.get(f"/api/settlements/{settlement.id}").json()
+    assert before["status"] == "approved" and before["payment_refusal"] is None
+    response = client.post(f"/api/settlements/{settlement.id}/payment", headers=headers, json={
+        "paid_on": "2026-06-10", "voucher_no": " GK-2026-000777 ",
+        "expected_version": before["version"]})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["status"], body["paid_on"], body["voucher_no"]) == \
+        ("paid", "2026-06-10", "GK-2026-000777")
+    assert body["paid_recorded_by"]["id"] == world.finance.id
+    assert body["version"] == before["version"] + 1
+    # 126 days after the due date of 4 February: ¥11,700 a day
+    assert body["payment"]["late_days"] == 126 and body["payment"]["overdue_days"] == 0
+    assert (body["payment"]["interest_fen"], body["payment"]["interest_yuan"]) == \
+        (1_474_200, "14742.00")
+    assert [h["action"] for h in body["history"]][-1] == "settlement.pay"
+    db.refresh(settlement)
+    assert settlement.status == SettlementStatus.paid and settlement.voucher_no == "GK-2026-000777"
+    assert settlement.interest_fen == 1_474_200
+    assert settlement_audit(db, settlement) == ["settlement.propose", "settlement.approve",
+                                                "settlement.pay"]
+    entry = db.exec(select(AuditEntry).where(AuditEntry.action == "settlement.pay")).one()
+    assert entry.actor_id == world.finance.id and "GK-2026-000777" in entry.change
+    assert ids(client.get("/api/settlements?status=paid")) == [settlement.id]
+    # paid once: a second payment is refused, nothing changes
+    again = refused(client.post(f"/api/settlements/{settlement.id}/payment", headers=headers,
+                                json={"paid_on": "2026-06-11", "voucher_no": "GK-2026-000778"}),
+                    409)
+    assert "已支付" in again["detail"]
+    db.refresh(settlement)
+    assert settlement.voucher_no == "GK-2026-000777" and settlement.paid_on == date(2026, 6, 10)
+
+
+def assert_unchanged(db, settlement, version: int):
+    db.refresh(settlement)
+    assert settlement.status == SettlementStatus.approved and settlement.version == version
+    assert settlement.voucher_no is None and settlement.paid_on is None
+    assert settlement_audit(db, settlement) == ["settlement.propose", "settlement.approve"]
+
+
+@pytest.mark.parametrize("body, field, words", [
+    ({"paid_on": "2026-06-10", "voucher_no": "  "}, "voucher_no", "凭证号"),
+    ({"paid_on": "2026-06-10", "voucher_no": "X" * 61}, "voucher_no", "60"),
+    ({"paid_on": "2026/06/10", "voucher_no": "GK-1"}, "paid_on", "YYYY-MM-DD"),
+    ({"paid_on": "2099-01-01", "voucher_no": "GK-1"}, "paid_on", "晚于今天"),
+    ({"paid_on": "2026-05-31", "voucher_no": "GK-1"}, "paid_on", "2026-06-01"),
+    ({"voucher_no": "GK-1"}, "paid_on", "必填"),
+    ({"paid_on": "2026-06-10"}, "voucher_no", "必填"),
+    ({"paid_on": "2026-06-10", "voucher_no": "GK-1", "expected_version": "two"},
+     "expected_version", "整数"),
+])
+def test_a_bad_payment_is_refused_naming_the_field_and_nothing_changes(client, db, world, body,
+                                                                      field, words):
+    settlement = approved_on_signing(db, world)
+    headers = sign_in(client, world.finance)
+    answer = refused(client.post(f"/api/settlements/{settlement.id}/payment", headers=headers,
+                                 json=body), 422)
+    assert set(answer["errors"]) == {field}, answer
+    assert words in answer["errors"][field], answer
+    assert_unchanged(db, settlement, 2)
+
+
+def test_a_voucher_already_recorded_is_refused(client, db, world):
+    first = approved_on_signing(db, world)
+    settlements.record_payment(db, principal(world.finance), first.id, voucher_no="GK-2026-9",
+                               paid_on="2026-06-10")
+    final_evaluation(db, world, "86.35", "良")
+    third = settlements.approve(db, principal(world.finance), proposed(db, world, seq=3).id)
+    headers = sign_in(client, world.finance)
+    answer = refused(client.post(f"/api/settlements/{third.id}/payment", headers=headers,
+                                 json={"paid_on": TODAY, "voucher_no": "GK-2026-9"}), 422)
+    assert "GK-2026-9" in answer["errors"]["voucher_no"]
+    assert_unchanged(db, third, 2)
+
+
+def test_a_settlement_not_approved_is_not_paid(client, db, world):
+    settlement = proposed(db, world)
+    headers = sign_in(client, world.finance)
+    answer = refused(client.post(f"/api/settlements/{settlement.id}/payment", headers=headers,
+                                 json={"paid_on": TODAY, "voucher_no": "GK-1"}), 409)
+    assert "只有已审核的结算才能登记支付" in answer["detail"] and "待财政审批" in answer["detail"]
+    db.refresh(settlement)
+    assert settlement.status == SettlementStatus.proposed and settlement.voucher_no is None
+
+
+def test_a_payment_blocked_since_the_approval_is_refused_with_the_reason(client, db, world):
+    """The result the settlement was computed from was replaced after the approval: the page
+    offers no payment form but says to withdraw the approval; the API says the same, 409."""
+    evaluation = final_evaluation(db, world, "86.35", "良")
+    settlement = settlements.approve(db, principal(world.finance), proposed(db, world, 3).id)
+    old = db.get(EvaluationResult, settlement.result_id)
+    old.superseded = True
+    db.add(old)
+    db.commit()
+    add_result(db, evaluation, "91.00", "优", version=2)
+    headers = sign_in(client, world.finance)
+    shown = client.get(f"/api/settlements/{settlement.id}").json()
+    assert "撤回审核" in shown["payment_refusal"]
+    answer = refused(client.post(f"/api/settlements/{settlement.id}/payment", headers=headers,
+                                 json={"paid_on": TODAY, "voucher_no": "GK-1"}), 409)
+    assert answer["detail"] == shown["payment_refusal"]
+    assert_unchanged(db, settlement, 2)
+    client.post("/language", data={"language": "en", "csrf_token": headers["x-csrf-token"]})
+    english = refused(client.post(f"/api/settlements/{settlement.id}/payment", headers=headers,
+                                  json={"paid_on": TODAY, "voucher_no": "GK-1"}), 409)
+    assert "withdraw the approval" in english["detail"]
+
+
+def test_a_payment_on_a_settlement_decided_on_since_is_refused(client, db, world):
+    settlement = approved_on_signing(db, world)
+    headers = sign_in(client, world.finance)
+    answer = refused(client.post(f"/api/settlements/{settlement.id}/payment", headers=headers,
+                                 json={"paid_on": "2026-06-10", "voucher_no": "GK-1",
+                                       "expected_version": 1}), 409)
+    assert answer["detail"]
+    assert_unchanged(db, settlement, 2)
+
+
+def test_only_finance_pays_and_only_with_the_sessions_csrf_token(client, db, world, make_user,
+                                                                 make_org):
+    settlement = approved_on_signing(db, world)
+    url = f"/api/settlements/{settlement.id}/payment"
+    body = {"paid_on": "2026-06-10", "voucher_no": "GK-1"}
+    for user in (world.purchaser, world.supplier_user, make_user("auditor"),
+                 make_user("evaluator"), make_user("admin")):
+        headers = sign_in(client, user)
+        answer = refused(client.post(url, headers=headers, json=body), 403)
+        assert "角色" in answer["detail"], user.role
+    headers = sign_in(client, world.finance)
+    assert refused(client.post(url, json=body), 403)["detail"]
+    assert refused(client.post(url, headers={"x-csrf-token": "wrong"}, json=body), 403)
+    assert refused(client.post("/api/settlements/999999/payment", headers=headers, json=body),
+                   404)["detail"]
+    assert_unchanged(db, settlement, 2)
+
+
+def test_the_openapi_document_describes_the_endpoints(client):
+    document = client.get("/api/openapi.json").json()
+    paths = document["paths"]
+    assert {"/api/settlements", "/api/settlements/{settlement_id}",
+            "/api/settlements/{settlement_id}/payment"} <= set(paths)
+    parameters = {p["name"] for p in paths["/api/settlements"]["get"]["parameters"]}
+    assert {"status", "contract_id", "sort", "page", "per_page"} <= parameters
+    payment = paths["/api/settlements/{settlement_id}/payment"]["post"]
+    assert {"200", "401", "403", "404", "409", "422"} <= set(payment["responses"])
+    assert payment["responses"]["409"]["content"]["application/json"]["schema"] == \
+        {"$ref": "#/components/schemas/Problem"}
+    schemas = document["components"]["schemas"]
+    assert {"paid_on", "voucher_no", "expected_version"} <= set(schemas["PaymentIn"]["properties"])
+    assert schemas["SettlementDetail"]["properties"]["payable_fen"]["type"] == "integer"
+    assert schemas["SettlementDetail"]["properties"]["payable_yuan"]["type"] == "string"
