@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from evalplatform.i18n import _
 from evalplatform.labels import STATUS_LABELS, SUPPLIER_KIND_LABELS
@@ -36,6 +36,7 @@ from evalplatform.services.clock import as_utc
 from evalplatform.services.credit_code import is_valid_credit_code
 from evalplatform.services.errors import Conflict, NotFound, ValidationFailed
 from evalplatform.services.money import parse_yuan
+from evalplatform.services.paging import DEFAULT_PER_PAGE, Page, paginate
 from evalplatform.services.workdays import CalendarUnavailable, add_working_days
 
 PUBLICATION_WORKING_DAYS = 2
@@ -371,6 +372,49 @@ def for_project(session: Session, project_id: int) -> Contract | None:
 def instalments_of(session: Session, contract_id: int) -> list[Instalment]:
     return list(session.exec(select(Instalment).where(Instalment.contract_id == contract_id)
                              .order_by(Instalment.seq)))
+
+
+@dataclass
+class ContractRow:
+    contract: Contract
+    project: Project
+    department: Organisation
+    supplier: Organisation
+
+
+def page(session: Session, *, organisation_id: int | None = None,
+         department_id: int | None = None, supplier_id: int | None = None,
+         year: int | None = None, q: str = "", sort: str | None = None, page_number: int = 1,
+         per_page: int = DEFAULT_PER_PAGE) -> Page:
+    """Contracts with their project, purchasing department and supplier, paged, newest signing
+    first. ``organisation_id`` is the reader's scope (a purchaser's own department); the
+    filters narrow it and never widen it."""
+    from sqlalchemy.orm import aliased
+
+    department = aliased(Organisation)
+    supplier = aliased(Organisation)
+    statement = (select(Contract, Project, department, supplier)
+                 .join(Project, Contract.project_id == Project.id)
+                 .join(department, Project.department_id == department.id)
+                 .join(supplier, Contract.supplier_id == supplier.id))
+    if organisation_id is not None:
+        statement = statement.where(Project.department_id == organisation_id)
+    if department_id is not None:
+        statement = statement.where(Project.department_id == department_id)
+    if supplier_id is not None:
+        statement = statement.where(Contract.supplier_id == supplier_id)
+    if year is not None:
+        statement = statement.where(Project.year == year)
+    if q.strip():
+        like = f"%{q.strip()}%"
+        statement = statement.where(col(Project.name).ilike(like) | col(supplier.name).ilike(like))
+    result = paginate(session, statement,
+                      sort_columns={"signed_on": Contract.signed_on, "amount": Contract.amount_fen,
+                                    "project": Project.name, "department": department.name,
+                                    "supplier": supplier.name},
+                      sort=sort, default_sort="-signed_on", page=page_number, per_page=per_page)
+    result.items = [ContractRow(*row) for row in result.items]
+    return result
 
 
 def record_publication(session: Session, actor: Actor, contract_id: int, published_on: str

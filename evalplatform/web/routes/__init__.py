@@ -5,6 +5,7 @@ from evalplatform.web.routes import (
     account,
     admin,
     api,
+    api_contracts,
     api_evaluations,
     api_projects,
     api_settlements,
@@ -27,7 +28,7 @@ ROUTERS = [surveys.respondents, auth.router, home.router, account.router, admin.
            audit_log.router, projects.router, schemes.router, evaluations.router,
            surveys.router, experts.router, scoresheets.router, results.router,
            settlements.router, disclosure.router, api.router, api_projects.router,
-           api_evaluations.router, api_surveys.router,
-           api_settlements.router]
+           api_evaluations.router, api_surveys.router, api_settlements.router,
+           api_contracts.router]
 
 LEAN_ROUTES = [*surveys.submissions.routes, *home.health.routes]

@@ -54,6 +54,9 @@ def _owns_contract(principal: Principal, session: Session, params: dict) -> bool
     return projects.belongs_to(session, contract.project_id, principal.organisation_id)
 
 
+owns_contract = _owns_contract  # for the JSON API: the same ownership rule as the contract page
+
+
 readers = require(Role.finance, Role.purchaser, Role.auditor)
 finance_only = require(Role.finance)
 project_reader = require(Role.finance, Role.purchaser, Role.auditor, owns=_owns_project)
