@@ -1175,9 +1175,9 @@ def _score_group(batch) -> list[Evaluation]:
             lo = np.where(big, 1, 0)
             hi = np.where(big, c - 2, c - 1)
             for i in np.flatnonzero(~big & (c > 0)).tolist():
-                part_warn[i].append(Text("部分“{part}”只有 {n} 张有效评分表（少于 5 张），不去掉最高和最低，"
-                                         "按全部评分表平均", part=p.id,
-                                         n=int(c[i])))
+                part_warn[i].append(Text("部分“{part}”只有 {n} 张有效评分表（少于 5 张），"
+                                         "不去掉最高和最低，按全部评分表平均",
+                                         part=p.id, n=int(c[i])))
         pos = np.arange(ns)
         chosen_sorted = (pos[None, :] >= lo[:, None]) & (pos[None, :] <= hi[:, None])
         chosen = np.zeros((b, ns), dtype=bool)
@@ -1686,14 +1686,13 @@ def _build(args, a: int, z: int) -> list[tuple]:
             pop = pops[i]
             if answered[i] < needed_all[i]:
                 if pop:
-                    warnings.append(Text("有效问卷 {n} 份，少于所需样本量 {needed} 份（服务对象 {population} "
-                                         "人，误差 ±5%，置信度 95%）", n=answered[i],
-                                         needed=needed_all[i], population=pop))
+                    warnings.append(Text("有效问卷 {n} 份，少于所需样本量 {needed} 份"
+                                         "（服务对象 {population} 人，误差 ±5%，置信度 95%）",
+                                         n=answered[i], needed=needed_all[i], population=pop))
                 else:
-                    warnings.append(Text("有效问卷 {n} 份，少于所需样本量 {needed} "
-                                         "份（服务对象总数未知（按无限总体），误差 ±5%，置信度 95%）",
-                                         n=answered[i],
-                                         needed=needed_all[i]))
+                    warnings.append(Text("有效问卷 {n} 份，少于所需样本量 {needed} 份"
+                                         "（服务对象总数未知，按无限总体计；误差 ±5%，置信度 95%）",
+                                         n=answered[i], needed=needed_all[i]))
             if pop is not None and n_resp[i] > pop:
                 warnings.append(Text("问卷份数 {n} 超过服务对象总数 {population}，未作有限总体校正",
                                      n=n_resp[i], population=pop))
