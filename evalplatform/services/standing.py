@@ -558,6 +558,15 @@ def all_standings(session: Session, today: date | None = None, reader=None) -> l
     return found
 
 
+def filter_problems(level: str = "") -> dict[str, str]:
+    """The JSON API's ``level`` filter → why it cannot be applied, in the reader's language
+    (a program asking for ``level=bared`` must not be handed every supplier)."""
+    if level and level not in LEVELS:
+        return {"level": _("Choose one of the standing levels: %(choices)s.",
+                           choices=", ".join(LEVELS))}
+    return {}
+
+
 def get_supplier(session: Session, supplier_id: int) -> Organisation:
     supplier = session.get(Organisation, supplier_id)
     if supplier is None or supplier.kind != OrganisationKind.supplier:
