@@ -122,7 +122,8 @@ def test_the_openapi_document_describes_every_api_endpoint_and_its_refusals(clie
                 shape = "ValidationProblem" if code == "422" else "Problem"
                 schema = response["content"]["application/json"]["schema"]
                 assert schema == {"$ref": f"#/components/schemas/{shape}"}, (where, code)
-        public = (path, method) in {("/api/results", "get"), ("/api/session", "get"),
+        public = (path, method) in {("/api/results", "get"), ("/api/results/{result_id}", "get"),
+                                    ("/api/session", "get"),
                                     ("/api/session", "post")}  # signing in needs no session
         assert ("401" in responses) != public, where
         assert "404" in responses or "{" not in path, where

@@ -929,6 +929,28 @@ def public_detail(session: Session, result_id: int) -> PublicRow:
     return row
 
 
+def evaluation_id_of(session: Session, result_id: int) -> int | None:
+    """The evaluation a stored version belongs to (None when there is no such version)."""
+    result = session.get(EvaluationResult, result_id)
+    return result.evaluation_id if result is not None else None
+
+
+def readable_detail(session: Session, principal, result_id: int) -> PublicRow:
+    """One version for a reader of its evaluation's result page: any version that page lets
+    the reader read (an unpublished one too, to those it shows it to), else not found."""
+    result = session.get(EvaluationResult, result_id)
+    evaluation = session.get(Evaluation, result.evaluation_id) if result else None
+    if evaluation is None or result_id not in {
+            r.id for r in visible_versions(session, principal, evaluation)}:
+        raise NotFound(_("This result has not been published."))
+    contract = evaluations.contract_of(session, evaluation)
+    project = session.get(Project, contract.project_id)
+    row = PublicRow(result, evaluation, project, session.get(Organisation, project.department_id),
+                    session.get(Organisation, contract.supplier_id))
+    row.state = state(session, result, evaluation)
+    return row
+
+
 def public_parts(result: EvaluationResult) -> list[dict]:
     """The part scores as published: party, weight, score, weighted; nothing about people."""
     return [{"name": p.get("name", ""), "party": str(PARTY_LABELS.get(p.get("party"), "")),

@@ -8,6 +8,7 @@ from evalplatform.web.routes import (
     api_contracts,
     api_evaluations,
     api_projects,
+    api_results,
     api_settlements,
     api_standing,
     api_surveys,
@@ -30,6 +31,6 @@ ROUTERS = [surveys.respondents, auth.router, home.router, account.router, admin.
            surveys.router, experts.router, scoresheets.router, results.router,
            settlements.router, disclosure.router, api.router, api_projects.router,
            api_evaluations.router, api_surveys.router, api_settlements.router,
-           api_contracts.router, api_standing.router]
+           api_contracts.router, api_standing.router, api_results.router]
 
 LEAN_ROUTES = [*surveys.submissions.routes, *home.health.routes]

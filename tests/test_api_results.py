@@ -1,0 +1,98 @@
+"""GET /api/results/{id}: the public result page's figures for anyone, no personal data, an
+unpublished result 404 to the public; the stored result and package for a reader of the
+evaluation's result page, under that page's roles and ownership."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from evalplatform.services import results
+from tests.conftest import login
+from tests.results_feed import (  # noqa: F401  (feed_fixture, world_fixture: fixtures)
+    HAND_TOTAL,
+    fed,
+    feed_fixture,
+    principal,
+    published,
+    world_fixture,
+)
+
+PUBLIC_KEYS = {"id", "evaluation_id", "evaluation", "stage", "period_start", "period_end",
+               "project", "department", "supplier", "version", "total", "grade",
+               "published_on", "appeal_deadline", "final_on", "state", "parts",
+               "later_publication", "result", "package"}
+
+
+def sign_in(client, user):
+    client.cookies.clear()
+    assert login(client, user.username).status_code == 303
+
+
+def test_the_public_reads_a_published_result_without_personal_data(client, db, world, feed):
+    evaluation, result = published(db, world, feed)
+    response = client.get(f"/api/results/{result.id}")
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == PUBLIC_KEYS
+    assert body["total"] == HAND_TOTAL and body["project"] == world.project.name
+    assert body["supplier"] == world.supplier.name and body["evaluation_id"] == evaluation.id
+    assert body["parts"] == json.loads(json.dumps(results.public_parts(result)))
+    assert body["result"] is None and body["package"] is None
+    text = response.text
+    for personal in (world.finance.display_name, world.finance.username,
+                     world.purchaser.username, world.supplier_user.username, "E1", "E2",
+                     "作业人员未穿反光背心", "满意度问卷"):
+        assert personal not in text, personal
+
+
+def test_an_unpublished_result_is_404_to_the_public_and_to_the_supplier(client, db, world,
+                                                                       feed):
+    evaluation = fed(db, world, feed)
+    result = results.compute(db, principal(world.finance), evaluation.id)
+    response = client.get(f"/api/results/{result.id}")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "该结果尚未公示。"}
+    assert client.get("/api/results/999999").status_code == 404
+    sign_in(client, world.supplier_user)  # the result page hides an unpublished version too
+    assert client.get(f"/api/results/{result.id}").status_code == 404
+
+
+def test_finance_reads_an_unpublished_result_whole_as_the_downloads_give_it(client, db, world,
+                                                                           feed):
+    evaluation = fed(db, world, feed)
+    result = results.compute(db, principal(world.finance), evaluation.id)
+    sign_in(client, world.finance)
+    body = client.get(f"/api/results/{result.id}").json()
+    assert body["published_on"] is None and body["total"] == HAND_TOTAL
+    downloaded = f"/evaluations/{evaluation.id}/result"
+    assert body["result"] == client.get(f"{downloaded}/result.json").json()
+    assert body["package"] == client.get(f"{downloaded}/package.json").json()
+
+
+def test_another_departments_purchaser_gets_only_the_public_answer(client, db, world, feed,
+                                                                  make_user, make_org):
+    evaluation, result = published(db, world, feed)
+    stranger = make_user("purchaser", organisation=make_org("purchasing_department", name="临江市民政局"))
+    sign_in(client, stranger)
+    body = client.get(f"/api/results/{result.id}").json()
+    assert body["total"] == HAND_TOTAL and body["result"] is None and body["package"] is None
+    sign_in(client, world.purchaser)
+    assert client.get(f"/api/results/{result.id}").json()["package"] is not None
+
+
+def test_an_id_that_is_not_a_number_is_not_found_as_elsewhere_in_the_api(client):
+    assert client.get("/api/results/abc").json() == {"detail": "该页面不存在。"}
+
+
+@pytest.mark.parametrize("query, name", [("sort=bogus", "sort"), ("page=0", "page")])
+def test_the_public_list_refuses_a_bad_parameter_naming_it(client, query, name):
+    response = client.get(f"/api/results?{query}")
+    assert response.status_code == 422 and name in response.json()["errors"]
+
+
+def test_the_openapi_document_describes_the_result_detail(client):
+    document = client.get("/api/openapi.json").json()
+    assert "/api/results/{result_id}" in document["paths"]
+    assert "ResultDetailOut" in document["components"]["schemas"]
