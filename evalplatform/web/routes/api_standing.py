@@ -11,7 +11,7 @@ from evalplatform.db import get_session
 from evalplatform.models import Role
 from evalplatform.services import paging, standing
 from evalplatform.services.errors import ValidationFailed
-from evalplatform.web.access import Principal, require
+from evalplatform.web.access import Principal
 from evalplatform.web.api_schema import error_responses
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import ApiPage, ApiPerPage
