@@ -79,7 +79,9 @@ def paginate(
     total = session.exec(select(func.count()).select_from(statement.subquery())).one()
     pages = max(1, ceil(total / per_page))
     page = _int(page, 1, 1, pages)
-    order = column.desc() if descending else column.asc()
+    # an empty value (never signed in, not yet decided) comes last either way, on SQLite as on
+    # PostgreSQL (which would put it first when descending, SQLite first when ascending)
+    order = (column.desc() if descending else column.asc()).nulls_last()
     tiebreak = [c for c in statement.selected_columns if getattr(c, "primary_key", False)]
     rows = session.exec(
         statement.order_by(order, *tiebreak).offset((page - 1) * per_page).limit(per_page)
