@@ -34,7 +34,7 @@ from evalplatform.web.access import Principal, require
 from evalplatform.web.api_schema import Moment, error_responses
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import ApiPage, ApiPerPage
-from evalplatform.web.routes.settlements import owns_settlement
+from evalplatform.web.routes.settlements import list_scope, owns_settlement
 
 router = APIRouter(route_class=FormRoute, prefix="/api", tags=["settlements"],
                    responses=error_responses(401, 403, 422))
@@ -43,15 +43,6 @@ readers = require(Role.finance, Role.purchaser, Role.auditor, Role.supplier)
 settlement_reader = require(Role.finance, Role.purchaser, Role.auditor, Role.supplier,
                             owns=owns_settlement)
 settlement_payer = require(Role.finance, owns=owns_settlement)
-
-
-def _scope(principal: Principal) -> dict:
-    """As the settlement list page: a purchaser its department's, a supplier its own."""
-    if principal.role == Role.purchaser:
-        return {"organisation_id": principal.organisation_id}
-    if principal.role == Role.supplier:
-        return {"supplier_id": principal.organisation_id or -1}
-    return {}
 
 
 class SettlementSummary(BaseModel):
@@ -231,7 +222,7 @@ def api_settlements(
     if problems:
         raise ValidationFailed(problems)
     result = settlements.page(session, status=status, contract_id=contract_id, sort=sort,
-                              page_number=page, per_page=per_page, **_scope(principal))
+                              page_number=page, per_page=per_page, **list_scope(principal))
     problems = paging.list_problems(result, sort=sort, page_number=page)
     if problems:
         raise ValidationFailed(problems)

@@ -91,7 +91,9 @@ standing_reader = require(Role.finance, Role.auditor, Role.purchaser, Role.suppl
 project_selector = require(Role.purchaser, Role.finance, Role.auditor, owns=_owns_project)
 
 
-def _scope(principal: Principal) -> dict:
+def list_scope(principal: Principal) -> dict:
+    """Whose settlements a reader's lists hold: a purchaser its department's, a supplier its
+    own, finance and auditors all (the page and the API alike)."""
     if principal.role == Role.purchaser:
         return {"organisation_id": principal.organisation_id}
     if principal.role == Role.supplier:
@@ -113,7 +115,7 @@ def settlement_list(request: Request, status: str = "", sort: str | None = None,
                     session: Session = Depends(get_session),
                     principal: Principal = Depends(everyone)):
     result = settlements.page(session, status=status, sort=sort, page_number=page,
-                              **_scope(principal))
+                              **list_scope(principal))
     today = projects.today()
     context = {"page": result, "status": status, "statuses": list(SettlementStatus),
                "ready": settlements.ready_to_propose(session, principal.organisation_id)
@@ -129,7 +131,7 @@ def settlement_list(request: Request, status: str = "", sort: str | None = None,
 def payment_due(request: Request, show: str = "open", sort: str = "", page: str = "1",
                 per_page: str = "20", session: Session = Depends(get_session),
                 principal: Principal = Depends(everyone)):
-    rows = settlements.payments(session, **_scope(principal))
+    rows = settlements.payments(session, **list_scope(principal))
     if show != "all":  # what needs attention: due, overdue, paid late, or final but not accepted
         rows = [r for r in rows if r.state in ("overdue", "due", "paid_late")
                 or (r.state in ("waiting", "not_accepted") and r.payable_fen is not None)]
