@@ -3,6 +3,7 @@ it, the purchaser records the contract with its instalment schedule, gives the c
 indicator scheme from a template and schedules the first monitoring round."""
 
 import pytest
+from playwright.sync_api import expect
 from sqlmodel import select
 
 from evalplatform.models import Instalment
@@ -134,10 +135,12 @@ def test_the_project_list_and_the_budget_disclosure_sort_on_a_phone(browser, liv
                 f"{table} tbody td:is([data-label='预算'], [data-label='预算金额'])")
             key = "budget" if table == "#projects-table" else "amount"
             for sort in (f"-{key}", key):
+                # htmx has taken up the list it swapped in (as a person would wait)
+                page.locator(".htmx-request, .htmx-swapping, .htmx-settling").first.wait_for(
+                    state="detached")
                 choice.select_option(sort)
-                page.wait_for_url(f"**sort={sort}**")
-                page.wait_for_function(f"document.querySelector('{table} .sort-choice select')"
-                                       f".value === '{sort}'")
+                page.wait_for_url(f"**sort={sort}**", timeout=30_000)
+                expect(choice).to_have_value(sort)  # the list swapped in says its sort
                 got = [int(t.replace("¥", "").replace(",", "").split(".")[0])
                        for t in budgets.all_inner_texts()]
                 assert len(got) > 2 and got == sorted(got, reverse=sort.startswith("-")), url

@@ -2,6 +2,7 @@
 and records the payment with its voucher."""
 
 import pytest
+from playwright.sync_api import expect
 from sqlmodel import select
 
 from evalplatform.models import Settlement, SettlementStatus
@@ -159,12 +160,14 @@ def test_the_due_list_sorts_on_a_phone_where_the_headings_fold_away(browser, liv
         assert len(set(before)) == 2 and before != sorted(before, reverse=True)
         for sort, wanted in (("-project", sorted(before, reverse=True)),
                              ("project", sorted(before))):
+            if javascript:  # htmx has taken up the list it swapped in (as a person would wait)
+                page.locator(".htmx-request, .htmx-swapping, .htmx-settling").first.wait_for(
+                    state="detached")
             choice.select_option(sort)
             if not javascript:
                 page.click("#due-table .sort-choice button[type=submit]")
-            page.wait_for_url(f"**sort={sort}**")
-            page.wait_for_function(
-                f"document.querySelector('#due-table .sort-choice select').value === '{sort}'")
+            page.wait_for_url(f"**sort={sort}**", timeout=30_000)
+            expect(choice).to_have_value(sort)  # the list swapped in says its sort
             assert _due_projects(page) == wanted, sort
             assert "show=all" in page.url  # the other parameters travel with the sort
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
