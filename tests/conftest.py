@@ -307,6 +307,12 @@ def page(request, browser, live_server, db, viewport):
     context.close()
 
 
+def htmx_settled(page) -> None:
+    """Wait, as a person would, until htmx has taken up what it last swapped in."""
+    page.locator(".htmx-request, .htmx-swapping, .htmx-settling").first.wait_for(
+        state="detached")
+
+
 def browser_login(page, username: str, password: str = PASSWORD) -> None:
     page.goto("/login")
     page.fill("#f-username", username)

@@ -10,7 +10,7 @@ from evalplatform.models import Instalment
 from evalplatform.services import catalogue, contracts, scheme_templates
 from evalplatform.services.audit import SYSTEM
 from evalplatform.services.credit_code import check_character
-from tests.conftest import browser_login
+from tests.conftest import browser_login, htmx_settled
 
 pytestmark = pytest.mark.browser
 
@@ -136,8 +136,7 @@ def test_the_project_list_and_the_budget_disclosure_sort_on_a_phone(browser, liv
             key = "budget" if table == "#projects-table" else "amount"
             for sort in (f"-{key}", key):
                 # htmx has taken up the list it swapped in (as a person would wait)
-                page.locator(".htmx-request, .htmx-swapping, .htmx-settling").first.wait_for(
-                    state="detached")
+                htmx_settled(page)
                 choice.select_option(sort)
                 page.wait_for_url(f"**sort={sort}**", timeout=30_000)
                 expect(choice).to_have_value(sort)  # the list swapped in says its sort

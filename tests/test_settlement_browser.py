@@ -8,7 +8,7 @@ from sqlmodel import select
 from evalplatform.models import Settlement, SettlementStatus
 from evalplatform.services import projects, settlements
 from tests.builders import contracted_world
-from tests.conftest import browser_login
+from tests.conftest import browser_login, htmx_settled
 from tests.settlement_builders import final_evaluation, instalment, principal
 
 pytestmark = pytest.mark.browser
@@ -161,8 +161,7 @@ def test_the_due_list_sorts_on_a_phone_where_the_headings_fold_away(browser, liv
         for sort, wanted in (("-project", sorted(before, reverse=True)),
                              ("project", sorted(before))):
             if javascript:  # htmx has taken up the list it swapped in (as a person would wait)
-                page.locator(".htmx-request, .htmx-swapping, .htmx-settling").first.wait_for(
-                    state="detached")
+                htmx_settled(page)
             choice.select_option(sort)
             if not javascript:
                 page.click("#due-table .sort-choice button[type=submit]")

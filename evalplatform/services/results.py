@@ -920,7 +920,11 @@ def public_detail(session: Session, result_id: int) -> PublicRow:
     result = session.get(EvaluationResult, result_id)
     if result is None or result.published_at is None:
         raise NotFound(_("This result has not been published."))
-    evaluation = session.get(Evaluation, result.evaluation_id)
+    return _row(session, result, session.get(Evaluation, result.evaluation_id))
+
+
+def _row(session: Session, result: EvaluationResult, evaluation: Evaluation) -> PublicRow:
+    """A version with its evaluation, project, department, supplier and state."""
     contract = evaluations.contract_of(session, evaluation)
     project = session.get(Project, contract.project_id)
     row = PublicRow(result, evaluation, project, session.get(Organisation, project.department_id),
@@ -943,12 +947,7 @@ def readable_detail(session: Session, principal, result_id: int) -> PublicRow:
     if evaluation is None or result_id not in {
             r.id for r in visible_versions(session, principal, evaluation)}:
         raise NotFound(_("This result has not been published."))
-    contract = evaluations.contract_of(session, evaluation)
-    project = session.get(Project, contract.project_id)
-    row = PublicRow(result, evaluation, project, session.get(Organisation, project.department_id),
-                    session.get(Organisation, contract.supplier_id))
-    row.state = state(session, result, evaluation)
-    return row
+    return _row(session, result, evaluation)
 
 
 def public_parts(result: EvaluationResult) -> list[dict]:
