@@ -281,3 +281,33 @@ def test_the_proposer_moved_to_finance_sees_no_withdrawal_form(client, db, world
     assert "不相容岗位分离" in client.get(f"/settlements/{settlement.id}").text
     db.refresh(settlement)
     assert settlement.status == SettlementStatus.approved
+
+
+def test_a_stored_settlement_explains_itself_in_the_readers_language(client, db, world):
+    """A settlement proposed in Chinese keeps its Chinese words; an English reader of its
+    page, its Excel sheet and its API reads the same figures in English. Words of an older
+    wording, which cannot be made again from the figures, are shown as stored."""
+    final_evaluation(db, world, "86.35", "良")
+    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 3).id)
+    chinese = "总分 86.35（良），落在“得分 ≥ 80（良）”一档，支付比例 95%"
+    assert settlement.explanation.startswith(chinese)
+    sign_in(client, world.finance)
+    url = f"/settlements/{settlement.id}"
+    assert chinese in client.get(url).text
+    client.post("/language", data={"language": "en", "next": url,
+                                   "csrf_token": token(client.get(url))})
+    english = "Total 86.35 (良) falls in the band score ≥ 80 (良): 95 % is paid"
+    page = client.get(url).text
+    assert english in page and chinese not in page
+    assert client.get(f"/api/settlements/{settlement.id}").json()["explanation"].startswith(
+        english)
+    sheet = client.get(f"{url}/sheet.xlsx")
+    rows = list(load_workbook(io.BytesIO(sheet.content)).active.iter_rows(values_only=True))
+    assert any(str(r[1]).startswith(english) for r in rows)
+    db.refresh(settlement)
+    assert settlement.explanation.startswith(chinese)  # reading changed nothing stored
+
+    settlement.explanation = "按旧版说明：支付 95%。"  # words no longer made from the figures
+    db.add(settlement)
+    db.commit()
+    assert "按旧版说明：支付 95%。" in client.get(url).text

@@ -38,7 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 import scoring
-from evalplatform.i18n import N_, _, percent
+from evalplatform.i18n import LANGUAGES, N_, _, language, percent
 from evalplatform.models import (
     Acceptance,
     AcceptanceConclusion,
@@ -250,6 +250,42 @@ def explain(total: Decimal, grade: str | None, rule: dict, grades: list[dict] | 
     return str(SEPARATOR).join([how, amounts])
 
 
+FIXED_EXPLANATION = N_("Not linked to performance: paid in full (100 %) when due.")
+
+
+def _explained(settlement: Settlement, grades: list[dict] | None) -> str:
+    """The explanation of a stored settlement, made again from its stored figures in the
+    current language."""
+    if settlement.basis == SettlementBasis.fixed or settlement.total is None:
+        return str(FIXED_EXPLANATION)
+    return explain(Decimal(settlement.total), settlement.grade, settlement.payment_rule, grades,
+                   settlement.instalment_amount_fen, Decimal(settlement.ratio),
+                   settlement.payable_fen, settlement.deduction_fen)
+
+
+def explanation_in_reader_language(session: Session, settlement: Settlement) -> str:
+    """How a stored settlement's ratio and amounts were computed, in the reader's language.
+
+    The stored words are in the language of the person who proposed it. They are made again
+    from the settlement's stored figures (total, grade, rule, amounts) in the reader's
+    language only where, made again in some language, they equal the stored words word for
+    word: then nothing but the language differs. Words stored by an older wording keep
+    their stored text."""
+    stored = settlement.explanation
+    try:
+        grades = settlement_grades(session, settlement)
+        fresh = _explained(settlement, grades)
+        if fresh == stored:
+            return stored
+        for lang in LANGUAGES:
+            with language(lang):
+                if _explained(settlement, grades) == stored:
+                    return fresh
+    except (KeyError, TypeError, ValueError, InvalidOperation):
+        pass  # a rule or figure this version no longer reads: the stored words stand
+    return stored
+
+
 # ---------------------------------------------------------------- the settlement sheet
 
 
@@ -392,7 +428,7 @@ def _fixed(sheet: Sheet) -> Sheet:
     sheet.ratio = Decimal("1")
     sheet.payable_fen = sheet.instalment.amount_fen
     sheet.deduction_fen = 0
-    sheet.explanation = _("Not linked to performance: paid in full (100 %) when due.")
+    sheet.explanation = str(FIXED_EXPLANATION)
     return sheet
 
 
@@ -1159,7 +1195,8 @@ def sheet_workbook(session: Session, settlement: Settlement, *, today: date | No
         ("ratio", _("Ratio"), Decimal(settlement.ratio)),
         ("payable", _("Payable amount"), yuan(settlement.payable_fen)),
         ("deduction", _("Deduction"), yuan(settlement.deduction_fen)),
-        ("explanation", _("How it was computed"), settlement.explanation),
+        ("explanation", _("How it was computed"),
+         explanation_in_reader_language(session, settlement)),
         ("status", _("Status"), str(STATUS_LABELS[settlement.status])),
         ("approved_on", _("Approved on"), _local_date(settlement.decided_at)
          if settlement.status in (SettlementStatus.approved, SettlementStatus.paid) else None),

@@ -186,7 +186,8 @@ def _detail(session: Session, settlement_id: int) -> SettlementDetail:
         payment_rule=s.payment_rule or {},
         payment_rule_text=settlements.rule_text(s.payment_rule,
                                                 settlements.settlement_grades(session, s)),
-        explanation=s.explanation, note=s.note, return_reason=s.return_reason,
+        explanation=settlements.explanation_in_reader_language(session, s), note=s.note,
+        return_reason=s.return_reason,
         proposed_by=_person(session, s.proposed_by), decided_by=_person(session, s.decided_by),
         paid_recorded_by=_person(session, s.paid_recorded_by),
         payment=PaymentDueOut(

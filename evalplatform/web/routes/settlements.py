@@ -360,6 +360,7 @@ def _settlement_context(session: Session, principal: Principal, settlement_id: i
             "proposers": settlements.proposers(session, settlement),
             "rule": settlements.rule_text(settlement.payment_rule,
                                           settlements.settlement_grades(session, settlement)),
+            "explanation": settlements.explanation_in_reader_language(session, settlement),
             "due": due, "rate": rate, "chart": chart, "today": today,
             "approval_refusal": settlements.approval_refusal(session, settlement)
             if settlement.status == SettlementStatus.proposed else None,
