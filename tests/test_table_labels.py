@@ -38,3 +38,18 @@ def test_every_card_label_names_its_column():
             if labels - names:
                 wrong[str(path.relative_to(PROJECT_DIR))] = sorted(labels - names)
     assert wrong == {}
+
+
+EMPTY_HEADER = re.compile(r"<th\b[^>]*>\s*</th>")
+
+
+def test_no_column_heading_is_empty():
+    """A screen reader announces each cell with its column's heading: an action column or a
+    matrix's corner cell says what it is, in words hidden from the eye (axe-core's
+    empty-table-header)."""
+    assert EMPTY_HEADER.search('<tr><th scope="col"></th></tr>')
+    assert not EMPTY_HEADER.search('<th scope="col"><span class="visually-hidden">x</span></th>')
+    empty = [str(path.relative_to(PROJECT_DIR))
+             for path in sorted((PROJECT_DIR / "templates").rglob("*.html"))
+             if EMPTY_HEADER.search(path.read_text(encoding="utf-8"))]
+    assert empty == []
