@@ -216,6 +216,9 @@ def test_the_public_list_needs_no_sign_in_and_shows_no_personal_data(client, db,
     assert world.department.name in text and HAND_TOTAL in text and "2026-10-10" in text
     detail = client.get(f"/results/{result.id}")
     assert detail.status_code == 200 and "第三方评价" in detail.text
+    # the stage is a fact of its own, not a note in brackets around a bracketed label
+    assert re.search(r"<dt>阶段</dt><dd>(事后（终期）|事中（监控）)</dd>", detail.text)
+    assert "（事后（" not in detail.text and "（事中（" not in detail.text
     for html in (text, detail.text):
         page = html[html.index("<main"):html.index("</main>")]  # what the page shows
         for personal in (world.finance.display_name, world.finance.username,
