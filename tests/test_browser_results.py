@@ -57,6 +57,10 @@ def test_finance_computes_and_publishes_and_the_public_page_shows_it(fed_page, f
     page.locator("#chart-parts svg").wait_for()
     page.locator("#chart-survey svg").wait_for()
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    # each status badge (已评分 …) stays on one line, not one character a line
+    lines = page.evaluate("""() => [...document.querySelectorAll('#tree-table .badge')]
+                                   .map(badge => badge.getClientRects().length)""")
+    assert lines and set(lines) == {1}
     with page.expect_download() as download:
         page.click("#download-package")
     package = json.loads(open(download.value.path(), encoding="utf-8").read())
