@@ -1,5 +1,6 @@
 """Evaluations: scheduled on a contract, frozen scheme, status steps, the monitoring rule."""
 
+import re
 from datetime import date
 
 import pytest
@@ -243,6 +244,11 @@ def test_the_organiser_opens_collection_and_a_supplier_cannot(client, db, world)
                       "version": str(evaluation.version)})
     db.refresh(evaluation)
     assert evaluation.status == EvaluationStatus.collecting
+    # the steps: 草稿 done, 采集中 the current one, the rest still to come
+    steps = re.search(r'<ol class="steps".*?</ol>', client.get(
+        f"/evaluations/{evaluation.id}").text, re.S).group(0)
+    assert re.findall(r'<li class="(\w*)"', steps) == ["done", "current", "", "", "", ""]
+    assert re.search(r'<li class="current" aria-current="step">采集中</li>', steps)
 
 
 def test_the_due_list_shows_a_contract_year_without_monitoring(client, db, world):
