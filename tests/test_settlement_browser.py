@@ -219,3 +219,26 @@ def test_the_no_acceptance_notice_is_one_box_on_a_phone(browser, live_server, db
             assert box.bounding_box()["height"] > 40, url  # several lines inside one box
     finally:
         context.close()
+
+
+def test_on_a_desktop_the_page_buttons_sit_together_and_the_period_button_lines_up(
+        browser, live_server, db, make_user, make_org):
+    """The settlement list's two buttons stood apart, one in the middle of the page head; the
+    half-year report's 显示 button sat below the inputs beside it (the fields' margin)."""
+    world = contracted_world(db, make_user, make_org)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
+                                  base_url=live_server)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        browser_login(page, world.finance.username)
+        page.goto("/settlements")
+        due, report = (page.locator(".page-head .button").nth(i).bounding_box() for i in (0, 1))
+        assert report["x"] - (due["x"] + due["width"]) <= 16  # side by side, on the right
+        assert report["x"] + report["width"] > 1000
+        page.goto("/reports/half-year?year=2026&half=1")
+        year = page.locator("#f-year").bounding_box()
+        show = page.locator("#period-form button[type=submit]").bounding_box()
+        assert abs((year["y"] + year["height"]) - (show["y"] + show["height"])) <= 2
+    finally:
+        context.close()
