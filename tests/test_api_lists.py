@@ -103,8 +103,10 @@ def test_the_openapi_document_describes_every_api_endpoint_and_its_refusals(clie
     schemas = document["components"]["schemas"]
     assert set(schemas["ValidationProblem"]["properties"]) == {"detail", "errors"}
     assert set(schemas["Problem"]["properties"]) == {"detail"}
+    # the document is the JSON API's: the HTML pages and their forms are not operations
+    assert [path for path in document["paths"] if not path.startswith("/api/")] == []
     operations = [(path, method, operation) for path, item in document["paths"].items()
-                  if path.startswith("/api/") for method, operation in item.items()]
+                  for method, operation in item.items()]
     assert len(operations) >= 14
     for path, method, operation in operations:
         where = f"{method.upper()} {path}"

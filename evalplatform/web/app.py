@@ -12,6 +12,7 @@ import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -299,5 +300,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     app.router.routes[:0] = LEAN_ROUTES
     for router in ROUTERS:
+        for route in router.routes:  # the OpenAPI document is the JSON API's, not the pages'
+            if isinstance(route, APIRoute) and not route.path.startswith("/api/"):
+                route.include_in_schema = False
         app.include_router(router)
     return app
