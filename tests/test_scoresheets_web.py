@@ -417,6 +417,9 @@ def test_a_scorers_home_page_counts_the_sheets_still_to_submit(client, db, pw, m
     # its expert sheet and the panel's measured data (no firm is assigned)
     assert _card(page, "待填写的评分表") == ("2", f"/evaluations/{pw.evaluation.id}")
     assert "最早的一份截止于" in page and "目前没有待办事项" not in page
+    # the due date and time stay whole on the narrow card (it broke after 2026-12-)
+    assert re.search(r'最早的一份截止于 <span class="nowrap">\d{4}-\d{2}-\d{2} \d{2}:\d{2}</span>',
+                     page)
     who = pw.expert_principal(db, member)
     sheet = scoresheets.start(db, who, pw.evaluation.id, "C", "expert")
     assert _card(client.get("/").text, "待填写的评分表")[0] == "2"  # a draft is still to do
@@ -431,6 +434,14 @@ def test_a_scorers_home_page_counts_the_sheets_still_to_submit(client, db, pw, m
     assert _card(client.get("/").text, "待填写的评分表") == ("2", f"/evaluations/{pw.evaluation.id}")
     sign_in(client, make_user("evaluator"))
     assert _card(client.get("/").text, "待填写的评分表") is None
+
+
+def test_whole_dates_escapes_the_text_and_keeps_each_date_on_one_line():
+    from evalplatform.web.templating import whole_dates
+
+    assert str(whole_dates("<b>截止于 2026-12-25 23:59，或 2027-01-04。")) == (
+        '&lt;b&gt;截止于 <span class="nowrap">2026-12-25 23:59</span>，或 '
+        '<span class="nowrap">2027-01-04</span>。')
 
 
 def test_a_rate_typed_as_a_fraction_is_said_back_beside_its_field(client, db, pw):

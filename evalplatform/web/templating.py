@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -10,6 +11,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import jinja2
+import markupsafe
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -161,6 +163,17 @@ def score(value) -> str:
     return str(scoring.round_score(value))
 
 
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2})?")
+
+
+def whole_dates(text) -> markupsafe.Markup:
+    """``text`` escaped, each date (and time) in it kept on one line: a narrow card broke
+    '2026-12-25 23:59' after its second hyphen."""
+    escaped = str(markupsafe.escape(text))
+    return markupsafe.Markup(_DATE_TIME.sub(
+        lambda m: f'<span class="nowrap">{m.group(0)}</span>', escaped))
+
+
 def query_with(request: Request, **changes: Any) -> str:
     """The current URL's query string with some parameters replaced (paging, sorting), to
     append to a path: "?a=1&b=2", or "" when no parameter is left (not a bare "?")."""
@@ -224,6 +237,7 @@ def build_templates() -> Jinja2Templates:
     env.filters["percent"] = percent
     env.filters["score"] = score
     env.filters["size"] = i18n.size_text
+    env.filters["whole_dates"] = whole_dates
     env.globals.update(
         LANGUAGES=i18n.LANGUAGES,
         ROLE_LABELS=ROLE_LABELS,
