@@ -102,7 +102,8 @@ def test_the_openapi_document_describes_every_api_endpoint_and_its_refusals(clie
     document = client.get("/api/openapi.json").json()
     schemas = document["components"]["schemas"]
     assert set(schemas["ValidationProblem"]["properties"]) == {"detail", "errors"}
-    assert set(schemas["Problem"]["properties"]) == {"detail"}
+    assert set(schemas["Problem"]["properties"]) == {"detail", "code"}
+    assert schemas["Problem"]["required"] == ["detail"]
     # the document is the JSON API's: the HTML pages and their forms are not operations
     assert [path for path in document["paths"] if not path.startswith("/api/")] == []
     operations = [(path, method, operation) for path, item in document["paths"].items()

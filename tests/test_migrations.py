@@ -21,3 +21,30 @@ def test_migrations_are_at_a_single_head():
 
     heads = ScriptDirectory.from_config(alembic_config()).get_heads()
     assert len(heads) == 1, f"several migration heads: {heads}"
+
+
+def test_users_there_before_the_password_reset_migration_need_not_change_their_password(
+        tmp_path):
+    """0013 adds app_user.must_change_password: the accounts already there keep working (the
+    column is false for them), and the step goes back down cleanly."""
+    from alembic import command
+    from sqlalchemy import create_engine, inspect, text
+
+    from evalplatform.migrate import alembic_config, upgrade
+
+    url = f"sqlite:///{tmp_path / 'before.db'}"
+    upgrade(url, "0012")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO app_user (username, display_name, role, active, password_hash, "
+            "session_epoch, created_at) VALUES ('old', '老用户', 'finance', 1, 'x', 0, "
+            "'2026-01-01 00:00:00')"))
+    upgrade(url)
+    with engine.connect() as connection:
+        assert connection.execute(text(
+            "SELECT must_change_password FROM app_user WHERE username = 'old'")).scalar() == 0
+    command.downgrade(alembic_config(url), "0012")
+    columns = {c["name"] for c in inspect(create_engine(url)).get_columns("app_user")}
+    assert "must_change_password" not in columns and "session_epoch" in columns
+    engine.dispose()

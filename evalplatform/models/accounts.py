@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime
+from sqlalchemy import Boolean, Column, DateTime, false
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
@@ -73,5 +73,9 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     # Bumped on logout, deactivation and password change: every older session cookie dies.
     session_epoch: int = 0
+    # Set when the administrator resets the password: until the user chooses a new one, every
+    # page but the password form and signing out sends them there (web.access).
+    must_change_password: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
     created_at: datetime = timestamp_field()
     last_login_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -34,6 +35,44 @@ def _clean(value: str | None) -> str:
 CREDIT_CODE_REQUIRED = frozenset({OrganisationKind.supplier, OrganisationKind.third_party_firm})
 
 
+def _organisation_problems(
+    session: Session,
+    name: str,
+    kind: OrganisationKind | None,
+    code: str | None,
+    *,
+    registered: Organisation | None = None,
+) -> dict[str, str]:
+    """What is wrong with an organisation's name and credit code (cleaned) for its kind: the
+    rules of a new organisation and of a corrected one (``registered``, which may keep its
+    own name and code)."""
+    errors: dict[str, str] = {}
+
+    def taken(column, value) -> bool:
+        other = session.exec(select(Organisation).where(column == value)).first()
+        return other is not None and (registered is None or other.id != registered.id)
+
+    if not name:
+        errors["name"] = _("Name is required.")
+    elif len(name) > 200:
+        errors["name"] = _("Name must be at most 200 characters.")
+    elif taken(Organisation.name, name):
+        errors["name"] = _("An organisation with this name already exists.")
+    if code is None:
+        if kind in CREDIT_CODE_REQUIRED:
+            errors["credit_code"] = _(
+                "%(kind)s needs its unified social credit code; only state organs may leave "
+                "it blank.", kind=str(ORGANISATION_KIND_LABELS[kind]))
+    elif not is_valid_credit_code(code):
+        errors["credit_code"] = _(
+            "The unified social credit code must be 18 characters and end with a "
+            "valid check character."
+        )
+    elif taken(Organisation.credit_code, code):
+        errors["credit_code"] = _("This credit code is already registered.")
+    return errors
+
+
 def create_organisation(
     session: Session,
     actor: Actor,
@@ -44,30 +83,13 @@ def create_organisation(
 ) -> Organisation:
     name, code = _clean(name), _clean(credit_code).upper() or None
     errors: dict[str, str] = {}
-    if not name:
-        errors["name"] = _("Name is required.")
-    elif len(name) > 200:
-        errors["name"] = _("Name must be at most 200 characters.")
-    elif session.exec(select(Organisation).where(Organisation.name == name)).first():
-        errors["name"] = _("An organisation with this name already exists.")
     try:
         kind_value = OrganisationKind(kind)
     except ValueError:
         errors["kind"] = _("Choose one of the listed organisation kinds.")
         kind_value = None
-    if code is None:
-        if kind_value in CREDIT_CODE_REQUIRED:
-            errors["credit_code"] = _(
-                "%(kind)s needs its unified social credit code; only state organs may leave "
-                "it blank.", kind=str(ORGANISATION_KIND_LABELS[kind_value]))
-    else:
-        if not is_valid_credit_code(code):
-            errors["credit_code"] = _(
-                "The unified social credit code must be 18 characters and end with a "
-                "valid check character."
-            )
-        elif session.exec(select(Organisation).where(Organisation.credit_code == code)).first():
-            errors["credit_code"] = _("This credit code is already registered.")
+    errors.update(_organisation_problems(session, name, kind_value, code))
+    errors = {key: errors[key] for key in ("name", "kind", "credit_code") if key in errors}
     if errors:
         raise ValidationFailed(errors)
     org = Organisation(name=name, kind=kind_value, credit_code=code)
@@ -79,6 +101,49 @@ def create_organisation(
     )
     session.commit()
     session.refresh(org)
+    return org
+
+
+def kind_is_fixed() -> str:
+    """Why an organisation's kind is not offered for correction, in the reader's language."""
+    return _("The kind of an organisation cannot be changed: its users' roles, its projects "
+             "and its records rest on it. Register a new organisation of the right kind "
+             "instead.")
+
+
+def update_organisation(
+    session: Session,
+    actor: Actor,
+    organisation_id: int,
+    *,
+    name: str,
+    credit_code: str | None = None,
+    kind: str | None = None,
+) -> Organisation:
+    """Correct an organisation's name and unified social credit code, by the rules of a new
+    one (the name and the code unique, the code required of registered bodies). Its kind
+    stays: ``kind``, when given, must be the kind it has. Audited with the values before and
+    after; a correction that changes nothing leaves no entry."""
+    org = get_organisation(session, organisation_id)
+    name, code = _clean(name), _clean(credit_code).upper() or None
+    errors = _organisation_problems(session, name, OrganisationKind(org.kind), code,
+                                    registered=org)
+    if kind not in (None, "", org.kind):
+        errors["kind"] = kind_is_fixed()
+    if errors:
+        raise ValidationFailed(errors)
+    after = {"name": name, "credit_code": code}
+    before = {field: getattr(org, field) for field in after}
+    changed = [field for field in after if after[field] != before[field]]
+    if changed:
+        for field in changed:
+            setattr(org, field, after[field])
+        session.add(org)
+        audit.record(session, actor, "organisation.update", "organisation", org.id,
+                     {"before": {f: before[f] for f in changed},
+                      "after": {f: after[f] for f in changed}})
+        session.commit()
+        session.refresh(org)
     return org
 
 
@@ -131,6 +196,34 @@ def _organisation_rule(allowed: set[OrganisationKind | None]) -> str:
     return _("A user with this role must belong to: %(kinds)s.", kinds=kinds)
 
 
+def _display_name_problem(display_name: str) -> str | None:
+    if not display_name:
+        return _("Name is required.")
+    if len(display_name) > 100:  # the column's length: PostgreSQL would refuse it with a 500
+        return _("Name must be at most 100 characters.")
+    return None
+
+
+def _membership(
+    session: Session, role: Role | None, organisation_id: int | str | None
+) -> tuple[Organisation | None, str | None]:
+    """The organisation a user of ``role`` is to belong to, and what is wrong with it (an
+    unknown organisation, or one of a kind the role may not belong to)."""
+    org = None
+    if organisation_id not in (None, ""):
+        try:
+            org = session.get(Organisation, int(organisation_id))
+        except (TypeError, ValueError):
+            org = None
+        if org is None:
+            return None, _("Choose an existing organisation.")
+    if role is not None:
+        allowed = ROLE_ORGANISATION_KINDS[role]
+        if (org.kind if org else None) not in allowed:
+            return org, _organisation_rule(allowed)
+    return org, None
+
+
 def create_user(
     session: Session,
     actor: Actor,
@@ -152,28 +245,16 @@ def create_user(
         )
     elif session.exec(select(User).where(User.username == username)).first():
         errors["username"] = _("This username is taken.")
-    if not display_name:
-        errors["display_name"] = _("Name is required.")
-    elif len(display_name) > 100:  # the column's length: PostgreSQL would refuse it with a 500
-        errors["display_name"] = _("Name must be at most 100 characters.")
+    if problem := _display_name_problem(display_name):
+        errors["display_name"] = problem
     try:
         role_value = Role(role)
     except ValueError:
         errors["role"] = _("Choose one of the listed roles.")
         role_value = None
-    org = None
-    if organisation_id not in (None, ""):
-        try:
-            org = session.get(Organisation, int(organisation_id))
-        except (TypeError, ValueError):
-            org = None
-        if org is None:
-            errors["organisation_id"] = _("Choose an existing organisation.")
-    if role_value is not None and "organisation_id" not in errors:
-        allowed = ROLE_ORGANISATION_KINDS[role_value]
-        kind = org.kind if org else None
-        if kind not in allowed:
-            errors["organisation_id"] = _organisation_rule(allowed)
+    org, problem = _membership(session, role_value, organisation_id)
+    if problem:
+        errors["organisation_id"] = problem
     if problem := validate_password(password):
         errors["password"] = problem
     if errors:
@@ -194,6 +275,66 @@ def create_user(
     )
     session.commit()
     session.refresh(user)
+    return user
+
+
+def role_is_fixed() -> str:
+    """Why a user's role is not offered for correction, in the reader's language."""
+    return _("The role of a user cannot be changed: the sheets, settlements and audit "
+             "history of the account rest on it. Create a new account with the other role "
+             "and deactivate this one.")
+
+
+#: ``update_user``'s "leave this field as it is".
+UNCHANGED = object()
+
+
+def update_user(
+    session: Session,
+    actor: Actor,
+    user_id: int,
+    *,
+    display_name=UNCHANGED,
+    organisation_id=UNCHANGED,
+    role: str | None = None,
+) -> User:
+    """Correct a user's name and organisation, by the rules of a new user of the same role
+    (the organisation's kind must suit the role). The role stays: ``role``, when given, must
+    be the role the user has. Audited with the values before and after; a correction that
+    changes nothing leaves no entry."""
+    user = get_user(session, user_id)
+    role_value = Role(user.role)
+    errors: dict[str, str] = {}
+    after: dict = {}
+    if display_name is not UNCHANGED:
+        after["display_name"] = _clean(display_name)
+        if problem := _display_name_problem(after["display_name"]):
+            errors["display_name"] = problem
+    if organisation_id is not UNCHANGED:
+        org, problem = _membership(session, role_value, organisation_id)
+        if problem:
+            errors["organisation_id"] = problem
+        after["organisation_id"] = org.id if org else None
+    if role not in (None, "", role_value):
+        errors["role"] = role_is_fixed()
+    if errors:
+        raise ValidationFailed(errors)
+    before = {field: getattr(user, field) for field in after}
+    changed = [field for field in after if after[field] != before[field]]
+    if changed:
+        for field in changed:
+            setattr(user, field, after[field])
+        before, after = ({f: values[f] for f in changed} for values in (before, after))
+        if "organisation_id" in changed:  # the auditor reads the organisations by name
+            for values in (before, after):
+                org = session.get(Organisation, values["organisation_id"]) \
+                    if values["organisation_id"] else None
+                values["organisation"] = org.name if org else None
+        session.add(user)
+        audit.record(session, actor, "user.update", "user", user.id,
+                     {"before": before, "after": after})
+        session.commit()
+        session.refresh(user)
     return user
 
 
@@ -258,13 +399,18 @@ def set_active(session: Session, actor: Actor, user_id: int, active: bool) -> Us
 
 
 def change_password(session: Session, actor: Actor, user_id: int, password: str) -> User:
+    """Set a user's password and end their other sessions; a password the administrator
+    reset is no longer temporary."""
     if problem := validate_password(password):
         raise ValidationFailed({"password": problem})
     user = get_user(session, user_id)
+    after_reset = user.must_change_password
     user.password_hash = hash_password(password)
     user.session_epoch += 1
+    user.must_change_password = False
     session.add(user)
-    audit.record(session, actor, "user.password", "user", user.id, {})
+    audit.record(session, actor, "user.password", "user", user.id,
+                 {"after_reset": True} if after_reset else {})
     session.commit()
     return user
 
@@ -272,18 +418,71 @@ def change_password(session: Session, actor: Actor, user_id: int, password: str)
 def change_own_password(
     session: Session, actor: Actor, user_id: int, current: str, new: str, confirm: str
 ) -> User:
-    """A user changes their own password: the current one must be right, the new typed twice."""
+    """A user changes their own password: the current one must be right, the new typed twice;
+    after a reset, the new one is not the temporary one."""
     user = get_user(session, user_id)
     errors: dict[str, str] = {}
-    if not verify_password(user.password_hash, current):
+    right = verify_password(user.password_hash, current)
+    if not right:
         errors["current_password"] = _("The current password is wrong.")
     if problem := validate_password(new):
         errors["new_password"] = problem
+    elif right and user.must_change_password and new == current:
+        errors["new_password"] = _("Choose a new password of your own, not the temporary one "
+                                   "the administrator gave you.")
     elif new != confirm:
         errors["confirm_password"] = _("The two new passwords differ.")
     if errors:
         raise ValidationFailed(errors)
     return change_password(session, actor, user_id, new)
+
+
+#: The characters of a generated temporary password: letters and digits that cannot be
+#: mistaken for one another when read out or copied by hand (no 0/O, 1/l/I).
+TEMPORARY_PASSWORD_CHARACTERS = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
+
+
+def generate_temporary_password() -> str:
+    """Twelve random characters from ``secrets`` in three groups of four (about 70 bits),
+    e.g. ``k7Qm-3xPa-9RtW``."""
+    return "-".join("".join(secrets.choice(TEMPORARY_PASSWORD_CHARACTERS) for _ in range(4))
+                    for _ in range(3))
+
+
+@dataclass(frozen=True)
+class PasswordReset:
+    user: User
+    #: The temporary password the platform generated, to be shown once to the administrator;
+    #: None when the administrator typed one.
+    generated: str | None
+
+
+def reset_password(
+    session: Session, actor: Actor, user_id: int, password: str | None = None
+) -> PasswordReset:
+    """The administrator gives a user who forgot their password a temporary one — typed, or
+    generated when ``password`` is empty — under the usual rules. The user's open sessions
+    end, and at the next sign-in they must choose a new password before anything else
+    (``User.must_change_password``). Audited without the password. An administrator changes
+    their own password on their account page, not here."""
+    user = get_user(session, user_id)
+    if actor.id == user.id:
+        raise ValidationFailed({"user": _("You cannot reset your own password here: change "
+                                          "it on your account page.")})
+    generated = None
+    if not password:
+        password = generated = generate_temporary_password()
+    elif problem := validate_password(password):
+        raise ValidationFailed({"password": problem})
+    user.password_hash = hash_password(password)
+    user.session_epoch += 1  # whoever holds a session of this account is signed out now
+    user.must_change_password = True
+    session.add(user)
+    audit.record(session, actor, "user.password_reset", "user", user.id,
+                 {"generated": generated is not None, "must_change_password": True})
+    session.commit()
+    session.refresh(user)
+    return PasswordReset(user, generated)
 
 
 # ---------------------------------------------------------------- signing in

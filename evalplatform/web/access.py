@@ -3,9 +3,11 @@
 ``Depends(require(Role.finance, Role.auditor))`` lets the named roles in; ``owns=`` adds an
 ownership check on the path's entity (a purchaser reaches only its own department's
 project; an evaluator only its assignments). ``signed_in`` admits any active user and
-``public`` anyone (``anyone`` too, without looking up a signed-in user). A test walks every
-registered route and fails on one without a decision. An entity the principal may not see
-is reported as not found, so that its existence does not leak.
+``public`` anyone (``anyone`` too, without looking up a signed-in user). A user whose
+password the administrator reset reaches only the routes of ``own_account`` until they choose
+a new one (public routes stay open to them, as to anyone). A test walks every registered
+route and fails on one without a decision. An entity the principal may not see is reported
+as not found, so that its existence does not leak.
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ class Principal:
     organisation_id: int | None
     organisation_name: str | None
     organisation_kind: OrganisationKind | None
+    #: The administrator reset the password: nothing but the password form until a new one
+    #: is chosen (``PasswordChangeRequired``).
+    must_change_password: bool = False
 
     @property
     def actor(self) -> Actor:
@@ -48,6 +53,22 @@ class Principal:
 
 class LoginRequired(Exception):
     """No (valid) session: pages redirect to the login page, the API answers 401."""
+
+
+#: Where a user whose password was reset chooses a new one.
+NEW_PASSWORD_PAGE = "/account"
+
+
+class PasswordChangeRequired(PermissionDenied):
+    """The signed-in user's password was reset by the administrator and they have not chosen
+    a new one yet: pages redirect to the password form, the API answers 403 with ``code``."""
+
+    code = "password_change_required"
+
+    def __init__(self):
+        super().__init__(_("Your password was reset by the administrator: set a new password "
+                           "on the My account page (%(page)s) before doing anything else.",
+                           page=NEW_PASSWORD_PAGE))
 
 
 def start_session(request: Request, user) -> None:
@@ -95,6 +116,7 @@ def load_principal(request: Request, session: Session) -> Principal | None:
                     organisation_id=user.organisation_id,
                     organisation_name=org.name if org else None,
                     organisation_kind=OrganisationKind(org.kind) if org else None,
+                    must_change_password=user.must_change_password,
                 )
         if principal is None:  # stale cookie: a logged-out, deactivated or deleted user
             request.session.pop(SESSION_USER, None)
@@ -115,10 +137,12 @@ class Access:
         *,
         public: bool = False,
         owns: OwnershipRule | None = None,
+        before_new_password: bool = False,
     ):
         self.roles = roles
         self.public = public
         self.owns = owns
+        self.before_new_password = before_new_password
 
     def __repr__(self) -> str:
         if self.public:
@@ -132,6 +156,8 @@ class Access:
             return principal
         if principal is None:
             raise LoginRequired()
+        if principal.must_change_password and not self.before_new_password:
+            raise PasswordChangeRequired()
         if self.roles is not None and principal.role not in self.roles:
             raise PermissionDenied(_("Your role does not give access to this page."))
         if self.owns is not None and not self.owns(principal, session, request.path_params):
@@ -144,6 +170,8 @@ class Access:
         if self.public:
             return True
         if principal is None:
+            return False
+        if principal.must_change_password and not self.before_new_password:
             return False
         if self.roles is not None and principal.role not in self.roles:
             return False
@@ -178,6 +206,9 @@ def require(*roles: Role, owns: OwnershipRule | None = None) -> Access:
 
 
 signed_in = Access(None)
+#: Any signed-in user, even one who must first choose a new password (``PasswordChangeRequired``):
+#: only for their own account page, the password form, who-am-I and signing out.
+own_account = Access(None, before_new_password=True)
 public = Access(None, public=True)
 anyone = _Anyone()
 

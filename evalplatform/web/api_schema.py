@@ -22,9 +22,15 @@ Moment = Annotated[datetime, AfterValidator(as_utc)]
 
 class Problem(BaseModel):
     detail: str = Field(description="What went wrong, in the reader's language")
+    code: str | None = Field(
+        default=None,
+        description="Where a program can act on the refusal, what it is: "
+                    "password_change_required (403: the administrator reset the password; "
+                    "set a new one on the page /account first)")
 
 
-class ValidationProblem(Problem):
+class ValidationProblem(BaseModel):
+    detail: str = Field(description="What went wrong, in the reader's language")
     errors: dict[str, str] = Field(
         description="Each parameter or field refused → the rule it broke, in the reader's "
                     "language, e.g. {\"sort\": \"排序方式须为以下之一：…\"}")
@@ -34,7 +40,8 @@ _RESPONSES = {
     401: (Problem, "Not signed in: sign in with POST /api/session (or at /login) and send the "
                    "session cookie"),
     403: (Problem, "The caller's role may not do this, or the CSRF token of a state-changing "
-                   "request is missing or wrong"),
+                   "request is missing or wrong, or (code password_change_required) the "
+                   "caller must set a new password first"),
     404: (Problem, "No such record, or not the caller's to see"),
     409: (Problem, "The record's state does not allow this now (e.g. not approved, or someone "
                    "else acted first); detail says why and what to do"),

@@ -24,7 +24,7 @@ from evalplatform.i18n import _
 from evalplatform.services.errors import DomainError, ValidationFailed
 from evalplatform.serving import freeze_startup_objects
 from evalplatform.settings import Settings, get_settings
-from evalplatform.web.access import LoginRequired
+from evalplatform.web.access import NEW_PASSWORD_PAGE, LoginRequired, PasswordChangeRequired
 from evalplatform.web.csrf import csrf_protect
 from evalplatform.web.templating import build_templates, render
 
@@ -111,6 +111,14 @@ def install_error_handlers(app: FastAPI) -> None:
         if request.headers.get("hx-request"):
             return Response(status_code=204, headers={"HX-Redirect": "/login"})
         return RedirectResponse(f"/login?next={target}", status_code=303)
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def password_change_required(request: Request, exc: PasswordChangeRequired):
+        if wants_json(request):
+            return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=403)
+        if request.headers.get("hx-request"):
+            return Response(status_code=204, headers={"HX-Redirect": NEW_PASSWORD_PAGE})
+        return RedirectResponse(NEW_PASSWORD_PAGE, status_code=303)
 
     @app.exception_handler(ValidationFailed)
     async def validation_failed(request: Request, exc: ValidationFailed):

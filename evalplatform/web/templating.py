@@ -264,7 +264,9 @@ def render(
     principal = getattr(request.state, "principal", None)
     ctx = {
         "principal": principal,
-        "menu": menu_for(principal.role) if principal else [],
+        # one who must first choose a new password is offered nothing else
+        "menu": menu_for(principal.role)
+        if principal and not principal.must_change_password else [],
         "csrf_token": csrf_token(request) if "session" in request.scope else "",
         "flashes": _pop_flashes(request),
         "is_htmx": request.headers.get("hx-request") == "true",

@@ -10,15 +10,15 @@ from evalplatform.db import get_session
 from evalplatform.i18n import _
 from evalplatform.services import accounts
 from evalplatform.services.errors import ValidationFailed
-from evalplatform.web.access import SESSION_EPOCH, Principal, signed_in
+from evalplatform.web.access import SESSION_EPOCH, Principal, own_account
 from evalplatform.web.forms import FormRoute
-from evalplatform.web.templating import flash, render
+from evalplatform.web.templating import flash, redirect, render
 
 router = APIRouter(route_class=FormRoute)
 
 
 @router.get("/account")
-def account_page(request: Request, principal: Principal = Depends(signed_in)):
+def account_page(request: Request, principal: Principal = Depends(own_account)):
     return render(request, "account.html", {"errors": {}})
 
 
@@ -29,7 +29,7 @@ def change_password(
     new_password: str = Form(""),
     confirm_password: str = Form(""),
     session: Session = Depends(get_session),
-    principal: Principal = Depends(signed_in),
+    principal: Principal = Depends(own_account),
 ):
     try:
         user = accounts.change_own_password(
@@ -40,5 +40,9 @@ def change_password(
         template = "_password_form.html" if request.headers.get("hx-request") else "account.html"
         return render(request, template, {"errors": exc.errors}, status_code=422)
     request.session[SESSION_EPOCH] = user.session_epoch  # stay signed in here only
+    if principal.must_change_password:  # the temporary password is gone: on to work
+        flash(request, _("Your new password is set. Welcome, %(name)s.",
+                         name=principal.display_name))
+        return redirect(request, "/")
     flash(request, _("Your password has been changed; other sessions have been signed out."))
     return RedirectResponse("/account", status_code=303)

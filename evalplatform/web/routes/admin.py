@@ -8,6 +8,7 @@ from sqlmodel import Session
 from evalplatform.db import get_session
 from evalplatform.i18n import _
 from evalplatform.models import OrganisationKind, Role
+from evalplatform.models.accounts import ROLE_ORGANISATION_KINDS
 from evalplatform.services import accounts, workdays
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.web.access import Principal, require
@@ -91,6 +92,124 @@ def set_user_active(
     flash(request, _("User %(name)s activated.", name=user.username) if active
           else _("User %(name)s deactivated.", name=user.username))
     return redirect(request, "/admin/users")
+
+
+def _user_edit_page(request: Request, session: Session, user, *, values: dict | None = None,
+                    errors: dict | None = None, reset_errors: dict | None = None,
+                    status_code: int = 200):
+    """A user's page: their correctable details, their role (fixed, and why), and the
+    password reset."""
+    allowed = ROLE_ORGANISATION_KINDS[Role(user.role)]
+    organisations = [o for o in accounts.list_organisations(session) if o.kind in allowed]
+    return render(request, "admin/user_edit.html", {
+        "user": user,
+        "organisation": accounts.get_organisation(session, user.organisation_id)
+        if user.organisation_id else None,
+        "organisations": organisations,
+        "no_organisation_allowed": None in allowed,
+        "role_is_fixed": accounts.role_is_fixed(),
+        "values": values if values is not None else {
+            "display_name": user.display_name, "organisation_id": user.organisation_id or ""},
+        "errors": errors or {},
+        "reset_errors": reset_errors or {},
+    }, status_code=status_code)
+
+
+@router.get("/users/{user_id}")
+def edit_user(
+    request: Request,
+    user_id: int,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(admin_only),
+):
+    return _user_edit_page(request, session, accounts.get_user(session, user_id))
+
+
+@router.post("/users/{user_id}")
+def update_user(
+    request: Request,
+    user_id: int,
+    display_name: str = Form(""),
+    organisation_id: str = Form(""),
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(admin_only),
+):
+    try:
+        user = accounts.update_user(session, principal.actor, user_id, display_name=display_name,
+                                    organisation_id=organisation_id or None)
+    except ValidationFailed as exc:
+        session.rollback()
+        return _user_edit_page(request, session, accounts.get_user(session, user_id),
+                               values={"display_name": display_name,
+                                       "organisation_id": organisation_id},
+                               errors=exc.errors, status_code=422)
+    flash(request, _("The details of %(name)s are saved.", name=user.username))
+    return redirect(request, "/admin/users")
+
+
+@router.post("/users/{user_id}/password-reset")
+def reset_password(
+    request: Request,
+    user_id: int,
+    password: str = Form(""),
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(admin_only),
+):
+    """Give the user a temporary password, typed or generated; a generated one is shown on
+    this answer only (never put in the session cookie's flash, never stored)."""
+    try:
+        reset = accounts.reset_password(session, principal.actor, user_id, password or None)
+    except ValidationFailed as exc:
+        session.rollback()
+        return _user_edit_page(request, session, accounts.get_user(session, user_id),
+                               reset_errors=exc.errors, status_code=422)
+    response = render(request, "admin/password_reset.html",
+                      {"user": reset.user, "generated": reset.generated})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _organisation_edit_page(request: Request, org, *, values: dict | None = None,
+                            errors: dict | None = None, status_code: int = 200):
+    return render(request, "admin/organisation_edit.html", {
+        "org": org,
+        "kind_is_fixed": accounts.kind_is_fixed(),
+        "values": values if values is not None else {
+            "name": org.name, "credit_code": org.credit_code or ""},
+        "errors": errors or {},
+    }, status_code=status_code)
+
+
+@router.get("/organisations/{organisation_id}")
+def edit_organisation(
+    request: Request,
+    organisation_id: int,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(admin_only),
+):
+    return _organisation_edit_page(request, accounts.get_organisation(session, organisation_id))
+
+
+@router.post("/organisations/{organisation_id}")
+def update_organisation(
+    request: Request,
+    organisation_id: int,
+    name: str = Form(""),
+    credit_code: str = Form(""),
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(admin_only),
+):
+    try:
+        org = accounts.update_organisation(session, principal.actor, organisation_id, name=name,
+                                           credit_code=credit_code or None)
+    except ValidationFailed as exc:
+        session.rollback()
+        return _organisation_edit_page(
+            request, accounts.get_organisation(session, organisation_id),
+            values={"name": name, "credit_code": credit_code}, errors=exc.errors,
+            status_code=422)
+    flash(request, _("The details of %(name)s are saved.", name=org.name))
+    return redirect(request, "/admin/organisations")
 
 
 @router.get("/organisations")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from evalplatform.db import get_session
@@ -14,9 +14,9 @@ from evalplatform.web.access import (
     Principal,
     end_session,
     load_principal,
+    own_account,
     public,
     require,
-    signed_in,
     start_session,
 )
 from evalplatform.web.api_schema import Moment, error_responses
@@ -34,6 +34,10 @@ class Me(BaseModel):
     role: Role
     organisation_id: int | None
     organisation_name: str | None
+    must_change_password: bool = Field(
+        description="The administrator reset the password: until a new one is set (on the "
+                    "page /account), every other endpoint answers 403 with code "
+                    "password_change_required")
     csrf_token: str = Field(description="Send it in the X-CSRF-Token header of every "
                                         "state-changing request of this session")
 
@@ -57,6 +61,8 @@ class UserOut(BaseModel):
     organisation_id: int | None
     organisation_name: str | None
     active: bool
+    must_change_password: bool = Field(description="The administrator reset the password and "
+                                                   "the user has not set a new one yet")
     last_login_at: Moment | None
 
 
@@ -75,6 +81,33 @@ class UserIn(BaseModel):
     password: str
 
 
+class UserPatch(BaseModel):
+    """The details of a user that may be corrected; a field left out stays as it is, a field
+    not listed (the username, the password) is refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: str | None = Field(default=None, description="The user's name")
+    organisation_id: int | None = Field(
+        default=None, description="The organisation, of a kind the user's role may belong to; "
+                                  "null for none, where the role allows none")
+    role: str | None = Field(default=None, description="Not correctable: a different role "
+                             "is refused (create a new account for it)")
+
+
+class PasswordResetIn(BaseModel):
+    password: str | None = Field(
+        default=None, description="The temporary password (at least 10 characters); left out "
+                                  "or empty, the platform generates one")
+
+
+class PasswordResetOut(BaseModel):
+    user: UserOut
+    temporary_password: str | None = Field(
+        description="The generated temporary password, answered only this once; null when "
+                    "the caller typed it")
+
+
 class OrganisationOut(BaseModel):
     id: int
     name: str
@@ -90,7 +123,7 @@ class ChainStatus(BaseModel):
 
 
 @router.get("/me", response_model=Me, responses=error_responses(401))
-def me(request: Request, principal: Principal = Depends(signed_in)):
+def me(request: Request, principal: Principal = Depends(own_account)):
     """Who is signed in, and the session's CSRF token: signing in starts a fresh session with
     a fresh token, which a program would otherwise have to read out of a page."""
     return Me(**{k: getattr(principal, k) for k in Me.model_fields if k != "csrf_token"},
@@ -121,7 +154,7 @@ def sign_in(request: Request, body: SignIn, session: Session = Depends(get_sessi
 
 @router.delete("/session", status_code=204, responses=error_responses(401, 403))
 def sign_out(request: Request, session: Session = Depends(get_session),
-             principal: Principal = Depends(signed_in)):
+             principal: Principal = Depends(own_account)):
     """Sign out, as the page's 退出 does."""
     accounts.sign_out(session, principal.id)
     end_session(request)
@@ -132,7 +165,8 @@ def _user_out(user, org) -> UserOut:
     return UserOut(
         id=user.id, username=user.username, display_name=user.display_name, role=user.role,
         organisation_id=user.organisation_id, organisation_name=org.name if org else None,
-        active=user.active, last_login_at=user.last_login_at,
+        active=user.active, must_change_password=user.must_change_password,
+        last_login_at=user.last_login_at,
     )
 
 
@@ -168,6 +202,40 @@ def create_user(
     user = accounts.create_user(session, principal.actor, **body.model_dump())
     org = accounts.get_organisation(session, user.organisation_id) if user.organisation_id else None
     return _user_out(user, org)
+
+
+@router.patch("/users/{user_id}", response_model=UserOut,
+              responses=error_responses(401, 403, 404, 422))
+def update_user(
+    user_id: int,
+    body: UserPatch,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(require(Role.admin)),
+):
+    """Correct a user's name or organisation, as the user's page does (the same rules, the
+    same audit entry). The role cannot be changed."""
+    given = body.model_dump(include=body.model_fields_set)
+    user = accounts.update_user(session, principal.actor, user_id, **given)
+    org = accounts.get_organisation(session, user.organisation_id) if user.organisation_id else None
+    return _user_out(user, org)
+
+
+@router.post("/users/{user_id}/password-reset", response_model=PasswordResetOut,
+             responses=error_responses(401, 403, 404, 422))
+def reset_password(
+    user_id: int,
+    body: PasswordResetIn | None = None,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(require(Role.admin)),
+):
+    """Give a user who forgot their password a temporary one, as the user's page does: their
+    sessions end, and they must set a new password before anything else. Not for the
+    caller's own account."""
+    reset = accounts.reset_password(session, principal.actor, user_id,
+                                    body.password if body else None)
+    user = reset.user
+    org = accounts.get_organisation(session, user.organisation_id) if user.organisation_id else None
+    return PasswordResetOut(user=_user_out(user, org), temporary_password=reset.generated)
 
 
 @router.get("/organisations", response_model=list[OrganisationOut],

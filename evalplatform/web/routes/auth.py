@@ -10,7 +10,7 @@ from evalplatform.db import get_session
 from evalplatform.i18n import _
 from evalplatform.services import accounts
 from evalplatform.services.errors import Throttled, ValidationFailed
-from evalplatform.web.access import Principal, end_session, public, signed_in, start_session
+from evalplatform.web.access import Principal, end_session, own_account, public, start_session
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.templating import flash, render
 
@@ -60,7 +60,7 @@ def login(
 def logout(
     request: Request,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(signed_in),
+    principal: Principal = Depends(own_account),
 ):
     accounts.sign_out(session, principal.id)
     end_session(request)
