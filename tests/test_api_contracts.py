@@ -1,11 +1,12 @@
-"""The JSON API of contracts: the contract page's roles and ownership (401, 403, 404), filters
-and paging, and the contract's terms, payment rule, instalments and evaluations."""
+"""The JSON API of contracts: the contract page's roles and ownership (401, 403, 404) — a
+supplier reads its own contracts —, filters and paging, and the contract's terms, payment rule,
+instalments and evaluations."""
 
 from __future__ import annotations
 
 import pytest
 
-from evalplatform.services import settlements
+from evalplatform.services import contracts, settlements
 from tests.builders import contracted_world, schedule
 from tests.conftest import login
 
@@ -35,17 +36,36 @@ def test_without_sign_in_the_api_answers_401_in_json(client, path):
     assert response.json() == {"detail": "请先登录。"}
 
 
-@pytest.mark.parametrize("role", ["supplier", "evaluator", "admin"])
-def test_roles_the_contract_page_refuses_are_refused(client, worlds, signed_in, role):
+@pytest.mark.parametrize("role", ["evaluator", "admin"])
+def test_roles_the_contract_pages_refuse_are_refused(client, worlds, signed_in, role):
     signed_in(role)
     for path in ["/api/contracts", f"/api/contracts/{worlds[0].contract.id}"]:
         response = client.get(path)
         assert response.status_code == 403, path
         assert "角色" in response.json()["detail"]
-    # a supplier is refused its own contract too, as on the contract page
-    sign_in(client, worlds[0].supplier_user)
-    assert client.get(f"/api/contracts/{worlds[0].contract.id}").status_code == 403
-    assert client.get(f"/contracts/{worlds[0].contract.id}").status_code == 403
+
+
+def test_a_supplier_sees_only_the_contracts_it_signed(client, db, worlds):
+    """Its pay follows their instalments and payment rule: it reads them in full, as the
+    purchaser does; another supplier's contract is not found, as on the contract page."""
+    ours, theirs = worlds[0], worlds[1]
+    evaluation = schedule(db, ours)
+    sign_in(client, ours.purchaser)
+    as_purchaser = client.get(f"/api/contracts/{ours.contract.id}").json()
+    sign_in(client, ours.supplier_user)
+    assert ids(client.get("/api/contracts")) == [ours.contract.id]
+    # a filter narrows the supplier's own list, never widens it
+    assert ids(client.get(f"/api/contracts?supplier_id={theirs.supplier.id}")) == []
+    assert ids(client.get(f"/api/contracts?department_id={theirs.department.id}")) == []
+    body = client.get(f"/api/contracts/{ours.contract.id}").json()
+    assert body == as_purchaser  # the same fields and figures as for its purchaser
+    assert [i["amount_fen"] for i in body["instalments"]] == [23_400_000, 23_400_000, 31_200_000]
+    assert "得分 ≥ 80（良） → 支付 95%" in body["payment_rule_text"]
+    assert body["terms"]["performance_targets"] == "保洁达标率 95%"
+    assert [e["id"] for e in body["evaluations"]] == [evaluation.id]
+    for other in (theirs.contract.id, worlds[2].contract.id, 999999):
+        response = client.get(f"/api/contracts/{other}")
+        assert response.status_code == 404 and response.json()["detail"], other
 
 
 def test_a_purchaser_sees_only_its_own_departments_contracts(client, worlds):
@@ -67,7 +87,7 @@ def test_finance_and_auditors_see_every_contract(client, worlds, signed_in, role
         assert client.get(f"/api/contracts/{world.contract.id}").status_code == 200
 
 
-def test_filters_sort_and_paging(client, worlds):
+def test_filters_sort_and_paging(client, db, worlds):
     first, second, older = worlds
     sign_in(client, first.finance)
     assert ids(client.get(f"/api/contracts?department_id={second.department.id}")) == \
@@ -89,6 +109,12 @@ def test_filters_sort_and_paging(client, worlds):
     by_project = [i["project_name"] for i in client.get("/api/contracts?sort=-project").json()
                   ["items"]]
     assert by_project == sorted(by_project, reverse=True)
+    contracts.record_publication(db, first.p_actor, first.contract.id, "2026-01-06")
+    assert ids(client.get("/api/contracts?published=true")) == [first.contract.id]
+    assert sorted(ids(client.get("/api/contracts?published=false"))) == \
+        sorted([second.contract.id, older.contract.id])
+    assert ids(client.get("/api/contracts?sort=-published_on"))[0] == first.contract.id
+    assert client.get("/api/contracts?sort=term").status_code == 200
 
 
 @pytest.mark.parametrize("query, field, words", [
@@ -151,7 +177,12 @@ def test_the_openapi_document_describes_the_endpoints(client):
     paths = document["paths"]
     assert {"/api/contracts", "/api/contracts/{contract_id}"} <= set(paths)
     parameters = {p["name"] for p in paths["/api/contracts"]["get"]["parameters"]}
-    assert {"department_id", "supplier_id", "year", "q", "sort", "page", "per_page"} <= parameters
+    assert {"department_id", "supplier_id", "year", "published", "q", "sort", "page",
+            "per_page"} <= parameters
+    # it says who reads what: a supplier its own contracts, not "suppliers are refused"
+    listing = paths["/api/contracts"]["get"]["description"]
+    assert "a supplier its own" in listing
+    assert "another supplier's" in paths["/api/contracts/{contract_id}"]["get"]["description"]
     schemas = document["components"]["schemas"]
     assert schemas["ContractSummary"]["properties"]["amount_fen"]["type"] == "integer"
     assert {"terms", "instalments", "evaluations", "payment_rule"} <= \

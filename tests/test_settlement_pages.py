@@ -215,7 +215,9 @@ def test_the_contract_page_labels_take_the_languages_colon(client, db, world):
     settlements.propose(db, principal(world.purchaser), instalment(db, world, 1).id)
     sign_in(client, world.supplier_user)
     page = client.get(f"/contracts/{world.contract.id}/settlements").text
-    assert f"<h1>结算：{world.project.name}</h1>" in page and "结算: " not in page
+    # the supplier reads its contract too: the heading leads to it
+    assert f'<h1>结算：<a href="/contracts/{world.contract.id}">{world.project.name}</a></h1>' \
+        in page and "结算: " not in page
     assert re.search(r"JS-\d{6}</a>：", page) and not re.search(r"JS-\d{6}</a>:", page)
 
 

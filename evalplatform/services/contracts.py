@@ -382,13 +382,88 @@ class ContractRow:
     supplier: Organisation
 
 
+def can_see(session: Session, principal, contract: Contract | None) -> bool:
+    """Who reads a contract: finance and auditors every one, a purchaser its department's, a
+    supplier (承接主体) the contracts it signed; nobody else."""
+    if contract is None:
+        return False
+    if principal.role in (Role.finance, Role.auditor):
+        return True
+    if principal.role == Role.purchaser:
+        project = session.get(Project, contract.project_id)
+        return project is not None and principal.organisation_id is not None and \
+            project.department_id == principal.organisation_id
+    if principal.role == Role.supplier:
+        return principal.organisation_id is not None and \
+            contract.supplier_id == principal.organisation_id
+    return False
+
+
+def list_scope(principal) -> dict:
+    """Whose contracts a reader's lists hold, as :func:`page`'s keywords (the page and the API
+    alike, the same rule as :func:`can_see`): finance and auditors all, a purchaser its
+    department's, a supplier its own; any other role none."""
+    if principal.role in (Role.finance, Role.auditor):
+        return {}
+    if principal.role == Role.purchaser:
+        return {"organisation_id": principal.organisation_id or -1}
+    if principal.role == Role.supplier:
+        return {"own_supplier_id": principal.organisation_id or -1}
+    return {"organisation_id": -1}
+
+
+PUBLICATION_FILTERS = ("published", "unpublished")
+
+
+@dataclass
+class ContractFilters:
+    """The contract list's filters as typed (query parameters); bad ones are named, not
+    applied."""
+
+    year: str = ""
+    department_id: str = ""
+    publication: str = ""  # published | unpublished
+    q: str = ""
+
+    def __post_init__(self):
+        for name in ("year", "department_id", "publication", "q"):
+            value = getattr(self, name)
+            setattr(self, name, "" if value is None else str(value).strip())
+
+    def problems(self) -> dict[str, str]:
+        """Filter → why it is not applied, in the user's language."""
+        found: dict[str, str] = {}
+        if self.year and not (self.year.isdigit() and 2000 <= int(self.year) <= 2100):
+            found["year"] = _("Enter a year such as 2026.")
+        if self.department_id and not self.department_id.isdigit():
+            found["department_id"] = _("Choose a purchasing department.")
+        if self.publication and self.publication not in PUBLICATION_FILTERS:
+            found["publication"] = _("Choose published or not yet published.")
+        return found
+
+    def applied(self) -> dict:
+        """The filters without problems, as :func:`page`'s keywords."""
+        bad = self.problems()
+        found: dict = {"q": self.q}
+        if self.year and "year" not in bad:
+            found["year"] = int(self.year)
+        if self.department_id and "department_id" not in bad:
+            found["department_id"] = int(self.department_id)
+        if self.publication and "publication" not in bad:
+            found["published"] = self.publication == "published"
+        return found
+
+
 def page(session: Session, *, organisation_id: int | None = None,
+         own_supplier_id: int | None = None,
          department_id: int | None = None, supplier_id: int | None = None,
-         year: int | None = None, q: str = "", sort: str | None = None, page_number: int = 1,
+         year: int | None = None, published: bool | None = None, q: str = "",
+         sort: str | None = None, page_number: int = 1,
          per_page: int = DEFAULT_PER_PAGE) -> Page:
     """Contracts with their project, purchasing department and supplier, paged, newest signing
-    first. ``organisation_id`` is the reader's scope (a purchaser's own department); the
-    filters narrow it and never widen it."""
+    first. ``organisation_id`` and ``own_supplier_id`` are the reader's scope (a purchaser's
+    own department, a supplier's own contracts: see :func:`list_scope`); the filters narrow it
+    and never widen it."""
     from sqlalchemy.orm import aliased
 
     department = aliased(Organisation)
@@ -399,19 +474,25 @@ def page(session: Session, *, organisation_id: int | None = None,
                  .join(supplier, Contract.supplier_id == supplier.id))
     if organisation_id is not None:
         statement = statement.where(Project.department_id == organisation_id)
+    if own_supplier_id is not None:
+        statement = statement.where(Contract.supplier_id == own_supplier_id)
     if department_id is not None:
         statement = statement.where(Project.department_id == department_id)
     if supplier_id is not None:
         statement = statement.where(Contract.supplier_id == supplier_id)
     if year is not None:
         statement = statement.where(Project.year == year)
+    if published is not None:
+        statement = statement.where(col(Contract.published_on).is_not(None) if published
+                                    else col(Contract.published_on).is_(None))
     if q.strip():
         like = f"%{q.strip()}%"
         statement = statement.where(col(Project.name).ilike(like) | col(supplier.name).ilike(like))
     result = paginate(session, statement,
                       sort_columns={"signed_on": Contract.signed_on, "amount": Contract.amount_fen,
                                     "project": Project.name, "department": department.name,
-                                    "supplier": supplier.name},
+                                    "supplier": supplier.name, "term": Contract.term_months,
+                                    "published_on": Contract.published_on},
                       sort=sort, default_sort="-signed_on", page=page_number, per_page=per_page)
     result.items = [ContractRow(*row) for row in result.items]
     return result

@@ -456,18 +456,9 @@ def can_see(session: Session, principal, settlement: Settlement) -> bool:
 
 
 def can_see_contract(session: Session, principal, contract: Contract | None) -> bool:
-    """Finance and auditors see all; a purchaser its department's; a supplier its own."""
-    if contract is None:
-        return False
-    if principal.role in (Role.finance, Role.auditor):
-        return True
-    if principal.role == Role.purchaser:
-        project = session.get(Project, contract.project_id)
-        return project is not None and project.department_id == principal.organisation_id
-    if principal.role == Role.supplier:
-        return principal.organisation_id is not None and contract.supplier_id == \
-            principal.organisation_id
-    return False
+    """Finance and auditors see all; a purchaser its department's; a supplier its own (the
+    contract's own rule, :func:`contracts.can_see`)."""
+    return contracts.can_see(session, principal, contract)
 
 
 def history(session: Session, settlement: Settlement) -> list[AuditEntry]:

@@ -20,6 +20,8 @@ class NavItem:
 NAVIGATION: list[NavItem] = [
     NavItem(N_("Home"), "/", ALL_ROLES),
     NavItem(N_("Projects"), "/projects", frozenset({Role.finance, Role.purchaser, Role.auditor})),
+    NavItem(N_("Contracts"), "/contracts",
+            frozenset({Role.finance, Role.purchaser, Role.auditor, Role.supplier})),
     NavItem(N_("Due and late"), "/due", frozenset({Role.finance, Role.purchaser, Role.auditor})),
     NavItem(N_("Suppliers"), "/suppliers", frozenset({Role.finance, Role.purchaser, Role.auditor})),
     NavItem(N_("Catalogue"), "/catalogue", frozenset({Role.finance, Role.purchaser, Role.auditor})),

@@ -1,10 +1,11 @@
 """The JSON API of contracts (购买服务合同): what a procurement system reads.
 
-The same services and access rules as the contract page: finance and auditors see every
-contract, a purchaser its own department's (another department's contract is "not found",
-404); suppliers, evaluators and administrators are refused (403), as the page refuses them.
-Amounts are given twice: integer fen, exact, and a yuan string with two decimals — never a
-float.
+The same services and access rules as the contract pages: finance and auditors see every
+contract, a purchaser its own department's, a supplier (承接主体) the contracts it signed —
+another department's or another supplier's contract is "not found", 404; evaluators and
+administrators are refused (403), as the pages refuse them. A supplier reads the same fields
+as the others: nothing in a contract is kept from the organisation that signed it. Amounts
+are given twice: integer fen, exact, and a yuan string with two decimals — never a float.
 """
 
 from __future__ import annotations
@@ -21,28 +22,19 @@ from evalplatform.models import (
     EvaluationStatus,
     IndicatorScheme,
     Organisation,
-    Role,
 )
 from evalplatform.services import contracts, evaluations, paging, projects, settlements
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.services.money import fen_to_yuan_text
-from evalplatform.web.access import Principal, require
+from evalplatform.web.access import Principal
 from evalplatform.web.api_schema import error_responses
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import ApiPage, ApiPerPage
 from evalplatform.web.routes.api_projects import ContractOut, _contract_out
-from evalplatform.web.routes.projects import owns_contract
+from evalplatform.web.routes.projects import contract_reader, contract_readers
 
 router = APIRouter(route_class=FormRoute, prefix="/api", tags=["contracts"],
                    responses=error_responses(401, 403, 422))
-
-readers = require(Role.finance, Role.purchaser, Role.auditor)
-contract_reader = require(Role.finance, Role.purchaser, Role.auditor, owns=owns_contract)
-
-
-def _scope(principal: Principal) -> int | None:
-    """None: every department (finance, auditor); else the purchaser's own department."""
-    return None if principal.role in (Role.finance, Role.auditor) else principal.organisation_id
 
 
 class ContractSummary(BaseModel):
@@ -141,21 +133,26 @@ def _deadline(deadline: contracts.Deadline | None) -> DeadlineOut | None:
 def api_contracts(
     department_id: int | None = Query(None, description="Purchasing department (finance and "
                                       "auditors; a purchaser sees its own only)"),
-    supplier_id: int | None = Query(None, description="Supplier organisation"),
+    supplier_id: int | None = Query(None, description="Supplier organisation (a supplier sees "
+                                    "its own only)"),
     year: int | None = Query(None, description="The project's budget year, e.g. 2026"),
+    published: bool | None = Query(None, description="true: published contracts only; false: "
+                                   "those not published yet"),
     q: str = Query("", description="Words in the project's or the supplier's name"),
-    sort: str | None = Query(None, description="signed_on, amount, project, department or "
-                             "supplier; a leading - sorts descending; newest signing first "
-                             "when omitted"),
+    sort: str | None = Query(None, description="signed_on, amount, project, department, "
+                             "supplier, term or published_on; a leading - sorts descending; "
+                             "newest signing first when omitted"),
     page: ApiPage = 1,
     per_page: ApiPerPage = 20,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(readers),
+    principal: Principal = Depends(contract_readers),
 ):
-    """The contracts the caller may see, paged."""
-    result = contracts.page(session, organisation_id=_scope(principal),
+    """The contracts the caller may see, paged: finance and auditors all, a purchaser its
+    department's, a supplier its own; the filters narrow that, never widen it."""
+    result = contracts.page(session, **contracts.list_scope(principal),
                             department_id=department_id, supplier_id=supplier_id, year=year,
-                            q=q, sort=sort, page_number=page, per_page=per_page)
+                            published=published, q=q, sort=sort, page_number=page,
+                            per_page=per_page)
     problems = paging.list_problems(result, sort=sort, page_number=page)
     if problems:
         raise ValidationFailed(problems)
@@ -169,7 +166,8 @@ def api_contracts(
 def api_contract(contract_id: int, session: Session = Depends(get_session),
                  principal: Principal = Depends(contract_reader)):
     """One contract as its page shows it: terms, payment rule, instalments, supplier, project,
-    assessment standard, publication and filing deadlines, evaluations."""
+    assessment standard, publication and filing deadlines, evaluations. A supplier reads the
+    contracts it signed; another supplier's, like another department's, is not found (404)."""
     contract = contracts.get(session, contract_id)
     project = projects.get(session, contract.project_id)
     department = session.get(Organisation, project.department_id)

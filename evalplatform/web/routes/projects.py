@@ -45,23 +45,24 @@ owns_project = _owns_project  # for the JSON API: the same ownership rule as the
 
 
 def _owns_contract(principal: Principal, session: Session, params: dict) -> bool:
+    """A purchaser's own department's contract, a supplier's own; finance and auditors all."""
     if _sees_all(principal):
         return True
     try:
         contract = contracts.get(session, int(params.get("contract_id")))
     except (NotFound, TypeError, ValueError):
         return False
-    return projects.belongs_to(session, contract.project_id, principal.organisation_id)
-
-
-owns_contract = _owns_contract  # for the JSON API: the same ownership rule as the contract page
+    return contracts.can_see(session, principal, contract)
 
 
 readers = require(Role.finance, Role.purchaser, Role.auditor)
 finance_only = require(Role.finance)
 project_reader = require(Role.finance, Role.purchaser, Role.auditor, owns=_owns_project)
 project_purchaser = require(Role.purchaser, owns=_owns_project)
-contract_reader = require(Role.finance, Role.purchaser, Role.auditor, owns=_owns_contract)
+#: who reads contracts: the supplier too, its own (it signed them; its pay follows them)
+contract_readers = require(Role.finance, Role.purchaser, Role.auditor, Role.supplier)
+contract_reader = require(Role.finance, Role.purchaser, Role.auditor, Role.supplier,
+                          owns=_owns_contract)
 contract_purchaser = require(Role.purchaser, owns=_owns_contract)
 
 
@@ -499,14 +500,46 @@ async def contract_create(request: Request, project_id: int,
     return redirect(request, f"/contracts/{contract.id}")
 
 
+CONTRACT_FILTER_KEYS = ("year", "department_id", "publication", "q")
+
+
+@router.get("/contracts")
+def contract_list(request: Request, sort: str = "", page: str = "1", per_page: str = "20",
+                  session: Session = Depends(get_session),
+                  principal: Principal = Depends(contract_readers)):
+    """The contracts the reader may see (合同): finance and auditors all, a purchaser its
+    department's, a supplier its own."""
+    filters = contracts.ContractFilters(**{k: request.query_params.get(k, "")
+                                           for k in CONTRACT_FILTER_KEYS})
+    scope = contracts.list_scope(principal)
+    result = contracts.page(session, **scope, **filters.applied(), sort=sort,
+                            page_number=page, per_page=per_page)
+    today = projects.today()
+    context = {"page": result, "filters": filters, "filter_errors": filters.problems(),
+               "years": projects.years(session),
+               "departments": projects.departments(session) if not scope else [],
+               "publications": {row.contract.id: contracts.publication_deadline(row.contract,
+                                                                               today)
+                                for row in result.items}}
+    return render(request, _template(request, "contracts/_table.html", "contracts/list.html"),
+                  context)
+
+
 def _contract_context(session: Session, contract_id: int, errors=None, principal=None) -> dict:
     from evalplatform.web.routes.evaluations import schemes_to_copy
+    from evalplatform.web.routes.schemes import read_one as scheme_reader
 
     contract = contracts.get(session, contract_id)
     project = projects.get(session, contract.project_id)
     today = projects.today()
     scheme = session.get(IndicatorScheme, contract.scheme_id) if contract.scheme_id else None
     return {"contract": contract, "project": project, "scheme": scheme,
+            # a name links only to a page the reader may open (a supplier reads neither the
+            # project's page nor the indicator scheme's editor)
+            "project_openable": project_reader.admits(principal, session,
+                                                      {"project_id": project.id}),
+            "scheme_openable": scheme is not None and scheme_reader.admits(
+                principal, session, {"scheme_id": scheme.id}),
             "evaluations": evaluations.for_contract(session, contract.id),
             "schemes_to_copy": schemes_to_copy(session, principal)
             if principal is not None and principal.role == Role.purchaser else [],
