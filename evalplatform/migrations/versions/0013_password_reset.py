@@ -17,12 +17,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # the users there already keep their passwords: none has to change it
-    with op.batch_alter_table('app_user', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('must_change_password', sa.Boolean(), nullable=False,
-                                      server_default=sa.false()))
+    # the users there already keep their passwords: none has to change it. A plain ALTER
+    # TABLE, not a batch: on SQLite a batch copies app_user to a new table and drops the old
+    # one, which the foreign keys of every table that names a user refuse.
+    op.add_column('app_user', sa.Column('must_change_password', sa.Boolean(), nullable=False,
+                                        server_default=sa.false()))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('app_user', schema=None) as batch_op:
-        batch_op.drop_column('must_change_password')
+    op.drop_column('app_user', 'must_change_password')
