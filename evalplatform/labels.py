@@ -292,6 +292,8 @@ ENTITY_LABELS = {
 #: appeal window closed), in the reader's language; a reason a person typed is shown as typed.
 SYSTEM_REASON_LABELS = {
     "appeal window closed": N_("the appeal window closed without an open appeal"),
+    "schedule": N_("its schedule ended"),  # a survey closed by the clock
+    "organiser": N_("closed by the organiser"),
 }
 
 #: The names of the details most audit entries carry; others show their key.
@@ -435,6 +437,11 @@ CHANGE_FIELD_LABELS = {
     "today": N_("Date"),
     "received_on": N_("Received on"),
     "negative_list": N_("Negative list entries"),
+    # inside a detail: a candidate expert of a draw and why one was avoided
+    "id": N_("ID"),
+    "reasons": N_("Reasons"),
+    "code": N_("Code"),
+    "party": N_("Party"),
 }
 
 #: Details named by the kind of record: an evaluation's "from" is the status it left.
@@ -444,6 +451,12 @@ ENTITY_CHANGE_FIELD_LABELS = {
     ("indicator_scheme", "from"): N_("Copied from scheme"),
     ("survey", "total"): N_("Answers in all"),
     ("expert", "title"): N_("Professional title"),
+}
+
+#: Details named by the action: a "size" is a file's bytes, a panel's seats or a batch's codes.
+ACTION_CHANGE_FIELD_LABELS = {
+    ("panel.draw", "size"): N_("Panel size"),
+    ("survey.invitations", "size"): N_("Codes in the batch"),
 }
 
 #: Everything templates need to name domain values, under one global.

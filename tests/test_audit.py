@@ -333,4 +333,10 @@ def test_every_detail_the_demo_city_records_is_named_in_words(db, client, signed
     signed_in("auditor")
     table = client.get("/audit?action=survey.close").text.split('id="audit-table"')[1]
     assert "<dt>答卷总数</dt>" in table and "<dt>总分</dt>" not in table
-    assert "<dt>已发放邀请码</dt>" in table
+    assert "<dt>已发放邀请码</dt>" in table and "按时间安排到期关闭" in table
+    # a "size" by what it counts: a panel's seats, a batch's codes, a file's bytes
+    draw = client.get("/audit?action=panel.draw").text.split('id="audit-table"')[1]
+    assert "<dt>专家组人数</dt><dd>5</dd>" in draw and "大小（字节）" not in draw
+    assert "<dt>候选专家</dt><dd>（编号：" in draw  # each candidate in brackets of its own
+    batch = client.get("/audit?action=survey.invitations").text.split('id="audit-table"')[1]
+    assert "<dt>本批邀请码数</dt>" in batch and "大小（字节）" not in batch

@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 import scoring
 from evalplatform import i18n
 from evalplatform.labels import (
+    ACTION_CHANGE_FIELD_LABELS,
     ACTION_LABELS,
     CHANGE_FIELD_LABELS,
     DOMAIN_LABELS,
@@ -65,7 +66,7 @@ def entity_label(entity_type: str) -> str:
     return str(label) if label is not None else entity_type
 
 
-def change_items(change: str, entity_type: str = "") -> list[tuple[str, str]]:
+def change_items(change: str, entity_type: str = "", action: str = "") -> list[tuple[str, str]]:
     """An audit entry's details (its canonical JSON) as (name, value) pairs to read: fields
     named in the reader's language, amounts in fen as money, yes/no for flags, and a status
     (or a basis, a conclusion) by its name for the kind of record the entry is about."""
@@ -76,7 +77,8 @@ def change_items(change: str, entity_type: str = "") -> list[tuple[str, str]]:
     if not isinstance(data, dict):
         return [("", _change_value(data))]
     named = _entity_value_labels().get(entity_type, {})
-    return [(str(ENTITY_CHANGE_FIELD_LABELS.get((entity_type, key), "")) or _change_field(key),
+    return [(str(ACTION_CHANGE_FIELD_LABELS.get((action, key), "")
+                 or ENTITY_CHANGE_FIELD_LABELS.get((entity_type, key), "")) or _change_field(key),
              str(named[key][value]) if _is_named(named, key, value)
              else _change_value(value, key)) for key, value in data.items()]
 
@@ -123,8 +125,10 @@ def _change_value(value: Any, key: str = "") -> str:
         return "—"
     if key.endswith("_fen") and isinstance(value, int):
         return money(value)
-    if isinstance(value, list):
-        return ("、" if chinese else ", ").join(_change_value(item, key) for item in value)
+    if isinstance(value, list):  # a record in a list stands in brackets of its own
+        return ("、" if chinese else ", ").join(
+            (("（%s）" if chinese else "(%s)") % _change_value(item, key))
+            if isinstance(item, dict) else _change_value(item, key) for item in value)
     if isinstance(value, dict):
         return ("；" if chinese else "; ").join(
             f"{_change_field(k)}{'：' if chinese else ': '}{_change_value(v, k)}"
