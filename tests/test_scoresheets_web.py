@@ -389,12 +389,10 @@ def test_a_rate_is_typed_saved_and_shown_again_in_percent(client, db, pw):
 
 def test_the_api_schema_says_which_unit_a_rate_takes(client):
     """The forms take a rate in percent; the scoring package stays in the engine's unit, a
-    fraction of one. The OpenAPI document says both."""
+    fraction of one. The OpenAPI document (the JSON API's, with the package download; the
+    forms answer HTML and are not in it) says so."""
     paths = client.get("/api/openapi.json").json()["paths"]
-    draft = paths["/evaluations/{evaluation_id}/sheets/{sheet_id}/draft"]["post"]["description"]
-    assert "in percent, 95 or 95% for 95 %" in draft and "fraction of one (0.95)" in draft
-    submit = paths["/evaluations/{evaluation_id}/sheets/{sheet_id}/submit"]["post"]
-    assert "a rate in percent" in submit["description"]
+    assert "/evaluations/{evaluation_id}/sheets/{sheet_id}/draft" not in paths
     package = paths["/evaluations/{evaluation_id}/result/package.json"]["get"]["description"]
     assert "fraction of one in ``inputs.data`` (0.95 for 95 %)" in package
 

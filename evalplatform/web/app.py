@@ -272,6 +272,11 @@ def create_served_app() -> FastAPI:
     return app
 
 
+def _answers_json(path: str) -> bool:
+    """A route of the JSON API, or a JSON download beside the pages (a result's package)."""
+    return path.startswith("/api/") or path.endswith(".json")
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
@@ -309,7 +314,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.router.routes[:0] = LEAN_ROUTES
     for router in ROUTERS:
         for route in router.routes:  # the OpenAPI document is the JSON API's, not the pages'
-            if isinstance(route, APIRoute) and not route.path.startswith("/api/"):
+            if isinstance(route, APIRoute) and not _answers_json(route.path):
                 route.include_in_schema = False
         app.include_router(router)
     return app
