@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import io
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -40,6 +41,63 @@ def normalise_language(value: str | None, default: str = DEFAULT_LANGUAGE) -> st
     if lang == "en":
         return "en"
     return default
+
+
+#: How much of an Accept-Language header is read: a header is a few dozen characters; a longer
+#: one is cut here rather than parsed at length.
+_ACCEPT_MAX_CHARS = 2000
+_ACCEPT_MAX_RANGES = 50
+_LANGUAGE_RANGE = re.compile(r"^(\*|[a-z]{1,8}(-[a-z0-9]{1,8})*)$")
+_QVALUE = re.compile(r"^(\d+(\.\d*)?|\.\d+)$")
+
+
+def accepted_ranges(header: str | None) -> list[str]:
+    """The language ranges of an Accept-Language header, the most wanted first: by q-value, then
+    in the order written; lower case, "_" read as "-". A range refused (``q=0``) or malformed (a
+    q-value that is not a number from 0 to 1, a tag that is not letters and digits joined by
+    "-") is left out, the rest still read: ``"en-US,en;q=0.9, zh;q=oops"`` → ``["en-us", "en"]``.
+    """
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate((header or "")[:_ACCEPT_MAX_CHARS].split(",")
+                                    [:_ACCEPT_MAX_RANGES]):
+        tag, *parameters = (piece.strip() for piece in part.split(";"))
+        tag = tag.lower().replace("_", "-")
+        if not _LANGUAGE_RANGE.match(tag):
+            continue
+        quality = 1.0
+        for parameter in parameters:
+            name, _equals, value = (p.strip() for p in parameter.partition("="))
+            if name.lower() == "q":
+                quality = float(value) if _QVALUE.match(value) else -1.0
+                break
+        if 0 < quality <= 1:
+            ranked.append((-quality, position, tag))
+    return [tag for _quality, _position, tag in sorted(ranked)]
+
+
+def catalogue_language(tag: str) -> str | None:
+    """The catalogue of a language tag: any Chinese (zh, zh-CN, zh-Hans, zh-TW…) → zh_CN, any
+    English → en; None for a language the platform does not speak."""
+    primary = tag.replace("_", "-").split("-")[0].lower()
+    return {"zh": "zh_CN", "en": "en"}.get(primary)
+
+
+def language_from_accept(header: str | None, default: str = DEFAULT_LANGUAGE) -> str:
+    """The catalogue an Accept-Language header asks for: its most wanted range the platform
+    speaks; ``default`` when it asks for any language (``*``) before one of those, or names none
+    of them, or is absent or unreadable."""
+    for tag in accepted_ranges(header):
+        if tag == "*":
+            return default
+        language = catalogue_language(tag)
+        if language:
+            return language
+    return default
+
+
+def content_language(language: str) -> str:
+    """A catalogue name as a Content-Language value (a BCP 47 tag): zh_CN → zh-CN."""
+    return language.replace("_", "-")
 
 
 @lru_cache

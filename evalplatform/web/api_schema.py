@@ -20,8 +20,31 @@ from evalplatform.services.clock import as_utc
 Moment = Annotated[datetime, AfterValidator(as_utc)]
 
 
+#: The OpenAPI document's description of the API as a whole (``info.description``).
+API_DESCRIPTION = """政府购买服务绩效评价平台 API
+
+The same services and access rules as the pages; a program authenticates with the session
+cookie (``GET /api/session``, then ``POST /api/session``) and sends the session's CSRF token in
+the ``X-CSRF-Token`` header of every state-changing request.
+
+**Language.** Answers and refusals — ``detail``, ``errors`` and labels such as
+``level_label`` — are in Chinese (``zh-CN``) or English (``en``):
+
+1. the language the session chose (``POST /language`` with ``language=en`` or ``zh_CN``), if
+   it chose one;
+2. else the most wanted of those two by the request's ``Accept-Language`` header, by q-value
+   (``zh``, ``zh-CN``, ``zh-Hans``… read as Chinese, ``en``, ``en-US``… as English; a range
+   with ``q=0`` or a malformed q-value is ignored);
+3. else, for ``*``, another language or no header, Chinese.
+
+Every answer under ``/api/`` says its language in ``Content-Language`` (``zh-CN`` or ``en``),
+and carries ``Vary: Accept-Language`` when the header chose it. The HTML pages ignore
+``Accept-Language``: they are in Chinese until the reader switches."""
+
+
 class Problem(BaseModel):
-    detail: str = Field(description="What went wrong, in the reader's language")
+    detail: str = Field(description="What went wrong, in the reader's language (see Language "
+                                    "in the API's description)")
     code: str | None = Field(
         default=None,
         description="Where a program can act on the refusal, what it is: "

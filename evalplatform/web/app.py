@@ -25,6 +25,7 @@ from evalplatform.services.errors import DomainError, ValidationFailed
 from evalplatform.serving import freeze_startup_objects
 from evalplatform.settings import Settings, get_settings
 from evalplatform.web.access import NEW_PASSWORD_PAGE, LoginRequired, PasswordChangeRequired
+from evalplatform.web.api_schema import API_DESCRIPTION
 from evalplatform.web.csrf import csrf_protect
 from evalplatform.web.templating import build_templates, render
 
@@ -35,8 +36,17 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 VENDOR_ASSETS = {"htmx": "htmx.org/dist", "echarts": "echarts/dist"}
 
 
+#: Where the locale middleware leaves the request's language for the error handler of last
+#: resort, which answers outside it: (catalogue name, whether the Accept-Language header chose it).
+LANGUAGE_SCOPE_KEY = "evalplatform.language"
+
+
 class LocaleMiddleware:
-    """Sets the request's language (the session's choice, else the default) for all below."""
+    """Sets the request's language for all below: the session's choice (the language switch),
+    else the default — Chinese first, whatever a browser's Accept-Language says (a headless
+    browser sends en-US). A JSON API request without a choice in its session is a program's,
+    which says what it reads in Accept-Language (``i18n.language_from_accept``); its answer says
+    which language it is in (Content-Language) and that it depends on the header (Vary)."""
 
     def __init__(self, app, default_language: str):
         self.app = app
@@ -46,12 +56,48 @@ class LocaleMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        chosen = scope.get("session", {}).get("lang") or self.default_language
-        token = i18n.set_language(chosen)
+        chosen = scope.get("session", {}).get("lang")
+        api = scope["path"].startswith("/api/")
+        negotiated = api and not chosen
+        if negotiated:
+            header = ",".join(value.decode("latin-1") for name, value in scope["headers"]
+                              if name.lower() == b"accept-language")
+            chosen = i18n.language_from_accept(header, self.default_language)
+        token = i18n.set_language(chosen or self.default_language)
+        scope[LANGUAGE_SCOPE_KEY] = (i18n.current_language(), negotiated)
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, _with_language_headers(scope, send) if api else send)
         finally:
             i18n._current.reset(token)
+
+
+def language_headers(scope) -> dict[str, str]:
+    """Content-Language (and Vary: Accept-Language where the header chose it) for an answer of
+    the JSON API; nothing for a page, or before the locale middleware has run."""
+    if LANGUAGE_SCOPE_KEY not in scope or not scope["path"].startswith("/api/"):
+        return {}
+    language, negotiated = scope[LANGUAGE_SCOPE_KEY]
+    headers = {"content-language": i18n.content_language(language)}
+    if negotiated:
+        headers["vary"] = "Accept-Language"
+    return headers
+
+
+def _with_language_headers(scope, send):
+    async def send_with_language(message):
+        if message["type"] == "http.response.start":
+            added = language_headers(scope)
+            headers = []
+            for name, value in message.get("headers", []):
+                if name.lower() == b"content-language":
+                    continue  # the language the middleware set is the one the answer is in
+                if name.lower() == b"vary" and "vary" in added:
+                    value = value + b", " + added.pop("vary").encode("latin-1")
+                headers.append((name, value))
+            headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in added.items()]
+            message = {**message, "headers": headers}
+        await send(message)
+    return send_with_language
 
 
 class SecurityHeadersMiddleware:
@@ -143,9 +189,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):
+        # answered outside the middleware, whose language has been reset: the request's again
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return _error_page(request, 500, _("Something went wrong. The error has been logged; "
-                                           "nothing you submitted was half-saved."))
+        language, _negotiated = request.scope.get(LANGUAGE_SCOPE_KEY, (None, False))
+        with i18n.language(language or i18n.current_language()):
+            response = _error_page(request, 500, _("Something went wrong. The error has been "
+                                                   "logged; nothing you submitted was "
+                                                   "half-saved."))
+        response.headers.update(language_headers(request.scope))
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def request_invalid(request: Request, exc: RequestValidationError):
@@ -282,7 +334,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app = FastAPI(
         lifespan=_lifespan,
         title="evalplatform",
-        description="政府购买服务绩效评价平台 API",
+        description=API_DESCRIPTION,
         version="0.1.0",
         dependencies=[Depends(csrf_protect)],
         docs_url=None,  # Swagger UI would load from a CDN; the document itself is served
