@@ -14,6 +14,7 @@ LISTS = [
     ("/api/surveys", "finance", ("id", "title", "opens_at")),
     ("/api/users", "admin", ("username", "role", "last_login_at")),
     ("/api/results", "finance", ("published", "total", "deadline")),
+    ("/api/due", "finance", ("project", "due", "late")),
 ]
 PAGED = [path for path, _role, _keys in LISTS]
 

@@ -139,6 +139,11 @@ def test_a_project_with_its_contract_and_instalments_in_fen_and_yuan(client, wor
 def test_the_openapi_document_describes_the_endpoints(client):
     document = client.get("/api/openapi.json").json()
     assert {"/api/projects", "/api/projects/{project_id}", "/api/due"} <= set(document["paths"])
+    due = document["paths"]["/api/due"]["get"]
+    assert {p["name"] for p in due["parameters"]} == {"sort", "page", "per_page"}
+    assert set(due["responses"]) >= {"200", "401", "403", "422"}
+    assert {"today", "late", "items", "total", "page", "pages", "per_page", "sort"} \
+        <= set(document["components"]["schemas"]["DueListOut"]["properties"])
     parameters = {p["name"] for p in document["paths"]["/api/projects"]["get"]["parameters"]}
     assert {"year", "department_id", "category", "method", "status", "min_yuan", "max_yuan",
             "page", "per_page", "sort"} <= parameters
@@ -167,6 +172,53 @@ def test_the_due_list_sorts_by_the_pages_keys_and_refuses_an_unknown_one(client,
         assert response.status_code == 422, bad
         message = response.json()["errors"]["sort"]
         assert "排序" in message and "due" in message and "late" in message
+
+
+def test_the_due_list_is_paged_as_every_list_and_counts_the_late_items_of_all_pages(client,
+                                                                                    world):
+    sign_in(client, world.finance)
+    whole = client.get("/api/due?sort=due").json()
+    assert whole["total"] == len(whole["items"]) >= 3
+    assert (whole["page"], whole["pages"], whole["per_page"]) == (1, 1, 20)
+    late = sum(1 for i in whole["items"] if i["late_days"] > 0)
+    assert whole["late"] == late
+    pages = [client.get(f"/api/due?sort=due&per_page=2&page={n}").json()
+             for n in range(1, (whole["total"] + 1) // 2 + 1)]
+    assert all(len(p["items"]) <= 2 for p in pages)
+    assert all((p["total"], p["pages"], p["per_page"], p["sort"], p["late"], p["today"])
+               == (whole["total"], len(pages), 2, "due", late, whole["today"]) for p in pages)
+    assert [p["page"] for p in pages] == list(range(1, len(pages) + 1))
+    # the pages, one after the other, are the whole list in its order
+    assert [i for p in pages for i in p["items"]] == whole["items"]
+    past = client.get(f"/api/due?per_page=2&page={len(pages) + 1}")
+    assert past.status_code == 422
+    assert set(past.json()["errors"]) == {"page"}
+    assert f"1 至 {len(pages)}" in past.json()["errors"]["page"]
+    for query, field in (("page=0", "page"), ("per_page=0", "per_page"),
+                         ("per_page=201", "per_page"), ("page=x", "page"),
+                         ("sort=amount", "sort")):
+        response = client.get(f"/api/due?{query}")
+        assert response.status_code == 422, query
+        assert set(response.json()["errors"]) == {field}, query
+
+
+def test_the_due_page_lists_the_same_page_as_the_api_and_still_forgives_a_stale_link(client,
+                                                                                       world):
+    import re
+
+    sign_in(client, world.finance)
+
+    def rows(html: str) -> list[str]:
+        return re.findall(r'<td data-label="项目">([^<]*)</td>', html)
+
+    for number in (1, 2):
+        api = client.get(f"/api/due?sort=-project&per_page=2&page={number}").json()
+        page = client.get(f"/due?sort=-project&per_page=2&page={number}")
+        assert page.status_code == 200 and api["items"]
+        assert rows(page.text) == [i["project_name"] for i in api["items"]], number
+    # what the API refuses, the page forgives: its own order, the last page
+    stale = client.get("/due?sort=bogus&per_page=2&page=999")
+    assert stale.status_code == 200 and len(rows(stale.text)) >= 1
 
 
 def test_moments_carry_their_offset(client, world, signed_in):

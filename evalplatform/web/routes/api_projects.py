@@ -117,7 +117,7 @@ class ProjectDetail(ProjectSummary):
 
 
 class DueItemOut(BaseModel):
-    kind: str = Field(description="approval | ex_ante | copy | publication")
+    kind: str = Field(description="approval | ex_ante | copy | publication | monitoring")
     label: str
     project_id: int
     project_name: str
@@ -132,8 +132,12 @@ class DueItemOut(BaseModel):
 
 class DueListOut(BaseModel):
     today: date
-    late: int
+    late: int = Field(description="How many of all the items (not only this page's) are late")
     items: list[DueItemOut]
+    total: int
+    page: int
+    pages: int
+    per_page: int
     sort: str = Field("", description="The sort applied; empty for the list's own order")
 
 
@@ -225,18 +229,28 @@ def get_project(project_id: int, session: Session = Depends(get_session),
 @router.get("/due", response_model=DueListOut)
 def due(sort: str = Query("", description="project, department, due or late, as on the page; a "
                           "leading - sorts descending; empty keeps the list's own order"),
+        page: ApiPage = 1, per_page: ApiPerPage = 20,
         session: Session = Depends(get_session), principal: Principal = Depends(readers)):
+    """What is due or late in the caller's projects (finance approval, the ex-ante assessment,
+    the contract copy, publication…), paged as every list; ``late`` counts the late ones of the
+    whole list. An unknown sort, or a page past the last, is refused (422)."""
     problems = paging.sort_problems(sort, contracts.DUE_SORTS)
     if problems:
         raise ValidationFailed(problems)
     today = projects.today()
     result = contracts.due_and_late(session, organisation_id=_scope(principal), today=today)
-    items, key, descending = paging.sort_items(result.items, contracts.DUE_SORTS, sort)
-    applied = ("-" if descending else "") + key
-    return DueListOut(today=today, late=len(result.late), sort=applied, items=[
-        DueItemOut(kind=i.kind, label=str(i.label), project_id=i.project.id,
-                   project_name=i.project.name, department_id=i.department.id,
-                   department_name=i.department.name,
-                   contract_id=i.contract.id if i.contract else None, due=i.due,
-                   late_days=i.late_days, note=str(i.note), url=i.url)
-        for i in items])
+    found = paging.paginate_items(result.items, page=page, per_page=per_page, sort=sort,
+                                  sort_keys=contracts.DUE_SORTS)
+    problems = paging.list_problems(found, sort=sort, page_number=page)
+    if problems:
+        raise ValidationFailed(problems)
+    return DueListOut(
+        today=today, late=len(result.late), total=found.total, page=found.page,
+        pages=found.pages, per_page=found.per_page,
+        sort=("-" if found.descending else "") + found.sort, items=[
+            DueItemOut(kind=i.kind, label=str(i.label), project_id=i.project.id,
+                       project_name=i.project.name, department_id=i.department.id,
+                       department_name=i.department.name,
+                       contract_id=i.contract.id if i.contract else None, due=i.due,
+                       late_days=i.late_days, note=str(i.note), url=i.url)
+            for i in found.items])
