@@ -59,6 +59,11 @@ def make_engine(url: str, *, pool_size: int | None = None) -> Engine:
 #: handed out again.
 PING_AFTER_IDLE = 10.0
 
+#: The largest whole number an id or other INTEGER column holds (PostgreSQL's INTEGER is 32-bit;
+#: SQLite's, 64). A bigger number names no row: compared with a column, it is refused by the
+#: driver (an overflow) instead of matching nothing, so a request is stopped before it asks.
+MAX_INTEGER = 2**31 - 1
+
 
 def _ping_after_idle(engine: Engine) -> None:
     """Test a pooled connection before use only when it has lain idle for a while (a restarted

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, or_
 from sqlmodel import Session, col, select
 
+from evalplatform.db import MAX_INTEGER
 from evalplatform.i18n import N_, _
 from evalplatform.labels import STATUS_LABELS
 from evalplatform.models import (
@@ -412,9 +413,10 @@ class ProjectFilters:
     def problems(self) -> dict[str, str]:
         """Filter → why it is not applied, in the user's language."""
         found: dict[str, str] = {}
-        if self.year and not (self.year.isdigit() and 2000 <= int(self.year) <= 2100):
+        if self.year and not (_digits(self.year) and 2000 <= int(self.year) <= 2100):
             found["year"] = _("Enter a year such as 2026.")
-        if self.department_id and not self.department_id.isdigit():
+        if self.department_id and not (_digits(self.department_id)
+                                       and int(self.department_id) <= MAX_INTEGER):
             found["department_id"] = _("Choose a purchasing department.")
         if self.catalogue and not catalogue.CODE_RE.match(self.catalogue.upper()):
             found["catalogue"] = _("A category is a catalogue code such as A, A05 or A0501.")
@@ -438,6 +440,11 @@ class ProjectFilters:
     def active(self) -> bool:
         return any(getattr(self, k) for k in ("year", "department_id", "catalogue", "method",
                                               "status", "min_yuan", "max_yuan", "q"))
+
+
+def _digits(text: str) -> bool:
+    """Only the digits 0–9 ("²" and "٣" are digits to ``str.isdigit`` but not to ``int``)."""
+    return text.isascii() and text.isdigit()
 
 
 #: Methods sort in the order of the law (公开招标 first), statuses in the order of a project's life.

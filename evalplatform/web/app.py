@@ -247,6 +247,8 @@ def _field_problem(error: dict) -> str:
         return _("The request body must be a JSON object.")
     if kind == "missing":
         return _("%(field)s is required.", field=field)
+    if kind == "string_nul":
+        return _("%(field)s must not contain a NUL character.", field=field)
     if kind.startswith("int_"):
         return _("%(field)s must be a whole number.", field=field)
     if kind.startswith(("float_", "decimal_")):

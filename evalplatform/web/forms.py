@@ -12,18 +12,25 @@ fields, the longest field in KB or MB); Starlette's English messages for the sam
 a multipart body are put the same way. Multipart bodies (uploads) still go to Starlette.
 
 Every other router is built with ``route_class=FormRoute``: its forms are read by Starlette,
-and only the limits' messages are put in the reader's language the same way.
+and only the limits' messages are put in the reader's language the same way. Every route's URL
+is checked first for what the database cannot be asked (``url_problems``).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from types import UnionType
+from typing import Union, get_args, get_origin
 from urllib.parse import parse_qsl
 
 from fastapi import HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from evalplatform.db import MAX_INTEGER
 from evalplatform.i18n import _, size_text
 
 
@@ -88,18 +95,84 @@ class UrlencodedFormRequest(FormLimitsRequest):
                                         max_part_size=max_part_size)
 
 
+def _declared(dependant, kind: str) -> Iterator:
+    """The ``path_params`` or ``query_params`` of a route's dependant and all its dependencies
+    (an access decision may read the path's id too)."""
+    yield from getattr(dependant, kind)
+    for sub in dependant.dependencies:
+        yield from _declared(sub, kind)
+
+
+def _whole_number(annotation) -> bool:
+    """``int``, ``int | None`` or ``Optional[int]`` (``Annotated`` is already unwrapped)."""
+    if annotation is int:
+        return True
+    return get_origin(annotation) in (Union, UnionType) and int in get_args(annotation)
+
+
+#: A whole number as pydantic reads one from a URL: spaces around, a sign, digits, "_" between
+#: digits, a fraction of zeros.
+_WHOLE_NUMBER = re.compile(r"^\s*([+-]?[0-9](?:_?[0-9])*)(?:\.0*)?\s*$")
+
+
+def _out_of_range(raw: str) -> dict | None:
+    """The rule a whole number typed in the URL breaks by being too large for the database
+    (``db.MAX_INTEGER``), as pydantic would put it; None within range or not a number."""
+    match = _WHOLE_NUMBER.match(raw)
+    if match is None:
+        return None
+    number = int(match.group(1).replace("_", ""))
+    if number > MAX_INTEGER:
+        return {"type": "less_than_equal", "ctx": {"le": MAX_INTEGER}, "input": raw,
+                "msg": f"Input should be less than or equal to {MAX_INTEGER}"}
+    if number < -MAX_INTEGER - 1:
+        return {"type": "greater_than_equal", "ctx": {"ge": -MAX_INTEGER - 1}, "input": raw,
+                "msg": f"Input should be greater than or equal to {-MAX_INTEGER - 1}"}
+    return None
+
+
+def url_problems(request: Request, int_path: frozenset[str], int_query: frozenset[str]) -> list:
+    """What the database could not be asked about a URL, as pydantic errors for the app's
+    handler of invalid requests: a NUL character in a path or query parameter (PostgreSQL's text
+    holds none), a whole number too large for an INTEGER column. A path parameter names nothing
+    then (404, as ``/projects/abc`` does); a query parameter is refused naming it (422)."""
+    problems = []
+    for name, value in request.path_params.items():
+        if "\x00" in str(value):
+            problems.append({"type": "string_nul", "loc": ("path", name), "input": value,
+                             "msg": "NUL character"})
+        elif name in int_path and (problem := _out_of_range(str(value))):
+            problems.append({**problem, "loc": ("path", name)})
+    for name, value in request.query_params.multi_items():
+        if "\x00" in name or "\x00" in value:
+            problems.append({"type": "string_nul", "loc": ("query", name.replace("\x00", "")),
+                             "input": value, "msg": "NUL character"})
+        elif name in int_query and (problem := _out_of_range(value)):
+            problems.append({**problem, "loc": ("query", name)})
+    return problems
+
+
 class FormRoute(APIRoute):
     """A route whose handler and dependencies read forms through ``request_class``: the
     app's routers are all built with ``route_class=FormRoute`` (or a subclass), so every form
-    over its limits is refused in the reader's language."""
+    over its limits is refused in the reader's language. Its URL is checked first for what the
+    database could not be asked (``url_problems``): such a request is refused as an invalid one,
+    never reaching a query that would fail (a 500)."""
 
     request_class: type[Request] = FormLimitsRequest
 
     def get_route_handler(self):
         handler = super().get_route_handler()
         request_class = self.request_class
+        int_path = frozenset(f.alias for f in _declared(self.dependant, "path_params")
+                             if _whole_number(f.field_info.annotation))
+        int_query = frozenset(f.alias for f in _declared(self.dependant, "query_params")
+                              if _whole_number(f.field_info.annotation))
 
         async def form_handler(request: Request):
+            problems = url_problems(request, int_path, int_query)
+            if problems:
+                raise RequestValidationError(problems)
             return await handler(request_class(request.scope, request.receive))
 
         return form_handler

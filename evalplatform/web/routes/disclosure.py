@@ -18,7 +18,7 @@ router = APIRouter(route_class=FormRoute)
 def budget(request: Request, year: str = "", sort: str = "category", page: str = "1",
            session: Session = Depends(get_session), _access=Depends(public)):
     years = disclosure.years(session)
-    chosen = int(year) if year.isdigit() and 2000 <= int(year) <= 2100 \
+    chosen = int(year) if year.isascii() and year.isdigit() and 2000 <= int(year) <= 2100 \
         else (years[0] if years else projects.today().year)
     result = disclosure.budget(session, chosen, sort=sort, page_number=page)
     template = "disclosure/_budget_table.html" if request.headers.get("hx-request") \
