@@ -138,3 +138,23 @@ def test_the_openapi_document_describes_every_api_endpoint_and_its_refusals(clie
     signed_in("finance")
     refused = client.get("/api/evaluations?sort=bogus").json()
     assert set(refused) == {"detail", "errors"} and isinstance(refused["errors"]["sort"], str)
+
+
+@pytest.mark.parametrize("path", PAGED + ["/api/standing", "/api/contracts", "/api/settlements"])
+def test_every_list_answers_the_same_page_fields_and_the_sort_it_applied(client, signed_in,
+                                                                          path):
+    signed_in("admin" if path == "/api/users" else "finance")
+    listed = client.get(f"{path}?per_page=7")
+    assert listed.status_code == 200, listed.text
+    body = listed.json()
+    assert {"items", "total", "page", "pages", "per_page", "sort"} <= set(body), body
+    assert (body["page"], body["per_page"]) == (1, 7)
+    keys = next((keys for p, _role, keys in LISTS if p == path), ())
+    if keys:
+        assert client.get(f"{path}?sort=-{keys[0]}").json()["sort"] == f"-{keys[0]}"
+        assert client.get(f"{path}?sort={keys[-1]}").json()["sort"] == keys[-1]
+    schema = client.get("/api/openapi.json").json()["paths"][path]["get"]["responses"]["200"]
+    ref = schema["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    properties = client.get("/api/openapi.json").json()["components"]["schemas"][ref]
+    assert {"items", "total", "page", "pages", "per_page", "sort"} <= set(
+        properties["properties"]), ref

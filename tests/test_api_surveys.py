@@ -66,7 +66,8 @@ def test_a_purchaser_sees_only_its_own_departments_surveys(client, db, world, ma
 def test_an_evaluator_not_assigned_sees_no_survey(client, db, world, signed_in):
     evaluation = evaluation_with_survey(db, world)
     signed_in("evaluator")
-    assert client.get("/api/surveys").json() == {"items": [], "total": 0, "page": 1, "pages": 1}
+    assert client.get("/api/surveys").json() == {"items": [], "total": 0, "page": 1, "pages": 1,
+                                                 "per_page": 20, "sort": "-opens_at"}
     assert client.get(f"/api/surveys/{survey_id(db, evaluation)}").status_code == 404
 
 

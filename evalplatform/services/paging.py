@@ -97,6 +97,12 @@ def paginate(
     )
 
 
+def applied_sort(found: Page) -> str:
+    """The sort a page was listed in, as a list request names it: "key" or "-key" (empty: the
+    list's own order)."""
+    return ("-" if found.descending else "") + found.sort if found.sort else ""
+
+
 def sort_items(items: list[Any], sort_keys: dict[str, Callable[[Any], Any]],
                sort: str | None) -> tuple[list[Any], str, bool]:
     """Order a list computed in Python by ``sort``, a key of ``sort_keys`` ("-key" descending).

@@ -71,6 +71,8 @@ class UserPage(BaseModel):
     total: int
     page: int
     pages: int
+    per_page: int
+    sort: str = Field(description="The sort applied, a leading - descending")
 
 
 class UserIn(BaseModel):
@@ -189,7 +191,8 @@ def list_users(
     if problems:
         raise ValidationFailed(problems)
     return UserPage(items=[_user_out(u, o) for u, o in result.items], total=result.total,
-                    page=result.page, pages=result.pages)
+                    page=result.page, pages=result.pages, per_page=result.per_page,
+                    sort=paging.applied_sort(result))
 
 
 @router.post("/users", response_model=UserOut, status_code=201,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from evalplatform.db import get_session
@@ -48,6 +48,8 @@ class EvaluationPage(BaseModel):
     total: int
     page: int
     pages: int
+    per_page: int
+    sort: str = Field(description="The sort applied, a leading - descending")
 
 
 def _out(row: evaluations.EvaluationRow) -> EvaluationOut:
@@ -91,7 +93,8 @@ def api_evaluations(status: str = Query("", description="An evaluation status: "
     if problems:
         raise ValidationFailed(problems)
     return EvaluationPage(items=[_out(r) for r in result.items], total=result.total,
-                          page=result.page, pages=result.pages)
+                          page=result.page, pages=result.pages, per_page=result.per_page,
+                          sort=paging.applied_sort(result))
 
 
 @router.get("/evaluations/{evaluation_id}", response_model=EvaluationOut,

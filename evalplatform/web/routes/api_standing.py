@@ -35,6 +35,8 @@ class StandingPage(BaseModel):
     total: int
     page: int
     pages: int
+    per_page: int
+    sort: str = Field("", description="Always empty: the list's own order, barred first")
 
 
 def _out(found: standing.Standing) -> StandingOut:
@@ -66,7 +68,7 @@ def api_standings(level: str = Query("", description="barred, warned, preferred,
     if problems:
         raise ValidationFailed(problems)
     return StandingPage(items=[_out(s) for s in result.items], total=result.total,
-                        page=result.page, pages=result.pages)
+                        page=result.page, pages=result.pages, per_page=result.per_page)
 
 
 @router.get("/standing/{supplier_id}", response_model=StandingOut,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from evalplatform.db import get_session
@@ -61,6 +61,8 @@ class SurveyPage(BaseModel):
     total: int
     page: int
     pages: int
+    per_page: int
+    sort: str = Field(description="The sort applied, a leading - descending")
 
 
 class OptionOut(BaseModel):
@@ -240,7 +242,8 @@ def api_surveys(q: str = Query("", description="Words in the evaluation's title 
     if problems:
         raise ValidationFailed(problems)
     return SurveyPage(items=[SurveyOut(**_out(row)) for row in result.items],
-                      total=result.total, page=result.page, pages=result.pages)
+                      total=result.total, page=result.page, pages=result.pages,
+                      per_page=result.per_page, sort=paging.applied_sort(result))
 
 
 @router.get("/surveys/{survey_id}", response_model=SurveyDetail, responses=error_responses(404))

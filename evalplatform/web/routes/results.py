@@ -427,6 +427,8 @@ class PublicResultPage(BaseModel):
     total: int
     page: int
     pages: int
+    per_page: int
+    sort: str = Field(description="The sort applied, a leading - descending")
     items: list[PublicResultOut]
 
 
@@ -467,7 +469,8 @@ def api_public_results(q: str = Query("", description="Words in the project, sup
     problems = paging.list_problems(found, sort=sort, page_number=page)
     if problems:
         raise ValidationFailed(problems)
-    return {"total": found.total, "page": found.page, "pages": found.pages, "items": [{
+    return {"total": found.total, "page": found.page, "pages": found.pages,
+            "per_page": found.per_page, "sort": paging.applied_sort(found), "items": [{
         "id": row.result.id, "evaluation": row.evaluation.title, "project": row.project.name,
         "department": row.department.name, "supplier": row.supplier.name,
         "total": row.result.total, "grade": row.result.grade,
