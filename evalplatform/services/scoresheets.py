@@ -520,20 +520,24 @@ def _store(session: Session, sheet: Scoresheet, expected_version: int | None, va
 
 
 def save_draft(session: Session, principal, evaluation_id: int, sheet_id: int, form: dict,
-               expected_version: int | None = None) -> tuple[Scoresheet, ParsedSheet]:
+               expected_version: int | None = None, *, whole: bool = False
+               ) -> tuple[Scoresheet, ParsedSheet]:
     """Keep the sheet as typed; a missing reason or value is allowed in a draft.
 
     An indicator whose input is refused (a number out of range, an unknown tier) keeps its
     last saved entry and is named in ``parsed.errors``; the sheet's other indicators are
     saved, so one mistyped figure does not hold back the rest of a draft (submission still
     needs every indicator valid). A field of an indicator that is not on this sheet (another
-    part's, a data or survey indicator, an unknown one) saves nothing."""
+    part's, a data or survey indicator, an unknown one) saves nothing.
+
+    ``whole=True`` (the JSON API, whose caller sends the sheet at once and is answered at
+    once) saves all or nothing: any refused indicator refuses the whole draft."""
     evaluation, sheet = _editable(session, principal, evaluation_id, sheet_id)
     doc = evaluations.scheme_document(session, evaluation)
     part = part_of(doc, sheet.part_id)
     parsed = parse_form(doc, part, sheet.kind, form)
     own = {leaf.id for leaf in sheet_leaves(part, sheet.kind)}
-    if set(parsed.errors) - own:
+    if set(parsed.errors) - own or (whole and parsed.errors):
         raise ValidationFailed(parsed.errors)
     kept = sheet.scores or {}
     for leaf_id in parsed.errors:  # refused: the last saved entry stays

@@ -9,6 +9,7 @@ from evalplatform.web.routes import (
     api_evaluations,
     api_projects,
     api_results,
+    api_scoresheets,
     api_settlements,
     api_standing,
     api_surveys,
@@ -31,6 +32,7 @@ ROUTERS = [surveys.respondents, auth.router, home.router, account.router, admin.
            surveys.router, experts.router, scoresheets.router, results.router,
            settlements.router, disclosure.router, api.router, api_projects.router,
            api_evaluations.router, api_surveys.router, api_settlements.router,
-           api_contracts.router, api_standing.router, api_results.router]
+           api_contracts.router, api_standing.router, api_results.router,
+           api_scoresheets.router]
 
 LEAN_ROUTES = [*surveys.submissions.routes, *home.health.routes]
