@@ -268,3 +268,31 @@ def test_the_api_leaves_the_same_audit_entries_as_the_page(client, db, pw):
     assert [a for a, _who, _c in page_trail] == ["scoresheet.create", "scoresheet.submit"]
     assert [(a, c) for a, _who, c in api_trail] == [(a, c) for a, _who, c in page_trail]
     assert {who for _a, who, _c in api_trail} == {pw.user_of(db, by_api).id}
+
+
+def test_a_rate_is_sent_and_read_in_percent_and_a_mistyped_key_is_refused(client, db, pw):
+    token = sign_in(client, pw.purchaser)
+    csrf = {"X-CSRF-Token": token}
+    sheet = _start(client, pw, token, part="A", kind="data").json()
+    rate = _leaf(sheet, "A1.2")
+    assert rate["enter"] == "value" and rate["in_percent"]
+    hours = _leaf(sheet, "A3.2")
+    assert not hours["in_percent"] and hours["unit"] == "小时"
+    url = f"{_api(pw)}/{sheet['id']}/draft"
+    entries = {"A1.2": {"value": "97.46%", "source": "城管巡查台账"},
+               "A3.2": {"value": 30, "source": "城管巡查台账"}}
+    saved = client.put(url, json={"version": sheet["version"], "entries": entries},
+                       headers=csrf)
+    assert saved.status_code == 200, saved.text
+    assert _leaf(saved.json(), "A1.2")["entry"]["value"] == "97.46"
+    assert _stored(db, sheet["id"]).scores["A1.2"] == {"value": "0.9746",
+                                                       "source": "城管巡查台账"}
+    version = saved.json()["version"]
+    for entries, field, words in [
+        ({"A1.2": {"value": 1001}}, "A1.2", "按百分比填写：请填 0 到 1000% 之间的数"),
+        ({"A1.2": {"valeu": 95}}, "entries.A1.2.valeu", "valeu"),
+    ]:
+        refused = client.put(url, json={"version": version, "entries": entries}, headers=csrf)
+        assert refused.status_code == 422 and set(refused.json()["errors"]) == {field}
+        assert words in refused.json()["errors"][field], refused.json()
+    assert _stored(db, sheet["id"]).scores["A1.2"]["value"] == "0.9746"

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from evalplatform.db import get_session
@@ -122,6 +122,8 @@ class SheetDetail(SheetSummary):
 
 
 class EntryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a mistyped key is refused, not left out
+
     points: str | int | float | None = Field(
         None, description="A points leaf: 0 to its maximum, at most two decimals",
         examples=[12.5])
