@@ -54,7 +54,8 @@ def parse_answers(doc: dict, getlist: GetList) -> dict:
         elif raw:
             value = raw[-1]
             if kind == "rating":
-                if not value.isdigit() or int(value) not in RATING_RANGE:
+                if not (value.isascii() and value.isdigit() and len(value) <= 2) \
+                        or int(value) not in RATING_RANGE:
                     errors[qid] = _("Choose a number from 0 to 10.")
                 else:
                     answers[qid] = int(value)

@@ -232,6 +232,10 @@ def test_a_bad_filter_is_named_and_not_applied(client, worlds):
     errors = errors.split("</div>")[0]
     assert "年度：请输入年度，如 2026。" in errors and "公开：请选择已公开或尚未公开。" in errors
     assert len(ROW.findall(response.text)) == 3  # the bad filters are not applied
+    # digits that are not 0–9 ("²" is a digit to str.isdigit, not to int) were a 500
+    for typed in ("%C2%B2%C2%B2%C2%B2%C2%B2", "0" * 5000):
+        other = client.get(f"/contracts?year={typed}&department_id={typed}")
+        assert other.status_code == 200 and "请输入年度，如 2026。" in unescape(other.text)
 
 
 def test_the_list_is_cards_on_a_phone_with_each_cell_named(client, worlds):

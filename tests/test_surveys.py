@@ -729,3 +729,27 @@ def test_the_collector_gives_scoring_the_answers_and_scores_the_survey_leaves(db
 def test_no_survey_contributes_nothing(db, world):
     evaluation = schedule(db, world, **window())
     assert [c for c in evaluation_inputs.collect(db, evaluation) if c.source == "survey"] == []
+
+
+@pytest.mark.parametrize("typed", ["²", "٣", "0" * 5000, "11", "-1", "3.5"])
+def test_a_rating_that_is_no_number_from_0_to_10_is_named_not_a_server_error(typed):
+    """"²" and "٣" are digits to str.isdigit but not to int, and thousands of digits are more
+    than int reads: each was a 500 on the public answer form; now the question is named."""
+    from surveys.responses import InvalidInput, parse_answers
+
+    doc = {"questions": [{"id": "Q1", "type": "rating", "text": "推荐程度", "required": True}]}
+    with pytest.raises(InvalidInput) as refused:
+        parse_answers(doc, lambda name: [typed] if name == "Q1" else [])
+    assert set(refused.value.errors) == {"Q1"}
+    assert parse_answers(doc, lambda name: ["10"] if name == "Q1" else [])["Q1"] == 10
+
+
+@pytest.mark.parametrize("typed", ["²", "0" * 5000])
+def test_counts_typed_with_other_digits_are_refused_naming_the_field(db, world, survey_eval,
+                                                                      typed):
+    organiser = world.purchaser_principal
+    with pytest.raises(ValidationFailed) as refused:
+        app_service.set_population(db, organiser, survey_eval.id, typed)
+    assert set(refused.value.errors) == {"population"}
+    with pytest.raises(ValidationFailed):
+        app_service.issue_invitations(db, organiser, survey_eval.id, typed, "入户")

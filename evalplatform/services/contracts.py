@@ -433,9 +433,12 @@ class ContractFilters:
     def problems(self) -> dict[str, str]:
         """Filter → why it is not applied, in the user's language."""
         found: dict[str, str] = {}
-        if self.year and not (self.year.isdigit() and 2000 <= int(self.year) <= 2100):
+        if self.year and not (self.year.isascii() and self.year.isdigit() and len(self.year) == 4
+                              and 2000 <= int(self.year) <= 2100):
             found["year"] = _("Enter a year such as 2026.")
-        if self.department_id and not self.department_id.isdigit():
+        if self.department_id and not (self.department_id.isascii()
+                                       and self.department_id.isdigit()
+                                       and len(self.department_id) <= 9):
             found["department_id"] = _("Choose a purchasing department.")
         if self.publication and self.publication not in PUBLICATION_FILTERS:
             found["publication"] = _("Choose published or not yet published.")

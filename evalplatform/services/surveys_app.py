@@ -199,6 +199,12 @@ def shown_document(session: Session, evaluation: Evaluation) -> dict:
     return shown_version(session, _survey(session, evaluation)).document
 
 
+def _whole(text: str) -> int:
+    """A count typed as digits 0–9 (not "²", not thousands of digits), else -1, which the
+    callee refuses with its own message."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else -1
+
+
 def counts(session: Session, survey: Survey) -> dict[str, int]:
     found = responses.counts(session, survey.id)
     found.update(responses.invitation_counts(session, survey.id))
@@ -347,7 +353,8 @@ def set_population(session: Session, principal, evaluation_id: int, raw: str) ->
     text = str(raw or "").strip().replace(",", "").replace("，", "")
     if not text:
         value = None
-    elif not text.isdigit() or not 1 <= int(text) <= 100_000_000:
+    elif not (text.isascii() and text.isdigit() and len(text) <= 9) \
+            or not 1 <= int(text) <= 100_000_000:
         raise ValidationFailed({"population": _("Enter the number of people served as a whole "
                                                 "number of at least 1, or leave it empty.")})
     else:
@@ -536,7 +543,7 @@ def issue_invitations(session: Session, principal, evaluation_id: int, size: str
         raise Conflict(_("The survey has closed; no more codes are needed."))
     text = str(size or "").strip()
     try:
-        batch = invitations.issue_batch(session, survey.id, int(text) if text.isdigit() else -1,
+        batch = invitations.issue_batch(session, survey.id, _whole(text),
                                         label, created_by=principal.actor.id)
     except SurveyError as exc:
         session.rollback()
@@ -576,7 +583,7 @@ def add_site(session: Session, principal, evaluation_id: int, name: str, device_
     survey = _survey(session, evaluation)
     text = str(device_limit or "1").strip()
     try:
-        site = invitations.add_site(session, survey.id, name, int(text) if text.isdigit() else -1)
+        site = invitations.add_site(session, survey.id, name, _whole(text))
     except SurveyError as exc:
         session.rollback()
         raise _fail(exc) from None

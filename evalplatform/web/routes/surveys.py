@@ -249,7 +249,9 @@ async def question_update(request: Request, evaluation_id: int, question_id: str
                           principal: Principal = Depends(organisers)):
     form = await request.form()
     values = dict(form)
-    rows = int(values.get("option_rows") or 0) if str(values.get("option_rows", "")).isdigit() else 0
+    rows_text = str(values.get("option_rows", ""))
+    rows = int(rows_text) if rows_text.isascii() and rows_text.isdigit() and len(rows_text) <= 3 \
+        else 0
     return _edit(request, session, principal, evaluation_id, "question",
                  lambda doc, found: qn.update_question(doc, question_id, values, found,
                                                        option_rows=min(rows, qn.MAX_OPTIONS + 5)),
