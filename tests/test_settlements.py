@@ -642,3 +642,50 @@ def test_a_percentage_is_rounded_half_up_like_every_figure():
     assert settlements.percent_text("0.66665", 2) == "66.67%"
     assert settlements.percent_text("0.5", 2) == "50.00%"
     assert settlements.percent_text("0.9746") == "97.46%"
+
+
+def test_the_payment_list_reads_each_kind_of_record_once_however_many_contracts(
+        db, engine, make_user, make_org):
+    """The payment-due list (and the finance home page and the half-year report that use it)
+    read the contracts' instalments, settlements, terms, suppliers' profiles, organisations
+    and acceptances in one statement each, not one for every contract or instalment: at a
+    city's thousands of instalments a statement each was a page of thousands."""
+    import re
+
+    from sqlalchemy import event
+
+    from tests.builders import contracted_world
+    from tests.settlement_builders import final_evaluation, instalment, principal
+
+    def statements_by_table() -> dict[str, int]:
+        seen: dict[str, int] = {}
+
+        def count(_conn, _cursor, statement, *_args):
+            found = re.search(r"\bFROM (\w+)", statement)
+            if found:
+                seen[found.group(1)] = seen.get(found.group(1), 0) + 1
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            db.expire_all()
+            rows = settlements.payments(db)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return seen, rows
+
+    def settled_world(n):
+        world = contracted_world(db, make_user, make_org, n=n)
+        final_evaluation(db, world, "86.35", "良")
+        settlements.propose(db, principal(world.purchaser), instalment(db, world, 3).id)
+        return world
+
+    settled_world(1)
+    few, rows_few = statements_by_table()  # one contract
+    for n in range(2, 6):
+        settled_world(n)
+    many, rows_many = statements_by_table()
+    assert len(rows_many) > len(rows_few)
+    for table in ("instalment", "contract_terms", "supplier_profile", "organisation",
+                  "acceptance"):
+        assert many.get(table, 0) <= 1, (table, many)
+    assert few.get("instalment", 0) == many.get("instalment", 0)

@@ -824,6 +824,11 @@ def terms_of(session: Session, contract_id: int) -> Terms:
     return Terms(Decimal(row.interest_per_day), Decimal(row.termination_threshold), True)
 
 
+def _interest_rate(row: ContractTerms | None) -> Decimal:
+    """The late-payment interest of :func:`terms_of`, on the contract's terms row as read."""
+    return Decimal(row.interest_per_day) if row is not None else DEFAULT_INTEREST_PER_DAY
+
+
 def _decimal(text: str, low: Decimal, high: Decimal, places: int) -> Decimal | None:
     try:
         value = Decimal(_clean(text).rstrip("%").strip())
@@ -895,7 +900,13 @@ def payment_period(session: Session, contract: Contract) -> int | None:
     """Days to pay a small or medium supplier (30 by default, never above 60); None otherwise."""
     if contract.payment_days is not None:
         return min(contract.payment_days, SME_DAYS_MAX)
-    profile = session.get(SupplierProfile, contract.supplier_id)
+    return _period(contract, session.get(SupplierProfile, contract.supplier_id))
+
+
+def _period(contract: Contract, profile: SupplierProfile | None) -> int | None:
+    """:func:`payment_period` on the supplier's profile as read."""
+    if contract.payment_days is not None:
+        return min(contract.payment_days, SME_DAYS_MAX)
     if profile is not None and profile.small_medium:
         return SME_DAYS_DEFAULT
     return None
@@ -922,9 +933,18 @@ def acceptance_of(session: Session, evaluation_id: int | None) -> Acceptance | N
     return session.exec(select(Acceptance).where(Acceptance.evaluation_id == evaluation_id)).first()
 
 
+#: ``due_for``'s ``acceptances`` when they are to be read one by one
+_READ_EACH: dict = {}
+
+
 def due_for(session: Session, contract: Contract, instalment: Instalment,
-            evaluation: Evaluation | None) -> Due:
-    days = payment_period(session, contract)
+            evaluation: Evaluation | None, *, days: int | None | object = _READ_EACH,
+            acceptances: dict[int, Acceptance] | None = None) -> Due:
+    """When ``instalment`` falls due. ``days`` (the payment period) and ``acceptances`` (by
+    evaluation, every one recorded among those asked about) are given by a caller that read
+    them once for many instalments; otherwise they are read here."""
+    if days is _READ_EACH:
+        days = payment_period(session, contract)
     if days is None:
         return Due(None, None, "", None, _("Not a small or medium supplier: the contract's own "
                                            "payment terms apply."))
@@ -932,7 +952,8 @@ def due_for(session: Session, contract: Contract, instalment: Instalment,
         return Due(days, contract.signed_on, "signing", contract.signed_on + timedelta(days=days))
     if evaluation is None:
         return Due(days, None, "", None, _("Waits for its evaluation."))
-    acceptance = acceptance_of(session, evaluation.id)
+    acceptance = acceptance_of(session, evaluation.id) if acceptances is None \
+        else acceptances.get(evaluation.id)
     if acceptance is None:
         # Nothing blocks the proposal (an interim instalment is paid after its evaluation,
         # not after an acceptance), but the statutory period counts from the acceptance.
@@ -1002,6 +1023,60 @@ class PaymentRow:
         return str(PAYMENT_STATE_LABELS[self.state])
 
 
+@dataclass
+class _PaymentReads:
+    """What :func:`payments` reads of many contracts, read in one statement each instead of
+    one for every contract or instalment: their instalments, settlements, terms, suppliers'
+    profiles, organisations, the settled evaluations and those evaluations' acceptances."""
+
+    instalments: dict[int, list[Instalment]]
+    settlements: dict[int, Settlement]  # by instalment (at most one each)
+    terms: dict[int, ContractTerms]
+    profiles: dict[int, SupplierProfile]
+    organisations: dict[int, Organisation]
+    evaluations: dict[int, Evaluation]
+    acceptances: dict[int, Acceptance]  # by evaluation, for the evaluations read
+
+    @classmethod
+    def of(cls, session: Session, contracts_read: list[Contract]) -> _PaymentReads:
+        ids = [c.id for c in contracts_read]
+        if not ids:
+            return cls({}, {}, {}, {}, {}, {}, {})
+        instalments: dict[int, list[Instalment]] = {}
+        for instalment in session.exec(select(Instalment).where(col(Instalment.contract_id)
+                                       .in_(ids)).order_by(Instalment.contract_id,
+                                                           Instalment.seq)):
+            instalments.setdefault(instalment.contract_id, []).append(instalment)
+        settled = {s.instalment_id: s for s in session.exec(
+            select(Settlement).where(col(Settlement.contract_id).in_(ids)))}
+        terms = {t.contract_id: t for t in session.exec(
+            select(ContractTerms).where(col(ContractTerms.contract_id).in_(ids)))}
+        suppliers = {c.supplier_id for c in contracts_read}
+        profiles = {p.organisation_id: p for p in session.exec(
+            select(SupplierProfile).where(col(SupplierProfile.organisation_id).in_(suppliers)))}
+        departments = set(session.exec(select(Project.department_id).where(
+            col(Project.id).in_({c.project_id for c in contracts_read}))))
+        organisations = {o.id: o for o in session.exec(select(Organisation).where(
+            col(Organisation.id).in_(suppliers | departments)))}
+        evaluation_ids = {s.evaluation_id for s in settled.values() if s.evaluation_id}
+        evaluations = {e.id: e for e in session.exec(
+            select(Evaluation).where(col(Evaluation.id).in_(evaluation_ids)))}
+        acceptances: dict[int, Acceptance] = {}
+        for row in session.exec(select(Acceptance).where(
+                col(Acceptance.evaluation_id).in_(evaluation_ids)).order_by(Acceptance.id)):
+            acceptances.setdefault(row.evaluation_id, row)  # the first, as acceptance_of
+        return cls(instalments, settled, terms, profiles, organisations, evaluations,
+                   acceptances)
+
+    def acceptances_of(self, session: Session, evaluation: Evaluation | None
+                       ) -> dict[int, Acceptance] | None:
+        """The acceptances read, where ``evaluation`` is among the evaluations read; None (read
+        it one by one) for another, as an unsettled instalment's own evaluation."""
+        if evaluation is None or evaluation.id in self.evaluations:
+            return self.acceptances
+        return None
+
+
 def payments(session: Session, *, organisation_id: int | None = None,
              supplier_id: int | None = None, contract_id: int | None = None,
              today: date | None = None) -> list[PaymentRow]:
@@ -1018,22 +1093,25 @@ def payments(session: Session, *, organisation_id: int | None = None,
     if contract_id is not None:
         statement = statement.where(Contract.id == contract_id)
     rows: list[PaymentRow] = []
-    for contract, project in session.exec(statement):
-        if payment_period(session, contract) is None:
+    found = list(session.exec(statement))
+    read = _PaymentReads.of(session, [contract for contract, _project in found])
+    for contract, project in found:
+        days = _period(contract, read.profiles.get(contract.supplier_id))
+        if days is None:
             continue
-        rate = terms_of(session, contract.id).interest_per_day
-        supplier = session.get(Organisation, contract.supplier_id)
-        department = session.get(Organisation, project.department_id)
-        for instalment in contracts.instalments_of(session, contract.id):
-            settlement = for_instalment(session, instalment.id)
+        rate = _interest_rate(read.terms.get(contract.id))
+        supplier = read.organisations[contract.supplier_id]
+        department = read.organisations[project.department_id]
+        for instalment in read.instalments.get(contract.id, []):
+            settlement = read.settlements.get(instalment.id)
             if settlement is not None and settlement.status != SettlementStatus.returned:
-                evaluation = session.get(Evaluation, settlement.evaluation_id) \
-                    if settlement.evaluation_id else None
+                evaluation = read.evaluations.get(settlement.evaluation_id)
                 payable = settlement.payable_fen
             else:
                 sheet = build_sheet(session, instalment)
                 evaluation, payable = sheet.evaluation, sheet.payable_fen
-            due = due_for(session, contract, instalment, evaluation)
+            due = due_for(session, contract, instalment, evaluation, days=days,
+                          acceptances=read.acceptances_of(session, evaluation))
             # Paid after ``today`` (a past day asked for, as by the half-year report): it was
             # still unpaid on that day.
             paid = (settlement is not None and settlement.status == SettlementStatus.paid
