@@ -322,7 +322,10 @@ def test_the_openapi_document_describes_the_endpoints(client):
     document = client.get("/api/openapi.json").json()
     paths = document["paths"]
     assert {"/api/settlements", "/api/settlements/{settlement_id}",
-            "/api/settlements/{settlement_id}/payment"} <= set(paths)
+            "/api/settlements/{settlement_id}/payment", "/api/contracts/{contract_id}/settlements",
+            "/api/settlements/{settlement_id}/approve", "/api/settlements/{settlement_id}/return",
+            "/api/settlements/{settlement_id}/withdraw"} <= set(paths)
+    assert "201" in paths["/api/contracts/{contract_id}/settlements"]["post"]["responses"]
     parameters = {p["name"] for p in paths["/api/settlements"]["get"]["parameters"]}
     assert {"status", "contract_id", "sort", "page", "per_page"} <= parameters
     payment = paths["/api/settlements/{settlement_id}/payment"]["post"]
@@ -333,3 +336,98 @@ def test_the_openapi_document_describes_the_endpoints(client):
     assert {"paid_on", "voucher_no", "expected_version"} <= set(schemas["PaymentIn"]["properties"])
     assert schemas["SettlementDetail"]["properties"]["payable_fen"]["type"] == "integer"
     assert schemas["SettlementDetail"]["properties"]["payable_yuan"]["type"] == "string"
+
+
+# ---------------------------------------------------------------- the workflow over the API
+
+
+def test_the_purchaser_proposes_and_finance_returns_then_approves_over_the_api(
+        client, db, world, make_user):
+    """Propose → return with reasons → propose again → approve, each step through the
+    service its page calls, audited as the page's steps are, and refused as the page refuses
+    (a stale version, a second proposal, the proposer deciding)."""
+    final_evaluation(db, world, "86.35", "良")
+    third = instalment(db, world, 3)
+    headers = sign_in(client, world.purchaser)
+    url = f"/api/contracts/{world.contract.id}/settlements"
+    created = client.post(url, headers=headers, json={"instalment_id": third.id,
+                                                      "note": "请审核"})
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert created.headers["location"] == f"/api/settlements/{body['id']}"
+    assert (body["status"], body["payable_fen"], body["deduction_fen"]) == \
+        ("proposed", 29_640_000, 1_560_000)  # ¥312,000 × 95 %
+    assert body["note"] == "请审核" and body["explanation"].startswith("总分 86.35（良）")
+    again = refused(client.post(url, headers=headers, json={"instalment_id": third.id}), 409)
+    assert again["detail"]
+    # the proposer cannot decide; an instalment of another contract is not found
+    assert client.post(f"/api/settlements/{body['id']}/approve", headers=headers,
+                       json={}).status_code == 403
+    assert refused(client.post(url, headers=headers, json={"instalment_id": 10**6}), 404)
+
+    headers = sign_in(client, world.finance)
+    no_reason = refused(client.post(f"/api/settlements/{body['id']}/return", headers=headers,
+                                    json={"reason": " "}), 422)
+    assert set(no_reason["errors"]) == {"reason"}  # nothing changed: still proposed
+    assert db.get(Settlement, body["id"]).status == SettlementStatus.proposed
+    back = client.post(f"/api/settlements/{body['id']}/return", headers=headers,
+                       json={"reason": "请补充验收材料", "expected_version": body["version"]})
+    assert back.status_code == 200, back.text
+    assert back.json()["status"] == "returned"
+    assert back.json()["return_reason"] == "请补充验收材料"
+    twice = refused(client.post(f"/api/settlements/{body['id']}/return", headers=headers,
+                                json={"reason": "再次退回"}), 409)
+    assert twice["detail"]  # returned already: nothing to return
+
+    headers = sign_in(client, world.purchaser)
+    anew = client.post(url, headers=headers, json={"instalment_id": third.id})
+    assert anew.status_code == 201, anew.text
+    version = anew.json()["version"]
+    headers = sign_in(client, world.finance)
+    stale = refused(client.post(f"/api/settlements/{body['id']}/approve", headers=headers,
+                                json={"expected_version": version - 1}), 409)
+    assert stale["detail"]
+    approved = client.post(f"/api/settlements/{body['id']}/approve", headers=headers,
+                           json={"expected_version": version})
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "approved"
+    settlement = db.get(Settlement, body["id"])
+    db.refresh(settlement)
+    assert settlement.status == SettlementStatus.approved
+    assert settlement_audit(db, settlement) == [
+        "settlement.propose", "settlement.return", "settlement.propose", "settlement.approve"]
+    withdrawn = client.post(f"/api/settlements/{body['id']}/withdraw", headers=headers,
+                            json={"reason": "验收结论有误，撤回重审",
+                                  "expected_version": approved.json()["version"]})
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert withdrawn.json()["status"] == "returned"
+
+
+def test_a_proposal_before_the_result_is_final_is_refused_and_nothing_is_stored(client, db,
+                                                                                 world):
+    headers = sign_in(client, world.purchaser)
+    response = client.post(f"/api/contracts/{world.contract.id}/settlements", headers=headers,
+                           json={"instalment_id": instalment(db, world, 3).id})
+    assert response.status_code in (409, 422), response.text
+    assert "确定" in response.json()["detail"] or "errors" in response.json()
+    assert db.exec(select(Settlement)).all() == []
+    bad = refused(client.post(f"/api/contracts/{world.contract.id}/settlements",
+                              headers=headers, json={"instalment_id": "three"}), 422)
+    assert "instalment_id" in bad["errors"]
+
+
+def test_the_workflow_needs_the_right_role_the_own_contract_and_the_csrf_token(
+        client, db, world, make_user, make_org):
+    final_evaluation(db, world, "86.35", "良")
+    other = make_user("purchaser", organisation=make_org("purchasing_department", name="另一局"))
+    url = f"/api/contracts/{world.contract.id}/settlements"
+    body = {"instalment_id": instalment(db, world, 3).id}
+    assert client.post(url, json=body).status_code in (401, 403)  # no session, no token
+    headers = sign_in(client, other)
+    assert client.post(url, headers=headers, json=body).status_code == 404
+    headers = sign_in(client, world.finance)
+    assert client.post(url, headers=headers, json=body).status_code == 403  # finance decides
+    headers = sign_in(client, world.purchaser)
+    assert client.post(url, json=body).status_code == 403  # no CSRF token
+    assert db.exec(select(Settlement)).all() == []
+    assert client.post(url, headers=headers, json=body).status_code == 201

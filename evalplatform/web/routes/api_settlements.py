@@ -7,7 +7,10 @@ settlement is "not found", 404); evaluators and administrators are refused (403)
 finance records a payment, through ``settlements.record_payment`` as the page's form does,
 with the same refusals: a settlement that is not approved, or whose payment is blocked (its
 result is no longer final, its service failed acceptance), is refused with 409 and the reason;
-a bad voucher number or payment date with 422 naming the field. Amounts are given twice:
+a bad voucher number or payment date with 422 naming the field. The workflow before the
+payment is here too, each step through the service its page calls: the purchaser proposes
+(``POST /api/contracts/{id}/settlements``), finance approves, returns with reasons or withdraws
+an approval (``POST /api/settlements/{id}/approve|return|withdraw``). Amounts are given twice:
 integer fen, exact, and a yuan string with two decimals ("234000.00") — never a float.
 """
 
@@ -15,26 +18,33 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from evalplatform.db import get_session
+from evalplatform.i18n import _
 from evalplatform.models import (
     Evaluation,
+    Instalment,
     Role,
     SettlementBasis,
     SettlementStatus,
     User,
 )
 from evalplatform.services import paging, settlements
-from evalplatform.services.errors import ValidationFailed
+from evalplatform.services.errors import NotFound, ValidationFailed
 from evalplatform.services.money import fen_to_yuan_text
 from evalplatform.web.access import Principal, require
 from evalplatform.web.api_schema import Moment, error_responses
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import ApiPage, ApiPerPage
-from evalplatform.web.routes.settlements import list_scope, owns_settlement
+from evalplatform.web.routes.settlements import (
+    contract_purchaser,
+    list_scope,
+    owns_settlement,
+    settlement_decider,
+)
 
 router = APIRouter(route_class=FormRoute, prefix="/api", tags=["settlements"],
                    responses=error_responses(401, 403, 422))
@@ -148,6 +158,25 @@ class PaymentIn(BaseModel):
                           "settlement")
 
 
+class ProposalIn(BaseModel):
+    instalment_id: int = Field(description="The instalment to settle: one of the contract's "
+                                           "(GET /api/contracts/{id} lists them)")
+    evaluation_id: int | None = Field(
+        None, description="The final evaluation the instalment is settled on; by default the "
+                          "final evaluation of the instalment's stage, as the page proposes it")
+    note: str = Field("", max_length=2000, description="The purchaser's note to finance")
+
+
+class DecisionIn(BaseModel):
+    expected_version: int | None = Field(
+        None, description="The settlement's version as read (GET /api/settlements/{id}); if "
+                          "someone decided on it since, the decision is refused (409)")
+
+
+class ReasonedDecisionIn(DecisionIn):
+    reason: str = Field(description="Why, in words the purchaser reads (required)")
+
+
 def _summary(row: settlements.SettlementRow) -> dict:
     s = row.settlement
     return {"id": s.id, "number": f"JS-{s.id:06d}", "status": s.status, "basis": s.basis,
@@ -252,4 +281,59 @@ def api_record_payment(settlement_id: int, body: PaymentIn,
     settlement.pay, with the due date, the days late and the interest owed."""
     settlements.record_payment(session, principal, settlement_id, voucher_no=body.voucher_no,
                                paid_on=body.paid_on, expected_version=body.expected_version)
+    return _detail(session, settlement_id)
+
+
+@router.post("/contracts/{contract_id}/settlements", response_model=SettlementDetail,
+             status_code=201, responses=error_responses(404, 409))
+def api_propose(contract_id: int, body: ProposalIn, response: Response,
+                session: Session = Depends(get_session),
+                principal: Principal = Depends(contract_purchaser)):
+    """The purchaser proposes the settlement of one of its contract's instalments (提出结算),
+    through ``settlements.propose`` as the contract's settlement page does, with the same
+    refusals: no settlement before the evaluation is final, none twice for an instalment,
+    never above the contract or the budget (422 or 409 with the reason). Answers 201 with the
+    settlement sheet and its address in Location. Audited as settlement.propose."""
+    instalment = session.get(Instalment, body.instalment_id)
+    if instalment is None or instalment.contract_id != contract_id:
+        raise NotFound(_("No such instalment."))
+    settlement = settlements.propose(session, principal, instalment.id,
+                                     evaluation_id=body.evaluation_id, note=body.note)
+    response.headers["location"] = f"/api/settlements/{settlement.id}"
+    return _detail(session, settlement.id)
+
+
+@router.post("/settlements/{settlement_id}/approve", response_model=SettlementDetail,
+             responses=error_responses(404, 409))
+def api_approve(settlement_id: int, body: DecisionIn, session: Session = Depends(get_session),
+                principal: Principal = Depends(settlement_decider)):
+    """Finance approves a proposed settlement (财政审核通过), as the page's button does: not by
+    the person who proposed it (不相容岗位分离), not on a changed version (409). Audited as
+    settlement.approve."""
+    settlements.approve(session, principal, settlement_id,
+                        expected_version=body.expected_version)
+    return _detail(session, settlement_id)
+
+
+@router.post("/settlements/{settlement_id}/return", response_model=SettlementDetail,
+             responses=error_responses(404, 409))
+def api_return(settlement_id: int, body: ReasonedDecisionIn,
+               session: Session = Depends(get_session),
+               principal: Principal = Depends(settlement_decider)):
+    """Finance returns a proposal to the purchaser with its reasons (退回); the purchaser may
+    propose again. A reason is required (422). Audited as settlement.return."""
+    settlements.return_to_purchaser(session, principal, settlement_id, body.reason,
+                                    expected_version=body.expected_version)
+    return _detail(session, settlement_id)
+
+
+@router.post("/settlements/{settlement_id}/withdraw", response_model=SettlementDetail,
+             responses=error_responses(404, 409))
+def api_withdraw(settlement_id: int, body: ReasonedDecisionIn,
+                 session: Session = Depends(get_session),
+                 principal: Principal = Depends(settlement_decider)):
+    """Finance withdraws its approval of a settlement not yet paid (撤回审核), with its reasons;
+    the settlement goes back to the purchaser. Audited as settlement.withdraw."""
+    settlements.withdraw_approval(session, principal, settlement_id, body.reason,
+                                  expected_version=body.expected_version)
     return _detail(session, settlement_id)
