@@ -96,3 +96,60 @@ def test_the_openapi_document_describes_the_result_detail(client):
     document = client.get("/api/openapi.json").json()
     assert "/api/results/{result_id}" in document["paths"]
     assert "ResultDetailOut" in document["components"]["schemas"]
+
+
+# ---------------------------------------------------------------- compute and publish
+
+
+def headers_of(client) -> dict:
+    return {"x-csrf-token": client.get("/api/me").json()["csrf_token"]}
+
+
+def test_finance_computes_and_publishes_over_the_api_as_the_buttons_do(client, db, world, feed):
+    from sqlmodel import select
+
+    from evalplatform.models import AuditEntry, EvaluationStatus
+
+    evaluation = fed(db, world, feed)
+    sign_in(client, world.finance)
+    headers = headers_of(client)
+    base = f"/api/evaluations/{evaluation.id}/result"
+    read = client.get(f"/api/evaluations/{evaluation.id}").json()
+    stale = client.post(f"{base}/compute", headers=headers,
+                        json={"expected_version": read["version"] - 1})
+    assert stale.status_code == 409 and stale.json()["detail"]
+    computed = client.post(f"{base}/compute", headers=headers,
+                           json={"expected_version": read["version"]})
+    assert computed.status_code == 201, computed.text
+    body = computed.json()
+    assert (body["version"], body["total"], body["grade"], body["final_ready"]) == \
+        (1, HAND_TOTAL, "良", True)
+    assert computed.headers["location"] == f"{base}?version=1"
+    assert client.get(computed.headers["location"]).json()["total"] == HAND_TOTAL
+    published_now = client.post(f"{base}/publish", headers=headers, json={})
+    assert published_now.status_code == 200, published_now.text
+    assert published_now.json()["published_at"] and published_now.json()["appeal_deadline"]
+    again = client.post(f"{base}/publish", headers=headers, json={})
+    assert again.status_code == 409 and again.json()["detail"]  # published already
+    db.refresh(evaluation)
+    assert evaluation.status == EvaluationStatus.published
+    actions = list(db.exec(select(AuditEntry.action).where(
+        AuditEntry.action.in_(("result.compute", "result.publish")))))
+    assert actions == ["result.compute", "result.publish"]
+
+
+def test_computing_over_the_api_needs_the_organisers_role_and_the_csrf_token(
+        client, db, world, feed, make_user):
+    evaluation = fed(db, world, feed)
+    url = f"/api/evaluations/{evaluation.id}/result/compute"
+    assert client.post(url, json={}).status_code in (401, 403)
+    sign_in(client, world.supplier_user)
+    assert client.post(url, headers=headers_of(client), json={}).status_code == 403
+    sign_in(client, make_user("evaluator"))
+    assert client.post(url, headers=headers_of(client), json={}).status_code in (403, 404)
+    sign_in(client, world.purchaser)
+    assert client.post(url, json={}).status_code == 403  # no CSRF token
+    bad = client.post(url, headers=headers_of(client), json={"expected_version": "two"})
+    assert bad.status_code == 422 and "expected_version" in bad.json()["errors"]
+    assert results.current(db, evaluation.id) is None  # nothing computed by a refusal
+    assert client.post(url, headers=headers_of(client), json={}).status_code == 201

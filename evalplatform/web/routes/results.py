@@ -479,6 +479,52 @@ def api_public_results(q: str = Query("", description="Words in the project, sup
         "state": row.state, "parts": results.public_parts(row.result)} for row in found.items]}
 
 
+class ResultStepIn(BaseModel):
+    expected_version: int | None = Field(
+        None, description="The evaluation's version as read (``version`` of GET "
+                          "/api/evaluations/{id}); if someone changed the evaluation since, the "
+                          "step is refused (409) instead of taken on what the caller did not see")
+
+
+def _result_out(session: Session, evaluation, result) -> dict:
+    return {"evaluation": evaluation.id, "version": result.version, "total": result.total,
+            "grade": result.grade, "final_ready": result.final_ready,
+            "state": results.state(session, result, evaluation),
+            "computed_at": result.computed_at, "published_at": result.published_at,
+            "appeal_deadline": result.appeal_deadline, "final_at": result.final_at,
+            "superseded": result.superseded, "reason": result.reason, "result": result.result}
+
+
+@router.post("/api/evaluations/{evaluation_id}/result/compute", tags=["api"],
+             response_model=ResultOut, status_code=201,
+             responses=error_responses(401, 403, 404, 409, 422))
+def api_result_compute(evaluation_id: int, body: ResultStepIn, response: Response,
+                       session: Session = Depends(get_session),
+                       principal: Principal = Depends(result_organiser)):
+    """Compute a new version of the result from the stored sheets, answers and data, as the
+    evaluation page's button does (finance or the purchasing department): refused with 409
+    while collection is open or on a changed evaluation. Answers 201 with the version, its
+    address in Location. Audited as result.compute."""
+    result = results.compute(session, principal, evaluation_id,
+                             expected_version=body.expected_version)
+    response.headers["location"] = \
+        f"/api/evaluations/{evaluation_id}/result?version={result.version}"
+    return _result_out(session, evaluations.get(session, evaluation_id), result)
+
+
+@router.post("/api/evaluations/{evaluation_id}/result/publish", tags=["api"],
+             response_model=ResultOut, responses=error_responses(401, 403, 404, 409, 422))
+def api_result_publish(evaluation_id: int, body: ResultStepIn,
+                       session: Session = Depends(get_session),
+                       principal: Principal = Depends(result_organiser)):
+    """Publish (公示) the current version, as the result page's button does: the appeal window
+    opens from the publication day. Refused with 409 when there is no computed result, when
+    missing scores block it, or on a changed evaluation. Audited as result.publish."""
+    result = results.publish(session, principal, evaluation_id,
+                             expected_version=body.expected_version)
+    return _result_out(session, evaluations.get(session, evaluation_id), result)
+
+
 @router.get("/api/evaluations/{evaluation_id}/result", tags=["api"], response_model=ResultOut,
             responses=error_responses(401, 403, 404, 422))
 def api_result(evaluation_id: int,
@@ -489,10 +535,5 @@ def api_result(evaluation_id: int,
     """A version of the result as the engine gave it, with its publication state. A version
     that is not a whole number from 1 is refused (422 naming it), not read as the latest."""
     evaluation = evaluations.get(session, evaluation_id)
-    result = results.version_for(session, principal, evaluation, version)
-    return {"evaluation": evaluation.id, "version": result.version, "total": result.total,
-            "grade": result.grade, "final_ready": result.final_ready,
-            "state": results.state(session, result, evaluation),
-            "computed_at": result.computed_at, "published_at": result.published_at,
-            "appeal_deadline": result.appeal_deadline, "final_at": result.final_at,
-            "superseded": result.superseded, "reason": result.reason, "result": result.result}
+    return _result_out(session, evaluation, results.version_for(session, principal, evaluation,
+                                                                version))
