@@ -31,6 +31,15 @@ GetList = Callable[[str], list[str]]
 Write = Callable[[Any, dict], int]
 
 
+#: Control characters a person does not type (NUL, which PostgreSQL's text refuses; others that
+#: an Excel export refuses), dropped from answers; tab and line breaks stay.
+_UNTYPED = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
+
+
+def _printable(value) -> str:
+    return str(value).translate(_UNTYPED).strip()
+
+
 def parse_answers(doc: dict, getlist: GetList) -> dict:
     """The answers in a form (``getlist(name)`` gives a field's values); InvalidInput names
     every question that is required and unanswered or answered with something unknown."""
@@ -38,7 +47,7 @@ def parse_answers(doc: dict, getlist: GetList) -> dict:
     errors: dict[str, str] = {}
     for q in questions(doc):
         qid, kind = q["id"], q["type"]
-        raw = [str(v).strip() for v in getlist(qid) if str(v).strip()]
+        raw = [text for text in (_printable(v) for v in getlist(qid)) if text]
         names = {o["name"] for o in options(q)}
         if kind == "multiple":
             if any(v not in names for v in raw):

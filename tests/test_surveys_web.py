@@ -12,6 +12,7 @@ from sqlmodel import func, select
 from evalplatform.models import Invitation, SurveyResponse
 from evalplatform.services import surveys_app as app_service
 from surveys import invitations
+from surveys import questionnaire as qn
 from tests.builders import contracted_world, schedule
 from tests.conftest import csrf_from, login
 from tests.survey_helpers import STREET_ANSWERS, evaluation_with_survey, window
@@ -384,3 +385,22 @@ def test_the_survey_pages_parentheses_are_the_readers_languages(client, db, worl
     token = csrf_from(client, home)
     client.post("/language", data={"language": "en", "next": home, "csrf_token": token})
     assert re.fullmatch(r"2 \(codes 2 · open links 0 · paper 0\)", total()), total()
+
+
+def test_control_characters_in_an_answer_are_dropped_and_the_answer_kept(client, db, world):
+    """A NUL or another control character in a free-text answer (pasted, or sent by a script)
+    was stored as sent, where PostgreSQL's text and an Excel export refuse it; it is dropped,
+    the rest of the answer kept."""
+    evaluation = evaluation_with_survey(db, world)
+    code = issue(db, world, evaluation, 1)[0]
+    page = client.get(f"/s/{code}")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    text_question = next(q["id"] for q in qn.questions(
+        app_service.current(db, app_service.survey_of(db, evaluation)).document)
+        if q["type"] == "text")
+    done = client.post(f"/s/{code}", data={**STREET_ANSWERS, text_question: "路面\x00很\x07干净",
+                                           "csrf_token": token})
+    assert done.status_code == 303, done.text
+    assert stored(db) == 1
+    answer = db.exec(select(SurveyResponse)).one().answers
+    assert answer[text_question] == "路面很干净"
