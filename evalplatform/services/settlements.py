@@ -898,9 +898,9 @@ def interest_owed(payable_fen: int, percent_a_day: Decimal, days: int) -> int:
 
 def payment_period(session: Session, contract: Contract) -> int | None:
     """Days to pay a small or medium supplier (30 by default, never above 60); None otherwise."""
-    if contract.payment_days is not None:
-        return min(contract.payment_days, SME_DAYS_MAX)
-    return _period(contract, session.get(SupplierProfile, contract.supplier_id))
+    profile = None if contract.payment_days is not None \
+        else session.get(SupplierProfile, contract.supplier_id)
+    return _period(contract, profile)
 
 
 def _period(contract: Contract, profile: SupplierProfile | None) -> int | None:
@@ -933,8 +933,8 @@ def acceptance_of(session: Session, evaluation_id: int | None) -> Acceptance | N
     return session.exec(select(Acceptance).where(Acceptance.evaluation_id == evaluation_id)).first()
 
 
-#: ``due_for``'s ``acceptances`` when they are to be read one by one
-_READ_EACH: dict = {}
+#: ``due_for``'s ``days`` when it is to read the payment period itself
+_READ_EACH = object()
 
 
 def due_for(session: Session, contract: Contract, instalment: Instalment,
