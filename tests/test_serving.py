@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import _free_port
+from tests.conftest import served as served_factory
 
 pytestmark = pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"),
                                 reason="SO_REUSEPORT is a Linux/BSD socket option")
@@ -176,3 +177,25 @@ def test_only_the_served_application_freezes_its_start_up_objects(monkeypatch, s
     with TestClient(web_app.create_served_app()) as client:
         assert client.get("/healthz").status_code == 200
     assert frozen == [True]
+
+
+def test_an_error_page_leaves_the_connection_open_for_the_next_request(database_url, engine):
+    """After an unexpected error's 500 page, the browser's next request on the same kept-alive
+    connection is answered, not cut off (uvicorn closes a connection whose application raised)."""
+    with served_factory("tests.served_apps:served_app_with_a_failing_page", database_url,
+                        name="failing-page") as base:
+        connection = http.client.HTTPConnection("127.0.0.1", int(base.rsplit(":", 1)[1]),
+                                                timeout=10)
+        try:
+            connection.request("GET", "/boom")
+            failed = connection.getresponse()
+            assert failed.status == 500
+            assert "出错了。错误已记录" in failed.read().decode()
+            socket_used = connection.sock
+            assert socket_used is not None  # the server did not ask to close it
+            connection.request("GET", "/healthz")
+            answered = connection.getresponse()
+            assert answered.status == 200
+            assert connection.sock is socket_used  # the same connection, not a new one
+        finally:
+            connection.close()

@@ -318,11 +318,44 @@ async def _mix_answers_every(app: FastAPI, seconds: float) -> None:
                 log.info("mixed %s survey answers of %s surveys", mixed.answers, mixed.surveys)
 
 
+class _AnsweredErrorsStayHere:
+    """The outermost layer of the served application: an error that the application has
+    already answered (its 500 page sent whole, the error logged by the app's handler of
+    unexpected errors) ends here. Starlette raises such an error on after answering, and uvicorn
+    then closes the connection, so the browser's next request on that kept-alive connection is
+    cut off (a form sent just after an error page fails twice). An error before the answer is
+    complete still goes on to uvicorn, which answers 500 or closes the connection."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        answered = False
+
+        async def send_and_note(message) -> None:
+            nonlocal answered
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                answered = True
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        except Exception:
+            if not answered:
+                raise
+
+
 def create_served_app() -> FastAPI:
     """The application as ``evalplatform serve`` runs it in each worker process: what it builds
-    at start-up is kept out of the garbage collector's later walks (``evalplatform.serving``)."""
+    at start-up is kept out of the garbage collector's later walks (``evalplatform.serving``),
+    and an error it has answered leaves the connection open (``_AnsweredErrorsStayHere``)."""
     app = create_app()
     app.state.served = True
+    build_stack = app.build_middleware_stack
+    app.build_middleware_stack = lambda: _AnsweredErrorsStayHere(build_stack())
     return app
 
 
