@@ -9,7 +9,7 @@ import pytest
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.testclient import TestClient
 
-from evalplatform.web.forms import UrlencodedFormRoute
+from evalplatform.web.forms import FormRoute, UrlencodedFormRoute
 from tests.conftest import csrf_from
 
 BODIES = [
@@ -137,9 +137,65 @@ def test_a_staff_upload_form_over_its_limits_is_refused_in_the_readers_language(
 
 
 def test_every_router_reads_its_forms_with_the_translated_limits():
-    from evalplatform.web.forms import FormRoute
     from evalplatform.web.routes import ROUTERS
 
     plain = [route.path for router in ROUTERS for route in router.routes
              if not isinstance(route, FormRoute)]
     assert plain == []
+
+
+@pytest.mark.parametrize("route_class", [UrlencodedFormRoute, FormRoute])
+def test_control_characters_nobody_types_are_dropped_from_a_forms_text(route_class):
+    """NUL (which PostgreSQL's text refuses) and the other control characters below the space
+    never reach a handler; tab and line breaks, which people type, stay."""
+    body = "name=%E5%B1%85%00%E5%AE%B6%01%1F&note=line+1%0D%0Aline+2%09end&ke%00y=v"
+    response = TestClient(_app(route_class)).post(
+        "/form", content=body, headers={"content-type": "application/x-www-form-urlencoded"})
+    assert response.json()["items"] == [["name", "居家"], ["note", "line 1\r\nline 2\tend"],
+                                        ["key", "v"]]
+    assert response.json()["same"]
+    upload = TestClient(_app(route_class)).post(
+        "/form", data={"title": "报告\x00"}, files={"file": ("评价报告.pdf", b"%PDF", "x/y")})
+    items = dict(upload.json()["items"])  # a multipart form's text too
+    assert items["title"] == "报告" and items["file"]["filename"] == "评价报告.pdf"
+
+
+def test_a_nul_in_a_form_field_is_dropped_not_a_server_error(client, signed_in, db):
+    """On PostgreSQL a NUL in a text column was a 500; the organisation is created as it
+    reads on the screen."""
+    from sqlmodel import select
+
+    from evalplatform.models import Organisation
+
+    signed_in("admin")
+    token = csrf_from(client, "/admin/organisations")
+    response = client.post("/admin/organisations", data={
+        "csrf_token": token, "name": "临江市\x00民政局\x1b", "kind": "purchasing_department"})
+    assert response.status_code == 303, response.text
+    db.expire_all()
+    names = db.exec(select(Organisation.name)).all()
+    assert "临江市民政局" in names
+
+
+def test_a_nul_in_a_json_field_is_refused_naming_the_field_and_nothing_is_written(
+        client, signed_in, db):
+    from sqlmodel import select
+
+    from evalplatform.models import User
+
+    signed_in("admin")
+    headers = {"x-csrf-token": csrf_from(client, "/")}
+    before = len(db.exec(select(User)).all())
+    response = client.post("/api/users", headers=headers, json={
+        "username": "new-user", "display_name": "某\x00人", "role": "admin",
+        "password": "long-enough-pw", "tags": [{"x": "ok"}, {"y\x00": "a\x00b"}]})
+    assert response.status_code == 422
+    assert response.json()["errors"] == {"display_name": "display_name不得包含空字符（NUL）。",
+                                         "tags.1.y": "tags.1.y不得包含空字符（NUL）。"}
+    db.expire_all()
+    assert len(db.exec(select(User)).all()) == before
+    # the characters "\u0000" typed as text (an escaped backslash) are not a NUL
+    typed = client.post("/api/users", headers=headers, json={
+        "username": "new-user", "display_name": "某人 \\u0000", "role": "admin",
+        "password": "long-enough-pw"})
+    assert typed.status_code == 201, typed.text

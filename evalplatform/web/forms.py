@@ -13,11 +13,14 @@ a multipart body are put the same way. Multipart bodies (uploads) still go to St
 
 Every other router is built with ``route_class=FormRoute``: its forms are read by Starlette,
 and only the limits' messages are put in the reader's language the same way. Every route's URL
-is checked first for what the database cannot be asked (``url_problems``).
+is checked first for what the database cannot be asked (``url_problems``), and so is a JSON
+body: a NUL character in one of its strings is refused naming the field (``json_nul_problems``).
+A form's text arrives without the control characters nobody types (NUL among them).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from types import UnionType
@@ -54,13 +57,45 @@ def _urlencoded(content_type: str | None) -> bool:
         "application/x-www-form-urlencoded")
 
 
+#: Control characters a person does not type: NUL (PostgreSQL's text holds none) and the others
+#: below the space, but tab and line breaks. A form's text arrives without them (as a survey's
+#: answers do, ``surveys.responses``).
+_UNTYPED = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
+_HAS_UNTYPED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _without_untyped(form: FormData) -> FormData:
+    """``form`` with the control characters nobody types dropped from its names, its text and
+    its files' names; the same object when it holds none (the usual case, checked once)."""
+    items = form.multi_items()
+    if not any(_HAS_UNTYPED.search(name) or _HAS_UNTYPED.search(
+            value if isinstance(value, str) else value.filename or "") for name, value in items):
+        return form
+    cleaned = []
+    for name, value in items:
+        if isinstance(value, str):
+            value = value.translate(_UNTYPED)
+        elif value.filename:
+            value.filename = value.filename.translate(_UNTYPED)
+        cleaned.append((name.translate(_UNTYPED), value))
+    return FormData(cleaned)
+
+
 class FormLimitsRequest(Request):
     """A request whose form, over Starlette's limits (too many fields or files, a part too
     large), is refused with a 400 in the reader's language naming the limit, not Starlette's
-    English. Every router of the app reads forms through it (``FormRoute``)."""
+    English. Every router of the app reads forms through it (``FormRoute``). The form's text
+    comes without the control characters nobody types (``_without_untyped``)."""
 
     async def _get_form(self, *, max_files: int | float = 1000, max_fields: int | float = 1000,
                         max_part_size: int = 1024 * 1024) -> FormData:
+        form = await self._read_form(max_files=max_files, max_fields=max_fields,
+                                     max_part_size=max_part_size)
+        self._form = _without_untyped(form)
+        return self._form
+
+    async def _read_form(self, *, max_files: int | float, max_fields: int | float,
+                         max_part_size: int) -> FormData:
         try:
             return await super()._get_form(max_files=max_files, max_fields=max_fields,
                                             max_part_size=max_part_size)
@@ -152,6 +187,41 @@ def url_problems(request: Request, int_path: frozenset[str], int_query: frozense
     return problems
 
 
+def _json(content_type: str | None) -> bool:
+    kind = (content_type or "").split(";", 1)[0].strip().lower()
+    return kind == "application/json" or (kind.startswith("application/")
+                                          and kind.endswith("+json"))
+
+
+def _nul_paths(value, path: tuple = ()) -> Iterator[tuple]:
+    """Where a NUL character stands in a JSON value: the paths of its strings (or keys)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _nul_paths(item, (*path, key.replace("\x00", "")))
+            if "\x00" in key:
+                yield (*path, key.replace("\x00", ""))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _nul_paths(item, (*path, index))
+
+
+def json_nul_problems(body: bytes) -> list:
+    """A JSON body's strings that hold a NUL character (written ``\\u0000``; PostgreSQL's
+    text holds none), as pydantic errors naming each field: refused before the handler, as
+    the URL's are. A body that is not JSON is left to the handler's own reader."""
+    if b"\\u0000" not in body:
+        return []
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return []
+    return [{"type": "string_nul", "loc": ("body", *path), "input": None, "msg": "NUL character"}
+            for path in dict.fromkeys(_nul_paths(value))]
+
+
 class FormRoute(APIRoute):
     """A route whose handler and dependencies read forms through ``request_class``: the
     app's routers are all built with ``route_class=FormRoute`` (or a subclass), so every form
@@ -173,7 +243,12 @@ class FormRoute(APIRoute):
             problems = url_problems(request, int_path, int_query)
             if problems:
                 raise RequestValidationError(problems)
-            return await handler(request_class(request.scope, request.receive))
+            request = request_class(request.scope, request.receive)
+            if _json(request.headers.get("content-type")):
+                problems = json_nul_problems(await request.body())
+                if problems:
+                    raise RequestValidationError(problems)
+            return await handler(request)
 
         return form_handler
 
