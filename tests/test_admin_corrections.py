@@ -490,3 +490,56 @@ def test_the_audit_log_names_a_reset_and_a_correction_in_words(client, signed_in
     assert '<span class="action-name">用户信息更正</span>' in table
     assert "<dt>修改前</dt><dd>显示名称：张丽</dd>" in table
     assert "<dt>修改后</dt><dd>显示名称：张莉</dd>" in table
+
+
+def test_a_name_or_username_taken_by_a_concurrent_request_is_refused_naming_the_field(
+        db, make_user, make_org, monkeypatch):
+    """Two admins register the same name at the same moment: both checks find it free, the
+    database refuses the second write, and the second admin reads why, as the check says it."""
+    admin = make_user("admin")
+    make_org("purchasing_department", name="市民政局")
+    checks = {"org": accounts._organisation_problems, "user": accounts._username_problems}
+    asked: list[str] = []
+
+    def free_the_first_time(kind):
+        def check(*args, **kwargs):
+            asked.append(kind)
+            return {} if asked.count(kind) == 1 else checks[kind](*args, **kwargs)
+        return check
+
+    monkeypatch.setattr(accounts, "_organisation_problems", free_the_first_time("org"))
+    monkeypatch.setattr(accounts, "_username_problems", free_the_first_time("user"))
+    with pytest.raises(ValidationFailed) as refused:
+        accounts.create_organisation(db, _admin_actor(admin), name="市民政局",
+                                     kind="purchasing_department")
+    assert refused.value.errors == {"name": "已有同名机构。"}
+    assert len(db.exec(select(Organisation).where(Organisation.name == "市民政局")).all()) == 1
+    taken = make_user("purchaser", username="zhangli").username
+    with pytest.raises(ValidationFailed) as refused:
+        accounts.create_user(db, _admin_actor(admin), username=taken, display_name="张丽",
+                             role="admin", organisation_id=None, password="long-enough-pw")
+    assert set(refused.value.errors) == {"username"}
+    assert len(db.exec(select(User).where(User.username == taken)).all()) == 1
+    other = make_org("purchasing_department", name="市卫生健康委")
+    with pytest.raises(ValidationFailed) as refused:
+        accounts.update_organisation(db, _admin_actor(admin), other.id, name="市民政局")
+    assert refused.value.errors == {"name": "已有同名机构。"}
+    db.expire_all()
+    assert db.get(Organisation, other.id).name == "市卫生健康委"
+    assert [e for e in _entries(db) if e.actor_id == admin.id] == []  # nothing audited
+
+
+def test_a_write_the_database_refuses_is_a_409_saying_nothing_was_saved(
+        client, signed_in, monkeypatch):
+    from sqlalchemy.exc import IntegrityError
+
+    def refused(*args, **kwargs):
+        raise IntegrityError("INSERT …", {}, Exception("duplicate key"))
+
+    signed_in("admin")
+    token = csrf_from(client, "/")
+    monkeypatch.setattr(accounts, "create_user", refused)
+    response = client.post("/api/users", headers={"x-csrf-token": token}, json={
+        "username": "x1", "display_name": "某人", "role": "admin", "password": "long-enough-pw"})
+    assert response.status_code == 409
+    assert response.json()["detail"].startswith("未保存任何内容")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from evalplatform.i18n import _
@@ -22,6 +25,22 @@ from evalplatform.settings import get_settings
 
 MIN_PASSWORD_LENGTH = 10
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
+
+
+@contextmanager
+def _taken_meanwhile(session: Session, problems: Callable[[], dict[str, str]]) -> Iterator[None]:
+    """A write of a unique name, code or username that was checked free a moment before: when
+    a concurrent request has taken it since, the database refuses the write, and the refusal
+    is put as the check would have put it, naming the field (``problems()``, asked again
+    after the rollback), not as a server error. Nothing is written."""
+    try:
+        yield
+    except IntegrityError:
+        session.rollback()
+        errors = problems()
+        if errors:
+            raise ValidationFailed(errors) from None
+        raise
 
 
 def _clean(value: str | None) -> str:
@@ -93,13 +112,14 @@ def create_organisation(
     if errors:
         raise ValidationFailed(errors)
     org = Organisation(name=name, kind=kind_value, credit_code=code)
-    session.add(org)
-    session.flush()
-    audit.record(
-        session, actor, "organisation.create", "organisation", org.id,
-        {"name": name, "kind": kind_value, "credit_code": code},
-    )
-    session.commit()
+    with _taken_meanwhile(session, lambda: _organisation_problems(session, name, kind_value, code)):
+        session.add(org)
+        session.flush()
+        audit.record(
+            session, actor, "organisation.create", "organisation", org.id,
+            {"name": name, "kind": kind_value, "credit_code": code},
+        )
+        session.commit()
     session.refresh(org)
     return org
 
@@ -138,11 +158,18 @@ def update_organisation(
     if changed:
         for field in changed:
             setattr(org, field, after[field])
-        session.add(org)
-        audit.record(session, actor, "organisation.update", "organisation", org.id,
-                     {"before": {f: before[f] for f in changed},
-                      "after": {f: after[f] for f in changed}})
-        session.commit()
+        kind_value = OrganisationKind(org.kind)
+
+        def taken() -> dict[str, str]:
+            return _organisation_problems(session, name, kind_value, code,
+                                          registered=get_organisation(session, organisation_id))
+
+        with _taken_meanwhile(session, taken):
+            session.add(org)
+            audit.record(session, actor, "organisation.update", "organisation", org.id,
+                         {"before": {f: before[f] for f in changed},
+                          "after": {f: after[f] for f in changed}})
+            session.commit()
         session.refresh(org)
     return org
 
@@ -224,6 +251,12 @@ def _membership(
     return org, None
 
 
+def _username_problems(session: Session, username: str) -> dict[str, str]:
+    if session.exec(select(User).where(User.username == username)).first():
+        return {"username": _("This username is taken.")}
+    return {}
+
+
 def create_user(
     session: Session,
     actor: Actor,
@@ -243,8 +276,8 @@ def create_user(
         errors["username"] = _(
             "Username may use only letters, digits, '.', '_' and '-' (at most 64)."
         )
-    elif session.exec(select(User).where(User.username == username)).first():
-        errors["username"] = _("This username is taken.")
+    else:
+        errors.update(_username_problems(session, username))
     if problem := _display_name_problem(display_name):
         errors["display_name"] = problem
     try:
@@ -266,14 +299,15 @@ def create_user(
         organisation_id=org.id if org else None,
         password_hash=hash_password(password),
     )
-    session.add(user)
-    session.flush()
-    audit.record(
-        session, actor, "user.create", "user", user.id,
-        {"username": username, "display_name": display_name, "role": role_value,
-         "organisation_id": user.organisation_id},
-    )
-    session.commit()
+    with _taken_meanwhile(session, lambda: _username_problems(session, username)):
+        session.add(user)
+        session.flush()
+        audit.record(
+            session, actor, "user.create", "user", user.id,
+            {"username": username, "display_name": display_name, "role": role_value,
+             "organisation_id": user.organisation_id},
+        )
+        session.commit()
     session.refresh(user)
     return user
 

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -186,6 +187,17 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) and exc.status_code not in messages \
             else messages.get(exc.status_code, _("Something went wrong."))
         return _error_page(request, exc.status_code, detail)
+
+    @app.exception_handler(IntegrityError)
+    async def conflicting_write(request: Request, exc: IntegrityError):
+        # a unique number or name taken by a concurrent request between the service's check
+        # and its write, where the service does not name the field itself: nothing was saved
+        log.exception("write refused by the database on %s %s", request.method,
+                      request.url.path)
+        return _error_page(request, 409, _(
+            "Nothing was saved: a change saved a moment ago conflicts with this one (the same "
+            "name, code or number, or a record that has just changed). Reload the page to see "
+            "what is there now, then try again."))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):
