@@ -1,7 +1,7 @@
 """The scoring engine of evalplatform (绩效评价计分引擎).
 
 A pure library (numpy, scipy): numbers in, numbers out, no database, no web. It implements
-the scoring model of DESIGN.md: weights (AHP, entropy), TOPSIS, panel statistics (trimmed
+the scoring model of DESIGN.md: weights (AHP, entropy, combined), TOPSIS, panel statistics (trimmed
 mean, Kendall's W, ICC), survey statistics (Cronbach's alpha, confidence intervals, sample
 size), the evaluation of a self-contained JSON package, one at a time or in vectorised
 batches with the same results, and payment rules on exact decimals. See README.md.
@@ -29,12 +29,14 @@ from .stats import (
     RANDOM_INDEX,
     AHPResult,
     AlphaResult,
+    CombinedWeightsResult,
     EntropyResult,
     ICCResult,
     IntervalResult,
     KendallWResult,
     TopsisResult,
     ahp,
+    combined_weights,
     cronbach_alpha,
     entropy_weights,
     icc,
@@ -54,6 +56,7 @@ __all__ = [
     # weights and statistics
     "ahp",
     "entropy_weights",
+    "combined_weights",
     "topsis",
     "trimmed_mean",
     "kendall_w",
@@ -87,6 +90,7 @@ __all__ = [
     # result types
     "AHPResult",
     "EntropyResult",
+    "CombinedWeightsResult",
     "TopsisResult",
     "KendallWResult",
     "ICCResult",

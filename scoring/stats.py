@@ -67,6 +67,17 @@ class EntropyResult:
 
 
 @dataclass(frozen=True, slots=True)
+class CombinedWeightsResult:
+    """Combined weights (组合赋权): a share of subjective weights (e.g. AHP) and the rest of
+    objective ones (e.g. entropy)."""
+
+    weights: np.ndarray
+    subjective: np.ndarray
+    objective: np.ndarray
+    share: float
+
+
+@dataclass(frozen=True, slots=True)
 class TopsisResult:
     """TOPSIS closeness (贴近度) and rank (1 = best)."""
 
@@ -255,6 +266,32 @@ def entropy_weights(matrix) -> EntropyResult:
     if total <= 0:
         raise ValueError("matrix: every column is constant; entropy gives no weight")
     return EntropyResult(d / total, e, d)
+
+
+def _weight_vector(name: str, value) -> np.ndarray:
+    w = _as_vector(name, value)
+    if (w < 0).any():
+        raise ValueError(f"{name}: weights must be ≥ 0")
+    if abs(w.sum() - 1.0) > 1e-9:
+        raise ValueError(f"{name}: weights must add up to 1 (they add up to {w.sum():.12g})")
+    return w
+
+
+def combined_weights(subjective, objective, share=0.5) -> CombinedWeightsResult:
+    """Linear combination of subjective and objective weights (线性组合赋权):
+    wⱼ = α·sⱼ + (1 − α)·oⱼ, where α (``share``, 0 to 1) is the share given to the subjective
+    weights — the experts' judgement, e.g. AHP — and 1 − α to the objective ones read off
+    the data, e.g. the entropy method. Both must be weights over the same criteria (≥ 0,
+    adding up to 1); so do the combined ones. α = 1 keeps the judgement alone, α = 0 the
+    data alone."""
+    s = _weight_vector("subjective", subjective)
+    o = _weight_vector("objective", objective)
+    if s.shape != o.shape:
+        raise ValueError(f"objective: {o.size} weights for {s.size} criteria")
+    alpha = float(share)
+    if not 0.0 <= alpha <= 1.0:  # also refuses NaN
+        raise ValueError("share: must lie between 0 and 1")
+    return CombinedWeightsResult(alpha * s + (1.0 - alpha) * o, s, o, alpha)
 
 
 def topsis(matrix, weights, benefit) -> TopsisResult:

@@ -140,6 +140,63 @@ def test_entropy_weights_come_from_how_much_the_candidates_differ(db, field):
     assert ranking.entropy["complaints"] == pytest.approx(0, abs=1e-12)  # one complaint: all told
 
 
+CONSISTENT = {(0, 1): "2", (0, 2): "4", (0, 3): "2", (0, 4): "4", (1, 2): "2", (1, 3): "1",
+              (1, 4): "2", (2, 3): "1/2", (2, 4): "1", (3, 4): "2"}
+
+
+def test_combined_weights_take_a_share_of_ahp_and_the_rest_of_the_entropy_method(db, field):
+    good, poor, fresh, project = field
+    standing.record_complaint(db, principal(good.purchaser), good.contract.id,
+                              received_on="2026-03-02", summary="未按时清运，核实属实",
+                              today=TODAY)
+    quote = {f"quote_{fresh.supplier.id}": "540000"}
+    ahp = selection.rank(db, project.id, method="ahp", upper=CONSISTENT, values=quote,
+                         today=TODAY)
+    entropy = selection.rank(db, project.id, method="entropy", values=quote, today=TODAY)
+    combined = selection.rank(db, project.id, method="combined", upper=CONSISTENT,
+                              values={**quote, "share": "0.7"}, today=TODAY)
+    for key in selection.KEYS:
+        assert combined.subjective[key] == pytest.approx(ahp.weights[key], abs=1e-15)
+        assert combined.objective[key] == pytest.approx(entropy.weights[key], abs=1e-15)
+        assert combined.weights[key] == pytest.approx(
+            0.7 * ahp.weights[key] + 0.3 * entropy.weights[key], abs=1e-15)
+    assert str(combined.share) == "0.7" and combined.ahp.cr < 0.1
+    assert combined.entropy == entropy.entropy
+    # the score, on which the candidates are alike, keeps only the judgement's share
+    assert combined.weights["score"] == pytest.approx(0.7 * ahp.weights["score"])
+    halves = selection.rank(db, project.id, method="combined", upper=CONSISTENT, values=quote,
+                            today=TODAY)
+    assert str(halves.share) == selection.DEFAULT_SHARE == "0.5"
+
+
+@pytest.mark.parametrize("share", ["1.5", "-0.1", "一半", "NaN", ""])
+def test_a_share_outside_0_to_1_is_refused_naming_the_field(db, field, share):
+    *_, project = field
+    with pytest.raises(ValidationFailed) as caught:
+        selection.rank(db, project.id, method="combined", upper=CONSISTENT,
+                       values={"share": share}, today=TODAY)
+    assert set(caught.value.errors) == {"share"}
+    assert "0 到 1" in caught.value.errors["share"]
+
+
+def test_the_combined_weights_are_shown_side_by_side_on_the_page(client, db, field):
+    good, poor, fresh, project = field
+    standing.record_complaint(db, principal(good.purchaser), good.contract.id,
+                              received_on="2026-03-02", summary="未按时清运，核实属实",
+                              today=TODAY)
+    login(client, good.purchaser.username)
+    params = {"method": "combined", "share": "0.6", f"quote_{fresh.supplier.id}": "540000",
+              **{f"a_{i}_{j}": v for (i, j), v in CONSISTENT.items()}}
+    page = client.get(f"/projects/{project.id}/selection", params=params)
+    assert page.status_code == 200, page.text
+    table = page.text.split('id="combined-weights"', 1)[1].split("</table>", 1)[0]
+    assert "层次分析法" in table and "熵权法" in table and "组合" in table
+    assert "组合权重 = 0.6 × 层次分析法 + 0.4 × 熵权法" in page.text
+    refused = client.get(f"/projects/{project.id}/selection", params={**params, "share": "2"})
+    assert refused.status_code == 422
+    assert "2" in refused.text.split('id="e-share"', 1)[1].split("</p>", 1)[0]
+
+
 def test_a_quote_replaces_the_price_level(db, field):
     good, poor, fresh, project = field
     ranking = selection.rank(db, project.id, today=TODAY,

@@ -15,8 +15,10 @@ complaints          cost     substantiated complaints (有效投诉) in the last
 
 A candidate without a figure (no history) gets the candidates' mean for it — neutral, and
 marked. The weights are typed, derived by AHP from a pairwise comparison (``scoring.ahp``,
-CR < 0.10 or refused) or by the entropy method from the candidates' figures
-(``scoring.entropy_weights``). The ranking is advice for the purchaser's decision, which
+CR < 0.10 or refused), by the entropy method from the candidates' figures
+(``scoring.entropy_weights``), or combined (组合赋权): a typed share α of the AHP weights and
+1 − α of the entropy weights (``scoring.combined_weights``), the judgement tempered by how much
+the candidates actually differ. The ranking is advice for the purchaser's decision, which
 still follows the procurement method; every number on the page says where it came from.
 """
 
@@ -62,7 +64,10 @@ KEYS = [c.key for c in CRITERIA]
 DEFAULT_WEIGHTS = {"score": "0.35", "satisfaction": "0.25", "trend": "0.10", "price": "0.20",
                    "complaints": "0.10"}
 METHODS = {"typed": N_("Typed weights"), "ahp": N_("AHP (pairwise comparison)"),
-           "entropy": N_("Entropy method (from the candidates' figures)")}
+           "entropy": N_("Entropy method (from the candidates' figures)"),
+           "combined": N_("Combined: AHP and the entropy method")}
+#: The share of the AHP weights in combined weights when none is typed.
+DEFAULT_SHARE = "0.5"
 AWAITING = (ProjectStatus.ready, ProjectStatus.approved)
 
 
@@ -100,6 +105,10 @@ class Ranking:
     notes: list[str]
     ahp: object | None = None  # schemes.AHPOutcome-like figures
     entropy: dict[str, float] | None = None
+    #: Combined weights: the AHP weights, the entropy method's and AHP's share α of them.
+    subjective: dict[str, float] | None = None
+    objective: dict[str, float] | None = None
+    share: Decimal | None = None
     lookback_years: int = 3
 
     @property
@@ -175,6 +184,21 @@ def _weights_typed(values: dict) -> dict[str, float]:
     return {k: float(v / total) for k, v in weights.items()}
 
 
+def _share(values: dict) -> Decimal:
+    """AHP's share α of combined weights, typed as a number from 0 to 1."""
+    text = str(values.get("share", DEFAULT_SHARE) or "").strip()
+    try:
+        share = Decimal(text)
+        if not share.is_finite() or not 0 <= share <= 1:
+            raise InvalidOperation
+    except InvalidOperation:
+        raise ValidationFailed({"share": _(
+            "AHP's share of the combined weights: “%(value)s” is not allowed; it is a number "
+            "from 0 to 1, e.g. 0.5 (1 keeps the AHP weights alone, 0 the entropy weights "
+            "alone).", value=text)}) from None
+    return share
+
+
 def _ahp_matrix(upper: dict[tuple[int, int], str]):
     """The pairwise matrix; a bad judgement is refused naming the two criteria compared."""
     errors = {}
@@ -218,7 +242,8 @@ def rank(session: Session, project_id: int, *, method: str = "typed", values: di
         raise Conflict(_("Selection starts once the project may be contracted (approved, or "
                          "registered below the approval threshold)."))
     if method not in METHODS:
-        raise ValidationFailed({"method": _("Choose typed weights, AHP or the entropy method.")})
+        raise ValidationFailed({"method": _("Choose typed weights, AHP, the entropy method or "
+                                            "combined weights.")})
     rules = standing.settings(session)
     candidates: list[Candidate] = []
     barred: list[tuple[Organisation, standing.Bar]] = []
@@ -248,10 +273,15 @@ def rank(session: Session, project_id: int, *, method: str = "typed", values: di
     try:  # the weights are checked with the quotes, so that every problem is named at once
         if method == "typed":
             weights = _weights_typed(values)
-        elif method == "ahp":
+        elif method in ("ahp", "combined"):
             _ahp_matrix(upper or {})
     except ValidationFailed as exc:
         errors.update(exc.errors)
+    if method == "combined":
+        try:
+            share = _share(values)
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
     if errors:
         raise ValidationFailed(errors)
     notes: list[str] = []
@@ -277,20 +307,15 @@ def rank(session: Session, project_id: int, *, method: str = "typed", values: di
         ranking.weights = weights
     elif method == "ahp":
         ranking.weights, ranking.ahp = _weights_ahp(upper or {})
+    elif method == "entropy":
+        ranking.weights, ranking.entropy = _weights_entropy(matrix)
     else:
-        if len(candidates) < 2:
-            raise ValidationFailed({"method": _("The entropy method needs at least two "
-                                                "candidates.")})
-        try:
-            result = scoring.entropy_weights(matrix)
-        except ValueError:
-            raise ValidationFailed({"method": _(
-                "The candidates' figures are the same on every criterion; the entropy method "
-                "gives no weight. Type the weights or use AHP.")}) from None
-        ranking.weights = {k: float(w) for k, w in zip(KEYS, result.weights, strict=True)}
-        # an entropy lies in [0, 1]; rounding leaves e.g. -1e-17, which would read "-0.0000"
-        ranking.entropy = {k: min(1.0, max(0.0, float(e)))
-                           for k, e in zip(KEYS, result.entropy, strict=True)}
+        subjective, ranking.ahp = _weights_ahp(upper or {})
+        objective, ranking.entropy = _weights_entropy(matrix)
+        combined = scoring.combined_weights([subjective[k] for k in KEYS],
+                                            [objective[k] for k in KEYS], float(share))
+        ranking.weights = {k: float(w) for k, w in zip(KEYS, combined.weights, strict=True)}
+        ranking.subjective, ranking.objective, ranking.share = subjective, objective, share
     outcome = scoring.topsis(matrix, [ranking.weights[k] for k in KEYS],
                              [c.benefit for c in CRITERIA])
     for c, closeness, place in zip(candidates, outcome.closeness, outcome.rank, strict=True):
@@ -298,6 +323,23 @@ def rank(session: Session, project_id: int, *, method: str = "typed", values: di
     _explain(candidates)
     candidates.sort(key=lambda c: (c.rank, c.supplier.name))
     return ranking
+
+
+def _weights_entropy(matrix: list[list[float]]) -> tuple[dict[str, float], dict[str, float]]:
+    """The entropy method's weights from the candidates' figures, and each criterion's entropy."""
+    if len(matrix) < 2:
+        raise ValidationFailed({"method": _("The entropy method needs at least two "
+                                            "candidates.")})
+    try:
+        result = scoring.entropy_weights(matrix)
+    except ValueError:
+        raise ValidationFailed({"method": _(
+            "The candidates' figures are the same on every criterion; the entropy method "
+            "gives no weight. Type the weights or use AHP.")}) from None
+    weights = {k: float(w) for k, w in zip(KEYS, result.weights, strict=True)}
+    # an entropy lies in [0, 1]; rounding leaves e.g. -1e-17, which would read "-0.0000"
+    return weights, {k: min(1.0, max(0.0, float(e)))
+                     for k, e in zip(KEYS, result.entropy, strict=True)}
 
 
 def _label(key: str) -> str:

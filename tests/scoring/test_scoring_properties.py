@@ -178,6 +178,25 @@ def test_entropy_weights_sum_to_one(rows):
 
 
 @SETTINGS
+@given(st.lists(st.integers(1, 1000), min_size=2, max_size=9).flatmap(
+           lambda a: st.tuples(st.just(a), st.lists(st.integers(0, 1000), min_size=len(a),
+                                                    max_size=len(a)))),
+       st.floats(0, 1))
+def test_combined_weights_are_weights_between_the_two_they_combine(pair, share):
+    raw_s, raw_o = pair
+    assume(sum(raw_o) > 0)
+    s = np.array(raw_s, dtype=float) / sum(raw_s)
+    o = np.array(raw_o, dtype=float) / sum(raw_o)
+    res = scoring.combined_weights(s, o, share)
+    assert abs(res.weights.sum() - 1) < 1e-12 and (res.weights >= 0).all()
+    low, high = np.minimum(s, o), np.maximum(s, o)
+    assert ((res.weights >= low - 1e-15) & (res.weights <= high + 1e-15)).all()
+    # more share to the judgement never moves a weight away from the judgement's
+    more = scoring.combined_weights(s, o, min(1.0, share + 0.25))
+    assert (np.abs(more.weights - s) <= np.abs(res.weights - s) + 1e-15).all()
+
+
+@SETTINGS
 @given(st.lists(st.integers(0, 100), min_size=2, max_size=30),
        st.sampled_from([0.8, 0.9, 0.95, 0.99]))
 def test_a_bounded_mean_interval_lies_on_the_scale_and_holds_the_mean(values, confidence):

@@ -113,6 +113,28 @@ def test_entropy_weights_refuses_negative_values_and_constant_matrix():
         scoring.entropy_weights([[1, 2], [1, 2]])
 
 
+def test_combined_weights_by_hand():
+    """0.6 of AHP's weights and 0.4 of the entropy method's, criterion by criterion."""
+    res = scoring.combined_weights([0.5, 0.3, 0.2], [0.2, 0.2, 0.6], share=0.6)
+    assert res.weights.tolist() == pytest.approx([0.38, 0.26, 0.36], abs=1e-15)
+    assert res.share == 0.6 and res.subjective.tolist() == [0.5, 0.3, 0.2]
+    assert scoring.combined_weights([0.5, 0.5], [1, 0], 1).weights.tolist() == [0.5, 0.5]
+    assert scoring.combined_weights([0.5, 0.5], [1, 0], 0).weights.tolist() == [1, 0]
+    assert scoring.combined_weights([0.5, 0.5], [1, 0]).weights.tolist() == [0.75, 0.25]
+
+
+@pytest.mark.parametrize("subjective, objective, share, message", [
+    ([0.5, 0.5], [0.2, 0.2, 0.6], 0.5, "objective: 3 weights for 2 criteria"),
+    ([0.6, 0.6], [0.5, 0.5], 0.5, "subjective: weights must add up to 1"),
+    ([1.2, -0.2], [0.5, 0.5], 0.5, "subjective: weights must be ≥ 0"),
+    ([0.5, 0.5], [0.5, 0.5], 1.5, "share: must lie between 0 and 1"),
+    ([0.5, 0.5], [0.5, 0.5], float("nan"), "share: must lie between 0 and 1"),
+])
+def test_combined_weights_refuse_what_are_not_weights(subjective, objective, share, message):
+    with pytest.raises(ValueError, match=message):
+        scoring.combined_weights(subjective, objective, share)
+
+
 def test_entropy_weights_match_pymcdm():
     pw = pytest.importorskip("pymcdm.weights")
     x = np.random.default_rng(3).uniform(1, 50, (12, 4))

@@ -621,7 +621,8 @@ def selection_page(request: Request, project_id: int, session: Session = Depends
                    principal: Principal = Depends(project_selector)):
     params = dict(request.query_params)
     method = params.get("method", "typed")
-    values = {**{f"w_{k}": v for k, v in selection.DEFAULT_WEIGHTS.items()}, **params}
+    values = {**{f"w_{k}": v for k, v in selection.DEFAULT_WEIGHTS.items()},
+              "share": selection.DEFAULT_SHARE, **params}
     upper = selection.upper_from(params)
     errors: dict[str, str] = {}
     ranking = None
