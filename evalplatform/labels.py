@@ -218,6 +218,7 @@ ACTION_LABELS = {
     "scheme.freeze": N_("Scheme frozen"),
     "scheme.node.add": N_("Indicator added"),
     "scheme.node.ahp": N_("Indicator weights set by AHP"),
+    "scheme.node.weights": N_("Indicator weights set from past results"),
     "scheme.node.delete": N_("Indicator deleted"),
     "scheme.node.move": N_("Indicator moved"),
     "scheme.node.rule": N_("Scoring rule set"),
@@ -361,6 +362,12 @@ CHANGE_FIELD_LABELS = {
     "expert": N_("Expert"),
     "firm": N_("Third-party firm"),
     "result": N_("Result"),
+    # indicator schemes: how the points of a node's children were weighted
+    "node": N_("Indicator"),
+    "cr": N_("Consistency ratio (CR)"),
+    "weighting": N_("Weighting method"),
+    "share": N_("AHP's share (α)"),
+    "evaluations": N_("Evaluations whose published results were the data"),
     # settlements and contracts, as finance reads their entries
     "late_days": N_("Days late"),
     "basis": N_("Basis"),
@@ -454,6 +461,13 @@ ENTITY_CHANGE_FIELD_LABELS = {
 }
 
 #: Details named by the action: a "size" is a file's bytes, a panel's seats or a batch's codes.
+#: How the points of an indicator's children were weighted (``services.scheme_weights``).
+WEIGHTING_LABELS = {
+    "ahp": N_("AHP"),
+    "entropy": N_("Entropy method"),
+    "combined": N_("Combined: AHP and the entropy method"),
+}
+
 ACTION_CHANGE_FIELD_LABELS = {
     ("panel.draw", "size"): N_("Panel size"),
     ("survey.invitations", "size"): N_("Codes in the batch"),

@@ -143,9 +143,9 @@ def test_the_audit_page_filters_by_actor_action_and_entity_and_pages_within_the_
 
 
 def _written_action_codes():
-    """Every action code the code base passes to ``audit.record`` (or to the schemes' store,
-    which passes it on): constants, either branch of a conditional, and the codes an f-string
-    builds from an enum (``evaluation.{status}``, ``appeal.{status}``)."""
+    """Every action code the code base passes to ``audit.record`` (or to the schemes' store or
+    ``set_children_points``, which pass it on): constants, either branch of a conditional, and
+    the codes an f-string builds from an enum (``evaluation.{status}``, ``appeal.{status}``)."""
     import ast
     from pathlib import Path
 
@@ -180,7 +180,11 @@ def _written_action_codes():
                     continue  # _store's own parameter: its callers are read below
                 take(arg, f"{path.name}:{node.lineno}")
             elif name == "_store" and path.name == "schemes.py" and len(node.args) > 3:
+                if isinstance(node.args[3], ast.Name):
+                    continue  # set_children_points's own parameter: its callers are read below
                 take(node.args[3], f"{path.name}:{node.lineno}")
+            elif name == "set_children_points" and len(node.args) > 5:
+                take(node.args[5], f"{path.name}:{node.lineno}")
     return codes, unknown
 
 

@@ -608,6 +608,11 @@ def get(session: Session, scheme_id: int) -> IndicatorScheme:
     return scheme
 
 
+def editable(session: Session, principal, scheme_id: int) -> IndicatorScheme:
+    """The scheme if ``principal`` may change it now; else refused (frozen, or not theirs)."""
+    return _editable(session, principal, scheme_id)
+
+
 def _editable(session: Session, principal, scheme_id: int) -> IndicatorScheme:
     scheme = get(session, scheme_id)
     if scheme.frozen:
@@ -1011,16 +1016,24 @@ def run_ahp(session: Session, scheme_id: int, node_id: str,
 
 def accept_ahp(session: Session, principal, scheme_id: int, node_id: str,
                upper: dict[tuple[int, int], str]) -> IndicatorScheme:
-    scheme = _editable(session, principal, scheme_id)
+    _editable(session, principal, scheme_id)  # refused before any figure is worked out
     outcome = run_ahp(session, scheme_id, node_id, upper)
     if not outcome.consistent:
         cr = format(outcome.cr, ".4f")
         raise ValidationFailed({"matrix": _(
             "The judgements are not consistent enough: CR = %(cr)s, it must be below 0.10. "
             "Revise the comparisons.", cr=cr)})
+    return set_children_points(session, principal, scheme_id, node_id, outcome.points,
+                               "scheme.node.ahp", {"cr": round(outcome.cr, 6)})
+
+
+def set_children_points(session: Session, principal, scheme_id: int, node_id: str,
+                        points: list[Decimal], action: str, change: dict) -> IndicatorScheme:
+    """Give a node's children the points its weights came to (AHP, entropy, combined), in
+    order; audited as ``action`` with ``change``, the node and the points."""
+    scheme = _editable(session, principal, scheme_id)
     found = locate(scheme.document, node_id)
-    for child, points in zip(found.node["children"], outcome.points, strict=True):
-        child["points"] = plain(points)
-    return _store(session, principal.actor, scheme, "scheme.node.ahp",
-                  {"node": node_id, "cr": round(outcome.cr, 6),
-                   "points": [plain(p) for p in outcome.points]})
+    for child, child_points in zip(found.node["children"], points, strict=True):
+        child["points"] = plain(child_points)
+    return _store(session, principal.actor, scheme, action,
+                  {"node": node_id, **change, "points": [plain(p) for p in points]})

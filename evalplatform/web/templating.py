@@ -28,6 +28,7 @@ from evalplatform.labels import (
     ORGANISATION_KIND_LABELS,
     ROLE_LABELS,
     SYSTEM_REASON_LABELS,
+    WEIGHTING_LABELS,
 )
 from evalplatform.settings import get_settings
 from evalplatform.web.csrf import csrf_token
@@ -97,7 +98,8 @@ def _entity_value_labels() -> dict[str, dict[str, dict]]:
                            "from": DOMAIN_LABELS["evaluation_status"]},
             "settlement": {"status": settlements.STATUS_LABELS,
                            "basis": settlements.BASIS_LABELS},
-            "acceptance": {"conclusion": acceptance.CONCLUSION_LABELS}}
+            "acceptance": {"conclusion": acceptance.CONCLUSION_LABELS},
+            "indicator_scheme": {"weighting": WEIGHTING_LABELS}}
 
 
 def _change_field(key: str) -> str:

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from evalplatform.db import get_session
 from evalplatform.i18n import _
 from evalplatform.models import Role
-from evalplatform.services import scheme_excel, schemes
+from evalplatform.services import scheme_excel, scheme_weights, schemes
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.web.access import Principal, require
 from evalplatform.web.forms import FormRoute
@@ -236,11 +236,13 @@ def _upper(form) -> dict[tuple[int, int], str]:
     return upper
 
 
-def _ahp_context(session, scheme_id, node_id, upper, outcome=None, errors=None):
+def _ahp_context(session, scheme_id, node_id, upper, outcome=None, errors=None,
+                 method="ahp", share=scheme_weights.DEFAULT_SHARE):
     scheme = schemes.get(session, scheme_id)
     node = schemes.locate(scheme.document, node_id).node
     return {"scheme": scheme, "node": node, "children": node.get("children") or [],
-            "upper": upper, "outcome": outcome, "errors": errors or {}}
+            "upper": upper, "outcome": outcome, "errors": errors or {},
+            "method": method if method in scheme_weights.METHODS else "ahp", "share": share}
 
 
 @router.get("/{scheme_id}/nodes/{node_id}/ahp")
@@ -253,17 +255,24 @@ def ahp_page(request: Request, scheme_id: int, node_id: str,
 async def ahp_calculate(request: Request, scheme_id: int, node_id: str,
                         session: Session = Depends(get_session),
                         principal: Principal = Depends(edit_one)):
+    """Weigh a node's children by AHP, the entropy method over past results, or both combined:
+    calculate, then accept to set their points."""
     form = await request.form()
     upper = _upper(form)
+    method = str(form.get("method") or "ahp")
+    share = str(form.get("share", scheme_weights.DEFAULT_SHARE))
     accept = form.get("accept") == "1"
     template = "schemes/_ahp_form.html" if request.headers.get("hx-request") else "schemes/ahp.html"
     try:
         if accept:
-            schemes.accept_ahp(session, principal, scheme_id, node_id, upper)
-            flash(request, _("The AHP weights set the points of the children."))
+            scheme_weights.accept(session, principal, scheme_id, node_id, method, upper, share)
+            flash(request, _("The AHP weights set the points of the children.")
+                  if method == "ahp" else _("The weights set the points of the children."))
             return redirect(request, f"/schemes/{scheme_id}")
-        outcome = schemes.run_ahp(session, scheme_id, node_id, upper)
+        outcome = scheme_weights.run(session, scheme_id, node_id, method, upper, share)
     except ValidationFailed as exc:
         return render(request, template, _ahp_context(session, scheme_id, node_id, upper,
-                                                      errors=exc.errors), status_code=422)
-    return render(request, template, _ahp_context(session, scheme_id, node_id, upper, outcome))
+                                                      errors=exc.errors, method=method,
+                                                      share=share), status_code=422)
+    return render(request, template, _ahp_context(session, scheme_id, node_id, upper, outcome,
+                                                  method=method, share=share))
