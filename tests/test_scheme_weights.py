@@ -161,3 +161,41 @@ def test_the_weights_page_shows_the_three_methods_side_by_side(client, db, famil
     done = client.post(f"/schemes/{copy.id}/nodes/{node}/ahp", data={**form, "accept": "1"})
     assert done.status_code == 303
     assert "已按权重设定子指标分值" in client.get(f"/schemes/{copy.id}").text
+
+
+def test_points_that_would_break_the_national_frame_are_flagged_before_they_are_accepted(
+        client, db, make_user, make_org):
+    """Equal AHP weights on a national-frame part give 产出 + 效益 50 of 100: said at once."""
+    world = contracted_world(db, make_user, make_org, template="居家养老", n=7)
+    part = next(p for p in world.scheme.document["parts"] if p.get("frame"))
+    root, children = part["tree"], part["tree"]["children"]
+    copy = schemes.copy_scheme(db, world.purchaser_principal, world.scheme.id, name="新方案")
+    equal = {(i, j): "1" for i in range(len(children)) for j in range(i + 1, len(children))}
+    outcome = schemes.run_ahp(db, copy.id, root["id"], equal)
+    breaks = scheme_weights.problems_after(db, copy.id, root["id"], outcome.points)
+    assert len(breaks) == 1 and "60" in breaks[0]
+    login(client, world.purchaser.username)
+    token = csrf_from(client, f"/schemes/{copy.id}/nodes/{root['id']}/ahp")
+    page = client.post(f"/schemes/{copy.id}/nodes/{root['id']}/ahp", data={
+        "csrf_token": token, "method": "ahp", "accept": "0",
+        **{f"a_{i}_{j}": v for (i, j), v in equal.items()}})
+    assert page.status_code == 200
+    assert breaks[0] in page.text.split('id="weights-breaks"', 1)[1].split("</div>", 1)[0]
+    # the points it has now keep the frame: no warning for them
+    kept = [Decimal(c["points"]) for c in children]
+    assert scheme_weights.problems_after(db, copy.id, root["id"], kept) == []
+
+
+def test_new_points_of_a_child_rescale_its_subtree_and_its_bands_in_proportion():
+    doc = {"parts": [{"id": "A", "tree": {"id": "A", "points": "100", "children": [
+        {"id": "A1", "points": "60", "children": [
+            {"id": "A1.1", "points": "40", "rule": {"type": "points"}},
+            {"id": "A1.2", "points": "20", "rule": {"type": "thresholds", "bands": [
+                {"min": "95", "points": "20"}, {"min": "80", "points": "15"},
+                {"min": "0", "points": "0"}]}}]},
+        {"id": "A2", "points": "40", "rule": {"type": "points"}}]}}]}
+    schemes.give_children_points(doc, "A", [Decimal("50"), Decimal("50")])
+    a1 = doc["parts"][0]["tree"]["children"][0]
+    assert [c["points"] for c in a1["children"]] == ["33.33", "16.67"]  # 2 : 1, adding up
+    assert [b["points"] for b in a1["children"][1]["rule"]["bands"]] == ["16.67", "12.5", "0"]
+    assert doc["parts"][0]["tree"]["children"][1]["points"] == "50"

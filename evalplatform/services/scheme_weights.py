@@ -11,11 +11,13 @@ to a child on which those results differ more — it tells the suppliers apart �
 child on which they all scored alike. Combined weights (``scoring.combined_weights``) take a
 typed share α of the AHP weights and 1 − α of the entropy weights. Either sets the children's
 points as AHP does: weight × the node's points, half-up to 2 decimals, the remainder to the
-largest.
+largest; a child's own children are rescaled to its new points in their proportions
+(``schemes.give_children_points``).
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -195,6 +197,19 @@ def _known(method: str) -> str:
         raise ValidationFailed({"method": _("Choose AHP, the entropy method or combined "
                                             "weights.")})
     return method
+
+
+def problems_after(session: Session, scheme_id: int, node_id: str,
+                   points: list[Decimal]) -> list[str]:
+    """The rules of the scheme that giving the node's children ``points`` would break and it
+    keeps now (the national frame's 产出 + 效益 ≥ 60, say): shown before the points are
+    accepted, so that nobody is surprised by an incomplete scheme afterwards."""
+    scheme = schemes.get(session, scheme_id)
+    before = schemes.problems(scheme.document)
+    after_doc = copy.deepcopy(scheme.document)
+    schemes.give_children_points(after_doc, node_id, points)
+    return [message for key, message in schemes.problems(after_doc).items()
+            if before.get(key) != message]
 
 
 def run(session: Session, scheme_id: int, node_id: str, method: str,

@@ -1032,8 +1032,36 @@ def set_children_points(session: Session, principal, scheme_id: int, node_id: st
     """Give a node's children the points its weights came to (AHP, entropy, combined), in
     order; audited as ``action`` with ``change``, the node and the points."""
     scheme = _editable(session, principal, scheme_id)
-    found = locate(scheme.document, node_id)
-    for child, child_points in zip(found.node["children"], points, strict=True):
-        child["points"] = plain(child_points)
+    give_children_points(scheme.document, node_id, points)
     return _store(session, principal.actor, scheme, action,
                   {"node": node_id, **change, "points": [plain(p) for p in points]})
+
+
+def give_children_points(doc: dict, node_id: str, points: list[Decimal]) -> None:
+    """Set the points of a node's children in ``doc``, in order; a child with children of its
+    own has them rescaled to its new points in the proportions they had (half-up to 2
+    decimals, the remainder to the largest), all the way down, so every inner node still
+    adds up; a banded leaf's bands keep their share of its points."""
+    children = locate(doc, node_id).node["children"]
+    for child, child_points in zip(children, points, strict=True):
+        _rescale(child, child_points)
+
+
+def _rescale(node: dict, total: Decimal) -> None:
+    old_total = decimal_or_none(node.get("points"))
+    node["points"] = plain(total)
+    children = node.get("children") or []
+    rule = node.get("rule") or {}
+    if not children and rule.get("type") == "thresholds" and old_total and old_total > 0:
+        for band in rule.get("bands") or []:  # a band's points are a share of the leaf's
+            band_points = decimal_or_none(band.get("points"))
+            if band_points is not None:
+                band["points"] = plain(min(total, (band_points * total / old_total)
+                                           .quantize(CENT, rounding=ROUND_HALF_UP)))
+    if not children:
+        return
+    old = [decimal_or_none(c.get("points")) or Decimal(0) for c in children]
+    whole = sum(old)
+    weights = [p / whole for p in old] if whole > 0 else [Decimal(1) / len(old)] * len(old)
+    for child, child_points in zip(children, allocate(weights, total), strict=True):
+        _rescale(child, child_points)

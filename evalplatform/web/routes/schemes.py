@@ -242,7 +242,8 @@ def _ahp_context(session, scheme_id, node_id, upper, outcome=None, errors=None,
     node = schemes.locate(scheme.document, node_id).node
     return {"scheme": scheme, "node": node, "children": node.get("children") or [],
             "upper": upper, "outcome": outcome, "errors": errors or {},
-            "method": method if method in scheme_weights.METHODS else "ahp", "share": share}
+            "method": method if method in scheme_weights.METHODS else "ahp", "share": share,
+            "breaks": []}
 
 
 @router.get("/{scheme_id}/nodes/{node_id}/ahp")
@@ -274,5 +275,8 @@ async def ahp_calculate(request: Request, scheme_id: int, node_id: str,
         return render(request, template, _ahp_context(session, scheme_id, node_id, upper,
                                                       errors=exc.errors, method=method,
                                                       share=share), status_code=422)
-    return render(request, template, _ahp_context(session, scheme_id, node_id, upper, outcome,
-                                                  method=method, share=share))
+    context = _ahp_context(session, scheme_id, node_id, upper, outcome, method=method,
+                           share=share)
+    context["breaks"] = scheme_weights.problems_after(session, scheme_id, node_id,
+                                                      outcome.points)
+    return render(request, template, context)
