@@ -238,9 +238,7 @@ def accept(session: Session, principal, scheme_id: int, node_id: str, method: st
     elif method == "combined":
         outcome = run_combined(session, scheme_id, node_id, upper, share_text)
         if not outcome.ahp.consistent:
-            raise ValidationFailed({"matrix": _(
-                "The judgements are not consistent enough: CR = %(cr)s, it must be below 0.10. "
-                "Revise the comparisons.", cr=format(outcome.ahp.cr, ".4f"))})
+            raise schemes.inconsistent(outcome.ahp.cr)
         change = {"weighting": "combined", "share": schemes.plain(outcome.share),
                   "cr": round(outcome.ahp.cr, 6)}
         data = outcome.entropy

@@ -971,6 +971,13 @@ class AHPOutcome:
     points: list[Decimal]  # the children's points if accepted
 
 
+def inconsistent(cr: float) -> ValidationFailed:
+    """The refusal of AHP judgements whose consistency ratio is 0.10 or more."""
+    return ValidationFailed({"matrix": _(
+        "The judgements are not consistent enough: CR = %(cr)s, it must be below 0.10. "
+        "Revise the comparisons.", cr=format(cr, ".4f"))})
+
+
 def ahp_matrix(size: int, upper: dict[tuple[int, int], str]) -> list[list[Fraction]]:
     """The full matrix from its upper triangle; the lower triangle is the reciprocals."""
     errors = {}
@@ -1019,10 +1026,7 @@ def accept_ahp(session: Session, principal, scheme_id: int, node_id: str,
     _editable(session, principal, scheme_id)  # refused before any figure is worked out
     outcome = run_ahp(session, scheme_id, node_id, upper)
     if not outcome.consistent:
-        cr = format(outcome.cr, ".4f")
-        raise ValidationFailed({"matrix": _(
-            "The judgements are not consistent enough: CR = %(cr)s, it must be below 0.10. "
-            "Revise the comparisons.", cr=cr)})
+        raise inconsistent(outcome.cr)
     return set_children_points(session, principal, scheme_id, node_id, outcome.points,
                                "scheme.node.ahp", {"cr": round(outcome.cr, 6)})
 

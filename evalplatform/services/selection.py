@@ -33,7 +33,7 @@ from sqlmodel import Session, col, select
 import scoring
 from evalplatform.i18n import N_, _
 from evalplatform.models import Contract, Organisation, Project, ProjectStatus, SupplierProfile
-from evalplatform.services import contracts, projects, schemes, standing
+from evalplatform.services import contracts, projects, scheme_weights, schemes, standing
 from evalplatform.services.errors import Conflict, ValidationFailed
 from evalplatform.services.money import parse_yuan
 
@@ -67,7 +67,7 @@ METHODS = {"typed": N_("Typed weights"), "ahp": N_("AHP (pairwise comparison)"),
            "entropy": N_("Entropy method (from the candidates' figures)"),
            "combined": N_("Combined: AHP and the entropy method")}
 #: The share of the AHP weights in combined weights when none is typed.
-DEFAULT_SHARE = "0.5"
+DEFAULT_SHARE = scheme_weights.DEFAULT_SHARE
 AWAITING = (ProjectStatus.ready, ProjectStatus.approved)
 
 
@@ -186,17 +186,7 @@ def _weights_typed(values: dict) -> dict[str, float]:
 
 def _share(values: dict) -> Decimal:
     """AHP's share α of combined weights, typed as a number from 0 to 1."""
-    text = str(values.get("share", DEFAULT_SHARE) or "").strip()
-    try:
-        share = Decimal(text)
-        if not share.is_finite() or not 0 <= share <= 1:
-            raise InvalidOperation
-    except InvalidOperation:
-        raise ValidationFailed({"share": _(
-            "AHP's share of the combined weights: “%(value)s” is not allowed; it is a number "
-            "from 0 to 1, e.g. 0.5 (1 keeps the AHP weights alone, 0 the entropy weights "
-            "alone).", value=text)}) from None
-    return share
+    return scheme_weights.parse_share(values.get("share"))
 
 
 def _ahp_matrix(upper: dict[tuple[int, int], str]):
@@ -222,10 +212,7 @@ def _weights_ahp(upper: dict[tuple[int, int], str]):
                                  float(result.lambda_max), float(result.ci), float(result.cr),
                                  bool(result.consistent), [])
     if not result.consistent:
-        cr = format(result.cr, ".4f")
-        raise ValidationFailed({"matrix": _(
-            "The judgements are not consistent enough: CR = %(cr)s, it must be below 0.10. "
-            "Revise the comparisons.", cr=cr)})
+        raise schemes.inconsistent(result.cr)
     return {k: float(w) for k, w in zip(KEYS, result.weights, strict=True)}, figures
 
 
