@@ -69,3 +69,16 @@ def test_login_itself_needs_the_token(client, make_user):
                                            "password": "correct-horse-battery"})
     assert response.status_code == 403
     assert client.get("/api/me").status_code == 401
+
+
+def test_a_signed_out_api_write_is_told_to_sign_in_not_that_its_token_is_wrong(client, db):
+    """A program that has not signed in learns what to do (401), whatever it sends; signing in
+    itself still needs the token, and a signed-in session still needs it on every write."""
+    before = _org_count(db)
+    for path in ("/api/users", "/api/contracts/1/settlements", "/api/settlements/1/approve"):
+        response = client.post(path, json={"username": "x"})
+        assert response.status_code == 401, path
+        assert response.json() == {"detail": "请先登录。"}
+    assert client.delete("/api/session").status_code == 401
+    assert client.post("/api/session", json={"username": "x", "password": "y"}).status_code == 403
+    assert _org_count(db) == before

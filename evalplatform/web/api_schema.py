@@ -25,7 +25,9 @@ API_DESCRIPTION = """政府购买服务绩效评价平台 API
 
 The same services and access rules as the pages; a program authenticates with the session
 cookie (``GET /api/session``, then ``POST /api/session``) and sends the session's CSRF token in
-the ``X-CSRF-Token`` header of every state-changing request.
+the ``X-CSRF-Token`` header of every state-changing request. A request with no signed-in session
+behind it is answered 401 (sign in first), whatever its method; only signing in itself needs
+the token before there is a session.
 
 **Language.** Answers and refusals — ``detail``, ``errors`` and labels such as
 ``level_label`` — are in Chinese (``zh-CN``) or English (``en``):

@@ -30,9 +30,25 @@ def csrf_token(request: Request) -> str:
     return token
 
 
+#: The one API route a signed-out client writes to: signing in, which keeps its token check
+#: (a forged sign-in would put the victim into the forger's account).
+SIGN_IN_API = "/api/session"
+
+
+def _signed_out_api_call(request: Request) -> bool:
+    """A JSON API call with no signed-in session behind it: there is no session for a forged
+    request to ride on, so the route's own access check answers it (401, sign in first)
+    rather than a refusal of its token. The token is checked again once signed in."""
+    from evalplatform.web.access import SESSION_USER
+
+    signing_in = request.url.path == SIGN_IN_API and request.method == "POST"
+    return (request.url.path.startswith("/api/") and not signing_in
+            and not request.session.get(SESSION_USER))
+
+
 async def csrf_protect(request: Request) -> None:
     """A global dependency: refuses an unsafe request whose token is absent or wrong."""
-    if request.method in SAFE_METHODS:
+    if request.method in SAFE_METHODS or _signed_out_api_call(request):
         return
     supplied = request.headers.get(HEADER)
     if not supplied:
