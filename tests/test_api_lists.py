@@ -13,6 +13,7 @@ LISTS = [
     ("/api/evaluations", "finance", ("title", "opens_at", "project")),
     ("/api/surveys", "finance", ("id", "title", "opens_at")),
     ("/api/users", "admin", ("username", "role", "last_login_at")),
+    ("/api/organisations", "admin", ("name", "kind", "created_at")),
     ("/api/results", "finance", ("published", "total", "deadline")),
     ("/api/due", "finance", ("project", "due", "late")),
 ]
@@ -75,6 +76,20 @@ def test_the_user_list_refuses_an_unknown_role(client, signed_in):
     assert client.get("/api/users?role=auditor").status_code == 200
     message = _refused(client.get("/api/users?role=superuser"), "role")
     assert "角色" in message and "finance" in message and "supplier" in message
+
+
+def test_the_organisation_list_finds_by_name_or_code_and_filters_by_kind(client, signed_in,
+                                                                        make_org):
+    signed_in("auditor")
+    make_org("supplier", name="临江市福康居家养老服务中心")
+    make_org("purchasing_department", name="临江市民政局")
+    found = client.get("/api/organisations", params={"q": "福康"}).json()
+    assert [o["name"] for o in found["items"]] == ["临江市福康居家养老服务中心"]
+    assert found["total"] == 1 and found["sort"] == "name"
+    kinds = client.get("/api/organisations?kind=purchasing_department").json()["items"]
+    assert kinds and {o["kind"] for o in kinds} == {"purchasing_department"}
+    message = _refused(client.get("/api/organisations?kind=ngo"), "kind")
+    assert "supplier" in message and "finance_bureau" in message
 
 
 def test_the_refusals_read_in_english_after_switching(client, signed_in):
@@ -143,7 +158,7 @@ def test_the_openapi_document_describes_every_api_endpoint_and_its_refusals(clie
 @pytest.mark.parametrize("path", PAGED + ["/api/standing", "/api/contracts", "/api/settlements"])
 def test_every_list_answers_the_same_page_fields_and_the_sort_it_applied(client, signed_in,
                                                                           path):
-    signed_in("admin" if path == "/api/users" else "finance")
+    signed_in(_role(path) if path in PAGED else "finance")
     listed = client.get(f"{path}?per_page=7")
     assert listed.status_code == 200, listed.text
     body = listed.json()

@@ -188,10 +188,26 @@ def get_organisation(session: Session, organisation_id: int) -> Organisation:
     return org
 
 
-def page_organisations(session: Session, *, sort=None, page=1, per_page=20) -> Page:
+def organisation_filter_problems(kind: str = "") -> dict[str, str]:
+    """The organisation list's filter → why it cannot be applied, in the reader's language."""
+    if kind and kind not in OrganisationKind.__members__:
+        return {"kind": _("Choose one of the organisation kinds: %(choices)s.",
+                          choices=", ".join(OrganisationKind.__members__))}
+    return {}
+
+
+def page_organisations(session: Session, *, q: str | None = None, kind: str | None = None,
+                       sort=None, page=1, per_page=20) -> Page:
+    statement = select(Organisation)
+    if q and q.strip():
+        like = f"%{q.strip()}%"
+        statement = statement.where(col(Organisation.name).ilike(like)
+                                    | col(Organisation.credit_code).ilike(like))
+    if kind in OrganisationKind.__members__:
+        statement = statement.where(Organisation.kind == OrganisationKind(kind))
     return paginate(
         session,
-        select(Organisation),
+        statement,
         sort_columns={"name": Organisation.name, "kind": Organisation.kind,
                       "created_at": Organisation.created_at},
         sort=sort,

@@ -117,6 +117,15 @@ class OrganisationOut(BaseModel):
     credit_code: str | None
 
 
+class OrganisationPage(BaseModel):
+    items: list[OrganisationOut]
+    total: int
+    page: int
+    pages: int
+    per_page: int
+    sort: str = Field(description="The sort applied, a leading - descending")
+
+
 class ChainStatus(BaseModel):
     ok: bool
     entries: int
@@ -241,14 +250,31 @@ def reset_password(
     return PasswordResetOut(user=_user_out(user, org), temporary_password=reset.generated)
 
 
-@router.get("/organisations", response_model=list[OrganisationOut],
-            responses=error_responses(401, 403))
+@router.get("/organisations", response_model=OrganisationPage,
+            responses=error_responses(401, 403, 422))
 def list_organisations(
+    q: str = Query("", description="Words in the name or the unified social credit code"),
+    kind: str = Query("", description="A kind: " + ", ".join(OrganisationKind.__members__)),
+    sort: str = Query("name", description="name, kind or created_at; a leading - sorts "
+                      "descending"),
+    page: ApiPage = 1,
+    per_page: ApiPerPage = 50,
     session: Session = Depends(get_session),
     principal: Principal = Depends(require(Role.admin, Role.finance, Role.auditor)),
 ):
-    return [OrganisationOut.model_validate(o, from_attributes=True)
-            for o in accounts.list_organisations(session)]
+    """The registered organisations, a page at a time, as the administrator's list shows them."""
+    problems = accounts.organisation_filter_problems(kind)
+    if problems:
+        raise ValidationFailed(problems)
+    result = accounts.page_organisations(session, q=q, kind=kind, sort=sort, page=page,
+                                         per_page=per_page)
+    problems = paging.list_problems(result, sort=sort, page_number=page)
+    if problems:
+        raise ValidationFailed(problems)
+    return OrganisationPage(
+        items=[OrganisationOut.model_validate(o, from_attributes=True) for o in result.items],
+        total=result.total, page=result.page, pages=result.pages, per_page=result.per_page,
+        sort=paging.applied_sort(result))
 
 
 @router.get("/audit/verify", response_model=ChainStatus, responses=error_responses(401, 403))
