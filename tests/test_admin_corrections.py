@@ -372,7 +372,8 @@ def test_a_reset_user_must_set_a_new_password_before_anything_else(
     refused = client.get("/api/projects")
     assert refused.status_code == 403
     assert refused.json()["code"] == "password_change_required"
-    assert "请先在“我的账户”页面（/account）设置新密码" in refused.json()["detail"]
+    assert "请先在“我的账户”页面（/account）或通过 POST /api/session/password 设置新密码" \
+        in refused.json()["detail"]
     me = client.get("/api/me").json()
     assert me["must_change_password"] is True
     token = me["csrf_token"]
@@ -391,6 +392,41 @@ def test_a_reset_user_must_set_a_new_password_before_anything_else(
     assert client.get("/projects").status_code == 200
     assert client.get("/api/projects").status_code == 200
     assert client.get("/api/me").json()["must_change_password"] is False
+
+
+def test_a_program_sets_its_new_password_through_the_api_after_a_reset(client, make_user, db):
+    """The one write a reset account may make by API; the same rules as the page, then every
+    endpoint is open again and the session stays signed in."""
+    admin, user = make_user("admin"), make_user("finance")
+    accounts.reset_password(db, _admin_actor(admin), user.id, TEMPORARY)
+    token = client.get("/api/session").json()["csrf_token"]
+    signed = client.post("/api/session", json={"username": user.username,
+                                               "password": TEMPORARY},
+                         headers={"x-csrf-token": token})
+    assert signed.status_code == 200 and signed.json()["must_change_password"] is True
+    headers = {"x-csrf-token": signed.json()["csrf_token"]}
+    assert client.get("/api/projects").status_code == 403
+    wrong = client.post("/api/session/password", headers=headers, json={
+        "current_password": "not-it", "new_password": TEMPORARY})
+    assert wrong.status_code == 422
+    assert set(wrong.json()["errors"]) == {"current_password"}
+    same = client.post("/api/session/password", headers=headers, json={
+        "current_password": TEMPORARY, "new_password": TEMPORARY})
+    assert "临时密码" in same.json()["errors"]["new_password"]
+    differ = client.post("/api/session/password", headers=headers, json={
+        "current_password": TEMPORARY, "new_password": CHOSEN, "confirm_password": "x" + CHOSEN})
+    assert set(differ.json()["errors"]) == {"confirm_password"}
+    assert client.post("/api/session/password", json={
+        "current_password": TEMPORARY, "new_password": CHOSEN}).status_code == 403  # no token
+    db.expire_all()
+    assert _fresh(db, user).must_change_password  # nothing refused changed anything
+    done = client.post("/api/session/password", headers=headers, json={
+        "current_password": TEMPORARY, "new_password": CHOSEN})
+    assert done.status_code == 200, done.text
+    assert done.json()["must_change_password"] is False
+    assert client.get("/api/projects").status_code == 200  # still signed in, open again
+    assert verify_password(_fresh(db, user).password_hash, CHOSEN)
+    assert _entries(db, "user.password")
 
 
 def test_a_reset_user_may_still_sign_out(client, make_user, db):

@@ -59,6 +59,10 @@ class LoginRequired(Exception):
 NEW_PASSWORD_PAGE = "/account"
 
 
+#: Where a program sets a new password after a reset (``routes.api.change_own_password``).
+NEW_PASSWORD_API = "/api/session/password"
+
+
 class PasswordChangeRequired(PermissionDenied):
     """The signed-in user's password was reset by the administrator and they have not chosen
     a new one yet: pages redirect to the password form, the API answers 403 with ``code``."""
@@ -67,8 +71,8 @@ class PasswordChangeRequired(PermissionDenied):
 
     def __init__(self):
         super().__init__(_("Your password was reset by the administrator: set a new password "
-                           "on the My account page (%(page)s) before doing anything else.",
-                           page=NEW_PASSWORD_PAGE))
+                           "on the My account page (%(page)s) or with POST %(api)s before doing "
+                           "anything else.", page=NEW_PASSWORD_PAGE, api=NEW_PASSWORD_API))
 
 
 def start_session(request: Request, user) -> None:
@@ -85,6 +89,13 @@ def end_session(request: Request) -> None:
     request.session.clear()
     if lang:
         request.session["lang"] = lang
+    _forget_principal(request)
+
+
+def stay_signed_in(request: Request, user) -> None:
+    """Keep this session signed in after ``user`` changed their password (which signed their
+    other sessions out by moving the epoch on); the principal is read afresh."""
+    request.session[SESSION_EPOCH] = user.session_epoch
     _forget_principal(request)
 
 

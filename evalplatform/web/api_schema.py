@@ -51,7 +51,8 @@ class Problem(BaseModel):
         default=None,
         description="Where a program can act on the refusal, what it is: "
                     "password_change_required (403: the administrator reset the password; "
-                    "set a new one on the page /account first)")
+                    "set a new one first with POST /api/session/password or on the page "
+                    "/account)")
 
 
 class ValidationProblem(BaseModel):

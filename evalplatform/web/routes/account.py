@@ -10,7 +10,7 @@ from evalplatform.db import get_session
 from evalplatform.i18n import _
 from evalplatform.services import accounts
 from evalplatform.services.errors import ValidationFailed
-from evalplatform.web.access import SESSION_EPOCH, Principal, own_account
+from evalplatform.web.access import Principal, own_account, stay_signed_in
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.templating import flash, redirect, render
 
@@ -39,7 +39,7 @@ def change_password(
     except ValidationFailed as exc:
         template = "_password_form.html" if request.headers.get("hx-request") else "account.html"
         return render(request, template, {"errors": exc.errors}, status_code=422)
-    request.session[SESSION_EPOCH] = user.session_epoch  # stay signed in here only
+    stay_signed_in(request, user)  # here only
     if principal.must_change_password:  # the temporary password is gone: on to work
         flash(request, _("Your new password is set. Welcome, %(name)s.",
                          name=principal.display_name))

@@ -18,6 +18,7 @@ from evalplatform.web.access import (
     public,
     require,
     start_session,
+    stay_signed_in,
 )
 from evalplatform.web.api_schema import Moment, error_responses
 from evalplatform.web.csrf import csrf_token
@@ -35,9 +36,9 @@ class Me(BaseModel):
     organisation_id: int | None
     organisation_name: str | None
     must_change_password: bool = Field(
-        description="The administrator reset the password: until a new one is set (on the "
-                    "page /account), every other endpoint answers 403 with code "
-                    "password_change_required")
+        description="The administrator reset the password: until a new one is set (POST "
+                    "/api/session/password, or the page /account), every other endpoint "
+                    "answers 403 with code password_change_required")
     csrf_token: str = Field(description="Send it in the X-CSRF-Token header of every "
                                         "state-changing request of this session")
 
@@ -158,6 +159,32 @@ def sign_in(request: Request, body: SignIn, session: Session = Depends(get_sessi
     answer carries its new CSRF token."""
     user = accounts.authenticate(session, body.username, body.password).user
     start_session(request, user)
+    principal = load_principal(request, session)
+    return Me(**{k: getattr(principal, k) for k in Me.model_fields if k != "csrf_token"},
+              csrf_token=csrf_token(request))
+
+
+class NewPassword(BaseModel):
+    current_password: str
+    new_password: str = Field(description=f"At least {accounts.MIN_PASSWORD_LENGTH} characters; "
+                                          "after a reset, not the temporary one")
+    confirm_password: str | None = Field(
+        default=None, description="The new password again, as a form asks for it; left out, "
+                                  "the new password is taken as confirmed")
+
+
+@router.post("/session/password", response_model=Me, responses=error_responses(401, 403, 422))
+def change_own_password(request: Request, body: NewPassword,
+                        session: Session = Depends(get_session),
+                        principal: Principal = Depends(own_account)):
+    """Change the signed-in user's own password, as the page /account does (the same rules
+    and audit entry). After a reset by the administrator this is the one write allowed: the
+    answer says ``must_change_password: false`` and every endpoint is open again. Other
+    sessions of the user are signed out; this one stays signed in."""
+    confirm = body.new_password if body.confirm_password is None else body.confirm_password
+    user = accounts.change_own_password(session, principal.actor, principal.id,
+                                        body.current_password, body.new_password, confirm)
+    stay_signed_in(request, user)
     principal = load_principal(request, session)
     return Me(**{k: getattr(principal, k) for k in Me.model_fields if k != "csrf_token"},
               csrf_token=csrf_token(request))
