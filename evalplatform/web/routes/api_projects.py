@@ -3,18 +3,24 @@
 The same services and the same access rules as the pages: finance and auditors see every
 department's projects, a purchaser only its own (another department's project is "not
 found"); suppliers and evaluators are refused. Amounts are given twice: integer fen, exact,
-and a yuan string with two decimals ("1200000.00") — never a float.
+and a yuan string with two decimals ("1200000.00") — never a float; an amount sent in is a
+yuan string too, and a JSON number is refused.
+
+A purchaser registers its department's projects and records their contracts; finance approves
+or returns a project of ¥1,000,000 or more — through the services the pages use, with the same
+rules, refusals (each field named) and audit entries.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
-from sqlmodel import Session
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session, select
 
 from evalplatform.db import get_session
+from evalplatform.i18n import _
 from evalplatform.models import (
     CatalogueEntry,
     DueCondition,
@@ -30,7 +36,12 @@ from evalplatform.web.access import Principal, require
 from evalplatform.web.api_schema import Moment, error_responses
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import ApiPage, ApiPerPage
-from evalplatform.web.routes.projects import owns_project
+from evalplatform.web.routes.projects import (
+    contract_purchaser,
+    finance_only,
+    owns_project,
+    project_purchaser,
+)
 
 router = APIRouter(route_class=FormRoute, prefix="/api", tags=["projects"],
                    responses=error_responses(401, 403, 422))
@@ -254,3 +265,193 @@ def due(sort: str = Query("", description="project, department, due or late, as 
                        contract_id=i.contract.id if i.contract else None, due=i.due,
                        late_days=i.late_days, note=str(i.note), url=i.url)
             for i in found.items])
+
+
+# ---------------------------------------------------------------- writes
+
+
+#: The service's names of a project's fields → the names a program sends.
+PROJECT_FIELDS = {"budget": "budget_yuan", "catalogue_entry_id": "catalogue_code",
+                  **{key: f"performance_targets.{key.removeprefix('target_')}"
+                     for key, _label in projects.TARGET_FIELDS}}
+TARGET_KEYS = [key.removeprefix("target_") for key, _label in projects.TARGET_FIELDS]
+
+
+def _named(exc: ValidationFailed, names: dict[str, str]) -> ValidationFailed:
+    """The service's refusal with each field under the name the program sent it by."""
+    return ValidationFailed({names.get(key, key): message for key, message in exc.errors.items()})
+
+
+class ProjectIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a mistyped key is refused, not left out
+
+    name: str = Field(description="The project's name, at most 200 characters")
+    catalogue_code: str = Field(description="A level-2 or level-3 entry of the guiding "
+                                            "catalogue (指导性目录), e.g. A0701")
+    content: str = Field(description="The service content")
+    recipients: str = Field(description="Who receives the service")
+    year: int = Field(description="Budget year, e.g. 2026")
+    budget_line: str = Field(description="The budget line that funds it (无预算不购买)")
+    budget_yuan: str = Field(description="The budget in yuan as a decimal string, e.g. "
+                                         "\"1200000.00\"; a JSON number is refused")
+    procurement_method: str = Field(description="One of " + ", ".join(
+        m.value for m in ProcurementMethod))
+    performance_targets: dict[str, str] = Field(
+        default_factory=dict, description="绩效目标 by kind: " + ", ".join(TARGET_KEYS))
+
+    def values(self, session: Session) -> dict:
+        """The project as the registration form gives it to ``projects.register``."""
+        entry = session.exec(select(CatalogueEntry)
+                             .where(CatalogueEntry.code == self.catalogue_code.strip())).first()
+        unknown = sorted(set(self.performance_targets) - set(TARGET_KEYS))
+        if unknown:
+            raise ValidationFailed({f"performance_targets.{unknown[0]}": _(
+                "Not a kind of performance target; the kinds are %(kinds)s.",
+                kinds=", ".join(TARGET_KEYS))})
+        return {"name": self.name, "catalogue_entry_id": str(entry.id) if entry else "",
+                "content": self.content, "recipients": self.recipients, "year": str(self.year),
+                "budget_line": self.budget_line, "budget": self.budget_yuan,
+                "procurement_method": self.procurement_method,
+                **{f"target_{k}": v for k, v in self.performance_targets.items()}}
+
+
+class ReturnIn(BaseModel):
+    reason: str = Field(description="Why finance returns the project to the department")
+
+
+@router.post("/projects", response_model=ProjectDetail, status_code=201,
+             responses=error_responses(409))
+def register_project(body: ProjectIn, response: Response, session: Session = Depends(get_session),
+                     principal: Principal = Depends(require(Role.purchaser))):
+    """Register a project of the purchaser's own department (登记项目), as the page's form does:
+    no budget line, no project; a project matching the negative list is refused naming the
+    entry; ¥1,000,000 or more awaits finance's approval (status awaiting_approval), less is
+    ready. Answers 201 with the project and its address in Location. Audited as
+    project.register."""
+    try:
+        project = projects.register(session, principal.actor,
+                                    department_id=principal.organisation_id,
+                                    values=body.values(session))
+    except ValidationFailed as exc:
+        raise _named(exc, PROJECT_FIELDS) from None
+    response.headers["location"] = f"/api/projects/{project.id}"
+    return get_project(project.id, session, principal)
+
+
+@router.post("/projects/{project_id}/approve", response_model=ProjectDetail,
+             responses=error_responses(404, 409))
+def approve_project(project_id: int, session: Session = Depends(get_session),
+                    principal: Principal = Depends(finance_only)):
+    """Finance approves a project awaiting approval (¥1,000,000 or more): procurement may
+    start. Another state is refused (409). Audited as project.approve."""
+    projects.approve(session, principal.actor, project_id)
+    return get_project(project_id, session, principal)
+
+
+@router.post("/projects/{project_id}/return", response_model=ProjectDetail,
+             responses=error_responses(404, 409))
+def return_project(project_id: int, body: ReturnIn, session: Session = Depends(get_session),
+                   principal: Principal = Depends(finance_only)):
+    """Finance returns a project awaiting approval to its department with the reason (退回);
+    the department corrects it and resubmits. A reason is required (422). Audited as
+    project.return."""
+    projects.return_to_department(session, principal.actor, project_id, body.reason)
+    return get_project(project_id, session, principal)
+
+
+@router.post("/projects/{project_id}/resubmit", response_model=ProjectDetail,
+             responses=error_responses(404, 409))
+def resubmit_project(project_id: int, session: Session = Depends(get_session),
+                     principal: Principal = Depends(project_purchaser)):
+    """The purchaser resubmits a returned project for approval. Audited as project.resubmit."""
+    projects.resubmit(session, principal.actor, project_id)
+    return get_project(project_id, session, principal)
+
+
+class InstalmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    share: str = Field(description="A percentage of the amount (\"30%\") or a yuan amount "
+                                   "(\"360000.00\"); the instalments add up to the amount "
+                                   "exactly")
+    due_condition: DueCondition
+    performance_linked: bool = Field(False, description="Paid at the ratio its evaluation "
+                                                        "earns under the payment rule")
+
+
+#: The service's names of a contract's fields → the names a program sends.
+CONTRACT_FIELDS = {"amount": "amount_yuan"}
+
+
+class ContractIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    supplier_id: int = Field(description="A registered, eligible supplier")
+    amount_yuan: str = Field(description="The contract amount in yuan as a decimal string, at "
+                                         "most the project's budget; a JSON number is refused")
+    signed_on: str = Field(description="The signing date, YYYY-MM-DD, not in the future")
+    term_months: int = Field(description="At most 12, or 36 for a stable, continuous service")
+    stable_continuous: bool = False
+    content: str
+    quantity: str = ""
+    quality: str = ""
+    price_terms: str = ""
+    settlement_method: str = ""
+    performance_targets: str = Field(description="绩效目标 and assessment standard (考核标准)")
+    breach_terms: str = ""
+    payment_days: int | None = Field(None, description="For a small or medium supplier: days "
+                                                       "from acceptance to payment, 30 by "
+                                                       "default, at most 60")
+    payment_rule: str = Field("bands", description="bands (the default table) or linear")
+    floor_score: str = Field("", description="For the linear rule: the score below which "
+                                             "nothing is paid, 0 to 100")
+    instalments: list[InstalmentIn] = Field(description="The payment schedule, in order (e.g. "
+                                                        "30 % on signing, 30 % after the "
+                                                        "interim evaluation, 40 % after the "
+                                                        "final one)")
+
+    def values(self) -> dict:
+        data = self.model_dump(exclude={"instalments", "amount_yuan", "stable_continuous",
+                                        "payment_days", "supplier_id", "term_months"})
+        return {**data, "amount": self.amount_yuan, "supplier_id": str(self.supplier_id),
+                "term_months": str(self.term_months),
+                "payment_days": "" if self.payment_days is None else str(self.payment_days),
+                **({"stable_continuous": "1"} if self.stable_continuous else {})}
+
+
+@router.post("/projects/{project_id}/contract", response_model=ContractOut, status_code=201,
+             responses=error_responses(404, 409))
+def record_contract(project_id: int, body: ContractIn, response: Response,
+                    session: Session = Depends(get_session),
+                    principal: Principal = Depends(project_purchaser)):
+    """Record the contract of the department's approved (or ready) project with its payment
+    schedule, as the page's form does: the amount within the budget, the term, a barred
+    supplier refused, the instalments adding up to the amount to the fen. One contract per
+    project (409 if one was recorded meanwhile). Answers 201 with the contract and its address
+    in Location. Audited as contract.record."""
+    rows = [contracts.InstalmentInput(i.share, i.due_condition.value, i.performance_linked)
+            for i in body.instalments]
+    try:
+        contract = contracts.record_contract(session, principal.actor, project_id,
+                                             body.values(), rows)
+    except ValidationFailed as exc:
+        raise _named(exc, CONTRACT_FIELDS) from None
+    response.headers["location"] = f"/api/contracts/{contract.id}"
+    return _contract_out(session, contract)
+
+
+class PublicationIn(BaseModel):
+    published_on: str = Field(description="The day the contract was published, YYYY-MM-DD: "
+                                          "within 2 working days of signing")
+
+
+@router.post("/contracts/{contract_id}/published", response_model=ContractOut,
+             responses=error_responses(404))
+def record_publication(contract_id: int, body: PublicationIn,
+                       session: Session = Depends(get_session),
+                       principal: Principal = Depends(contract_purchaser)):
+    """Record the day the contract was published (合同公开), as the contract page does: not
+    before its signing, not in the future. Audited as contract.publish."""
+    contract = contracts.record_publication(session, principal.actor, contract_id,
+                                            body.published_on)
+    return _contract_out(session, contract)
