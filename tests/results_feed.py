@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlmodel import func, select
@@ -109,6 +109,23 @@ def hand_inputs() -> dict:
     q1 = ["满意"] * 5 + ["较满意"] * 3 + ["一般", "不满意"]
     responses = [{"Q1": q1[i], "Q2": "满意", "Q3": "较满意"} for i in range(10)]
     return {"sheets": sheets, "data": data, "responses": responses, "population": 5000}
+
+
+@pytest.fixture(name="clock")
+def clock_fixture(monkeypatch):
+    """Today is Friday 9 Oct 2026 (Beijing) for the services, inside the appeal window of a
+    publication on Monday 28 Sep 2026 (deadline Saturday 10 Oct, a 调休 working day);
+    ``clock.set(day)`` moves it."""
+
+    class Clock:
+        def set(self, day: date):
+            moment = datetime(day.year, day.month, day.day, 2, 0, tzinfo=UTC)
+            monkeypatch.setattr("evalplatform.services.results.now", lambda: moment)
+            monkeypatch.setattr("evalplatform.services.projects.today", lambda: day)
+
+    clock = Clock()
+    clock.set(date(2026, 10, 9))
+    return clock
 
 
 @pytest.fixture(name="world")

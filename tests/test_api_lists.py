@@ -14,6 +14,7 @@ LISTS = [
     ("/api/surveys", "finance", ("id", "title", "opens_at")),
     ("/api/users", "admin", ("username", "role", "last_login_at")),
     ("/api/organisations", "admin", ("name", "kind", "created_at")),
+    ("/api/appeals", "finance", ("filed", "status", "project")),
     ("/api/results", "finance", ("published", "total", "deadline")),
     ("/api/due", "finance", ("project", "due", "late")),
 ]

@@ -7,17 +7,17 @@ import json
 import re
 import subprocess
 import sys
-from datetime import UTC, date, datetime
+from datetime import date
 
-import pytest
 from sqlmodel import select
 
 from evalplatform.models import Appeal, AppealStatus, EvaluationResult, EvaluationStatus
 from evalplatform.services import appeals, evaluations, results
 from tests.conftest import CSRF_RE, login
-from tests.results_feed import (  # noqa: F401  (feed_fixture, world_fixture: fixtures)
+from tests.results_feed import (  # noqa: F401  (clock_, feed_, world_fixture: fixtures)
     HAND_TOTAL,
     PUBLISHED_AT,
+    clock_fixture,
     fed,
     feed_fixture,
     hand_inputs,
@@ -27,22 +27,6 @@ from tests.results_feed import (  # noqa: F401  (feed_fixture, world_fixture: fi
 )
 
 PDF = b"%PDF-1.4\n% evidence\n%%EOF\n"
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """Today is Friday 9 Oct 2026 (Beijing) for the services, inside the appeal window of a
-    publication on Monday 28 Sep 2026 (deadline Saturday 10 Oct, a 调休 working day)."""
-
-    class Clock:
-        def set(self, day: date):
-            moment = datetime(day.year, day.month, day.day, 2, 0, tzinfo=UTC)
-            monkeypatch.setattr("evalplatform.services.results.now", lambda: moment)
-            monkeypatch.setattr("evalplatform.services.projects.today", lambda: day)
-
-    clock = Clock()
-    clock.set(date(2026, 10, 9))
-    return clock
 
 
 def sign_in(client, user):

@@ -283,8 +283,17 @@ class AppealRow:
     supplier: Organisation
 
 
+def status_problems(status: str = "") -> dict[str, str]:
+    """The appeal list's status filter → why it cannot be applied, in the reader's language
+    (the page ignores an unknown status; the JSON API refuses it)."""
+    if status and status not in AppealStatus.__members__:
+        return {"status": _("Choose one of the appeal statuses: %(choices)s.",
+                            choices=", ".join(AppealStatus.__members__))}
+    return {}
+
+
 def page(session: Session, principal, *, status: str = "", sort: str | None = None,
-         page_number: int = 1) -> Page:
+         page_number: int = 1, per_page: int = 20, appeal_ids: list[int] | None = None) -> Page:
     """The appeals the principal may see, newest first."""
     department = aliased(Organisation)
     supplier = aliased(Organisation)
@@ -302,9 +311,11 @@ def page(session: Session, principal, *, status: str = "", sort: str | None = No
         statement = statement.where(col(Appeal.id) < 0)
     if status in AppealStatus.__members__:
         statement = statement.where(Appeal.status == AppealStatus(status))
+    if appeal_ids is not None:
+        statement = statement.where(col(Appeal.id).in_(appeal_ids))
     found = paginate(session, statement, sort_columns={
         "filed": Appeal.filed_at, "status": Appeal.status, "project": Project.name},
-        sort=sort, default_sort="-filed", page=page_number)
+        sort=sort, default_sort="-filed", page=page_number, per_page=per_page)
     found.items = [AppealRow(*row) for row in found.items]
     return found
 

@@ -5,6 +5,7 @@ from evalplatform.web.routes import (
     account,
     admin,
     api,
+    api_appeals,
     api_contracts,
     api_evaluations,
     api_projects,
@@ -33,6 +34,6 @@ ROUTERS = [surveys.respondents, auth.router, home.router, account.router, admin.
            settlements.router, disclosure.router, api.router, api_projects.router,
            api_evaluations.router, api_surveys.router, api_settlements.router,
            api_contracts.router, api_standing.router, api_results.router,
-           api_scoresheets.router]
+           api_scoresheets.router, api_appeals.router]
 
 LEAN_ROUTES = [*surveys.submissions.routes, *home.health.routes]

@@ -1,11 +1,15 @@
-"""The JSON API for evaluations: the same services and access rules as the pages."""
+"""The JSON API for evaluations: the same services and access rules as the pages.
+
+The purchaser schedules an evaluation of its contract (which freezes the contract's scheme),
+and the organiser — finance or the purchasing department — opens collection and closes it, as
+the evaluation's page does; later steps are the result's (``api_results``)."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from evalplatform.db import get_session
@@ -16,6 +20,8 @@ from evalplatform.web.access import Principal, require
 from evalplatform.web.api_schema import Moment, error_responses
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import ApiPage, ApiPerPage
+from evalplatform.web.routes.evaluations import evaluation_organiser
+from evalplatform.web.routes.projects import contract_purchaser
 
 router = APIRouter(route_class=FormRoute, prefix="/api", tags=["evaluations"],
                    responses=error_responses(401, 403, 422))
@@ -103,3 +109,56 @@ def api_evaluation(evaluation_id: int, session: Session = Depends(get_session),
                    principal: Principal = Depends(evaluation_reader)):
     result = evaluations.page(session, evaluation_ids=[evaluation_id])
     return _out(result.items[0])
+
+
+# ---------------------------------------------------------------- writes
+
+
+class EvaluationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a mistyped key is refused, not left out
+
+    title: str = Field(description="e.g. 2026年度终期绩效评价")
+    stage: EvaluationStage = Field(description="interim (事中监控) or final (事后评价)")
+    period_start: str = Field(description="First day of the period evaluated, YYYY-MM-DD")
+    period_end: str = Field(description="Last day of the period evaluated, YYYY-MM-DD")
+    opens_at: str = Field(description="When the survey and the score sheets open: YYYY-MM-DD "
+                                      "or YYYY-MM-DDTHH:MM (Beijing time)")
+    closes_at: str = Field(description="When they close: YYYY-MM-DD (the end of that day) or "
+                                       "YYYY-MM-DDTHH:MM")
+
+
+class StepIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: EvaluationStatus = Field(description="collecting (open the survey and the sheets) or "
+                                             "scoring (close collection)")
+    expected_version: int | None = Field(
+        None, description="The evaluation's version as read; if it moved since, the step is "
+                          "refused (409)")
+
+
+@router.post("/contracts/{contract_id}/evaluations", response_model=EvaluationOut,
+             status_code=201, responses=error_responses(404, 409))
+def api_schedule(contract_id: int, body: EvaluationIn, response: Response,
+                 session: Session = Depends(get_session),
+                 principal: Principal = Depends(contract_purchaser)):
+    """Schedule an evaluation of the department's contract (安排评价), as the contract page's
+    form does: the period within the contract's term, one final evaluation per period, the
+    contract's scheme complete — and then frozen for it. Answers 201 with the evaluation and
+    its address in Location. Audited as evaluation.create."""
+    evaluation = evaluations.create(session, principal.actor, contract_id, body.model_dump(
+        mode="json"))
+    response.headers["location"] = f"/api/evaluations/{evaluation.id}"
+    return api_evaluation(evaluation.id, session, principal)
+
+
+@router.post("/evaluations/{evaluation_id}/advance", response_model=EvaluationOut,
+             responses=error_responses(404, 409))
+def api_advance(evaluation_id: int, body: StepIn, session: Session = Depends(get_session),
+                principal: Principal = Depends(evaluation_organiser)):
+    """The organiser opens collection (``to: collecting``) or closes it (``to: scoring``), as
+    the evaluation page's buttons do; a step out of order, or one the result takes (computed,
+    published), is refused with 409 and the reason. Audited as evaluation.<status>."""
+    evaluations.organiser_step(session, principal.actor, evaluation_id, body.to.value,
+                               expected_version=body.expected_version)
+    return api_evaluation(evaluation_id, session, principal)

@@ -7,6 +7,9 @@ Figures are the tabulation's own (``surveys.tabulation``, statistics from ``scor
 rates and means with their 95 % intervals, margins of error, Cronbach's alpha, the sample
 needed. Free-text answers and groups appear under the same rule as on the pages (at least
 5 responses), so the API tells no more about a respondent than the pages do.
+
+The organiser (finance or the purchasing department) opens an evaluation's survey and closes
+it as the survey page does.
 """
 
 from __future__ import annotations
@@ -261,3 +264,27 @@ def api_survey(survey_id: int, session: Session = Depends(get_session),
         responses_by_channel={k: v for k, v in app_service.counts(session, survey).items()
                               if k not in ("total", "issued", "used")},
         tabulation=_tabulation(app_service.tabulate(session, evaluation, language)))
+
+
+organisers = require(Role.finance, Role.purchaser, owns=evaluations.owns_evaluation)
+
+
+@router.post("/evaluations/{evaluation_id}/survey/open", response_model=SurveyDetail,
+             responses=error_responses(404, 409))
+def api_open_survey(evaluation_id: int, session: Session = Depends(get_session),
+                    principal: Principal = Depends(organisers)):
+    """Open the evaluation's survey, as its page does: the questionnaire's draft becomes the
+    version respondents answer, a draft evaluation starts collecting, and answers come in
+    while the schedule's window is open. Refused with 409 and the reason when it cannot (no
+    questionnaire yet, already open). Audited as survey.open."""
+    survey = app_service.open_survey(session, principal, evaluation_id)
+    return api_survey(survey.id, session, principal)
+
+
+@router.post("/evaluations/{evaluation_id}/survey/close", response_model=SurveyDetail,
+             responses=error_responses(404, 409))
+def api_close_survey(evaluation_id: int, session: Session = Depends(get_session),
+                     principal: Principal = Depends(organisers)):
+    """Close the evaluation's survey, as its page does; its counts go into the audit log."""
+    survey = app_service.close_survey(session, principal, evaluation_id)
+    return api_survey(survey.id, session, principal)

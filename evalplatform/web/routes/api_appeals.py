@@ -1,0 +1,188 @@
+"""The JSON API of appeals (申诉): the supplier files one against a published result inside
+its window, finance decides it — the services, rules, refusals and audit entries of the appeal
+pages. Finance and auditors read every appeal, a purchasing department those on its projects,
+a supplier its own; another's is not found (404)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
+
+from evalplatform.db import get_session
+from evalplatform.i18n import _
+from evalplatform.models import AppealStatus
+from evalplatform.services import appeals, paging, results
+from evalplatform.services.errors import ValidationFailed
+from evalplatform.web.access import Principal
+from evalplatform.web.api_schema import Moment, error_responses
+from evalplatform.web.forms import FormRoute
+from evalplatform.web.params import ApiPage, ApiPerPage
+from evalplatform.web.routes.results import (
+    appeal_decider,
+    appeal_lister,
+    appeal_reader,
+    evaluation_supplier,
+)
+
+router = APIRouter(route_class=FormRoute, prefix="/api", tags=["appeals"],
+                   responses=error_responses(401, 403, 422))
+
+
+class EvidenceOut(BaseModel):
+    filename: str
+    kind: str
+    size: int
+    url: str = Field(description="The file, for the readers of the appeal")
+
+
+class AppealOut(BaseModel):
+    id: int
+    evaluation_id: int
+    evaluation_title: str
+    project_name: str
+    department: str
+    supplier: str
+    result_id: int
+    status: AppealStatus
+    status_label: str
+    filed_at: Moment
+    reasons: str
+    leaves: list[str] = Field(description="The indicators disputed (leaf ids)")
+    evidence: list[EvidenceOut]
+    decision: str
+    reopened_leaves: list[str]
+    decided_at: Moment | None
+    version: int = Field(description="Send it back as expected_version when deciding")
+
+
+class AppealPage(BaseModel):
+    items: list[AppealOut]
+    total: int
+    page: int
+    pages: int
+    per_page: int
+    sort: str = Field(description="The sort applied, a leading - descending")
+
+
+def _out(row: appeals.AppealRow) -> AppealOut:
+    a = row.appeal
+    return AppealOut(
+        id=a.id, evaluation_id=a.evaluation_id, evaluation_title=row.evaluation.title,
+        project_name=row.project.name, department=row.department.name,
+        supplier=row.supplier.name, result_id=a.result_id, status=a.status,
+        status_label=appeals.status_label(a.status), filed_at=a.filed_at, reasons=a.reasons,
+        leaves=list(a.leaves),
+        evidence=[EvidenceOut(filename=e.get("filename") or "", kind=e.get("kind") or "",
+                              size=int(e.get("size") or 0),
+                              url=f"/appeals/{a.id}/evidence/{e.get('sha256')}")
+                  for e in a.evidence],
+        decision=a.decision, reopened_leaves=list(a.reopened_leaves), decided_at=a.decided_at,
+        version=a.version)
+
+
+@router.get("/appeals", response_model=AppealPage)
+def api_appeals(status: str = Query("", description="An appeal status: "
+                                    + ", ".join(AppealStatus.__members__)),
+                sort: str | None = Query(None, description="filed, status or project; a "
+                                         "leading - sorts descending; newest first when "
+                                         "omitted"),
+                page: ApiPage = 1, per_page: ApiPerPage = 20,
+                session: Session = Depends(get_session),
+                principal: Principal = Depends(appeal_lister)):
+    """The appeals the caller may see, newest first, paged like every list."""
+    problems = appeals.status_problems(status)
+    if problems:
+        raise ValidationFailed(problems)
+    results.finalise_quietly(session)
+    found = appeals.page(session, principal, status=status, sort=sort, page_number=page,
+                         per_page=per_page)
+    problems = paging.list_problems(found, sort=sort, page_number=page)
+    if problems:
+        raise ValidationFailed(problems)
+    return AppealPage(items=[_out(row) for row in found.items], total=found.total,
+                      page=found.page, pages=found.pages, per_page=found.per_page,
+                      sort=paging.applied_sort(found))
+
+
+@router.get("/appeals/{appeal_id}", response_model=AppealOut, responses=error_responses(404))
+def api_appeal(appeal_id: int, session: Session = Depends(get_session),
+               principal: Principal = Depends(appeal_reader)):
+    """One appeal as its page shows it: reasons, disputed indicators, evidence, decision."""
+    return _out(appeals.page(session, principal, appeal_ids=[appeal_id]).items[0])
+
+
+class EvidenceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    filename: str
+    content_base64: str = Field(description="The file's bytes in base64: a PDF or a Word "
+                                            "document, as the page accepts")
+
+
+class AppealIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a mistyped key is refused, not left out
+
+    reasons: str = Field(description=f"At least {appeals.MIN_REASONS} characters")
+    leaves: list[str] = Field(default_factory=list, description="The disputed indicators (leaf "
+                                                                "ids of the result), if any")
+    evidence: list[EvidenceIn] = Field(
+        default_factory=list, description=f"At most {appeals.MAX_EVIDENCE_FILES} files")
+
+    def files(self) -> list[tuple[bytes, str]]:
+        found, errors = [], {}
+        for index, item in enumerate(self.evidence):
+            try:
+                found.append((base64.b64decode(item.content_base64, validate=True),
+                              item.filename))
+            except (binascii.Error, ValueError):
+                errors[f"evidence.{index}.content_base64"] = _(
+                    "%(file)s: the content is not valid base64.", file=item.filename or "?")
+        if errors:
+            raise ValidationFailed(errors)
+        return found
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: str = Field(description="uphold (the result stands) or reopen (the named "
+                                     "indicators are scored again)")
+    decision: str = Field(description="The reasons, which the supplier reads")
+    leaves: list[str] = Field(default_factory=list, description="For reopen: the indicators "
+                                                                "to score again")
+    expected_version: int | None = Field(
+        None, description="The appeal's version as read; if someone decided it since, the "
+                          "decision is refused (409)")
+
+
+@router.post("/evaluations/{evaluation_id}/appeal", response_model=AppealOut, status_code=201,
+             responses=error_responses(404, 409))
+def api_file_appeal(evaluation_id: int, body: AppealIn, response: Response,
+                    session: Session = Depends(get_session),
+                    principal: Principal = Depends(evaluation_supplier)):
+    """The supplier appeals the published result of its evaluation (提出申诉) inside the
+    appeal window, as the appeal page does; outside it, or a second time on the same
+    publication, is refused with 409 and the reason. The result cannot become final until
+    finance decides. Answers 201 with the appeal and its address in Location. Audited as
+    appeal.file."""
+    results.finalise_quietly(session, [evaluation_id])
+    appeal = appeals.file(session, principal, evaluation_id, reasons=body.reasons,
+                          leaves=body.leaves, evidence=body.files())
+    response.headers["location"] = f"/api/appeals/{appeal.id}"
+    return api_appeal(appeal.id, session, principal)
+
+
+@router.post("/appeals/{appeal_id}/decide", response_model=AppealOut,
+             responses=error_responses(404, 409))
+def api_decide_appeal(appeal_id: int, body: DecisionIn, session: Session = Depends(get_session),
+                      principal: Principal = Depends(appeal_decider)):
+    """Finance decides an open appeal, as the appeal page does: uphold the result, or reopen
+    the named indicators (the evaluation goes back to scoring). Audited as appeal.upheld or
+    appeal.reopened."""
+    appeals.decide(session, principal, appeal_id, outcome=body.outcome, decision=body.decision,
+                   leaves=body.leaves, expected_version=body.expected_version)
+    return api_appeal(appeal_id, session, principal)
