@@ -689,3 +689,38 @@ def test_the_payment_list_reads_each_kind_of_record_once_however_many_contracts(
                   "acceptance"):
         assert many.get(table, 0) <= 1, (table, many)
     assert few.get("instalment", 0) == many.get("instalment", 0)
+
+
+def test_the_payment_list_reads_in_as_many_statements_however_many_contracts_it_lists(
+        db, make_user, make_org):
+    """Every instalment of every contract on the due list, settled or not, its sheet worked
+    out: the statements do not grow with the contracts (they grew by some six for each
+    unsettled instalment)."""
+    from sqlalchemy import event
+
+    def statements() -> int:
+        seen = []
+
+        def note(*_args):
+            seen.append(1)
+
+        bind = db.get_bind()
+        event.listen(bind, "before_cursor_execute", note)
+        try:
+            rows = settlements.payments(db, today=date(2026, 11, 1))
+        finally:
+            event.remove(bind, "before_cursor_execute", note)
+        assert rows
+        return len(seen)
+
+    first = contracted_world(db, make_user, make_org, n=1)
+    final_evaluation(db, first, "88.00", "良")
+    db.expire_all()
+    one = statements()
+    for n in (2, 3, 4):
+        world = contracted_world(db, make_user, make_org, n=n)
+        final_evaluation(db, world, "91.00", "优")
+    db.expire_all()
+    assert len(settlements.payments(db, today=date(2026, 11, 1))) >= 4 * 3
+    db.expire_all()
+    assert statements() == one

@@ -337,9 +337,34 @@ def _stage_label(stage: EvaluationStage) -> str:
     return str(EVALUATION_STAGE_LABELS[stage])
 
 
-def build_sheet(session: Session, instalment: Instalment, evaluation_id: int | None = None
-                ) -> Sheet:
-    """Compute the instalment's settlement sheet from its evaluation's final result."""
+class _SheetReads:
+    """What :func:`build_sheet` reads of a contract, asked of the database as it goes: one
+    instalment's sheet. :class:`_PaymentReads` answers the same questions from what it read of
+    many contracts at once."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def used(self, contract_id: int, instalment_id: int) -> set[int]:
+        return _used_evaluations(self.session, contract_id, instalment_id)
+
+    def of_stage(self, contract_id: int, stage: EvaluationStage) -> list[Evaluation]:
+        return list(self.session.exec(select(Evaluation).where(
+            Evaluation.contract_id == contract_id, Evaluation.stage == stage)
+            .order_by(Evaluation.period_start, Evaluation.id)))
+
+    def final_result(self, evaluation: Evaluation) -> EvaluationResult | None:
+        return final_result(self.session, evaluation)
+
+    def acceptance(self, evaluation_id: int) -> Acceptance | None:
+        return acceptance_of(self.session, evaluation_id)
+
+
+def build_sheet(session: Session, instalment: Instalment, evaluation_id: int | None = None,
+                *, reads: _SheetReads | None = None) -> Sheet:
+    """Compute the instalment's settlement sheet from its evaluation's final result (``reads``:
+    what a caller read of many contracts at once, :class:`_PaymentReads`)."""
+    reads = reads or _SheetReads(session)
     contract = session.get(Contract, instalment.contract_id)
     project = session.get(Project, contract.project_id)
     linked = instalment.performance_linked
@@ -353,12 +378,10 @@ def build_sheet(session: Session, instalment: Instalment, evaluation_id: int | N
                               "the contract's payment schedule needs correcting.")
             return sheet
         return _fixed(sheet)
-    used = _used_evaluations(session, contract.id, instalment.id)
-    of_stage = [e for e in session.exec(select(Evaluation).where(
-        Evaluation.contract_id == contract.id, Evaluation.stage == stage)
-        .order_by(Evaluation.period_start, Evaluation.id))]
+    used = reads.used(contract.id, instalment.id)
+    of_stage = reads.of_stage(contract.id, stage)
     sheet.candidates = [e for e in of_stage
-                        if e.id not in used and final_result(session, e) is not None]
+                        if e.id not in used and reads.final_result(e) is not None]
     if evaluation_id:
         evaluation = next((e for e in of_stage if e.id == evaluation_id), None)
         if evaluation is None:
@@ -377,7 +400,7 @@ def build_sheet(session: Session, instalment: Instalment, evaluation_id: int | N
             "result is final (published and its appeal window closed).", stage=_stage_label(stage))
         return sheet
     sheet.evaluation = evaluation
-    result = final_result(session, evaluation)
+    result = reads.final_result(evaluation)
     if result is None:
         from evalplatform.services import evaluations
 
@@ -403,19 +426,24 @@ def build_sheet(session: Session, instalment: Instalment, evaluation_id: int | N
                                 sheet.ratio, sheet.payable_fen, sheet.deduction_fen)
     assert sheet.payable_fen + sheet.deduction_fen == instalment.amount_fen
     # the figures stay (the due list shows what waits), but nothing is proposed on them
-    sheet.not_accepted = failed_acceptance(session, instalment, evaluation)
+    sheet.not_accepted = failed_acceptance(session, instalment, evaluation,
+                                           found=reads.acceptance(evaluation.id))
     return sheet
 
 
+_READ_IT = object()  # failed_acceptance's ``found`` when it is to read the acceptance itself
+
+
 def failed_acceptance(session: Session, instalment: Instalment,
-                      evaluation: Evaluation | None) -> str | None:
+                      evaluation: Evaluation | None, *, found: object = _READ_IT) -> str | None:
     """Why a performance-linked instalment cannot be paid on ``evaluation``: the service it
     pays for failed its acceptance (验收不合格). Payment follows a passed acceptance (验收合格后
     支付); a failed one is rectified and accepted again first. An instalment not linked to
     performance (e.g. 30 % on signing) does not wait for an acceptance."""
     if not instalment.performance_linked or evaluation is None:
         return None
-    found = acceptance_of(session, evaluation.id)
+    if found is _READ_IT:
+        found = acceptance_of(session, evaluation.id)
     if found is None or found.conclusion != AcceptanceConclusion.rejected:
         return None
     return _("The service of %(title)s failed its acceptance on %(date)s: payment follows a "
@@ -1024,24 +1052,46 @@ class PaymentRow:
 
 
 @dataclass
-class _PaymentReads:
+class _PaymentReads(_SheetReads):
     """What :func:`payments` reads of many contracts, read in one statement each instead of
     one for every contract or instalment: their instalments, settlements, terms, suppliers'
-    profiles, organisations, the settled evaluations and those evaluations' acceptances."""
+    profiles, organisations, their evaluations with the final results and acceptances, and
+    the schemes those evaluations are scored on — all an unsettled instalment's sheet asks."""
 
     instalments: dict[int, list[Instalment]]
     settlements: dict[int, Settlement]  # by instalment (at most one each)
     terms: dict[int, ContractTerms]
     profiles: dict[int, SupplierProfile]
     organisations: dict[int, Organisation]
-    evaluations: dict[int, Evaluation]
+    evaluations: dict[int, Evaluation]  # every evaluation of the contracts read
     acceptances: dict[int, Acceptance]  # by evaluation, for the evaluations read
+    final_results: dict[int, EvaluationResult]  # by evaluation, for the final ones
+    schemes: dict[int, IndicatorScheme]
+    session: Session
+
+    def used(self, contract_id: int, instalment_id: int) -> set[int]:
+        return {s.evaluation_id for s in self.settlements.values()
+                if s.contract_id == contract_id and s.instalment_id != instalment_id
+                and s.status in ACTIVE and s.evaluation_id is not None}
+
+    def of_stage(self, contract_id: int, stage: EvaluationStage) -> list[Evaluation]:
+        return sorted((e for e in self.evaluations.values()
+                       if e.contract_id == contract_id and e.stage == stage),
+                      key=lambda e: (e.period_start, e.id))
+
+    def final_result(self, evaluation: Evaluation) -> EvaluationResult | None:
+        if evaluation is None or evaluation.status != EvaluationStatus.final:
+            return None
+        return self.final_results.get(evaluation.id)
+
+    def acceptance(self, evaluation_id: int) -> Acceptance | None:
+        return self.acceptances.get(evaluation_id)
 
     @classmethod
     def of(cls, session: Session, contracts_read: list[Contract]) -> _PaymentReads:
         ids = [c.id for c in contracts_read]
         if not ids:
-            return cls({}, {}, {}, {}, {}, {}, {})
+            return cls({}, {}, {}, {}, {}, {}, {}, {}, {}, session)
         instalments: dict[int, list[Instalment]] = {}
         for instalment in session.exec(select(Instalment).where(col(Instalment.contract_id)
                                        .in_(ids)).order_by(Instalment.contract_id,
@@ -1059,14 +1109,26 @@ class _PaymentReads:
         organisations = {o.id: o for o in session.exec(select(Organisation).where(
             col(Organisation.id).in_(suppliers | departments)))}
         evaluation_ids = {s.evaluation_id for s in settled.values() if s.evaluation_id}
-        evaluations = {e.id: e for e in session.exec(
-            select(Evaluation).where(col(Evaluation.id).in_(evaluation_ids)))}
+        evaluations = {e.id: e for e in session.exec(select(Evaluation).where(
+            col(Evaluation.contract_id).in_(ids) | col(Evaluation.id).in_(evaluation_ids)))}
         acceptances: dict[int, Acceptance] = {}
         for row in session.exec(select(Acceptance).where(
-                col(Acceptance.evaluation_id).in_(evaluation_ids)).order_by(Acceptance.id)):
+                col(Acceptance.evaluation_id).in_(evaluations)).order_by(Acceptance.id)):
             acceptances.setdefault(row.evaluation_id, row)  # the first, as acceptance_of
+        final_ids = [e.id for e in evaluations.values() if e.status == EvaluationStatus.final]
+        final_results: dict[int, EvaluationResult] = {}
+        for result in session.exec(select(EvaluationResult).where(
+                col(EvaluationResult.evaluation_id).in_(final_ids),
+                col(EvaluationResult.superseded).is_(False),
+                col(EvaluationResult.final_at).is_not(None))
+                .order_by(EvaluationResult.evaluation_id, col(EvaluationResult.version).desc())):
+            final_results.setdefault(result.evaluation_id, result)  # the latest, as final_result
+        # the schemes the results' grades are read from (``grades_of``), held here so that
+        # the session's identity map (weak references) keeps them while the list is made
+        schemes_read = {scheme.id: scheme for scheme in session.exec(select(IndicatorScheme).where(
+            col(IndicatorScheme.id).in_({e.scheme_id for e in evaluations.values()})))}
         return cls(instalments, settled, terms, profiles, organisations, evaluations,
-                   acceptances)
+                   acceptances, final_results, schemes_read, session)
 
     def acceptances_of(self, session: Session, evaluation: Evaluation | None
                        ) -> dict[int, Acceptance] | None:
@@ -1108,7 +1170,7 @@ def payments(session: Session, *, organisation_id: int | None = None,
                 evaluation = read.evaluations.get(settlement.evaluation_id)
                 payable = settlement.payable_fen
             else:
-                sheet = build_sheet(session, instalment)
+                sheet = build_sheet(session, instalment, reads=read)
                 evaluation, payable = sheet.evaluation, sheet.payable_fen
             due = due_for(session, contract, instalment, evaluation, days=days,
                           acceptances=read.acceptances_of(session, evaluation))
