@@ -501,3 +501,35 @@ def test_another_departments_purchaser_sees_the_results_but_not_the_contracts_th
     login(client, world.purchaser.username)  # the owning department reads its term
     chart, rows = _chart_and_rows(client.get(f"/standing/{world.supplier.id}").text)
     assert chart["series"][1]["data"] == [85.0, 85.0]
+
+
+def test_every_suppliers_standing_is_read_in_as_many_statements_however_many_suppliers(
+        db, make_user, make_org):
+    """The standing page and the finance home read every supplier's results, complaints and
+    contract terms once, not once per supplier."""
+    from sqlalchemy import event
+
+    def statements() -> int:
+        seen = []
+
+        def note(*_args):
+            seen.append(1)
+
+        bind = db.get_bind()
+        event.listen(bind, "before_cursor_execute", note)
+        try:
+            assert standing.all_standings(db, date(2026, 11, 1))
+        finally:
+            event.remove(bind, "before_cursor_execute", note)
+        return len(seen)
+
+    world = contracted_world(db, make_user, make_org, n=1)
+    final_evaluation(db, world, "92.00", "优")
+    db.expire_all()
+    one = statements()
+    for n, total in ((2, "55.00"), (3, "84.00"), (4, "91.00")):
+        final_evaluation(db, contracted_world(db, make_user, make_org, n=n), total, "良")
+    db.expire_all()
+    assert len(standing.all_standings(db, date(2026, 11, 1))) >= 4
+    db.expire_all()
+    assert statements() == one

@@ -277,10 +277,18 @@ def refusal(session: Session, bar: Bar) -> str:
              supplier=supplier.name, until=bar.until.isoformat(), reason=bar.reason)
 
 
-def threshold_of(session: Session, contract: Contract, rules: Rules) -> Decimal:
+#: ``threshold_of``'s ``terms`` when it is to read the contract's terms itself
+_READ_TERMS = None
+
+
+def threshold_of(session: Session, contract: Contract, rules: Rules,
+                 terms: dict | None = _READ_TERMS) -> Decimal:
+    """The contract's termination threshold: its terms' own, else the rules' default.
+    ``terms`` (contract id → its terms, every one there is among those asked about) is given
+    by a caller that read many contracts' at once."""
     from evalplatform.models import ContractTerms
 
-    row = session.get(ContractTerms, contract.id)
+    row = session.get(ContractTerms, contract.id) if terms is None else terms.get(contract.id)
     return Decimal(row.termination_threshold) if row is not None else rules.default_threshold
 
 
@@ -290,8 +298,10 @@ def _totals(results: list[FinalResult]) -> str:
     return _(", ").join(f"{r.evaluation.title} {r.total}" for r in results)
 
 
-def flags(session: Session, rules: Rules, results: list[FinalResult], today: date) -> list[Flag]:
-    """Contracts whose latest results, ``warn_consecutive`` in a row, are below the threshold."""
+def flags(session: Session, rules: Rules, results: list[FinalResult], today: date,
+          terms: dict | None = _READ_TERMS) -> list[Flag]:
+    """Contracts whose latest results, ``warn_consecutive`` in a row, are below the threshold
+    (``terms``: see ``threshold_of``)."""
     from evalplatform.services.evaluations import term_end
 
     by_contract: dict[int, list[FinalResult]] = {}
@@ -302,8 +312,10 @@ def flags(session: Session, rules: Rules, results: list[FinalResult], today: dat
         rows.sort(key=lambda r: (r.evaluation.period_end, r.evaluation.id))
         tail = rows[-rules.warn_consecutive:]
         contract = tail[-1].contract
-        threshold = threshold_of(session, contract, rules)
-        if len(tail) < rules.warn_consecutive or any(r.total >= threshold for r in tail):
+        if len(tail) < rules.warn_consecutive:
+            continue
+        threshold = threshold_of(session, contract, rules, terms)
+        if any(r.total >= threshold for r in tail):
             continue
         running = term_end(contract) >= today
         if running:
@@ -443,19 +455,24 @@ def complaints_since(session: Session, supplier_id: int, start: date) -> int:
 
 
 def standing_of(session: Session, supplier: Organisation, today: date | None = None,
-                rules: Rules | None = None, reader=None) -> Standing:
+                rules: Rules | None = None, reader=None, *,
+                history: list[FinalResult] | None = None,
+                complaints: int | None = None, terms: dict | None = _READ_TERMS) -> Standing:
     """The supplier's standing with its reasons. With a ``reader`` (the signed-in principal)
     it is the standing as that reader may see it: the level is the same for everyone, but a
     termination flag the reader has no business with is not listed and its reason names only
-    the published results; without one (the platform's own rules) every flag is there."""
+    the published results; without one (the platform's own rules) every flag is there.
+    ``history`` (its final results), ``complaints`` (counted since the look-back's start)
+    and ``terms`` (see ``threshold_of``) are given by a caller that read every supplier's at
+    once (``all_standings``)."""
     today = today or projects.today()
     rules = rules or settings(session)
-    history = final_results(session, supplier.id)
+    history = final_results(session, supplier.id) if history is None else history
     start = since(today, rules.lookback_years)
     recent = [r for r in history if r.final_on >= start]
     active = bars(rules, history, today)
     bar = max(active, key=lambda b: (b.until, b.cause.final_on)) if active else None
-    warned = [f for f in flags(session, rules, history, today)
+    warned = [f for f in flags(session, rules, history, today, terms)
               if f.results[-1].final_on >= start]
     reasons: list[str] = []
     if bar is not None:
@@ -483,8 +500,9 @@ def standing_of(session: Session, supplier: Organisation, today: date | None = N
             level = "unrated"
             reasons.append(_("No final result in the last %(n)s years.", n=rules.lookback_years))
     shown = [f for f in warned if reader is None or sees_flag(reader, f)]
-    return Standing(supplier, level, reasons, bar, shown, history, recent,
-                    complaints_since(session, supplier.id, start), rules)
+    if complaints is None:
+        complaints = complaints_since(session, supplier.id, start)
+    return Standing(supplier, level, reasons, bar, shown, history, recent, complaints, rules)
 
 
 @dataclass(frozen=True)
@@ -551,9 +569,26 @@ def suppliers(session: Session) -> list[Organisation]:
 
 def all_standings(session: Session, today: date | None = None, reader=None) -> list[Standing]:
     """Every supplier's standing, as ``reader`` may see it (see ``standing_of``)."""
+    from evalplatform.models import ContractTerms
+
     today = today or projects.today()
     rules = settings(session)
-    found = [standing_of(session, s, today, rules, reader) for s in suppliers(session)]
+    # every supplier's results, complaints and contract terms in one statement each, not one
+    # (or more) per supplier
+    histories: dict[int, list[FinalResult]] = {}
+    for result in final_results(session):
+        histories.setdefault(result.contract.supplier_id, []).append(result)
+    terms = {t.contract_id: t for t in session.exec(select(ContractTerms).where(
+        col(ContractTerms.contract_id).in_(
+            {r.contract.id for rows in histories.values() for r in rows})))}
+    start = since(today, rules.lookback_years)
+    complaints = {supplier_id: count for supplier_id, count in session.exec(
+        select(SupplierComplaint.supplier_id, func.count()).where(
+            SupplierComplaint.received_on >= start).group_by(SupplierComplaint.supplier_id)
+    ).all()}
+    found = [standing_of(session, s, today, rules, reader, history=histories.get(s.id, []),
+                         complaints=complaints.get(s.id, 0), terms=terms)
+             for s in suppliers(session)]
     found.sort(key=lambda s: (LEVELS.index(s.level), s.supplier.name))
     return found
 
