@@ -125,6 +125,25 @@ def client(app):
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+def statements_of(db, call) -> tuple:
+    """``call()``'s answer and the number of SQL statements it sent through ``db``'s
+    connection: what a test of N+1 reads compares for one record and for several."""
+    from sqlalchemy import event
+
+    seen = []
+
+    def note(*_args):
+        seen.append(1)
+
+    bind = db.get_bind()
+    event.listen(bind, "before_cursor_execute", note)
+    try:
+        answer = call()
+    finally:
+        event.remove(bind, "before_cursor_execute", note)
+    return answer, len(seen)
+
+
 def csrf_from(client, path: str = "/login") -> str:
     response = client.get(path)
     match = CSRF_RE.search(response.text)

@@ -21,6 +21,7 @@ from evalplatform.models import (
 from evalplatform.services import settlements
 from evalplatform.services.errors import Conflict, PermissionDenied, ValidationFailed
 from tests.builders import contracted_world, schedule
+from tests.conftest import statements_of
 from tests.settlement_builders import (
     add_result,
     final_evaluation,
@@ -696,22 +697,10 @@ def test_the_payment_list_reads_in_as_many_statements_however_many_contracts_it_
     """Every instalment of every contract on the due list, settled or not, its sheet worked
     out: the statements do not grow with the contracts (they grew by some six for each
     unsettled instalment)."""
-    from sqlalchemy import event
-
     def statements() -> int:
-        seen = []
-
-        def note(*_args):
-            seen.append(1)
-
-        bind = db.get_bind()
-        event.listen(bind, "before_cursor_execute", note)
-        try:
-            rows = settlements.payments(db, today=date(2026, 11, 1))
-        finally:
-            event.remove(bind, "before_cursor_execute", note)
+        rows, count = statements_of(db, lambda: settlements.payments(db, today=date(2026, 11, 1)))
         assert rows
-        return len(seen)
+        return count
 
     first = contracted_world(db, make_user, make_org, n=1)
     final_evaluation(db, first, "88.00", "良")

@@ -10,7 +10,7 @@ from evalplatform.models import Contract, StandingSettings, SupplierComplaint
 from evalplatform.services import catalogue, contracts, projects, settlements, standing
 from evalplatform.services.errors import Conflict, PermissionDenied, ValidationFailed
 from tests.builders import contracted_world
-from tests.conftest import login
+from tests.conftest import login, statements_of
 from tests.settlement_builders import final_evaluation, principal
 
 
@@ -507,21 +507,10 @@ def test_every_suppliers_standing_is_read_in_as_many_statements_however_many_sup
         db, make_user, make_org):
     """The standing page and the finance home read every supplier's results, complaints and
     contract terms once, not once per supplier."""
-    from sqlalchemy import event
-
     def statements() -> int:
-        seen = []
-
-        def note(*_args):
-            seen.append(1)
-
-        bind = db.get_bind()
-        event.listen(bind, "before_cursor_execute", note)
-        try:
-            assert standing.all_standings(db, date(2026, 11, 1))
-        finally:
-            event.remove(bind, "before_cursor_execute", note)
-        return len(seen)
+        found, count = statements_of(db, lambda: standing.all_standings(db, date(2026, 11, 1)))
+        assert found
+        return count
 
     world = contracted_world(db, make_user, make_org, n=1)
     final_evaluation(db, world, "92.00", "优")
