@@ -7,13 +7,11 @@ import base64
 import json
 from datetime import date
 
-from sqlalchemy import func
 from sqlmodel import select
 
 from evalplatform.models import Appeal, AuditEntry, Evaluation
 from evalplatform.services import surveys_app
 from tests.builders import contracted_world
-from tests.conftest import login
 from tests.results_feed import (  # noqa: F401  (clock_, feed_, world_fixture: fixtures)
     clock_fixture,
     feed_fixture,
@@ -21,18 +19,11 @@ from tests.results_feed import (  # noqa: F401  (clock_, feed_, world_fixture: f
     world_fixture,
 )
 from tests.survey_helpers import window
+from tests.test_api_project_writes import count, signed
 
 PDF = b"%PDF-1.4\n% evidence\n%%EOF\n"
 
 
-def signed(client, user) -> dict:
-    client.cookies.clear()
-    assert login(client, user.username).status_code == 303
-    return {"x-csrf-token": client.get("/api/me").json()["csrf_token"]}
-
-
-def count(db, model) -> int:
-    return db.exec(select(func.count()).select_from(model)).one()
 
 
 def schedule_body(**changes) -> dict:
