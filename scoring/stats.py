@@ -244,16 +244,31 @@ def ahp(matrix, method: str = "eigen") -> AHPResult:
     return AHPResult(w, lam, ci, ri, cr, bool(cr < 0.10))
 
 
-def entropy_weights(matrix) -> EntropyResult:
-    """Entropy-method weights (熵权法): rows are alternatives, columns criteria, values ≥ 0.
+def entropy_weights(matrix, benefit=None) -> EntropyResult:
+    """Entropy-method weights (熵权法): rows are alternatives, columns criteria.
 
     pᵢⱼ = xᵢⱼ / Σᵢ xᵢⱼ, eⱼ = −Σᵢ pᵢⱼ ln pᵢⱼ / ln m (p ln p = 0 at p = 0), dⱼ = 1 − eⱼ,
     wⱼ = dⱼ / Σ d. A constant (or all-zero) column carries no information and gets weight 0.
+
+    Without ``benefit`` the values are used as they are (they must be ≥ 0): right for
+    figures on one ratio scale, such as the shares of their points that indicators scored.
+    With ``benefit`` (one boolean per criterion, False = cost) each column is first
+    standardised by its range, as the method is taught for criteria in different units
+    (极差标准化): x′ = (x − min) / (max − min) where more is better, (max − x) / (max − min)
+    for a cost, so that neither a column's unit nor its origin (a count of complaints
+    against a score out of 100, an index around 100) decides its weight; any finite values
+    are then accepted.
     """
     x = _as_matrix("matrix", matrix, min_rows=2)
-    if (x < 0).any():
-        raise ValueError("matrix: values must be ≥ 0")
-    m = x.shape[0]
+    m, k = x.shape
+    if benefit is None:
+        if (x < 0).any():
+            raise ValueError("matrix: values must be ≥ 0")
+    else:
+        b = _benefit_vector(benefit, k)
+        lo, hi = x.min(axis=0), x.max(axis=0)
+        span = np.where(hi > lo, hi - lo, 1.0)
+        x = np.where(b, x - lo, hi - x) / span
     col = x.sum(axis=0)
     const = (x == x[0]).all(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -266,6 +281,19 @@ def entropy_weights(matrix) -> EntropyResult:
     if total <= 0:
         raise ValueError("matrix: every column is constant; entropy gives no weight")
     return EntropyResult(d / total, e, d)
+
+
+def _benefit_vector(benefit, k: int) -> np.ndarray:
+    """``benefit`` as one boolean per criterion (True = benefit, False = cost)."""
+    b = np.asarray(benefit)
+    if b.ndim != 1 or b.shape[0] != k:
+        raise ValueError(f"benefit: one boolean per criterion, expected {k}")
+    if b.dtype != bool:
+        if not all(v in (0, 1) for v in b.tolist()):
+            raise ValueError("benefit: each value must be a boolean (True = benefit, "
+                             "False = cost)")
+        b = b.astype(bool)
+    return b
 
 
 def _weight_vector(name: str, value) -> np.ndarray:
@@ -310,14 +338,7 @@ def topsis(matrix, weights, benefit) -> TopsisResult:
                          f"got {w.shape[0]}")
     if (w < 0).any() or w.sum() <= 0:
         raise ValueError("weights: must be ≥ 0 and not all zero")
-    b = np.asarray(benefit)
-    if b.ndim != 1 or b.shape[0] != k:
-        raise ValueError(f"benefit: one boolean per criterion, expected {k}")
-    if b.dtype != bool:
-        if not all(v in (0, 1) for v in b.tolist()):
-            raise ValueError("benefit: each value must be a boolean (True = benefit, "
-                             "False = cost)")
-        b = b.astype(bool)
+    b = _benefit_vector(benefit, k)
     w = w / w.sum()
     norm = np.sqrt((x * x).sum(axis=0))
     r = x / np.where(norm > 0, norm, 1.0)

@@ -131,7 +131,8 @@ def test_entropy_weights_come_from_how_much_the_candidates_differ(db, field):
     quote = {f"quote_{fresh.supplier.id}": "540000"}
     ranking = selection.rank(db, project.id, method="entropy", values=quote, today=TODAY)
     expected = scoring.entropy_weights([[c.used[k] for k in selection.KEYS]
-                                        for c in ranking.candidates])
+                                        for c in ranking.candidates],
+                                       benefit=[c.benefit for c in selection.CRITERIA])
     assert [ranking.weights[k] for k in selection.KEYS] == pytest.approx(list(expected.weights))
     assert ranking.weights["score"] == 0  # alike on the score: no information
     assert ranking.weights["complaints"] > 0 and ranking.weights["price"] > 0

@@ -15,11 +15,12 @@ complaints          cost     substantiated complaints (有效投诉) in the last
 
 A candidate without a figure (no history) gets the candidates' mean for it — neutral, and
 marked. The weights are typed, derived by AHP from a pairwise comparison (``scoring.ahp``,
-CR < 0.10 or refused), by the entropy method from the candidates' figures
-(``scoring.entropy_weights``), or combined (组合赋权): a typed share α of the AHP weights and
-1 − α of the entropy weights (``scoring.combined_weights``), the judgement tempered by how much
-the candidates actually differ. The ranking is advice for the purchaser's decision, which
-still follows the procurement method; every number on the page says where it came from.
+CR < 0.10 or refused), by the entropy method from the candidates' figures, each criterion
+standardised by its range and direction first (``scoring.entropy_weights``), or combined
+(组合赋权): a typed share α of the AHP weights and 1 − α of the entropy weights
+(``scoring.combined_weights``), the judgement tempered by how much the candidates actually
+differ. The ranking is advice for the purchaser's decision, which still follows the
+procurement method; every number on the page says where it came from.
 """
 
 from __future__ import annotations
@@ -313,12 +314,16 @@ def rank(session: Session, project_id: int, *, method: str = "typed", values: di
 
 
 def _weights_entropy(matrix: list[list[float]]) -> tuple[dict[str, float], dict[str, float]]:
-    """The entropy method's weights from the candidates' figures, and each criterion's entropy."""
+    """The entropy method's weights from the candidates' figures, and each criterion's entropy.
+
+    Each criterion is first standardised by its range and direction (a cost reversed), so
+    that a count of complaints and a score out of 100 weigh by how they spread the field,
+    not by their units."""
     if len(matrix) < 2:
         raise ValidationFailed({"method": _("The entropy method needs at least two "
                                             "candidates.")})
     try:
-        result = scoring.entropy_weights(matrix)
+        result = scoring.entropy_weights(matrix, benefit=[c.benefit for c in CRITERIA])
     except ValueError:
         raise ValidationFailed({"method": _(
             "The candidates' figures are the same on every criterion; the entropy method "

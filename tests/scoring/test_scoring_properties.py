@@ -177,6 +177,26 @@ def test_entropy_weights_sum_to_one(rows):
     assert (w[(x == x[0]).all(axis=0)] == 0).all()
 
 
+
+@SETTINGS
+@given(st.lists(st.lists(st.integers(-1000, 1000), min_size=3, max_size=3), min_size=2,
+                max_size=9),
+       st.lists(st.booleans(), min_size=3, max_size=3),
+       st.lists(st.integers(1, 50), min_size=3, max_size=3),
+       st.lists(st.integers(-500, 500), min_size=3, max_size=3))
+def test_entropy_weights_with_directions_ignore_each_criterions_unit_and_origin(
+        rows, benefit, scale, shift):
+    """Standardised by range and direction, a criterion weighs the same whatever its unit
+    and origin, and a cost weighs as its negative taken as a benefit."""
+    x = np.array(rows, dtype=float)
+    assume(not (x == x[0]).all(axis=0).all())
+    res = scoring.entropy_weights(x, benefit=benefit)
+    assert abs(res.weights.sum() - 1) < 1e-12 and (res.weights >= 0).all()
+    moved = scoring.entropy_weights(x * np.array(scale) + np.array(shift), benefit=benefit)
+    np.testing.assert_allclose(moved.weights, res.weights, atol=1e-9)
+    flipped = scoring.entropy_weights(-x, benefit=[not b for b in benefit])
+    np.testing.assert_allclose(flipped.weights, res.weights, atol=1e-12)
+
 @SETTINGS
 @given(st.lists(st.integers(1, 1000), min_size=2, max_size=9).flatmap(
            lambda a: st.tuples(st.just(a), st.lists(st.integers(0, 1000), min_size=len(a),

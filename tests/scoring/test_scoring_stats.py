@@ -106,6 +106,34 @@ def test_entropy_weights_zero_entries_count_as_zero_information():
     assert res.weights[0] > res.weights[1]
 
 
+def test_entropy_weights_standardise_each_criterion_by_its_range_and_direction():
+    """熵权法 as taught for criteria in different units: x′ = (x − min)/(max − min) for a
+    benefit, (max − x)/(max − min) for a cost, then the entropy of each column."""
+    x = [[80.0, 0.0, 104.0], [90.0, 0.0, 96.0], [85.0, 1.0, 100.0]]
+    res = scoring.entropy_weights(x, benefit=[True, False, True])
+    ln3 = math.log(3)
+    e_score = -(1 / 1.5 * math.log(1 / 1.5) + 0.5 / 1.5 * math.log(0.5 / 1.5)) / ln3
+    e_complaints = math.log(2) / ln3  # standardised 1, 1, 0: two alike, one apart
+    e_index = -(1 / 1.5 * math.log(1 / 1.5) + 0.5 / 1.5 * math.log(0.5 / 1.5)) / ln3
+    np.testing.assert_allclose(res.entropy, [e_score, e_complaints, e_index], atol=1e-15)
+    d = 1 - np.array([e_score, e_complaints, e_index])
+    np.testing.assert_allclose(res.weights, d / d.sum(), atol=1e-15)
+    # on the raw figures one complaint would have told everything and taken most weight
+    raw = scoring.entropy_weights(x)
+    assert raw.entropy[1] == 0 and raw.weights[1] > 0.9 > res.weights[1]
+
+
+def test_entropy_weights_with_directions_accept_any_finite_figure_and_check_them():
+    res = scoring.entropy_weights([[-3.0, 1.0], [2.0, 1.0], [0.5, 1.0]], benefit=[True, False])
+    np.testing.assert_allclose(res.weights, [1.0, 0.0])  # the constant column tells nothing
+    with pytest.raises(ValueError, match="benefit: one boolean per criterion, expected 2"):
+        scoring.entropy_weights([[1, 2], [2, 3]], benefit=[True])
+    with pytest.raises(ValueError, match="benefit: each value must be a boolean"):
+        scoring.entropy_weights([[1, 2], [2, 3]], benefit=[True, 2])
+    with pytest.raises(ValueError, match="every column is constant"):
+        scoring.entropy_weights([[1, -2], [1, -2]], benefit=[True, False])
+
+
 def test_entropy_weights_refuses_negative_values_and_constant_matrix():
     with pytest.raises(ValueError, match="matrix: values must be ≥ 0"):
         scoring.entropy_weights([[1, -1], [2, 3]])
