@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     secret_key: str = ""
     upload_dir: Path | None = None
     upload_max_bytes: int = 20 * 1024 * 1024
+    #: The largest request body that carries no file (a form's text, a JSON call): a body
+    #: over it is refused with 413 before it is read. Bodies with files may be larger by
+    #: the files they may carry (``web.forms.body_limit``).
+    request_max_bytes: int = Field(10 * 1024 * 1024, ge=64 * 1024)
     default_language: str = "zh_CN"
     session_max_age: int = 8 * 3600
     #: 申诉期: working days after a result's publication in which the supplier may appeal

@@ -71,6 +71,8 @@ _RESPONSES = {
     404: (Problem, "No such record, or not the caller's to see"),
     409: (Problem, "The record's state does not allow this now (e.g. not approved, or someone "
                    "else acted first); detail says why and what to do"),
+    413: (Problem, "The body is larger than the limit (EVAL_REQUEST_MAX_BYTES, plus "
+                   "EVAL_UPLOAD_MAX_BYTES for each file it may carry); detail says the limit"),
     422: (ValidationProblem, "A parameter or field broke a rule; errors names each one"),
     429: (Problem, "Too many failed attempts: the account is locked for a while"),
 }

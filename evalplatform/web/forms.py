@@ -35,6 +35,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from evalplatform.db import MAX_INTEGER
 from evalplatform.i18n import _, size_text
+from evalplatform.services import appeals
+from evalplatform.settings import get_settings
 
 
 def too_many_fields(max_fields: int | float) -> HTTPException:
@@ -50,6 +52,61 @@ def field_too_long(max_part_size: int) -> HTTPException:
 def too_many_files(max_files: int | float) -> HTTPException:
     return HTTPException(400, _("This form has too many files: at most %(count)s are accepted.",
                                 count=int(max_files)))
+
+
+#: The most files one form carries: an appeal's evidence.
+FORM_FILES = appeals.MAX_EVIDENCE_FILES
+
+
+def files_in_json(count: int):
+    """Marks an API endpoint whose JSON body carries up to ``count`` files as base64: its
+    body may be larger than a text body by that many files (``body_limit``)."""
+    def mark(endpoint):
+        endpoint.json_files = count
+        return endpoint
+    return mark
+
+
+def body_limit(settings, content_type: str | None, json_files: int = 0) -> int:
+    """The largest body a request of this content type may send to a route whose JSON
+    carries ``json_files`` files: ``EVAL_REQUEST_MAX_BYTES`` for text, plus
+    ``EVAL_UPLOAD_MAX_BYTES`` for each file a form may hold (Starlette keeps a file part
+    on disk, not in memory), or for each file of such JSON as base64 (4/3 of its bytes)."""
+    kind = (content_type or "").split(";", 1)[0].strip().lower()
+    if kind == "multipart/form-data":
+        return settings.request_max_bytes + FORM_FILES * settings.upload_max_bytes
+    if json_files and _json(content_type):
+        return settings.request_max_bytes + json_files * -(-settings.upload_max_bytes * 4 // 3)
+    return settings.request_max_bytes
+
+
+def body_too_large(limit: int) -> HTTPException:
+    return HTTPException(413, _("This request is too large: at most %(size)s are accepted.",
+                                size=size_text(limit)))
+
+
+def _capped(receive, limit: int):
+    """``receive`` that refuses (413) a body once more than ``limit`` bytes of it arrive, so a
+    body sent without its length (chunked) is never read whole either."""
+    seen = 0
+
+    async def capped_receive():
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise body_too_large(limit)
+        return message
+
+    return capped_receive
+
+
+def _declared_length(value: str | None) -> int | None:
+    """A ``Content-Length`` as a number (None when absent or not a whole number)."""
+    if value is None or not value.isascii() or not value.strip().isdigit():
+        return None
+    return int(value)
 
 
 def _urlencoded(content_type: str | None) -> bool:
@@ -227,7 +284,8 @@ class FormRoute(APIRoute):
     app's routers are all built with ``route_class=FormRoute`` (or a subclass), so every form
     over its limits is refused in the reader's language. Its URL is checked first for what the
     database could not be asked (``url_problems``): such a request is refused as an invalid one,
-    never reaching a query that would fail (a 500)."""
+    never reaching a query that would fail (a 500). A body over ``body_limit`` is refused
+    with 413 before it is read, or as soon as its bytes pass the limit."""
 
     request_class: type[Request] = FormLimitsRequest
 
@@ -239,11 +297,18 @@ class FormRoute(APIRoute):
         int_query = frozenset(f.alias for f in _declared(self.dependant, "query_params")
                               if _whole_number(f.field_info.annotation))
 
+        json_files = getattr(self.endpoint, "json_files", 0)
+
         async def form_handler(request: Request):
             problems = url_problems(request, int_path, int_query)
             if problems:
                 raise RequestValidationError(problems)
-            request = request_class(request.scope, request.receive)
+            settings = getattr(request.app.state, "settings", None) or get_settings()
+            limit = body_limit(settings, request.headers.get("content-type"), json_files)
+            declared = _declared_length(request.headers.get("content-length"))
+            if declared is not None and declared > limit:
+                raise body_too_large(limit)
+            request = request_class(request.scope, _capped(request.receive, limit))
             if _json(request.headers.get("content-type")):
                 problems = json_nul_problems(await request.body())
                 if problems:

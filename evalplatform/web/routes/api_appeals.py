@@ -19,7 +19,7 @@ from evalplatform.services import appeals, paging, results
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.web.access import Principal
 from evalplatform.web.api_schema import Moment, error_responses
-from evalplatform.web.forms import FormRoute
+from evalplatform.web.forms import FormRoute, files_in_json
 from evalplatform.web.params import ApiPage, ApiPerPage
 from evalplatform.web.routes.results import (
     appeal_decider,
@@ -160,7 +160,8 @@ class DecisionIn(BaseModel):
 
 
 @router.post("/evaluations/{evaluation_id}/appeal", response_model=AppealOut, status_code=201,
-             responses=error_responses(404, 409))
+             responses=error_responses(404, 409, 413))
+@files_in_json(appeals.MAX_EVIDENCE_FILES)
 def api_file_appeal(evaluation_id: int, body: AppealIn, response: Response,
                     session: Session = Depends(get_session),
                     principal: Principal = Depends(evaluation_supplier)):
