@@ -344,3 +344,28 @@ def test_every_detail_the_demo_city_records_is_named_in_words(db, client, signed
     assert "<dt>候选专家</dt><dd>（编号：" in draw  # each candidate in brackets of its own
     batch = client.get("/audit?action=survey.invitations").text.split('id="audit-table"')[1]
     assert "<dt>本批邀请码数</dt>" in batch and "大小（字节）" not in batch
+
+
+def test_the_audit_log_reads_the_objects_it_links_once_per_kind_not_once_per_entry(
+        db, client, signed_in, make_user, make_org):
+    """Whether the reader may open each object's page is decided on objects read together:
+    a page about four settlements costs the statements of a page about one."""
+    from tests.builders import contracted_world
+    from tests.conftest import statements_of
+    from tests.settlement_builders import approved_on_signing
+
+    approved_on_signing(db, contracted_world(db, make_user, make_org, n=1))
+    signed_in("auditor")
+
+    def statements(expected_links: int) -> int:
+        db.expire_all()
+        page, count = statements_of(db, lambda: client.get(
+            "/audit", params={"entity_type": "settlement"}, headers={"HX-Request": "true"}))
+        assert page.status_code == 200
+        assert len(set(re.findall(r'href="/settlements/(\d+)"', page.text))) == expected_links
+        return count
+
+    one = statements(1)
+    for n in (2, 3, 4):
+        approved_on_signing(db, contracted_world(db, make_user, make_org, n=n))
+    assert statements(4) == one

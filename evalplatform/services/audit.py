@@ -224,6 +224,23 @@ def _named_kinds():
             "appeal": (Appeal, None), "settlement": (Settlement, None)}
 
 
+def load_objects(session: Session, keys) -> list:
+    """The objects ``(kind, id)`` of the kinds the log names, read in one query per kind, so
+    that checking each one's access afterwards (``session.get``) finds it in the session
+    instead of reading it again. The caller keeps the list while it checks: the session
+    holds its objects only as long as someone else does."""
+    kinds = _named_kinds()
+    wanted: dict[str, set[int]] = {}
+    for kind, object_id in keys:
+        if kind in kinds and str(object_id).isdigit():
+            wanted.setdefault(kind, set()).add(int(object_id))
+    loaded: list = []
+    for kind, ids in wanted.items():
+        model = kinds[kind][0]
+        loaded.extend(session.exec(select(model).where(model.id.in_(sorted(ids)))).all())
+    return loaded
+
+
 def entity_names(session: Session, entries) -> dict[tuple[str, str], str]:
     """The objects a page of entries is about that still exist, with their names where they
     have one (a project's name, an evaluation's title; a contract goes by its project's

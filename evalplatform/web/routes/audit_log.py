@@ -37,7 +37,9 @@ def _objects(session: Session, principal: Principal, entries) -> dict:
     """Each entry's object as the table shows it: its name where it has one, and the link to
     its page where the reader may open it."""
     shown = {}
-    for (kind, object_id), name in audit.entity_names(session, entries).items():
+    names = audit.entity_names(session, entries)
+    held = audit.load_objects(session, [key for key in names if key[0] in OBJECT_PAGES])
+    for (kind, object_id), name in names.items():
         href = None
         if kind in OBJECT_PAGES:
             path, access = OBJECT_PAGES[kind]
@@ -45,6 +47,7 @@ def _objects(session: Session, principal: Principal, entries) -> dict:
             if access.admits(principal, session, {parameter: object_id}):
                 href = path.replace("{" + parameter + "}", object_id)
         shown[(kind, object_id)] = {"name": name, "href": href}
+    del held  # read once for the access checks above
     return shown
 
 
