@@ -160,6 +160,23 @@ def test_a_draw_seats_the_panel_stores_seed_and_candidates_and_is_audited(db, ma
     assert logged["seed"] == draw.seed and logged["seats"] == draw.seats
 
 
+def test_the_panel_is_listed_with_its_experts_and_accounts_in_three_statements(
+        db, make_user, make_org):
+    """The evaluation page's panel: members, their experts and their accounts are read one
+    kind at a time, not once per member."""
+    from tests.conftest import statements_of
+
+    pw = panel_world(db, make_user, make_org, pool_size=8, seats=5, alternates=2)
+    evaluation_id = pw.evaluation.id
+    db.expire_all()
+    rows, statements = statements_of(db, lambda: panel.member_rows(db, evaluation_id))
+    assert statements == 3
+    assert [r.member.position for r in rows] == [1, 2, 3, 4, 5, 6, 7]
+    assert all(r.expert.id == r.member.expert_id for r in rows)
+    assert all(r.user is not None and r.user.id == r.expert.user_id for r in rows)
+    assert [r.code for r in rows] == [f"E0{k}" for k in range(1, 8)]
+
+
 def test_the_seats_follow_the_seeds_sha256_ranks():
     candidates = [{"id": i, "specialities": ["D02"]} for i in range(1, 9)]
     seed = "ab" * 32

@@ -512,11 +512,18 @@ class MemberRow:
 
 
 def member_rows(session: Session, evaluation_id: int) -> list[MemberRow]:
+    """The panel's members with their experts and accounts, each kind read in one statement."""
+    seated = members(session, evaluation_id)
+    found = {e.id: e for e in session.exec(select(Expert).where(
+        col(Expert.id).in_(sorted({m.expert_id for m in seated}))))} if seated else {}
+    user_ids = sorted({e.user_id for e in found.values() if e.user_id})
+    users = {u.id: u for u in session.exec(select(User).where(
+        col(User.id).in_(user_ids)))} if user_ids else {}
     rows = []
-    for member in members(session, evaluation_id):
-        expert = session.get(Expert, member.expert_id)
-        rows.append(MemberRow(member, expert, session.get(User, expert.user_id)
-                              if expert.user_id else None, scorer_code(member)))
+    for member in seated:
+        expert = found[member.expert_id]
+        rows.append(MemberRow(member, expert, users.get(expert.user_id) if expert.user_id
+                              else None, scorer_code(member)))
     return rows
 
 
