@@ -99,3 +99,16 @@ def test_every_page_a_role_can_reach_opens_with_labelled_fields_and_unique_ids(
     visited, problems = _walk(client)
     assert visited >= 10, visited  # the walk went somewhere
     assert problems == []
+
+
+@pytest.mark.parametrize("username", ["caizheng", "minzheng", "fukang", "zhuanjia1"])
+def test_the_walk_in_english_meets_the_same_pages_without_a_fault(client, demo_city, username):
+    from tests.conftest import csrf_from, login
+
+    login(client, username, demo_city[username])
+    chosen = client.post("/language", data={"language": "en", "csrf_token": csrf_from(client, "/")},
+                         follow_redirects=True)
+    assert chosen.status_code == 200 and 'lang="en"' in chosen.text
+    visited, problems = _walk(client)
+    assert visited >= 10, visited
+    assert problems == []
