@@ -16,6 +16,7 @@ from evalplatform.web.routes import (
     api_surveys,
     audit_log,
     auth,
+    budget,
     disclosure,
     evaluations,
     experts,
@@ -31,9 +32,9 @@ from evalplatform.web.routes import (
 ROUTERS = [surveys.respondents, auth.router, home.router, account.router, admin.router,
            audit_log.router, projects.router, schemes.router, evaluations.router,
            surveys.router, experts.router, scoresheets.router, results.router,
-           settlements.router, disclosure.router, api.router, api_projects.router,
+           settlements.router, budget.router, disclosure.router, api.router, api_projects.router,
            api_evaluations.router, api_surveys.router, api_settlements.router,
            api_contracts.router, api_standing.router, api_results.router,
-           api_scoresheets.router, api_appeals.router]
+           api_scoresheets.router, api_appeals.router, budget.api]
 
 LEAN_ROUTES = [*surveys.submissions.routes, *home.health.routes]
