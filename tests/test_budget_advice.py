@@ -14,6 +14,7 @@ from evalplatform.services import budget_advice, catalogue, projects
 from evalplatform.services.errors import ValidationFailed
 from tests.builders import contracted_world
 from tests.conftest import login
+from tests.results_feed import clock_fixture  # noqa: F401  (the clock fixture)
 from tests.settlement_builders import final_evaluation
 
 BUDGET = 80_000_000  # every builder project: ¥800,000.00
@@ -164,3 +165,19 @@ def test_the_api_gives_the_same_advice_and_refuses_what_the_page_refuses(client,
     refused = client.get("/api/reports/budget", params={"adjust_中": "一成", "sort": "name"})
     assert refused.status_code == 422 and set(refused.json()["errors"]) == {"adjust_中"}
     assert client.get("/api/reports/budget", params={"sort": "name"}).status_code == 422
+
+
+def test_finance_and_the_department_see_the_cuts_advised_on_their_home_page(client, db, city,
+                                                                             clock):
+    login(client, city[0].finance.username)
+    home = client.get("/").text
+    card = home.split("建议核减 2027 年度预算的项目", 1)[1].split("</li>", 1)[0]
+    assert '<span class="card-value">2</span>' in card  # 中 and 差
+    assert "¥240,000.00" in card and 'href="/reports/budget"' in home
+    client.cookies.clear()
+    login(client, city[0].purchaser.username)  # its own project was graded 优: nothing to cut
+    assert "建议核减" not in client.get("/").text
+    client.cookies.clear()
+    login(client, city[2].purchaser.username)
+    own = client.get("/").text.split("建议核减 2027 年度预算的项目", 1)[1].split("</li>", 1)[0]
+    assert '<span class="card-value">1</span>' in own and "¥160,000.00" in own

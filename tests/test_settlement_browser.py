@@ -233,9 +233,13 @@ def test_on_a_desktop_the_page_buttons_sit_together_and_the_period_button_lines_
     try:
         browser_login(page, world.finance.username)
         page.goto("/settlements")
-        due, report = (page.locator(".page-head .button").nth(i).bounding_box() for i in (0, 1))
-        assert report["x"] - (due["x"] + due["width"]) <= 16  # side by side, on the right
-        assert report["x"] + report["width"] > 1000
+        buttons = page.locator(".page-head .button")
+        boxes = [buttons.nth(i).bounding_box() for i in range(buttons.count())]
+        assert len(boxes) == 3  # due dates, the half-year report, the budget advice
+        for left, right in zip(boxes, boxes[1:], strict=False):
+            assert right["x"] - (left["x"] + left["width"]) <= 16  # side by side
+            assert right["y"] == left["y"]
+        assert boxes[-1]["x"] + boxes[-1]["width"] > 1000  # on the right
         page.goto("/reports/half-year?year=2026&half=1")
         year = page.locator("#f-year").bounding_box()
         show = page.locator("#period-form button[type=submit]").bounding_box()

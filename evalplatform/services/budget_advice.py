@@ -33,8 +33,8 @@ from sqlmodel import Session, select
 
 from evalplatform.i18n import N_, _
 from evalplatform.labels import EVALUATION_STAGE_LABELS
-from evalplatform.models import EvaluationStage, Organisation, Project
-from evalplatform.services import projects, settlements, standing
+from evalplatform.models import EvaluationStage, Organisation, Project, Role
+from evalplatform.services import dashboard, projects, settlements, standing
 from evalplatform.services.errors import ValidationFailed
 
 #: The grades of the national rule, best first, with the lower bound of each total.
@@ -289,3 +289,23 @@ def workbook(advice: BudgetAdvice) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+@dashboard.provider
+def _cards(session: Session, role: Role, organisation_id: int | None) -> list[dashboard.Card]:
+    """Finance, and a purchasing department for its own projects: this year's projects whose
+    result advises a cut of next year's budget."""
+    if role == Role.purchaser and organisation_id is not None:
+        scope = organisation_id
+    elif role == Role.finance:
+        scope = None
+    else:
+        return []
+    advice = build(session, projects.today().year, organisation_id=scope)
+    cut = [r for r in advice.rows if r.change_fen < 0]
+    if not cut:
+        return []
+    return [dashboard.Card(
+        _("Budget cuts advised for %(year)s", year=advice.budget_year), str(len(cut)),
+        _("Their results advise %(amount)s less than this year", amount=settlements.money_text(
+            -sum(r.change_fen for r in cut))), "/reports/budget")]
