@@ -502,3 +502,32 @@ def test_no_payment_once_the_service_failed_acceptance_after_the_approval(client
     withdrawn = settlements.withdraw_approval(db, principal(world.finance), settlement.id,
                                               "验收不合格，待整改后重新验收")
     assert withdrawn.status.value == "returned"
+
+
+def test_the_public_notices_read_each_kind_of_record_once_and_page(client, db, make_user,
+                                                                    make_org):
+    """The list grows every year: four notices cost the statements of one."""
+    from tests.conftest import statements_of
+
+    def published_acceptance(n: int) -> None:
+        world = contracted_world(db, make_user, make_org, n=n)
+        evaluation = schedule(db, world)
+        acceptance.record(db, principal(world.purchaser), evaluation.id, GOOD,
+                          today=date(2026, 11, 1))
+        add_result(db, to_status(db, world, evaluation, "published"), f"8{n}.00", "良",
+                   final_on=None)
+
+    def statements(expected: int) -> int:
+        db.expire_all()
+        page, count = statements_of(db, lambda: client.get("/acceptances"))
+        assert page.text.count('href="/acceptances/') == expected
+        return count
+
+    published_acceptance(1)
+    one = statements(1)
+    for n in (2, 3, 4):
+        published_acceptance(n)
+    assert statements(4) == one
+    second = client.get("/acceptances", params={"page": "2"}, headers={"HX-Request": "true"})
+    assert second.status_code == 200 and "<h1>" not in second.text  # the table alone
+    assert "第 1 / 1 页" in second.text  # one page of four: the nearest page is shown

@@ -245,9 +245,36 @@ def _notice(session: Session, acceptance: Acceptance) -> Notice | None:
 
 
 def published(session: Session) -> list[Notice]:
-    """Every acceptance whose evaluation's result is published, newest publication first."""
-    notices = [n for n in (_notice(session, a) for a in session.exec(select(Acceptance)))
-               if n is not None]
+    """Every acceptance whose evaluation's result is published, newest publication first:
+    each kind of record read once for all of them (the public list grows every year)."""
+    rows = session.exec(
+        select(Acceptance, Evaluation, Contract, Project)
+        .join(Evaluation, Acceptance.evaluation_id == Evaluation.id)
+        .join(Contract, Acceptance.contract_id == Contract.id)
+        .join(Project, Contract.project_id == Project.id)
+        .where(col(Evaluation.status).in_(PUBLISHED_STATUSES))).all()
+    if not rows:
+        return []
+    current: dict[int, EvaluationResult] = {}
+    for result in session.exec(select(EvaluationResult).where(
+            col(EvaluationResult.evaluation_id).in_([e.id for _a, e, _c, _p in rows]),
+            col(EvaluationResult.superseded).is_(False),
+            col(EvaluationResult.published_at).is_not(None))):
+        known = current.get(result.evaluation_id)
+        if known is None or result.version > known.version:
+            current[result.evaluation_id] = result
+    wanted = {p.department_id for _a, _e, _c, p in rows} | {c.supplier_id for _a, _e, c, _p in rows}
+    organisations = {o.id: o for o in session.exec(select(Organisation).where(
+        col(Organisation.id).in_(sorted(wanted))))}
+    failed: dict[str, dict | None] = {}
+    for entry in session.exec(select(AuditEntry).where(
+            AuditEntry.entity_type == "acceptance", AuditEntry.action == "acceptance.reaccept",
+            col(AuditEntry.entity_id).in_([str(a.id) for a, _e, _c, _p in rows]))
+            .order_by(AuditEntry.seq)):
+        failed[entry.entity_id] = json.loads(entry.change).get("failed")  # the latest wins
+    notices = [Notice(a, e, current[e.id], p, organisations[p.department_id],
+                      organisations[c.supplier_id], failed.get(str(a.id)))
+               for a, e, c, p in rows if e.id in current]
     notices.sort(key=lambda n: (n.result.published_at, n.acceptance.id), reverse=True)
     return notices
 

@@ -503,10 +503,12 @@ async def acceptance_record(request: Request, evaluation_id: int,
 
 
 @router.get("/acceptances")
-def acceptance_notices(request: Request, session: Session = Depends(get_session),
-                       principal=Depends(public)):
-    return render(request, "settlements/notices.html",
-                  {"notices": acceptance.published(session), **_labels()})
+def acceptance_notices(request: Request, page: PageNumber = 1,
+                       session: Session = Depends(get_session), principal=Depends(public)):
+    notices = paginate_items(acceptance.published(session), page=page)
+    template = "settlements/_notices_table.html" if request.headers.get("hx-request") \
+        else "settlements/notices.html"
+    return render(request, template, {"notices": notices, **_labels()})
 
 
 @router.get("/acceptances/{acceptance_id}")
