@@ -148,3 +148,10 @@ def test_an_appeal_carries_its_evidence_past_the_text_limit(client, db, world, f
     assert filed.status_code == 201, filed.text
     assert client.get(filed.json()["evidence"][0]["url"]).content == evidence
     assert count(db, Appeal) == 1
+
+
+def test_a_respondents_submission_is_capped_like_every_form(client, db):
+    """The survey's submissions are lean routes, matched before the routers: the same cap."""
+    answer = client.post("/s/ABCD-EFGH", content="Q1=" + "x" * (70 * KB),
+                         headers={"content-type": "application/x-www-form-urlencoded"})
+    assert answer.status_code == 413 and "请求过大：最多接受 64 KB。" in answer.text

@@ -109,6 +109,17 @@ def _declared_length(value: str | None) -> int | None:
     return int(value)
 
 
+def capped(request: Request, request_class: type[Request], json_files: int = 0) -> Request:
+    """``request`` as ``request_class``, its body capped at ``body_limit``: refused (413) at
+    once when its declared length is over, else as soon as what arrives is."""
+    settings = getattr(request.app.state, "settings", None) or get_settings()
+    limit = body_limit(settings, request.headers.get("content-type"), json_files)
+    declared = _declared_length(request.headers.get("content-length"))
+    if declared is not None and declared > limit:
+        raise body_too_large(limit)
+    return request_class(request.scope, _capped(request.receive, limit))
+
+
 def _urlencoded(content_type: str | None) -> bool:
     return (content_type or "").split(";", 1)[0].strip().lower() == (
         "application/x-www-form-urlencoded")
@@ -303,12 +314,7 @@ class FormRoute(APIRoute):
             problems = url_problems(request, int_path, int_query)
             if problems:
                 raise RequestValidationError(problems)
-            settings = getattr(request.app.state, "settings", None) or get_settings()
-            limit = body_limit(settings, request.headers.get("content-type"), json_files)
-            declared = _declared_length(request.headers.get("content-length"))
-            if declared is not None and declared > limit:
-                raise body_too_large(limit)
-            request = request_class(request.scope, _capped(request.receive, limit))
+            request = capped(request, request_class, json_files)
             if _json(request.headers.get("content-type")):
                 problems = json_nul_problems(await request.body())
                 if problems:

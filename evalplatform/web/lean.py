@@ -12,7 +12,8 @@ submission's own work. A :class:`LeanRoute` keeps what those requests need and n
   ``anyone``, which looks nothing up, is allowed here: an endpoint that needs a signed-in
   user belongs on an ``APIRouter``); the test that walks every route checks it;
 * an unsafe method passes the same CSRF check as every other form (``csrf_protect``);
-* an urlencoded form is read with ``parse_qsl`` (``evalplatform.web.forms``);
+* an urlencoded form is read with ``parse_qsl`` (``evalplatform.web.forms``), its body
+  capped as every route's is (``forms.capped``);
 * the endpoint is ``async def endpoint(request, **path_params)`` and returns a response;
   path parameters arrive as strings, as the routes' own ``str`` parameters did.
 
@@ -32,7 +33,7 @@ from starlette.routing import Route
 
 from evalplatform.web.access import Access, anyone
 from evalplatform.web.csrf import csrf_protect
-from evalplatform.web.forms import UrlencodedFormRequest
+from evalplatform.web.forms import UrlencodedFormRequest, capped
 
 Endpoint = Callable[..., Awaitable[Response]]
 
@@ -49,7 +50,7 @@ class LeanRoute(Route):
         self.access = access
 
         async def handle(request: Request) -> Response:
-            request = UrlencodedFormRequest(request.scope, request.receive)
+            request = capped(request, UrlencodedFormRequest)
             await access(request)
             await csrf_protect(request)
             return await endpoint(request, **request.path_params)
