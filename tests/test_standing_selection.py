@@ -139,6 +139,8 @@ def test_entropy_weights_come_from_how_much_the_candidates_differ(db, field):
     assert ranking.candidates[0].supplier.id == fresh.supplier.id  # cheaper, no complaint
     assert all(0 <= e <= 1 and str(e) != "-0.0" for e in ranking.entropy.values())
     assert ranking.entropy["complaints"] == pytest.approx(0, abs=1e-12)  # one complaint: all told
+    assert len(ranking.candidates) == 2
+    assert any("只有两个候选者" in note for note in ranking.notes)  # it cannot tell by how much
 
 
 CONSISTENT = {(0, 1): "2", (0, 2): "4", (0, 3): "2", (0, 4): "4", (1, 2): "2", (1, 3): "1",

@@ -304,6 +304,9 @@ def rank(session: Session, project_id: int, *, method: str = "typed", values: di
                                             [objective[k] for k in KEYS], float(share))
         ranking.weights = {k: float(w) for k, w in zip(KEYS, combined.weights, strict=True)}
         ranking.subjective, ranking.objective, ranking.share = subjective, objective, share
+    if method in ("entropy", "combined") and len(candidates) == 2:
+        notes.append(_("With two candidates the entropy method weighs every criterion on which "
+                       "they differ alike: it can only tell that they differ, not by how much."))
     outcome = scoring.topsis(matrix, [ranking.weights[k] for k in KEYS],
                              [c.benefit for c in CRITERIA])
     for c, closeness, place in zip(candidates, outcome.closeness, outcome.rank, strict=True):
