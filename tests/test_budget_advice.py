@@ -136,7 +136,8 @@ def test_the_page_shows_finance_every_department_and_a_purchaser_its_own(client,
     book = load_workbook(io.BytesIO(sheet.content))
     rows = list(book.worksheets[2].iter_rows(values_only=True))  # the projects
     poor = next(r for r in rows if r[1] == city[2].project.name)
-    assert poor[6] == "差" and poor[9] == Decimal("400000.00")
+    assert poor[7] == "差" and poor[10] == Decimal("400000.00")
+    assert poor[4] == city[2].project.name  # the project whose result it goes by
     client.cookies.clear()
     login(client, purchaser.username)
     own = client.get("/reports/budget", params={"year": "2026"}).text

@@ -274,12 +274,14 @@ def workbook(advice: BudgetAdvice) -> bytes:
                             yuan(d.suggested_fen), yuan(d.change_fen)])
     rows = book.create_sheet(_("Projects"))
     rows.append([_("Purchasing department"), _("Project"), _("Budget %(year)s", year=advice.year),
-                 _("Evaluation"), _("Stage"), _("Total score"), _("Grade"), _("Final on"),
+                 _("Evaluation"), _("Of the project"), _("Stage"), _("Total score"),
+                 _("Grade"), _("Final on"),
                  _("Adjustment in percent"), _("Suggested %(year)s", year=advice.budget_year),
                  _("Increase or cut"), _("Advice")])
     for r in advice.rows:
         rows.append([r.department, r.project.name, yuan(r.budget_fen),
-                     r.result.evaluation.title if r.result else "", r.stage,
+                     r.result.evaluation.title if r.result else "",
+                     r.result.project.name if r.result else "", r.stage,
                      r.result.total if r.result else None, r.result.grade if r.result else "",
                      r.result.final_on if r.result else None, r.adjustment,
                      yuan(r.suggested_fen), yuan(r.change_fen), r.advice])
