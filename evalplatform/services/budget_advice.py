@@ -42,7 +42,6 @@ LEVELS = ("优", "良", "中", "差")
 BOUNDS = {"优": Decimal(90), "良": Decimal(80), "中": Decimal(60), "差": Decimal(0)}
 #: Each grade's adjustment of the next year's budget, in percent (a cut is negative).
 DEFAULT_ADJUSTMENTS = {"优": Decimal(0), "良": Decimal(0), "中": Decimal(-10), "差": Decimal(-20)}
-SUPPORTED = ("优", "良")
 ADVICE = {
     "优": N_("Support: keep the service, give it priority"),
     "良": N_("Support: keep the service"),
