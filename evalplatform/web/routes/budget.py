@@ -53,10 +53,11 @@ def budget_report(request: Request, sort: str = "", page: PageNumber = 1,
     errors: dict = {}
     try:
         advice = _advice(session, principal, values)
-    except ValidationFailed as exc:
+    except ValidationFailed as exc:  # shown with the default adjustments, the year if valid
         errors = exc.errors
-        advice = budget_advice.build(session, projects.today().year,
-                                     organisation_id=_scope(principal))
+        year = projects.today().year if "year" in errors else budget_advice.parse_year(
+            values.get("year", ""), projects.today().year)
+        advice = budget_advice.build(session, year, organisation_id=_scope(principal))
     rows = paginate_items(advice.rows, page=page, sort=sort, sort_keys=SORTS)
     context = {"advice": advice, "rows": rows, "errors": errors, "values": values,
                "levels": budget_advice.LEVELS, "advice_texts": budget_advice.ADVICE,
