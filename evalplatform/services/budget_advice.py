@@ -34,7 +34,7 @@ from sqlmodel import Session, select
 from evalplatform.i18n import N_, _
 from evalplatform.labels import EVALUATION_STAGE_LABELS
 from evalplatform.models import EvaluationStage, Organisation, Project, Role
-from evalplatform.services import dashboard, projects, settlements, standing
+from evalplatform.services import dashboard, projects, settlements, standing, years
 from evalplatform.services.errors import ValidationFailed
 
 #: The grades of the national rule, best first, with the lower bound of each total.
@@ -179,9 +179,10 @@ def parse_year(year: str, default: int) -> int:
     text = (year or "").strip()
     if not text:
         return default
-    if not (text.isascii() and text.isdigit() and 2000 <= int(text) <= 2100):
-        raise ValidationFailed({"year": _("Enter a year such as 2026.")})
-    return int(text)
+    value = years.parse(text)
+    if value is None:
+        raise ValidationFailed({"year": years.problem()})
+    return value
 
 
 def _latest(results: list[standing.FinalResult]) -> standing.FinalResult | None:

@@ -28,7 +28,7 @@ from evalplatform.models import (
     Project,
     User,
 )
-from evalplatform.services import audit
+from evalplatform.services import audit, years
 from evalplatform.services.audit import Actor
 from evalplatform.services.errors import NotFound, ValidationFailed
 from evalplatform.services.workdays import CalendarUnavailable, add_working_days
@@ -231,13 +231,9 @@ def list_issues(session: Session, today: date) -> list[IssueView]:
 
 def record_issue(session: Session, actor: Actor, *, year: str, issued_on: str) -> CatalogueIssue:
     errors: dict[str, str] = {}
-    try:
-        year_value = int(year)
-        if not 2000 <= year_value <= 2100:
-            raise ValueError
-    except (TypeError, ValueError):
-        errors["year"] = _("Enter a year such as 2026.")
-        year_value = None
+    year_value = years.parse(year)
+    if year_value is None:
+        errors["year"] = years.problem()
     try:
         issued = date.fromisoformat((issued_on or "").strip())
     except ValueError:

@@ -30,7 +30,7 @@ from evalplatform.models import (
     SupplierKind,
     SupplierProfile,
 )
-from evalplatform.services import audit, dashboard, files, projects
+from evalplatform.services import audit, dashboard, files, projects, years
 from evalplatform.services.audit import Actor
 from evalplatform.services.clock import as_utc
 from evalplatform.services.credit_code import is_valid_credit_code
@@ -433,9 +433,8 @@ class ContractFilters:
     def problems(self) -> dict[str, str]:
         """Filter → why it is not applied, in the user's language."""
         found: dict[str, str] = {}
-        if self.year and not (self.year.isascii() and self.year.isdigit() and len(self.year) == 4
-                              and 2000 <= int(self.year) <= 2100):
-            found["year"] = _("Enter a year such as 2026.")
+        if self.year and years.parse(self.year) is None:
+            found["year"] = years.problem()
         if self.department_id and not (self.department_id.isascii()
                                        and self.department_id.isdigit()
                                        and len(self.department_id) <= 9):
@@ -449,7 +448,7 @@ class ContractFilters:
         bad = self.problems()
         found: dict = {"q": self.q}
         if self.year and "year" not in bad:
-            found["year"] = int(self.year)
+            found["year"] = years.parse(self.year)
         if self.department_id and "department_id" not in bad:
             found["department_id"] = int(self.department_id)
         if self.publication and "publication" not in bad:

@@ -39,7 +39,7 @@ from sqlmodel import Session, select
 from evalplatform.i18n import N_, _
 from evalplatform.labels import EVALUATION_STAGE_LABELS, METHOD_LABELS
 from evalplatform.models import CatalogueEntry, Contract, ProcurementMethod, Project
-from evalplatform.services import catalogue, contracts, projects, settlements, standing
+from evalplatform.services import catalogue, contracts, projects, settlements, standing, years
 from evalplatform.services.errors import ValidationFailed
 
 GRADES = ("优", "良", "中", "差")
@@ -87,13 +87,9 @@ def parse(year: str, half: str, today: date) -> Period:
     if not year and not half:
         return latest_closed(today)
     errors = {}
-    try:
-        y = int(year)
-        if not 2000 <= y <= 2100:
-            raise ValueError
-    except ValueError:
-        y = None
-        errors["year"] = _("Enter a year such as 2026.")
+    y = years.parse(year)
+    if y is None:
+        errors["year"] = years.problem()
     if half not in ("1", "2"):
         errors["half"] = _("Choose the first or the second half of the year.")
     if errors:

@@ -37,6 +37,8 @@ from evalplatform.services.clock import as_utc, now
 from evalplatform.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from evalplatform.services.money import fen_to_yuan_text, parse_yuan
 from evalplatform.services.paging import Page, paginate
+from evalplatform.services.years import parse as parse_year
+from evalplatform.services.years import problem as year_problem
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 APPROVAL_THRESHOLD_FEN = 1_000_000_00  # ¥1,000,000: finance approves before procurement
@@ -174,13 +176,9 @@ def _check(session: Session, department: Organisation | None, values: dict) -> _
         errors["recipients"] = _("Name who receives the service.")
     elif len(recipients) > 500:
         errors["recipients"] = _("At most 500 characters.")
-    try:
-        year = int(_clean(values.get("year")))
-        if not 2000 <= year <= 2100:
-            raise ValueError
-    except ValueError:
-        errors["year"] = _("Enter a year such as 2026.")
-        year = None
+    year = parse_year(values.get("year"))
+    if year is None:
+        errors["year"] = year_problem()
     budget_line = _clean(values.get("budget_line"))
     if not budget_line:
         errors["budget_line"] = _("No budget, no purchase: enter the budget line that funds "
@@ -413,8 +411,8 @@ class ProjectFilters:
     def problems(self) -> dict[str, str]:
         """Filter → why it is not applied, in the user's language."""
         found: dict[str, str] = {}
-        if self.year and not (_digits(self.year) and 2000 <= int(self.year) <= 2100):
-            found["year"] = _("Enter a year such as 2026.")
+        if self.year and parse_year(self.year) is None:
+            found["year"] = year_problem()
         if self.department_id and not (_digits(self.department_id)
                                        and int(self.department_id) <= MAX_INTEGER):
             found["department_id"] = _("Choose a purchasing department.")
@@ -473,7 +471,7 @@ def page(session: Session, *, organisation_id: int | None, filters: ProjectFilte
     if statuses is not None:
         statement = statement.where(col(Project.status).in_(list(statuses)))
     if filters.year and "year" not in bad:
-        statement = statement.where(Project.year == int(filters.year))
+        statement = statement.where(Project.year == parse_year(filters.year))
     if filters.department_id and "department_id" not in bad:
         statement = statement.where(Project.department_id == int(filters.department_id))
     if filters.catalogue and "catalogue" not in bad:
