@@ -65,6 +65,35 @@ PING_AFTER_IDLE = 10.0
 MAX_INTEGER = 2**31 - 1
 
 
+def form_integer(value) -> int | None:
+    """A whole number sent in a form (a row's id, a record's version) that an INTEGER column
+    can hold: ASCII digits with spaces around, 0 to :data:`MAX_INTEGER`; None for anything
+    else (a word, a sign, "1e3", a number too large), which names no row."""
+    text = "" if value is None else str(value).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    number = int(text)
+    return number if number <= MAX_INTEGER else None
+
+
+def form_version(value) -> int | None:
+    """The version of a record that a form says it changes (optimistic locking): None when
+    it names none; a value that is no version (a form tampered with) is -1, which no record
+    has, so that the change is refused as one made on a stale page, never applied blindly."""
+    text = "" if value is None else str(value).strip()
+    if text in ("", "0"):
+        return None
+    number = form_integer(text)
+    return -1 if number is None else number
+
+
+def row_named(session, model, value):
+    """The row of ``model`` whose id a form sent, or None: no such row, or no id at all (a
+    number too large is not sent to the database, whose driver would refuse it)."""
+    number = form_integer(value)
+    return None if number is None else session.get(model, number)
+
+
 def _ping_after_idle(engine: Engine) -> None:
     """Test a pooled connection before use only when it has lain idle for a while (a restarted
     or restarting database server, a firewall that dropped it), not on every check-out as

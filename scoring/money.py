@@ -164,6 +164,8 @@ def _amount(amount) -> Decimal:
         raise ValueError(f"amount: not a decimal number: {amount!r}") from None
     if not d.is_finite() or d < 0:
         raise ValueError("amount: must be a finite amount ≥ 0")
+    if d and d.adjusted() > 14:  # beyond any contract, and beyond exact rounding to the fen
+        raise ValueError(f"amount: must be below 10^15 yuan, got {amount}")
     if d != d.quantize(CENT):
         raise ValueError(f"amount: at most two decimals (yuan to the fen), got {amount}")
     return d.quantize(CENT)

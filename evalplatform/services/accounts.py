@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from evalplatform.db import row_named
 from evalplatform.i18n import _
 from evalplatform.labels import ORGANISATION_KIND_LABELS
 from evalplatform.models import Organisation, OrganisationKind, Role, User
@@ -254,10 +255,7 @@ def _membership(
     unknown organisation, or one of a kind the role may not belong to)."""
     org = None
     if organisation_id not in (None, ""):
-        try:
-            org = session.get(Organisation, int(organisation_id))
-        except (TypeError, ValueError):
-            org = None
+        org = row_named(session, Organisation, organisation_id)
         if org is None:
             return None, _("Choose an existing organisation.")
     if role is not None:

@@ -16,6 +16,7 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
+from evalplatform.db import row_named
 from evalplatform.i18n import _
 from evalplatform.models import (
     CatalogueEntry,
@@ -448,17 +449,10 @@ def record_override(session: Session, actor: Actor, *, entry_id: str, department
                     project_name: str, reason: str) -> NegativeListOverride:
     """Finance records why a named project of a department may be bought despite an entry."""
     errors: dict[str, str] = {}
-    entry = department = None
-    try:
-        entry = session.get(NegativeListEntry, int(entry_id))
-    except (TypeError, ValueError):
-        pass
+    entry = row_named(session, NegativeListEntry, entry_id)
     if entry is None:
         errors["entry_id"] = _("Choose a negative-list entry.")
-    try:
-        department = session.get(Organisation, int(department_id))
-    except (TypeError, ValueError):
-        pass
+    department = row_named(session, Organisation, department_id)
     if department is None or department.kind != OrganisationKind.purchasing_department:
         errors["department_id"] = _("Choose a purchasing department.")
     name = (project_name or "").strip()

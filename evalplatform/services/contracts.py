@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from sqlmodel import Session, col, select
 
+from evalplatform.db import row_named
 from evalplatform.i18n import _
 from evalplatform.labels import STATUS_LABELS, SUPPLIER_KIND_LABELS
 from evalplatform.models import (
@@ -243,11 +244,8 @@ def record_contract(session: Session, actor: Actor, project_id: int, values: dic
             "No purchase without approval: a project of ¥1,000,000 or more needs finance "
             "approval before its contract is recorded (now: %(status)s).",
             status=STATUS_LABELS[project.status])
-    supplier = profile = None
-    try:
-        supplier = session.get(Organisation, int(values.get("supplier_id") or 0))
-    except (TypeError, ValueError):
-        supplier = None
+    profile = None
+    supplier = row_named(session, Organisation, values.get("supplier_id"))
     if supplier is not None:
         profile = session.get(SupplierProfile, supplier.id)
     if supplier is None or supplier.kind != OrganisationKind.supplier or profile is None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from evalplatform.db import row_named
 from evalplatform.i18n import _
 from evalplatform.labels import RELATIONSHIP_KIND_LABELS
 from evalplatform.models import (
@@ -118,10 +119,7 @@ def save(session: Session, actor: Actor, values: dict, *, expert_id: int | None 
         errors["specialities"] = _("Not a catalogue sector: %(codes)s.", codes=", ".join(unknown))
     user_id = None
     if _clean(values.get("user_id")):
-        try:
-            user = session.get(User, int(values["user_id"]))
-        except (TypeError, ValueError):
-            user = None
+        user = row_named(session, User, values["user_id"])
         if user is None or user.role != Role.evaluator:
             errors["user_id"] = _("Link an existing account of the evaluator role.")
         else:
@@ -172,11 +170,7 @@ def add_relationship(session: Session, actor: Actor, expert_id: int, values: dic
     """Record a tie to a supplier or a purchasing department (关联关系) for avoidance."""
     expert = get(session, expert_id)
     errors: dict[str, str] = {}
-    organisation = None
-    try:
-        organisation = session.get(Organisation, int(values.get("organisation_id") or 0))
-    except (TypeError, ValueError):
-        organisation = None
+    organisation = row_named(session, Organisation, values.get("organisation_id"))
     if organisation is None or organisation.kind not in RELATED_KINDS:
         errors["organisation_id"] = _("Choose a supplier or a purchasing department.")
     try:

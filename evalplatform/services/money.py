@@ -18,6 +18,8 @@ def parse_yuan(value: str | None) -> tuple[int | None, str | None]:
         return None, _("Enter an amount in yuan, e.g. 1200000.00.")
     if not amount.is_finite() or amount <= 0:
         return None, _("The amount must be greater than zero.")
+    if amount.adjusted() >= 13:  # ¥10¹³ and more: beyond the fen the column holds (and 1e309)
+        return None, _("The amount is too large.")
     if amount != amount.quantize(Decimal("0.01")):
         return None, _("The amount has at most two decimals (fen).")
     fen = int((amount * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))

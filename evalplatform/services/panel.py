@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
+from evalplatform.db import row_named
 from evalplatform.i18n import _
 from evalplatform.models import (
     AuditEntry,
@@ -423,10 +424,7 @@ def assign_firm(session: Session, principal, evaluation_id: int, organisation_id
     if evaluation.status not in OPEN_STATUSES:
         raise Conflict(_("The panel can no longer change: the evaluation is %(status)s.",
                          status=evaluations.status_label(evaluation.status)))
-    try:
-        organisation = session.get(Organisation, int(organisation_id))
-    except (TypeError, ValueError):
-        organisation = None
+    organisation = row_named(session, Organisation, organisation_id)
     if organisation is None or organisation.kind != OrganisationKind.third_party_firm \
             or not organisation.active:
         raise ValidationFailed({"organisation_id": _("Choose an active third-party evaluation "

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, or_
 from sqlmodel import Session, col, select
 
-from evalplatform.db import MAX_INTEGER
+from evalplatform.db import MAX_INTEGER, row_named
 from evalplatform.i18n import N_, _
 from evalplatform.labels import STATUS_LABELS
 from evalplatform.models import (
@@ -161,11 +161,7 @@ def _check(session: Session, department: Organisation | None, values: dict) -> _
         errors["name"] = _("Project name is required.")
     elif len(name) > 200:
         errors["name"] = _("Name must be at most 200 characters.")
-    entry = None
-    try:
-        entry = session.get(CatalogueEntry, int(values.get("catalogue_entry_id") or 0))
-    except (TypeError, ValueError):
-        entry = None
+    entry = row_named(session, CatalogueEntry, values.get("catalogue_entry_id"))
     if entry is None or not entry.active or entry.level < 2:
         errors["catalogue_entry_id"] = _("Choose a level-2 or level-3 entry of the catalogue.")
     content = _clean(values.get("content"))

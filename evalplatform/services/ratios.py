@@ -19,6 +19,15 @@ from evalplatform.i18n import _, percent
 #: it is said back to whoever typed it.
 LIKELY_FRACTION = Decimal("0.01")
 PERCENT_SIGNS = ("%", "％")
+#: No figure typed into a scheme, a sheet or a measurement reaches 10¹⁵; a number written
+#: beyond it ("1e309") is refused as not a number rather than carried into rounding and
+#: storage that cannot hold it.
+LARGEST_EXPONENT = 14
+
+
+def within_reach(value: Decimal) -> bool:
+    """Whether a decimal is finite and below 10¹⁵ in size."""
+    return value.is_finite() and (not value or value.adjusted() <= LARGEST_EXPONENT)
 
 
 def is_ratio_unit(unit: Any) -> bool:
@@ -27,12 +36,12 @@ def is_ratio_unit(unit: Any) -> bool:
 
 
 def decimal_text(text: str) -> Decimal | None:
-    """A typed number (thousands separators allowed) as a finite Decimal, else None."""
+    """A typed number (thousands separators allowed) as a Decimal within reach, else None."""
     try:
         value = Decimal(text.replace(",", "").replace("，", ""))
     except InvalidOperation:
         return None
-    return value if value.is_finite() else None
+    return value if within_reach(value) else None
 
 
 def plain(value: Decimal) -> str:

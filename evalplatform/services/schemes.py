@@ -88,7 +88,8 @@ CENT = Decimal("0.01")
 
 
 def decimal_or_none(value: Any) -> Decimal | None:
-    """A finite decimal from a string or number, else None (never through binary floats)."""
+    """A finite decimal from a string or number, below 10¹⁵ in size (``ratios.within_reach``),
+    else None (never through binary floats)."""
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, float):
@@ -101,7 +102,7 @@ def decimal_or_none(value: Any) -> Decimal | None:
         number = Decimal(text)
     except InvalidOperation:
         return None
-    return number if number.is_finite() else None
+    return number if ratios.within_reach(number) else None
 
 
 def plain(number: Decimal) -> str:

@@ -12,12 +12,20 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field
 
+from evalplatform.db import MAX_INTEGER
 from evalplatform.services.clock import as_utc
 
 #: A moment in the API's answers: always with its offset (UTC, ``…+00:00``). SQLite hands
 #: timestamps back without one, which a program would read as its own local time — eight hours
 #: off for Beijing.
 Moment = Annotated[datetime, AfterValidator(as_utc)]
+
+#: An id sent in a request's body: a whole number from 1 that an INTEGER column holds. A larger
+#: one names no row, and the database's driver would refuse even to compare it.
+RowId = Annotated[int, Field(ge=1, le=MAX_INTEGER)]
+#: A record's version as the client read it, sent back so that a change made meanwhile is
+#: refused (409) rather than overwritten: the same range as an id.
+Version = Annotated[int, Field(ge=1, le=MAX_INTEGER)]
 
 
 #: The OpenAPI document's description of the API as a whole (``info.description``).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
@@ -54,11 +54,20 @@ def test_float_total_goes_through_the_one_rounding():
 
 
 @pytest.mark.parametrize("amount, fragment", [(100.0, "not a float"), ("12.345", "two decimals"),
-                                              ("-1", "≥ 0"), ("abc", "not a decimal")])
+                                              ("-1", "≥ 0"), ("abc", "not a decimal"),
+                                              ("1e309", "below 10^15"),
+                                              ("9" * 40, "below 10^15")])
 def test_amount_is_checked(amount, fragment):
     with pytest.raises(ValueError, match="amount") as exc:
         scoring.apply_payment("90", BANDS, amount)
     assert fragment in str(exc.value)
+
+
+def test_the_largest_amount_accepted_still_splits_exactly_to_the_fen():
+    largest = Decimal("999999999999999.99")
+    res = scoring.apply_payment("70", {"linear": {"floor": "60"}}, largest)
+    assert res.payable + res.deduction == largest
+    assert res.payable == (largest * res.ratio).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 def test_rule_and_total_are_checked():

@@ -20,7 +20,7 @@ from evalplatform.web.access import (
     start_session,
     stay_signed_in,
 )
-from evalplatform.web.api_schema import Moment, error_responses
+from evalplatform.web.api_schema import Moment, RowId, error_responses
 from evalplatform.web.csrf import csrf_token
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import ApiPage, ApiPerPage
@@ -80,7 +80,7 @@ class UserIn(BaseModel):
     username: str
     display_name: str
     role: str
-    organisation_id: int | None = None
+    organisation_id: RowId | None = None
     password: str
 
 
@@ -91,7 +91,7 @@ class UserPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     display_name: str | None = Field(default=None, description="The user's name")
-    organisation_id: int | None = Field(
+    organisation_id: RowId | None = Field(
         default=None, description="The organisation, of a kind the user's role may belong to; "
                                   "null for none, where the role allows none")
     role: str | None = Field(default=None, description="Not correctable: a different role "

@@ -18,7 +18,7 @@ from evalplatform.models import AppealStatus
 from evalplatform.services import appeals, paging, results
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.web.access import Principal
-from evalplatform.web.api_schema import Moment, error_responses
+from evalplatform.web.api_schema import Moment, Version, error_responses
 from evalplatform.web.forms import FormRoute, files_in_json
 from evalplatform.web.params import ApiPage, ApiPerPage
 from evalplatform.web.routes.results import (
@@ -154,7 +154,7 @@ class DecisionIn(BaseModel):
     decision: str = Field(description="The reasons, which the supplier reads")
     leaves: list[str] = Field(default_factory=list, description="For reopen: the indicators "
                                                                 "to score again")
-    expected_version: int | None = Field(
+    expected_version: Version | None = Field(
         None, description="The appeal's version as read; if someone decided it since, the "
                           "decision is refused (409)")
 

@@ -17,7 +17,7 @@ from evalplatform.models import EvaluationStage, EvaluationStatus, Role
 from evalplatform.services import evaluations, paging
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.web.access import Principal, require
-from evalplatform.web.api_schema import Moment, error_responses
+from evalplatform.web.api_schema import Moment, Version, error_responses
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import ApiPage, ApiPerPage
 from evalplatform.web.routes.evaluations import evaluation_organiser
@@ -132,7 +132,7 @@ class StepIn(BaseModel):
 
     to: EvaluationStatus = Field(description="collecting (open the survey and the sheets) or "
                                              "scoring (close collection)")
-    expected_version: int | None = Field(
+    expected_version: Version | None = Field(
         None, description="The evaluation's version as read; if it moved since, the step is "
                           "refused (409)")
 

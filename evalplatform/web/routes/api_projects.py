@@ -33,7 +33,7 @@ from evalplatform.services import catalogue, contracts, paging, projects
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.services.money import fen_to_yuan_text
 from evalplatform.web.access import Principal, require
-from evalplatform.web.api_schema import Moment, error_responses
+from evalplatform.web.api_schema import Moment, RowId, error_responses
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import ApiPage, ApiPerPage
 from evalplatform.web.routes.projects import (
@@ -386,7 +386,7 @@ CONTRACT_FIELDS = {"amount": "amount_yuan"}
 class ContractIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    supplier_id: int = Field(description="A registered, eligible supplier")
+    supplier_id: RowId = Field(description="A registered, eligible supplier")
     amount_yuan: str = Field(description="The contract amount in yuan as a decimal string, at "
                                          "most the project's budget; a JSON number is refused")
     signed_on: str = Field(description="The signing date, YYYY-MM-DD, not in the future")

@@ -31,7 +31,7 @@ from evalplatform.models import Organisation, PanelMember, Role, SheetKind, Shee
 from evalplatform.services import evaluations, experts, paging, panel, scoresheets
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.web.access import Principal, require
-from evalplatform.web.api_schema import Moment, error_responses
+from evalplatform.web.api_schema import Moment, Version, error_responses
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import ApiPage, ApiPerPage
 
@@ -149,8 +149,8 @@ class SheetStartIn(BaseModel):
 
 
 class DraftIn(BaseModel):
-    version: int = Field(description="The sheet's version as read; if it was saved elsewhere "
-                                     "since, the request is refused (409) and nothing changes")
+    version: Version = Field(description="The sheet's version as read; if it was saved elsewhere "
+                                         "since, the request is refused (409) and nothing changes")
     entries: dict[str, EntryIn] = Field(
         description="Leaf id → its entry: one of points, tier or value (or na with its "
                     "reason), a reason, a source. The draft replaces the sheet's entries: a "
@@ -158,7 +158,7 @@ class DraftIn(BaseModel):
 
 
 class SubmitIn(BaseModel):
-    version: int = Field(description="The sheet's version as read (409 if changed since)")
+    version: Version = Field(description="The sheet's version as read (409 if changed since)")
     entries: dict[str, EntryIn] | None = Field(
         None, description="As for a draft; left out, the saved draft is submitted as it is")
 

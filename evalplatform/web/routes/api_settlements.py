@@ -36,7 +36,7 @@ from evalplatform.services import paging, settlements
 from evalplatform.services.errors import NotFound, ValidationFailed
 from evalplatform.services.money import fen_to_yuan_text
 from evalplatform.web.access import Principal, require
-from evalplatform.web.api_schema import Moment, error_responses
+from evalplatform.web.api_schema import Moment, RowId, Version, error_responses
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import ApiPage, ApiPerPage
 from evalplatform.web.routes.settlements import (
@@ -152,23 +152,23 @@ class PaymentIn(BaseModel):
                                      "before the approval", examples=["2026-07-30"])
     voucher_no: str = Field(description="The payment voucher number (支付凭证号), at most 60 "
                                         "characters, unique", examples=["GK-2026-000777"])
-    expected_version: int | None = Field(
+    expected_version: Version | None = Field(
         None, description="The settlement's version as read; if someone decided on it since, "
                           "the payment is refused (409) instead of recorded on a changed "
                           "settlement")
 
 
 class ProposalIn(BaseModel):
-    instalment_id: int = Field(description="The instalment to settle: one of the contract's "
+    instalment_id: RowId = Field(description="The instalment to settle: one of the contract's "
                                            "(GET /api/contracts/{id} lists them)")
-    evaluation_id: int | None = Field(
+    evaluation_id: RowId | None = Field(
         None, description="The final evaluation the instalment is settled on; by default the "
                           "final evaluation of the instalment's stage, as the page proposes it")
     note: str = Field("", max_length=2000, description="The purchaser's note to finance")
 
 
 class DecisionIn(BaseModel):
-    expected_version: int | None = Field(
+    expected_version: Version | None = Field(
         None, description="The settlement's version as read (GET /api/settlements/{id}); if "
                           "someone decided on it since, the decision is refused (409)")
 

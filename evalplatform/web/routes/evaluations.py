@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from sqlmodel import Session, select
 
-from evalplatform.db import get_session
+from evalplatform.db import form_integer, form_version, get_session
 from evalplatform.i18n import _
 from evalplatform.models import EvaluationStage, EvaluationStatus, IndicatorScheme, Organisation, Role
 from evalplatform.services import contracts, evaluations, projects, schemes
@@ -94,7 +94,7 @@ async def contract_scheme(request: Request, contract_id: int,
                           principal: Principal = Depends(contract_purchaser)):
     form = await request.form()
     try:
-        source_id = int(form.get("source_id") or 0)
+        source_id = form_integer(form.get("source_id")) or 0
         scheme = evaluations.assign_scheme(session, principal, contract_id, source_id)
     except (ValueError, DomainError) as exc:
         session.rollback()
@@ -146,7 +146,7 @@ async def evaluation_advance(request: Request, evaluation_id: int,
     form = await request.form()
     to = str(form.get("to") or "")
     try:
-        version = int(form.get("version") or 0) or None
+        version = form_version(form.get("version"))
         evaluations.organiser_step(session, principal.actor, evaluation_id, to,
                                    expected_version=version)
     except DomainError as exc:

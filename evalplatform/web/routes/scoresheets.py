@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from sqlmodel import Session
 
 import scoring
-from evalplatform.db import get_session
+from evalplatform.db import form_version, get_session
 from evalplatform.i18n import _
 from evalplatform.models import (
     EvaluationStatus,
@@ -56,10 +56,7 @@ async def _upload(request: Request) -> tuple[dict, bytes, str]:
 
 
 def _version(form: dict) -> int | None:
-    try:
-        return int(form.get("version") or 0) or None
-    except (TypeError, ValueError):
-        return None
+    return form_version(form.get("version"))
 
 
 # ---------------------------------------------------------------- starting a sheet

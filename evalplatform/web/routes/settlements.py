@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from evalplatform.db import get_session
+from evalplatform.db import form_integer, form_version, get_session
 from evalplatform.i18n import _
 from evalplatform.models import (
     AcceptanceConclusion,
@@ -44,20 +44,13 @@ router = APIRouter(route_class=FormRoute)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _owns_contract(principal: Principal, session: Session, params: dict) -> bool:
-    contract = session.get(Contract, _int(params.get("contract_id")) or -1)
+    contract = session.get(Contract, form_integer(params.get("contract_id")) or -1)
     return settlements.can_see_contract(session, principal, contract)
 
 
 def _owns_settlement(principal: Principal, session: Session, params: dict) -> bool:
-    found = session.get(Settlement, _int(params.get("settlement_id")) or -1)
+    found = session.get(Settlement, form_integer(params.get("settlement_id")) or -1)
     return found is not None and settlements.can_see(session, principal, found)
 
 
@@ -67,7 +60,7 @@ owns_settlement = _owns_settlement  # for the JSON API: the same ownership rule 
 def _owns_supplier(principal: Principal, session: Session, params: dict) -> bool:
     if principal.role == Role.supplier:
         return principal.organisation_id is not None and \
-            _int(params.get("supplier_id")) == principal.organisation_id
+            form_integer(params.get("supplier_id")) == principal.organisation_id
     return True
 
 
@@ -251,13 +244,13 @@ async def settlement_propose(request: Request, contract_id: int,
                              session: Session = Depends(get_session),
                              principal: Principal = Depends(contract_purchaser)):
     form = await request.form()
-    instalment_id = _int(form.get("instalment_id"))
+    instalment_id = form_integer(form.get("instalment_id"))
     instalment = session.get(Instalment, instalment_id or -1)
     if instalment is None or instalment.contract_id != contract_id:
         raise NotFound(_("No such instalment."))
     try:
         settlement = settlements.propose(session, principal, instalment.id,
-                                         evaluation_id=_int(form.get("evaluation_id")),
+                                         evaluation_id=form_integer(form.get("evaluation_id")),
                                          note=str(form.get("note") or ""))
     except ValidationFailed as exc:
         session.rollback()
@@ -390,7 +383,7 @@ async def _decide(request: Request, session: Session, principal: Principal, sett
     form = await request.form()
     values = {k: str(v) for k, v in form.items() if k != "csrf_token"}
     try:
-        message = action(values, _int(form.get("version")))
+        message = action(values, form_version(form.get("version")))
     except ValidationFailed as exc:
         session.rollback()
         return render(request, "settlements/detail.html",
