@@ -9,7 +9,7 @@ from evalplatform.web.lean import LeanRoute
 # Routes that are not FastAPI endpoints: static files and the OpenAPI document, public by
 # nature.
 NON_ENDPOINT_ROUTES = {"/static/app", "/static/vendor/htmx", "/static/vendor/echarts",
-                       "/api/openapi.json"}
+                       "/static/vendor/swagger-ui", "/api/openapi.json"}
 
 
 def _decisions(dependant):

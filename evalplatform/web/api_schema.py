@@ -49,7 +49,47 @@ the token before there is a session.
 
 Every answer under ``/api/`` says its language in ``Content-Language`` (``zh-CN`` or ``en``),
 and carries ``Vary: Accept-Language`` when the header chose it. The HTML pages ignore
-``Accept-Language``: they are in Chinese until the reader switches."""
+``Accept-Language``: they are in Chinese until the reader switches.
+
+**Trying it.** ``/api/docs`` shows this document with a form for every operation. Its requests
+go out from the browser with the browser's session: sign in on the platform first (or with
+``POST /api/session`` on that page), and the page sends the session's CSRF token for you."""
+
+#: The operations' groups (OpenAPI ``tags``), in the order the work goes: who may do what is
+#: said in each operation's description.
+API_TAGS = [
+    {"name": "session", "description": "Signing in and out, the session's CSRF token, one's "
+                                       "own password (会话)"},
+    {"name": "users", "description": "Users and organisations, kept by the administrator "
+                                     "(用户与机构)"},
+    {"name": "projects", "description": "Projects from registration to finance's approval, and "
+                                        "what is due or late (项目)"},
+    {"name": "contracts", "description": "Contracts, their instalments, deadlines and publication "
+                                         "(合同)"},
+    {"name": "evaluations", "description": "Monitoring and ex-post evaluations of a contract and "
+                                           "their stages (评价)"},
+    {"name": "surveys", "description": "Recipients' satisfaction surveys: opening, closing, "
+                                       "tabulation (满意度调查)"},
+    {"name": "scoresheets", "description": "Score sheets of the purchaser, experts and third "
+                                           "parties: drafts and submission (评分表)"},
+    {"name": "results", "description": "Results computed by the scoring engine, their "
+                                       "packages, publication (评价结果与公示)"},
+    {"name": "appeals", "description": "Suppliers' appeals against published results and their "
+                                       "decisions (申诉)"},
+    {"name": "settlements", "description": "Settlement of instalments by result: proposal, "
+                                           "approval, payment (结算)"},
+    {"name": "standing", "description": "Suppliers' standing from their final results (承接主体"
+                                        "信用)"},
+    {"name": "reports", "description": "Results applied to next year's budget (预算安排建议)"},
+    {"name": "audit", "description": "The audit log's hash chain (审计日志)"},
+]
+
+
+def operation_id(route) -> str:
+    """An operation's ``operationId`` is its handler's name — ``list_projects``,
+    ``propose_settlement`` — so that a client generated from the document has readable
+    method names (FastAPI's default appends the path and the method)."""
+    return route.name
 
 
 class Problem(BaseModel):

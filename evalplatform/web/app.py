@@ -26,7 +26,7 @@ from evalplatform.services.errors import DomainError, ValidationFailed
 from evalplatform.serving import freeze_startup_objects
 from evalplatform.settings import Settings, get_settings
 from evalplatform.web.access import NEW_PASSWORD_PAGE, LoginRequired, PasswordChangeRequired
-from evalplatform.web.api_schema import API_DESCRIPTION
+from evalplatform.web.api_schema import API_DESCRIPTION, API_TAGS, operation_id
 from evalplatform.web.csrf import csrf_protect
 from evalplatform.web.templating import build_templates, render
 
@@ -34,12 +34,21 @@ log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 #: npm packages served under /static/vendor/<name>/ straight from node_modules.
-VENDOR_ASSETS = {"htmx": "htmx.org/dist", "echarts": "echarts/dist"}
+VENDOR_ASSETS = {"htmx": "htmx.org/dist", "echarts": "echarts/dist",
+                 "swagger-ui": "swagger-ui-dist"}
 
 
 #: Where the locale middleware leaves the request's language for the error handler of last
 #: resort, which answers outside it: (catalogue name, whether the Accept-Language header chose it).
 LANGUAGE_SCOPE_KEY = "evalplatform.language"
+
+#: Pages under /api/ (the API's own documentation): pages like every other, in the reader's
+#: chosen language, not answers of the JSON API.
+API_PAGES = frozenset({"/api/docs"})
+
+
+def _json_api(path: str) -> bool:
+    return path.startswith("/api/") and path not in API_PAGES
 
 
 class LocaleMiddleware:
@@ -58,7 +67,7 @@ class LocaleMiddleware:
             await self.app(scope, receive, send)
             return
         chosen = scope.get("session", {}).get("lang")
-        api = scope["path"].startswith("/api/")
+        api = _json_api(scope["path"])
         negotiated = api and not chosen
         if negotiated:
             header = ",".join(value.decode("latin-1") for name, value in scope["headers"]
@@ -75,7 +84,7 @@ class LocaleMiddleware:
 def language_headers(scope) -> dict[str, str]:
     """Content-Language (and Vary: Accept-Language where the header chose it) for an answer of
     the JSON API; nothing for a page, or before the locale middleware has run."""
-    if LANGUAGE_SCOPE_KEY not in scope or not scope["path"].startswith("/api/"):
+    if LANGUAGE_SCOPE_KEY not in scope or not _json_api(scope["path"]):
         return {}
     language, negotiated = scope[LANGUAGE_SCOPE_KEY]
     headers = {"content-language": i18n.content_language(language)}
@@ -136,9 +145,7 @@ class SecurityHeadersMiddleware:
 
 
 def wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
-        "accept", ""
-    )
+    return _json_api(request.url.path) or "application/json" in request.headers.get("accept", "")
 
 
 def _error_page(request: Request, status_code: int, message: str) -> Response:
@@ -384,9 +391,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         description=API_DESCRIPTION,
         version="0.1.0",
         dependencies=[Depends(csrf_protect)],
-        docs_url=None,  # Swagger UI would load from a CDN; the document itself is served
+        docs_url=None,  # FastAPI's page loads Swagger UI from a CDN: /api/docs serves it from npm
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        openapi_tags=API_TAGS,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.resolved_database_url(),

@@ -24,8 +24,9 @@ from evalplatform.web.api_schema import Moment, RowId, error_responses
 from evalplatform.web.csrf import csrf_token
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import ApiPage, ApiPerPage
+from evalplatform.web.templating import render
 
-router = APIRouter(route_class=FormRoute, prefix="/api", tags=["api"])
+router = APIRouter(route_class=FormRoute, prefix="/api")
 
 
 class Me(BaseModel):
@@ -134,7 +135,9 @@ class ChainStatus(BaseModel):
     reason: str
 
 
-@router.get("/me", response_model=Me, responses=error_responses(401))
+@router.get("/me",
+            summary="Who is signed in (当前用户)", tags=["session"], response_model=Me,
+            responses=error_responses(401))
 def me(request: Request, principal: Principal = Depends(own_account)):
     """Who is signed in, and the session's CSRF token: signing in starts a fresh session with
     a fresh token, which a program would otherwise have to read out of a page."""
@@ -142,7 +145,9 @@ def me(request: Request, principal: Principal = Depends(own_account)):
               csrf_token=csrf_token(request))
 
 
-@router.get("/session", response_model=SessionState)
+@router.get("/session",
+            summary="The session and its CSRF token (会话状态)", tags=["session"],
+            response_model=SessionState)
 def session_state(request: Request, session: Session = Depends(get_session),
                   _access=Depends(public)):
     """Whether this session is signed in, and its CSRF token: a program reads it first, then
@@ -151,7 +156,9 @@ def session_state(request: Request, session: Session = Depends(get_session),
                         csrf_token=csrf_token(request))
 
 
-@router.post("/session", response_model=Me, responses=error_responses(403, 422, 429))
+@router.post("/session",
+             summary="Sign in (登录)", tags=["session"], response_model=Me,
+             responses=error_responses(403, 422, 429))
 def sign_in(request: Request, body: SignIn, session: Session = Depends(get_session),
             _access=Depends(public)):
     """Sign in with a username and password, as the sign-in page does (the same checks, the
@@ -173,7 +180,9 @@ class NewPassword(BaseModel):
                                   "the new password is taken as confirmed")
 
 
-@router.post("/session/password", response_model=Me, responses=error_responses(401, 403, 422))
+@router.post("/session/password",
+             summary="Change one's own password (修改密码)", tags=["session"], response_model=Me,
+             responses=error_responses(401, 403, 422))
 def change_own_password(request: Request, body: NewPassword,
                         session: Session = Depends(get_session),
                         principal: Principal = Depends(own_account)):
@@ -190,7 +199,9 @@ def change_own_password(request: Request, body: NewPassword,
               csrf_token=csrf_token(request))
 
 
-@router.delete("/session", status_code=204, responses=error_responses(401, 403))
+@router.delete("/session",
+               summary="Sign out (退出)", tags=["session"], status_code=204,
+               responses=error_responses(401, 403))
 def sign_out(request: Request, session: Session = Depends(get_session),
              principal: Principal = Depends(own_account)):
     """Sign out, as the page's 退出 does."""
@@ -208,7 +219,9 @@ def _user_out(user, org) -> UserOut:
     )
 
 
-@router.get("/users", response_model=UserPage, responses=error_responses(401, 403, 422))
+@router.get("/users",
+            summary="List users (用户列表)", tags=["users"], response_model=UserPage,
+            responses=error_responses(401, 403, 422))
 def list_users(
     q: str = Query("", description="Words in the username or name"),
     role: str = Query("", description="A role: " + ", ".join(Role.__members__)),
@@ -219,6 +232,8 @@ def list_users(
     session: Session = Depends(get_session),
     principal: Principal = Depends(require(Role.admin)),
 ):
+    """The platform's users, a page at a time, as the administrator's list shows them
+    (administrator only): username, name, role, organisation, whether active, last sign-in."""
     problems = accounts.filter_problems(role)
     if problems:
         raise ValidationFailed(problems)
@@ -231,19 +246,25 @@ def list_users(
                     sort=paging.applied_sort(result))
 
 
-@router.post("/users", response_model=UserOut, status_code=201,
+@router.post("/users",
+             summary="Create a user (新建用户)", tags=["users"], response_model=UserOut, status_code=201,
              responses=error_responses(401, 403, 422))
 def create_user(
     body: UserIn,
     session: Session = Depends(get_session),
     principal: Principal = Depends(require(Role.admin)),
 ):
+    """Create a user (administrator only), as the new-user page does: the same checks of the
+    username, name, role, organisation (a role that belongs to an organisation needs one of
+    the right kind) and password, and the same audit entry (user.create)."""
     user = accounts.create_user(session, principal.actor, **body.model_dump())
     org = accounts.get_organisation(session, user.organisation_id) if user.organisation_id else None
     return _user_out(user, org)
 
 
-@router.patch("/users/{user_id}", response_model=UserOut,
+@router.patch("/users/{user_id}",
+              summary="Correct a user's name or organisation, or deactivate (更正用户)", tags=["users"],
+              response_model=UserOut,
               responses=error_responses(401, 403, 404, 422))
 def update_user(
     user_id: int,
@@ -259,7 +280,8 @@ def update_user(
     return _user_out(user, org)
 
 
-@router.post("/users/{user_id}/password-reset", response_model=PasswordResetOut,
+@router.post("/users/{user_id}/password-reset",
+             summary="Reset a user's password (重置密码)", tags=["users"], response_model=PasswordResetOut,
              responses=error_responses(401, 403, 404, 422))
 def reset_password(
     user_id: int,
@@ -277,7 +299,8 @@ def reset_password(
     return PasswordResetOut(user=_user_out(user, org), temporary_password=reset.generated)
 
 
-@router.get("/organisations", response_model=OrganisationPage,
+@router.get("/organisations",
+            summary="List organisations (机构列表)", tags=["users"], response_model=OrganisationPage,
             responses=error_responses(401, 403, 422))
 def list_organisations(
     q: str = Query("", description="Words in the name or the unified social credit code"),
@@ -304,11 +327,26 @@ def list_organisations(
         sort=paging.applied_sort(result))
 
 
-@router.get("/audit/verify", response_model=ChainStatus, responses=error_responses(401, 403))
-def verify_chain(
+@router.get("/audit/verify",
+            summary="Verify the audit log's hash chain (校验审计链)", tags=["audit"],
+            response_model=ChainStatus,
+            responses=error_responses(401, 403))
+def verify_audit_chain(
     session: Session = Depends(get_session),
     principal: Principal = Depends(require(Role.auditor, Role.finance, Role.admin)),
 ):
+    """Recompute the audit log's hash chain from the first entry (auditors, finance and the
+    administrator): ``ok`` when every entry still hashes to its successor's link; otherwise
+    ``broken_seq`` names the first entry that was changed, removed or inserted, and ``reason``
+    says how. Also a command: ``evalplatform audit verify``."""
     result = audit.verify(session)
     return ChainStatus(ok=result.ok, entries=result.entries, broken_seq=result.broken_seq,
                        reason=result.reason)
+
+
+@router.get("/docs", include_in_schema=False)
+def api_docs(request: Request, _access=Depends(public)):
+    """This API's document, readable and tried out in the browser (Swagger UI, served from the
+    npm package like every front-end asset): its requests carry the browser's session, and
+    the page adds the session's CSRF token to those that change something."""
+    return render(request, "api_docs.html")

@@ -84,15 +84,15 @@ def _out(row: appeals.AppealRow) -> AppealOut:
         version=a.version)
 
 
-@router.get("/appeals", response_model=AppealPage)
-def api_appeals(status: str = Query("", description="An appeal status: "
-                                    + ", ".join(AppealStatus.__members__)),
-                sort: str | None = Query(None, description="filed, status or project; a "
-                                         "leading - sorts descending; newest first when "
-                                         "omitted"),
-                page: ApiPage = 1, per_page: ApiPerPage = 20,
-                session: Session = Depends(get_session),
-                principal: Principal = Depends(appeal_lister)):
+@router.get("/appeals", summary="List appeals (申诉列表)", response_model=AppealPage)
+def list_appeals(status: str = Query("", description="An appeal status: "
+                                     + ", ".join(AppealStatus.__members__)),
+                 sort: str | None = Query(None, description="filed, status or project; a "
+                                          "leading - sorts descending; newest first when "
+                                          "omitted"),
+                 page: ApiPage = 1, per_page: ApiPerPage = 20,
+                 session: Session = Depends(get_session),
+                 principal: Principal = Depends(appeal_lister)):
     """The appeals the caller may see, newest first, paged like every list."""
     problems = appeals.status_problems(status)
     if problems:
@@ -108,8 +108,9 @@ def api_appeals(status: str = Query("", description="An appeal status: "
                       sort=paging.applied_sort(found))
 
 
-@router.get("/appeals/{appeal_id}", response_model=AppealOut, responses=error_responses(404))
-def api_appeal(appeal_id: int, session: Session = Depends(get_session),
+@router.get("/appeals/{appeal_id}",
+            summary="An appeal (申诉详情)", response_model=AppealOut, responses=error_responses(404))
+def get_appeal(appeal_id: int, session: Session = Depends(get_session),
                principal: Principal = Depends(appeal_reader)):
     """One appeal as its page shows it: reasons, disputed indicators, evidence, decision."""
     return _out(appeals.page(session, principal, appeal_ids=[appeal_id]).items[0])
@@ -159,12 +160,14 @@ class DecisionIn(BaseModel):
                           "decision is refused (409)")
 
 
-@router.post("/evaluations/{evaluation_id}/appeal", response_model=AppealOut, status_code=201,
+@router.post("/evaluations/{evaluation_id}/appeal",
+             summary="File an appeal against a published result (提出申诉)", response_model=AppealOut,
+             status_code=201,
              responses=error_responses(404, 409, 413))
 @files_in_json(appeals.MAX_EVIDENCE_FILES)
-def api_file_appeal(evaluation_id: int, body: AppealIn, response: Response,
-                    session: Session = Depends(get_session),
-                    principal: Principal = Depends(evaluation_supplier)):
+def file_appeal(evaluation_id: int, body: AppealIn, response: Response,
+                session: Session = Depends(get_session),
+                principal: Principal = Depends(evaluation_supplier)):
     """The supplier appeals the published result of its evaluation (提出申诉) inside the
     appeal window, as the appeal page does; outside it, or a second time on the same
     publication, is refused with 409 and the reason. The result cannot become final until
@@ -174,16 +177,16 @@ def api_file_appeal(evaluation_id: int, body: AppealIn, response: Response,
     appeal = appeals.file(session, principal, evaluation_id, reasons=body.reasons,
                           leaves=body.leaves, evidence=body.files())
     response.headers["location"] = f"/api/appeals/{appeal.id}"
-    return api_appeal(appeal.id, session, principal)
+    return get_appeal(appeal.id, session, principal)
 
 
-@router.post("/appeals/{appeal_id}/decide", response_model=AppealOut,
+@router.post("/appeals/{appeal_id}/decide", summary="Decide an appeal (处理申诉)", response_model=AppealOut,
              responses=error_responses(404, 409))
-def api_decide_appeal(appeal_id: int, body: DecisionIn, session: Session = Depends(get_session),
-                      principal: Principal = Depends(appeal_decider)):
+def decide_appeal(appeal_id: int, body: DecisionIn, session: Session = Depends(get_session),
+                  principal: Principal = Depends(appeal_decider)):
     """Finance decides an open appeal, as the appeal page does: uphold the result, or reopen
     the named indicators (the evaluation goes back to scoring). Audited as appeal.upheld or
     appeal.reopened."""
     appeals.decide(session, principal, appeal_id, outcome=body.outcome, decision=body.decision,
                    leaves=body.leaves, expected_version=body.expected_version)
-    return api_appeal(appeal_id, session, principal)
+    return get_appeal(appeal_id, session, principal)

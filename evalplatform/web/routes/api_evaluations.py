@@ -78,16 +78,16 @@ def _scope(session: Session, principal: Principal) -> dict:
     return {}
 
 
-@router.get("/evaluations", response_model=EvaluationPage)
-def api_evaluations(status: str = Query("", description="An evaluation status: "
-                                        + ", ".join(EvaluationStatus.__members__)),
-                    stage: str = Query("", description="interim or final"),
-                    q: str = Query("", description="Words in the title or the project's name"),
-                    sort: str | None = Query(None, description="title, opens_at, closes_at, "
-                                             "status or project; a leading - sorts "
-                                             "descending; newest window first when omitted"),
-                    page: ApiPage = 1, per_page: ApiPerPage = 20, session: Session = Depends(get_session),
-                    principal: Principal = Depends(readers)):
+@router.get("/evaluations", summary="List evaluations (评价列表)", response_model=EvaluationPage)
+def list_evaluations(status: str = Query("", description="An evaluation status: "
+                                         + ", ".join(EvaluationStatus.__members__)),
+                     stage: str = Query("", description="interim or final"),
+                     q: str = Query("", description="Words in the title or the project's name"),
+                     sort: str | None = Query(None, description="title, opens_at, closes_at, "
+                                              "status or project; a leading - sorts "
+                                              "descending; newest window first when omitted"),
+                     page: ApiPage = 1, per_page: ApiPerPage = 20, session: Session = Depends(get_session),
+                     principal: Principal = Depends(readers)):
     """Evaluations the caller may see, filtered by status and stage, paged; an unknown status
     or stage is refused (422) naming the parameter and its values."""
     problems = evaluations.filter_problems(status, stage)
@@ -103,10 +103,13 @@ def api_evaluations(status: str = Query("", description="An evaluation status: "
                           sort=paging.applied_sort(result))
 
 
-@router.get("/evaluations/{evaluation_id}", response_model=EvaluationOut,
+@router.get("/evaluations/{evaluation_id}", summary="An evaluation (评价详情)", response_model=EvaluationOut,
             responses=error_responses(404))
-def api_evaluation(evaluation_id: int, session: Session = Depends(get_session),
+def get_evaluation(evaluation_id: int, session: Session = Depends(get_session),
                    principal: Principal = Depends(evaluation_reader)):
+    """One evaluation: its contract, stage, period, windows, status and version. Finance and
+    auditors read every evaluation, a purchaser its department's, a supplier its own
+    contract's, an evaluator only those it is assigned to."""
     result = evaluations.page(session, evaluation_ids=[evaluation_id])
     return _out(result.items[0])
 
@@ -137,11 +140,12 @@ class StepIn(BaseModel):
                           "refused (409)")
 
 
-@router.post("/contracts/{contract_id}/evaluations", response_model=EvaluationOut,
+@router.post("/contracts/{contract_id}/evaluations",
+             summary="Schedule an evaluation of a contract (安排评价)", response_model=EvaluationOut,
              status_code=201, responses=error_responses(404, 409))
-def api_schedule(contract_id: int, body: EvaluationIn, response: Response,
-                 session: Session = Depends(get_session),
-                 principal: Principal = Depends(contract_purchaser)):
+def schedule_evaluation(contract_id: int, body: EvaluationIn, response: Response,
+                        session: Session = Depends(get_session),
+                        principal: Principal = Depends(contract_purchaser)):
     """Schedule an evaluation of the department's contract (安排评价), as the contract page's
     form does: the period within the contract's term, one final evaluation per period, the
     contract's scheme complete — and then frozen for it. Answers 201 with the evaluation and
@@ -149,16 +153,17 @@ def api_schedule(contract_id: int, body: EvaluationIn, response: Response,
     evaluation = evaluations.create(session, principal.actor, contract_id, body.model_dump(
         mode="json"))
     response.headers["location"] = f"/api/evaluations/{evaluation.id}"
-    return api_evaluation(evaluation.id, session, principal)
+    return get_evaluation(evaluation.id, session, principal)
 
 
-@router.post("/evaluations/{evaluation_id}/advance", response_model=EvaluationOut,
+@router.post("/evaluations/{evaluation_id}/advance",
+             summary="Move an evaluation to its next stage (推进评价)", response_model=EvaluationOut,
              responses=error_responses(404, 409))
-def api_advance(evaluation_id: int, body: StepIn, session: Session = Depends(get_session),
-                principal: Principal = Depends(evaluation_organiser)):
+def advance_evaluation(evaluation_id: int, body: StepIn, session: Session = Depends(get_session),
+                       principal: Principal = Depends(evaluation_organiser)):
     """The organiser opens collection (``to: collecting``) or closes it (``to: scoring``), as
     the evaluation page's buttons do; a step out of order, or one the result takes (computed,
     published), is refused with 409 and the reason. Audited as evaluation.<status>."""
     evaluations.organiser_step(session, principal.actor, evaluation_id, body.to.value,
                                expected_version=body.expected_version)
-    return api_evaluation(evaluation_id, session, principal)
+    return get_evaluation(evaluation_id, session, principal)

@@ -43,7 +43,8 @@ from evalplatform.web.routes.projects import (
     project_purchaser,
 )
 
-router = APIRouter(route_class=FormRoute, prefix="/api", tags=["projects"],
+#: Tagged route by route: the contract's two operations are listed under "contracts".
+router = APIRouter(route_class=FormRoute, prefix="/api",
                    responses=error_responses(401, 403, 422))
 
 readers = require(Role.finance, Role.purchaser, Role.auditor)
@@ -161,7 +162,7 @@ def _summary(project, department: Organisation, entry: CatalogueEntry) -> dict:
             "created_at": project.created_at}
 
 
-@router.get("/projects", response_model=ProjectPage)
+@router.get("/projects", summary="List projects (项目列表)", tags=["projects"], response_model=ProjectPage)
 def list_projects(
     year: str = Query("", description="Budget year, e.g. 2026"),
     department_id: str = Query("", description="Purchasing department (finance and auditors)"),
@@ -178,6 +179,9 @@ def list_projects(
     session: Session = Depends(get_session),
     principal: Principal = Depends(readers),
 ):
+    """Projects, filtered and sorted as on the project list, a page at a time: a purchaser
+    sees its own department's, finance and auditors every department's. A filter that is not
+    understood is refused (422) naming the parameter."""
     filters = projects.ProjectFilters(year=year, department_id=department_id, catalogue=category,
                                       method=method, status=status, min_yuan=min_yuan,
                                       max_yuan=max_yuan, q=q)
@@ -214,9 +218,14 @@ def _contract_out(session: Session, contract) -> ContractOut:
                      for i in contracts.instalments_of(session, contract.id)])
 
 
-@router.get("/projects/{project_id}", response_model=ProjectDetail, responses=error_responses(404))
+@router.get("/projects/{project_id}",
+            summary="A project with its contract (项目详情)", tags=["projects"], response_model=ProjectDetail,
+            responses=error_responses(404))
 def get_project(project_id: int, session: Session = Depends(get_session),
                 principal: Principal = Depends(project_reader)):
+    """One project as its page shows it — budget, catalogue entry, procurement method,
+    status, approval — with its contract and instalments once recorded. A purchaser reads its
+    own department's projects only (404 for another's)."""
     project = projects.get(session, project_id)
     department = session.get(Organisation, project.department_id)
     entry = catalogue.get_entry(session, project.catalogue_entry_id)
@@ -237,11 +246,11 @@ def get_project(project_id: int, session: Session = Depends(get_session),
         contract=_contract_out(session, contract) if contract else None)
 
 
-@router.get("/due", response_model=DueListOut)
-def due(sort: str = Query("", description="project, department, due or late, as on the page; a "
-                          "leading - sorts descending; empty keeps the list's own order"),
-        page: ApiPage = 1, per_page: ApiPerPage = 20,
-        session: Session = Depends(get_session), principal: Principal = Depends(readers)):
+@router.get("/due", summary="What is due or late (到期与逾期)", tags=["projects"], response_model=DueListOut)
+def list_due(sort: str = Query("", description="project, department, due or late, as on the page; a "
+                               "leading - sorts descending; empty keeps the list's own order"),
+             page: ApiPage = 1, per_page: ApiPerPage = 20,
+             session: Session = Depends(get_session), principal: Principal = Depends(readers)):
     """What is due or late in the caller's projects (finance approval, the ex-ante assessment,
     the contract copy, publication…), paged as every list; ``late`` counts the late ones of the
     whole list. An unknown sort, or a page past the last, is refused (422)."""
@@ -319,7 +328,8 @@ class ReturnIn(BaseModel):
     reason: str = Field(description="Why finance returns the project to the department")
 
 
-@router.post("/projects", response_model=ProjectDetail, status_code=201,
+@router.post("/projects", summary="Register a project (登记项目)", tags=["projects"],
+             response_model=ProjectDetail, status_code=201,
              responses=error_responses(409))
 def register_project(body: ProjectIn, response: Response, session: Session = Depends(get_session),
                      principal: Principal = Depends(require(Role.purchaser))):
@@ -338,7 +348,8 @@ def register_project(body: ProjectIn, response: Response, session: Session = Dep
     return get_project(project.id, session, principal)
 
 
-@router.post("/projects/{project_id}/approve", response_model=ProjectDetail,
+@router.post("/projects/{project_id}/approve",
+             summary="Approve a project (审批项目)", tags=["projects"], response_model=ProjectDetail,
              responses=error_responses(404, 409))
 def approve_project(project_id: int, session: Session = Depends(get_session),
                     principal: Principal = Depends(finance_only)):
@@ -348,7 +359,9 @@ def approve_project(project_id: int, session: Session = Depends(get_session),
     return get_project(project_id, session, principal)
 
 
-@router.post("/projects/{project_id}/return", response_model=ProjectDetail,
+@router.post("/projects/{project_id}/return",
+             summary="Return a project for changes (退回项目)", tags=["projects"],
+             response_model=ProjectDetail,
              responses=error_responses(404, 409))
 def return_project(project_id: int, body: ReturnIn, session: Session = Depends(get_session),
                    principal: Principal = Depends(finance_only)):
@@ -359,7 +372,9 @@ def return_project(project_id: int, body: ReturnIn, session: Session = Depends(g
     return get_project(project_id, session, principal)
 
 
-@router.post("/projects/{project_id}/resubmit", response_model=ProjectDetail,
+@router.post("/projects/{project_id}/resubmit",
+             summary="Resubmit a returned project (重新提交项目)", tags=["projects"],
+             response_model=ProjectDetail,
              responses=error_responses(404, 409))
 def resubmit_project(project_id: int, session: Session = Depends(get_session),
                      principal: Principal = Depends(project_purchaser)):
@@ -419,7 +434,9 @@ class ContractIn(BaseModel):
                 **({"stable_continuous": "1"} if self.stable_continuous else {})}
 
 
-@router.post("/projects/{project_id}/contract", response_model=ContractOut, status_code=201,
+@router.post("/projects/{project_id}/contract",
+             summary="Record the contract of a project (登记合同)", tags=["contracts"],
+             response_model=ContractOut, status_code=201,
              responses=error_responses(404, 409))
 def record_contract(project_id: int, body: ContractIn, response: Response,
                     session: Session = Depends(get_session),
@@ -445,11 +462,13 @@ class PublicationIn(BaseModel):
                                           "within 2 working days of signing")
 
 
-@router.post("/contracts/{contract_id}/published", response_model=ContractOut,
+@router.post("/contracts/{contract_id}/published",
+             summary="Record a contract's publication (合同公开)", tags=["contracts"],
+             response_model=ContractOut,
              responses=error_responses(404))
-def record_publication(contract_id: int, body: PublicationIn,
-                       session: Session = Depends(get_session),
-                       principal: Principal = Depends(contract_purchaser)):
+def record_contract_publication(contract_id: int, body: PublicationIn,
+                                session: Session = Depends(get_session),
+                                principal: Principal = Depends(contract_purchaser)):
     """Record the day the contract was published (合同公开), as the contract page does: not
     before its signing, not in the future. Audited as contract.publish."""
     contract = contracts.record_publication(session, principal.actor, contract_id,

@@ -18,7 +18,7 @@ from evalplatform.web.api_schema import error_responses
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.routes.results import PublicPartOut, result_reader
 
-router = APIRouter(route_class=FormRoute, prefix="/api", tags=["api"],
+router = APIRouter(route_class=FormRoute, prefix="/api", tags=["results"],
                    responses=error_responses(404, 422))
 
 
@@ -50,8 +50,9 @@ class ResultDetailOut(BaseModel):
                                            "for a reader of the evaluation's result page")
 
 
-@router.get("/results/{result_id}", response_model=ResultDetailOut)
-def api_result_detail(result_id: int, session: Session = Depends(get_session),
+@router.get("/results/{result_id}", summary="A published result (公示结果详情)",
+            response_model=ResultDetailOut)
+def get_public_result(result_id: int, session: Session = Depends(get_session),
                       principal=Depends(public)):
     """A published result as the public page shows it, no personal data; an unpublished one
     is 404 to the public. A signed-in reader of the evaluation's result page also gets the

@@ -251,10 +251,11 @@ def _form(entries: dict[str, EntryIn]) -> dict[str, str]:
 # ---------------------------------------------------------------- the operations
 
 
-@router.get("/evaluations/{evaluation_id}/sheets", response_model=SheetPage)
-def api_sheets(evaluation_id: int, page: ApiPage = 1, per_page: ApiPerPage = 20,
-               session: Session = Depends(get_session),
-               principal: Principal = Depends(list_readers)):
+@router.get("/evaluations/{evaluation_id}/sheets",
+            summary="List an evaluation's score sheets (评分表列表)", response_model=SheetPage)
+def list_sheets(evaluation_id: int, page: ApiPage = 1, per_page: ApiPerPage = 20,
+                session: Session = Depends(get_session),
+                principal: Principal = Depends(list_readers)):
     """The evaluation's sheets the caller may see, by part, kind and scorer: all of them for
     finance, auditors and the purchasing department (as the progress table), an evaluator's
     own only. Started sheets only: the progress page also lists who has not started."""
@@ -272,8 +273,9 @@ def api_sheets(evaluation_id: int, page: ApiPage = 1, per_page: ApiPerPage = 20,
                      per_page=found.per_page)
 
 
-@router.get("/evaluations/{evaluation_id}/sheets/{sheet_id}", response_model=SheetDetail)
-def api_sheet(evaluation_id: int, sheet_id: int, session: Session = Depends(get_session),
+@router.get("/evaluations/{evaluation_id}/sheets/{sheet_id}",
+            summary="A score sheet (评分表)", response_model=SheetDetail)
+def get_sheet(evaluation_id: int, sheet_id: int, session: Session = Depends(get_session),
               principal: Principal = Depends(sheet_readers)):
     """One sheet: its part, scorer, status and version, and each leaf of its part with its
     points, rule, what to enter, its criteria and what is entered; for a draft its scorer
@@ -281,11 +283,12 @@ def api_sheet(evaluation_id: int, sheet_id: int, session: Session = Depends(get_
     return _detail(session, principal, evaluation_id, sheet_id)
 
 
-@router.post("/evaluations/{evaluation_id}/sheets", response_model=SheetDetail,
+@router.post("/evaluations/{evaluation_id}/sheets",
+             summary="Start a score sheet (开始评分)", response_model=SheetDetail,
              status_code=201, responses=error_responses(409))
-def api_sheet_start(evaluation_id: int, body: SheetStartIn, response: Response,
-                    session: Session = Depends(get_session),
-                    principal: Principal = Depends(scorers)):
+def start_sheet(evaluation_id: int, body: SheetStartIn, response: Response,
+                session: Session = Depends(get_session),
+                principal: Principal = Depends(scorers)):
     """Start the caller's sheet for a part, as the evaluation page's button does: 201 with
     its Location; if the caller's sheet for that part exists already, 200 with it. Audited
     as scoresheet.create. Send the session's CSRF token (``GET /api/me``) in the X-CSRF-Token
@@ -300,10 +303,11 @@ def api_sheet_start(evaluation_id: int, body: SheetStartIn, response: Response,
 
 
 @router.put("/evaluations/{evaluation_id}/sheets/{sheet_id}/draft",
+            summary="Save a score sheet's draft (保存草稿)",
             response_model=SheetDetail, responses=error_responses(409))
-def api_sheet_draft(evaluation_id: int, sheet_id: int, body: DraftIn,
-                    session: Session = Depends(get_session),
-                    principal: Principal = Depends(sheet_scorers)):
+def save_sheet_draft(evaluation_id: int, sheet_id: int, body: DraftIn,
+                     session: Session = Depends(get_session),
+                     principal: Principal = Depends(sheet_scorers)):
     """Save the caller's draft sheet whole: a missing value or reason is allowed in a draft
     (each leaf's ``to_do`` says what submission will need); a refused entry (points out of
     range, an unknown tier, a leaf not on this sheet) refuses the draft with 422, ``errors``
@@ -315,10 +319,11 @@ def api_sheet_draft(evaluation_id: int, sheet_id: int, body: DraftIn,
 
 
 @router.post("/evaluations/{evaluation_id}/sheets/{sheet_id}/submit",
+             summary="Submit a score sheet (提交评分表)",
              response_model=SheetDetail, responses=error_responses(409))
-def api_sheet_submit(evaluation_id: int, sheet_id: int, body: SubmitIn,
-                     session: Session = Depends(get_session),
-                     principal: Principal = Depends(sheet_scorers)):
+def submit_sheet(evaluation_id: int, sheet_id: int, body: SubmitIn,
+                 session: Session = Depends(get_session),
+                 principal: Principal = Depends(sheet_scorers)):
     """Check the whole sheet and lock it, as the page's submit button: every leaf entered,
     a reason wherever points or a tier fall below the top, not applicable with its reason
     (422, ``errors`` keyed by the leaf, nothing changes). Refused with 409 when already

@@ -234,13 +234,13 @@ def _detail(session: Session, settlement_id: int) -> SettlementDetail:
                  for e in settlements.history(session, s)])
 
 
-@router.get("/settlements", response_model=SettlementPage)
-def api_settlements(
+@router.get("/settlements", summary="List settlements (结算列表)", response_model=SettlementPage)
+def list_settlements(
     status: str = Query("", description="A settlement status: "
-                        + ", ".join(SettlementStatus.__members__)),
+                         + ", ".join(SettlementStatus.__members__)),
     contract_id: int | None = Query(None, description="Only this contract's settlements"),
     sort: str | None = Query(None, description="proposed_at, project, payable or status; a "
-                             "leading - sorts descending; newest proposal first when omitted"),
+                              "leading - sorts descending; newest proposal first when omitted"),
     page: ApiPage = 1,
     per_page: ApiPerPage = 20,
     session: Session = Depends(get_session),
@@ -262,20 +262,22 @@ def api_settlements(
                           sort=("-" if result.descending else "") + result.sort)
 
 
-@router.get("/settlements/{settlement_id}", response_model=SettlementDetail,
+@router.get("/settlements/{settlement_id}",
+            summary="A settlement sheet (结算单)", response_model=SettlementDetail,
             responses=error_responses(404))
-def api_settlement(settlement_id: int, session: Session = Depends(get_session),
+def get_settlement(settlement_id: int, session: Session = Depends(get_session),
                    principal: Principal = Depends(settlement_reader)):
     """One settlement sheet, as its page shows it: the figures, who proposed and decided,
     the payment due date with days late and interest, the payment if recorded."""
     return _detail(session, settlement_id)
 
 
-@router.post("/settlements/{settlement_id}/payment", response_model=SettlementDetail,
+@router.post("/settlements/{settlement_id}/payment",
+             summary="Record a settlement's payment (登记付款)", response_model=SettlementDetail,
              responses=error_responses(404, 409))
-def api_record_payment(settlement_id: int, body: PaymentIn,
-                       session: Session = Depends(get_session),
-                       principal: Principal = Depends(settlement_payer)):
+def record_payment(settlement_id: int, body: PaymentIn,
+                   session: Session = Depends(get_session),
+                   principal: Principal = Depends(settlement_payer)):
     """Record the payment of an approved settlement (finance), as the page's form does; send
     the session's CSRF token (``GET /api/me``) in the X-CSRF-Token header. Audited as
     settlement.pay, with the due date, the days late and the interest owed."""
@@ -284,11 +286,12 @@ def api_record_payment(settlement_id: int, body: PaymentIn,
     return _detail(session, settlement_id)
 
 
-@router.post("/contracts/{contract_id}/settlements", response_model=SettlementDetail,
+@router.post("/contracts/{contract_id}/settlements",
+             summary="Propose a settlement of an instalment (提出结算)", response_model=SettlementDetail,
              status_code=201, responses=error_responses(404, 409))
-def api_propose(contract_id: int, body: ProposalIn, response: Response,
-                session: Session = Depends(get_session),
-                principal: Principal = Depends(contract_purchaser)):
+def propose_settlement(contract_id: int, body: ProposalIn, response: Response,
+                       session: Session = Depends(get_session),
+                       principal: Principal = Depends(contract_purchaser)):
     """The purchaser proposes the settlement of one of its contract's instalments (提出结算),
     through ``settlements.propose`` as the contract's settlement page does, with the same
     refusals: no settlement before the evaluation is final, none twice for an instalment,
@@ -303,10 +306,11 @@ def api_propose(contract_id: int, body: ProposalIn, response: Response,
     return _detail(session, settlement.id)
 
 
-@router.post("/settlements/{settlement_id}/approve", response_model=SettlementDetail,
+@router.post("/settlements/{settlement_id}/approve",
+             summary="Approve a settlement (审批结算)", response_model=SettlementDetail,
              responses=error_responses(404, 409))
-def api_approve(settlement_id: int, body: DecisionIn, session: Session = Depends(get_session),
-                principal: Principal = Depends(settlement_decider)):
+def approve_settlement(settlement_id: int, body: DecisionIn, session: Session = Depends(get_session),
+                       principal: Principal = Depends(settlement_decider)):
     """Finance approves a proposed settlement (财政审核通过), as the page's button does: not by
     the person who proposed it (不相容岗位分离), not on a changed version (409). Audited as
     settlement.approve."""
@@ -315,11 +319,12 @@ def api_approve(settlement_id: int, body: DecisionIn, session: Session = Depends
     return _detail(session, settlement_id)
 
 
-@router.post("/settlements/{settlement_id}/return", response_model=SettlementDetail,
+@router.post("/settlements/{settlement_id}/return",
+             summary="Return a settlement (退回结算)", response_model=SettlementDetail,
              responses=error_responses(404, 409))
-def api_return(settlement_id: int, body: ReasonedDecisionIn,
-               session: Session = Depends(get_session),
-               principal: Principal = Depends(settlement_decider)):
+def return_settlement(settlement_id: int, body: ReasonedDecisionIn,
+                      session: Session = Depends(get_session),
+                      principal: Principal = Depends(settlement_decider)):
     """Finance returns a proposal to the purchaser with its reasons (退回); the purchaser may
     propose again. A reason is required (422). Audited as settlement.return."""
     settlements.return_to_purchaser(session, principal, settlement_id, body.reason,
@@ -327,11 +332,12 @@ def api_return(settlement_id: int, body: ReasonedDecisionIn,
     return _detail(session, settlement_id)
 
 
-@router.post("/settlements/{settlement_id}/withdraw", response_model=SettlementDetail,
+@router.post("/settlements/{settlement_id}/withdraw",
+             summary="Withdraw a settlement (撤回结算)", response_model=SettlementDetail,
              responses=error_responses(404, 409))
-def api_withdraw(settlement_id: int, body: ReasonedDecisionIn,
-                 session: Session = Depends(get_session),
-                 principal: Principal = Depends(settlement_decider)):
+def withdraw_settlement(settlement_id: int, body: ReasonedDecisionIn,
+                        session: Session = Depends(get_session),
+                        principal: Principal = Depends(settlement_decider)):
     """Finance withdraws its approval of a settlement not yet paid (撤回审核), with its reasons;
     the settlement goes back to the purchaser. Audited as settlement.withdraw."""
     settlements.withdraw_approval(session, principal, settlement_id, body.reason,

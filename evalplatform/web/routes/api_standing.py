@@ -46,12 +46,12 @@ def _out(found: standing.Standing) -> StandingOut:
                        barred_until=found.bar.until.isoformat() if found.bar else None)
 
 
-@router.get("/standing", response_model=StandingPage)
-def api_standings(level: str = Query("", description="barred, warned, preferred, normal "
-                                     "or unrated"),
-                  page: ApiPage = 1, per_page: ApiPerPage = 20,
-                  session: Session = Depends(get_session),
-                  principal: Principal = Depends(everyone)):
+@router.get("/standing", summary="Suppliers' standing (承接主体信用)", response_model=StandingPage)
+def list_standings(level: str = Query("", description="barred, warned, preferred, normal "
+                                      "or unrated"),
+                   page: ApiPage = 1, per_page: ApiPerPage = 20,
+                   session: Session = Depends(get_session),
+                   principal: Principal = Depends(everyone)):
     """Every supplier's standing the caller may see (a supplier: only its own), barred first;
     an unknown level is refused (422) naming the parameter and its values."""
     problems = standing.filter_problems(level)
@@ -71,9 +71,13 @@ def api_standings(level: str = Query("", description="barred, warned, preferred,
                         page=result.page, pages=result.pages, per_page=result.per_page)
 
 
-@router.get("/standing/{supplier_id}", response_model=StandingOut,
+@router.get("/standing/{supplier_id}",
+            summary="A supplier's standing and its reasons (信用详情)", response_model=StandingOut,
             responses=error_responses(404))
-def api_standing(supplier_id: int, session: Session = Depends(get_session),
+def get_standing(supplier_id: int, session: Session = Depends(get_session),
                  principal: Principal = Depends(standing_reader)):
+    """A supplier's standing (承接主体信用) from its recent final results — barred, warned,
+    preferred, normal or unrated — with the reasons in words and, while barred, until when.
+    A supplier reads its own standing only."""
     supplier = standing.get_supplier(session, supplier_id)
     return _out(standing.standing_of(session, supplier, reader=principal))

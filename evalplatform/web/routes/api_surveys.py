@@ -229,15 +229,15 @@ def _tabulation(tab: tabulation.Tabulation) -> TabulationOut:
         warnings=[str(w) for w in tab.warnings])
 
 
-@router.get("/surveys", response_model=SurveyPage)
-def api_surveys(q: str = Query("", description="Words in the evaluation's title or the "
-                                "project's name"),
-                sort: str | None = Query(None, description="id, title, opens_at or closes_at; a "
-                                         "leading - sorts descending; newest window first "
-                                         "when omitted"),
-                page: ApiPage = 1, per_page: ApiPerPage = 20,
-                session: Session = Depends(get_session),
-                principal: Principal = Depends(readers)):
+@router.get("/surveys", summary="List surveys (满意度调查列表)", response_model=SurveyPage)
+def list_surveys(q: str = Query("", description="Words in the evaluation's title or the "
+                                 "project's name"),
+                 sort: str | None = Query(None, description="id, title, opens_at or closes_at; a "
+                                          "leading - sorts descending; newest window first "
+                                          "when omitted"),
+                 page: ApiPage = 1, per_page: ApiPerPage = 20,
+                 session: Session = Depends(get_session),
+                 principal: Principal = Depends(readers)):
     """The surveys of the evaluations the caller may see, newest window first, paged."""
     result = app_service.page(session, principal, q=q, sort=sort, page_number=page,
                               per_page=per_page)
@@ -249,8 +249,10 @@ def api_surveys(q: str = Query("", description="Words in the evaluation's title 
                       per_page=result.per_page, sort=paging.applied_sort(result))
 
 
-@router.get("/surveys/{survey_id}", response_model=SurveyDetail, responses=error_responses(404))
-def api_survey(survey_id: int, session: Session = Depends(get_session),
+@router.get("/surveys/{survey_id}",
+            summary="A survey with its questionnaire and tabulation (调查详情)", response_model=SurveyDetail,
+            responses=error_responses(404))
+def get_survey(survey_id: int, session: Session = Depends(get_session),
                principal: Principal = Depends(survey_reader)):
     """One survey: its questionnaire, invitations, responses by channel and tabulation."""
     survey = app_service.get(session, survey_id)
@@ -269,22 +271,24 @@ def api_survey(survey_id: int, session: Session = Depends(get_session),
 organisers = require(Role.finance, Role.purchaser, owns=evaluations.owns_evaluation)
 
 
-@router.post("/evaluations/{evaluation_id}/survey/open", response_model=SurveyDetail,
+@router.post("/evaluations/{evaluation_id}/survey/open",
+             summary="Open an evaluation's survey (开放调查)", response_model=SurveyDetail,
              responses=error_responses(404, 409))
-def api_open_survey(evaluation_id: int, session: Session = Depends(get_session),
-                    principal: Principal = Depends(organisers)):
+def open_survey(evaluation_id: int, session: Session = Depends(get_session),
+                principal: Principal = Depends(organisers)):
     """Open the evaluation's survey, as its page does: the questionnaire's draft becomes the
     version respondents answer, a draft evaluation starts collecting, and answers come in
     while the schedule's window is open. Refused with 409 and the reason when it cannot (no
     questionnaire yet, already open). Audited as survey.open."""
     survey = app_service.open_survey(session, principal, evaluation_id)
-    return api_survey(survey.id, session, principal)
+    return get_survey(survey.id, session, principal)
 
 
-@router.post("/evaluations/{evaluation_id}/survey/close", response_model=SurveyDetail,
+@router.post("/evaluations/{evaluation_id}/survey/close",
+             summary="Close an evaluation's survey (关闭调查)", response_model=SurveyDetail,
              responses=error_responses(404, 409))
-def api_close_survey(evaluation_id: int, session: Session = Depends(get_session),
-                     principal: Principal = Depends(organisers)):
+def close_survey(evaluation_id: int, session: Session = Depends(get_session),
+                 principal: Principal = Depends(organisers)):
     """Close the evaluation's survey, as its page does; its counts go into the audit log."""
     survey = app_service.close_survey(session, principal, evaluation_id)
-    return api_survey(survey.id, session, principal)
+    return get_survey(survey.id, session, principal)

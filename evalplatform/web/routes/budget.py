@@ -146,8 +146,8 @@ def _row(r: budget_advice.AdviceRow) -> AdviceRowOut:
         suggested_fen=r.suggested_fen, change_fen=r.change_fen, advice=r.advice)
 
 
-@api.get("/reports/budget", response_model=AdviceOut)
-def api_budget_report(request: Request,
+@api.get("/reports/budget", summary="Budget advice from results (预算安排建议)", response_model=AdviceOut)
+def get_budget_report(request: Request,
                       year: str = Query("", description="The projects' year (default: this "
                                         "year); the advice is for the next year's budget"),
                       sort: str = Query("", description="department, project, budget, total "

@@ -144,9 +144,10 @@ def _stored_json(session: Session, principal: Principal, evaluation_id: int, ver
                                            f".{part}.json")})
 
 
-@router.get("/evaluations/{evaluation_id}/result/package.json")
-def result_package(evaluation_id: int, version: str = "", session: Session = Depends(get_session),
-                   principal: Principal = Depends(result_reader)):
+@router.get("/evaluations/{evaluation_id}/result/package.json",
+            summary="The evaluation package a result was computed from (评分包)", tags=["results"])
+def get_result_package(evaluation_id: int, version: str = "", session: Session = Depends(get_session),
+                       principal: Principal = Depends(result_reader)):
     """The exact scoring package of a version: ``python -m scoring evaluate`` reproduces it.
 
     In the engine's units (scoring/README.md): a measured rate, a leaf whose unit is 比例 /
@@ -155,9 +156,10 @@ def result_package(evaluation_id: int, version: str = "", session: Session = Dep
     return _stored_json(session, principal, evaluation_id, version, "package")
 
 
-@router.get("/evaluations/{evaluation_id}/result/result.json")
-def result_json(evaluation_id: int, version: str = "", session: Session = Depends(get_session),
-                principal: Principal = Depends(result_reader)):
+@router.get("/evaluations/{evaluation_id}/result/result.json",
+            summary="A result as the scoring engine gave it (结果 JSON)", tags=["results"])
+def get_result_json(evaluation_id: int, version: str = "", session: Session = Depends(get_session),
+                    principal: Principal = Depends(result_reader)):
     """The engine's answer for a version, as stored (compare with your own run)."""
     return _stored_json(session, principal, evaluation_id, version, "result")
 
@@ -450,18 +452,19 @@ class ResultOut(BaseModel):
                                                "parts, nodes, trace and warnings")
 
 
-@router.get("/api/results", tags=["api"], response_model=PublicResultPage,
+@router.get("/api/results", summary="List published results (公示结果列表)", tags=["results"],
+            response_model=PublicResultPage,
             responses=error_responses(422))
-def api_public_results(q: str = Query("", description="Words in the project, supplier or "
-                                      "department"),
-                       grade: str = Query("", description="A grade as published, e.g. 优"),
-                       sort: str | None = Query(None, description="published, project, "
-                                                "supplier, department, total or deadline; a "
-                                                "leading - sorts descending; latest first "
-                                                "when omitted"),
-                       page: ApiPage = 1,
-                       per_page: ApiPerPage = 20,
-                       session: Session = Depends(get_session), principal=Depends(public)):
+def list_public_results(q: str = Query("", description="Words in the project, supplier or "
+                                       "department"),
+                        grade: str = Query("", description="A grade as published, e.g. 优"),
+                        sort: str | None = Query(None, description="published, project, "
+                                                 "supplier, department, total or deadline; a "
+                                                 "leading - sorts descending; latest first "
+                                                 "when omitted"),
+                        page: ApiPage = 1,
+                        per_page: ApiPerPage = 20,
+                        session: Session = Depends(get_session), principal=Depends(public)):
     """Published results (公示), the latest publication of each evaluation; no personal data."""
     results.finalise_quietly(session)
     found = results.public_page(session, q=q, grade=grade, sort=sort, page_number=page,
@@ -495,12 +498,13 @@ def _result_out(session: Session, evaluation, result) -> dict:
             "superseded": result.superseded, "reason": result.reason, "result": result.result}
 
 
-@router.post("/api/evaluations/{evaluation_id}/result/compute", tags=["api"],
+@router.post("/api/evaluations/{evaluation_id}/result/compute",
+             summary="Compute an evaluation's result (计算结果)", tags=["results"],
              response_model=ResultOut, status_code=201,
              responses=error_responses(401, 403, 404, 409, 422))
-def api_result_compute(evaluation_id: int, body: ResultStepIn, response: Response,
-                       session: Session = Depends(get_session),
-                       principal: Principal = Depends(result_organiser)):
+def compute_result(evaluation_id: int, body: ResultStepIn, response: Response,
+                   session: Session = Depends(get_session),
+                   principal: Principal = Depends(result_organiser)):
     """Compute a new version of the result from the stored sheets, answers and data, as the
     evaluation page's button does (finance or the purchasing department): refused with 409
     while collection is open or on a changed evaluation. Answers 201 with the version, its
@@ -512,11 +516,12 @@ def api_result_compute(evaluation_id: int, body: ResultStepIn, response: Respons
     return _result_out(session, evaluations.get(session, evaluation_id), result)
 
 
-@router.post("/api/evaluations/{evaluation_id}/result/publish", tags=["api"],
+@router.post("/api/evaluations/{evaluation_id}/result/publish",
+             summary="Publish a result (公示结果)", tags=["results"],
              response_model=ResultOut, responses=error_responses(401, 403, 404, 409, 422))
-def api_result_publish(evaluation_id: int, body: ResultStepIn,
-                       session: Session = Depends(get_session),
-                       principal: Principal = Depends(result_organiser)):
+def publish_result(evaluation_id: int, body: ResultStepIn,
+                   session: Session = Depends(get_session),
+                   principal: Principal = Depends(result_organiser)):
     """Publish (公示) the current version, as the result page's button does: the appeal window
     opens from the publication day. Refused with 409 when there is no computed result, when
     missing scores block it, or on a changed evaluation. Audited as result.publish."""
@@ -525,9 +530,10 @@ def api_result_publish(evaluation_id: int, body: ResultStepIn,
     return _result_out(session, evaluations.get(session, evaluation_id), result)
 
 
-@router.get("/api/evaluations/{evaluation_id}/result", tags=["api"], response_model=ResultOut,
+@router.get("/api/evaluations/{evaluation_id}/result",
+            summary="An evaluation's current result (评价结果)", tags=["results"], response_model=ResultOut,
             responses=error_responses(401, 403, 404, 422))
-def api_result(evaluation_id: int,
+def get_result(evaluation_id: int,
                version: int | None = Query(None, ge=1, description="A version, from 1; the "
                                            "latest one the caller may read when omitted"),
                session: Session = Depends(get_session),
