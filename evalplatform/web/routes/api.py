@@ -263,7 +263,7 @@ def create_user(
 
 
 @router.patch("/users/{user_id}",
-              summary="Correct a user's name or organisation, or deactivate (更正用户)", tags=["users"],
+              summary="Correct a user's name or organisation (更正用户)", tags=["users"],
               response_model=UserOut,
               responses=error_responses(401, 403, 404, 422))
 def update_user(

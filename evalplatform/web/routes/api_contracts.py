@@ -132,16 +132,16 @@ def _deadline(deadline: contracts.Deadline | None) -> DeadlineOut | None:
 @router.get("/contracts", summary="List contracts (合同列表)", response_model=ContractPage)
 def list_contracts(
     department_id: int | None = Query(None, description="Purchasing department (finance and "
-                                       "auditors; a purchaser sees its own only)"),
+                                      "auditors; a purchaser sees its own only)"),
     supplier_id: int | None = Query(None, description="Supplier organisation (a supplier sees "
-                                     "its own only)"),
+                                    "its own only)"),
     year: int | None = Query(None, description="The project's budget year, e.g. 2026"),
     published: bool | None = Query(None, description="true: published contracts only; false: "
-                                    "those not published yet"),
+                                   "those not published yet"),
     q: str = Query("", description="Words in the project's or the supplier's name"),
     sort: str | None = Query(None, description="signed_on, amount, project, department, "
-                              "supplier, term or published_on; a leading - sorts descending; "
-                              "newest signing first when omitted"),
+                             "supplier, term or published_on; a leading - sorts descending; "
+                             "newest signing first when omitted"),
     page: ApiPage = 1,
     per_page: ApiPerPage = 20,
     session: Session = Depends(get_session),

@@ -237,10 +237,10 @@ def _detail(session: Session, settlement_id: int) -> SettlementDetail:
 @router.get("/settlements", summary="List settlements (结算列表)", response_model=SettlementPage)
 def list_settlements(
     status: str = Query("", description="A settlement status: "
-                         + ", ".join(SettlementStatus.__members__)),
+                        + ", ".join(SettlementStatus.__members__)),
     contract_id: int | None = Query(None, description="Only this contract's settlements"),
     sort: str | None = Query(None, description="proposed_at, project, payable or status; a "
-                              "leading - sorts descending; newest proposal first when omitted"),
+                             "leading - sorts descending; newest proposal first when omitted"),
     page: ApiPage = 1,
     per_page: ApiPerPage = 20,
     session: Session = Depends(get_session),
