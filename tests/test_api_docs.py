@@ -3,12 +3,14 @@ document, and /api/docs, where a person reads it and tries the operations in the
 the session they are signed in with."""
 
 import re
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import browser_login
 
 EN = {"Accept-Language": "en-US,en;q=0.9"}
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def _operations(document):
@@ -69,6 +71,25 @@ def test_the_docs_page_is_a_page_in_the_readers_language_with_its_assets_served(
 def test_every_page_links_to_the_docs(client, signed_in):
     signed_in("supplier")
     assert 'href="/api/docs"' in client.get("/").text
+
+
+@pytest.mark.browser
+def test_the_docs_page_passes_an_axe_check(browser, live_server, viewport):
+    """Swagger UI's own colours and landmarks, as the platform's pages keep them: no serious
+    or critical finding (its method badges were white on light colours, and it brings a
+    <main> of its own)."""
+    context = browser.new_context(viewport=viewport, locale="zh-CN", base_url=live_server,
+                                  bypass_csp=True)  # to add axe to the page
+    page = context.new_page()
+    page.goto("/api/docs")
+    page.wait_for_selector(".opblock")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    context.close()
+    serious = [(v["id"], len(v["nodes"])) for v in result["violations"]
+               if v["impact"] in ("serious", "critical")]
+    assert serious == []
+    assert "landmark-no-duplicate-main" not in [v["id"] for v in result["violations"]]
 
 
 @pytest.mark.browser

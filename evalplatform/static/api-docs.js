@@ -19,7 +19,7 @@
     window.SwaggerUIBundle({
       url: holder.getAttribute("data-openapi"),
       domNode: holder,
-      deepLinking: true,
+      deepLinking: false, // a link inside each operation's button: one control each
       docExpansion: "list",
       defaultModelsExpandDepth: 0,
       displayRequestDuration: true,

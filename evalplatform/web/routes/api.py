@@ -349,4 +349,4 @@ def api_docs(request: Request, _access=Depends(public)):
     """This API's document, readable and tried out in the browser (Swagger UI, served from the
     npm package like every front-end asset): its requests carry the browser's session, and
     the page adds the session's CSRF token to those that change something."""
-    return render(request, "api_docs.html")
+    return render(request, "api_docs.html", {"main_element": "div"})  # Swagger UI has its <main>
