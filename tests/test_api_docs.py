@@ -57,7 +57,7 @@ def test_the_docs_page_is_a_page_in_the_readers_language_with_its_assets_served(
     # a page, not an answer of the JSON API: Chinese until the reader switches, whatever the
     # browser's Accept-Language says, and no Content-Language of the API
     assert '<html lang="zh-CN">' in page.text
-    assert "<h1>API 文档</h1>" in page.text
+    assert "API 文档</h1>" in page.text
     assert "content-language" not in page.headers
     assert 'href="/login?next=/api/docs"' in page.text  # signed out: offered to sign in
     for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text):

@@ -14,6 +14,7 @@ from evalplatform.models import SurveyResponse
 from evalplatform.services import surveys_app as app_service
 from surveys import invitations
 from tests.builders import contracted_world
+from tests.conftest import browser_login
 from tests.survey_helpers import evaluation_with_survey, open_survey_codes
 
 pytestmark = pytest.mark.browser
@@ -180,6 +181,27 @@ def test_the_respondent_pages_pass_an_axe_check(db, code, phone):
     assert _serious_violations(page) == []
     page.goto("/s")
     assert _serious_violations(page) == []
+
+
+def test_the_printable_slips_pass_an_axe_check_with_a_used_code_still_readable(
+        db, make_user, make_org, browser, live_server):
+    """A used code's slip is marked (its QR faded, "used" written) but its text keeps 4.5:1:
+    the whole slip was once faded to 45 %, grey on white."""
+    world = contracted_world(db, make_user, make_org)
+    evaluation = evaluation_with_survey(db, world)
+    batch = app_service.issue_invitations(db, world.purchaser_principal, evaluation.id, "3", "")
+    used = invitations.codes_of(db, batch.id)[0]
+    assert invitations.use(db, used.id)
+    db.commit()
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
+                                  base_url=live_server, bypass_csp=True)
+    page = context.new_page()
+    browser_login(page, world.purchaser.username)
+    page.goto(f"/evaluations/{evaluation.id}/survey/invitations/{batch.id}/sheet")
+    assert page.locator("article.slip.used").count() == 1 and page.locator("article.slip").count() == 3
+    violations = _serious_violations(page)
+    context.close()
+    assert violations == []
 
 
 def test_the_respondent_page_works_without_javascript(db, code, phone):
