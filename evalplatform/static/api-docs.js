@@ -1,6 +1,6 @@
 // /api/docs: Swagger UI over /api/openapi.json. Its requests carry this browser's session
 // cookie; those that change something also carry the session's CSRF token, the one the page
-// was rendered with (<body hx-headers>), renewed when signing in or out through the page.
+// was rendered with (<body hx-headers>), or the newer one an answer hands out (signing in).
 (function () {
   "use strict";
   var token = "";
