@@ -390,7 +390,7 @@ def create_served_app() -> FastAPI:
 
 def _answers_json(path: str) -> bool:
     """A route of the JSON API, or a JSON download beside the pages (a result's package)."""
-    return path.startswith("/api/") or path.endswith(".json")
+    return _json_api(path) or path.endswith(".json")
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:

@@ -344,7 +344,7 @@ def verify_audit_chain(
                        reason=result.reason)
 
 
-@router.get("/docs", include_in_schema=False)
+@router.get("/docs")  # a page (web.app.API_PAGES): not an operation of the document
 def api_docs(request: Request, _access=Depends(public)):
     """This API's document, readable and tried out in the browser (Swagger UI, served from the
     npm package like every front-end asset): its requests carry the browser's session, and
