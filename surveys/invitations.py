@@ -109,6 +109,9 @@ def site_by_token(session: Session, token: str) -> SurveySite | None:
     return session.exec(select(SurveySite).where(SurveySite.token == token)).first()
 
 
-def qr_svg(url: str, *, scale: int = 4, title: str = "") -> str:
-    """The URL as an inline SVG QR code (medium error correction, drawn by segno, offline)."""
-    return segno.make(url, error="m").svg_inline(scale=scale, border=2, title=title or url)
+def qr_svg(url: str, *, title: str = "") -> str:
+    """The URL as an inline SVG QR code (medium error correction, drawn by segno, offline).
+
+    It has a ``viewBox`` and no size of its own: the page's style sizes it (a slip's
+    30 mm, a poster's 110 mm), and the whole code, quiet zone included, fills that box."""
+    return segno.make(url, error="m").svg_inline(border=2, title=title or url, omitsize=True)

@@ -200,8 +200,44 @@ def test_the_printable_slips_pass_an_axe_check_with_a_used_code_still_readable(
     page.goto(f"/evaluations/{evaluation.id}/survey/invitations/{batch.id}/sheet")
     assert page.locator("article.slip.used").count() == 1 and page.locator("article.slip").count() == 3
     violations = _serious_violations(page)
+    page.emulate_media(media="print")
+    qr_mm = _qr_sizes_mm(page)
     context.close()
     assert violations == []
+    assert qr_mm == [(30.0, 30.0)] * 3  # the whole code fills its 30 mm box on paper
+
+
+def _qr_sizes_mm(page) -> list[tuple[float, float]]:
+    """Each QR code's width on the page and the width its drawing takes, in millimetres."""
+    sizes = page.evaluate("""Array.from(document.querySelectorAll('svg.segno'), svg => {
+        const box = svg.getBoundingClientRect().width;
+        const drawn = svg.viewBox.baseVal.width * svg.getScreenCTM().a;
+        return [box, drawn].map(px => Math.round(px * 25.4 / 96 * 10) / 10);
+    })""")
+    return [tuple(size) for size in sizes]
+
+
+def test_a_site_poster_fits_a_phone_and_prints_its_code_110_mm_wide(db, make_user, make_org,
+                                                                    browser, live_server):
+    """The poster of an open link is checked on a phone before it is printed: the code is
+    centred and nothing runs off the screen; on A4 the code is 110 mm, drawn to the edge."""
+    world = contracted_world(db, make_user, make_org)
+    evaluation = evaluation_with_survey(db, world)
+    site = app_service.add_site(db, world.purchaser_principal, evaluation.id, "人民广场服务亭", "2")
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", base_url=live_server)
+    page = context.new_page()
+    browser_login(page, world.purchaser.username)
+    page.goto(f"/evaluations/{evaluation.id}/survey/sites/{site.id}/poster")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    box = page.locator("svg.segno").bounding_box()
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": 718, "height": 1047})  # A4 less the 10 mm margins
+    qr_mm = _qr_sizes_mm(page)
+    context.close()
+    assert overflow <= 0
+    assert box["width"] <= PHONE["width"]
+    assert abs(box["x"] + box["width"] / 2 - PHONE["width"] / 2) <= 1  # centred
+    assert qr_mm == [(110.0, 110.0)]
 
 
 def test_the_respondent_page_works_without_javascript(db, code, phone):

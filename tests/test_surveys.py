@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -155,6 +156,8 @@ def test_codes_are_short_unambiguous_unique_and_read_back_leniently(db, survey_e
     assert invitations.normalise("ABCD-EFG0") is None  # 0 is never in a code
     svg = invitations.qr_svg(f"https://example.org/s/{code}")
     assert svg.startswith("<svg") and "path" in svg
+    # sized by the page's style, the drawing scales with it: a viewBox and no size of its own
+    assert 'viewBox="0 0 ' in svg and not re.search(r"<svg[^>]* (width|height)=", svg)
 
 
 def test_a_code_is_used_once_by_the_submission_and_the_second_is_refused_kindly(db, survey_eval):

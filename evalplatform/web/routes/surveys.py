@@ -372,7 +372,7 @@ def invitations_sheet(request: Request, evaluation_id: int, batch_id: int,
     document = app_service.shown_document(session, evaluation)
     origin = str(request.base_url).rstrip("/")
     slips = [{"code": invitations.display(i.code), "used": i.used,
-              "qr": invitations.qr_svg(f"{origin}/s/{i.code}", scale=3,
+              "qr": invitations.qr_svg(f"{origin}/s/{i.code}",
                                        title=invitations.display(i.code))}
              for i in invitations.codes_of(session, found.id)]
     return render(request, "surveys/slips.html", {
@@ -411,7 +411,7 @@ def sites_poster(request: Request, evaluation_id: int, site_id: int,
     url = f"{str(request.base_url).rstrip('/')}/o/{site.token}"
     return render(request, "surveys/poster.html", {
         "evaluation": evaluation, "site": site, "url": url, "base": _base(evaluation_id),
-        "qr": invitations.qr_svg(url, scale=8, title=site.name),
+        "qr": invitations.qr_svg(url, title=site.name),
         "title": qn.text(document.get("title"), _lang())})
 
 
