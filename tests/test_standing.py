@@ -451,6 +451,10 @@ def test_the_standing_chart_draws_each_results_own_contract_threshold(client, db
     # the contract's own threshold (85), not the platform's default (80), and no default line
     assert threshold["data"] == [85.0, 85.0] and threshold["name"] == "合同考核阈值"
     assert [m["yAxis"] for m in total["markLine"]["data"]] == [60.0]  # the bar only
+    assert total["markLine"]["lineStyle"]["type"] == "solid"  # "the dashed line" is one line
+    assert threshold["lineStyle"]["type"] == "dashed"
+    assert threshold["symbol"] != "none"  # a lone result's threshold is a mark, not nothing
+    assert chart["xAxis"]["data"] == ["2026-07-10", "2026-07-20"]  # when each became final
     rows = page.split('id="results-table"')[1]
     assert rows.count('data-label="合同考核阈值" class="num">85</td>') == 2
 

@@ -541,21 +541,29 @@ def history_chart(found: Standing, thresholds: dict[int, AppliedThreshold]) -> d
     bar (a total below it bars the supplier) and against the termination threshold applied to
     the contract that result belongs to (``contract_thresholds``), drawn as a step wherever
     the results change contract, and left out (a gap) where the reader may not read it."""
+    dates = [r.final_on.isoformat() for r in found.history]
     return {
-        "grid": {"left": 40, "right": 16, "top": 32, "bottom": 40},
+        "grid": {"left": 40, "right": 24, "top": 32, "bottom": 40},
         "tooltip": {"trigger": "axis"},
         "legend": {"top": 0},
-        "xAxis": {"type": "category", "data": [r.evaluation.title for r in found.history],
-                  "axisLabel": {"show": False}},
+        # one category per result, named by the day it became final (the table below names
+        # its project and evaluation); two results final on one day stay two points
+        "xAxis": {"type": "category", "data": dates, "axisLabel": {"hideOverlap": True}},
         "yAxis": {"type": "value", "min": 0, "max": 100},
         "series": [
             {"type": "line", "name": _("Total score"),
              "data": [float(r.total) for r in found.history],
-             "markLine": {"silent": True, "symbol": "none", "data": [
-                 {"yAxis": float(found.rules.bar_below), "name": _("Bar")}]},
+             # the bar: a solid line, labelled, so that "the dashed line" is the threshold
+             "markLine": {"silent": True, "symbol": "none",
+                          "lineStyle": {"type": "solid", "color": "#a4161a", "width": 1},
+                          "label": {"position": "insideEndTop", "formatter": "{b} {c}"},
+                          "data": [{"yAxis": float(found.rules.bar_below),
+                                    "name": _("Bar")}]},
              "itemStyle": {"color": "#a4161a"}},
             {"type": "line", "name": _("Contract's threshold"), "step": "middle",
-             "symbol": "none", "lineStyle": {"type": "dashed", "color": "#6b4e00"},
+             # a mark on each result too: with one result, a line alone would draw nothing
+             "symbol": "rect", "symbolSize": 6,
+             "lineStyle": {"type": "dashed", "color": "#6b4e00"},
              "itemStyle": {"color": "#6b4e00"},
              "data": [float(thresholds[r.contract.id].value) if r.contract.id in thresholds
                       else None for r in found.history]},
