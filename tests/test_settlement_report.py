@@ -170,6 +170,8 @@ def test_projects_of_the_year_are_those_being_bought_as_the_budget_disclosure_li
     assert (report.total.projects, report.total.budget_fen) == (4, 979_000_000)
     assert sum(r.projects for r in report.by_category) == 4
     assert sum(r.projects for r in report.by_method) == 4
+    bars = report.charts()["category"]["yAxis"]  # the chart reads top down, as the table
+    assert bars["data"] == [r.label for r in report.by_category] and bars["inverse"] is True
     # the two not yet being bought are shown apart, so the project list's 6 is explained
     assert (report.not_cleared.projects, report.not_cleared.budget_fen) == (2, 310_000_000)
     login(client, world.finance.username)

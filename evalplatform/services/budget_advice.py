@@ -123,7 +123,7 @@ class BudgetAdvice:
             "grid": {"left": 8, "right": 16, "top": 28, "bottom": 8, "containLabel": True},
             "tooltip": {"trigger": "axis"}, "legend": {"top": 0},
             "xAxis": {"type": "value"},
-            "yAxis": {"type": "category", "data": names},
+            "yAxis": {"type": "category", "inverse": True, "data": names},  # as the table
             "series": [
                 {"type": "bar", "name": _("Budget %(year)s (¥10,000)", year=self.year),
                  "itemStyle": {"color": grey},

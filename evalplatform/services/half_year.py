@@ -136,7 +136,9 @@ class Report:
                 "grid": {"left": 8, "right": 16, "top": 24, "bottom": 8, "containLabel": True},
                 "tooltip": {"trigger": "axis"}, "legend": {"top": 0},
                 "xAxis": {"type": "value"},
-                "yAxis": {"type": "category", "data": [r.label for r in self.by_category]},
+                # top to bottom in the order of the table below
+                "yAxis": {"type": "category", "inverse": True,
+                          "data": [r.label for r in self.by_category]},
                 "series": [
                     {"type": "bar", "name": _("Budget (¥10,000)"), "itemStyle": {"color": grey},
                      "data": [round(r.budget_fen / 1_000_000, 2) for r in self.by_category]},
