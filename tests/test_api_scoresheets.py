@@ -79,6 +79,8 @@ def test_an_expert_lists_starts_drafts_and_submits_its_sheet_over_the_api(client
                                             "tier": None, "value": None, "na": None,
                                             "source": None}
     assert _leaf(body, "C1.3")["to_do"] is None and _leaf(body, "C2.2")["to_do"]
+    assert body["subtotal"] == {"leaves": 4, "entered": 2, "not_applicable": 0,
+                                "scored": "28", "scored_max": "30"}  # 13 + 15 × 1.0
     assert _stored(db, sheet["id"]).scores["C1.3"] == {"points": "13", "reason": "两处收集点满溢"}
 
     # a refused draft changes nothing, not even its valid entries: each leaf's rule, named
@@ -168,6 +170,7 @@ def test_the_purchaser_fills_an_occasion_sheet_of_its_own_part(client, db, pw):
     saved = client.put(f"{url}/draft", json={"version": sheet["version"], "entries": full},
                        headers={"X-CSRF-Token": token})
     assert saved.status_code == 200 and not any(leaf["to_do"] for leaf in saved.json()["leaves"])
+    assert saved.json()["subtotal"]["entered"] == len(sheet["leaves"])
     # the saved draft is submitted as it is when only the version is sent
     submitted = client.post(f"{url}/submit", json={"version": saved.json()["version"]},
                             headers={"X-CSRF-Token": token})
@@ -276,6 +279,7 @@ def test_a_rate_is_sent_and_read_in_percent_and_a_mistyped_key_is_refused(client
     sheet = _start(client, pw, token, part="A", kind="data").json()
     rate = _leaf(sheet, "A1.2")
     assert rate["enter"] == "value" and rate["in_percent"]
+    assert sheet["subtotal"] is None  # measured values take their points from their rules
     hours = _leaf(sheet, "A3.2")
     assert not hours["in_percent"] and hours["unit"] == "小时"
     url = f"{_api(pw)}/{sheet['id']}/draft"

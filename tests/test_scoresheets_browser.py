@@ -40,6 +40,8 @@ def test_an_expert_scores_saves_a_draft_returns_and_submits(page, browser, live_
     page.press('[name="value-C1.3"]', "Tab")
     expect(page.get_by_test_id("draft-status")).to_contain_text("草稿已于")
     expect(page.get_by_test_id("leaf-C1.3")).to_contain_text("扣分理由")  # still to do
+    # the sheet adds up as it is saved: 15 × 1.0 + 12
+    expect(page.get_by_test_id("sheet-subtotal")).to_contain_text("已评 2 / 4 项，得分 27.00")
     page.fill('[name="value-C2.2"]', "21")  # above the maximum 20: the rest is still saved
     page.press('[name="value-C2.2"]', "Tab")
     expect(page.get_by_test_id("draft-status")).to_contain_text("标出的指标除外")
@@ -48,6 +50,7 @@ def test_an_expert_scores_saves_a_draft_returns_and_submits(page, browser, live_
     page.press('[name="value-C2.2"]', "Tab")
     expect(page.get_by_test_id("draft-status")).not_to_contain_text("标出的指标除外")
     expect(page.get_by_test_id("draft-status")).to_contain_text("草稿已于")
+    expect(page.get_by_test_id("sheet-subtotal")).to_contain_text("已评 3 / 4 项，得分 47.00")
 
     # the browser is closed; the expert comes back in a new one and finds the draft
     page.close()

@@ -165,6 +165,40 @@ def test_an_expert_sees_only_its_assignment_and_scores_through_the_pages(client,
     assert pw.evaluation.title not in client.get("/evaluations").text
 
 
+def test_the_sheet_adds_up_as_the_expert_types_and_after_submission(client, db, pw):
+    """本表小计: the points of what is entered (a tier as max × its coefficient) against the
+    maxima of those indicators, updated with each saved draft; a not-applicable indicator is
+    counted apart; a refused entry keeps its last saved points in the subtotal."""
+    member = pw.seated(db)[0]
+    token = sign_in(client, pw.user_of(db, member))
+    response = client.post(f"/evaluations/{pw.evaluation.id}/sheets",
+                           data={"part": "C", "kind": "expert", "csrf_token": token})
+    sheet_url = response.headers["location"]
+    form = client.get(sheet_url).text
+    assert "<strong>本表小计</strong>：已评 0 / 4 项，得分 0.00（已评指标满分 0.00）" in form
+    version = int(re.search(r'id="sheet-version" value="(\d+)"', form).group(1))
+    htmx = {"HX-Request": "true", "X-CSRF-Token": token}
+    saved = client.post(f"{sheet_url}/draft", headers=htmx, data={
+        "version": str(version), "value-C1.3": "12", "reason-C1.3": "一处满溢",
+        "value-C1.2": "部分达成", "reason-C1.2": "两座公厕有异味"})
+    subtotal = re.search(r'<p id="sheet-subtotal"[^>]*hx-swap-oob="true">(.*?)</p>', saved.text,
+                         re.S).group(1)
+    assert "已评 2 / 4 项，得分 22.50（已评指标满分 30.00）" in subtotal  # 12 + 15 × 0.7
+    refused = client.post(f"{sheet_url}/draft", headers=htmx, data={
+        "version": str(version + 1), "value-C1.3": "16", "value-C1.2": "部分达成",
+        "reason-C1.2": "两座公厕有异味", "na-C2.1": "1", "na_reason-C2.1": "本期无作业计划"})
+    assert "0 到满分 15" in refused.text
+    assert "已评 2 / 4 项，得分 22.50（已评指标满分 30.00）；1 项不适用，不计入" in refused.text
+    submitted = client.post(f"{sheet_url}/submit", data={
+        "csrf_token": token, "version": str(version + 2), "value-C1.3": "12",
+        "reason-C1.3": "一处满溢", "value-C1.2": "部分达成", "reason-C1.2": "两座公厕有异味",
+        "na-C2.1": "1", "na_reason-C2.1": "本期无作业计划", "value-C2.2": "20"})
+    assert submitted.status_code == 303
+    page = client.get(sheet_url).text
+    assert "已提交" in page
+    assert "已评 3 / 4 项，得分 42.50（已评指标满分 50.00）；1 项不适用，不计入" in page
+
+
 def test_the_organiser_sees_progress_and_consolidation(client, db, pw):
     member = pw.seated(db)[0]
     who = pw.expert_principal(db, member)

@@ -382,6 +382,45 @@ def parse_form(doc: dict, part: dict, kind: SheetKind, form: dict) -> ParsedShee
     return parsed
 
 
+@dataclass(frozen=True)
+class SheetSubtotal:
+    """本表小计: what a scorer's sheet adds up to so far, for the scorer to check before
+    submitting. Only for sheets of points and tiers (a measured value's points come from its
+    rule, in the result). ``scored`` is the points of the leaves entered (a tier as max × its
+    coefficient), out of ``scored_max``, the maxima of those leaves."""
+
+    leaves: int  # the sheet's leaves
+    entered: int  # with points or a tier
+    not_applicable: int
+    scored: Decimal
+    scored_max: Decimal
+
+
+def subtotal(leaves: list[Leaf], scores: dict, kind: SheetKind) -> SheetSubtotal | None:
+    """The subtotal of a points-and-tiers sheet (``scores`` as stored or as just parsed);
+    None for a sheet of measured values."""
+    if kind == SheetKind.data:
+        return None
+    entered = not_applicable = 0
+    scored = scored_max = Decimal(0)
+    for leaf in leaves:
+        entry = scores.get(leaf.id) or {}
+        if "na" in entry:
+            not_applicable += 1
+            continue
+        if "tier" in entry:
+            coefficient = leaf.coefficient(entry["tier"])
+            points = None if coefficient is None else leaf.points * coefficient
+        else:
+            points = decimal_text(str(entry.get("points", "")))
+        if points is None:
+            continue
+        entered += 1
+        scored += points
+        scored_max += leaf.points
+    return SheetSubtotal(len(leaves), entered, not_applicable, scored, scored_max)
+
+
 def _parse_points(leaf: Leaf, raw: str, reason: str, parsed: ParsedSheet) -> None:
     if not raw:
         if reason:

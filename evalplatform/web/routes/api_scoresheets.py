@@ -30,6 +30,7 @@ from evalplatform.i18n import _
 from evalplatform.models import Organisation, PanelMember, Role, SheetKind, SheetStatus
 from evalplatform.services import evaluations, experts, paging, panel, scoresheets
 from evalplatform.services.errors import ValidationFailed
+from evalplatform.services.ratios import plain
 from evalplatform.web.access import Principal, require
 from evalplatform.web.api_schema import Moment, Version, error_responses
 from evalplatform.web.forms import FormRoute
@@ -116,8 +117,20 @@ class LeafOut(BaseModel):
                                          "looks typed as a fraction of one)")
 
 
+class SubtotalOut(BaseModel):
+    leaves: int = Field(description="The sheet's leaves")
+    entered: int = Field(description="Leaves with points or a tier")
+    not_applicable: int = Field(description="Leaves declared not applicable (不适用)")
+    scored: str = Field(description="The points of the leaves entered (a tier as the leaf's "
+                                    "maximum × its coefficient), a decimal string")
+    scored_max: str = Field(description="The maxima of the leaves entered, a decimal string")
+
+
 class SheetDetail(SheetSummary):
     editable: bool = Field(description="Whether the caller may save or submit it now")
+    subtotal: SubtotalOut | None = Field(
+        description="本表小计: what the sheet adds up to so far, for its scorer to check; null "
+                    "for a sheet of measured values, whose points come from their rules")
     leaves: list[LeafOut]
 
 
@@ -220,8 +233,12 @@ def _detail(session: Session, principal: Principal, evaluation_id: int, sheet_id
             unit=leaf.unit, in_percent=leaf.is_ratio, criteria=leaf.criteria, entry=entry,
             to_do=shown.pending.get(leaf.id) if shown else None,
             note=shown.notes.get(leaf.id) if shown else None))
+    found = scoresheets.subtotal(leaves, sheet.scores or {}, sheet.kind)
+    subtotal = None if found is None else SubtotalOut(
+        leaves=found.leaves, entered=found.entered, not_applicable=found.not_applicable,
+        scored=plain(found.scored), scored_max=plain(found.scored_max))
     return SheetDetail(**_summary(session, principal, evaluation, doc, sheet),
-                       editable=editable, leaves=out)
+                       editable=editable, subtotal=subtotal, leaves=out)
 
 
 def _form(entries: dict[str, EntryIn]) -> dict[str, str]:

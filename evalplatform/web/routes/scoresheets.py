@@ -89,10 +89,10 @@ def _sheet_context(session: Session, principal: Principal, evaluation_id: int, s
                 and scoresheets.can_edit(session, principal, sheet, evaluation))
     leaves = scoresheets.sheet_leaves(part, sheet.kind)
     stored_values = scoresheets.form_values(sheet, leaves)
-    pending, notes = {}, {}
+    pending, notes, scores = {}, {}, sheet.scores or {}
     if editable:
         shown = scoresheets.parse_form(doc, part, sheet.kind, values or stored_values)
-        pending, notes = shown.pending, shown.notes
+        pending, notes, scores = shown.pending, shown.notes, shown.scores
     contract = evaluations.contract_of(session, evaluation)
     project = evaluations.project_of(session, evaluation)
     own_evaluation = None
@@ -108,7 +108,7 @@ def _sheet_context(session: Session, principal: Principal, evaluation_id: int, s
         "evaluation": evaluation, "sheet": sheet, "part": part, "contract": contract,
         "project": project, "leaves": leaves,
         "values": values or stored_values, "errors": errors or {}, "pending": pending,
-        "notes": notes,
+        "notes": notes, "subtotal": scoresheets.subtotal(leaves, scores, sheet.kind),
         "editable": editable, "scorer_name": scorer_name, "errors_note": None,
         "evidence": scoresheets.leaf_files(session, sheet),
         "self_evaluation": own_evaluation,
@@ -133,12 +133,15 @@ def sheet_page(request: Request, evaluation_id: int, sheet_id: int,
 
 def _status_context(session: Session, evaluation_id: int, sheet_id: int, leaves_errors: dict,
                     pending: dict, message: str, ok: bool, notes: dict | None = None) -> dict:
+    """The status line and each leaf's messages after a draft is saved (or refused), and the
+    sheet's subtotal as stored (a refused entry keeps its last saved one)."""
     evaluation = evaluations.get(session, evaluation_id)
     sheet = scoresheets.get(session, evaluation.id, sheet_id)
     doc = evaluations.scheme_document(session, evaluation)
     leaves = scoresheets.sheet_leaves(scoresheets.part_of(doc, sheet.part_id), sheet.kind)
     return {"sheet": sheet, "leaves": leaves, "errors": leaves_errors, "pending": pending,
-            "message": message, "ok": ok, "notes": notes or {}}
+            "message": message, "ok": ok, "notes": notes or {},
+            "subtotal": scoresheets.subtotal(leaves, sheet.scores or {}, sheet.kind)}
 
 
 @router.post("/evaluations/{evaluation_id}/sheets/{sheet_id}/draft")
