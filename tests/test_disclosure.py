@@ -91,3 +91,50 @@ def test_signed_in_users_see_it_too_and_the_login_page_links_it(client, world):
     assert 'href="/disclosure/budget"' in client.get("/login").text
     assert login(client, world.civil_purchaser.username).status_code == 303
     assert client.get("/disclosure/budget?year=2026").status_code == 200
+
+
+# ---------------------------------------------------------------- the catalogue (目录公开)
+
+
+def test_the_catalogue_is_public_once_an_issue_of_it_is_published(client, db, world):
+    from sqlmodel import select
+
+    from evalplatform.models import CatalogueEntry, NegativeListEntry
+    from evalplatform.services import catalogue
+    from evalplatform.services.audit import Actor
+
+    text = unescape(client.get("/disclosure/catalogue").text)
+    assert "指导性目录尚未公开。" in text and 'id="catalogue"' not in text
+    finance = Actor(world.finance.id, world.finance.username)
+    issue = catalogue.record_issue(db, finance, year="2026", issued_on="2026-01-09")
+    catalogue.record_publication(db, finance, issue.id, "2026-01-21")
+    # a withdrawn sector takes its local entries with it; a withdrawn local entry goes alone
+    entries = {e.code: e for e in db.exec(select(CatalogueEntry))}
+    entries["A02"].active = False  # 就业, with 就业技能培训 under it
+    entries["A0502"].active = False  # 社区老年助餐服务
+    db.add_all([entries["A02"], entries["A0502"]])
+    db.commit()
+
+    response = client.get("/disclosure/catalogue")  # signed out
+    assert response.status_code == 200
+    text = unescape(response.text)
+    assert "2026 年度指导性目录，2026-01-09 印发，2026-01-21 公开" in text
+    listed = re.findall(r"<code>([A-Z0-9]+)</code>", text)
+    assert listed[:3] == ["A", "A01", "A0101"] and "A0501" in listed
+    assert not {"A02", "A0201", "A0502"} & set(listed)
+    negative = db.exec(select(NegativeListEntry)).all()
+    assert all(e.name in text for e in negative)
+    # the terms finance matches projects with are a working tool, not part of the list
+    assert not any(term in text for e in negative for term in e.terms if term not in e.name
+                   and term not in e.description)
+
+
+def test_signed_out_visitors_find_what_is_public(client, world):
+    index = client.get("/disclosure")
+    assert index.status_code == 200
+    for href in ("/disclosure/budget", "/disclosure/catalogue", "/results"):
+        assert f'href="{href}"' in index.text.split('id="disclosures"')[1]
+    login_page = client.get("/login").text
+    assert 'class="public-nav"' in login_page and 'href="/disclosure"' in login_page
+    assert login(client, world.civil_purchaser.username).status_code == 303
+    assert 'class="public-nav"' not in client.get("/").text  # signed in: the menu instead

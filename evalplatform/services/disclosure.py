@@ -1,4 +1,5 @@
-"""Public disclosure of each year's budget for purchased services (政府购买服务预算公开).
+"""Public disclosure (信息公开): each year's budget for purchased services (预算公开) and the
+guiding catalogue with the negative list (指导性目录、负面清单).
 
 DESIGN.md: each year's budget for purchased services is published with the project name,
 category, content, recipients, procurement method and amount — and nothing else: no
@@ -14,7 +15,13 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from evalplatform.models import CatalogueEntry, ProcurementMethod, Project
+from evalplatform.models import (
+    CatalogueEntry,
+    CatalogueIssue,
+    NegativeListEntry,
+    ProcurementMethod,
+    Project,
+)
 from evalplatform.services.paging import Page, paginate
 from evalplatform.services.projects import CLEARED_FOR_PURCHASE
 
@@ -78,3 +85,38 @@ def budget(session: Session, year: int, *, sort: str | None = None, page_number=
         select(func.count(), func.coalesce(func.sum(Project.budget_fen), 0))
         .where(Project.year == year))).one()
     return BudgetYear(year, count, int(total), result)
+
+
+# ---------------------------------------------------------------- the catalogue
+
+
+@dataclass(frozen=True)
+class CatalogueDisclosure:
+    """The catalogue as the public reads it once an issue of it has been published: the
+    latest published issue, the entries in force (active, under active parents), and the
+    negative list's entries in force — their names and descriptions, not the terms the
+    platform matches projects with (a working tool of finance, not part of the list)."""
+
+    issue: CatalogueIssue | None  # the latest issue recorded as published; None: none yet
+    entries: list[CatalogueEntry]
+    negative: list[NegativeListEntry]
+
+
+def catalogue(session: Session) -> CatalogueDisclosure:
+    issue = session.exec(select(CatalogueIssue).where(col(CatalogueIssue.published_on).is_not(None))
+                         .order_by(col(CatalogueIssue.year).desc())).first()
+    if issue is None:
+        return CatalogueDisclosure(None, [], [])
+    every = list(session.exec(select(CatalogueEntry).order_by(CatalogueEntry.code)))
+    by_id = {e.id: e for e in every}
+
+    def in_force(entry: CatalogueEntry) -> bool:
+        while entry is not None:
+            if not entry.active:
+                return False
+            entry = by_id.get(entry.parent_id) if entry.parent_id is not None else None
+        return True
+
+    negative = list(session.exec(select(NegativeListEntry).where(
+        NegativeListEntry.active == True).order_by(NegativeListEntry.id)))  # noqa: E712
+    return CatalogueDisclosure(issue, [e for e in every if in_force(e)], negative)

@@ -14,6 +14,19 @@ from evalplatform.web.templating import render
 router = APIRouter(route_class=FormRoute)
 
 
+@router.get("/disclosure")
+def index(request: Request, _access=Depends(public)):
+    """What the platform publishes, for anyone: budgets, the catalogue, results."""
+    return render(request, "disclosure/index.html", {})
+
+
+@router.get("/disclosure/catalogue")
+def catalogue(request: Request, session: Session = Depends(get_session),
+              _access=Depends(public)):
+    return render(request, "disclosure/catalogue.html",
+                  {"disclosed": disclosure.catalogue(session)})
+
+
 @router.get("/disclosure/budget")
 def budget(request: Request, year: str = "", sort: str = "category", page: str = "1",
            session: Session = Depends(get_session), _access=Depends(public)):
