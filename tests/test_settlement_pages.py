@@ -158,6 +158,21 @@ def test_the_home_page_shows_the_settlement_cards(client, db, world, make_user):
         client.get("/").text
 
 
+def test_the_home_page_puts_what_waits_before_what_is_at_zero(client, db, world):
+    """A purchaser with one instalment to settle: that card comes before the cards whose count
+    is 0, which are marked quiet (small) and keep their order among themselves."""
+    final_evaluation(db, world, "86.35", "良")
+    sign_in(client, world.purchaser)
+    cards = re.findall(r'<li class="card([^"]*)">.*?<span class="card-title">([^<]+)</span>\s*'
+                       r'<span class="card-value">([^<]+)</span>',
+                       client.get("/").text.split('data-testid="home-cards"')[1], re.S)
+    values = [value for _classes, _title, value in cards]
+    assert "待结算的付款期" in [title for _c, title, _v in cards] and "0" in values
+    first_zero = values.index("0")
+    assert all(v != "0" for v in values[:first_zero]) and set(values[first_zero:]) == {"0"}
+    assert all(("quiet" in classes) == (value == "0") for classes, _t, value in cards)
+
+
 def test_the_contract_pages_parentheses_are_the_readers_languages(client, db, world):
     """Full-width （） around a figure's note in Chinese (默认, the score's grade, the
     instalment's share), ASCII ( ) in English."""

@@ -25,6 +25,11 @@ class Card:
     url: str | None = None
     urgent: bool = False
 
+    @property
+    def quiet(self) -> bool:
+        """Nothing waits here (a count of 0): shown after the others, and small."""
+        return self.value == "0"
+
 
 @dataclass
 class Board:
