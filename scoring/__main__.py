@@ -7,7 +7,8 @@
 
 ``evaluate`` prints the result as JSON (``--many``: one package per line in, one result
 per line out, in the same order). A bad package prints its JSON path and the message to
-stderr and exits with status 2; an unreadable file exits with status 1.
+stderr and exits with status 2 (``--many``: every bad line, the first 20 of them in full,
+and no result at all); an unreadable file exits with status 1.
 """
 
 from __future__ import annotations
@@ -26,33 +27,53 @@ def _load_json(path: str):
         return json.load(fh)
 
 
-def _load_lines(path: str) -> list:
+#: ``--many`` names this many bad lines in full, then counts the rest.
+MAX_REPORTED = 20
+
+
+def _load_lines(path: str) -> tuple[list, list]:
+    """The packages of a JSON Lines file as (line number, package), blank lines skipped, and
+    the faults of the lines that are not JSON as (line number, path, message)."""
     fh = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
     try:
-        out = []
+        rows, faults = [], []
         for n, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
             try:
-                out.append((n, json.loads(line)))
+                rows.append((n, json.loads(line)))
             except json.JSONDecodeError as exc:
-                raise _LineError(n, f"不是合法的 JSON: {exc}") from None
-        return out
+                faults.append((n, "$", f"不是合法的 JSON: {exc}"))
+        return rows, faults
     finally:
         if fh is not sys.stdin:
             fh.close()
 
 
-class _LineError(Exception):
-    def __init__(self, line: int, message: str):
-        super().__init__(message)
-        self.line = line
-        self.message = message
+def _faults(rows: list) -> list:
+    """Each bad package's fault as (line number, path, message), scored one by one: only
+    after the batch has found that something is wrong."""
+    found = []
+    for n, pkg in rows:
+        try:
+            evaluate(pkg)
+        except PackageError as err:
+            found.append((n, err.path, err.message))
+    return found
 
 
-def _fail(path: str, err: PackageError, line: int | None = None) -> int:
-    where = f"{path}:{line}" if line is not None else path
-    print(f"{where}: {err.path}: {err.message}", file=sys.stderr)
+def _report(path: str, faults: list) -> int:
+    """Every bad line on stderr (the first MAX_REPORTED in full); exit status 2."""
+    for line, where, message in sorted(faults)[:MAX_REPORTED]:
+        print(f"{path}:{line}: {where}: {message}", file=sys.stderr)
+    if len(faults) > MAX_REPORTED:
+        print(f"{path}: 另有 {len(faults) - MAX_REPORTED} 行有误（共 {len(faults)} 行有误）",
+              file=sys.stderr)
+    return 2
+
+
+def _fail(path: str, err: PackageError) -> int:
+    print(f"{path}: {err.path}: {err.message}", file=sys.stderr)
     return 2
 
 
@@ -89,16 +110,17 @@ def main(argv=None) -> int:
             print("ok")
             return 0
         if args.many:
-            try:
-                rows = _load_lines(args.file)
-            except _LineError as exc:
-                print(f"{args.file}:{exc.line}: $: {exc.message}", file=sys.stderr)
-                return 2
+            rows, faults = _load_lines(args.file)
+            if faults:  # the lines that are JSON may be bad packages too: say so at once
+                return _report(args.file, faults + _faults(rows))
             try:
                 results = evaluate_many([p for _, p in rows])
             except PackageError as err:
-                return _fail(args.file, err, rows[err.index][0] if err.index is not None
-                             else None)
+                found = _faults(rows)
+                if not found:  # the batch and the one-by-one reader disagree: never silent
+                    found = [(rows[err.index][0] if err.index is not None else 0, err.path,
+                              err.message)]
+                return _report(args.file, found)
             text = "".join(_dump(r.as_dict()) + "\n" for r in results)
         else:
             try:

@@ -57,6 +57,34 @@ def test_bad_line_in_many_names_the_line(tmp_path, example, capsys):
     assert f"{src}:3: $.inputs.responses[3].Q2:" in err
 
 
+def test_many_names_every_bad_line_and_writes_no_result(tmp_path, example, capsys):
+    """A file of 10,000 packages with a few faults says where each one is, in one run."""
+    weights = json.loads(json.dumps(example))
+    weights["scheme"]["parts"][1]["weight"] = "0.20"
+    answer = json.loads(json.dumps(example))
+    answer["inputs"]["responses"][3]["Q2"] = "非常满意"
+    lines = [example, weights, example, "{not json", answer, example]
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(p if isinstance(p, str) else json.dumps(p, ensure_ascii=False)
+                             for p in lines) + "\n", encoding="utf-8")
+    dst = tmp_path / "out.jsonl"
+    assert main(["evaluate", "--many", str(src), "-o", str(dst)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(": ")[0] for line in err] == [f"{src}:2", f"{src}:4", f"{src}:5"]
+    assert "$.scheme.parts" in err[0] and "$: 不是合法的 JSON" in err[1]
+    assert "$.inputs.responses[3].Q2" in err[2]
+    assert not dst.exists()  # all or nothing: no partial results to mistake for the whole
+
+
+def test_many_counts_the_bad_lines_beyond_twenty(tmp_path, example, capsys):
+    src = tmp_path / "in.jsonl"
+    src.write_text("{not json\n" * 25, encoding="utf-8")
+    assert main(["evaluate", "--many", str(src)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 21 and err[19].startswith(f"{src}:20: $: ")
+    assert err[20] == f"{src}: 另有 5 行有误（共 25 行有误）"
+
+
 def test_a_line_that_is_not_json_is_named(tmp_path, example, capsys):
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps(example, ensure_ascii=False) + "\n{\"scheme\": \n", encoding="utf-8")
