@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from evalplatform.models import AuditEntry
-from evalplatform.services import audit
+from evalplatform.services import audit, clock
 from evalplatform.services.audit import SYSTEM, Actor
 
 
@@ -207,6 +207,7 @@ def test_the_audit_log_and_a_project_history_name_actions_and_details_in_words(
     signed_in("auditor")
     page = client.get("/audit").text
     table = page.split('id="audit-table"')[1]
+    print(re.sub(r"<[^>]+>", " ", table)[-1500:])
     assert '<span class="action-name">项目登记</span> <code class="action-code">project.register' \
         in table  # in words, the code kept small for auditors
     assert "<dt>名称</dt><dd>居家养老上门服务</dd>" in table
@@ -301,6 +302,7 @@ def test_the_audit_log_names_each_object_and_links_it_for_a_reader_who_may_open_
     signed_in("auditor")
     page = client.get("/audit", params={"entity_type": "project"}).text
     table = page.split('id="audit-table"')[1]
+    print(re.sub(r"<[^>]+>", " ", table)[-1500:])
     # in words and by name, linked to the page the auditor may open; the raw type kept small
     assert (f'<span class="entity-name"><a href="/projects/{project.id}">项目「{project.name}」'
             f'</a></span> <code class="entity-code">project #{project.id}</code>') in table
@@ -369,3 +371,99 @@ def test_the_audit_log_reads_the_objects_it_links_once_per_kind_not_once_per_ent
     for n in (2, 3, 4):
         approved_on_signing(db, contracted_world(db, make_user, make_org, n=n))
     assert statements(4) == one
+
+
+# ---------------------------------------------------------------- days, export and the API
+
+
+def _at(monkeypatch, moment: str):
+    """Make the next entries as if at ``moment`` (UTC, ISO)."""
+    from datetime import datetime
+
+    monkeypatch.setattr(audit, "now", lambda: datetime.fromisoformat(moment))
+
+
+def _three_days(db, monkeypatch):
+    # 23:30 on 1 March in China; 00:30 on 2 March in China (still 1 March in UTC); 3 March
+    for moment, n in [("2026-03-01T15:30:00+00:00", 1), ("2026-03-01T16:30:00+00:00", 2),
+                      ("2026-03-03T02:00:00+00:00", 3)]:
+        _at(monkeypatch, moment)
+        audit.record(db, Actor(7, "tester"), "thing.update", "thing", n, {"n": n})
+    db.commit()
+    monkeypatch.setattr(audit, "now", clock.now)  # signing in happens today
+
+
+def test_the_audit_log_filters_by_days_in_china_time(db, client, signed_in, monkeypatch):
+    _three_days(db, monkeypatch)
+    day = audit.AuditFilters(since="2026-03-02", until="2026-03-02")
+    assert [e.entity_id for e in audit.page_entries(db, filters=day).items] == ["2"]
+    assert [e.entity_id for e in audit.page_entries(
+        db, filters=audit.AuditFilters(until="2026-03-01")).items] == ["1"]
+    signed_in("auditor")
+    page = client.get("/audit", params={"since": "2026-03-01", "until": "2026-03-02"}).text
+    table = page.split('id="audit-table"')[1]
+    assert "第 1–2 条，共 2 条" in table and 'value="2026-03-02"' in page
+    # the export keeps the filters
+    assert 'href="/audit.csv?since=2026-03-01&amp;until=2026-03-02"' in table
+    # a day that is not one is named and left out; the other filters still apply
+    bad = client.get("/audit", params={"since": "2026-02-30", "until": "2026-03-01"}).text
+    errors = bad.split('id="filter-errors"')[1].split("</div>")[0]
+    assert "起始日期：请按 YYYY-MM-DD 输入日期" in errors
+    assert "第 1–1 条，共 1 条" in bad
+    backwards = client.get("/audit", params={"since": "2026-03-03", "until": "2026-03-01"}).text
+    assert "截止日期：截止日期早于起始日期。" in backwards
+
+
+def test_the_export_lets_anyone_check_the_chain_outside_the_platform(db, client, signed_in,
+                                                                     monkeypatch):
+    import csv
+    import hashlib
+    import io
+
+    monkeypatch.setattr(audit, "EXPORT_BATCH", 7)  # several batches: nothing lost between
+    for i in range(20):
+        audit.record(db, Actor(7, "tester"), "thing.update", "thing", i, {"金额": f"{i}.50"})
+    audit.record(db, Actor(8, "other"), "thing.delete", "thing", 99, {})
+    db.commit()
+    signed_in("purchaser")
+    assert client.get("/audit.csv").status_code == 403
+    client.cookies.clear()
+    signed_in("auditor")
+    response = client.get("/audit.csv")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert 'filename="audit-log-' in response.headers["content-disposition"]
+    assert response.content.startswith("\ufeff".encode())  # Excel reads the Chinese
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    seqs = [int(r["seq"]) for r in rows]
+    assert seqs == sorted(seqs) and len(rows) == db.exec(select(AuditEntry)).all().__len__()
+    previous = audit.GENESIS_HASH
+    for row in rows:
+        assert row["prev_hash"] == previous
+        assert hashlib.sha256((row["prev_hash"] + row["payload"]).encode()).hexdigest() \
+            == row["hash"]
+        previous = row["hash"]
+    things = [r for r in rows if r["action"] == "thing.update"]
+    assert len(things) == 20 and json.loads(things[-1]["change"]) == {"金额": "19.50"}
+    assert things[-1]["at"].endswith("+08:00")  # China time, with its offset
+    only = client.get("/audit.csv", params={"actor": "other"}).content.decode("utf-8-sig")
+    assert [r["entity_id"] for r in csv.DictReader(io.StringIO(only))] == ["99"]
+
+
+def test_the_api_lists_the_log_with_what_each_hash_covers(db, client, signed_in, monkeypatch):
+    import hashlib
+
+    _three_days(db, monkeypatch)
+    signed_in("purchaser")
+    assert client.get("/api/audit").status_code == 403
+    client.cookies.clear()
+    signed_in("auditor")
+    body = client.get("/api/audit", params={"since": "2026-03-02", "until": "2026-03-03",
+                                            "sort": "seq"}).json()
+    assert [e["entity_id"] for e in body["items"]] == ["2", "3"] and body["total"] == 2
+    entry = body["items"][0]
+    assert entry["action"] == "thing.update" and entry["change"] == {"n": 2}
+    assert entry["at"] == "2026-03-01T16:30:00Z"
+    assert hashlib.sha256((entry["prev_hash"] + entry["payload"]).encode()).hexdigest() \
+        == entry["hash"] == body["items"][1]["prev_hash"]
+    refused = client.get("/api/audit", params={"until": "2026-3-1"})
+    assert refused.status_code == 422 and set(refused.json()["errors"]) == {"until"}

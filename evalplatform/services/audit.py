@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -159,20 +159,81 @@ def verify(session: Session) -> ChainVerification:
     return ChainVerification(True, count)
 
 
-def page_entries(session: Session, *, sort=None, page=1, per_page=50, action: str = "",
-                 entity_type: str = "", actor: str = ""):
+#: The days of the log are China's (the pages show moments in China time).
+CHINA = "Asia/Shanghai"
+
+
+@dataclass
+class AuditFilters:
+    """审计日志筛选: who acted (username), the action, the kind of object, and the days the
+    entries were made, ``since`` and ``until`` inclusive (YYYY-MM-DD, China time)."""
+
+    action: str = ""
+    entity_type: str = ""
+    actor: str = ""
+    since: str = ""
+    until: str = ""
+
+    def __post_init__(self):
+        for name in ("action", "entity_type", "actor", "since", "until"):
+            setattr(self, name, str(getattr(self, name) or "").strip())
+
+    def _day(self, text: str) -> date | None:
+        try:
+            return date.fromisoformat(text) if len(text) == 10 else None
+        except ValueError:
+            return None
+
+    def problems(self) -> dict[str, str]:
+        """Filter → why it is not applied, in the reader's language."""
+        from evalplatform.i18n import _
+
+        found: dict[str, str] = {}
+        for key in ("since", "until"):
+            text = getattr(self, key)
+            if text and self._day(text) is None:
+                found[key] = _("Enter a date as YYYY-MM-DD, e.g. 2026-01-31.")
+        since, until = self._day(self.since), self._day(self.until)
+        if since and until and since > until and "until" not in found:
+            found["until"] = _("The last day is before the first day.")
+        return found
+
+    def apply(self, statement):
+        """``statement`` narrowed to the entries these filters keep (a filter with a problem
+        is left out, as the page says)."""
+        from datetime import timedelta
+        from zoneinfo import ZoneInfo
+
+        if self.action:
+            statement = statement.where(AuditEntry.action == self.action)
+        if self.entity_type:
+            statement = statement.where(AuditEntry.entity_type == self.entity_type)
+        if self.actor:
+            statement = statement.where(AuditEntry.actor_name == self.actor)
+        problems = self.problems()
+        china = ZoneInfo(CHINA)
+        since = None if "since" in problems else self._day(self.since)
+        until = None if "until" in problems else self._day(self.until)
+        if since:
+            start = datetime.combine(since, datetime.min.time(), tzinfo=china)
+            statement = statement.where(AuditEntry.at >= as_utc(start))
+        if until:
+            end = datetime.combine(until + timedelta(days=1), datetime.min.time(), tzinfo=china)
+            statement = statement.where(AuditEntry.at < as_utc(end))
+        return statement
+
+    def query(self) -> dict[str, str]:
+        """The filters that are set, as query parameters (for the export link)."""
+        return {k: v for k, v in vars(self).items() if v}
+
+
+def page_entries(session: Session, *, sort=None, page=1, per_page=50,
+                 filters: AuditFilters | None = None):
     from evalplatform.services.paging import paginate
 
-    statement = select(AuditEntry)
-    if action:
-        statement = statement.where(AuditEntry.action == action)
-    if entity_type:
-        statement = statement.where(AuditEntry.entity_type == entity_type)
-    if actor.strip():
-        statement = statement.where(AuditEntry.actor_name == actor.strip())
     return paginate(
         session,
-        statement,
+        (filters or AuditFilters()).apply(select(AuditEntry)),
         sort_columns={"seq": AuditEntry.seq, "action": AuditEntry.action,
                       "actor_name": AuditEntry.actor_name, "entity_type": AuditEntry.entity_type},
         sort=sort,
@@ -180,6 +241,37 @@ def page_entries(session: Session, *, sort=None, page=1, per_page=50, action: st
         page=page,
         per_page=per_page,
     )
+
+
+#: Entries read at a time by :func:`export_rows`, so that a log of any length is written out
+#: in constant memory.
+EXPORT_BATCH = 1000
+
+
+def export_rows(session: Session, filters: AuditFilters):
+    """The entries the filters keep, oldest first, as CSV rows with a header row: number,
+    moment (China time, with its offset), actor, action, object kind and id, the change as
+    stored (canonical JSON), the previous hash, the hash, and the payload the hash covers, so
+    that anyone can check hash = SHA-256(prev_hash + payload) and each entry's prev_hash
+    against the entry before, outside the platform. Read in batches by number."""
+    from zoneinfo import ZoneInfo
+
+    china = ZoneInfo(CHINA)
+    yield ["seq", "at", "actor", "action", "entity_type", "entity_id", "change", "prev_hash",
+           "hash", "payload"]
+    last = 0
+    while True:
+        batch = session.exec(filters.apply(select(AuditEntry)).where(AuditEntry.seq > last)
+                             .order_by(AuditEntry.seq).limit(EXPORT_BATCH)).all()
+        for entry in batch:
+            yield [entry.seq, as_utc(entry.at).astimezone(china).isoformat(timespec="seconds"),
+                   entry.actor_name, entry.action, entry.entity_type, entry.entity_id,
+                   entry.change, entry.prev_hash, entry.hash,
+                   canonical_json(entry_payload(entry))]
+        if len(batch) < EXPORT_BATCH:
+            return
+        last = batch[-1].seq
+        session.expunge_all()  # let the rows written go
 
 
 @dataclass(frozen=True)

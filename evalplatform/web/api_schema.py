@@ -81,7 +81,7 @@ API_TAGS = [
     {"name": "standing", "description": "Suppliers' standing from their final results (承接主体"
                                         "信用)"},
     {"name": "reports", "description": "Results applied to next year's budget (预算安排建议)"},
-    {"name": "audit", "description": "The audit log's hash chain (审计日志)"},
+    {"name": "audit", "description": "The audit log, its export and its hash chain (审计日志)"},
 ]
 
 

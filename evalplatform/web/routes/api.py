@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
@@ -24,7 +26,7 @@ from evalplatform.web.api_schema import Moment, RowId, error_responses
 from evalplatform.web.csrf import csrf_token
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import ApiPage, ApiPerPage
-from evalplatform.web.templating import render
+from evalplatform.web.templating import action_label, render
 
 router = APIRouter(route_class=FormRoute, prefix="/api")
 
@@ -121,6 +123,30 @@ class OrganisationOut(BaseModel):
 
 class OrganisationPage(BaseModel):
     items: list[OrganisationOut]
+    total: int
+    page: int
+    pages: int
+    per_page: int
+    sort: str = Field(description="The sort applied, a leading - descending")
+
+
+class AuditEntryOut(BaseModel):
+    seq: int = Field(description="The entry's number in the chain, from 1")
+    at: Moment
+    actor: str = Field(description="The username of who acted, or system")
+    action: str = Field(description="What was done, e.g. project.approve")
+    action_label: str = Field(description="The action in the reader's language")
+    entity_type: str = Field(description="The kind of object, e.g. project")
+    entity_id: str
+    change: dict = Field(description="What changed, as recorded")
+    prev_hash: str = Field(description="The hash of the entry before (64 hex digits)")
+    hash: str = Field(description="SHA-256 over prev_hash and payload (64 hex digits)")
+    payload: str = Field(description="The entry's canonical JSON that the hash covers: "
+                                     "hash = SHA-256(prev_hash + payload), UTF-8")
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntryOut]
     total: int
     page: int
     pages: int
@@ -323,6 +349,46 @@ def list_organisations(
         raise ValidationFailed(problems)
     return OrganisationPage(
         items=[OrganisationOut.model_validate(o, from_attributes=True) for o in result.items],
+        total=result.total, page=result.page, pages=result.pages, per_page=result.per_page,
+        sort=paging.applied_sort(result))
+
+
+@router.get("/audit",
+            summary="List the audit log (审计日志)", tags=["audit"], response_model=AuditPage,
+            responses=error_responses(401, 403, 422))
+def list_audit_entries(
+    action: str = Query("", description="An action, e.g. project.approve"),
+    entity_type: str = Query("", description="A kind of object, e.g. project"),
+    actor: str = Query("", description="A username (system for the platform's own entries)"),
+    since: str = Query("", description="The first day, YYYY-MM-DD (China time), included"),
+    until: str = Query("", description="The last day, YYYY-MM-DD (China time), included"),
+    sort: str = Query("-seq", description="seq, actor_name, action or entity_type; a leading - "
+                      "sorts descending"),
+    page: ApiPage = 1,
+    per_page: ApiPerPage = 50,
+    session: Session = Depends(get_session),
+    principal: Principal = Depends(require(Role.auditor, Role.finance, Role.admin)),
+):
+    """The audit log a page at a time, as its page shows it (auditors, finance and the
+    administrator), with each entry's recorded change and both hashes. The whole filtered log
+    as one CSV file: ``GET /audit.csv`` with the same filters."""
+    filters = audit.AuditFilters(action=action, entity_type=entity_type, actor=actor,
+                                 since=since, until=until)
+    problems = filters.problems()
+    if problems:
+        raise ValidationFailed(problems)
+    result = audit.page_entries(session, sort=sort, page=page, per_page=per_page,
+                                filters=filters)
+    problems = paging.list_problems(result, sort=sort, page_number=page)
+    if problems:
+        raise ValidationFailed(problems)
+    return AuditPage(
+        items=[AuditEntryOut(seq=e.seq, at=e.at, actor=e.actor_name, action=e.action,
+                             action_label=action_label(e.action), entity_type=e.entity_type,
+                             entity_id=e.entity_id, change=json.loads(e.change or "{}"),
+                             prev_hash=e.prev_hash, hash=e.hash,
+                             payload=audit.canonical_json(audit.entry_payload(e)))
+               for e in result.items],
         total=result.total, page=result.page, pages=result.pages, per_page=result.per_page,
         sort=paging.applied_sort(result))
 
