@@ -410,6 +410,7 @@ def test_the_audit_log_filters_by_days_in_china_time(db, client, signed_in, monk
     errors = bad.split('id="filter-errors"')[1].split("</div>")[0]
     assert "起始日期：请按 YYYY-MM-DD 输入日期" in errors
     assert "第 1–1 条，共 1 条" in bad
+    assert 'href="/audit.csv?until=2026-03-01"' in bad  # the file holds what the table shows
     backwards = client.get("/audit", params={"since": "2026-03-03", "until": "2026-03-01"}).text
     assert "截止日期：截止日期早于起始日期。" in backwards
 
@@ -446,6 +447,8 @@ def test_the_export_lets_anyone_check_the_chain_outside_the_platform(db, client,
     assert len(things) == 20 and json.loads(things[-1]["change"]) == {"金额": "19.50"}
     assert things[-1]["at"].endswith("+08:00")  # China time, with its offset
     only = client.get("/audit.csv", params={"actor": "other"}).content.decode("utf-8-sig")
+    refused = client.get("/audit.csv", params={"since": "2026-02-30"})
+    assert refused.status_code == 422 and "请按 YYYY-MM-DD 输入日期" in refused.text
     assert [r["entity_id"] for r in csv.DictReader(io.StringIO(only))] == ["99"]
 
 

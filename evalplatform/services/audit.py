@@ -223,8 +223,10 @@ class AuditFilters:
         return statement
 
     def query(self) -> dict[str, str]:
-        """The filters that are set, as query parameters (for the export link)."""
-        return {k: v for k, v in vars(self).items() if v}
+        """The filters applied, as query parameters: the export link's, so that the file
+        holds what the table shows (a filter with a problem is not applied to either)."""
+        problems = self.problems()
+        return {k: v for k, v in vars(self).items() if v and k not in problems}
 
 
 def page_entries(session: Session, *, sort=None, page=1, per_page=50,

@@ -15,6 +15,7 @@ from evalplatform.db import get_session
 from evalplatform.models import Role
 from evalplatform.services import audit, result_check
 from evalplatform.services.clock import now
+from evalplatform.services.errors import ValidationFailed
 from evalplatform.web.access import Principal, require
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import PageNumber
@@ -87,10 +88,14 @@ def audit_log(
 @router.get("/audit.csv")
 def audit_export(request: Request, principal: Principal = Depends(readers)):
     """The entries the filters keep, oldest first, as CSV (UTF-8 with a byte-order mark, for
-    Excel), with the stored change and both hashes, so that the chain can be checked outside
-    the platform. Written as it is read, a thousand entries at a time, in a session of its
-    own (the response outlives the request's)."""
+    Excel), with the stored change, both hashes and the payload each hash covers, so that the
+    chain can be checked outside the platform. Written as it is read, a thousand entries at a
+    time, in a session of its own (the response outlives the request's). A filter that is not
+    a day is refused, naming it: a file of the whole log is not what was asked for."""
     filters = _filters(request)
+    problems = filters.problems()
+    if problems:
+        raise ValidationFailed(problems)
     engine = request.app.state.engine
 
     def chunks():
