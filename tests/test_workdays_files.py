@@ -264,3 +264,23 @@ def test_a_year_edited_badly_is_shown_on_the_page_which_loads_it_again(
                                                  "schedule": notice()})
     assert again.status_code == 303 and not is_working_day(date(NEXT, 1, 1))
     assert "请重新导入" not in client.get("/admin/holidays").text
+
+
+def test_the_administrator_is_told_from_october_which_year_to_load(client, signed_in, schedules,
+                                                                   monkeypatch):
+    """The notice for next year comes out in the autumn; deadlines from late in the year run
+    into January. The administrator's home says which year is missing before one is refused."""
+    from evalplatform.services import projects
+
+    assert workdays.missing_years(date(NEXT - 1, 9, 30)) == []
+    assert workdays.missing_years(date(NEXT - 1, 10, 1)) == [NEXT]
+    assert workdays.missing_years(date(NEXT, 3, 1)) == [NEXT]
+    assert workdays.missing_years(date(NEXT, 10, 1)) == [NEXT, NEXT + 1]
+    monkeypatch.setattr(projects, "today", lambda: date(NEXT - 1, 11, 20))
+    signed_in("admin")
+    first = client.get("/").text.split('data-testid="home-cards"')[1].split("</li>")[0]
+    assert "待导入的节假日安排" in first and str(NEXT) in first  # urgent, so first
+    assert 'href="/admin/holidays"' in first and "urgent" in first
+    workdays.load_schedule(NEXT, notice())
+    assert workdays.missing_years(date(NEXT - 1, 11, 20)) == []
+    assert "待导入的节假日安排" not in client.get("/").text

@@ -32,7 +32,8 @@ import chinese_calendar
 from sqlmodel import Session
 
 from evalplatform.i18n import _
-from evalplatform.services import audit
+from evalplatform.models import Role
+from evalplatform.services import audit, dashboard
 from evalplatform.services.audit import Actor
 from evalplatform.services.errors import DomainError, ValidationFailed
 from evalplatform.settings import get_settings
@@ -199,6 +200,47 @@ def known_calendar() -> dict:
         except CalendarUnavailable as exc:
             broken[year] = exc.message
     return {"first": first, "last": last, "loaded": loaded, "broken": broken}
+
+
+#: From this month the State Council's notice for next year is usually out (it comes in the
+#: autumn), and deadlines counted from late in the year run into January.
+NEXT_YEAR_FROM_MONTH = 10
+
+
+def missing_years(today: date) -> list[int]:
+    """The years deadlines need now and the platform does not know: this year, and next year
+    from October. A loaded file that cannot be read counts as missing."""
+    first, last = package_years()
+    wanted = [today.year] + ([today.year + 1] if today.month >= NEXT_YEAR_FROM_MONTH else [])
+    missing = []
+    for year in wanted:
+        if first <= year <= last:
+            continue
+        try:
+            known = loaded_schedule(year) is not None
+        except CalendarUnavailable:
+            known = False
+        if not known:
+            missing.append(year)
+    return missing
+
+
+@dashboard.provider
+def _calendar_card(session: Session, role: Role, _org: int | None) -> list[dashboard.Card]:
+    """The administrator's warning, before a deadline is refused for it, that a year's
+    holiday schedule is still to be loaded."""
+    from evalplatform.services import projects
+
+    if role != Role.admin:
+        return []
+    missing = missing_years(projects.today())
+    if not missing:
+        return []
+    return [dashboard.Card(
+        _("Holiday calendar to load"), " / ".join(str(y) for y in missing),
+        _("Working-day deadlines (contract publication, appeal windows, the catalogue's "
+          "publication) that fall in these years cannot be computed until the State Council's "
+          "notice is loaded."), "/admin/holidays", urgent=True)]
 
 
 def is_working_day(day: date) -> bool:
