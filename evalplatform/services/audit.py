@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, fields
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from evalplatform.models import AuditEntry, AuditHead
-from evalplatform.services.clock import as_utc, now
+from evalplatform.services.clock import LOCAL_TZ, as_utc, now
 
 GENESIS_HASH = "0" * 64
 
@@ -159,8 +159,17 @@ def verify(session: Session) -> ChainVerification:
     return ChainVerification(True, count)
 
 
-#: The days of the log are China's (the pages show moments in China time).
-CHINA = "Asia/Shanghai"
+def _day_start(day: date) -> datetime:
+    """The moment (UTC) a day begins in China."""
+    return as_utc(datetime.combine(day, datetime.min.time(), tzinfo=LOCAL_TZ))
+
+
+def _day(text: str) -> date | None:
+    """A day written YYYY-MM-DD, or None."""
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        return None
 
 
 @dataclass
@@ -175,14 +184,8 @@ class AuditFilters:
     until: str = ""
 
     def __post_init__(self):
-        for name in ("action", "entity_type", "actor", "since", "until"):
-            setattr(self, name, str(getattr(self, name) or "").strip())
-
-    def _day(self, text: str) -> date | None:
-        try:
-            return date.fromisoformat(text) if len(text) == 10 else None
-        except ValueError:
-            return None
+        for f in fields(self):
+            setattr(self, f.name, str(getattr(self, f.name) or "").strip())
 
     def problems(self) -> dict[str, str]:
         """Filter → why it is not applied, in the reader's language."""
@@ -191,9 +194,9 @@ class AuditFilters:
         found: dict[str, str] = {}
         for key in ("since", "until"):
             text = getattr(self, key)
-            if text and self._day(text) is None:
+            if text and _day(text) is None:
                 found[key] = _("Enter a date as YYYY-MM-DD, e.g. 2026-01-31.")
-        since, until = self._day(self.since), self._day(self.until)
+        since, until = _day(self.since), _day(self.until)
         if since and until and since > until and "until" not in found:
             found["until"] = _("The last day is before the first day.")
         return found
@@ -201,9 +204,6 @@ class AuditFilters:
     def apply(self, statement):
         """``statement`` narrowed to the entries these filters keep (a filter with a problem
         is left out, as the page says)."""
-        from datetime import timedelta
-        from zoneinfo import ZoneInfo
-
         if self.action:
             statement = statement.where(AuditEntry.action == self.action)
         if self.entity_type:
@@ -211,15 +211,12 @@ class AuditFilters:
         if self.actor:
             statement = statement.where(AuditEntry.actor_name == self.actor)
         problems = self.problems()
-        china = ZoneInfo(CHINA)
-        since = None if "since" in problems else self._day(self.since)
-        until = None if "until" in problems else self._day(self.until)
+        since = None if "since" in problems else _day(self.since)
+        until = None if "until" in problems else _day(self.until)
         if since:
-            start = datetime.combine(since, datetime.min.time(), tzinfo=china)
-            statement = statement.where(AuditEntry.at >= as_utc(start))
+            statement = statement.where(AuditEntry.at >= _day_start(since))
         if until:
-            end = datetime.combine(until + timedelta(days=1), datetime.min.time(), tzinfo=china)
-            statement = statement.where(AuditEntry.at < as_utc(end))
+            statement = statement.where(AuditEntry.at < _day_start(until + timedelta(days=1)))
         return statement
 
     def query(self) -> dict[str, str]:
@@ -256,9 +253,6 @@ def export_rows(session: Session, filters: AuditFilters):
     stored (canonical JSON), the previous hash, the hash, and the payload the hash covers, so
     that anyone can check hash = SHA-256(prev_hash + payload) and each entry's prev_hash
     against the entry before, outside the platform. Read in batches by number."""
-    from zoneinfo import ZoneInfo
-
-    china = ZoneInfo(CHINA)
     yield ["seq", "at", "actor", "action", "entity_type", "entity_id", "change", "prev_hash",
            "hash", "payload"]
     last = 0
@@ -266,7 +260,8 @@ def export_rows(session: Session, filters: AuditFilters):
         batch = session.exec(filters.apply(select(AuditEntry)).where(AuditEntry.seq > last)
                              .order_by(AuditEntry.seq).limit(EXPORT_BATCH)).all()
         for entry in batch:
-            yield [entry.seq, as_utc(entry.at).astimezone(china).isoformat(timespec="seconds"),
+            yield [entry.seq,
+                   as_utc(entry.at).astimezone(LOCAL_TZ).isoformat(timespec="seconds"),
                    entry.actor_name, entry.action, entry.entity_type, entry.entity_id,
                    entry.change, entry.prev_hash, entry.hash,
                    canonical_json(entry_payload(entry))]
@@ -364,16 +359,11 @@ def entity_names(session: Session, entries) -> dict[tuple[str, str], str]:
 
 def activity_by_day(session: Session, days: int = 30) -> list[tuple[str, int]]:
     """Entries per day (China time) over the last ``days`` days, oldest first, zeros included."""
-    from datetime import timedelta
-    from zoneinfo import ZoneInfo
-
-    china = ZoneInfo("Asia/Shanghai")
-    today = now().astimezone(china).date()
+    today = now().astimezone(LOCAL_TZ).date()
     start = today - timedelta(days=days - 1)
-    since = as_utc(datetime.combine(start, datetime.min.time(), tzinfo=china))
     counts: dict[str, int] = {}
-    for at in session.exec(select(AuditEntry.at).where(AuditEntry.at >= since)).all():
-        day = as_utc(at).astimezone(china).date().isoformat()
+    for at in session.exec(select(AuditEntry.at).where(AuditEntry.at >= _day_start(start))).all():
+        day = as_utc(at).astimezone(LOCAL_TZ).date().isoformat()
         counts[day] = counts.get(day, 0) + 1
     return [((start + timedelta(days=i)).isoformat(), counts.get((start + timedelta(days=i))
              .isoformat(), 0)) for i in range(days)]

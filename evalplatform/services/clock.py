@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+#: The platform's local time: dates, deadlines and the moments pages show are China's.
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def now() -> datetime:

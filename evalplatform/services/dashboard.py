@@ -77,7 +77,8 @@ def for_principal(session: Session, role: Role, organisation_id: int | None,
     if principal is not None:
         for personal in PERSONAL_PROVIDERS:
             cards.extend(personal(session, principal))
-    cards.sort(key=lambda c: not c.urgent)
+    # what waits first, the urgent before the rest; the cards at 0 after them
+    cards.sort(key=lambda c: (c.quiet, not c.urgent))
     return Board(role=role, cards=cards)
 
 

@@ -16,7 +16,6 @@ import io
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -33,7 +32,6 @@ from evalplatform.services import appeals, clock, evaluations, projects, results
 from evalplatform.services.acceptance import CONCLUSION_LABELS
 
 FONT = "SimSun"  # 宋体: the face Chinese official documents are set in
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass
@@ -85,7 +83,7 @@ class Report:
 def _local(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if moment is None:
         return ""
-    return clock.as_utc(moment).astimezone(LOCAL_TZ).strftime(fmt)
+    return clock.as_utc(moment).astimezone(clock.LOCAL_TZ).strftime(fmt)
 
 
 def _three(value) -> str:

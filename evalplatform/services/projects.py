@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, or_
 from sqlmodel import Session, col, select
@@ -33,14 +32,13 @@ from evalplatform.models import (
 )
 from evalplatform.services import audit, catalogue, files
 from evalplatform.services.audit import Actor
-from evalplatform.services.clock import as_utc, now
+from evalplatform.services.clock import LOCAL_TZ, as_utc, now
 from evalplatform.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from evalplatform.services.money import fen_to_yuan_text, parse_yuan
 from evalplatform.services.paging import Page, paginate
 from evalplatform.services.years import parse as parse_year
 from evalplatform.services.years import problem as year_problem
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 APPROVAL_THRESHOLD_FEN = 1_000_000_00  # ¥1,000,000: finance approves before procurement
 EX_ANTE_THRESHOLD_FEN = 5_000_000_00  # ¥5,000,000: ex-ante assessment, contract copy filed
 

@@ -8,7 +8,6 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 import jinja2
 import markupsafe
@@ -34,7 +33,6 @@ from evalplatform.settings import get_settings
 from evalplatform.web.csrf import csrf_token
 from evalplatform.web.navigation import menu_for
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 FLASH_KEY = "flash"
 
 
@@ -49,7 +47,7 @@ def money(fen: int | None) -> str:
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
         return ""
-    from evalplatform.services.clock import as_utc
+    from evalplatform.services.clock import LOCAL_TZ, as_utc
 
     return as_utc(value).astimezone(LOCAL_TZ).strftime(fmt)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
@@ -14,7 +13,7 @@ from sqlmodel import Session
 from evalplatform.db import get_session
 from evalplatform.models import Role
 from evalplatform.services import audit, result_check
-from evalplatform.services.clock import now
+from evalplatform.services.clock import LOCAL_TZ, now
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.web.access import Principal, require
 from evalplatform.web.forms import FormRoute
@@ -111,7 +110,7 @@ def audit_export(request: Request, principal: Principal = Depends(readers)):
                     buffer.truncate()
             yield buffer.getvalue().encode()
 
-    stamp = now().astimezone(ZoneInfo(audit.CHINA)).strftime("%Y%m%d-%H%M%S")
+    stamp = now().astimezone(LOCAL_TZ).strftime("%Y%m%d-%H%M%S")
     return StreamingResponse(chunks(), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="audit-log-{stamp}.csv"'})
 
