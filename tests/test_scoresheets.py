@@ -378,6 +378,43 @@ def test_a_recused_experts_sheet_no_longer_counts(db, pw):
     assert len(contribution.sheets) == 2
 
 
+def _close_and_compute(db, pw):
+    from evalplatform.services import results
+
+    organiser = principal(db, pw.purchaser)
+    evaluations.organiser_step(db, pw.world.p_actor, pw.evaluation.id, "scoring")
+    return results.compute(db, organiser, pw.evaluation.id)
+
+
+def test_no_result_is_computed_while_a_seated_expert_has_not_submitted(db, pw):
+    a, _b, _c = _three_expert_sheets(db, pw)
+    panel.step_down(db, principal(db, pw.purchaser), pw.evaluation.id, a.id, "发现关联关系",
+                    recuse=True)
+    [alternate] = [m for m in pw.seated(db) if m.replaces_id == a.id]
+    with pytest.raises(Conflict) as caught:  # two sheets would pass for the panel of three
+        _close_and_compute(db, pw)
+    assert panel.scorer_code(alternate) in str(caught.value)
+    from evalplatform.services import results
+
+    assert results.versions(db, pw.evaluation.id) == []  # nothing was computed
+    fill(db, pw, alternate, FULL_MARKS)
+    result = results.compute(db, principal(db, pw.purchaser), pw.evaluation.id)
+    sheets = [s for s in result.package["inputs"]["sheets"] if s["part"] == "C"]
+    assert len(sheets) == 3
+
+
+def test_no_result_is_computed_with_an_empty_seat(db, make_user, make_org):
+    pw = panel_world(db, make_user, make_org, pool_size=4, seats=3, alternates=0)
+    first, *rest = pw.seated(db)
+    for member in rest:
+        fill(db, pw, member, FULL_MARKS)
+    panel.step_down(db, pw.expert_principal(db, first), pw.evaluation.id, first.id, "出差")
+    assert panel.vacancies(db, pw.evaluation.id) == 1
+    with pytest.raises(Conflict) as caught:  # an even panel of two is no panel of three
+        _close_and_compute(db, pw)
+    assert "1" in str(caught.value) and "3" in str(caught.value)
+
+
 def test_an_expert_who_submitted_cannot_decline_any_more(db, pw):
     member = pw.seated(db)[0]
     fill(db, pw, member, FULL_MARKS)

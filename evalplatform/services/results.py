@@ -306,6 +306,13 @@ def compute(session: Session, principal, evaluation_id: int, *,
         raise Conflict(_("This evaluation already has a result; reopen it with a reason to "
                          "compute a new version."))
     _check_version(evaluation, expected_version)
+    if contributions is None:
+        from evalplatform.services import scoresheets
+
+        gaps = scoresheets.panel_gaps(session, evaluation)
+        if gaps:
+            raise Conflict(_("The panel is not complete, so no result is computed: %(gaps)s",
+                             gaps=" ".join(gaps[:8]) + ("…" if len(gaps) > 8 else "")))
     previous = versions(session, evaluation.id)
     number = previous[-1].version + 1 if previous else 1
     package = build(session, evaluation, contributions, version=number)

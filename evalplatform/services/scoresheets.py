@@ -950,6 +950,26 @@ def progress(session: Session, evaluation: Evaluation) -> Progress:
     return Progress(due, overdue, rows, awaiting)
 
 
+def panel_gaps(session: Session, evaluation: Evaluation) -> list[str]:
+    """Why the panel cannot yet give a result, one line each: an empty seat (a member left and
+    no alternate was there to take it, so the panel is below the size it was drawn at), or a
+    seated expert or an assigned firm whose sheet of a part is not submitted. A panel is
+    odd-sized and at least its minimum only when every seat it was drawn with scores."""
+    found = []
+    empty = panel.vacancies(session, evaluation.id)
+    if empty:
+        found.append(_("The panel has %(n)s empty seat(s) of the %(size)s it was drawn with, "
+                       "and no alternate is left: draw again to fill them.", n=empty,
+                       size=panel.planned_size(session, evaluation.id)))
+    for row in progress(session, evaluation).rows:
+        if row.kind in (SheetKind.expert, SheetKind.firm) and row.state != "submitted":
+            found.append(_("%(part)s: %(scorer)s (%(who)s) has not submitted a sheet; wait for "
+                           "it, or record that the expert declines or is recused so that an "
+                           "alternate takes the seat.", part=row.part.get("name") or row.part["id"],
+                           scorer=row.code, who=row.who))
+    return found
+
+
 # ---------------------------------------------------------------- the package's inputs
 
 
