@@ -115,6 +115,19 @@ CONTRACT = {"amount_yuan": "640000.00", "signed_on": "2026-03-02", "term_months"
                              "performance_linked": True}]}
 
 
+@pytest.mark.parametrize("floor", ["100", "100.00", "-1", "abc"])
+def test_a_linear_rule_needs_a_floor_below_100(client, world, floor):
+    """At 100 the straight line from the floor to full marks has no length: no result could
+    be scored or settled under it, so the contract is refused when it is recorded."""
+    meals = world.projects["meals"]
+    headers = signed(client, world.civil_purchaser)
+    body = {**CONTRACT, "supplier_id": world.supplier.id, "floor_score": floor}
+    refused = client.post(f"/api/projects/{meals.id}/contract", json=body, headers=headers)
+    assert refused.status_code == 422 and set(refused.json()["errors"]) == {"payment_rule"}
+    assert "100" in refused.json()["errors"]["payment_rule"]
+    assert client.get(f"/api/projects/{meals.id}", headers=headers).json().get("contract") is None
+
+
 def test_a_purchaser_records_the_contract_with_its_schedule_exact_to_the_fen(client, db,
                                                                             world):
     meals = world.projects["meals"]

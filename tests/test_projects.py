@@ -372,6 +372,21 @@ def test_a_contract_of_an_approved_project_with_its_schedule(db, world, supplier
     assert deadline.due == date(2025, 10, 10) and deadline.late_days == 4
 
 
+def test_a_later_scan_of_the_signed_copy_keeps_the_day_it_was_filed(db, world, supplier,
+                                                                     monkeypatch):
+    project = register(db, world)
+    projects.approve(db, world["f_actor"], project.id)
+    contract = contracts.record_contract(db, world["p_actor"], project.id,
+                                         contract_values(supplier), THIRDS, (PDF, "合同.pdf"))
+    filed_on, first = contract.signed_copy_filed_on, contract.signed_copy_sha256
+    assert filed_on == projects.today()
+    monkeypatch.setattr(projects, "today", lambda: date(2099, 1, 1))  # uploaded much later
+    again = contracts.file_signed_copy(db, world["p_actor"], contract.id,
+                                       PDF + b"% clearer scan\n", "合同（清晰版）.pdf")
+    assert again.signed_copy_sha256 != first and again.signed_copy_filename == "合同（清晰版）.pdf"
+    assert again.signed_copy_filed_on == filed_on  # the filing did not become late
+
+
 def test_no_contract_before_finance_approval(db, world, supplier):
     project = register(db, world)
     with pytest.raises(ValidationFailed) as caught:

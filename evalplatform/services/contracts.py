@@ -212,10 +212,10 @@ def payment_rule_from(kind: str, floor: str) -> tuple[dict | None, str | None]:
     if kind == "linear":
         try:
             floor_value = Decimal(_clean(floor))
-            if not 0 <= floor_value <= 100:
+            if not 0 <= floor_value < 100:  # at 100 the line would have no length to rise along
                 raise InvalidOperation
         except InvalidOperation:
-            return None, _("Enter the floor score between 0 and 100.")
+            return None, _("Enter the floor score from 0 to less than 100.")
         # ratio = score / 100 when score ≥ floor, 0 below it (applied by the settlement).
         return {"kind": "linear", "floor_score": str(floor_value)}, None
     return None, _("Choose the band table or the linear rule.")
@@ -522,12 +522,16 @@ def file_signed_copy(session: Session, actor: Actor, contract_id: int, data: byt
                      filename: str) -> Contract:
     contract = get(session, contract_id)
     stored = files.store(data, filename, field="signed_copy", allowed=(files.PDF,))
+    replaced = contract.signed_copy_sha256
     contract.signed_copy_sha256 = stored.sha256
     contract.signed_copy_filename = stored.filename
-    contract.signed_copy_filed_on = projects.today()
+    # The copy was filed (备案) the day it was first filed: a clearer scan uploaded later
+    # replaces the file, not the filing date, and cannot make an on-time filing late.
+    contract.signed_copy_filed_on = contract.signed_copy_filed_on or projects.today()
     session.add(contract)
     audit.record(session, actor, "contract.signed_copy", "contract", contract.id,
-                 {"sha256": stored.sha256, "filename": stored.filename, "size": stored.size})
+                 {"sha256": stored.sha256, "filename": stored.filename, "size": stored.size,
+                  "replaces": replaced, "filed_on": contract.signed_copy_filed_on})
     session.commit()
     return contract
 
