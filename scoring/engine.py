@@ -1620,7 +1620,11 @@ def _build(args, a: int, z: int) -> list[tuple]:
     for p, (has, ncomp, w, chi2, df, pw, *icc) in panel_out:
         few = ncomp < min_leaves
         nan_w = np.isnan(w) | few
-        nan_c = np.isnan(icc[0]) | few
+        # ICC2k = (MSR − MSE) / (MSR + (MSJ − MSE) / n) exceeds 1 only when its denominator is
+        # negative: the leaves differ less than the sheets' error, and no reliability can be
+        # estimated (the formula's number would read as better than perfect).
+        beyond = ~np.isnan(icc[0]) & (icc[0] > 1) & ~few
+        nan_c = np.isnan(icc[0]) | few | beyond
         wl = w.tolist()
         cl = icc[0].tolist()
         kw = list(map(KendallWResult, wl, chi2.tolist(),
@@ -1632,9 +1636,10 @@ def _build(args, a: int, z: int) -> list[tuple]:
         nl = ncomp.tolist()
         notes = [Text("每张评分表都打了分的指标只有 {n} 个（少于 {least} 个），不计算一致性", n=n,
                       least=min_leaves) if f
-                 else (Text("评分没有差异（全部相同），一致性系数无法计算") if a or c else None)
-                 for n, f, a, c in zip(nl, few.tolist(), nan_w.tolist(), nan_c.tolist(),
-                                       strict=True)]
+                 else (Text("各指标得分率之间的差异小于评分表之间的误差，ICC 无法估计") if x
+                       else (Text("评分没有差异（全部相同），一致性系数无法计算") if a or c else None))
+                 for n, f, a, c, x in zip(nl, few.tolist(), nan_w.tolist(), nan_c.tolist(),
+                                          beyond.tolist(), strict=True)]
         made = _make(PanelQuality, rep(p.id), batch.sheets[p.index].n[sel].tolist(), nl, kw,
                      ic, notes)
         panel_cols.append(made if has.all() else

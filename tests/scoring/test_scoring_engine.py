@@ -362,6 +362,23 @@ def test_panel_agreement_for_three_or_more_sheets():
     assert panel.leaves == 3 and panel.sheets == 3
 
 
+def test_an_icc_beyond_1_is_not_estimable_and_not_reported():
+    """The leaves' score rates have the same mean (A, B, C at 0.8 each), so ICC2k's
+    denominator MSR + (MSJ − MSE) / n is negative and its formula gives 4.0: not a
+    reliability at all. The result reports no ICC and says why; W is still reported."""
+    rates = [[1, .6, .8, .8], [.6, 1, .8, .8], [.8, .8, .6, 1]]
+    assert scoring.icc(rates, "ICC2k").statistic > 1  # the bare formula, as pingouin gives it
+    maxes = {"A": 40, "B": 30, "C": 30}
+    sheets = [sheet("P", f"E{j}", **{leaf_id: {"points": maxes[leaf_id] * rates[i][j],
+                                               "reason": "抽查"}
+                                     for i, leaf_id in enumerate("ABC")}) for j in range(4)]
+    res = one(abc_scheme(), *sheets)
+    (panel,) = res.quality.panels
+    assert panel.icc is None and "ICC 无法估计" in panel.note
+    assert panel.kendall_w is not None
+    assert not any("ICC2k =" in w for w in res.warnings)
+
+
 def test_weak_panel_agreement_is_warned():
     sheets = [sheet("P", f"E{i}", A=a, B=b, C=c) for i, (a, b, c) in
               enumerate([(40, 10, 10), (10, 30, 10), (10, 10, 30)])]
