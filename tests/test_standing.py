@@ -86,6 +86,34 @@ def test_two_results_in_a_row_below_the_threshold_flag_the_contract_and_warn(db,
     assert "78.00" in flag.reason and "79.99" in flag.reason
 
 
+def second_contract(db, world):
+    """The same supplier's contract for another project of the department, with the scheme."""
+    import dataclasses
+
+    from evalplatform.services import evaluations
+
+    project = new_project(db, world, "2026年背街小巷保洁服务")
+    contract = record(db, world, project, "2026-02-01")
+    other = dataclasses.replace(world, project=project, contract=contract)
+    evaluations.assign_scheme(db, world.purchaser_principal, contract.id,
+                              world.scheme.id)
+    return other
+
+
+@pytest.mark.parametrize("second_total, level", [("78.00", "warned"), ("80.00", "normal")])
+def test_two_results_in_a_row_below_the_threshold_across_contracts_warn(db, world,
+                                                                         second_total, level):
+    """No single contract has two low results, so none is flagged for termination review,
+    but the supplier's two latest results are each below its contract's threshold."""
+    final_evaluation(db, world, "75.00", "中", final_on=date(2026, 3, 1))
+    final_evaluation(db, second_contract(db, world), second_total, "中" if level == "warned"
+                     else "良", start="2026-02-01", final_on=date(2026, 6, 1))
+    found = standing.standing_of(db, world.supplier, date(2026, 8, 1))
+    assert found.level == level and found.flags == []
+    if level == "warned":
+        assert "75.00" in found.reasons[0] and "78.00" in found.reasons[0]
+
+
 def test_the_contracts_own_threshold_decides_the_flag(db, world):
     settlements.set_terms(db, principal(world.purchaser), world.contract.id,
                           interest_per_day="0.05", termination_threshold="85")

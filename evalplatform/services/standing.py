@@ -9,7 +9,9 @@ its default (finance may change them; every change is audited):
 * **Warned (警示)** — two results in a row of one contract below the contract's threshold
   (80 by default, a contract term) flag that contract for termination review (终止审查)
   and warn about the supplier. Finance or the purchasing department records the review's
-  decision (continue with measures, or terminate) with its reasons.
+  decision (continue with measures, or terminate) with its reasons. The supplier is warned
+  too when its latest results in a row, of different contracts, are each below its own
+  contract's threshold (no single contract to review then).
 * **Preferred (优选)** — the supplier's latest recent final result is 优, and nothing above
   applies.
 
@@ -344,6 +346,17 @@ def flags(session: Session, rules: Rules, results: list[FinalResult], today: dat
     return found
 
 
+def run_below(session: Session, rules: Rules, results: list[FinalResult],
+              terms: dict | None = _READ_TERMS) -> list[FinalResult]:
+    """The supplier's latest ``warn_consecutive`` final results (in the order they became
+    final) when each is below its own contract's threshold, else nothing."""
+    tail = results[-rules.warn_consecutive:]
+    if len(tail) < rules.warn_consecutive or any(
+            r.total >= threshold_of(session, r.contract, rules, terms) for r in tail):
+        return []
+    return tail
+
+
 def sees_flag(reader, flag: Flag) -> bool:
     """Whether ``reader`` may read a termination flag (终止审查) in full: the contract's
     threshold, that it awaits review, and the review's decision and reasons.
@@ -474,16 +487,24 @@ def standing_of(session: Session, supplier: Organisation, today: date | None = N
     bar = max(active, key=lambda b: (b.until, b.cause.final_on)) if active else None
     warned = [f for f in flags(session, rules, history, today, terms)
               if f.results[-1].final_on >= start]
+    # results in a row below threshold across contracts: one contract's run is its flag's
+    across = run_below(session, rules, recent, terms)
+    if len({r.contract.id for r in across}) < 2:
+        across = []
     reasons: list[str] = []
     if bar is not None:
         level = "barred"
         reasons.append(bar.reason)
-    if warned:
+    if warned or across:
         level = "warned" if bar is None else level
         reasons.extend(f.reason if reader is None or sees_flag(reader, f) else f.public_reason
                        for f in warned)
+        if across:
+            reasons.append(_("Its latest %(n)s final results in a row, of different contracts, "
+                             "are each below the threshold of its contract (%(totals)s); the "
+                             "supplier is warned.", n=len(across), totals=_totals(across)))
     latest = recent[-1] if recent else None
-    if bar is None and not warned:
+    if bar is None and not warned and not across:
         if latest is not None and latest.grade == rules.preferred_grade:
             level = "preferred"
             reasons.append(_("Its latest final result, %(project)s · %(title)s, is %(grade)s "
