@@ -387,6 +387,17 @@ def test_a_later_scan_of_the_signed_copy_keeps_the_day_it_was_filed(db, world, s
     assert again.signed_copy_filed_on == filed_on  # the filing did not become late
 
 
+def test_the_copy_filing_period_ending_on_national_day_runs_to_the_next_working_day():
+    from types import SimpleNamespace
+
+    project = SimpleNamespace(budget_fen=500_000_000)  # ¥5,000,000: the copy is filed
+    contract = SimpleNamespace(signed_on=date(2026, 9, 16), signed_copy_filed_on=date(2026, 10, 8))
+    deadline = contracts.copy_filing_deadline(contract, project, today=date(2026, 10, 20))
+    assert deadline.due == date(2026, 10, 8) and deadline.late_days == 0  # 15th day: 1 October
+    contract.signed_copy_filed_on = date(2026, 10, 9)
+    assert contracts.copy_filing_deadline(contract, project, date(2026, 10, 20)).late_days == 1
+
+
 def test_no_contract_before_finance_approval(db, world, supplier):
     project = register(db, world)
     with pytest.raises(ValidationFailed) as caught:
@@ -651,3 +662,53 @@ def test_the_contracts_percentages_are_written_as_the_readers_language_writes_th
     rule, shares = shown()
     assert "≥80: 95 %; " in rule and "；" not in rule and "：" not in rule
     assert shares == ["30 %", "30 %", "40 %"]
+
+
+# ---------------------------------------------------------------- lengths
+
+
+@pytest.mark.parametrize("field, limit, label", [
+    ("name", 200, "名称"),
+    ("recipients", 500, "500"),
+    ("budget_line", 200, "预算科目"),
+    ("content", 10_000, "服务内容"),
+    ("target_quantity", 10_000, "数量目标"),
+    ("target_satisfaction", 10_000, "满意度目标"),
+])
+def test_a_particular_one_character_too_long_is_refused_naming_it_and_nothing_is_stored(
+        db, world, field, limit, label):
+    """A 300-character budget line was stored by SQLite and failed PostgreSQL's varchar(200)
+    with a server error; each typed particular now has its length, checked in characters."""
+    with pytest.raises(ValidationFailed) as caught:
+        register(db, world, **{field: "甲" * (limit + 1)})
+    assert list(caught.value.errors) == [field]
+    assert label in caught.value.errors[field] and str(limit) in caught.value.errors[field]
+    assert count(db, Project) == 0
+    project = register(db, world, **{field: "甲" * limit})
+    db.expire_all()
+    assert getattr(db.get(Project, project.id), field) == "甲" * limit
+
+
+def test_a_correction_one_character_too_long_is_refused_and_changes_nothing(db, world):
+    project = register(db, world)
+    projects.return_to_department(db, world["f_actor"], project.id, "预算依据不足，请补充")
+    mine = principal_of(world["purchaser"])
+    with pytest.raises(ValidationFailed) as caught:
+        projects.revise(db, mine, project.id, project_values(db, budget_line="乙" * 201))
+    assert "预算科目" in caught.value.errors["budget_line"]
+    db.expire_all()
+    assert db.get(Project, project.id).budget_line == "2026年养老服务专项资金"
+    revised = projects.revise(db, mine, project.id, project_values(db, budget_line="乙" * 200))
+    assert revised.budget_line == "乙" * 200
+
+
+def test_a_return_reason_is_at_most_ten_thousand_characters(db, world):
+    project = register(db, world)
+    with pytest.raises(ValidationFailed) as caught:
+        projects.return_to_department(db, world["f_actor"], project.id, "理" * 10_001)
+    assert "退回理由" in caught.value.errors["reason"] and "10000" in caught.value.errors["reason"]
+    db.expire_all()
+    assert db.get(Project, project.id).status == ProjectStatus.awaiting_approval
+    projects.return_to_department(db, world["f_actor"], project.id, "理" * 10_000)
+    db.expire_all()
+    assert db.get(Project, project.id).return_reason == "理" * 10_000

@@ -167,6 +167,25 @@ def test_a_small_supplier_is_paid_within_30_days_of_acceptance_or_interest_runs(
     assert rows[0].state == "overdue"  # overdue first
 
 
+def test_a_payment_period_ending_in_a_holiday_runs_to_the_next_working_day(db, world):
+    """民法典 第二百零三条: accepted on 1 September 2026, the 30th day is 1 October, National
+    Day; 1–7 October are off, so the payment is due on Thursday 8 October and late from 9."""
+    evaluation = final_evaluation(db, world, "86.35", "良")
+    acceptance.record(db, principal(world.purchaser), evaluation.id,
+                      {**GOOD, "accepted_on": "2026-09-01"}, today=date(2026, 11, 1))
+    on_time = next(r for r in settlements.payments(db, today=date(2026, 10, 8))
+                   if r.instalment.seq == 3)
+    assert on_time.due.due_on == date(2026, 10, 8)
+    assert on_time.state != "overdue" and on_time.late_days == 0 and not on_time.interest_fen
+    late = next(r for r in settlements.payments(db, today=date(2026, 10, 9))
+                if r.instalment.seq == 3)
+    assert (late.state, late.late_days) == ("overdue", 1)
+    # signed Monday 5 January: the 30th day, Wednesday 4 February, is a working day already
+    signing = next(r for r in settlements.payments(db, today=date(2026, 10, 9))
+                   if r.instalment.seq == 1)
+    assert signing.due.due_on == date(2026, 2, 4)
+
+
 def test_paying_late_records_the_days_and_the_interest_owed(db, world):
     from datetime import UTC, datetime
 

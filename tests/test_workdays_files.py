@@ -31,6 +31,19 @@ def test_national_day_2025_is_skipped_and_the_adjusted_weekends_count():
     assert add_working_days(date(2025, 9, 26), 1) == date(2025, 9, 28)
 
 
+def test_a_period_in_calendar_days_ending_on_a_day_off_runs_to_the_next_working_day():
+    assert workdays.period_end(date(2026, 10, 1)) == date(2026, 10, 8)  # National Day
+    assert workdays.period_end(date(2026, 12, 5)) == date(2026, 12, 7)  # a Saturday
+    assert workdays.period_end(date(2026, 12, 7)) == date(2026, 12, 7)  # a working Monday
+    assert workdays.period_end(date(2025, 9, 28)) == date(2025, 9, 28)  # a Sunday worked (调休)
+
+
+def test_a_period_ending_in_a_year_without_a_calendar_is_not_extended(monkeypatch):
+    monkeypatch.setattr(workdays, "is_working_day", lambda day: (_ for _ in ()).throw(
+        CalendarUnavailable("no calendar")))
+    assert workdays.period_end(date(2031, 2, 1)) == date(2031, 2, 1)
+
+
 def test_ten_working_days_over_the_spring_festival_2026():
     # 2026 Spring Festival: 15–23 February off, 14 and 28 February worked.
     # From Tuesday 10 February: 11–14 (the Saturday worked) are 4, 24–28 make 9, 2 March is 10.

@@ -38,7 +38,7 @@ from evalplatform.services.credit_code import is_valid_credit_code
 from evalplatform.services.errors import Conflict, NotFound, ValidationFailed
 from evalplatform.services.money import parse_yuan
 from evalplatform.services.paging import DEFAULT_PER_PAGE, Page, paginate
-from evalplatform.services.workdays import CalendarUnavailable, add_working_days
+from evalplatform.services.workdays import CalendarUnavailable, add_working_days, period_end
 
 PUBLICATION_WORKING_DAYS = 2
 COPY_FILING_DAYS = 15
@@ -571,7 +571,7 @@ def publication_deadline(contract: Contract, today: date) -> Deadline:
 def copy_filing_deadline(contract: Contract, project: Project, today: date) -> Deadline | None:
     if not projects.needs_ex_ante(project.budget_fen):
         return None
-    due = contract.signed_on + timedelta(days=COPY_FILING_DAYS)
+    due = period_end(contract.signed_on + timedelta(days=COPY_FILING_DAYS))
     return _deadline(due, contract.signed_copy_filed_on, today)
 
 

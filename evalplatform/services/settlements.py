@@ -64,6 +64,7 @@ from evalplatform.services import audit, contracts, dashboard, projects, schemes
 from evalplatform.services.clock import as_utc, now
 from evalplatform.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from evalplatform.services.paging import DEFAULT_PER_PAGE, Page, paginate
+from evalplatform.services.workdays import period_end
 from scoring import parse_payment_rule
 
 CENT = Decimal("0.01")
@@ -981,7 +982,8 @@ def due_for(session: Session, contract: Contract, instalment: Instalment,
         return Due(None, None, "", None, _("Not a small or medium supplier: the contract's own "
                                            "payment terms apply."))
     if instalment.due_condition == DueCondition.on_signing:
-        return Due(days, contract.signed_on, "signing", contract.signed_on + timedelta(days=days))
+        return Due(days, contract.signed_on, "signing",
+                   period_end(contract.signed_on + timedelta(days=days)))
     if evaluation is None:
         return Due(days, None, "", None, _("Waits for its evaluation."))
     acceptance = acceptance_of(session, evaluation.id) if acceptances is None \
@@ -999,7 +1001,7 @@ def due_for(session: Session, contract: Contract, instalment: Instalment,
         return Due(days, None, "", None, _("The service was not accepted: no payment falls "
                                            "due."), not_accepted=True)
     return Due(days, acceptance.accepted_on, "acceptance",
-               acceptance.accepted_on + timedelta(days=days))
+               period_end(acceptance.accepted_on + timedelta(days=days)))
 
 
 @dataclass(frozen=True)

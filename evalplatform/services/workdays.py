@@ -1,7 +1,8 @@
 """Working days on the Chinese calendar (工作日): weekends, public holidays and 调休 working days.
 
 Deadlines counted in working days — the catalogue's publication (10), a contract's
-publication (2), appeal windows — all use :func:`add_working_days`. The calendar comes
+publication (2), appeal windows — all use :func:`add_working_days`; a period counted in
+calendar days that ends on a day off runs to the next working day (:func:`period_end`). The calendar comes
 from the ``chinese_calendar`` package, which knows the years it ships. Each year's schedule
 is set by the State Council's notice (国务院办公厅关于部分节假日安排的通知), published in the
 autumn before; until a release of the package carries it, an administrator loads the notice's
@@ -274,6 +275,24 @@ def add_working_days(start: date, n: int) -> date:
         if is_working_day(day):
             counted += 1
     return day
+
+
+def period_end(day: date) -> date:
+    """The last day of a period counted in calendar days (30 days to pay, 15 to file), whose
+    count ends on ``day``: ``day`` itself, or where it is a day off — a weekend not worked
+    (调休) or a public holiday — the first working day after it (民法典 第二百零三条: 期间的
+    最后一日是法定休假日的，以法定休假日结束的次日为期间的最后一日).
+
+    Where the year's calendar is not available yet, ``day`` itself: the period is then not
+    extended, so no one is told they have longer than the law may give them.
+    """
+    end = day
+    try:
+        while not is_working_day(end):
+            end += timedelta(days=1)
+    except CalendarUnavailable:
+        return day
+    return end
 
 
 def working_days_between(start: date, end: date) -> int:
