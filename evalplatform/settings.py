@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,6 +32,10 @@ class Settings(BaseSettings):
     session_max_age: int = 8 * 3600
     #: 申诉期: working days after a result's publication in which the supplier may appeal
     appeal_working_days: int = Field(5, ge=1, le=30)
+    #: The one-year loan prime rate (贷款市场报价利率, LPR), percent a year: a contract's
+    #: agreed late-payment interest may not be below it (保障中小企业款项支付条例 第十五条).
+    #: 3.0 since 20 May 2025; set it when the rate changes.
+    lpr_one_year_percent: Decimal = Field(Decimal("3.0"), ge=0, le=20)
     cookie_secure: bool = False
     login_max_failures: int = Field(5, ge=1)
     login_lockout_seconds: int = Field(15 * 60, ge=1)

@@ -523,6 +523,21 @@ def test_bad_contract_terms_are_refused(db, world):
         assert not settlements.terms_of(db, world.contract.id).recorded
 
 
+def test_an_agreed_interest_below_the_one_year_lpr_is_refused(db, world):
+    """保障中小企业款项支付条例 第十五条: an agreed rate may not be below the one-year LPR
+    (3.0 % a year by default: 3.0 / 365 = 0.00822 % a day, so 0.0083 with 4 decimals)."""
+    assert settlements.lpr_floor() == Decimal("3.0") / 365
+    with pytest.raises(ValidationFailed) as caught:
+        settlements.set_terms(db, principal(world.purchaser), world.contract.id,
+                              interest_per_day="0.0082", termination_threshold="80")
+    message = caught.value.errors["interest_per_day"]
+    assert "LPR" in message and "0.0083" in message and "3.0" in message
+    assert not settlements.terms_of(db, world.contract.id).recorded
+    settlements.set_terms(db, principal(world.purchaser), world.contract.id,
+                          interest_per_day="0.0083", termination_threshold="80")
+    assert settlements.terms_of(db, world.contract.id).interest_per_day == Decimal("0.0083")
+
+
 def test_contract_terms_default_and_are_fixed_once_settlement_starts(db, world):
     terms = settlements.terms_of(db, world.contract.id)
     assert (terms.interest_per_day, terms.termination_threshold, terms.recorded) == (

@@ -29,7 +29,7 @@ import io
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
@@ -65,6 +65,7 @@ from evalplatform.services.clock import as_utc, now
 from evalplatform.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from evalplatform.services.paging import DEFAULT_PER_PAGE, Page, paginate
 from evalplatform.services.workdays import period_end
+from evalplatform.settings import get_settings
 from scoring import parse_payment_rule
 
 CENT = Decimal("0.01")
@@ -874,6 +875,12 @@ def _decimal(text: str, low: Decimal, high: Decimal, places: int) -> Decimal | N
     return value
 
 
+def lpr_floor() -> Decimal:
+    """The lowest late-payment interest a contract may agree, in percent a day: the one-year
+    LPR (percent a year, a setting) over 365 days."""
+    return Decimal(get_settings().lpr_one_year_percent) / 365
+
+
 def terms_fixed(session: Session, contract: Contract) -> bool:
     """The contract's terms no longer change: a settlement is proposed or a result is final."""
     started = session.exec(select(Settlement).where(
@@ -898,6 +905,13 @@ def set_terms(session: Session, principal, contract_id: int, *, interest_per_day
         errors["interest_per_day"] = _(
             "Enter the late-payment interest in percent a day, above 0 and at most 1, with up "
             "to 4 decimals (the default is 0.05).")
+    elif rate < lpr_floor():
+        errors["interest_per_day"] = _(
+            "An agreed late-payment interest may not be below the one-year loan prime rate "
+            "(LPR, %(lpr)s %% a year): enter at least %(least)s %% a day (保障中小企业款项支付条例 "
+            "第十五条; without an agreed rate the default 0.05 %% a day applies).",
+            lpr=get_settings().lpr_one_year_percent,
+            least=lpr_floor().quantize(Decimal("0.0001"), rounding=ROUND_CEILING))
     threshold = _decimal(termination_threshold, Decimal(0), HUNDRED, 2)
     if threshold is None:
         errors["termination_threshold"] = _("Enter the threshold in points between 0 and 100.")
