@@ -153,3 +153,74 @@ def test_an_organisations_kind_is_in_the_readers_parentheses(client, signed_in, 
     client.post("/language", data={"language": "en", "csrf_token": token})
     english = client.get("/admin/users/new").text
     assert "乐龄服务社 (" in english and "乐龄服务社（" not in english
+
+
+# ---------------------------------------------------------------- lengths
+
+
+def test_names_fill_their_columns_exactly_and_one_more_character_is_refused(db):
+    org = accounts.create_organisation(db, SYSTEM, name="机" * 200, kind="purchasing_department")
+    with pytest.raises(ValidationFailed) as error:
+        accounts.create_organisation(db, SYSTEM, name="构" * 201, kind="purchasing_department")
+    assert error.value.errors == {"name": "名称不能超过 200 个字符。"}
+    with pytest.raises(ValidationFailed) as error:
+        accounts.update_organisation(db, SYSTEM, org.id, name="构" * 201)
+    assert list(error.value.errors) == ["name"]
+    user = accounts.create_user(db, SYSTEM, username="u" * 64, display_name="名" * 100,
+                                role="purchaser", organisation_id=org.id,
+                                password="long-enough-pw")
+    with pytest.raises(ValidationFailed) as error:
+        accounts.create_user(db, SYSTEM, username="v" * 65, display_name="名",
+                             role="purchaser", organisation_id=org.id, password="long-enough-pw")
+    assert list(error.value.errors) == ["username"] and "64" in error.value.errors["username"]
+    db.expire_all()
+    assert db.get(Organisation, org.id).name == "机" * 200
+    assert (db.get(User, user.id).username, _count(db, User)) == ("u" * 64, 1)
+
+
+def test_a_password_is_at_most_256_characters_when_set_and_none_longer_is_hashed(db, monkeypatch):
+    """A password of 1,000,000 characters was accepted and hashed; every way of setting one
+    now refuses it one character past 256, naming the field, and changes nothing."""
+    longest = "p" * accounts.MAX_PASSWORD_LENGTH
+    user = accounts.create_user(db, SYSTEM, username="longpass", display_name="长密码",
+                                role="admin", organisation_id=None, password=longest)
+    with pytest.raises(ValidationFailed) as error:
+        accounts.create_user(db, SYSTEM, username="toolong", display_name="过长",
+                             role="admin", organisation_id=None, password=longest + "p")
+    assert error.value.errors == {"password": "密码：最多 256 个字符。"}
+    assert _count(db, User) == 1
+    hashed = user.password_hash
+    for attempt in (lambda: accounts.change_password(db, SYSTEM, user.id, longest + "p"),
+                    lambda: accounts.reset_password(db, SYSTEM, user.id, longest + "p"),
+                    lambda: accounts.change_own_password(db, SYSTEM, user.id, longest,
+                                                         longest + "p", longest + "p")):
+        with pytest.raises(ValidationFailed) as error:
+            attempt()
+        assert "256" in " ".join(error.value.errors.values())
+    db.expire_all()
+    assert db.get(User, user.id).password_hash == hashed
+    assert accounts.authenticate(db, "longpass", longest).user.id == user.id
+
+    hashed_lengths = []
+    real = accounts.verify_password
+    monkeypatch.setattr(accounts, "verify_password",
+                        lambda stored, given: hashed_lengths.append(len(given)) or real(stored, given))
+    with pytest.raises(ValidationFailed) as error:
+        accounts.authenticate(db, "longpass", "p" * 1_000_000)
+    assert error.value.errors == {"password": "用户名或密码不正确。"}
+    with pytest.raises(ValidationFailed) as error:
+        accounts.change_own_password(db, SYSTEM, user.id, "p" * 1_000_000, "new-password-1",
+                                     "new-password-1")
+    assert list(error.value.errors) == ["current_password"]
+    assert hashed_lengths == []  # refused without hashing a megabyte
+
+
+def test_signing_in_with_a_name_longer_than_any_username_is_refused_not_a_server_error(db):
+    """The sign-in throttle keeps ``login:<username>`` in a column of 200 characters: a long
+    name made PostgreSQL refuse the failure count with a server error."""
+    from evalplatform.models import ThrottleCounter
+
+    with pytest.raises(ValidationFailed) as error:
+        accounts.authenticate(db, "x" * 300, "whatever-password")
+    assert error.value.errors == {"password": "用户名或密码不正确。"}
+    assert _count(db, ThrottleCounter) == 0

@@ -222,3 +222,27 @@ def test_two_finance_officers_cannot_both_decide(db, world, feed, make_user):
     assert appeal.status == AppealStatus.upheld and appeal.decision == "结果不变"
     db.refresh(evaluation)
     assert evaluation.status == EvaluationStatus.published
+
+
+def test_reasons_and_a_decision_are_at_most_ten_thousand_characters(db, world, feed):
+    """A decision of 200,000 characters was stored; the reasons and the decision are each
+    refused one character past 10,000, naming the field, and nothing is filed or decided."""
+    evaluation, _result = published(db, world, feed)
+    supplier, finance = principal(world.supplier_user), principal(world.finance)
+    with pytest.raises(ValidationFailed) as caught:
+        appeals.file(db, supplier, evaluation.id, reasons="由" * 10_001, today=WINDOW_OPEN)
+    assert list(caught.value.errors) == ["reasons"] and "10000" in caught.value.errors["reasons"]
+    assert count(db, Appeal) == 0
+    appeal = appeals.file(db, supplier, evaluation.id, reasons="由" * 10_000, today=WINDOW_OPEN)
+    with pytest.raises(ValidationFailed) as caught:
+        appeals.decide(db, finance, appeal.id, outcome="uphold", decision="维" * 10_001)
+    assert list(caught.value.errors) == ["decision"]
+    assert "处理理由" in caught.value.errors["decision"] and "10000" in caught.value.errors["decision"]
+    db.expire_all()
+    assert db.get(Appeal, appeal.id).status == AppealStatus.open
+    assert not db.exec(select(AuditEntry).where(AuditEntry.action == "appeal.upheld")).all()
+    decided = appeals.decide(db, finance, appeal.id, outcome="uphold", decision="维" * 10_000)
+    db.expire_all()
+    assert decided.status == AppealStatus.upheld
+    stored = db.get(Appeal, appeal.id)
+    assert (len(stored.reasons), len(stored.decision)) == (10_000, 10_000)

@@ -375,3 +375,42 @@ def test_the_pool_filters_by_speciality_name_and_status(db, world):
     assert [e.id for e in experts.page(db, active="0").items] == [c.id]
     entry = db.exec(select(AuditEntry).where(AuditEntry.action == "expert.update")).one()
     assert json.loads(entry.change)["active"] == [True, False]
+
+
+# ---------------------------------------------------------------- lengths
+
+
+def _filled(field: str, n: int) -> str:
+    """``n`` characters for ``field``: an e-mail address still has its @."""
+    return "专" * (n - len("@x.cn")) + "@x.cn" if field == "email" else "专" * n
+
+
+@pytest.mark.parametrize("field, limit", [
+    ("name", 100), ("employer", 200), ("title", 100), ("phone", 40), ("email", 200),
+    ("note", 10_000),
+])
+def test_each_particular_fills_its_column_and_one_more_character_is_refused(db, world, field,
+                                                                            limit):
+    values = {"name": "林国华", "phone": "13800000000", "specialities": ["D02"]}
+    with pytest.raises(ValidationFailed) as caught:
+        experts.save(db, world.f_actor, {**values, field: _filled(field, limit + 1)})
+    assert list(caught.value.errors) == [field] and str(limit) in caught.value.errors[field]
+    assert count(db, Expert) == 0
+    expert = experts.save(db, world.f_actor, {**values, field: _filled(field, limit)})
+    with pytest.raises(ValidationFailed):
+        experts.save(db, world.f_actor, {**values, field: _filled(field, limit + 1)},
+                     expert_id=expert.id)
+    db.expire_all()
+    assert getattr(db.get(Expert, expert.id), field) == _filled(field, limit)
+
+
+def test_a_relationships_note_is_at_most_ten_thousand_characters(db, world):
+    expert = expert_pool(db, world, 1)[0]
+    values = {"organisation_id": str(world.supplier.id), "kind": "employed"}
+    with pytest.raises(ValidationFailed) as caught:
+        experts.add_relationship(db, world.f_actor, expert.id, {**values, "note": "注" * 10_001})
+    assert caught.value.errors == {"note": "备注：最多 10000 个字符。"}
+    assert count(db, ExpertRelationship) == 0
+    relationship = experts.add_relationship(db, world.f_actor, expert.id,
+                                            {**values, "note": "注" * 10_000})
+    assert len(relationship.note) == 10_000

@@ -544,3 +544,76 @@ def test_a_workbook_of_the_old_syntax_reads_its_fractions_or_names_the_ambiguous
     refused(lambda: scheme_excel.import_scheme(db, finance, data),
             f"第 {rows[0]} 行 J 列（规则参数）", "target", "95%")
     assert db.exec(select(func.count()).select_from(IndicatorScheme)).one() == count
+
+
+# ---------------------------------------------------------------- lengths
+
+
+def count_schemes(db) -> int:
+    return db.exec(select(func.count()).select_from(IndicatorScheme)).one()
+
+
+def test_a_schemes_header_fills_its_columns_and_one_more_character_is_refused(db, finance):
+    header = {"name": "名" * 200, "service_area": "域" * 100, "description": "述" * 10_000}
+    for field, text in header.items():
+        errors = refused(lambda f=field, t=text: schemes.create(
+            db, finance, **{**header, f: t + t[0]}), str(len(text)))
+        assert list(errors) == [field]
+    assert count_schemes(db) == 0
+    scheme = schemes.create(db, finance, **header)
+    errors = refused(lambda: schemes.update_settings(
+        db, finance, scheme.id, name="新名称", service_area="", description="述" * 10_001,
+        missing="block", grades="优=90; 差=0"), "说明", "10000")
+    assert list(errors) == ["description"]
+    db.expire_all()
+    kept = db.get(IndicatorScheme, scheme.id)
+    assert (kept.name, kept.service_area, kept.description) == tuple(header.values())
+
+
+def test_a_copys_name_too_long_is_refused_not_cut(db, finance, cleaning):
+    before = count_schemes(db)
+    errors = refused(lambda: schemes.copy_scheme(db, finance, cleaning.id, name="副" * 201), "200")
+    assert list(errors) == ["name"] and count_schemes(db) == before
+    assert schemes.copy_scheme(db, finance, cleaning.id, name="副" * 200).name == "副" * 200
+
+
+def test_a_grade_name_fits_the_column_a_result_keeps_it_in(db, finance, cleaning):
+    """A result keeps its grade in a column of 20 characters: a longer grade name would have
+    made PostgreSQL refuse the result when it was computed."""
+    before = stored(db, cleaning.id)
+    errors = refused(lambda: schemes.update_settings(
+        db, finance, cleaning.id, name="x", service_area="", description="", missing="block",
+        grades="等" * 21 + "=90; 差=0"), "等" * 21, "20")
+    assert list(errors) == ["grades"]
+    assert stored(db, cleaning.id) == before
+    doc = copy.deepcopy(before)
+    doc["grades"][0]["name"] = "等" * 21
+    assert "20" in schemes.problems(doc)["grades"]
+    schemes.update_settings(db, finance, cleaning.id, name="x", service_area="",
+                            description="", missing="block", grades="等" * 20 + "=90; 差=0")
+    assert stored(db, cleaning.id)["grades"][0]["name"] == "等" * 20
+
+
+def test_a_parts_name_and_reason_and_a_leafs_criteria_and_parameters_have_lengths(
+        db, finance, cleaning):
+    before = stored(db, cleaning.id)
+    part = before["parts"][0]
+    values = {"party": part["party"], "weight": part["weight"], "combine": part["combine"]}
+    errors = refused(lambda: schemes.update_part(
+        db, finance, cleaning.id, "A", name="部" * 201, national_frame=True,
+        frame_reason="由" * 10_001, **values), "部分名称", "200", "10000")
+    assert set(errors) == {"name", "frame_reason"}
+    refused(lambda: schemes.set_rule(db, finance, cleaning.id, "A1.1", rule_type="points",
+                                     params="", criteria="标" * 10_001), "评分标准", "10000")
+    refused(lambda: schemes.set_rule(db, finance, cleaning.id, "A1.1", rule_type="ratio_ge",
+                                     params="target=95%; unit=" + "率" * 2_000, criteria=""),
+            "规则参数", "2000")
+    assert stored(db, cleaning.id) == before
+    schemes.update_part(db, finance, cleaning.id, "A", name="部" * 200, national_frame=True,
+                        frame_reason="由" * 10_000, **values)
+    schemes.set_rule(db, finance, cleaning.id, "A1.1", rule_type="points", params="",
+                     criteria="标" * 10_000)
+    after = stored(db, cleaning.id)
+    assert after["parts"][0]["name"] == "部" * 200
+    assert after["parts"][0]["frame"]["reason"] == "由" * 10_000
+    assert schemes.locate(after, "A1.1").node["criteria"] == "标" * 10_000

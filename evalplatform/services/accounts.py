@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from evalplatform.db import row_named
 from evalplatform.i18n import _
@@ -21,10 +21,14 @@ from evalplatform.services.audit import Actor
 from evalplatform.services.clock import now
 from evalplatform.services.credit_code import is_valid_credit_code
 from evalplatform.services.errors import NotFound, Throttled, ValidationFailed
-from evalplatform.services.paging import Page, paginate
+from evalplatform.services.paging import Page, any_contains, paginate
 from evalplatform.settings import get_settings
 
 MIN_PASSWORD_LENGTH = 10
+#: A passphrase fits with room to spare; a longer "password" would only make the server hash
+#: megabytes (a denial of service), at setting and at every sign-in.
+MAX_PASSWORD_LENGTH = 256
+MAX_USERNAME_LENGTH = 64  # the column's length
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
 
 
@@ -201,9 +205,7 @@ def page_organisations(session: Session, *, q: str | None = None, kind: str | No
                        sort=None, page=1, per_page=20) -> Page:
     statement = select(Organisation)
     if q and q.strip():
-        like = f"%{q.strip()}%"
-        statement = statement.where(col(Organisation.name).ilike(like)
-                                    | col(Organisation.credit_code).ilike(like))
+        statement = statement.where(any_contains(q, Organisation.name, Organisation.credit_code))
     if kind in OrganisationKind.__members__:
         statement = statement.where(Organisation.kind == OrganisationKind(kind))
     return paginate(
@@ -221,10 +223,24 @@ def page_organisations(session: Session, *, q: str | None = None, kind: str | No
 # ---------------------------------------------------------------- users
 
 
+def _too_long(field, limit: int) -> str:
+    """The refusal of a text longer than ``limit`` characters, naming the field by its label."""
+    return _("%(field)s: %(problem)s", field=str(field),
+             problem=_("At most %(n)s characters.", n=limit))
+
+
 def validate_password(password: str) -> str | None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
         return _("The password must be at least %(n)s characters.", n=MIN_PASSWORD_LENGTH)
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return _too_long(_("Password"), MAX_PASSWORD_LENGTH)
     return None
+
+
+def _password_right(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` is the account's; one longer than any password may be is wrong
+    without being hashed."""
+    return len(password or "") <= MAX_PASSWORD_LENGTH and verify_password(password_hash, password)
 
 
 def _organisation_rule(allowed: set[OrganisationKind | None]) -> str:
@@ -286,7 +302,7 @@ def create_user(
     errors: dict[str, str] = {}
     if not username:
         errors["username"] = _("Username is required.")
-    elif not set(username) <= USERNAME_CHARS or len(username) > 64:
+    elif not set(username) <= USERNAME_CHARS or len(username) > MAX_USERNAME_LENGTH:
         errors["username"] = _(
             "Username may use only letters, digits, '.', '_' and '-' (at most 64)."
         )
@@ -401,11 +417,8 @@ def page_users(session: Session, *, q: str | None = None, role: str | None = Non
     statement = select(User, Organisation).join(
         Organisation, User.organisation_id == Organisation.id, isouter=True
     )
-    if q:
-        like = f"%{q.strip()}%"
-        statement = statement.where(
-            col(User.username).ilike(like) | col(User.display_name).ilike(like)
-        )
+    if q and q.strip():
+        statement = statement.where(any_contains(q, User.username, User.display_name))
     if role in Role.__members__:
         statement = statement.where(User.role == Role(role))
     return paginate(
@@ -470,7 +483,7 @@ def change_own_password(
     after a reset, the new one is not the temporary one."""
     user = get_user(session, user_id)
     errors: dict[str, str] = {}
-    right = verify_password(user.password_hash, current)
+    right = _password_right(user.password_hash, current)
     if not right:
         errors["current_password"] = _("The current password is wrong.")
     if problem := validate_password(new):
@@ -553,6 +566,10 @@ def authenticate(session: Session, username: str, password: str) -> SignIn:
     """
     settings = get_settings()
     username = _clean(username).lower()
+    if len(username) > MAX_USERNAME_LENGTH or len(password or "") > MAX_PASSWORD_LENGTH:
+        # No account has such a name or such a password: refused before the throttle's key
+        # (a column of 200 characters) is written or the password hashed.
+        raise ValidationFailed({"password": _("Wrong username or password.")})
     key = _login_key(username)
     state = throttle.check(session, key)
     if state.locked:

@@ -39,6 +39,7 @@ from evalplatform.services.paging import Page, paginate
 MAX_EVIDENCE_FILES = 10
 MIN_REASONS = 10
 MAX_REASONS = 10_000
+MAX_DECISION = 10_000  # finance's reasons, as long as the supplier's may be
 EVIDENCE_KINDS = (files.PDF, files.DOCX)
 
 STATUS_LABELS = {
@@ -211,6 +212,12 @@ def file(session: Session, principal, evaluation_id: int, *, reasons: str,
 # ---------------------------------------------------------------- deciding
 
 
+def _too_long(field, limit: int) -> str:
+    """The refusal of a text longer than ``limit`` characters, naming the field by its label."""
+    return _("%(field)s: %(problem)s", field=str(field),
+             problem=_("At most %(n)s characters.", n=limit))
+
+
 UPHOLD = "uphold"
 REOPEN = "reopen"
 
@@ -231,6 +238,9 @@ def decide(session: Session, principal, appeal_id: int, *, outcome: str, decisio
     text = (decision or "").strip()
     if not text:
         errors["decision"] = _("Give the reasons of the decision; the supplier reads them.")
+    elif len(text) > MAX_DECISION:
+        errors["decision"] = _too_long(_("Reasons of the decision (the supplier reads them)"),
+                                       MAX_DECISION)
     reopened = _clean_leaves(result, leaves, "leaves", errors, required=outcome == REOPEN)
     if errors:
         raise ValidationFailed(errors)

@@ -37,7 +37,7 @@ from evalplatform.services.clock import as_utc
 from evalplatform.services.credit_code import is_valid_credit_code
 from evalplatform.services.errors import Conflict, NotFound, ValidationFailed
 from evalplatform.services.money import parse_yuan
-from evalplatform.services.paging import DEFAULT_PER_PAGE, Page, paginate
+from evalplatform.services.paging import DEFAULT_PER_PAGE, Page, any_contains, paginate
 from evalplatform.services.workdays import CalendarUnavailable, add_working_days, period_end
 
 PUBLICATION_WORKING_DAYS = 2
@@ -486,8 +486,7 @@ def page(session: Session, *, organisation_id: int | None = None,
         statement = statement.where(col(Contract.published_on).is_not(None) if published
                                     else col(Contract.published_on).is_(None))
     if q.strip():
-        like = f"%{q.strip()}%"
-        statement = statement.where(col(Project.name).ilike(like) | col(supplier.name).ilike(like))
+        statement = statement.where(any_contains(q, Project.name, supplier.name))
     result = paginate(session, statement,
                       sort_columns={"signed_on": Contract.signed_on, "amount": Contract.amount_fen,
                                     "project": Project.name, "department": department.name,

@@ -36,7 +36,7 @@ from evalplatform.services import audit, dashboard, projects, schemes
 from evalplatform.services.audit import Actor
 from evalplatform.services.clock import as_utc, now
 from evalplatform.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from evalplatform.services.paging import DEFAULT_PER_PAGE, Page, paginate
+from evalplatform.services.paging import DEFAULT_PER_PAGE, Page, any_contains, paginate
 
 LOCAL_TZ = projects.LOCAL_TZ
 
@@ -401,8 +401,7 @@ def page(session: Session, *, organisation_id: int | None = None, supplier_id: i
     if stage in EvaluationStage.__members__:
         statement = statement.where(Evaluation.stage == EvaluationStage(stage))
     if q.strip():
-        like = f"%{q.strip()}%"
-        statement = statement.where(col(Evaluation.title).ilike(like) | col(Project.name).ilike(like))
+        statement = statement.where(any_contains(q, Evaluation.title, Project.name))
     result = paginate(session, statement,
                       sort_columns={"title": Evaluation.title, "opens_at": Evaluation.opens_at,
                                     "closes_at": Evaluation.closes_at,

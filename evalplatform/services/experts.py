@@ -35,17 +35,26 @@ from evalplatform.models import (
 from evalplatform.services import audit
 from evalplatform.services.audit import Actor
 from evalplatform.services.errors import NotFound, ValidationFailed
-from evalplatform.services.paging import Page, paginate
+from evalplatform.services.paging import Page, any_contains, paginate
 
 #: 回避期限: a relationship that ended less than this many years ago still counts.
 AVOIDANCE_YEARS = 3
 #: Organisations a relationship may name: the parties an expert must be independent of.
 RELATED_KINDS = (OrganisationKind.supplier, OrganisationKind.purchasing_department)
+#: The longest a note may be (a TEXT column: a generous page of writing).
+MAX_NOTE = 10_000
+MAX_EMAIL = 200  # the column's length
 
 
 def _clean(value: Any, limit: int | None = None) -> str:
     text = str(value or "").strip()
     return text[:limit] if limit else text
+
+
+def _too_long(field, limit: int) -> str:
+    """The refusal of a text longer than ``limit`` characters, naming the field by its label."""
+    return _("%(field)s: %(problem)s", field=str(field),
+             problem=_("At most %(n)s characters.", n=limit))
 
 
 def sectors(session: Session) -> list[CatalogueEntry]:
@@ -105,7 +114,9 @@ def save(session: Session, actor: Actor, values: dict, *, expert_id: int | None 
     email = _clean(values.get("email"))
     if len(phone) > 40:
         errors["phone"] = _("The phone number must be at most 40 characters.")
-    if email and ("@" not in email or len(email) > 200):
+    if len(email) > MAX_EMAIL:
+        errors["email"] = _too_long(_("E-mail"), MAX_EMAIL)
+    elif email and "@" not in email:
         errors["email"] = _("Enter an e-mail address such as name@example.cn.")
     if not phone and not email:
         errors["phone"] = _("Give a phone number or an e-mail address to reach the expert.")
@@ -128,12 +139,15 @@ def save(session: Session, actor: Actor, values: dict, *, expert_id: int | None 
                 errors["user_id"] = _("This account is already linked to the expert %(name)s.",
                                       name=other.name)
             user_id = user.id
+    note = _clean(values.get("note"))
+    if len(note) > MAX_NOTE:
+        errors["note"] = _too_long(_("Note"), MAX_NOTE)
     active = values.get("active") in (True, "1", "on", "true") if expert is not None else True
     if errors:
         raise ValidationFailed(errors)
     fields = {"name": name, "employer": employer, "title": title, "phone": phone, "email": email,
               "specialities": codes, "user_id": user_id, "active": active,
-              "note": _clean(values.get("note"))}
+              "note": note}
     if expert is None:
         expert = Expert(**fields, created_by=actor.id)
         session.add(expert)
@@ -186,11 +200,14 @@ def add_relationship(session: Session, actor: Actor, expert_id: int, values: dic
             and organisation.kind != OrganisationKind.supplier:
         errors["kind"] = _("A close relative of the legal representative is recorded against a "
                            "supplier.")
+    note = _clean(values.get("note"))
+    if len(note) > MAX_NOTE:
+        errors["note"] = _too_long(_("Note"), MAX_NOTE)
     if errors:
         raise ValidationFailed(errors)
     relationship = ExpertRelationship(expert_id=expert.id, organisation_id=organisation.id,
                                       kind=kind, started_on=started, ended_on=ended,
-                                      note=_clean(values.get("note")), recorded_by=actor.id)
+                                      note=note, recorded_by=actor.id)
     session.add(relationship)
     session.flush()
     audit.record(session, actor, "expert.relationship", "expert", expert.id,
@@ -219,9 +236,7 @@ def page(session: Session, *, q: str = "", speciality: str = "", active: str = "
          sort: str | None = None, page_number: int = 1) -> Page:
     statement = select(Expert)
     if q.strip():
-        like = f"%{q.strip()}%"
-        statement = statement.where(col(Expert.name).ilike(like) | col(Expert.employer).ilike(like)
-                                    | col(Expert.title).ilike(like))
+        statement = statement.where(any_contains(q, Expert.name, Expert.employer, Expert.title))
     if active in ("1", "0"):
         statement = statement.where(col(Expert.active).is_(active == "1"))
     if speciality:

@@ -7,13 +7,35 @@ from dataclasses import dataclass, field
 from math import ceil
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
 
 from evalplatform.i18n import _
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 200
+
+
+#: The escape character of the patterns :func:`contains` makes: ``.ilike(pattern, escape=LIKE_ESCAPE)``
+#: (SQLite has no default escape character, so it is always named).
+LIKE_ESCAPE = "\\"
+
+
+def contains(q: str) -> str:
+    """The LIKE pattern of the texts that contain ``q`` (stripped) as typed: its ``%``, ``_`` and
+    ``\\`` are escaped with :data:`LIKE_ESCAPE`, so a search for "100%" or "a_b" finds those
+    characters, not every row."""
+    text = (q or "").strip()
+    for character in (LIKE_ESCAPE, "%", "_"):
+        text = text.replace(character, LIKE_ESCAPE + character)
+    return f"%{text}%"
+
+
+def any_contains(q: str, *columns):
+    """The condition that one of ``columns`` contains ``q`` as typed, ignoring case (a list's
+    search box): :func:`contains` with its escape character."""
+    pattern = contains(q)
+    return or_(*(col(column).ilike(pattern, escape=LIKE_ESCAPE) for column in columns))
 
 
 @dataclass

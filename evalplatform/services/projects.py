@@ -35,12 +35,19 @@ from evalplatform.services.audit import Actor
 from evalplatform.services.clock import LOCAL_TZ, as_utc, now
 from evalplatform.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from evalplatform.services.money import fen_to_yuan_text, parse_yuan
-from evalplatform.services.paging import Page, paginate
+from evalplatform.services.paging import Page, any_contains, paginate
 from evalplatform.services.years import parse as parse_year
 from evalplatform.services.years import problem as year_problem
 
 APPROVAL_THRESHOLD_FEN = 1_000_000_00  # ¥1,000,000: finance approves before procurement
 EX_ANTE_THRESHOLD_FEN = 5_000_000_00  # ¥5,000,000: ex-ante assessment, contract copy filed
+
+#: The longest a typed particular may be: a short one its column's length (a longer text would
+#: make PostgreSQL refuse the row), a long one (a TEXT column) a generous page of writing.
+MAX_NAME = 200
+MAX_RECIPIENTS = 500
+MAX_BUDGET_LINE = 200
+MAX_TEXT = 10_000
 
 
 
@@ -138,6 +145,12 @@ def _clean(value: str | None) -> str:
     return (value or "").strip()
 
 
+def _too_long(field, limit: int) -> str:
+    """The refusal of a text longer than ``limit`` characters, naming the field by its label."""
+    return _("%(field)s: %(problem)s", field=str(field),
+             problem=_("At most %(n)s characters.", n=limit))
+
+
 @dataclass
 class _Checked:
     """A registration form's values after every rule has passed."""
@@ -157,7 +170,7 @@ def _check(session: Session, department: Organisation | None, values: dict) -> _
     name = _clean(values.get("name"))
     if not name:
         errors["name"] = _("Project name is required.")
-    elif len(name) > 200:
+    elif len(name) > MAX_NAME:
         errors["name"] = _("Name must be at most 200 characters.")
     entry = row_named(session, CatalogueEntry, values.get("catalogue_entry_id"))
     if entry is None or not entry.active or entry.level < 2:
@@ -165,10 +178,12 @@ def _check(session: Session, department: Organisation | None, values: dict) -> _
     content = _clean(values.get("content"))
     if not content:
         errors["content"] = _("Describe the service content.")
+    elif len(content) > MAX_TEXT:
+        errors["content"] = _too_long(_("Service content"), MAX_TEXT)
     recipients = _clean(values.get("recipients"))
     if not recipients:
         errors["recipients"] = _("Name who receives the service.")
-    elif len(recipients) > 500:
+    elif len(recipients) > MAX_RECIPIENTS:
         errors["recipients"] = _("At most 500 characters.")
     year = parse_year(values.get("year"))
     if year is None:
@@ -177,6 +192,8 @@ def _check(session: Session, department: Organisation | None, values: dict) -> _
     if not budget_line:
         errors["budget_line"] = _("No budget, no purchase: enter the budget line that funds "
                                   "this project.")
+    elif len(budget_line) > MAX_BUDGET_LINE:
+        errors["budget_line"] = _too_long(_("Budget line"), MAX_BUDGET_LINE)
     budget_fen, problem = parse_yuan(values.get("budget"))
     if problem:
         errors["budget"] = _("No budget, no purchase: %(problem)s", problem=problem)
@@ -185,6 +202,10 @@ def _check(session: Session, department: Organisation | None, values: dict) -> _
     except ValueError:
         errors["procurement_method"] = _("Choose one of the six procurement methods.")
         method = None
+    targets = {key: _clean(values.get(key)) for key, _label in TARGET_FIELDS}
+    for key, label in TARGET_FIELDS:
+        if len(targets[key]) > MAX_TEXT:
+            errors[key] = _too_long(label, MAX_TEXT)
     applied: list[catalogue.AppliedOverride] = []
     if "name" not in errors and "content" not in errors and entry is not None:
         names = [e.name for e in catalogue.entry_path(session, entry)]
@@ -209,8 +230,7 @@ def _check(session: Session, department: Organisation | None, values: dict) -> _
         raise ValidationFailed(errors)
     fields = {"name": name, "catalogue_entry_id": entry.id, "content": content,
               "recipients": recipients, "year": year, "budget_fen": budget_fen,
-              "budget_line": budget_line, "procurement_method": method,
-              **{key: _clean(values.get(key)) for key, _label in TARGET_FIELDS}}
+              "budget_line": budget_line, "procurement_method": method, **targets}
     return _Checked(fields, entry, applied)
 
 
@@ -354,6 +374,8 @@ def return_to_department(session: Session, actor: Actor, project_id: int, reason
     if len(reason) < 5:
         raise ValidationFailed({"reason": _("Say why the project is returned (at least 5 "
                                             "characters).")})
+    if len(reason) > MAX_TEXT:
+        raise ValidationFailed({"reason": _too_long(_("Reason for returning"), MAX_TEXT)})
     project.status = ProjectStatus.returned
     project.decided_by, project.decided_at, project.return_reason = actor.id, now(), reason
     session.add(project)
@@ -479,9 +501,7 @@ def page(session: Session, *, organisation_id: int | None, filters: ProjectFilte
     if filters.max_yuan and "max_yuan" not in bad:
         statement = statement.where(Project.budget_fen <= _yuan_bound(filters.max_yuan)[0])
     if filters.q:
-        like = f"%{filters.q}%"
-        statement = statement.where(or_(col(Project.name).ilike(like),
-                                        col(Project.content).ilike(like)))
+        statement = statement.where(any_contains(filters.q, Project.name, Project.content))
     return paginate(
         session, statement,
         sort_columns={"name": Project.name, "department": Organisation.name,

@@ -58,7 +58,7 @@ from evalplatform.services.errors import (
     ValidationFailed,
 )
 from evalplatform.services.money import fen_to_yuan_text
-from evalplatform.services.paging import Page, paginate
+from evalplatform.services.paging import Page, any_contains, paginate
 from evalplatform.services.schemes import (
     COMBINE_LABELS,
     MISSING_LABELS,
@@ -894,9 +894,7 @@ def public_page(session: Session, *, q: str = "", grade: str = "", sort: str | N
     """Published results, the latest publication of each evaluation, paged (no personal data)."""
     statement, department, supplier = _published_statement()
     if q.strip():
-        like = f"%{q.strip()}%"
-        statement = statement.where(col(Project.name).ilike(like) | col(supplier.name).ilike(like)
-                                    | col(department.name).ilike(like))
+        statement = statement.where(any_contains(q, Project.name, supplier.name, department.name))
     if grade.strip():
         statement = statement.where(EvaluationResult.grade == grade.strip())
     if supplier_id is not None:

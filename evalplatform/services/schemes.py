@@ -31,7 +31,7 @@ from evalplatform.services import audit, ratios
 from evalplatform.services.audit import Actor
 from evalplatform.services.clock import now
 from evalplatform.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from evalplatform.services.paging import Page, paginate
+from evalplatform.services.paging import Page, any_contains, paginate
 
 # The scoring engine validates schemes and derives AHP weights; no code outside scoring/
 # computes a weight or a statistic.
@@ -48,6 +48,14 @@ SURVEY_RULES = ("survey_mean", "survey_rate")
 DIMENSIONS = ("决策", "过程", "产出", "效益")
 MAX_DEPTH = 3  # level 1, 2, 3 indicators under a part's root
 MAX_AHP = 15  # Saaty's random index table
+#: The longest a typed text may be: a name its column's length (200; a grade's 20, the column a
+#: result keeps its grade in), a part's name as an indicator's, a rule's parameters a few lines,
+#: a description, a criterion or a reason a generous page of writing.
+MAX_NAME = 200
+MAX_SERVICE_AREA = 100
+MAX_GRADE_NAME = 20
+MAX_PARAMS = 2_000
+MAX_TEXT = 10_000
 
 PARTY_LABELS = {"purchaser": N_("Purchaser"), "recipient": N_("Service recipients"),
                 "third_party": N_("Third party")}
@@ -115,6 +123,12 @@ def weight_text(number: Decimal) -> str:
     """A part weight with at least two decimals: 0.40, 0.333."""
     return format(number.quantize(CENT), "f") if number == number.quantize(CENT) \
         else plain(number)
+
+
+def _too_long(field, limit: int) -> str:
+    """The refusal of a text longer than ``limit`` characters, naming the field by its label."""
+    return _("%(field)s: %(problem)s", field=str(field),
+             problem=_("At most %(n)s characters.", n=limit))
 
 
 def _split(text: str, seps: str) -> list[str]:
@@ -270,6 +284,8 @@ def parse_params(rule_type: str, text: str, *, bare: str = PERCENT) -> dict:
     (``PERCENT``; ``FRACTION`` for a workbook of the old syntax)."""
     if rule_type not in RULE_TYPES:
         raise ValidationFailed({"rule_type": _("Choose one of the listed scoring rules.")})
+    if len(text or "") > MAX_PARAMS:
+        raise ValidationFailed({"params": _too_long(_("Rule parameters"), MAX_PARAMS)})
     pairs: dict[str, str] = {}
     for item in _split(text, ";；\n"):
         key, sep, value = item.replace("＝", "=").partition("=")
@@ -379,8 +395,17 @@ def parse_grades(text: str) -> list[dict]:
             raise ValidationFailed({"grades": _(
                 "Write the grades as name=lower bound, highest first, e.g. %(example)s.",
                 example="优=90; 良=80; 中=60; 差=0")})
+        if problem := _grade_name_problem(name.strip()):
+            raise ValidationFailed({"grades": problem})
         grades.append({"name": name.strip(), "min": plain(number)})
     return grades
+
+
+def _grade_name_problem(name: str) -> str | None:
+    """A grade's name is kept with every result graded by it, in a column of 20 characters."""
+    if len(name) > MAX_GRADE_NAME:
+        return _("“%(term)s” is too long: at most %(n)s characters.", term=name, n=MAX_GRADE_NAME)
+    return None
 
 
 def grade_names(session: Session) -> list[str]:
@@ -480,6 +505,9 @@ def problems(doc: dict) -> dict[str, str]:
         if low is None or not 0 <= low <= 100 or (previous is not None and low >= previous):
             found["grades"] = _("Grades go from the highest lower bound down, each between 0 and "
                                 "100.")
+            break
+        if problem := _grade_name_problem(str(grade.get("name") or "").strip()):
+            found["grades"] = problem
             break
         previous = low
     if grades and "grades" not in found and previous != 0:
@@ -636,9 +664,8 @@ def page_schemes(session: Session, principal, *, q: str = "", kind: str = "", so
     elif kind == "scheme":
         statement = statement.where(col(IndicatorScheme.is_template).is_(False))
     if q.strip():
-        like = f"%{q.strip()}%"
-        statement = statement.where(or_(col(IndicatorScheme.name).ilike(like),
-                                        col(IndicatorScheme.service_area).ilike(like)))
+        statement = statement.where(any_contains(q, IndicatorScheme.name,
+                                                 IndicatorScheme.service_area))
     return paginate(session, statement,
                     sort_columns={"name": IndicatorScheme.name,
                                   "service_area": IndicatorScheme.service_area,
@@ -650,14 +677,16 @@ def page_schemes(session: Session, principal, *, q: str = "", kind: str = "", so
 # ---------------------------------------------------------------- create, copy, freeze
 
 
-def _check_header(name: str, service_area: str) -> dict[str, str]:
+def _check_header(name: str, service_area: str, description: str = "") -> dict[str, str]:
     errors = {}
     if not name.strip():
         errors["name"] = _("Name is required.")
-    elif len(name.strip()) > 200:
+    elif len(name.strip()) > MAX_NAME:
         errors["name"] = _("Name must be at most 200 characters.")
-    if len(service_area.strip()) > 100:
+    if len(service_area.strip()) > MAX_SERVICE_AREA:
         errors["service_area"] = _("The service area must be at most 100 characters.")
+    if len((description or "").strip()) > MAX_TEXT:
+        errors["description"] = _too_long(_("Description"), MAX_TEXT)
     return errors
 
 
@@ -684,7 +713,7 @@ def create(session: Session, principal, *, name: str, service_area: str = "",
         raise PermissionDenied(_("Only finance staff and purchasers create schemes."))
     if is_template and principal.role != Role.finance:
         raise PermissionDenied(_("Only finance staff keep templates."))
-    errors = _check_header(name, service_area)
+    errors = _check_header(name, service_area, description)
     if errors:
         raise ValidationFailed(errors)
     doc = copy.deepcopy(document) if document is not None else blank_document(name)
@@ -711,8 +740,10 @@ def copy_scheme(session: Session, principal, source_id: int, *, name: str = "",
         raise NotFound(_("This indicator scheme does not exist."))
     if new_version and not source.frozen:
         raise Conflict(_("Only a frozen scheme needs a new version; edit this one directly."))
+    if len(name.strip()) > MAX_NAME:  # refused, not cut: the name typed is the name kept
+        raise ValidationFailed({"name": _("Name must be at most 200 characters.")})
     scheme = IndicatorScheme(
-        name=(name.strip() or source.name)[:200], service_area=source.service_area,
+        name=name.strip() or source.name, service_area=source.service_area,
         description=source.description, is_template=False,
         version=source.version + 1 if new_version else 1, based_on_id=source.id,
         organisation_id=principal.organisation_id, document=copy.deepcopy(source.document),
@@ -756,7 +787,7 @@ def update_settings(session: Session, principal, scheme_id: int, *, name: str,
                     service_area: str, description: str, missing: str,
                     grades: str) -> IndicatorScheme:
     scheme = _editable(session, principal, scheme_id)
-    errors = _check_header(name, service_area)
+    errors = _check_header(name, service_area, description)
     if missing not in MISSING_POLICIES:
         errors["missing"] = _("Choose one of the listed missing-score policies.")
     try:
@@ -802,6 +833,8 @@ def update_part(session: Session, principal, scheme_id: int, part_id: str, *, na
     errors = {}
     if not name.strip():
         errors["name"] = _("Name is required.")
+    elif len(name.strip()) > MAX_NAME:
+        errors["name"] = _too_long(_("Part name"), MAX_NAME)
     if party not in PARTIES:
         errors["party"] = _("Choose the evaluating party.")
     elif any(p["party"] == party and p is not part for p in scheme.document["parts"]):
@@ -811,6 +844,9 @@ def update_part(session: Session, principal, scheme_id: int, part_id: str, *, na
         errors["weight"] = _("The weight is a decimal above 0 and at most 1, e.g. 0.40.")
     if combine not in COMBINES:
         errors["combine"] = _("Choose how its sheets combine.")
+    if national_frame and len(frame_reason.strip()) > MAX_TEXT:
+        errors["frame_reason"] = _too_long(
+            _("Why 产出 and 效益 carry less than 60 points (if they do)"), MAX_TEXT)
     if errors:
         raise ValidationFailed(errors)
     part.update(name=name.strip(), party=party, weight=weight_text(number), combine=combine)
@@ -838,7 +874,7 @@ def _node_values(name: str, points: str, node: dict | None = None) -> tuple[str,
     errors = {}
     if not name.strip():
         errors["name"] = _("Name is required.")
-    elif len(name.strip()) > 200:
+    elif len(name.strip()) > MAX_NAME:
         errors["name"] = _("Name must be at most 200 characters.")
     number = decimal_or_none(points)
     if number is None or number <= 0:
@@ -930,6 +966,8 @@ def set_rule(session: Session, principal, scheme_id: int, node_id: str, *, rule_
     if not is_leaf(found.node):
         raise ValidationFailed({node_id: _("Only an indicator without children has a scoring "
                                            "rule.")})
+    if len(criteria.strip()) > MAX_TEXT:
+        raise ValidationFailed({f"{node_id}-criteria": _too_long(_("Scoring criteria"), MAX_TEXT)})
     try:
         rule = {"type": rule_type, **parse_params(rule_type, params)}
     except ValidationFailed as exc:
