@@ -57,3 +57,9 @@ class Evaluation(SQLModel, table=True):
     version: int = 1  # optimistic lock: bumped on every status change
     created_by: int | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime = timestamp_field()
+    #: 报告备案: for a project of ¥5,000,000 or more, the day the purchasing department filed
+    #: this ex-post evaluation's report, with the project's ex-ante assessment, with finance;
+    #: who filed it and which version of the result the report was of
+    report_filed_on: date | None = None
+    report_filed_by: int | None = Field(default=None, foreign_key="app_user.id")
+    report_filed_version: int | None = None

@@ -22,6 +22,7 @@ from evalplatform.labels import STATUS_LABELS, SUPPLIER_KIND_LABELS
 from evalplatform.models import (
     Contract,
     DueCondition,
+    Evaluation,
     Instalment,
     Organisation,
     OrganisationKind,
@@ -576,7 +577,7 @@ def copy_filing_deadline(contract: Contract, project: Project, today: date) -> D
 
 @dataclass
 class DueItem:
-    kind: str  # approval | ex_ante | copy | publication | monitoring
+    kind: str  # approval | ex_ante | copy | publication | monitoring | report
     label: str
     project: Project
     department: Organisation
@@ -584,9 +585,12 @@ class DueItem:
     due: date | None = None
     late_days: int = 0
     note: str = ""
+    evaluation: Evaluation | None = None
 
     @property
     def url(self) -> str:
+        if self.evaluation is not None:
+            return f"/evaluations/{self.evaluation.id}#report-filing"
         return f"/contracts/{self.contract.id}" if self.contract else f"/projects/{self.project.id}"
 
 
@@ -603,7 +607,8 @@ class DueList:
 
 
 def due_and_late(session: Session, *, organisation_id: int | None, today: date) -> DueList:
-    """What waits or is late: approvals, ex-ante documents, contract copies, publications.
+    """What waits or is late: approvals, ex-ante documents, contract copies, publications,
+    monitoring rounds, and the reports of ¥5,000,000 projects' final evaluations to file.
 
     On a past ``today`` (the half-year report's last day) the contracts signed later are left
     out, and a copy filed or a contract published later counts as not yet done on that day."""
@@ -648,6 +653,15 @@ def due_and_late(session: Session, *, organisation_id: int | None, today: date) 
                   start=gap.year_start.isoformat(), end=gap.year_end.isoformat())
         result.items.append(DueItem("monitoring", label, gap.project, gap.department,
                                     gap.contract, gap.year_end, gap.late_days))
+    from evalplatform.services import report_filing  # it builds on evaluations
+
+    for waiting in report_filing.waiting_on(session, organisation_id=organisation_id,
+                                            today=today):
+        result.items.append(DueItem(
+            "report", _("Evaluation report to file with the ex-ante assessment"),
+            waiting.project, waiting.department, waiting.contract,
+            note=_("%(title)s, final on %(date)s", title=waiting.evaluation.title,
+                   date=waiting.final_on.isoformat()), evaluation=waiting.evaluation))
     result.items.sort(key=lambda i: (-i.late_days, i.project.id))
     return result
 

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from evalplatform.db import form_integer, form_version, get_session
 from evalplatform.i18n import _
 from evalplatform.models import EvaluationStage, EvaluationStatus, IndicatorScheme, Organisation, Role
-from evalplatform.services import contracts, evaluations, projects, schemes
+from evalplatform.services import contracts, evaluations, projects, report_filing, schemes
 from evalplatform.services.errors import DomainError, ValidationFailed
 from evalplatform.web import evaluation_panels
 from evalplatform.web.access import Principal, require
@@ -156,3 +156,34 @@ async def evaluation_advance(request: Request, evaluation_id: int,
     flash(request, _("The evaluation is now: %(status)s.",
                      status=evaluations.status_label(EvaluationStatus(to))))
     return redirect(request, f"/evaluations/{evaluation_id}")
+
+
+# ---------------------------------------------------------------- the report's filing (备案)
+
+
+@evaluation_panels.panel(order=65, template="evaluations/_report_filing_panel.html")
+def report_filing_panel(request: Request, session: Session, principal, evaluation) -> dict | None:
+    """For a ¥5,000,000 project's ex-post evaluation: the report filed with finance, or to file."""
+    if principal is None or principal.role not in (Role.finance, Role.purchaser, Role.auditor):
+        return None
+    filing = report_filing.filing_of(session, principal, evaluation)
+    if not filing.required:
+        return None
+    project = evaluations.project_of(session, evaluation)
+    return {"evaluation": evaluation, "filing": filing, "project": project}
+
+
+@router.post("/evaluations/{evaluation_id}/report-filing")
+async def report_filing_record(request: Request, evaluation_id: int,
+                               session: Session = Depends(get_session),
+                               principal: Principal = Depends(evaluation_organiser)):
+    """The purchasing department files the report with the ex-ante assessment."""
+    try:
+        evaluation = report_filing.file_report(session, principal, evaluation_id)
+    except DomainError as exc:
+        session.rollback()
+        flash(request, exc.message, "error")
+        return redirect(request, f"/evaluations/{evaluation_id}#report-filing")
+    flash(request, _("The evaluation report is filed with the ex-ante assessment (%(date)s).",
+                     date=evaluation.report_filed_on.isoformat()))
+    return redirect(request, f"/evaluations/{evaluation_id}#report-filing")
