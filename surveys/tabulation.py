@@ -440,12 +440,24 @@ def export_table(doc: dict, rows: list[Answered], *, language: str = "zh-CN", co
     return header, body
 
 
+#: What makes a spreadsheet read a cell as a formula (CSV injection): a respondent's text
+#: starting so is written with a leading apostrophe, which Excel and WPS show as text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value):
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def to_csv(header: list[str], body: list[list]) -> bytes:
-    """UTF-8 with a byte-order mark, so that Excel opens the Chinese text correctly."""
+    """UTF-8 with a byte-order mark, so that Excel opens the Chinese text correctly; no cell
+    can start a formula."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(body)
+    writer.writerow([_inert(v) for v in header])
+    writer.writerows([_inert(v) for v in line] for line in body)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -461,6 +473,10 @@ def to_xlsx(header: list[str], body: list[list], title: str = "responses") -> by
         cell.font = Font(bold=True)
     for line in body:
         sheet.append(line)
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":  # a text starting with "=": openpyxl made it a formula
+                cell.data_type = "s"
     sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
@@ -35,7 +36,17 @@ from surveys.i18n import _
 from surveys.questionnaire import YES_NO, SurveyLeaf, document_errors, questions, text
 
 MAX_BYTES = 5 * 1024 * 1024
+#: What the workbook may unpack to: a 5 MB upload must not become gigabytes (zip bomb).
+MAX_UNPACKED = 50 * 1024 * 1024
 MAX_ROWS = 1000
+#: Rows read at most: formatted but empty rows below the questions do not count as rows.
+MAX_SCANNED_ROWS = 50 * MAX_ROWS
+#: Column spellings XLSForm tools write for the same thing (pyxform accepts both).
+COLUMN_ALIASES = {"list name": "list_name"}
+#: XLSForm logic the platform does not run: importing it silently would ask every question
+#: of everyone, unchecked, so a filled cell is refused.
+LOGIC_COLUMNS = ("relevant", "constraint", "choice_filter", "calculation", "repeat_count",
+                 "trigger")
 SURVEY_COLUMNS = ["type", "name", "label::zh-CN", "label::en", "hint::zh-CN", "hint::en",
                   "required", "leaf", "parameters"]
 CHOICE_COLUMNS = ["list_name", "name", "label::zh-CN", "label::en", "score", "satisfied"]
@@ -52,6 +63,27 @@ def _cell(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
+
+
+def _append(sheet, values: list) -> None:
+    """``sheet.append`` that never turns a text starting with "=" into a formula."""
+    sheet.append(values)
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str) and cell.value.startswith("="):
+            cell.data_type = "s"
+
+
+def _language(suffix: str) -> str | None:
+    """The document language of a column suffix: ``zh-CN``, ``zh``, ``Chinese (zh)``,
+    ``中文``, ``English (en)``, ``en`` … (Kobo writes ``Name (code)``)."""
+    suffix = suffix.strip().lower()
+    found = re.search(r"\(([^)]*)\)\s*$", suffix)
+    code = found.group(1).strip() if found else suffix
+    if code.startswith("zh") or suffix.startswith(("chinese", "中文", "汉语", "简体")):
+        return "zh-CN"
+    if code == "en" or code.startswith("en-") or suffix.startswith(("english", "英文", "英语")):
+        return "en"
+    return None
 
 
 # ---------------------------------------------------------------- export
@@ -88,17 +120,17 @@ def export_workbook(doc: dict, version: int = 1) -> bytes:
             xls_type, parameters = "range", RATING_PARAMETERS
         else:
             xls_type = "text"
-        survey.append([xls_type, q["id"], text(q.get("label"), "zh-CN"),
+        _append(survey, [xls_type, q["id"], text(q.get("label"), "zh-CN"),
                        (q.get("label") or {}).get("en", ""), (q.get("hint") or {}).get("zh-CN", ""),
                        (q.get("hint") or {}).get("en", ""), "yes" if q.get("required") else "no",
                        q.get("leaf", "") if kind == "scale" else "", parameters])
     for list_name, opts in lists.items():
         for option in opts:
             score = option.get("score")
-            choices.append([list_name, option["name"], option["label"].get("zh-CN", ""),
+            _append(choices, [list_name, option["name"], option["label"].get("zh-CN", ""),
                             option["label"].get("en", ""), "" if score is None else score,
                             "yes" if option.get("satisfied") else ""])
-    settings.append([text(doc.get("title"), "zh-CN"), (doc.get("title") or {}).get("en", ""),
+    _append(settings, [text(doc.get("title"), "zh-CN"), (doc.get("title") or {}).get("en", ""),
                      (doc.get("intro") or {}).get("zh-CN", ""), (doc.get("intro") or {}).get("en", ""),
                      version, "zh-CN"])
     buffer = io.BytesIO()
@@ -115,12 +147,21 @@ class _Sheet:
     def __init__(self, worksheet, name: str, errors: dict):
         self.name = name
         self.errors = errors
-        rows = list(worksheet.iter_rows(values_only=True, max_row=MAX_ROWS + 1))
-        self.header = [_cell(v).lower() for v in (rows[0] if rows else [])]
-        self.rows = [(i + 2, row) for i, row in enumerate(rows[1:])
-                     if any(_cell(v) for v in row)]
-        if len(rows) > MAX_ROWS:
-            self.fail(MAX_ROWS + 1, None, _("At most %(n)s rows.", n=MAX_ROWS))
+        self.header: list[str] = []  # lower case, aliases resolved: what columns are looked up by
+        self.titles: list[str] = []  # as written: what messages show
+        self.rows: list[tuple[int, tuple]] = []
+        for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1):
+            if number == 1:
+                self.titles = [_cell(v) for v in row]
+                self.header = [COLUMN_ALIASES.get(t.lower(), t.lower()) for t in self.titles]
+            elif any(_cell(v) for v in row):
+                if len(self.rows) == MAX_ROWS:
+                    self.fail(number, None, _("At most %(n)s rows.", n=MAX_ROWS))
+                    break
+                self.rows.append((number, row))
+            elif number > MAX_SCANNED_ROWS:
+                self.fail(number, None, _("At most %(n)s rows.", n=MAX_ROWS))
+                break
 
     def column(self, name: str) -> int | None:
         name = name.lower()
@@ -156,18 +197,23 @@ def _flag(sheet: _Sheet, row_number: int, column: str, raw: str) -> bool:
     return False
 
 
-def _label_column(sheet: _Sheet, base: str) -> str:
-    """``label::zh-CN``, else a plain ``label`` column, as XLSForm allows."""
-    for name in (f"{base}::zh-CN", f"{base}::zh", f"{base}::chinese (zh-cn)", base):
-        if sheet.column(name) is not None:
-            return name
-    return f"{base}::zh-CN"
+def _label_column(sheet: _Sheet, base: str, language: str = "zh-CN") -> str:
+    """The ``base`` column in the language: ``label::zh-CN``, ``label::Chinese (zh)``,
+    ``label::中文`` …, else (Chinese only) a plain ``label`` column, as XLSForm allows."""
+    prefix = f"{base.lower()}::"
+    for name, title in zip(sheet.header, sheet.titles, strict=True):
+        if name.startswith(prefix) and _language(name[len(prefix):]) == language:
+            return title
+    if language == "zh-CN" and sheet.column(base) is not None:
+        return base
+    return f"{base}::{language}"
 
 
 def _read_choices(sheet: _Sheet) -> tuple[dict[str, list[dict]], dict[str, int]]:
     lists: dict[str, list[dict]] = {}
     first_row: dict[str, int] = {}
     zh = _label_column(sheet, "label")
+    en = _label_column(sheet, "label", "en")
     for column in ("list_name", "name"):
         if sheet.column(column) is None:
             sheet.fail(1, None, _("The column %(name)s is missing.", name=column))
@@ -179,7 +225,7 @@ def _read_choices(sheet: _Sheet) -> tuple[dict[str, list[dict]], dict[str, int]]
             continue
         first_row.setdefault(list_name, number)
         option: dict = {"name": sheet.value(row, "name"),
-                        "label": {"zh-CN": sheet.value(row, zh), "en": sheet.value(row, "label::en")}}
+                        "label": {"zh-CN": sheet.value(row, zh), "en": sheet.value(row, en)}}
         raw_score = sheet.value(row, "score")
         if raw_score:
             if re.fullmatch(r"\d{1,3}", raw_score) and int(raw_score) <= 100:
@@ -212,6 +258,14 @@ def import_workbook(data: bytes, leaves: list[SurveyLeaf] | None = None) -> dict
     if len(data) > MAX_BYTES:
         raise InvalidInput({"file": _("The workbook is larger than 5 MB.")})
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError):
+        raise InvalidInput({"file": _("This file is not an Excel workbook (.xlsx).")}) from None
+    if unpacked > MAX_UNPACKED:
+        raise InvalidInput({"file": _("The workbook unpacks to more than %(n)s MB.",
+                                      n=MAX_UNPACKED // (1024 * 1024))})
+    try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - any unreadable file gets the same answer
         raise InvalidInput({"file": _("This file is not an Excel workbook (.xlsx).")}) from None
@@ -229,6 +283,8 @@ def import_workbook(data: bytes, leaves: list[SurveyLeaf] | None = None) -> dict
         raise InvalidInput(errors)
     label_zh = _label_column(survey, "label")
     hint_zh = _label_column(survey, "hint")
+    label_en = _label_column(survey, "label", "en")
+    hint_en = _label_column(survey, "hint", "en")
     doc: dict = {"title": {"zh-CN": "", "en": ""}, "intro": {"zh-CN": "", "en": ""},
                  "questions": []}
     row_of: dict[str, int] = {}
@@ -238,12 +294,21 @@ def import_workbook(data: bytes, leaves: list[SurveyLeaf] | None = None) -> dict
         parts = raw_type.split(" ")
         kind_word = parts[0].lower() if parts else ""
         q: dict = {"id": qid, "label": {"zh-CN": survey.value(row, label_zh),
-                                         "en": survey.value(row, "label::en")},
-                   "hint": {"zh-CN": survey.value(row, hint_zh), "en": survey.value(row, "hint::en")},
+                                         "en": survey.value(row, label_en)},
+                   "hint": {"zh-CN": survey.value(row, hint_zh), "en": survey.value(row, hint_en)},
                    "required": _flag(survey, number, "required", survey.value(row, "required"))}
-        if qid in row_of:
+        if qid and qid in row_of:
             survey.fail(number, "name", _("The question id %(id)s is used twice.", id=qid))
-        row_of[qid] = number
+        if qid:
+            row_of[qid] = number
+        else:  # document_errors names a question without an id "?"
+            row_of.setdefault("?", number)
+        for column in LOGIC_COLUMNS:
+            if survey.value(row, column):
+                survey.fail(number, column, _(
+                    "The platform does not run %(column)s (skip logic, checks, filters and "
+                    "calculations): the question would be asked of everyone, unchecked. Empty "
+                    "the cell or leave the question out.", column=column))
         if kind_word in ("select_one", "select_multiple"):
             if len(parts) != 2 or parts[1] not in lists:
                 survey.fail(number, "type", _("The choice list %(list)s is not on the choices "
@@ -290,10 +355,10 @@ def import_workbook(data: bytes, leaves: list[SurveyLeaf] | None = None) -> dict
         settings = _Sheet(names["settings"], "settings", errors)
         if settings.rows:
             _number, row = settings.rows[0]
-            doc["title"] = {"zh-CN": settings.value(row, "form_title"),
-                            "en": settings.value(row, "form_title::en")}
-            doc["intro"] = {"zh-CN": settings.value(row, "intro::zh-CN"),
-                            "en": settings.value(row, "intro::en")}
+            doc["title"] = {"zh-CN": settings.value(row, _label_column(settings, "form_title")),
+                            "en": settings.value(row, _label_column(settings, "form_title", "en"))}
+            doc["intro"] = {"zh-CN": settings.value(row, _label_column(settings, "intro")),
+                            "en": settings.value(row, _label_column(settings, "intro", "en"))}
     if not doc["title"]["zh-CN"]:
         doc["title"]["zh-CN"] = "满意度调查问卷"
     if not doc["questions"] and not errors:
@@ -301,8 +366,10 @@ def import_workbook(data: bytes, leaves: list[SurveyLeaf] | None = None) -> dict
     for key, message in document_errors(doc, leaves).items():
         qid, _sep, what = key.partition(".")
         number = row_of.get(qid)
-        if number is None:
-            errors.setdefault(f"settings!{key}", f"{_('sheet %(sheet)s', sheet='settings')}: {message}")
+        if number is None:  # the title or the intro (settings), or the questions as a whole
+            where = "settings" if qid in ("title", "intro") else "survey"
+            sheet_name = _("sheet %(sheet)s", sheet=where)
+            errors.setdefault(f"{where}!{key}", f"{sheet_name}: {message}")
             continue
         column = {"label": label_zh, "hint": hint_zh, "leaf": "leaf", "id": "name",
                   "type": "type", "options": "type"}.get(what, "type")

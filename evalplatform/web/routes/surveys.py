@@ -323,7 +323,8 @@ async def questionnaire_import(request: Request, evaluation_id: int, file: Uploa
                                principal: Principal = Depends(organisers)):
     data = await file.read() if file is not None else b""
     try:
-        app_service.import_workbook(session, principal, evaluation_id, data)
+        await run_in_threadpool(app_service.import_workbook, session, principal, evaluation_id,
+                                data)
     except ValidationFailed as exc:
         session.rollback()
         return _editor(request, session, principal, evaluation_id,
