@@ -137,13 +137,25 @@ def test_one_bad_row_refuses_the_whole_workbook_and_every_fault_is_named(db, act
     assert snapshot(db) == before
 
 
+def zip_bomb() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"0" * (60 * 1024 * 1024))
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize("data, words", [
     (b"", "请选择"),
     (b"not a workbook at all", "不是 Excel"),
     (b"PK\x03\x04 broken zip", "不是 Excel"),
     (workbook([]), "没有"),
+    (None, "解压后超过 50 MB"),  # a zip bomb: a few kB that would unpack to 60 MB
 ])
 def test_a_file_that_is_no_catalogue_workbook_is_refused(db, actor, data, words):
+    data = zip_bomb() if data is None else data
     with pytest.raises(ValidationFailed) as caught:
         catalogue_excel.import_workbook(db, actor, data)
     assert words in caught.value.errors["file"]

@@ -330,6 +330,9 @@ def test_a_workbook_whose_points_do_not_add_up_is_refused(db, finance):
 
 def test_a_file_that_is_not_a_workbook_is_refused(db, finance):
     refused(lambda: scheme_excel.import_scheme(db, finance, b"name,points\n"), "Excel")
+    from tests.test_catalogue_excel import zip_bomb
+
+    refused(lambda: scheme_excel.import_scheme(db, finance, zip_bomb()), "50 MB")
 
 
 # ---------------------------------------------------------------- access and pages

@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 from evalplatform import i18n
 from evalplatform.i18n import N_, _
 from evalplatform.models import CatalogueEntry
-from evalplatform.services import audit, catalogue
+from evalplatform.services import audit, catalogue, files
 from evalplatform.services.audit import Actor
 from evalplatform.services.errors import ValidationFailed
 
@@ -139,8 +139,9 @@ def read_workbook(session: Session, data: bytes) -> list[CatalogueRow]:
         raise ValidationFailed({"file": _("Choose an Excel workbook (.xlsx) to import.")})
     if len(data) > MAX_BYTES:
         raise ValidationFailed({"file": _("The workbook is larger than 5 MB.")})
-    if not data.startswith(b"PK"):
-        raise ValidationFailed({"file": _("This file is not an Excel workbook (.xlsx).")})
+    problem = files.workbook_problem(data)
+    if problem:
+        raise ValidationFailed({"file": problem})
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheet = book.worksheets[0]

@@ -34,6 +34,31 @@ class StoredFile:
     filename: str
 
 
+#: What an uploaded workbook may unpack to: a 5 MB upload must not become gigabytes in memory
+#: when it is read (a zip bomb). Zip readers stop at the sizes the archive's directory gives.
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+
+
+def unpacked_size(data: bytes) -> int | None:
+    """What a zip-based Office file (.xlsx, .docx) unpacks to, by its directory; None when it
+    is not a zip archive."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError):
+        return None
+
+
+def workbook_problem(data: bytes) -> str | None:
+    """Why an uploaded .xlsx is refused before it is opened, in the reader's language."""
+    size = unpacked_size(data)
+    if size is None:
+        return _("This file is not an Excel workbook (.xlsx).")
+    if size > MAX_UNPACKED_BYTES:
+        return _("The workbook unpacks to more than %(n)s MB.", n=MAX_UNPACKED_BYTES // 2 ** 20)
+    return None
+
+
 def detect_kind(data: bytes) -> str | None:
     """The file's type by its bytes: 'pdf', 'docx' or None."""
     if data.startswith(b"%PDF-"):

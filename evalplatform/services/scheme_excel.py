@@ -27,7 +27,7 @@ from openpyxl.utils import get_column_letter
 
 from evalplatform import i18n
 from evalplatform.i18n import N_, _
-from evalplatform.services import schemes
+from evalplatform.services import files, schemes
 from evalplatform.services.errors import ValidationFailed
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -221,8 +221,9 @@ def import_workbook(data: bytes) -> tuple[str, dict]:
         raise ValidationFailed({"file": _("Choose an Excel workbook (.xlsx) to import.")})
     if len(data) > MAX_BYTES:
         raise ValidationFailed({"file": _("The workbook is larger than 5 MB.")})
-    if not data.startswith(b"PK"):
-        raise ValidationFailed({"file": _("This file is not an Excel workbook (.xlsx).")})
+    problem = files.workbook_problem(data)
+    if problem:
+        raise ValidationFailed({"file": problem})
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - any unreadable file is the same refusal
