@@ -159,6 +159,13 @@ def test_a_blocked_result_is_shown_with_what_is_missing_and_cannot_be_published(
     sign_in(client, world.purchaser)
     page = client.get(f"/evaluations/{evaluation.id}/result").text
     assert 'id="blocked"' in page and "A3.2" in page and 'id="publish-result"' not in page
+    # the total on what is present is shown as provisional, and no grade is given for it
+    stored = results.current(db, evaluation.id)
+    assert stored.grade  # the engine grades what is present …
+    assert "暂计总分（按已有评分计算）" in page
+    assert re.search(r'data-testid="result-grade">—<', page)  # … the page does not show it
+    panel = client.get(f"/evaluations/{evaluation.id}").text
+    assert "暂计总分" in panel and f"<strong>{stored.grade}</strong>" not in panel
     db.refresh(evaluation)
     response = client.post(f"/evaluations/{evaluation.id}/result/publish",
                            data={"csrf_token": token(client), "version": str(evaluation.version)})
