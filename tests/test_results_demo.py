@@ -33,3 +33,24 @@ def test_the_demo_has_a_final_a_published_and_a_blocked_result(db):
     published = {r.evaluation_id for r in db.exec(select(EvaluationResult)).all() if r.published_at}
     assert public.total == len(published) >= 2
     assert audit.verify(db).ok
+
+
+def test_a_reopened_demo_result_is_computed_again_from_the_same_generated_inputs(db):
+    """The demo's generated sheets and data are handed to the first computation, not stored:
+    a reopening (an upheld appeal) computes the new version from the same inputs, so a
+    demo user's appeal does not turn a complete result into one with every score missing."""
+    from evalplatform.models import Role, User
+    from evalplatform.web.access import Principal
+
+    demo.load(db)
+    published = next(e for e in db.exec(select(Evaluation)).all()
+                     if e.status == EvaluationStatus.published)
+    first = results.current(db, published.id)
+    finance = db.exec(select(User).where(User.role == Role.finance)).first()
+    who = Principal(finance.id, finance.username, finance.display_name, finance.role,
+                    finance.organisation_id, None, None)
+    results.reopen(db, who, published.id, "复核第一季度考核记录")
+    again = results.compute(db, who, published.id)
+    assert again.version == first.version + 1
+    assert again.final_ready and again.total == first.total and again.grade == first.grade
+    assert again.package["inputs"] == first.package["inputs"]

@@ -130,6 +130,32 @@ def generated_inputs(scheme: dict, seed: int, *, with_survey: bool = True
         data=data, responses=responses, population=1200 if responses else None, notes=notes)
 
 
+#: The source name of the generated inputs in a result's package (``meta.sources``).
+SOURCE = "demo"
+
+
+@evaluation_inputs.collector(SOURCE)
+def _generated_again(session: Session, evaluation: Evaluation
+                     ) -> evaluation_inputs.Contribution | None:
+    """The generated inputs of a demo result, again, when it is computed anew (reopened, or
+    an appeal upheld): they were handed to the computation, not stored as sheets, so without
+    them a new version would find every scorer's leaf missing. The same seed gives the same
+    inputs; a sheet stored since takes over (the collector gives nothing once one is)."""
+    earlier = results.versions(session, evaluation.id)
+    if not earlier:
+        return None
+    sources = (earlier[0].package.get("meta") or {}).get("sources") or []
+    generated = next((s for s in sources if s.get("source") == SOURCE), None)
+    if generated is None:
+        return None
+    stored = [c for c in evaluation_inputs.collect_from(session, evaluation, exclude=SOURCE)
+              if c.sheets]
+    if stored:
+        return None
+    return generated_inputs(evaluations.scheme_document(session, evaluation), seed=evaluation.id,
+                            with_survey=bool(generated.get("responses")))
+
+
 def load(session: Session, users: dict[str, User]) -> list:
     """Close, compute and publish the demo's first monitoring rounds (see the module doc)."""
     finance = users["caizheng"]

@@ -59,8 +59,16 @@ def collector(name: str) -> Callable[[Collector], Collector]:
 
 
 def collect(session: Session, evaluation: Evaluation) -> list[Contribution]:
+    return collect_from(session, evaluation)
+
+
+def collect_from(session: Session, evaluation: Evaluation, *, exclude: str = ""
+                 ) -> list[Contribution]:
+    """What every collector (but ``exclude``) contributes, in the collectors' name order."""
     found = []
     for name in sorted(_COLLECTORS):
+        if name == exclude:
+            continue
         contribution = _COLLECTORS[name](session, evaluation)
         if contribution is not None:
             found.append(contribution)

@@ -307,7 +307,9 @@ def compute(session: Session, principal, evaluation_id: int, *,
                          "compute a new version."))
     _check_version(evaluation, expected_version)
     if contributions is None:
-        from evalplatform.services import scoresheets
+        # registers the collector of the demo city's generated inputs (demo results that are
+        # reopened are computed again from them); scoresheets registers the sheets' collector
+        from evalplatform.services import demo_results, scoresheets  # noqa: F401
 
         gaps = scoresheets.panel_gaps(session, evaluation)
         if gaps:
