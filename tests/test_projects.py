@@ -414,6 +414,7 @@ def test_no_contract_before_finance_approval(db, world, supplier):
     ({"payment_days": "90"}, "payment_days", "60"),
     ({"signed_on": "yesterday"}, "signed_on", "YYYY-MM-DD"),
     ({"signed_on": "2099-01-01"}, "signed_on", "不能晚于今天"),
+    ({"signed_on": "1901-01-01"}, "signed_on", "1901"),  # a 2026 budget's contract
     ({"performance_targets": ""}, "performance_targets", "绩效目标"),
 ])
 def test_a_contract_breaking_a_rule_is_refused_naming_the_field(db, world, supplier, changes,

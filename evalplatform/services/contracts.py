@@ -272,6 +272,10 @@ def record_contract(session: Session, actor: Actor, project_id: int, values: dic
         errors["signed_on"] = _("Enter the signing date as YYYY-MM-DD.")
     elif signed_on > projects.today():  # else a barred supplier's contract dated past its bar
         errors["signed_on"] = _("The signing date cannot be in the future.")
+    elif signed_on.year < project.year - 1:  # a slip of the keyboard (1901), or not this budget
+        errors["signed_on"] = _(
+            "A contract of the %(year)s budget is signed in %(year)s or late in the year before, "
+            "not in %(signed)s: check the date.", year=project.year, signed=signed_on.year)
     stable = bool(values.get("stable_continuous"))
     try:
         term = int(_clean(values.get("term_months")))
