@@ -26,6 +26,19 @@ def test_wrong_password_is_refused_with_a_message_naming_the_field(client, make_
     assert client.get("/api/me").status_code == 401
 
 
+def test_an_empty_form_asks_for_what_is_missing_and_counts_no_failure(client, make_user, db):
+    user = make_user("finance")
+    token = csrf_from(client, "/login")
+    page = client.post("/login", data={"username": "", "password": "", "csrf_token": token})
+    assert page.status_code == 422
+    assert "请输入用户名" in page.text and "请输入密码" in page.text
+    assert "用户名或密码不正确" not in page.text
+    page = client.post("/login", data={"username": user.username, "password": "",
+                                       "csrf_token": token})
+    assert "请输入密码" in page.text and "请输入用户名" not in page.text
+    assert db.exec(select(ThrottleCounter)).all() == []  # nothing was tried
+
+
 def test_five_failures_lock_the_account_even_for_the_right_password(client, make_user, db):
     user = make_user("purchaser")
     for _ in range(4):

@@ -566,6 +566,13 @@ def authenticate(session: Session, username: str, password: str) -> SignIn:
     """
     settings = get_settings()
     username = _clean(username).lower()
+    empty = {}
+    if not username:
+        empty["username"] = _("Enter your username.")
+    if not password:
+        empty["password"] = _("Enter your password.")
+    if empty:  # nothing to check: no failure is counted
+        raise ValidationFailed(empty)
     if len(username) > MAX_USERNAME_LENGTH or len(password or "") > MAX_PASSWORD_LENGTH:
         # No account has such a name or such a password: refused before the throttle's key
         # (a column of 200 characters) is written or the password hashed.
