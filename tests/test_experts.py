@@ -73,14 +73,14 @@ def test_a_bad_expert_is_refused_naming_the_field(db, world, changes, field):
 
 def test_an_account_links_to_one_expert_only_and_only_an_evaluators(db, world, make_user):
     user = lone_evaluator(db, "林国华")
-    experts.save(db, world.f_actor, {"name": "甲", "phone": "1", "specialities": ["D02"],
+    experts.save(db, world.f_actor, {"name": "甲", "phone": "13800001111", "specialities": ["D02"],
                                      "user_id": str(user.id)})
     with pytest.raises(ValidationFailed) as caught:
-        experts.save(db, world.f_actor, {"name": "乙", "phone": "1", "specialities": ["D02"],
+        experts.save(db, world.f_actor, {"name": "乙", "phone": "13800001111", "specialities": ["D02"],
                                          "user_id": str(user.id)})
     assert "user_id" in caught.value.errors
     with pytest.raises(ValidationFailed):
-        experts.save(db, world.f_actor, {"name": "丙", "phone": "1", "specialities": ["D02"],
+        experts.save(db, world.f_actor, {"name": "丙", "phone": "13800001111", "specialities": ["D02"],
                                          "user_id": str(world.purchaser.id)})
     assert count(db, Expert) == 1
 
@@ -365,11 +365,11 @@ def test_panel_names_are_for_the_organiser_finance_and_auditors_until_final(db, 
 def test_the_pool_filters_by_speciality_name_and_status(db, world):
     a, b = expert_pool(db, world, 2, accounts_too=False)
     c = experts.save(db, world.f_actor, {"name": "罗雅琴", "employer": "临江人力资源研究院",
-                                         "phone": "1", "specialities": ["A02", "E02"]})
+                                         "phone": "13800001111", "specialities": ["A02", "E02"]})
     assert [e.id for e in experts.page(db, speciality="E02").items] == [c.id]
     assert {e.id for e in experts.page(db, speciality="D02").items} == {a.id, b.id}
     assert [e.id for e in experts.page(db, q="人力资源").items] == [c.id]
-    experts.save(db, world.f_actor, {"name": c.name, "employer": c.employer, "phone": "1",
+    experts.save(db, world.f_actor, {"name": c.name, "employer": c.employer, "phone": "13800001111",
                                      "specialities": c.specialities, "active": ""},
                  expert_id=c.id)
     assert [e.id for e in experts.page(db, active="0").items] == [c.id]
@@ -381,7 +381,9 @@ def test_the_pool_filters_by_speciality_name_and_status(db, world):
 
 
 def _filled(field: str, n: int) -> str:
-    """``n`` characters for ``field``: an e-mail address still has its @."""
+    """``n`` characters for ``field``: an e-mail address still has its @, a phone is digits."""
+    if field == "phone":
+        return "1" * n
     return "专" * (n - len("@x.cn")) + "@x.cn" if field == "email" else "专" * n
 
 

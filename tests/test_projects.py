@@ -304,6 +304,26 @@ def test_a_supplier_breaking_a_rule_is_refused(db, world, kind, code_ok, field, 
     assert count(db, Organisation) == before
 
 
+@pytest.mark.parametrize("phone, accepted", [
+    ("0571-8800 1205", True), ("13800001234", True), ("0571-87654321 转 8001", True),
+    ("+86 138 0000 1234", True), ("abc", False), ("123", False), ("电话见合同", False)])
+def test_a_suppliers_contact_phone_is_a_telephone_number(db, world, phone, accepted):
+    def register():
+        return contracts.register_supplier(
+            db, world["f_actor"], name="临江市同心社会工作服务中心", credit_code=code_for(3),
+            supplier_kind="social_organisation", small_medium=True, contact_name="何文博",
+            contact_phone=phone)
+    if accepted:
+        assert register().kind == "supplier"
+        return
+    before = count(db, Organisation)
+    with pytest.raises(ValidationFailed) as caught:
+        register()
+    assert list(caught.value.errors) == ["contact_phone"]
+    assert "13800001234" in caught.value.errors["contact_phone"]
+    assert count(db, Organisation) == before
+
+
 # ---------------------------------------------------------------- contracts
 
 

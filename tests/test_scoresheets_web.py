@@ -36,7 +36,7 @@ def test_finance_keeps_the_pool_and_others_cannot(client, db, signed_in, make_us
     catalogue.seed(db)
     signed_in("finance")
     token = csrf_from(client, "/experts/new")
-    response = client.post("/experts", data={"name": "", "phone": "1", "specialities": ["D02"],
+    response = client.post("/experts", data={"name": "", "phone": "13800001111", "specialities": ["D02"],
                                              "csrf_token": token})
     assert response.status_code == 422 and "专家姓名" in response.text
     response = client.post("/experts", data={"name": "林国华", "phone": "13800000000",

@@ -32,7 +32,7 @@ from evalplatform.models import (
     SupplierKind,
     SupplierProfile,
 )
-from evalplatform.services import audit, dashboard, files, projects, years
+from evalplatform.services import audit, dashboard, files, phones, projects, years
 from evalplatform.services.audit import Actor
 from evalplatform.services.clock import as_utc
 from evalplatform.services.credit_code import is_valid_credit_code
@@ -92,8 +92,10 @@ def register_supplier(session: Session, actor: Actor, *, name: str, credit_code:
         errors["supplier_kind"] = _(
             "%(kind)s may not be a supplier of purchased services (neither purchaser nor "
             "supplier).", kind=SUPPLIER_KIND_LABELS[kind])
-    if len(_clean(contact_name)) > 100 or len(_clean(contact_phone)) > 40:
+    if len(_clean(contact_name)) > 100:
         errors["contact_name"] = _("The contact is too long.")
+    if phones.problem(contact_phone):
+        errors["contact_phone"] = phones.problem(contact_phone)
     if errors:
         raise ValidationFailed(errors)
     org = Organisation(name=name, kind=OrganisationKind.supplier, credit_code=code)
@@ -715,9 +717,13 @@ def add_profile(session: Session, actor: Actor, organisation_id: int, *, supplie
         raise ValidationFailed({"supplier_kind": _(
             "%(kind)s may not be a supplier of purchased services (neither purchaser nor "
             "supplier).", kind=SUPPLIER_KIND_LABELS[kind])})
+    if len(_clean(contact_name)) > 100:
+        raise ValidationFailed({"contact_name": _("The contact is too long.")})
+    if phones.problem(contact_phone):
+        raise ValidationFailed({"contact_phone": phones.problem(contact_phone)})
     profile = SupplierProfile(organisation_id=org.id, supplier_kind=kind,
-                              small_medium=small_medium, contact_name=contact_name,
-                              contact_phone=contact_phone)
+                              small_medium=small_medium, contact_name=_clean(contact_name),
+                              contact_phone=_clean(contact_phone))
     session.add(profile)
     audit.record(session, actor, "supplier.profile", "organisation", org.id,
                  {"supplier_kind": kind, "small_medium": small_medium})

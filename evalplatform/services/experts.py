@@ -32,7 +32,7 @@ from evalplatform.models import (
     Role,
     User,
 )
-from evalplatform.services import audit
+from evalplatform.services import audit, phones
 from evalplatform.services.audit import Actor
 from evalplatform.services.errors import NotFound, ValidationFailed
 from evalplatform.services.paging import Page, any_contains, paginate
@@ -112,8 +112,8 @@ def save(session: Session, actor: Actor, values: dict, *, expert_id: int | None 
         errors["title"] = _("The title must be at most 100 characters.")
     phone = _clean(values.get("phone"))
     email = _clean(values.get("email"))
-    if len(phone) > 40:
-        errors["phone"] = _("The phone number must be at most 40 characters.")
+    if phones.problem(phone):
+        errors["phone"] = phones.problem(phone)
     if len(email) > MAX_EMAIL:
         errors["email"] = _too_long(_("E-mail"), MAX_EMAIL)
     elif email and "@" not in email:
