@@ -121,3 +121,41 @@ def test_an_operation_is_tried_out_with_the_browsers_session_and_its_csrf_token(
     assert try_out("sign_out", "session") == "204"
     assert failed == []
     assert page.request.get("/api/me").status == 401  # the session has ended
+
+
+
+
+def _body_schemas(document) -> dict[str, dict]:
+    """Every object schema a request body of the document reaches, by name: the bodies' own
+    and those they hold (an instalment of a contract, an entry of a sheet)."""
+    schemas = document["components"]["schemas"]
+    found: dict[str, dict] = {}
+
+    def visit(schema):
+        if isinstance(schema, dict):
+            name = schema.get("$ref", "").rsplit("/", 1)[-1]
+            if name:
+                if name not in found:
+                    found[name] = schemas[name]
+                    visit(schemas[name])
+                return
+            for value in schema.values():
+                visit(value)
+        elif isinstance(schema, list):
+            for value in schema:
+                visit(value)
+
+    for _path, _method, operation in _operations(document):
+        visit(operation.get("requestBody", {}))
+    return found
+
+
+def test_every_request_body_refuses_keys_it_does_not_declare(client):
+    """A mistyped key is refused (422 naming it), never left out silently: every body says
+    so in the document (additionalProperties false), the nested ones too."""
+    found = _body_schemas(client.get("/api/openapi.json").json())
+    objects = {name: s for name, s in found.items() if s.get("type") == "object"}
+    assert {"SheetStartIn", "ProposalIn", "EntryIn", "InstalmentIn", "StepIn", "SignIn",
+            "ResultStepIn"} <= set(objects)
+    assert [name for name, s in objects.items() if s.get("additionalProperties") is not False] \
+        == []

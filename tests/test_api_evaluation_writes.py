@@ -62,7 +62,10 @@ def test_a_purchaser_schedules_an_evaluation_and_opens_and_closes_collection(
     opened = client.post(path, json={"to": "collecting", "expected_version": 1},
                          headers=headers)
     assert opened.status_code == 200 and opened.json()["status"] == "collecting"
-    assert client.post(path, json={"to": "published"}, headers=headers).status_code == 409
+    # a step the result takes is not one of the two the organiser sends (422 naming "to")
+    published_by_hand = client.post(path, json={"to": "published"}, headers=headers)
+    assert published_by_hand.status_code == 422 and set(published_by_hand.json()["errors"]) == {
+        "to"}
     closed = client.post(path, json={"to": "scoring"}, headers=headers)
     assert closed.json()["status"] == "scoring"
 
@@ -160,3 +163,58 @@ def test_an_appeal_is_read_only_by_those_its_page_admits(client, db, world, feed
         assert client.get("/api/appeals").json()["items"] == []
     signed(client, world.purchaser)
     assert client.get(f"/api/appeals/{appeal.id}").json()["reasons"] == REASONS
+
+
+EN = {"Accept-Language": "en"}
+
+
+def test_the_organiser_sends_collecting_or_scoring_and_is_told_so_otherwise(
+        client, db, make_user, make_org):
+    """Only the organiser's two steps are accepted, as the document says: draft is refused
+    saying an evaluation does not go back to it (not that the result takes that step), a
+    step the result takes or a status that does not exist saying what to send instead."""
+    world = contracted_world(db, make_user, make_org)
+    headers = signed(client, world.purchaser)
+    evaluation = client.post(f"/api/contracts/{world.contract.id}/evaluations",
+                             json=schedule_body(), headers=headers).json()
+    path = f"/api/evaluations/{evaluation['id']}/advance"
+    assert client.post(path, json={"to": "collecting"}, headers=headers).status_code == 200
+    for to, words in [("draft", "cannot go back to draft"), ("computed", "result/compute"),
+                      ("published", "result/publish"), ("finished", "collecting")]:
+        refused = client.post(path, json={"to": to}, headers={**headers, **EN})
+        assert refused.status_code == 422, (to, refused.text)
+        assert set(refused.json()["errors"]) == {"to"}
+        assert words in refused.json()["errors"]["to"], refused.json()
+        assert "collecting" in refused.json()["errors"]["to"]
+    zh = client.post(path, json={"to": "draft"}, headers=headers).json()["errors"]["to"]
+    assert "计算或公示" not in zh  # not the result's step: the evaluation cannot go back
+    for body in ({"to": "scoring", "expected_version": True}, {"to": "scoring", "foo": 1}):
+        refused = client.post(path, json=body, headers=headers)
+        assert refused.status_code == 422 and set(refused.json()["errors"]) == set(body) - {"to"}
+    assert db.get(Evaluation, evaluation["id"]).status.value == "collecting"
+    assert client.post(path, json={"to": "scoring"}, headers=headers).json()["status"] == "scoring"
+
+
+def test_the_step_schema_lists_the_two_steps_only(client):
+    schema = client.get("/api/openapi.json").json()["components"]["schemas"]["StepIn"]
+    assert schema["properties"]["to"]["enum"] == ["collecting", "scoring"]
+    assert schema["additionalProperties"] is False
+
+
+def test_opening_a_closed_survey_says_it_is_closed_not_open(client, db, make_user, make_org):
+    world = contracted_world(db, make_user, make_org)
+    headers = signed(client, world.purchaser)
+    evaluation = client.post(f"/api/contracts/{world.contract.id}/evaluations",
+                             json=schedule_body(), headers=headers).json()
+    surveys_app.create(db, world.purchaser_principal, evaluation["id"], "street_cleaning")
+    survey = f"/api/evaluations/{evaluation['id']}/survey"
+    assert client.post(f"{survey}/open", headers=headers).status_code == 200
+    assert client.post(f"{survey}/close", headers=headers).status_code == 200
+    again = client.post(f"{survey}/open", headers={**headers, **EN})
+    assert again.status_code == 409
+    assert again.json()["detail"] == ("The survey is closed; a closed survey cannot be opened "
+                                      "again.")
+    zh = client.post(f"{survey}/open", headers=headers)
+    assert zh.status_code == 409 and "已经开放" not in zh.json()["detail"]
+    survey_id = surveys_app.survey_of(db, db.get(Evaluation, evaluation["id"])).id
+    assert client.get(f"/api/surveys/{survey_id}").json()["state"] == "closed"

@@ -3,8 +3,10 @@ chose none; the session's choice still wins, and the pages stay Chinese whatever
 says (a headless browser sends en-US)."""
 
 import re
+from typing import Literal
 
 import pytest
+from pydantic import BaseModel, Field, ValidationError
 
 from evalplatform.i18n import accepted_ranges, catalogue_language, language_from_accept
 from tests.conftest import csrf_from, login
@@ -189,3 +191,47 @@ def test_an_unexpected_error_answers_in_the_language_asked_for(app, make_user, m
     assert response.status_code == 500
     assert response.json()["detail"].startswith("Something went wrong.")
     assert response.headers["content-language"] == "en"
+
+
+def test_a_key_the_request_does_not_take_is_named_as_unknown(client):
+    """Not "foo is not valid": the reader is told the field is not one the request takes."""
+    token = csrf_from(client, "/login")
+    body = {"username": "nobody", "password": "x", "remember": True}
+    english = client.post("/api/session", json=body, headers={**EN, "x-csrf-token": token})
+    assert english.status_code == 422
+    assert english.json()["errors"] == {
+        "remember": "Unknown field remember: this request does not take it."}
+    chinese = client.post("/api/session", json=body, headers={"x-csrf-token": token})
+    assert "remember" in chinese.json()["errors"]["remember"]
+    assert "的值无效" not in chinese.json()["errors"]["remember"]
+
+
+class _Limits(BaseModel):
+    text: str = Field("", max_length=5)
+    name: str = Field("x", min_length=1)
+    code: str = Field("xxx", min_length=3)
+    items: list[int] = Field(default_factory=list, max_length=2)
+    share: int = Field(1, gt=0, lt=10)
+    step: Literal["collecting", "scoring"] = "collecting"
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"text": "abcdef"}, "text may be at most 5 characters long."),
+    ({"name": ""}, "name must not be empty."),
+    ({"code": "ab"}, "code must be at least 3 characters long."),
+    ({"items": [1, 2, 3]}, "items may hold at most 2 items."),
+    ({"share": 0}, "share must be more than 0."),
+    ({"share": 10}, "share must be less than 10."),
+    ({"step": "draft"}, "step must be one of: collecting, scoring."),
+])
+def test_a_limit_broken_is_stated_with_the_limit(values, message):
+    """"out of the allowed range" said which field, never which range: the refusal states it."""
+    from evalplatform import i18n
+    from evalplatform.web.app import _field_problem
+
+    try:
+        _Limits(**values)
+    except ValidationError as exc:
+        error = {**exc.errors()[0], "loc": ("body", *exc.errors()[0]["loc"])}
+    with i18n.language("en"):
+        assert _field_problem(error) == message

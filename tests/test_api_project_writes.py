@@ -169,3 +169,25 @@ def test_a_bad_contract_is_refused_field_by_field_and_nothing_is_recorded(client
     foreign = client.post(f"/api/projects/{meals.id}/contract", headers=other,
                           json={**CONTRACT, "supplier_id": world.supplier.id})
     assert foreign.status_code == 404  # another department's project is not found
+
+
+def test_a_publication_recorded_again_corrects_the_day_and_the_audit_keeps_the_old_one(
+        client, db, world):
+    meals = world.projects["meals"]
+    headers = signed(client, world.civil_purchaser)
+    body = {**CONTRACT, "supplier_id": world.supplier.id, "amount_yuan": "640000.01"}
+    contract = client.post(f"/api/projects/{meals.id}/contract", json=body,
+                           headers=headers).json()
+    url = f"/api/contracts/{contract['id']}/published"
+    for day in ("2026-03-03", "2026-03-04"):
+        answer = client.post(url, json={"published_on": day}, headers=headers)
+        assert answer.status_code == 200 and answer.json()["published_on"] == day
+    refused = client.post(url, json={"published_on": "2026-03-05", "publisehd_on": "x"},
+                          headers=headers)
+    assert refused.status_code == 422 and set(refused.json()["errors"]) == {"publisehd_on"}
+    entries = db.exec(select(AuditEntry).where(AuditEntry.action == "contract.publish",
+                                               AuditEntry.entity_id == str(contract["id"]))
+                      .order_by(AuditEntry.seq)).all()
+    assert [json.loads(e.change) for e in entries] == [
+        {"published_on": "2026-03-03", "previous": None},
+        {"published_on": "2026-03-04", "previous": "2026-03-03"}]

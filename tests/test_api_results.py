@@ -153,3 +153,63 @@ def test_computing_over_the_api_needs_the_organisers_role_and_the_csrf_token(
     assert bad.status_code == 422 and "expected_version" in bad.json()["errors"]
     assert results.current(db, evaluation.id) is None  # nothing computed by a refusal
     assert client.post(url, headers=headers_of(client), json={}).status_code == 201
+
+
+def test_computing_and_publishing_take_no_body_at_all(client, db, world, feed):
+    """The body is optional, as the README says: without one no version is checked (an
+    empty object did the same); the document says it is not required, and a key it does not
+    declare, or true for a version, is refused naming it."""
+    evaluation = fed(db, world, feed)
+    sign_in(client, world.finance)
+    headers = headers_of(client)
+    base = f"/api/evaluations/{evaluation.id}/result"
+    for body in ({"expected_version": True}, {"expected_version": 1, "force": True}):
+        refused = client.post(f"{base}/compute", headers=headers, json=body)
+        assert refused.status_code == 422, refused.text
+        assert set(refused.json()["errors"]) == {"force" if "force" in body
+                                                 else "expected_version"}
+    assert results.current(db, evaluation.id) is None
+    computed = client.post(f"{base}/compute", headers=headers)
+    assert computed.status_code == 201, computed.text
+    published_now = client.post(f"{base}/publish", headers=headers)
+    assert published_now.status_code == 200, published_now.text
+    assert published_now.json()["published_at"]
+    paths = client.get("/api/openapi.json").json()["paths"]
+    for step in ("compute", "publish"):
+        body = paths[f"/api/evaluations/{{evaluation_id}}/result/{step}"]["post"]["requestBody"]
+        assert not body.get("required", False), step
+
+
+def test_the_public_list_refuses_a_grade_nobody_has_naming_the_grades(client, db, world, feed):
+    published(db, world, feed)  # 良
+    refused = client.get("/api/results?grade=bogus", headers={"Accept-Language": "en"})
+    assert refused.status_code == 422
+    assert set(refused.json()["errors"]) == {"grade"}
+    assert "优, 良, 中, 差" in refused.json()["errors"]["grade"]
+    assert client.get("/api/results?grade=良").json()["total"] == 1
+    assert client.get("/api/results?grade=优").json()["total"] == 0  # a grade, none has it
+    assert client.get("/api/results?grade=").json()["total"] == 1
+
+
+def test_the_json_downloads_answer_and_are_documented_as_downloads_beside_the_pages(
+        client, db, world, feed, make_user):
+    """Not under /api: a browser is sent to sign in and shown the pages' errors; a program
+    that accepts JSON gets JSON refusals; the document says both."""
+    evaluation, _result = published(db, world, feed)
+    url = f"/evaluations/{evaluation.id}/result/package.json"
+    program = {"Accept": "application/json"}
+    client.cookies.clear()
+    assert client.get(url, follow_redirects=False).status_code == 303
+    assert client.get(url, headers=program).status_code == 401
+    for user, status in [(make_user("evaluator"), 403), (make_user("supplier"), 404)]:
+        sign_in(client, user)
+        assert client.get(url).headers["content-type"].startswith("text/html")
+        refused = client.get(url, headers=program)
+        assert refused.status_code == status and refused.json()["detail"]
+    operations = client.get("/api/openapi.json").json()["paths"]
+    for part in ("package", "result"):
+        operation = operations[f"/evaluations/{{evaluation_id}}/result/{part}.json"]["get"]
+        assert {"200", "303", "401", "403", "404"} <= set(operation["responses"]), part
+        assert "Accept: application/json" in operation["description"]
+        assert operation["responses"]["404"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Problem"}

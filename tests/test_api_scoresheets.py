@@ -300,3 +300,52 @@ def test_a_rate_is_sent_and_read_in_percent_and_a_mistyped_key_is_refused(client
         assert refused.status_code == 422 and set(refused.json()["errors"]) == {field}
         assert words in refused.json()["errors"][field], refused.json()
     assert _stored(db, sheet["id"]).scores["A1.2"]["value"] == "0.9746"
+
+
+def test_true_and_false_are_no_points_nor_values(client, db, pw):
+    """A JSON boolean was read as 1 or 0 and stored as a point: it is refused naming the
+    field, and the draft is not saved; numbers and text stay accepted."""
+    token = sign_in(client, pw.purchaser)
+    csrf = {"X-CSRF-Token": token, "Accept-Language": "en"}
+    occasion = _start(client, pw, token, part="A", kind="occasion", label="第一季度").json()
+    points_leaf = next(leaf for leaf in occasion["leaves"] if leaf["enter"] == "points")
+    data = _start(client, pw, token, part="A", kind="data").json()
+    for sheet, leaf, field in [(occasion, points_leaf["id"], "points"),
+                               (data, "A3.2", "value")]:
+        for flag in (True, False):
+            refused = client.put(f"{_api(pw)}/{sheet['id']}/draft", headers=csrf, json={
+                "version": sheet["version"], "entries": {leaf: {field: flag}}})
+            assert refused.status_code == 422, refused.text
+            name = f"entries.{leaf}.{field}"
+            assert refused.json()["errors"] == {name: f"{name} must be a number."}
+            assert _stored(db, sheet["id"]).scores == {}
+    saved = client.put(f"{_api(pw)}/{data['id']}/draft", headers=csrf, json={
+        "version": data["version"], "entries": {"A3.2": {"value": 30}}})
+    assert saved.status_code == 200 and _stored(db, data["id"]).scores["A3.2"] == {"value": "30"}
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"part": "C", "kind": "expert", "foo": 1}, "foo"),
+    ({"part": "C", "kind": "expert", "label": "", "scorer": "专家1"}, "scorer"),
+])
+def test_starting_a_sheet_with_a_key_the_api_does_not_know_is_refused(client, db, pw, body,
+                                                                      field):
+    token = sign_in(client, pw.user_of(db, pw.seated(db)[0]))
+    refused = _start(client, pw, token, **body)
+    assert refused.status_code == 422 and set(refused.json()["errors"]) == {field}
+    assert db.exec(select(Scoresheet)).first() is None
+
+
+def test_a_draft_or_submission_with_a_key_the_api_does_not_know_is_refused(client, db, pw):
+    token = sign_in(client, pw.user_of(db, pw.seated(db)[0]))
+    sheet = _start(client, pw, token, part="C", kind="expert").json()
+    url = f"{_api(pw)}/{sheet['id']}"
+    for method, path, body in [
+            ("PUT", "draft", {"version": sheet["version"], "entries": FULL, "submit": True}),
+            ("POST", "submit", {"version": sheet["version"], "entries": FULL, "force": True})]:
+        refused = client.request(method, f"{url}/{path}", json=body,
+                                 headers={"X-CSRF-Token": token})
+        assert refused.status_code == 422, refused.text
+        assert set(refused.json()["errors"]) == set(body) - {"version", "entries"}
+    stored = _stored(db, sheet["id"])
+    assert stored.scores == {} and stored.status == SheetStatus.draft

@@ -431,3 +431,71 @@ def test_the_workflow_needs_the_right_role_the_own_contract_and_the_csrf_token(
     assert client.post(url, json=body).status_code == 403  # no CSRF token
     assert db.exec(select(Settlement)).all() == []
     assert client.post(url, headers=headers, json=body).status_code == 201
+
+
+# ---------------------------------------------------------------- what a black-box client met
+
+
+def test_the_instalment_ids_the_contract_lists_are_the_ones_a_proposal_sends(client, db,
+                                                                            world):
+    """propose_settlement asks for an instalment_id and points to GET /api/contracts/{id}:
+    the contract (and its project) list each instalment with its id."""
+    final_evaluation(db, world, "86.35", "良")
+    headers = sign_in(client, world.purchaser)
+    listed = client.get(f"/api/contracts/{world.contract.id}").json()["instalments"]
+    assert [(i["seq"], i["id"]) for i in listed] == [
+        (seq, instalment(db, world, seq).id) for seq in (1, 2, 3)]
+    project = client.get(f"/api/projects/{world.project.id}").json()
+    assert [i["id"] for i in project["contract"]["instalments"]] == [i["id"] for i in listed]
+    created = client.post(f"/api/contracts/{world.contract.id}/settlements", headers=headers,
+                          json={"instalment_id": listed[2]["id"]})
+    assert created.status_code == 201, created.text
+    assert (created.json()["instalment_id"], created.json()["instalment_seq"]) == (
+        listed[2]["id"], 3)
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"instalment_id": True}, "instalment_id"),
+    ({"instalment_id": 3, "evaluation_id": True}, "evaluation_id"),
+    ({"instalment_id": 3, "foo": "bar"}, "foo"),
+    ({"instalment_id": 3, "note": "注" * 2001}, "note"),
+])
+def test_a_proposal_with_a_bad_or_unknown_field_is_refused_naming_it(client, db, world, body,
+                                                                     field):
+    """true is no id (pydantic read it as 1: the first instalment), a key the API does not
+    know is refused rather than left out, and a note over the limit is refused stating it."""
+    final_evaluation(db, world, "86.35", "良")
+    if body["instalment_id"] == 3:
+        body = {**body, "instalment_id": instalment(db, world, 3).id}
+    headers = sign_in(client, world.purchaser)
+    answer = refused(client.post(f"/api/contracts/{world.contract.id}/settlements",
+                                 headers=headers, json=body), 422)
+    assert set(answer["errors"]) == {field}, answer
+    if field == "note":
+        assert "2000" in answer["errors"]["note"]
+    assert db.exec(select(Settlement)).all() == []
+
+
+def test_the_note_limit_is_stated_in_the_openapi_document(client):
+    schema = client.get("/api/openapi.json").json()["components"]["schemas"]["ProposalIn"]
+    assert schema["properties"]["note"]["maxLength"] == settlements.MAX_TEXT
+    assert schema["additionalProperties"] is False
+
+
+def test_finance_approves_without_a_body_as_the_readme_says(client, db, world):
+    """The body of an approval is optional: without one, no version is checked (an empty
+    object did the same already); the document says it is not required."""
+    final_evaluation(db, world, "86.35", "良")
+    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 3).id)
+    headers = sign_in(client, world.finance)
+    url = f"/api/settlements/{settlement.id}/approve"
+    assert refused(client.post(url, headers=headers, json={"expected_version": True}),
+                   422)["errors"].keys() == {"expected_version"}
+    approved = client.post(url, headers=headers)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "approved"
+    assert settlement_audit(db, settlement) == ["settlement.propose", "settlement.approve"]
+    operation = client.get("/api/openapi.json").json()["paths"][
+        "/api/settlements/{settlement_id}/approve"]["post"]
+    assert not operation["requestBody"].get("required", False)
+    assert operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]

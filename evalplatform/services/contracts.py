@@ -516,10 +516,12 @@ def record_publication(session: Session, actor: Actor, contract_id: int, publish
             date=contract.signed_on)})
     if published > projects.today():
         raise ValidationFailed({"published_on": _("The publication date cannot be in the future.")})
+    # sent again with another day, it corrects the record: the entry keeps the day it replaced
+    previous = contract.published_on
     contract.published_on = published
     session.add(contract)
     audit.record(session, actor, "contract.publish", "contract", contract.id,
-                 {"published_on": published})
+                 {"published_on": published, "previous": previous})
     session.commit()
     return contract
 

@@ -55,7 +55,7 @@ from evalplatform.services.errors import (
     Throttled,
     ValidationFailed,
 )
-from evalplatform.services.paging import paginate
+from evalplatform.services.paging import any_contains, paginate
 from evalplatform.settings import get_settings
 from surveys import i18n as survey_i18n
 from surveys import invitations, mixing, responses, scoring_inputs, tabulation, templates, xlsform
@@ -245,6 +245,8 @@ def open_survey(session: Session, principal, evaluation_id: int) -> Survey:
     collecting. Answers come in while the schedule's window is open."""
     evaluation = _organiser(session, principal, evaluation_id)
     survey = _survey(session, evaluation)
+    if state(survey, evaluation) == "closed":  # it was opened, but "open already" misleads
+        raise Conflict(_("The survey is closed; a closed survey cannot be opened again."))
     if survey.opened_at is not None:
         raise Conflict(_("The survey is open already."))
     if evaluation.status not in LIVE_STATUSES:
@@ -422,8 +424,7 @@ def page(session: Session, principal, *, q: str = "", sort: str | None = None,
     if survey_ids is not None:
         statement = statement.where(col(Survey.id).in_(survey_ids or [-1]))
     if q.strip():
-        like = f"%{q.strip()}%"
-        statement = statement.where(col(Evaluation.title).ilike(like) | col(Project.name).ilike(like))
+        statement = statement.where(any_contains(q, Evaluation.title, Project.name))
     result = paginate(session, statement,
                       sort_columns={"id": Survey.id, "title": Evaluation.title,
                                     "opens_at": Evaluation.opens_at,

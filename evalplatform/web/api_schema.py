@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 
 from evalplatform.db import MAX_INTEGER
 from evalplatform.services.clock import as_utc
@@ -20,12 +21,37 @@ from evalplatform.services.clock import as_utc
 #: off for Beijing.
 Moment = Annotated[datetime, AfterValidator(as_utc)]
 
+
+def _refuse_true_and_false(kind: str, message: str) -> BeforeValidator:
+    """JSON's ``true`` and ``false`` refused where a number is expected: pydantic would read
+    them as 1 and 0 and store them so (``{"points": true}`` became one point). The error's
+    ``kind`` is the one pydantic gives a value of the wrong type, so that the refusal names the
+    field and says what it must be, as any other (``app.install_error_handlers``)."""
+    def refuse(value):
+        if isinstance(value, bool):
+            raise PydanticCustomError(kind, message)
+        return value
+    return BeforeValidator(refuse)
+
+
+#: JSON's true and false refused where a whole number is expected.
+_NOT_TRUE_OR_FALSE = _refuse_true_and_false("int_type", "Input should be a valid integer")
+
+#: A whole number sent in a request's body; ``true`` and ``false`` are not numbers.
+WholeNumber = Annotated[int, _NOT_TRUE_OR_FALSE]
+#: A number sent in a request's body as a JSON number or as text ("12.5", "95%"), which the
+#: service reads as the page's form field; ``true`` and ``false`` are neither.
+NumberOrText = Annotated[str | int | float,
+                         _refuse_true_and_false("float_type", "Input should be a valid number")]
+
 #: An id sent in a request's body: a whole number from 1 that an INTEGER column holds. A larger
-#: one names no row, and the database's driver would refuse even to compare it.
-RowId = Annotated[int, Field(ge=1, le=MAX_INTEGER)]
+#: one names no row, and the database's driver would refuse even to compare it. (The range
+#: comes before the refusal of true and false, which would otherwise hide it from the
+#: OpenAPI document.)
+RowId = Annotated[int, Field(ge=1, le=MAX_INTEGER), _NOT_TRUE_OR_FALSE]
 #: A record's version as the client read it, sent back so that a change made meanwhile is
 #: refused (409) rather than overwritten: the same range as an id.
-Version = Annotated[int, Field(ge=1, le=MAX_INTEGER)]
+Version = Annotated[int, Field(ge=1, le=MAX_INTEGER), _NOT_TRUE_OR_FALSE]
 
 
 #: The OpenAPI document's description of the API as a whole (``info.description``).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
@@ -267,6 +268,8 @@ def _field_problem(error: dict) -> str:
         return _("The request body must be a JSON object.")
     if kind == "missing":
         return _("%(field)s is required.", field=field)
+    if kind == "extra_forbidden":
+        return _("Unknown field %(field)s: this request does not take it.", field=field)
     if kind == "string_nul":
         return _("%(field)s must not contain a NUL character.", field=field)
     if kind.startswith("int_"):
@@ -279,16 +282,42 @@ def _field_problem(error: dict) -> str:
         return _("%(field)s must be true or false.", field=field)
     if kind.startswith(("date_", "datetime_")):
         return _("%(field)s must be a date (YYYY-MM-DD).", field=field)
-    if kind in ("enum", "literal_error"):
-        return _("%(field)s is not one of the allowed values.", field=field)
     limits = error.get("ctx") or {}
+    if kind in ("enum", "literal_error"):
+        choices = _ALLOWED_VALUE.findall(str(limits.get("expected", "")))
+        if choices:
+            return _("%(field)s must be one of: %(choices)s.", field=field,
+                     choices=", ".join(choices))
+        return _("%(field)s is not one of the allowed values.", field=field)
     if kind == "greater_than_equal" and "ge" in limits:
         return _("%(field)s must be at least %(limit)s.", field=field, limit=limits["ge"])
     if kind == "less_than_equal" and "le" in limits:
         return _("%(field)s must be at most %(limit)s.", field=field, limit=limits["le"])
+    if kind == "greater_than" and "gt" in limits:
+        return _("%(field)s must be more than %(limit)s.", field=field, limit=limits["gt"])
+    if kind == "less_than" and "lt" in limits:
+        return _("%(field)s must be less than %(limit)s.", field=field, limit=limits["lt"])
+    if kind == "string_too_long" and "max_length" in limits:
+        return _("%(field)s may be at most %(limit)s characters long.", field=field,
+                 limit=limits["max_length"])
+    if kind == "string_too_short" and limits.get("min_length") == 1:
+        return _("%(field)s must not be empty.", field=field)
+    if kind == "string_too_short" and "min_length" in limits:
+        return _("%(field)s must be at least %(limit)s characters long.", field=field,
+                 limit=limits["min_length"])
+    if kind == "too_long" and "max_length" in limits:
+        return _("%(field)s may hold at most %(limit)s items.", field=field,
+                 limit=limits["max_length"])
+    if kind == "too_short" and "min_length" in limits:
+        return _("%(field)s must hold at least %(limit)s items.", field=field,
+                 limit=limits["min_length"])
     if kind.startswith(("greater_than", "less_than")) or kind.endswith(("_too_long", "_too_short")):
         return _("%(field)s is out of the allowed range.", field=field)
     return _("%(field)s is not valid here.", field=field)
+
+
+#: One value in pydantic's ``expected`` of an enum or a literal: "'collecting' or 'scoring'".
+_ALLOWED_VALUE = re.compile(r"'([^']*)'")
 
 
 def _compressed(files: StaticFiles) -> GZipMiddleware:

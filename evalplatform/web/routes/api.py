@@ -53,6 +53,8 @@ class SessionState(BaseModel):
 
 
 class SignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a mistyped key is refused, not left out
+
     username: str
     password: str
 
@@ -80,6 +82,8 @@ class UserPage(BaseModel):
 
 
 class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a mistyped key is refused, not left out
+
     username: str
     display_name: str
     role: str
@@ -102,6 +106,8 @@ class UserPatch(BaseModel):
 
 
 class PasswordResetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a mistyped key is refused, not left out
+
     password: str | None = Field(
         default=None, description="The temporary password (at least 10 characters); left out "
                                   "or empty, the platform generates one")
@@ -198,6 +204,8 @@ def sign_in(request: Request, body: SignIn, session: Session = Depends(get_sessi
 
 
 class NewPassword(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a mistyped key is refused, not left out
+
     current_password: str
     new_password: str = Field(description=f"At least {accounts.MIN_PASSWORD_LENGTH} characters; "
                                           "after a reset, not the temporary one")

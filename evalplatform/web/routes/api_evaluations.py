@@ -7,12 +7,14 @@ the evaluation's page does; later steps are the result's (``api_results``)."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from sqlmodel import Session
 
 from evalplatform.db import get_session
+from evalplatform.i18n import _
 from evalplatform.models import EvaluationStage, EvaluationStatus, Role
 from evalplatform.services import evaluations, paging
 from evalplatform.services.errors import ValidationFailed
@@ -130,11 +132,30 @@ class EvaluationIn(BaseModel):
                                        "YYYY-MM-DDTHH:MM")
 
 
+#: The steps the organiser takes here, by name; computing and publishing are the result's.
+ORGANISER_STEPS = [step.value for step in evaluations.ORGANISER_STEPS]
+
+
+def step_problem(to: str) -> str | None:
+    """Why ``to`` is not a step the organiser takes here, in the reader's language; None if it
+    is one. Draft is named: an evaluation never goes back to it."""
+    if to in ORGANISER_STEPS:
+        return None
+    if to == EvaluationStatus.draft.value:
+        return _("An evaluation cannot go back to draft. Send collecting (open collection) or "
+                 "scoring (close it).")
+    return _("Send collecting (open collection) or scoring (close it); an evaluation is "
+             "computed and published through its result (POST "
+             "/api/evaluations/{id}/result/compute and …/result/publish).")
+
+
 class StepIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    to: EvaluationStatus = Field(description="collecting (open the survey and the sheets) or "
-                                             "scoring (close collection)")
+    # checked by the handler, whose refusal says what to send instead (step_problem)
+    to: Annotated[str, WithJsonSchema({"type": "string", "enum": ORGANISER_STEPS})] = Field(
+        description="collecting (open the survey and the sheets) or scoring (close "
+                    "collection); any other status is refused (422)")
     expected_version: Version | None = Field(
         None, description="The evaluation's version as read; if it moved since, the step is "
                           "refused (409)")
@@ -162,8 +183,12 @@ def schedule_evaluation(contract_id: int, body: EvaluationIn, response: Response
 def advance_evaluation(evaluation_id: int, body: StepIn, session: Session = Depends(get_session),
                        principal: Principal = Depends(evaluation_organiser)):
     """The organiser opens collection (``to: collecting``) or closes it (``to: scoring``), as
-    the evaluation page's buttons do; a step out of order, or one the result takes (computed,
-    published), is refused with 409 and the reason. Audited as evaluation.<status>."""
-    evaluations.organiser_step(session, principal.actor, evaluation_id, body.to.value,
+    the evaluation page's buttons do; any other ``to`` (draft, or a step the result takes:
+    computed, published) is refused with 422 naming it, a step out of order with 409 and the
+    reason. Audited as evaluation.<status>."""
+    problem = step_problem(body.to)
+    if problem:
+        raise ValidationFailed({"to": problem})
+    evaluations.organiser_step(session, principal.actor, evaluation_id, body.to,
                                expected_version=body.expected_version)
     return get_evaluation(evaluation_id, session, principal)

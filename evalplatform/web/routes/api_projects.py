@@ -33,7 +33,7 @@ from evalplatform.services import catalogue, contracts, paging, projects
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.services.money import fen_to_yuan_text
 from evalplatform.web.access import Principal, require
-from evalplatform.web.api_schema import Moment, RowId, error_responses
+from evalplatform.web.api_schema import Moment, RowId, WholeNumber, error_responses
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import ApiPage, ApiPerPage
 from evalplatform.web.routes.projects import (
@@ -81,6 +81,8 @@ class ProjectPage(BaseModel):
 
 
 class InstalmentOut(BaseModel):
+    id: int = Field(description="The instalment's id: send it as instalment_id to propose its "
+                                "settlement (POST /api/contracts/{id}/settlements)")
     seq: int
     amount_fen: int
     amount_yuan: str
@@ -129,7 +131,8 @@ class ProjectDetail(ProjectSummary):
 
 
 class DueItemOut(BaseModel):
-    kind: str = Field(description="approval | ex_ante | copy | publication | monitoring")
+    kind: str = Field(description="approval | ex_ante | copy | publication | monitoring | report "
+                      "(the evaluation report of a ¥5,000,000 project to file)")
     label: str
     project_id: int
     project_name: str
@@ -211,7 +214,7 @@ def _contract_out(session: Session, contract) -> ContractOut:
         payment_days=contract.payment_days, payment_rule=contract.payment_rule or {},
         scheme_id=contract.scheme_id, published_on=contract.published_on,
         publication_due=publication.due, signed_copy_filed_on=contract.signed_copy_filed_on,
-        instalments=[InstalmentOut(seq=i.seq, amount_fen=i.amount_fen,
+        instalments=[InstalmentOut(id=i.id, seq=i.seq, amount_fen=i.amount_fen,
                                    amount_yuan=fen_to_yuan_text(i.amount_fen), percent=i.percent,
                                    due_condition=i.due_condition,
                                    performance_linked=i.performance_linked)
@@ -299,7 +302,7 @@ class ProjectIn(BaseModel):
                                             "catalogue (指导性目录), e.g. A0701")
     content: str = Field(description="The service content")
     recipients: str = Field(description="Who receives the service")
-    year: int = Field(description="Budget year, e.g. 2026")
+    year: WholeNumber = Field(description="Budget year, e.g. 2026")
     budget_line: str = Field(description="The budget line that funds it (无预算不购买)")
     budget_yuan: str = Field(description="The budget in yuan as a decimal string, e.g. "
                                          "\"1200000.00\"; a JSON number is refused")
@@ -325,6 +328,8 @@ class ProjectIn(BaseModel):
 
 
 class ReturnIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     reason: str = Field(description="Why finance returns the project to the department")
 
 
@@ -405,7 +410,8 @@ class ContractIn(BaseModel):
     amount_yuan: str = Field(description="The contract amount in yuan as a decimal string, at "
                                          "most the project's budget; a JSON number is refused")
     signed_on: str = Field(description="The signing date, YYYY-MM-DD, not in the future")
-    term_months: int = Field(description="At most 12, or 36 for a stable, continuous service")
+    term_months: WholeNumber = Field(description="At most 12, or 36 for a stable, continuous "
+                                                 "service")
     stable_continuous: bool = False
     content: str
     quantity: str = ""
@@ -414,9 +420,10 @@ class ContractIn(BaseModel):
     settlement_method: str = ""
     performance_targets: str = Field(description="绩效目标 and assessment standard (考核标准)")
     breach_terms: str = ""
-    payment_days: int | None = Field(None, description="For a small or medium supplier: days "
-                                                       "from acceptance to payment, 30 by "
-                                                       "default, at most 60")
+    payment_days: WholeNumber | None = Field(None, description="For a small or medium "
+                                                               "supplier: days from acceptance "
+                                                               "to payment, 30 by default, at "
+                                                               "most 60")
     payment_rule: str = Field("bands", description="bands (the default table) or linear")
     floor_score: str = Field("", description="For the linear rule: the score below which "
                                              "nothing is paid, 0 to 100")
@@ -458,6 +465,8 @@ def record_contract(project_id: int, body: ContractIn, response: Response,
 
 
 class PublicationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     published_on: str = Field(description="The day the contract was published, YYYY-MM-DD: "
                                           "within 2 working days of signing")
 
@@ -470,7 +479,8 @@ def record_contract_publication(contract_id: int, body: PublicationIn,
                                 session: Session = Depends(get_session),
                                 principal: Principal = Depends(contract_purchaser)):
     """Record the day the contract was published (合同公开), as the contract page does: not
-    before its signing, not in the future. Audited as contract.publish."""
+    before its signing, not in the future. Sent again with another day, it corrects the day
+    recorded; the audit entry (contract.publish) keeps the day it replaced as ``previous``."""
     contract = contracts.record_publication(session, principal.actor, contract_id,
                                             body.published_on)
     return _contract_out(session, contract)

@@ -32,7 +32,7 @@ from evalplatform.services import evaluations, experts, paging, panel, scoreshee
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.services.ratios import plain
 from evalplatform.web.access import Principal, require
-from evalplatform.web.api_schema import Moment, Version, error_responses
+from evalplatform.web.api_schema import Moment, NumberOrText, Version, error_responses
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import ApiPage, ApiPerPage
 
@@ -137,14 +137,15 @@ class SheetDetail(SheetSummary):
 class EntryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")  # a mistyped key is refused, not left out
 
-    points: str | int | float | None = Field(
-        None, description="A points leaf: 0 to its maximum, at most two decimals",
+    points: NumberOrText | None = Field(
+        None, description="A points leaf: 0 to its maximum, at most two decimals, as a number "
+                          "or text (true and false are refused)",
         examples=[12.5])
     tier: str | None = Field(None, description="A tiered leaf: the name of one of its tiers",
                              examples=["达成"])
-    value: str | int | float | None = Field(
-        None, description="A data leaf: the measured value in its unit; a rate in percent "
-                          "(95 or \"95%\" for 95 %)")
+    value: NumberOrText | None = Field(
+        None, description="A data leaf: the measured value in its unit, as a number or text; "
+                          "a rate in percent (95 or \"95%\" for 95 %)")
     reason: str | None = Field(None, description="The reason for a deduction (扣分理由): "
                                                  "required below the maximum or the top tier")
     na: str | None = Field(None, description="Declare the leaf not applicable (不适用) with "
@@ -154,6 +155,8 @@ class EntryIn(BaseModel):
 
 
 class SheetStartIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     part: str = Field(description="The part to score, e.g. C", examples=["C"])
     kind: SheetKind = Field(description="expert or firm (the third-party part), occasion (the "
                                         "purchaser's part), data (a part's measured values)")
@@ -162,6 +165,8 @@ class SheetStartIn(BaseModel):
 
 
 class DraftIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     version: Version = Field(description="The sheet's version as read; if it was saved elsewhere "
                                          "since, the request is refused (409) and nothing changes")
     entries: dict[str, EntryIn] = Field(
@@ -171,6 +176,8 @@ class DraftIn(BaseModel):
 
 
 class SubmitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     version: Version = Field(description="The sheet's version as read (409 if changed since)")
     entries: dict[str, EntryIn] | None = Field(
         None, description="As for a draft; left out, the saved draft is submitted as it is")

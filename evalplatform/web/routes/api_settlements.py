@@ -17,9 +17,10 @@ integer fen, exact, and a yuan string with two decimals ("234000.00") — never 
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Body, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from evalplatform.db import get_session
@@ -148,6 +149,8 @@ class SettlementDetail(SettlementSummary):
 
 
 class PaymentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     paid_on: str = Field(description="The payment date, YYYY-MM-DD: not in the future, not "
                                      "before the approval", examples=["2026-07-30"])
     voucher_no: str = Field(description="The payment voucher number (支付凭证号), at most 60 "
@@ -159,15 +162,22 @@ class PaymentIn(BaseModel):
 
 
 class ProposalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     instalment_id: RowId = Field(description="The instalment to settle: one of the contract's "
                                            "(GET /api/contracts/{id} lists them)")
     evaluation_id: RowId | None = Field(
         None, description="The final evaluation the instalment is settled on; by default the "
                           "final evaluation of the instalment's stage, as the page proposes it")
-    note: str = Field("", max_length=2000, description="The purchaser's note to finance")
+    # the length is the service's rule, whose refusal states it (pydantic's would not)
+    note: str = Field("", description=f"The purchaser's note to finance, at most "
+                                      f"{settlements.MAX_TEXT} characters",
+                      json_schema_extra={"maxLength": settlements.MAX_TEXT})
 
 
 class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     expected_version: Version | None = Field(
         None, description="The settlement's version as read (GET /api/settlements/{id}); if "
                           "someone decided on it since, the decision is refused (409)")
@@ -309,11 +319,14 @@ def propose_settlement(contract_id: int, body: ProposalIn, response: Response,
 @router.post("/settlements/{settlement_id}/approve",
              summary="Approve a settlement (审批结算)", response_model=SettlementDetail,
              responses=error_responses(404, 409))
-def approve_settlement(settlement_id: int, body: DecisionIn, session: Session = Depends(get_session),
+def approve_settlement(settlement_id: int,
+                       body: Annotated[DecisionIn, Body(default_factory=DecisionIn)],
+                       session: Session = Depends(get_session),
                        principal: Principal = Depends(settlement_decider)):
     """Finance approves a proposed settlement (财政审核通过), as the page's button does: not by
-    the person who proposed it (不相容岗位分离), not on a changed version (409). Audited as
-    settlement.approve."""
+    the person who proposed it (不相容岗位分离), not on a changed version (409). The body is
+    optional: without one (or without ``expected_version``) the settlement is approved as it
+    stands, unchecked against a version read before. Audited as settlement.approve."""
     settlements.approve(session, principal, settlement_id,
                         expected_version=body.expected_version)
     return _detail(session, settlement_id)

@@ -279,7 +279,8 @@ def open_survey(evaluation_id: int, session: Session = Depends(get_session),
     """Open the evaluation's survey, as its page does: the questionnaire's draft becomes the
     version respondents answer, a draft evaluation starts collecting, and answers come in
     while the schedule's window is open. Refused with 409 and the reason when it cannot (no
-    questionnaire yet, already open). Audited as survey.open."""
+    questionnaire yet, already open, closed: a closed survey is not opened again). Audited
+    as survey.open."""
     survey = app_service.open_survey(session, principal, evaluation_id)
     return get_survey(survey.id, session, principal)
 

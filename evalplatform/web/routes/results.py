@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from evalplatform.db import get_session
@@ -27,11 +27,12 @@ from evalplatform.services import (
     paging,
     projects,
     results,
+    schemes,
 )
 from evalplatform.services.errors import DomainError, NotFound, ValidationFailed
 from evalplatform.web import evaluation_panels
 from evalplatform.web.access import Principal, public, require
-from evalplatform.web.api_schema import Moment, error_responses
+from evalplatform.web.api_schema import Moment, Problem, Version, error_responses
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import ApiPage, ApiPerPage, PageNumber
 from evalplatform.web.templating import flash, flash_error, redirect, render
@@ -144,23 +145,54 @@ def _stored_json(session: Session, principal: Principal, evaluation_id: int, ver
                                            f".{part}.json")})
 
 
+#: What the result page's JSON downloads answer, for the OpenAPI document. They are downloads
+#: beside the pages, not under /api: refused as the pages refuse, in JSON only for a request
+#: that accepts it (``app.wants_json``), as a program sends ``Accept: application/json``.
+_AS_JSON = ("; in JSON for a request with Accept: application/json, else the page's HTML error "
+            "page")
+DOWNLOAD_RESPONSES = {
+    200: {"description": "The stored JSON, as an attachment (Content-Disposition names the "
+                         "file: evaluation-<id>-v<version>.<part>.json)",
+          "content": {"application/json": {"schema": {"type": "object"}}}},
+    303: {"description": "Not signed in, and the request does not accept JSON (a browser): "
+                         "sent to the sign-in page, /login?next=…"},
+    401: {"model": Problem, "description": "Not signed in, and the request sends Accept: "
+                                           "application/json"},
+    403: {"model": Problem, "description": "A role the result page refuses (an evaluator, the "
+                                           "administrator)" + _AS_JSON},
+    404: {"model": Problem, "description": "No such evaluation or version, or not the caller's "
+                                           "(another supplier's or department's)" + _AS_JSON},
+    **error_responses(422),
+}
+
+
 @router.get("/evaluations/{evaluation_id}/result/package.json",
-            summary="The evaluation package a result was computed from (评分包)", tags=["results"])
+            summary="The evaluation package a result was computed from (评分包)", tags=["results"],
+            responses=DOWNLOAD_RESPONSES)
 def get_result_package(evaluation_id: int, version: str = "", session: Session = Depends(get_session),
                        principal: Principal = Depends(result_reader)):
     """The exact scoring package of a version: ``python -m scoring evaluate`` reproduces it.
 
     In the engine's units (scoring/README.md): a measured rate, a leaf whose unit is 比例 /
     比率 / ratio, is a fraction of one in ``inputs.data`` (0.95 for 95 %), though the data
-    forms take it and pages show it in percent."""
+    forms take it and pages show it in percent.
+
+    A download beside the result page, not under /api: a refusal is JSON only for a request
+    that sends ``Accept: application/json`` (see the responses). ``version``: a version
+    number; left out, or not one, the latest the caller may read."""
     return _stored_json(session, principal, evaluation_id, version, "package")
 
 
 @router.get("/evaluations/{evaluation_id}/result/result.json",
-            summary="A result as the scoring engine gave it (结果 JSON)", tags=["results"])
+            summary="A result as the scoring engine gave it (结果 JSON)", tags=["results"],
+            responses=DOWNLOAD_RESPONSES)
 def get_result_json(evaluation_id: int, version: str = "", session: Session = Depends(get_session),
                     principal: Principal = Depends(result_reader)):
-    """The engine's answer for a version, as stored (compare with your own run)."""
+    """The engine's answer for a version, as stored (compare with your own run).
+
+    A download beside the result page, not under /api: a refusal is JSON only for a request
+    that sends ``Accept: application/json`` (see the responses). ``version``: a version
+    number; left out, or not one, the latest the caller may read."""
     return _stored_json(session, principal, evaluation_id, version, "result")
 
 
@@ -465,7 +497,12 @@ def list_public_results(q: str = Query("", description="Words in the project, su
                         page: ApiPage = 1,
                         per_page: ApiPerPage = 20,
                         session: Session = Depends(get_session), principal=Depends(public)):
-    """Published results (公示), the latest publication of each evaluation; no personal data."""
+    """Published results (公示), the latest publication of each evaluation; no personal data.
+    A grade that is neither a standard one nor one a published result carries is refused
+    (422) naming the grades, as any unknown filter."""
+    problems = _grade_problems(session, grade)
+    if problems:
+        raise ValidationFailed(problems)
     results.finalise_quietly(session)
     found = results.public_page(session, q=q, grade=grade, sort=sort, page_number=page,
                                 per_page=per_page)
@@ -482,8 +519,22 @@ def list_public_results(q: str = Query("", description="Words in the project, su
         "state": row.state, "parts": results.public_parts(row.result)} for row in found.items]}
 
 
+def _grade_problems(session: Session, grade: str) -> dict[str, str]:
+    """The grade filter → why it cannot be applied: a grade is one of the standard four or
+    one a published result carries (a scheme may name its own). The page lists those and
+    forgives any other; the API refuses it, as a program asking for a mistyped grade must
+    not be handed an empty list as if none had it."""
+    known = [g["name"] for g in schemes.DEFAULT_GRADES]
+    known += [g for g in results.published_grades(session) if g not in known]
+    if grade.strip() and grade.strip() not in known:
+        return {"grade": _("Choose one of the grades: %(choices)s.", choices=", ".join(known))}
+    return {}
+
+
 class ResultStepIn(BaseModel):
-    expected_version: int | None = Field(
+    model_config = ConfigDict(extra="forbid")
+
+    expected_version: Version | None = Field(
         None, description="The evaluation's version as read (``version`` of GET "
                           "/api/evaluations/{id}); if someone changed the evaluation since, the "
                           "step is refused (409) instead of taken on what the caller did not see")
@@ -502,13 +553,15 @@ def _result_out(session: Session, evaluation, result) -> dict:
              summary="Compute an evaluation's result (计算结果)", tags=["results"],
              response_model=ResultOut, status_code=201,
              responses=error_responses(401, 403, 404, 409, 422))
-def compute_result(evaluation_id: int, body: ResultStepIn, response: Response,
+def compute_result(evaluation_id: int, response: Response,
+                   body: Annotated[ResultStepIn, Body(default_factory=ResultStepIn)],
                    session: Session = Depends(get_session),
                    principal: Principal = Depends(result_organiser)):
     """Compute a new version of the result from the stored sheets, answers and data, as the
     evaluation page's button does (finance or the purchasing department): refused with 409
-    while collection is open or on a changed evaluation. Answers 201 with the version, its
-    address in Location. Audited as result.compute."""
+    while collection is open or on a changed evaluation. The body is optional: without it no
+    version is checked. Answers 201 with the version, its address in Location. Audited as
+    result.compute."""
     result = results.compute(session, principal, evaluation_id,
                              expected_version=body.expected_version)
     response.headers["location"] = \
@@ -519,12 +572,14 @@ def compute_result(evaluation_id: int, body: ResultStepIn, response: Response,
 @router.post("/api/evaluations/{evaluation_id}/result/publish",
              summary="Publish a result (公示结果)", tags=["results"],
              response_model=ResultOut, responses=error_responses(401, 403, 404, 409, 422))
-def publish_result(evaluation_id: int, body: ResultStepIn,
+def publish_result(evaluation_id: int,
+                   body: Annotated[ResultStepIn, Body(default_factory=ResultStepIn)],
                    session: Session = Depends(get_session),
                    principal: Principal = Depends(result_organiser)):
     """Publish (公示) the current version, as the result page's button does: the appeal window
     opens from the publication day. Refused with 409 when there is no computed result, when
-    missing scores block it, or on a changed evaluation. Audited as result.publish."""
+    missing scores block it, or on a changed evaluation. The body is optional: without it no
+    version is checked. Audited as result.publish."""
     result = results.publish(session, principal, evaluation_id,
                              expected_version=body.expected_version)
     return _result_out(session, evaluations.get(session, evaluation_id), result)
