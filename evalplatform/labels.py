@@ -188,6 +188,7 @@ ACTION_LABELS = {
     "evaluation.published": N_("Evaluation result publicised"),
     "evaluation.final": N_("Evaluation result final"),
     "evaluation.report": N_("Evaluation report uploaded"),
+    "evaluation.report_filed": N_("Evaluation report filed"),
     "evaluation.self_evaluation": N_("Self-evaluation handed in"),
     "expert.create": N_("Expert added to the pool"),
     "expert.relationship": N_("Expert's interest declared"),
@@ -403,7 +404,7 @@ CHANGE_FIELD_LABELS = {
     "algorithm": N_("Draw method"),
     "seed": N_("Random seed"),
     "candidates": N_("Candidates"),
-    "excluded": N_("Avoided (回避)"),
+    "excluded": N_("Experts avoided"),
     "seats": N_("Experts drawn"),
     "alternates": N_("Number of alternates"),
     "alternate_ids": N_("Alternates drawn"),
@@ -446,9 +447,91 @@ CHANGE_FIELD_LABELS = {
     "negative_list": N_("Negative list entries"),
     # inside a detail: a candidate expert of a draw and why one was avoided
     "id": N_("ID"),
-    "reasons": N_("Reasons"),
+    "reasons": N_("Reasons for avoidance"),
     "code": N_("Code"),
     "party": N_("Party"),
+    # a panel member who declined or was recused, and who took the seat
+    "member": N_("Panel member"),
+    "position": N_("Position on the panel"),
+    "seated_instead": N_("Alternate seated instead"),
+    # a sheet's scores, each indicator's by what the scorer gave: points, a tier, a
+    # measured value with its source, or "not applicable" with the reason
+    "tier": N_("Tier"),
+    "na": N_("Reason not applicable"),
+    "value": N_("Measured value"),
+    "source": N_("Source"),
+    "leaf": N_("Indicator"),
+    "leaves": N_("Indicators"),
+    "requested": N_("What to look at again"),
+    "scores_before": N_("Scores before reopening"),
+    # appeals (申诉) and the reopening they lead to
+    "appeal": N_("Appeal"),
+    "evidence": N_("Evidence"),
+    # indicator schemes: parts, indicators and their rules
+    "parent": N_("Parent indicator"),
+    "direction": N_("Direction"),
+    "valid": N_("Passes every check"),
+    "grades": N_("Grades"),
+    "min": N_("Lower bound"),
+    "type": N_("Kind"),
+    "tiers": N_("Tiers and coefficients"),
+    "coefficient": N_("Coefficient"),
+    "target": N_("Target"),
+    "unit": N_("Unit"),
+    "scale": N_("Scale"),
+    "satisfied": N_("Answers counted as satisfied"),
+    # a settlement's payment rule, linear
+    "linear": N_("Linear rule"),
+    "floor": N_("Floor score (linear rule)"),
+    "floor_score": N_("Floor score (linear rule)"),
+    "full": N_("Score paid in full"),
+    # the questionnaire editor
+    "action": N_("Edit made"),
+    "question": N_("Question"),
+    "population": N_("People served"),
+    # a correction: each field changed, before and after
+    "from": N_("Before"),
+    "previous": N_("Before"),
+    "to": N_("After"),
+    "changes": N_("Fields corrected"),
+    "content": N_("Service content"),
+    "recipients": N_("Service recipients"),
+    "catalogue_entry_id": N_("Catalogue entry"),
+    "procurement_method": N_("Procurement method"),
+    "target_quantity": N_("Quantity target"),
+    "target_quality": N_("Quality target"),
+    "target_timeliness": N_("Timeliness target"),
+    "target_cost": N_("Cost target"),
+    "target_benefit": N_("Benefit target"),
+    "target_satisfaction": N_("Satisfaction target"),
+    "description": N_("Description"),
+    "contact": N_("Contact details"),
+    # the negative list and the exceptions a registration relied on
+    "entry": N_("Negative-list entry"),
+    "term": N_("Matched keyword"),
+    "override": N_("Negative-list exception"),
+    "negative_list_overrides": N_("Negative-list exceptions applied"),
+    "created_codes": N_("Codes added"),
+    "updated_codes": N_("Codes changed"),
+    # files filed, and what a withdrawn approval had said
+    "filed_on": N_("Filed on"),
+    "replaces": N_("Replaces the copy (SHA-256)"),
+    "result_version": N_("Result version"),
+    "ex_ante_sha256": N_("Ex-ante assessment (SHA-256)"),
+    "approved_by": N_("Approved by (account)"),
+    "approved_at": N_("Approved at"),
+    "failed": N_("The failed acceptance before"),
+    # the holiday calendar and the performance-credit rules
+    "off": N_("Days off"),
+    "worked": N_("Weekend days worked"),
+    "bar_grade": N_("Grade that bars"),
+    "bar_below": N_("A total below this bars too"),
+    "bar_years": N_("Barred until the end of the year this many years later"),
+    "warn_consecutive": N_("Results in a row below the threshold that warn"),
+    "default_threshold": N_("Default threshold of a contract"),
+    "preferred_grade": N_("Grade that marks preferred"),
+    "lookback_years": N_("Recent results: final within this many years"),
+    "results": N_("Results reviewed"),
 }
 
 #: Details named by the kind of record: an evaluation's "from" is the status it left.
@@ -457,7 +540,15 @@ ENTITY_CHANGE_FIELD_LABELS = {
     ("contract", "from"): N_("Previous indicator scheme"),
     ("indicator_scheme", "from"): N_("Copied from scheme"),
     ("survey", "total"): N_("Answers in all"),
+    ("survey", "from"): N_("Copied from version"),
+    ("survey", "type"): N_("Question type"),
     ("expert", "title"): N_("Professional title"),
+    # a user's organisation by its number, beside its name (a correction records both)
+    ("user", "organisation_id"): N_("Organisation number"),
+    ("indicator_scheme", "rule"): N_("Scoring rule"),
+    ("indicator_scheme", "type"): N_("Kind of rule"),
+    ("indicator_scheme", "party"): N_("Evaluating party"),
+    ("indicator_scheme", "bands"): N_("Bands of a measured value"),
 }
 
 #: Details named by the action: a "size" is a file's bytes, a panel's seats or a batch's codes.
@@ -471,7 +562,43 @@ WEIGHTING_LABELS = {
 ACTION_CHANGE_FIELD_LABELS = {
     ("panel.draw", "size"): N_("Panel size"),
     ("survey.invitations", "size"): N_("Codes in the batch"),
+    # a scheme's "missing" is its rule for missing scores (缺失处理); a result's, how many
+    ("result.compute", "missing"): N_("Scores still missing"),
+    ("survey.create", "questions"): N_("Number of questions"),
+    ("survey.open", "questions"): N_("Number of questions"),
+    # a contract's publication recorded again with another day: the day it replaced
+    ("contract.publish", "previous"): N_("Publication date replaced"),
+    # the indicators an appeal disputes, and those a decision reopens for rescoring
+    ("appeal.file", "leaves"): N_("Disputed indicators"),
+    ("appeal.upheld", "leaves"): N_("Indicators to reopen"),
+    ("appeal.reopened", "leaves"): N_("Indicators to reopen"),
+    ("evaluation.scoring", "leaves"): N_("Indicators to reopen"),
 }
+
+#: Codes a few details hold, named (the rest are named in ``DOMAIN_LABELS`` and the services'
+#: own maps; ``web.templating`` picks the map by the detail, the record and the action).
+DIRECTION_LABELS = {"up": N_("Move up"), "down": N_("Move down")}
+
+#: What an edit of a questionnaire's working version did (``survey.questionnaire.edit``).
+QUESTIONNAIRE_EDIT_LABELS = {
+    "settings": N_("Questionnaire settings changed"),
+    "add": N_("Question added"),
+    "question": N_("Question changed"),
+    "scale": N_("Answer scale set"),
+    "move": N_("Question moved"),
+    "delete": N_("Question deleted"),
+    "import": N_("Questions imported from a workbook"),
+}
+
+#: A survey's first draft built from the scheme (the built-in templates are named in
+#: ``surveys.templates.TEMPLATES``).
+SURVEY_TEMPLATE_LABELS = {"from_scheme": N_("One scale question for each survey indicator of the scheme")}
+
+#: A contract's payment rule (``services.contracts.payment_rule_from``).
+PAYMENT_RULE_KIND_LABELS = {"bands": N_("Grade bands"), "linear": N_("Linear rule")}
+
+#: An expert's phone and e-mail stay off the log: only that they changed.
+CONTACT_CHANGE_LABELS = {"changed": N_("Changed")}
 
 #: Everything templates need to name domain values, under one global.
 DOMAIN_LABELS = {

@@ -6,6 +6,7 @@ import json
 import re
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,11 +22,16 @@ from evalplatform.labels import (
     ACTION_CHANGE_FIELD_LABELS,
     ACTION_LABELS,
     CHANGE_FIELD_LABELS,
+    CONTACT_CHANGE_LABELS,
+    DIRECTION_LABELS,
     DOMAIN_LABELS,
     ENTITY_CHANGE_FIELD_LABELS,
     ENTITY_LABELS,
     ORGANISATION_KIND_LABELS,
+    PAYMENT_RULE_KIND_LABELS,
+    QUESTIONNAIRE_EDIT_LABELS,
     ROLE_LABELS,
+    SURVEY_TEMPLATE_LABELS,
     SYSTEM_REASON_LABELS,
     WEIGHTING_LABELS,
 )
@@ -67,29 +73,40 @@ def entity_label(entity_type: str) -> str:
 
 def change_items(change: str, entity_type: str = "", action: str = "") -> list[tuple[str, str]]:
     """An audit entry's details (its canonical JSON) as (name, value) pairs to read: fields
-    named in the reader's language, amounts in fen as money, yes/no for flags, and a status
-    (or a basis, a conclusion) by its name for the kind of record the entry is about."""
+    named in the reader's language (by the action, then the kind of record, then alone: a
+    result's "missing" counts scores, a scheme's is its rule for them), amounts in fen as
+    money, yes/no for flags, and each code (a status, a kind, a party, a rule, a direction, a
+    template...) by its name, at any depth of the details."""
     try:
         data = json.loads(change or "{}")
     except ValueError:
         return [("", change)]
     if not isinstance(data, dict):
         return [("", _change_value(data))]
-    named = _entity_value_labels().get(entity_type, {})
-    return [(str(ACTION_CHANGE_FIELD_LABELS.get((action, key), "")
-                 or ENTITY_CHANGE_FIELD_LABELS.get((entity_type, key), "")) or _change_field(key),
-             str(named[key][value]) if _is_named(named, key, value)
-             else _change_value(value, key)) for key, value in data.items()]
+    return [(_change_field(key, entity_type, action),
+             _change_pair(value, key, entity_type, action) if action in PAIRED_ACTIONS
+             else _change_value(value, key, entity_type, action)) for key, value in data.items()]
 
 
-def _is_named(named: dict, key: str, value: Any) -> bool:
-    return key in named and isinstance(value, str) and value in named[key]
+#: Actions whose every detail is a [before, after] pair (an expert's corrected details).
+PAIRED_ACTIONS = {"expert.update"}
 
 
+def _change_field(key: str, entity_type: str = "", action: str = "") -> str:
+    label = (ACTION_CHANGE_FIELD_LABELS.get((action, key))
+             or ENTITY_CHANGE_FIELD_LABELS.get((entity_type, key)) or CHANGE_FIELD_LABELS.get(key))
+    return str(label) if label is not None else key
+
+
+@lru_cache(maxsize=1)
 def _entity_value_labels() -> dict[str, dict[str, dict]]:
     """The details whose codes mean something different by the record: a project's, an
-    evaluation's and a settlement's "status" each name their own states."""
-    from evalplatform.services import acceptance, settlements
+    evaluation's and a settlement's "status" each name their own states; an organisation's
+    "kind" is its kind, an expert's the kind of relationship, a sheet's who fills it."""
+    # surveys_app installs the translator of the surveys package's names
+    from evalplatform.services import acceptance, schemes, settlements, standing, surveys_app
+
+    questionnaire, templates = surveys_app.qn, surveys_app.templates
 
     return {"project": {"status": DOMAIN_LABELS["status"]},
             "evaluation": {"status": DOMAIN_LABELS["evaluation_status"],
@@ -97,28 +114,70 @@ def _entity_value_labels() -> dict[str, dict[str, dict]]:
             "settlement": {"status": settlements.STATUS_LABELS,
                            "basis": settlements.BASIS_LABELS},
             "acceptance": {"conclusion": acceptance.CONCLUSION_LABELS},
-            "indicator_scheme": {"weighting": WEIGHTING_LABELS}}
-
-
-def _change_field(key: str) -> str:
-    label = CHANGE_FIELD_LABELS.get(key)
-    return str(label) if label is not None else key
+            "organisation": {"kind": ORGANISATION_KIND_LABELS},
+            "expert": {"kind": DOMAIN_LABELS["relationship_kind"],
+                       "contact": CONTACT_CHANGE_LABELS},
+            "scoresheet": {"kind": DOMAIN_LABELS["sheet_kind"]},
+            "contract": {"kind": PAYMENT_RULE_KIND_LABELS,
+                         "decision": standing.DECISION_LABELS},
+            "indicator_scheme": {"weighting": WEIGHTING_LABELS, "missing": schemes.MISSING_LABELS,
+                                 "party": schemes.PARTY_LABELS, "type": schemes.RULE_LABELS},
+            "survey": {"template": {**{key: t.name for key, t in templates.TEMPLATES.items()},
+                                    **SURVEY_TEMPLATE_LABELS},
+                       "action": QUESTIONNAIRE_EDIT_LABELS, "type": questionnaire.TYPE_LABELS,
+                       "scale": questionnaire.SCALE_LABELS}}
 
 
 #: Details whose values are domain codes with a name (``"method": "public_tender"``).
 CHANGE_VALUE_LABELS = {"method": DOMAIN_LABELS["method"], "role": ROLE_LABELS,
+                       "procurement_method": DOMAIN_LABELS["method"],
                        "supplier_kind": DOMAIN_LABELS["supplier_kind"],
                        "stage": DOMAIN_LABELS["evaluation_stage"],
                        "due": DOMAIN_LABELS["due_condition"],
+                       "direction": DIRECTION_LABELS,
                        # reasons the platform itself records (people's reasons are shown as typed)
                        "reason": SYSTEM_REASON_LABELS}
 
 
-def _change_value(value: Any, key: str = "") -> str:
+def _value_name(value: Any, key: str, entity_type: str) -> str | None:
+    """The name of a code ``value`` of the detail ``key``, or None when it is no code."""
+    if not isinstance(value, str):
+        return None
+    for named in (_entity_value_labels().get(entity_type, {}).get(key, {}),
+                  CHANGE_VALUE_LABELS.get(key, {})):
+        if value in named:
+            return str(named[value])
+    return None
+
+
+def _change_pair(value: Any, key: str, entity_type: str = "", action: str = "") -> str:
+    """A detail recorded as [before, after]: "before → after"."""
+    if isinstance(value, list) and len(value) == 2:
+        return " → ".join(_change_value(v, key, entity_type, action) for v in value)
+    return _change_value(value, key, entity_type, action)
+
+
+def _avoidance_reasons(value: Any) -> str | None:
+    """Why an expert was avoided in a draw (``experts.avoidance_reasons``), in sentences."""
+    from evalplatform.services.experts import reason_text
+
+    if not (isinstance(value, list) and value
+            and all(isinstance(r, dict) and "code" in r for r in value)):
+        return None
+    try:
+        texts = [reason_text(r) for r in value]
+    except (KeyError, ValueError):
+        return None
+    return ("；" if i18n.current_language().startswith("zh") else "; ").join(texts)
+
+
+def _change_value(value: Any, key: str = "", entity_type: str = "", action: str = "") -> str:
     chinese = i18n.current_language().startswith("zh")
-    named = CHANGE_VALUE_LABELS.get(key, {})
-    if isinstance(value, str) and value in named:
-        return str(named[value])
+    name = _value_name(value, key, entity_type)
+    if name is not None:
+        return name
+    if key == "reasons" and (reasons := _avoidance_reasons(value)) is not None:
+        return reasons
     if isinstance(value, bool):
         return i18n.gettext("Yes") if value else i18n.gettext("No")
     if value is None or value == "" or value == {} or value == []:
@@ -127,12 +186,20 @@ def _change_value(value: Any, key: str = "") -> str:
         return money(value)
     if isinstance(value, list):  # a record in a list stands in brackets of its own
         return ("、" if chinese else ", ").join(
-            (("（%s）" if chinese else "(%s)") % _change_value(item, key))
-            if isinstance(item, dict) else _change_value(item, key) for item in value)
+            (("（%s）" if chinese else "(%s)") % _change_value(item, key, entity_type, action))
+            if isinstance(item, dict) else _change_value(item, key, entity_type, action)
+            for item in value)
     if isinstance(value, dict):
-        return ("；" if chinese else "; ").join(
-            f"{_change_field(k)}{'：' if chinese else ': '}{_change_value(v, k)}"
-            for k, v in value.items())
+        if set(value) == {"from", "to"}:  # a field corrected: before → after, as the field
+            return " → ".join(_change_value(value[k], key, entity_type, action)
+                              for k in ("from", "to"))
+        parts = []
+        for k, v in value.items():
+            text = _change_value(v, k, entity_type, action)
+            if isinstance(v, dict) and v and set(v) != {"from", "to"}:
+                text = ("（%s）" if chinese else "(%s)") % text  # a record within a record
+            parts.append(f"{_change_field(k, entity_type, action)}{'：' if chinese else ': '}{text}")
+        return ("；" if chinese else "; ").join(parts)
     return str(value)
 
 
