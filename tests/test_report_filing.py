@@ -111,3 +111,18 @@ def test_the_evaluation_page_offers_the_filing_to_the_department_only(client, db
                        data={"csrf_token": token}, follow_redirects=True)
     assert done.status_code == 200 and 'data-testid="report-filed"' in done.text
     assert "事前绩效评估报告.pdf" in done.text
+
+
+def test_the_api_files_the_report_once_and_shows_it(client, db, world):
+    evaluation = final_evaluation(db, world, "88.50", "良")
+    login(client, world.purchaser.username)
+    token = client.get("/api/me").json()["csrf_token"]
+    before = client.get(f"/api/evaluations/{evaluation.id}").json()
+    assert before["report_filing_required"] and before["report_filed_on"] is None
+    filed = client.post(f"/api/evaluations/{evaluation.id}/report-filing",
+                        headers={"X-CSRF-Token": token})
+    assert filed.status_code == 200, filed.text
+    assert filed.json()["report_filed_version"] == 1 and filed.json()["report_filed_on"]
+    again = client.post(f"/api/evaluations/{evaluation.id}/report-filing",
+                        headers={"X-CSRF-Token": token})
+    assert again.status_code == 409

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from evalplatform.db import get_session
 from evalplatform.i18n import _
 from evalplatform.models import EvaluationStage, EvaluationStatus, Role
-from evalplatform.services import evaluations, paging
+from evalplatform.services import evaluations, paging, report_filing
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.web.access import Principal, require
 from evalplatform.web.api_schema import Moment, Version, error_responses
@@ -49,6 +49,13 @@ class EvaluationOut(BaseModel):
     opens_at: Moment
     closes_at: Moment
     version: int
+    report_filing_required: bool = Field(
+        description="An ex-post evaluation of a project of ¥5,000,000 or more: once its result "
+                    "is final, the purchasing department files the report with the ex-ante "
+                    "assessment (评价报告备案; POST …/report-filing)")
+    report_filed_on: date | None = Field(description="The day the report was filed, if it was")
+    report_filed_version: int | None = Field(description="The result version the report filed "
+                                                         "was of")
 
 
 class EvaluationPage(BaseModel):
@@ -67,7 +74,10 @@ def _out(row: evaluations.EvaluationRow) -> EvaluationOut:
                          project_name=row.project.name, department=row.department.name,
                          supplier=row.supplier.name, scheme_id=e.scheme_id,
                          period_start=e.period_start, period_end=e.period_end,
-                         opens_at=e.opens_at, closes_at=e.closes_at, version=e.version)
+                         opens_at=e.opens_at, closes_at=e.closes_at, version=e.version,
+                         report_filing_required=report_filing.required(row.project, e),
+                         report_filed_on=e.report_filed_on,
+                         report_filed_version=e.report_filed_version)
 
 
 def _scope(session: Session, principal: Principal) -> dict:
@@ -191,4 +201,18 @@ def advance_evaluation(evaluation_id: int, body: StepIn, session: Session = Depe
         raise ValidationFailed({"to": problem})
     evaluations.organiser_step(session, principal.actor, evaluation_id, body.to,
                                expected_version=body.expected_version)
+    return get_evaluation(evaluation_id, session, principal)
+
+
+@router.post("/evaluations/{evaluation_id}/report-filing",
+             summary="File the evaluation report with the ex-ante assessment (评价报告备案)",
+             response_model=EvaluationOut, responses=error_responses(404, 409))
+def file_evaluation_report(evaluation_id: int, session: Session = Depends(get_session),
+                           principal: Principal = Depends(evaluation_organiser)):
+    """The purchasing department files the report of a final ex-post result of a project of
+    ¥5,000,000 or more, with the project's ex-ante assessment, as the evaluation page's button
+    does: once (409 after), only when the result is final and the ex-ante assessment is on the
+    project (409 naming what is missing), only by the department (403). Audited as
+    evaluation.report_filed with the result version."""
+    report_filing.file_report(session, principal, evaluation_id)
     return get_evaluation(evaluation_id, session, principal)
