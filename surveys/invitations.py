@@ -10,6 +10,7 @@ with one conditional UPDATE, so two concurrent submissions cannot both use it.
 from __future__ import annotations
 
 import secrets
+import unicodedata
 
 import segno
 from sqlalchemy import update
@@ -33,12 +34,55 @@ def display(code: str) -> str:
     return f"{code[:4]}-{code[4:]}"
 
 
+#: What may sit between a code's characters as typed: spaces (a full-width one too), dashes of
+#: any kind a phone keyboard or an input method offers, an underscore.
+SEPARATORS = frozenset(" \t\u3000-_\u2010\u2011\u2012\u2013\u2014\u2212\uff0d\uff3f")
+#: Letters and digits a code never contains: they are too easily taken for one another.
+LEFT_OUT = "01OIL"
+
+
+def _compact(typed: str) -> str:
+    text = unicodedata.normalize("NFKC", str(typed or ""))  # full-width ＡＢＣ２ → ABC2
+    return "".join(ch for ch in text.upper() if ch not in SEPARATORS)
+
+
 def normalise(typed: str) -> str | None:
-    """A typed code in its stored form, or None when it cannot be a code."""
-    code = "".join(ch for ch in str(typed or "").upper() if ch not in " -_\t")
+    """A typed code in its stored form, or None when it cannot be a code.
+
+    Capitals or not, spaces and dashes anywhere, and the full-width letters and digits of a
+    Chinese input method (ＡＢＣＤ－２３４５) all read as the same code."""
+    code = _compact(typed)
     if len(code) != CODE_LENGTH or any(ch not in ALPHABET for ch in code):
         return None
     return code
+
+
+def rule_text() -> str:
+    """How a code is made, for a hint or a refusal."""
+    return _("An invitation code has 8 letters and digits, never 0, 1, O, I or L, e.g. "
+             "ABCD-2345. Capitals or not, with or without the dash.")
+
+
+def problem(typed: str) -> str | None:
+    """Why ``typed`` cannot be an invitation code, naming the rule it breaks (a character no
+    code contains, named; else what a code is made of); None when it can be one."""
+    if normalise(typed) is not None:
+        return None
+    code = _compact(typed)
+    if not code:
+        return _("Type the code printed on your slip: 8 letters and digits, never 0, 1, O, I "
+                 "or L, e.g. ABCD-2345.")
+    found = [ch for ch in LEFT_OUT if ch in code]
+    if found:
+        return _("An invitation code never contains 0, 1, O, I or L, and the code typed has "
+                 "%(found)s. Please check it against your slip.", found=" ".join(found))
+    if len(code) < CODE_LENGTH:
+        return _("The code typed is too short: an invitation code has 8 letters and digits, "
+                 "never 0, 1, O, I or L, e.g. ABCD-2345.")
+    if len(code) > CODE_LENGTH:
+        return _("The code typed is too long: an invitation code has 8 letters and digits, "
+                 "never 0, 1, O, I or L, e.g. ABCD-2345.")
+    return rule_text()
 
 
 def issue_batch(session: Session, survey_id: int, size: int, label: str = "",

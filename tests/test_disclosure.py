@@ -138,3 +138,26 @@ def test_signed_out_visitors_find_what_is_public(client, world):
     assert 'class="public-nav"' in login_page and 'href="/disclosure"' in login_page
     assert login(client, world.civil_purchaser.username).status_code == 303
     assert 'class="public-nav"' not in client.get("/").text  # signed in: the menu instead
+
+
+def test_the_budget_total_takes_the_english_singular_for_one_project(client, db, world):
+    from sqlmodel import select
+
+    from evalplatform.models import CatalogueEntry
+    from evalplatform.services import projects
+    from evalplatform.services.audit import Actor
+    from tests.conftest import csrf_from
+
+    purchaser = world.civil_purchaser
+    entry = db.exec(select(CatalogueEntry).where(CatalogueEntry.code == "A0502")).one()
+    projects.register(db, Actor(purchaser.id, purchaser.username),
+                      department_id=purchaser.organisation_id, values={
+                          "name": "2027 年社区老年助餐服务", "catalogue_entry_id": str(entry.id),
+                          "content": "助餐", "recipients": "辖区老人", "year": "2027",
+                          "budget": "300000", "budget_line": "2027年专项资金",
+                          "procurement_method": "price_inquiry"})
+    client.post("/language", data={"language": "en", "csrf_token": csrf_from(client, "/login")})
+    one = unescape(client.get("/disclosure/budget?year=2027").text)
+    assert "1 project, ¥300,000.00 in total." in one and "1 projects" not in one
+    four = unescape(client.get("/disclosure/budget?year=2026").text)
+    assert "4 projects, ¥9,790,000.00 in total." in four

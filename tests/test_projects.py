@@ -733,3 +733,42 @@ def test_a_return_reason_is_at_most_ten_thousand_characters(db, world):
     projects.return_to_department(db, world["f_actor"], project.id, "理" * 10_000)
     db.expire_all()
     assert db.get(Project, project.id).return_reason == "理" * 10_000
+
+
+def test_a_refused_contract_publication_keeps_the_typed_date_at_its_field(client, db, world,
+                                                                         supplier, login_as):
+    project = register(db, world, budget="300000")
+    contract = contracts.record_contract(db, world["p_actor"], project.id,
+                                         contract_values(supplier, amount="300000"), THIRDS)
+    login_as(world["purchaser"])
+    token = csrf_from(client, f"/contracts/{contract.id}")
+    for typed, said in (("2099-01-05", "公开日期不能晚于今天"),
+                        ("2025-09-01", "合同不能早于签订日期（2025-09-30）公开")):
+        response = client.post(f"/contracts/{contract.id}/published",
+                               data={"published_on": typed, "csrf_token": token})
+        assert response.status_code == 422
+        field = re.search(r'<input id="f-published_on"[^>]*>', response.text).group(0)
+        assert f'value="{typed}"' in field, typed
+        assert 'aria-invalid="true"' in field and 'aria-describedby="e-published_on"' in field
+        error = response.text[response.text.index('id="e-published_on"'):][:200]
+        assert said in error, typed
+    db.refresh(contract)
+    assert contract.published_on is None
+    # the page as first shown has the field empty
+    page = client.get(f"/contracts/{contract.id}").text
+    assert 'value=""' in re.search(r'<input id="f-published_on"[^>]*>', page).group(0)
+
+
+def test_a_contracts_term_and_payment_period_take_the_english_plural(client, db, world, supplier,
+                                                                      login_as):
+    project = register(db, world, budget="300000")
+    contract = contracts.record_contract(
+        db, world["p_actor"], project.id,
+        contract_values(supplier, amount="300000", term_months="1"), THIRDS)
+    login_as(world["purchaser"])
+    client.post("/language", data={"language": "en", "csrf_token": csrf_from(client, "/")})
+    page = client.get(f"/contracts/{contract.id}").text
+    assert "<dd>1 month</dd>" in page and "1 months" not in page
+    assert "30 days after acceptance" in page
+    listing = client.get("/contracts").text
+    assert "1 month<" in listing and "1 months" not in listing

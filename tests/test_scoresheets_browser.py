@@ -164,3 +164,50 @@ def test_the_scoring_summarys_forms_stay_inside_their_table_on_a_phone(page, db,
                        - edge) + 'px');
     })""")
     assert outside == [], f"at {viewport['width']} px wide: {outside}"
+
+
+def test_a_refused_submission_outlines_only_the_field_at_fault_and_n_a_keeps_the_entry(
+        page, db, make_user, make_org):
+    """After a refused submission only the faulty field is outlined in red; the evidence box
+    spans the sheet's width; ticking 不适用 and reloading keeps the points and the reason."""
+    pw = panel_world(db, make_user, make_org, pool_size=4, seats=3, alternates=0)
+    browser_login(page, pw.user_of(db, pw.seated(db)[0]).username)
+    page.goto(f"/evaluations/{pw.evaluation.id}")
+    page.get_by_test_id("start-expert").click()
+    page.wait_for_url("**/sheets/*")
+    sheet_url = page.url
+    # a new sheet: the evidence box is as wide as the sheet, not half of it
+    form_box = page.locator("#sheet-form").bounding_box()
+    evidence_box = page.locator("#attach-evidence").bounding_box()
+    assert abs(evidence_box["width"] - form_box["width"]) <= 2, (evidence_box, form_box)
+
+    page.fill('[name="value-C1.3"]', "12")
+    page.fill('[name="reason-C1.3"]', "一处满溢")
+    page.check('[name="na-C1.3"]')
+    page.fill('[name="na_reason-C1.3"]', "本期未设收集点")
+    page.press('[name="na_reason-C1.3"]', "Tab")
+    expect(page.get_by_test_id("draft-status")).to_contain_text("草稿已于")
+    expect(page.get_by_test_id("sheet-subtotal")).to_contain_text("1 项不适用")
+    page.goto(sheet_url)  # the draft as stored
+    assert page.is_checked('[name="na-C1.3"]')
+    assert page.input_value('[name="value-C1.3"]') == "12"
+    assert page.input_value('[name="reason-C1.3"]') == "一处满溢"
+    page.uncheck('[name="na-C1.3"]')
+
+    page.select_option('[name="value-C1.2"]', "达成")
+    page.fill('[name="value-C2.2"]', "25")  # above the maximum 20
+    page.fill('[name="reason-C2.2"]', "预案未演练")
+    page.get_by_test_id("submit-sheet").click()
+    page.wait_for_load_state()
+    expect(page.locator("#sheet-errors")).to_be_visible()
+    leaf = page.get_by_test_id("leaf-C2.2")
+    red = leaf.locator('[name="value-C2.2"]').evaluate("e => getComputedStyle(e).borderTopColor")
+    for name in ("reason-C2.2", "na_reason-C2.2"):
+        colour = leaf.locator(f'[name="{name}"]').evaluate(
+            "e => getComputedStyle(e).borderTopColor")
+        assert colour != red, name
+    field = leaf.locator('[name="value-C2.2"]')
+    assert field.get_attribute("aria-invalid") == "true"
+    error = leaf.locator("p.error")
+    expect(error).to_have_text("得分必须在 0 到满分 20 之间。")
+    assert error.get_attribute("id") in field.get_attribute("aria-describedby").split()

@@ -543,3 +543,131 @@ def test_the_scoring_summary_rounds_scores_half_up_once_as_the_engine_does(clien
     page = client.get(f"/evaluations/{pw.evaluation.id}/scoring").text
     part = re.search(r'data-testid="part-score-A">([^<]*)<', page)
     assert part and part.group(1) == "99.51"
+
+
+def _leaf_html(page: str, leaf_id: str) -> str:
+    start = page.index(f'data-testid="leaf-{leaf_id}"')
+    return page[page.rindex("<fieldset", 0, start):page.index("</fieldset>", start)]
+
+
+def _input(html: str, name: str) -> str:
+    return re.search(r'<(?:input|select) [^>]*name="' + re.escape(name) + r'"[^>]*>', html).group(0)
+
+
+def _start_expert_sheet(client, db, pw) -> tuple[str, str, int]:
+    member = pw.seated(db)[0]
+    token = sign_in(client, pw.user_of(db, member))
+    response = client.post(f"/evaluations/{pw.evaluation.id}/sheets",
+                           data={"part": "C", "kind": "expert", "csrf_token": token})
+    sheet_url = response.headers["location"]
+    return token, sheet_url, int(sheet_url.rsplit("/", 1)[1])
+
+
+def test_a_refused_submission_marks_only_the_field_each_message_is_about(client, db, pw):
+    """Points above the maximum mark the points; a deduction without its reason marks the
+    reason; 不适用 without why marks why; each marked field is described by its message."""
+    token, sheet_url, sheet_id = _start_expert_sheet(client, db, pw)
+    version = db.get(Scoresheet, sheet_id).version
+    response = client.post(f"{sheet_url}/submit", data={
+        "csrf_token": token, "version": str(version),
+        "value-C1.2": "部分达成",  # below the top tier, no reason
+        "value-C1.3": "16", "reason-C1.3": "一处满溢",  # above the maximum 15
+        "na-C2.1": "1",  # not applicable, no reason
+        "value-C2.2": "20"})
+    assert response.status_code == 422
+    page = response.text
+    expected = {"C1.2": ("reason-C1.2", 1), "C1.3": ("value-C1.3", 2),
+                "C2.1": ("na_reason-C2.1", 3)}
+    for leaf_id, (marked, index) in expected.items():
+        html = _leaf_html(page, leaf_id)
+        assert '<fieldset class="leaf refused"' in html, leaf_id
+        assert html.count("has-error") == 1 and html.count('aria-invalid="true"') == 1, leaf_id
+        field = _input(html, marked)
+        assert 'aria-invalid="true"' in field, leaf_id
+        assert f"err-{index}" in re.search(r'aria-describedby="([^"]*)"', field).group(1).split()
+        for other in ("value", "reason", "na_reason"):
+            if f"{other}-{leaf_id}" != marked:
+                assert "aria-invalid" not in _input(html, f"{other}-{leaf_id}"), (leaf_id, other)
+        assert f'id="err-{index}" role="alert">' in html
+    assert "0 到满分 15" in _leaf_html(page, "C1.3")
+    fine = _leaf_html(page, "C2.2")
+    assert "refused" not in fine and "has-error" not in fine and "aria-invalid" not in fine
+    # a message about the reason is not read out with the points
+    assert "err-1" not in _input(_leaf_html(page, "C1.2"), "value-C1.2")
+
+
+def test_a_not_applicable_leaf_keeps_its_entry_in_the_draft_and_scores_only_the_na(client, db,
+                                                                                   pw):
+    token, sheet_url, sheet_id = _start_expert_sheet(client, db, pw)
+    version = db.get(Scoresheet, sheet_id).version
+    htmx = {"HX-Request": "true", "X-CSRF-Token": token}
+    saved = client.post(f"{sheet_url}/draft", headers=htmx, data={
+        "version": str(version), "value-C1.3": "12", "reason-C1.3": "一处满溢",
+        "value-C2.1": "部分达成", "reason-C2.1": "夜间频次不足",
+        "na-C1.3": "1", "na_reason-C1.3": "本期未设收集点",
+        "value-C2.2": "20"})
+    assert saved.status_code == 200
+    # the subtotal leaves the n/a indicator out, typed figures or not
+    assert "已评 2 / 4 项，得分 34.00（已评指标满分 40.00）；1 项不适用，不计入" in saved.text
+    db.expire_all()
+    stored = db.get(Scoresheet, sheet_id).scores
+    assert stored["C1.3"]["na"] == "本期未设收集点"
+    assert scoresheets.package_score(stored["C1.3"]) == {"na": "本期未设收集点"}
+    # back on the sheet, the box is still ticked and the entry is still there
+    page = client.get(sheet_url).text
+    leaf = _leaf_html(page, "C1.3")
+    assert "checked" in _input(leaf, "na-C1.3")
+    assert 'value="12"' in _input(leaf, "value-C1.3")
+    assert 'value="一处满溢"' in _input(leaf, "reason-C1.3")
+    assert 'value="本期未设收集点"' in _input(leaf, "na_reason-C1.3")
+    # unticked, it scores what was kept
+    again = client.post(f"{sheet_url}/draft", headers=htmx, data={
+        "version": str(version + 1), "value-C1.3": "12", "reason-C1.3": "一处满溢",
+        "na_reason-C1.3": "本期未设收集点", "value-C2.2": "20"})
+    assert again.status_code == 200 and "已评 2 / 4 项，得分 32.00" in again.text
+    db.expire_all()
+    assert db.get(Scoresheet, sheet_id).scores["C1.3"] == {"points": "12", "reason": "一处满溢"}
+    # submitted as not applicable: the sheet holds the n/a alone, as scored and audited
+    submitted = client.post(f"{sheet_url}/submit", data={
+        "csrf_token": token, "version": str(version + 2), "value-C1.2": "达成",
+        "value-C1.3": "12", "reason-C1.3": "一处满溢", "na-C1.3": "1",
+        "na_reason-C1.3": "本期未设收集点", "value-C2.1": "达成", "value-C2.2": "20"})
+    assert submitted.status_code == 303
+    db.expire_all()
+    assert db.get(Scoresheet, sheet_id).scores["C1.3"] == {"na": "本期未设收集点"}
+    sheets = scoresheets.contribution(db, pw.evaluation).sheets
+    assert sheets[0]["scores"]["C1.3"] == {"na": "本期未设收集点"}
+
+
+def test_the_subtotal_after_a_refused_submission_is_the_one_the_draft_holds(client, db, pw):
+    token, sheet_url, sheet_id = _start_expert_sheet(client, db, pw)
+    version = db.get(Scoresheet, sheet_id).version
+    typed = {"value-C1.3": "12", "reason-C1.3": "一处满溢", "value-C1.2": "部分达成",
+             "reason-C1.2": "两座公厕有异味", "value-C2.2": "10", "reason-C2.2": "缺预案演练"}
+    saved = client.post(f"{sheet_url}/draft", data={**typed, "version": str(version)},
+                        headers={"HX-Request": "true", "X-CSRF-Token": token})
+    held = "已评 3 / 4 项，得分 32.50（已评指标满分 50.00）"  # 12 + 15 × 0.7 + 10
+    assert held in saved.text
+    refused = client.post(f"{sheet_url}/submit", data={
+        **typed, "value-C1.3": "16", "csrf_token": token, "version": str(version + 1)})
+    assert refused.status_code == 422 and "0 到满分 15" in refused.text
+    subtotal = re.search(r'<p id="sheet-subtotal"[^>]*>(.*?)</p>', refused.text, re.S).group(1)
+    assert held in subtotal  # the refused 16 counts with its saved 12, and the box says so
+    assert any(note in subtotal for note in (
+        "1 marked indicator counted with its last saved entry", "1 项标出的指标按上次保存的内容计入"))
+    db.expire_all()
+    assert db.get(Scoresheet, sheet_id).scores["C1.3"] == {"points": "12", "reason": "一处满溢"}
+    # the same on the page as loaded again
+    assert held in client.get(sheet_url).text
+
+
+def test_a_data_sheet_is_called_measured_data_not_by_its_code(client, db, pw):
+    member = pw.seated(db)[0]
+    token = sign_in(client, pw.user_of(db, member))
+    response = client.post(f"/evaluations/{pw.evaluation.id}/sheets",
+                           data={"part": "C", "kind": "data", "csrf_token": token})
+    page = client.get(response.headers["location"]).text
+    assert "DATA" not in page
+    assert "<dt>评分表</dt><dd>客观数据</dd>" in page
+    # the evidence box spans the page as the sheet does
+    assert '<section class="card" id="attach-evidence">' in page

@@ -404,3 +404,40 @@ def test_control_characters_in_an_answer_are_dropped_and_the_answer_kept(client,
     assert stored(db) == 1
     answer = db.exec(select(SurveyResponse)).one().answers
     assert answer[text_question] == "路面很干净"
+
+
+def _full_width(text: str) -> str:
+    return "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in text)
+
+
+def test_a_code_typed_with_a_chinese_input_method_or_any_dash_is_read(client, db, world):
+    evaluation = evaluation_with_survey(db, world)
+    code = issue(db, world, evaluation, 1)[0]
+    for typed in (_full_width(f"{code[:4]}-{code[4:]}"), f"{code[:4].lower()}—{code[4:]}",
+                  f"{code[:4]}\u3000{code[4:]}"):
+        response = client.get("/s", params={"code": typed})
+        assert response.status_code == 303, typed
+        assert response.headers["location"] == f"/s/{code}"
+
+
+def test_a_refused_code_names_the_characters_no_code_contains():
+    from evalplatform.i18n import language
+
+    with language("en"):
+        for typed in ("24BG-ZYJ0", "abcd-1234", "ABCD-OIL2"):
+            message = invitations.problem(typed)
+            assert message and "never contains 0, 1, O, I or L" in message, typed
+        assert "has 0" in invitations.problem("24BG-ZYJ0")
+        assert "has 1" in invitations.problem("ABCD-1234")
+        assert "too short" in invitations.problem("ABCD-234")
+        assert "too long" in invitations.problem("ABCD-23456")
+        assert "never 0, 1, O, I or L" in invitations.problem("ABCD#234")
+        assert "Type the code" in invitations.problem(" - ")
+    # what can be a code is no problem, whatever the case, the spaces or the dashes
+    assert invitations.problem("abcd 2345") is None and invitations.normalise("ab-cd-23-45")
+
+
+def test_the_code_page_says_which_characters_a_code_never_has(client):
+    hint = re.search(r'<p class="r-hint" id="h-code">([^<]*)</p>', client.get("/s").text)
+    assert hint and any(rule in hint.group(1) for rule in ("never 0, 1, O, I or L",
+                                                           "不含 0、1、O、I、L"))

@@ -516,6 +516,10 @@ def form_values(sheet: Scoresheet | None, leaves: list[Leaf] | None = None) -> d
         if "na" in entry:
             values[f"na-{leaf_id}"] = "1"
             values[f"na_reason-{leaf_id}"] = entry["na"]
+            # what a draft kept of the leaf's other fields while it is not applicable, as typed
+            for name, text in (entry.get("set_aside") or {}).items():
+                if name in SET_ASIDE_FIELDS:
+                    values[f"{name}-{leaf_id}"] = str(text)
             continue
         value = entry.get("points", entry.get("tier", entry.get("value", "")))
         if leaf_id in ratios and "value" in entry:
@@ -558,6 +562,22 @@ def _store(session: Session, sheet: Scoresheet, expected_version: int | None, va
                          "colleague); reload it and try again."))
 
 
+#: The fields of a leaf declared not applicable that a draft keeps beside the n/a, as typed.
+SET_ASIDE_FIELDS = ("value", "reason", "source")
+
+
+def _with_set_aside(entry: dict, form: dict, leaf_id: str) -> dict:
+    """A draft's not-applicable entry with what was typed into the leaf's other fields kept
+    beside it (``{"na": reason, "set_aside": {"value": "12", "reason": "…"}}``), so that
+    unticking 不适用 brings them back. Only :func:`form_values` reads ``set_aside``: the
+    subtotal, the package (:func:`package_score`) and submission see the n/a alone."""
+    if "na" not in entry:
+        return entry
+    typed = {name: str(form.get(f"{name}-{leaf_id}") or "").strip() for name in SET_ASIDE_FIELDS}
+    typed = {name: text for name, text in typed.items() if text}
+    return {"na": entry["na"], "set_aside": typed} if typed else {"na": entry["na"]}
+
+
 def save_draft(session: Session, principal, evaluation_id: int, sheet_id: int, form: dict,
                expected_version: int | None = None, *, whole: bool = False
                ) -> tuple[Scoresheet, ParsedSheet]:
@@ -583,7 +603,9 @@ def save_draft(session: Session, principal, evaluation_id: int, sheet_id: int, f
         parsed.pending.pop(leaf_id, None)
         if leaf_id in kept:
             parsed.scores[leaf_id] = kept[leaf_id]
-    _store(session, sheet, expected_version, {"scores": parsed.scores,
+    scores = {leaf_id: _with_set_aside(entry, form, leaf_id)
+              for leaf_id, entry in parsed.scores.items()}
+    _store(session, sheet, expected_version, {"scores": scores,
                                               "updated_by": principal.actor.id,
                                               "updated_at": now()})
     session.commit()

@@ -562,13 +562,13 @@ async def contract_published(request: Request, contract_id: int,
                              session: Session = Depends(get_session),
                              principal: Principal = Depends(contract_purchaser)):
     form = await request.form()
+    typed = str(form.get("published_on", ""))
     try:
-        contracts.record_publication(session, principal.actor, contract_id,
-                                     form.get("published_on", ""))
-    except ValidationFailed as exc:
-        return render(request, "contracts/detail.html",
-                      _contract_context(session, contract_id, exc.errors, principal),
-                      status_code=422)
+        contracts.record_publication(session, principal.actor, contract_id, typed)
+    except ValidationFailed as exc:  # the contract page again, the typed date kept at its field
+        context = _contract_context(session, contract_id, exc.errors, principal)
+        context["published_on"] = typed
+        return render(request, "contracts/detail.html", context, status_code=422)
     flash(request, _("Publication date recorded."))
     return redirect(request, f"/contracts/{contract_id}")
 

@@ -23,7 +23,8 @@ read_one = require(Role.finance, Role.purchaser, Role.auditor, owns=schemes.owns
 edit_one = require(Role.finance, Role.purchaser, owns=schemes.owns_scheme)
 
 
-def _editor_context(principal, scheme, errors=None, open_node: str = "") -> dict:
+def _editor_context(principal, scheme, errors=None, open_node: str = "",
+                    child: dict | None = None) -> dict:
     doc = scheme.document
     return {
         "scheme": scheme,
@@ -32,15 +33,19 @@ def _editor_context(principal, scheme, errors=None, open_node: str = "") -> dict
         "problems": schemes.problems(doc),
         "errors": errors or {},
         "open_node": open_node,
+        # what was typed into a refused "add a sub-indicator" form: {"parent", "name", "points"}
+        "child": child or {},
         "S": schemes,
     }
 
 
-def _editor(request, session, principal, scheme_id, errors=None, open_node="", status=200):
+def _editor(request, session, principal, scheme_id, errors=None, open_node="", status=200,
+            child=None):
     scheme = schemes.get(session, scheme_id)
     template = "schemes/_editor.html" if request.headers.get("hx-request") \
         else "schemes/editor.html"
-    return render(request, template, _editor_context(principal, scheme, errors, open_node),
+    return render(request, template,
+                  _editor_context(principal, scheme, errors, open_node, child),
                   status_code=status)
 
 
@@ -194,8 +199,19 @@ def update_node(request: Request, scheme_id: int, node_id: str, name: str = Form
 def add_child(request: Request, scheme_id: int, node_id: str, name: str = Form(""),
               points: str = Form(""), session: Session = Depends(get_session),
               principal: Principal = Depends(edit_one)):
-    return _edit(request, session, principal, scheme_id, lambda: schemes.add_child(
-        session, principal, scheme_id, node_id, name=name, points=points))
+    """Add a sub-indicator; a refused one re-shows its form, open, with what was typed and each
+    error beside its field (keyed ``<parent>-child-name`` / ``<parent>-child-points``, apart
+    from the parent's own fields)."""
+    try:
+        schemes.add_child(session, principal, scheme_id, node_id, name=name, points=points)
+    except ValidationFailed as exc:
+        errors = {}
+        for key, message in exc.errors.items():
+            field = key.removeprefix(f"{node_id}-")
+            errors[f"{node_id}-child-{field}" if field in ("name", "points") else key] = message
+        return _editor(request, session, principal, scheme_id, errors, status=422,
+                       child={"parent": node_id, "name": name, "points": points})
+    return _editor(request, session, principal, scheme_id)
 
 
 @router.post("/{scheme_id}/nodes/{node_id}/move")

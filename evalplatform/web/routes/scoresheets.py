@@ -89,10 +89,12 @@ def _sheet_context(session: Session, principal: Principal, evaluation_id: int, s
                 and scoresheets.can_edit(session, principal, sheet, evaluation))
     leaves = scoresheets.sheet_leaves(part, sheet.kind)
     stored_values = scoresheets.form_values(sheet, leaves)
-    pending, notes, scores = {}, {}, sheet.scores or {}
+    pending, notes, scores, kept, faults = {}, {}, sheet.scores or {}, [], {}
     if editable:
         shown = scoresheets.parse_form(doc, part, sheet.kind, values or stored_values)
-        pending, notes, scores = shown.pending, shown.notes, shown.scores
+        pending, notes = shown.pending, shown.notes
+        scores, kept = _as_a_draft_keeps(shown, sheet.scores or {}, leaves)
+        faults = _faults(leaves, sheet.kind, values or stored_values, errors or {}, shown)
     contract = evaluations.contract_of(session, evaluation)
     project = evaluations.project_of(session, evaluation)
     own_evaluation = None
@@ -109,6 +111,7 @@ def _sheet_context(session: Session, principal: Principal, evaluation_id: int, s
         "project": project, "leaves": leaves,
         "values": values or stored_values, "errors": errors or {}, "pending": pending,
         "notes": notes, "subtotal": scoresheets.subtotal(leaves, scores, sheet.kind),
+        "subtotal_kept": len(kept), "faults": faults,
         "editable": editable, "scorer_name": scorer_name, "errors_note": None,
         "evidence": scoresheets.leaf_files(session, sheet),
         "self_evaluation": own_evaluation,
@@ -121,6 +124,40 @@ def _sheet_context(session: Session, principal: Principal, evaluation_id: int, s
         and principal.role == Role.purchaser and sheet.status == SheetStatus.submitted
         and scoresheets.second_look_open(evaluation),
     }
+
+
+def _as_a_draft_keeps(shown: scoresheets.ParsedSheet, stored: dict, leaves: list
+                     ) -> tuple[dict, list[str]]:
+    """The scores the subtotal adds up for a form on the screen, as a draft saves them: each
+    refused indicator with its last saved entry (and the ids of those so counted), so the
+    page's subtotal is the one the saved draft holds, after a refused submission too."""
+    scores, kept = dict(shown.scores), []
+    for leaf in leaves:
+        if leaf.id in shown.errors:
+            scores.pop(leaf.id, None)
+            if leaf.id in stored:
+                scores[leaf.id] = stored[leaf.id]
+                kept.append(leaf.id)
+    return scores, kept
+
+
+def _faults(leaves: list, kind: SheetKind, values: dict, errors: dict,
+            shown: scoresheets.ParsedSheet) -> dict[str, str]:
+    """For each indicator with a message, the field it is about: ``value`` (missing or
+    refused points, tier or measured value), ``reason`` (a deduction without its reason),
+    ``source`` (a measured value without its source) or ``na_reason`` (不适用 without why)."""
+    faults = {}
+    for leaf in leaves:
+        if not errors.get(leaf.id):
+            continue
+        typed = str(values.get(f"value-{leaf.id}") or "").strip()
+        if str(values.get(f"na-{leaf.id}") or "").strip() in ("1", "on", "true"):
+            faults[leaf.id] = "na_reason"
+        elif leaf.id in shown.errors or not typed:
+            faults[leaf.id] = "value"
+        else:
+            faults[leaf.id] = "source" if kind == SheetKind.data else "reason"
+    return faults
 
 
 @router.get("/evaluations/{evaluation_id}/sheets/{sheet_id}")
@@ -139,9 +176,12 @@ def _status_context(session: Session, evaluation_id: int, sheet_id: int, leaves_
     sheet = scoresheets.get(session, evaluation.id, sheet_id)
     doc = evaluations.scheme_document(session, evaluation)
     leaves = scoresheets.sheet_leaves(scoresheets.part_of(doc, sheet.part_id), sheet.kind)
+    stored = sheet.scores or {}
     return {"sheet": sheet, "leaves": leaves, "errors": leaves_errors, "pending": pending,
             "message": message, "ok": ok, "notes": notes or {},
-            "subtotal": scoresheets.subtotal(leaves, sheet.scores or {}, sheet.kind)}
+            "subtotal": scoresheets.subtotal(leaves, stored, sheet.kind),
+            "subtotal_kept": sum(1 for leaf in leaves
+                                 if leaf.id in leaves_errors and leaf.id in stored)}
 
 
 @router.post("/evaluations/{evaluation_id}/sheets/{sheet_id}/draft")

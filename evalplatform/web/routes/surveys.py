@@ -512,13 +512,11 @@ async def code_entry(request: Request, code: str = "", _access=Depends(anyone)):
         normal = invitations.normalise(code)
         if normal:
             return RedirectResponse(f"/s/{normal}", status_code=303)
-        return render(request, "surveys/code.html", {"code": code, "error": _(
-            "A code has 8 letters and digits, e.g. ABCD-2345. Please check your slip.")},
-            status_code=422)
+        return render(request, "surveys/code.html",
+                      {"code": code, "error": invitations.problem(code)}, status_code=422)
     if "code" in request.query_params:  # 继续 was tapped with the box empty
-        return render(request, "surveys/code.html", {"code": "", "error": _(
-            "Type the code printed on your slip: 8 letters and digits, e.g. ABCD-2345.")},
-            status_code=422)
+        return render(request, "surveys/code.html",
+                      {"code": "", "error": invitations.problem("")}, status_code=422)
     return render(request, "surveys/code.html", {"code": "", "error": ""})
 
 
