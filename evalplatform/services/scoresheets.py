@@ -29,7 +29,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 import scoring
-from evalplatform.i18n import _, current_language, percent
+from evalplatform.i18n import _, current_language, ngettext, percent
 from evalplatform.models import (
     Evaluation,
     EvaluationStatus,
@@ -980,9 +980,12 @@ def panel_gaps(session: Session, evaluation: Evaluation) -> list[str]:
     found = []
     empty = panel.vacancies(session, evaluation.id)
     if empty:
-        found.append(_("The panel has %(n)s empty seat(s) of the %(size)s it was drawn with, "
-                       "and no alternate is left: draw again to fill them.", n=empty,
-                       size=panel.planned_size(session, evaluation.id)))
+        found.append(ngettext(
+            "The panel has %(num)s empty seat of the %(size)s it was drawn with, and no "
+            "alternate is left: draw again to fill it.",
+            "The panel has %(num)s empty seats of the %(size)s it was drawn with, and no "
+            "alternate is left: draw again to fill them.", empty,
+            size=panel.planned_size(session, evaluation.id)))
     for row in progress(session, evaluation).rows:
         if row.kind in (SheetKind.expert, SheetKind.firm) and row.state != "submitted":
             found.append(_("%(part)s: %(scorer)s (%(who)s) has not submitted a sheet; wait for "
