@@ -337,6 +337,34 @@ def compatibility_errors(answered: dict, new: dict) -> dict[str, str]:
     return errors
 
 
+def with_earlier(shown: dict, earlier: list[dict]) -> dict:
+    """``shown`` with what earlier versions asked and it no longer does, so that answers given
+    to them are still counted and exported (nothing accepted is lost): a question dropped
+    since comes after the shown ones, as its last version worded it; an option dropped from a
+    kept choice question comes after the shown options. ``earlier`` is oldest first; the
+    shown version's wording wins for everything it still has."""
+    merged = copy.deepcopy(shown)
+    items = merged.setdefault("questions", [])
+    by_id = {q["id"]: q for q in items}
+    dropped: dict[str, dict] = {}
+    for doc in reversed(earlier):  # the latest wording of a dropped question first
+        for old in questions(doc):
+            now = by_id.get(old["id"])
+            if now is None:
+                dropped.setdefault(old["id"], copy.deepcopy(old))
+                continue
+            if now.get("type") != old.get("type") or "options" not in now:
+                continue
+            names = {o["name"] for o in now["options"]}
+            for option in old.get("options") or []:
+                if option["name"] not in names:
+                    now["options"].append(copy.deepcopy(option))
+                    names.add(option["name"])
+    order = [q["id"] for doc in earlier for q in questions(doc)]
+    items.extend(sorted(dropped.values(), key=lambda q: order.index(q["id"])))
+    return merged
+
+
 # ---------------------------------------------------------------- edits
 
 

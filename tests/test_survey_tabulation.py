@@ -196,6 +196,34 @@ def test_no_answer_exported_can_start_a_formula():
     assert sheet["B2"].value.startswith("=HYPERLINK")  # shown as typed, but as text
 
 
+def test_answers_to_what_a_later_version_dropped_are_still_counted_and_exported():
+    """Version 2 drops option "evening" of Q5 and the questions Q6 and Q7: the answers given
+    to version 1 stay in the tabulation and the export (nothing accepted is lost)."""
+    import copy
+
+    later = copy.deepcopy(DOC)
+    later["questions"] = [q for q in later["questions"] if q["id"] not in ("Q6", "Q7")]
+    q5 = next(q for q in later["questions"] if q["id"] == "Q5")
+    q5["options"] = [o for o in q5["options"] if o["name"] != "evening"]
+    q5["label"]["zh-CN"] = "您通常在什么时段见到保洁员？"  # reworded: the shown wording wins
+    merged = qn.with_earlier(later, [DOC])
+    assert [q["id"] for q in merged["questions"]] == ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7"]
+    q5 = next(q for q in merged["questions"] if q["id"] == "Q5")
+    assert [o["name"] for o in q5["options"]] == ["morning", "day", "evening"]
+    assert q5["label"]["zh-CN"] == "您通常在什么时段见到保洁员？"
+    assert qn.with_earlier(DOC, [DOC]) == DOC  # nothing dropped: nothing added
+    answered = [Answered("closed", None, "2026-06-01", {"Q1": S, "Q5": "evening", "Q7": "好"})
+                for _ in range(5)]
+    table = tabulation.tabulate(merged, answered)
+    counts = {q.id: q for q in table.questions}
+    assert "Q7" in counts and "Q6" in counts
+    header, body = tabulation.export_table(merged, answered, codes=True)
+    assert "Q7" in header and body[0][header.index("Q5")] == "evening"
+    assert body[0][header.index("Q7")] == "好"
+    _header, shown_only = tabulation.export_table(later, answered, codes=True)
+    assert "Q7" not in _header  # what the shown version alone would have lost
+
+
 def test_the_rates_chart_and_distribution_charts_are_echarts_options(tab):
     option = tabulation.chart(tab.questions[0])
     assert option["yAxis"]["data"][0] == "满意"

@@ -1055,9 +1055,18 @@ def shown_version(session: Session, survey: Survey) -> Questionnaire:
     return current(session, survey) or working(session, survey)
 
 
+def tabulated_document(session: Session, survey: Survey) -> dict:
+    """The shown version with the questions and options earlier versions answered and it
+    dropped: what the tabulation and the exports count, so that no answer goes uncounted."""
+    shown = shown_version(session, survey)
+    earlier = [q.document for q in versions(session, survey)
+               if q.version < shown.version and q.status != QuestionnaireStatus.draft]
+    return qn.with_earlier(shown.document, earlier)
+
+
 def tabulate(session: Session, evaluation: Evaluation, language: str) -> tabulation.Tabulation:
     survey = _survey(session, evaluation)
-    document = shown_version(session, survey).document
+    document = tabulated_document(session, survey)
     names = {s.id: s.name for s in sites(session, survey)}
     found = responses.invitation_counts(session, survey.id)
     return tabulation.tabulate(document, _answered(session, survey), issued=found["issued"],
@@ -1069,7 +1078,7 @@ def export(session: Session, evaluation: Evaluation, language: str, *, fmt: str,
            ) -> tuple[bytes, str, str]:
     """Responses as CSV or Excel (labels or codes): (bytes, media type, file name)."""
     survey = _survey(session, evaluation)
-    document = shown_version(session, survey).document
+    document = tabulated_document(session, survey)
     names = {s.id: s.name for s in sites(session, survey)}
     header, body = tabulation.export_table(document, _answered(session, survey),
                                            language=qn.lang_key(language), codes=codes,
