@@ -4,6 +4,7 @@ API, and finance decides on them: the pages' services, rules, refusals and audit
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func
@@ -113,6 +114,42 @@ CONTRACT = {"amount_yuan": "640000.00", "signed_on": "2026-03-02", "term_months"
             "instalments": [{"share": "30%", "due_condition": "on_signing"},
                             {"share": "70%", "due_condition": "after_final",
                              "performance_linked": True}]}
+
+
+def test_a_contract_states_its_own_band_table_and_the_settlement_pays_by_it(client, db, world):
+    import scoring
+    from evalplatform.models import Contract
+    from evalplatform.services import settlements
+
+    meals = world.projects["meals"]
+    headers = signed(client, world.civil_purchaser)
+    body = {**CONTRACT, "supplier_id": world.supplier.id, "payment_rule": "bands",
+            "bands": "优 90: 100%, 良 80: 95%, 70: 90%, 60: 80%, 0: 0%"}
+    created = client.post(f"/api/projects/{meals.id}/contract", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    rule = created.json()["payment_rule"]
+    assert [(b["min_score"], b["ratio"]) for b in rule["bands"]] == [
+        ("90", "1"), ("80", "0.95"), ("70", "0.9"), ("60", "0.8"), ("0", "0")]
+    contract = db.get(Contract, created.json()["id"])
+    paid = scoring.apply_payment(Decimal("75.00"), settlements.scoring_rule(contract),
+                                 Decimal("100000.00"))
+    assert paid.ratio == Decimal("0.9")  # the default table would pay 80 % at 75
+
+
+@pytest.mark.parametrize("bands, words", [
+    ("90: 100%, 80: 95%", "0"),  # no band for a total below 80
+    ("80: 95%, 90: 100%, 0: 0%", "highest first"),
+    ("90: 90%, 80: 95%, 0: 0%", "larger share"),
+    ("很好", "很好"),
+])
+def test_a_bad_band_table_is_refused_naming_the_field_and_the_rule(client, world, bands, words):
+    meals = world.projects["meals"]
+    headers = {**signed(client, world.civil_purchaser), "Accept-Language": "en"}
+    body = {**CONTRACT, "supplier_id": world.supplier.id, "payment_rule": "bands", "bands": bands}
+    refused = client.post(f"/api/projects/{meals.id}/contract", json=body, headers=headers)
+    assert refused.status_code == 422 and set(refused.json()["errors"]) == {"bands"}
+    assert words in refused.json()["errors"]["bands"]
+    assert client.get(f"/api/projects/{meals.id}", headers=headers).json()["contract"] is None
 
 
 @pytest.mark.parametrize("floor", ["100", "100.00", "-1", "abc"])

@@ -10,6 +10,7 @@ add up to the contract amount exactly, in fen.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -208,10 +209,54 @@ def _yuan(fen: Decimal, *, exact: bool = False) -> str:
     return f"¥{yuan.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
 
 
-def payment_rule_from(kind: str, floor: str) -> tuple[dict | None, str | None]:
-    """The contract's payment rule as JSON: the default band table, or linear with a floor."""
+_BAND_SEPARATORS = re.compile(r"[,;，；、\n]+")
+_BAND = re.compile(r"^(?:(?P<grade>[^\d\s≥>=:：]{1,20})\s*)?[≥>=]*\s*(?P<min>\d{1,3}(?:\.\d{1,2})?)"
+                   r"\s*[:：]?\s*(?P<ratio>\d{1,3}(?:\.\d{1,2})?)\s*%?$")
+
+
+def bands_from(text: str) -> tuple[list[dict] | None, str | None]:
+    """A band table typed as the contract states it, e.g. "优 90: 100%, 良 80: 95%, 70: 90%,
+    60: 80%, 0: 0%" (a grade's name is optional; lower bounds inclusive): highest first, each
+    lower bound from 0 to 100 and each share from 0 to 100 % with at most two decimals, the
+    lowest band starting at 0 (every total is paid by some band) and a lower score never
+    paid a larger share."""
+    rule = _("Type the bands as lower bound: share, highest first, e.g. 90: 100 %, 80: 95 %, "
+             "70: 90 %, 60: 80 %, 0: 0 % (a grade's name may come first: 优 90: 100 %).")
+    bands = []
+    for piece in (p.strip() for p in _BAND_SEPARATORS.split(text) if p.strip()):
+        match = _BAND.match(piece)
+        if not match:
+            return None, _("%(band)s is not a band. %(rule)s", band=piece, rule=rule)
+        low, ratio = Decimal(match["min"]), Decimal(match["ratio"])
+        if low > 100 or ratio > 100:
+            return None, _("%(band)s: a lower bound and a share are at most 100. %(rule)s",
+                           band=piece, rule=rule)
+        bands.append({"grade": (match["grade"] or "").strip(), "min_score": str(low),
+                      "ratio": str(ratio / 100)})
+    if not bands:
+        return None, rule
+    lows = [Decimal(b["min_score"]) for b in bands]
+    if lows != sorted(lows, reverse=True) or len(set(lows)) != len(lows):
+        return None, _("Give the bands highest first, each lower bound once. %(rule)s", rule=rule)
+    if lows[-1] != 0:
+        return None, _("The lowest band starts at 0, so that every total has its share (0 %% "
+                       "pays nothing). %(rule)s", rule=rule)
+    ratios = [Decimal(b["ratio"]) for b in bands]
+    if ratios != sorted(ratios, reverse=True):
+        return None, _("A lower band may not pay a larger share than a higher one.")
+    return bands, None
+
+
+def payment_rule_from(kind: str, floor: str, bands: str = "") -> tuple[dict | None, str | None]:
+    """The contract's payment rule as JSON: its band table (the default one unless the
+    contract states its own), or linear with a floor."""
     if kind in ("", "bands"):
-        return {"kind": "bands", "bands": DEFAULT_BANDS}, None
+        if not _clean(bands):
+            return {"kind": "bands", "bands": DEFAULT_BANDS}, None
+        table, problem = bands_from(_clean(bands))
+        if problem:
+            return None, problem
+        return {"kind": "bands", "bands": table}, None
     if kind == "linear":
         try:
             floor_value = Decimal(_clean(floor))
@@ -309,9 +354,11 @@ def record_contract(session: Session, actor: Actor, project_id: int, values: dic
                 "A small or medium supplier is paid within 30 days of acceptance; the contract "
                 "may say up to 60, never more.")
     rule, problem = payment_rule_from(_clean(values.get("payment_rule")),
-                                      _clean(values.get("floor_score")))
-    if problem:
-        errors["payment_rule"] = problem
+                                      _clean(values.get("floor_score")),
+                                      _clean(values.get("bands")))
+    if problem:  # a typed band table's fault is the table's, any other the rule's
+        errors["bands" if _clean(values.get("bands")) and _clean(values.get("payment_rule"))
+               in ("", "bands") else "payment_rule"] = problem
     planned: list[PlannedInstalment] = []
     if amount_fen is not None and "amount" not in errors:
         try:

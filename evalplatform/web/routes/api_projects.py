@@ -424,7 +424,13 @@ class ContractIn(BaseModel):
                                                                "supplier: days from acceptance "
                                                                "to payment, 30 by default, at "
                                                                "most 60")
-    payment_rule: str = Field("bands", description="bands (the default table) or linear")
+    payment_rule: str = Field("bands", description="bands (the default table, or the one in "
+                                                   "bands) or linear")
+    bands: str = Field("", description="For the band rule, the contract's own table: lower "
+                                       "bound: share, highest first, the lowest starting at 0, "
+                                       "e.g. \"优 90: 100%, 良 80: 95%, 70: 90%, 60: 80%, 0: 0%\"; "
+                                       "empty: the default table (优 ≥90 100 %, 良 ≥80 95 %, "
+                                       "中 ≥60 80 %, 差 0 %)", max_length=500)
     floor_score: str = Field("", description="For the linear rule: the score below which "
                                              "nothing is paid, 0 to 100")
     instalments: list[InstalmentIn] = Field(description="The payment schedule, in order (e.g. "
