@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     request_max_bytes: int = Field(10 * 1024 * 1024, ge=64 * 1024)
     default_language: str = "zh_CN"
     session_max_age: int = 8 * 3600
+    #: 回避: years after a relationship with the supplier or the purchasing department ended
+    #: (employment, directorship, supervision, control, kinship) during which an expert is
+    #: still avoided for its evaluations
+    avoidance_years: int = Field(3, ge=1, le=10)
     #: 申诉期: working days after a result's publication in which the supplier may appeal
     appeal_working_days: int = Field(5, ge=1, le=30)
     #: The one-year loan prime rate (贷款市场报价利率, LPR), percent a year: a contract's

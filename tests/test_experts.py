@@ -132,6 +132,29 @@ def test_avoidance_reasons_cover_the_supplier_the_department_and_three_years(db,
     assert "任职或受雇" in text and world.supplier.name in text and "2024-03-31" in text
 
 
+def test_the_avoidance_period_is_a_setting(db, world, monkeypatch):
+    """Five years where a place sets five: a directorship ended at the end of 2022 still keeps
+    the expert off a panel in June 2026, which the default three years does not."""
+    from datetime import date
+
+    from evalplatform.settings import get_settings
+
+    expert = expert_pool(db, world, 1)[0]
+    evaluation = schedule(db, world)
+    experts.add_relationship(db, world.f_actor, expert.id, {
+        "organisation_id": str(world.supplier.id), "kind": "director_supervisor",
+        "ended_on": "2022-12-31"})
+    assert experts.avoidance_reasons(db, expert, evaluation, date(2026, 6, 1)) == []
+    monkeypatch.setenv("EVAL_AVOIDANCE_YEARS", "5")
+    get_settings.cache_clear()
+    try:
+        [reason] = experts.avoidance_reasons(db, expert, evaluation, date(2026, 6, 1))
+        assert reason["kind"] == "director_supervisor"
+    finally:
+        monkeypatch.delenv("EVAL_AVOIDANCE_YEARS")
+        get_settings.cache_clear()
+
+
 def test_staff_of_the_purchaser_never_sit_on_its_panel(db, world):
     expert = expert_pool(db, world, 1)[0]
     experts.add_relationship(db, world.f_actor, expert.id, {

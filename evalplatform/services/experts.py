@@ -3,9 +3,9 @@
 Finance keeps the pool: each expert's name, employer, title, contact, specialities (level-2
 sectors of the guiding catalogue), whether active, the evaluator account they sign in
 with, and the relationships to record for avoidance. An expert is avoided for an
-evaluation when, within the last three years (or still), they were employed by, director
-or supervisor of, controlling, or working for the supplier or the purchasing department,
-or are a close relative of the supplier's legal representative; their own account
+evaluation when, within the last three years (a setting, ``EVAL_AVOIDANCE_YEARS``) or still,
+they were employed by, director or supervisor of, controlling, or working for the supplier or
+the purchasing department, or are a close relative of the supplier's legal representative; their own account
 belonging to either organisation, or an employer of the same name, also counts. The same
 check runs at the draw and again when the expert submits a sheet.
 """
@@ -36,9 +36,9 @@ from evalplatform.services import audit, phones
 from evalplatform.services.audit import Actor
 from evalplatform.services.errors import NotFound, ValidationFailed
 from evalplatform.services.paging import Page, any_contains, paginate
+from evalplatform.settings import get_settings
 
 #: 回避期限: a relationship that ended less than this many years ago still counts.
-AVOIDANCE_YEARS = 3
 #: Organisations a relationship may name: the parties an expert must be independent of.
 RELATED_KINDS = (OrganisationKind.supplier, OrganisationKind.purchasing_department)
 #: The longest a note may be (a TEXT column: a generous page of writing).
@@ -260,10 +260,16 @@ def panels_of(session: Session, expert_id: int) -> list[tuple[PanelMember, Evalu
 # ---------------------------------------------------------------- avoidance (回避)
 
 
-def three_years_before(day: date) -> date:
+def avoidance_years() -> int:
+    """How many years after a relationship ended an expert is still avoided (a setting, 3)."""
+    return get_settings().avoidance_years
+
+
+def avoided_since(day: date) -> date:
+    """The first day a relationship may have ended on and still keep the expert avoided."""
     from evalplatform.services.evaluations import add_months
 
-    return add_months(day, -12 * AVOIDANCE_YEARS)
+    return add_months(day, -12 * avoidance_years())
 
 
 def avoidance_reasons(session: Session, expert: Expert, evaluation: Evaluation, on: date
@@ -281,14 +287,14 @@ def avoidance_reasons(session: Session, expert: Expert, evaluation: Evaluation, 
     project = evaluations.project_of(session, evaluation)
     parties = {contract.supplier_id: "supplier", project.department_id: "purchaser"}
     names = {oid: session.get(Organisation, oid).name for oid in parties}
-    since = three_years_before(on)
+    since = avoided_since(on)
     reasons: list[dict] = []
     for relationship in session.exec(select(ExpertRelationship).where(
             ExpertRelationship.expert_id == expert.id,
             col(ExpertRelationship.organisation_id).in_(list(parties)))
             .order_by(ExpertRelationship.id)):
         if relationship.ended_on is not None and relationship.ended_on < since:
-            continue  # ended more than three years ago
+            continue  # ended longer ago than the avoidance period
         if relationship.started_on is not None and relationship.started_on > on:
             continue  # not begun yet
         reasons.append({"code": "relationship", "kind": relationship.kind.value,

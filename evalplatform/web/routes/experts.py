@@ -96,7 +96,8 @@ def _detail_context(session: Session, expert: Expert, values=None, errors=None,
             "kind_options": [(k.value, str(RELATIONSHIP_KIND_LABELS[k])) for k in RelationshipKind],
             "rel_values": rel_values or {}, "rel_errors": rel_errors or {},
             "panels": experts.panels_of(session, expert.id),
-            "sector_names": experts.sector_names(session)}
+            "sector_names": experts.sector_names(session),
+            "avoidance_years": experts.avoidance_years()}
 
 
 @router.get("/experts/{expert_id}")
