@@ -30,6 +30,8 @@ def test_post_with_a_wrong_token_is_refused(client, signed_in, db):
                            data={"name": "某某局", "kind": "supplier", "csrf_token": "forged"})
     assert response.status_code == 403
     assert _org_count(db) == before
+    # the refusal is read by the signed-in user, with their menu, not a visitor's
+    assert 'action="/logout"' in response.text and 'href="/login"' not in response.text
 
 
 def test_form_token_lets_the_post_through(client, signed_in, db):

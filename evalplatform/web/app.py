@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -27,7 +28,13 @@ from evalplatform.i18n import _
 from evalplatform.services.errors import DomainError, ValidationFailed
 from evalplatform.serving import freeze_startup_objects
 from evalplatform.settings import Settings, get_settings
-from evalplatform.web.access import NEW_PASSWORD_PAGE, LoginRequired, PasswordChangeRequired
+from evalplatform.web.access import (
+    NEW_PASSWORD_PAGE,
+    SESSION_USER,
+    LoginRequired,
+    PasswordChangeRequired,
+    load_principal,
+)
 from evalplatform.web.api_schema import API_DESCRIPTION, API_TAGS, operation_id
 from evalplatform.web.csrf import csrf_protect
 from evalplatform.web.templating import build_templates, render
@@ -153,6 +160,11 @@ def wants_json(request: Request) -> bool:
 def _error_page(request: Request, status_code: int, message: str) -> Response:
     if wants_json(request):
         return JSONResponse({"detail": message}, status_code=status_code)
+    if not hasattr(request.state, "principal") and request.session.get(SESSION_USER) is not None:
+        # refused before any route's access decision read who is signed in (the CSRF check
+        # runs first): read it now, so the page keeps the signed-in user's menu
+        with Session(request.app.state.engine) as session:
+            load_principal(request, session)
     template = f"errors/{status_code}.html" if status_code in (403, 404) else "errors/error.html"
     return render(request, template, {"message": message, "status_code": status_code},
                   status_code=status_code)
