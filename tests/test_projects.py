@@ -772,3 +772,15 @@ def test_a_contracts_term_and_payment_period_take_the_english_plural(client, db,
     assert "30 days after acceptance" in page
     listing = client.get("/contracts").text
     assert "1 month<" in listing and "1 months" not in listing
+
+
+def test_finance_is_offered_approval_only_once_the_ex_ante_assessment_is_there(client, db, world,
+                                                                                login_as):
+    project = register(db, world, budget="6000000")
+    login_as(world["finance"])
+    page = client.get(f"/projects/{project.id}").text
+    assert 'id="approve"' not in page and 'id="approve-waits"' in page
+    assert "/return" in page  # returning it stays possible
+    projects.upload_ex_ante(db, world["p_actor"], project.id, PDF, "事前绩效评估报告.pdf")
+    page = client.get(f"/projects/{project.id}").text
+    assert 'id="approve"' in page and 'id="approve-waits"' not in page
