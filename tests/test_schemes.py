@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -620,3 +621,19 @@ def test_a_parts_name_and_reason_and_a_leafs_criteria_and_parameters_have_length
     assert after["parts"][0]["name"] == "部" * 200
     assert after["parts"][0]["frame"]["reason"] == "由" * 10_000
     assert schemes.locate(after, "A1.1").node["criteria"] == "标" * 10_000
+
+
+def test_a_part_is_offered_only_for_a_party_the_scheme_has_no_part_for(client, signed_in, db):
+    user = signed_in("finance")
+    scheme_templates.ensure_templates(db)
+    template = db.exec(select(IndicatorScheme).where(
+        IndicatorScheme.service_area == "市容环卫")).one()
+    scheme = schemes.copy_scheme(db, principal_of(user), template.id)
+    recipients = next(p for p in scheme.document["parts"] if p["party"] == "recipient")
+    scheme = schemes.delete_part(db, principal_of(user), scheme.id, recipients["id"])
+    parties = {p["party"] for p in scheme.document["parts"]}
+    assert parties == {"purchaser", "third_party"}
+    page = client.get(f"/schemes/{scheme.id}").text
+    form = page[page.index('hx-post="/schemes/%s/parts"' % scheme.id):]
+    offered = set(re.findall(r'<option value="(\w+)"', form[:form.find("</form>")]))
+    assert offered == {"recipient"}  # the one party without a part
