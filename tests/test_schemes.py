@@ -634,6 +634,6 @@ def test_a_part_is_offered_only_for_a_party_the_scheme_has_no_part_for(client, s
     parties = {p["party"] for p in scheme.document["parts"]}
     assert parties == {"purchaser", "third_party"}
     page = client.get(f"/schemes/{scheme.id}").text
-    form = page[page.index('hx-post="/schemes/%s/parts"' % scheme.id):]
+    form = page[page.index(f'hx-post="/schemes/{scheme.id}/parts"'):]
     offered = set(re.findall(r'<option value="(\w+)"', form[:form.find("</form>")]))
     assert offered == {"recipient"}  # the one party without a part
