@@ -33,7 +33,7 @@ from openpyxl.utils import get_column_letter
 
 from surveys.errors import InvalidInput
 from surveys.i18n import _
-from surveys.questionnaire import YES_NO, SurveyLeaf, document_errors, questions, text
+from surveys.questionnaire import SCALES, YES_NO, SurveyLeaf, document_errors, questions, text
 
 MAX_BYTES = 5 * 1024 * 1024
 #: What the workbook may unpack to: a 5 MB upload must not become gigabytes (zip bomb).
@@ -237,7 +237,36 @@ def _read_choices(sheet: _Sheet) -> tuple[dict[str, list[dict]], dict[str, int]]
         option["_satisfied"] = satisfied
         option["_row"] = number
         lists.setdefault(list_name, []).append(option)
+    for options in lists.values():
+        _preset_scores(options)
     return lists, first_row
+
+
+#: Other ways questionnaires write the levels of the platform's satisfaction scales.
+LEVEL_SYNONYMS = {"非常满意": "很满意", "十分满意": "很满意", "比较满意": "较满意",
+                  "基本满意": "较满意", "非常不满意": "很不满意", "十分不满意": "很不满意"}
+#: Options outside a scale's levels: an answer that scores nothing (as 不了解/不适用).
+NO_OPINION = {"不了解", "不清楚", "说不清", "不知道", "不适用", "不了解/不适用", "无法评价"}
+
+
+def _preset_scores(options: list[dict]) -> None:
+    """A choice list without any score whose levels are those of a platform scale — 很满意 …
+    很不满意, or 满意 / 较满意 / 一般 / 不满意, in the wordings questionnaires use — takes
+    that scale's scores and satisfied levels (questionnaires made by other tools carry no
+    score column); a 不了解 option scores nothing. Any other list is left as it is."""
+    if any(o.get("score") is not None or o["_satisfied"] for o in options):
+        return
+    levels = [LEVEL_SYNONYMS.get(o["label"]["zh-CN"], o["label"]["zh-CN"]) for o in options]
+    graded = [level for level in levels if level not in NO_OPINION]
+    for preset in SCALES.values():
+        scored = {o["label"]["zh-CN"]: o for o in preset if o.get("score") is not None}
+        if sorted(graded) == sorted(scored) and len(graded) == len(scored):
+            for option, level in zip(options, levels, strict=True):
+                option["_preset"] = True  # scored by the platform, not by the file
+                if level in scored:
+                    option["score"] = scored[level]["score"]
+                    option["_satisfied"] = bool(scored[level].get("satisfied"))
+            return
 
 
 def _finish_options(lists: dict[str, list[dict]], list_name: str, scale: bool) -> list[dict]:
@@ -326,8 +355,9 @@ def import_workbook(data: bytes, leaves: list[SurveyLeaf] | None = None) -> dict
             if q["type"] != "yes_no":
                 q["options"] = _finish_options(lists, list_name, q["type"] == "scale")
                 q["list"] = list_name
-            if q["type"] != "scale" and any(o.get("score") is not None or o["_satisfied"]
-                                            for o in lists[list_name]):
+            if q["type"] != "scale" and any(
+                    (o.get("score") is not None or o["_satisfied"]) and not o.get("_preset")
+                    for o in lists[list_name]):
                 survey.fail(number, "type", _("Only a single-choice satisfaction scale has scores "
                                               "on its choices."))
         elif kind_word == "range":

@@ -363,6 +363,30 @@ def test_a_workbook_that_unpacks_to_gigabytes_is_refused_before_it_is_read():
     assert "50" in caught.value.errors["file"]
 
 
+@pytest.mark.parametrize("labels, scores, satisfied", [
+    (["非常满意", "满意", "一般", "不满意", "非常不满意", "不了解"], [100, 80, 60, 40, 0, None],
+     [True, True, False, False, False, False]),
+    (["满意", "较满意", "一般", "不满意"], [100, 80, 60, 0], [True, True, False, False]),
+])
+def test_a_satisfaction_list_without_scores_takes_the_platforms_scale(labels, scores, satisfied):
+    """Kobo, ODK and 问卷星 files have no score column: a list whose levels are those of a
+    platform scale is scored by it, so the question maps to its indicator."""
+    data = workbook(
+        [["type", "name", "label", "leaf"],
+         ["select_one sat", "Q1", "总的来说，您满意吗？", "B1"],
+         ["select_multiple sat", "Q2", "（多选）您对哪些方面满意？", ""],
+         ["select_one when", "Q3", "通常什么时候？", ""]],
+        [["list_name", "name", "label"]] + [["sat", f"s{i}", label] for i, label in enumerate(labels)]
+        + [["when", "am", "上午"], ["when", "pm", "下午"]])
+    doc = xlsform.import_workbook(data, LEAVES)
+    q1, q2, q3 = doc["questions"]
+    assert q1["type"] == "scale" and q1["leaf"] == "B1"
+    assert [o["score"] for o in q1["options"]] == scores
+    assert [o["satisfied"] for o in q1["options"]] == satisfied
+    assert q2["type"] == "multiple" and "score" not in q2["options"][0]
+    assert q3["type"] == "single"  # any other list stays as it is
+
+
 def test_not_a_workbook_is_refused():
     with pytest.raises(InvalidInput) as caught:
         xlsform.import_workbook(b"PK\x03\x04 not really", LEAVES)
