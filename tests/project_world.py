@@ -4,6 +4,7 @@ and amounts, for the tests of the project list, the JSON API and the budget disc
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlmodel import select
 
@@ -67,7 +68,12 @@ def project_world(db, make_user, make_org) -> ProjectWorld:
         if then in ("approve", "contract"):
             if projects.needs_ex_ante(project.budget_fen):
                 projects.upload_ex_ante(db, actor, project.id, PDF, "事前绩效评估.pdf")
-            projects.approve(db, f_actor, project.id)
+            approved = projects.approve(db, f_actor, project.id)
+            # approved (as the story has it) before the contract signed in February: a
+            # contract signed before its project's approval is refused
+            approved.decided_at = datetime(year - 1, 12, 1, 2, 0, tzinfo=UTC)
+            db.add(approved)
+            db.commit()
         if then == "contract":
             contracts.record_contract(
                 db, actor, project.id,

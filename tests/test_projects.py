@@ -334,6 +334,18 @@ def supplier(db, world):
                                        small_medium=True)
 
 
+def approved_before_signing(db, world, project):
+    """Finance's approval, dated (as the story has it) before the contracts these tests sign in
+    September 2025: a contract signed before its project's approval is refused."""
+    from datetime import UTC, datetime
+
+    approved = projects.approve(db, world["f_actor"], project.id)
+    approved.decided_at = datetime(2025, 9, 1, 2, 0, tzinfo=UTC)
+    db.add(approved)
+    db.commit()
+    return approved
+
+
 def contract_values(supplier, **changes):
     values = {"supplier_id": str(supplier.id), "amount": "1000000.01", "signed_on": "2025-09-30",
               "term_months": "12", "content": "居家养老上门服务", "performance_targets": "服务 800 人",
@@ -378,7 +390,7 @@ def test_instalments_off_by_a_fraction_of_a_fen_show_the_exact_sum():
 
 def test_a_contract_of_an_approved_project_with_its_schedule(db, world, supplier):
     project = register(db, world)
-    projects.approve(db, world["f_actor"], project.id)
+    approved_before_signing(db, world, project)
     contract = contracts.record_contract(db, world["p_actor"], project.id,
                                          contract_values(supplier), THIRDS, (PDF, "合同.pdf"))
     assert contract.payment_days == 30  # the small/medium default
@@ -395,7 +407,7 @@ def test_a_contract_of_an_approved_project_with_its_schedule(db, world, supplier
 def test_a_later_scan_of_the_signed_copy_keeps_the_day_it_was_filed(db, world, supplier,
                                                                      monkeypatch):
     project = register(db, world)
-    projects.approve(db, world["f_actor"], project.id)
+    approved_before_signing(db, world, project)
     contract = contracts.record_contract(db, world["p_actor"], project.id,
                                          contract_values(supplier), THIRDS, (PDF, "合同.pdf"))
     filed_on, first = contract.signed_copy_filed_on, contract.signed_copy_sha256
@@ -416,6 +428,21 @@ def test_the_copy_filing_period_ending_on_national_day_runs_to_the_next_working_
     assert deadline.due == date(2026, 10, 8) and deadline.late_days == 0  # 15th day: 1 October
     contract.signed_copy_filed_on = date(2026, 10, 9)
     assert contracts.copy_filing_deadline(contract, project, date(2026, 10, 20)).late_days == 1
+
+
+def test_a_contract_signed_before_the_projects_approval_is_refused(db, world, supplier):
+    """Procurement starts only after finance's approval: a signing date typed before it (to
+    pass the rule, or by a slip) is refused naming the approval day; on that day it is taken."""
+    project = register(db, world)
+    approved_before_signing(db, world, project)  # approved on 1 September 2025
+    with pytest.raises(ValidationFailed) as caught:
+        contracts.record_contract(db, world["p_actor"], project.id,
+                                  contract_values(supplier, signed_on="2025-08-29"), THIRDS)
+    assert "2025-09-01" in caught.value.errors["signed_on"]
+    assert count(db, Contract) == 0
+    contract = contracts.record_contract(db, world["p_actor"], project.id,
+                                         contract_values(supplier, signed_on="2025-09-01"), THIRDS)
+    assert contract.signed_on == date(2025, 9, 1)
 
 
 def test_no_contract_before_finance_approval(db, world, supplier):
@@ -440,7 +467,7 @@ def test_no_contract_before_finance_approval(db, world, supplier):
 def test_a_contract_breaking_a_rule_is_refused_naming_the_field(db, world, supplier, changes,
                                                                 field, words):
     project = register(db, world)
-    projects.approve(db, world["f_actor"], project.id)
+    approved_before_signing(db, world, project)
     with pytest.raises(ValidationFailed) as caught:
         contracts.record_contract(db, world["p_actor"], project.id,
                                   contract_values(supplier, **changes), THIRDS)
@@ -452,7 +479,7 @@ def test_a_contract_breaking_a_rule_is_refused_naming_the_field(db, world, suppl
 
 def test_a_stable_service_may_run_36_months(db, world, supplier):
     project = register(db, world)
-    projects.approve(db, world["f_actor"], project.id)
+    approved_before_signing(db, world, project)
     contract = contracts.record_contract(
         db, world["p_actor"], project.id,
         contract_values(supplier, term_months="36", stable_continuous="1"), THIRDS)
@@ -466,7 +493,7 @@ def test_the_due_and_late_list_shows_what_waits_and_how_late(db, world, supplier
     waiting = register(db, world, name="就业技能培训", budget="2000000")
     big = register(db, world, name="城市道路清扫保洁", budget="6000000")
     projects.upload_ex_ante(db, world["p_actor"], big.id, PDF, "事前评估.pdf")
-    projects.approve(db, world["f_actor"], big.id)
+    approved_before_signing(db, world, big)
     contract = contracts.record_contract(db, world["p_actor"], big.id,
                                          contract_values(supplier, amount="6000000"), THIRDS)
     due = contracts.due_and_late(db, organisation_id=None, today=date(2025, 10, 20))
@@ -593,7 +620,7 @@ def test_the_purchaser_corrects_a_returned_project_on_its_edit_page(client, db, 
 
 def test_every_new_page_renders_for_finance(client, db, world, supplier, login_as):
     project = register(db, world)
-    projects.approve(db, world["f_actor"], project.id)
+    approved_before_signing(db, world, project)
     contract = contracts.record_contract(db, world["p_actor"], project.id,
                                          contract_values(supplier), THIRDS)
     login_as(world["finance"])
@@ -663,7 +690,7 @@ def test_the_contracts_percentages_are_written_as_the_readers_language_writes_th
         client, db, world, supplier, login_as):
     """The payment rule's bands and the instalments' shares: 95% in Chinese, 95 % in English."""
     project = register(db, world)
-    projects.approve(db, world["f_actor"], project.id)
+    approved_before_signing(db, world, project)
     contract = contracts.record_contract(db, world["p_actor"], project.id,
                                          contract_values(supplier), THIRDS)
     login_as(world["purchaser"])

@@ -59,6 +59,10 @@ def test_contract_registration_refuses_a_barred_supplier_naming_the_reason(db, w
     message = caught.value.errors["supplier_id"]
     assert world.supplier.name in message and "2027-12-31" in message
     assert "58.20" in message and world.project.name in message
+    # Nor by dating the contract before the result that bars the supplier became final.
+    with pytest.raises(ValidationFailed) as caught:
+        record(db, world, project, "2026-07-01")
+    assert "2027-12-31" in caught.value.errors["supplier_id"]
     # Nor is the bar passed by dating the contract after it ends.
     with pytest.raises(ValidationFailed) as caught:
         record(db, world, project, "2028-01-02")

@@ -304,8 +304,13 @@ def record_contract(session: Session, actor: Actor, project_id: int, values: dic
     else:  # a 差 result bars the supplier from new contracts for a while (standing rules)
         from evalplatform.services import standing
 
-        bar = standing.bar_on(session, supplier.id,
-                              _parse_date(values.get("signed_on")) or projects.today())
+        # barred on the signing day, or today: a signing date typed before a bar in force
+        # now would otherwise let the contract through (a contract is recorded, and published,
+        # within days of its signing)
+        bar = standing.bar_on(session, supplier.id, projects.today())
+        signed = _parse_date(values.get("signed_on"))
+        if bar is None and signed is not None:
+            bar = standing.bar_on(session, supplier.id, signed)
         if bar is not None:
             errors["supplier_id"] = standing.refusal(session, bar)
     amount_fen, problem = parse_yuan(values.get("amount"))
@@ -323,6 +328,12 @@ def record_contract(session: Session, actor: Actor, project_id: int, values: dic
         errors["signed_on"] = _(
             "A contract of the %(year)s budget is signed in %(year)s or late in the year before, "
             "not in %(signed)s: check the date.", year=project.year, signed=signed_on.year)
+    elif (projects.needs_approval(project.budget_fen) and project.decided_at is not None
+          and signed_on < as_utc(project.decided_at).astimezone(projects.LOCAL_TZ).date()):
+        errors["signed_on"] = _(
+            "Finance approved this project on %(date)s, and procurement starts only after the "
+            "approval: a contract signed before that day cannot be recorded for it.",
+            date=as_utc(project.decided_at).astimezone(projects.LOCAL_TZ).date().isoformat())
     stable = bool(values.get("stable_continuous"))
     try:
         term = int(_clean(values.get("term_months")))
