@@ -38,10 +38,14 @@ def test_a_period_in_calendar_days_ending_on_a_day_off_runs_to_the_next_working_
     assert workdays.period_end(date(2025, 9, 28)) == date(2025, 9, 28)  # a Sunday worked (调休)
 
 
-def test_a_period_ending_in_a_year_without_a_calendar_is_not_extended(monkeypatch):
+def test_a_period_ending_in_a_year_without_a_calendar_skips_only_the_days_off_every_year_has(
+        monkeypatch):
     monkeypatch.setattr(workdays, "is_working_day", lambda day: (_ for _ in ()).throw(
         CalendarUnavailable("no calendar")))
-    assert workdays.period_end(date(2031, 2, 1)) == date(2031, 2, 1)
+    assert workdays.period_end(date(2031, 2, 3)) == date(2031, 2, 3)  # a Monday: as it is
+    assert workdays.period_end(date(2031, 2, 1)) == date(2031, 2, 3)  # a Saturday
+    assert workdays.period_end(date(2027, 1, 1)) == date(2027, 1, 4)  # 元旦, a Friday
+    assert workdays.period_end(date(2031, 10, 1)) == date(2031, 10, 6)  # 国庆 1–3, a weekend
 
 
 def test_ten_working_days_over_the_spring_festival_2026():

@@ -283,16 +283,24 @@ def period_end(day: date) -> date:
     (调休) or a public holiday — the first working day after it (民法典 第二百零三条: 期间的
     最后一日是法定休假日的，以法定休假日结束的次日为期间的最后一日).
 
-    Where the year's calendar is not available yet, ``day`` itself: the period is then not
-    extended, so no one is told they have longer than the law may give them.
+    Where the year's calendar is not available yet, only the days off every year has are
+    skipped: weekends and the holidays of a fixed date (元旦 1 January, 劳动节 1 May, 国庆
+    1–3 October); the lunar holidays and the 调休 of that year are not known until its notice
+    is loaded (the administrator's home page says so from October).
     """
     end = day
     try:
         while not is_working_day(end):
             end += timedelta(days=1)
     except CalendarUnavailable:
-        return day
+        end = day
+        while end.weekday() >= 5 or (end.month, end.day) in FIXED_HOLIDAYS:
+            end += timedelta(days=1)
     return end
+
+
+#: The statutory days off of a fixed date, whatever a year's notice adds around them.
+FIXED_HOLIDAYS = {(1, 1), (5, 1), (10, 1), (10, 2), (10, 3)}
 
 
 def working_days_between(start: date, end: date) -> int:
