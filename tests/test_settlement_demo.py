@@ -7,6 +7,7 @@ from sqlmodel import select
 from evalplatform.models import Evaluation, EvaluationResult, Settlement, SettlementStatus
 from evalplatform.services import audit, demo, selection, settlements, standing
 from evalplatform.services import results as results_service
+from evalplatform.services.clock import LOCAL_TZ, as_utc
 from evalplatform.services.workdays import add_working_days
 
 
@@ -18,7 +19,9 @@ def test_the_demo_settles_the_past_year_and_shows_every_standing(db):
     for r in results:  # each was open to appeal for 5 working days after its publication
         published = r.published_at.date()
         assert r.appeal_deadline == add_working_days(published, results_service.appeal_working_days())
-        assert published < r.appeal_deadline <= r.final_at.date()
+        # final once the window has closed: in China, the day after its last day at the earliest
+        final_day = as_utc(r.final_at).astimezone(LOCAL_TZ).date()
+        assert published < r.appeal_deadline < final_day
     levels = {s.supplier.name: s.level for s in standing.all_standings(db)}
     assert levels["临江市福康居家养老服务中心"] == "preferred"
     assert levels["临江市洁城环境服务有限公司"] == "warned"

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlmodel import Session, col, select
@@ -55,6 +55,7 @@ from evalplatform.services import (
     standing,
 )
 from evalplatform.services.audit import Actor
+from evalplatform.services.clock import LOCAL_TZ
 from evalplatform.services.workdays import add_working_days
 
 CITY = "临江市"
@@ -165,13 +166,15 @@ def _final_result(session: Session, world: dict, evaluation, level: float, seed:
     computed = scoring.evaluate(package)
     for status in ("collecting", "scoring", "computed", "published", "final"):
         evaluations.advance(session, world["finance"].actor, evaluation.id, status)
+    deadline = add_working_days(published_on, results.appeal_working_days())
+    # final once the appeal window has closed: the day after its last day, at the earliest
+    closed = datetime.combine(deadline + timedelta(days=1), time(), tzinfo=LOCAL_TZ)
     result = EvaluationResult(
         evaluation_id=evaluation.id, version=1, total=str(computed.total), grade=computed.grade,
         final_ready=computed.final_ready, package=package, result=computed.as_dict(),
         computed_by=world["finance"].id, computed_at=_moment(published_on, 9),
         published_at=_moment(published_on), published_by=world["finance"].id,
-        appeal_deadline=add_working_days(published_on, results.appeal_working_days()),
-        final_at=_moment(final_on))
+        appeal_deadline=deadline, final_at=max(_moment(final_on), closed.astimezone(UTC)))
     session.add(result)
     session.commit()
     return result
