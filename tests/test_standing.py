@@ -1,6 +1,7 @@
 """Supplier standing (履约信用): barred, warned, preferred — each with its reason; complaints."""
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlmodel import func, select
@@ -558,3 +559,19 @@ def test_every_suppliers_standing_is_read_in_as_many_statements_however_many_sup
     assert len(standing.all_standings(db, date(2026, 11, 1))) >= 4
     db.expire_all()
     assert statements() == one
+
+
+def test_satisfaction_is_the_recipients_part_else_the_survey_indicators_score_rate():
+    from evalplatform.models import EvaluationResult
+
+    with_part = EvaluationResult(result={"parts": [
+        {"id": "P", "party": "purchaser", "score": "90"},
+        {"id": "R", "party": "recipient", "score": "84.5"}]})
+    assert standing._satisfaction(with_part) == Decimal("84.5")
+    one_part = EvaluationResult(result={"parts": [{"id": "P", "party": "purchaser",
+                                                   "score": "88"}], "nodes": {
+        "B1": {"rule": "survey_rate", "points": "10", "applicable": "10", "score": "9.89"},
+        "B2": {"rule": "survey_mean", "points": "10", "applicable": "10", "score": "8.11"},
+        "A1": {"rule": "points", "points": "80", "applicable": "80", "score": "70"}}})
+    assert standing._satisfaction(one_part) == Decimal("90")  # (9.89 + 8.11) / 20 × 100
+    assert standing._satisfaction(EvaluationResult(result={"parts": [], "nodes": {}})) is None

@@ -122,9 +122,13 @@ def test_ahp_weights_need_consistent_judgements(db, field):
 
 def test_entropy_weights_come_from_how_much_the_candidates_differ(db, field):
     good, poor, fresh, project = field
-    with pytest.raises(ValidationFailed) as caught:  # a newcomer is neutral: nothing differs
-        selection.rank(db, project.id, method="entropy", today=TODAY)
-    assert "method" in caught.value.errors
+    # Only the trend differs: a newcomer counts as steady (100), where the good supplier rose
+    # from 84 to 92 (100 + 92 − 84 = 108); the other figures of a newcomer are the mean.
+    alike = selection.rank(db, project.id, method="entropy", today=TODAY)
+    assert alike.weights["trend"] == pytest.approx(1)
+    newcomer = next(c for c in alike.candidates if c.supplier.id == fresh.supplier.id)
+    assert "trend" in newcomer.neutral and newcomer.used["trend"] == 100
+    assert alike.candidates[0].supplier.id == good.supplier.id
     standing.record_complaint(db, principal(good.purchaser), good.contract.id,
                               received_on="2026-03-02", summary="未按时清运，核实属实",
                               today=TODAY)

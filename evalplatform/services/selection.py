@@ -14,8 +14,9 @@ complaints          cost     substantiated complaints (有效投诉) in the last
 ==================  =======  ======================================================
 
 A candidate without a figure (no history) gets the candidates' mean for it — neutral, and
-marked. The weights are typed, derived by AHP from a pairwise comparison (``scoring.ahp``,
-CR < 0.10 or refused), by the entropy method from the candidates' figures, each criterion
+marked; for the trend, neutral is 100 (steady: no evidence of rising or falling). The
+weights are typed, derived by AHP from a pairwise comparison (``scoring.ahp``, CR < 0.10 or
+refused), by the entropy method from the candidates' figures, each criterion
 standardised by its range and direction first (``scoring.entropy_weights``), or combined
 (组合赋权): a typed share α of the AHP weights and 1 − α of the entropy weights
 (``scoring.combined_weights``), the judgement tempered by how much the candidates actually
@@ -126,6 +127,10 @@ class Ranking:
                         "label": {"show": True, "position": "right"},
                         "itemStyle": {"color": "#a4161a"}}],
         }
+
+
+#: The trend of a supplier whose results neither rose nor fell (and of one without two).
+STEADY = Decimal(100)
 
 
 def _mean(values: list[Decimal]) -> Decimal | None:
@@ -280,7 +285,8 @@ def rank(session: Session, project_id: int, *, method: str = "typed", values: di
         return ranking
     for key in KEYS:
         known = [c.values[key] for c in candidates if c.values[key] is not None]
-        fill = _mean(known) if known else Decimal(0)
+        # no figure: neutral — "steady" for the trend (100), else the candidates' mean
+        fill = STEADY if key == "trend" else _mean(known) if known else Decimal(0)
         if not known:
             notes.append(_("No candidate has a figure for %(criterion)s: it cannot tell them "
                            "apart.", criterion=_label(key)))

@@ -168,15 +168,32 @@ class FinalResult:
     satisfaction: Decimal | None  # the service recipients' part, where the scheme has one
 
 
+SURVEY_RULES = ("survey_rate", "survey_mean")
+
+
 def _satisfaction(result: EvaluationResult) -> Decimal | None:
+    """The service recipients' satisfaction in a result, 0–100: their part's score where the
+    scheme has a part for them, else the score rate of the survey indicators (a one-part
+    scheme scoring a satisfaction survey among its indicators), else None."""
+    data = result.result or {}
     scores = []
-    for part in (result.result or {}).get("parts") or []:
+    for part in data.get("parts") or []:
         if part.get("party") == "recipient" and part.get("score") not in (None, ""):
             try:
                 scores.append(Decimal(str(part["score"])))
             except InvalidOperation:
                 continue
-    return sum(scores) / len(scores) if scores else None
+    if scores:
+        return sum(scores) / len(scores)
+    scored = points = Decimal(0)
+    for node in (data.get("nodes") or {}).values():
+        if node.get("rule") in SURVEY_RULES and node.get("score") not in (None, ""):
+            try:
+                scored += Decimal(str(node["score"]))
+                points += Decimal(str(node.get("applicable") or node["points"]))
+            except (InvalidOperation, KeyError):
+                continue
+    return scored / points * 100 if points else None
 
 
 def final_results(session: Session, supplier_id: int | None = None) -> list[FinalResult]:
