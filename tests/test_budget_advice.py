@@ -74,6 +74,14 @@ def test_a_refused_adjustment_names_its_grade_and_the_rule():
     assert set(errors) == {"adjust_中", "adjust_差", "adjust_优"}
     assert "“中”" in errors["adjust_中"] and "“一成”" in errors["adjust_中"]
     assert "-100 到 100" in errors["adjust_差"] and "“-150”" in errors["adjust_差"]
+    # 财预〔2020〕10号: 中 and 差 are cut (核减), never raised; 优 and 良 supported, never cut
+    with pytest.raises(ValidationFailed) as caught:
+        budget_advice.parse_adjustments({"adjust_差": "50", "adjust_中": "0",
+                                         "adjust_良": "-5", "adjust_优": "10"})
+    errors = caught.value.errors
+    assert set(errors) == {"adjust_差", "adjust_良"}
+    assert "核减" in errors["adjust_差"] and "-100 到 0" in errors["adjust_差"]
+    assert "予以支持" in errors["adjust_良"]
     with pytest.raises(ValidationFailed) as caught:
         budget_advice.parse_year("二〇二六", 2026)
     assert set(caught.value.errors) == {"year"}

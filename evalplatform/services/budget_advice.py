@@ -42,6 +42,8 @@ LEVELS = ("优", "良", "中", "差")
 BOUNDS = {"优": Decimal(90), "良": Decimal(80), "中": Decimal(60), "差": Decimal(0)}
 #: Each grade's adjustment of the next year's budget, in percent (a cut is negative).
 DEFAULT_ADJUSTMENTS = {"优": Decimal(0), "良": Decimal(0), "中": Decimal(-10), "差": Decimal(-20)}
+#: The grades whose budget is cut (核减), never raised; the others are supported, never cut.
+CUT = ("中", "差")
 ADVICE = {
     "优": N_("Support: keep the service, give it priority"),
     "良": N_("Support: keep the service"),
@@ -148,9 +150,10 @@ def suggested(budget_fen: int, adjustment: Decimal) -> int:
 
 
 def parse_adjustments(values: dict) -> dict[str, Decimal]:
-    """Each grade's adjustment as typed (percent, −100 to 100; a % sign and a typographic or
-    full-width minus allowed); an empty or absent field takes the default. A refusal names the
-    grade and the rule."""
+    """Each grade's adjustment as typed (percent: 0 to 100 for 优 and 良, which are supported,
+    −100 to 0 for 中 and 差, which are cut; a % sign and a typographic or full-width minus
+    allowed); an empty or absent field takes the default. A refusal names the grade and the
+    rule."""
     adjustments: dict[str, Decimal] = {}
     errors: dict[str, str] = {}
     for level in LEVELS:
@@ -168,6 +171,17 @@ def parse_adjustments(values: dict) -> dict[str, Decimal]:
                 "Adjustment for %(grade)s: “%(value)s” is not allowed; enter a percentage from "
                 "-100 to 100, e.g. %(example)s (negative: a cut).", grade=level, value=raw,
                 example=DEFAULT_ADJUSTMENTS[level] or "-10")
+            continue
+        if level in CUT and number > 0:
+            errors[field_name(level)] = _(
+                "Adjustment for %(grade)s: a 中 or 差 result cuts the budget (核减预算, "
+                "财预〔2020〕10号); enter a percentage from -100 to 0, e.g. %(example)s.",
+                grade=level, example=DEFAULT_ADJUSTMENTS[level])
+            continue
+        if level not in CUT and number < 0:
+            errors[field_name(level)] = _(
+                "Adjustment for %(grade)s: an 优 or 良 result is supported (予以支持, "
+                "财预〔2020〕10号), not cut; enter a percentage from 0 to 100.", grade=level)
             continue
         adjustments[level] = number
     if errors:
