@@ -177,6 +177,34 @@ def test_a_nul_in_a_form_field_is_dropped_not_a_server_error(client, signed_in, 
     assert "临江市民政局" in names
 
 
+def test_a_lone_surrogate_in_a_json_field_is_refused_naming_the_field_and_nothing_is_written(
+        client, signed_in, db):
+    """JSON may write half a character ("\\ud800" alone): it is no text, PostgreSQL's json
+    stores it as written and every page showing it would fail, so it is refused up front. A
+    whole character written as its two halves (an emoji) is taken."""
+    import json
+
+    from sqlmodel import select
+
+    from evalplatform.models import User
+
+    signed_in("admin")
+    headers = {"x-csrf-token": csrf_from(client, "/"), "content-type": "application/json"}
+    before = len(db.exec(select(User)).all())
+    response = client.post("/api/users", headers=headers, content=json.dumps({
+        "username": "new-user", "display_name": "某\ud800人", "role": "admin",
+        "password": "long-enough-pw"}))
+    assert response.status_code == 422
+    assert list(response.json()["errors"]) == ["display_name"]
+    assert "\\ud800" in response.json()["errors"]["display_name"]
+    db.expire_all()
+    assert len(db.exec(select(User)).all()) == before
+    whole = client.post("/api/users", headers=headers, content=json.dumps({
+        "username": "new-user", "display_name": "某人\U0001F600", "role": "admin",
+        "password": "long-enough-pw"}))
+    assert whole.status_code == 201, whole.text
+
+
 def test_a_nul_in_a_json_field_is_refused_naming_the_field_and_nothing_is_written(
         client, signed_in, db):
     from sqlmodel import select

@@ -284,6 +284,9 @@ def _field_problem(error: dict) -> str:
         return _("Unknown field %(field)s: this request does not take it.", field=field)
     if kind == "string_nul":
         return _("%(field)s must not contain a NUL character.", field=field)
+    if kind == "string_surrogate":
+        return _("%(field)s holds half of a character (a lone UTF-16 surrogate such as "
+                 "\\ud800), which is no text: send the whole character.", field=field)
     if kind.startswith("int_"):
         return _("%(field)s must be a whole number.", field=field)
     if kind.startswith(("float_", "decimal_")):

@@ -261,16 +261,32 @@ def _json(content_type: str | None) -> bool:
                                           and kind.endswith("+json"))
 
 
-def _nul_paths(value, path: tuple = ()) -> Iterator[tuple]:
-    """Where a NUL character stands in a JSON value: the paths of its strings (or keys)."""
+#: A UTF-16 surrogate standing alone (JSON's "\ud800" without its pair): no character, which
+#: UTF-8, and so the database and every page that would show it, cannot hold.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _unstorable(text: str) -> str | None:
+    """What in ``text`` no column can hold: ``string_nul`` or ``string_surrogate``, or None."""
+    if "\x00" in text:
+        return "string_nul"
+    if _LONE_SURROGATE.search(text) is not None:
+        return "string_surrogate"
+    return None
+
+
+def _nul_paths(value, path: tuple = ()) -> Iterator[tuple[tuple, str]]:
+    """Where a NUL character or a lone surrogate stands in a JSON value: the paths of its
+    strings (or keys), each with what it holds."""
     if isinstance(value, str):
-        if "\x00" in value:
-            yield path
+        if kind := _unstorable(value):
+            yield path, kind
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _nul_paths(item, (*path, key.replace("\x00", "")))
-            if "\x00" in key:
-                yield (*path, key.replace("\x00", ""))
+            clean = _LONE_SURROGATE.sub("", key.replace("\x00", ""))
+            yield from _nul_paths(item, (*path, clean))
+            if kind := _unstorable(key):
+                yield (*path, clean), kind
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from _nul_paths(item, (*path, index))
@@ -278,16 +294,19 @@ def _nul_paths(value, path: tuple = ()) -> Iterator[tuple]:
 
 def json_nul_problems(body: bytes) -> list:
     """A JSON body's strings that hold a NUL character (written ``\\u0000``; PostgreSQL's
-    text holds none), as pydantic errors naming each field: refused before the handler, as
-    the URL's are. A body that is not JSON is left to the handler's own reader."""
-    if b"\\u0000" not in body:
+    text holds none) or a lone surrogate (``\\ud800``: no character at all), as pydantic
+    errors naming each field: refused before the handler, as the URL's are. A body that is not
+    JSON is left to the handler's own reader."""
+    if b"\\u0000" not in body and b"\\ud" not in body.lower():
         return []
     try:
         value = json.loads(body)
     except ValueError:
         return []
-    return [{"type": "string_nul", "loc": ("body", *path), "input": None, "msg": "NUL character"}
-            for path in dict.fromkeys(_nul_paths(value))]
+    found = dict(_nul_paths(value))
+    return [{"type": kind, "loc": ("body", *path), "input": None,
+             "msg": "NUL character" if kind == "string_nul" else "lone surrogate"}
+            for path, kind in found.items()]
 
 
 class FormRoute(APIRoute):
