@@ -58,6 +58,15 @@ def test_a_submission_without_the_csrf_token_is_refused_and_uses_nothing(client,
     assert _stored(db) == 0 and not db.exec(select(Invitation)).one().used
 
 
+@pytest.mark.parametrize("path", ["/o/%00", "/o/abc%00def", "/s/AB%00CD2345"])
+def test_a_nul_in_a_submissions_address_names_nothing_and_reaches_no_query(client, db, path):
+    """PostgreSQL's text holds no NUL: the address is refused as naming nothing (404), as a
+    page's is, before the database is asked (it answered a 500 to anyone)."""
+    refused = client.post(path, data={**STREET_ANSWERS, "csrf_token": "x" * 43})  # checked first
+    assert refused.status_code == 404
+    assert _stored(db) == 0
+
+
 def test_a_submission_in_english_is_answered_in_english(client, db, code):
     token = _token(client.get(f"/s/{code}").text)
     client.post("/language", data={"language": "en", "next": "/", "csrf_token": token})

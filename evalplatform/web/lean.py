@@ -27,13 +27,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from fastapi.exceptions import RequestValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from evalplatform.web.access import Access, anyone
 from evalplatform.web.csrf import csrf_protect
-from evalplatform.web.forms import UrlencodedFormRequest, capped
+from evalplatform.web.forms import UrlencodedFormRequest, capped, url_problems
 
 Endpoint = Callable[..., Awaitable[Response]]
 
@@ -51,6 +52,9 @@ class LeanRoute(Route):
 
         async def handle(request: Request) -> Response:
             request = capped(request, UrlencodedFormRequest)
+            problems = url_problems(request, frozenset(), frozenset())
+            if problems:  # a NUL in the URL: nothing the database could be asked (as FormRoute)
+                raise RequestValidationError(problems)
             await access(request)
             await csrf_protect(request)
             return await endpoint(request, **request.path_params)
