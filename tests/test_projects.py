@@ -115,6 +115,34 @@ def test_a_catalogue_publication_date_in_the_future_is_refused(db, world):
     assert issue.published_on is None
 
 
+@pytest.mark.parametrize("entry_id", ["abc", "1.5", "2147483648", "99999999999999999999"])
+def test_an_edited_entry_id_on_the_catalogue_form_names_no_entry(db, world, client, entry_id):
+    """The hidden id edited into a word or a number no INTEGER holds names nothing (404),
+    instead of failing in int() or in PostgreSQL (500); nothing is saved."""
+    from tests.conftest import login
+
+    login(client, world["finance"].username)
+    token = csrf_from(client, "/catalogue")
+    before = count(db, CatalogueEntry)
+    response = client.post("/catalogue", data={"entry_id": entry_id, "code": "A0599",
+                                               "name": "试点", "csrf_token": token})
+    assert response.status_code == 404
+    assert count(db, CatalogueEntry) == before
+
+
+def test_a_long_refusal_is_cut_short_in_the_flash_that_carries_it():
+    from types import SimpleNamespace
+
+    from evalplatform.web.templating import FLASH_KEY, MAX_FLASH, flash
+
+    request = SimpleNamespace(session={})
+    for n in range(8):
+        flash(request, "部" * 3000 + str(n), "error")
+    kept = request.session[FLASH_KEY]
+    assert len(kept) == 5 and all(len(text) == MAX_FLASH for _kind, text in kept)
+    assert kept[-1][1].endswith("…")
+
+
 def test_a_refused_catalogue_publication_is_named_on_its_form(db, world, client):
     from tests.conftest import login
 

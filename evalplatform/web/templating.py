@@ -257,9 +257,17 @@ def query_with(request: Request, **changes: Any) -> str:
     return "?" + urlencode(params) if params else ""
 
 
+#: The longest message a flash carries: it travels in the signed session cookie, which a
+#: browser drops beyond 4 kB, and a refusal may quote what was typed.
+MAX_FLASH = 600
+
+
 def flash(request: Request, message: str, category: str = "success") -> None:
+    text = str(message)
+    if len(text) > MAX_FLASH:
+        text = text[:MAX_FLASH - 1] + "…"
     request.session.setdefault(FLASH_KEY, [])
-    request.session[FLASH_KEY] = [*request.session[FLASH_KEY], [category, str(message)]]
+    request.session[FLASH_KEY] = [*request.session[FLASH_KEY][-4:], [category, text]]
 
 
 def flash_error(request: Request, exc) -> None:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from evalplatform.db import get_session
+from evalplatform.db import form_integer, get_session
 from evalplatform.i18n import _
 from evalplatform.labels import (
     DUE_CONDITION_LABELS,
@@ -130,17 +130,19 @@ def catalogue_edit(request: Request, entry_id: int, session: Session = Depends(g
 async def catalogue_save(request: Request, session: Session = Depends(get_session),
                          principal: Principal = Depends(finance_only)):
     form = await request.form()
-    entry_id = form.get("entry_id") or None
+    typed_id = str(form.get("entry_id") or "").strip()
+    entry_id = form_integer(typed_id)
+    if typed_id and entry_id is None:  # a hidden field edited into something no row has
+        raise NotFound(_("No such catalogue entry."))
     values = {k: form.get(k, "") for k in ("code", "name", "description")}
     values["active"] = form.get("active", "") == "1" or not entry_id
     try:
-        entry = catalogue.save_entry(session, principal.actor,
-                                     entry_id=int(entry_id) if entry_id else None, **values)
+        entry = catalogue.save_entry(session, principal.actor, entry_id=entry_id, **values)
     except ValidationFailed as exc:
         if entry_id:
             return render(request, _template(request, "catalogue/_entry_form.html",
                                              "catalogue/edit.html"),
-                          {"entry": catalogue.get_entry(session, int(entry_id)), "values": values,
+                          {"entry": catalogue.get_entry(session, entry_id), "values": values,
                            "errors": exc.errors}, status_code=422)
         return render(request, _template(request, "catalogue/_entry_form.html",
                                          "catalogue/index.html"),
