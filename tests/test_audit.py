@@ -470,3 +470,9 @@ def test_the_api_lists_the_log_with_what_each_hash_covers(db, client, signed_in,
         == entry["hash"] == body["items"][1]["prev_hash"]
     refused = client.get("/api/audit", params={"until": "2026-3-1"})
     assert refused.status_code == 422 and set(refused.json()["errors"]) == {"until"}
+    # days no deadline or time zone can reach (their arithmetic overflowed: a 500)
+    for params in ({"since": "0001-01-01"}, {"until": "9999-12-31"}):
+        refused = client.get("/api/audit", params=params)
+        assert refused.status_code == 422 and set(refused.json()["errors"]) == set(params)
+        assert client.get("/audit", params=params).status_code == 200  # the page says why
+        assert client.get("/audit.csv", params=params).status_code == 422

@@ -165,3 +165,33 @@ def test_the_api_refuses_a_budget_line_past_its_column_and_registers_nothing(cli
                           json={**NEW, "budget_line": "预" * 200})
     assert created.status_code == 201, created.text
     assert created.json()["budget_line"] == "预" * 200
+
+
+@pytest.mark.parametrize("field, value", [("opens_at", "0001-01-01"), ("closes_at", "9999-12-31"),
+                                          ("period_start", "0001-01-01"),
+                                          ("opens_at", "0001-01-01T00:00")])
+def test_a_date_outside_the_platforms_years_is_refused_naming_the_field(db, make_user, make_org,
+                                                                         field, value):
+    from evalplatform.services import evaluations
+    from evalplatform.services.errors import ValidationFailed
+    from tests.builders import contracted_world
+
+    world = contracted_world(db, make_user, make_org)
+    values = {"title": "2026 年度终期绩效评价", "stage": "final", "period_start": "2026-01-05",
+              "period_end": "2026-12-31", "opens_at": "2026-06-01", "closes_at": "2026-12-31",
+              field: value}
+    with pytest.raises(ValidationFailed) as caught:
+        evaluations.create(db, world.p_actor, world.contract.id, values)
+    assert field in caught.value.errors and "2100" in caught.value.errors[field]
+
+
+def test_a_catalogue_issued_in_the_year_9999_is_refused(db, make_user):
+    from evalplatform.services import catalogue
+    from evalplatform.services.audit import Actor
+    from evalplatform.services.errors import ValidationFailed
+
+    finance = make_user("finance")
+    with pytest.raises(ValidationFailed) as caught:
+        catalogue.record_issue(db, Actor(finance.id, finance.username), year="2026",
+                               issued_on="9999-12-31")
+    assert "2100" in caught.value.errors["issued_on"]

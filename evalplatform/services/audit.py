@@ -165,11 +165,14 @@ def _day_start(day: date) -> datetime:
 
 
 def _day(text: str) -> date | None:
-    """A day written YYYY-MM-DD, or None."""
+    """A day written YYYY-MM-DD in the years the platform knows, or None."""
+    from evalplatform.services import years
+
     try:
-        return date.fromisoformat(text) if len(text) == 10 else None
+        day = date.fromisoformat(text) if len(text) == 10 else None
     except ValueError:
         return None
+    return day if years.within(day) else None
 
 
 @dataclass

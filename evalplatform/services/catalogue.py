@@ -240,6 +240,9 @@ def record_issue(session: Session, actor: Actor, *, year: str, issued_on: str) -
     except ValueError:
         errors["issued_on"] = _("Enter the issue date as YYYY-MM-DD.")
         issued = None
+    if issued is not None and not years.within(issued):
+        errors["issued_on"] = years.day_problem()
+        issued = None
     if year_value and session.exec(
             select(CatalogueIssue).where(CatalogueIssue.year == year_value)).first():
         errors["year"] = _("The catalogue of %(year)s is already recorded.", year=year_value)

@@ -32,7 +32,7 @@ from evalplatform.models import (
     Project,
     Role,
 )
-from evalplatform.services import audit, dashboard, projects, schemes
+from evalplatform.services import audit, dashboard, projects, schemes, years
 from evalplatform.services.audit import Actor
 from evalplatform.services.clock import as_utc, now
 from evalplatform.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -73,10 +73,14 @@ def _parse_date(value, field: str, errors: dict) -> date | None:
         errors[field] = _("This date is required.")
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         errors[field] = _("Enter a date as YYYY-MM-DD.")
         return None
+    if not years.within(day):
+        errors[field] = years.day_problem()
+        return None
+    return day
 
 
 def _parse_moment(value, field: str, errors: dict, *, end_of_day: bool = False) -> datetime | None:
@@ -93,6 +97,9 @@ def _parse_moment(value, field: str, errors: dict, *, end_of_day: bool = False) 
             moment = datetime.fromisoformat(text)
     except ValueError:
         errors[field] = _("Enter a date as YYYY-MM-DD or a time as YYYY-MM-DDTHH:MM.")
+        return None
+    if not years.within(moment.date()):
+        errors[field] = years.day_problem()
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=LOCAL_TZ)

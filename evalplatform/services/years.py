@@ -6,6 +6,8 @@ same writing and refuse the rest with the same sentence.
 
 from __future__ import annotations
 
+from datetime import date
+
 from evalplatform.i18n import _
 
 #: The years the platform accepts anywhere a year is typed.
@@ -30,3 +32,14 @@ def parse(text) -> int | None:
 def problem() -> str:
     """What to tell someone whose year :func:`parse` refused, in their language."""
     return _("Enter a year such as 2026.")
+
+
+def within(day: date | None) -> bool:
+    """Whether a typed date falls in the years the platform accepts (a date of year 1 or
+    9999 would overflow the arithmetic of deadlines and time zones)."""
+    return day is not None and FIRST <= day.year <= LAST
+
+
+def day_problem() -> str:
+    """What to tell someone whose date lies outside those years, in their language."""
+    return _("Enter a date from %(first)s to %(last)s.", first=FIRST, last=LAST)
