@@ -135,6 +135,15 @@ def test_a_number_beyond_ten_to_the_fifteenth_is_no_number_a_form_takes(typed):
     assert decimal_or_none("999999999999999") == Decimal("999999999999999")
 
 
+@pytest.mark.parametrize("typed", ["1E-100000", "1e-21", "0." + "0" * 20 + "1"])
+def test_a_number_with_more_than_twenty_places_is_no_number_a_form_takes(typed):
+    """Twelve characters typed, 1E-100000, would be 100,001 written out in a scheme."""
+    assert decimal_text(typed) is None
+    assert decimal_or_none(typed) is None
+    assert decimal_or_none("1e-20") == Decimal("1e-20")
+    assert decimal_or_none("12.500000000000000000000") == Decimal("12.5")  # zeros are no places
+
+
 @pytest.mark.parametrize("typed", ["1e309", "1e13", "99999999999999999999"])
 def test_an_amount_too_large_is_refused_with_the_rule(typed):
     assert parse_yuan(typed) == (None, "金额过大。")

@@ -35,13 +35,25 @@ def is_ratio_unit(unit: Any) -> bool:
     return str(unit or "").strip() in scoring.RATIO_UNITS
 
 
+#: The most decimal places a typed number may carry: 1E-100000 is 12 characters typed and
+#: 100,001 written out, which a scheme would store and every page would show.
+MOST_PLACES = 20
+
+
+def typed_within_reach(value: Decimal) -> bool:
+    """Whether a typed decimal is within reach and has at most :data:`MOST_PLACES` places
+    once its trailing zeros are dropped."""
+    return within_reach(value) and (not value or value.normalize().as_tuple().exponent
+                                    >= -MOST_PLACES)
+
+
 def decimal_text(text: str) -> Decimal | None:
     """A typed number (thousands separators allowed) as a Decimal within reach, else None."""
     try:
         value = Decimal(text.replace(",", "").replace("，", ""))
     except InvalidOperation:
         return None
-    return value if within_reach(value) else None
+    return value if typed_within_reach(value) else None
 
 
 def plain(value: Decimal) -> str:

@@ -110,7 +110,7 @@ def decimal_or_none(value: Any) -> Decimal | None:
         number = Decimal(text)
     except InvalidOperation:
         return None
-    return number if ratios.within_reach(number) else None
+    return number if ratios.typed_within_reach(number) else None
 
 
 def plain(number: Decimal) -> str:
