@@ -329,11 +329,12 @@ def record_contract(session: Session, actor: Actor, project_id: int, values: dic
             "A contract of the %(year)s budget is signed in %(year)s or late in the year before, "
             "not in %(signed)s: check the date.", year=project.year, signed=signed_on.year)
     elif (projects.needs_approval(project.budget_fen) and project.decided_at is not None
-          and signed_on < as_utc(project.decided_at).astimezone(projects.LOCAL_TZ).date()):
+          and signed_on < (approved_on := as_utc(project.decided_at)
+                           .astimezone(projects.LOCAL_TZ).date())):
         errors["signed_on"] = _(
             "Finance approved this project on %(date)s, and procurement starts only after the "
             "approval: a contract signed before that day cannot be recorded for it.",
-            date=as_utc(project.decided_at).astimezone(projects.LOCAL_TZ).date().isoformat())
+            date=approved_on.isoformat())
     stable = bool(values.get("stable_continuous"))
     try:
         term = int(_clean(values.get("term_months")))

@@ -30,7 +30,6 @@ from evalplatform.models import (
     User,
 )
 from evalplatform.services import audit, evaluations, projects
-from evalplatform.services.clock import LOCAL_TZ, as_utc
 from evalplatform.services.errors import Conflict, PermissionDenied
 
 
@@ -134,7 +133,7 @@ def waiting_on(session: Session, *, organisation_id: int | None, today: date) ->
         statement = statement.where(Project.department_id == organisation_id)
     found = []
     for evaluation, contract, project, department, result in session.exec(statement):
-        final_on = as_utc(result.final_at).astimezone(LOCAL_TZ).date()
+        final_on = evaluations.local_date(result.final_at)
         filed = evaluation.report_filed_on
         if final_on <= today and (filed is None or filed > today):
             found.append(Waiting(evaluation, contract, project, department, final_on))
