@@ -1,5 +1,7 @@
 """Organisation and user rules: each refusal names the field and changes nothing."""
 
+import json
+
 import pytest
 from sqlalchemy import func
 from sqlmodel import select
@@ -224,3 +226,49 @@ def test_signing_in_with_a_name_longer_than_any_username_is_refused_not_a_server
         accounts.authenticate(db, "x" * 300, "whatever-password")
     assert error.value.errors == {"password": "用户名或密码不正确。"}
     assert _count(db, ThrottleCounter) == 0
+
+
+def test_a_user_the_administrator_creates_must_choose_their_own_password_first(
+        client, signed_in, make_org, db):
+    """The administrator typed the initial password, so it is not the user's secret: at the
+    first sign-in the user sees nothing but the password form, on the pages and in the API."""
+    from tests.conftest import csrf_from, login
+
+    signed_in("admin")
+    dept = make_org("purchasing_department", name="临江市民政局")
+    token = csrf_from(client, "/admin/users/new")
+    created = client.post("/admin/users", data={
+        "username": "xiaoli", "display_name": "李小", "role": "purchaser",
+        "organisation_id": str(dept.id), "password": "given-by-admin-1", "csrf_token": token})
+    assert created.status_code == 303
+    user = db.exec(select(User).where(User.username == "xiaoli")).one()
+    assert user.must_change_password is True
+    entry = db.exec(select(AuditEntry).where(AuditEntry.action == "user.create",
+                                             AuditEntry.entity_id == str(user.id))).one()
+    assert json.loads(entry.change)["must_change_password"] is True
+    api = client.post("/api/users", headers={"x-csrf-token": client.get("/api/me").json()[
+        "csrf_token"]}, json={"username": "xiaowang", "display_name": "王小", "role": "admin",
+                              "password": "given-by-admin-2"})
+    assert api.status_code == 201 and api.json()["must_change_password"] is True
+
+    client.cookies.clear()
+    assert login(client, "xiaoli", "given-by-admin-1").status_code == 303
+    page = client.get("/projects")
+    assert page.status_code == 303 and page.headers["location"] == "/account"
+    assert "您的密码由管理员设置" in client.get("/account").text
+    refused = client.get("/api/projects")
+    assert refused.status_code == 403 and refused.json()["code"] == "password_change_required"
+    token = csrf_from(client, "/account")
+    changed = client.post("/account/password", data={
+        "current_password": "given-by-admin-1", "new_password": "xiaoli-own-secret",
+        "confirm_password": "xiaoli-own-secret", "csrf_token": token})
+    assert changed.status_code == 303
+    assert client.get("/projects").status_code == 200
+
+
+def test_accounts_made_outside_the_admin_pages_keep_their_password(db, make_org):
+    """The command line's first administrator and the demo users chose or were told their
+    own password: they are not asked to change it."""
+    user = accounts.create_user(db, SYSTEM, username="first-admin", display_name="管理员",
+                                role="admin", organisation_id=None, password="long-enough-pw")
+    assert user.must_change_password is False

@@ -31,7 +31,7 @@ def test_a_reset_user_is_made_to_choose_a_new_password_and_then_sees_home(
     page.fill("#f-password", temporary)
     page.click("button[type=submit].primary")
     page.wait_for_url("**/account")  # not home: a new password first
-    expect(page.locator("#must-change-password")).to_contain_text("管理员已重置您的密码")
+    expect(page.locator("#must-change-password")).to_contain_text("您的密码由管理员设置")
     page.goto("/projects")
     page.wait_for_url("**/account")
     page.fill("#f-current_password", temporary)

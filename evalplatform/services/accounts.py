@@ -296,7 +296,11 @@ def create_user(
     role: str,
     organisation_id: int | str | None,
     password: str,
+    temporary: bool = False,
 ) -> User:
+    """Register a user. ``temporary``: the password was chosen by the administrator who
+    creates the account for someone else, so the user must choose their own at the first
+    sign-in before anything else (``User.must_change_password``), as after a reset."""
     username = _clean(username).lower()
     display_name = _clean(display_name)
     errors: dict[str, str] = {}
@@ -328,6 +332,7 @@ def create_user(
         role=role_value,
         organisation_id=org.id if org else None,
         password_hash=hash_password(password),
+        must_change_password=temporary,
     )
     with _taken_meanwhile(session, lambda: _username_problems(session, username)):
         session.add(user)
@@ -335,7 +340,8 @@ def create_user(
         audit.record(
             session, actor, "user.create", "user", user.id,
             {"username": username, "display_name": display_name, "role": role_value,
-             "organisation_id": user.organisation_id},
+             "organisation_id": user.organisation_id,
+             **({"must_change_password": True} if temporary else {})},
         )
         session.commit()
     session.refresh(user)

@@ -39,8 +39,8 @@ class Principal:
     organisation_id: int | None
     organisation_name: str | None
     organisation_kind: OrganisationKind | None
-    #: The administrator reset the password: nothing but the password form until a new one
-    #: is chosen (``PasswordChangeRequired``).
+    #: The administrator set the password (a new account or a reset): nothing but the
+    #: password form until a new one is chosen (``PasswordChangeRequired``).
     must_change_password: bool = False
 
     @property
@@ -64,15 +64,17 @@ NEW_PASSWORD_API = "/api/session/password"
 
 
 class PasswordChangeRequired(PermissionDenied):
-    """The signed-in user's password was reset by the administrator and they have not chosen
-    a new one yet: pages redirect to the password form, the API answers 403 with ``code``."""
+    """The signed-in user's password was set by the administrator (a new account or a reset)
+    and they have not chosen a new one yet: pages redirect to the password form, the API
+    answers 403 with ``code``."""
 
     code = "password_change_required"
 
     def __init__(self):
-        super().__init__(_("Your password was reset by the administrator: set a new password "
-                           "on the My account page (%(page)s) or with POST %(api)s before doing "
-                           "anything else.", page=NEW_PASSWORD_PAGE, api=NEW_PASSWORD_API))
+        super().__init__(_("Your password was set by the administrator (a new account or a "
+                           "reset): set a new password on the My account page (%(page)s) or "
+                           "with POST %(api)s before doing anything else.",
+                           page=NEW_PASSWORD_PAGE, api=NEW_PASSWORD_API))
 
 
 def start_session(request: Request, user) -> None:

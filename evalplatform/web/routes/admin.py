@@ -70,6 +70,7 @@ def create_user(
         user = accounts.create_user(
             session, principal.actor, username=username, display_name=display_name,
             role=role, organisation_id=organisation_id or None, password=password,
+            temporary=True,
         )
     except ValidationFailed as exc:
         template = "admin/_user_form.html" if request.headers.get("hx-request") \

@@ -39,7 +39,8 @@ class Me(BaseModel):
     organisation_id: int | None
     organisation_name: str | None
     must_change_password: bool = Field(
-        description="The administrator reset the password: until a new one is set (POST "
+        description="The administrator created the account or reset the password: until "
+                    "the user sets a new one (POST "
                     "/api/session/password, or the page /account), every other endpoint "
                     "answers 403 with code password_change_required")
     csrf_token: str = Field(description="Send it in the X-CSRF-Token header of every "
@@ -67,8 +68,9 @@ class UserOut(BaseModel):
     organisation_id: int | None
     organisation_name: str | None
     active: bool
-    must_change_password: bool = Field(description="The administrator reset the password and "
-                                                   "the user has not set a new one yet")
+    must_change_password: bool = Field(description="The administrator created the account or "
+                                                   "reset the password and the user has not "
+                                                   "set a new one yet")
     last_login_at: Moment | None
 
 
@@ -290,8 +292,9 @@ def create_user(
 ):
     """Create a user (administrator only), as the new-user page does: the same checks of the
     username, name, role, organisation (a role that belongs to an organisation needs one of
-    the right kind) and password, and the same audit entry (user.create)."""
-    user = accounts.create_user(session, principal.actor, **body.model_dump())
+    the right kind) and password, and the same audit entry (user.create). The password is
+    temporary: at the first sign-in the user must choose their own before anything else."""
+    user = accounts.create_user(session, principal.actor, **body.model_dump(), temporary=True)
     org = accounts.get_organisation(session, user.organisation_id) if user.organisation_id else None
     return _user_out(user, org)
 
