@@ -172,6 +172,11 @@ def test_a_blocked_result_is_shown_with_what_is_missing_and_cannot_be_published(
     assert response.status_code == 303
     assert "缺" in client.get(response.headers["location"]).text
     assert results.current(db, evaluation.id).published_at is None
+    # the home page does not offer it for publication: it says what blocks it, and leads there
+    home = client.get("/").text
+    blocked = re.search(r'href="([^"]+)"[^>]*>(?:(?!</a>).)*因评分缺失不能公示的结果', home, re.S)
+    assert blocked and blocked.group(1) == f"/evaluations/{evaluation.id}"
+    assert re.search(r'待公示的结果</span>\s*<span class="card-value">0<', home)
 
 
 def test_versions_stay_readable_through_the_switcher(client, db, world, feed):

@@ -981,17 +981,49 @@ def user_name(session: Session, user_id: int | None) -> str:
 # ---------------------------------------------------------------- home cards
 
 
+def _computed_results(session: Session, department_id: int | None) -> tuple[list, list]:
+    """The computed, unpublished evaluations (of the department, or all), split by their
+    current result: those that may be published, and those a missing score blocks."""
+    latest = (select(EvaluationResult.evaluation_id,
+                     func.max(EvaluationResult.version).label("version"))
+              .group_by(EvaluationResult.evaluation_id).subquery())
+    statement = (select(Evaluation.id, EvaluationResult.final_ready)
+                 .join(Contract, Evaluation.contract_id == Contract.id)
+                 .join(Project, Contract.project_id == Project.id)
+                 .join(latest, latest.c.evaluation_id == Evaluation.id)
+                 .join(EvaluationResult, and_(EvaluationResult.evaluation_id == Evaluation.id,
+                                              EvaluationResult.version == latest.c.version))
+                 .where(Evaluation.status == EvaluationStatus.computed)
+                 .order_by(Evaluation.id))
+    if department_id is not None:
+        statement = statement.where(Project.department_id == department_id)
+    rows = session.exec(statement).all()
+    return [i for i, ready in rows if ready], [i for i, ready in rows if not ready]
+
+
+def _one_or_list(evaluation_ids: list[int]) -> str:
+    """Where a home card leads: the evaluation itself when it is the only one."""
+    if len(evaluation_ids) == 1:
+        return f"/evaluations/{evaluation_ids[0]}"
+    return "/evaluations?status=computed"
+
+
 @dashboard.provider
 def _cards(session: Session, role: Role, organisation_id: int | None) -> list[dashboard.Card]:
     if role in (Role.finance, Role.purchaser):
         scope = organisation_id if role == Role.purchaser else None
         ready = evaluations.page(session, organisation_id=scope, status="scoring").total
-        computed = evaluations.page(session, organisation_id=scope, status="computed")
+        publishable, blocked = _computed_results(session, scope)
         cards = [dashboard.Card(_("Evaluations ready to compute"), str(ready),
                                 _("Sheets in and survey closed"), "/evaluations?status=scoring")]
-        cards.append(dashboard.Card(_("Results to publish"), str(computed.total),
+        cards.append(dashboard.Card(_("Results to publish"), str(len(publishable)),
                                     _("Computed, waiting for publication"),
-                                    "/evaluations?status=computed"))
+                                    _one_or_list(publishable)))
+        if blocked:  # computed, but a missing score keeps them from being published
+            cards.append(dashboard.Card(
+                _("Results blocked by missing scores"), str(len(blocked)),
+                _("They cannot be published until the missing scores are entered and the "
+                  "result is computed again"), _one_or_list(blocked), urgent=True))
         return cards
     if role == Role.supplier and organisation_id is not None:
         open_window = [row for row in public_page(session, supplier_id=organisation_id).items
