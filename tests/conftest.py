@@ -338,3 +338,10 @@ def browser_login(page, username: str, password: str = PASSWORD) -> None:
     page.fill("#f-password", password)
     page.click("button[type=submit].primary")
     page.wait_for_url("**/")
+
+
+def answering_yes(page):
+    """The next confirmation the page asks (a step that cannot be undone) is answered yes;
+    returns the page, so that ``answering_yes(page).click("#approve")`` reads as the user acts."""
+    page.once("dialog", lambda dialog: dialog.accept())
+    return page

@@ -14,7 +14,7 @@ from sqlmodel import select
 from evalplatform.models import Instalment, Settlement, SettlementStatus
 from evalplatform.services import settlements
 from tests.chain_world import new_chain, to_final
-from tests.conftest import browser_login
+from tests.conftest import answering_yes, browser_login
 from tests.test_scoresheets_world import principal
 
 pytestmark = pytest.mark.browser
@@ -59,7 +59,7 @@ def test_finance_reads_why_a_leaf_lost_points_approves_and_downloads(page, db, m
 
     page.goto(f"/settlements/{proposed.id}")
     assert page.get_by_test_id("settlement-status").inner_text() == "待财政审批"
-    page.click("#approve")
+    answering_yes(page).click("#approve")
     page.wait_for_load_state()
     assert page.get_by_test_id("settlement-status").inner_text() == "已审核，待支付"
 

@@ -12,7 +12,7 @@ from evalplatform.models import Instalment, Project
 from evalplatform.services import catalogue, contracts, scheme_templates
 from evalplatform.services.audit import SYSTEM
 from evalplatform.services.credit_code import check_character
-from tests.conftest import browser_login, htmx_settled
+from tests.conftest import answering_yes, browser_login, htmx_settled
 
 pytestmark = pytest.mark.browser
 
@@ -52,7 +52,7 @@ def test_register_approve_and_contract_a_project(page, db, make_user, make_org, 
     page.goto("/")
     assert "待审批项目" in page.get_by_test_id("home-cards").inner_text()
     page.goto(project_url)
-    page.click("#approve")
+    answering_yes(page).click("#approve")
     page.wait_for_load_state()
     assert page.get_by_test_id("project-status").inner_text() == "财政已批准"
     # the approval dated, as the story has it, before the contract signed in February (a

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.builders import contracted_world
-from tests.conftest import browser_login, served
+from tests.conftest import answering_yes, browser_login, served
 from tests.results_feed import FEED_FILE_ENV, HAND_TOTAL, hand_inputs, ready
 
 pytestmark = pytest.mark.browser
@@ -66,7 +66,7 @@ def test_finance_computes_and_publishes_and_the_public_page_shows_it(fed_page, f
     package = json.loads(open(download.value.path(), encoding="utf-8").read())
     assert package["scheme"]["parts"][0]["weight"] == "0.40"
 
-    page.click("#publish-result")
+    answering_yes(page).click("#publish-result")
     page.wait_for_load_state()
     assert "已公示" in page.locator("#flashes").inner_text()
     deadline = page.get_by_test_id("appeal-deadline").inner_text()[:10]

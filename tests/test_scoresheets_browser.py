@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from evalplatform.models import Scoresheet, ScoringFile, SheetStatus
-from tests.conftest import browser_login
+from tests.conftest import answering_yes, browser_login
 from tests.test_scoresheets_world import panel_world
 
 pytestmark = pytest.mark.browser
@@ -64,12 +64,12 @@ def test_an_expert_scores_saves_a_draft_returns_and_submits(page, browser, live_
         assert again.input_value('[name="value-C1.2"]') == "达成"
         assert again.input_value('[name="value-C2.2"]') == "20"
         again.select_option('[name="value-C2.1"]', "达成")
-        again.get_by_test_id("submit-sheet").click()
+        answering_yes(again).get_by_test_id("submit-sheet").click()
         again.wait_for_load_state()
         expect(again.get_by_test_id("leaf-C1.3")).to_contain_text("扣分理由")
         assert again.get_by_test_id("sheet-status").inner_text() == "草稿"
         again.fill('[name="reason-C1.3"]', "三处收集点满溢")
-        again.get_by_test_id("submit-sheet").click()
+        answering_yes(again).get_by_test_id("submit-sheet").click()
         expect(again.get_by_test_id("sheet-status")).to_have_text("已提交")
         assert "三处收集点满溢" in again.get_by_test_id("entered-C1.3").inner_text()
         db.expire_all()
@@ -103,7 +103,15 @@ def test_the_purchaser_scores_its_quarter(page, db, make_user, make_org):
     page.select_option('[name="value-A2.1"]', "部分达成")
     page.fill('[name="reason-A2.1"]', "三月整改记录缺失")
     page.fill('[name="value-A2.2"]', "10")
+    asked = []  # submitting locks the sheet, so the page asks first; "no" sends nothing
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
     page.get_by_test_id("submit-sheet").click()
+    assert asked and "提交后即锁定" in asked[0]
+    assert page.get_by_test_id("sheet-status").inner_text() == "草稿"
+    db.expire_all()
+    assert db.exec(select(Scoresheet).where(Scoresheet.scorer_key == "2026 第一季度")
+                   ).one().status == SheetStatus.draft
+    answering_yes(page).get_by_test_id("submit-sheet").click()
     expect(page.get_by_test_id("sheet-status")).to_have_text("已提交")
     db.expire_all()
     sheet = db.exec(select(Scoresheet).where(Scoresheet.scorer_key == "2026 第一季度")).one()
@@ -197,7 +205,7 @@ def test_a_refused_submission_outlines_only_the_field_at_fault_and_n_a_keeps_the
     page.select_option('[name="value-C1.2"]', "达成")
     page.fill('[name="value-C2.2"]', "25")  # above the maximum 20
     page.fill('[name="reason-C2.2"]', "预案未演练")
-    page.get_by_test_id("submit-sheet").click()
+    answering_yes(page).get_by_test_id("submit-sheet").click()
     page.wait_for_load_state()
     expect(page.locator("#sheet-errors")).to_be_visible()
     leaf = page.get_by_test_id("leaf-C2.2")

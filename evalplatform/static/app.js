@@ -55,6 +55,17 @@
     if (!scope) return;
     scope.querySelectorAll("[data-request-error]").forEach(function (box) { box.remove(); });
   });
+  // A step that cannot be undone (submitting a sheet, approving, publishing) asks first:
+  // data-confirm on the button that submits, or on the form. Cancelling sends nothing.
+  // Listened to while the event goes down (capture), before htmx's own handler on the form.
+  document.addEventListener("submit", function (event) {
+    var source = (event.submitter && event.submitter.closest("[data-confirm]")) ||
+      event.target.closest("form[data-confirm]");
+    if (source && !window.confirm(source.getAttribute("data-confirm"))) {
+      event.preventDefault();
+      event.stopPropagation();
+    }
+  }, true);
   // Charts: <div data-chart='{"option": ...}'> is drawn with ECharts when it is on the page.
   function drawCharts(root) {
     if (!window.echarts) return;
