@@ -439,3 +439,102 @@ def test_a_relationships_note_is_at_most_ten_thousand_characters(db, world):
     relationship = experts.add_relationship(db, world.f_actor, expert.id,
                                             {**values, "note": "注" * 10_000})
     assert len(relationship.note) == 10_000
+
+
+# ---------------------------------------------------------------- the avoidance period's edges
+
+
+@pytest.mark.parametrize("ended, on, avoided", [
+    ("2023-12-07", "2026-12-06", True),   # ended 2 years and 364 days ago
+    ("2023-12-06", "2026-12-06", True),   # three years ago to the day: still within
+    ("2023-12-05", "2026-12-06", False),  # 3 years and 1 day ago
+    # leap days: a tie that ended on 28 Feb 2025 is three years old on 28 Feb 2028, so on
+    # 29 Feb 2028 it is three years and a day old (counting back from 29 Feb gave 28 Feb)
+    ("2025-02-28", "2028-02-28", True),
+    ("2025-02-28", "2028-02-29", False),
+    ("2025-03-01", "2028-02-29", True),
+    # one that ended on 29 Feb 2024 has its third anniversary on 28 Feb 2027
+    ("2024-02-29", "2027-02-28", True),
+    ("2024-02-29", "2027-03-01", False),
+])
+def test_the_avoidance_period_counts_whole_years_from_the_day_the_tie_ended(db, world, ended,
+                                                                          on, avoided):
+    from datetime import date
+
+    expert = expert_pool(db, world, 1)[0]
+    evaluation = schedule(db, world)
+    experts.add_relationship(db, world.f_actor, expert.id, {
+        "organisation_id": str(world.supplier.id), "kind": "employed",
+        "started_on": "2015-01-01", "ended_on": ended})
+    reasons = experts.avoidance_reasons(db, expert, evaluation, date.fromisoformat(on))
+    assert bool(reasons) is avoided
+
+
+def test_an_avoidance_reason_names_the_period_in_force_not_always_three_years(db, world,
+                                                                              monkeypatch):
+    from datetime import date
+
+    from evalplatform.settings import get_settings
+
+    expert = expert_pool(db, world, 1)[0]
+    evaluation = schedule(db, world)
+    experts.add_relationship(db, world.f_actor, expert.id, {
+        "organisation_id": str(world.supplier.id), "kind": "director_supervisor",
+        "ended_on": "2022-12-31"})
+    monkeypatch.setenv("EVAL_AVOIDANCE_YEARS", "5")
+    get_settings.cache_clear()
+    try:
+        [reason] = experts.avoidance_reasons(db, expert, evaluation, date(2026, 6, 1))
+    finally:
+        monkeypatch.delenv("EVAL_AVOIDANCE_YEARS")
+        get_settings.cache_clear()
+    assert reason["years"] == 5
+    text = experts.reason_text(reason)
+    assert "5" in text and "2022-12-31" in text and "三年" not in text and "three" not in text
+
+
+# ---------------------------------------------------------------- further draws and a small pool
+
+
+def test_a_further_draw_needs_no_speciality_a_seated_member_already_has(db, make_user, make_org):
+    """The further draw keeps the first draw's specialities ticked; the seated members still
+    cover 市容环卫 (D02), so an expert in 绩效评价 (E02) alone may fill the empty seat."""
+    pw = panel_world(db, make_user, make_org, pool_size=3, seats=3, alternates=0)
+    organiser = principal(db, pw.purchaser)
+    newcomer = expert_pool(db, pw.world, 1, sector="E02")[0]
+    leaving = pw.seated(db)[0]
+    panel.step_down(db, organiser, pw.evaluation.id, leaving.id, "出差")
+    second = panel.draw(db, organiser, pw.evaluation.id,
+                        {"reason": "候补不足", "alternates": "0", "specialities": ["D02", "E02"]})
+    assert second.seats == [newcomer.id]
+    assert len(pw.seated(db)) == 3 and panel.replay(db, second.id).ok
+
+
+def test_a_pool_too_small_says_how_many_were_avoided_and_why(db, make_user, make_org):
+    from evalplatform.i18n import language
+
+    pw = panel_world(db, make_user, make_org, pool_size=6, draw=False)
+    for expert in pw.pool[:2]:
+        experts.add_relationship(db, pw.world.f_actor, expert.id, {
+            "organisation_id": str(pw.world.supplier.id), "kind": "employed"})
+    with language("en"), pytest.raises(ValidationFailed) as caught:
+        panel.draw(db, principal(db, pw.purchaser), pw.evaluation.id,
+                   {"size": "5", "alternates": "0", "specialities": ["D02"]})
+    message = caught.value.errors["size"]
+    assert message.startswith("Only 4 experts are eligible")
+    assert "2 must be avoided" in message and "within 3 years" in message
+    assert count(db, PanelDraw) == 0
+
+
+def test_a_further_draw_that_the_pool_cannot_fill_is_refused_at_a_field_it_shows(
+        db, make_user, make_org):
+    """A further draw has no size field: its refusal stands at the alternates, not at "size"
+    where the page could not show it."""
+    pw = panel_world(db, make_user, make_org, pool_size=3, seats=3, alternates=0)
+    organiser = principal(db, pw.purchaser)
+    panel.step_down(db, organiser, pw.evaluation.id, pw.seated(db)[0].id, "出差")
+    with pytest.raises(ValidationFailed) as caught:
+        panel.draw(db, organiser, pw.evaluation.id,
+                   {"reason": "补抽", "alternates": "0", "specialities": ["D02"]})
+    assert list(caught.value.errors) == ["alternates"]
+    assert count(db, PanelDraw) == 1

@@ -265,11 +265,13 @@ def avoidance_years() -> int:
     return get_settings().avoidance_years
 
 
-def avoided_since(day: date) -> date:
-    """The first day a relationship may have ended on and still keep the expert avoided."""
+def still_avoided(ended_on: date, on: date) -> bool:
+    """A relationship that ended on ``ended_on`` still counts on ``on``: ``on`` is no later than
+    the ended day's anniversary the avoidance period later (29 Feb's falls on 28 Feb). Counted
+    forward from the end, so a tie that ended on 28 Feb 2025 no longer counts on 29 Feb 2028."""
     from evalplatform.services.evaluations import add_months
 
-    return add_months(day, -12 * avoidance_years())
+    return on <= add_months(ended_on, 12 * avoidance_years())
 
 
 def avoidance_reasons(session: Session, expert: Expert, evaluation: Evaluation, on: date
@@ -287,13 +289,13 @@ def avoidance_reasons(session: Session, expert: Expert, evaluation: Evaluation, 
     project = evaluations.project_of(session, evaluation)
     parties = {contract.supplier_id: "supplier", project.department_id: "purchaser"}
     names = {oid: session.get(Organisation, oid).name for oid in parties}
-    since = avoided_since(on)
+    years = avoidance_years()
     reasons: list[dict] = []
     for relationship in session.exec(select(ExpertRelationship).where(
             ExpertRelationship.expert_id == expert.id,
             col(ExpertRelationship.organisation_id).in_(list(parties)))
             .order_by(ExpertRelationship.id)):
-        if relationship.ended_on is not None and relationship.ended_on < since:
+        if relationship.ended_on is not None and not still_avoided(relationship.ended_on, on):
             continue  # ended longer ago than the avoidance period
         if relationship.started_on is not None and relationship.started_on > on:
             continue  # not begun yet
@@ -301,7 +303,7 @@ def avoidance_reasons(session: Session, expert: Expert, evaluation: Evaluation, 
                         "party": parties[relationship.organisation_id],
                         "organisation": names[relationship.organisation_id],
                         "ended_on": relationship.ended_on.isoformat()
-                        if relationship.ended_on else None})
+                        if relationship.ended_on else None, "years": years})
     if expert.user_id is not None:
         user = session.get(User, expert.user_id)
         if user is not None and user.organisation_id in parties:
@@ -321,7 +323,11 @@ def reason_text(reason: dict) -> str:
     organisation = reason.get("organisation", "")
     if reason.get("code") == "relationship":
         kind = RELATIONSHIP_KIND_LABELS.get(RelationshipKind(reason["kind"]), reason["kind"])
-        if reason.get("ended_on"):
+        if reason.get("ended_on") and reason.get("years"):
+            return _("%(kind)s %(party)s %(organisation)s, until %(day)s (within the "
+                     "%(years)s-year avoidance period)", kind=str(kind), party=party,
+                     organisation=organisation, day=reason["ended_on"], years=reason["years"])
+        if reason.get("ended_on"):  # recorded before the period was stored with the reason
             return _("%(kind)s %(party)s %(organisation)s, until %(day)s (less than three "
                      "years ago)", kind=str(kind), party=party, organisation=organisation,
                      day=reason["ended_on"])

@@ -236,16 +236,25 @@ def draw(session: Session, principal, evaluation_id: int, values: dict) -> Panel
     if errors:
         raise ValidationFailed(errors)
     pool = sort_pool(session, evaluation, required)
-    lacking = [c for c in required
-               if not any(c in cand["specialities"] for cand in pool.candidates)]
+    # A further draw need not bring a speciality a seated member already has.
+    covered = {code for member in members(session, evaluation.id)
+               if member.status == MemberStatus.seated
+               for code in session.get(Expert, member.expert_id).specialities}
+    lacking = [c for c in required if c not in covered
+               and not any(c in cand["specialities"] for cand in pool.candidates)]
     if lacking:
         raise ValidationFailed({"specialities": _(
             "No eligible expert in the pool has the speciality %(names)s.",
             names="、".join(known[c] for c in lacking))})
     if len(pool.candidates) < size + alternates:
-        raise ValidationFailed({"size": _(
+        raise ValidationFailed({"alternates" if earlier else "size": _(
             "Only %(n)s experts are eligible, fewer than the %(seats)s seats and %(alt)s "
-            "alternates asked for.", n=len(pool.candidates), seats=size, alt=alternates)})
+            "alternates asked for. Of the rest of the pool, %(avoided)s must be avoided (staff of, "
+            "or now or within %(years)s years tied to, the supplier or the purchasing "
+            "department), %(other)s lack the specialities required, %(drawn)s were drawn "
+            "before and %(inactive)s are inactive.", n=len(pool.candidates), seats=size,
+            alt=alternates, avoided=len(pool.excluded), years=experts.avoidance_years(),
+            other=pool.other_speciality, drawn=pool.already_drawn, inactive=pool.inactive)})
     seed = secrets.token_hex(32)
     seats, alternate_ids = select_panel(seed, pool.candidates, size, alternates, required)
     record = PanelDraw(evaluation_id=evaluation.id, round=round_number, size=size,

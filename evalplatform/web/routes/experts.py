@@ -215,7 +215,10 @@ async def panel_step_down(request: Request, evaluation_id: int, member_id: int,
         flash(request, exc.message, "error")
         return redirect(request, back)
     if principal.role == Role.evaluator:
-        flash(request, _("Your decline is recorded; an alternate takes your seat."))
+        flash(request, _("Your decline is recorded; an alternate takes your seat.")
+              if seated is not None else
+              _("Your decline is recorded; no alternate is left, so the organiser will draw "
+                "again to fill your seat."))
         return redirect(request, "/evaluations")
     if seated is None:
         flash(request, _("Recorded. No alternate is left: draw again to fill the seat."), "warning")
