@@ -95,3 +95,22 @@ def test_an_unknown_level_is_refused_in_the_users_language_with_the_values(clien
     assert response.status_code == 422
     assert response.json()["errors"]["level"].startswith("请从以下承接主体等级中选择")
     assert "barred" in response.json()["errors"]["level"]
+
+
+def test_a_provisional_result_counts_only_once_its_appeal_window_has_closed(
+        client, db, world, monkeypatch):
+    """A 差 result under publication does not count; once its window has closed with no appeal
+    it bars, though no results page has loaded since to mark it final."""
+    from evalplatform.services import projects
+    from tests.test_standing import published_evaluation
+
+    published_evaluation(db, world, "55.00", "差", date(2026, 7, 10))
+    sign_in(client, world.supplier_user)
+    monkeypatch.setattr(projects, "today", lambda: date(2026, 7, 10))  # the last day to appeal
+    own = client.get(f"/api/standing/{world.supplier.id}").json()
+    assert own["level"] == "unrated" and own["barred_until"] is None
+    monkeypatch.setattr(projects, "today", lambda: date(2026, 7, 11))
+    own = client.get(f"/api/standing/{world.supplier.id}").json()
+    assert own["level"] == "barred" and own["barred_until"] == "2027-12-31"
+    assert "55.00" in own["reasons"][0] and "2026-07-11" in own["reasons"][0]
+    assert client.get("/api/standing?level=barred").json()["total"] == 1

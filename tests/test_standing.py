@@ -575,3 +575,145 @@ def test_satisfaction_is_the_recipients_part_else_the_survey_indicators_score_ra
         "A1": {"rule": "points", "points": "80", "applicable": "80", "score": "70"}}})
     assert standing._satisfaction(one_part) == Decimal("90")  # (9.89 + 8.11) / 20 × 100
     assert standing._satisfaction(EvaluationResult(result={"parts": [], "nodes": {}})) is None
+
+
+# ---------------------------------------------------------------- results final by the rules
+
+
+def published_evaluation(db, world, total: str, grade: str, published_on: date):
+    """A result published on ``published_on`` (its last day to appeal), not marked final: the
+    lazy finalisation (``results.finalise_due``) has not run since its window closed."""
+    from tests.builders import schedule
+    from tests.settlement_builders import add_result, to_status
+
+    evaluation = to_status(db, world, schedule(db, world), "published")
+    add_result(db, evaluation, total, grade, final_on=None, published_on=published_on)
+    return evaluation
+
+
+def test_a_result_whose_appeal_window_closed_bars_before_anyone_marks_it_final(
+        db, world, monkeypatch):
+    """The results were marked final only when a results page loaded (or by the command), and
+    the standing read only marked ones: a 差 result whose window had closed let its supplier
+    sign a new contract until someone happened to open a results page."""
+    evaluation = published_evaluation(db, world, "55.00", "差", date(2026, 7, 10))
+    # inside the window it is provisional: nothing counts yet
+    assert standing.standing_of(db, world.supplier, date(2026, 7, 10)).level == "unrated"
+    found = standing.standing_of(db, world.supplier, date(2026, 9, 1))
+    assert found.level == "barred" and found.bar.until == date(2027, 12, 31)
+    assert "2026-07-11" in found.reasons[0]  # final as its window closed, in China
+    project = new_project(db, world)
+    monkeypatch.setattr(projects, "today", lambda: date(2026, 9, 1))
+    with pytest.raises(ValidationFailed) as caught:
+        record(db, world, project, "2026-09-01")
+    assert "2027-12-31" in caught.value.errors["supplier_id"]
+    listed = standing.all_standings(db, date(2026, 9, 1))
+    assert next(s for s in listed if s.supplier.id == world.supplier.id).level == "barred"
+    db.refresh(evaluation)
+    assert evaluation.status == "published"  # reading the standing writes nothing
+
+
+def test_a_result_under_an_open_appeal_does_not_count_however_late(db, world):
+    from evalplatform.services import appeals
+
+    evaluation = published_evaluation(db, world, "55.00", "差", date(2026, 7, 10))
+    appeals.file(db, principal(world.supplier_user), evaluation.id,
+                 reasons="6 月 12 日为暴雨停工日，已报备，扣分有误。", today=date(2026, 7, 10))
+    assert standing.standing_of(db, world.supplier, date(2026, 9, 1)).level == "unrated"
+    assert standing.bar_on(db, world.supplier.id, date(2026, 9, 1)) is None
+
+
+def test_a_result_final_just_after_midnight_in_china_bars_until_the_end_of_the_next_year(
+        db, world):
+    """Final at 00:30 on 1 January 2027 in Beijing (16:30 on 31 December in UTC): it became
+    final in 2027, so it bars until the end of 2028."""
+    from datetime import UTC, datetime
+
+    evaluation = final_evaluation(db, world, "55.00", "差", final_on=date(2026, 12, 31))
+    from evalplatform.models import EvaluationResult
+
+    result = db.exec(select(EvaluationResult).where(
+        EvaluationResult.evaluation_id == evaluation.id)).one()
+    result.final_at = datetime(2026, 12, 31, 16, 30, tzinfo=UTC)
+    db.add(result)
+    db.commit()
+    assert standing.bar_on(db, world.supplier.id, date(2026, 12, 31)) is None
+    bar = standing.bar_on(db, world.supplier.id, date(2027, 1, 1))
+    assert bar.until == date(2028, 12, 31) and bar.cause.final_on == date(2027, 1, 1)
+    assert standing.bar_on(db, world.supplier.id, date(2029, 1, 1)) is None
+
+
+@pytest.mark.parametrize("outcome", ["reopen", "uphold"])
+def test_an_appeal_decides_which_result_the_standing_rests_on(db, world, outcome):
+    """Computed and published for real (88.60); under rules where a total below 89 bars, the
+    supplier appeals. Reopened and rescored to 89.20, the first result never counts and the
+    supplier is not barred; upheld, the result counts from the day of the decision."""
+    from datetime import UTC, datetime
+
+    from evalplatform.services import appeals, results
+    from tests.results_feed import FEED, published
+
+    def decided_on(appeal, moment):  # the decision dated as the story goes, not by the clock
+        decided = db.get(type(appeal), appeal.id)
+        decided.decided_at = moment
+        db.add(decided)
+        db.commit()
+
+    standing.update_settings(db, principal(world.finance), {
+        "bar_grade": "差", "bar_below": "89", "bar_years": "1", "warn_consecutive": "2",
+        "default_threshold": "80", "preferred_grade": "优", "lookback_years": "3"})
+    try:
+        evaluation, first = published(db, world, FEED)  # deadline Saturday 10 Oct 2026
+        assert first.total == "88.60"
+        appeal = appeals.file(db, principal(world.supplier_user), evaluation.id,
+                              reasons="6 月 12 日为暴雨停工日，已报备，扣分有误。",
+                              today=date(2026, 10, 9))
+        # the window has closed, but the appeal holds the result back
+        assert standing.standing_of(db, world.supplier, date(2026, 10, 20)).level == "unrated"
+        if outcome == "uphold":
+            appeals.decide(db, principal(world.finance), appeal.id, outcome="uphold",
+                           decision="停工日已计入扣分说明，结果不变。")
+            decided_on(appeal, datetime(2026, 10, 21, 2, 0, tzinfo=UTC))  # 21 Oct in China
+            found = standing.standing_of(db, world.supplier, date(2026, 10, 22))
+            assert found.level == "barred" and "88.60" in found.reasons[0]
+            assert found.bar.cause.final_on == date(2026, 10, 21)
+            return
+        appeals.decide(db, principal(world.finance), appeal.id, outcome="reopen",
+                       decision="暴雨停工已报备，请重新评 A2.1", leaves=["A2.1"])
+        decided_on(appeal, datetime(2026, 10, 15, 2, 0, tzinfo=UTC))
+        FEED[evaluation.id]["sheets"][1]["scores"]["A2.1"] = "达成"
+        assert results.compute(db, principal(world.finance), evaluation.id).total == "89.20"
+        results.publish(db, principal(world.finance), evaluation.id,
+                        at=datetime(2026, 10, 19, 2, 0, tzinfo=UTC))  # deadline 26 Oct
+        assert standing.standing_of(db, world.supplier, date(2026, 10, 26)).level == "unrated"
+        found = standing.standing_of(db, world.supplier, date(2026, 10, 28))
+        assert found.level == "normal" and found.bar is None
+        assert [r.total for r in found.history] == [Decimal("89.20")]
+        results.finalise_due(db, date(2026, 10, 28))  # marked final: the same standing
+        assert standing.standing_of(db, world.supplier, date(2026, 10, 28)).history[0].final_on \
+            == found.history[0].final_on == date(2026, 10, 27)
+    finally:
+        FEED.clear()
+
+
+def test_the_satisfaction_on_the_standing_page_is_rounded_half_up(client, db, world):
+    """Jinja's ``round`` on a decimal rounds half to even: 87.705 read 87.70 on the standing
+    page while the selection page (and the engine) round half-up to 87.71."""
+    final_evaluation(db, world, "88.00", "良", stage="interim", final_on=date(2026, 7, 20),
+                     recipient="87.7050")
+    final_evaluation(db, world, "86.00", "良", final_on=date(2026, 7, 21), recipient=None)
+    login(client, world.finance.username)
+    rows = client.get(f"/standing/{world.supplier.id}").text.split('id="results-table"')[1]
+    assert 'data-label="满意度">87.71</td>' in rows
+    assert 'data-label="满意度">—</td>' in rows  # no recipients' part: no figure
+
+
+def test_the_supplier_list_leads_to_each_suppliers_standing(client, db, world):
+    """A purchaser preparing a procurement starts from the supplier list, which named the
+    suppliers without a way to their standing (an ERP's supplier shows its scorecard)."""
+    final_evaluation(db, world, "55.00", "差", final_on=date(2026, 7, 20))
+    login(client, world.purchaser.username)
+    page = client.get("/suppliers").text
+    assert f'<a href="/standing/{world.supplier.id}" title="承接主体履约信用">{world.supplier.name}</a>' \
+        in page
+    assert client.get(f"/standing/{world.supplier.id}").status_code == 200

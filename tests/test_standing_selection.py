@@ -217,6 +217,24 @@ def test_a_quote_replaces_the_price_level(db, field):
     assert fresh.supplier.name in message and "金额" in message
 
 
+def test_a_quote_above_the_projects_budget_is_refused_naming_both(db, field):
+    """A quote above the budget was ranked (at 133 % of it, say), though no contract at that
+    price could ever be recorded for the project."""
+    from evalplatform.i18n import language
+
+    good, poor, fresh, project = field
+    with language("en"), pytest.raises(ValidationFailed) as caught:
+        selection.rank(db, project.id, today=TODAY,
+                       values={f"quote_{fresh.supplier.id}": "600000.01"})
+    message = caught.value.errors[f"quote_{fresh.supplier.id}"]
+    assert fresh.supplier.name in message and "¥600,000.01" in message
+    assert "budget of ¥600,000.00" in message
+    ranking = selection.rank(db, project.id, today=TODAY,
+                             values={f"quote_{fresh.supplier.id}": "600000"})
+    newcomer = next(c for c in ranking.candidates if c.supplier.id == fresh.supplier.id)
+    assert newcomer.values["price"] == 100  # the whole budget: allowed
+
+
 def test_a_quote_for_a_barred_supplier_is_refused_naming_it_and_the_bar(db, field):
     good, poor, fresh, project = field
     with pytest.raises(ValidationFailed) as caught:

@@ -217,7 +217,7 @@ def build(session: Session, year: int, adjustments: dict[str, Decimal] | None = 
     chosen = [p for p in both if p.year == year]
     wanted = {p.id for p in both}
     by_project: dict[int, list[standing.FinalResult]] = {}
-    for r in standing.final_results(session):  # oldest first
+    for r in standing.final_results(session, closed_by=projects.today()):  # oldest first
         if r.project.id in wanted:
             by_project.setdefault(r.project.id, []).append(r)
     # last year's result of each department's service (catalogue entry), the latest first

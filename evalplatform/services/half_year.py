@@ -215,7 +215,7 @@ def build(session: Session, period: Period, *, organisation_id: int | None = Non
         total.contracts += 1
         total.amount_fen += contract.amount_fen
 
-    finals = [r for r in standing.final_results(session)
+    finals = [r for r in standing.final_results(session, closed_by=projects.today())
               if r.final_on in period and r.project.id in by_id]
     stages = Counter(str(EVALUATION_STAGE_LABELS[r.evaluation.stage]) for r in finals)
     grades = {g: 0 for g in GRADES}

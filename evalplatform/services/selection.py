@@ -38,6 +38,7 @@ from evalplatform.models import Contract, Organisation, Project, ProjectStatus, 
 from evalplatform.services import contracts, projects, scheme_weights, schemes, standing
 from evalplatform.services.errors import Conflict, ValidationFailed
 from evalplatform.services.money import parse_yuan
+from evalplatform.services.settlements import money_text
 
 
 @dataclass(frozen=True)
@@ -258,6 +259,12 @@ def rank(session: Session, project_id: int, *, method: str = "typed", values: di
             if problem:
                 errors[f"quote_{supplier.id}"] = _("Quote of %(supplier)s: %(problem)s",
                                                    supplier=supplier.name, problem=problem)
+            elif fen > project.budget_fen:  # no contract could be recorded at that price
+                quote, budget = money_text(fen), money_text(project.budget_fen)
+                errors[f"quote_{supplier.id}"] = _(
+                    "Quote of %(supplier)s: %(quote)s is above the project's budget of "
+                    "%(budget)s, and a contract may not exceed its project's budget.",
+                    supplier=supplier.name, quote=quote, budget=budget)
             else:
                 candidate.quote_fen = fen
                 candidate.values["price"] = Decimal(fen) * 100 / Decimal(project.budget_fen)

@@ -15,7 +15,10 @@ its default (finance may change them; every change is audited):
 * **Preferred (优选)** — the supplier's latest recent final result is 优, and nothing above
   applies.
 
-"Recent" means final within the last three years. A standing is computed from the stored
+"Recent" means final within the last three years. Only final results count — never a
+provisional one still under publication or appeal — but a published result whose appeal window
+closed with no appeal open counts from the day it became final, whether or not the lazy
+finalisation (``results.finalise_due``) has marked it yet. A standing is computed from the stored
 final results each time it is read, so it can never drift from them; the results themselves
 are versioned and never changed. Substantiated complaints (有效投诉) are recorded here too and
 count against a supplier in selection.
@@ -196,8 +199,16 @@ def _satisfaction(result: EvaluationResult) -> Decimal | None:
     return scored / points * 100 if points else None
 
 
-def final_results(session: Session, supplier_id: int | None = None) -> list[FinalResult]:
-    """Every final result (current version), oldest first by when it became final."""
+def final_results(session: Session, supplier_id: int | None = None, *,
+                  closed_by: date | None = None) -> list[FinalResult]:
+    """Every final result (current version), oldest first by when it became final.
+
+    With ``closed_by`` (a day, usually today) it also holds each published result whose
+    appeal window closed before that day with no appeal open: final by the rules, though
+    ``results.finalise_due`` — run lazily when a result's page loads, or from the command
+    line — has not marked it yet. Its day is the one it became final on
+    (``results.final_since``). The standing rules read results so: a bar must not wait for
+    someone to open a results page."""
     statement = (select(EvaluationResult, Evaluation, Contract, Project)
                  .join(Evaluation, EvaluationResult.evaluation_id == Evaluation.id)
                  .join(Contract, Evaluation.contract_id == Contract.id)
@@ -208,15 +219,43 @@ def final_results(session: Session, supplier_id: int | None = None) -> list[Fina
                  .order_by(EvaluationResult.final_at, EvaluationResult.id))
     if supplier_id is not None:
         statement = statement.where(Contract.supplier_id == supplier_id)
+    rows = [(result, evaluation, contract, project, as_utc(result.final_at))
+            for result, evaluation, contract, project in session.exec(statement)]
+    if closed_by is not None:
+        rows.extend(_due(session, supplier_id, closed_by))
     latest: dict[int, FinalResult] = {}
-    for result, evaluation, contract, project in session.exec(statement):
+    for result, evaluation, contract, project, final_at in rows:
         known = latest.get(evaluation.id)
         if known is not None and known.result.version > result.version:
             continue
         latest[evaluation.id] = FinalResult(
             result, evaluation, contract, project, Decimal(result.total), result.grade,
-            as_utc(result.final_at).astimezone(projects.LOCAL_TZ).date(), _satisfaction(result))
+            final_at.astimezone(projects.LOCAL_TZ).date(), _satisfaction(result))
     return sorted(latest.values(), key=lambda r: (r.final_on, r.result.id))
+
+
+def _due(session: Session, supplier_id: int | None, day: date) -> list[tuple]:
+    """The published results final by the rules before ``day`` but not marked final yet (the
+    same choice as ``results.finalise_due``), each with the moment it became final."""
+    from evalplatform.models import Appeal, AppealStatus
+    from evalplatform.services import results
+
+    statement = (select(EvaluationResult, Evaluation, Contract, Project)
+                 .join(Evaluation, EvaluationResult.evaluation_id == Evaluation.id)
+                 .join(Contract, Evaluation.contract_id == Contract.id)
+                 .join(Project, Contract.project_id == Project.id)
+                 .where(Evaluation.status == EvaluationStatus.published,
+                        col(EvaluationResult.superseded).is_(False),
+                        col(EvaluationResult.published_at).is_not(None),
+                        col(EvaluationResult.final_at).is_(None),
+                        col(EvaluationResult.appeal_deadline) < day,
+                        col(Evaluation.id).not_in(select(Appeal.evaluation_id).where(
+                            Appeal.status == AppealStatus.open))))
+    if supplier_id is not None:
+        statement = statement.where(Contract.supplier_id == supplier_id)
+    return [(result, evaluation, contract, project,
+             results.final_since(session, evaluation.id, result))
+            for result, evaluation, contract, project in session.exec(statement)]
 
 
 def since(today: date, years: int) -> date:
@@ -286,7 +325,8 @@ def bars(rules: Rules, results: list[FinalResult], day: date) -> list[Bar]:
 
 def bar_on(session: Session, supplier_id: int, day: date) -> Bar | None:
     """Whether the supplier is barred from a new contract on ``day``, and why (the longest)."""
-    found = bars(settings(session), final_results(session, supplier_id), day)
+    found = bars(settings(session), final_results(session, supplier_id,
+                                                  closed_by=projects.today()), day)
     return max(found, key=lambda b: (b.until, b.cause.final_on)) if found else None
 
 
@@ -403,7 +443,8 @@ def flag_of(session: Session, contract: Contract, today: date | None = None) -> 
     """The contract's termination-review flag, if its latest results raise one."""
     today = today or projects.today()
     found = [f for f in flags(session, settings(session),
-                              final_results(session, contract.supplier_id), today)
+                              final_results(session, contract.supplier_id, closed_by=today),
+                              today)
              if f.contract.id == contract.id]
     return found[0] if found else None
 
@@ -497,7 +538,8 @@ def standing_of(session: Session, supplier: Organisation, today: date | None = N
     once (``all_standings``)."""
     today = today or projects.today()
     rules = rules or settings(session)
-    history = final_results(session, supplier.id) if history is None else history
+    history = final_results(session, supplier.id, closed_by=today) if history is None \
+        else history
     start = since(today, rules.lookback_years)
     recent = [r for r in history if r.final_on >= start]
     active = bars(rules, history, today)
@@ -622,7 +664,7 @@ def all_standings(session: Session, today: date | None = None, reader=None) -> l
     # every supplier's results, complaints and contract terms in one statement each, not one
     # (or more) per supplier
     histories: dict[int, list[FinalResult]] = {}
-    for result in final_results(session):
+    for result in final_results(session, closed_by=today):
         histories.setdefault(result.contract.supplier_id, []).append(result)
     terms = {t.contract_id: t for t in session.exec(select(ContractTerms).where(
         col(ContractTerms.contract_id).in_(
