@@ -521,6 +521,7 @@ CHANGE_FIELD_LABELS = {
     "approved_by": N_("Approved by (account)"),
     "approved_at": N_("Approved at"),
     "failed": N_("The failed acceptance before"),
+    "payments": N_("Payments counted again"),
     # the holiday calendar and the performance-credit rules
     "off": N_("Days off"),
     "worked": N_("Weekend days worked"),

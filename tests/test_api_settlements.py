@@ -499,3 +499,23 @@ def test_finance_approves_without_a_body_as_the_readme_says(client, db, world):
         "/api/settlements/{settlement_id}/approve"]["post"]
     assert not operation["requestBody"].get("required", False)
     assert operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+
+
+# ---------------------------------------------------------------- QA: money (helper "money")
+
+
+def test_the_api_proposal_reads_a_result_whose_appeal_window_closed_as_final(client, db, world):
+    """Published on 10 July 2026 and its appeal window long closed without an appeal, the
+    result is final: the proposal settles on it without someone opening the result first."""
+    from tests.builders import schedule
+    from tests.settlement_builders import to_status
+
+    evaluation = to_status(db, world, schedule(db, world), "published")
+    add_result(db, evaluation, "86.35", "良", final_on=None, published_on=date(2026, 7, 10))
+    headers = sign_in(client, world.purchaser)
+    answer = client.post(f"/api/contracts/{world.contract.id}/settlements",
+                         json={"instalment_id": instalment(db, world, 3).id}, headers=headers)
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert (body["payable_fen"], body["deduction_fen"], body["grade"]) == (
+        29_640_000, 1_560_000, "良")

@@ -8,7 +8,7 @@ from sqlmodel import select
 from evalplatform.models import Settlement, SettlementStatus
 from evalplatform.services import projects, settlements
 from tests.builders import contracted_world
-from tests.conftest import browser_login, htmx_settled
+from tests.conftest import answering_yes, browser_login, htmx_settled
 from tests.settlement_builders import final_evaluation, instalment, principal
 
 pytestmark = pytest.mark.browser
@@ -39,7 +39,7 @@ def test_purchaser_proposes_and_finance_approves_with_a_voucher(page, db, make_u
     page.click(f"#settlements-table a[href='{path}']")
     page.wait_for_url("**/settlements/*")
     page.locator(".chart svg").first.wait_for()  # payable and deduction, drawn by ECharts
-    page.click("#approve")
+    answering_yes(page).click("#approve")
     page.wait_for_load_state()
     assert page.get_by_test_id("settlement-status").inner_text() == "已审核，待支付"
     page.click("#record-payment")  # the voucher is required
@@ -246,3 +246,21 @@ def test_on_a_desktop_the_page_buttons_sit_together_and_the_period_button_lines_
         assert abs((year["y"] + year["height"]) - (show["y"] + show["height"])) <= 2
     finally:
         context.close()
+
+
+def test_the_settlement_sheet_prints_without_menus_and_forms(page, db, make_user, make_org,
+                                                             viewport):
+    """Printed for the payment file (Ctrl+P), the sheet keeps its figures and the names of the
+    two people who proposed and approved it, and leaves out the menus and forms."""
+    world = contracted_world(db, make_user, make_org)
+    final_evaluation(db, world, "86.35", "良")
+    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 3).id)
+    browser_login(page, world.finance.username)
+    page.goto(f"/settlements/{settlement.id}")
+    assert page.locator("#decide").is_visible() and page.locator(".topbar").is_visible()
+    page.emulate_media(media="print")
+    assert page.locator("#sheet").is_visible()
+    assert page.get_by_test_id("settlement-payable").inner_text() == "¥296,400.00"
+    assert world.purchaser.display_name in page.get_by_test_id("proposed-by").inner_text()
+    for hidden in ("#decide", ".topbar", ".footer", "#download-sheet"):
+        assert not page.locator(hidden).is_visible(), hidden

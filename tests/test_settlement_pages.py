@@ -2,6 +2,7 @@
 
 import io
 import re
+from datetime import date
 
 import pytest
 from openpyxl import load_workbook
@@ -328,3 +329,42 @@ def test_a_stored_settlement_explains_itself_in_the_readers_language(client, db,
     db.add(settlement)
     db.commit()
     assert "按旧版说明：支付 95%。" in client.get(url).text
+
+
+# ---------------------------------------------------------------- QA: money (helper "money")
+
+
+def test_a_result_whose_appeal_window_closed_is_settled_without_opening_its_result_first(
+        client, db, world):
+    """Published on 10 July 2026, its appeal window closed long ago with no appeal: the result
+    is final (DESIGN: published and its appeal window closed). The contract's settlement page
+    reads it so, as the result pages do, without someone having to open the result first."""
+    from tests.builders import schedule
+    from tests.settlement_builders import add_result, to_status
+
+    evaluation = to_status(db, world, schedule(db, world), "published")
+    add_result(db, evaluation, "86.35", "良", final_on=None, published_on=date(2026, 7, 10))
+    sign_in(client, world.purchaser)
+    page = client.get(f"/contracts/{world.contract.id}/settlements")
+    assert 'id="propose-3"' in page.text
+    assert 'data-testid="sheet-payable-3">¥296,400.00' in page.text
+    db.refresh(evaluation)
+    assert evaluation.status.value == "final"
+
+
+
+def test_the_sheet_names_who_proposed_and_who_approved_and_prints_without_the_forms(
+        client, db, world):
+    """The two people of the two-person rule by name on the sheet finance files; printed, the
+    decision forms and menus are left out."""
+    final_evaluation(db, world, "86.35", "良")
+    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 3).id)
+    sign_in(client, world.finance)
+    page = client.get(f"/settlements/{settlement.id}").text
+    assert f'data-testid="proposed-by">{world.purchaser.display_name} · ' in page
+    assert 'data-testid="decided-by"' not in page  # nobody decided yet
+    assert '<section class="card no-print" id="decide">' in page and '<style media="print">' in page
+    settlements.approve(db, principal(world.finance), settlement.id)
+    page = client.get(f"/settlements/{settlement.id}").text
+    assert f'data-testid="decided-by">{world.finance.display_name} · ' in page
+    assert '<section class="card no-print" id="payment">' in page

@@ -728,3 +728,95 @@ def test_the_payment_list_reads_in_as_many_statements_however_many_contracts_it_
     assert len(settlements.payments(db, today=date(2026, 11, 1))) >= 4 * 3
     db.expire_all()
     assert statements() == one
+
+
+# ---------------------------------------------------------------- QA: money (helper "money")
+
+
+def test_an_acceptance_recorded_after_the_payment_counts_the_payment_late_with_interest(db, world):
+    """Paid before any acceptance was recorded, the payment kept no due date. The acceptance
+    recorded afterwards starts the 30 days on 1 July 2026: due 31 July, paid 15 September is
+    46 days late and owes ¥296,400.00 × 0.05 % × 46 = ¥6,817.20, not "paid on time"."""
+    from datetime import UTC, datetime
+
+    from evalplatform.services import acceptance
+
+    evaluation = final_evaluation(db, world, "86.35", "良")
+    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 3).id)
+    settlement = settlements.approve(db, principal(world.finance), settlement.id)
+    settlement.decided_at = datetime(2026, 8, 1, 2, 0, tzinfo=UTC)
+    db.add(settlement)
+    db.commit()
+    paid = settlements.record_payment(db, principal(world.finance), settlement.id,
+                                      voucher_no="GK-2026-0915", paid_on="2026-09-15",
+                                      today=date(2026, 11, 1))
+    assert (paid.due_on, paid.late_days, paid.interest_fen) == (None, None, None)
+    acceptance.record(db, principal(world.purchaser), evaluation.id, {
+        "accepted_on": "2026-07-01", "conclusion": "accepted", "participants": "12",
+        "participation": "居民代表 5 人参加现场验收", "opinion": "居民认为道路保洁及时。"},
+        today=date(2026, 11, 1))
+    db.refresh(paid)
+    assert (paid.due_on, paid.late_days, paid.interest_fen) == (date(2026, 7, 31), 46, 681_720)
+    row = next(r for r in settlements.payments(db, today=date(2026, 11, 1))
+               if r.instalment.seq == 3)
+    assert (row.state, row.late_days, row.interest_fen) == ("paid_late", 46, 681_720)
+    assert settlements.payment_of(db, paid, today=date(2026, 11, 1)).interest_fen == 681_720
+    entry = db.exec(select(AuditEntry).where(AuditEntry.action == "acceptance.record")).one()
+    assert '"late_days":46' in entry.change and '"interest_fen":681720' in entry.change
+
+
+@pytest.mark.parametrize("typed, fen", [
+    ("1,234.56", 123_456), ("¥ 1,234.56", 123_456), ("１２３４．５６", 123_456),
+    ("￥１２３，４５６．７８元", 12_345_678), ("100,000.01", 10_000_001), ("1234.50元", 123_450),
+    ("999,999,999,999.99", 99_999_999_999_999)])
+def test_an_amount_is_read_as_people_type_it_to_the_fen(typed, fen):
+    from evalplatform.services.money import parse_yuan
+
+    assert parse_yuan(typed) == (fen, None)
+
+
+@pytest.mark.parametrize("typed, problem", [
+    ("1,234,56", "Group the digits by three"),  # not ¥123,456.00: a slip for 1,234.56
+    ("1,2,3", "Group the digits by three"), ("1234,567", "Group the digits by three"),
+    ("1e3", "Enter an amount in yuan, e.g."), ("1_000", "Enter an amount in yuan, e.g."),
+    ("NaN", "Enter an amount in yuan, e.g."), ("٣٣", "Enter an amount in yuan, e.g."),
+    ("-1,000", "The amount must be greater than zero."), ("0.00", "The amount must be greater"),
+    ("1,000.001", "The amount has at most two decimals"), ("1e13", "The amount is too large."),
+    ("10,000,000,000,000", "The amount is too large.")])
+def test_a_mistyped_amount_is_refused_with_its_rule_never_read_as_another(typed, problem):
+    from evalplatform.services.money import parse_yuan
+
+    with language("en"):
+        fen, message = parse_yuan(typed)
+    assert fen is None and message.startswith(problem), message
+
+
+def test_an_instalment_deducted_in_full_is_never_overdue(db, world):
+    """差 pays 0 % under the default bands: ¥312,000.00 is deducted in full and nothing is
+    paid, so nothing falls overdue 30 days after the acceptance — no overdue row, no
+    interest, no urgent card — whether the settlement is proposed yet or not."""
+    from evalplatform.services import acceptance
+
+    evaluation = final_evaluation(db, world, "56.00", "差")
+    acceptance.record(db, principal(world.purchaser), evaluation.id, {
+        "accepted_on": "2026-07-01", "conclusion": "accepted", "participants": "12",
+        "participation": "居民代表 5 人参加现场验收", "opinion": "居民认为保洁不及时。"},
+        today=date(2026, 11, 1))
+
+    def final_row():
+        return next(r for r in settlements.payments(db, today=date(2026, 9, 9))
+                    if r.instalment.seq == 3)
+
+    row = final_row()
+    assert (row.payable_fen, row.state, row.late_days, row.interest_fen) == (
+        0, "nothing_due", 0, None)
+    with language("en"):
+        assert row.state_label == "Nothing to pay: the instalment is deducted in full"
+    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 3).id)
+    assert (settlement.payable_fen, settlement.deduction_fen) == (0, 31_200_000)
+    assert final_row().state == "nothing_due"
+    payment = settlements.payment_of(db, settlement, today=date(2026, 9, 9))
+    assert (payment.overdue_days, payment.interest_fen) == (0, 0)
+    # the on-signing instalment (¥234,000.00, due 4 February) is overdue all the same
+    assert [r.instalment.seq for r in settlements.payments(db, today=date(2026, 9, 9))
+            if r.state == "overdue"] == [1]

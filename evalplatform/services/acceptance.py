@@ -192,6 +192,12 @@ def record(session: Session, principal, evaluation_id: int, values: dict,
         "survey_url": survey_url, "corrected": existing is not None and not reaccepting}
     if reaccepting:
         details["failed"] = failed
+    from evalplatform.services import settlements  # settlements read acceptances
+
+    # a payment recorded before this acceptance was known: its period runs from this date
+    recounted = settlements.recount_paid(session, evaluation.id)
+    if recounted:
+        details["payments"] = recounted
     audit.record(session, principal.actor,
                  "acceptance.reaccept" if reaccepting else "acceptance.record", "acceptance",
                  acceptance.id, details)

@@ -101,6 +101,8 @@ PAYMENT_STATE_LABELS = {
     "overdue": N_("Overdue"),
     "paid": N_("Paid on time"),
     "paid_late": N_("Paid late"),
+    # the whole instalment is deducted (e.g. 差 pays 0 %): nothing falls due or owes interest
+    "nothing_due": N_("Nothing to pay: the instalment is deducted in full"),
 }
 #: Settlements that count against the contract and the budget (a returned one does not).
 ACTIVE = (SettlementStatus.proposed, SettlementStatus.approved, SettlementStatus.paid)
@@ -839,6 +841,53 @@ def record_payment(session: Session, principal, settlement_id: int, *, voucher_n
     return settlement
 
 
+def finalise_results(session: Session, contract_id: int | None = None) -> None:
+    """Make final the results whose appeal window has closed (of one contract's evaluations,
+    or all) before a settlement reads them, as the result pages do on load: a settlement
+    waits for the final result (published and its appeal window closed), not for someone to
+    open the result."""
+    from evalplatform.services import results
+
+    ids = None if contract_id is None else list(session.exec(
+        select(Evaluation.id).where(Evaluation.contract_id == contract_id)))
+    results.finalise_quietly(session, ids)
+
+
+def recount_paid(session: Session, evaluation_id: int) -> list[dict]:
+    """The payments already recorded on ``evaluation_id``'s settlements, counted again when its
+    acceptance is recorded or corrected after them (the caller's transaction, not committed).
+
+    The payment period runs from the acceptance; a payment recorded while none was known kept
+    no due date, days late or interest. Counted again from its payment date, a payment made
+    after the period now owes its interest (逾期利息), instead of reading "paid on time". Returns
+    what changed (settlement, due date, days late, interest), for the acceptance's audit entry.
+    """
+    changed = []
+    evaluation = session.get(Evaluation, evaluation_id)
+    paid = session.exec(select(Settlement).where(
+        Settlement.evaluation_id == evaluation_id, Settlement.status == SettlementStatus.paid)
+        .order_by(Settlement.id)).all()
+    for settlement in paid:
+        if settlement.paid_on is None:
+            continue  # no payment date recorded: nothing to count from
+        contract = session.get(Contract, settlement.contract_id)
+        due = due_for(session, contract, session.get(Instalment, settlement.instalment_id),
+                      evaluation)
+        late = max(0, (settlement.paid_on - due.due_on).days) if due.due_on else None
+        interest = interest_owed(settlement.payable_fen,
+                                 terms_of(session, contract.id).interest_per_day,
+                                 late) if due.due_on else None
+        if (due.due_on, late, interest) == (settlement.due_on, settlement.late_days,
+                                            settlement.interest_fen):
+            continue
+        session.execute(update(Settlement).where(Settlement.id == settlement.id).values(
+            due_on=due.due_on, late_days=late, interest_fen=interest,
+            version=Settlement.version + 1))
+        changed.append({"settlement": settlement.id, "paid_on": settlement.paid_on,
+                        "due_on": due.due_on, "late_days": late, "interest_fen": interest})
+    return changed
+
+
 # ---------------------------------------------------------------- contract terms
 
 
@@ -1043,7 +1092,9 @@ def payment_of(session: Session, settlement: Settlement, *, today: date | None =
     if settlement.status == SettlementStatus.paid:
         return SettlementPayment(due, rate, 0, settlement.late_days or 0,
                                  settlement.interest_fen or 0, today)
-    unpaid = settlement.status in (SettlementStatus.proposed, SettlementStatus.approved)
+    # nothing to pay (the whole instalment deducted) is never overdue
+    unpaid = settlement.status in (SettlementStatus.proposed, SettlementStatus.approved) \
+        and settlement.payable_fen > 0
     overdue = max(0, (today - due.due_on).days) if due.due_on and unpaid else 0
     return SettlementPayment(due, rate, overdue, 0,
                              interest_owed(settlement.payable_fen, rate, overdue), today)
@@ -1205,6 +1256,8 @@ def payments(session: Session, *, organisation_id: int | None = None,
             elif due.due_on is None:
                 late, interest = 0, None
                 state = "not_accepted" if due.not_accepted else "waiting"
+            elif payable == 0:
+                late, interest, state = 0, None, "nothing_due"
             else:
                 late = max(0, (today - due.due_on).days)
                 interest = interest_owed(payable, rate, late) if payable is not None else None
@@ -1214,7 +1267,7 @@ def payments(session: Session, *, organisation_id: int | None = None,
                                    settlement.paid_on if paid else None, late, interest, state,
                                    rate))
     order = {"overdue": 0, "due": 1, "paid_late": 2, "not_accepted": 3, "waiting": 3,
-             "paid": 4}
+             "nothing_due": 4, "paid": 4}
     rows.sort(key=lambda r: (order[r.state], -r.late_days, r.contract.id, r.instalment.seq))
     return rows
 
