@@ -461,13 +461,14 @@ def to_csv(header: list[str], body: list[list]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def to_xlsx(header: list[str], body: list[list], title: str = "responses") -> bytes:
+def to_xlsx(header: list[str], body: list[list], title: str | None = None) -> bytes:
+    """The table as a workbook of one sheet, named in the reader's language (答卷)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = title[:31]
+    sheet.title = str(title or _("Survey answers"))[:31]
     sheet.append(header)
     for cell in sheet[1]:
         cell.font = Font(bold=True)

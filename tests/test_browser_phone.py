@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from evalplatform.services import results
-from tests.conftest import browser_login
+from tests.conftest import answering_yes, browser_login
 from tests.results_feed import (  # noqa: F401  (feed_fixture, world_fixture: fixtures)
     fed,
     feed_fixture,
@@ -100,7 +100,7 @@ def test_a_refused_scoresheet_names_each_indicator_on_the_first_screen(db, make_
     page.fill('[name="reason-C1.3"]', "三处收集点满溢")
     page.select_option('[name="value-C2.1"]', "达成")
     page.fill('[name="value-C2.2"]', "18")  # a deduction without its reason
-    page.get_by_test_id("submit-sheet").click()
+    answering_yes(page).get_by_test_id("submit-sheet").click()
     page.wait_for_load_state()
     summary = page.locator("#sheet-errors")
     assert summary.bounding_box()["y"] < PHONE["height"]  # seen without scrolling

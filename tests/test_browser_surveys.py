@@ -291,3 +291,140 @@ def test_switching_language_without_javascript_keeps_the_answers_and_uses_nothin
     answers = db.exec(select(SurveyResponse)).one().answers
     assert answers == {"Q1": "satisfied", "Q2": "neutral", "Q3": "dissatisfied", "Q4": "no",
                        "Q5": "morning", "Q7": "路灯下面没扫干净"}
+
+
+def _outside(page) -> list[str]:
+    """The texts of the page that run past the right edge of the screen (text overflowing
+    its box leaves the box's own edges inside)."""
+    return page.evaluate("""() => { const width = document.documentElement.clientWidth;
+        const walker = document.createTreeWalker(document.querySelector('main'),
+                                                 NodeFilter.SHOW_TEXT);
+        const out = [];
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+          const range = document.createRange();
+          range.selectNodeContents(node);
+          const box = range.getBoundingClientRect();
+          const hidden = node.parentElement.closest('.visually-hidden, .r-hp');  // clipped
+          if (box.width && box.right > width + 1 && !hidden) out.push(node.textContent.slice(0, 40));
+        }
+        return out; }""")
+
+
+def test_a_long_web_address_wraps_on_a_320_px_phone_and_a_rating_keeps_10_whole(
+        db, make_user, make_org, phone):
+    """A service site named by a long address (as an introduction or a label may hold one)
+    ran off a 320 px screen, its end unreadable; it wraps. At 200 % text the rating's "10"
+    stays on one line (it is not broken into "1" and "0")."""
+    world = contracted_world(db, make_user, make_org)
+    evaluation = evaluation_with_survey(db, world, template="elderly_care")
+    name = "https://www.linjiang.gov.cn/zwgk/ggfw/2026/" + "x" * 50
+    site = app_service.add_site(db, world.purchaser_principal, evaluation.id, name, "2")
+    page = phone()
+    page.set_viewport_size({"width": 320, "height": 740})
+    page.goto(f"/o/{site.token}")
+    assert page.locator(".r-site").inner_text().endswith("x" * 50)
+    assert _outside(page) == []
+    page.add_style_tag(content="html.respondent-page { font-size: 40px !important; }")
+    ten, nine = page.locator("label[for=f-Q7-11]"), page.locator("label[for=f-Q7-10]")
+    assert (ten.inner_text(), nine.inner_text()) == ("10", "9")  # Q7: the 0–10 rating
+    assert ten.bounding_box()["height"] == nine.bounding_box()["height"]  # "10": one line
+    assert _outside(page) == []
+
+
+def test_typing_an_answer_does_not_make_the_progress_be_read_again(db, code, phone):
+    """The progress line is a live region: rewritten at every key, a screen reader read
+    "1 of 7 questions answered" again and again while one typed a comment."""
+    page = phone()
+    page.goto(f"/s/{code}")
+    choose(page, "Q1", "满意")
+    page.evaluate("""() => { window.progressChanges = 0;
+        new MutationObserver(m => { window.progressChanges += m.length; })
+          .observe(document.getElementById('progress'),
+                   {childList: true, characterData: true, subtree: true}); }""")
+    page.locator("#f-Q7").press_sequentially("路灯下面没扫干净")
+    page.wait_for_timeout(100)
+    assert page.evaluate("window.progressChanges") == 1  # once: the comment counts as answered
+    assert page.locator("#progress").inner_text() == "已回答 2 题，共 7 题"
+
+
+def test_closing_the_survey_asks_first(db, make_user, make_org, browser, live_server):
+    """Closing cannot be undone (a closed survey never opens again): one stray click closed
+    it. The browser now asks; "cancel" leaves it open."""
+    world = contracted_world(db, make_user, make_org)
+    evaluation = evaluation_with_survey(db, world)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
+                                  base_url=live_server)
+    page = context.new_page()
+    browser_login(page, world.purchaser.username)
+    page.goto(f"/evaluations/{evaluation.id}/survey")
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    page.click("#close-survey")
+    page.wait_for_timeout(500)
+    db.expire_all()
+    survey = app_service.survey_of(db, evaluation)
+    assert asked == ["confirm"] and survey.closed_at is None
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#close-survey")
+    page.wait_for_selector("[data-testid=survey-state].off")
+    context.close()
+    db.expire_all()
+    assert app_service.survey_of(db, evaluation).closed_at is not None
+
+
+def test_a_long_written_answer_wraps_on_the_results_page(db, make_user, make_org, browser,
+                                                          live_server):
+    """One written answer of 900 letters without a space (a held-down key, a web address)
+    made the whole results page 7000 px wide, on a desk and on a phone."""
+    from tests.survey_helpers import STREET_ANSWERS, form
+
+    world = contracted_world(db, make_user, make_org)
+    evaluation = evaluation_with_survey(db, world)
+    batch = app_service.issue_invitations(db, world.purchaser_principal, evaluation.id, "5", "")
+    for n, invitation in enumerate(invitations.codes_of(db, batch.id)):
+        text = "https://example.com/" + "a" * 900 if n == 0 else "环卫工人辛苦了"
+        app_service.submit_with_code(db, invitation.code, form(**STREET_ANSWERS, Q7=text), None)
+    for viewport in ({"width": 1280, "height": 900}, PHONE):
+        context = browser.new_context(viewport=viewport, locale="zh-CN", base_url=live_server)
+        page = context.new_page()
+        browser_login(page, world.purchaser.username)
+        page.goto(f"/evaluations/{evaluation.id}/survey/results")
+        assert page.locator("#result-Q7 .texts li").count() == 5
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        context.close()
+        assert overflow <= 0, viewport
+
+
+def test_a_comment_in_uyghur_reads_right_to_left_where_typed_and_where_read(
+        db, make_user, make_org, browser, live_server):
+    """A resident writing in Uyghur (Arabic script, right to left) saw the text box lay it
+    out left to right, its "!" at the wrong end; so did the results page that lists it."""
+    from tests.survey_helpers import STREET_ANSWERS, form
+
+    world = contracted_world(db, make_user, make_org)
+    evaluation = evaluation_with_survey(db, world)
+    codes = [i.code for i in invitations.codes_of(db, app_service.issue_invitations(
+        db, world.purchaser_principal, evaluation.id, "5", "").id)]
+    comment = "مۇلازىمەت ياخشى!"
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", base_url=live_server,
+                                  has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.goto(f"/s/{codes[0]}")
+    page.fill("#f-Q7", comment)
+    typed_rtl = page.evaluate("document.getElementById('f-Q7').matches(':dir(rtl)')")
+    page.fill("#f-Q7", "路灯下面没扫干净")
+    chinese_ltr = page.evaluate("document.getElementById('f-Q7').matches(':dir(ltr)')")
+    context.close()
+    assert typed_rtl and chinese_ltr
+    for n, code in enumerate(codes):
+        app_service.submit_with_code(db, code, form(**STREET_ANSWERS,
+                                                    Q7=comment if n == 0 else "很好"), None)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
+                                  base_url=live_server)
+    page = context.new_page()
+    browser_login(page, world.purchaser.username)
+    page.goto(f"/evaluations/{evaluation.id}/survey/results")
+    directions = page.locator("#result-Q7 .texts li").evaluate_all(
+        "items => items.map(li => [li.textContent, li.matches(':dir(rtl)')])")
+    context.close()
+    assert [comment, True] in directions and ["很好", False] in directions

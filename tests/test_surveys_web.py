@@ -441,3 +441,54 @@ def test_the_code_page_says_which_characters_a_code_never_has(client):
     hint = re.search(r'<p class="r-hint" id="h-code">([^<]*)</p>', client.get("/s").text)
     assert hint and any(rule in hint.group(1) for rule in ("never 0, 1, O, I or L",
                                                            "不含 0、1、O、I、L"))
+
+
+def test_the_organisers_pages_speak_chinese_between_their_figures(client, db, world):
+    """Found by a purchaser reading the pages: the scheme's indicators read "（60 分, 服务对象
+    评价）" (an English comma), the versions "1（当前）, 2（draft）" (an English status), and
+    each satisfied option of the results "满意 满意" (its badge said "satisfied" again)."""
+    evaluation = schedule(db, world, **window())
+    sign_in(client, world.purchaser)
+    base = f"/evaluations/{evaluation.id}/survey"
+    start = client.get(base).text
+    indicators = re.findall(r"<li>([^<]*分[^<]*)</li>", start)
+    assert indicators and all("分；" in line and "," not in line for line in indicators)
+    token = csrf_from(client, base)
+    client.post(base, data={"template": "street_cleaning", "csrf_token": token})
+    client.post(f"{base}/open", data={"csrf_token": token})
+    client.post(f"{base}/questionnaire/version", data={"csrf_token": token})
+    editor = client.get(f"{base}/questionnaire").text
+    versions = " ".join(re.search(r"版本：(.*?)</p>", editor, re.S).group(1).split())
+    assert versions == "1（当前）、2（草稿）"
+    for code in issue(db, world, evaluation, 1):
+        app_service.submit_with_code(db, code, lambda name: [STREET_ANSWERS[name]]
+                                     if name in STREET_ANSWERS else [], "10.0.0.1")
+    results = client.get(f"{base}/results").text
+    badges = re.findall(r'<span class="badge ok">([^<]*)</span>', results)
+    assert badges and set(badges) == {"计为满意"}
+
+
+def test_the_exported_workbooks_sheet_is_named_in_the_readers_language(client, db, world):
+    """Its one sheet was named "responses" whatever the language."""
+    from evalplatform.i18n import gettext, language
+
+    evaluation = evaluation_with_survey(db, world)
+    sign_in(client, world.purchaser)
+    book = load_workbook(io.BytesIO(client.get(
+        f"/evaluations/{evaluation.id}/survey/responses.xlsx").content))
+    with language("zh_CN"):
+        expected = gettext("Survey answers")
+    assert book.sheetnames == [expected] and expected != "responses"
+
+
+def test_a_ratings_ends_describe_its_options_to_a_screen_reader(client, db, world):
+    """The 0–10 options are read as bare numbers; the words at the ends ("0 完全不会", "10
+    一定会") were hidden from screen readers, so nothing said what 0 and 10 mean."""
+    evaluation = evaluation_with_survey(db, world, template="elderly_care")
+    code = issue(db, world, evaluation, 1)[0]
+    page = client.get(f"/s/{code}").text
+    rating = re.search(r'<fieldset[^>]*id="q-Q7"[^>]*>', page).group(0)
+    assert 'aria-describedby="s-Q7"' in rating
+    ends = re.search(r'<p class="r-hint r-scale-ends"[^>]*>', page).group(0)
+    assert 'id="s-Q7"' in ends and "aria-hidden" not in ends
+    assert re.search(r'id="s-Q7"><span>0 完全不会</span><span>10 一定会</span>', page)

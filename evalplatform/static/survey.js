@@ -51,7 +51,9 @@
     var text = (form.dataset.msgProgress || "{done} / {total}")
       .replace("{done}", done).replace("{total}", questions.length);
     var label = document.getElementById("progress");
-    if (label) label.textContent = text;
+    // a live region: rewritten only when the count changes, so that typing in a text box
+    // does not make a screen reader read the count again at every key
+    if (label && label.textContent !== text) label.textContent = text;
     var bar = document.getElementById("progress-bar");
     if (bar) bar.style.width = (questions.length ? Math.round(100 * done / questions.length) : 0) + "%";
   }
