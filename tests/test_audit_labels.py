@@ -534,3 +534,21 @@ def test_every_key_the_code_base_writes_into_an_entrys_details_has_a_name():
     named = set(CHANGE_FIELD_LABELS) | {key for _, key in ENTITY_CHANGE_FIELD_LABELS} \
         | {key for _, key in ACTION_CHANGE_FIELD_LABELS}
     assert {key: sorted(where) for key, where in keys.items() if key not in named} == {}
+
+
+def test_what_the_platform_did_by_itself_is_signed_by_the_system_in_words(db, client, signed_in):
+    """Entries of the system actor read 系统 (the stored name "system" stays, for the hash); an
+    empty filtered list says there is nothing rather than "0–0 of 0"."""
+    from evalplatform.services.audit import SYSTEM
+
+    audit.record(db, SYSTEM, "evaluation.final", "evaluation", 7,
+                 {"from": "published", "result": 7, "reason": "appeal window closed"})
+    db.commit()
+    signed_in("auditor")
+    table = client.get("/audit", params={"action": "evaluation.final"},
+                       headers={"HX-Request": "true"}).text
+    actor = re.search(r'<td data-label="操作人">([^<]*)</td>', table)
+    assert actor and actor.group(1) == "系统"
+    empty = client.get("/audit", params={"actor": "no-such-person-anywhere"},
+                       headers={"HX-Request": "true"}).text
+    assert "暂无记录" in empty and "0–0" not in empty
