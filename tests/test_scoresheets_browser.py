@@ -68,6 +68,12 @@ def test_an_expert_scores_saves_a_draft_returns_and_submits(page, browser, live_
         again.wait_for_load_state()
         expect(again.get_by_test_id("leaf-C1.3")).to_contain_text("扣分理由")
         assert again.get_by_test_id("sheet-status").inner_text() == "草稿"
+        # the refused submission shows the sheet's own address and kept what was typed: a
+        # reload reads the sheet again instead of sending the form, and finds every entry
+        assert again.url == sheet_url
+        again.reload()
+        assert again.input_value('[name="value-C2.1"]') == "达成"
+        assert again.input_value('[name="value-C1.3"]') == "12"
         again.fill('[name="reason-C1.3"]', "三处收集点满溢")
         answering_yes(again).get_by_test_id("submit-sheet").click()
         expect(again.get_by_test_id("sheet-status")).to_have_text("已提交")

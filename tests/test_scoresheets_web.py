@@ -150,9 +150,14 @@ def test_an_expert_sees_only_its_assignment_and_scores_through_the_pages(client,
         "value-C2.1": "达成", "value-C2.2": "20"})
     assert response.status_code == 422 and "扣分理由" in response.text
     db.expire_all()
-    assert db.get(Scoresheet, sheet_id).status == SheetStatus.draft
+    refused = db.get(Scoresheet, sheet_id)
+    assert refused.status == SheetStatus.draft
+    # what was typed is kept as the draft (a reload reads it), and the page carries its version
+    assert refused.version == current + 1 and refused.scores["C1.2"] == {"tier": "达成"}
+    assert f'id="sheet-version" value="{current + 1}"' in response.text
+    assert f'data-page-url="{sheet_url}"' in response.text
     response = client.post(f"{sheet_url}/submit", data={
-        "csrf_token": token, "version": str(current), "value-C1.2": "达成", "value-C1.3": "12",
+        "csrf_token": token, "version": str(current + 1), "value-C1.2": "达成", "value-C1.3": "12",
         "reason-C1.3": "三处满溢", "value-C2.1": "达成", "value-C2.2": "20"})
     assert response.status_code == 303
     db.expire_all()

@@ -2,6 +2,10 @@
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
+  // A page answered to a refused POST names the page it shows (data-page-url): the address
+  // bar shows that page, so that a reload reads it instead of sending the form again.
+  var pageUrl = document.body && document.body.getAttribute("data-page-url");
+  if (pageUrl && window.history.replaceState) window.history.replaceState(null, "", pageUrl);
   document.addEventListener("click", function (event) {
     var toggle = event.target.closest("[data-toggle-nav]");
     if (!toggle) return;

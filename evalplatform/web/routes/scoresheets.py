@@ -237,6 +237,16 @@ async def sheet_draft(request: Request, evaluation_id: int, sheet_id: int,
         parsed.notes))
 
 
+def _keep_as_draft(session: Session, principal: Principal, evaluation_id: int, sheet_id: int,
+                   form: dict) -> None:
+    """A refused submission keeps what was typed as the draft, as saving it would (the
+    indicators refused keep their last entry), so that nothing typed is lost."""
+    try:
+        scoresheets.save_draft(session, principal, evaluation_id, sheet_id, form, _version(form))
+    except DomainError:
+        session.rollback()
+
+
 @router.post("/evaluations/{evaluation_id}/sheets/{sheet_id}/submit")
 async def sheet_submit(request: Request, evaluation_id: int, sheet_id: int,
                        session: Session = Depends(get_session),
@@ -247,8 +257,11 @@ async def sheet_submit(request: Request, evaluation_id: int, sheet_id: int,
         scoresheets.submit(session, principal, evaluation_id, sheet_id, form, _version(form))
     except ValidationFailed as exc:
         session.rollback()
-        return render(request, "scoresheets/sheet.html", _sheet_context(
-            session, principal, evaluation_id, sheet_id, form, exc.errors), status_code=422)
+        _keep_as_draft(session, principal, evaluation_id, sheet_id, form)
+        context = _sheet_context(session, principal, evaluation_id, sheet_id, form, exc.errors)
+        # the address bar shows the sheet, not this POST: a reload reads the saved draft
+        context["page_url"] = f"/evaluations/{evaluation_id}/sheets/{sheet_id}"
+        return render(request, "scoresheets/sheet.html", context, status_code=422)
     except DomainError as exc:
         session.rollback()
         flash(request, exc.message, "error")
