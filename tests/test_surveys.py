@@ -756,3 +756,12 @@ def test_counts_typed_with_other_digits_are_refused_naming_the_field(db, world, 
     assert set(refused.value.errors) == {"population"}
     with pytest.raises(ValidationFailed):
         app_service.issue_invitations(db, organiser, survey_eval.id, typed, "入户")
+
+
+def test_a_count_typed_with_a_chinese_input_methods_full_width_digits_is_read(db, world,
+                                                                              survey_eval):
+    """１２ from a Chinese input method is 12, not a refusal (the organiser sees no difference
+    on the screen)."""
+    batch = app_service.issue_invitations(db, world.purchaser_principal, survey_eval.id, "１２",
+                                          "入户")
+    assert batch.size == 12

@@ -199,9 +199,14 @@ def shown_document(session: Session, evaluation: Evaluation) -> dict:
     return shown_version(session, _survey(session, evaluation)).document
 
 
+#: Full-width digits, as a Chinese input method types them (１０), read as 0–9.
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
 def _whole(text: str) -> int:
-    """A count typed as digits 0–9 (not "²", not thousands of digits), else -1, which the
-    callee refuses with its own message."""
+    """A count typed as digits 0–9, full-width ones included (not "²", not thousands of
+    digits), else -1, which the callee refuses with its own message."""
+    text = text.translate(_FULL_WIDTH_DIGITS)
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else -1
 
 
