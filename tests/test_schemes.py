@@ -637,3 +637,68 @@ def test_a_part_is_offered_only_for_a_party_the_scheme_has_no_part_for(client, s
     form = page[page.index(f'hx-post="/schemes/{scheme.id}/parts"'):]
     offered = set(re.findall(r'<option value="(\w+)"', form[:form.find("</form>")]))
     assert offered == {"recipient"}  # the one party without a part
+
+
+def test_a_rule_whose_parameters_do_not_parse_is_refused_naming_the_indicator(
+        db, finance, cleaning):
+    name = schemes.locate(cleaning.document, "A1.1").node["name"]
+    for params in ("target=abc", "target"):
+        errors = refused(lambda p=params: schemes.set_rule(
+            db, finance, cleaning.id, "A1.1", rule_type="ratio_ge", params=p, criteria=""),
+            f"“{name}”", "A1.1")
+        assert all(key.startswith("A1.1-") for key in errors)
+
+
+def test_a_refused_form_of_the_editor_keeps_what_was_typed(client, signed_in, db):
+    user = signed_in("finance")
+    scheme_templates.ensure_templates(db)
+    template = db.exec(select(IndicatorScheme).where(
+        IndicatorScheme.service_area == "市容环卫")).one()
+    scheme = schemes.copy_scheme(db, principal_of(user), template.id)
+    before = stored(db, scheme.id)
+    token = csrf_from(client, f"/schemes/{scheme.id}")
+    headers = {"X-CSRF-Token": token, "HX-Request": "true"}
+    response = client.post(f"/schemes/{scheme.id}/parts/A", headers=headers, data={
+        "name": "购买主体评价", "party": "purchaser", "weight": "1/3", "combine": "median"})
+    assert response.status_code == 422
+    assert re.search(r'id="f-A-weight" name="weight" value="1/3"', response.text)
+    part_form = response.text[response.text.index('id="f-A-combine"'):]
+    assert re.search(r'value="median"\s+selected', part_form[:part_form.index("</select>")])
+    response = client.post(f"/schemes/{scheme.id}/nodes/A1.1/rule", headers=headers, data={
+        "rule_type": "ratio_le", "params": "target=abc; unit=小时", "criteria": "按月考核"})
+    assert response.status_code == 422
+    assert 'value="target=abc; unit=小时"' in response.text
+    rule_form = response.text[response.text.index('id="f-A1.1-rule_type"'):]
+    assert re.search(r'value="ratio_le"\s+selected', rule_form[:rule_form.index("</select>")])
+    assert "按月考核</textarea>" in response.text
+    response = client.post(f"/schemes/{scheme.id}/nodes/A1.1", headers=headers,
+                           data={"name": "保洁达标", "points": "abc"})
+    assert response.status_code == 422
+    assert 'value="abc"' in response.text and 'value="保洁达标"' in response.text
+    response = client.post(f"/schemes/{scheme.id}/settings", headers=headers, data={
+        "name": "新名称", "grades": "优=90; 良=95", "missing": "block", "description": "说明文字"})
+    assert response.status_code == 422
+    assert 'value="优=90; 良=95"' in response.text and "说明文字</textarea>" in response.text
+    assert stored(db, scheme.id) == before  # nothing refused was kept
+
+
+def test_a_dimension_chosen_in_the_editor_survives_the_workbook(db, finance):
+    scheme = schemes.create(db, finance, name="维度往返")
+    schemes.update_part(db, finance, scheme.id, "A", name="购买主体", party="purchaser",
+                        weight="1.00", combine="mean", national_frame=True, frame_reason="")
+    for name, points, dimension in (("前期论证", "10", "决策"), ("组织管理", "20", "过程"),
+                                    ("服务完成", "40", "产出"), ("群众获得感", "30", "效益")):
+        scheme = schemes.add_child(db, finance, scheme.id, "A", name=name, points=points)
+        node_id = scheme.document["parts"][0]["tree"]["children"][-1]["id"]
+        scheme = schemes.update_node(db, finance, scheme.id, node_id, name=name, points=points,
+                                     dimension=dimension)
+    scheme = schemes.add_child(db, finance, scheme.id, "A3", name="服务人次", points="40")
+    assert scheme.valid, schemes.problems(scheme.document)
+    with language("zh_CN"):
+        data = scheme_excel.export_workbook(scheme)
+    name, document = scheme_excel.import_workbook(data)
+    document["name"] = scheme.document["name"]
+    assert document == scheme.document
+    imported = scheme_excel.import_scheme(db, finance, data, name="维度往返（导入）")
+    assert [c.get("dimension") for c in imported.document["parts"][0]["tree"]["children"]] == \
+        ["决策", "过程", "产出", "效益"]

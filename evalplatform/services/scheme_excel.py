@@ -45,6 +45,10 @@ COLUMNS = [
     ("rule", N_("Scoring rule")),
     ("params", N_("Rule parameters")),
     ("criteria", N_("Scoring criteria")),
+    # the level-1 indicator's dimension on the national frame (决策 / 过程 / 产出 / 效益) when
+    # chosen in the editor rather than read from its name; a workbook without this column
+    # reads a level-1 group's dimension from its name
+    ("dimension", N_("Dimension")),
 ]
 COLUMN = {key: get_column_letter(i + 1) for i, (key, _label) in enumerate(COLUMNS)}
 HEADER = dict(COLUMNS)
@@ -99,7 +103,8 @@ def export_workbook(scheme) -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for part in doc.get("parts", []):
-        def rows(node: dict, names: list[str], part: dict = part) -> None:
+        def rows(node: dict, names: list[str], part: dict = part,
+                 top: dict | None = None) -> None:
             if schemes.is_leaf(node):
                 rule = node.get("rule") or {}
                 levels = (names + ["", "", ""])[:3]
@@ -110,11 +115,12 @@ def export_workbook(scheme) -> bytes:
                     *levels, _number(node["points"]),
                     str(schemes.RULE_LABELS.get(rule.get("type"), rule.get("type", ""))),
                     schemes.format_params(rule), node.get("criteria", ""),
+                    ((top or node).get("dimension") or ""),
                 ])
                 sheet.cell(sheet.max_row, 2).number_format = "0.00"
                 return
             for child in node.get("children") or []:
-                rows(child, names + [child["name"]], part)
+                rows(child, names + [child["name"]], part, top or child)
 
         rows(part["tree"], [])
     for key, width in (("part", 16), ("party", 12), ("combine", 12), ("level1", 14),
@@ -122,7 +128,7 @@ def export_workbook(scheme) -> bytes:
                        ("criteria", 60)):
         sheet.column_dimensions[COLUMN[key]].width = width
     for row in sheet.iter_rows(min_row=2):
-        row[-1].alignment = Alignment(wrap_text=True, vertical="top")
+        row[list(COLUMN).index("criteria")].alignment = Alignment(wrap_text=True, vertical="top")
 
     settings = book.create_sheet(_("Settings"))
     settings.append([str(SETTING_FORMAT), FORMAT,
@@ -241,6 +247,10 @@ def import_workbook(data: bytes) -> tuple[str, dict]:
     title = sheet.title
     parts: dict[str, dict] = {}
     node_rows: dict[int, int] = {}  # id(node) → row, to name rows in later faults
+    header = next(sheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
+    dimension_at = len(COLUMNS) - 1
+    has_dimensions = len(header) > dimension_at and _cell(header[dimension_at]).lower() in \
+        _both_languages(HEADER["dimension"])
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
     if len(rows) > MAX_ROWS:
         raise ValidationFailed({"file": _("The workbook has more than %(n)s rows.", n=MAX_ROWS)})
@@ -323,7 +333,7 @@ def import_workbook(data: bytes) -> tuple[str, dict]:
                 node_rows[id(leaf)] = row_number
             else:
                 group = {"id": "", "name": name_here, "points": "0", "children": []}
-                if part.get("frame") and level == 0:
+                if part.get("frame") and level == 0 and not has_dimensions:
                     found = [d for d in schemes.DIMENSIONS if d in name_here]
                     if len(found) == 1:
                         group["dimension"] = found[0]
@@ -332,6 +342,13 @@ def import_workbook(data: bytes) -> tuple[str, dict]:
                 node = group
         if not ok:
             continue
+        top = part["tree"]["children"][-1]  # this row's level-1 indicator
+        if has_dimensions and values["dimension"]:
+            if values["dimension"] not in schemes.DIMENSIONS:
+                faults.add(title, row_number, "dimension", _(
+                    "choose one of: %(options)s.", options=", ".join(schemes.DIMENSIONS)))
+            else:
+                top.setdefault("dimension", values["dimension"])
     if not doc["parts"] and not faults.errors:
         faults.errors["file"] = _("The workbook lists no indicators.")
     if faults.errors:

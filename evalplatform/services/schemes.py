@@ -970,8 +970,10 @@ def set_rule(session: Session, principal, scheme_id: int, node_id: str, *, rule_
         raise ValidationFailed({f"{node_id}-criteria": _too_long(_("Scoring criteria"), MAX_TEXT)})
     try:
         rule = {"type": rule_type, **parse_params(rule_type, params)}
-    except ValidationFailed as exc:
-        raise ValidationFailed({f"{node_id}-{k}": v for k, v in exc.errors.items()}) from None
+    except ValidationFailed as exc:  # the refusal names the indicator, as every rule check does
+        raise ValidationFailed({f"{node_id}-{k}": _("Indicator %(node)s: %(problem)s",
+                                                    node=node_label(found.node), problem=v)
+                                for k, v in exc.errors.items()}) from None
     trial = copy.deepcopy(found.node)
     trial["rule"] = rule
     problem = _rule_problems(scheme.document, trial, decimal_or_none(found.node.get("points")))

@@ -24,7 +24,7 @@ edit_one = require(Role.finance, Role.purchaser, owns=schemes.owns_scheme)
 
 
 def _editor_context(principal, scheme, errors=None, open_node: str = "",
-                    child: dict | None = None) -> dict:
+                    child: dict | None = None, typed: dict | None = None) -> dict:
     doc = scheme.document
     return {
         "scheme": scheme,
@@ -35,17 +35,19 @@ def _editor_context(principal, scheme, errors=None, open_node: str = "",
         "open_node": open_node,
         # what was typed into a refused "add a sub-indicator" form: {"parent", "name", "points"}
         "child": child or {},
+        # what was typed into a refused part or rule form: {"part": id, ...} / {"rule": id, ...}
+        "typed": typed or {},
         "S": schemes,
     }
 
 
 def _editor(request, session, principal, scheme_id, errors=None, open_node="", status=200,
-            child=None):
+            child=None, typed=None):
     scheme = schemes.get(session, scheme_id)
     template = "schemes/_editor.html" if request.headers.get("hx-request") \
         else "schemes/editor.html"
     return render(request, template,
-                  _editor_context(principal, scheme, errors, open_node, child),
+                  _editor_context(principal, scheme, errors, open_node, child, typed),
                   status_code=status)
 
 
@@ -127,12 +129,14 @@ def new_version(request: Request, scheme_id: int, session: Session = Depends(get
     return redirect(request, f"/schemes/{scheme.id}")
 
 
-def _edit(request, session, principal, scheme_id, action, open_node=""):
-    """Run one edit; re-render the editor, with the refusal in place on a bad input."""
+def _edit(request, session, principal, scheme_id, action, open_node="", typed=None):
+    """Run one edit; re-render the editor, with the refusal in place on a bad input and what
+    was typed (``typed``) kept in its form."""
     try:
         action()
     except ValidationFailed as exc:
-        return _editor(request, session, principal, scheme_id, exc.errors, open_node, 422)
+        return _editor(request, session, principal, scheme_id, exc.errors, open_node, 422,
+                       typed=typed)
     return _editor(request, session, principal, scheme_id, None, open_node)
 
 
@@ -154,7 +158,9 @@ def settings(request: Request, scheme_id: int, name: str = Form(""),
              session: Session = Depends(get_session), principal: Principal = Depends(edit_one)):
     return _edit(request, session, principal, scheme_id, lambda: schemes.update_settings(
         session, principal, scheme_id, name=name, service_area=service_area,
-        description=description, missing=missing, grades=grades))
+        description=description, missing=missing, grades=grades), typed={
+        "settings": True, "name": name, "service_area": service_area,
+        "description": description, "missing": missing, "grades": grades})
 
 
 @router.post("/{scheme_id}/parts")
@@ -177,7 +183,9 @@ def update_part(request: Request, scheme_id: int, part_id: str, name: str = Form
         except ValidationFailed as exc:
             raise ValidationFailed({f"part-{part_id}-{k}": v for k, v in exc.errors.items()}) \
                 from None
-    return _edit(request, session, principal, scheme_id, action)
+    return _edit(request, session, principal, scheme_id, action, typed={
+        "part": part_id, "name": name, "party": party, "weight": weight, "combine": combine,
+        "national_frame": bool(national_frame), "frame_reason": frame_reason})
 
 
 @router.post("/{scheme_id}/parts/{part_id}/delete")
@@ -192,7 +200,8 @@ def update_node(request: Request, scheme_id: int, node_id: str, name: str = Form
                 points: str = Form(""), dimension: str = Form(""),
                 session: Session = Depends(get_session), principal: Principal = Depends(edit_one)):
     return _edit(request, session, principal, scheme_id, lambda: schemes.update_node(
-        session, principal, scheme_id, node_id, name=name, points=points, dimension=dimension))
+        session, principal, scheme_id, node_id, name=name, points=points, dimension=dimension),
+        typed={"node": node_id, "name": name, "points": points, "dimension": dimension})
 
 
 @router.post("/{scheme_id}/nodes/{node_id}/children")
@@ -234,7 +243,8 @@ def set_rule(request: Request, scheme_id: int, node_id: str, rule_type: str = Fo
              session: Session = Depends(get_session), principal: Principal = Depends(edit_one)):
     return _edit(request, session, principal, scheme_id, lambda: schemes.set_rule(
         session, principal, scheme_id, node_id, rule_type=rule_type, params=params,
-        criteria=criteria), open_node=node_id)
+        criteria=criteria), open_node=node_id, typed={
+        "rule": node_id, "rule_type": rule_type, "params": params, "criteria": criteria})
 
 
 # ---------------------------------------------------------------- AHP
