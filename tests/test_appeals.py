@@ -246,3 +246,15 @@ def test_reasons_and_a_decision_are_at_most_ten_thousand_characters(db, world, f
     assert decided.status == AppealStatus.upheld
     stored = db.get(Appeal, appeal.id)
     assert (len(stored.reasons), len(stored.decision)) == (10_000, 10_000)
+
+
+def test_an_empty_evidence_file_is_refused_by_name_not_silently_left_out(db, world, feed):
+    """A chosen evidence file of no bytes was dropped without a word: the appeal was filed
+    without it and the supplier believed it attached."""
+    evaluation, _result = published(db, world, feed)
+    with pytest.raises(ValidationFailed) as caught:
+        appeals.file(db, principal(world.supplier_user), evaluation.id, today=WINDOW_OPEN,
+                     reasons=REASONS, evidence=[(b"", "空白.pdf"), (PDF, "巡查记录.pdf")])
+    assert list(caught.value.errors) == ["evidence"]
+    assert "空白.pdf" in caught.value.errors["evidence"]
+    assert count(db, Appeal) == 0

@@ -161,3 +161,19 @@ def test_the_budget_total_takes_the_english_singular_for_one_project(client, db,
     assert "1 project, ¥300,000.00 in total." in one and "1 projects" not in one
     four = unescape(client.get("/disclosure/budget?year=2026").text)
     assert "4 projects, ¥9,790,000.00 in total." in four
+
+
+def test_an_entry_and_its_description_stay_one_block_on_a_phone(client, db, world):
+    """At 375 px a stacked cell lays its children side by side: the negative-list entry's name
+    and its description were squeezed into columns a few characters wide."""
+    from evalplatform.services import catalogue
+    from evalplatform.services.audit import Actor
+
+    finance = Actor(world.finance.id, world.finance.username)
+    issue = catalogue.record_issue(db, finance, year="2026", issued_on="2026-01-09")
+    catalogue.record_publication(db, finance, issue.id, "2026-01-21")
+    text = client.get("/disclosure/catalogue").text
+    described = re.findall(r'<td data-label="[^"]+"[^>]*>(.*?)</td>', text, re.S)
+    described = [cell for cell in described if 'class="hint"' in cell]
+    assert described and all(cell.startswith("<div>") and cell.endswith("</div>")
+                             for cell in described)

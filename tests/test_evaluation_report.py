@@ -104,3 +104,18 @@ def test_a_rate_over_several_questions_names_the_people_its_margin_counts():
     assert lines[0] == "B1 满意度B1：240 位受访者的 696 个回答中满意率 88.4%（±2.84%，按受访者计算）"
     assert "受访者" not in lines[1] and "310" in lines[1]
     assert "受访者" not in lines[2] and "40" in lines[2]
+
+
+def test_the_subtitle_names_the_project_once(db, world, feed):
+    """An evaluation titled 项目 · 第一季度监控 was subtitled 项目 · 项目 · 第一季度监控."""
+    evaluation = fed(db, world, feed)
+    result = results.compute(db, principal(world.finance), evaluation.id)
+    project_name = report_of(db, world, evaluation, result).subtitle.split(" · ")[0]
+    assert report_of(db, world, evaluation, result).subtitle \
+        == f"{project_name} · {evaluation.title}"  # a title without it is prefixed
+    evaluation.title = f"{project_name} · 第一季度监控"
+    db.add(evaluation)
+    db.commit()
+    report = report_of(db, world, evaluation, result)
+    assert report.subtitle == f"{project_name} · 第一季度监控"
+    assert docx_text(report).count(f"{project_name} · {project_name}") == 0

@@ -444,3 +444,41 @@ def test_the_api_refuses_a_result_version_that_is_not_a_whole_number_from_1(clie
     version = next(p for p in client.get("/api/openapi.json").json()["paths"][url.replace(
         str(evaluation.id), "{evaluation_id}")]["get"]["parameters"] if p["name"] == "version")
     assert version["schema"]["anyOf"][0] == {"type": "integer", "minimum": 1}
+
+
+def test_every_cell_of_the_printable_report_names_its_column_on_a_phone(client, db, world, feed):
+    """On a 375 px phone a data table stacks each cell under its column's name (data-label);
+    the report's tables had none, so a reader saw 第三方 / 1.00 / 89.6215 with nothing saying
+    which was the weight and which the part score."""
+    evaluation, _result = published(db, world, feed)
+    sign_in(client, world.finance)
+    report = client.get(f"/evaluations/{evaluation.id}/result/report").text
+    tables = re.findall(r'<table class="data[^"]*">(.*?)</table>', report, re.S)
+    assert len(tables) >= 2  # the parts and the indicators at least
+    for table in tables:
+        cells = re.findall(r"<td[^>]*>", table)
+        assert cells and all('data-label="' in cell for cell in cells), cells[:3]
+    assert 'data-label="权重"' in report and 'data-label="得分"' in report
+
+
+def test_the_public_list_keeps_a_projects_name_and_evaluation_together_on_a_phone(client, db,
+                                                                                  world, feed):
+    """A stacked cell lays its children side by side: the project's link and the evaluation's
+    title beside it were squeezed into two columns a few characters wide at 375 px."""
+    evaluation, result = published(db, world, feed)
+    page = client.get("/results").text
+    assert re.search(rf'<td data-label="项目"><div><a href="/results/{result.id}">[^<]+</a><br>'
+                     r'<span class="hint">[^<]+</span></div></td>', page)
+
+
+def test_the_appeal_list_keeps_a_projects_name_and_evaluation_together_on_a_phone(client, db,
+                                                                                  world, feed,
+                                                                                  clock):
+    evaluation, _result = published(db, world, feed)
+    appeal = appeals.file(db, principal(world.supplier_user), evaluation.id,
+                          reasons="6 月 12 日的巡查记录有误，见附件。", evidence=[(PDF, "记录.pdf")])
+    sign_in(client, world.supplier_user)
+    page = client.get("/appeals").text
+    assert f"/appeals/{appeal.id}" in page
+    assert re.search(r'<td data-label="项目"><div>[^<]+<br><span class="hint">[^<]+</span>'
+                     r'</div></td>', page)

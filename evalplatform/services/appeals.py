@@ -174,11 +174,17 @@ def file(session: Session, principal, evaluation_id: int, *, reasons: str,
     elif len(text) > MAX_REASONS:
         errors["reasons"] = _("The reasons may be at most %(n)s characters.", n=MAX_REASONS)
     disputed = _clean_leaves(state.result, leaves, "leaves", errors, required=False)
-    uploads = [(data, name) for data, name in (evidence or []) if data]
-    if len(uploads) > MAX_EVIDENCE_FILES:
+    # a chosen file with no bytes is named and refused, never silently left out of the appeal
+    chosen = [(data, name) for data, name in (evidence or []) if data or name]
+    uploads = [(data, name) for data, name in chosen if data]
+    if len(chosen) > MAX_EVIDENCE_FILES:
         errors["evidence"] = _("At most %(n)s evidence files.", n=MAX_EVIDENCE_FILES)
     else:  # each file is checked with the other fields, so every problem is named at once
-        for data, name in uploads:
+        for data, name in chosen:
+            if not data:
+                errors["evidence"] = _("%(file)s: %(problem)s", file=name or "?", problem=_(
+                    "The file is empty; choose it again or leave it out."))
+                break
             try:
                 files.check(data, field="evidence", allowed=EVIDENCE_KINDS)
             except ValidationFailed as exc:

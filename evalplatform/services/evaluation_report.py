@@ -238,7 +238,9 @@ def build(session: Session, principal, evaluation, result: EvaluationResult) -> 
         conclusion.insert(0, _("Missing scores block this result: it can be read, not published."))
     return Report(
         title=_("Performance evaluation report"),
-        subtitle=f"{project.name} · {evaluation.title}",
+        # a title that already begins with the project's name is not prefixed with it twice
+        subtitle=evaluation.title if evaluation.title.startswith(project.name)
+        else f"{project.name} · {evaluation.title}",
         state_label=results.state_label(state), final_ready=result.final_ready,
         total=view.total, grade=view.grade, facts=facts, conclusion=conclusion,
         parts=view.parts, nodes=view.nodes, deductions=_deductions(view), missing=view.missing,
