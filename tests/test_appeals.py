@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import select
 
+from evalplatform.i18n import language
 from evalplatform.models import Appeal, AppealStatus, AuditEntry, EvaluationStatus
 from evalplatform.services import appeals, files, results
 from evalplatform.services.errors import Conflict, PermissionDenied, ValidationFailed
@@ -139,6 +140,11 @@ def test_finance_upholds_the_result_and_it_becomes_final_after_the_window(db, wo
     decided = appeals.decide(db, principal(world.finance), appeal.id, outcome="uphold",
                              decision="停工日已计入扣分说明，结果不变。")
     assert decided.status == AppealStatus.upheld and decided.decided_by == world.finance.id
+    # one appeal per publication: the result no longer reads "open to appeal"
+    db.refresh(evaluation)
+    assert results.state(db, result, evaluation, WINDOW_OPEN) == "appeal_upheld"
+    with language("zh_CN"):
+        assert results.state_label("appeal_upheld") == "已公示；申诉已驳回，申诉期结束后确定"
     with pytest.raises(Conflict):  # decided once
         appeals.decide(db, principal(world.finance), appeal.id, outcome="reopen",
                        decision="再议", leaves=["A2.1"])

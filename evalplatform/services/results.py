@@ -94,6 +94,8 @@ STATE_LABELS = {
     "blocked": N_("Computed, blocked by missing scores"),
     "appeal_window": N_("Published, open to appeal"),
     "appeal_pending": N_("Published, an appeal is being decided"),
+    "appeal_upheld": N_("Published; the appeal was dismissed, final when the appeal window "
+                        "closes"),
     "under_review": N_("Published, under review after a reopening"),
     "final": N_("Final, the appeal window closed"),
     "superseded": N_("Replaced by a later version"),
@@ -186,6 +188,9 @@ def state(session: Session, result: EvaluationResult, evaluation: Evaluation,
     if open_appeal(session, evaluation.id) is not None or (
             result.appeal_deadline is not None and today > result.appeal_deadline):
         return "appeal_pending"
+    if session.exec(select(Appeal.id).where(Appeal.result_id == result.id,
+                                            Appeal.status == AppealStatus.upheld)).first():
+        return "appeal_upheld"  # one appeal per publication: this one is spent
     return "appeal_window"
 
 
