@@ -111,6 +111,16 @@ def test_files_over_the_size_limit_are_refused(monkeypatch):
     assert caught.value.errors["report"] == "文件大小为 25 字节，最多接受 10 字节。"
 
 
+def test_a_file_just_over_a_limit_in_megabytes_reads_as_over_it(monkeypatch):
+    """20 MB and one byte read "20.0 MB" next to "at most 20 MB": the size is rounded up."""
+    from evalplatform.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "upload_max_bytes", 20 * 2 ** 20)
+    with pytest.raises(ValidationFailed) as caught:
+        files.check(b"%PDF-" + b"x" * (20 * 2 ** 20 - 4), field="report")
+    assert caught.value.errors["report"] == "文件大小为 20.1 MB，最多接受 20 MB。"
+
+
 # ---------------------------------------------------------------- a year loaded by an administrator
 
 NEXT = workdays.package_years()[1] + 1  # the first year the installed calendar does not know

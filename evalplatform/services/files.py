@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import os
 import zipfile
 from dataclasses import dataclass
@@ -98,7 +99,8 @@ def check(data: bytes, *, field: str, allowed: tuple[str, ...] = (PDF,)) -> str:
     if not data:
         raise ValidationFailed({field: _("Choose a file to upload.")})
     if len(data) > limit:
-        size = (_("%(count)s MB", count=format(len(data) / 1048576, ".1f"))
+        # rounded up, so that a file just over the limit never reads as the limit itself
+        size = (_("%(count)s MB", count=math.ceil(len(data) * 10 / 1048576) / 10)
                 if len(data) >= 1048576 else size_text(len(data)))
         raise ValidationFailed({field: _(
             "The file is %(size)s; at most %(limit)s is accepted.", size=size,
