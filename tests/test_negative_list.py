@@ -230,6 +230,37 @@ def test_a_project_without_an_exception_shows_no_exception_section(client, db, w
     assert 'id="negative-list-exceptions"' not in client.get(f"/projects/{project.id}").text
 
 
+@pytest.mark.parametrize("name", ["社区工作人员劳务 派遣项目", "社区工作人员劳务\u3000派遣项目",
+                                  "社区工作人员劳务\u200b派遣项目", "社区工作人员劳务\n派遣项目"])
+def test_a_space_or_an_invisible_character_inside_a_term_does_not_slip_past_it(db, world, name):
+    with pytest.raises(ValidationFailed) as caught:
+        register(db, world["purchaser"], world["dept"], name=name)
+    assert "劳务派遣" in caught.value.errors["name"]
+    assert count(db, Project) == 0
+
+
+@pytest.mark.parametrize("name, words", [
+    ("社区公益岗位人员补贴项目", "购人、购岗"),
+    ("街道购买岗位服务项目", "购人、购岗"),
+    ("街道编外用工服务项目", "购人、购岗"),
+    ("以购买服务名义举借债务项目", "融资行为"),
+    ("ＰＰＰ项目融资咨询", "融资行为"),  # full-width letters, and 融资
+])
+def test_the_default_list_catches_the_usual_other_wordings(db, world, name, words):
+    with pytest.raises(ValidationFailed) as caught:
+        register(db, world["purchaser"], world["dept"], name=name)
+    assert words in caught.value.errors["name"]
+
+
+def test_full_width_and_upper_case_letters_match_a_term_finance_typed(db, world):
+    finance = Actor(world["finance"].id, world["finance"].username)
+    entry = next(e for e in catalogue.list_negative(db) if e.name == "融资行为")
+    catalogue.save_negative_terms(db, finance, entry.id, "\n".join([*entry.terms, "PPP"]))
+    with pytest.raises(ValidationFailed) as caught:
+        register(db, world["purchaser"], world["dept"], name="城市道路ｐｐｐ服务项目")
+    assert "PPP" in caught.value.errors["name"]
+
+
 # ---------------------------------------------------------------- the terms, and finance keeping them
 
 

@@ -539,6 +539,30 @@ def test_the_due_and_late_list_shows_what_waits_and_how_late(db, world, supplier
     assert ("publication", big.id) not in {(i.kind, i.project.id) for i in due.items}
 
 
+def test_the_due_list_puts_the_late_first_then_the_soonest_deadline_then_the_undated(
+        db, world, supplier):
+    """Not yet late, the deadline that comes first is listed first, whatever the order the
+    projects were registered in; what has no date (an approval waiting) comes last."""
+    waiting = register(db, world, name="就业技能培训", budget="2000000")
+    later = register(db, world, name="社区老年助餐服务", budget="900000")
+    sooner = register(db, world, name="城市道路清扫保洁", budget="900000")
+    # 2025: 1–8 October off, Saturday 11 October worked (调休).
+    contracts.record_contract(db, world["p_actor"], later.id, contract_values(
+        supplier, amount="900000", signed_on="2025-10-09"), THIRDS)  # due Sat 11 October
+    contracts.record_contract(db, world["p_actor"], sooner.id, contract_values(
+        supplier, amount="900000", signed_on="2025-10-08"), THIRDS)  # due Fri 10 October
+    due = contracts.due_and_late(db, organisation_id=None, today=date(2025, 10, 9))
+    order = [(i.kind, i.project.id, i.due) for i in due.items]
+    assert order == [("publication", sooner.id, date(2025, 10, 10)),
+                     ("publication", later.id, date(2025, 10, 11)),
+                     ("monitoring", sooner.id, date(2026, 10, 7)),
+                     ("monitoring", later.id, date(2026, 10, 8)),
+                     ("approval", waiting.id, None)]
+    due = contracts.due_and_late(db, organisation_id=None, today=date(2025, 10, 14))
+    assert [(i.project.id, i.late_days) for i in due.items if i.kind == "publication"] == [
+        (sooner.id, 4), (later.id, 3)]
+
+
 # ---------------------------------------------------------------- pages
 
 

@@ -11,6 +11,7 @@ merely says 打包 (生活垃圾打包清运) or 工程 (阳光工程). Finance 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -89,10 +90,11 @@ NEGATIVE_LIST = [
      "购买货物、建设工程，或将工程和服务打包作为政府购买服务项目。",
      "工程建设\n施工\n设备采购\n货物采购\n新建\n改扩建\n装修\n工程+打包"),
     (NegativeKind.financing, "融资行为",
-     "以政府购买服务名义举借债务、变相融资。", "融资\n贷款\n借款\n举债\n垫资"),
+     "以政府购买服务名义举借债务、变相融资。", "融资\n贷款\n借款\n举债\n举借\n垫资"),
     (NegativeKind.staffing, "购买主体的人员聘用、劳务派遣和公益性岗位（购人、购岗）",
      "以政府购买服务名义聘用人员、劳务派遣或购买岗位（购人、购岗）。",
-     "劳务派遣\n人员聘用\n招聘工作人员\n购岗\n公益性岗位\n编外人员"),
+     "劳务派遣\n人员聘用\n招聘工作人员\n购岗\n"
+     "购买岗位\n公益性岗位\n公益岗位\n编外人员\n编外用工"),
     (NegativeKind.prohibited_by_law, "法律、行政法规规定的其他不得作为政府购买服务内容的事项",
      "法律、行政法规明确禁止的事项。", "涉密\n国家秘密"),
 ]
@@ -339,10 +341,22 @@ def term_parts(term: str) -> list[str]:
     return TERM_PARTS.split(term.strip())
 
 
+def _folded(text: str) -> str:
+    """Text as the negative list compares it: full-width forms folded (NFKC), letters in one
+    case, and every space and invisible format character (a zero-width space) dropped, so
+    that 劳务 派遣, 劳务\u3000派遣 or ＰＰＰ cannot slip past 劳务派遣 or PPP."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in folded
+                   if not ch.isspace() and unicodedata.category(ch) != "Cf")
+
+
 def term_hits(term: str, text: str) -> bool:
-    """The text contains every part of the term (a plain term: the term itself)."""
-    parts = [p for p in term_parts(term) if p]
-    return bool(parts) and all(p in text for p in parts)
+    """The text contains every part of the term (a plain term: the term itself), compared
+    without spaces, case or width (:func:`_folded`)."""
+    parts = [_folded(p) for p in term_parts(term)]
+    parts = [p for p in parts if p]
+    folded = _folded(text)
+    return bool(parts) and all(p in folded for p in parts)
 
 
 def _all_matches(session: Session, *, name: str, content: str, category_names: list[str]

@@ -729,7 +729,10 @@ def due_and_late(session: Session, *, organisation_id: int | None, today: date) 
             waiting.project, waiting.department, waiting.contract,
             note=_("%(title)s, final on %(date)s", title=waiting.evaluation.title,
                    date=waiting.final_on.isoformat()), evaluation=waiting.evaluation))
-    result.items.sort(key=lambda i: (-i.late_days, i.project.id))
+    # the latest first; then what falls due soonest; what has no date (an approval waiting)
+    # last — a deadline next month must not sit below one next year for a smaller project id
+    result.items.sort(key=lambda i: (-i.late_days, i.due is None, i.due or today,
+                                     i.project.id))
     return result
 
 
