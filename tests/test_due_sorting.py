@@ -116,8 +116,16 @@ def test_the_late_items_card_says_it_counts_late_monitoring_rounds_too(client, d
     first, _second = worlds
     login(client, first.finance.username)
     home = client.get("/").text
-    card = home.split('data-testid="home-cards"')[1].split('<a href="/due">')[1].split("</a>")[0]
+    card = home.split('data-testid="home-cards"')[1].split('<a href="/due?show=late">')[1] \
+        .split("</a>")[0]
     assert "超期未备案、未公开的合同和未开展的事中监控" in card
+    # the card leads to the late items only, which is its count; one step back to them all
+    late = client.get("/due?show=late").text
+    table = late.split('id="due-table"')[1].split("</tbody>")[0]
+    assert table.count("主城区道路清扫保洁服务项目") == 2 and "逾期" in table
+    assert "2027-01-04" not in table  # a monitoring round not yet due is not late
+    assert '<a href="/due">显示全部到期事项</a>' in late
+    assert "只看逾期事项（2 项）" in client.get("/due").text
 
 
 @pytest.mark.parametrize("today, path, english, chinese", [

@@ -762,7 +762,7 @@ def _cards(session: Session, role: Role, organisation_id: int | None) -> list[da
     cards.append(dashboard.Card(_("Late items"), str(late),
                                 _("Contract copies, publications and monitoring rounds "
                                   "past their deadline"),
-                                "/due", urgent=late > 0))
+                                "/due?show=late", urgent=late > 0))
     return cards
 
 

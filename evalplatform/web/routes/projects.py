@@ -608,11 +608,15 @@ def contract_signed_copy_file(contract_id: int, session: Session = Depends(get_s
 
 @router.get("/due")
 def due_list(request: Request, sort: str = "", page: str = "1", per_page: str = "20",
-             session: Session = Depends(get_session),
+             show: str = "", session: Session = Depends(get_session),
              principal: Principal = Depends(readers)):
+    """Everything due or late; ``show=late`` only what is past its deadline (the home card's
+    count)."""
     scope = None if _sees_all(principal) else principal.organisation_id
     due = contracts.due_and_late(session, organisation_id=scope, today=projects.today())
+    show = "late" if show == "late" else ""
+    items = due.late if show else due.items
     return render(request, _template(request, "projects/_due_table.html", "projects/due.html"),
-                  {"page": paginate_items(due.items, page=page, per_page=per_page, sort=sort,
+                  {"page": paginate_items(items, page=page, per_page=per_page, sort=sort,
                                           sort_keys=contracts.DUE_SORTS),
-                   "today": projects.today()})
+                   "today": projects.today(), "show": show, "late_count": len(due.late)})
