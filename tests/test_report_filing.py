@@ -126,3 +126,26 @@ def test_the_api_files_the_report_once_and_shows_it(client, db, world):
     again = client.post(f"/api/evaluations/{evaluation.id}/report-filing",
                         headers={"X-CSRF-Token": token})
     assert again.status_code == 409
+
+
+def test_an_evaluation_whose_window_closed_without_a_result_is_late_on_the_due_list(
+        db, world, client):
+    """Nothing else flags an evaluation left collecting after its window: the due list says it
+    is late, by the days since the window closed, and leads to the evaluation."""
+    from evalplatform.services import projects
+    from tests.builders import schedule
+
+    stalled = schedule(db, world, stage="interim", start="2026-01-05", end="2026-06-30",
+                       opens="2026-06-01", closes="2026-07-06", title="2026 年第二季度监控")
+    today = projects.today()
+    due = contracts.due_and_late(db, organisation_id=None, today=today)
+    found = [i for i in due.items if i.kind == "evaluation"]
+    assert len(found) == 1 and found[0].evaluation.id == stalled.id
+    assert found[0].due == date(2026, 7, 6) and found[0].late_days == (today - date(2026, 7, 6)).days
+    assert found[0].url == f"/evaluations/{stalled.id}" and found[0] in due.late
+    # department by department
+    assert not [i for i in contracts.due_and_late(db, organisation_id=-1, today=today).items
+                if i.kind == "evaluation"]
+    login(client, world.purchaser.username)
+    page = client.get("/due?show=late").text
+    assert "评价期已结束，尚未计算结果" in page and "2026 年第二季度监控：草稿" in page

@@ -24,6 +24,7 @@ from evalplatform.models import (
     Contract,
     DueCondition,
     Evaluation,
+    EvaluationStatus,
     Instalment,
     Organisation,
     OrganisationKind,
@@ -644,7 +645,7 @@ def copy_filing_deadline(contract: Contract, project: Project, today: date) -> D
 
 @dataclass
 class DueItem:
-    kind: str  # approval | ex_ante | copy | publication | monitoring | report
+    kind: str  # approval | ex_ante | copy | publication | monitoring | report | evaluation
     label: str
     project: Project
     department: Organisation
@@ -657,7 +658,8 @@ class DueItem:
     @property
     def url(self) -> str:
         if self.evaluation is not None:
-            return f"/evaluations/{self.evaluation.id}#report-filing"
+            anchor = "#report-filing" if self.kind == "report" else ""
+            return f"/evaluations/{self.evaluation.id}{anchor}"
         return f"/contracts/{self.contract.id}" if self.contract else f"/projects/{self.project.id}"
 
 
@@ -729,11 +731,45 @@ def due_and_late(session: Session, *, organisation_id: int | None, today: date) 
             waiting.project, waiting.department, waiting.contract,
             note=_("%(title)s, final on %(date)s", title=waiting.evaluation.title,
                    date=waiting.final_on.isoformat()), evaluation=waiting.evaluation))
+    if today >= projects.today():  # statuses are today's: a past day cannot be told
+        result.items.extend(_stalled_evaluations(session, organisation_id, today))
     # the latest first; then what falls due soonest; what has no date (an approval waiting)
     # last — a deadline next month must not sit below one next year for a smaller project id
     result.items.sort(key=lambda i: (-i.late_days, i.due is None, i.due or today,
                                      i.project.id))
     return result
+
+
+def _stalled_evaluations(session: Session, organisation_id: int | None, today: date
+                         ) -> list[DueItem]:
+    """Evaluations whose window closed (the survey's end, the sheets' deadline) before
+    ``today`` and that still have no result: not started, still collecting, or scored but not
+    computed. Nothing else flags them, and settlement and standing wait on their result."""
+    from evalplatform.labels import EVALUATION_STATUS_LABELS
+    from evalplatform.services import evaluations  # evaluations build on contracts
+
+    statement = (select(Evaluation, Contract, Project, Organisation)
+                 .join(Contract, Evaluation.contract_id == Contract.id)
+                 .join(Project, Contract.project_id == Project.id)
+                 .join(Organisation, Project.department_id == Organisation.id)
+                 .where(col(Evaluation.status).in_([EvaluationStatus.draft,
+                                                    EvaluationStatus.collecting,
+                                                    EvaluationStatus.scoring]))
+                 .order_by(Evaluation.id))
+    if organisation_id is not None:
+        statement = statement.where(Project.department_id == organisation_id)
+    items = []
+    for evaluation, contract, project, department in session.exec(statement):
+        closes_on = evaluations.local_date(evaluation.closes_at)
+        if closes_on >= today:
+            continue
+        items.append(DueItem(
+            "evaluation", _("Evaluation window closed, no result computed"), project,
+            department, contract, closes_on, (today - closes_on).days,
+            note=_("%(title)s: %(status)s", title=evaluation.title,
+                   status=EVALUATION_STATUS_LABELS[EvaluationStatus(evaluation.status)]),
+            evaluation=evaluation))
+    return items
 
 
 #: The orders a reader may choose on the due-and-late list (``?sort=key``, ``-key``

@@ -275,6 +275,8 @@ LATE_KINDS = {
     "copy": N_("Signed copies not filed in time"),
     "publication": N_("Contracts not published in time"),
     "monitoring": N_("Contract years without a monitoring round"),
+    "report": N_("Evaluation reports to file"),
+    "evaluation": N_("Evaluations past their window without a result"),
 }
 
 

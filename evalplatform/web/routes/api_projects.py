@@ -132,7 +132,8 @@ class ProjectDetail(ProjectSummary):
 
 class DueItemOut(BaseModel):
     kind: str = Field(description="approval | ex_ante | copy | publication | monitoring | report "
-                      "(the evaluation report of a ¥5,000,000 project to file)")
+                      "(the evaluation report of a ¥5,000,000 project to file) | evaluation "
+                      "(its window closed and no result is computed yet)")
     label: str
     project_id: int
     project_name: str
