@@ -67,14 +67,14 @@ def test_a_refused_upload_names_its_size_in_the_readers_language(monkeypatch):
     from evalplatform.settings import get_settings
 
     monkeypatch.setattr(get_settings(), "upload_max_bytes", 2 * 1048576)
-    big = b"%PDF-" + b"x" * (3 * 1048576)
+    big = b"%PDF-" + b"x" * (3 * 1048576)  # five bytes over 3 MB: rounded up, 3.1
     seen = {}
     for lang in ("zh_CN", "en"):
         with language(lang), pytest.raises(ValidationFailed) as caught:
             files.check(big, field="report")
         seen[lang] = caught.value.errors["report"]
-    assert seen == {"zh_CN": "文件大小为 3.0 MB，最多接受 2 MB。",
-                    "en": "The file is 3.0 MB; at most 2 MB is accepted."}
+    assert seen == {"zh_CN": "文件大小为 3.1 MB，最多接受 2 MB。",
+                    "en": "The file is 3.1 MB; at most 2 MB is accepted."}
 
 
 def test_an_upload_limit_under_a_megabyte_is_named_in_kb(monkeypatch):
