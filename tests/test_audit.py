@@ -476,3 +476,101 @@ def test_the_api_lists_the_log_with_what_each_hash_covers(db, client, signed_in,
         assert refused.status_code == 422 and set(refused.json()["errors"]) == set(params)
         assert client.get("/audit", params=params).status_code == 200  # the page says why
         assert client.get("/audit.csv", params=params).status_code == 422
+
+
+def test_a_change_rewritten_in_another_form_is_caught(db, engine):
+    """The stored change is the canonical JSON the hash covers: the same content written
+    differently (spaces, a duplicate key shadowing the real one) is an edit, not a match."""
+    _append(db, 3)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE audit_entry SET change = :c WHERE seq = 2"),
+                      {"c": '{"金额":999, "金额":100}'})
+    db.expire_all()
+    result = audit.verify(db)
+    assert not result.ok and result.broken_seq == 2 and result.problem == "edited"
+
+
+def test_an_entry_that_cannot_be_read_is_named_not_a_crash(db, engine, cli_env):
+    from evalplatform.cli import app
+
+    _append(db, 4)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE audit_entry SET change = '{not json' WHERE seq = 3"))
+    db.expire_all()
+    result = audit.verify(db)
+    assert (result.ok, result.broken_seq, result.entries, result.problem) == \
+        (False, 3, 2, "unreadable")
+    broken = CliRunner().invoke(app, ["audit", "verify"])
+    assert broken.exit_code == 1 and "entry 3" in broken.output
+    if engine.dialect.name == "sqlite":  # a column without a type: a moment that is no moment
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE audit_entry SET change = :c WHERE seq = 3"),
+                         {"c": '{"金额":200}'})
+            conn.execute(text("UPDATE audit_entry SET at = 'garbage' WHERE seq = 2"))
+        db.expire_all()
+        result = audit.verify(db)
+        assert (result.ok, result.broken_seq, result.problem) == (False, 2, "unreadable")
+
+
+def test_an_unreadable_entry_in_a_later_batch_is_named_exactly(db, engine, monkeypatch):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("only SQLite stores a moment that cannot be read")
+    monkeypatch.setattr(audit, "VERIFY_BATCH", 3)
+    _append(db, 8)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE audit_entry SET at = 'garbage' WHERE seq = 6"))
+    db.expire_all()
+    result = audit.verify(db)
+    assert (result.broken_seq, result.entries, result.problem) == (6, 5, "unreadable")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE audit_entry SET at = '2026-03-01 00:00:00' WHERE seq = 6"))
+    db.expire_all()
+    assert audit.verify(db).broken_seq == 6  # readable again, but not what was hashed
+
+
+def test_a_removed_chain_head_is_caught(db, engine):
+    """Without its head the chain accepts no further entry (every change would fail)."""
+    _append(db, 3)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_head"))
+    db.expire_all()
+    result = audit.verify(db)
+    assert not result.ok and result.problem == "head_missing" and result.broken_seq == 4
+
+
+def test_a_rewritten_head_or_an_entry_past_it_is_caught_and_named(db, engine):
+    _append(db, 3)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE audit_head SET hash = :h"), {"h": "a" * 64})
+    db.expire_all()
+    result = audit.verify(db)
+    assert (result.broken_seq, result.problem) == (3, "head_hash")
+    assert "says 3 entries, found 3" not in result.reason
+    # an entry forged with a correct hash, past the head the chain appends through
+    last = db.exec(select(AuditEntry).where(AuditEntry.seq == 3)).one()
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE audit_head SET hash = :h"), {"h": last.hash})
+    forged = AuditEntry(seq=4, at=clock.now(), actor_id=1, actor_name="admin", action="x.y",
+                        entity_type="thing", entity_id="1", change="{}", prev_hash=last.hash,
+                        hash="")
+    forged.hash = audit.entry_hash(last.hash, forged)
+    db.add(forged)
+    db.commit()
+    result = audit.verify(db)
+    assert (result.broken_seq, result.problem) == (4, "head_behind")
+
+
+def test_the_verify_button_says_why_in_the_readers_language(db, engine, client, signed_in):
+    _append(db, 3)
+    signed_in("auditor")
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_entry WHERE seq = 2"))
+    shown = client.get("/audit/verify")
+    assert shown.status_code == 200 and "第 2 条" in shown.text
+    assert "is missing (next is 3)" not in shown.text  # the command line's English reason
+    assert "第 2 条缺失（下一条是第 3 条）" in shown.text
+    api = client.get("/api/audit/verify").json()  # the API answers in the reader's language
+    assert api["ok"] is False and api["broken_seq"] == 2 and api["reason"].startswith("第 2 条缺失")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE audit_entry SET change = '{bad' WHERE seq = 3"))
+    assert client.get("/audit/verify").status_code == 200

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
@@ -123,10 +123,78 @@ def record(
 
 @dataclass(frozen=True)
 class ChainVerification:
+    """The outcome of walking the chain: ``reason`` in English (the command line's, the
+    API's); ``problem`` and ``detail`` say the same for :meth:`explanation`, in the reader's
+    language."""
+
     ok: bool
     entries: int
     broken_seq: int | None = None
     reason: str = ""
+    problem: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def explanation(self) -> str:
+        """Why the chain is broken, in the reader's language."""
+        from evalplatform.i18n import _
+
+        messages = {
+            "missing": lambda: _("Entry %(missing)s is missing (the next one is %(next)s).",
+                                 **self.detail),
+            "prev_hash": lambda: _("Its previous-hash does not match the entry before it "
+                                   "(removed, inserted or reordered)."),
+            "edited": lambda: _("Its content does not match its hash (edited)."),
+            "unreadable": lambda: _("It cannot be read (its stored content was damaged or "
+                                    "edited)."),
+            "head_missing": lambda: _("The chain head is missing, so no further entry can "
+                                      "be appended."),
+            "head_ahead": lambda: _("The chain head says %(head)s entries, but only %(found)s "
+                                    "were found: the last ones were removed.", **self.detail),
+            "head_behind": lambda: _("The chain head says %(head)s entries, but %(found)s were "
+                                     "found: entries were added past it.", **self.detail),
+            "head_hash": lambda: _("The chain head's hash does not match the last entry "
+                                   "(the entry or the head was rewritten)."),
+        }
+        return messages[self.problem]() if self.problem in messages else self.reason
+
+
+def _broken(count: int, seq: int, problem: str, reason: str, **detail) -> ChainVerification:
+    return ChainVerification(False, count, seq, reason, problem, detail)
+
+
+#: Entries verified at a time by :func:`verify`.
+VERIFY_BATCH = 1000
+
+
+def _stored_entries(session: Session):
+    """Every entry, oldest first, read a batch at a time; an entry that cannot be read (a
+    damaged moment, say) is yielded as its number alone, so that the walk can name it."""
+    last = None
+    while True:
+        statement = select(AuditEntry).order_by(AuditEntry.seq).limit(VERIFY_BATCH)
+        if last is not None:
+            statement = statement.where(AuditEntry.seq > last)
+        try:
+            batch = list(session.exec(statement).all())
+        except (ValueError, TypeError):
+            # Read the batch one entry at a time to find the one that cannot be read.
+            seqs = session.exec(select(AuditEntry.seq).order_by(AuditEntry.seq)
+                                .where(AuditEntry.seq > (last if last is not None else -2**62))
+                                .limit(VERIFY_BATCH)).all()
+            batch = []
+            for seq in seqs:
+                try:
+                    batch.append(session.exec(select(AuditEntry)
+                                              .where(AuditEntry.seq == seq)).one())
+                except (ValueError, TypeError):
+                    batch.append(seq)
+        yield from batch
+        if len(batch) < VERIFY_BATCH:
+            return
+        last = batch[-1] if isinstance(batch[-1], int) else batch[-1].seq
+        for entry in batch:  # read once: not kept in the session (the caller's objects are)
+            if not isinstance(entry, int):
+                session.expunge(entry)
 
 
 def verify(session: Session) -> ChainVerification:
@@ -134,28 +202,42 @@ def verify(session: Session) -> ChainVerification:
     prev = GENESIS_HASH
     expected_seq = 1
     count = 0
-    entries = session.exec(select(AuditEntry).order_by(AuditEntry.seq)).yield_per(1000)
-    for entry in entries:
+    for entry in _stored_entries(session):
+        if isinstance(entry, int):
+            return _broken(count, entry, "unreadable", "it cannot be read (damaged or edited)")
         if entry.seq != expected_seq:
-            return ChainVerification(
-                False, count, expected_seq, f"entry {expected_seq} is missing (next is {entry.seq})"
-            )
+            return _broken(count, expected_seq, "missing",
+                           f"entry {expected_seq} is missing (next is {entry.seq})",
+                           missing=expected_seq, next=entry.seq)
         if entry.prev_hash != prev:
-            return ChainVerification(
-                False, count, entry.seq, "its previous-hash does not match the entry before it"
-            )
-        if entry_hash(prev, entry) != entry.hash:
-            return ChainVerification(
-                False, count, entry.seq, "its content does not match its hash (edited)"
-            )
+            return _broken(count, entry.seq, "prev_hash",
+                           "its previous-hash does not match the entry before it")
+        try:
+            canonical = canonical_json(json.loads(entry.change))
+            matches = entry.change == canonical and entry_hash(prev, entry) == entry.hash
+        except (ValueError, TypeError):
+            return _broken(count, entry.seq, "unreadable", "it cannot be read (damaged or edited)")
+        if not matches:
+            return _broken(count, entry.seq, "edited",
+                           "its content does not match its hash (edited)")
         prev = entry.hash
         expected_seq += 1
         count += 1
     head = session.get(AuditHead, 1)
-    if head is not None and (head.seq != count or head.hash != prev):
-        return ChainVerification(
-            False, count, count + 1, f"the chain head says {head.seq} entries, found {count}"
-        )
+    if head is None:
+        if count:
+            return _broken(count, count + 1, "head_missing", "the chain head is missing")
+    elif head.seq > count:
+        return _broken(count, count + 1, "head_ahead",
+                       f"the chain head says {head.seq} entries, found {count}",
+                       head=head.seq, found=count)
+    elif head.seq < count:
+        return _broken(count, head.seq + 1, "head_behind",
+                       f"the chain head says {head.seq} entries, found {count}",
+                       head=head.seq, found=count)
+    elif head.hash != prev:
+        return _broken(max(count - 1, 0), count if count else None, "head_hash",
+                       "the chain head's hash does not match the last entry")
     return ChainVerification(True, count)
 
 

@@ -418,7 +418,7 @@ def verify_audit_chain(
     says how. Also a command: ``evalplatform audit verify``."""
     result = audit.verify(session)
     return ChainStatus(ok=result.ok, entries=result.entries, broken_seq=result.broken_seq,
-                       reason=result.reason)
+                       reason=result.explanation() if not result.ok else result.reason)
 
 
 @router.get("/docs")  # a page (web.app.API_PAGES): not an operation of the document
