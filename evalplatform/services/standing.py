@@ -209,16 +209,10 @@ def final_results(session: Session, supplier_id: int | None = None, *,
     line — has not marked it yet. Its day is the one it became final on
     (``results.final_since``). The standing rules read results so: a bar must not wait for
     someone to open a results page."""
-    statement = (select(EvaluationResult, Evaluation, Contract, Project)
-                 .join(Evaluation, EvaluationResult.evaluation_id == Evaluation.id)
-                 .join(Contract, Evaluation.contract_id == Contract.id)
-                 .join(Project, Contract.project_id == Project.id)
+    statement = (_results_of(supplier_id)
                  .where(Evaluation.status == EvaluationStatus.final,
-                        col(EvaluationResult.superseded).is_(False),
                         col(EvaluationResult.final_at).is_not(None))
                  .order_by(EvaluationResult.final_at, EvaluationResult.id))
-    if supplier_id is not None:
-        statement = statement.where(Contract.supplier_id == supplier_id)
     rows = [(result, evaluation, contract, project, as_utc(result.final_at))
             for result, evaluation, contract, project in session.exec(statement)]
     if closed_by is not None:
@@ -234,25 +228,32 @@ def final_results(session: Session, supplier_id: int | None = None, *,
     return sorted(latest.values(), key=lambda r: (r.final_on, r.result.id))
 
 
+def _results_of(supplier_id: int | None):
+    """The current (not superseded) results with their evaluation, contract and project, of
+    one supplier or of all."""
+    statement = (select(EvaluationResult, Evaluation, Contract, Project)
+                 .join(Evaluation, EvaluationResult.evaluation_id == Evaluation.id)
+                 .join(Contract, Evaluation.contract_id == Contract.id)
+                 .join(Project, Contract.project_id == Project.id)
+                 .where(col(EvaluationResult.superseded).is_(False)))
+    if supplier_id is not None:
+        statement = statement.where(Contract.supplier_id == supplier_id)
+    return statement
+
+
 def _due(session: Session, supplier_id: int | None, day: date) -> list[tuple]:
     """The published results final by the rules before ``day`` but not marked final yet (the
     same choice as ``results.finalise_due``), each with the moment it became final."""
     from evalplatform.models import Appeal, AppealStatus
     from evalplatform.services import results
 
-    statement = (select(EvaluationResult, Evaluation, Contract, Project)
-                 .join(Evaluation, EvaluationResult.evaluation_id == Evaluation.id)
-                 .join(Contract, Evaluation.contract_id == Contract.id)
-                 .join(Project, Contract.project_id == Project.id)
-                 .where(Evaluation.status == EvaluationStatus.published,
-                        col(EvaluationResult.superseded).is_(False),
-                        col(EvaluationResult.published_at).is_not(None),
-                        col(EvaluationResult.final_at).is_(None),
-                        col(EvaluationResult.appeal_deadline) < day,
-                        col(Evaluation.id).not_in(select(Appeal.evaluation_id).where(
-                            Appeal.status == AppealStatus.open))))
-    if supplier_id is not None:
-        statement = statement.where(Contract.supplier_id == supplier_id)
+    statement = _results_of(supplier_id).where(
+        Evaluation.status == EvaluationStatus.published,
+        col(EvaluationResult.published_at).is_not(None),
+        col(EvaluationResult.final_at).is_(None),
+        col(EvaluationResult.appeal_deadline) < day,
+        col(Evaluation.id).not_in(select(Appeal.evaluation_id).where(
+            Appeal.status == AppealStatus.open)))
     return [(result, evaluation, contract, project,
              results.final_since(session, evaluation.id, result))
             for result, evaluation, contract, project in session.exec(statement)]
