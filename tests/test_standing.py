@@ -732,3 +732,24 @@ def test_a_flag_stops_warning_once_a_later_result_on_another_contract_meets_its_
     assert found.level == "normal" and found.flags == []
     assert "89.76" in found.reasons[0]
     assert standing.flag_of(db, world.contract, date(2026, 8, 1)) is not None
+
+
+def test_contracting_a_warned_supplier_on_the_page_says_so_without_refusing(client, db, world):
+    """A warning does not bar: the contract is recorded, and the purchaser is told why the
+    supplier is warned, to watch its monitoring."""
+    from tests.conftest import csrf_from
+
+    final_evaluation(db, world, "78.00", "中", stage="interim", final_on=date(2026, 7, 10))
+    final_evaluation(db, world, "79.00", "中", final_on=date(2026, 7, 20))
+    assert standing.standing_of(db, world.supplier).level == "warned"
+    project = new_project(db, world)
+    assert login(client, world.purchaser.username).status_code == 303
+    token = csrf_from(client, f"/projects/{project.id}/contract/new")
+    today = projects.today().isoformat()
+    response = client.post(f"/projects/{project.id}/contract", data={
+        **contract_values(world, today), "share_1": "100%", "due_1": "on_signing",
+        "csrf_token": token})
+    assert response.status_code == 303, response.text
+    page = client.get(response.headers["location"]).text
+    warning = page.split('flash-warning')[1].split("</div>")[0]
+    assert world.supplier.name in warning and "78.00" in warning and "79.00" in warning

@@ -331,6 +331,19 @@ def bar_on(session: Session, supplier_id: int, day: date) -> Bar | None:
     return max(found, key=lambda b: (b.until, b.cause.final_on)) if found else None
 
 
+def warning_for(session: Session, supplier_id: int, reader) -> str | None:
+    """What a purchaser who has just contracted a warned supplier should know (警示), in the
+    words ``reader`` may read; None when the supplier is not warned. A warning does not bar."""
+    supplier = session.get(Organisation, supplier_id)
+    if supplier is None:
+        return None
+    found = standing_of(session, supplier, reader=reader)
+    if found.level != "warned":
+        return None
+    return _("%(supplier)s is warned: %(reasons)s Watch this contract's monitoring closely.",
+             supplier=supplier.name, reasons=" ".join(found.reasons))
+
+
 def refusal(session: Session, bar: Bar) -> str:
     supplier = session.get(Organisation, bar.supplier_id)
     return _("%(supplier)s is barred from new contracts until %(until)s: %(reason)s",

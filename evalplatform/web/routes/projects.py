@@ -23,7 +23,15 @@ from evalplatform.models import (
     Role,
     SupplierKind,
 )
-from evalplatform.services import catalogue, catalogue_excel, contracts, evaluations, files, projects
+from evalplatform.services import (
+    catalogue,
+    catalogue_excel,
+    contracts,
+    evaluations,
+    files,
+    projects,
+    standing,
+)
 from evalplatform.services.errors import Conflict, NotFound, ValidationFailed
 from evalplatform.services.paging import paginate_items
 from evalplatform.web.access import Principal, require
@@ -499,6 +507,8 @@ async def contract_create(request: Request, project_id: int,
                                              {"project": exc.message}),
                       status_code=422 if htmx else 409)
     flash(request, _("Contract recorded with its payment schedule."))
+    if warning := standing.warning_for(session, contract.supplier_id, principal):
+        flash(request, warning, "warning")
     return redirect(request, f"/contracts/{contract.id}")
 
 
