@@ -719,21 +719,6 @@ def test_the_supplier_list_leads_to_each_suppliers_standing(client, db, world):
     assert client.get(f"/standing/{world.supplier.id}").status_code == 200
 
 
-def test_a_flag_stops_warning_once_a_later_result_on_another_contract_meets_its_threshold(
-        db, world):
-    """Two low results flag the first contract; a later good result on another contract shows
-    the supplier has recovered: the standing no longer warns (the contract's flag stays)."""
-    final_evaluation(db, world, "75.00", "中", stage="interim", final_on=date(2026, 3, 1))
-    final_evaluation(db, world, "76.00", "中", final_on=date(2026, 4, 1))
-    assert standing.standing_of(db, world.supplier, date(2026, 5, 1)).level == "warned"
-    final_evaluation(db, second_contract(db, world), "89.76", "良", start="2026-02-01",
-                     final_on=date(2026, 6, 1))
-    found = standing.standing_of(db, world.supplier, date(2026, 8, 1))
-    assert found.level == "normal" and found.flags == []
-    assert "89.76" in found.reasons[0]
-    assert standing.flag_of(db, world.contract, date(2026, 8, 1)) is not None
-
-
 def test_contracting_a_warned_supplier_on_the_page_says_so_without_refusing(client, db, world):
     """A warning does not bar: the contract is recorded, and the purchaser is told why the
     supplier is warned, to watch its monitoring."""

@@ -428,19 +428,6 @@ def run_below(session: Session, rules: Rules, results: list[FinalResult],
     return tail
 
 
-def _recovered_since(session: Session, rules: Rules, history: list[FinalResult], flag: Flag,
-                     terms: dict | None = _READ_TERMS) -> bool:
-    """Whether a result of the supplier that became final after the flag's last one meets its
-    own contract's threshold: the supplier has recovered, so the flag no longer warns about
-    the supplier (the flagged contract's termination review stands on its own)."""
-    last = flag.results[-1].result.id
-    ids = [r.result.id for r in history]
-    if last not in ids:
-        return False
-    return any(r.total >= threshold_of(session, r.contract, rules, terms)
-               for r in history[ids.index(last) + 1:])
-
-
 def sees_flag(reader, flag: Flag) -> bool:
     """Whether ``reader`` may read a termination flag (终止审查) in full: the contract's
     threshold, that it awaits review, and the review's decision and reasons.
@@ -572,8 +559,7 @@ def standing_of(session: Session, supplier: Organisation, today: date | None = N
     active = bars(rules, history, today)
     bar = max(active, key=lambda b: (b.until, b.cause.final_on)) if active else None
     warned = [f for f in flags(session, rules, history, today, terms)
-              if f.results[-1].final_on >= start
-              and not _recovered_since(session, rules, history, f, terms)]
+              if f.results[-1].final_on >= start]
     # results in a row below threshold across contracts: one contract's run is its flag's
     across = run_below(session, rules, recent, terms)
     if len({r.contract.id for r in across}) < 2:
