@@ -18,7 +18,7 @@ from evalplatform.models import (
     SettlementStatus,
     User,
 )
-from evalplatform.services import settlements
+from evalplatform.services import projects, settlements
 from evalplatform.services.errors import Conflict, PermissionDenied, ValidationFailed
 from tests.builders import contracted_world, schedule
 from tests.conftest import statements_of
@@ -130,7 +130,8 @@ def test_no_settlement_for_an_evaluation_that_is_not_final(db, world):
     evaluation = schedule(db, world, stage="interim", start="2026-01-05", end="2026-06-30",
                           opens="2026-07-01", closes="2026-07-05")
     evaluation = to_status(db, world, evaluation, "published")
-    add_result(db, evaluation, "92.00", "优", final_on=None)
+    add_result(db, evaluation, "92.00", "优", final_on=None,
+               published_on=projects.today())  # its appeal window still open
     purchaser = principal(world.purchaser)
     with language("en"), pytest.raises(ValidationFailed) as caught:
         settlements.propose(db, purchaser, instalment(db, world, 2).id)
@@ -142,6 +143,20 @@ def test_no_settlement_for_an_evaluation_that_is_not_final(db, world):
     assert caught.value.errors["evaluation_id"] == (
         f"No settlement for an evaluation that is not final: {evaluation.title} is Publicised.")
     assert count(db) == 0 and settlement_audit(db) == []
+
+
+def test_a_proposal_reads_a_result_whose_appeal_window_closed_unopened_as_final(db, world):
+    """Nobody opened the result since its window closed: the proposal makes it final itself,
+    rather than refusing until someone loads a result page."""
+    evaluation = schedule(db, world, stage="interim", start="2026-01-05", end="2026-06-30",
+                          opens="2026-07-01", closes="2026-07-05")
+    evaluation = to_status(db, world, evaluation, "published")
+    result = add_result(db, evaluation, "92.00", "优", final_on=None,
+                        published_on=date(2026, 7, 10))  # window closed long ago
+    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 2).id)
+    db.refresh(result)
+    assert settlement.result_id == result.id and result.final_at is not None
+    assert settlement_audit(db) == ["settlement.propose"]
 
 
 def test_an_incomplete_result_cannot_be_settled(db, world):

@@ -551,15 +551,18 @@ def _lock_contract(session: Session, contract_id: int) -> Contract:
 
 def propose(session: Session, principal, instalment_id: int, *, evaluation_id: int | None = None,
             note: str = "") -> Settlement:
-    """The purchaser proposes the settlement of one instalment (提出结算)."""
+    """The purchaser proposes the settlement of one instalment (提出结算). The contract's
+    results whose appeal window has closed are made final first: the settlement reads the final
+    result, whether or not anyone has opened it since the window closed."""
     instalment = session.get(Instalment, instalment_id)
     if instalment is None:
         raise NotFound(_("No such instalment."))
-    contract = _lock_contract(session, instalment.contract_id)
-    project = session.get(Project, contract.project_id)
+    project = session.get(Project, session.get(Contract, instalment.contract_id).project_id)
     if principal.role != Role.purchaser or principal.organisation_id != project.department_id:
         raise PermissionDenied(_("Only the purchasing department proposes the settlements of "
                                  "its contracts."))
+    finalise_results(session, instalment.contract_id)
+    contract = _lock_contract(session, instalment.contract_id)
     existing = for_instalment(session, instalment.id)
     if existing is not None and existing.status != SettlementStatus.returned:
         raise Conflict(_("Instalment %(seq)s already has a settlement (%(status)s).",
@@ -1215,7 +1218,11 @@ def payments(session: Session, *, organisation_id: int | None = None,
              today: date | None = None) -> list[PaymentRow]:
     """Every instalment of a small or medium supplier's contract with its due date; overdue
     ones first, with the interest owed up to today (or up to the day they were paid). On a
-    past ``today`` an instalment paid later counts as unpaid."""
+    past ``today`` an instalment paid later counts as unpaid. Read for the present (no
+    ``today``), the results whose appeal window has closed are made final first, since an
+    unsettled instalment's payable reads its final result."""
+    if today is None:
+        finalise_results(session, contract_id)
     today = today or projects.today()
     statement = (select(Contract, Project).join(Project, Contract.project_id == Project.id)
                  .order_by(Contract.id))
@@ -1570,7 +1577,10 @@ def period_workbook(session: Session, start: date, end: date, *,
 
 
 def ready_to_propose(session: Session, organisation_id: int) -> list[Sheet]:
-    """Instalments of the department's contracts that can be settled now and are not."""
+    """Instalments of the department's contracts that can be settled now and are not: their
+    evaluation's result is final (the results whose appeal window has closed are made final
+    first)."""
+    finalise_results(session)
     ready = []
     for contract in session.exec(select(Contract).join(Project, Contract.project_id == Project.id)
                                  .where(Project.department_id == organisation_id)):

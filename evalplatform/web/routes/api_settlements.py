@@ -310,7 +310,6 @@ def propose_settlement(contract_id: int, body: ProposalIn, response: Response,
     instalment = session.get(Instalment, body.instalment_id)
     if instalment is None or instalment.contract_id != contract_id:
         raise NotFound(_("No such instalment."))
-    settlements.finalise_results(session, contract_id)
     settlement = settlements.propose(session, principal, instalment.id,
                                      evaluation_id=body.evaluation_id, note=body.note)
     response.headers["location"] = f"/api/settlements/{settlement.id}"

@@ -107,8 +107,6 @@ def _labels() -> dict:
 def settlement_list(request: Request, status: str = "", sort: str | None = None, page: PageNumber = 1,
                     session: Session = Depends(get_session),
                     principal: Principal = Depends(everyone)):
-    if principal.role == Role.purchaser:  # the instalments ready to settle read final results
-        settlements.finalise_results(session)
     result = settlements.page(session, status=status, sort=sort, page_number=page,
                               **list_scope(principal))
     today = projects.today()
@@ -126,7 +124,6 @@ def settlement_list(request: Request, status: str = "", sort: str | None = None,
 def payment_due(request: Request, show: str = "open", sort: str = "", page: str = "1",
                 per_page: str = "20", session: Session = Depends(get_session),
                 principal: Principal = Depends(everyone)):
-    settlements.finalise_results(session)  # an unsettled instalment's payable reads its final result
     rows = settlements.payments(session, **list_scope(principal))
     if show != "all":  # what needs attention: due, overdue, paid late, or final but not accepted
         rows = [r for r in rows if r.state in ("overdue", "due", "paid_late")
@@ -252,7 +249,6 @@ async def settlement_propose(request: Request, contract_id: int,
     instalment = session.get(Instalment, instalment_id or -1)
     if instalment is None or instalment.contract_id != contract_id:
         raise NotFound(_("No such instalment."))
-    settlements.finalise_results(session, contract_id)
     try:
         settlement = settlements.propose(session, principal, instalment.id,
                                          evaluation_id=form_integer(form.get("evaluation_id")),
