@@ -82,6 +82,28 @@ def test_the_organiser_prepares_opens_and_reads_the_survey_through_its_pages(cli
     assert results.status_code == 200 and "满意率" in results.text
 
 
+def test_a_large_batch_of_slips_prints_in_parts_each_with_its_own_codes(
+        client, db, world, monkeypatch):
+    """Thousands of slips are not one page of thousands of QR codes: the sheet prints in
+    parts, says which slips each holds, and every code is on exactly one part."""
+    monkeypatch.setattr(app_service, "SLIPS_PER_PART", 5)
+    evaluation = evaluation_with_survey(db, world)
+    batch = app_service.issue_invitations(db, world.purchaser_principal, evaluation.id, "12", "")
+    codes = [invitations.display(i.code) for i in invitations.codes_of(db, batch.id)]
+    sign_in(client, world.purchaser)
+    sheet = f"/evaluations/{evaluation.id}/survey/invitations/{batch.id}/sheet"
+    printed = []
+    for part, count in ((1, 5), (2, 5), (3, 2)):
+        page = client.get(f"{sheet}?part={part}").text
+        assert page.count('<article class="slip') == count and page.count("<svg") == count
+        assert "共 3 部分" in page or "3 parts" in page
+        printed += re.findall(r'data-code="([^"]+)"', page)
+    assert printed == codes
+    last = client.get(f"{sheet}?part=99").text  # past the end: the last part
+    assert re.findall(r'data-code="([^"]+)"', last) == codes[10:]
+    assert 'href="?part=1"' in last and "第 11–12 张" in last
+
+
 def test_a_respondent_answers_with_a_code_once_and_is_thanked(client, db, world):
     evaluation = evaluation_with_survey(db, world)
     code = issue(db, world, evaluation, 1)[0]

@@ -583,6 +583,39 @@ def batch(session: Session, evaluation: Evaluation, batch_id: int) -> Invitation
     return found
 
 
+#: Slips on one printable part of a batch's sheet: 20 A4 pages of 10. A batch of 2,000 codes
+#: prints in ten parts, each drawn in a moment, instead of one page that takes many seconds to
+#: draw 2,000 QR codes and that a browser struggles to print.
+SLIPS_PER_PART = 200
+
+
+@dataclass(frozen=True)
+class SlipPart:
+    """One printable part of a batch's slips (打印第几部分): its codes and where it sits."""
+
+    codes: list
+    part: int
+    parts: int
+    first: int  # the number of its first slip in the batch, from 1
+    total: int
+    size: int
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.codes) - 1
+
+
+def slip_part(session: Session, batch: InvitationBatch, part: int) -> SlipPart:
+    """The codes of part ``part`` (from 1) of the batch's slips, in code order; a part number
+    out of range reads as the nearest part."""
+    codes, size = invitations.codes_of(session, batch.id), SLIPS_PER_PART
+    parts = max(1, -(-len(codes) // size))
+    part = min(max(1, part), parts)
+    start = (part - 1) * size
+    return SlipPart(codes=codes[start:start + size], part=part, parts=parts, first=start + 1,
+                    total=len(codes), size=size)
+
+
 def add_site(session: Session, principal, evaluation_id: int, name: str, device_limit: str
              ) -> SurveySite:
     evaluation = _organiser(session, principal, evaluation_id)

@@ -21,6 +21,7 @@ from evalplatform.web import evaluation_panels
 from evalplatform.web.access import Principal, anyone, require
 from evalplatform.web.forms import FormRoute, UrlencodedFormRoute
 from evalplatform.web.lean import LeanRoutes
+from evalplatform.web.params import PageNumber
 from evalplatform.web.templating import flash, redirect, render
 from surveys import invitations, tabulation, templates, xlsform
 from surveys import questionnaire as qn
@@ -364,21 +365,24 @@ def invitations_issue(request: Request, evaluation_id: int, size: str = Form("")
 
 
 @router.get("/evaluations/{evaluation_id}/survey/invitations/{batch_id}/sheet")
-def invitations_sheet(request: Request, evaluation_id: int, batch_id: int,
+def invitations_sheet(request: Request, evaluation_id: int, batch_id: int, part: PageNumber = 1,
                       session: Session = Depends(get_session),
                       principal: Principal = Depends(organisers)):
-    """A printable A4 sheet of slips: code, QR code and the address to type it in."""
+    """A printable A4 sheet of slips: code, QR code and the address to type it in; a large
+    batch prints in parts of ``app_service.SLIPS_PER_PART``."""
     evaluation = evaluations.get(session, evaluation_id)
     found = app_service.batch(session, evaluation, batch_id)
     document = app_service.shown_document(session, evaluation)
     origin = str(request.base_url).rstrip("/")
+    shown = app_service.slip_part(session, found, part)
     slips = [{"code": invitations.display(i.code), "used": i.used,
               "qr": invitations.qr_svg(f"{origin}/s/{i.code}",
                                        title=invitations.display(i.code))}
-             for i in invitations.codes_of(session, found.id)]
+             for i in shown.codes]
     return render(request, "surveys/slips.html", {
-        "evaluation": evaluation, "batch": found, "slips": slips, "origin": origin,
-        "title": qn.text(document.get("title"), _lang()), "base": _base(evaluation_id)})
+        "evaluation": evaluation, "batch": found, "slips": slips, "shown": shown,
+        "origin": origin, "title": qn.text(document.get("title"), _lang()),
+        "base": _base(evaluation_id)})
 
 
 @router.post("/evaluations/{evaluation_id}/survey/sites")
