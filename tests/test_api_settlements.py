@@ -229,7 +229,7 @@ def assert_unchanged(db, settlement, version: int):
     ({"paid_on": "2099-01-01", "voucher_no": "GK-1"}, "paid_on", "晚于今天"),
     ({"paid_on": "2026-05-31", "voucher_no": "GK-1"}, "paid_on", "2026-06-01"),
     ({"voucher_no": "GK-1"}, "paid_on", "必填"),
-    ({"paid_on": "2026-06-10"}, "voucher_no", "必填"),
+    ({"paid_on": "2026-06-10"}, "voucher_no", "支付凭证号"),  # required unless ¥0 is payable
     ({"paid_on": "2026-06-10", "voucher_no": "GK-1", "expected_version": "two"},
      "expected_version", "整数"),
 ])

@@ -104,6 +104,22 @@ def test_returning_needs_reasons_and_paying_needs_a_voucher(client, db, world):
     assert "GK-2026-000777" in paid
 
 
+def test_finance_closes_an_instalment_deducted_in_full_without_a_voucher(client, db, world):
+    final_evaluation(db, world, "59.99", "差")
+    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 3).id)
+    settlements.approve(db, principal(world.finance), settlement.id)
+    sign_in(client, world.finance)
+    detail = client.get(f"/settlements/{settlement.id}")
+    assert 'id="nothing-to-pay"' in detail.text and 'name="voucher_no"' not in detail.text
+    assert "结清" in detail.text or "关闭" in detail.text
+    closed = client.post(f"/settlements/{settlement.id}/payment",
+                         data={"csrf_token": token(detail), "version": "2",
+                               "paid_on": settlements.projects.today().isoformat()})
+    assert closed.status_code == 303
+    page = client.get(f"/settlements/{settlement.id}").text
+    assert "无需支付" in page and "凭证号 None" not in page
+
+
 def test_who_may_see_and_decide(client, db, world, make_user, make_org):
     settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 1).id)
     url = f"/settlements/{settlement.id}"

@@ -394,6 +394,24 @@ def test_the_payment_is_recorded_with_its_voucher_and_date(db, world):
     assert paid.paid_on == today and settlement_audit(db)[-1] == "settlement.pay"
 
 
+def test_an_instalment_deducted_in_full_is_closed_without_a_voucher(db, world):
+    """Nothing is paid on a 差 result's instalment, so there is no payment voucher to quote:
+    finance closes the settlement on a date instead of inventing a voucher number."""
+    final_evaluation(db, world, "59.99", "差")
+    settlement = approved(db, world, seq=3)
+    assert settlement.payable_fen == 0 and settlement.deduction_fen > 0
+    today = settlements.projects.today()
+    closed = settlements.record_payment(db, principal(world.finance), settlement.id,
+                                        voucher_no="", paid_on=today.isoformat())
+    assert closed.status == SettlementStatus.paid and closed.voucher_no is None
+    assert closed.paid_on == today and settlement_audit(db)[-1] == "settlement.pay"
+    paying = approved(db, world, seq=1)  # a payable instalment still needs its voucher
+    with pytest.raises(ValidationFailed) as caught:
+        settlements.record_payment(db, principal(world.finance), paying.id, voucher_no="",
+                                   paid_on=today.isoformat())
+    assert "voucher_no" in caught.value.errors
+
+
 def test_a_voucher_number_is_used_once(db, world):
     first = approved(db, world)
     settlements.record_payment(db, principal(world.finance), first.id, voucher_no="GK-1",

@@ -785,7 +785,9 @@ def withdraw_approval(session: Session, principal, settlement_id: int, reason: s
 def record_payment(session: Session, principal, settlement_id: int, *, voucher_no: str,
                    paid_on: str, expected_version: int | None = None,
                    today: date | None = None) -> Settlement:
-    """Finance records the payment with its voucher number and date (支付凭证)."""
+    """Finance records the payment with its voucher number and date (支付凭证). A settlement
+    whose payable amount is ¥0 (the instalment deducted in full) has no payment and so no
+    voucher: recording it closes the settlement on that date, the voucher number left empty."""
     settlement = get(session, settlement_id)
     if principal.role != Role.finance:
         raise PermissionDenied(_("Only finance records payments."))
@@ -797,9 +799,10 @@ def record_payment(session: Session, principal, settlement_id: int, *, voucher_n
         raise Conflict(refusal)
     today = today or projects.today()
     errors: dict[str, str] = {}
-    voucher = _clean(voucher_no)
+    voucher = _clean(voucher_no) or None
     if not voucher:
-        errors["voucher_no"] = _("Enter the payment voucher number.")
+        if settlement.payable_fen != 0:
+            errors["voucher_no"] = _("Enter the payment voucher number.")
     elif len(voucher) > MAX_VOUCHER:
         errors["voucher_no"] = _("At most %(n)s characters.", n=MAX_VOUCHER)
     elif session.exec(select(Settlement).where(Settlement.voucher_no == voucher)).first():

@@ -153,8 +153,10 @@ class PaymentIn(BaseModel):
 
     paid_on: str = Field(description="The payment date, YYYY-MM-DD: not in the future, not "
                                      "before the approval", examples=["2026-07-30"])
-    voucher_no: str = Field(description="The payment voucher number (支付凭证号), at most 60 "
-                                        "characters, unique", examples=["GK-2026-000777"])
+    voucher_no: str = Field("", description="The payment voucher number (支付凭证号), at most 60 "
+                                            "characters, unique; required unless the payable "
+                                            "amount is ¥0 (nothing is paid, so there is no "
+                                            "voucher)", examples=["GK-2026-000777"])
     expected_version: Version | None = Field(
         None, description="The settlement's version as read; if someone decided on it since, "
                           "the payment is refused (409) instead of recorded on a changed "
