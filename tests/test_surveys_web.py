@@ -104,6 +104,25 @@ def test_a_large_batch_of_slips_prints_in_parts_each_with_its_own_codes(
     assert 'href="?part=1"' in last and "第 11–12 张" in last
 
 
+def test_a_refused_number_of_codes_or_site_comes_back_named_with_what_was_typed(
+        client, db, world):
+    evaluation = evaluation_with_survey(db, world)
+    sign_in(client, world.purchaser)
+    base = f"/evaluations/{evaluation.id}/survey"
+    token = csrf_from(client, base)
+    refused = client.post(f"{base}/invitations",
+                          data={"size": "3000", "label": "二号楼", "csrf_token": token})
+    assert refused.status_code == 422
+    assert 'id="e-size"' in refused.text and "2000" in refused.text
+    assert 'value="3000"' in refused.text and 'value="二号楼"' in refused.text
+    refused = client.post(f"{base}/sites", data={"name": "幸福社区服务站", "device_limit": "0",
+                                                 "csrf_token": token})
+    assert refused.status_code == 422 and 'id="e-device_limit"' in refused.text
+    assert 'value="幸福社区服务站"' in refused.text and 'aria-invalid="true"' in refused.text
+    assert app_service.batches(db, app_service.survey_of(db, evaluation)) == []
+    assert app_service.sites(db, app_service.survey_of(db, evaluation)) == []
+
+
 def test_a_respondent_answers_with_a_code_once_and_is_thanked(client, db, world):
     evaluation = evaluation_with_survey(db, world)
     code = issue(db, world, evaluation, 1)[0]

@@ -109,7 +109,14 @@ def survey_panel(request: Request, session: Session, principal, evaluation) -> d
 @router.get("/evaluations/{evaluation_id}/survey")
 def survey_home(request: Request, evaluation_id: int, session: Session = Depends(get_session),
                 principal: Principal = Depends(readers)):
+    return render(request, "surveys/home.html",
+                  _home_context(request, session, principal, evaluation_id))
+
+
+def _home_context(request: Request, session: Session, principal: Principal, evaluation_id: int,
+                  *, errors: dict | None = None, values: dict | None = None) -> dict:
     context = _context(request, session, principal, evaluation_id)
+    context.update(errors=errors or {}, values=values or {})
     if context["survey"] is None:
         area = app_service.scheme_service_area(session, context["evaluation"])
         context.update({"templates": templates.TEMPLATES, "suggested": templates.suggested(area),
@@ -119,7 +126,26 @@ def survey_home(request: Request, evaluation_id: int, session: Session = Depends
         context["sites"] = app_service.sites(session, context["survey"])
         context["batches"] = app_service.batches(session, context["survey"])
         context["origin"] = str(request.base_url).rstrip("/")  # a link to copy and send whole
-    return render(request, "surveys/home.html", context)
+    return context
+
+
+def _form_action(request: Request, session: Session, principal: Principal, evaluation_id: int,
+                 action, done: str, values: dict):
+    """A form on the survey's page: refused, the page comes back (422) with the field named
+    and what was typed kept; done, back to the page with ``done``."""
+    try:
+        action()
+    except ValidationFailed as exc:
+        session.rollback()
+        return render(request, "surveys/home.html",
+                      _home_context(request, session, principal, evaluation_id,
+                                    errors=exc.errors, values=values), status_code=422)
+    except DomainError as exc:
+        session.rollback()
+        flash(request, exc.message, "error")
+        return redirect(request, _base(evaluation_id))
+    flash(request, done)
+    return redirect(request, _base(evaluation_id))
 
 
 @router.post("/evaluations/{evaluation_id}/survey")
@@ -358,10 +384,11 @@ def questionnaire_preview(request: Request, evaluation_id: int,
 def invitations_issue(request: Request, evaluation_id: int, size: str = Form(""),
                       label: str = Form(""), session: Session = Depends(get_session),
                       principal: Principal = Depends(organisers)):
-    return _action(request, session, evaluation_id,
-                   lambda: app_service.issue_invitations(session, principal, evaluation_id, size,
-                                                         label),
-                   _("The invitation codes are ready; print their slips."))
+    return _form_action(request, session, principal, evaluation_id,
+                        lambda: app_service.issue_invitations(session, principal, evaluation_id,
+                                                              size, label),
+                        _("The invitation codes are ready; print their slips."),
+                        {"size": size, "label": label})
 
 
 @router.get("/evaluations/{evaluation_id}/survey/invitations/{batch_id}/sheet")
@@ -389,10 +416,11 @@ def invitations_sheet(request: Request, evaluation_id: int, batch_id: int, part:
 def sites_add(request: Request, evaluation_id: int, name: str = Form(""),
               device_limit: str = Form("1"), session: Session = Depends(get_session),
               principal: Principal = Depends(organisers)):
-    return _action(request, session, evaluation_id,
-                   lambda: app_service.add_site(session, principal, evaluation_id, name,
-                                                device_limit),
-                   _("The service site has its open link and QR code."))
+    return _form_action(request, session, principal, evaluation_id,
+                        lambda: app_service.add_site(session, principal, evaluation_id, name,
+                                                     device_limit),
+                        _("The service site has its open link and QR code."),
+                        {"name": name, "device_limit": device_limit})
 
 
 @router.post("/evaluations/{evaluation_id}/survey/sites/{site_id}/active")
