@@ -147,8 +147,15 @@ ENGINE_CHANGE_LABELS = {
                                  "satisfaction rate over several questions counts the people "
                                  "who answered, not their answers (one person's answers are "
                                  "not independent), so it is wider; each rate also gives its "
-                                 "respondents. The scores, grade and payment are computed as "
-                                 "before."),
+                                 "respondents. Since evalplatform-scoring/3 a satisfaction "
+                                 "rate of 0 % or 100 % has a margin of error (the half-width "
+                                 "of its Wilson interval) instead of ±0. The scores, grade and "
+                                 "payment are computed as before."),
+    "evalplatform-scoring/2": N_("Since evalplatform-scoring/3 a satisfaction rate of 0 % or "
+                                 "100 % (everyone satisfied, or no one) has a margin of error, "
+                                 "the half-width of its Wilson interval over the people who "
+                                 "answered, instead of ±0, which claimed an exact rate. The "
+                                 "scores, grade and payment are computed as before."),
 }
 
 INPUT_SOURCE_LABELS = {  # the collectors of a scoring package (services/evaluation_inputs)

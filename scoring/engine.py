@@ -79,7 +79,7 @@ __all__ = [
 ]
 
 #: The result format's name, stored with every result (``as_dict()["engine"]``).
-ENGINE = "evalplatform-scoring/2"
+ENGINE = "evalplatform-scoring/3"
 #: For each earlier result format, the figures of a result (keys of ``as_dict()``) that
 #: it computed otherwise: a result stored by that engine may differ from today's there,
 #: and only there, when its package is scored again (README, "Result format versions").
@@ -87,6 +87,9 @@ ENGINE_CHANGES = MappingProxyType({
     # /2: the margin of error of a satisfaction rate over several questions is taken over
     # the people who answered, not the answers; each rate names its respondents
     "evalplatform-scoring/1": ("quality",),
+    # /3: a satisfaction rate of 0 % or 100 % has the Wilson half-width as its margin of
+    # error, not z·√(p(1−p)/n) = 0
+    "evalplatform-scoring/2": ("quality",),
 })
 _STATE_CHARS = np.frombuffer(b"snm-", dtype=np.uint8)  # SCORED, NA, MISSING, ABSENT
 
@@ -1575,6 +1578,13 @@ def _build(args, a: int, z: int) -> list[tuple]:
                 dev = np.maximum(shh - 2 * rk * sha + rk * rk * saa, 0.0)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     m[:, k] = zq * np.sqrt(dev) / safe[:, k]
+        # every answer satisfied, or none: z·√(p(1−p)/n) is 0 there, which would claim an
+        # exact rate from a handful of answers; the margin is then the half-width of the
+        # Wilson interval over the people, z² / (2(m + z²)) (Newcombe 1998; Brown, Cai &
+        # DasGupta 2001), as ``pooled_rate_ci`` takes the interval
+        edge = has & ((rh == 0) | (rh == rn))
+        if edge.any():
+            m = np.where(edge, zq * zq / (2.0 * (resp + zq * zq)), m)
         pop = np.array([0 if v is None else v for v in pops], dtype=np.int64)[:, None]
         fp = (pop > 1) & (resp <= pop)
         with np.errstate(divide="ignore", invalid="ignore"):

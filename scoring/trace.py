@@ -279,9 +279,16 @@ def _survey_text(q) -> Text:
         else:
             n = Text("{n} 个回答来自 {respondents} 位受访者，按受访者计算", n=r.n,
                      respondents=r.respondents)
-        template = (N_("；{leaf} 满意率 {rate}% 的误差范围 ±{margin}%（95% 置信度，{n}，含有限总体校正）")
-                    if r.finite_population else
-                    N_("；{leaf} 满意率 {rate}% 的误差范围 ±{margin}%（95% 置信度，{n}）"))
+        if r.rate in (0.0, 1.0):  # z·√(p(1−p)/n) is 0 here: the Wilson interval's half-width
+            template = (N_("；{leaf} 满意率 {rate}% 的误差范围 ±{margin}%（95% 置信度，{n}，"
+                           "满意率为 0 或 100% 时取 Wilson 区间的半宽，含有限总体校正）")
+                        if r.finite_population else
+                        N_("；{leaf} 满意率 {rate}% 的误差范围 ±{margin}%（95% 置信度，{n}，"
+                           "满意率为 0 或 100% 时取 Wilson 区间的半宽）"))
+        else:
+            template = (N_("；{leaf} 满意率 {rate}% 的误差范围 ±{margin}%（95% 置信度，{n}，含有限总体校正）")
+                        if r.finite_population else
+                        N_("；{leaf} 满意率 {rate}% 的误差范围 ±{margin}%（95% 置信度，{n}）"))
         pieces.append(Text(template, leaf=r.leaf, rate=_pct(r.rate), margin=_pct(r.margin), n=n))
     return joined(*pieces)
 

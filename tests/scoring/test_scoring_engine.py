@@ -350,6 +350,30 @@ def test_survey_quality_finite_population_alpha_and_sample_warning():
     assert (q.alpha.n, q.alpha.n_dropped) == (5, 1)
 
 
+def test_a_rate_where_everyone_is_satisfied_still_has_a_margin_of_error():
+    """30 people all satisfied do not prove a rate of exactly 100 %: z·√(p(1−p)/n) is 0 there,
+    so the margin is the half-width of the Wilson interval over the people (Newcombe 1998:
+    30 of 30 gives 88.6 %–100 %), with the finite population correction when N is known."""
+    sch = scheme(part("R", "1", leaf("S", 100, "survey_rate", questions=["Q1", "Q2"], scale=SAT,
+                                     satisfied=["满意", "较满意"], target="90"),
+                      party="recipient"))
+    everyone = [{"Q1": "满意", "Q2": "较满意"}] * 30
+    z2 = 1.959964 ** 2
+    wilson = scoring.proportion_ci(30, 30)
+    r = one(sch, responses=everyone).quality.rates[0]
+    assert (r.rate, r.n, r.respondents) == (1.0, 60, 30)
+    assert r.margin == pytest.approx(z2 / (2 * (30 + z2)), rel=1e-6)
+    assert r.margin == pytest.approx((wilson.high - wilson.low) / 2, rel=1e-6)  # ±5.68 %
+    r = one(sch, responses=everyone, population=100).quality.rates[0]
+    assert r.margin == pytest.approx(z2 / (2 * (30 + z2)) * (70 / 99) ** 0.5, rel=1e-6)
+    nobody = [{"Q1": "不满意", "Q2": "一般"}] * 30
+    assert one(sch, responses=nobody).quality.margin == pytest.approx(z2 / (2 * (30 + z2)))
+    res = one(sch, responses=everyone[:29] + [{"Q1": "一般", "Q2": "满意"}])
+    assert 0 < res.quality.margin  # 59 of 60: the clustered formula, not zero either
+    text = {t.ref: t.text for t in one(sch, responses=everyone).trace}["quality.survey"]
+    assert "±5.68%" in text and "Wilson" in text
+
+
 def test_panel_agreement_for_three_or_more_sheets():
     sheets = [sheet("P", f"E{i}", A=a, B=b, C=c) for i, (a, b, c) in
               enumerate([(40, 20, 10), (36, 21, 12), (38, 24, 9)])]
