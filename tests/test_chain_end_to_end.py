@@ -266,3 +266,41 @@ def test_from_the_sheets_to_the_payment_every_figure_as_by_hand(db, client, make
     assert download.headers["content-type"].startswith(
         "application/vnd.openxmlformats-officedocument.wordprocessingml")
     assert Document(io.BytesIO(download.content)).tables
+
+
+def test_an_appeal_that_reopens_indicators_sends_their_sheets_back_to_the_scorers(
+        db, client, make_user, make_org):
+    """Finance reopens A2.2 and C2.2 on appeal: the purchaser's check sheet (which scores A2.2)
+    and the five experts' sheets (C2.2) come back as drafts with the decision and the leaves
+    named; the data sheets, which score neither, stay submitted. An expert's page says why."""
+    from evalplatform.models import Expert, MemberStatus, Scoresheet, SheetKind, SheetStatus, User
+    from evalplatform.services import panel
+
+    world, evaluation = new_chain(db, make_user, make_org)
+    fill_sheets(db, world, evaluation)
+    answer_survey(db, world, evaluation)
+    close_collection(db, world, evaluation)
+    finance = principal(db, world.finance)
+    results.compute(db, finance, evaluation.id, at=COMPUTED_AT)
+    results.publish(db, finance, evaluation.id, at=PUBLISHED_AT)
+    appeals.decide(db, finance, appeal(db, world, evaluation).id, outcome="reopen",
+                   decision="8 月 12 日为暴雨停工日，请重新评定 A2.2 和 C2.2。",
+                   leaves=["A2.2", "C2.2"])
+    db.expire_all()
+    sheets = db.exec(select(Scoresheet).where(Scoresheet.evaluation_id == evaluation.id)).all()
+    back = {s.id for s in sheets if s.status == SheetStatus.draft}
+    assert back == {s.id for s in sheets if s.kind in (SheetKind.occasion, SheetKind.expert)}
+    assert len(back) == 6 and all(s.status == SheetStatus.submitted for s in sheets
+                                  if s.kind == SheetKind.data)
+    assert db.get(type(evaluation), evaluation.id).status == EvaluationStatus.scoring
+
+    member = min((m for m in panel.members(db, evaluation.id)
+                  if m.status == MemberStatus.seated), key=lambda m: m.id)
+    expert_user = db.get(User, db.get(Expert, member.expert_id).user_id)
+    mine = next(s for s in sheets if s.kind == SheetKind.expert and s.member_id == member.id)
+    assert login(client, expert_user.username).status_code == 303
+    page = client.get(f"/evaluations/{evaluation.id}/sheets/{mine.id}").text
+    notice = page[page.index('id="reopened"'):page.index("</div>", page.index('id="reopened"'))]
+    assert "第 1 号申诉：8 月 12 日为暴雨停工日" in notice
+    assert "请重新评分：C2.2 应急保障能力。" in notice  # only its own leaf, not A2.2
+    assert 'class="leaf score-again"' in page and page.count("score-again") == 1

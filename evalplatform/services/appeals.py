@@ -31,7 +31,15 @@ from evalplatform.models import (
     Project,
     Role,
 )
-from evalplatform.services import audit, dashboard, evaluations, files, projects, results
+from evalplatform.services import (
+    audit,
+    dashboard,
+    evaluations,
+    files,
+    projects,
+    results,
+    scoresheets,
+)
 from evalplatform.services.clock import as_utc, now
 from evalplatform.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from evalplatform.services.paging import Page, paginate
@@ -266,13 +274,17 @@ def decide(session: Session, principal, appeal_id: int, *, outcome: str, decisio
         "evaluation": appeal.evaluation_id, "result": result.id, "decision": text,
         "leaves": reopened if outcome == REOPEN else []})
     if outcome == REOPEN:
+        reason = _("Appeal no. %(id)s: %(decision)s", id=appeal.id, decision=text)
         try:
-            results.reopen(session, principal, appeal.evaluation_id,
-                           _("Appeal no. %(id)s: %(decision)s", id=appeal.id, decision=text),
+            results.reopen(session, principal, appeal.evaluation_id, reason,
                            change={"appeal": appeal.id, "leaves": reopened})
         except Exception:
             session.rollback()
             raise
+        # the scorers of the reopened indicators get their sheets back, told why and which
+        scoresheets.reopen_for_appeal(session, principal.actor, appeal.evaluation_id, reopened,
+                                      reason)
+        session.commit()
     else:
         session.commit()
     session.refresh(appeal)

@@ -21,6 +21,7 @@ package its sheets and data.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -31,6 +32,7 @@ from sqlmodel import Session, col, select
 import scoring
 from evalplatform.i18n import _, current_language, ngettext, percent
 from evalplatform.models import (
+    AuditEntry,
     Evaluation,
     EvaluationStatus,
     Expert,
@@ -93,6 +95,11 @@ class Leaf:
     @property
     def rule_type(self) -> str:
         return self.rule.get("type", "")
+
+    @property
+    def label(self) -> str:
+        """Its number and name, as a list names it (C2.2 应急保障)."""
+        return f"{self.id} {self.name}"
 
     def with_unit(self, value) -> str:
         """A target or band bound of this leaf as the trace writes it (24 小时), a rate as the
@@ -657,6 +664,16 @@ def reopen(session: Session, principal, evaluation_id: int, sheet_id: int, reaso
                          "of its sheets.", status=evaluations.status_label(evaluation.status)))
     if not reason.strip():
         raise ValidationFailed({"reason": _("A reason is required to reopen a sheet.")})
+    _reopen_sheet(session, principal.actor, evaluation, sheet, reason.strip())
+    session.commit()
+    session.refresh(sheet)
+    return sheet
+
+
+def _reopen_sheet(session: Session, actor, evaluation: Evaluation, sheet: Scoresheet,
+                  reason: str, leaves: list[str] | None = None) -> None:
+    """Unlock a submitted sheet, its reason (and the leaves to score again) recorded where the
+    scorer reads them (:func:`last_reopening`); the caller's transaction, not committed."""
     before = dict(sheet.scores)
     sheet.status = SheetStatus.draft
     sheet.version += 1
@@ -666,12 +683,55 @@ def reopen(session: Session, principal, evaluation_id: int, sheet_id: int, reaso
     request = sheet.reopen_request
     sheet.reopen_request, sheet.reopen_requested_by = "", None
     session.add(sheet)
-    audit.record(session, principal.actor, "scoresheet.reopen", "scoresheet", sheet.id,
-                 {"evaluation": evaluation.id, "scorer": sheet.scorer_key,
-                  "reason": reason.strip(), "requested": request, "scores_before": before})
-    session.commit()
-    session.refresh(sheet)
-    return sheet
+    audit.record(session, actor, "scoresheet.reopen", "scoresheet", sheet.id,
+                 {"evaluation": evaluation.id, "scorer": sheet.scorer_key, "reason": reason,
+                  "requested": request, "leaves": leaves or [], "scores_before": before})
+
+
+def reopen_for_appeal(session: Session, actor, evaluation_id: int, leaves: list[str],
+                      reason: str) -> list[Scoresheet]:
+    """An appeal decided by reopening indicators (申诉复核): every submitted sheet that scores
+    one of ``leaves`` goes back to its scorer as a draft, with the decision as its reason and
+    the leaves named, so the scorers have something to do and know what. Leaves scored from
+    the survey are on no sheet. The caller's transaction, not committed."""
+    evaluation = evaluations.get(session, evaluation_id)
+    doc = evaluations.scheme_document(session, evaluation)
+    reopened = []
+    for sheet in session.exec(select(Scoresheet).where(
+            Scoresheet.evaluation_id == evaluation.id,
+            Scoresheet.status == SheetStatus.submitted).order_by(Scoresheet.id)):
+        scored = {leaf.id for leaf in sheet_leaves(part_of(doc, sheet.part_id), sheet.kind)}
+        named = [leaf for leaf in leaves if leaf in scored]
+        if named:
+            _reopen_sheet(session, actor, evaluation, sheet, reason, named)
+            reopened.append(sheet)
+    return reopened
+
+
+@dataclass(frozen=True)
+class Reopening:
+    """Why a sheet came back to its scorer (退回重评): when, the reason, the organiser's
+    request it answered, and the leaves to score again (on an appeal)."""
+
+    at: Any
+    reason: str
+    requested: str
+    leaves: list[str]
+
+
+def last_reopening(session: Session, sheet: Scoresheet) -> Reopening | None:
+    """The latest reopening of a sheet that is a draft again, from the audit trail; none for a
+    sheet never submitted or submitted again since."""
+    if sheet.status != SheetStatus.draft or not sheet.reopen_count:
+        return None
+    entry = session.exec(select(AuditEntry).where(
+        AuditEntry.entity_type == "scoresheet", AuditEntry.entity_id == str(sheet.id),
+        AuditEntry.action == "scoresheet.reopen").order_by(col(AuditEntry.seq).desc())).first()
+    if entry is None:
+        return None
+    change = json.loads(entry.change or "{}")
+    return Reopening(entry.at, change.get("reason", ""), change.get("requested", ""),
+                     list(change.get("leaves") or []))
 
 
 def second_look_open(evaluation: Evaluation) -> bool:

@@ -115,6 +115,7 @@ def _sheet_context(session: Session, principal: Principal, evaluation_id: int, s
         "editable": editable, "scorer_name": scorer_name, "errors_note": None,
         "evidence": scoresheets.leaf_files(session, sheet),
         "self_evaluation": own_evaluation,
+        "reopening": scoresheets.last_reopening(session, sheet),
         "self_files": scoresheets.files_of(session, evaluation.id, FilePurpose.self_evaluation)
         if own_evaluation else [],
         "late": evaluations.window_state(evaluation) == "after",
