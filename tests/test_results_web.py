@@ -59,6 +59,7 @@ def test_finance_computes_from_the_panel_and_reads_every_number(client, db, worl
     assert "Kendall" in text and "data-chart=" in text and "echarts.min.js" in text
     assert "<script>" not in text  # no inline script (CSP)
     assert "¥296,400.00" in text  # the payment ratio it earns
+    assert re.search(r'data-testid="ratio">95%<', text)  # a percentage, as everywhere else
     assert "版本" in text  # the Chinese page
     sheets = re.findall(r'<br><span class="hint">([^<]*)</span></td>', text)
     assert sheets and all("; " not in line and "；" in line for line in sheets)  # Chinese commas

@@ -120,6 +120,18 @@ def test_finance_closes_an_instalment_deducted_in_full_without_a_voucher(client,
     assert "无需支付" in page and "凭证号 None" not in page
 
 
+def test_the_settlements_history_names_people_not_their_login_names(client, db, world):
+    """The supplier reads who proposed and approved by name; government staff's login names
+    are no one else's business (they were shown in the history)."""
+    settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 1).id)
+    settlements.approve(db, principal(world.finance), settlement.id)
+    sign_in(client, world.supplier_user)
+    page = client.get(f"/settlements/{settlement.id}").text
+    history = page[page.index('id="history"'):]
+    assert world.purchaser.display_name in history and world.finance.display_name in history
+    assert world.purchaser.username not in page and world.finance.username not in page
+
+
 def test_who_may_see_and_decide(client, db, world, make_user, make_org):
     settlement = settlements.propose(db, principal(world.purchaser), instalment(db, world, 1).id)
     url = f"/settlements/{settlement.id}"

@@ -179,6 +179,16 @@ def update_organisation(
     return org
 
 
+def display_names(session: Session, entries) -> dict[int, str]:
+    """The display names (姓名) of the people who made these audit entries, by user id: a
+    history shows who did what by name, never by a login name that is no one else's business."""
+    ids = {e.actor_id for e in entries if e.actor_id is not None}
+    if not ids:
+        return {}
+    return {u.id: u.display_name for u in session.exec(select(User).where(
+        User.id.in_(ids)))}  # type: ignore[union-attr]
+
+
 def list_organisations(session: Session, kind: OrganisationKind | None = None) -> list[Organisation]:
     statement = select(Organisation).order_by(Organisation.kind, Organisation.name)
     if kind is not None:

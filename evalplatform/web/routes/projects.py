@@ -24,6 +24,7 @@ from evalplatform.models import (
     SupplierKind,
 )
 from evalplatform.services import (
+    accounts,
     catalogue,
     catalogue_excel,
     contracts,
@@ -304,10 +305,11 @@ def _project_context(session: Session, project_id: int, errors=None, principal=N
     project = projects.get(session, project_id)
     contract = contracts.for_project(session, project.id)
     entry = catalogue.get_entry(session, project.catalogue_entry_id)
+    history = projects.history(session, project)
     return {"project": project, "contract": contract,
             "department": session.get(Organisation, project.department_id),
             "entry_path": catalogue.entry_path(session, entry),
-            "history": projects.history(session, project),
+            "history": history, "actor_names": accounts.display_names(session, history),
             "exceptions": projects.negative_list_exceptions(session, project),
             "needs_approval": projects.needs_approval(project.budget_fen),
             "needs_ex_ante": projects.needs_ex_ante(project.budget_fen),

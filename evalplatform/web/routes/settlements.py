@@ -22,6 +22,7 @@ from evalplatform.models import (
 )
 from evalplatform.services import (
     acceptance,
+    accounts,
     contracts,
     evaluations,
     half_year,
@@ -344,13 +345,15 @@ def _settlement_context(session: Session, principal: Principal, settlement_id: i
     today = projects.today()
     payment = settlements.payment_of(session, settlement, today=today)
     due, rate = payment.due, payment.interest_per_day
+    history = settlements.history(session, settlement)
     return {"settlement": settlement, "contract": contract, "project": project,
             "instalment": instalment, "evaluation": evaluation,
             "overdue_days": payment.overdue_days,
             "interest_so_far": payment.interest_fen if payment.overdue_days else 0,
             "department": session.get(Organisation, project.department_id),
             "supplier": session.get(Organisation, contract.supplier_id),
-            "users": users, "history": settlements.history(session, settlement),
+            "users": users, "history": history,
+            "actor_names": accounts.display_names(session, history),
             "proposers": settlements.proposers(session, settlement),
             "rule": settlements.rule_text(settlement.payment_rule,
                                           settlements.settlement_grades(session, settlement)),
