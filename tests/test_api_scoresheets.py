@@ -67,6 +67,10 @@ def test_an_expert_lists_starts_drafts_and_submits_its_sheet_over_the_api(client
     assert again.status_code == 200 and again.json()["id"] == sheet["id"]
     assert [s["id"] for s in client.get(_api(pw)).json()["items"]] == [sheet["id"]]
 
+    # a body without the sheet's version names it as the sheet's, not a result's
+    unversioned = client.post(f"{url}/submit", json={}, headers=csrf)
+    assert unversioned.status_code == 422
+    assert "读取时的版本号为必填项" in unversioned.text and "结果版本" not in unversioned.text
     # a deduction with its reason; a draft may still miss leaves, which it names
     draft = {"C1.3": {"points": 13, "reason": "两处收集点满溢"}, "C1.2": {"tier": "达成"}}
     saved = client.put(f"{url}/draft", json={"version": sheet["version"], "entries": draft},

@@ -259,8 +259,12 @@ def _field_name(error: dict) -> str:
     return ".".join(str(p) for p in tuple(error.get("loc", ()))[1:]) or "request"
 
 
-def _field_label(name: str) -> str:
-    """What the reader calls a request field: the paging numbers in words, else its name."""
+def _field_label(name: str, where: str = "") -> str:
+    """What the reader calls a request field: the paging numbers in words, else its name. A
+    ``version`` in the query is the result version a page asks for; in a body it is the
+    version of what is changed, as the client read it (a sheet's, a settlement's)."""
+    if name in ("version", "expected_version") and where == "body":
+        return _("Version as read")
     labels = {"page": _("Page number"), "per_page": _("Rows per page"),
               "version": _("Result version")}
     return labels.get(name, name)
@@ -269,7 +273,7 @@ def _field_label(name: str) -> str:
 def _field_problem(error: dict) -> str:
     """One invalid request field in the reader's language, naming the field and the rule
     (pydantic's own text is English and names types a reader has never heard of)."""
-    field = _field_label(_field_name(error))
+    field = _field_label(_field_name(error), str((tuple(error.get("loc", ())) or ("",))[0]))
     kind = str(error.get("type", ""))
     if _whole_body(error):
         if kind == "json_invalid":
