@@ -160,8 +160,8 @@ def test_a_linear_rule_needs_a_floor_below_100(client, world, floor):
     headers = signed(client, world.civil_purchaser)
     body = {**CONTRACT, "supplier_id": world.supplier.id, "floor_score": floor}
     refused = client.post(f"/api/projects/{meals.id}/contract", json=body, headers=headers)
-    assert refused.status_code == 422 and set(refused.json()["errors"]) == {"payment_rule"}
-    assert "100" in refused.json()["errors"]["payment_rule"]
+    assert refused.status_code == 422 and set(refused.json()["errors"]) == {"floor_score"}
+    assert "100" in refused.json()["errors"]["floor_score"]
     assert client.get(f"/api/projects/{meals.id}", headers=headers).json().get("contract") is None
 
 

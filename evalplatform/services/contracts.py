@@ -369,9 +369,14 @@ def record_contract(session: Session, actor: Actor, project_id: int, values: dic
     rule, problem = payment_rule_from(_clean(values.get("payment_rule")),
                                       _clean(values.get("floor_score")),
                                       _clean(values.get("bands")))
-    if problem:  # a typed band table's fault is the table's, any other the rule's
-        errors["bands" if _clean(values.get("bands")) and _clean(values.get("payment_rule"))
-               in ("", "bands") else "payment_rule"] = problem
+    if problem:  # a typed band table's fault is the table's, a linear floor's the floor's
+        kind = _clean(values.get("payment_rule"))
+        if kind in ("", "bands") and _clean(values.get("bands")):
+            errors["bands"] = problem
+        elif kind == "linear":
+            errors["floor_score"] = problem
+        else:
+            errors["payment_rule"] = problem
     planned: list[PlannedInstalment] = []
     if amount_fen is not None and "amount" not in errors:
         try:
