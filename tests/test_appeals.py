@@ -3,6 +3,7 @@ an open appeal holds the result back from becoming final."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -14,6 +15,7 @@ from evalplatform.services import appeals, files, results
 from evalplatform.services.errors import Conflict, PermissionDenied, ValidationFailed
 from tests.results_feed import (  # noqa: F401  (feed_fixture, world_fixture: fixtures)
     HAND_TOTAL,
+    clock_fixture,
     count,
     feed_fixture,
     principal,
@@ -70,6 +72,33 @@ def test_a_final_result_is_refused_naming_when_its_window_closed(client, db, wor
     login(client, world.supplier_user.username)
     page = client.get(f"/evaluations/{evaluation.id}/appeal").text
     assert "申诉期已于 2026-10-10 截止" in page
+
+
+def test_the_suppliers_home_says_what_it_may_appeal_and_what_was_decided(
+        client, db, world, feed, clock):
+    from tests.conftest import login
+
+    def cards() -> dict[str, tuple[str, str]]:
+        client.cookies.clear()
+        login(client, world.supplier_user.username)
+        page = client.get("/").text
+        found = re.findall(r'<span class="card-title">([^<]+)</span>\s*'
+                           r'<span class="card-value">([^<]+)</span>\s*'
+                           r'(?:<span class="card-detail">(.*?)</span>\s*</a>)?', page)
+        return {title.strip(): (value.strip(), re.sub(r"<[^>]+>", "", detail).strip())
+                for title, value, detail in found}
+
+    evaluation, _result = published(db, world, feed)  # on 28 Sep; today is 9 Oct
+    shown = cards()
+    assert shown["可申诉的结果"] == ("1", "最早的申诉期于 2026-10-10 截止")
+    assert shown["我方待处理的申诉"][0] == "0"
+    appeal = appeals.file(db, principal(world.supplier_user), evaluation.id, reasons=REASONS,
+                          today=WINDOW_OPEN)
+    shown = cards()
+    assert shown["可申诉的结果"][0] == "0" and shown["我方待处理的申诉"][0] == "1"
+    appeals.decide(db, principal(world.finance), appeal.id, outcome="uphold", decision="维持")
+    shown = cards()
+    assert shown["我方待处理的申诉"][0] == "0" and shown["近期已处理的申诉"][0] == "1"
 
 
 def test_only_the_contracts_supplier_appeals(db, world, feed, make_user):

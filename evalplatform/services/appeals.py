@@ -13,9 +13,9 @@ version and a new publication with a new appeal window.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -362,8 +362,41 @@ def for_evaluation(session: Session, evaluation_id: int) -> list[Appeal]:
                              .order_by(Appeal.id)))
 
 
+#: How long a decided appeal stays on its supplier's home page.
+DECIDED_LATELY_DAYS = 30
+
+
+def _supplier_cards(session: Session, supplier_id: int) -> list[dashboard.Card]:
+    """The supplier's: the published results it may still appeal (until when), its appeals
+    waiting for finance, and those decided lately, whose decision it should read."""
+    viewer = Viewer(Role.supplier, supplier_id)
+    may = appealable(session, supplier_id)
+    first = min((row.result.appeal_deadline for row in may), default=None)
+    cards = [dashboard.Card(
+        _("Results you may appeal"), str(len(may)),
+        _("The first window closes on %(day)s", day=first.isoformat()) if first
+        else _("Published results are open to appeal for a few working days"), "/appeals",
+        urgent=bool(may))]
+    waiting = page(session, viewer, status="open").total
+    cards.append(dashboard.Card(_("Your open appeals"), str(waiting),
+                                _("Finance decides them; the result waits meanwhile"),
+                                "/appeals?status=open"))
+    since = now() - timedelta(days=DECIDED_LATELY_DAYS)
+    decided = session.exec(select(func.count()).select_from(Appeal).where(
+        Appeal.supplier_id == supplier_id, Appeal.status != AppealStatus.open,
+        col(Appeal.decided_at) >= since)).one()
+    cards.append(dashboard.Card(
+        _("Appeals decided lately"), str(decided),
+        _("In the last %(n)s days: read the decisions and their reasons",
+          n=DECIDED_LATELY_DAYS), "/appeals"))
+    return cards
+
+
+
 @dashboard.provider
 def _cards(session: Session, role: Role, organisation_id: int | None) -> list[dashboard.Card]:
+    if role == Role.supplier and organisation_id is not None:
+        return _supplier_cards(session, organisation_id)
     if role not in (Role.finance, Role.purchaser, Role.auditor):
         return []
     waiting = page(session, Viewer(role, organisation_id), status="open").total
