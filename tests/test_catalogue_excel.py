@@ -109,6 +109,7 @@ def test_import_adds_new_codes_updates_existing_ones_and_deletes_nothing(db, act
     (["A0503", 3, "A04", "上级不符", "", "是"], "C2", "A05"),
     (["A0503", 3, "A05", "", "", "是"], "D2", "名称"),
     (["A0503", 3, "A05", "老年人能力评估", "", "也许"], "F2", "是"),
+    (["G", 1, "", "第七类服务", "", "是"], "A2", "六个"),  # level 1 is the national six
 ])
 def test_a_bad_row_is_refused_naming_sheet_row_and_column(db, actor, row, cell, words):
     before = snapshot(db)

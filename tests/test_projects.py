@@ -87,7 +87,8 @@ def test_finance_adds_and_edits_an_entry_with_an_audit_entry(db, world):
     assert actions == ["catalogue.create", "catalogue.update"]
 
 
-@pytest.mark.parametrize("code, field", [("A9901", "code"), ("a05x", "code"), ("A0501", "code")])
+@pytest.mark.parametrize("code, field", [("A9901", "code"), ("a05x", "code"), ("A0501", "code"),
+                                         ("G", "code")])  # level 1 is the six national ones
 def test_a_bad_catalogue_code_is_refused_and_nothing_added(db, world, code, field):
     before = count(db, CatalogueEntry)
     with pytest.raises(ValidationFailed) as caught:

@@ -49,6 +49,20 @@ LEVEL1 = [
     ("F", "其他服务事项"),
 ]
 
+#: Level 1 is the six national categories, fixed; local refinements are levels 2 and 3.
+LEVEL1_CODES = frozenset(code for code, _label in LEVEL1)
+
+
+def level1_problem(code: str) -> str | None:
+    """Why ``code`` cannot be a level-1 entry: level 1 holds only the six national
+    categories (A–F); None for those and for any level-2 or level-3 code."""
+    if len(code) == 1 and code not in LEVEL1_CODES:
+        return _("Level 1 holds only the six national categories (%(codes)s); add the service "
+                 "as a level-2 or level-3 entry under one of them.",
+                 codes=f"{min(LEVEL1_CODES)}–{max(LEVEL1_CODES)}")
+    return None
+
+
 LEVEL2 = [
     ("A01", "教育"), ("A02", "就业"), ("A03", "社会保障"), ("A04", "医疗卫生"),
     ("A05", "养老"), ("A06", "文化体育"), ("A07", "残疾人服务"),
@@ -163,6 +177,8 @@ def save_entry(session: Session, actor: Actor, *, entry_id: int | None = None, c
     if not CODE_RE.match(code):
         errors["code"] = _("The code is a capital letter, then two digits for level 2 and two "
                            "more for level 3 (e.g. A, A05, A0501).")
+    elif level1_problem(code):
+        errors["code"] = level1_problem(code)
     else:
         clash = session.exec(select(CatalogueEntry).where(CatalogueEntry.code == code)).first()
         if clash is not None and (existing is None or clash.id != existing.id):

@@ -172,6 +172,9 @@ def read_workbook(session: Session, data: bytes) -> list[CatalogueRow]:
                 "The code is a capital letter, then two digits for level 2 and two more for "
                 "level 3 (e.g. A, A05, A0501)."))
             ok = False
+        elif catalogue.level1_problem(code):
+            faults.add(row_number, "code", catalogue.level1_problem(code))
+            ok = False
         elif code in seen:
             faults.add(row_number, "code", _("the code %(code)s is already on row %(row)s.",
                                              code=code, row=seen[code]))
