@@ -107,6 +107,27 @@ def test_the_catalogue_is_due_ten_working_days_after_issue(db, world):
     assert catalogue.issue_view(issue, today=date(2025, 10, 20)).late_days == 0
 
 
+def test_a_catalogue_not_published_in_time_is_late_on_finances_home_and_due_list(
+        db, world, client):
+    """The 10 working days are finance's own statutory deadline: an issue still unpublished
+    after them is shown where the other late items are, not only on the catalogue page."""
+    from tests.conftest import login
+
+    catalogue.record_issue(db, world["f_actor"], year="2025", issued_on="2025-09-26")
+    late = catalogue.late_issues(db, date(2025, 10, 20))
+    assert [(v.issue.year, v.deadline, v.late_days) for v in late] == [
+        (2025, date(2025, 10, 16), 4)]
+    assert catalogue.late_issues(db, date(2025, 10, 16)) == []  # the last day: not late yet
+    login(client, world["finance"].username)
+    home = client.get("/").text
+    assert "目录未按时公开" in home and "2025 年度目录应于" in home and "已逾期" in home
+    due = client.get("/due").text
+    assert 'id="late-catalogue"' in due and "2025-10-16" in due
+    catalogue.record_publication(db, world["f_actor"], late[0].issue.id, "2025-10-20")
+    assert catalogue.late_issues(db, date(2026, 1, 5)) == []  # published (late): done
+    assert 'id="late-catalogue"' not in client.get("/due").text
+
+
 def test_a_catalogue_publication_date_in_the_future_is_refused(db, world):
     issue = catalogue.record_issue(db, world["f_actor"], year="2025", issued_on="2025-09-26")
     with pytest.raises(ValidationFailed) as caught:

@@ -28,9 +28,10 @@ from evalplatform.models import (
     Organisation,
     OrganisationKind,
     Project,
+    Role,
     User,
 )
-from evalplatform.services import audit, years
+from evalplatform.services import audit, dashboard, years
 from evalplatform.services.audit import Actor
 from evalplatform.services.errors import NotFound, ValidationFailed
 from evalplatform.services.workdays import CalendarUnavailable, add_working_days
@@ -57,9 +58,9 @@ def level1_problem(code: str) -> str | None:
     """Why ``code`` cannot be a level-1 entry: level 1 holds only the six national
     categories (A–F); None for those and for any level-2 or level-3 code."""
     if len(code) == 1 and code not in LEVEL1_CODES:
+        codes = "–".join((min(LEVEL1_CODES), max(LEVEL1_CODES)))
         return _("Level 1 holds only the six national categories (%(codes)s); add the service "
-                 "as a level-2 or level-3 entry under one of them.",
-                 codes=f"{min(LEVEL1_CODES)}–{max(LEVEL1_CODES)}")
+                 "as a level-2 or level-3 entry under one of them.", codes=codes)
     return None
 
 
@@ -246,6 +247,30 @@ def issue_view(issue: CatalogueIssue, today: date) -> IssueView:
 def list_issues(session: Session, today: date) -> list[IssueView]:
     issues = session.exec(select(CatalogueIssue).order_by(CatalogueIssue.year.desc())).all()
     return [issue_view(i, today) for i in issues]
+
+
+def late_issues(session: Session, today: date) -> list[IssueView]:
+    """The issues still not published after their 10 working days (逾期未公开): finance's own
+    statutory deadline, listed with the other late items and counted on the home page."""
+    return [view for view in list_issues(session, today)
+            if view.issue.published_on is None and view.late_days > 0]
+
+
+@dashboard.provider
+def _cards(session: Session, role: Role, _organisation_id: int | None) -> list[dashboard.Card]:
+    if role not in (Role.finance, Role.auditor):
+        return []
+    from evalplatform.services import projects  # projects build on the catalogue
+
+    late = late_issues(session, projects.today())
+    if not late:
+        return []
+    worst = max(late, key=lambda view: view.late_days)
+    return [dashboard.Card(
+        _("Catalogue not published in time"), str(len(late)),
+        _("The %(year)s catalogue was due to be published by %(day)s (10 working days after "
+          "its issue): %(n)s days late", year=worst.issue.year, day=worst.deadline.isoformat(),
+          n=worst.late_days), "/catalogue", urgent=role == Role.finance)]
 
 
 def record_issue(session: Session, actor: Actor, *, year: str, issued_on: str) -> CatalogueIssue:

@@ -631,4 +631,6 @@ def due_list(request: Request, sort: str = "", page: str = "1", per_page: str = 
     return render(request, _template(request, "projects/_due_table.html", "projects/due.html"),
                   {"page": paginate_items(items, page=page, per_page=per_page, sort=sort,
                                           sort_keys=contracts.DUE_SORTS),
-                   "today": projects.today(), "show": show, "late_count": len(due.late)})
+                   "today": projects.today(), "show": show, "late_count": len(due.late),
+                   "late_catalogue": catalogue.late_issues(session, projects.today())
+                   if principal.role in (Role.finance, Role.auditor) else []})
