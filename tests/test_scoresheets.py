@@ -646,3 +646,146 @@ def test_a_rate_of_1_percent_or_less_is_taken_and_said_back(db, pw):
     scoresheets.submit(db, purchaser, pw.evaluation.id, data.id, form)
     scores = stored(db, data.id).scores
     assert scores["A1.1"]["value"] == "0.0095" and scores["A1.2"]["value"] == "0.01"
+
+
+# ---------------------------------------------------------------- two people on one sheet
+
+
+def _colleague(db, pw, make_user, name="王芳"):
+    """A second purchaser of the purchasing department, who fills the same occasion sheets."""
+    return principal(db, make_user("purchaser", organisation=pw.world.department,
+                                   display_name=name))
+
+
+def test_a_stale_save_names_the_colleague_who_saved_since_and_when(db, pw, make_user):
+    me, colleague = principal(db, pw.purchaser), _colleague(db, pw, make_user)
+    sheet = scoresheets.start(db, me, pw.evaluation.id, "A", "occasion", "第一季度")
+    loaded = sheet.version
+    saved, _parsed = scoresheets.save_draft(db, colleague, pw.evaluation.id, sheet.id,
+                                            {"value-A2.2": "8", "reason-A2.2": "一次未配备防护"},
+                                            expected_version=loaded)
+    for act in (lambda form: scoresheets.save_draft(db, me, pw.evaluation.id, sheet.id, form,
+                                                    expected_version=loaded),
+                lambda form: scoresheets.submit(db, me, pw.evaluation.id, sheet.id, form,
+                                                expected_version=loaded)):
+        with pytest.raises(scoresheets.SheetChanged) as caught:
+            act({"value-A2.1": "达成", "value-A2.2": "10"})
+        assert caught.value.version == loaded + 1 and caught.value.status_code == 409
+        when = scoresheets._local(saved.updated_at)
+        assert "王芳" in caught.value.saved and when in caught.value.saved
+        assert caught.value.saved in caught.value.message
+    after = stored(db, sheet.id)
+    assert after.status == SheetStatus.draft
+    assert after.scores == {"A2.2": {"points": "8", "reason": "一次未配备防护"}}
+
+
+def test_a_stale_save_in_another_window_says_it_was_you_and_names_no_stranger(db, pw, make_user):
+    member = pw.seated(db)[0]
+    who = pw.expert_principal(db, member)
+    sheet = expert_sheet(db, pw, member)
+    loaded = sheet.version
+    scoresheets.save_draft(db, who, pw.evaluation.id, sheet.id, {"value-C2.2": "20"}, loaded)
+    with pytest.raises(scoresheets.SheetChanged) as caught:
+        scoresheets.save_draft(db, who, pw.evaluation.id, sheet.id, {"value-C2.2": "10"}, loaded)
+    mine = caught.value.saved
+    assert mine == scoresheets._saved_by(db, who, stored(db, sheet.id))
+    assert scoresheets._local(stored(db, sheet.id).updated_at) in mine
+    # someone outside the principal's organisation (here: the sheet's expert, seen by a stranger
+    # to it) is not named
+    other = principal(db, make_user("purchaser", organisation=pw.world.department))
+    assert scoresheets._saved_by(db, other, stored(db, sheet.id)) != mine
+    assert pw.user_of(db, member).display_name not in scoresheets._saved_by(
+        db, other, stored(db, sheet.id))
+
+
+def test_a_save_on_a_sheet_submitted_since_says_it_is_locked(db, pw, make_user):
+    me, colleague = principal(db, pw.purchaser), _colleague(db, pw, make_user)
+    sheet = scoresheets.start(db, me, pw.evaluation.id, "A", "occasion", "第一季度")
+    loaded = sheet.version
+    form = {"value-A2.1": "达成", "value-A2.2": "10"}
+    scoresheets.submit(db, colleague, pw.evaluation.id, sheet.id, form, loaded)
+    with pytest.raises(Conflict) as caught:
+        scoresheets._store(db, me, stored(db, sheet.id), loaded, {"scores": {}})
+    assert not isinstance(caught.value, scoresheets.SheetChanged)
+
+
+def test_the_differences_are_the_leaves_where_what_is_typed_is_not_what_is_stored(db, pw):
+    member = pw.seated(db)[0]
+    who = pw.expert_principal(db, member)
+    sheet = expert_sheet(db, pw, member)
+    sheet, _parsed = scoresheets.save_draft(db, who, pw.evaluation.id, sheet.id, {
+        "value-C1.2": "达成", "value-C1.3": "12", "reason-C1.3": "一处满溢",
+        "na-C2.1": "1", "na_reason-C2.1": "本期无此项", "value-C2.2": "20"})
+    leaves = scoresheets.sheet_leaves(pw.part(db, "third_party"), SheetKind.expert)
+    same = {"value-C1.2": "达成", "value-C1.3": "12.00", "reason-C1.3": " 一处满溢 ",
+            "na-C2.1": "on", "na_reason-C2.1": "本期无此项", "value-C2.2": "20"}
+    assert scoresheets.differences(sheet, leaves, same) == []  # 12 and 12.00 are one figure
+    typed = {**same, "reason-C1.3": "两处满溢", "na-C2.1": "", "value-C2.2": ""}
+    assert scoresheets.differences(sheet, leaves, typed) == ["C1.3", "C2.1", "C2.2"]
+
+
+def test_a_rate_typed_with_its_sign_is_the_stored_rate(db, pw):
+    purchaser = principal(db, pw.purchaser)
+    data = scoresheets.start(db, purchaser, pw.evaluation.id, "A", "data")
+    data, _parsed = scoresheets.save_draft(db, purchaser, pw.evaluation.id, data.id, {
+        "value-A1.2": "90", "source-A1.2": "台账"})
+    leaves = scoresheets.sheet_leaves(pw.part(db, "purchaser"), SheetKind.data)
+    assert "A1.2" not in scoresheets.differences(data, leaves, {"value-A1.2": "90%",
+                                                                 "source-A1.2": "台账"})
+    assert "A1.2" in scoresheets.differences(data, leaves, {"value-A1.2": "0.9",
+                                                             "source-A1.2": "台账"})
+
+
+# ---------------------------------------------------------------- the length of a text
+
+
+@pytest.mark.parametrize("field,label", [("reason", "扣分理由"), ("na_reason", "不适用理由")])
+def test_a_scorers_text_over_the_limit_refuses_its_leaf_naming_the_field(db, pw, field, label):
+    member = pw.seated(db)[0]
+    who = pw.expert_principal(db, member)
+    sheet = expert_sheet(db, pw, member)
+    scoresheets.save_draft(db, who, pw.evaluation.id, sheet.id,
+                           {"value-C1.3": "12", "reason-C1.3": "一处满溢"})
+    longest = "满" * scoresheets.MAX_REASON
+    form = {"value-C1.3": "13", f"{field}-C1.3": longest + "溢", "value-C2.2": "20"}
+    if field == "na_reason":
+        form["na-C1.3"] = "1"
+    sheet, parsed = scoresheets.save_draft(db, who, pw.evaluation.id, sheet.id, form)
+    message = parsed.errors["C1.3"]
+    assert label in message and str(scoresheets.MAX_REASON) in message
+    assert str(scoresheets.MAX_REASON + 1) in message  # how long it is, to know how much to cut
+    assert parsed.error_fields == {"C1.3": field}
+    after = stored(db, sheet.id).scores
+    assert after["C1.3"] == {"points": "12", "reason": "一处满溢"}  # its last saved entry
+    assert after["C2.2"] == {"points": "20"}  # the rest is saved
+    # at the limit it is taken
+    scoresheets.save_draft(db, who, pw.evaluation.id, sheet.id, {**form, f"{field}-C1.3": longest})
+    assert longest in json.dumps(stored(db, sheet.id).scores["C1.3"], ensure_ascii=False)
+    # and a submission is refused the same way
+    with pytest.raises(ValidationFailed) as caught:
+        scoresheets.submit(db, who, pw.evaluation.id, sheet.id,
+                           {**FULL_MARKS, f"{field}-C1.3": longest + "溢"})
+    assert label in caught.value.errors["C1.3"]
+
+
+def test_a_source_over_the_limit_refuses_the_measured_value(db, pw):
+    purchaser = principal(db, pw.purchaser)
+    data = scoresheets.start(db, purchaser, pw.evaluation.id, "A", "data")
+    _sheet, parsed = scoresheets.save_draft(db, purchaser, pw.evaluation.id, data.id, {
+        "value-A1.1": "95", "source-A1.1": "账" * (scoresheets.MAX_REASON + 1),
+        "value-A1.3": "98", "source-A1.3": "台账"})
+    assert "数据来源" in parsed.errors["A1.1"] and parsed.error_fields == {"A1.1": "source"}
+    assert set(stored(db, data.id).scores) == {"A1.3"}
+
+
+def test_a_self_evaluation_summary_over_the_limit_is_refused_and_nothing_stored(db, pw):
+    supplier = principal(db, pw.world.supplier_user)
+    with pytest.raises(ValidationFailed) as caught:
+        scoresheets.save_self_evaluation(db, supplier, pw.evaluation.id, {
+            "summary": "好" * (scoresheets.MAX_SELF_SUMMARY + 1)})
+    message = caught.value.errors["summary"]
+    assert "绩效目标完成情况" in message and str(scoresheets.MAX_SELF_SUMMARY) in message
+    assert db.exec(select(SelfEvaluation)).first() is None
+    record = scoresheets.save_self_evaluation(db, supplier, pw.evaluation.id, {
+        "summary": "好" * scoresheets.MAX_SELF_SUMMARY})
+    assert len(record.summary) == scoresheets.MAX_SELF_SUMMARY

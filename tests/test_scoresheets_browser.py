@@ -225,3 +225,61 @@ def test_a_refused_submission_outlines_only_the_field_at_fault_and_n_a_keeps_the
     error = leaf.locator("p.error")
     expect(error).to_have_text("得分必须在 0 到满分 20 之间。")
     assert error.get_attribute("id") in field.get_attribute("aria-describedby").split()
+
+
+def test_a_colleagues_newer_version_is_never_overwritten_and_nothing_typed_is_lost(
+        page, db, make_user, make_org):
+    """Two purchasers of one department fill the department's quarter: while one types, the
+    other saves. Saving as one types is refused from then on, saying who saved and when, and
+    overwrites nothing; 保存草稿 shows the page again with what was typed, the colleague's entry
+    beside each indicator where they differ, and saving once more keeps one's own entries."""
+    from evalplatform.services import scoresheets
+    from tests.test_scoresheets_world import principal
+
+    pw = panel_world(db, make_user, make_org, pool_size=3, seats=3, alternates=0)
+    colleague = principal(db, make_user("purchaser", organisation=pw.world.department,
+                                        display_name="王芳"))
+    sheet = scoresheets.start(db, principal(db, pw.purchaser), pw.evaluation.id, "A", "occasion",
+                              "2026 第一季度")
+    browser_login(page, pw.purchaser.username)
+    page.goto(f"/evaluations/{pw.evaluation.id}/sheets/{sheet.id}")
+    sheet_url = page.url
+    loaded = page.input_value("#sheet-version")
+    scoresheets.save_draft(db, colleague, pw.evaluation.id, sheet.id,
+                           {"value-A2.1": "达成", "value-A2.2": "8", "reason-A2.2": "一次未配备防护"})
+    theirs = {"A2.1": {"tier": "达成"}, "A2.2": {"points": "8", "reason": "一次未配备防护"}}
+
+    page.select_option('[name="value-A2.1"]', "达成")
+    page.fill('[name="value-A2.2"]', "6")
+    page.fill('[name="reason-A2.2"]', "两次未配备防护")
+    page.press('[name="reason-A2.2"]', "Tab")
+    expect(page.get_by_test_id("draft-status")).to_contain_text("王芳")
+    assert page.input_value("#sheet-version") == loaded  # the next keystroke is refused too
+    page.fill('[name="reason-A2.2"]', "两次未配备防护用品")
+    page.press('[name="reason-A2.2"]', "Tab")
+    page.wait_for_timeout(1500)
+    expect(page.get_by_test_id("draft-status")).to_contain_text("王芳")
+    db.expire_all()
+    assert db.get(Scoresheet, sheet.id).scores == theirs
+
+    page.locator("#sheet-form .actions button:not(.primary)").click()  # 保存草稿
+    page.wait_for_load_state()
+    expect(page.get_by_test_id("sheet-conflict")).to_contain_text("王芳")
+    expect(page.get_by_test_id("stored-A2.2")).to_contain_text("一次未配备防护")
+    expect(page.get_by_test_id("stored-A2.1")).to_have_count(0)
+    assert page.input_value('[name="value-A2.2"]') == "6"
+    assert page.input_value('[name="reason-A2.2"]') == "两次未配备防护用品"
+    assert page.input_value("#sheet-version") != loaded
+    # saving as one types waits for the choice
+    page.fill('[name="value-A2.2"]', "7")
+    page.press('[name="value-A2.2"]', "Tab")
+    page.wait_for_timeout(1500)
+    db.expire_all()
+    assert db.get(Scoresheet, sheet.id).scores == theirs
+    page.locator("#sheet-form .actions button:not(.primary)").click()  # keep mine
+    page.wait_for_url(sheet_url)
+    expect(page.get_by_test_id("sheet-conflict")).to_have_count(0)
+    assert page.input_value('[name="value-A2.2"]') == "7"
+    db.expire_all()
+    assert db.get(Scoresheet, sheet.id).scores["A2.2"] == {"points": "7",
+                                                             "reason": "两次未配备防护用品"}

@@ -9,8 +9,9 @@ from sqlmodel import select
 
 from evalplatform.models import Expert, PanelDraw, Scoresheet, SheetStatus
 from evalplatform.services import scoresheets
+from evalplatform.web.templating import local_time
 from tests.conftest import csrf_from, login
-from tests.test_scoresheets_world import panel_world
+from tests.test_scoresheets_world import panel_world, principal
 
 PDF = b"%PDF-1.7\n% evidence\n"
 
@@ -676,3 +677,154 @@ def test_a_data_sheet_is_called_measured_data_not_by_its_code(client, db, pw):
     assert "<dt>评分表</dt><dd>客观数据</dd>" in page
     # the evidence box spans the page as the sheet does
     assert '<section class="card" id="attach-evidence">' in page
+
+
+# ---------------------------------------------------------------- two people on one sheet
+
+
+def _shared_quarter(client, db, pw, make_user):
+    """The department's 第一季度 sheet, loaded on the page by its purchaser, then saved by a
+    colleague (王芳) of the same department: the page's version is stale."""
+    me = principal(db, pw.purchaser)
+    colleague = principal(db, make_user("purchaser", organisation=pw.world.department,
+                                        display_name="王芳"))
+    sheet = scoresheets.start(db, me, pw.evaluation.id, "A", "occasion", "第一季度")
+    url = f"/evaluations/{pw.evaluation.id}/sheets/{sheet.id}"
+    token = sign_in(client, pw.purchaser)
+    loaded = re.search(r'id="sheet-version" value="(\d+)"', client.get(url).text).group(1)
+    saved, _parsed = scoresheets.save_draft(
+        db, colleague, pw.evaluation.id, sheet.id,
+        {"value-A2.1": "达成", "value-A2.2": "8", "reason-A2.2": "一次未配备防护"})
+    return token, url, sheet.id, loaded, saved
+
+
+MINE = {"value-A2.1": "达成", "value-A2.2": "6", "reason-A2.2": "两次未配备防护"}
+
+
+def test_autosave_on_a_sheet_a_colleague_saved_since_overwrites_nothing_and_says_who(
+        client, db, pw, make_user):
+    token, url, sheet_id, loaded, saved = _shared_quarter(client, db, pw, make_user)
+    htmx = {"HX-Request": "true", "X-CSRF-Token": token}
+    for _keystroke in range(2):
+        response = client.post(f"{url}/draft", headers=htmx, data={**MINE, "version": loaded})
+        assert response.status_code == 422  # swapped into the status line
+        status = re.search(r'data-testid="draft-status">([^<]*)<', response.text).group(1)
+        assert "王芳" in status and local_time(saved.updated_at, "%Y-%m-%d %H:%M") in status
+        assert "保存草稿" in status  # where to go to see the differences and choose
+        # the form keeps the version it was loaded with: the next keystroke is refused again
+        assert f'id="sheet-version" value="{loaded}" hx-swap-oob="true"' in response.text
+        db.expire_all()
+        assert db.get(Scoresheet, sheet_id).scores["A2.2"] == {
+            "points": "8", "reason": "一次未配备防护"}
+
+
+def test_saving_a_draft_over_a_colleagues_newer_version_keeps_what_was_typed(
+        client, db, pw, make_user):
+    token, url, sheet_id, loaded, saved = _shared_quarter(client, db, pw, make_user)
+    response = client.post(f"{url}/draft", data={**MINE, "version": loaded, "csrf_token": token})
+    assert response.status_code == 409
+    page = response.text
+    banner = page.split('data-testid="sheet-conflict"')[1].split("</div>")[0]
+    assert "王芳" in banner and local_time(saved.updated_at, "%Y-%m-%d %H:%M") in banner
+    assert "A2.2" in banner and "A2.1" not in banner  # only the leaf that differs is listed
+    assert f'href="{url}"' in banner  # or load the saved version
+    # what was typed is in the form, the colleague's entry beside it
+    a22 = _leaf_html(page, "A2.2")
+    assert 'value="6"' in _input(a22, "value-A2.2")
+    assert 'value="两次未配备防护"' in _input(a22, "reason-A2.2")
+    assert re.search(r'data-testid="stored-A2.2">.*<strong>8</strong>.*一次未配备防护', a22)
+    assert 'data-testid="stored-A2.1"' not in page
+    # the form carries the saved version, and autosave waits for the scorer's choice
+    current = saved.version
+    assert f'id="sheet-version" value="{current}"' in page
+    assert "hx-post" not in page.split('id="sheet-form"')[1].split(">")[0]
+    db.expire_all()
+    assert db.get(Scoresheet, sheet_id).scores["A2.2"]["points"] == "8"
+    # saving again is the choice to keep one's own entries
+    again = client.post(f"{url}/draft", data={**MINE, "version": str(current),
+                                              "csrf_token": token})
+    assert again.status_code == 303
+    db.expire_all()
+    assert db.get(Scoresheet, sheet_id).scores["A2.2"] == {"points": "6",
+                                                             "reason": "两次未配备防护"}
+
+
+def test_submitting_over_a_colleagues_newer_version_keeps_what_was_typed(client, db, pw,
+                                                                           make_user):
+    token, url, sheet_id, loaded, saved = _shared_quarter(client, db, pw, make_user)
+    response = client.post(f"{url}/submit", data={**MINE, "version": loaded,
+                                                  "csrf_token": token})
+    assert response.status_code == 409
+    assert "王芳" in response.text.split('data-testid="sheet-conflict"')[1].split("</div>")[0]
+    assert 'value="两次未配备防护"' in _input(_leaf_html(response.text, "A2.2"), "reason-A2.2")
+    db.expire_all()
+    sheet = db.get(Scoresheet, sheet_id)
+    assert sheet.status == SheetStatus.draft and sheet.scores["A2.2"]["points"] == "8"
+    # a refused submission (a deduction without its reason) does not keep the typed entries
+    # as the draft over the colleague's either: the same page, with both messages
+    refused = client.post(f"{url}/submit", data={"value-A2.1": "达成", "value-A2.2": "6",
+                                                 "version": loaded, "csrf_token": token})
+    assert refused.status_code == 409 and 'data-testid="sheet-conflict"' in refused.text
+    assert 'id="sheet-errors"' in refused.text and "扣分理由" in refused.text
+    db.expire_all()
+    assert db.get(Scoresheet, sheet_id).scores["A2.2"] == {"points": "8",
+                                                             "reason": "一次未配备防护"}
+
+
+# ---------------------------------------------------------------- the length of a text
+
+
+def test_a_reason_over_the_limit_is_marked_at_its_field_and_kept_as_typed(client, db, pw):
+    token, sheet_url, sheet_id = _start_expert_sheet(client, db, pw)
+    form = client.get(sheet_url).text
+    for name in ("reason-C1.3", "na_reason-C1.3"):
+        assert f'maxlength="{scoresheets.MAX_REASON}"' in _input(_leaf_html(form, "C1.3"), name)
+    too_long = "一处满溢未清理" * 300  # 2,100 characters
+    version = db.get(Scoresheet, sheet_id).version
+    response = client.post(f"{sheet_url}/draft", data={
+        "csrf_token": token, "version": str(version), "value-C1.3": "12",
+        "reason-C1.3": too_long, "value-C2.2": "20"})
+    assert response.status_code == 200  # the rest is saved
+    html = _leaf_html(response.text, "C1.3")
+    reason = _input(html, "reason-C1.3")
+    assert f'value="{too_long}"' in reason and 'aria-invalid="true"' in reason
+    assert 'aria-invalid' not in _input(html, "value-C1.3")
+    assert "扣分理由" in html and "2000" in html
+    db.expire_all()
+    assert db.get(Scoresheet, sheet_id).scores == {"C2.2": {"points": "20"}}
+
+
+def test_a_self_evaluation_over_the_limit_is_refused_and_kept_as_typed(client, db, pw):
+    token = sign_in(client, pw.world.supplier_user)
+    page = client.get(f"/evaluations/{pw.evaluation.id}").text
+    assert f'maxlength="{scoresheets.MAX_SELF_SUMMARY}"' in re.search(
+        r"<textarea [^>]*>", page).group(0)
+    summary = "全年完成保洁任务。" * 1200  # 10,800 characters
+    refused = client.post(f"/evaluations/{pw.evaluation.id}/self-evaluation",
+                          data={"summary": summary, "csrf_token": token})
+    assert refused.status_code == 422 and summary in refused.text
+    assert re.search(r'id="e-summary"[^>]*>绩效目标完成情况：[^<]*10000', refused.text)
+    assert scoresheets.self_evaluation_of(db, pw.evaluation.id) is None
+
+
+# ---------------------------------------------------------------- downloads
+
+
+def test_an_evaluations_files_download_under_their_own_names(client, db, pw):
+    member = pw.seated(db)[0]
+    who = pw.expert_principal(db, member)
+    sheet = scoresheets.start(db, who, pw.evaluation.id, "C", "expert")
+    evidence = scoresheets.add_evidence(db, who, pw.evaluation.id, sheet.id, "C1.3", PDF,
+                                        "满溢照片 3月.pdf")
+    report = scoresheets.upload_report(db, who, pw.evaluation.id, PDF, "第三方评价报告.pdf")
+    sign_in(client, pw.purchaser)
+    for record, quoted in ((evidence, "%E6%BB%A1%E6%BA%A2%E7%85%A7%E7%89%87%203%E6%9C%88.pdf"),
+                           (report, "%E7%AC%AC%E4%B8%89%E6%96%B9%E8%AF%84%E4%BB%B7%E6%8A%A5%E5%91%8A"
+                                    ".pdf")):
+        response = client.get(f"/evaluations/{pw.evaluation.id}/files/{record.id}")
+        assert response.status_code == 200 and response.content == PDF
+        disposition = response.headers["content-disposition"]
+        assert disposition.startswith("attachment; filename=")
+        assert f"filename*=UTF-8''{quoted}" in disposition
+        ascii_name = re.search(r'filename="([^"]*)"', disposition).group(1)
+        assert ascii_name.isascii() and ascii_name.endswith(".pdf")

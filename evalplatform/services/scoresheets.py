@@ -339,7 +339,27 @@ def start(session: Session, principal, evaluation_id: int, part_id: str, kind: s
 
 FIELD_PREFIXES = ("value", "reason", "na", "na_reason", "source")
 
+#: The longest reason for a deduction (扣分理由), reason why a leaf does not apply (不适用理由)
+#: or source of a measured value (数据来源), in characters: a scorer's note, not a report
+#: (the report is uploaded as a file).
+MAX_REASON = 2_000
+#: The longest summary of the supplier's self-evaluation (自评), in characters: it is shown on
+#: every scorer's sheet; a longer account goes in the self-evaluation report (a file).
+MAX_SELF_SUMMARY = 10_000
 
+
+def _too_long(label, text: str, limit: int) -> str:
+    """The refusal of a text longer than ``limit`` characters, naming the field by its label
+    and saying how long the text is, so that the writer knows how much to cut."""
+    return _("%(field)s: %(problem)s", field=str(label),
+             problem=_("At most %(n)s characters; this text has %(count)s.", n=limit,
+                       count=len(text)))
+
+
+def _text_labels() -> dict[str, str]:
+    """The label of each free-text field of a leaf, as the form shows it."""
+    return {"reason": _("Reason for a deduction (扣分理由)"), "na_reason": _("Why not applicable"),
+            "source": _("Source")}
 
 
 @dataclass
@@ -348,6 +368,9 @@ class ParsedSheet:
     errors: dict[str, str] = field(default_factory=dict)  # refused input: nothing is saved
     pending: dict[str, str] = field(default_factory=dict)  # allowed in a draft, not on submit
     notes: dict[str, str] = field(default_factory=dict)  # taken, but worth a second look
+    #: for a refused leaf whose fault is in one of its texts, that field (``reason``,
+    #: ``na_reason`` or ``source``), so that the form marks it and not the value
+    error_fields: dict[str, str] = field(default_factory=dict)
 
 
 def parse_form(doc: dict, part: dict, kind: SheetKind, form: dict) -> ParsedSheet:
@@ -369,10 +392,19 @@ def parse_form(doc: dict, part: dict, kind: SheetKind, form: dict) -> ParsedShee
                     "%(leaf)s %(name)s is not on this sheet: it belongs to %(part)s and is "
                     "scored by its rule %(rule)s.", leaf=leaf.id, name=leaf.name,
                     part=other_part.get("name", other_part["id"]), rule=leaf.rule_type)
+    labels = _text_labels()
     for leaf in leaves:
         def text(prefix: str, leaf: Leaf = leaf) -> str:
             return str(form.get(f"{prefix}-{leaf.id}") or "").strip()
 
+        # a text over its limit refuses the leaf (it keeps its last saved entry in a draft);
+        # the form keeps the text as typed, so that the scorer shortens it
+        too_long = next((name for name in ("na_reason", "reason", "source")
+                         if len(text(name)) > MAX_REASON), None)
+        if too_long is not None:
+            parsed.errors[leaf.id] = _too_long(labels[too_long], text(too_long), MAX_REASON)
+            parsed.error_fields[leaf.id] = too_long
+            continue
         if text("na") in ("1", "on", "true"):
             reason = text("na_reason")
             parsed.scores[leaf.id] = {"na": reason}
@@ -557,16 +589,87 @@ def _local(moment) -> str:
     return as_utc(moment).astimezone(evaluations.LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
 
 
-def _store(session: Session, sheet: Scoresheet, expected_version: int | None, values: dict
-           ) -> None:
+class SheetChanged(Conflict):
+    """A draft or submission refused because the sheet was saved since its form was loaded
+    (版本冲突): by a colleague of the same firm or department, or by the same scorer in
+    another window. ``saved`` says who saved it and when, in the reader's language;
+    ``version`` is the stored version. Nothing was saved."""
+
+    def __init__(self, saved: str, version: int):
+        super().__init__(_("%(saved)s Nothing was saved, so as not to overwrite it: reload the "
+                           "sheet and try again.", saved=saved))
+        self.saved = saved
+        self.version = version
+
+
+def _saved_by(session: Session, principal, sheet: Scoresheet) -> str:
+    """Who saved the stored version of the sheet and when: the principal (in another window),
+    a colleague of the principal's organisation by name, or else someone unnamed (an expert's
+    name is not shown to another scorer)."""
+    at = _local(sheet.updated_at)
+    if sheet.updated_by is not None and sheet.updated_by == principal.actor.id:
+        return _("You saved a newer version of this sheet in another window at %(time)s.",
+                 time=at)
+    saver = session.get(User, sheet.updated_by) if sheet.updated_by is not None else None
+    if saver is not None and saver.organisation_id is not None \
+            and saver.organisation_id == principal.organisation_id:
+        return _("%(name)s saved a newer version of this sheet at %(time)s.",
+                 name=saver.display_name, time=at)
+    return _("A newer version of this sheet was saved at %(time)s, by a colleague or in "
+             "another window.", time=at)
+
+
+def _store(session: Session, principal, sheet: Scoresheet, expected_version: int | None,
+           values: dict) -> None:
     version = sheet.version if expected_version is None else expected_version
     changed = session.execute(update(Scoresheet).where(
         Scoresheet.id == sheet.id, Scoresheet.version == version,
         Scoresheet.status == SheetStatus.draft).values(version=version + 1, **values))
     if changed.rowcount != 1:
         session.rollback()
-        raise Conflict(_("This sheet was changed elsewhere a moment ago (another window or a "
-                         "colleague); reload it and try again."))
+        session.refresh(sheet)  # as stored now
+        if sheet.status == SheetStatus.submitted:
+            raise Conflict(_("This sheet was submitted on %(at)s and is locked; only finance "
+                             "can reopen it.", at=_local(sheet.submitted_at)))
+        raise SheetChanged(_saved_by(session, principal, sheet), sheet.version)
+
+
+def _same_figure(leaf: Leaf, kind: SheetKind, typed: str, stored: str) -> bool:
+    """Whether a typed value and a stored one (as :func:`form_values` gives it) are the same
+    entry: figures as numbers (12 and 12.00; a rate 95 and 95%), a tier by its name."""
+    if typed == stored:
+        return True
+    if not typed or not stored:
+        return False
+    if kind == SheetKind.data and leaf.is_ratio:
+        a, b = percent_to_ratio(typed), percent_to_ratio(stored)
+    else:
+        a, b = decimal_text(typed), decimal_text(stored)
+    return a is not None and b is not None and a == b
+
+
+def differences(sheet: Scoresheet, leaves: list[Leaf], form: dict) -> list[str]:
+    """The leaves (ids, in sheet order) where what is typed in ``form`` differs from the stored
+    sheet: what a refused save (:class:`SheetChanged`) would have replaced. A leaf differs by
+    its 不适用 tick, its value, reason or source (kept beside a 不适用 in a draft too) and, when
+    not applicable, its reason why; texts are compared trimmed."""
+    stored = form_values(sheet, leaves)
+    found = []
+    for leaf in leaves:
+        def typed(name: str, leaf: Leaf = leaf) -> str:
+            return str(form.get(f"{name}-{leaf.id}") or "").strip()
+
+        def kept(name: str, leaf: Leaf = leaf) -> str:
+            return str(stored.get(f"{name}-{leaf.id}") or "").strip()
+
+        na = typed("na") in ("1", "on", "true")
+        same = (na == (kept("na") == "1")
+                and _same_figure(leaf, sheet.kind, typed("value"), kept("value"))
+                and typed("reason") == kept("reason") and typed("source") == kept("source")
+                and (not na or typed("na_reason") == kept("na_reason")))
+        if not same:
+            found.append(leaf.id)
+    return found
 
 
 #: The fields of a leaf declared not applicable that a draft keeps beside the n/a, as typed.
@@ -612,9 +715,8 @@ def save_draft(session: Session, principal, evaluation_id: int, sheet_id: int, f
             parsed.scores[leaf_id] = kept[leaf_id]
     scores = {leaf_id: _with_set_aside(entry, form, leaf_id)
               for leaf_id, entry in parsed.scores.items()}
-    _store(session, sheet, expected_version, {"scores": scores,
-                                              "updated_by": principal.actor.id,
-                                              "updated_at": now()})
+    _store(session, principal, sheet, expected_version, {
+        "scores": scores, "updated_by": principal.actor.id, "updated_at": now()})
     session.commit()
     session.refresh(sheet)
     return sheet, parsed
@@ -637,7 +739,7 @@ def submit(session: Session, principal, evaluation_id: int, sheet_id: int, form:
     if parsed.errors or parsed.pending:
         raise ValidationFailed({**parsed.pending, **parsed.errors})
     moment = now()
-    _store(session, sheet, expected_version, {
+    _store(session, principal, sheet, expected_version, {
         "scores": parsed.scores, "status": SheetStatus.submitted, "updated_by": principal.actor.id,
         "updated_at": moment, "submitted_by": principal.actor.id, "submitted_at": moment,
         "reopen_request": "", "reopen_requested_by": None})
@@ -895,6 +997,9 @@ def save_self_evaluation(session: Session, principal, evaluation_id: int, values
     summary = str(values.get("summary") or "").strip()
     if not summary:
         errors["summary"] = _("Summarise how the service went against its targets.")
+    elif len(summary) > MAX_SELF_SUMMARY:
+        errors["summary"] = _too_long(_("How the service went against its targets"), summary,
+                                      MAX_SELF_SUMMARY)
     claimed = str(values.get("claimed_total") or "").strip()
     claimed_value = None
     if claimed:

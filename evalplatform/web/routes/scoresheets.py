@@ -27,6 +27,7 @@ from evalplatform.web import evaluation_panels
 from evalplatform.web.access import Principal, require
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.routes.evaluations import render_evaluation_page
+from evalplatform.web.routes.results import _attachment
 from evalplatform.web.templating import flash, flash_error, local_time, redirect, render
 
 router = APIRouter(route_class=FormRoute)
@@ -113,6 +114,7 @@ def _sheet_context(session: Session, principal: Principal, evaluation_id: int, s
         "notes": notes, "subtotal": scoresheets.subtotal(leaves, scores, sheet.kind),
         "subtotal_kept": len(kept), "faults": faults,
         "editable": editable, "scorer_name": scorer_name, "errors_note": None,
+        "conflict": None, "max_reason": scoresheets.MAX_REASON,
         "evidence": scoresheets.leaf_files(session, sheet),
         "self_evaluation": own_evaluation,
         "reopening": scoresheets.last_reopening(session, sheet),
@@ -151,6 +153,9 @@ def _faults(leaves: list, kind: SheetKind, values: dict, errors: dict,
     for leaf in leaves:
         if not errors.get(leaf.id):
             continue
+        if leaf.id in shown.error_fields:  # a text over its limit
+            faults[leaf.id] = shown.error_fields[leaf.id]
+            continue
         typed = str(values.get(f"value-{leaf.id}") or "").strip()
         if str(values.get(f"na-{leaf.id}") or "").strip() in ("1", "on", "true"):
             faults[leaf.id] = "na_reason"
@@ -170,14 +175,20 @@ def sheet_page(request: Request, evaluation_id: int, sheet_id: int,
 
 
 def _status_context(session: Session, evaluation_id: int, sheet_id: int, leaves_errors: dict,
-                    pending: dict, message: str, ok: bool, notes: dict | None = None) -> dict:
+                    pending: dict, message: str, ok: bool, notes: dict | None = None,
+                    typed: dict | None = None) -> dict:
     """The status line and each leaf's messages after a draft is saved (or refused), and the
-    sheet's subtotal as stored (a refused entry keeps its last saved one)."""
+    sheet's subtotal as stored (a refused entry keeps its last saved one). With ``typed`` (a
+    form that was not saved at all), each leaf's messages are those of what is typed."""
     evaluation = evaluations.get(session, evaluation_id)
     sheet = scoresheets.get(session, evaluation.id, sheet_id)
     doc = evaluations.scheme_document(session, evaluation)
-    leaves = scoresheets.sheet_leaves(scoresheets.part_of(doc, sheet.part_id), sheet.kind)
+    part = scoresheets.part_of(doc, sheet.part_id)
+    leaves = scoresheets.sheet_leaves(part, sheet.kind)
     stored = sheet.scores or {}
+    if typed is not None:
+        shown = scoresheets.parse_form(doc, part, sheet.kind, typed)
+        leaves_errors, pending, notes = shown.errors, shown.pending, shown.notes
     return {"sheet": sheet, "leaves": leaves, "errors": leaves_errors, "pending": pending,
             "message": message, "ok": ok, "notes": notes or {},
             "subtotal": scoresheets.subtotal(leaves, stored, sheet.kind),
@@ -200,6 +211,18 @@ async def sheet_draft(request: Request, evaluation_id: int, sheet_id: int,
     try:
         sheet, parsed = scoresheets.save_draft(session, principal, evaluation_id, sheet_id, form,
                                                _version(form))
+    except scoresheets.SheetChanged as exc:
+        session.rollback()
+        if not _is_htmx(request):
+            return _conflict_page(request, session, principal, evaluation_id, sheet_id, form, exc)
+        # saving as one types never overwrites a newer version: the form keeps the version it
+        # was loaded with (so each later keystroke is refused the same way) until the scorer
+        # saves the draft with the button, and chooses on the page that shows the differences
+        context = _status_context(session, evaluation_id, sheet_id, {}, {}, _(
+            "Not saved: %(saved)s Click “Save draft” to see where it differs from your "
+            "entries and choose which to keep.", saved=exc.saved), False, typed=form)
+        context["version"] = _version(form)
+        return render(request, "scoresheets/_draft_status.html", context, status_code=422)
     except ValidationFailed as exc:
         session.rollback()
         if not _is_htmx(request):
@@ -239,13 +262,38 @@ async def sheet_draft(request: Request, evaluation_id: int, sheet_id: int,
 
 
 def _keep_as_draft(session: Session, principal: Principal, evaluation_id: int, sheet_id: int,
-                   form: dict) -> None:
+                   form: dict) -> scoresheets.SheetChanged | None:
     """A refused submission keeps what was typed as the draft, as saving it would (the
-    indicators refused keep their last entry), so that nothing typed is lost."""
+    indicators refused keep their last entry), so that nothing typed is lost; unless a newer
+    version was saved since the form was loaded, which is returned and not overwritten."""
     try:
         scoresheets.save_draft(session, principal, evaluation_id, sheet_id, form, _version(form))
+    except scoresheets.SheetChanged as exc:
+        session.rollback()
+        return exc
     except DomainError:
         session.rollback()
+    return None
+
+
+def _conflict_page(request: Request, session: Session, principal: Principal, evaluation_id: int,
+                   sheet_id: int, form: dict, exc: scoresheets.SheetChanged,
+                   errors: dict | None = None):
+    """The sheet again after a draft or submission was refused because a newer version was
+    saved since the form was loaded (a colleague, or another window), with nothing lost: the
+    form holds what was typed, says who saved the newer version and when, marks each
+    indicator where the two differ with the saved entry beside it, and carries the saved
+    version, so that saving again deliberately keeps what is typed (autosave waits for that
+    choice); a link loads the saved version instead."""
+    context = _sheet_context(session, principal, evaluation_id, sheet_id, form, errors)
+    if not context["editable"]:  # no longer the principal's to fill: as any other refusal
+        flash(request, exc.message, "error")
+        return redirect(request, f"/evaluations/{evaluation_id}/sheets/{sheet_id}")
+    sheet, leaves = context["sheet"], context["leaves"]
+    context["conflict"] = {"saved": exc.saved,
+                           "leaves": scoresheets.differences(sheet, leaves, form),
+                           "stored": scoresheets.form_values(sheet, leaves)}
+    return render(request, "scoresheets/sheet.html", context, status_code=409)
 
 
 @router.post("/evaluations/{evaluation_id}/sheets/{sheet_id}/submit")
@@ -256,9 +304,15 @@ async def sheet_submit(request: Request, evaluation_id: int, sheet_id: int,
     form = dict(await request.form())
     try:
         scoresheets.submit(session, principal, evaluation_id, sheet_id, form, _version(form))
+    except scoresheets.SheetChanged as exc:
+        session.rollback()
+        return _conflict_page(request, session, principal, evaluation_id, sheet_id, form, exc)
     except ValidationFailed as exc:
         session.rollback()
-        _keep_as_draft(session, principal, evaluation_id, sheet_id, form)
+        changed = _keep_as_draft(session, principal, evaluation_id, sheet_id, form)
+        if changed is not None:
+            return _conflict_page(request, session, principal, evaluation_id, sheet_id, form,
+                                  changed, exc.errors)
         context = _sheet_context(session, principal, evaluation_id, sheet_id, form, exc.errors)
         # the address bar shows the sheet, not this POST: a reload reads the saved draft
         context["page_url"] = f"/evaluations/{evaluation_id}/sheets/{sheet_id}"
@@ -364,9 +418,11 @@ async def self_evaluation(request: Request, evaluation_id: int,
 @router.get("/evaluations/{evaluation_id}/files/{file_id}")
 def evaluation_file(evaluation_id: int, file_id: int, session: Session = Depends(get_session),
                     principal: Principal = Depends(file_readers)):
+    """An evaluation's file (a report, a self-evaluation file, a sheet's evidence), downloaded
+    under the name it was uploaded with (a Chinese name kept, RFC 6266 / 5987)."""
     record = scoresheets.readable_file(session, principal, evaluation_id, file_id)
     return Response(files.read(record.sha256), media_type=files.MEDIA_TYPES[record.file_kind],
-                    headers={"Content-Disposition": "attachment"})
+                    headers={"Content-Disposition": _attachment(record.filename)})
 
 
 # ---------------------------------------------------------------- progress and consolidation
@@ -453,7 +509,7 @@ def supplier_panel(request: Request, session: Session, principal, evaluation) ->
     shown = typed.get("values") or {
         "summary": record.summary if record else "",
         "claimed_total": (record.claimed_total or "") if record else ""}
-    return {"evaluation": evaluation, "record": record,
+    return {"evaluation": evaluation, "record": record, "max_summary": scoresheets.MAX_SELF_SUMMARY,
             "files": scoresheets.files_of(session, evaluation.id, FilePurpose.self_evaluation),
             "open": evaluation.status in scoresheets.FILLING, "names": names,
             "typed": shown, "errors": typed.get("errors") or {}, "unsent": typed.get("unsent")}
