@@ -435,21 +435,25 @@ def test_the_export_lets_anyone_check_the_chain_outside_the_platform(db, client,
     assert 'filename="audit-log-' in response.headers["content-disposition"]
     assert response.content.startswith("\ufeff".encode())  # Excel reads the Chinese
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
-    seqs = [int(r["seq"]) for r in rows]
+    seqs = [int(r["序号（seq）"]) for r in rows]
     assert seqs == sorted(seqs) and len(rows) == db.exec(select(AuditEntry)).all().__len__()
     previous = audit.GENESIS_HASH
     for row in rows:
-        assert row["prev_hash"] == previous
-        assert hashlib.sha256((row["prev_hash"] + row["payload"]).encode()).hexdigest() \
-            == row["hash"]
-        previous = row["hash"]
-    things = [r for r in rows if r["action"] == "thing.update"]
-    assert len(things) == 20 and json.loads(things[-1]["change"]) == {"金额": "19.50"}
-    assert things[-1]["at"].endswith("+08:00")  # China time, with its offset
+        assert row["前一条哈希（prev_hash）"] == previous
+        assert hashlib.sha256((row["前一条哈希（prev_hash）"] + row["哈希覆盖的内容（payload）"])
+                              .encode()).hexdigest() == row["哈希（hash）"]
+        previous = row["哈希（hash）"]
+    things = [r for r in rows if r["操作代码（action）"] == "thing.update"]
+    assert len(things) == 20
+    assert json.loads(things[-1]["变更内容原文，JSON（change）"]) == {"金额": "19.50"}
+    stored = db.exec(select(AuditEntry).where(AuditEntry.seq == int(things[-1]["序号（seq）"]))).one()
+    assert things[-1]["时间（北京时间）"] == clock.as_utc(stored.at).astimezone(
+        clock.LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S")  # China time, as the page shows it
+    assert things[-1]["时间，UTC（at）"].endswith("+00:00")  # the moment the hash covers
     only = client.get("/audit.csv", params={"actor": "other"}).content.decode("utf-8-sig")
     refused = client.get("/audit.csv", params={"since": "2026-02-30"})
     assert refused.status_code == 422 and "请按 YYYY-MM-DD 输入日期" in refused.text
-    assert [r["entity_id"] for r in csv.DictReader(io.StringIO(only))] == ["99"]
+    assert [r["对象编号（entity_id）"] for r in csv.DictReader(io.StringIO(only))] == ["99"]
 
 
 def test_the_api_lists_the_log_with_what_each_hash_covers(db, client, signed_in, monkeypatch):

@@ -272,9 +272,19 @@ def test_the_administrator_loads_a_year_on_the_holidays_page_and_it_is_audited(
     assert entry.entity_id == str(NEXT) and f"{NEXT}-01-01" in entry.change
 
 
-def test_only_the_administrator_reaches_the_holidays_page(client, signed_in, schedules):
+def test_finance_reads_the_holidays_page_but_only_the_administrator_loads_a_year(
+        client, signed_in, schedules):
+    """Finance owns the deadlines the calendar counts: it reads which years are loaded, and
+    cannot load one (the form is not shown, the POST refused)."""
+    from tests.conftest import csrf_from
+
     signed_in("finance")
-    assert client.get("/admin/holidays").status_code == 403
+    page = client.get("/admin/holidays")
+    assert page.status_code == 200 and 'name="schedule"' not in page.text
+    token = csrf_from(client, "/admin/holidays")
+    refused = client.post("/admin/holidays", data={"year": str(NEXT), "csrf_token": token,
+                                                   "schedule": notice()})
+    assert refused.status_code == 403 and not (schedules / f"{NEXT}.txt").exists()
 
 
 def test_a_year_edited_badly_is_shown_on_the_page_which_loads_it_again(

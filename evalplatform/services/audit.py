@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -332,24 +333,72 @@ def page_entries(session: Session, *, sort=None, page=1, per_page=50,
 EXPORT_BATCH = 1000
 
 
-def export_rows(session: Session, filters: AuditFilters):
-    """The entries the filters keep, oldest first, as CSV rows with a header row: number,
-    moment (China time, with its offset), actor, action, object kind and id, the change as
-    stored (canonical JSON), the previous hash, the hash, and the payload the hash covers, so
-    that anyone can check hash = SHA-256(prev_hash + payload) and each entry's prev_hash
-    against the entry before, outside the platform. Read in batches by number."""
-    yield ["seq", "at", "actor", "action", "entity_type", "entity_id", "change", "prev_hash",
-           "hash", "payload"]
+#: Characters that make a spreadsheet read a cell as a formula (CSV injection): a text column
+#: meant for people that starts with one is written with a leading apostrophe.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _as_text(value: str) -> str:
+    """A cell meant for people, never run as a formula when the file is opened in a
+    spreadsheet (a project called "=HYPERLINK(…)"). The columns the hash covers are written as
+    stored: they start with a digit, a letter or "{"."""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def export_header() -> list[str]:
+    """The export's column titles, in the reader's language: first the columns to read (time in
+    China time, the actor's name, the action and the object in words, the change in words),
+    each column the hash chain is checked with named by its field in brackets."""
+    from evalplatform.i18n import _
+
+    return [_("No. (seq)"), _("Time (China time)"), _("Actor"), _("Username (actor_name)"),
+            _("Action"), _("Action code (action)"), _("Entity"),
+            _("Entity type (entity_type)"), _("Entity ID (entity_id)"), _("Change"),
+            _("Time in UTC (at)"), _("Change as stored, JSON (change)"),
+            _("Previous hash (prev_hash)"), _("Hash (hash)"),
+            _("Content the hash covers (payload)")]
+
+
+def export_rows(session: Session, filters: AuditFilters,
+                details: Callable[[AuditEntry], str] | None = None):
+    """The entries the filters keep, oldest first, as CSV rows after a header row
+    (:func:`export_header`), in the reader's language where they are read and as stored
+    where they are checked: number; moment in China time as the log's page shows it; the
+    actor's name (姓名, "the system" for the platform) and username; the action in words and
+    its code; the object in words (its kind, its name where it has one) and its kind and id;
+    the change in words (``details``, the log page's wording, given by the caller); then the
+    moment in UTC as the hash covers it, the change as stored (canonical JSON), the previous
+    hash, the hash, and the payload the hash covers, so that anyone can check
+    hash = SHA-256(prev_hash + payload) and each entry's prev_hash against the entry before,
+    outside the platform. Read in batches by number."""
+    from evalplatform.i18n import _
+    from evalplatform.labels import ACTION_LABELS, ENTITY_LABELS
+    from evalplatform.services.accounts import display_names
+
+    yield export_header()
     last = 0
     while True:
         batch = session.exec(filters.apply(select(AuditEntry)).where(AuditEntry.seq > last)
                              .order_by(AuditEntry.seq).limit(EXPORT_BATCH)).all()
+        names = display_names(session, batch)
+        objects = entity_names(session, batch)
         for entry in batch:
+            payload = entry_payload(entry)
+            if entry.actor_id is None and entry.actor_name == SYSTEM.name:
+                actor = _("the system")
+            else:
+                actor = names.get(entry.actor_id, "")
+            kind = str(ENTITY_LABELS.get(entry.entity_type, entry.entity_type))
+            name = objects.get((entry.entity_type, entry.entity_id))
+            entity = f"{kind}「{name}」" if name else f"{kind} #{entry.entity_id}"
             yield [entry.seq,
-                   as_utc(entry.at).astimezone(LOCAL_TZ).isoformat(timespec="seconds"),
-                   entry.actor_name, entry.action, entry.entity_type, entry.entity_id,
-                   entry.change, entry.prev_hash, entry.hash,
-                   canonical_json(entry_payload(entry))]
+                   as_utc(entry.at).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S"),
+                   _as_text(actor), entry.actor_name,
+                   str(ACTION_LABELS.get(entry.action, entry.action)), entry.action,
+                   _as_text(entity), entry.entity_type, entry.entity_id,
+                   _as_text(details(entry) if details else ""),
+                   payload["at"], entry.change, entry.prev_hash, entry.hash,
+                   canonical_json(payload)]
         if len(batch) < EXPORT_BATCH:
             return
         last = batch[-1].seq

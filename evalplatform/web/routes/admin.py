@@ -1,4 +1,7 @@
-"""Users, organisations and the holiday calendar, for the platform administrator."""
+"""Users, organisations and the holiday calendar: kept by the platform administrator; read
+by the auditor (who reads everything and changes nothing), and the holiday calendar by finance
+too (it owns the working-day deadlines). Every write stays the administrator's; a reader's
+pages show no form."""
 
 from __future__ import annotations
 
@@ -18,6 +21,18 @@ from evalplatform.web.templating import flash, redirect, render
 
 router = APIRouter(route_class=FormRoute, prefix="/admin")
 admin_only = require(Role.admin)
+#: Who reads the users and the organisations: the administrator and the auditor.
+account_readers = require(Role.admin, Role.auditor)
+#: Who reads the holiday calendar: also finance, whose deadlines count its working days.
+calendar_readers = require(Role.admin, Role.auditor, Role.finance)
+
+
+def _may_manage(request: Request) -> bool:
+    """Whether the reader may change what the page shows (the administrator): the pages show
+    their forms only then. Read from the request's principal, so that every page of this
+    module, a form sent back with its errors included, decides the same way."""
+    principal = getattr(request.state, "principal", None)
+    return principal is not None and admin_only.admits(principal, None, {})
 
 
 @router.get("/users")
@@ -28,11 +43,12 @@ def users(
     sort: str = "username",
     page: PageNumber = 1,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(admin_only),
+    principal: Principal = Depends(account_readers),
 ):
     result = accounts.page_users(session, q=q, role=role, sort=sort, page=page)
     template = "admin/_users_table.html" if request.headers.get("hx-request") else "admin/users.html"
-    return render(request, template, {"page": result, "q": q, "role": role, "roles": list(Role)})
+    return render(request, template, {"page": result, "q": q, "role": role, "roles": list(Role),
+                                      "may_manage": _may_manage(request)})
 
 
 def _user_form_context(session: Session, values: dict, errors: dict) -> dict:
@@ -113,6 +129,7 @@ def _user_edit_page(request: Request, session: Session, user, *, values: dict | 
             "display_name": user.display_name, "organisation_id": user.organisation_id or ""},
         "errors": errors or {},
         "reset_errors": reset_errors or {},
+        "may_manage": _may_manage(request),
     }, status_code=status_code)
 
 
@@ -121,7 +138,7 @@ def edit_user(
     request: Request,
     user_id: int,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(admin_only),
+    principal: Principal = Depends(account_readers),
 ):
     return _user_edit_page(request, session, accounts.get_user(session, user_id))
 
@@ -178,6 +195,7 @@ def _organisation_edit_page(request: Request, org, *, values: dict | None = None
         "values": values if values is not None else {
             "name": org.name, "credit_code": org.credit_code or ""},
         "errors": errors or {},
+        "may_manage": _may_manage(request),
     }, status_code=status_code)
 
 
@@ -186,7 +204,7 @@ def edit_organisation(
     request: Request,
     organisation_id: int,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(admin_only),
+    principal: Principal = Depends(account_readers),
 ):
     return _organisation_edit_page(request, accounts.get_organisation(session, organisation_id))
 
@@ -219,11 +237,12 @@ def organisations(
     sort: str = "name",
     page: PageNumber = 1,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(admin_only),
+    principal: Principal = Depends(account_readers),
 ):
     result = accounts.page_organisations(session, sort=sort, page=page)
     return render(request, "admin/organisations.html",
-                  {"page": result, "kinds": list(OrganisationKind), "values": {}, "errors": {}})
+                  {"page": result, "kinds": list(OrganisationKind), "values": {}, "errors": {},
+                   "may_manage": _may_manage(request)})
 
 
 @router.post("/organisations")
@@ -247,20 +266,23 @@ def create_organisation(
         result = accounts.page_organisations(session)
         return render(request, "admin/organisations.html",
                       {"page": result, "kinds": list(OrganisationKind), "values": values,
-                       "errors": exc.errors}, status_code=422)
+                       "errors": exc.errors, "may_manage": _may_manage(request)},
+                      status_code=422)
     flash(request, _("Organisation %(name)s created.", name=org.name))
     return redirect(request, "/admin/organisations")
 
 
 def _holidays_page(request: Request, values: dict, errors: dict, status_code: int = 200):
     return render(request, "admin/holidays.html",
-                  {"calendar": workdays.known_calendar(), "values": values, "errors": errors},
+                  {"calendar": workdays.known_calendar(), "values": values, "errors": errors,
+                   "may_manage": _may_manage(request)},
                   status_code=status_code)
 
 
 @router.get("/holidays")
-def holidays(request: Request, principal: Principal = Depends(admin_only)):
-    """The years whose working days are known, and the form to load a new year's notice."""
+def holidays(request: Request, principal: Principal = Depends(calendar_readers)):
+    """The years whose working days are known, and (for the administrator) the form to load a
+    new year's notice."""
     return _holidays_page(request, {"year": str(workdays.package_years()[1] + 1)}, {})
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
+from evalplatform import i18n
 from evalplatform.db import get_session
 from evalplatform.models import Role
 from evalplatform.services import audit, result_check
@@ -19,12 +21,14 @@ from evalplatform.web.access import Principal, require
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import PageNumber
 from evalplatform.web.routes import evaluations, experts, projects, results, schemes, settlements
-from evalplatform.web.templating import render
+from evalplatform.web.templating import change_items, render
 
 router = APIRouter(route_class=FormRoute)
 readers = require(Role.auditor, Role.finance, Role.admin)
 result_checkers = require(*result_check.CHECKERS)
 SHOWN_DIFFERENCES = 100  # the rest are counted; the command line lists them all
+#: Entries on a page of the log unless ``per_page`` (1 to ``paging.MAX_PER_PAGE``) says otherwise.
+PER_PAGE = 50
 
 #: The page that shows each kind of audited object, with that page's own access decision:
 #: the log links an object only for a reader the decision lets in.
@@ -67,11 +71,13 @@ def audit_log(
     request: Request,
     sort: str = "-seq",
     page: PageNumber = 1,
+    per_page: str = str(PER_PAGE),
     session: Session = Depends(get_session),
     principal: Principal = Depends(readers),
 ):
     filters = _filters(request)
-    result = audit.page_entries(session, sort=sort, page=page, filters=filters)
+    result = audit.page_entries(session, sort=sort, page=page, per_page=per_page,
+                                filters=filters)
     objects = _objects(session, principal, result.items)
     context = {"page": result, "objects": objects, "filters": filters,
                "filter_errors": filters.problems()}
@@ -84,31 +90,48 @@ def audit_log(
                                           "activity": audit.activity_by_day(session)})
 
 
+def change_text(entry) -> str:
+    """An entry's change in words, as the log's page writes it ("name: value; …")."""
+    chinese = i18n.current_language().startswith("zh")
+    colon, separator = ("：", "；") if chinese else (": ", "; ")
+    return separator.join(f"{name}{colon}{value}" if name else value
+                          for name, value in change_items(entry.change, entry.entity_type,
+                                                          entry.action))
+
+
 @router.get("/audit.csv")
 def audit_export(request: Request, principal: Principal = Depends(readers)):
     """The entries the filters keep, oldest first, as CSV (UTF-8 with a byte-order mark, for
-    Excel), with the stored change, both hashes and the payload each hash covers, so that the
-    chain can be checked outside the platform. Written as it is read, a thousand entries at a
-    time, in a session of its own (the response outlives the request's). A filter that is not
-    a day is refused, naming it: a file of the whole log is not what was asked for."""
+    Excel), in the reader's language as the log's page shows them (China time, the actor's
+    name, the action, the object and the change in words), with the columns the chain is
+    checked with as stored: the moment in UTC, the stored change, both hashes and the payload
+    each hash covers (``audit.export_rows``). Written as it is read, a thousand entries at a
+    time, in a session of its own (the response outlives the request's), in the request's
+    language. A filter that is not a day is refused, naming it: a file of the whole log is not
+    what was asked for."""
     filters = _filters(request)
     problems = filters.problems()
     if problems:
         raise ValidationFailed(problems)
     engine = request.app.state.engine
+    language = i18n.current_language()
 
     def chunks():
         yield "\ufeff".encode()
         with Session(engine) as session:
+            rows = audit.export_rows(session, filters, details=change_text)
             buffer = io.StringIO()
             writer = csv.writer(buffer)
-            for n, row in enumerate(audit.export_rows(session, filters), start=1):
-                writer.writerow(row)
-                if n % audit.EXPORT_BATCH == 0:
-                    yield buffer.getvalue().encode()
-                    buffer.seek(0)
-                    buffer.truncate()
-            yield buffer.getvalue().encode()
+            while True:
+                # each batch in the reader's language, whichever thread writes it
+                with i18n.language(language):
+                    batch = list(itertools.islice(rows, audit.EXPORT_BATCH))
+                if not batch:
+                    return
+                writer.writerows(batch)
+                yield buffer.getvalue().encode()
+                buffer.seek(0)
+                buffer.truncate()
 
     stamp = now().astimezone(LOCAL_TZ).strftime("%Y%m%d-%H%M%S")
     return StreamingResponse(chunks(), media_type="text/csv; charset=utf-8", headers={

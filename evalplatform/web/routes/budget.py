@@ -46,7 +46,7 @@ def _advice(session: Session, principal: Principal, values: dict):
 
 
 @router.get("/reports/budget")
-def budget_report(request: Request, sort: str = "", page: PageNumber = 1,
+def budget_report(request: Request, sort: str = "", page: PageNumber = 1, per_page: str = "20",
                   session: Session = Depends(get_session),
                   principal: Principal = Depends(readers)):
     values = _values(request)
@@ -58,7 +58,7 @@ def budget_report(request: Request, sort: str = "", page: PageNumber = 1,
         year = projects.today().year if "year" in errors else budget_advice.parse_year(
             values.get("year", ""), projects.today().year)
         advice = budget_advice.build(session, year, organisation_id=_scope(principal))
-    rows = paginate_items(advice.rows, page=page, sort=sort, sort_keys=SORTS)
+    rows = paginate_items(advice.rows, page=page, per_page=per_page, sort=sort, sort_keys=SORTS)
     context = {"advice": advice, "rows": rows, "errors": errors, "values": values,
                "levels": budget_advice.LEVELS, "advice_texts": budget_advice.ADVICE,
                "field_name": budget_advice.field_name}

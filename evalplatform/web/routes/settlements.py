@@ -106,10 +106,10 @@ def _labels() -> dict:
 
 @router.get("/settlements")
 def settlement_list(request: Request, status: str = "", sort: str | None = None, page: PageNumber = 1,
-                    session: Session = Depends(get_session),
+                    per_page: str = "20", session: Session = Depends(get_session),
                     principal: Principal = Depends(everyone)):
     result = settlements.page(session, status=status, sort=sort, page_number=page,
-                              **list_scope(principal))
+                              per_page=per_page, **list_scope(principal))
     today = projects.today()
     context = {"page": result, "status": status, "statuses": list(SettlementStatus),
                "ready": settlements.ready_to_propose(session, principal.organisation_id)
