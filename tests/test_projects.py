@@ -239,7 +239,7 @@ def test_finance_records_an_explained_exception_and_the_project_is_accepted(db, 
     assert db.exec(select(AuditEntry).where(AuditEntry.action == "negative_list.override")).one()
 
 
-def test_approval_of_a_project_of_five_million_needs_the_ex_ante_document(db, world):
+def test_approval_of_a_project_of_five_million_needs_the_ex_ante_document(db, world, client):
     project = register(db, world, budget="5000000")
     with pytest.raises(ValidationFailed) as caught:
         projects.approve(db, world["f_actor"], project.id)
@@ -251,6 +251,13 @@ def test_approval_of_a_project_of_five_million_needs_the_ex_ante_document(db, wo
     assert "ex_ante" in caught.value.errors
     projects.upload_ex_ante(db, world["p_actor"], project.id, PDF, "事前绩效评估报告.pdf")
     assert projects.approve(db, world["f_actor"], project.id).status == ProjectStatus.approved
+    from tests.conftest import login
+
+    login(client, world["finance"].username)
+    download = client.get(f"/projects/{project.id}/ex-ante")  # under the name it came with
+    assert download.status_code == 200 and download.content == PDF
+    assert download.headers["content-disposition"].endswith(
+        "filename*=UTF-8''%E4%BA%8B%E5%89%8D%E7%BB%A9%E6%95%88%E8%AF%84%E4%BC%B0%E6%8A%A5%E5%91%8A.pdf")
 
 
 def test_finance_returns_a_project_with_a_reason_and_the_department_resubmits(db, world):

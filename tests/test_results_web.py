@@ -384,9 +384,9 @@ def test_an_auditor_reads_but_the_panel_offers_no_actions(client, db, world, fee
 
 
 def test_a_download_name_cannot_break_the_header():
-    from evalplatform.web.routes.results import _attachment
+    from evalplatform.web.templating import attachment
 
-    header = _attachment("停工\r\nSet-Cookie: x=1.pdf")
+    header = attachment("停工\r\nSet-Cookie: x=1.pdf")
     assert "\r" not in header and "\n" not in header
     assert header.startswith('attachment; filename="')
     assert "filename*=UTF-8''%E5%81%9C%E5%B7%A5%0D%0ASet-Cookie" in header

@@ -37,7 +37,7 @@ from evalplatform.services.errors import Conflict, NotFound, ValidationFailed
 from evalplatform.services.paging import paginate_items
 from evalplatform.web.access import Principal, require
 from evalplatform.web.forms import FormRoute
-from evalplatform.web.templating import flash, redirect, render
+from evalplatform.web.templating import attachment, flash, redirect, render
 
 router = APIRouter(route_class=FormRoute)
 
@@ -423,7 +423,8 @@ def project_ex_ante_file(project_id: int, session: Session = Depends(get_session
         raise NotFound(_("No such file."))
     data = files.read(project.ex_ante_sha256)
     return Response(data, media_type=files.MEDIA_TYPES[files.detect_kind(data)],
-                    headers={"Content-Disposition": "attachment"})
+                    headers={"Content-Disposition": attachment(
+                        project.ex_ante_filename or f"ex-ante-{project.id}")})
 
 
 # ---------------------------------------------------------------- suppliers
@@ -612,7 +613,8 @@ def contract_signed_copy_file(contract_id: int, session: Session = Depends(get_s
     if not contract.signed_copy_sha256:
         raise NotFound(_("No such file."))
     return Response(files.read(contract.signed_copy_sha256), media_type="application/pdf",
-                    headers={"Content-Disposition": "attachment"})
+                    headers={"Content-Disposition": attachment(
+                        contract.signed_copy_filename or f"contract-{contract.id}.pdf")})
 
 
 # ---------------------------------------------------------------- due and late

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import Response
@@ -35,7 +34,7 @@ from evalplatform.web.access import Principal, public, require
 from evalplatform.web.api_schema import Moment, Problem, Version, error_responses
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.params import ApiPage, ApiPerPage, PageNumber
-from evalplatform.web.templating import flash, flash_error, redirect, render
+from evalplatform.web.templating import attachment, flash, flash_error, redirect, render
 
 router = APIRouter(route_class=FormRoute)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -59,13 +58,6 @@ def _int_or_none(value) -> int | None:
         return int(value) if str(value or "").strip() else None
     except (TypeError, ValueError):
         return None
-
-
-def _attachment(filename: str) -> str:
-    """A Content-Disposition that keeps a Chinese file name (RFC 6266 / 5987)."""
-    ascii_name = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_"
-                         for c in filename) or "download"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
 # ---------------------------------------------------------------- the evaluation page's panel
@@ -141,7 +133,7 @@ def _stored_json(session: Session, principal: Principal, evaluation_id: int, ver
     result = results.version_for(session, principal, evaluation, _int_or_none(version))
     body = json.dumps(getattr(result, part), ensure_ascii=False, indent=2)
     return Response(body, media_type="application/json", headers={
-        "Content-Disposition": _attachment(f"evaluation-{evaluation.id}-v{result.version}"
+        "Content-Disposition": attachment(f"evaluation-{evaluation.id}-v{result.version}"
                                            f".{part}.json")})
 
 
@@ -217,7 +209,7 @@ def result_report_docx(evaluation_id: int, version: str = "",
     result = results.version_for(session, principal, evaluation, _int_or_none(version))
     report = evaluation_report.build(session, principal, evaluation, result)
     return Response(evaluation_report.docx(report), media_type=DOCX, headers={
-        "Content-Disposition": _attachment(report.filename)})
+        "Content-Disposition": attachment(report.filename)})
 
 
 @router.post("/evaluations/{evaluation_id}/result/compute")
@@ -373,7 +365,7 @@ def appeal_evidence(appeal_id: int, sha256: str, session: Session = Depends(get_
         raise NotFound(_("No such file."))
     data = files.read(sha256)
     return Response(data, media_type=files.MEDIA_TYPES.get(item.get("kind"), "application/octet-stream"),
-                    headers={"Content-Disposition": _attachment(item.get("filename") or sha256)})
+                    headers={"Content-Disposition": attachment(item.get("filename") or sha256)})
 
 
 @router.post("/appeals/{appeal_id}/decide")

@@ -27,8 +27,14 @@ from evalplatform.web import evaluation_panels
 from evalplatform.web.access import Principal, require
 from evalplatform.web.forms import FormRoute
 from evalplatform.web.routes.evaluations import render_evaluation_page
-from evalplatform.web.routes.results import _attachment
-from evalplatform.web.templating import flash, flash_error, local_time, redirect, render
+from evalplatform.web.templating import (
+    attachment,
+    flash,
+    flash_error,
+    local_time,
+    redirect,
+    render,
+)
 
 router = APIRouter(route_class=FormRoute)
 
@@ -422,7 +428,7 @@ def evaluation_file(evaluation_id: int, file_id: int, session: Session = Depends
     under the name it was uploaded with (a Chinese name kept, RFC 6266 / 5987)."""
     record = scoresheets.readable_file(session, principal, evaluation_id, file_id)
     return Response(files.read(record.sha256), media_type=files.MEDIA_TYPES[record.file_kind],
-                    headers={"Content-Disposition": _attachment(record.filename)})
+                    headers={"Content-Disposition": attachment(record.filename)})
 
 
 # ---------------------------------------------------------------- progress and consolidation
