@@ -282,6 +282,29 @@ def test_a_bundle_of_works_and_services_is_refused_but_not_every_bundle_or_works
     assert count(db, Project) == 2
 
 
+@pytest.mark.parametrize("name, content, entry", [
+    ("办公设备购置", "购置打印机、办公桌椅", "货物"),
+    ("信息化设备更新", "购买电脑200台", "货物"),
+    ("市政道路维修工程", "对12条道路进行路面修补", "工程"),
+    ("窗口服务人员", "为民政局招用临时工作人员5名，承担窗口受理工作", "购人"),
+])
+def test_goods_works_and_staff_in_everyday_words_are_refused(db, world, name, content, entry):
+    """What QA bought past the first terms: equipment, computers, road repair works and
+    temporary staff, each refused naming the entry of the negative list."""
+    with pytest.raises(ValidationFailed) as caught:
+        register(db, world["purchaser"], world["dept"], name=name, content=content)
+    assert entry in " ".join(caught.value.errors.values())
+    assert count(db, Project) == 0
+
+
+def test_services_that_mention_equipment_or_repairs_are_not_refused(db, world):
+    register(db, world["purchaser"], world["dept"], name="办公设备维护保养服务",
+             content="对打印机、电脑等办公设备进行日常维护保养")
+    register(db, world["purchaser"], world["dept"], name="居家养老上门维修服务",
+             content="为独居老人提供水电小修等上门服务")
+    assert count(db, Project) == 2
+
+
 def test_finance_edits_an_entrys_terms_and_the_change_is_audited(db, world):
     finance = Actor(world["finance"].id, world["finance"].username)
     entry = works(db)
@@ -303,7 +326,8 @@ def test_finance_edits_an_entrys_terms_and_the_change_is_audited(db, world):
     ("工程建设\n工", "至少 2 个字"),
     ("工程+", "空"),
     ("  \n ", "至少填写一个"),
-    ("工程建设\n施工\n设备采购\n货物采购\n新建\n改扩建\n装修\n工程+打包", "没有修改"),
+    ("工程建设\n施工\n设备采购\n货物采购\n新建\n改扩建\n装修\n工程+打包\n"
+     "购置\n购买+电脑\n维修工程\n修缮工程\n路面修补", "没有修改"),
 ], ids=["one_character", "empty_part", "no_term", "unchanged"])
 def test_bad_terms_are_refused_naming_the_field_and_rule_and_nothing_changes(db, world, typed,
                                                                              words):
