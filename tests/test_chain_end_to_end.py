@@ -304,3 +304,11 @@ def test_an_appeal_that_reopens_indicators_sends_their_sheets_back_to_the_scorer
     assert "第 1 号申诉：8 月 12 日为暴雨停工日" in notice
     assert "请重新评分：C2.2 应急保障能力。" in notice  # only its own leaf, not A2.2
     assert 'class="leaf score-again"' in page and page.count("score-again") == 1
+    # the supplier, having seen its marks, does not rewrite the self-evaluation the scorers read
+    from evalplatform.services import scoresheets
+    from evalplatform.services.errors import Conflict
+
+    with pytest.raises(Conflict) as caught:
+        scoresheets.save_self_evaluation(db, principal(db, world.supplier_user), evaluation.id,
+                                         {"summary": "看到公示分数后修改的自评", "claimed_total": "100"})
+    assert "申诉" in caught.value.message

@@ -34,6 +34,7 @@ from evalplatform.i18n import _, current_language, ngettext, percent
 from evalplatform.models import (
     AuditEntry,
     Evaluation,
+    EvaluationResult,
     EvaluationStatus,
     Expert,
     FilePurpose,
@@ -982,6 +983,15 @@ def self_evaluation_of(session: Session, evaluation_id: int) -> SelfEvaluation |
         SelfEvaluation.evaluation_id == evaluation_id)).first()
 
 
+def self_evaluation_closed(session: Session, evaluation: Evaluation) -> bool:
+    """Whether a result of the evaluation was ever published: scoring reopened afterwards (on
+    an appeal) does not reopen the self-evaluation, which the scorers would read as written
+    before they scored, not after the supplier saw its marks."""
+    return session.exec(select(EvaluationResult.id).where(
+        EvaluationResult.evaluation_id == evaluation.id,
+        col(EvaluationResult.published_at).is_not(None))).first() is not None
+
+
 def save_self_evaluation(session: Session, principal, evaluation_id: int, values: dict,
                          upload: tuple[bytes, str] | None = None) -> SelfEvaluation:
     """The supplier's self-evaluation (自评): a summary, its own score, a report; never scored."""
@@ -993,6 +1003,10 @@ def save_self_evaluation(session: Session, principal, evaluation_id: int, values
         raise Conflict(_("The self-evaluation is handed in while the evaluation collects and "
                          "scores; it is %(status)s.",
                          status=evaluations.status_label(evaluation.status)))
+    if self_evaluation_closed(session, evaluation):
+        raise Conflict(_("A result of this evaluation has been published, so the "
+                         "self-evaluation the scorers read is closed: what you have to say "
+                         "about the result belongs in an appeal."))
     errors: dict[str, str] = {}
     summary = str(values.get("summary") or "").strip()
     if not summary:

@@ -517,5 +517,6 @@ def supplier_panel(request: Request, session: Session, principal, evaluation) ->
         "claimed_total": (record.claimed_total or "") if record else ""}
     return {"evaluation": evaluation, "record": record, "max_summary": scoresheets.MAX_SELF_SUMMARY,
             "files": scoresheets.files_of(session, evaluation.id, FilePurpose.self_evaluation),
-            "open": evaluation.status in scoresheets.FILLING, "names": names,
+            "open": evaluation.status in scoresheets.FILLING
+            and not scoresheets.self_evaluation_closed(session, evaluation), "names": names,
             "typed": shown, "errors": typed.get("errors") or {}, "unsent": typed.get("unsent")}
