@@ -552,3 +552,19 @@ def test_what_the_platform_did_by_itself_is_signed_by_the_system_in_words(db, cl
     empty = client.get("/audit", params={"actor": "no-such-person-anywhere"},
                        headers={"HX-Request": "true"}).text
     assert "暂无记录" in empty and "0–0" not in empty
+
+
+def test_a_stored_moment_reads_in_china_time_and_a_ratio_as_a_percentage():
+    """An auditor read 开始时间 2026-11-25T16:00:00+00:00 for a survey that opened on the 26th
+    in China, and 支付比例 1 for 100 %."""
+    from evalplatform.web.templating import _change_value
+
+    with i18n.language("zh_CN"):
+        assert _change_value("2026-11-25T16:00:00+00:00", "opens_at") == "2026-11-26 00:00"
+        assert _change_value("2026-12-26T15:59:59Z", "closes_at") == "2026-12-26 23:59"
+        assert _change_value("2026-11-25", "paid_on") == "2026-11-25"  # a date stays a date
+        assert _change_value(1, "ratio") == "100%" and _change_value("0.95", "ratio") == "95%"
+        assert _change_value("0.8735", "ratio") == "87.35%"
+        assert _change_value("abc", "ratio") == "abc"  # not a number: as stored
+    with i18n.language("en"):
+        assert _change_value("0.95", "ratio") == "95 %"

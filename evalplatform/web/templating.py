@@ -171,6 +171,10 @@ def _avoidance_reasons(value: Any) -> str | None:
     return ("；" if i18n.current_language().startswith("zh") else "; ").join(texts)
 
 
+#: A moment as the audit log stores it (ISO 8601 with its offset), not a plain date.
+_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
+
+
 def _change_value(value: Any, key: str = "", entity_type: str = "", action: str = "") -> str:
     chinese = i18n.current_language().startswith("zh")
     name = _value_name(value, key, entity_type)
@@ -184,6 +188,16 @@ def _change_value(value: Any, key: str = "", entity_type: str = "", action: str 
         return "—"
     if key.endswith("_fen") and isinstance(value, int):
         return money(value)
+    if (key == "ratio" or key.endswith("_ratio")) and not isinstance(value, (list, dict)):
+        try:  # a payment ratio stored as a fraction (1, "0.95"): as every page writes it
+            return percent(value)
+        except (ArithmeticError, ValueError, TypeError):
+            pass
+    if isinstance(value, str) and _MOMENT.match(value):  # a stored moment, in China time
+        try:
+            return local_time(datetime.fromisoformat(value))
+        except ValueError:
+            pass
     if isinstance(value, list):  # a record in a list stands in brackets of its own
         return ("、" if chinese else ", ").join(
             (("（%s）" if chinese else "(%s)") % _change_value(item, key, entity_type, action))
