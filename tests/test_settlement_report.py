@@ -17,8 +17,11 @@ def test_periods_and_their_due_dates():
     assert half_year.latest_closed(date(2026, 7, 3)) == half_year.Period(2026, 1)
     assert half_year.latest_closed(date(2027, 1, 10)) == half_year.Period(2026, 2)
     period = half_year.Period(2026, 2)
+    # 31 January 2027 is a Sunday: the report is due on the working day after it
     assert (period.start, period.end, period.due) == (date(2026, 7, 1), date(2026, 12, 31),
-                                                      date(2027, 1, 31))
+                                                      date(2027, 2, 1))
+    assert half_year.Period(2026, 1).due == date(2026, 7, 31)  # a Friday
+    assert half_year.Period(2025, 2).due == date(2026, 2, 2)  # Saturday 31 January → Monday
     for year, half in (("26", "1"), ("2026", "3"), ("x", "")):
         try:
             half_year.parse(year, half, date(2026, 7, 3))

@@ -39,7 +39,15 @@ from sqlmodel import Session, select
 from evalplatform.i18n import N_, _
 from evalplatform.labels import EVALUATION_STAGE_LABELS, METHOD_LABELS
 from evalplatform.models import CatalogueEntry, Contract, ProcurementMethod, Project
-from evalplatform.services import catalogue, contracts, projects, settlements, standing, years
+from evalplatform.services import (
+    catalogue,
+    contracts,
+    projects,
+    settlements,
+    standing,
+    workdays,
+    years,
+)
 from evalplatform.services.errors import ValidationFailed
 
 GRADES = ("优", "良", "中", "差")
@@ -66,8 +74,10 @@ class Period:
 
     @property
     def due(self) -> date:
-        """The report is due by the end of the month after the half-year."""
-        return date(self.year, 7, 31) if self.half == 1 else date(self.year + 1, 1, 31)
+        """The report is due by the end of the month after the half-year; a last day that is a
+        day off (31 January 2027 is a Sunday) runs to the next working day."""
+        return workdays.period_end(
+            date(self.year, 7, 31) if self.half == 1 else date(self.year + 1, 1, 31))
 
     @property
     def label(self) -> str:
