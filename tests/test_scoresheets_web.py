@@ -344,6 +344,34 @@ def test_evidence_reopening_and_a_second_look_through_the_pages(client, db, pw):
     assert db.get(Scoresheet, sheet.id).status == SheetStatus.draft
 
 
+def test_an_expert_who_found_a_mistake_asks_for_the_sheet_back(client, db, pw):
+    """A submitted sheet is locked; its own scorer asks finance for it back with a reason, as
+    the organiser asks for a second look; finance sees it on its home page and decides."""
+    member = pw.seated(db)[0]
+    who = pw.expert_principal(db, member)
+    sheet = scoresheets.start(db, who, pw.evaluation.id, "C", "expert")
+    url = f"/evaluations/{pw.evaluation.id}/sheets/{sheet.id}"
+    form = {"value-C1.2": "达成", "value-C1.3": "15", "value-C2.1": "达成", "value-C2.2": "20"}
+    scoresheets.submit(db, who, pw.evaluation.id, sheet.id, form)
+    expert = pw.user_of(db, member)
+    token = sign_in(client, expert)
+    page = client.get(url).text
+    assert 'id="ask-back"' in page
+    asked = client.post(f"{url}/reopen-request", data={
+        "reason": "C2.2 误填为 20 分，应为 12 分", "from": "sheet", "csrf_token": token})
+    assert asked.status_code == 303 and asked.headers["location"] == url
+    page = client.get(url).text
+    assert 'id="ask-back"' not in page  # asked once; finance decides
+    assert f"{expert.display_name} 申请复核：C2.2 误填为 20 分，应为 12 分" in page
+    other = pw.user_of(db, pw.seated(db)[1])  # another expert cannot ask for this sheet
+    token = sign_in(client, other)
+    assert client.post(f"{url}/reopen-request", data={"reason": "x", "csrf_token": token}
+                       ).status_code in (403, 404)
+    sign_in(client, pw.world.finance)
+    home = client.get("/").text
+    assert "申请退回的评分表" in home and f'href="{url}"' in home
+
+
 def test_a_data_sheet_states_each_target_with_its_unit(client, db, pw):
     """A ratio's target reads as a percentage and other units follow the number, as the
     trace writes them (道路保洁达标率 0.95 比例 → 目标 95%), in Chinese and in English."""

@@ -846,11 +846,15 @@ def second_look_open(evaluation: Evaluation) -> bool:
 
 def request_reopen(session: Session, principal, evaluation_id: int, sheet_id: int, reason: str
                    ) -> Scoresheet:
-    """The organiser asks finance for a second look at a submitted sheet (复核申请)."""
+    """The organiser asks finance for a second look at a submitted sheet (复核申请), or the
+    sheet's own scorer asks for it back, having found a mistake after submitting it; finance
+    decides (:func:`reopen`)."""
     evaluation = evaluations.get(session, evaluation_id)
     sheet = get(session, evaluation.id, sheet_id)
-    if not panel.is_organiser(session, principal, evaluation):
-        raise PermissionDenied(_("Only the organiser asks for a sheet to be reopened."))
+    if not (panel.is_organiser(session, principal, evaluation)
+            or can_edit(session, principal, sheet, evaluation)):
+        raise PermissionDenied(_("Only the organiser or the sheet's own scorer asks for a sheet "
+                                 "to be reopened."))
     if sheet.status != SheetStatus.submitted:
         raise Conflict(_("Only a submitted sheet can be reopened."))
     if not second_look_open(evaluation):
@@ -1403,6 +1407,24 @@ def to_fill(session: Session, principal, evaluation: Evaluation) -> int:
 
 #: A card of sheets to fill is urgent from this many days before the due date.
 DUE_SOON_DAYS = 3
+
+
+@dashboard.provider
+def _reopen_requests_card(session: Session, role: Role, _organisation_id: int | None
+                          ) -> list[dashboard.Card]:
+    """Finance's home page: submitted sheets someone asked to have reopened (复核申请), which
+    wait for finance's decision."""
+    if role != Role.finance:
+        return []
+    asked = session.exec(select(Scoresheet).where(
+        Scoresheet.status == SheetStatus.submitted, Scoresheet.reopen_request != "")
+        .order_by(Scoresheet.id)).all()
+    if not asked:
+        return []
+    return [dashboard.Card(_("Sheets asked to be reopened"), str(len(asked)),
+                           _("Read the reason on the sheet, then reopen it or leave it"),
+                           f"/evaluations/{asked[0].evaluation_id}/sheets/{asked[0].id}",
+                           urgent=True)]
 
 
 @dashboard.personal_provider

@@ -21,7 +21,7 @@ from evalplatform.models import (
     SheetKind,
     SheetStatus,
 )
-from evalplatform.services import evaluations, experts, files, panel, scoresheets
+from evalplatform.services import evaluations, experts, files, panel, results, scoresheets
 from evalplatform.services.errors import DomainError, ValidationFailed
 from evalplatform.web import evaluation_panels
 from evalplatform.web.access import Principal, require
@@ -44,6 +44,9 @@ sheet_readers = require(Role.finance, Role.purchaser, Role.auditor, Role.evaluat
 sheet_scorers = require(Role.purchaser, Role.evaluator, owns=scoresheets.owns_sheet)
 sheet_finance = require(Role.finance, owns=scoresheets.owns_sheet)
 sheet_organisers = require(Role.finance, Role.purchaser, owns=scoresheets.owns_sheet)
+#: who may ask for a submitted sheet to be reopened: the organiser, or its own scorer (the
+#: service tells which)
+sheet_requesters = require(Role.purchaser, Role.evaluator, owns=scoresheets.owns_sheet)
 third_parties = require(Role.evaluator, owns=evaluations.owns_evaluation)
 suppliers = require(Role.supplier, owns=evaluations.owns_evaluation)
 file_readers = require(Role.finance, Role.purchaser, Role.auditor, Role.evaluator, Role.supplier,
@@ -132,6 +135,13 @@ def _sheet_context(session: Session, principal: Principal, evaluation_id: int, s
         "can_request": panel.is_organiser(session, principal, evaluation)
         and principal.role == Role.purchaser and sheet.status == SheetStatus.submitted
         and scoresheets.second_look_open(evaluation),
+        "can_ask_back": sheet.status == SheetStatus.submitted and not sheet.reopen_request
+        and principal.role in (Role.evaluator, Role.purchaser)
+        and scoresheets.second_look_open(evaluation)
+        and scoresheets.can_edit(session, principal, sheet, evaluation)
+        and not panel.is_organiser(session, principal, evaluation),
+        "requested_by": results.user_name(session, sheet.reopen_requested_by)
+        if sheet.reopen_request else "",
     }
 
 
@@ -366,17 +376,21 @@ async def sheet_reopen(request: Request, evaluation_id: int, sheet_id: int,
 @router.post("/evaluations/{evaluation_id}/sheets/{sheet_id}/reopen-request")
 async def sheet_reopen_request(request: Request, evaluation_id: int, sheet_id: int,
                                session: Session = Depends(get_session),
-                               principal: Principal = Depends(sheet_organisers)):
+                               principal: Principal = Depends(sheet_requesters)):
+    """The organiser asks for a second look (back to the scoring page), or the sheet's own
+    scorer asks for its sheet back (back to the sheet)."""
     form = await request.form()
+    back = f"/evaluations/{evaluation_id}/sheets/{sheet_id}" if form.get("from") == "sheet" \
+        else f"/evaluations/{evaluation_id}/scoring"
     try:
         scoresheets.request_reopen(session, principal, evaluation_id, sheet_id,
                                    str(form.get("reason") or ""))
     except DomainError as exc:
         session.rollback()
         flash_error(request, exc)
-        return redirect(request, f"/evaluations/{evaluation_id}/scoring")
+        return redirect(request, back)
     flash(request, _("Finance is asked to reopen the sheet for a second look."))
-    return redirect(request, f"/evaluations/{evaluation_id}/scoring")
+    return redirect(request, back)
 
 
 # ---------------------------------------------------------------- reports, self-evaluation, files
