@@ -114,8 +114,8 @@ def test_role_and_not_found_refusals_read_in_the_language_asked_for(client, sign
     signed_in("supplier")
     refused = client.get("/api/projects", headers=EN)
     assert refused.status_code == 403
-    assert refused.json() == {"detail": "Your role does not give access to this page."}
-    assert client.get("/api/projects").json() == {"detail": "您的角色无权访问此页面。"}
+    assert refused.json() == {"detail": "Your role does not give access to this endpoint."}
+    assert client.get("/api/projects").json() == {"detail": "您的角色无权使用此接口。"}
     client.cookies.clear()
     signed_in("finance")
     missing = client.get("/api/projects/999999", headers=EN)

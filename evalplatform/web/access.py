@@ -172,7 +172,10 @@ class Access:
         if principal.must_change_password and not self.before_new_password:
             raise PasswordChangeRequired()
         if self.roles is not None and principal.role not in self.roles:
-            raise PermissionDenied(_("Your role does not give access to this page."))
+            raise PermissionDenied(
+                _("Your role does not give access to this endpoint.")
+                if request.url.path.startswith("/api/") else
+                _("Your role does not give access to this page."))
         if self.owns is not None and not self.owns(principal, session, request.path_params):
             raise NotFound(_("Not found, or not yours to see."))
         return principal
