@@ -183,7 +183,10 @@ def apply_payment(total, rule, amount) -> PaymentResult:
     ratio of a linear rule is rounded half-up to 4 decimals (0.8733 = 87.33 %), payable is
     amount × ratio rounded half-up to the fen, and deduction = amount − payable.
     """
-    t = round_score(total)
+    try:
+        t = round_score(total)
+    except ValueError as exc:  # the argument is the total, whatever round_score calls it
+        raise ValueError(f"total: {str(exc).removeprefix('score: ')}") from None
     if not 0 <= t <= 100:
         raise ValueError(f"total: must lie in 0..100, got {t}")
     amt = _amount(amount)

@@ -220,8 +220,11 @@ def ahp(matrix, method: str = "eigen") -> AHPResult:
     bad = np.abs(a * a.T - 1.0) > 1e-9
     if bad.any():
         i, j = (int(v) for v in np.argwhere(bad)[0])
+        if i == j:
+            raise ValueError(f"matrix: the diagonal must be 1 (a criterion against itself), "
+                             f"got a[{i}][{i}] = {float(a[i, i])!r}")
         raise ValueError(f"matrix: must be reciprocal, a[{j}][{i}] = 1/a[{i}][{j}] within 1e-9 "
-                         f"(a[{i}][{j}] = {a[i, j]!r}, a[{j}][{i}] = {a[j, i]!r})")
+                         f"(a[{i}][{j}] = {float(a[i, j])!r}, a[{j}][{i}] = {float(a[j, i])!r})")
     if n <= 2:
         if n == 1:
             w = np.ones(1)

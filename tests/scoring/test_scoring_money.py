@@ -78,6 +78,9 @@ def test_rule_and_total_are_checked():
         scoring.apply_payment("90", {"bands": [], "linear": {}}, "1")
     with pytest.raises(ValueError, match="total: must lie in 0..100"):
         scoring.apply_payment("100.01", BANDS, "1")
+    for bad in (float("nan"), "abc", None):  # named as the argument it is, not "score"
+        with pytest.raises(ValueError, match="^total: "):
+            scoring.apply_payment(bad, BANDS, "1")
 
 
 def test_basis_explains_the_figures():

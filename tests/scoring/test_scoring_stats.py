@@ -64,7 +64,8 @@ def test_ahp_random_index_table_is_saatys():
 @pytest.mark.parametrize("matrix, fragment", [
     ([[1, 2, 3], [0.5, 1, 2]], "square"),
     ([[1, -2], [-0.5, 1]], "positive"),
-    ([[1, 2], [0.4, 1]], "reciprocal"),
+    ([[1, 2], [0.4, 1]], "(a[0][1] = 2.0, a[1][0] = 0.4)"),  # plain numbers, no np.float64
+    ([[2, 2], [0.5, 1]], "the diagonal must be 1"),
     (np.ones((16, 16)), "at most 15"),
 ])
 def test_ahp_refuses_bad_matrices_naming_the_argument(matrix, fragment):
