@@ -338,7 +338,10 @@ def render_trace(result, scheme) -> tuple:
         grades = scheme.grades
         k = next(k for k, (_, lo) in enumerate(grades) if result.total >= lo)
         name, lo = grades[k]
-        if k > 0:
+        if not result.final_ready:  # a total on what is present: its band, not yet a grade
+            grade = Text("评分未齐全：按现有评分的总分 {total} 暂落在“{grade}”档，等级待评分齐全后评定",
+                         total=result.total, grade=name)
+        elif k > 0:
             grade = Text("总分 {total} ≥ {lower} 且 < {upper}，等级 {grade}", total=result.total,
                          lower=_fmt(lo), upper=_fmt(grades[k - 1][1]), grade=name)
         else:

@@ -128,6 +128,9 @@ def test_missing_leaf_blocks_the_result_and_is_listed():
     assert res.nodes["C"].score == pytest.approx(30.0)
     assert res.parts[0].score == pytest.approx(30 + 30 + 30)
     assert any("不能定稿" in w for w in res.warnings)
+    # the trace gives the band the provisional total falls in, not a grade the page withholds
+    grade = {t.ref: t.text for t in res.trace}["grade"]
+    assert grade == "评分未齐全：按现有评分的总分 90.00 暂落在“优”档，等级待评分齐全后评定"
 
 
 def test_missing_warning_names_what_is_missing_in_words():
