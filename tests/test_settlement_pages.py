@@ -172,6 +172,14 @@ def test_finance_downloads_the_sheet_and_the_periods_settlements(client, db, wor
     assert period.status_code == 200
     rows = list(load_workbook(io.BytesIO(period.content)).active.iter_rows(values_only=True))
     assert rows[1][1] == world.project.name
+    # when it falls due and how late, as the settlement's own page says (the treasury pays the
+    # interest besides the payable amount)
+    assert rows[0][-3:] == ("付款期限", "逾期天数", "应付逾期利息")
+    payment = settlements.payment_of(db, settlement)
+    due = rows[1][17].date() if rows[1][17] else None
+    assert due == payment.due.due_on
+    late = payment.paid_late_days or payment.overdue_days
+    assert rows[1][18] == (late if payment.due.due_on else None)
     bad = client.get("/settlements/export.xlsx?start=2026-13-01&end=2026-01-01")
     assert bad.status_code == 422
 

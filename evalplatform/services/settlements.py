@@ -1446,7 +1446,8 @@ PERIOD_COLUMNS = [
     N_("Settlement no."), N_("Project"), N_("Purchasing department"), N_("Supplier"),
     N_("Unified social credit code"), N_("Budget line"), N_("Instalment"), N_("Instalment amount"),
     N_("Total score"), N_("Grade"), N_("Ratio"), N_("Payable amount"), N_("Deduction"),
-    N_("Status"), N_("Approved on"), N_("Voucher number"), N_("Paid on"),
+    N_("Status"), N_("Approved on"), N_("Voucher number"), N_("Paid on"), N_("Payment due"),
+    N_("Days late"), N_("Late-payment interest owed"),
 ]
 
 
@@ -1547,31 +1548,39 @@ def period_workbook(session: Session, start: date, end: date, *,
     sheet.append([str(c) for c in PERIOD_COLUMNS])
     _bold_header(sheet)
     rows = approved_in(session, start, end, organisation_id=organisation_id)
+    interest = Decimal(0)
     for r in rows:
         s = r.settlement
+        # when it is due, and how late it is (paid late, or still unpaid today) with the
+        # interest owed: what the treasury pays besides the payable amount
+        payment = payment_of(session, s)
+        late = payment.paid_late_days or payment.overdue_days
+        interest += yuan(payment.interest_fen) if late else Decimal(0)
         sheet.append([
             f"JS-{s.id:06d}", r.project.name, r.department.name, r.supplier.name,
             r.supplier.credit_code or "", r.project.budget_line, r.instalment.seq,
             yuan(s.instalment_amount_fen), Decimal(s.total) if s.total else None, s.grade or "",
             Decimal(s.ratio), yuan(s.payable_fen), yuan(s.deduction_fen),
             str(STATUS_LABELS[s.status]), _local_date(s.decided_at), s.voucher_no or "",
-            s.paid_on])
+            s.paid_on, payment.due.due_on, late if payment.due.due_on else None,
+            yuan(payment.interest_fen) if late else None])
         row = sheet.max_row
-        for column in (8, 12, 13):
+        for column in (8, 12, 13, 20):
             sheet.cell(row, column).number_format = YUAN_FORMAT
         sheet.cell(row, 11).number_format = "0.00%"
-        for column in (15, 17):
+        for column in (15, 17, 18):
             sheet.cell(row, column).number_format = "yyyy-mm-dd"
     if rows:
         sheet.append([_("Total")] + [None] * 6 + [
             sum((yuan(r.settlement.instalment_amount_fen) for r in rows), Decimal(0)),
             None, None, None, sum((yuan(r.settlement.payable_fen) for r in rows), Decimal(0)),
-            sum((yuan(r.settlement.deduction_fen) for r in rows), Decimal(0))])
-        for column in (8, 12, 13):
+            sum((yuan(r.settlement.deduction_fen) for r in rows), Decimal(0))]
+            + [None] * 6 + [interest])
+        for column in (8, 12, 13, 20):
             sheet.cell(sheet.max_row, column).number_format = YUAN_FORMAT
         sheet.cell(sheet.max_row, 1).font = Font(bold=True)
-    for column, width in zip("ABCDEFGHIJKLMNOPQ", (12, 30, 22, 26, 22, 26, 8, 14, 10, 8, 8, 14,
-                                                    14, 16, 12, 20, 12), strict=True):
+    for column, width in zip("ABCDEFGHIJKLMNOPQRST", (12, 30, 22, 26, 22, 26, 8, 14, 10, 8, 8, 14,
+                                                       14, 16, 12, 20, 12, 12, 10, 16), strict=True):
         sheet.column_dimensions[column].width = width
     return _save(book)
 
