@@ -181,7 +181,12 @@ def test_finance_downloads_the_sheet_and_the_periods_settlements(client, db, wor
     late = payment.paid_late_days or payment.overdue_days
     assert rows[1][18] == (late if payment.due.due_on else None)
     bad = client.get("/settlements/export.xlsx?start=2026-13-01&end=2026-01-01")
-    assert bad.status_code == 422
+    assert bad.status_code == 303 and bad.headers["location"] == "/settlements"
+    assert "起始日期：" in client.get("/settlements").text  # named by its label, not "start"
+    bare = client.get("/settlements/export.xlsx")
+    assert bare.status_code == 303
+    listing = client.get("/settlements").text
+    assert "起始日期：" in listing and "截止日期：" in listing
 
 
 def test_the_home_page_shows_the_settlement_cards(client, db, world, make_user):

@@ -146,7 +146,13 @@ def settlement_export(request: Request, start: str = "", end: str = "",
                       session: Session = Depends(get_session),
                       principal: Principal = Depends(require(Role.finance, Role.auditor,
                                                              Role.purchaser))):
-    first, last = settlements.parse_period(start, end)
+    try:
+        first, last = settlements.parse_period(start, end)
+    except ValidationFailed as exc:  # back to the list, whose form holds the two dates
+        labels = {"start": _("Start date"), "end": _("End date")}
+        flash(request, _("; ").join(_("%(field)s: %(problem)s", field=labels.get(k, k),
+                                      problem=v) for k, v in exc.errors.items()), "error")
+        return redirect(request, "/settlements")
     scope = principal.organisation_id if principal.role == Role.purchaser else None
     data = settlements.period_workbook(session, first, last, organisation_id=scope)
     name = f"settlements-{first.isoformat()}-{last.isoformat()}.xlsx"
