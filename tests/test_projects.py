@@ -260,6 +260,26 @@ def test_approval_of_a_project_of_five_million_needs_the_ex_ante_document(db, wo
         "filename*=UTF-8''%E4%BA%8B%E5%89%8D%E7%BB%A9%E6%95%88%E8%AF%84%E4%BC%B0%E6%8A%A5%E5%91%8A.pdf")
 
 
+def test_a_decision_a_colleague_made_meanwhile_leads_back_to_the_project(db, world, client):
+    """Two finance officers open the same project; the first approves, the second, still on
+    the old page, returns it: told why on the project's page, not on a dead-end error page."""
+    from tests.conftest import login
+
+    project = register(db, world, budget="2000000")
+    login(client, world["finance"].username)
+    token = csrf_from(client, f"/projects/{project.id}")
+    projects.approve(db, world["f_actor"], project.id)  # the colleague, meanwhile
+    late = client.post(f"/projects/{project.id}/return",
+                       data={"reason": "绩效目标不够具体，请细化", "csrf_token": token})
+    assert late.status_code == 303 and late.headers["location"] == f"/projects/{project.id}"
+    page = client.get(f"/projects/{project.id}").text
+    assert "只有待审批的项目才能退回" in page and "财政已批准" in page
+    again = client.post(f"/projects/{project.id}/approve", data={"csrf_token": token})
+    assert again.status_code == 303 and again.headers["location"] == f"/projects/{project.id}"
+    db.refresh(project)
+    assert project.status == ProjectStatus.approved
+
+
 def test_finance_returns_a_project_with_a_reason_and_the_department_resubmits(db, world):
     project = register(db, world)
     with pytest.raises(ValidationFailed) as caught:

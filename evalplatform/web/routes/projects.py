@@ -334,6 +334,10 @@ def project_approve(request: Request, project_id: int, session: Session = Depend
         return render(request, "projects/detail.html",
                       _project_context(session, project_id, exc.errors, principal),
                       status_code=422)
+    except Conflict as exc:  # decided meanwhile (by a colleague): the project as it is now
+        session.rollback()
+        flash(request, exc.message, "error")
+        return redirect(request, f"/projects/{project_id}")
     flash(request, _("Project approved; procurement may start."))
     return redirect(request, f"/projects/{project_id}")
 
@@ -350,6 +354,10 @@ async def project_return(request: Request, project_id: int,
         return render(request, "projects/detail.html",
                       _project_context(session, project_id, exc.errors, principal),
                       status_code=422)
+    except Conflict as exc:  # decided meanwhile (by a colleague): the project as it is now
+        session.rollback()
+        flash(request, exc.message, "error")
+        return redirect(request, f"/projects/{project_id}")
     flash(request, _("Project returned to the department."))
     return redirect(request, f"/projects/{project_id}")
 
