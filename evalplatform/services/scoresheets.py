@@ -844,6 +844,17 @@ def second_look_open(evaluation: Evaluation) -> bool:
     return evaluation.status in (*FILLING, EvaluationStatus.computed)
 
 
+def may_ask_back(session: Session, principal, sheet: Scoresheet, evaluation: Evaluation) -> bool:
+    """Whether the sheet's own scorer (not the organiser, who asks for a second look) may ask
+    finance for the submitted sheet back (:func:`request_reopen`): once, while a second look
+    may still be asked for."""
+    return (sheet.status == SheetStatus.submitted and not sheet.reopen_request
+            and principal.role in (Role.evaluator, Role.purchaser)
+            and second_look_open(evaluation)
+            and can_edit(session, principal, sheet, evaluation)
+            and not panel.is_organiser(session, principal, evaluation))
+
+
 def request_reopen(session: Session, principal, evaluation_id: int, sheet_id: int, reason: str
                    ) -> Scoresheet:
     """The organiser asks finance for a second look at a submitted sheet (复核申请), or the

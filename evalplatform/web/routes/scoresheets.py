@@ -135,11 +135,7 @@ def _sheet_context(session: Session, principal: Principal, evaluation_id: int, s
         "can_request": panel.is_organiser(session, principal, evaluation)
         and principal.role == Role.purchaser and sheet.status == SheetStatus.submitted
         and scoresheets.second_look_open(evaluation),
-        "can_ask_back": sheet.status == SheetStatus.submitted and not sheet.reopen_request
-        and principal.role in (Role.evaluator, Role.purchaser)
-        and scoresheets.second_look_open(evaluation)
-        and scoresheets.can_edit(session, principal, sheet, evaluation)
-        and not panel.is_organiser(session, principal, evaluation),
+        "can_ask_back": scoresheets.may_ask_back(session, principal, sheet, evaluation),
         "requested_by": results.user_name(session, sheet.reopen_requested_by)
         if sheet.reopen_request else "",
     }

@@ -129,25 +129,6 @@ def _home_context(request: Request, session: Session, principal: Principal, eval
     return context
 
 
-def _form_action(request: Request, session: Session, principal: Principal, evaluation_id: int,
-                 action, done: str, values: dict):
-    """A form on the survey's page: refused, the page comes back (422) with the field named
-    and what was typed kept; done, back to the page with ``done``."""
-    try:
-        action()
-    except ValidationFailed as exc:
-        session.rollback()
-        return render(request, "surveys/home.html",
-                      _home_context(request, session, principal, evaluation_id,
-                                    errors=exc.errors, values=values), status_code=422)
-    except DomainError as exc:
-        session.rollback()
-        flash(request, exc.message, "error")
-        return redirect(request, _base(evaluation_id))
-    flash(request, done)
-    return redirect(request, _base(evaluation_id))
-
-
 @router.post("/evaluations/{evaluation_id}/survey")
 def survey_create(request: Request, evaluation_id: int, template: str = Form(""),
                   session: Session = Depends(get_session),
@@ -164,11 +145,19 @@ def survey_create(request: Request, evaluation_id: int, template: str = Form("")
 
 
 def _action(request: Request, session: Session, evaluation_id: int, action, done: str,
-            target: str | None = None):
+            target: str | None = None, *, form: tuple[Principal, dict] | None = None):
+    """Run a form's action and go back to the survey's page (or ``target``) with ``done``.
+    Refused, a form of the survey's own page (``form``: the principal and what was typed)
+    comes back (422) with the field named and what was typed kept; any other, a message."""
     try:
         action()
     except ValidationFailed as exc:
         session.rollback()
+        if form is not None:
+            principal, values = form
+            return render(request, "surveys/home.html",
+                          _home_context(request, session, principal, evaluation_id,
+                                        errors=exc.errors, values=values), status_code=422)
         flash(request, "; ".join(exc.errors.values()), "error")
         return redirect(request, target or _base(evaluation_id))
     except DomainError as exc:
@@ -384,11 +373,11 @@ def questionnaire_preview(request: Request, evaluation_id: int,
 def invitations_issue(request: Request, evaluation_id: int, size: str = Form(""),
                       label: str = Form(""), session: Session = Depends(get_session),
                       principal: Principal = Depends(organisers)):
-    return _form_action(request, session, principal, evaluation_id,
-                        lambda: app_service.issue_invitations(session, principal, evaluation_id,
-                                                              size, label),
-                        _("The invitation codes are ready; print their slips."),
-                        {"size": size, "label": label})
+    return _action(request, session, evaluation_id,
+                   lambda: app_service.issue_invitations(session, principal, evaluation_id, size,
+                                                         label),
+                   _("The invitation codes are ready; print their slips."),
+                   form=(principal, {"size": size, "label": label}))
 
 
 @router.get("/evaluations/{evaluation_id}/survey/invitations/{batch_id}/sheet")
@@ -416,11 +405,11 @@ def invitations_sheet(request: Request, evaluation_id: int, batch_id: int, part:
 def sites_add(request: Request, evaluation_id: int, name: str = Form(""),
               device_limit: str = Form("1"), session: Session = Depends(get_session),
               principal: Principal = Depends(organisers)):
-    return _form_action(request, session, principal, evaluation_id,
-                        lambda: app_service.add_site(session, principal, evaluation_id, name,
-                                                     device_limit),
-                        _("The service site has its open link and QR code."),
-                        {"name": name, "device_limit": device_limit})
+    return _action(request, session, evaluation_id,
+                   lambda: app_service.add_site(session, principal, evaluation_id, name,
+                                                device_limit),
+                   _("The service site has its open link and QR code."),
+                   form=(principal, {"name": name, "device_limit": device_limit}))
 
 
 @router.post("/evaluations/{evaluation_id}/survey/sites/{site_id}/active")
