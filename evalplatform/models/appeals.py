@@ -19,6 +19,7 @@ class AppealStatus(StrEnum):
     open = "open"  # 待处理: finance has not decided yet; the result cannot become final
     upheld = "upheld"  # 维持原结果: the appeal is dismissed, the published result stands
     reopened = "reopened"  # 重新评分: named leaves are reopened, a new version will be published
+    withdrawn = "withdrawn"  # 已撤回: the supplier withdrew it before finance decided
 
 
 class Appeal(SQLModel, table=True):
@@ -50,3 +51,6 @@ class Appeal(SQLModel, table=True):
     decided_by: int | None = Field(default=None, foreign_key="app_user.id")
     decided_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     version: int = 1  # optimistic lock: two finance officers cannot both decide
+    #: the supplier withdrew the appeal (撤回) while it was open: who and when
+    withdrawn_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    withdrawn_by: int | None = Field(default=None, foreign_key="app_user.id")

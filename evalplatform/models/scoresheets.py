@@ -88,6 +88,12 @@ class ScoringFile(SQLModel, table=True):
     size: int
     uploaded_by: int | None = Field(default=None, foreign_key="app_user.id")
     uploaded_at: datetime = timestamp_field()
+    #: a report handed in by mistake, withdrawn (撤回) by its third party: kept, not shown
+    #: as the report, with who withdrew it, when and why
+    withdrawn_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    withdrawn_by: int | None = Field(default=None, foreign_key="app_user.id")
+    withdrawal_reason: str = Field(default="", sa_type=Text,
+                                   sa_column_kwargs={"server_default": ""})
 
 
 class SelfEvaluation(SQLModel, table=True):
