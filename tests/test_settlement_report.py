@@ -409,3 +409,34 @@ def test_projects_of_the_year_are_counted_as_they_stood_on_the_periods_last_day(
     page = client.get("/reports/half-year?year=2026&half=1").text
     assert "3 · ¥" in page and "截至 2026-06-30 已登记并可以采购的项目" in page
     assert half_year.build(db, half_year.Period(2026, 2)).total.projects == 5
+
+
+def test_a_half_year_that_has_not_begun_is_refused_naming_the_field():
+    """Figures "as of today" for a half-year still to come would be the current one's: its
+    overdue payments and late filings counted again. The year or the half is named."""
+    today = date(2026, 7, 3)
+    assert half_year.parse("2026", "2", today) == half_year.Period(2026, 2)  # running: shown
+    for year, half, named in (("2027", "1", "year"), ("2026", "2", "half")):
+        try:
+            half_year.parse(year, half, date(2026, 6, 30))
+        except ValidationFailed as refused:
+            assert list(refused.errors) == [named]
+            assert "has not begun" in refused.errors[named] or "尚未开始" in refused.errors[named]
+            continue
+        raise AssertionError((year, half))
+
+
+def test_the_page_refuses_a_future_half_year_and_its_tables_end_with_total_rows(
+        client, db, make_user, make_org):
+    world = contracted_world(db, make_user, make_org)  # one contract of ¥780,000, signed 2026-01-05
+    login(client, world.finance.username)
+    next_year = settlements.projects.today().year + 1
+    refused = client.get(f"/reports/half-year?year={next_year}&half=2")
+    assert refused.status_code == 422 and "尚未开始" in refused.text
+    assert client.get(f"/reports/half-year.xlsx?year={next_year}&half=2").status_code == 422
+    page = client.get("/reports/half-year?year=2026&half=1").text
+    # one total row under each breakdown (by category, by method), the same figures as the
+    # summary and the workbook's total rows
+    assert page.count('data-testid="total-row"') == 2
+    total_row = page.split('data-testid="total-row"')[1].split("</tr>")[0]
+    assert "合计" in total_row and "¥780,000.00" in total_row

@@ -104,7 +104,14 @@ def parse(year: str, half: str, today: date) -> Period:
         errors["half"] = _("Choose the first or the second half of the year.")
     if errors:
         raise ValidationFailed(errors)
-    return Period(y, int(half))
+    period = Period(y, int(half))
+    if period.start > today:
+        # nothing of it has happened: figures "as of today" would be the current period's
+        field_name = "year" if y > today.year else "half"
+        raise ValidationFailed({field_name: _(
+            "%(period)s has not begun (it starts on %(start)s): choose a half-year up to the "
+            "current one.", period=period.label, start=period.start)})
+    return period
 
 
 @dataclass
