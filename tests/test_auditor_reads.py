@@ -109,3 +109,30 @@ def test_the_administrator_still_has_every_form(client, signed_in, accounts_to_r
         assert forms <= post_forms(page), path
         assert READ_ONLY not in page, path
     assert 'href="/admin/users/new"' in client.get("/admin/users").text
+
+
+def test_the_auditor_reads_the_users_through_the_api_and_writes_none(
+        client, signed_in, accounts_to_read, db):
+    """GET /api/users answers the auditor as the users page does; every write stays refused."""
+    user, _org = accounts_to_read
+    signed_in("auditor")
+    listing = client.get("/api/users", params={"q": "jiemei"})
+    assert listing.status_code == 200
+    assert [(u["username"], u["display_name"], u["organisation_name"])
+            for u in listing.json()["items"]] == [("jiemei", "赵六", "临江市洁美环境服务有限公司")]
+    assert "password_hash" not in listing.text
+    before = len(db.exec(select(AuditEntry)).all())
+    headers = {"X-CSRF-Token": csrf_from(client, "/")}  # refused for the role, not the token
+    for response in (
+            client.post("/api/users", headers=headers,
+                        json={"username": "newbie", "display_name": "新人", "role": "auditor",
+                              "password": "long-enough-pw"}),
+            client.patch(f"/api/users/{user.id}", headers=headers, json={"display_name": "改名"}),
+            client.post(f"/api/users/{user.id}/password-reset", headers=headers)):
+        assert response.status_code == 403 and "角色" in response.json()["detail"], response.text
+    db.expire_all()
+    assert db.get(User, user.id).display_name == "赵六"
+    assert len(db.exec(select(AuditEntry)).all()) == before
+    client.cookies.clear()
+    signed_in("finance")
+    assert client.get("/api/users").status_code == 403  # finance reads the calendar only

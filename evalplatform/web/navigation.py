@@ -41,9 +41,10 @@ NAVIGATION: list[NavItem] = [
             frozenset({Role.finance, Role.purchaser, Role.auditor})),
     NavItem(N_("Expert pool"), "/experts", frozenset({Role.finance, Role.auditor})),
     NavItem(N_("Audit log"), "/audit", frozenset({Role.auditor, Role.finance, Role.admin})),
-    NavItem(N_("Users"), "/admin/users", frozenset({Role.admin})),
-    NavItem(N_("Organisations"), "/admin/organisations", frozenset({Role.admin})),
-    NavItem(N_("Holidays"), "/admin/holidays", frozenset({Role.admin})),
+    # the auditor reads accounts and the calendar, finance the calendar (web/routes/admin.py)
+    NavItem(N_("Users"), "/admin/users", frozenset({Role.admin, Role.auditor})),
+    NavItem(N_("Organisations"), "/admin/organisations", frozenset({Role.admin, Role.auditor})),
+    NavItem(N_("Holidays"), "/admin/holidays", frozenset({Role.admin, Role.auditor, Role.finance})),
     NavItem(N_("My account"), "/account", ALL_ROLES),
 ]
 

@@ -266,10 +266,11 @@ def list_users(
     page: ApiPage = 1,
     per_page: ApiPerPage = 50,
     session: Session = Depends(get_session),
-    principal: Principal = Depends(require(Role.admin)),
+    principal: Principal = Depends(require(Role.admin, Role.auditor)),
 ):
     """The platform's users, a page at a time, as the administrator's list shows them
-    (administrator only): username, name, role, organisation, whether active, last sign-in."""
+    (administrator and auditor, who reads it and changes nothing): username, name, role,
+    organisation, whether active, last sign-in."""
     problems = accounts.filter_problems(role)
     if problems:
         raise ValidationFailed(problems)
