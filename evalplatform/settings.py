@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     login_max_failures: int = Field(5, ge=1)
     login_lockout_seconds: int = Field(15 * 60, ge=1)
+    #: failed sign-ins from one network address, over any accounts (password spraying), before
+    #: that address is locked out for ``login_lockout_seconds``: high enough for an office
+    #: behind one address, low enough to stop guessing across the user list
+    login_address_max_failures: int = Field(30, ge=1)
     #: Threads per worker process for the synchronous handlers and database calls (the
     #: anyio thread limiter), and the database connections each worker keeps open: one per
     #: thread, so a thread never waits for a connection nor opens one per request (up to

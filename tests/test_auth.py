@@ -1,8 +1,12 @@
 """Signing in and out, the session cookie, and the per-account throttle."""
 
+import pytest
 from sqlmodel import select
 
 from evalplatform.models import AuditEntry, ThrottleCounter
+from evalplatform.services import accounts
+from evalplatform.services.errors import Throttled, ValidationFailed
+from evalplatform.settings import get_settings
 from tests.conftest import PASSWORD, csrf_from, login
 
 
@@ -57,7 +61,8 @@ def test_the_login_throttle_counts_each_account_apart(client, make_user, db):
         login(client, locked.username, "nope-nope-nope")
     assert login(client, other.username).status_code == 303
     keys = {c.key for c in db.exec(select(ThrottleCounter)).all()}
-    assert keys == {f"login:{locked.username}"}
+    # the one account's count, and the address's (the test client's) over all accounts
+    assert keys == {f"login:{locked.username}", "login-address:testclient"}
 
 
 def test_success_clears_earlier_failures(client, make_user, db):
@@ -176,3 +181,60 @@ def test_a_wrong_password_over_json_names_the_field_and_locks_like_the_page(clie
     assert client.post("/api/session", json=right,
                        headers={"x-csrf-token": token}).status_code == 429  # locked
     assert client.get("/api/me").status_code == 401
+
+
+@pytest.fixture
+def address_limit(monkeypatch):
+    """At most 6 failed sign-ins from one address (30 by default)."""
+    monkeypatch.setenv("EVAL_LOGIN_ADDRESS_MAX_FAILURES", "6")
+    get_settings.cache_clear()
+    yield 6
+    monkeypatch.delenv("EVAL_LOGIN_ADDRESS_MAX_FAILURES")
+    get_settings.cache_clear()
+
+
+def test_guessing_across_accounts_locks_the_address_not_the_accounts(
+        client, make_user, db, address_limit):
+    """Password spraying: one guess at each of many accounts never reaches an account's
+    limit, but the address's count over all of them does; the accounts stay usable from
+    elsewhere."""
+    users = [make_user("purchaser") for _ in range(address_limit + 1)]
+    for user in users[:address_limit - 1]:
+        assert login(client, user.username, "Spring2026!").status_code == 422
+    response = login(client, users[address_limit - 1].username, "Spring2026!")
+    assert response.status_code == 429
+    assert "此网络地址登录失败次数过多" in response.text
+    # the right password of an untouched account, from the locked address: refused unchecked
+    assert login(client, users[-1].username).status_code == 429
+    assert client.get("/api/me").status_code == 401
+    # the JSON sign-in shares the lock
+    token = csrf_from(client, "/login")
+    refused = client.post("/api/session", json={"username": users[-1].username,
+                                                "password": PASSWORD},
+                          headers={"X-CSRF-Token": token})
+    assert refused.status_code == 429 and "网络地址" in refused.json()["detail"]
+    # no account was locked: each had one failure
+    db.expire_all()
+    counts = {c.key: c.count for c in db.exec(select(ThrottleCounter)).all()}
+    assert counts["login-address:testclient"] == address_limit
+    assert all(counts.get(f"login:{u.username}", 0) <= 1 for u in users)
+    # from another address the same account signs in
+    assert accounts.authenticate(db, users[0].username, PASSWORD,
+                                 address="10.1.2.3").user.id == users[0].id
+
+
+def test_a_success_does_not_clear_the_addresss_failures(db, make_user, address_limit):
+    """One's own valid sign-in between guesses does not buy more guesses."""
+    mine, target = make_user("supplier"), make_user("finance")
+    for attempt in range(address_limit - 1):
+        with pytest.raises(ValidationFailed):
+            accounts.authenticate(db, f"nobody{attempt}", "guess-guess", address="10.9.9.9")
+    assert accounts.authenticate(db, mine.username, PASSWORD, address="10.9.9.9").user == mine
+    with pytest.raises(Throttled) as locked:
+        accounts.authenticate(db, target.username, "guess-guess", address="10.9.9.9")
+    assert "network address" in locked.value.message or "网络地址" in locked.value.message
+    with pytest.raises(Throttled):
+        accounts.authenticate(db, mine.username, PASSWORD, address="10.9.9.9")
+    # other addresses are not affected, and without an address (the CLI) nothing changes
+    assert accounts.authenticate(db, target.username, PASSWORD, address="10.9.9.8").user == target
+    assert accounts.authenticate(db, target.username, PASSWORD).user == target

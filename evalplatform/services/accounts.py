@@ -574,8 +574,26 @@ def _login_key(username: str) -> str:
     return f"login:{username}"
 
 
-def authenticate(session: Session, username: str, password: str) -> SignIn:
-    """Check a username and password, throttling repeated failures of one account.
+def _address_key(address: str) -> str:
+    return f"login-address:{address[:150]}"
+
+
+def _throttled(state, account: bool) -> Throttled:
+    minutes = max(1, -(-state.retry_after_seconds // 60))
+    if account:
+        return Throttled(_("Too many failed sign-ins for this account. Try again in "
+                           "%(minutes)s minutes.", minutes=minutes))
+    return Throttled(_("Too many failed sign-ins from this network address. Try again in "
+                       "%(minutes)s minutes.", minutes=minutes))
+
+
+def authenticate(session: Session, username: str, password: str,
+                 address: str | None = None) -> SignIn:
+    """Check a username and password, throttling repeated failures of one account and, when
+    the caller's network ``address`` is given, failures from that address over any accounts
+    (guessing one password across the user list locks the address, not the accounts it
+    tried). A success clears the account's count, not the address's: one's own valid sign-in
+    does not buy more guesses.
 
     Raises ValidationFailed (wrong credentials) or Throttled (too many failures); the
     failure count is committed either way.
@@ -594,13 +612,14 @@ def authenticate(session: Session, username: str, password: str) -> SignIn:
         # (a column of 200 characters) is written or the password hashed.
         raise ValidationFailed({"password": _("Wrong username or password.")})
     key = _login_key(username)
+    address_key = _address_key(address) if address else None
+    if address_key:
+        state = throttle.check(session, address_key)
+        if state.locked:
+            raise _throttled(state, account=False)
     state = throttle.check(session, key)
     if state.locked:
-        minutes = max(1, -(-state.retry_after_seconds // 60))
-        raise Throttled(
-            _("Too many failed sign-ins for this account. Try again in %(minutes)s minutes.",
-              minutes=minutes)
-        )
+        raise _throttled(state, account=True)
     user = session.exec(select(User).where(User.username == username)).first()
     if not verify_password(user.password_hash if user else None, password) or not (
         user and user.active
@@ -608,13 +627,14 @@ def authenticate(session: Session, username: str, password: str) -> SignIn:
         state = throttle.register_failure(
             session, key, settings.login_max_failures, settings.login_lockout_seconds
         )
+        by_address = throttle.register_failure(
+            session, address_key, settings.login_address_max_failures,
+            settings.login_lockout_seconds) if address_key else None
         session.commit()
         if state.locked:
-            minutes = max(1, -(-state.retry_after_seconds // 60))
-            raise Throttled(
-                _("Too many failed sign-ins for this account. Try again in %(minutes)s minutes.",
-                  minutes=minutes)
-            )
+            raise _throttled(state, account=True)
+        if by_address is not None and by_address.locked:
+            raise _throttled(by_address, account=False)
         raise ValidationFailed({"password": _("Wrong username or password.")})
     throttle.clear(session, key)
     user.last_login_at = now()

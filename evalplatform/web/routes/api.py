@@ -196,9 +196,11 @@ def session_state(request: Request, session: Session = Depends(get_session),
 def sign_in(request: Request, body: SignIn, session: Session = Depends(get_session),
             _access=Depends(public)):
     """Sign in with a username and password, as the sign-in page does (the same checks, the
-    same lockout after repeated failures, answered 429). The session starts afresh: the
+    same lockouts after repeated failures of the account or from the caller's address,
+    answered 429). The session starts afresh: the
     answer carries its new CSRF token."""
-    user = accounts.authenticate(session, body.username, body.password).user
+    user = accounts.authenticate(session, body.username, body.password,
+                                 request.client.host if request.client else None).user
     start_session(request, user)
     principal = load_principal(request, session)
     return Me(**{k: getattr(principal, k) for k in Me.model_fields if k != "csrf_token"},

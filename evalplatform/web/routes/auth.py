@@ -41,7 +41,8 @@ def login(
     _access=Depends(public),
 ):
     try:
-        result = accounts.authenticate(session, username, password)
+        result = accounts.authenticate(session, username, password,
+                                       request.client.host if request.client else None)
     except (ValidationFailed, Throttled) as exc:
         errors = exc.errors if isinstance(exc, ValidationFailed) else {"password": exc.message}
         status = 429 if isinstance(exc, Throttled) else 422
