@@ -159,3 +159,13 @@ def test_every_request_body_refuses_keys_it_does_not_declare(client):
             "ResultStepIn"} <= set(objects)
     assert [name for name, s in objects.items() if s.get("additionalProperties") is not False] \
         == []
+
+
+def test_starting_a_sheet_documents_both_answers_it_gives(client):
+    """201 for a new sheet, 200 for the caller's existing one: both in the document."""
+    operation = client.get("/api/openapi.json").json()["paths"][
+        "/api/evaluations/{evaluation_id}/sheets"]["post"]
+    assert {"200", "201", "409"} <= set(operation["responses"])
+    for code in ("200", "201"):
+        schema = operation["responses"][code]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/SheetDetail"}, code

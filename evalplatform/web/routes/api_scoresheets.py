@@ -309,7 +309,11 @@ def get_sheet(evaluation_id: int, sheet_id: int, session: Session = Depends(get_
 
 @router.post("/evaluations/{evaluation_id}/sheets",
              summary="Start a score sheet (开始评分)", response_model=SheetDetail,
-             status_code=201, responses=error_responses(409))
+             status_code=201,
+             responses={200: {"model": SheetDetail,
+                              "description": "The caller's sheet for that part existed already: "
+                                             "it, unchanged"},
+                        **error_responses(409)})
 def start_sheet(evaluation_id: int, body: SheetStartIn, response: Response,
                 session: Session = Depends(get_session),
                 principal: Principal = Depends(scorers)):
