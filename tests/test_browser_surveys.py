@@ -428,3 +428,47 @@ def test_a_comment_in_uyghur_reads_right_to_left_where_typed_and_where_read(
         "items => items.map(li => [li.textContent, li.matches(':dir(rtl)')])")
     context.close()
     assert [comment, True] in directions and ["很好", False] in directions
+
+
+def test_a_shared_device_at_a_service_site_passes_nothing_to_the_next_resident(
+        db, make_user, make_org, phone):
+    """A tablet at the counter: a draft is restored only if it is minutes old (the resident's
+    own lost connection), not one left unfinished long ago by someone else; the next resident
+    can clear the page; Back after sending brings a fresh, empty form, never the answers just
+    sent to send again."""
+    world = contracted_world(db, make_user, make_org)
+    evaluation = evaluation_with_survey(db, world)
+    site = app_service.add_site(db, world.purchaser_principal, evaluation.id, "人民广场服务亭", "20")
+    key = f"evalplatform-survey:site:{site.token}"
+    page = phone()
+    page.goto(f"/o/{site.token}")
+    choose(page, "Q1", "不满意")
+    page.fill("#f-Q7", "我家住在3栋")
+    page.reload()  # a moment later (a lost connection): the resident's own answers come back
+    assert page.locator("#q-Q1 input[value=dissatisfied]").is_checked()
+    assert "已恢复" in page.locator("#status").inner_text()
+    # left unfinished; the next resident comes an hour later
+    page.evaluate(f"localStorage.setItem('{key}:at', String(Date.now() - 3600 * 1000))")
+    page.reload()
+    assert not page.locator("#q-Q1 input[value=dissatisfied]").is_checked()
+    assert page.locator("#f-Q7").input_value() == ""
+    assert page.evaluate(f"localStorage.getItem('{key}')") is None
+    # the next resident finds answers on the page: one tap clears them (after asking)
+    choose(page, "Q1", "一般")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#start-again")
+    assert not page.locator("#q-Q1 input[value=neutral]").is_checked()
+    assert page.evaluate(f"localStorage.getItem('{key}')") is None
+    # a complete answer, sent; then Back
+    for question, text in [("Q1", "满意"), ("Q2", "满意"), ("Q3", "满意"), ("Q4", "是")]:
+        choose(page, question, text)
+    choose(page, "Q5", r"白天（9–17 点）")
+    page.click("#submit")
+    page.wait_for_url(f"**/o/{site.token}/done")
+    assert stored(db) == 1
+    response = page.go_back()
+    assert response is not None and response.headers["cache-control"] == "no-store"
+    assert page.locator("#survey-form").get_attribute("autocomplete") == "off"
+    assert page.locator("#survey-form input[type=radio]:checked").count() == 0
+    page.click("#submit")  # nothing chosen: refused, nothing stored twice
+    assert stored(db) == 1

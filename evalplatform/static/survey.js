@@ -5,6 +5,10 @@
   "use strict";
   var PREFIX = "evalplatform-survey:";
   var SKIP = { csrf_token: 1, submission_key: 1, website: 1 };
+  // A service site's open link may be answered on a shared device (a tablet at the counter):
+  // its draft is restored only if it was saved in the last few minutes, so that the next
+  // person does not find, and send, what the last one left unfinished.
+  var SHARED_DRAFT_MINUTES = 10;
 
   function storage() {
     try { var s = window.localStorage; s.setItem(PREFIX + "t", "1"); s.removeItem(PREFIX + "t"); return s; }
@@ -68,11 +72,22 @@
   document.addEventListener("DOMContentLoaded", function () {
     var store = storage();
     var clear = document.querySelector("[data-clear-store]");
-    if (clear && store) store.removeItem(PREFIX + clear.getAttribute("data-clear-store"));
+    if (clear && store) {
+      store.removeItem(PREFIX + clear.getAttribute("data-clear-store"));
+      store.removeItem(PREFIX + clear.getAttribute("data-clear-store") + ":at");
+    }
 
     var form = document.getElementById("survey-form");
     if (!form) return;
     var key = form.dataset.storeKey ? PREFIX + form.dataset.storeKey : null;
+    var shared = !!form.dataset.sharedDevice;
+    if (store && key && shared) {
+      var at = Number(store.getItem(key + ":at") || 0);
+      if (!(Date.now() - at < SHARED_DRAFT_MINUTES * 60000)) {
+        store.removeItem(key);  // left by someone else, or long ago: not theirs to send
+        store.removeItem(key + ":at");
+      }
+    }
     if (store && key && !anyGiven(form)) {
       try {
         var saved = JSON.parse(store.getItem(key) || "null");
@@ -86,11 +101,20 @@
     var save = function () {
       progress(form);
       if (store && key) {
-        try { store.setItem(key, JSON.stringify(collect(form))); } catch (e) { /* full: ignore */ }
+        try {
+          store.setItem(key, JSON.stringify(collect(form)));
+          if (shared) store.setItem(key + ":at", String(Date.now()));
+        } catch (e) { /* full: ignore */ }
       }
     };
     form.addEventListener("change", save);
     form.addEventListener("input", save);
+    form.addEventListener("reset", function (event) {
+      if (anyGiven(form) && form.dataset.msgConfirmReset
+          && !window.confirm(form.dataset.msgConfirmReset)) { event.preventDefault(); return; }
+      if (store && key) { store.removeItem(key); store.removeItem(key + ":at"); }
+      window.setTimeout(function () { progress(form); say("", true); }, 0);
+    });
 
     var sending = false;
     var button = document.getElementById("submit");

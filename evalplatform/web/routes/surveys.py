@@ -519,6 +519,16 @@ def _form_values(form) -> dict:
     return {key: form.getlist(key) for key in form.keys()}
 
 
+def _questionnaire(request: Request, context: dict, status_code: int = 200) -> Response:
+    """A respondent's questionnaire page, never kept by the browser: Back after sending
+    fetches a fresh, empty form (and, with the form's autocomplete off, the answers just sent
+    are not filled into it again to be sent twice, nor shown to the next person on a shared
+    device)."""
+    response = render(request, "surveys/respond.html", context, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _message(request: Request, message: str, *, status: int = 200, title: str = "",
              clear_key: str = "") -> Response:
     return render(request, "surveys/message.html",
@@ -580,7 +590,7 @@ async def _code_questionnaire(request: Request, code: str, values: dict | None =
         return _used_message(request, page["code"])
     if not page["accepting"]:
         return _message(request, page["message"])
-    return render(request, "surveys/respond.html", _respondent_context(
+    return _questionnaire(request, _respondent_context(
         page["document"], action=f"/s/{page['code']}", store_key=f"code:{page['code']}",
         values=values, extra_fields={"version_id": page["version_id"]}))
 
@@ -608,7 +618,7 @@ async def submit_with_code(request: Request, code: str) -> Response:
         if not page.get("document"):  # closed or locked out a moment ago: say that instead
             return _message(request, page["refused"].message if "refused" in page
                             else page["message"] or _used_message_text())
-        return render(request, "surveys/respond.html", _respondent_context(
+        return _questionnaire(request, _respondent_context(
             page["document"], action=f"/s/{normal}", store_key=f"code:{normal}",
             values=_form_values(form), errors=exc.errors,
             extra_fields={"version_id": page["version_id"]}), status_code=422)
@@ -705,7 +715,7 @@ async def respond_open(request: Request, token: str, _access=Depends(anyone)):
     if not page["accepting"]:
         return _message(request, page["message"])
     kept = _kept_answers(request, f"/o/{token}")
-    response = render(request, "surveys/respond.html", _respondent_context(
+    response = _questionnaire(request, _respondent_context(
         page["document"], action=f"/o/{page['token']}", store_key=f"site:{page['token']}",
         values=kept.get("values"),
         extra_fields={"submission_key": _submission_key(kept.get("submission_key"))},
@@ -731,7 +741,7 @@ async def submit_open(request: Request, token: str) -> Response:
         if not page.get("document"):  # closed a moment ago: say that instead
             return _message(request, page["refused"].message if "refused" in page
                             else page["message"])
-        return render(request, "surveys/respond.html", _respondent_context(
+        return _questionnaire(request, _respondent_context(
             page["document"], action=f"/o/{page['token']}",
             store_key=f"site:{page['token']}", values=_form_values(form), errors=exc.errors,
             extra_fields={"submission_key": key or secrets.token_hex(16)},
@@ -755,7 +765,7 @@ async def language_open(request: Request, token: str, _access=Depends(anyone)):
         return _message(request, page["refused"].message, status=404)
     if not page["accepting"]:
         return _message(request, page["message"])
-    return render(request, "surveys/respond.html", _respondent_context(
+    return _questionnaire(request, _respondent_context(
         page["document"], action=f"/o/{page['token']}", store_key=f"site:{page['token']}",
         values=_answers_kept(form), extra_fields={"submission_key": key},
         site_name=page["name"]))
