@@ -14,9 +14,12 @@ class SurveyError(Exception):
 class InvalidInput(SurveyError):
     """Fields broke rules: ``errors`` maps a field (or ``sheet!cell``) to its message."""
 
-    def __init__(self, errors: dict[str, str]):
+    def __init__(self, errors: dict[str, str], typed: dict | None = None):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
+        #: the questionnaire as the refused form would have made it, to show the form again
+        #: with what was typed (the editor's), or None
+        self.typed = typed
 
 
 class Frozen(SurveyError):

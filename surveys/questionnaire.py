@@ -196,12 +196,15 @@ def map_to_leaves(doc: dict, leaves: list[SurveyLeaf]) -> dict:
 # ---------------------------------------------------------------- rules
 
 
-def _text_errors(errors: dict, key: str, value: dict, *, required: bool, limit: int) -> None:
+def _text_errors(errors: dict, key: str, value: dict, *, what: str, required: bool,
+                 limit: int) -> None:
+    """``what`` names the field in the message (题目, 说明文字, 标题, 开头语)."""
     zh = (value or {}).get("zh-CN", "")
     if required and not zh.strip():
-        errors[key] = _("The Chinese text is required.")
+        errors[key] = _("%(what)s: the Chinese text is required.", what=what)
     elif any(len((value or {}).get(lang, "")) > limit for lang in LANGS):
-        errors[key] = _("At most %(n)s characters.", n=limit)
+        errors[key] = _("%(what)s: at most %(n)s characters in each language.", what=what,
+                        n=limit)
 
 
 def question_errors(q: dict, leaves: list[SurveyLeaf] | None = None) -> dict[str, str]:
@@ -216,8 +219,10 @@ def question_errors(q: dict, leaves: list[SurveyLeaf] | None = None) -> dict[str
     if kind not in TYPES:
         errors[f"{key}.type"] = _("Unknown question type %(type)s.", type=kind)
         return errors
-    _text_errors(errors, f"{key}.label", q.get("label"), required=True, limit=MAX_LABEL)
-    _text_errors(errors, f"{key}.hint", q.get("hint"), required=False, limit=MAX_HINT)
+    _text_errors(errors, f"{key}.label", q.get("label"), what=_("Question text"), required=True,
+                 limit=MAX_LABEL)
+    _text_errors(errors, f"{key}.hint", q.get("hint"), what=_("Help text"), required=False,
+                 limit=MAX_HINT)
     if kind in ("scale", "single", "multiple"):
         opts = q.get("options") or []
         if len(opts) < 2:
@@ -273,8 +278,10 @@ def question_errors(q: dict, leaves: list[SurveyLeaf] | None = None) -> dict[str
 def document_errors(doc: dict, leaves: list[SurveyLeaf] | None = None) -> dict[str, str]:
     """Every malformed part of a document (settings and questions)."""
     errors: dict[str, str] = {}
-    _text_errors(errors, "title", doc.get("title"), required=True, limit=MAX_LABEL)
-    _text_errors(errors, "intro", doc.get("intro"), required=False, limit=2000)
+    _text_errors(errors, "title", doc.get("title"), what=_("Title"), required=True,
+                 limit=MAX_LABEL)
+    _text_errors(errors, "intro", doc.get("intro"), what=_("Introduction"), required=False,
+                 limit=2000)
     items = questions(doc)
     if len(items) > MAX_QUESTIONS:
         errors["questions"] = _("At most %(n)s questions.", n=MAX_QUESTIONS)
@@ -385,7 +392,7 @@ def update_settings(doc: dict, values: dict) -> dict:
     doc["intro"] = _bilingual(values, "intro")
     errors = {k: v for k, v in document_errors(doc).items() if k in ("title", "intro")}
     if errors:
-        raise InvalidInput(errors)
+        raise InvalidInput(errors, typed=doc)
     return doc
 
 
@@ -465,7 +472,7 @@ def update_question(doc: dict, question_id: str, values: dict, leaves: list[Surv
         q["list"] = q.get("list") or f"{question_id.lower()}_options"
     errors = question_errors(q, leaves)
     if errors:
-        raise InvalidInput(errors)
+        raise InvalidInput(errors, typed=doc)
     return doc
 
 

@@ -533,3 +533,40 @@ def test_a_ratings_ends_describe_its_options_to_a_screen_reader(client, db, worl
     ends = re.search(r'<p class="r-hint r-scale-ends"[^>]*>', page).group(0)
     assert 'id="s-Q7"' in ends and "aria-hidden" not in ends
     assert re.search(r'id="s-Q7"><span>0 完全不会</span><span>10 一定会</span>', page)
+
+
+def test_a_refused_question_form_comes_back_with_what_was_typed_and_names_the_field(
+        client, db, world):
+    """One wrong box (no Chinese text, a score of 150) is refused with nothing saved; the form
+    comes back as typed — the new English text, the 150 the message points at — not as
+    stored, so only the wrong boxes need fixing."""
+    evaluation = schedule(db, world, **window())
+    sign_in(client, world.purchaser)
+    base = f"/evaluations/{evaluation.id}/survey"
+    token = csrf_from(client, base)
+    client.post(base, data={"template": "street_cleaning", "csrf_token": token})
+    stored_doc = app_service.working(db, app_service.survey_of(db, evaluation)).document
+    q1 = qn.question(stored_doc, "Q1")
+    form = {"label_zh": "", "label_en": "Overall, how satisfied are you?",
+            "hint_zh": "请按实际感受作答", "required": "1", "leaf": q1.get("leaf") or "",
+            "option_rows": str(len(q1["options"]))}
+    for i, option in enumerate(q1["options"]):
+        form |= {f"opt-{i}-name": option["name"], f"opt-{i}-zh": option["label"]["zh-CN"],
+                 f"opt-{i}-en": option["label"].get("en", ""),
+                 f"opt-{i}-score": "150" if i == 0 else str(option["score"] or "")}
+    refused = client.post(f"{base}/questionnaire/questions/Q1", data=form,
+                          headers={"HX-Request": "true", "X-CSRF-Token": token})
+    assert refused.status_code == 422
+    assert "题目文字：须填写中文文字。" in refused.text
+    assert 'value="Overall, how satisfied are you?"' in refused.text
+    assert 'value="请按实际感受作答"' in refused.text
+    assert 'name="opt-0-score" value="150"' in refused.text
+    db.expire_all()
+    assert app_service.working(db, app_service.survey_of(db, evaluation)).document == stored_doc
+    # the title form too
+    refused = client.post(f"{base}/questionnaire/settings",
+                          data={"title_zh": "", "title_en": "Street cleaning survey",
+                                "intro_zh": "城管局委托开展", "intro_en": ""},
+                          headers={"HX-Request": "true", "X-CSRF-Token": token})
+    assert refused.status_code == 422 and "标题：须填写中文文字。" in refused.text
+    assert 'value="Street cleaning survey"' in refused.text and "城管局委托开展" in refused.text

@@ -25,6 +25,7 @@ from evalplatform.web.params import PageNumber
 from evalplatform.web.templating import flash, redirect, render
 from surveys import invitations, tabulation, templates, xlsform
 from surveys import questionnaire as qn
+from surveys.errors import InvalidInput
 
 router = APIRouter(route_class=FormRoute)
 #: The respondents' pages (/s, /o), mounted before every other router: they carry the
@@ -197,10 +198,13 @@ def survey_population(request: Request, evaluation_id: int, population: str = Fo
 
 
 def _editor(request: Request, session: Session, principal, evaluation_id: int, *, errors=None,
-            open_question: str = "", status: int = 200):
+            open_question: str = "", status: int = 200, typed_document: dict | None = None):
+    """The editor; after a refused form, ``typed_document`` is the questionnaire as that form
+    would have made it, so that the form comes back with what was typed (nothing is saved)."""
     context = _context(request, session, principal, evaluation_id, errors=errors or {},
                        open_question=open_question, extra_rows=OPTION_ROWS_EXTRA,
-                       scale_labels=qn.SCALE_LABELS, type_labels=qn.TYPE_LABELS)
+                       scale_labels=qn.SCALE_LABELS, type_labels=qn.TYPE_LABELS,
+                       typed_document=typed_document)
     if context["survey"] is None:
         raise NotFound(_("This evaluation has no survey yet."))
     context["can_edit"] = context["can_manage"] and not context["working"].frozen
@@ -210,12 +214,23 @@ def _editor(request: Request, session: Session, principal, evaluation_id: int, *
 
 def _edit(request: Request, session: Session, principal, evaluation_id: int, action: str,
           change, detail: dict | None = None, open_question: str = ""):
+    typed: dict = {}
+
+    def keeping_what_was_typed(doc, found):
+        try:
+            return change(doc, found)
+        except InvalidInput as refused:
+            typed["document"] = refused.typed
+            raise
+
     try:
-        app_service.edit(session, principal, evaluation_id, action, change, detail)
+        app_service.edit(session, principal, evaluation_id, action, keeping_what_was_typed,
+                         detail)
     except ValidationFailed as exc:
         session.rollback()
         return _editor(request, session, principal, evaluation_id, errors=exc.errors,
-                       open_question=open_question, status=422)
+                       open_question=open_question, status=422,
+                       typed_document=typed.get("document"))
     except Conflict as exc:
         session.rollback()
         return _editor(request, session, principal, evaluation_id, errors={"form": exc.message},
