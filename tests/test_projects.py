@@ -912,3 +912,50 @@ def test_finance_is_offered_approval_only_once_the_ex_ante_assessment_is_there(c
     projects.upload_ex_ante(db, world["p_actor"], project.id, PDF, "事前绩效评估报告.pdf")
     page = client.get(f"/projects/{project.id}").text
     assert 'id="approve"' in page and 'id="approve-waits"' not in page
+
+
+def test_a_mistyped_budget_is_a_format_error_and_a_missing_one_breaks_the_rule(db, world):
+    """无预算不购买 is about having a budget, not about how the amount is typed."""
+    for typed, words in (("12,3.456", "预算金额："), ("5 200 000", "预算金额："),
+                         ("", "无预算不购买")):
+        with pytest.raises(ValidationFailed) as caught:
+            register(db, world, budget=typed)
+        assert caught.value.errors["budget"].startswith(words), typed
+        if typed:
+            assert "无预算不购买" not in caught.value.errors["budget"]
+    assert count(db, Project) == 0
+
+
+def test_a_large_project_returned_for_its_ex_ante_report_goes_back_only_with_it(
+        client, db, world, login_as):
+    """Resubmitting a ¥5,000,000 project without the report finance needs to approve it would
+    only send it round again: refused, naming the upload, and the status unchanged."""
+    project = register(db, world, budget="5,000,000.00")
+    projects.return_to_department(db, world["f_actor"], project.id, "请补充事前绩效评估报告")
+    with pytest.raises(ValidationFailed) as caught:
+        projects.resubmit(db, world["p_actor"], project.id)
+    assert "事前绩效评估" in caught.value.errors["ex_ante"]
+    db.expire_all()
+    assert db.get(Project, project.id).status == ProjectStatus.returned
+    login_as(world["purchaser"])
+    page = client.get(f"/projects/{project.id}").text
+    assert 'id="resubmit-waits"' in page
+    token = csrf_from(client, f"/projects/{project.id}")
+    refused = client.post(f"/projects/{project.id}/resubmit", data={"csrf_token": token})
+    assert refused.status_code == 422 and 'id="e-ex_ante"' in refused.text
+    projects.upload_ex_ante(db, world["p_actor"], project.id, b"%PDF-1.7\n%%EOF\n", "事前评估.pdf")
+    assert projects.resubmit(db, world["p_actor"], project.id).status == \
+        ProjectStatus.awaiting_approval
+
+
+def test_a_refused_return_keeps_the_reason_typed(client, db, world, login_as):
+    project = register(db, world)
+    login_as(world["finance"])
+    token = csrf_from(client, f"/projects/{project.id}")
+    refused = client.post(f"/projects/{project.id}/return",
+                          data={"reason": "补材料", "csrf_token": token})
+    assert refused.status_code == 422
+    assert '<textarea id="f-reason" name="reason" rows="2" aria-invalid="true" ' \
+           'aria-describedby="e-reason">补材料</textarea>' in refused.text
+    db.expire_all()
+    assert db.get(Project, project.id).status == ProjectStatus.awaiting_approval

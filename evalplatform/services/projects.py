@@ -196,7 +196,9 @@ def _check(session: Session, department: Organisation | None, values: dict) -> _
         errors["budget_line"] = _too_long(_("Budget line"), MAX_BUDGET_LINE)
     budget_fen, problem = parse_yuan(values.get("budget"))
     if problem:
-        errors["budget"] = _("No budget, no purchase: %(problem)s", problem=problem)
+        # an amount left out breaks the rule; one mistyped is only told how to type it
+        errors["budget"] = _("No budget, no purchase: %(problem)s", problem=problem) \
+            if not _clean(values.get("budget")) else _("Budget: %(problem)s", problem=problem)
     try:
         method = ProcurementMethod(values.get("procurement_method") or "")
     except ValueError:
@@ -386,9 +388,16 @@ def return_to_department(session: Session, actor: Actor, project_id: int, reason
 
 
 def resubmit(session: Session, actor: Actor, project_id: int) -> Project:
+    """Send a returned project back to finance. One of ¥5,000,000 or more goes back only with
+    its ex-ante assessment, which finance needs to approve it (:func:`approve`): without it
+    the project would only be returned again."""
     project = get(session, project_id)
     if project.status != ProjectStatus.returned:
         raise Conflict(_("Only a returned project can be resubmitted."))
+    if needs_ex_ante(project.budget_fen) and not project.ex_ante_sha256:
+        raise ValidationFailed({"ex_ante": _(
+            "A project of ¥5,000,000 or more needs its ex-ante performance assessment "
+            "uploaded before it goes back to finance: upload it first.")})
     project.status = ProjectStatus.awaiting_approval
     session.add(project)
     audit.record(session, actor, "project.resubmit", "project", project.id,

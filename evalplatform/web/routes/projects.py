@@ -300,8 +300,8 @@ async def project_create(request: Request, session: Session = Depends(get_sessio
     return redirect(request, f"/projects/{project.id}")
 
 
-def _project_context(session: Session, project_id: int, errors=None, principal=None
-                     ) -> dict:
+def _project_context(session: Session, project_id: int, errors=None, principal=None,
+                     typed_reason: str = "") -> dict:
     project = projects.get(session, project_id)
     contract = contracts.for_project(session, project.id)
     entry = catalogue.get_entry(session, project.catalogue_entry_id)
@@ -315,7 +315,8 @@ def _project_context(session: Session, project_id: int, errors=None, principal=N
             "needs_ex_ante": projects.needs_ex_ante(project.budget_fen),
             "awardable": projects.is_awardable(project),
             "can_revise": principal is not None and projects.can_revise(principal, project),
-            "targets": projects.TARGET_FIELDS, "errors": errors or {}}
+            "targets": projects.TARGET_FIELDS, "errors": errors or {},
+            "typed_reason": typed_reason}
 
 
 @router.get("/projects/{project_id}")
@@ -350,9 +351,10 @@ async def project_return(request: Request, project_id: int,
     try:
         projects.return_to_department(session, principal.actor, project_id,
                                       form.get("reason", ""))
-    except ValidationFailed as exc:
+    except ValidationFailed as exc:  # the reason comes back as typed, to complete it
         return render(request, "projects/detail.html",
-                      _project_context(session, project_id, exc.errors, principal),
+                      _project_context(session, project_id, exc.errors, principal,
+                                       typed_reason=str(form.get("reason", ""))),
                       status_code=422)
     except Conflict as exc:  # decided meanwhile (by a colleague): the project as it is now
         session.rollback()
@@ -400,7 +402,12 @@ async def project_revise(request: Request, project_id: int,
 @router.post("/projects/{project_id}/resubmit")
 def project_resubmit(request: Request, project_id: int, session: Session = Depends(get_session),
                      principal: Principal = Depends(project_purchaser)):
-    projects.resubmit(session, principal.actor, project_id)
+    try:
+        projects.resubmit(session, principal.actor, project_id)
+    except ValidationFailed as exc:  # the ex-ante assessment first: its upload form is named
+        return render(request, "projects/detail.html",
+                      _project_context(session, project_id, exc.errors, principal),
+                      status_code=422)
     flash(request, _("Project resubmitted for approval."))
     return redirect(request, f"/projects/{project_id}")
 
@@ -474,7 +481,11 @@ INSTALMENT_ROWS = 4
 def _contract_form_context(session: Session, project_id: int, values: dict, errors: dict) -> dict:
     project = projects.get(session, project_id)
     return {"project": project, "values": values, "errors": errors,
-            "supplier_options": [(o.id, o.name) for o, _p in contracts.eligible_suppliers(session)],
+            "supplier_options": [
+                (o.id, o.name if until is None else _(
+                    "%(name)s (barred from new contracts until %(until)s)", name=o.name,
+                    until=until.isoformat()))
+                for o, until in contracts.supplier_choices(session)],
             "condition_options": [(c.value, str(DUE_CONDITION_LABELS[c])) for c in DueCondition],
             "rows": range(1, INSTALMENT_ROWS + 1)}
 
