@@ -366,3 +366,14 @@ def test_a_neutral_figure_and_an_entropy_note_take_no_space_before_a_full_width_
         assert not re.search(r"\s（", text), re.findall(r".{12}\s（.{6}", text)
     client.post("/language", data={"language": "en", "csrf_token": csrf_from(client, "/")})
     assert "88.00 (neutral)" in shown()
+
+
+def test_the_contract_form_marks_a_barred_supplier_before_it_is_filled_in(client, db, field):
+    """The supplier list says who is barred and until when; the others read as their names."""
+    good, poor, fresh, project = field
+    login(client, good.purchaser.username)
+    form = client.get(f"/projects/{project.id}/contract/new").text
+    options = dict(re.findall(r'<option value="(\d+)"[^>]*>([^<]*)</option>', form))
+    assert options[str(poor.supplier.id)] == (
+        f"{poor.supplier.name}（2027-12-31 前禁止承接新合同）")
+    assert options[str(fresh.supplier.id)] == fresh.supplier.name

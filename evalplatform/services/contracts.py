@@ -127,6 +127,17 @@ def eligible_suppliers(session: Session) -> list[tuple[Organisation, SupplierPro
             if p is not None and o.active and p.supplier_kind not in REFUSED_SUPPLIER_KINDS]
 
 
+def supplier_choices(session: Session) -> list[tuple[Organisation, date | None]]:
+    """The suppliers a contract may name, each with the last day of a bar in force today
+    (禁止承接, standing rules) or None, so that the form says so before it is filled in; the
+    contract itself is checked against the bar on its signing day (:func:`create`)."""
+    from evalplatform.services import standing
+
+    today = projects.today()
+    return [(o, bar.until if (bar := standing.bar_on(session, o.id, today)) else None)
+            for o, _profile in eligible_suppliers(session)]
+
+
 # ---------------------------------------------------------------- payment schedule
 
 
