@@ -286,3 +286,22 @@ def test_the_api_filters_by_status_and_stage_and_refuses_an_unknown_one(client, 
     assert set(errors) == {"status", "stage"}
     assert "draft" in errors["status"] and "final" in errors["status"]
     assert "评价" in errors["stage"]
+
+
+def test_the_home_card_of_evaluations_under_way_opens_the_list_of_just_those(client, db, world):
+    """The card counts the evaluations collecting or scoring; its link lists exactly those."""
+    from tests.conftest import login
+
+    running = schedule(db, world)
+    evaluations.organiser_step(db, world.purchaser_principal.actor, running.id, "collecting")
+    idle = schedule(db, world, stage="interim", start="2026-02-01", end="2026-04-30",
+                    title="第一季度监控")
+    assert login(client, world.purchaser.username).status_code == 303
+    home = client.get("/").text
+    assert 'href="/evaluations?status=under_way"' in home
+    listing = client.get("/evaluations", params={"status": "under_way"}).text
+    assert running.title in listing and idle.title not in listing
+    assert 'value="under_way" selected' in listing
+    api = client.get("/api/evaluations", params={"status": "under_way"}).json()
+    assert [e["id"] for e in api["items"]] == [running.id]
+    assert client.get("/api/evaluations", params={"status": "going"}).status_code == 422

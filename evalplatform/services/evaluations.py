@@ -369,14 +369,20 @@ class EvaluationRow:
     supplier: Organisation
 
 
+#: The list's filter for the evaluations under way (进行中): collecting answers or scores, as
+#: the home page's card counts them.
+UNDER_WAY = "under_way"
+UNDER_WAY_STATUSES = (EvaluationStatus.collecting, EvaluationStatus.scoring)
+
+
 def filter_problems(status: str = "", stage: str = "") -> dict[str, str]:
     """Filter → why it cannot be applied, in the reader's language. The pages ignore an
     unknown filter (a stale link still lists); the JSON API refuses it, since a program that
     asked for ``status=finall`` must not be handed every evaluation as if it were final."""
     found: dict[str, str] = {}
-    if status and status not in EvaluationStatus.__members__:
+    if status and status not in EvaluationStatus.__members__ and status != UNDER_WAY:
         found["status"] = _("Choose one of the evaluation statuses: %(choices)s.",
-                            choices=", ".join(EvaluationStatus.__members__))
+                            choices=", ".join([*EvaluationStatus.__members__, UNDER_WAY]))
     if stage and stage not in EvaluationStage.__members__:
         found["stage"] = _("Choose one of the evaluation stages: %(choices)s.",
                            choices=", ".join(EvaluationStage.__members__))
@@ -405,6 +411,8 @@ def page(session: Session, *, organisation_id: int | None = None, supplier_id: i
         statement = statement.where(col(Evaluation.id).in_(evaluation_ids or [-1]))
     if status in EvaluationStatus.__members__:
         statement = statement.where(Evaluation.status == EvaluationStatus(status))
+    elif status == UNDER_WAY:
+        statement = statement.where(col(Evaluation.status).in_(UNDER_WAY_STATUSES))
     if stage in EvaluationStage.__members__:
         statement = statement.where(Evaluation.stage == EvaluationStage(stage))
     if q.strip():
@@ -483,7 +491,7 @@ def _cards(session: Session, role: Role, organisation_id: int | None) -> list[da
     if role not in (Role.finance, Role.purchaser, Role.auditor):
         return []
     scope = organisation_id if role == Role.purchaser else None
-    running = page(session, organisation_id=scope, status="collecting").total + page(
-        session, organisation_id=scope, status="scoring").total
+    running = page(session, organisation_id=scope, status=UNDER_WAY).total
     return [dashboard.Card(_("Evaluations under way"), str(running),
-                           _("Collecting answers or scores"), "/evaluations")]
+                           _("Collecting answers or scores"),
+                           f"/evaluations?status={UNDER_WAY}")]

@@ -92,7 +92,8 @@ def _scope(session: Session, principal: Principal) -> dict:
 
 @router.get("/evaluations", summary="List evaluations (评价列表)", response_model=EvaluationPage)
 def list_evaluations(status: str = Query("", description="An evaluation status: "
-                                         + ", ".join(EvaluationStatus.__members__)),
+                                         + ", ".join(EvaluationStatus.__members__)
+                                         + "; or under_way: collecting or scoring"),
                      stage: str = Query("", description="interim or final"),
                      q: str = Query("", description="Words in the title or the project's name"),
                      sort: str | None = Query(None, description="title, opens_at, closes_at, "
