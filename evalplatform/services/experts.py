@@ -35,7 +35,7 @@ from evalplatform.models import (
 from evalplatform.services import audit, phones
 from evalplatform.services.audit import Actor
 from evalplatform.services.errors import NotFound, ValidationFailed
-from evalplatform.services.paging import Page, any_contains, paginate
+from evalplatform.services.paging import DEFAULT_PER_PAGE, Page, any_contains, paginate
 from evalplatform.settings import get_settings
 
 #: 回避期限: a relationship that ended less than this many years ago still counts.
@@ -233,7 +233,8 @@ def related_organisations(session: Session) -> list[Organisation]:
 
 
 def page(session: Session, *, q: str = "", speciality: str = "", active: str = "",
-         sort: str | None = None, page_number: int = 1) -> Page:
+         sort: str | None = None, page_number: int = 1,
+         per_page: int = DEFAULT_PER_PAGE) -> Page:
     statement = select(Expert)
     if q.strip():
         statement = statement.where(any_contains(q, Expert.name, Expert.employer, Expert.title))
@@ -247,7 +248,7 @@ def page(session: Session, *, q: str = "", speciality: str = "", active: str = "
     return paginate(session, statement,
                     sort_columns={"name": Expert.name, "employer": Expert.employer,
                                   "created_at": Expert.created_at},
-                    sort=sort, default_sort="name", page=page_number)
+                    sort=sort, default_sort="name", page=page_number, per_page=per_page)
 
 
 def panels_of(session: Session, expert_id: int) -> list[tuple[PanelMember, Evaluation]]:

@@ -214,6 +214,10 @@ def draw(session: Session, principal, evaluation_id: int, values: dict) -> Panel
             raise Conflict(_("Every seat of the panel is filled; a further draw is not needed."))
         if not reason:
             errors["reason"] = _("Give the reason for a further draw.")
+        asked = values.get("size")  # the page's form does not ask it again; the API may
+        if asked is not None and str(asked).strip() not in ("", str(size)):
+            errors["size"] = _("A further draw fills the seats left empty (%(n)s): leave the "
+                               "number of experts out.", n=size)
     else:
         size = _int(values.get("size"), "size", errors)
         minimum = minimum_size(session, evaluation)

@@ -5,9 +5,11 @@ from evalplatform.web.routes import (
     account,
     admin,
     api,
+    api_acceptance,
     api_appeals,
     api_contracts,
     api_evaluations,
+    api_panels,
     api_projects,
     api_results,
     api_scoresheets,
@@ -35,6 +37,7 @@ ROUTERS = [surveys.respondents, auth.router, home.router, account.router, admin.
            settlements.router, budget.router, disclosure.router, api.router, api_projects.router,
            api_evaluations.router, api_surveys.router, api_settlements.router,
            api_contracts.router, api_standing.router, api_results.router,
-           api_scoresheets.router, api_appeals.router, budget.api]
+           api_scoresheets.router, api_appeals.router, api_panels.router,
+           api_acceptance.router, budget.api]
 
 LEAN_ROUTES = [*surveys.submissions.routes, *home.health.routes]
