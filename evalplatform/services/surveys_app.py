@@ -620,6 +620,8 @@ def add_site(session: Session, principal, evaluation_id: int, name: str, device_
              ) -> SurveySite:
     evaluation = _organiser(session, principal, evaluation_id)
     survey = _survey(session, evaluation)
+    if state(survey, evaluation) == "closed":  # the page offers no form then
+        raise Conflict(_("The survey has closed; no more links are needed."))
     text = str(device_limit or "1").strip()
     try:
         site = invitations.add_site(session, survey.id, name, _whole(text))
@@ -1032,6 +1034,75 @@ def enter_paper(session: Session, principal, evaluation_id: int, typed: str, get
         session.rollback()
         raise _fail(exc) from None
     session.commit()
+
+
+#: Paper questionnaires typed in with one request (the JSON API's batch entry).
+PAPER_BATCH_MAX = 200
+
+
+def enter_papers(session: Session, principal, evaluation_id: int,
+                 entries: list[tuple[str, dict[str, list[str]]]]) -> int:
+    """Several paper questionnaires at once (纸质问卷批量录入), each ``(printed code, {question
+    id: values})`` and checked as :func:`enter_paper` checks one, all or none: when any is
+    refused nothing is stored, and ValidationFailed names each refusal by the questionnaire's
+    place in the list (from 0) and its field — ``questionnaires.<i>.code`` (no code of this
+    survey, used already, or given twice in the list) and ``questionnaires.<i>.answers.<question
+    id>`` (unanswered, not an option, or no such question). Conflict when the survey does not
+    take answers now. Like the page's entry, no audit entry per answer. Returns the number
+    stored."""
+    evaluation = _organiser(session, principal, evaluation_id)
+    survey = _survey(session, evaluation)
+    found = _target(session, survey)
+    if not found.accepting:
+        raise Conflict(found.message)
+    document = found.questionnaire.document
+    known = {q["id"] for q in qn.questions(document)}
+    errors: dict[str, str] = {}
+    accepted: list[tuple[Invitation, dict]] = []
+    seen: set[int] = set()
+
+    def refuse(index: int, question: str | None, problem: str) -> None:
+        if question is None:
+            errors[f"questionnaires.{index}.code"] = _(
+                "Questionnaire %(number)s (questionnaires.%(index)s), code: %(problem)s",
+                number=index + 1, index=index, problem=problem)
+        else:
+            errors[f"questionnaires.{index}.answers.{question}"] = _(
+                "Questionnaire %(number)s (questionnaires.%(index)s), question %(question)s: "
+                "%(problem)s", number=index + 1, index=index, question=question, problem=problem)
+
+    for index, (typed, answered) in enumerate(entries):
+        invitation = invitations.find(session, typed)
+        if invitation is None or invitation.survey_id != survey.id:
+            refuse(index, None, _("No invitation of this survey has this code."))
+        elif invitation.used:
+            refuse(index, None, _("This code has been used already; its answers are in."))
+        elif invitation.id in seen:
+            refuse(index, None, _("This code is given for an earlier questionnaire of this "
+                                  "list already."))
+        else:
+            seen.add(invitation.id)
+        for qid in sorted(set(answered) - known):
+            refuse(index, qid, _("The questionnaire has no question with this id."))
+        try:
+            answers = responses.parse_answers(document, lambda name, a=answered: a.get(name, []))
+        except InvalidInput as exc:
+            for qid, problem in exc.errors.items():
+                refuse(index, qid, problem)
+            continue
+        if invitation is not None and f"questionnaires.{index}.code" not in errors:
+            accepted.append((invitation, answers))
+    if errors:
+        raise ValidationFailed(errors)
+    try:
+        for invitation, answers in accepted:
+            responses.record_with_code(session, invitation, questionnaire_id=found.questionnaire.id,
+                                       answers=answers, day=local_day(), channel=Channel.paper)
+    except SurveyError as exc:  # a code used by a respondent a moment ago
+        session.rollback()
+        raise _fail(exc) from None
+    session.commit()
+    return len(accepted)
 
 
 def submit_open(session: Session, token: str, getlist, *, address: str | None,
