@@ -127,6 +127,12 @@ def codes_of(session: Session, batch_id: int) -> list[Invitation]:
                              .order_by(Invitation.code)))
 
 
+#: The most answers one device may give at a site: a tablet at a service counter, shared by
+#: the residents who come by, takes many (one network address still takes at most the hourly
+#: cap of ``surveys_app.ADDRESS_LIMIT``); a resident's own phone 1.
+MAX_DEVICE_LIMIT = 500
+
+
 def add_site(session: Session, survey_id: int, name: str, device_limit: int = 1) -> SurveySite:
     """A service site with its own open link (开放链接); flushes."""
     name = str(name or "").strip()
@@ -136,8 +142,9 @@ def add_site(session: Session, survey_id: int, name: str, device_limit: int = 1)
     elif len(name) > 100:
         errors["name"] = _("At most %(n)s characters.", n=100)
     if isinstance(device_limit, bool) or not isinstance(device_limit, int) \
-            or not 1 <= device_limit <= 20:
-        errors["device_limit"] = _("Answers per device: a whole number from 1 to 20.")
+            or not 1 <= device_limit <= MAX_DEVICE_LIMIT:
+        errors["device_limit"] = _("Answers per device: a whole number from 1 to %(max)s.",
+                                   max=MAX_DEVICE_LIMIT)
     if errors:
         raise InvalidInput(errors)
     site = SurveySite(survey_id=survey_id, name=name, device_limit=device_limit,

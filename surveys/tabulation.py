@@ -362,7 +362,13 @@ def tabulate(doc: dict, rows: list[Answered], *, issued: int = 0, used: int = 0,
             _group(sites.get(s, str(s)), doc, [r for r in rows if r.site_id == s])
             for s in site_ids]))
     warnings = []
-    if answered < needed:
+    if population is not None and len(rows) > population:
+        # more answers than people served: the number stated is wrong (or the answers are
+        # not all from people served); the margins are then computed without the correction
+        warnings.append(_("%(n)s responses from %(population)s people served: check the number "
+                          "of people served; the margins of error are not corrected for it.",
+                          n=len(rows), population=population))
+    elif answered < needed:
         warnings.append(_("The sample is still short: %(n)s respondents answered a scale "
                           "question; a ±5 %% margin at 95 %% needs %(needed)s.",
                           n=answered, needed=needed))

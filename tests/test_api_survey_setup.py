@@ -334,8 +334,8 @@ def test_bad_input_is_refused_naming_the_field_in_chinese(client, db, world):
     assert refused("invitations", {"size": True}, "size") == "size须为整数。"
     assert refused("invitations", {"size": 3, "label": "长" * 101}, "label") == "最多 100 个字符。"
     assert refused("sites", {"name": "  "}, "name") == "请填写名称。"
-    assert refused("sites", {"name": "站", "device_limit": 21}, "device_limit") == (
-        "每部手机可答次数须为 1 到 20 之间的整数。")
+    assert refused("sites", {"name": "站", "device_limit": 501}, "device_limit") == (
+        "每部手机可答次数须为 1 到 500 之间的整数。")
     assert refused("paper", {"questionnaires": [{"code": "x", "answers": {}, "answer": {}}]},
                    "questionnaires.0.answer")
     survey = db.exec(select(Survey)).one()

@@ -765,3 +765,35 @@ def test_a_count_typed_with_a_chinese_input_methods_full_width_digits_is_read(db
     batch = app_service.issue_invitations(db, world.purchaser_principal, survey_eval.id, "１２",
                                           "入户")
     assert batch.size == 12
+
+
+def test_the_number_served_cannot_be_fewer_than_the_answers_received(db, world, survey_eval):
+    """100 typed for 1,000 after 2 answers came in is refused, naming the count; answers that
+    arrive after a number was set and outnumber it are flagged on the results instead of
+    reading as a sufficient sample."""
+    organiser = world.purchaser_principal
+    batch = app_service.issue_invitations(db, organiser, survey_eval.id, "3", "")
+    codes = [i.code for i in invitations.codes_of(db, batch.id)]
+    app_service.set_population(db, organiser, survey_eval.id, "2")
+    for code in codes[:2]:
+        app_service.submit_with_code(db, code, form(**STREET_ANSWERS), "10.0.0.1")
+    with pytest.raises(ValidationFailed) as refused:
+        app_service.set_population(db, organiser, survey_eval.id, "1")
+    assert refused.value.errors == {"population": "已收到 2 份答卷：服务对象总数不能少于此数。"}
+    assert app_service.survey_of(db, survey_eval).population == 2  # nothing changed
+    app_service.submit_with_code(db, codes[2], form(**STREET_ANSWERS), "10.0.0.1")
+    tab = app_service.tabulate(db, survey_eval, "zh-CN")
+    assert any("服务对象总数为 2，却已收到 3 份答卷" in w for w in tab.warnings)
+    app_service.set_population(db, organiser, survey_eval.id, "3")  # as many as answered: fine
+    assert not any("服务对象总数为" in w for w in app_service.tabulate(db, survey_eval,
+                                                                   "zh-CN").warnings)
+
+
+def test_a_service_counter_tablet_may_take_hundreds_of_answers_but_not_more(db, world,
+                                                                          survey_eval):
+    organiser = world.purchaser_principal
+    site = app_service.add_site(db, organiser, survey_eval.id, "民政服务大厅平板", "500")
+    assert site.device_limit == 500
+    with pytest.raises(ValidationFailed) as refused:
+        app_service.add_site(db, organiser, survey_eval.id, "另一台", "501")
+    assert refused.value.errors == {"device_limit": "每部手机可答次数须为 1 到 500 之间的整数。"}

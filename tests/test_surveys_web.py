@@ -570,3 +570,16 @@ def test_a_refused_question_form_comes_back_with_what_was_typed_and_names_the_fi
                           headers={"HX-Request": "true", "X-CSRF-Token": token})
     assert refused.status_code == 422 and "标题：须填写中文文字。" in refused.text
     assert 'value="Street cleaning survey"' in refused.text and "城管局委托开展" in refused.text
+
+
+def test_a_closed_survey_offers_no_paper_form_to_type_a_whole_sheet_into(client, db, world):
+    evaluation = evaluation_with_survey(db, world)
+    sign_in(client, world.purchaser)
+    base = f"/evaluations/{evaluation.id}/survey"
+    assert 'id="paper-form"' in client.get(f"{base}/paper").text
+    home = client.get(base).text
+    assert "请先录入纸质问卷" in home  # the close button's question says so
+    app_service.close_survey(db, world.purchaser_principal, evaluation.id)
+    page = client.get(f"{base}/paper").text
+    assert 'id="paper-form"' not in page
+    assert "纸质问卷须在调查开放期间录入" in page

@@ -366,6 +366,11 @@ def set_population(session: Session, principal, evaluation_id: int, raw: str) ->
                                                 "number of at least 1, or leave it empty.")})
     else:
         value = int(text)
+        received = responses.counts(session, survey.id)["total"]
+        if value < received:  # 100 typed for 1,000: an easy slip, and no figure would say so
+            raise ValidationFailed({"population": _(
+                "%(n)s responses have been received already: the number of people served "
+                "cannot be fewer.", n=received)})
     survey.population = value
     session.add(survey)
     audit.record(session, principal.actor, "survey.population", "survey", survey.id,

@@ -66,7 +66,8 @@ def _context(request: Request, session: Session, principal, evaluation_id: int, 
     context = {"evaluation": evaluation, "survey": survey,
                "state": app_service.state(survey, evaluation),
                "can_manage": app_service.can_manage(session, principal, evaluation),
-               "base": _base(evaluation_id), "qn": qn, "lang": _lang()}
+               "base": _base(evaluation_id), "qn": qn, "lang": _lang(),
+               "max_device_limit": invitations.MAX_DEVICE_LIMIT}
     if survey is not None:
         context["counts"] = app_service.counts(session, survey)
         context["working"] = app_service.working(session, survey)
