@@ -797,3 +797,18 @@ def test_a_service_counter_tablet_may_take_hundreds_of_answers_but_not_more(db, 
     with pytest.raises(ValidationFailed) as refused:
         app_service.add_site(db, organiser, survey_eval.id, "另一台", "501")
     assert refused.value.errors == {"device_limit": "每部手机可答次数须为 1 到 500 之间的整数。"}
+
+
+def test_a_code_typed_out_of_shape_is_a_typo_and_counts_no_guess(db, survey_eval):
+    """Codes mistyped out of shape (too short, a letter the codes never use) say so and do
+    not count against the address; a community's shared connection is not locked out by a
+    few residents' typos."""
+    from evalplatform.models import ThrottleCounter
+
+    for typed in ("ABC", "ABCD-EFG", "ABCD-EFGI", "ABCD-EFG0"):
+        with pytest.raises(NotFound):
+            app_service.target_for_code(db, typed, "10.8.8.8")
+    assert db.exec(select(ThrottleCounter)).all() == []
+    with pytest.raises(NotFound):  # well-formed but unknown: a guess, counted
+        app_service.target_for_code(db, "ABCD-EFGH", "10.8.8.8")
+    assert [c.count for c in db.exec(select(ThrottleCounter)).all()] == [1]

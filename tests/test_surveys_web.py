@@ -583,3 +583,16 @@ def test_a_closed_survey_offers_no_paper_form_to_type_a_whole_sheet_into(client,
     page = client.get(f"{base}/paper").text
     assert 'id="paper-form"' not in page
     assert "纸质问卷须在调查开放期间录入" in page
+
+
+def test_paper_entry_tells_a_code_out_of_shape_what_a_code_is_made_of(client, db, world):
+    evaluation = evaluation_with_survey(db, world)
+    sign_in(client, world.purchaser)
+    base = f"/evaluations/{evaluation.id}/survey"
+    token = csrf_from(client, f"{base}/paper")
+    for typed, words in (("", "8 位字母和数字"), ("ABCD-EF0", "不含 0")):
+        refused = client.post(f"{base}/paper", data={**STREET_ANSWERS, "code": typed,
+                                                     "csrf_token": token})
+        assert refused.status_code == 422 and 'id="e-code"' in refused.text
+        assert "本调查没有这个邀请码" not in refused.text and words in refused.text, typed
+    assert stored(db) == 0

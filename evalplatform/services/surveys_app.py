@@ -78,8 +78,11 @@ READERS = (Role.finance, Role.purchaser, Role.auditor, Role.evaluator)
 ADDRESS_LIMIT = 60
 ADDRESS_WINDOW = 3600
 DEVICE_WINDOW = 400 * 24 * 3600
-#: Wrong invitation codes one address may try in ten minutes.
-CODE_FAILURES = 20
+#: Wrong invitation codes one address may try in ten minutes. Only well-formed codes count (a
+#: code mistyped out of shape is a typo, not a guess); with 31⁸ possible codes, 40 guesses in
+#: ten minutes find none, and a community's shared Wi-Fi or a carrier's shared address is
+#: rarely locked out.
+CODE_FAILURES = 40
 CODE_WINDOW = 600
 LIVE_STATUSES = (EvaluationStatus.draft, EvaluationStatus.collecting)
 
@@ -721,8 +724,9 @@ def target_for_code(session: Session, typed: str, address: str | None) -> tuple[
     if row is None:
         if throttle.check(session, key).locked:
             raise Throttled(refused)
-        throttle.register_failure(session, key, CODE_FAILURES, CODE_WINDOW)
-        session.commit()
+        if code is not None:
+            throttle.register_failure(session, key, CODE_FAILURES, CODE_WINDOW)
+            session.commit()
         raise NotFound(_("We could not find this invitation code. Please check it against your "
                          "slip (letters and digits, e.g. ABCD-2345)."))
     invitation, survey, evaluation, questionnaire, lock = row
@@ -1025,7 +1029,9 @@ def enter_paper(session: Session, principal, evaluation_id: int, typed: str, get
     survey = _survey(session, evaluation)
     invitation = invitations.find(session, typed)
     if invitation is None or invitation.survey_id != survey.id:
-        raise ValidationFailed({"code": _("No invitation of this survey has this code.")})
+        # a code out of shape is told what a code is made of, as the respondent's box tells it
+        raise ValidationFailed({"code": invitations.problem(typed)
+                                or _("No invitation of this survey has this code.")})
     found = _target(session, survey)
     if not found.accepting:
         raise Conflict(found.message)
@@ -1079,7 +1085,8 @@ def enter_papers(session: Session, principal, evaluation_id: int,
     for index, (typed, answered) in enumerate(entries):
         invitation = invitations.find(session, typed)
         if invitation is None or invitation.survey_id != survey.id:
-            refuse(index, None, _("No invitation of this survey has this code."))
+            refuse(index, None, invitations.problem(typed)
+                   or _("No invitation of this survey has this code."))
         elif invitation.used:
             refuse(index, None, _("This code has been used already; its answers are in."))
         elif invitation.id in seen:
