@@ -300,6 +300,19 @@ def problems(doc: dict, leaves: list[SurveyLeaf]) -> dict[str, str]:
     items = questions(doc)
     if not items:
         found["questions"] = _("The questionnaire has no question yet.")
+    seen_labels: dict[str, str] = {}
+    for q in items:
+        label = q.get("label") or {}
+        if any(label.get(lang) == PLACEHOLDER_LABEL[lang] for lang in LANGS):
+            # a new question's text, never rewritten: residents would read "新题目"
+            found.setdefault(f"{q['id']}.label", _(
+                "Write the question: it still reads as a new question's placeholder."))
+        zh = str(label.get("zh-CN") or "").strip()
+        if zh and zh in seen_labels:  # two questions residents cannot tell apart
+            found.setdefault(f"{q['id']}.label", _(
+                "The question reads word for word as %(other)s: say what each one asks.",
+                other=seen_labels[zh]))
+        seen_labels.setdefault(zh, q["id"])
     by_leaf: dict[str, list[dict]] = {}
     for q in scale_questions(doc):
         if not q.get("leaf"):
@@ -404,11 +417,14 @@ def next_id(doc: dict) -> str:
     return f"Q{n}"
 
 
+#: A new question's text until the organiser writes it: publishing is refused while it stays.
+PLACEHOLDER_LABEL = {"zh-CN": "新题目", "en": "New question"}
+
+
 def new_question(kind: str, question_id: str, leaves: list[SurveyLeaf] | None = None) -> dict:
     if kind not in TYPES:
         raise InvalidInput({"type": _("Unknown question type %(type)s.", type=kind)})
-    q: dict = {"id": question_id, "type": kind,
-               "label": {"zh-CN": "新题目", "en": "New question"},
+    q: dict = {"id": question_id, "type": kind, "label": dict(PLACEHOLDER_LABEL),
                "hint": {"zh-CN": "", "en": ""}, "required": kind != "text"}
     if kind == "scale":
         q["options"] = copy.deepcopy(SCALES["scale5"])

@@ -119,15 +119,24 @@ def from_scheme(leaves: list[SurveyLeaf]) -> dict:
            "intro": {"zh-CN": "", "en": ""}, "questions": []}
     used: set[str] = set()
     for leaf in leaves:
-        for qid in leaf.placeholders or (f"Q{len(used) + 1}",):
-            if qid in used:
-                continue
+        asked = [qid for qid in leaf.placeholders or (f"Q{len(used) + 1}",) if qid not in used]
+        for n, qid in enumerate(asked, start=1):
             used.add(qid)
-            q = _q(qid, "scale", f"您对“{leaf.name}”满意吗？",
-                   f"How satisfied are you with “{leaf.name}”?", scale="scale5")
+            zh, en = _asked_about(leaf.name)
+            if len(asked) > 1:  # one indicator asked in several questions: never twice the same
+                zh, en = f"{zh}（第 {n} 方面）", f"{en} (aspect {n})"
+            q = _q(qid, "scale", zh, en, scale="scale5")
             q["leaf"] = leaf.id
             doc["questions"].append(q)
     return doc
+
+
+def _asked_about(name: str) -> tuple[str, str]:
+    """The question a resident reads for an indicator: an indicator that is itself the
+    satisfaction (服务对象满意度) asks about the service, not about "satisfaction"."""
+    if "满意" in name:
+        return "总体而言，您对这项服务满意吗？", "Overall, how satisfied are you with this service?"
+    return f"您对“{name}”满意吗？", f"How satisfied are you with “{name}”?"
 
 
 @dataclass(frozen=True)

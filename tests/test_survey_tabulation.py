@@ -406,3 +406,28 @@ def test_the_surveys_package_imports_nothing_of_the_application_or_the_web():
             "sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_questionnaire_made_from_the_scheme_asks_residents_distinct_questions():
+    """The satisfaction indicator asks about the service, not about "satisfaction"; one
+    indicator asked in two questions never asks the same words twice; and it opens as made."""
+    from surveys import templates
+
+    doc = templates.from_scheme(LEAVES)
+    labels = [q["label"]["zh-CN"] for q in qn.questions(doc)]
+    assert labels == ["总体而言，您对这项服务满意吗？", "您对“道路整洁程度评价”满意吗？（第 1 方面）",
+                      "您对“道路整洁程度评价”满意吗？（第 2 方面）"]
+    assert qn.problems(doc, LEAVES) == {}
+
+
+def test_a_placeholder_or_a_repeated_question_keeps_the_questionnaire_from_opening():
+    from surveys import templates
+
+    doc = templates.from_scheme(LEAVES)
+    added, qid = qn.add_question(doc, "text", LEAVES)
+    assert qn.problems(added, LEAVES) == {
+        f"{qid}.label": "Write the question: it still reads as a new question's placeholder."}
+    same = qn.update_question(doc, "Q3", {"label_zh": "您对“道路整洁程度评价”满意吗？（第 1 方面）",
+                                          "leaf": "B2", "required": "1"}, LEAVES)
+    assert set(qn.problems(same, LEAVES)) == {"Q3.label"}
+    assert "Q2" in qn.problems(same, LEAVES)["Q3.label"]

@@ -58,6 +58,13 @@ def test_the_organiser_prepares_opens_and_reads_the_survey_through_its_pages(cli
     added = client.post(f"{base}/questionnaire/questions", data={"type": "rating"},
                         headers={"HX-Request": "true", "X-CSRF-Token": token})
     assert added.status_code == 200 and "Q8" in added.text
+    # a new question keeps the survey from opening until its text is written
+    assert "新题目的占位文字" in added.text
+    written = client.post(f"{base}/questionnaire/questions/Q8",
+                          data={"label_zh": "您向亲友推荐这项服务的可能性有多大？",
+                                "label_en": "How likely are you to recommend it?"},
+                          headers={"HX-Request": "true", "X-CSRF-Token": token})
+    assert written.status_code == 200 and "新题目的占位文字" not in written.text
     preview = client.get(f"{base}/preview").text
     assert "预览" in preview and "您对道路路面的整洁程度满意吗" in preview
     assert "我们收集什么" in preview  # the privacy notice comes first
