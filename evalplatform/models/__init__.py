@@ -24,6 +24,7 @@ from evalplatform.models.experts import (
     PanelMember,
     RelationshipKind,
 )
+from evalplatform.models.idempotency import IdempotencyKey
 from evalplatform.models.projects import (
     Contract,
     DueCondition,
@@ -81,6 +82,7 @@ __all__ = [
     "TerminationReview",
     "AuditEntry",
     "AuditHead",
+    "IdempotencyKey",
     "IndicatorScheme",
     "Invitation",
     "InvitationBatch",

@@ -77,6 +77,14 @@ Every answer under ``/api/`` says its language in ``Content-Language`` (``zh-CN`
 and carries ``Vary: Accept-Language`` when the header chose it. The HTML pages ignore
 ``Accept-Language``: they are in Chinese until the reader switches.
 
+**Retries.** A POST or PATCH may carry an ``Idempotency-Key`` header (1–255 printable ASCII
+characters, new for each new request, e.g. a UUID): a retry with the same key, method, path and
+body runs nothing and gets the first answer again (status, ``Content-Type``, ``Location``,
+body) with ``Idempotent-Replayed: true``. Successes and refusals (2xx, 4xx but 408, 409, 425,
+429) are kept, server errors are not; the same key with another request is refused (422 naming
+the header), a retry while the first still runs is answered 409. Keys are the signed-in user's
+own and are kept 24 hours.
+
 **Trying it.** ``/api/docs`` shows this document with a form for every operation. Its requests
 go out from the browser with the browser's session: sign in on the platform first (or with
 ``POST /api/session`` on that page), and the page sends the session's CSRF token for you."""
@@ -90,8 +98,12 @@ API_TAGS = [
                                      "(用户与机构)"},
     {"name": "projects", "description": "Projects from registration to finance's approval, and "
                                         "what is due or late (项目)"},
+    {"name": "catalogue", "description": "The guiding catalogue, its issues and publication, and "
+                                         "the negative list (指导性目录与负面清单)"},
     {"name": "contracts", "description": "Contracts, their instalments, deadlines and publication "
                                          "(合同)"},
+    {"name": "schemes", "description": "Indicator schemes and a contract's choice of one "
+                                       "(指标体系与考核标准)"},
     {"name": "evaluations", "description": "Monitoring and ex-post evaluations of a contract and "
                                            "their stages (评价)"},
     {"name": "surveys", "description": "Recipients' satisfaction surveys: opening, closing, "

@@ -462,6 +462,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.write_groups = WriteGroups(lambda: app.state.session_threads)
     app.state.templates = build_templates()
 
+    from evalplatform.web import idempotency
+
+    idempotency.install(app)  # first, so innermost: it reads the session and answers in its language
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(LocaleMiddleware, default_language=settings.default_language)
     app.add_middleware(
