@@ -190,7 +190,9 @@ def assign_scheme(session: Session, principal, contract_id: int, source_scheme_i
     """Give the contract its assessment standard (考核标准): a copy of a template or scheme.
 
     The copy belongs to the purchasing department and may be adapted until an evaluation
-    starts on it.
+    starts on it. The source must be one the department may copy and complete, and a scheme
+    the contract has that no evaluation froze yet is adapted, not replaced
+    (``schemes.check_contract_choice``), whichever form or call asks.
     """
     contract = session.get(Contract, contract_id)
     if contract is None:
@@ -198,6 +200,7 @@ def assign_scheme(session: Session, principal, contract_id: int, source_scheme_i
     project = session.get(Project, contract.project_id)
     if principal.role != Role.purchaser or principal.organisation_id != project.department_id:
         raise PermissionDenied(_("Only the purchasing department sets its contract's scheme."))
+    schemes.check_contract_choice(session, principal, contract.scheme_id, source_scheme_id)
     scheme = schemes.copy_scheme(session, principal, source_scheme_id,
                                  name=_("%(project)s · indicator scheme", project=project.name))
     contract.scheme_id = scheme.id

@@ -31,7 +31,7 @@ from evalplatform.services import audit, ratios
 from evalplatform.services.audit import Actor
 from evalplatform.services.clock import now
 from evalplatform.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from evalplatform.services.paging import Page, any_contains, paginate
+from evalplatform.services.paging import DEFAULT_PER_PAGE, Page, any_contains, paginate
 
 # The scoring engine validates schemes and derives AHP weights; no code outside scoring/
 # computes a weight or a statistic.
@@ -653,7 +653,7 @@ def _editable(session: Session, principal, scheme_id: int) -> IndicatorScheme:
 
 
 def page_schemes(session: Session, principal, *, q: str = "", kind: str = "", sort=None,
-                 page=1) -> Page:
+                 page=1, per_page=DEFAULT_PER_PAGE) -> Page:
     statement = select(IndicatorScheme)
     if principal.role == Role.purchaser:
         statement = statement.where(or_(
@@ -671,7 +671,7 @@ def page_schemes(session: Session, principal, *, q: str = "", kind: str = "", so
                                   "service_area": IndicatorScheme.service_area,
                                   "updated_at": IndicatorScheme.updated_at,
                                   "version": IndicatorScheme.version},
-                    sort=sort, default_sort="-updated_at", page=page)
+                    sort=sort, default_sort="-updated_at", page=page, per_page=per_page)
 
 
 # ---------------------------------------------------------------- create, copy, freeze
@@ -751,6 +751,39 @@ def copy_scheme(session: Session, principal, source_id: int, *, name: str = "",
     return _store(session, principal.actor, scheme,
                   "scheme.version" if new_version else "scheme.copy",
                   {"from": source.id, "name": scheme.name})
+
+
+#: The list filter ``kind`` of :func:`page_schemes`: templates only, or the other schemes only.
+LIST_KINDS = ("template", "scheme")
+
+
+def check_contract_choice(session: Session, principal, current_scheme_id: int | None,
+                          source_id: int) -> IndicatorScheme:
+    """The scheme a contract's purchaser may copy as the contract's assessment standard (考核标准),
+    as the contract page offers the choice: the source is a template or one of the department's
+    schemes (one the principal may see) and complete (every rule kept: an evaluation could
+    start on it); and the contract has no scheme yet, or its scheme has been frozen by an
+    evaluation — a scheme still unfrozen is the contract's own to adapt, not to replace. Returns
+    the source; refuses with ``source_id`` named (422) or with the contract's state (409).
+    Changes nothing."""
+    source = session.get(IndicatorScheme, source_id)
+    if source is None or not can_see(principal, source):
+        raise ValidationFailed({"source_id": _(
+            "Choose a template or one of your department's schemes: there is no scheme %(id)s "
+            "for you to copy.", id=source_id)})
+    found = problems(source.document)
+    if found:
+        raise ValidationFailed({"source_id": _(
+            "The scheme %(name)s does not keep every rule yet (%(first)s); choose a complete "
+            "scheme, or complete this one first.", name=source.name,
+            first=next(iter(found.values())))})
+    current = session.get(IndicatorScheme, current_scheme_id) if current_scheme_id else None
+    if current is not None and not current.frozen:
+        raise Conflict(_(
+            "The contract already has its scheme %(name)s, and no evaluation has started on it: "
+            "adapt that scheme instead. Another scheme may be chosen once an evaluation has "
+            "frozen it.", name=current.name))
+    return source
 
 
 def freeze(session: Session, actor: Actor, scheme_id: int) -> IndicatorScheme:

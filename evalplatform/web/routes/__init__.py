@@ -7,11 +7,13 @@ from evalplatform.web.routes import (
     api,
     api_acceptance,
     api_appeals,
+    api_catalogue,
     api_contracts,
     api_evaluations,
     api_panels,
     api_projects,
     api_results,
+    api_schemes,
     api_scoresheets,
     api_settlements,
     api_standing,
@@ -37,7 +39,7 @@ ROUTERS = [surveys.respondents, auth.router, home.router, account.router, admin.
            settlements.router, budget.router, disclosure.router, api.router, api_projects.router,
            api_evaluations.router, api_surveys.router, api_settlements.router,
            api_contracts.router, api_standing.router, api_results.router,
-           api_scoresheets.router, api_appeals.router, api_panels.router,
-           api_acceptance.router, budget.api]
+           api_scoresheets.router, api_appeals.router, api_catalogue.router,
+           api_schemes.router, api_panels.router, api_acceptance.router, budget.api]
 
 LEAN_ROUTES = [*surveys.submissions.routes, *home.health.routes]
