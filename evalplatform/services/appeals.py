@@ -8,6 +8,13 @@ cannot become final. Finance decides: *uphold* the result (维持原结果, the 
 dismissed and the result stands), or *reopen* named leaves (重新评分), which sends the
 evaluation back to scoring through ``evaluations.reopen``; the next computation makes a new
 version and a new publication with a new appeal window.
+
+While finance has not decided, the supplier that filed the appeal may withdraw it (撤回申诉,
+:func:`withdraw`): filed by mistake, or the matter settled. A withdrawn appeal is neither open
+nor decided: it no longer holds the result back, which becomes final once the appeal window has
+closed. Withdrawing is final for that publication: the table keeps one appeal per publication,
+so the supplier cannot file again against it, even inside the window (the page says so before
+the supplier confirms); a later publication after a reopening may be appealed again.
 """
 
 from __future__ import annotations
@@ -54,6 +61,7 @@ STATUS_LABELS = {
     AppealStatus.open: N_("Open, waiting for finance"),
     AppealStatus.upheld: N_("Result upheld, appeal dismissed"),
     AppealStatus.reopened: N_("Leaves reopened for rescoring"),
+    AppealStatus.withdrawn: N_("Withdrawn by the supplier"),
 }
 
 
@@ -119,6 +127,10 @@ def _clean_leaves(result, chosen, field: str, errors: dict, *, required: bool) -
 # ---------------------------------------------------------------- the window
 
 
+def _local_day(moment) -> str:
+    return as_utc(moment).astimezone(projects.LOCAL_TZ).date().isoformat() if moment else ""
+
+
 @dataclass
 class Window:
     """Whether the supplier may appeal the evaluation's current publication now."""
@@ -143,6 +155,11 @@ def window(session: Session, evaluation: Evaluation, today: date | None = None) 
         return Window(result, None, False, _("Only a published result that is not final yet can "
                                              "be appealed."))
     existing = session.exec(select(Appeal).where(Appeal.result_id == result.id)).first()
+    if existing is not None and existing.status == AppealStatus.withdrawn:
+        return Window(result, result.appeal_deadline, False, _(
+            "Appeal no. %(id)s against this publication was withdrawn on %(day)s; withdrawing is "
+            "final for this publication, so it cannot be appealed again.", id=existing.id,
+            day=_local_day(existing.withdrawn_at)), existing)
     if existing is not None:
         return Window(result, result.appeal_deadline, False,
                       _("This publication has already been appealed (appeal no. %(id)s).",
@@ -232,6 +249,17 @@ def _too_long(field, limit: int) -> str:
              problem=_("At most %(n)s characters.", n=limit))
 
 
+def _require_undecided(appeal: Appeal) -> None:
+    """Refuse to decide an appeal that is no longer open: decided, or withdrawn by its
+    supplier (then there is nothing to decide), naming which."""
+    if appeal.status == AppealStatus.withdrawn:
+        raise Conflict(_("The supplier withdrew this appeal on %(day)s; there is nothing to "
+                         "decide.", day=_local_day(appeal.withdrawn_at)))
+    if appeal.status != AppealStatus.open:
+        raise Conflict(_("This appeal has already been decided (%(status)s).",
+                         status=status_label(appeal.status)))
+
+
 UPHOLD = "uphold"
 REOPEN = "reopen"
 
@@ -242,9 +270,7 @@ def decide(session: Session, principal, appeal_id: int, *, outcome: str, decisio
     if principal.role != Role.finance:
         raise PermissionDenied(_("Only finance decides appeals."))
     appeal = get(session, appeal_id)
-    if appeal.status != AppealStatus.open:
-        raise Conflict(_("This appeal has already been decided (%(status)s).",
-                         status=status_label(appeal.status)))
+    _require_undecided(appeal)
     result = results.get_result(session, appeal.result_id)
     errors: dict[str, str] = {}
     if outcome not in (UPHOLD, REOPEN):
@@ -268,6 +294,9 @@ def decide(session: Session, principal, appeal_id: int, *, outcome: str, decisio
                 decided_by=principal.actor.id, decided_at=decided_at, version=version + 1))
     if moved.rowcount != 1:
         session.rollback()
+        session.refresh(appeal)
+        if appeal.status == AppealStatus.withdrawn:  # the supplier withdrew it meanwhile
+            _require_undecided(appeal)
         raise Conflict(_("Someone else decided this appeal a moment ago; reload to see the "
                          "decision."))
     audit.record(session, principal.actor, f"appeal.{status.value}", "appeal", appeal.id, {
@@ -287,6 +316,55 @@ def decide(session: Session, principal, appeal_id: int, *, outcome: str, decisio
         session.commit()
     else:
         session.commit()
+    session.refresh(appeal)
+    return appeal
+
+
+# ---------------------------------------------------------------- withdrawing
+
+
+def may_withdraw(principal, appeal: Appeal) -> bool:
+    """Whether the principal may withdraw the appeal now: a user of the supplier that filed
+    it, while finance has not decided it."""
+    return (principal.role == Role.supplier and principal.organisation_id is not None
+            and appeal.supplier_id == principal.organisation_id
+            and appeal.status == AppealStatus.open)
+
+
+def withdraw(session: Session, principal, appeal_id: int, *,
+             expected_version: int | None = None) -> Appeal:
+    """The supplier withdraws its open appeal (撤回申诉).
+
+    Only the supplier organisation that filed it, only while it is open (a decided or withdrawn
+    appeal is refused with 409 naming its status), with the same optimistic version check as
+    :func:`decide`: a withdrawal and a decision cannot both land. The appeal is kept, marked
+    withdrawn with who and when, and audited as ``appeal.withdrawn``. Withdrawing is final for
+    the publication (one appeal per publication): the result becomes final once the appeal
+    window has closed.
+    """
+    appeal = get(session, appeal_id)
+    if principal.role != Role.supplier or principal.organisation_id is None \
+            or appeal.supplier_id != principal.organisation_id:
+        raise PermissionDenied(_("Only the supplier that filed an appeal may withdraw it."))
+    if appeal.status != AppealStatus.open:
+        raise Conflict(_("Only an open appeal can be withdrawn; this one is: %(status)s.",
+                         status=status_label(appeal.status)))
+    result = results.get_result(session, appeal.result_id)
+    version = appeal.version if expected_version is None else expected_version
+    withdrawn_at = now()
+    moved = session.execute(
+        update(Appeal).where(Appeal.id == appeal.id, Appeal.version == version,
+                             Appeal.status == AppealStatus.open)
+        .values(status=AppealStatus.withdrawn, withdrawn_by=principal.actor.id,
+                withdrawn_at=withdrawn_at, version=version + 1))
+    if moved.rowcount != 1:
+        session.rollback()
+        raise Conflict(_("This appeal changed a moment ago (finance decided it, or it was "
+                         "withdrawn); reload to see where it stands."))
+    audit.record(session, principal.actor, "appeal.withdrawn", "appeal", appeal.id, {
+        "evaluation": appeal.evaluation_id, "result": result.id, "version": result.version,
+        "deadline": result.appeal_deadline.isoformat()})
+    session.commit()
     session.refresh(appeal)
     return appeal
 
@@ -382,8 +460,9 @@ def _supplier_cards(session: Session, supplier_id: int) -> list[dashboard.Card]:
                                 _("Finance decides them; the result waits meanwhile"),
                                 "/appeals?status=open"))
     since = now() - timedelta(days=DECIDED_LATELY_DAYS)
-    decided = session.exec(select(func.count()).select_from(Appeal).where(
-        Appeal.supplier_id == supplier_id, Appeal.status != AppealStatus.open,
+    decided = session.exec(select(func.count()).select_from(Appeal).where(  # not withdrawn
+        Appeal.supplier_id == supplier_id,
+        col(Appeal.status).in_((AppealStatus.upheld, AppealStatus.reopened)),
         col(Appeal.decided_at) >= since)).one()
     cards.append(dashboard.Card(
         _("Appeals decided lately"), str(decided),

@@ -219,7 +219,10 @@ def build(session: Session, principal, evaluation, result: EvaluationResult) -> 
                         " ".join(x for x in (s.voucher_no or "", str(s.paid_on or "")) if x)])
 
     appeal_rows = [[_("Appeal no. %(id)s", id=a.id), _local(a.filed_at, "%Y-%m-%d"),
-                    str(appeals.STATUS_LABELS[a.status]), a.reasons, a.decision or ""]
+                    str(appeals.STATUS_LABELS[a.status]), a.reasons, a.decision or (
+                        _("Withdrawn on %(when)s by %(who)s", when=_local(a.withdrawn_at),
+                          who=results.user_name(session, a.withdrawn_by))
+                        if a.withdrawn_at else "")]
                    for a in appeals.for_evaluation(session, evaluation.id)
                    if appeals.can_see(session, principal, a)]
 

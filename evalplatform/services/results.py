@@ -11,7 +11,8 @@ policy) may be computed and read but not published. A computed, final-ready resu
 published (公示); the supplier may appeal within a number of working days on the Chinese
 calendar (``Settings.appeal_working_days``, default 5). When that window has closed and no
 appeal is open, :func:`finalise_due` makes the result final (已确定); it runs lazily when
-pages load and from ``evalplatform results finalise``.
+pages load and from ``evalplatform results finalise``. An appeal its supplier withdrew (撤回)
+is neither open nor decided: it holds nothing back.
 
 Recomputing after a reasoned reopening adds a version and marks the earlier ones
 superseded; a published version is never changed, only followed by a later publication.
@@ -96,6 +97,8 @@ STATE_LABELS = {
     "appeal_pending": N_("Published, an appeal is being decided"),
     "appeal_upheld": N_("Published; the appeal was dismissed, final when the appeal window "
                         "closes"),
+    "appeal_withdrawn": N_("Published; the appeal was withdrawn, final when the appeal window "
+                           "closes"),
     "under_review": N_("Published, under review after a reopening"),
     "final": N_("Final, the appeal window closed"),
     "superseded": N_("Replaced by a later version"),
@@ -188,9 +191,11 @@ def state(session: Session, result: EvaluationResult, evaluation: Evaluation,
     if open_appeal(session, evaluation.id) is not None or (
             result.appeal_deadline is not None and today > result.appeal_deadline):
         return "appeal_pending"
-    if session.exec(select(Appeal.id).where(Appeal.result_id == result.id,
-                                            Appeal.status == AppealStatus.upheld)).first():
+    spent = session.exec(select(Appeal.status).where(Appeal.result_id == result.id)).first()
+    if spent == AppealStatus.upheld:
         return "appeal_upheld"  # one appeal per publication: this one is spent
+    if spent == AppealStatus.withdrawn:
+        return "appeal_withdrawn"  # withdrawing is final for the publication
     return "appeal_window"
 
 
@@ -434,14 +439,16 @@ def reopen(session: Session, principal, evaluation_id: int, reason: str, *,
 
 def final_since(session: Session, evaluation_id: int, result: EvaluationResult) -> datetime:
     """When a result became final: as the appeal window closed (the day after its deadline
-    begins, in China), or as its last appeal was decided if that came later; not when
-    :func:`finalise_due` happened to run, which may be days or months after."""
+    begins, in China), or as its last appeal was decided or withdrawn by its supplier if that
+    came later; not when :func:`finalise_due` happened to run, which may be days or months
+    after."""
     closed = datetime.combine(result.appeal_deadline + timedelta(days=1), time(),
                               tzinfo=projects.LOCAL_TZ).astimezone(UTC)
-    decided = [as_utc(a.decided_at) for a in session.exec(
+    ended = [as_utc(a.decided_at or a.withdrawn_at) for a in session.exec(
         select(Appeal).where(Appeal.evaluation_id == evaluation_id,
-                             col(Appeal.decided_at).is_not(None)))]
-    return max([closed, *decided])
+                             col(Appeal.decided_at).is_not(None)
+                             | col(Appeal.withdrawn_at).is_not(None)))]
+    return max([closed, *ended])
 
 
 def finalise_due(session: Session, today: date | None = None, *,

@@ -1,14 +1,15 @@
 """The JSON API of appeals (申诉): the supplier files one against a published result inside
-its window, finance decides it — the services, rules, refusals and audit entries of the appeal
-pages. Finance and auditors read every appeal, a purchasing department those on its projects,
-a supplier its own; another's is not found (404)."""
+its window, finance decides it, or the supplier withdraws it first (撤回) — the services, rules,
+refusals and audit entries of the appeal pages. Finance and auditors read every appeal, a
+purchasing department those on its projects, a supplier its own; another's is not found (404)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
@@ -25,6 +26,7 @@ from evalplatform.web.routes.results import (
     appeal_decider,
     appeal_lister,
     appeal_reader,
+    appeal_withdrawer,
     evaluation_supplier,
 )
 
@@ -56,7 +58,11 @@ class AppealOut(BaseModel):
     decision: str
     reopened_leaves: list[str]
     decided_at: Moment | None
-    version: int = Field(description="Send it back as expected_version when deciding")
+    withdrawn_at: Moment | None = Field(description="When the supplier withdrew it (status "
+                                                    "withdrawn), else null")
+    withdrawn_by: str = Field(description="Who withdrew it (a name), empty unless withdrawn")
+    version: int = Field(description="Send it back as expected_version when deciding or "
+                                     "withdrawing")
 
 
 class AppealPage(BaseModel):
@@ -68,7 +74,7 @@ class AppealPage(BaseModel):
     sort: str = Field(description="The sort applied, a leading - descending")
 
 
-def _out(row: appeals.AppealRow) -> AppealOut:
+def _out(row: appeals.AppealRow, withdrawn_by: str = "") -> AppealOut:
     a = row.appeal
     return AppealOut(
         id=a.id, evaluation_id=a.evaluation_id, evaluation_title=row.evaluation.title,
@@ -81,7 +87,11 @@ def _out(row: appeals.AppealRow) -> AppealOut:
                               url=f"/appeals/{a.id}/evidence/{e.get('sha256')}")
                   for e in a.evidence],
         decision=a.decision, reopened_leaves=list(a.reopened_leaves), decided_at=a.decided_at,
-        version=a.version)
+        withdrawn_at=a.withdrawn_at, withdrawn_by=withdrawn_by, version=a.version)
+
+
+def _withdrawn_by(session: Session, appeal) -> str:
+    return results.user_name(session, appeal.withdrawn_by) if appeal.withdrawn_by else ""
 
 
 @router.get("/appeals", summary="List appeals (申诉列表)", response_model=AppealPage)
@@ -103,7 +113,8 @@ def list_appeals(status: str = Query("", description="An appeal status: "
     problems = paging.list_problems(found, sort=sort, page_number=page)
     if problems:
         raise ValidationFailed(problems)
-    return AppealPage(items=[_out(row) for row in found.items], total=found.total,
+    return AppealPage(items=[_out(row, _withdrawn_by(session, row.appeal))
+                             for row in found.items], total=found.total,
                       page=found.page, pages=found.pages, per_page=found.per_page,
                       sort=paging.applied_sort(found))
 
@@ -113,7 +124,8 @@ def list_appeals(status: str = Query("", description="An appeal status: "
 def get_appeal(appeal_id: int, session: Session = Depends(get_session),
                principal: Principal = Depends(appeal_reader)):
     """One appeal as its page shows it: reasons, disputed indicators, evidence, decision."""
-    return _out(appeals.page(session, principal, appeal_ids=[appeal_id]).items[0])
+    row = appeals.page(session, principal, appeal_ids=[appeal_id]).items[0]
+    return _out(row, _withdrawn_by(session, row.appeal))
 
 
 class EvidenceIn(BaseModel):
@@ -160,6 +172,14 @@ class DecisionIn(BaseModel):
                           "decision is refused (409)")
 
 
+class WithdrawalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    expected_version: Version | None = Field(
+        None, description="The appeal's version as read; if finance decided it since, or it "
+                          "changed otherwise, the withdrawal is refused (409)")
+
+
 @router.post("/evaluations/{evaluation_id}/appeal",
              summary="File an appeal against a published result (提出申诉)", response_model=AppealOut,
              status_code=201,
@@ -189,4 +209,21 @@ def decide_appeal(appeal_id: int, body: DecisionIn, session: Session = Depends(g
     appeal.reopened."""
     appeals.decide(session, principal, appeal_id, outcome=body.outcome, decision=body.decision,
                    leaves=body.leaves, expected_version=body.expected_version)
+    return get_appeal(appeal_id, session, principal)
+
+
+@router.post("/appeals/{appeal_id}/withdraw", summary="Withdraw an appeal (撤回申诉)",
+             response_model=AppealOut, responses=error_responses(404, 409))
+def withdraw_appeal(appeal_id: int,
+                    body: Annotated[WithdrawalIn, Body(default_factory=WithdrawalIn)],
+                    session: Session = Depends(get_session),
+                    principal: Principal = Depends(appeal_withdrawer)):
+    """The supplier that filed an appeal withdraws it while finance has not decided it, as the
+    appeal page's button does (撤回申诉): filed by mistake, or the matter settled. A decided or
+    withdrawn appeal is refused with 409 naming its status, as is one changed since
+    expected_version was read. Withdrawing is final for the publication: it cannot be appealed
+    again (one appeal per publication), and the result becomes final once the appeal window has
+    closed. The body is optional: without it no version is checked. Audited as
+    appeal.withdrawn."""
+    appeals.withdraw(session, principal, appeal_id, expected_version=body.expected_version)
     return get_appeal(appeal_id, session, principal)

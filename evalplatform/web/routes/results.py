@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from evalplatform.db import get_session
+from evalplatform.db import form_version, get_session
 from evalplatform.i18n import _
 from evalplatform.models import AppealStatus, EvaluationStatus, Organisation, Role
 from evalplatform.services import (
@@ -46,6 +46,7 @@ evaluation_supplier = require(Role.supplier, owns=evaluations.owns_evaluation)
 appeal_reader = require(Role.finance, Role.purchaser, Role.auditor, Role.supplier,
                         owns=appeals.owns_appeal)
 appeal_decider = require(Role.finance, owns=appeals.owns_appeal)
+appeal_withdrawer = require(Role.supplier, owns=appeals.owns_appeal)
 appeal_lister = require(Role.finance, Role.purchaser, Role.auditor, Role.supplier)
 
 
@@ -110,6 +111,9 @@ def _result_context(session: Session, principal: Principal, evaluation, result) 
             and results.may_organise(session, principal, evaluation)),
         "appeals": visible_appeals,
         "appeal_labels": appeals.STATUS_LABELS,
+        "withdrawable": {a.id for a in visible_appeals if appeals.may_withdraw(principal, a)},
+        "withdrawn_by": {a.id: results.user_name(session, a.withdrawn_by)
+                         for a in visible_appeals if a.withdrawn_by},
         "window": appeals.window(session, evaluation) if principal.role == Role.supplier else None,
         "appeal_days": results.appeal_working_days(),
     }
@@ -331,7 +335,7 @@ def appeal_list(request: Request, status: str = "", sort: str | None = None, pag
     return render(request, template, context)
 
 
-def _appeal_context(session: Session, appeal, errors=None, values=None) -> dict:
+def _appeal_context(session: Session, principal, appeal, errors=None, values=None) -> dict:
     evaluation = evaluations.get(session, appeal.evaluation_id)
     contract = evaluations.contract_of(session, evaluation)
     project = projects.get(session, contract.project_id)
@@ -345,6 +349,9 @@ def _appeal_context(session: Session, appeal, errors=None, values=None) -> dict:
             "filed_by": results.user_name(session, appeal.filed_by),
             "decided_by": results.user_name(session, appeal.decided_by)
             if appeal.decided_by else "",
+            "withdrawn_by": results.user_name(session, appeal.withdrawn_by)
+            if appeal.withdrawn_by else "",
+            "may_withdraw": appeals.may_withdraw(principal, appeal),
             "errors": errors or {},
             "values": values or {"outcome": "", "decision": "", "leaves": list(appeal.leaves)}}
 
@@ -353,7 +360,7 @@ def _appeal_context(session: Session, appeal, errors=None, values=None) -> dict:
 def appeal_page(request: Request, appeal_id: int, session: Session = Depends(get_session),
                 principal: Principal = Depends(appeal_reader)):
     appeal = appeals.get(session, appeal_id)
-    return render(request, "results/appeal.html", _appeal_context(session, appeal))
+    return render(request, "results/appeal.html", _appeal_context(session, principal, appeal))
 
 
 @router.get("/appeals/{appeal_id}/evidence/{sha256}")
@@ -383,7 +390,8 @@ async def appeal_decide(request: Request, appeal_id: int, session: Session = Dep
         session.rollback()
         appeal = appeals.get(session, appeal_id)
         return render(request, "results/appeal.html",
-                      _appeal_context(session, appeal, exc.errors, values), status_code=422)
+                      _appeal_context(session, principal, appeal, exc.errors, values),
+                      status_code=422)
     except DomainError as exc:
         session.rollback()
         flash(request, exc.message, "error")
@@ -393,6 +401,26 @@ async def appeal_decide(request: Request, appeal_id: int, session: Session = Dep
     else:
         flash(request, _("The result is upheld; it becomes final once the appeal window has "
                          "closed."))
+    return redirect(request, f"/appeals/{appeal_id}")
+
+
+@router.post("/appeals/{appeal_id}/withdraw")
+async def appeal_withdraw(request: Request, appeal_id: int,
+                          session: Session = Depends(get_session),
+                          principal: Principal = Depends(appeal_withdrawer)):
+    """The supplier withdraws its open appeal (撤回申诉), confirmed on the page: final for the
+    publication."""
+    form = await request.form()
+    try:
+        appeal = appeals.withdraw(session, principal, appeal_id,
+                                  expected_version=form_version(form.get("version")))
+    except DomainError as exc:
+        session.rollback()
+        flash(request, exc.message, "error")
+        return redirect(request, f"/appeals/{appeal_id}")
+    flash(request, _("Appeal no. %(id)s withdrawn. It cannot be filed again against this "
+                     "publication; the result becomes final once the appeal window has closed.",
+                     id=appeal.id))
     return redirect(request, f"/appeals/{appeal_id}")
 
 
@@ -445,7 +473,7 @@ class PublicResultOut(BaseModel):
     published_on: date
     appeal_deadline: date
     state: str = Field(description="Where the result stands: appeal_window, appeal_pending, "
-                                   "under_review or final")
+                                   "appeal_upheld, appeal_withdrawn, under_review or final")
     parts: list[PublicPartOut]
 
 
