@@ -13,6 +13,11 @@ submitting checks the whole sheet and locks it; only finance reopens a submitted
 a recorded reason. Submission re-runs the avoidance check (回避) for an expert. The
 supplier's self-evaluation (自评) is kept beside the sheets and never scored.
 
+The third party hands in its evaluation report (第三方评价报告) as a file; a wrong one is
+withdrawn (撤回) with a reason by whoever handed it in, while a report may still be handed in
+(:func:`withdraw_report`): the file is kept and marked withdrawn, never deleted, shown struck
+through with its reason, and no longer counted as the report; the next upload replaces it.
+
 The sheets combine by the part's rule in ``scoring`` (never here): :func:`consolidate`
 scores a package of one part's sheets for the organiser, with the panel's agreement and the
 leaves where the scorers differ most; the ``scoresheets`` collector gives the result's
@@ -922,15 +927,24 @@ def add_evidence(session: Session, principal, evaluation_id: int, sheet_id: int,
     return record
 
 
+#: A report is handed in, and withdrawn, while the evaluation collects, scores or is computed.
+REPORT_OPEN = (*FILLING, EvaluationStatus.computed)
+
+
+def report_open(evaluation: Evaluation) -> bool:
+    return evaluation.status in REPORT_OPEN
+
+
 def upload_report(session: Session, principal, evaluation_id: int, data: bytes, filename: str
                   ) -> ScoringFile:
-    """The third party's evaluation report (第三方评价报告), PDF or DOCX by its bytes."""
+    """The third party's evaluation report (第三方评价报告), PDF or DOCX by its bytes. After a
+    withdrawal (:func:`withdraw_report`) the next upload is the replacement."""
     evaluation = evaluations.get(session, evaluation_id)
     seat = panel.seat_of(session, principal, evaluation.id)
     firm = panel.firm_of(session, principal, evaluation.id)
     if seat is None and firm is None:
         raise PermissionDenied(_("Only the assigned third party hands in the evaluation report."))
-    if evaluation.status not in (*FILLING, EvaluationStatus.computed):
+    if not report_open(evaluation):
         raise Conflict(_("The report is handed in while the evaluation collects, scores or is "
                          "computed; it is %(status)s.",
                          status=evaluations.status_label(evaluation.status)))
@@ -947,6 +961,99 @@ def upload_report(session: Session, principal, evaluation_id: int, data: bytes, 
     session.commit()
     session.refresh(record)
     return record
+
+
+def handed_in_by(session: Session, principal, record: ScoringFile) -> bool:
+    """Whether the principal is the third party that handed the report in: its firm (any of
+    the firm's staff) or its panel seat, as :func:`upload_report` recorded it."""
+    seat = panel.seat_of(session, principal, record.evaluation_id)
+    firm = panel.firm_of(session, principal, record.evaluation_id)
+    return (firm is not None and record.organisation_id is not None
+            and firm.organisation_id == record.organisation_id) or (
+        seat is not None and record.member_id is not None and seat.id == record.member_id)
+
+
+def withdraw_report(session: Session, principal, evaluation_id: int, file_id: int, reason: str
+                    ) -> ScoringFile:
+    """The third party withdraws a report it handed in by mistake (撤回评价报告).
+
+    Only the firm or panel seat that handed it in, only while a report may be handed in (the
+    evaluation collects, scores or is computed), with a reason (``reason``, at most
+    :data:`MAX_REASON` characters). The file is kept, never deleted: it is marked withdrawn with
+    who, when and why, shown so to the evaluation's readers and no longer counted as the
+    report; uploading a new report replaces it. Audited as ``evaluation.report_withdrawn``.
+    """
+    evaluation = evaluations.get(session, evaluation_id)
+    record = session.get(ScoringFile, file_id)
+    if record is None or record.evaluation_id != evaluation.id \
+            or record.purpose != FilePurpose.report:
+        raise NotFound(_("This evaluation has no such report."))
+    if not handed_in_by(session, principal, record):
+        raise PermissionDenied(_("Only the third party that handed in a report withdraws it."))
+    if record.withdrawn_at is not None:
+        raise Conflict(_("This report was already withdrawn on %(day)s.",
+                         day=_local_day(record.withdrawn_at)))
+    if not report_open(evaluation):
+        raise Conflict(_("A report is withdrawn while the evaluation collects, scores or is "
+                         "computed; it is %(status)s.",
+                         status=evaluations.status_label(evaluation.status)))
+    text = (reason or "").strip()
+    if not text:
+        raise ValidationFailed({"reason": _(
+            "%(field)s: %(problem)s", field=_("Reason for withdrawing the report"),
+            problem=_("Required: the readers of the evaluation see why it was withdrawn."))})
+    if len(text) > MAX_REASON:
+        raise ValidationFailed({"reason": _too_long(_("Reason for withdrawing the report"), text,
+                                                    MAX_REASON)})
+    moved = session.execute(
+        update(ScoringFile).where(ScoringFile.id == record.id,
+                                  col(ScoringFile.withdrawn_at).is_(None))
+        .values(withdrawn_at=now(), withdrawn_by=principal.actor.id, withdrawal_reason=text))
+    if moved.rowcount != 1:  # withdrawn a moment ago by a colleague of the firm
+        session.rollback()
+        raise Conflict(_("This report was withdrawn a moment ago; reload the page."))
+    audit.record(session, principal.actor, "evaluation.report_withdrawn", "evaluation",
+                 evaluation.id, {"file": record.id, "sha256": record.sha256,
+                                 "filename": record.filename, "reason": text})
+    session.commit()
+    session.refresh(record)
+    return record
+
+
+def _local_day(moment) -> str:
+    return as_utc(moment).astimezone(projects.LOCAL_TZ).date().isoformat() if moment else ""
+
+
+@dataclass
+class ReportRow:
+    """A handed-in report as the pages list it: the file, who handed it in, and, once
+    withdrawn, who withdrew it (when and why are on the file)."""
+
+    file: ScoringFile
+    uploaded_by: str
+    withdrawn_by: str
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.file.withdrawn_at is not None
+
+
+def report_rows(session: Session, evaluation_id: int) -> list[ReportRow]:
+    """Every report handed in for the evaluation, the current ones first (oldest first), then
+    the withdrawn ones, kept and shown struck through."""
+    records = files_of(session, evaluation_id, FilePurpose.report)
+    ids = {r.uploaded_by for r in records} | {r.withdrawn_by for r in records}
+    names = {u.id: u.display_name for u in session.exec(
+        select(User).where(col(User.id).in_([i for i in ids if i is not None] or [-1])))}
+    rows = [ReportRow(r, names.get(r.uploaded_by, ""), names.get(r.withdrawn_by, ""))
+            for r in records]
+    return [r for r in rows if not r.withdrawn] + [r for r in rows if r.withdrawn]
+
+
+def current_reports(session: Session, evaluation_id: int) -> list[ScoringFile]:
+    """The reports that count as the evaluation's report: handed in and not withdrawn."""
+    return [r for r in files_of(session, evaluation_id, FilePurpose.report)
+            if r.withdrawn_at is None]
 
 
 def files_of(session: Session, evaluation_id: int, purpose: FilePurpose | None = None, *,

@@ -12,7 +12,6 @@ import scoring
 from evalplatform.db import form_version, get_session
 from evalplatform.i18n import _
 from evalplatform.models import (
-    EvaluationStatus,
     FilePurpose,
     MemberStatus,
     Organisation,
@@ -407,6 +406,32 @@ async def report_upload(request: Request, evaluation_id: int,
     return redirect(request, f"/evaluations/{evaluation_id}")
 
 
+@router.post("/evaluations/{evaluation_id}/reports/{file_id}/withdraw")
+async def report_withdraw(request: Request, evaluation_id: int, file_id: int,
+                          session: Session = Depends(get_session),
+                          principal: Principal = Depends(third_parties)):
+    """The third party withdraws a report it handed in (撤回评价报告), with a reason; the file
+    is kept and shown struck through, and a new upload replaces it."""
+    form = await request.form()
+    reason = str(form.get("reason") or "")
+    try:
+        scoresheets.withdraw_report(session, principal, evaluation_id, file_id, reason)
+    except ValidationFailed as exc:  # the form comes back open, with the reason as typed
+        session.rollback()
+        request.state.report_withdrawal_typed = {"file_id": file_id, "reason": reason,
+                                                 "errors": exc.errors}
+        return render_evaluation_page(request, session, principal, evaluation_id,
+                                      status_code=422)
+    except DomainError as exc:
+        session.rollback()
+        flash_error(request, exc)
+        return redirect(request, f"/evaluations/{evaluation_id}")
+    flash(request, _("Report withdrawn. It is kept, shown struck through with your reason, and "
+                     "no longer counts as the evaluation report; upload the corrected report to "
+                     "replace it."))
+    return redirect(request, f"/evaluations/{evaluation_id}")
+
+
 @router.post("/evaluations/{evaluation_id}/self-evaluation")
 async def self_evaluation(request: Request, evaluation_id: int,
                           session: Session = Depends(get_session),
@@ -458,7 +483,7 @@ def scoring_page(request: Request, evaluation_id: int, session: Session = Depend
         "parts": scoresheets.consolidate(session, evaluation),
         "self_evaluation": scoresheets.self_evaluation_of(session, evaluation.id),
         "self_files": scoresheets.files_of(session, evaluation.id, FilePurpose.self_evaluation),
-        "reports": scoresheets.files_of(session, evaluation.id, FilePurpose.report),
+        "reports": scoresheets.report_rows(session, evaluation.id),
         "thresholds": scoring.THRESHOLDS,
         "can_request": principal.role == Role.purchaser
         and scoresheets.second_look_open(evaluation),
@@ -481,7 +506,7 @@ def organiser_panel(request: Request, session: Session, principal, evaluation) -
             "vacancies": panel.vacancies(session, evaluation.id),
             "drawn": bool(panel.draws(session, evaluation.id)),
             "firms": panel.firms(session, evaluation.id),
-            "reports": scoresheets.files_of(session, evaluation.id, FilePurpose.report),
+            "reports": scoresheets.report_rows(session, evaluation.id),
             "self_evaluation": scoresheets.self_evaluation_of(session, evaluation.id)}
 
 
@@ -497,17 +522,17 @@ def my_panel(request: Request, session: Session, principal, evaluation) -> dict 
         return None
     mine = []
     if seat is not None or firm is not None:
-        for record in scoresheets.files_of(session, evaluation.id, FilePurpose.report):
-            if (firm is not None and record.organisation_id == firm.organisation_id) or (
-                    seat is not None and record.member_id == seat.id):
-                mine.append(record)
+        mine = [row for row in scoresheets.report_rows(session, evaluation.id)
+                if scoresheets.handed_in_by(session, principal, row.file)]
+    typed = getattr(request.state, "report_withdrawal_typed", None) or {}
     return {"evaluation": evaluation, "slots": slots, "seat": seat, "firm": firm,
             "code": panel.scorer_code(seat) if seat else None,
             "filling": evaluation.status in scoresheets.FILLING,
             # a member who submitted can no longer decline (only the organiser recuses them)
             "submitted": seat is not None and panel.has_submitted(session, seat),
             "reports": mine, "third_party": seat is not None or firm is not None,
-            "report_open": evaluation.status in (*scoresheets.FILLING, EvaluationStatus.computed)}
+            "report_open": scoresheets.report_open(evaluation),
+            "max_reason": scoresheets.MAX_REASON, "withdrawal": typed}
 
 
 @evaluation_panels.panel(order=35, template="scoresheets/_panel_supplier.html")
