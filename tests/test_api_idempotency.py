@@ -16,8 +16,8 @@ from evalplatform.models import AuditEntry, IdempotencyKey, Project
 from evalplatform.services import idempotency
 from evalplatform.services.clock import now
 from evalplatform.services.errors import Conflict
-from tests.conftest import login
 from tests.project_world import project_world
+from tests.test_api_project_writes import signed
 
 KEY = "Idempotency-Key"
 REPLAYED = "idempotent-replayed"
@@ -31,12 +31,6 @@ NEW = {"name": "社区心理健康服务", "catalogue_code": "A0501", "content":
 @pytest.fixture
 def world(db, make_user, make_org):
     return project_world(db, make_user, make_org)
-
-
-def signed(client, user) -> dict:
-    client.cookies.clear()
-    assert login(client, user.username).status_code == 303
-    return {"x-csrf-token": client.get("/api/me").json()["csrf_token"]}
 
 
 def count(db, model, *where) -> int:
