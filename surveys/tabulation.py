@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -429,17 +430,25 @@ def export_table(doc: dict, rows: list[Answered], *, language: str = "zh-CN", co
                  sites: dict[int, str] | None = None) -> tuple[list[str], list[list]]:
     """One row per response: day, channel, site, then each question (labels or codes).
 
-    Free-text columns are left out while the survey has fewer than 5 responses.
+    Free-text columns are left out while the survey has fewer than 5 responses. Residents are
+    told that groups of fewer than 5 answers are never shown: a response whose day, channel
+    and site are shared by fewer than 5 responses has its day and site written as "—", so
+    that nobody who knows who used a counter's tablet that day, or typed that paper sheet,
+    can pick its answers out.
     """
     sites = sites or {}
     shown = [q for q in questions(doc) if q["type"] != "text" or len(rows) >= MIN_GROUP]
     header = [_("Day"), _("Channel"), _("Service site")] + [
         q["id"] if codes else f"{q['id']} {text(q.get('label'), language)}" for q in shown]
+    cells = Counter((str(r.answered_on), r.channel, r.site_id) for r in rows)
     body = []
     for row in rows:
         channel = Channel(row.channel)
-        line = [str(row.answered_on), channel.value if codes else str(CHANNEL_LABELS[channel]),
-                sites.get(row.site_id, "") if row.site_id is not None else ""]
+        few = cells[(str(row.answered_on), row.channel, row.site_id)] < MIN_GROUP
+        line = ["—" if few else str(row.answered_on),
+                channel.value if codes else str(CHANNEL_LABELS[channel]),
+                "—" if few and row.site_id is not None
+                else sites.get(row.site_id, "") if row.site_id is not None else ""]
         for q in shown:
             line.append(answer_labels(q, row.answers.get(q["id"]), language, codes=codes))
         body.append(line)

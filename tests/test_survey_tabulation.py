@@ -431,3 +431,17 @@ def test_a_placeholder_or_a_repeated_question_keeps_the_questionnaire_from_openi
                                           "leaf": "B2", "required": "1"}, LEAVES)
     assert set(qn.problems(same, LEAVES)) == {"Q3.label"}
     assert "Q2" in qn.problems(same, LEAVES)["Q3.label"]
+
+
+def test_the_export_never_tells_the_day_or_site_of_a_group_of_fewer_than_five():
+    """Residents are promised that groups of fewer than 5 answers are never shown: 5 answers
+    online on one day keep their day; 2 at a counter's tablet and 1 on paper that day do not,
+    so whoever saw who used the tablet cannot pick their answers out."""
+    data = [Answered("closed", None, "2026-06-01", {"Q1": S})] * 5 + [
+        Answered("open", 7, "2026-06-01", {"Q1": D}),
+        Answered("open", 7, "2026-06-01", {"Q1": N}),
+        Answered("paper", None, "2026-06-02", {"Q1": F})]
+    _header, body = tabulation.export_table(DOC, data, codes=True, sites={7: "民政服务大厅"})
+    assert [line[:3] for line in body] == [["2026-06-01", "closed", ""]] * 5 + [
+        ["—", "open", "—"], ["—", "open", "—"], ["—", "paper", ""]]
+    assert [line[3] for line in body[5:]] == [D, N, F]  # the answers themselves are all there
