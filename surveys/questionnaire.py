@@ -27,6 +27,7 @@ from being opened (an unmapped scale question, a survey leaf without a question,
 from __future__ import annotations
 
 import copy
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -109,6 +110,14 @@ def text(value: dict | str | None, language: str = "zh-CN") -> str:
 
 def questions(doc: dict) -> list[dict]:
     return list(doc.get("questions") or [])
+
+
+def minutes_to_answer(doc: dict) -> int:
+    """About how many minutes the questionnaire takes, as slips and posters promise it: some
+    15 seconds a question to choose, a minute for a question to write in, whole minutes, at
+    least 1."""
+    seconds = sum(60 if q.get("type") == "text" else 15 for q in questions(doc))
+    return max(1, math.ceil(seconds / 60))
 
 
 def question(doc: dict, question_id: str) -> dict:

@@ -445,3 +445,10 @@ def test_the_export_never_tells_the_day_or_site_of_a_group_of_fewer_than_five():
     assert [line[:3] for line in body] == [["2026-06-01", "closed", ""]] * 5 + [
         ["—", "open", "—"], ["—", "open", "—"], ["—", "paper", ""]]
     assert [line[3] for line in body[5:]] == [D, N, F]  # the answers themselves are all there
+
+
+def test_slips_promise_the_time_the_questionnaire_takes():
+    """15 seconds a question to choose and a minute to write, whole minutes, at least 1."""
+    assert qn.minutes_to_answer(DOC) == 3  # 6 to choose, 1 to write in: 2½ minutes
+    assert qn.minutes_to_answer({"questions": [{"id": "Q1", "type": "scale"}]}) == 1
+    assert qn.minutes_to_answer({"questions": []}) == 1

@@ -414,7 +414,7 @@ def invitations_sheet(request: Request, evaluation_id: int, batch_id: int, part:
     return render(request, "surveys/slips.html", {
         "evaluation": evaluation, "batch": found, "slips": slips, "shown": shown,
         "origin": origin, "title": qn.text(document.get("title"), _lang()),
-        "base": _base(evaluation_id)})
+        "minutes": qn.minutes_to_answer(document), "base": _base(evaluation_id)})
 
 
 @router.post("/evaluations/{evaluation_id}/survey/sites")
@@ -450,7 +450,8 @@ def sites_poster(request: Request, evaluation_id: int, site_id: int,
     return render(request, "surveys/poster.html", {
         "evaluation": evaluation, "site": site, "url": url, "base": _base(evaluation_id),
         "qr": invitations.qr_svg(url, title=site.name),
-        "title": qn.text(document.get("title"), _lang())})
+        "title": qn.text(document.get("title"), _lang()),
+        "minutes": qn.minutes_to_answer(document)})
 
 
 # ---------------------------------------------------------------- paper entry
