@@ -28,7 +28,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import scoring
 from surveys.i18n import N_, _
@@ -407,6 +407,11 @@ def chart(table: QuestionTable) -> dict | None:
     }
 
 
+def _one_decimal(fraction: float) -> Decimal:
+    """A fraction in percent with one decimal, half-up (0.6665 → 66.7)."""
+    return (Decimal(str(fraction)) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
 def rates_chart(tab: Tabulation) -> dict | None:
     """An ECharts option: the satisfaction rate of each scale question, in percent."""
     scale = [t for t in tab.questions if t.type == "scale" and t.rate is not None]
@@ -417,9 +422,14 @@ def rates_chart(tab: Tabulation) -> dict | None:
         "tooltip": {"trigger": "axis"},
         "xAxis": {"type": "value", "min": 0, "max": 100},
         "yAxis": {"type": "category", "inverse": True, "data": [t.id for t in scale]},
-        "series": [{"type": "bar", "data": [round(t.rate.estimate * 100, 1) for t in scale],
+        # each bar labelled with one decimal, rounded half-up as the tables write the rate
+        # (60.0%, not 60%)
+        "series": [{"type": "bar", "data": [
+                        {"value": float(_one_decimal(t.rate.estimate)),
+                         "label": {"formatter": f"{_one_decimal(t.rate.estimate)}%"}}
+                        for t in scale],
                     "itemStyle": {"color": "#a4161a"},
-                    "label": {"show": True, "position": "right", "formatter": "{c}%"}}],
+                    "label": {"show": True, "position": "right"}}],
     }
 
 

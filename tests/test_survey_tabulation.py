@@ -228,7 +228,8 @@ def test_the_rates_chart_and_distribution_charts_are_echarts_options(tab):
     option = tabulation.chart(tab.questions[0])
     assert option["yAxis"]["data"][0] == "满意"
     assert [d["value"] for d in option["series"][0]["data"]] == [3, 1, 1, 1, 0]
-    assert tabulation.rates_chart(tab)["series"][0]["data"][0] == pytest.approx(66.7)
+    bar = tabulation.rates_chart(tab)["series"][0]["data"][0]
+    assert bar["value"] == pytest.approx(66.7) and bar["label"]["formatter"] == "66.7%"
 
 
 # ---------------------------------------------------------------- XLSForm
@@ -452,3 +453,11 @@ def test_slips_promise_the_time_the_questionnaire_takes():
     assert qn.minutes_to_answer(DOC) == 3  # 6 to choose, 1 to write in: 2½ minutes
     assert qn.minutes_to_answer({"questions": [{"id": "Q1", "type": "scale"}]}) == 1
     assert qn.minutes_to_answer({"questions": []}) == 1
+
+
+def test_a_round_rate_is_labelled_with_its_decimal_as_the_tables_write_it():
+    """3 of 5 satisfied: the bar reads 60.0%, as the table beside it, not 60%."""
+    three_of_five = [(S, S, S, "yes", "closed", "")] * 3 + [(D, D, D, "no", "closed", "")] * 2
+    tab = tabulation.tabulate(DOC, rows(three_of_five))
+    assert [d["label"]["formatter"] for d in tabulation.rates_chart(tab)["series"][0]["data"]] \
+        == ["60.0%", "60.0%", "60.0%"]
