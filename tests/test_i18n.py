@@ -123,3 +123,22 @@ def test_only_the_engines_sentences_are_written_in_chinese_first():
         if written_in_chinese(message):
             translated = english.get(message.id).string
             assert translated and translated != message.id, message.id
+
+
+def test_switching_language_keeps_the_page_and_its_query_and_stays_on_the_site(client):
+    """A resident who typed a code and was told it is short switches language and sees the
+    same page, the code and the message again, now in English; a next address off the site
+    ("//host", or "/\\host" which browsers read so) goes home instead."""
+    page = client.get("/s", params={"code": "abcd"})
+    assert page.status_code == 422
+    assert 'name="next" value="/s?code=abcd"' in page.text
+    token = csrf_from(client, "/s")
+    moved = client.post("/language", data={"language": "en", "next": "/s?code=abcd",
+                                           "csrf_token": token}, follow_redirects=False)
+    assert moved.headers["location"] == "/s?code=abcd"
+    again = client.get(moved.headers["location"])
+    assert 'value="abcd"' in again.text and 'id="e-code"' in again.text
+    for away in ("//evil.example", "/\\evil.example", "https://evil.example"):
+        refused = client.post("/language", data={"language": "en", "next": away,
+                                                 "csrf_token": token}, follow_redirects=False)
+        assert refused.headers["location"] == "/", away

@@ -39,7 +39,10 @@ def switch_language(
 ):
     if language in LANGUAGES:
         request.session["lang"] = language
-    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    # the same page, its query kept (a code typed, a list's filters); only a path of this site:
+    # "//host" or "/\\host" (which browsers read as "//host") would leave it
+    target = next if next.startswith("/") and not next.startswith("//") and "\\" not in next \
+        else "/"
     return RedirectResponse(target, status_code=303)
 
 
