@@ -190,3 +190,23 @@ def test_finance_and_the_department_see_the_cuts_advised_on_their_home_page(clie
     login(client, city[2].purchaser.username)
     own = client.get("/").text.split("建议核减 2027 年度预算的项目", 1)[1].split("</li>", 1)[0]
     assert '<span class="card-value">1</span>' in own and "¥160,000.00" in own
+
+
+def test_one_result_of_last_year_going_for_several_projects_says_so(client, db, make_user,
+                                                                      make_org):
+    """Two of this year's projects of the same service go by last year's one 差: each row
+    says the result goes for 2 projects, so finance sees one result cutting two budgets."""
+    last = contracted_world(db, make_user, make_org, signed_on="2025-01-05")
+    final_evaluation(db, last, "58.00", "差", start="2025-01-05", end="2025-12-31",
+                     final_on=date(2026, 2, 10))
+    made = [projects.register(db, last.p_actor, department_id=last.department.id, values={
+        "name": name, "content": "道路清扫保洁", "recipients": "居民",
+        "catalogue_entry_id": str(last.project.catalogue_entry_id), "year": "2026",
+        "budget": "500,000.00", "budget_line": "城市维护费",
+        "procurement_method": "competitive_consultation"})
+        for name in ("2026年主城区道路清扫保洁", "2026年新区道路清扫保洁")]
+    rows = by_project(budget_advice.build(db, 2026))
+    assert [rows[p.id].shared_by for p in made] == [2, 2]
+    login(client, last.finance.username)
+    page = client.get("/reports/budget", params={"year": "2026"}).text
+    assert page.count('data-testid="shared-by"') == 2 and "同一结果用于今年 2 个项目" in page

@@ -23,6 +23,7 @@ own projects only.
 from __future__ import annotations
 
 import io
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -72,6 +73,9 @@ class AdviceRow:
     adjustment: Decimal | None  # percent
     suggested_fen: int  # the project's budget where there is no result
     from_last_year: bool = False  # the result is that of last year's project of the service
+    #: how many of the year's projects go by that same result of last year (this one
+    #: included): one result cutting several budgets, some perhaps with another supplier
+    shared_by: int = 1
 
     @property
     def budget_fen(self) -> int:
@@ -254,6 +258,10 @@ def build(session: Session, year: int, adjustments: dict[str, Decimal] | None = 
                 target.levels[level] += 1
             else:
                 target.without_result += 1
+    inherited_from = Counter(r.result.result.id for r in rows if r.from_last_year)
+    for r in rows:
+        if r.from_last_year:
+            r.shared_by = inherited_from[r.result.result.id]
     return BudgetAdvice(year, adjustments, rows,
                         sorted(departments.values(), key=lambda d: d.name), total,
                         projects.today())
