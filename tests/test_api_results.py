@@ -213,3 +213,32 @@ def test_the_json_downloads_answer_and_are_documented_as_downloads_beside_the_pa
         assert "Accept: application/json" in operation["description"]
         assert operation["responses"]["404"]["content"]["application/json"]["schema"] == {
             "$ref": "#/components/schemas/Problem"}
+
+
+def test_the_api_reads_a_result_final_once_its_appeal_window_has_closed(client, db, world, feed):
+    """As the pages do, reading the result or the evaluation over the API makes final a result
+    whose window closed with no appeal open: a program polling the API sees it final."""
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from evalplatform.models import EvaluationResult, EvaluationStatus
+
+    evaluation = fed(db, world, feed)
+    sign_in(client, world.finance)
+    headers = headers_of(client)
+    base = f"/api/evaluations/{evaluation.id}/result"
+    assert client.post(f"{base}/compute", headers=headers, json={}).status_code == 201
+    assert client.post(f"{base}/publish", headers=headers, json={}).status_code == 200
+    assert client.get(f"/api/evaluations/{evaluation.id}").json()["status"] == "published"
+    db.expire_all()
+    stored = db.exec(select(EvaluationResult).where(
+        EvaluationResult.evaluation_id == evaluation.id)).one()
+    stored.appeal_deadline = stored.appeal_deadline - timedelta(days=30)  # the window closed
+    db.add(stored)
+    db.commit()
+    assert client.get(f"/api/evaluations/{evaluation.id}").json()["status"] == "final"
+    read = client.get(base).json()
+    assert read["final_at"] and read["state"] == "final"
+    db.expire_all()
+    assert db.get(type(evaluation), evaluation.id).status == EvaluationStatus.final

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from evalplatform.db import get_session
 from evalplatform.i18n import _
 from evalplatform.models import EvaluationStage, EvaluationStatus, Role
-from evalplatform.services import evaluations, paging, report_filing
+from evalplatform.services import evaluations, paging, report_filing, results
 from evalplatform.services.errors import ValidationFailed
 from evalplatform.web.access import Principal, require
 from evalplatform.web.api_schema import Moment, Version, error_responses
@@ -122,7 +122,9 @@ def get_evaluation(evaluation_id: int, session: Session = Depends(get_session),
                    principal: Principal = Depends(evaluation_reader)):
     """One evaluation: its contract, stage, period, windows, status and version. Finance and
     auditors read every evaluation, a purchaser its department's, a supplier its own
-    contract's, an evaluator only those it is assigned to."""
+    contract's, an evaluator only those it is assigned to. A published result whose appeal
+    window has closed with no appeal open is made final first, as the pages do."""
+    results.finalise_quietly(session, [evaluation_id])
     result = evaluations.page(session, evaluation_ids=[evaluation_id])
     return _out(result.items[0])
 

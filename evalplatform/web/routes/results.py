@@ -613,8 +613,10 @@ def get_result(evaluation_id: int,
                                            "latest one the caller may read when omitted"),
                session: Session = Depends(get_session),
                principal: Principal = Depends(result_reader)):
-    """A version of the result as the engine gave it, with its publication state. A version
+    """A version of the result as the engine gave it, with its publication state (final once
+    its appeal window has closed with no appeal open, as the result page says). A version
     that is not a whole number from 1 is refused (422 naming it), not read as the latest."""
+    results.finalise_quietly(session, [evaluation_id])
     evaluation = evaluations.get(session, evaluation_id)
     return _result_out(session, evaluation, results.version_for(session, principal, evaluation,
                                                                 version))
