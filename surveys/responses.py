@@ -60,6 +60,8 @@ def parse_answers(doc: dict, getlist: GetList) -> dict:
                 errors[qid] = _("Please write at most %(n)s characters.", n=MAX_TEXT_ANSWER)
             elif value:
                 answers[qid] = value
+        elif len(set(raw)) > 1:  # one answer to a one-answer question, never the last of two
+            errors[qid] = _("Choose one option only.")
         elif raw:
             value = raw[-1]
             if kind == "rating":

@@ -461,3 +461,17 @@ def test_a_round_rate_is_labelled_with_its_decimal_as_the_tables_write_it():
     tab = tabulation.tabulate(DOC, rows(three_of_five))
     assert [d["label"]["formatter"] for d in tabulation.rates_chart(tab)["series"][0]["data"]] \
         == ["60.0%", "60.0%", "60.0%"]
+
+
+def test_two_options_for_a_one_answer_question_are_refused_not_the_last_one_kept():
+    """A paper sheet with two boxes ticked on a scale question is refused naming it; the
+    same option sent twice is still one answer."""
+    from surveys.responses import parse_answers
+
+    two = {"Q1": ["satisfied", "dissatisfied"], "Q2": [S], "Q3": [S], "Q4": ["yes"],
+           "Q5": ["morning"]}
+    with pytest.raises(InvalidInput) as refused:
+        parse_answers(DOC, lambda name: two.get(name, []))
+    assert set(refused.value.errors) == {"Q1"}
+    once = {**two, "Q1": [S, S]}
+    assert parse_answers(DOC, lambda name: once.get(name, []))["Q1"] == S

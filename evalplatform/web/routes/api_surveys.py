@@ -381,7 +381,8 @@ class SiteIn(BaseModel):
 
     name: str = Field(description="The service site, e.g. 幸福社区服务站; at most 100 characters")
     device_limit: WholeNumber = Field(1, description="Answers one phone may give at this site, "
-                                                     "1 to 20")
+                                                     "1 to 500: 1 for a poster, more for a "
+                                                     "tablet at the counter")
 
 
 class SiteActiveIn(BaseModel):
@@ -617,7 +618,7 @@ def add_survey_site(evaluation_id: int, body: SiteIn, request: Request,
                     principal: Principal = Depends(organisers)):
     """The organiser adds a service site (服务点) with its own open link for a poster and QR
     code, as the survey page's form does. Refused with 422 naming ``name`` (required, at most
-    100 characters) or ``device_limit`` (1 to 20), 409 once the survey has closed. Answers
+    100 characters) or ``device_limit`` (1 to 500), 409 once the survey has closed. Answers
     201. Audited as survey.site."""
     site = app_service.add_site(session, principal, evaluation_id, body.name,
                                 str(body.device_limit))
