@@ -12,27 +12,14 @@ from sqlmodel import func, select
 
 from evalplatform.models import AuditEntry, Contract
 from evalplatform.services import selection, standing
-from tests.builders import contracted_world
 from tests.conftest import login
-from tests.settlement_builders import final_evaluation, principal
-from tests.test_standing import new_project
-from tests.test_standing_selection import CONSISTENT
+from tests.settlement_builders import principal
+from tests.test_standing_selection import (  # noqa: F401  (field_fixture: a fixture)
+    CONSISTENT,
+    field_fixture,
+)
 
 JUDGEMENTS = {f"a_{i}_{j}": v for (i, j), v in CONSISTENT.items()}
-
-
-@pytest.fixture(name="field")
-def field_fixture(db, make_user, make_org):
-    """Three suppliers with a record each — a good one, one barred by a poor result, a newcomer
-    — and a new project of the first one's department (as the selection page's tests)."""
-    good = contracted_world(db, make_user, make_org, n=1)
-    poor = contracted_world(db, make_user, make_org, n=2)
-    fresh = contracted_world(db, make_user, make_org, n=3)
-    final_evaluation(db, good, "84.00", "良", stage="interim", final_on=date(2026, 7, 10),
-                     recipient="80.0000")
-    final_evaluation(db, good, "92.00", "优", final_on=date(2026, 7, 20), recipient="95.0000")
-    final_evaluation(db, poor, "55.00", "差", final_on=date(2026, 7, 20))
-    return good, poor, fresh, new_project(db, good)
 
 
 def sign_in(client, user) -> None:

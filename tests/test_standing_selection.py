@@ -15,8 +15,8 @@ from tests.settlement_builders import final_evaluation, principal
 from tests.test_standing import new_project
 
 
-@pytest.fixture
-def field(db, make_user, make_org):
+@pytest.fixture(name="field")
+def field_fixture(db, make_user, make_org):
     """Three suppliers with a record each, and a new project of the first department."""
     good = contracted_world(db, make_user, make_org, n=1)
     poor = contracted_world(db, make_user, make_org, n=2)
